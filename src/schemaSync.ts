@@ -1,0 +1,240 @@
+// SchemaSync: copies the replicated tables' definitions from the source's catalogs to the target in
+// one transaction, with SQL only (no pg_dump/psql). `check` records the source's definitions as an
+// input, so a DDL change on the primary shows up in preview as a planned update.
+
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { readPublishedTables, readTableDefinitions, type TableDefinition } from "./catalog";
+import { connectionSchema, endpoint, parseConnection, withSession, type Connection, type ConnectionInfo } from "./connection";
+import { clean, operationError, UNKNOWN, validate, type CheckFailure } from "./provider";
+import { planSchema } from "./schemaPlan";
+import * as sql from "./sql";
+import { canonicalTableRef, parseTableRef, tableKey, type TableRef, type TableSpec } from "./tables";
+
+export interface SchemaSyncArgs {
+  /** Where the definitions are read (the primary). Stored as a secret. */
+  source: pulumi.Input<Connection>;
+  /** Where the tables are created (the replica). Stored as a secret. Changing the server replaces. */
+  target: pulumi.Input<Connection>;
+  /** Tables to copy. Give this or `publication`, not both. Column lists and row filters are ignored here. */
+  tables?: pulumi.Input<pulumi.Input<TableRef>[]>;
+  /** Copy every table this publication on the source publishes. */
+  publication?: pulumi.Input<string>;
+  /** Drop the copied tables from the target on delete. Default false: replicated data survives destroy. */
+  dropOnDelete?: pulumi.Input<boolean>;
+  /** Allow changes that lose data on the target (drop column, narrow a type). Default false. */
+  allowDestructive?: pulumi.Input<boolean>;
+}
+
+export interface SchemaSyncInputs {
+  source: Connection;
+  target: Connection;
+  tables?: TableRef[];
+  publication?: string;
+  dropOnDelete?: boolean;
+  allowDestructive?: boolean;
+  /** The source's definitions as observed by check (the drift detector). */
+  sourceSchema?: TableDefinition[];
+}
+
+export interface SchemaSyncOutputs extends SchemaSyncInputs {
+  /** The tables copied, in canonical form ("schema.name", or an object for names with dots). */
+  syncedTables: TableRef[];
+  targetEndpoint: string;
+  /** What the last create/update did, one line per statement. */
+  lastChanges: string[];
+}
+
+export const SCHEMA_SYNC_SECRET_OUTPUTS = ["source", "target"];
+
+function argsSchema() {
+  const tableRef = z.union([
+    z.string().min(1),
+    z.object({ schema: z.string().min(1).optional(), name: z.string().min(1), columns: z.array(z.string()).optional(), where: z.string().optional() }).strict(),
+  ]);
+  return z.object({
+    source: connectionSchema(),
+    target: connectionSchema(),
+    tables: z.array(tableRef).optional(),
+    publication: z.string().min(1).optional(),
+    dropOnDelete: z.boolean().optional(),
+    allowDestructive: z.boolean().optional(),
+    sourceSchema: z.any().optional(),
+  });
+}
+
+function label(inputs: { tables?: TableRef[]; publication?: string }): string {
+  return inputs.publication !== undefined ? `SchemaSync of publication ${JSON.stringify(inputs.publication)}` : "SchemaSync";
+}
+
+/** The tables to copy: the listed ones, or what the publication publishes (undefined: it does not exist yet). */
+async function resolveTables(source: ConnectionInfo, inputs: SchemaSyncInputs): Promise<TableSpec[] | undefined> {
+  if (inputs.tables) return inputs.tables.map(parseTableRef).map(({ schema, name }) => ({ schema, name }));
+  return withSession(source, async (s) => {
+    const exists = await s.query("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", [inputs.publication]);
+    return exists.length === 0 ? undefined : readPublishedTables(s, [inputs.publication!]);
+  });
+}
+
+async function readSource(inputs: SchemaSyncInputs): Promise<{ tables: TableSpec[]; defs: TableDefinition[] }> {
+  const source = parseConnection(inputs.source);
+  const tables = await resolveTables(source, inputs);
+  if (!tables)
+    throw new Error(`${label(inputs)}: publication ${JSON.stringify(inputs.publication)} does not exist on ${endpoint(source)}.`);
+  const defs = await withSession(source, (s) => readTableDefinitions(s, tables));
+  const found = new Set(defs.map(tableKey));
+  const missing = tables.filter((t) => !found.has(tableKey(t))).map(tableKey);
+  if (missing.length > 0)
+    throw new Error(`${label(inputs)}: table(s) ${missing.join(", ")} do not exist on the source ${endpoint(source)}; fix \`tables\`.`);
+  return { tables, defs };
+}
+
+async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
+  const { tables, defs } = await readSource(inputs);
+  const target = parseConnection(inputs.target);
+  const lastChanges = await withSession(target, async (s) => {
+    const actual = await readTableDefinitions(s, tables);
+    const plan = planSchema(defs, actual, inputs.allowDestructive ?? false);
+    if (plan.destructive.length > 0 && !inputs.allowDestructive)
+      throw new Error(
+        `${label(inputs)}: refusing destructive changes on ${endpoint(target)}: ${plan.destructive.join("; ")}. Set \`allowDestructive: true\` to apply them, or change the source back.`,
+      );
+    await s
+      .transaction(async () => {
+        for (const statement of plan.statements) await s.exec(statement);
+      })
+      .catch((e) => {
+        throw operationError(label(inputs), "schema copy (rolled back, nothing applied)", e);
+      });
+    if (plan.statements.length > 0) pulumi.log.info(`${label(inputs)}: ${plan.summary.join("; ")}`);
+    return plan.summary;
+  });
+  return clean({
+    ...inputs,
+    sourceSchema: defs,
+    syncedTables: tables.map(canonicalTableRef),
+    targetEndpoint: endpoint(target),
+    lastChanges,
+  });
+}
+
+export const schemaSyncProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+    const { value, failures, unknown } = validate(argsSchema(), news);
+    if (!value) return { inputs: news, failures };
+    const inputs = value as unknown as SchemaSyncInputs;
+    const structural: CheckFailure[] = [];
+    const hasTables = inputs.tables !== undefined || unknown.has("tables");
+    const hasPublication = inputs.publication !== undefined || unknown.has("publication");
+    if (hasTables === hasPublication)
+      structural.push({ property: "tables", reason: "Exactly one of `tables` or `publication` must be provided." });
+    if (inputs.tables && !unknown.has("tables")) {
+      try {
+        inputs.tables = inputs.tables.map((t) => canonicalTableRef(parseTableRef(t)));
+      } catch (e) {
+        structural.push({ property: "tables", reason: (e as Error).message });
+      }
+    }
+    if (structural.length > 0) return { inputs: inputs as never, failures: structural };
+    if (["source", "tables", "publication"].some((k) => unknown.has(k))) {
+      inputs.sourceSchema = UNKNOWN as never;
+      return { inputs: inputs as never, failures: [] };
+    }
+    try {
+      const source = parseConnection(inputs.source);
+      const tables = await resolveTables(source, inputs);
+      if (!tables) {
+        // The publication is created in the same run: its tables are known only at `up`.
+        inputs.sourceSchema = UNKNOWN as never;
+        return { inputs: inputs as never, failures: [] };
+      }
+      const defs = await withSession(source, (s) => readTableDefinitions(s, tables));
+      const found = new Set(defs.map(tableKey));
+      const missing = tables.filter((t) => !found.has(tableKey(t)));
+      if (missing.length > 0)
+        return {
+          inputs: inputs as never,
+          failures: missing.map((t) => ({ property: "tables", reason: `table ${JSON.stringify(tableKey(t))} does not exist on the source.` })),
+        };
+      inputs.sourceSchema = clean(defs);
+    } catch (e) {
+      return { inputs: inputs as never, failures: [{ property: "source", reason: (e as Error).message }] };
+    }
+    return { inputs: inputs as never, failures: [] };
+  },
+
+  async diff(_id: string, olds: SchemaSyncOutputs, news: SchemaSyncInputs) {
+    const replaces: string[] = [];
+    if (olds.targetEndpoint !== endpoint(parseConnection(news.target))) replaces.push("target");
+    const changes =
+      replaces.length > 0 ||
+      JSON.stringify(olds.sourceSchema) !== JSON.stringify(news.sourceSchema) ||
+      JSON.stringify(olds.tables) !== JSON.stringify(news.tables) ||
+      olds.publication !== news.publication ||
+      JSON.stringify(olds.source) !== JSON.stringify(news.source) ||
+      JSON.stringify(olds.target) !== JSON.stringify(news.target) ||
+      olds.dropOnDelete !== news.dropOnDelete ||
+      olds.allowDestructive !== news.allowDestructive;
+    return { changes, replaces };
+  },
+
+  async create(inputs: SchemaSyncInputs) {
+    const outs = await apply(inputs);
+    return { id: `${outs.targetEndpoint}`, outs };
+  },
+
+  async update(_id: string, _olds: SchemaSyncOutputs, news: SchemaSyncInputs) {
+    return { outs: await apply(news) };
+  },
+
+  /** Refresh reads the target: when it no longer matches what was applied, the definitions recorded change. */
+  async read(id: string, props: SchemaSyncOutputs) {
+    const target = parseConnection(props.target);
+    const tables = (props.syncedTables ?? []).map(parseTableRef);
+    const actual = await withSession(target, (s) => readTableDefinitions(s, tables));
+    const plan = planSchema(props.sourceSchema ?? [], actual, true);
+    const sourceSchema = plan.statements.length === 0 ? props.sourceSchema : actual;
+    const outs = clean({ ...props, sourceSchema });
+    const { syncedTables: _s, targetEndpoint: _t, lastChanges: _l, ...inputs } = outs;
+    return { id, props: outs, inputs };
+  },
+
+  async delete(_id: string, props: SchemaSyncOutputs) {
+    if (!props.dropOnDelete) return;
+    const target = parseConnection(props.target);
+    await withSession(target, (s) =>
+      s.transaction(async () => {
+        for (const t of [...(props.syncedTables ?? [])].reverse().map(parseTableRef)) await s.exec(sql.dropTable(t.schema, t.name));
+      }),
+    ).catch((e) => {
+      throw operationError(label(props), "DROP TABLE", e);
+    });
+  },
+};
+
+/** The replicated tables' definitions, copied from the primary to the replica. */
+export class SchemaSync extends pulumi.dynamic.Resource {
+  declare readonly syncedTables: pulumi.Output<TableRef[]>;
+  declare readonly sourceSchema: pulumi.Output<TableDefinition[]>;
+  declare readonly lastChanges: pulumi.Output<string[]>;
+  declare readonly targetEndpoint: pulumi.Output<string>;
+
+  constructor(name: string, args: SchemaSyncArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      schemaSyncProvider,
+      name,
+      {
+        ...args,
+        source: pulumi.secret(args.source),
+        target: pulumi.secret(args.target),
+        sourceSchema: undefined,
+        syncedTables: undefined,
+        targetEndpoint: undefined,
+        lastChanges: undefined,
+      },
+      { ...opts, additionalSecretOutputs: SCHEMA_SYNC_SECRET_OUTPUTS },
+      "pg-replication",
+      "SchemaSync",
+    );
+  }
+}

@@ -1,0 +1,463 @@
+// Subscription: CREATE SUBSCRIPTION on the replica (never in a transaction block), changed in place
+// where PostgreSQL allows, waited on until every table is ready, dropped safely even when the
+// publisher is down.
+
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import {
+  readPublishedTables,
+  readSubscription,
+  readSubscriptionErrors,
+  readSyncStates,
+  readTableFacts,
+  type SubscriptionState,
+} from "./catalog";
+import { connectionSchema, conninfo, endpoint, parseConnection, withSession, type Connection, type ConnectionInfo, type Session } from "./connection";
+import { clean, operationError, sameSet, UNKNOWN, validate, versionFailures } from "./provider";
+import * as sql from "./sql";
+import { tableKey } from "./tables";
+import { waitForSync, type WaitOptions } from "./waitForSync";
+
+export interface SubscriptionArgs {
+  /** The replica (subscriber) database. Stored as a secret. Changing the server replaces. */
+  connection: pulumi.Input<Connection>;
+  /** The subscription's name, taken literally; also the default slot name. Changing it replaces. */
+  name: pulumi.Input<string>;
+  /** The publisher as the subscriber server reaches it. Changed in place (ALTER … CONNECTION): no re-copy. */
+  publisher: pulumi.Input<Connection>;
+  /** Publications to subscribe to; changed in place, newly published tables are copied. */
+  publications: pulumi.Input<pulumi.Input<string>[]>;
+  /** Whether the subscription is active (default true). Changed in place. */
+  enabled?: pulumi.Input<boolean>;
+  /** Copy existing rows at create and when tables are added (default true). */
+  copyData?: pulumi.Input<boolean>;
+  /** Create the replication slot on the publisher (default true). */
+  createSlot?: pulumi.Input<boolean>;
+  /** Replication slot name (default: the subscription name). Changing it replaces. */
+  slotName?: pulumi.Input<string>;
+  /** Binary transfer format (default false). Changed in place. */
+  binary?: pulumi.Input<boolean>;
+  /** Stream in-progress transactions: true, false, or "parallel" (PG16+). Changed in place. */
+  streaming?: pulumi.Input<boolean | "parallel">;
+  /** synchronous_commit for the apply workers (default "off"). Changed in place. */
+  synchronousCommit?: pulumi.Input<string>;
+  /** Two-phase commit (PG15+). Replaces before PG18. */
+  twoPhase?: pulumi.Input<boolean>;
+  /** Disable the subscription on apply errors (PG15+). Changed in place. */
+  disableOnError?: pulumi.Input<boolean>;
+  /** "any" or "none": only changes without origin (PG16+). Changed in place. */
+  origin?: pulumi.Input<"any" | "none">;
+  /** Apply as the table owner (PG16+). Changed in place. */
+  runAsOwner?: pulumi.Input<boolean>;
+  /** Require a password for non-superuser owners (PG16+). Changed in place. */
+  passwordRequired?: pulumi.Input<boolean>;
+  /** Synchronise the slot to standbys for failover (PG17+). Changed in place. */
+  failover?: pulumi.Input<boolean>;
+  /** Wait for the initial copy: true (10 minutes) or { timeoutSeconds }. Default false. */
+  waitForSync?: pulumi.Input<boolean | { timeoutSeconds: number }>;
+  /** Take over an existing subscription of the same name instead of failing. */
+  adopt?: pulumi.Input<boolean>;
+}
+
+export interface SubscriptionInputs {
+  connection: Connection;
+  name: string;
+  publisher: Connection;
+  publications: string[];
+  enabled?: boolean;
+  copyData?: boolean;
+  createSlot?: boolean;
+  slotName?: string;
+  binary?: boolean;
+  streaming?: boolean | "parallel";
+  synchronousCommit?: string;
+  twoPhase?: boolean;
+  disableOnError?: boolean;
+  origin?: "any" | "none";
+  runAsOwner?: boolean;
+  passwordRequired?: boolean;
+  failover?: boolean;
+  waitForSync?: boolean | { timeoutSeconds: number };
+  adopt?: boolean;
+  /** What the publications publish, as check saw it on the publisher (drives REFRESH PUBLICATION). */
+  publishedTables?: string[];
+}
+
+export interface SubscriptionOutputs extends SubscriptionInputs {
+  endpoint: string;
+  serverVersion: number;
+  actualSlotName: string | null;
+  /** Per-table sync state: i, d, f, s or r (ready). */
+  tableStates: Record<string, string>;
+  actualEnabled: boolean;
+  applyErrors?: number;
+  syncErrors?: number;
+  /** Differences found by refresh that the inputs cannot show (e.g. the connection changed by hand). */
+  drift: string[];
+}
+
+export const SUBSCRIPTION_SECRET_OUTPUTS = ["connection", "publisher"];
+
+/** Option → [SQL option name, first major version]. */
+const OPTIONS: Record<string, [string, number]> = {
+  binary: ["binary", 14],
+  streaming: ["streaming", 14],
+  synchronousCommit: ["synchronous_commit", 14],
+  twoPhase: ["two_phase", 15],
+  disableOnError: ["disable_on_error", 15],
+  origin: ["origin", 16],
+  runAsOwner: ["run_as_owner", 16],
+  passwordRequired: ["password_required", 16],
+  failover: ["failover", 17],
+};
+const CREATE_ONLY: Record<string, string> = { enabled: "enabled", copyData: "copy_data", createSlot: "create_slot", slotName: "slot_name" };
+const ALTERABLE = ["binary", "streaming", "synchronousCommit", "disableOnError", "origin", "runAsOwner", "passwordRequired", "failover"] as const;
+
+function argsSchema() {
+  return z.object({
+    connection: connectionSchema(),
+    name: z.string().min(1).max(63, "PostgreSQL names are at most 63 bytes"),
+    publisher: connectionSchema(),
+    publications: z.array(z.string().min(1)).min(1, "subscribe to at least one publication"),
+    enabled: z.boolean().optional(),
+    copyData: z.boolean().optional(),
+    createSlot: z.boolean().optional(),
+    slotName: z.string().min(1).max(63).optional(),
+    binary: z.boolean().optional(),
+    streaming: z.union([z.boolean(), z.literal("parallel")]).optional(),
+    synchronousCommit: z.enum(["on", "off", "local", "remote_write", "remote_apply"]).optional(),
+    twoPhase: z.boolean().optional(),
+    disableOnError: z.boolean().optional(),
+    origin: z.enum(["any", "none"]).optional(),
+    runAsOwner: z.boolean().optional(),
+    passwordRequired: z.boolean().optional(),
+    failover: z.boolean().optional(),
+    waitForSync: z.union([z.boolean(), z.object({ timeoutSeconds: z.number().positive() }).strict()]).optional(),
+    adopt: z.boolean().optional(),
+    publishedTables: z.array(z.string()).optional(),
+  });
+}
+
+function label(name: string): string {
+  return `Subscription ${JSON.stringify(name)}`;
+}
+
+function optionValue(key: string, v: unknown): sql.SubscriptionOptionValue {
+  if (key === "streaming") return v === "parallel" ? "parallel" : Boolean(v);
+  return v as sql.SubscriptionOptionValue;
+}
+
+function createOptions(inputs: SubscriptionInputs): Record<string, sql.SubscriptionOptionValue> {
+  const opts: Record<string, sql.SubscriptionOptionValue> = {};
+  for (const [key, name] of Object.entries(CREATE_ONLY)) {
+    const v = inputs[key as keyof SubscriptionInputs];
+    if (v !== undefined) opts[name] = v as sql.SubscriptionOptionValue;
+  }
+  for (const [key, [name]] of Object.entries(OPTIONS)) {
+    const v = inputs[key as keyof SubscriptionInputs];
+    if (v !== undefined) opts[name] = optionValue(key, v);
+  }
+  return opts;
+}
+
+/** The catalog's value of an option in the inputs' vocabulary. */
+function currentOption(state: SubscriptionState, key: (typeof ALTERABLE)[number]): unknown {
+  if (key === "streaming") return state.streaming === "parallel" ? "parallel" : state.streaming === "on";
+  return state[key];
+}
+
+const DEFAULTS: Record<string, unknown> = {
+  binary: false,
+  streaming: false,
+  synchronousCommit: "off",
+  disableOnError: false,
+  origin: "any",
+  runAsOwner: false,
+  passwordRequired: true,
+  failover: false,
+};
+
+/** Alterable options whose wanted value differs from the catalog (unset options are not touched). */
+function optionChanges(state: SubscriptionState, inputs: SubscriptionInputs): Record<string, sql.SubscriptionOptionValue> {
+  const changes: Record<string, sql.SubscriptionOptionValue> = {};
+  for (const key of ALTERABLE) {
+    const wanted = inputs[key];
+    if (wanted !== undefined && wanted !== currentOption(state, key)) changes[OPTIONS[key]![0]] = optionValue(key, wanted);
+  }
+  return changes;
+}
+
+async function publishedTables(inputs: SubscriptionInputs): Promise<string[] | undefined> {
+  try {
+    return await withSession(parseConnection(inputs.publisher), async (s) => {
+      const exist = await s.query("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = ANY($1::text[])", [inputs.publications]);
+      if (exist.length === 0) return undefined;
+      return (await readPublishedTables(s, inputs.publications)).map(tableKey);
+    });
+  } catch {
+    return undefined; // the publisher may be reachable from the subscriber only
+  }
+}
+
+/** Every published table must exist on the subscriber, else CREATE SUBSCRIPTION fails with 42P01. */
+async function missingOnSubscriber(s: Session, inputs: SubscriptionInputs): Promise<string[]> {
+  const tables = inputs.publishedTables ?? (await publishedTables(inputs)) ?? [];
+  const specs = tables.map((k) => ({ schema: k.slice(0, k.indexOf(".")), name: k.slice(k.indexOf(".") + 1) }));
+  const facts = await readTableFacts(s, specs);
+  const found = new Set(facts.map(tableKey));
+  return tables.filter((t) => !found.has(t));
+}
+
+function waitOptions(inputs: SubscriptionInputs): WaitOptions | undefined {
+  if (!inputs.waitForSync) return undefined;
+  const timeoutSeconds = inputs.waitForSync === true ? 600 : inputs.waitForSync.timeoutSeconds;
+  return { timeoutSeconds, label: label(inputs.name) };
+}
+
+async function outputs(s: Session, inputs: SubscriptionInputs): Promise<SubscriptionOutputs> {
+  const state = await readSubscription(s, inputs.name);
+  if (!state) throw new Error(`${label(inputs.name)} vanished right after it was written.`);
+  const states = await readSyncStates(s, inputs.name);
+  const errors = await readSubscriptionErrors(s, inputs.name);
+  return clean({
+    ...inputs,
+    endpoint: endpoint(parseConnection(inputs.connection)),
+    serverVersion: s.serverVersion,
+    actualSlotName: state.slotName,
+    tableStates: Object.fromEntries(states.map((t) => [t.table, t.state])),
+    actualEnabled: state.enabled,
+    ...(errors ?? {}),
+    drift: [],
+  });
+}
+
+function createError(inputs: SubscriptionInputs, e: unknown): Error {
+  const code = (e as { code?: string }).code;
+  const msg = String((e as Error).message);
+  let fix: string | undefined;
+  if (/wal_level/.test(msg)) fix = "Set wal_level = logical on the publisher and restart it.";
+  else if (code === "42P01") fix = "Create the tables on the subscriber first: add a SchemaSync and make the Subscription depend on it.";
+  else if (/could not connect|connection to server/.test(msg))
+    fix = "Check `publisher`: it must be reachable from the subscriber server itself, with its host, port and credentials.";
+  return operationError(label(inputs.name), "CREATE SUBSCRIPTION", e, fix);
+}
+
+export const subscriptionProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+    const { value, failures, unknown } = validate(argsSchema(), news);
+    if (!value) return { inputs: news, failures };
+    const inputs = value as unknown as SubscriptionInputs;
+    if (unknown.has("publisher") || unknown.has("publications")) inputs.publishedTables = UNKNOWN as never;
+    else {
+      const published = await publishedTables(inputs);
+      if (published) inputs.publishedTables = published;
+      else delete inputs.publishedTables;
+    }
+    if (unknown.has("connection")) return { inputs: inputs as never, failures: [] };
+    try {
+      const version = await withSession(parseConnection(inputs.connection), async (s) => s.serverVersion);
+      const gates = Object.fromEntries(Object.entries(OPTIONS).map(([k, [, v]]) => [k, v]));
+      const problems = versionFailures(version, gates, (o) => inputs[o as keyof SubscriptionInputs] !== undefined, "subscriber");
+      if (inputs.streaming === "parallel" && version < 160000)
+        problems.push({ property: "streaming", reason: `streaming: "parallel" needs PostgreSQL 16 or later; use true.` });
+      return { inputs: inputs as never, failures: problems };
+    } catch (e) {
+      return { inputs: inputs as never, failures: [{ property: "connection", reason: (e as Error).message }] };
+    }
+  },
+
+  async diff(_id: string, olds: SubscriptionOutputs, news: SubscriptionInputs) {
+    const replaces: string[] = [];
+    if (olds.name !== news.name) replaces.push("name");
+    if (olds.endpoint !== endpoint(parseConnection(news.connection))) replaces.push("connection");
+    if ((olds.slotName ?? null) !== (news.slotName ?? null)) replaces.push("slotName");
+    if ((olds.twoPhase ?? false) !== (news.twoPhase ?? false) && (olds.serverVersion ?? 0) < 180000) replaces.push("twoPhase");
+    const differs = (k: keyof SubscriptionInputs) => JSON.stringify(olds[k] ?? DEFAULTS[k] ?? null) !== JSON.stringify(news[k] ?? DEFAULTS[k] ?? null);
+    const changes =
+      replaces.length > 0 ||
+      (olds.drift?.length ?? 0) > 0 ||
+      !sameSet(olds.publications, news.publications) ||
+      (news.publishedTables !== undefined && !sameSet(olds.publishedTables, news.publishedTables)) ||
+      (olds.enabled ?? true) !== (news.enabled ?? true) ||
+      ALTERABLE.some(differs) ||
+      differs("twoPhase") ||
+      differs("connection") ||
+      differs("publisher") ||
+      differs("waitForSync");
+    // A new subscription under the same name (or slot) cannot exist beside the old one.
+    const sameSlot = (olds.slotName ?? olds.name) === (news.slotName ?? news.name);
+    return { changes, replaces, deleteBeforeReplace: replaces.length > 0 && (olds.name === news.name || sameSlot) };
+  },
+
+  async create(inputs: SubscriptionInputs) {
+    const info = parseConnection(inputs.connection);
+    const outs = await withSession(info, async (s) => {
+      const existing = await readSubscription(s, inputs.name);
+      if (existing && !inputs.adopt)
+        throw new Error(`${label(inputs.name)} already exists on ${endpoint(info)}. Set \`adopt: true\` to take it over, or choose another name.`);
+      if (existing) {
+        await reconcile(s, existing, inputs, inputs.publishedTables !== undefined);
+        return outputs(s, inputs);
+      }
+      const missing = await missingOnSubscriber(s, inputs);
+      if (missing.length > 0)
+        throw new Error(
+          `${label(inputs.name)}: published table(s) ${missing.join(", ")} do not exist on the subscriber ${endpoint(info)}. Add a SchemaSync for them and make the Subscription depend on it.`,
+        );
+      const publisher = parseConnection(inputs.publisher);
+      await s.exec(sql.createSubscription(inputs.name, conninfo(publisher), inputs.publications, createOptions(inputs))).catch((e) => {
+        throw createError(inputs, e);
+      });
+      const wait = waitOptions(inputs);
+      if (wait && inputs.enabled !== false) {
+        try {
+          await waitForSync(s, inputs.name, wait);
+        } catch (e) {
+          // Leave nothing behind: the next `up` starts clean instead of hitting "already exists".
+          await dropSafely(s, inputs, publisher).catch(() => undefined);
+          throw e;
+        }
+      }
+      return outputs(s, inputs);
+    });
+    return { id: inputs.name, outs };
+  },
+
+  async read(id: string, props: SubscriptionOutputs) {
+    const info = parseConnection(props.connection);
+    return withSession(info, async (s) => {
+      const state = await readSubscription(s, props.name);
+      if (!state) return {};
+      const drift: string[] = [];
+      if (state.conninfo !== conninfo(parseConnection(props.publisher))) drift.push("the publisher connection was changed outside Pulumi");
+      const inputs: SubscriptionInputs = { ...stripOutputs(props), publications: sameSet(state.publications, props.publications) ? props.publications : state.publications };
+      if (props.enabled !== undefined || !state.enabled) inputs.enabled = state.enabled;
+      // Options the program sets are read back; unset ones are left to the server (its defaults vary by version).
+      for (const key of ALTERABLE) {
+        const v = currentOption(state, key);
+        if (v !== undefined && props[key] !== undefined) (inputs as unknown as Record<string, unknown>)[key] = v;
+      }
+      const published = await publishedTables(props);
+      if (published) inputs.publishedTables = published;
+      const outs = { ...(await outputs(s, inputs)), drift };
+      return { id, props: clean(outs), inputs: clean(inputs) };
+    });
+  },
+
+  async update(_id: string, olds: SubscriptionOutputs, news: SubscriptionInputs) {
+    const info = parseConnection(news.connection);
+    const outs = await withSession(info, async (s) => {
+      const state = await readSubscription(s, news.name);
+      if (!state) throw new Error(`${label(news.name)} no longer exists on ${endpoint(info)}; run \`pulumi refresh\` to recreate it.`);
+      const refresh = news.publishedTables !== undefined && !sameSet(olds.publishedTables, news.publishedTables);
+      await reconcile(s, state, news, refresh || (olds.drift?.length ?? 0) > 0);
+      return outputs(s, news);
+    });
+    return { outs };
+  },
+
+  async delete(_id: string, props: SubscriptionOutputs) {
+    const info = parseConnection(props.connection);
+    await withSession(info, (s) => dropSafely(s, props, parseConnection(props.publisher)));
+  },
+};
+
+/** Brings an existing subscription to the inputs, statement by statement (each its own transaction). */
+async function reconcile(s: Session, state: SubscriptionState, inputs: SubscriptionInputs, refresh: boolean): Promise<void> {
+  const run = (verb: string, statement: string) =>
+    s.exec(statement).catch((e) => {
+      throw operationError(label(inputs.name), verb, e);
+    });
+  const enabled = inputs.enabled ?? true;
+  if (!enabled && state.enabled) await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
+  const wanted = conninfo(parseConnection(inputs.publisher));
+  if (state.conninfo !== wanted) await run("ALTER SUBSCRIPTION … CONNECTION", sql.alterSubscriptionConnection(inputs.name, wanted));
+  const options = optionChanges(state, inputs);
+  if (Object.keys(options).length > 0) {
+    // failover and two_phase can only change while the subscription is disabled (PG17/18).
+    const needsDisabled = "failover" in options && state.enabled && enabled;
+    if (needsDisabled) await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
+    await run("ALTER SUBSCRIPTION … SET", sql.alterSubscriptionOptions(inputs.name, options));
+    if (needsDisabled) await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
+  }
+  // REFRESH is not allowed on a disabled subscription; it then happens on the next enabled `up`.
+  const canRefresh = state.enabled || enabled;
+  if (enabled && !state.enabled) await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
+  if (!sameSet(state.publications, inputs.publications))
+    await run("ALTER SUBSCRIPTION … SET PUBLICATION", sql.alterSubscriptionSetPublication(inputs.name, inputs.publications, canRefresh && enabled));
+  else if (refresh && enabled) await run("ALTER SUBSCRIPTION … REFRESH PUBLICATION", sql.alterSubscriptionRefresh(inputs.name));
+  const wait = waitOptions(inputs);
+  if (wait && enabled) await waitForSync(s, inputs.name, wait);
+}
+
+function stripOutputs(props: SubscriptionOutputs): SubscriptionInputs {
+  const { endpoint: _e, serverVersion: _v, actualSlotName: _a, tableStates: _t, actualEnabled: _n, applyErrors: _x, syncErrors: _y, drift: _d, ...inputs } = props;
+  return inputs;
+}
+
+/**
+ * DROP SUBSCRIPTION, which also drops the slot on the publisher. When the publisher cannot be
+ * reached (08006 and friends), detach the slot (DISABLE, slot_name = NONE), drop the subscription,
+ * then drop the orphaned slot from here if the publisher is reachable, or name it with the command.
+ */
+async function dropSafely(s: Session, props: SubscriptionInputs, publisher: ConnectionInfo): Promise<void> {
+  const state = await readSubscription(s, props.name);
+  if (!state) return;
+  try {
+    await s.exec(sql.dropSubscription(props.name));
+    return;
+  } catch (e) {
+    const msg = String((e as Error).message);
+    if (!/could not connect|connection to server|publisher/i.test(msg)) throw operationError(label(props.name), "DROP SUBSCRIPTION", e);
+  }
+  const slot = state.slotName;
+  await s.exec(sql.alterSubscriptionEnabled(props.name, false));
+  await s.exec(sql.alterSubscriptionOptions(props.name, { slot_name: { none: true } }));
+  await s.exec(sql.dropSubscription(props.name));
+  if (!slot) return;
+  try {
+    await withSession(publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot]));
+    pulumi.log.warn(`${label(props.name)}: the publisher refused the subscriber's connection; dropped replication slot "${slot}" directly.`);
+  } catch {
+    pulumi.log.warn(
+      `${label(props.name)}: dropped while the publisher was unreachable. Replication slot "${slot}" is left on ${endpoint(publisher)} and retains WAL: run SELECT pg_drop_replication_slot(${sql.literal(slot)}); there.`,
+    );
+  }
+}
+
+/** A PostgreSQL subscription on the replica. */
+export class Subscription extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly publications: pulumi.Output<string[]>;
+  declare readonly tableStates: pulumi.Output<Record<string, string>>;
+  declare readonly actualEnabled: pulumi.Output<boolean>;
+  declare readonly actualSlotName: pulumi.Output<string | null>;
+  declare readonly applyErrors: pulumi.Output<number | undefined>;
+  declare readonly syncErrors: pulumi.Output<number | undefined>;
+  declare readonly publishedTables: pulumi.Output<string[] | undefined>;
+  declare readonly endpoint: pulumi.Output<string>;
+
+  constructor(name: string, args: SubscriptionArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      subscriptionProvider,
+      name,
+      {
+        ...args,
+        connection: pulumi.secret(args.connection),
+        publisher: pulumi.secret(args.publisher),
+        publishedTables: undefined,
+        endpoint: undefined,
+        serverVersion: undefined,
+        actualSlotName: undefined,
+        tableStates: undefined,
+        actualEnabled: undefined,
+        applyErrors: undefined,
+        syncErrors: undefined,
+        drift: undefined,
+      },
+      { ...opts, additionalSecretOutputs: SUBSCRIPTION_SECRET_OUTPUTS },
+      "pg-replication",
+      "Subscription",
+    );
+  }
+}

@@ -1,0 +1,52 @@
+// Waits until every table of a subscription is ready (pg_subscription_rel.srsubstate = 'r'),
+// logging progress a person can follow, and failing with each table's state on timeout.
+
+import * as pulumi from "@pulumi/pulumi";
+import { readSubscriptionErrors, readSyncStates } from "./catalog";
+import type { Session } from "./connection";
+
+export interface WaitOptions {
+  timeoutSeconds: number;
+  label: string;
+  /** Poll interval in milliseconds (default 250). */
+  intervalMs?: number;
+}
+
+const STATE_NAMES: Record<string, string> = {
+  i: "initializing",
+  d: "copying data",
+  f: "finished copy",
+  s: "synchronized",
+  r: "ready",
+};
+
+export async function waitForSync(s: Session, subscription: string, opts: WaitOptions): Promise<void> {
+  const deadline = Date.now() + opts.timeoutSeconds * 1000;
+  let lastReport = "";
+  let lastReportAt = 0;
+  for (;;) {
+    const states = await readSyncStates(s, subscription);
+    const ready = states.filter((t) => t.state === "r").length;
+    if (ready === states.length) {
+      if (states.length > 0) pulumi.log.info(`${opts.label}: ${ready}/${states.length} tables ready.`);
+      return;
+    }
+    const busy = states.filter((t) => t.state !== "r").map((t) => `${t.table} (${STATE_NAMES[t.state] ?? t.state})`);
+    const report = `${opts.label}: ${ready}/${states.length} tables ready; waiting for ${busy.slice(0, 5).join(", ")}${busy.length > 5 ? ", …" : ""}`;
+    if (report !== lastReport || Date.now() - lastReportAt > 10_000) {
+      pulumi.log.info(report);
+      lastReport = report;
+      lastReportAt = Date.now();
+    }
+    if (Date.now() > deadline) {
+      const errors = await readSubscriptionErrors(s, subscription);
+      const errorText = errors
+        ? ` The server counts ${errors.syncErrors} sync error(s) and ${errors.applyErrors} apply error(s) for it; its log has the messages.`
+        : "";
+      throw new Error(
+        `${opts.label}: initial sync did not finish within ${opts.timeoutSeconds} s. Not ready: ${busy.join(", ")}.${errorText} Check the subscriber's log, that each table's columns match the publisher's, and max_logical_replication_workers; or raise waitForSync.timeoutSeconds.`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
+  }
+}

@@ -1,0 +1,277 @@
+// Plays the Pulumi engine's part: starts @pulumi/pulumi/cmd/dynamic-provider (the host `pulumi up`
+// launches for dynamic resources) from the install directory, and drives it over gRPC in the
+// engine's order: check → diff → create/update/replace (honouring replaces and
+// deleteBeforeReplace) → read → delete. Keeps the stack's state in memory.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import * as path from "node:path";
+import { installedPackageDir } from "./install";
+import type { CapturedResource } from "./capture";
+
+type Props = Record<string, unknown>;
+
+export interface ResourceState {
+  urn: string;
+  type: string;
+  name: string;
+  id: string;
+  inputs: Props;
+  outputs: Props;
+}
+
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+export class CheckFailedError extends Error {
+  constructor(
+    readonly urn: string,
+    readonly failures: CheckFailure[],
+  ) {
+    super(`check failed for ${urn}: ${failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
+  }
+}
+
+export type Operation = "create" | "update" | "replace" | "same" | "delete";
+
+export interface PlannedStep {
+  urn: string;
+  op: Operation;
+  replaces?: string[];
+  deleteBeforeReplace?: boolean;
+  failures?: CheckFailure[];
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export class Engine {
+  private proc!: ChildProcess;
+  private client: any;
+  private struct: any;
+  private proto: any;
+  private grpc: any;
+  /** Everything the host printed (stdout after the port line, and stderr): searched for secrets. */
+  log = "";
+  state = new Map<string, ResourceState>();
+
+  static async start(): Promise<Engine> {
+    const e = new Engine();
+    await e.launch();
+    return e;
+  }
+
+  private async launch(): Promise<void> {
+    const dir = installedPackageDir();
+    const req = createRequire(path.join(dir, "node_modules", "@pulumi", "pulumi", "package.json"));
+    this.grpc = req("@grpc/grpc-js");
+    this.struct = req("google-protobuf/google/protobuf/struct_pb");
+    this.proto = req("./proto/provider_pb");
+    const services = req("./proto/provider_grpc_pb");
+    const hostMain = req.resolve("./cmd/dynamic-provider/index.js");
+    // The host never dials the engine address it is given; any placeholder works.
+    this.proc = spawn(process.execPath, [hostMain, "127.0.0.1:1"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    const port = await new Promise<number>((resolve, reject) => {
+      let buf = "";
+      let seen = false;
+      this.proc.stdout!.on("data", (d: Buffer) => {
+        if (seen) {
+          this.log += d.toString();
+          return;
+        }
+        buf += d.toString();
+        const nl = buf.indexOf("\n");
+        if (nl >= 0) {
+          seen = true;
+          this.log += buf.slice(nl + 1);
+          resolve(Number(buf.slice(0, nl).trim()));
+        }
+      });
+      this.proc.stderr!.on("data", (d: Buffer) => (this.log += d.toString()));
+      this.proc.once("exit", (code) => reject(new Error(`dynamic-provider host exited (${code}): ${this.log}`)));
+    });
+    this.client = new services.ResourceProviderClient(`127.0.0.1:${port}`, this.grpc.credentials.createInsecure());
+    const configure = new this.proto.ConfigureRequest();
+    configure.setArgs(this.struct.Struct.fromJavaScript({}));
+    configure.setAcceptsecrets(true);
+    configure.setAcceptresources(true);
+    await this.call("configure", configure);
+  }
+
+  async stop(): Promise<void> {
+    this.client?.close();
+    if (this.proc && this.proc.exitCode === null) {
+      const exited = new Promise((r) => this.proc.once("exit", r));
+      this.proc.kill("SIGTERM");
+      await exited;
+    }
+  }
+
+  /** Kills the host process abruptly (a crash mid-operation), then starts a fresh one. */
+  async restartHost(): Promise<void> {
+    this.proc.kill("SIGKILL");
+    await new Promise((r) => setTimeout(r, 50));
+    this.client?.close();
+    await this.launch();
+  }
+
+  private call(method: string, request: unknown): Promise<any> {
+    return new Promise((resolve, reject) =>
+      this.client[method](request, (err: Error | null, resp: unknown) => (err ? reject(new Error(err.message.replace(/^\d+ [A-Z_]+: /, ""))) : resolve(resp))),
+    );
+  }
+
+  private toStruct(v: Props): unknown {
+    return this.struct.Struct.fromJavaScript(JSON.parse(JSON.stringify(v)));
+  }
+
+  async check(urn: string, olds: Props, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
+    const req = new this.proto.CheckRequest();
+    req.setUrn(urn);
+    req.setOlds(this.toStruct(olds));
+    req.setNews(this.toStruct(news));
+    const resp = await this.call("check", req);
+    return {
+      inputs: resp.getInputs().toJavaScript(),
+      failures: resp.getFailuresList().map((f: any) => ({ property: f.getProperty(), reason: f.getReason() })),
+    };
+  }
+
+  async diff(urn: string, id: string, olds: Props, news: Props): Promise<{ changes: boolean | undefined; replaces: string[]; deleteBeforeReplace: boolean }> {
+    const req = new this.proto.DiffRequest();
+    req.setUrn(urn);
+    req.setId(id);
+    req.setOlds(this.toStruct(olds));
+    req.setNews(this.toStruct(news));
+    const resp = await this.call("diff", req);
+    const c = resp.getChanges();
+    const kinds = this.proto.DiffResponse.DiffChanges;
+    return {
+      changes: c === kinds.DIFF_SOME ? true : c === kinds.DIFF_NONE ? false : undefined,
+      replaces: resp.getReplacesList(),
+      deleteBeforeReplace: resp.getDeletebeforereplace(),
+    };
+  }
+
+  async create(urn: string, props: Props): Promise<{ id: string; outputs: Props }> {
+    const req = new this.proto.CreateRequest();
+    req.setUrn(urn);
+    req.setProperties(this.toStruct(props));
+    const resp = await this.call("create", req);
+    return { id: resp.getId(), outputs: resp.getProperties().toJavaScript() };
+  }
+
+  async update(urn: string, id: string, olds: Props, news: Props): Promise<Props> {
+    const req = new this.proto.UpdateRequest();
+    req.setUrn(urn);
+    req.setId(id);
+    req.setOlds(this.toStruct(olds));
+    req.setNews(this.toStruct(news));
+    const resp = await this.call("update", req);
+    return resp.getProperties().toJavaScript();
+  }
+
+  async read(urn: string, id: string, props: Props, inputs: Props): Promise<{ id: string; outputs: Props; inputs?: Props }> {
+    const req = new this.proto.ReadRequest();
+    req.setUrn(urn);
+    req.setId(id);
+    req.setProperties(this.toStruct(props));
+    req.setInputs(this.toStruct(inputs));
+    const resp = await this.call("read", req);
+    return { id: resp.getId(), outputs: resp.getProperties()?.toJavaScript() ?? {}, inputs: resp.getInputs()?.toJavaScript() };
+  }
+
+  async delete(urn: string, id: string, props: Props): Promise<void> {
+    const req = new this.proto.DeleteRequest();
+    req.setUrn(urn);
+    req.setId(id);
+    req.setProperties(this.toStruct(props));
+    await this.call("delete", req);
+  }
+
+  /** `pulumi preview`: check and diff every resource of the program, change nothing. */
+  async preview(resources: CapturedResource[]): Promise<PlannedStep[]> {
+    const plan: PlannedStep[] = [];
+    for (const r of resources) {
+      const old = this.state.get(r.urn);
+      const checked = await this.check(r.urn, old?.inputs ?? {}, r.inputs);
+      if (checked.failures.length > 0) {
+        plan.push({ urn: r.urn, op: old ? "update" : "create", failures: checked.failures });
+        continue;
+      }
+      if (!old) {
+        plan.push({ urn: r.urn, op: "create" });
+        continue;
+      }
+      const d = await this.diff(r.urn, old.id, old.outputs, checked.inputs);
+      if (d.changes === undefined) throw new Error(`diff of ${r.urn} returned DIFF_UNKNOWN`);
+      if (d.replaces.length > 0) plan.push({ urn: r.urn, op: "replace", replaces: d.replaces, deleteBeforeReplace: d.deleteBeforeReplace });
+      else plan.push({ urn: r.urn, op: d.changes ? "update" : "same" });
+    }
+    for (const urn of this.state.keys()) if (!resources.some((r) => r.urn === urn)) plan.push({ urn, op: "delete" });
+    return plan;
+  }
+
+  /** `pulumi up`: applies the program resource by resource, in registration order. */
+  async up(resources: CapturedResource[], onStep?: (s: PlannedStep) => void): Promise<PlannedStep[]> {
+    const steps: PlannedStep[] = [];
+    for (const r of resources) {
+      const old = this.state.get(r.urn);
+      const checked = await this.check(r.urn, old?.inputs ?? {}, r.inputs);
+      if (checked.failures.length > 0) throw new CheckFailedError(r.urn, checked.failures);
+      let step: PlannedStep;
+      if (!old) {
+        const created = await this.create(r.urn, checked.inputs);
+        this.state.set(r.urn, { urn: r.urn, type: r.type, name: r.name, id: created.id, inputs: checked.inputs, outputs: created.outputs });
+        step = { urn: r.urn, op: "create" };
+      } else {
+        const d = await this.diff(r.urn, old.id, old.outputs, checked.inputs);
+        if (d.changes === undefined) throw new Error(`diff of ${r.urn} returned DIFF_UNKNOWN`);
+        if (d.replaces.length > 0) {
+          if (d.deleteBeforeReplace) {
+            await this.delete(r.urn, old.id, old.outputs);
+            this.state.delete(r.urn);
+          }
+          const created = await this.create(r.urn, checked.inputs);
+          if (!d.deleteBeforeReplace) await this.delete(r.urn, old.id, old.outputs);
+          this.state.set(r.urn, { ...old, id: created.id, inputs: checked.inputs, outputs: created.outputs });
+          step = { urn: r.urn, op: "replace", replaces: d.replaces, deleteBeforeReplace: d.deleteBeforeReplace };
+        } else if (d.changes) {
+          const outputs = await this.update(r.urn, old.id, old.outputs, checked.inputs);
+          this.state.set(r.urn, { ...old, inputs: checked.inputs, outputs });
+          step = { urn: r.urn, op: "update" };
+        } else {
+          this.state.set(r.urn, { ...old, inputs: checked.inputs });
+          step = { urn: r.urn, op: "same" };
+        }
+      }
+      steps.push(step);
+      onStep?.(step);
+    }
+    for (const old of [...this.state.values()].reverse()) {
+      if (resources.some((r) => r.urn === old.urn)) continue;
+      await this.delete(old.urn, old.id, old.outputs);
+      this.state.delete(old.urn);
+      steps.push({ urn: old.urn, op: "delete" });
+    }
+    return steps;
+  }
+
+  /** `pulumi refresh`: reads every resource; an empty id means it is gone. */
+  async refresh(): Promise<void> {
+    for (const s of [...this.state.values()]) {
+      const r = await this.read(s.urn, s.id, s.outputs, s.inputs);
+      if (!r.id) this.state.delete(s.urn);
+      else this.state.set(s.urn, { ...s, id: r.id, outputs: r.outputs, inputs: r.inputs ?? s.inputs });
+    }
+  }
+
+  /** `pulumi destroy`: deletes in reverse order of creation. */
+  async destroy(onStep?: (s: PlannedStep) => void): Promise<void> {
+    for (const s of [...this.state.values()].reverse()) {
+      await this.delete(s.urn, s.id, s.outputs);
+      this.state.delete(s.urn);
+      onStep?.({ urn: s.urn, op: "delete" });
+    }
+  }
+}
