@@ -45,15 +45,17 @@ function tableItem(t: TableSpec): string {
   // Row filters are SQL expressions by nature (the documented escape hatch); they are wrapped in
   // parentheses and can only ever be one expression because of the extended protocol.
   const where = t.where !== undefined ? ` WHERE (${t.where})` : "";
-  return `TABLE ${qualified(t.schema, t.name)}${columns}${where}`;
+  return `${qualified(t.schema, t.name)}${columns}${where}`;
 }
 
-/** The object list after FOR / SET / ADD: tables and schemas. Empty string when nothing is listed. */
+/**
+ * The object list after FOR / SET / DROP: `TABLE a, b` then `TABLES IN SCHEMA s, t`. One TABLE
+ * keyword for the whole list is what PG14 accepts; PG15+ accepts it too.
+ */
 export function publicationObjects(tables: readonly TableSpec[], schemas: readonly string[]): string {
-  const items = [
-    ...tables.map(tableItem),
-    ...schemas.map((s) => `TABLES IN SCHEMA ${ident(s)}`),
-  ];
+  const items: string[] = [];
+  if (tables.length > 0) items.push(`TABLE ${tables.map(tableItem).join(", ")}`);
+  if (schemas.length > 0) items.push(`TABLES IN SCHEMA ${identList(schemas)}`);
   return items.join(", ");
 }
 

@@ -1,0 +1,20 @@
+// Small helpers for tests that wait on replication.
+
+/** Polls `probe` until it returns true (or throws the last assertion error after `timeoutMs`). */
+export async function eventually(probe: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await probe();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Every output that is not listed as secret, serialized: what a state file shows in plain text. */
+export function plainOutputs(outputs: Record<string, unknown>, secretKeys: readonly string[]): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(outputs).filter(([k]) => !secretKeys.includes(k) && k !== "__provider")));
+}
