@@ -90,10 +90,19 @@ export async function readPublication(s: Session, name: string): Promise<Publica
   );
   const p = pubs[0];
   if (!p) return undefined;
-  const tables = await s.query<{ schema: string; name: string; columns: string[] | null; where: string | null }>(
+  const tables = await s.query<{
+    schema: string;
+    name: string;
+    columns: string[] | null;
+    where: string | null;
+  }>(
     `SELECT n.nspname AS schema, c.relname AS name,
-            ${v15 ? `(SELECT array_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
-                       WHERE a.attrelid = pr.prrelid AND a.attnum = ANY (pr.prattrs::int2[]))` : "NULL::name[]"} AS columns,
+            ${
+              v15
+                ? `(SELECT array_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                       WHERE a.attrelid = pr.prrelid AND a.attnum = ANY (pr.prattrs::int2[]))`
+                : "NULL::name[]"
+            } AS columns,
             ${v15 ? "pg_catalog.pg_get_expr(pr.prqual, pr.prrelid)" : "NULL::text"} AS "where"
        FROM pg_catalog.pg_publication_rel pr
        JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
@@ -133,7 +142,10 @@ export async function readPublication(s: Session, name: string): Promise<Publica
 }
 
 /** Every table a publication publishes (explicit, by schema or all tables), as the publisher resolves it. */
-export async function readPublishedTables(s: Session, publications: string[]): Promise<{ schema: string; name: string }[]> {
+export async function readPublishedTables(
+  s: Session,
+  publications: string[],
+): Promise<{ schema: string; name: string }[]> {
   return s.query(
     `SELECT DISTINCT schemaname AS schema, tablename AS name FROM pg_catalog.pg_publication_tables
       WHERE pubname = ANY($1::text[]) ORDER BY 1, 2`,
@@ -198,12 +210,20 @@ export async function readSubscription(s: Session, name: string): Promise<Subscr
     publications: r.publications as string[],
     binary: r.binary as boolean,
     // PG14–15 store substream as a boolean ('t'/'f' as text); PG16+ as a char: f, t, p.
-    streaming: ({ t: "on", true: "on", f: "off", false: "off", p: "parallel" } as Record<string, string>)[
-      String(r.streaming)
-    ] ?? String(r.streaming),
+    streaming:
+      ({ t: "on", true: "on", f: "off", false: "off", p: "parallel" } as Record<string, string>)[
+        String(r.streaming)
+      ] ?? String(r.streaming),
     synchronousCommit: r.synchronousCommit as string,
   };
-  for (const k of ["twoPhase", "disableOnError", "origin", "runAsOwner", "passwordRequired", "failover"] as const) {
+  for (const k of [
+    "twoPhase",
+    "disableOnError",
+    "origin",
+    "runAsOwner",
+    "passwordRequired",
+    "failover",
+  ] as const) {
     if (r[k] !== null && r[k] !== undefined) (state as unknown as Record<string, unknown>)[k] = r[k];
   }
   return state;
@@ -275,7 +295,10 @@ export interface TableDefinition {
  * Reads the definitions of the given tables in one query, with names qualified and quoted by the
  * server's own deparsers (the session's search_path is emptied first, as pg_dump does).
  */
-export async function readTableDefinitions(s: Session, tables: readonly TableSpec[]): Promise<TableDefinition[]> {
+export async function readTableDefinitions(
+  s: Session,
+  tables: readonly TableSpec[],
+): Promise<TableDefinition[]> {
   await s.query("SELECT pg_catalog.set_config('search_path', '', false)");
   const rows = await s.query<{ def: TableDefinition }>(
     `WITH rels AS (

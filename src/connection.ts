@@ -10,7 +10,15 @@ export type SslMode = "disable" | "prefer" | "require" | "verify-ca" | "verify-f
 /** A `postgres://` URI, or the same as an object. */
 export type Connection =
   | string
-  | { host: string; port?: number; database: string; user: string; password?: string; sslMode?: SslMode; sslRootCert?: string };
+  | {
+      host: string;
+      port?: number;
+      database: string;
+      user: string;
+      password?: string;
+      sslMode?: SslMode;
+      sslRootCert?: string;
+    };
 
 /** The normalised connection every provider works with. */
 export interface ConnectionInfo {
@@ -39,14 +47,22 @@ export function connectionSchema() {
     .strict();
   const uri = z
     .string()
-    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URI, or an object { host, database, user, … }");
+    .regex(
+      /^postgres(ql)?:\/\//,
+      "must be a postgres:// or postgresql:// URI, or an object { host, database, user, … }",
+    );
   return z.union([uri, object]);
 }
 
 /** Parses a URI or object into ConnectionInfo. Errors never contain the password. */
 export function parseConnection(conn: Connection): ConnectionInfo {
   if (typeof conn !== "string") {
-    const info: ConnectionInfo = { host: conn.host, port: conn.port ?? 5432, database: conn.database, user: conn.user };
+    const info: ConnectionInfo = {
+      host: conn.host,
+      port: conn.port ?? 5432,
+      database: conn.database,
+      user: conn.user,
+    };
     if (conn.password !== undefined) info.password = conn.password;
     if (conn.sslMode !== undefined) info.sslMode = conn.sslMode;
     if (conn.sslRootCert !== undefined) info.sslRootCert = conn.sslRootCert;
@@ -56,7 +72,9 @@ export function parseConnection(conn: Connection): ConnectionInfo {
   try {
     url = new URL(conn);
   } catch {
-    throw new Error(`is not a valid URI (${redactUri(conn)}); write postgres://user:password@host:5432/database.`);
+    throw new Error(
+      `is not a valid URI (${redactUri(conn)}); write postgres://user:password@host:5432/database.`,
+    );
   }
   const database = decodeURIComponent(url.pathname.replace(/^\//, ""));
   const user = decodeURIComponent(url.username);

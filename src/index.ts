@@ -4,9 +4,27 @@ import { publicationProvider } from "./publication";
 import { schemaSyncProvider } from "./schemaSync";
 import { subscriptionProvider } from "./subscription";
 
-export { Publication, type PublicationArgs, type PublicationInputs, type PublicationOutputs, PUBLICATION_SECRET_OUTPUTS } from "./publication";
-export { SchemaSync, type SchemaSyncArgs, type SchemaSyncInputs, type SchemaSyncOutputs, SCHEMA_SYNC_SECRET_OUTPUTS } from "./schemaSync";
-export { Subscription, type SubscriptionArgs, type SubscriptionInputs, type SubscriptionOutputs, SUBSCRIPTION_SECRET_OUTPUTS } from "./subscription";
+export {
+  Publication,
+  type PublicationArgs,
+  type PublicationInputs,
+  type PublicationOutputs,
+  PUBLICATION_SECRET_OUTPUTS,
+} from "./publication";
+export {
+  SchemaSync,
+  type SchemaSyncArgs,
+  type SchemaSyncInputs,
+  type SchemaSyncOutputs,
+  SCHEMA_SYNC_SECRET_OUTPUTS,
+} from "./schemaSync";
+export {
+  Subscription,
+  type SubscriptionArgs,
+  type SubscriptionInputs,
+  type SubscriptionOutputs,
+  SUBSCRIPTION_SECRET_OUTPUTS,
+} from "./subscription";
 export type { Connection } from "./connection";
 export type { TableRef } from "./tables";
 

@@ -10,14 +10,18 @@ export function publisherFailures(property: string, s: ServerSettings): CheckFai
   const failures: CheckFailure[] = [];
   const wal = s.settings["wal_level"];
   if (wal !== undefined && wal !== "logical") {
-    let fix = "set wal_level = logical in postgresql.conf (ALTER SYSTEM SET wal_level = logical) and restart the server";
+    let fix =
+      "set wal_level = logical in postgresql.conf (ALTER SYSTEM SET wal_level = logical) and restart the server";
     if ("rds.logical_replication" in s.settings)
       fix = "set rds.logical_replication = 1 in the DB parameter group and reboot the instance";
     else if ("cloudsql.logical_decoding" in s.settings)
       fix = "set the database flag cloudsql.logical_decoding = on";
     else if ("azure.replication_support" in s.settings)
       fix = "set the server parameter azure.replication_support = logical and restart";
-    failures.push({ property, reason: `the publisher has wal_level = ${wal}; logical replication needs logical: ${fix}.` });
+    failures.push({
+      property,
+      reason: `the publisher has wal_level = ${wal}; logical replication needs logical: ${fix}.`,
+    });
   }
   for (const setting of ["max_wal_senders", "max_replication_slots"]) {
     const v = s.settings[setting];

@@ -27,7 +27,9 @@ export function validate<T extends z.ZodRawShape>(
   news: Record<string, unknown>,
 ): { value?: Record<string, unknown>; failures: CheckFailure[]; unknown: Set<string> } {
   const unknown = new Set(Object.keys(news).filter((k) => containsUnknown(news[k])));
-  const known = Object.fromEntries(Object.entries(news).filter(([k]) => !unknown.has(k) && k !== "__provider"));
+  const known = Object.fromEntries(
+    Object.entries(news).filter(([k]) => !unknown.has(k) && k !== "__provider"),
+  );
   const mask = Object.fromEntries([...unknown].filter((k) => k in schema.shape).map((k) => [k, true]));
   const effective = (unknown.size > 0 ? schema.partial(mask as never) : schema) as z.ZodObject<T>;
   const result = effective.strict().safeParse(known);
@@ -78,7 +80,12 @@ export function clean<T extends object>(obj: T): T {
  * An error that names the resource, the statement verb and the fix, and keeps the PostgreSQL
  * `code`. Messages reaching here are already redacted by connection.ts.
  */
-export function operationError(resource: string, verb: string, e: unknown, fix?: string): Error & { code?: string } {
+export function operationError(
+  resource: string,
+  verb: string,
+  e: unknown,
+  fix?: string,
+): Error & { code?: string } {
   const src = e as { message?: string; code?: string; hint?: string; detail?: string };
   let message = `${resource}: ${verb} failed: ${src?.message ?? String(e)}`;
   if (src?.code) message += ` (SQLSTATE ${src.code})`;

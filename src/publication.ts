@@ -3,11 +3,25 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { readPublication, readSettings, readTableFacts, type PublicationState } from "./catalog";
-import { connectionSchema, endpoint, parseConnection, withSession, type Connection, type Session } from "./connection";
+import {
+  connectionSchema,
+  endpoint,
+  parseConnection,
+  withSession,
+  type Connection,
+  type Session,
+} from "./connection";
 import { publisherFailures, tableFailures } from "./preflight";
 import { clean, operationError, sameSet, validate, versionFailures, type CheckFailure } from "./provider";
 import * as sql from "./sql";
-import { canonicalTableRef, parseTableRef, sameTableSets, tableKey, type TableRef, type TableSpec } from "./tables";
+import {
+  canonicalTableRef,
+  parseTableRef,
+  sameTableSets,
+  tableKey,
+  type TableRef,
+  type TableSpec,
+} from "./tables";
 
 export type PublishOperation = sql.PublishOperation;
 
@@ -64,7 +78,12 @@ export const PUBLICATION_SECRET_OUTPUTS = ["connection"];
 const ALL_OPERATIONS: PublishOperation[] = ["insert", "update", "delete", "truncate"];
 
 /** Options → the PostgreSQL major version that introduced them. */
-const VERSION_GATES: Record<string, number> = { schemas: 15, columns: 15, where: 15, publishGeneratedColumns: 18 };
+const VERSION_GATES: Record<string, number> = {
+  schemas: 15,
+  columns: 15,
+  where: 15,
+  publishGeneratedColumns: 18,
+};
 
 function argsSchema() {
   const tableRef = z.union([
@@ -104,7 +123,9 @@ function definition(inputs: PublicationInputs): sql.PublicationDefinition {
     schemas: inputs.schemas ?? [],
     publish: inputs.publish ?? ALL_OPERATIONS,
     publishViaPartitionRoot: inputs.publishViaPartitionRoot ?? false,
-    ...(inputs.publishGeneratedColumns !== undefined ? { publishGeneratedColumns: inputs.publishGeneratedColumns } : {}),
+    ...(inputs.publishGeneratedColumns !== undefined
+      ? { publishGeneratedColumns: inputs.publishGeneratedColumns }
+      : {}),
   };
 }
 
@@ -118,11 +139,15 @@ async function serverFailures(s: Session, inputs: PublicationInputs): Promise<Ch
   const tables = specs(inputs);
   const failures = publisherFailures("connection", settings);
   const present = (o: string) =>
-    o === "columns" || o === "where" ? tables.some((t) => t[o] !== undefined) : inputs[o as keyof PublicationInputs] !== undefined;
+    o === "columns" || o === "where"
+      ? tables.some((t) => t[o] !== undefined)
+      : inputs[o as keyof PublicationInputs] !== undefined;
   failures.push(...versionFailures(s.serverVersion, VERSION_GATES, present, "publisher"));
   const publish = inputs.publish ?? ALL_OPERATIONS;
   const facts = await readTableFacts(s, tables);
-  failures.push(...tableFailures("tables", tables, facts, publish.includes("update") || publish.includes("delete")));
+  failures.push(
+    ...tableFailures("tables", tables, facts, publish.includes("update") || publish.includes("delete")),
+  );
   return failures;
 }
 
@@ -134,7 +159,8 @@ function inputsFromCatalog(state: PublicationState, olds: PublicationOutputs): P
     const spec: TableSpec = { schema: t.schema, name: t.name };
     if (t.columns) spec.columns = old?.columns && sameSet(old.columns, t.columns) ? old.columns : t.columns;
     if (t.where !== undefined)
-      spec.where = old?.where !== undefined && olds.appliedFilters?.[tableKey(t)] === t.where ? old.where : t.where;
+      spec.where =
+        old?.where !== undefined && olds.appliedFilters?.[tableKey(t)] === t.where ? old.where : t.where;
     return canonicalTableRef(spec);
   });
   const inputs: PublicationInputs = { connection: olds.connection, name: state.name };
@@ -182,7 +208,8 @@ async function reconcile(s: Session, current: PublicationState, inputs: Publicat
   const optionsDiffer =
     !sameSet(current.publish, def.publish) ||
     current.publishViaPartitionRoot !== def.publishViaPartitionRoot ||
-    (def.publishGeneratedColumns !== undefined && (current.publishGeneratedColumns ?? "none") !== def.publishGeneratedColumns);
+    (def.publishGeneratedColumns !== undefined &&
+      (current.publishGeneratedColumns ?? "none") !== def.publishGeneratedColumns);
   if (optionsDiffer) await s.exec(sql.alterPublicationOptions(def));
   if (inputs.owner !== undefined && inputs.owner !== current.owner)
     await s.exec(sql.alterPublicationOwner(def.name, inputs.owner));
@@ -195,7 +222,10 @@ export const publicationProvider: pulumi.dynamic.ResourceProvider = {
     const inputs = value as unknown as PublicationInputs;
     const structural: CheckFailure[] = [];
     if (inputs.allTables && (inputs.tables?.length || inputs.schemas?.length))
-      structural.push({ property: "allTables", reason: "Only one of `allTables` or `tables`/`schemas` can be provided." });
+      structural.push({
+        property: "allTables",
+        reason: "Only one of `allTables` or `tables`/`schemas` can be provided.",
+      });
     if (!unknown.has("tables") && inputs.tables) {
       const canonical: TableRef[] = [];
       inputs.tables.forEach((t, i) => {
@@ -210,7 +240,10 @@ export const publicationProvider: pulumi.dynamic.ResourceProvider = {
     if (structural.length > 0 || unknown.size > 0) return { inputs: inputs as never, failures: structural };
     const info = parseConnection(inputs.connection);
     const serverSide = await withSession(info, (s) => serverFailures(s, inputs)).catch((e: Error) => [
-      { property: "connection", reason: `${e.message}. Check the host, port, credentials and that the server accepts connections from here.` },
+      {
+        property: "connection",
+        reason: `${e.message}. Check the host, port, credentials and that the server accepts connections from here.`,
+      },
     ]);
     return { inputs: inputs as never, failures: serverSide };
   },
@@ -233,7 +266,8 @@ export const publicationProvider: pulumi.dynamic.ResourceProvider = {
       (news.owner !== undefined && news.owner !== olds.actualOwner) ||
       JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
     // Same name on the same server cannot exist twice: the old one must go first.
-    const deleteBeforeReplace = replaces.length > 0 && !replaces.includes("name") && !replaces.includes("connection");
+    const deleteBeforeReplace =
+      replaces.length > 0 && !replaces.includes("name") && !replaces.includes("connection");
     return { changes: changed, replaces, deleteBeforeReplace };
   },
 
@@ -250,7 +284,8 @@ export const publicationProvider: pulumi.dynamic.ResourceProvider = {
           if (existing) await reconcile(s, existing, inputs);
           else {
             await s.exec(sql.createPublication(definition(inputs)));
-            if (inputs.owner !== undefined) await s.exec(sql.alterPublicationOwner(inputs.name, inputs.owner));
+            if (inputs.owner !== undefined)
+              await s.exec(sql.alterPublicationOwner(inputs.name, inputs.owner));
           }
         })
         .catch((e) => {
@@ -270,7 +305,13 @@ export const publicationProvider: pulumi.dynamic.ResourceProvider = {
       const appliedFilters = Object.fromEntries(
         state.tables.filter((t) => t.where !== undefined).map((t) => [tableKey(t), t.where!]),
       );
-      const outs = clean({ ...inputs, endpoint: endpoint(info), actualOwner: state.owner, appliedFilters, serverVersion: s.serverVersion });
+      const outs = clean({
+        ...inputs,
+        endpoint: endpoint(info),
+        actualOwner: state.owner,
+        appliedFilters,
+        serverVersion: s.serverVersion,
+      });
       return { id, props: outs, inputs };
     });
   },
@@ -280,10 +321,14 @@ export const publicationProvider: pulumi.dynamic.ResourceProvider = {
     const outs = await withSession(info, async (s) => {
       const current = await readPublication(s, news.name);
       if (!current)
-        throw new Error(`${label(news.name)} no longer exists on ${endpoint(info)}; run \`pulumi refresh\` to recreate it.`);
-      await s.transaction(() => reconcile(s, current, news)).catch((e) => {
-        throw operationError(label(news.name), "ALTER PUBLICATION", e);
-      });
+        throw new Error(
+          `${label(news.name)} no longer exists on ${endpoint(info)}; run \`pulumi refresh\` to recreate it.`,
+        );
+      await s
+        .transaction(() => reconcile(s, current, news))
+        .catch((e) => {
+          throw operationError(label(news.name), "ALTER PUBLICATION", e);
+        });
       return outputs(s, news);
     });
     return { outs };
@@ -301,7 +346,8 @@ export const publicationProvider: pulumi.dynamic.ResourceProvider = {
 export class Publication extends pulumi.dynamic.Resource {
   declare readonly connection: pulumi.Output<Connection>;
   declare readonly name: pulumi.Output<string>;
-  declare readonly tables: pulumi.Output<TableRef[] | undefined>;
+  /** The published tables in canonical form (undefined with `allTables`). */
+  declare readonly tables: pulumi.Output<TableRef[]>;
   declare readonly allTables: pulumi.Output<boolean | undefined>;
   declare readonly schemas: pulumi.Output<string[] | undefined>;
   declare readonly publish: pulumi.Output<PublishOperation[] | undefined>;
@@ -313,7 +359,14 @@ export class Publication extends pulumi.dynamic.Resource {
     super(
       publicationProvider,
       name,
-      { ...args, connection: pulumi.secret(args.connection), endpoint: undefined, actualOwner: undefined, appliedFilters: undefined, serverVersion: undefined },
+      {
+        ...args,
+        connection: pulumi.secret(args.connection),
+        endpoint: undefined,
+        actualOwner: undefined,
+        appliedFilters: undefined,
+        serverVersion: undefined,
+      },
       { ...opts, additionalSecretOutputs: PUBLICATION_SECRET_OUTPUTS },
       "pg-replication",
       "Publication",

@@ -30,15 +30,29 @@ export function isWidening(from: string, to: string): boolean {
   const a = param.exec(from);
   const b = param.exec(to);
   if (a && b && a[1] === b[1]) {
-    if (a[1] === "numeric") return Number(b[2]) - Number(b[3] ?? 0) >= Number(a[2]) - Number(a[3] ?? 0) && Number(b[3] ?? 0) >= Number(a[3] ?? 0);
+    if (a[1] === "numeric")
+      return (
+        Number(b[2]) - Number(b[3] ?? 0) >= Number(a[2]) - Number(a[3] ?? 0) &&
+        Number(b[3] ?? 0) >= Number(a[3] ?? 0)
+      );
     return Number(b[2]) >= Number(a[2]);
   }
-  if (a && (to === a[1] || (a[1] === "character varying" && to === "text") || (a[1] === "numeric" && to === "numeric"))) return true;
+  if (
+    a &&
+    (to === a[1] ||
+      (a[1] === "character varying" && to === "text") ||
+      (a[1] === "numeric" && to === "numeric"))
+  )
+    return true;
   if (a && a[1] === "character" && (to === "text" || to === "character varying")) return true;
   return WIDENINGS[from]?.includes(to) ?? false;
 }
 
-export function planSchema(desired: readonly TableDefinition[], actual: readonly TableDefinition[], allowDestructive: boolean): SchemaPlan {
+export function planSchema(
+  desired: readonly TableDefinition[],
+  actual: readonly TableDefinition[],
+  allowDestructive: boolean,
+): SchemaPlan {
   const plan: SchemaPlan = { statements: [], summary: [], destructive: [] };
   const have = new Map(actual.map((t) => [tableKey(t), t]));
   const copied = new Set(desired.map(tableKey));
@@ -61,7 +75,8 @@ export function planSchema(desired: readonly TableDefinition[], actual: readonly
         step(sql.createSchema(want.schema), `create schema ${want.schema} if missing`);
         schemas.add(want.schema);
       }
-      for (const seq of want.sequences) step(sql.createSequence(seq.schema, seq.name, seq.type), `create sequence ${seq.schema}.${seq.name}`);
+      for (const seq of want.sequences)
+        step(sql.createSequence(seq.schema, seq.name, seq.type), `create sequence ${seq.schema}.${seq.name}`);
       let create = sql.createTable(want.schema, want.name, want.columns);
       if (want.partitionKey) create += ` PARTITION BY ${want.partitionKey}`;
       step(create, `create table ${key} (${want.columns.length} columns)`);
@@ -81,36 +96,53 @@ export function planSchema(desired: readonly TableDefinition[], actual: readonly
           else destructive(s, `change type of ${key}.${c.name} from ${old.type} to ${c.type}`);
         }
         if ((old.default ?? null) !== (c.default ?? null) && !c.identity && c.generated === undefined)
-          step(sql.setColumnDefault(want.schema, want.name, c.name, c.default), `set default of ${key}.${c.name}`);
+          step(
+            sql.setColumnDefault(want.schema, want.name, c.name, c.default),
+            `set default of ${key}.${c.name}`,
+          );
         if (old.notNull !== c.notNull)
-          step(sql.setColumnNotNull(want.schema, want.name, c.name, c.notNull), `${c.notNull ? "set" : "drop"} not null on ${key}.${c.name}`);
+          step(
+            sql.setColumnNotNull(want.schema, want.name, c.name, c.notNull),
+            `${c.notNull ? "set" : "drop"} not null on ${key}.${c.name}`,
+          );
       }
       const wanted = new Set(want.columns.map((c) => c.name));
       for (const c of cur.columns)
-        if (!wanted.has(c.name)) destructive(sql.dropColumn(want.schema, want.name, c.name), `drop column ${key}.${c.name}`);
+        if (!wanted.has(c.name))
+          destructive(sql.dropColumn(want.schema, want.name, c.name), `drop column ${key}.${c.name}`);
       for (const [name, con] of Object.entries(cur.constraints)) {
         const target = want.constraints[name];
         if (!target || target.definition !== con.definition)
           step(sql.dropConstraint(want.schema, want.name, name), `drop constraint ${name} on ${key}`);
       }
       for (const [name, def] of Object.entries(cur.indexes))
-        if (want.indexes[name] !== def) step(`DROP INDEX ${sql.qualified(want.schema, name)}`, `drop index ${name}`);
+        if (want.indexes[name] !== def)
+          step(`DROP INDEX ${sql.qualified(want.schema, name)}`, `drop index ${name}`);
     }
     for (const [name, con] of Object.entries(want.constraints)) {
       if (cur && cur.constraints[name]?.definition === con.definition) continue;
       if (con.type === "f") {
-        const ref = /REFERENCES ((?:"(?:[^"]|"")*"|[^".(\s]+)\.(?:"(?:[^"]|"")*"|[^".(\s]+))/.exec(con.definition);
+        const ref = /REFERENCES ((?:"(?:[^"]|"")*"|[^".(\s]+)\.(?:"(?:[^"]|"")*"|[^".(\s]+))/.exec(
+          con.definition,
+        );
         if (ref && !copied.has(unquoteQualified(ref[1]!))) {
-          plan.summary.push(`skip foreign key ${name} on ${key}: it references ${ref[1]}, which is not copied`);
+          plan.summary.push(
+            `skip foreign key ${name} on ${key}: it references ${ref[1]}, which is not copied`,
+          );
           continue;
         }
         late.push(sql.addConstraint(want.schema, want.name, name, con.definition));
-      } else step(sql.addConstraint(want.schema, want.name, name, con.definition), `add constraint ${name} on ${key}`);
+      } else
+        step(
+          sql.addConstraint(want.schema, want.name, name, con.definition),
+          `add constraint ${name} on ${key}`,
+        );
     }
     for (const [name, def] of Object.entries(want.indexes))
       if (cur?.indexes[name] !== def) step(def, `create index ${name}`);
   }
-  for (const s of late) step(s, s.startsWith("ALTER SEQUENCE") ? "attach sequence to its column" : "add foreign key");
+  for (const s of late)
+    step(s, s.startsWith("ALTER SEQUENCE") ? "attach sequence to its column" : "add foreign key");
   return plan;
 }
 

@@ -5,7 +5,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { readPublishedTables, readTableDefinitions, type TableDefinition } from "./catalog";
-import { connectionSchema, endpoint, parseConnection, withSession, type Connection, type ConnectionInfo } from "./connection";
+import {
+  connectionSchema,
+  endpoint,
+  parseConnection,
+  withSession,
+  type Connection,
+  type ConnectionInfo,
+} from "./connection";
 import { clean, operationError, UNKNOWN, validate, type CheckFailure } from "./provider";
 import { planSchema } from "./schemaPlan";
 import * as sql from "./sql";
@@ -50,7 +57,14 @@ export const SCHEMA_SYNC_SECRET_OUTPUTS = ["source", "target"];
 function argsSchema() {
   const tableRef = z.union([
     z.string().min(1),
-    z.object({ schema: z.string().min(1).optional(), name: z.string().min(1), columns: z.array(z.string()).optional(), where: z.string().optional() }).strict(),
+    z
+      .object({
+        schema: z.string().min(1).optional(),
+        name: z.string().min(1),
+        columns: z.array(z.string()).optional(),
+        where: z.string().optional(),
+      })
+      .strict(),
   ]);
   return z.object({
     source: connectionSchema(),
@@ -64,28 +78,41 @@ function argsSchema() {
 }
 
 function label(inputs: { tables?: TableRef[]; publication?: string }): string {
-  return inputs.publication !== undefined ? `SchemaSync of publication ${JSON.stringify(inputs.publication)}` : "SchemaSync";
+  return inputs.publication !== undefined
+    ? `SchemaSync of publication ${JSON.stringify(inputs.publication)}`
+    : "SchemaSync";
 }
 
 /** The tables to copy: the listed ones, or what the publication publishes (undefined: it does not exist yet). */
-async function resolveTables(source: ConnectionInfo, inputs: SchemaSyncInputs): Promise<TableSpec[] | undefined> {
+async function resolveTables(
+  source: ConnectionInfo,
+  inputs: SchemaSyncInputs,
+): Promise<TableSpec[] | undefined> {
   if (inputs.tables) return inputs.tables.map(parseTableRef).map(({ schema, name }) => ({ schema, name }));
   return withSession(source, async (s) => {
-    const exists = await s.query("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", [inputs.publication]);
+    const exists = await s.query("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", [
+      inputs.publication,
+    ]);
     return exists.length === 0 ? undefined : readPublishedTables(s, [inputs.publication!]);
   });
 }
 
-async function readSource(inputs: SchemaSyncInputs): Promise<{ tables: TableSpec[]; defs: TableDefinition[] }> {
+async function readSource(
+  inputs: SchemaSyncInputs,
+): Promise<{ tables: TableSpec[]; defs: TableDefinition[] }> {
   const source = parseConnection(inputs.source);
   const tables = await resolveTables(source, inputs);
   if (!tables)
-    throw new Error(`${label(inputs)}: publication ${JSON.stringify(inputs.publication)} does not exist on ${endpoint(source)}.`);
+    throw new Error(
+      `${label(inputs)}: publication ${JSON.stringify(inputs.publication)} does not exist on ${endpoint(source)}.`,
+    );
   const defs = await withSession(source, (s) => readTableDefinitions(s, tables));
   const found = new Set(defs.map(tableKey));
   const missing = tables.filter((t) => !found.has(tableKey(t))).map(tableKey);
   if (missing.length > 0)
-    throw new Error(`${label(inputs)}: table(s) ${missing.join(", ")} do not exist on the source ${endpoint(source)}; fix \`tables\`.`);
+    throw new Error(
+      `${label(inputs)}: table(s) ${missing.join(", ")} do not exist on the source ${endpoint(source)}; fix \`tables\`.`,
+    );
   return { tables, defs };
 }
 
@@ -127,7 +154,10 @@ export const schemaSyncProvider: pulumi.dynamic.ResourceProvider = {
     const hasTables = inputs.tables !== undefined || unknown.has("tables");
     const hasPublication = inputs.publication !== undefined || unknown.has("publication");
     if (hasTables === hasPublication)
-      structural.push({ property: "tables", reason: "Exactly one of `tables` or `publication` must be provided." });
+      structural.push({
+        property: "tables",
+        reason: "Exactly one of `tables` or `publication` must be provided.",
+      });
     if (inputs.tables && !unknown.has("tables")) {
       try {
         inputs.tables = inputs.tables.map((t) => canonicalTableRef(parseTableRef(t)));
@@ -154,7 +184,10 @@ export const schemaSyncProvider: pulumi.dynamic.ResourceProvider = {
       if (missing.length > 0)
         return {
           inputs: inputs as never,
-          failures: missing.map((t) => ({ property: "tables", reason: `table ${JSON.stringify(tableKey(t))} does not exist on the source.` })),
+          failures: missing.map((t) => ({
+            property: "tables",
+            reason: `table ${JSON.stringify(tableKey(t))} does not exist on the source.`,
+          })),
         };
       inputs.sourceSchema = clean(defs);
     } catch (e) {
@@ -204,7 +237,8 @@ export const schemaSyncProvider: pulumi.dynamic.ResourceProvider = {
     const target = parseConnection(props.target);
     await withSession(target, (s) =>
       s.transaction(async () => {
-        for (const t of [...(props.syncedTables ?? [])].reverse().map(parseTableRef)) await s.exec(sql.dropTable(t.schema, t.name));
+        for (const t of [...(props.syncedTables ?? [])].reverse().map(parseTableRef))
+          await s.exec(sql.dropTable(t.schema, t.name));
       }),
     ).catch((e) => {
       throw operationError(label(props), "DROP TABLE", e);

@@ -135,7 +135,11 @@ export function alterSubscriptionConnection(name: string, conninfo: string): str
   return `ALTER SUBSCRIPTION ${ident(name)} CONNECTION ${literal(conninfo)}`;
 }
 
-export function alterSubscriptionSetPublication(name: string, publications: string[], refresh: boolean): string {
+export function alterSubscriptionSetPublication(
+  name: string,
+  publications: string[],
+  refresh: boolean,
+): string {
   return `ALTER SUBSCRIPTION ${ident(name)} SET PUBLICATION ${identList(publications)} WITH (refresh = ${refresh})`;
 }
 
@@ -143,7 +147,10 @@ export function alterSubscriptionRefresh(name: string): string {
   return `ALTER SUBSCRIPTION ${ident(name)} REFRESH PUBLICATION`;
 }
 
-export function alterSubscriptionOptions(name: string, options: Record<string, SubscriptionOptionValue>): string {
+export function alterSubscriptionOptions(
+  name: string,
+  options: Record<string, SubscriptionOptionValue>,
+): string {
   return `ALTER SUBSCRIPTION ${ident(name)} SET (${optionList(options)})`;
 }
 
@@ -216,7 +223,12 @@ export function setColumnNotNull(schema: string, table: string, column: string, 
   return `ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${ident(column)} ${notNull ? "SET" : "DROP"} NOT NULL`;
 }
 
-export function setColumnDefault(schema: string, table: string, column: string, expr: string | undefined): string {
+export function setColumnDefault(
+  schema: string,
+  table: string,
+  column: string,
+  expr: string | undefined,
+): string {
   const action = expr === undefined ? "DROP DEFAULT" : `SET DEFAULT ${expr}`;
   return `ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${ident(column)} ${action}`;
 }
@@ -237,7 +249,13 @@ export function createSequence(schema: string, name: string, type: string): stri
   return `CREATE SEQUENCE IF NOT EXISTS ${qualified(schema, name)} AS ${type}`;
 }
 
-export function sequenceOwnedBy(seqSchema: string, seq: string, schema: string, table: string, column: string): string {
+export function sequenceOwnedBy(
+  seqSchema: string,
+  seq: string,
+  schema: string,
+  table: string,
+  column: string,
+): string {
   return `ALTER SEQUENCE ${qualified(seqSchema, seq)} OWNED BY ${qualified(schema, table)}.${ident(column)}`;
 }
 

@@ -12,7 +12,16 @@ import {
   readTableFacts,
   type SubscriptionState,
 } from "./catalog";
-import { connectionSchema, conninfo, endpoint, parseConnection, withSession, type Connection, type ConnectionInfo, type Session } from "./connection";
+import {
+  connectionSchema,
+  conninfo,
+  endpoint,
+  parseConnection,
+  withSession,
+  type Connection,
+  type ConnectionInfo,
+  type Session,
+} from "./connection";
 import { clean, operationError, sameSet, UNKNOWN, validate, versionFailures } from "./provider";
 import * as sql from "./sql";
 import { tableKey } from "./tables";
@@ -110,8 +119,22 @@ const OPTIONS: Record<string, [string, number]> = {
   passwordRequired: ["password_required", 16],
   failover: ["failover", 17],
 };
-const CREATE_ONLY: Record<string, string> = { enabled: "enabled", copyData: "copy_data", createSlot: "create_slot", slotName: "slot_name" };
-const ALTERABLE = ["binary", "streaming", "synchronousCommit", "disableOnError", "origin", "runAsOwner", "passwordRequired", "failover"] as const;
+const CREATE_ONLY: Record<string, string> = {
+  enabled: "enabled",
+  copyData: "copy_data",
+  createSlot: "create_slot",
+  slotName: "slot_name",
+};
+const ALTERABLE = [
+  "binary",
+  "streaming",
+  "synchronousCommit",
+  "disableOnError",
+  "origin",
+  "runAsOwner",
+  "passwordRequired",
+  "failover",
+] as const;
 
 function argsSchema() {
   return z.object({
@@ -132,7 +155,9 @@ function argsSchema() {
     runAsOwner: z.boolean().optional(),
     passwordRequired: z.boolean().optional(),
     failover: z.boolean().optional(),
-    waitForSync: z.union([z.boolean(), z.object({ timeoutSeconds: z.number().positive() }).strict()]).optional(),
+    waitForSync: z
+      .union([z.boolean(), z.object({ timeoutSeconds: z.number().positive() }).strict()])
+      .optional(),
     adopt: z.boolean().optional(),
     publishedTables: z.array(z.string()).optional(),
   });
@@ -178,11 +203,15 @@ const DEFAULTS: Record<string, unknown> = {
 };
 
 /** Alterable options whose wanted value differs from the catalog (unset options are not touched). */
-function optionChanges(state: SubscriptionState, inputs: SubscriptionInputs): Record<string, sql.SubscriptionOptionValue> {
+function optionChanges(
+  state: SubscriptionState,
+  inputs: SubscriptionInputs,
+): Record<string, sql.SubscriptionOptionValue> {
   const changes: Record<string, sql.SubscriptionOptionValue> = {};
   for (const key of ALTERABLE) {
     const wanted = inputs[key];
-    if (wanted !== undefined && wanted !== currentOption(state, key)) changes[OPTIONS[key]![0]] = optionValue(key, wanted);
+    if (wanted !== undefined && wanted !== currentOption(state, key))
+      changes[OPTIONS[key]![0]] = optionValue(key, wanted);
   }
   return changes;
 }
@@ -190,7 +219,9 @@ function optionChanges(state: SubscriptionState, inputs: SubscriptionInputs): Re
 async function publishedTables(inputs: SubscriptionInputs): Promise<string[] | undefined> {
   try {
     return await withSession(parseConnection(inputs.publisher), async (s) => {
-      const exist = await s.query("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = ANY($1::text[])", [inputs.publications]);
+      const exist = await s.query("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = ANY($1::text[])", [
+        inputs.publications,
+      ]);
       if (exist.length === 0) return undefined;
       return (await readPublishedTables(s, inputs.publications)).map(tableKey);
     });
@@ -202,7 +233,10 @@ async function publishedTables(inputs: SubscriptionInputs): Promise<string[] | u
 /** Every published table must exist on the subscriber, else CREATE SUBSCRIPTION fails with 42P01. */
 async function missingOnSubscriber(s: Session, inputs: SubscriptionInputs): Promise<string[]> {
   const tables = inputs.publishedTables ?? (await publishedTables(inputs)) ?? [];
-  const specs = tables.map((k) => ({ schema: k.slice(0, k.indexOf(".")), name: k.slice(k.indexOf(".") + 1) }));
+  const specs = tables.map((k) => ({
+    schema: k.slice(0, k.indexOf(".")),
+    name: k.slice(k.indexOf(".") + 1),
+  }));
   const facts = await readTableFacts(s, specs);
   const found = new Set(facts.map(tableKey));
   return tables.filter((t) => !found.has(t));
@@ -236,9 +270,12 @@ function createError(inputs: SubscriptionInputs, e: unknown): Error {
   const msg = String((e as Error).message);
   let fix: string | undefined;
   if (/wal_level/.test(msg)) fix = "Set wal_level = logical on the publisher and restart it.";
-  else if (code === "42P01") fix = "Create the tables on the subscriber first: add a SchemaSync and make the Subscription depend on it.";
+  else if (code === "42P01")
+    fix =
+      "Create the tables on the subscriber first: add a SchemaSync and make the Subscription depend on it.";
   else if (/could not connect|connection to server/.test(msg))
-    fix = "Check `publisher`: it must be reachable from the subscriber server itself, with its host, port and credentials.";
+    fix =
+      "Check `publisher`: it must be reachable from the subscriber server itself, with its host, port and credentials.";
   return operationError(label(inputs.name), "CREATE SUBSCRIPTION", e, fix);
 }
 
@@ -257,12 +294,23 @@ export const subscriptionProvider: pulumi.dynamic.ResourceProvider = {
     try {
       const version = await withSession(parseConnection(inputs.connection), async (s) => s.serverVersion);
       const gates = Object.fromEntries(Object.entries(OPTIONS).map(([k, [, v]]) => [k, v]));
-      const problems = versionFailures(version, gates, (o) => inputs[o as keyof SubscriptionInputs] !== undefined, "subscriber");
+      const problems = versionFailures(
+        version,
+        gates,
+        (o) => inputs[o as keyof SubscriptionInputs] !== undefined,
+        "subscriber",
+      );
       if (inputs.streaming === "parallel" && version < 160000)
-        problems.push({ property: "streaming", reason: `streaming: "parallel" needs PostgreSQL 16 or later; use true.` });
+        problems.push({
+          property: "streaming",
+          reason: `streaming: "parallel" needs PostgreSQL 16 or later; use true.`,
+        });
       return { inputs: inputs as never, failures: problems };
     } catch (e) {
-      return { inputs: inputs as never, failures: [{ property: "connection", reason: (e as Error).message }] };
+      return {
+        inputs: inputs as never,
+        failures: [{ property: "connection", reason: (e as Error).message }],
+      };
     }
   },
 
@@ -271,8 +319,10 @@ export const subscriptionProvider: pulumi.dynamic.ResourceProvider = {
     if (olds.name !== news.name) replaces.push("name");
     if (olds.endpoint !== endpoint(parseConnection(news.connection))) replaces.push("connection");
     if ((olds.slotName ?? null) !== (news.slotName ?? null)) replaces.push("slotName");
-    if ((olds.twoPhase ?? false) !== (news.twoPhase ?? false) && (olds.serverVersion ?? 0) < 180000) replaces.push("twoPhase");
-    const differs = (k: keyof SubscriptionInputs) => JSON.stringify(olds[k] ?? DEFAULTS[k] ?? null) !== JSON.stringify(news[k] ?? DEFAULTS[k] ?? null);
+    if ((olds.twoPhase ?? false) !== (news.twoPhase ?? false) && (olds.serverVersion ?? 0) < 180000)
+      replaces.push("twoPhase");
+    const differs = (k: keyof SubscriptionInputs) =>
+      JSON.stringify(olds[k] ?? DEFAULTS[k] ?? null) !== JSON.stringify(news[k] ?? DEFAULTS[k] ?? null);
     const changes =
       replaces.length > 0 ||
       (olds.drift?.length ?? 0) > 0 ||
@@ -286,7 +336,11 @@ export const subscriptionProvider: pulumi.dynamic.ResourceProvider = {
       differs("waitForSync");
     // A new subscription under the same name (or slot) cannot exist beside the old one.
     const sameSlot = (olds.slotName ?? olds.name) === (news.slotName ?? news.name);
-    return { changes, replaces, deleteBeforeReplace: replaces.length > 0 && (olds.name === news.name || sameSlot) };
+    return {
+      changes,
+      replaces,
+      deleteBeforeReplace: replaces.length > 0 && (olds.name === news.name || sameSlot),
+    };
   },
 
   async create(inputs: SubscriptionInputs) {
@@ -294,7 +348,9 @@ export const subscriptionProvider: pulumi.dynamic.ResourceProvider = {
     const outs = await withSession(info, async (s) => {
       const existing = await readSubscription(s, inputs.name);
       if (existing && !inputs.adopt)
-        throw new Error(`${label(inputs.name)} already exists on ${endpoint(info)}. Set \`adopt: true\` to take it over, or choose another name.`);
+        throw new Error(
+          `${label(inputs.name)} already exists on ${endpoint(info)}. Set \`adopt: true\` to take it over, or choose another name.`,
+        );
       if (existing) {
         await reconcile(s, existing, inputs, inputs.publishedTables !== undefined);
         return outputs(s, inputs);
@@ -305,9 +361,18 @@ export const subscriptionProvider: pulumi.dynamic.ResourceProvider = {
           `${label(inputs.name)}: published table(s) ${missing.join(", ")} do not exist on the subscriber ${endpoint(info)}. Add a SchemaSync for them and make the Subscription depend on it.`,
         );
       const publisher = parseConnection(inputs.publisher);
-      await s.exec(sql.createSubscription(inputs.name, conninfo(publisher), inputs.publications, createOptions(inputs))).catch((e) => {
-        throw createError(inputs, e);
-      });
+      await s
+        .exec(
+          sql.createSubscription(
+            inputs.name,
+            conninfo(publisher),
+            inputs.publications,
+            createOptions(inputs),
+          ),
+        )
+        .catch((e) => {
+          throw createError(inputs, e);
+        });
       const wait = waitOptions(inputs);
       if (wait && inputs.enabled !== false) {
         try {
@@ -329,13 +394,20 @@ export const subscriptionProvider: pulumi.dynamic.ResourceProvider = {
       const state = await readSubscription(s, props.name);
       if (!state) return {};
       const drift: string[] = [];
-      if (state.conninfo !== conninfo(parseConnection(props.publisher))) drift.push("the publisher connection was changed outside Pulumi");
-      const inputs: SubscriptionInputs = { ...stripOutputs(props), publications: sameSet(state.publications, props.publications) ? props.publications : state.publications };
+      if (state.conninfo !== conninfo(parseConnection(props.publisher)))
+        drift.push("the publisher connection was changed outside Pulumi");
+      const inputs: SubscriptionInputs = {
+        ...stripOutputs(props),
+        publications: sameSet(state.publications, props.publications)
+          ? props.publications
+          : state.publications,
+      };
       if (props.enabled !== undefined || !state.enabled) inputs.enabled = state.enabled;
       // Options the program sets are read back; unset ones are left to the server (its defaults vary by version).
       for (const key of ALTERABLE) {
         const v = currentOption(state, key);
-        if (v !== undefined && props[key] !== undefined) (inputs as unknown as Record<string, unknown>)[key] = v;
+        if (v !== undefined && props[key] !== undefined)
+          (inputs as unknown as Record<string, unknown>)[key] = v;
       }
       const published = await publishedTables(props);
       if (published) inputs.publishedTables = published;
@@ -348,8 +420,12 @@ export const subscriptionProvider: pulumi.dynamic.ResourceProvider = {
     const info = parseConnection(news.connection);
     const outs = await withSession(info, async (s) => {
       const state = await readSubscription(s, news.name);
-      if (!state) throw new Error(`${label(news.name)} no longer exists on ${endpoint(info)}; run \`pulumi refresh\` to recreate it.`);
-      const refresh = news.publishedTables !== undefined && !sameSet(olds.publishedTables, news.publishedTables);
+      if (!state)
+        throw new Error(
+          `${label(news.name)} no longer exists on ${endpoint(info)}; run \`pulumi refresh\` to recreate it.`,
+        );
+      const refresh =
+        news.publishedTables !== undefined && !sameSet(olds.publishedTables, news.publishedTables);
       await reconcile(s, state, news, refresh || (olds.drift?.length ?? 0) > 0);
       return outputs(s, news);
     });
@@ -363,35 +439,59 @@ export const subscriptionProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Brings an existing subscription to the inputs, statement by statement (each its own transaction). */
-async function reconcile(s: Session, state: SubscriptionState, inputs: SubscriptionInputs, refresh: boolean): Promise<void> {
+async function reconcile(
+  s: Session,
+  state: SubscriptionState,
+  inputs: SubscriptionInputs,
+  refresh: boolean,
+): Promise<void> {
   const run = (verb: string, statement: string) =>
     s.exec(statement).catch((e) => {
       throw operationError(label(inputs.name), verb, e);
     });
   const enabled = inputs.enabled ?? true;
-  if (!enabled && state.enabled) await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
+  if (!enabled && state.enabled)
+    await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
   const wanted = conninfo(parseConnection(inputs.publisher));
-  if (state.conninfo !== wanted) await run("ALTER SUBSCRIPTION … CONNECTION", sql.alterSubscriptionConnection(inputs.name, wanted));
+  if (state.conninfo !== wanted)
+    await run("ALTER SUBSCRIPTION … CONNECTION", sql.alterSubscriptionConnection(inputs.name, wanted));
   const options = optionChanges(state, inputs);
   if (Object.keys(options).length > 0) {
     // failover and two_phase can only change while the subscription is disabled (PG17/18).
     const needsDisabled = "failover" in options && state.enabled && enabled;
-    if (needsDisabled) await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
+    if (needsDisabled)
+      await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
     await run("ALTER SUBSCRIPTION … SET", sql.alterSubscriptionOptions(inputs.name, options));
-    if (needsDisabled) await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
+    if (needsDisabled)
+      await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
   }
   // REFRESH is not allowed on a disabled subscription; it then happens on the next enabled `up`.
   const canRefresh = state.enabled || enabled;
-  if (enabled && !state.enabled) await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
+  if (enabled && !state.enabled)
+    await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
   if (!sameSet(state.publications, inputs.publications))
-    await run("ALTER SUBSCRIPTION … SET PUBLICATION", sql.alterSubscriptionSetPublication(inputs.name, inputs.publications, canRefresh && enabled));
-  else if (refresh && enabled) await run("ALTER SUBSCRIPTION … REFRESH PUBLICATION", sql.alterSubscriptionRefresh(inputs.name));
+    await run(
+      "ALTER SUBSCRIPTION … SET PUBLICATION",
+      sql.alterSubscriptionSetPublication(inputs.name, inputs.publications, canRefresh && enabled),
+    );
+  else if (refresh && enabled)
+    await run("ALTER SUBSCRIPTION … REFRESH PUBLICATION", sql.alterSubscriptionRefresh(inputs.name));
   const wait = waitOptions(inputs);
   if (wait && enabled) await waitForSync(s, inputs.name, wait);
 }
 
 function stripOutputs(props: SubscriptionOutputs): SubscriptionInputs {
-  const { endpoint: _e, serverVersion: _v, actualSlotName: _a, tableStates: _t, actualEnabled: _n, applyErrors: _x, syncErrors: _y, drift: _d, ...inputs } = props;
+  const {
+    endpoint: _e,
+    serverVersion: _v,
+    actualSlotName: _a,
+    tableStates: _t,
+    actualEnabled: _n,
+    applyErrors: _x,
+    syncErrors: _y,
+    drift: _d,
+    ...inputs
+  } = props;
   return inputs;
 }
 
@@ -408,7 +508,8 @@ async function dropSafely(s: Session, props: SubscriptionInputs, publisher: Conn
     return;
   } catch (e) {
     const msg = String((e as Error).message);
-    if (!/could not connect|connection to server|publisher/i.test(msg)) throw operationError(label(props.name), "DROP SUBSCRIPTION", e);
+    if (!/could not connect|connection to server|publisher/i.test(msg))
+      throw operationError(label(props.name), "DROP SUBSCRIPTION", e);
   }
   const slot = state.slotName;
   await s.exec(sql.alterSubscriptionEnabled(props.name, false));
@@ -417,7 +518,9 @@ async function dropSafely(s: Session, props: SubscriptionInputs, publisher: Conn
   if (!slot) return;
   try {
     await withSession(publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot]));
-    pulumi.log.warn(`${label(props.name)}: the publisher refused the subscriber's connection; dropped replication slot "${slot}" directly.`);
+    pulumi.log.warn(
+      `${label(props.name)}: the publisher refused the subscriber's connection; dropped replication slot "${slot}" directly.`,
+    );
   } catch {
     pulumi.log.warn(
       `${label(props.name)}: dropped while the publisher was unreachable. Replication slot "${slot}" is left on ${endpoint(publisher)} and retains WAL: run SELECT pg_drop_replication_slot(${sql.literal(slot)}); there.`,

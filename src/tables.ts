@@ -39,7 +39,10 @@ export function tableKey(t: { schema: string; name: string }): string {
 export function canonicalTableRef(t: TableSpec): TableRef {
   const plain = !t.schema.includes(".") && !t.name.includes(".") && t.schema !== "" && t.name !== "";
   if (plain && t.columns === undefined && t.where === undefined) return `${t.schema}.${t.name}`;
-  const obj: { schema: string; name: string; columns?: string[]; where?: string } = { schema: t.schema, name: t.name };
+  const obj: { schema: string; name: string; columns?: string[]; where?: string } = {
+    schema: t.schema,
+    name: t.name,
+  };
   if (t.columns !== undefined) obj.columns = t.columns;
   if (t.where !== undefined) obj.where = t.where;
   return obj;

@@ -31,7 +31,9 @@ export async function waitForSync(s: Session, subscription: string, opts: WaitOp
       if (states.length > 0) pulumi.log.info(`${opts.label}: ${ready}/${states.length} tables ready.`);
       return;
     }
-    const busy = states.filter((t) => t.state !== "r").map((t) => `${t.table} (${STATE_NAMES[t.state] ?? t.state})`);
+    const busy = states
+      .filter((t) => t.state !== "r")
+      .map((t) => `${t.table} (${STATE_NAMES[t.state] ?? t.state})`);
     const report = `${opts.label}: ${ready}/${states.length} tables ready; waiting for ${busy.slice(0, 5).join(", ")}${busy.length > 5 ? ", …" : ""}`;
     if (report !== lastReport || Date.now() - lastReportAt > 10_000) {
       pulumi.log.info(report);

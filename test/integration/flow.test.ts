@@ -11,7 +11,11 @@ import { ROOT } from "../support/install";
 import { startServer, type Major, type TestServer } from "../support/postgres";
 import { seedPrimary } from "../support/seed";
 import { eventually, plainOutputs } from "../support/util";
-import { PUBLICATION_SECRET_OUTPUTS, SCHEMA_SYNC_SECRET_OUTPUTS, SUBSCRIPTION_SECRET_OUTPUTS } from "../../src";
+import {
+  PUBLICATION_SECRET_OUTPUTS,
+  SCHEMA_SYNC_SECRET_OUTPUTS,
+  SUBSCRIPTION_SECRET_OUTPUTS,
+} from "../../src";
 
 const QUICKSTART = path.join(ROOT, "examples", "quickstart", "index.ts");
 const SECRET_KEYS: Record<string, readonly string[]> = {
@@ -41,7 +45,10 @@ for (const [pubMajor, subMajor] of PAIRS) {
     const onPrimary = <T>(sql: string) => primary.query<T>(sql, [], "app");
 
     before(async () => {
-      [primary, replica] = await Promise.all([startServer({ major: pubMajor }), startServer({ major: subMajor })]);
+      [primary, replica] = await Promise.all([
+        startServer({ major: pubMajor }),
+        startServer({ major: subMajor }),
+      ]);
       await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
       await seedPrimary(primary);
       engine = await Engine.start();
@@ -63,22 +70,34 @@ for (const [pubMajor, subMajor] of PAIRS) {
     it("previews three creates, then up copies the schema and the seed rows arrive", async () => {
       const resources = program();
       const plan = await engine.preview(resources);
-      assert.deepEqual(plan.map((s) => [s.urn.split("::").pop(), s.op, s.failures]), [
-        ["users", "create", undefined],
-        ["users", "create", undefined],
-        ["users", "create", undefined],
-      ]);
+      assert.deepEqual(
+        plan.map((s) => [s.urn.split("::").pop(), s.op, s.failures]),
+        [
+          ["users", "create", undefined],
+          ["users", "create", undefined],
+          ["users", "create", undefined],
+        ],
+      );
       await engine.up(resources);
       const users = await onReplica<{ email: string }>("SELECT email FROM users ORDER BY id");
-      assert.deepEqual(users.map((u) => u.email), ["ada@example.com", "grace@example.com", "linus@example.com"]);
+      assert.deepEqual(
+        users.map((u) => u.email),
+        ["ada@example.com", "grace@example.com", "linus@example.com"],
+      );
       const posts = await onReplica<{ title: string }>("SELECT title FROM blog_posts ORDER BY id");
-      assert.deepEqual(posts.map((p) => p.title), ["Hello", "Compilers"]);
+      assert.deepEqual(
+        posts.map((p) => p.title),
+        ["Hello", "Compilers"],
+      );
       const pk = await onReplica<{ def: string }>(
         "SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'blog_posts'::regclass AND contype = 'p'",
       );
       assert.deepEqual(pk, [{ def: "PRIMARY KEY (id)" }]);
       const slots = await onPrimary<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots");
-      assert.deepEqual(slots.map((s) => s.slot_name), ["postgresml_users"]);
+      assert.deepEqual(
+        slots.map((s) => s.slot_name),
+        ["postgresml_users"],
+      );
     });
 
     it("replicates inserts, updates and deletes made on the primary", async () => {
@@ -86,7 +105,9 @@ for (const [pubMajor, subMajor] of PAIRS) {
       await onPrimary("UPDATE users SET name = 'Countess Ada' WHERE email = 'ada@example.com'");
       await onPrimary("DELETE FROM blog_posts WHERE title = 'Compilers'");
       await eventually(async () => {
-        const users = await onReplica<{ email: string; name: string }>("SELECT email, name FROM users ORDER BY id");
+        const users = await onReplica<{ email: string; name: string }>(
+          "SELECT email, name FROM users ORDER BY id",
+        );
         assert.deepEqual(users, [
           { email: "ada@example.com", name: "Countess Ada" },
           { email: "grace@example.com", name: "Grace" },
@@ -94,23 +115,35 @@ for (const [pubMajor, subMajor] of PAIRS) {
           { email: "barbara@example.com", name: "Barbara" },
         ]);
         const posts = await onReplica<{ title: string }>("SELECT title FROM blog_posts ORDER BY id");
-        assert.deepEqual(posts.map((p) => p.title), ["Hello"]);
+        assert.deepEqual(
+          posts.map((p) => p.title),
+          ["Hello"],
+        );
       });
     });
 
     it("reports no changes on a second preview with unchanged inputs, nor after refresh", async () => {
       const resources = program();
-      assert.deepEqual((await engine.preview(resources)).map((s) => s.op), ["same", "same", "same"]);
+      assert.deepEqual(
+        (await engine.preview(resources)).map((s) => s.op),
+        ["same", "same", "same"],
+      );
       await engine.refresh();
       assert.equal(engine.state.size, 3);
-      assert.deepEqual((await engine.preview(resources)).map((s) => s.op), ["same", "same", "same"]);
+      assert.deepEqual(
+        (await engine.preview(resources)).map((s) => s.op),
+        ["same", "same", "same"],
+      );
     });
 
     it("keeps passwords out of every output that is not secret and out of the host's log", () => {
       for (const s of engine.state.values()) {
         const kind = s.type.split(":").pop()!;
         const plain = plainOutputs(s.outputs, SECRET_KEYS[kind]!);
-        assert.ok(!plain.includes(primary.password) && !plain.includes(replica.password), `${kind} leaks a password`);
+        assert.ok(
+          !plain.includes(primary.password) && !plain.includes(replica.password),
+          `${kind} leaks a password`,
+        );
       }
       assert.ok(!engine.log.includes(primary.password) && !engine.log.includes(replica.password));
     });
@@ -120,12 +153,21 @@ for (const [pubMajor, subMajor] of PAIRS) {
       // At preview the publication has not gained the table yet, so the subscription looks unchanged;
       // during up its check runs after the publication's update (it waits for pub.name) and refreshes.
       const plan = await engine.preview(resources);
-      assert.deepEqual(plan.map((s) => s.op), ["update", "update", "same"]);
+      assert.deepEqual(
+        plan.map((s) => s.op),
+        ["update", "update", "same"],
+      );
       const slotBefore = await onPrimary<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots");
       const steps = await engine.up(resources);
-      assert.deepEqual(steps.map((s) => s.op), ["update", "update", "update"]);
+      assert.deepEqual(
+        steps.map((s) => s.op),
+        ["update", "update", "update"],
+      );
       const comments = await onReplica<{ body: string }>("SELECT body FROM comments ORDER BY id");
-      assert.deepEqual(comments.map((c) => c.body), ["Nice", "Agreed", "Classic"]);
+      assert.deepEqual(
+        comments.map((c) => c.body),
+        ["Nice", "Agreed", "Classic"],
+      );
       await onPrimary("INSERT INTO comments (post_id, body) VALUES (1, 'Late')");
       await eventually(async () => {
         const n = await onReplica<{ n: string }>("SELECT count(*) AS n FROM comments");
@@ -135,7 +177,10 @@ for (const [pubMajor, subMajor] of PAIRS) {
       assert.deepEqual(await onPrimary("SELECT slot_name FROM pg_replication_slots"), slotBefore);
       const users = await onReplica<{ n: string }>("SELECT count(*) AS n FROM users");
       assert.equal(Number(users[0]!.n), 4);
-      assert.deepEqual((await engine.preview(resources)).map((s) => s.op), ["same", "same", "same"]);
+      assert.deepEqual(
+        (await engine.preview(resources)).map((s) => s.op),
+        ["same", "same", "same"],
+      );
     });
 
     it("leaves no publication, subscription or replication slot on either server after destroy", async () => {

@@ -19,7 +19,10 @@ describe("Publication safety on PG18", () => {
   after(() => server?.stop());
 
   it("refuses at check a table without replica identity when updates are published, and creates nothing", async () => {
-    const res = await providers.publication.check!({}, { connection: server.url(), name: "p_nopk", tables: ["nopk", "canary"] });
+    const res = await providers.publication.check!(
+      {},
+      { connection: server.url(), name: "p_nopk", tables: ["nopk", "canary"] },
+    );
     assert.equal(res.failures?.length, 1);
     assert.equal(res.failures![0]!.property, "tables[0]");
     assert.match(res.failures![0]!.reason, /no replica identity.*primary key.*REPLICA IDENTITY FULL/);
@@ -29,20 +32,33 @@ describe("Publication safety on PG18", () => {
   });
 
   it("accepts the same table when only inserts are published", async () => {
-    const res = await providers.publication.check!({}, { connection: server.url(), name: "p_ins", tables: ["nopk"], publish: ["insert"] });
+    const res = await providers.publication.check!(
+      {},
+      { connection: server.url(), name: "p_ins", tables: ["nopk"], publish: ["insert"] },
+    );
     assert.deepEqual(res.failures, []);
   });
 
   it("names a missing table and the fix", async () => {
-    const res = await providers.publication.check!({}, { connection: server.url(), name: "p", tables: ["Users"] });
+    const res = await providers.publication.check!(
+      {},
+      { connection: server.url(), name: "p", tables: ["Users"] },
+    );
     assert.match(res.failures![0]!.reason, /"public.Users" does not exist on the publisher.*case included/);
   });
 
   it("quotes hostile publication and table names; the canary survives create and delete", async () => {
     const name = 'x"; DROP TABLE canary; --';
-    const inputs = (await providers.publication.check!({}, { connection: server.url(), name, tables: ['public.Weird "Name"; x'] })).inputs;
+    const inputs = (
+      await providers.publication.check!(
+        {},
+        { connection: server.url(), name, tables: ['public.Weird "Name"; x'] },
+      )
+    ).inputs;
     const created = await providers.publication.create!(inputs);
-    const rows = await server.query<{ pubname: string; tablename: string }>("SELECT pubname, tablename FROM pg_publication_tables");
+    const rows = await server.query<{ pubname: string; tablename: string }>(
+      "SELECT pubname, tablename FROM pg_publication_tables",
+    );
     assert.deepEqual(rows, [{ pubname: name, tablename: 'Weird "Name"; x' }]);
     await providers.publication.delete!(created.id, created.outs);
     assert.deepEqual(await server.query("SELECT pubname FROM pg_publication"), []);
@@ -63,29 +79,51 @@ describe("Publication safety on PG18", () => {
 
   it("refuses to take over an existing publication unless adopt is set", async () => {
     await server.query('CREATE PUBLICATION "existing" FOR TABLE canary');
-    const inputs = (await providers.publication.check!({}, { connection: server.url(), name: "existing", tables: ["canary"], publish: ["insert"] })).inputs;
+    const inputs = (
+      await providers.publication.check!(
+        {},
+        { connection: server.url(), name: "existing", tables: ["canary"], publish: ["insert"] },
+      )
+    ).inputs;
     await assert.rejects(providers.publication.create!(inputs), /already exists.*adopt: true/);
     const adopted = await providers.publication.create!({ ...inputs, adopt: true });
     assert.deepEqual(adopted.outs.publish, ["insert"]);
-    const row = await server.query<{ pubupdate: boolean }>("SELECT pubupdate FROM pg_publication WHERE pubname = 'existing'");
+    const row = await server.query<{ pubupdate: boolean }>(
+      "SELECT pubupdate FROM pg_publication WHERE pubname = 'existing'",
+    );
     assert.deepEqual(row, [{ pubupdate: false }]);
     await providers.publication.delete!(adopted.id, adopted.outs);
   });
 
   it("names the property for bad input: typos, wrong types, ambiguous names", async () => {
-    const res = await providers.publication.check!({}, { connection: server.url(), name: "p", tables: ["a.b.c"], publsh: ["insert"] });
-    assert.deepEqual(res.failures!.map((f) => f.property), ["(arguments)"]);
+    const res = await providers.publication.check!(
+      {},
+      { connection: server.url(), name: "p", tables: ["a.b.c"], publsh: ["insert"] },
+    );
+    assert.deepEqual(
+      res.failures!.map((f) => f.property),
+      ["(arguments)"],
+    );
     assert.match(res.failures![0]!.reason, /unknown argument `publsh`/);
-    const ambiguous = await providers.publication.check!({}, { connection: server.url(), name: "p", tables: ["a.b.c"] });
+    const ambiguous = await providers.publication.check!(
+      {},
+      { connection: server.url(), name: "p", tables: ["a.b.c"] },
+    );
     assert.equal(ambiguous.failures![0]!.property, "tables[0]");
-    const wrongType = await providers.subscription.check!({}, { connection: server.url(), name: "s", publisher: server.url(), publications: "p" });
+    const wrongType = await providers.subscription.check!(
+      {},
+      { connection: server.url(), name: "s", publisher: server.url(), publications: "p" },
+    );
     assert.equal(wrongType.failures![0]!.property, "publications");
   });
 
   it("skips I/O and validation of values unknown at preview", async () => {
     const res = await providers.publication.check!({}, { connection: UNKNOWN, name: "p", tables: UNKNOWN });
     assert.deepEqual(res.failures, []);
-    const sync = await providers.schemaSync.check!({}, { source: UNKNOWN, target: server.url(), tables: ["canary"] });
+    const sync = await providers.schemaSync.check!(
+      {},
+      { source: UNKNOWN, target: server.url(), tables: ["canary"] },
+    );
     assert.deepEqual(sync.failures, []);
     assert.equal(sync.inputs.sourceSchema, UNKNOWN);
   });

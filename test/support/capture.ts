@@ -56,11 +56,18 @@ process.on("beforeExit", () => {
  * Captures `programFile` (a .ts or .js Pulumi program that imports "pulumi-pg-replication") with the
  * given stack config (keys without the project prefix).
  */
-export function captureProgram(programFile: string, config: Record<string, string>, project = "quickstart"): CapturedResource[] {
+export function captureProgram(
+  programFile: string,
+  config: Record<string, string>,
+  project = "quickstart",
+): CapturedResource[] {
   const dir = installedPackageDir();
   const runner = path.join(dir, "capture-runner.js");
   fs.writeFileSync(runner, RUNNER);
-  const program = path.join(dir, `program-${path.basename(path.dirname(programFile))}-${path.basename(programFile)}`);
+  const program = path.join(
+    dir,
+    `program-${path.basename(path.dirname(programFile))}-${path.basename(programFile)}`,
+  );
   fs.copyFileSync(programFile, program);
   const outFile = path.join(dir, `captured-${process.pid}-${Date.now()}.json`);
   const pulumiConfig = Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v]));
@@ -74,7 +81,11 @@ export function captureProgram(programFile: string, config: Record<string, strin
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
-  const captured = JSON.parse(fs.readFileSync(outFile, "utf8")) as { type: string; name: string; inputs: Record<string, unknown> }[];
+  const captured = JSON.parse(fs.readFileSync(outFile, "utf8")) as {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+  }[];
   fs.rmSync(outFile);
   return captured
     .filter((r) => r.type.startsWith("pulumi-nodejs:dynamic"))

@@ -70,7 +70,10 @@ export class Engine {
     const services = req("./proto/provider_grpc_pb");
     const hostMain = req.resolve("./cmd/dynamic-provider/index.js");
     // The host never dials the engine address it is given; any placeholder works.
-    this.proc = spawn(process.execPath, [hostMain, "127.0.0.1:1"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    this.proc = spawn(process.execPath, [hostMain, "127.0.0.1:1"], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const port = await new Promise<number>((resolve, reject) => {
       let buf = "";
       let seen = false;
@@ -88,9 +91,14 @@ export class Engine {
         }
       });
       this.proc.stderr!.on("data", (d: Buffer) => (this.log += d.toString()));
-      this.proc.once("exit", (code) => reject(new Error(`dynamic-provider host exited (${code}): ${this.log}`)));
+      this.proc.once("exit", (code) =>
+        reject(new Error(`dynamic-provider host exited (${code}): ${this.log}`)),
+      );
     });
-    this.client = new services.ResourceProviderClient(`127.0.0.1:${port}`, this.grpc.credentials.createInsecure());
+    this.client = new services.ResourceProviderClient(
+      `127.0.0.1:${port}`,
+      this.grpc.credentials.createInsecure(),
+    );
     const configure = new this.proto.ConfigureRequest();
     configure.setArgs(this.struct.Struct.fromJavaScript({}));
     configure.setAcceptsecrets(true);
@@ -117,7 +125,9 @@ export class Engine {
 
   private call(method: string, request: unknown): Promise<any> {
     return new Promise((resolve, reject) =>
-      this.client[method](request, (err: Error | null, resp: unknown) => (err ? reject(new Error(err.message.replace(/^\d+ [A-Z_]+: /, ""))) : resolve(resp))),
+      this.client[method](request, (err: Error | null, resp: unknown) =>
+        err ? reject(new Error(err.message.replace(/^\d+ [A-Z_]+: /, ""))) : resolve(resp),
+      ),
     );
   }
 
@@ -133,11 +143,18 @@ export class Engine {
     const resp = await this.call("check", req);
     return {
       inputs: resp.getInputs().toJavaScript(),
-      failures: resp.getFailuresList().map((f: any) => ({ property: f.getProperty(), reason: f.getReason() })),
+      failures: resp
+        .getFailuresList()
+        .map((f: any) => ({ property: f.getProperty(), reason: f.getReason() })),
     };
   }
 
-  async diff(urn: string, id: string, olds: Props, news: Props): Promise<{ changes: boolean | undefined; replaces: string[]; deleteBeforeReplace: boolean }> {
+  async diff(
+    urn: string,
+    id: string,
+    olds: Props,
+    news: Props,
+  ): Promise<{ changes: boolean | undefined; replaces: string[]; deleteBeforeReplace: boolean }> {
     const req = new this.proto.DiffRequest();
     req.setUrn(urn);
     req.setId(id);
@@ -171,14 +188,23 @@ export class Engine {
     return resp.getProperties().toJavaScript();
   }
 
-  async read(urn: string, id: string, props: Props, inputs: Props): Promise<{ id: string; outputs: Props; inputs?: Props }> {
+  async read(
+    urn: string,
+    id: string,
+    props: Props,
+    inputs: Props,
+  ): Promise<{ id: string; outputs: Props; inputs?: Props }> {
     const req = new this.proto.ReadRequest();
     req.setUrn(urn);
     req.setId(id);
     req.setProperties(this.toStruct(props));
     req.setInputs(this.toStruct(inputs));
     const resp = await this.call("read", req);
-    return { id: resp.getId(), outputs: resp.getProperties()?.toJavaScript() ?? {}, inputs: resp.getInputs()?.toJavaScript() };
+    return {
+      id: resp.getId(),
+      outputs: resp.getProperties()?.toJavaScript() ?? {},
+      inputs: resp.getInputs()?.toJavaScript(),
+    };
   }
 
   async delete(urn: string, id: string, props: Props): Promise<void> {
@@ -205,10 +231,17 @@ export class Engine {
       }
       const d = await this.diff(r.urn, old.id, old.outputs, checked.inputs);
       if (d.changes === undefined) throw new Error(`diff of ${r.urn} returned DIFF_UNKNOWN`);
-      if (d.replaces.length > 0) plan.push({ urn: r.urn, op: "replace", replaces: d.replaces, deleteBeforeReplace: d.deleteBeforeReplace });
+      if (d.replaces.length > 0)
+        plan.push({
+          urn: r.urn,
+          op: "replace",
+          replaces: d.replaces,
+          deleteBeforeReplace: d.deleteBeforeReplace,
+        });
       else plan.push({ urn: r.urn, op: d.changes ? "update" : "same" });
     }
-    for (const urn of this.state.keys()) if (!resources.some((r) => r.urn === urn)) plan.push({ urn, op: "delete" });
+    for (const urn of this.state.keys())
+      if (!resources.some((r) => r.urn === urn)) plan.push({ urn, op: "delete" });
     return plan;
   }
 
@@ -222,7 +255,14 @@ export class Engine {
       let step: PlannedStep;
       if (!old) {
         const created = await this.create(r.urn, checked.inputs);
-        this.state.set(r.urn, { urn: r.urn, type: r.type, name: r.name, id: created.id, inputs: checked.inputs, outputs: created.outputs });
+        this.state.set(r.urn, {
+          urn: r.urn,
+          type: r.type,
+          name: r.name,
+          id: created.id,
+          inputs: checked.inputs,
+          outputs: created.outputs,
+        });
         step = { urn: r.urn, op: "create" };
       } else {
         const d = await this.diff(r.urn, old.id, old.outputs, checked.inputs);
@@ -235,7 +275,12 @@ export class Engine {
           const created = await this.create(r.urn, checked.inputs);
           if (!d.deleteBeforeReplace) await this.delete(r.urn, old.id, old.outputs);
           this.state.set(r.urn, { ...old, id: created.id, inputs: checked.inputs, outputs: created.outputs });
-          step = { urn: r.urn, op: "replace", replaces: d.replaces, deleteBeforeReplace: d.deleteBeforeReplace };
+          step = {
+            urn: r.urn,
+            op: "replace",
+            replaces: d.replaces,
+            deleteBeforeReplace: d.deleteBeforeReplace,
+          };
         } else if (d.changes) {
           const outputs = await this.update(r.urn, old.id, old.outputs, checked.inputs);
           this.state.set(r.urn, { ...old, inputs: checked.inputs, outputs });

@@ -14,9 +14,13 @@ let cached: string | undefined;
 /** Packs the built package once per process and returns the install directory. */
 export function installedPackageDir(): string {
   if (cached) return cached;
-  if (!fs.existsSync(path.join(ROOT, "dist", "index.js"))) throw new Error("dist/ is missing: run npm run build first.");
+  if (!fs.existsSync(path.join(ROOT, "dist", "index.js")))
+    throw new Error("dist/ is missing: run npm run build first.");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-install-"));
-  const out = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], { cwd: ROOT, encoding: "utf8" });
+  const out = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   const tarball = path.join(dir, out.trim().split("\n").pop()!);
   const pkg = path.join(dir, "node_modules", "pulumi-pg-replication");
   fs.mkdirSync(pkg, { recursive: true });
@@ -26,7 +30,10 @@ export function installedPackageDir(): string {
     if (entry === "pulumi-pg-replication" || entry.startsWith(".")) continue;
     fs.symlinkSync(path.join(ROOT, "node_modules", entry), path.join(dir, "node_modules", entry));
   }
-  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "pgrepl-test-program", private: true }));
+  fs.writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name: "pgrepl-test-program", private: true }),
+  );
   process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
   return (cached = dir);
 }

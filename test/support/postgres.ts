@@ -73,7 +73,9 @@ function runAs(): RunAs {
   if (process.getuid?.() !== 0) return (runAsCache = {});
   let id = spawnSync("id", ["-u", RUN_USER], { encoding: "utf8" });
   if (id.status !== 0) {
-    execFileSync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", RUN_USER], { stdio: "ignore" });
+    execFileSync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", RUN_USER], {
+      stdio: "ignore",
+    });
     id = spawnSync("id", ["-u", RUN_USER], { encoding: "utf8" });
   }
   const gid = spawnSync("id", ["-g", RUN_USER], { encoding: "utf8" });
@@ -89,7 +91,11 @@ function usableBinDir(bin: string, as: RunAs): string {
   const probe = spawnSync(path.join(bin, "postgres"), ["--version"], { uid: as.uid, gid: as.gid });
   if (probe.status === 0) return bin;
   const native = path.dirname(bin);
-  const cache = path.join(os.tmpdir(), "pg-replication-bin", path.basename(path.dirname(native)) + "-" + fs.statSync(native).mtimeMs);
+  const cache = path.join(
+    os.tmpdir(),
+    "pg-replication-bin",
+    path.basename(path.dirname(native)) + "-" + fs.statSync(native).mtimeMs,
+  );
   if (!fs.existsSync(path.join(cache, "bin", "postgres"))) {
     fs.mkdirSync(path.dirname(cache), { recursive: true, mode: 0o755 });
     execFileSync("cp", ["-a", native, cache]);
@@ -116,7 +122,11 @@ export function reapOrphans(): void {
   for (const f of fs.readdirSync(STATE_DIR)) {
     const file = path.join(STATE_DIR, f);
     try {
-      const rec = JSON.parse(fs.readFileSync(file, "utf8")) as { owner: number; pid: number; dataDir: string };
+      const rec = JSON.parse(fs.readFileSync(file, "utf8")) as {
+        owner: number;
+        pid: number;
+        dataDir: string;
+      };
       if (alive(rec.owner)) continue;
       if (alive(rec.pid)) process.kill(rec.pid, "SIGQUIT");
       fs.rmSync(rec.dataDir, { recursive: true, force: true });
@@ -142,7 +152,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   reapOrphans();
   const major = opts.major ?? DEFAULT_MAJOR;
   const found = binDir(major);
-  if (!found) throw new Error(`PostgreSQL ${major} is not installed: run npm install (embedded-pg-${major}).`);
+  if (!found)
+    throw new Error(`PostgreSQL ${major} is not installed: run npm install (embedded-pg-${major}).`);
   const as = runAs();
   const bin = usableBinDir(found, as);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `pgrepl-${major}-`));
@@ -155,7 +166,20 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   const spawnOpts = { uid: as.uid, gid: as.gid, env: { ...process.env, LC_ALL: "C", TZ: "UTC" } };
   const init = spawnSync(
     path.join(bin, "initdb"),
-    ["-D", pgdata, "-U", "postgres", "--pwfile", pwfile, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"],
+    [
+      "-D",
+      pgdata,
+      "-U",
+      "postgres",
+      "--pwfile",
+      pwfile,
+      "--auth-local=trust",
+      "--auth-host=scram-sha-256",
+      "-E",
+      "UTF8",
+      "--locale=C",
+      "--no-sync",
+    ],
     { ...spawnOpts, encoding: "utf8" },
   );
   fs.rmSync(pwfile, { force: true });
@@ -184,17 +208,28 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   const start = async () => {
     for (let attempt = 0; attempt < 5; attempt++) {
       port = port || (await freePort());
-      const args = ["-D", pgdata, "-p", String(port), ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
+      const args = [
+        "-D",
+        pgdata,
+        "-p",
+        String(port),
+        ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
+      ];
       const log = fs.openSync(logFile, "a");
       if (as.uid !== undefined) fs.fchownSync(log, as.uid, as.gid!);
       proc = spawn(path.join(bin, "postgres"), args, { ...spawnOpts, stdio: ["ignore", log, log] });
       fs.closeSync(log);
       fs.mkdirSync(STATE_DIR, { recursive: true });
-      fs.writeFileSync(path.join(STATE_DIR, `${proc.pid}.json`), JSON.stringify({ owner: process.pid, pid: proc.pid, dataDir }));
+      fs.writeFileSync(
+        path.join(STATE_DIR, `${proc.pid}.json`),
+        JSON.stringify({ owner: process.pid, pid: proc.pid, dataDir }),
+      );
       if (await ready(proc, port, password)) return;
       port = 0; // port taken between probe and bind: try another
     }
-    throw new Error(`PostgreSQL ${major} did not start; log:\n${fs.readFileSync(logFile, "utf8").slice(-2000)}`);
+    throw new Error(
+      `PostgreSQL ${major} did not start; log:\n${fs.readFileSync(logFile, "utf8").slice(-2000)}`,
+    );
   };
   const halt = async () => {
     const p = proc;
@@ -207,7 +242,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     fs.rmSync(path.join(STATE_DIR, `${p.pid}.json`), { force: true });
   };
   await start();
-  const url = (db = "postgres") => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(db)}`;
+  const url = (db = "postgres") =>
+    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(db)}`;
   const server: TestServer = {
     major,
     host: "127.0.0.1",

@@ -16,5 +16,9 @@ export async function eventually(probe: () => Promise<void>, timeoutMs = 20_000)
 
 /** Every output that is not listed as secret, serialized: what a state file shows in plain text. */
 export function plainOutputs(outputs: Record<string, unknown>, secretKeys: readonly string[]): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(outputs).filter(([k]) => !secretKeys.includes(k) && k !== "__provider")));
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.entries(outputs).filter(([k]) => !secretKeys.includes(k) && k !== "__provider"),
+    ),
+  );
 }

@@ -15,7 +15,10 @@ describe("connections", () => {
   it("defaults the port to 5432 in the object form", () =>
     assert.equal(parseConnection({ host: "h", database: "d", user: "u" }).port, 5432));
   it("refuses a URI without a database, naming the fix and hiding the password", () => {
-    assert.throws(() => parseConnection("postgres://u:secretpw@h:5432"), (e: Error) => /add \/database/.test(e.message) && !e.message.includes("secretpw"));
+    assert.throws(
+      () => parseConnection("postgres://u:secretpw@h:5432"),
+      (e: Error) => /add \/database/.test(e.message) && !e.message.includes("secretpw"),
+    );
   });
   it("builds a libpq conninfo with quoted values", () =>
     assert.equal(
@@ -28,12 +31,20 @@ describe("connections", () => {
     assert.equal(redact("the word hunter2 appears", ["hunter2"]), "the word *** appears");
   });
   it("keeps the SQLSTATE when redacting an error", () => {
-    const e = redactError(Object.assign(new Error("password hunter2 rejected"), { code: "28P01" }), { host: "h", port: 1, database: "d", user: "u", password: "hunter2" });
+    const e = redactError(Object.assign(new Error("password hunter2 rejected"), { code: "28P01" }), {
+      host: "h",
+      port: 1,
+      database: "d",
+      user: "u",
+      password: "hunter2",
+    });
     assert.equal(e.code, "28P01");
     assert.ok(!e.message.includes("hunter2"));
   });
   it("rejects a non-postgres URI and unknown object keys", () => {
     assert.ok(!connectionSchema().safeParse("mysql://x").success);
-    assert.ok(!connectionSchema().safeParse({ host: "h", database: "d", user: "u", pasword: "typo" }).success);
+    assert.ok(
+      !connectionSchema().safeParse({ host: "h", database: "d", user: "u", pasword: "typo" }).success,
+    );
   });
 });

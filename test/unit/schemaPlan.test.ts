@@ -27,17 +27,22 @@ describe("schema plan", () => {
     ]);
     assert.deepEqual(plan.destructive, []);
   });
-  it("does nothing when the target matches", () => assert.deepEqual(planSchema([users()], [users()], false).statements, []));
+  it("does nothing when the target matches", () =>
+    assert.deepEqual(planSchema([users()], [users()], false).statements, []));
   it("adds a new column in place", () => {
     const wanted = users({ columns: [...users().columns, { name: "age", type: "integer", notNull: false }] });
-    assert.deepEqual(planSchema([wanted], [users()], false).statements, ['ALTER TABLE "public"."users" ADD COLUMN "age" integer']);
+    assert.deepEqual(planSchema([wanted], [users()], false).statements, [
+      'ALTER TABLE "public"."users" ADD COLUMN "age" integer',
+    ]);
   });
   it("refuses to drop a column unless destructive changes are allowed", () => {
     const narrower = users({ columns: [users().columns[0]!] });
     const refused = planSchema([narrower], [users()], false);
     assert.deepEqual(refused.destructive, ["drop column public.users.email"]);
     assert.deepEqual(refused.statements, []);
-    assert.deepEqual(planSchema([narrower], [users()], true).statements, ['ALTER TABLE "public"."users" DROP COLUMN "email"']);
+    assert.deepEqual(planSchema([narrower], [users()], true).statements, [
+      'ALTER TABLE "public"."users" DROP COLUMN "email"',
+    ]);
   });
   it("widens types in place and treats narrowing as destructive", () => {
     assert.ok(isWidening("integer", "bigint"));
@@ -51,7 +56,9 @@ describe("schema plan", () => {
   it("skips a foreign key to a table that is not copied, and says so", () => {
     const posts = users({
       name: "posts",
-      constraints: { posts_author_fkey: { type: "f", definition: "FOREIGN KEY (id) REFERENCES public.authors(id)" } },
+      constraints: {
+        posts_author_fkey: { type: "f", definition: "FOREIGN KEY (id) REFERENCES public.authors(id)" },
+      },
     });
     const plan = planSchema([posts], [], false);
     assert.ok(plan.summary.some((s) => s.includes("skip foreign key posts_author_fkey")));

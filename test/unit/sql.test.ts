@@ -13,7 +13,8 @@ describe("ident", () => {
     ['"; DROP TABLE canary; --', '"""; DROP TABLE canary; --"'],
     ["back\\slash", '"back\\slash"'],
   ];
-  for (const [input, expected] of cases) it(`quotes ${JSON.stringify(input)}`, () => assert.equal(sql.ident(input), expected));
+  for (const [input, expected] of cases)
+    it(`quotes ${JSON.stringify(input)}`, () => assert.equal(sql.ident(input), expected));
   it("refuses NUL bytes", () => assert.throws(() => sql.ident("a\u0000b"), /NUL/));
 });
 
@@ -25,13 +26,21 @@ describe("literal", () => {
     ["'\\'", "E'''\\\\'''"],
     ["$$x$$", "'$$x$$'"],
   ];
-  for (const [input, expected] of cases) it(`quotes ${JSON.stringify(input)}`, () => assert.equal(sql.literal(input), expected));
+  for (const [input, expected] of cases)
+    it(`quotes ${JSON.stringify(input)}`, () => assert.equal(sql.literal(input), expected));
 });
 
 describe("publication statements", () => {
   it("lists tables under one TABLE keyword (PG14 syntax), then schemas", () => {
     assert.equal(
-      sql.createPublication({ name: "p", tables: [{ schema: "public", name: "users" }, { schema: "Sales", name: "Orders" }], schemas: ["s"] }),
+      sql.createPublication({
+        name: "p",
+        tables: [
+          { schema: "public", name: "users" },
+          { schema: "Sales", name: "Orders" },
+        ],
+        schemas: ["s"],
+      }),
       'CREATE PUBLICATION "p" FOR TABLE "public"."users", "Sales"."Orders", TABLES IN SCHEMA "s"',
     );
   });
@@ -46,25 +55,38 @@ describe("publication statements", () => {
       `CREATE PUBLICATION "p" FOR TABLE "public"."t" ("id", "Name") WHERE (id > 5) WITH (publish = 'insert, update', publish_via_partition_root = true)`,
     );
   });
-  it("creates FOR ALL TABLES", () => assert.equal(sql.createPublication({ name: "all", allTables: true }), 'CREATE PUBLICATION "all" FOR ALL TABLES'));
+  it("creates FOR ALL TABLES", () =>
+    assert.equal(
+      sql.createPublication({ name: "all", allTables: true }),
+      'CREATE PUBLICATION "all" FOR ALL TABLES',
+    ));
   it("empties a publication by dropping its objects without filters", () =>
     assert.equal(
       sql.alterPublicationDropObjects("p", [{ schema: "public", name: "t", where: "x" }], []),
       'ALTER PUBLICATION "p" DROP TABLE "public"."t"',
     ));
-  it("drops only if it exists", () => assert.equal(sql.dropPublication('we"ird'), 'DROP PUBLICATION IF EXISTS "we""ird"'));
+  it("drops only if it exists", () =>
+    assert.equal(sql.dropPublication('we"ird'), 'DROP PUBLICATION IF EXISTS "we""ird"'));
 });
 
 describe("subscription statements", () => {
   it("quotes the conninfo as a literal and options by kind", () => {
     assert.equal(
-      sql.createSubscription("s", "host='h' password='p\\'w'", ["a", "B"], { copy_data: false, slot_name: "x", streaming: "parallel" }),
+      sql.createSubscription("s", "host='h' password='p\\'w'", ["a", "B"], {
+        copy_data: false,
+        slot_name: "x",
+        streaming: "parallel",
+      }),
       `CREATE SUBSCRIPTION "s" CONNECTION E'host=''h'' password=''p\\\\''w''' PUBLICATION "a", "B" WITH (copy_data = false, slot_name = 'x', streaming = 'parallel')`,
     );
   });
   it("detaches a slot with slot_name = NONE", () =>
-    assert.equal(sql.alterSubscriptionOptions("s", { slot_name: { none: true } }), 'ALTER SUBSCRIPTION "s" SET (slot_name = NONE)'));
-  it("escapes libpq values", () => assert.equal(sql.conninfoPair("password", "a'b\\c"), "password='a\\'b\\\\c'"));
+    assert.equal(
+      sql.alterSubscriptionOptions("s", { slot_name: { none: true } }),
+      'ALTER SUBSCRIPTION "s" SET (slot_name = NONE)',
+    ));
+  it("escapes libpq values", () =>
+    assert.equal(sql.conninfoPair("password", "a'b\\c"), "password='a\\'b\\\\c'"));
 });
 
 describe("schema statements", () => {
