@@ -4,6 +4,7 @@
 //
 //   npm run demo                 PostgreSQL 18 → 18
 //   npm run demo -- --major 15   another version (14–18)
+//   npm run demo -- --cli        through the pulumi CLI (Automation API), where it is on PATH
 
 import { captureProgram } from "../test/support/capture";
 import { Engine, type PlannedStep } from "../test/support/engine";
@@ -11,13 +12,15 @@ import { ROOT } from "../test/support/install";
 import { startServer, type Major, type TestServer } from "../test/support/postgres";
 import { eventually } from "../test/support/util";
 import * as path from "node:path";
+import { pulumiOnPath, runWithCli } from "./demoCli";
 
 const args = process.argv.slice(2);
 const majorArg = args.indexOf("--major");
 const major = (majorArg >= 0 ? Number(args[majorArg + 1]) : 18) as Major;
-if (args.includes("--cli")) {
+const cli = args.includes("--cli");
+if (cli && !pulumiOnPath()) {
   console.error(
-    "--cli (the same flow through the Automation API and the pulumi CLI) is not available yet; run `npm run demo` without it.",
+    "--cli needs the pulumi CLI on PATH; without it, `npm run demo` drives Pulumi's provider host directly.",
   );
   process.exit(2);
 }
@@ -51,6 +54,10 @@ async function main(): Promise<void> {
       `Primary 127.0.0.1:${primary.port}/app has users (2 rows) and blog_posts (1 row); the replica 127.0.0.1:${replica.port}/app is empty.`,
     );
 
+    if (cli) {
+      await runWithCli(primary, replica, say);
+      return;
+    }
     const program = captureProgram(path.join(ROOT, "examples", "quickstart", "index.ts"), {
       primaryUrl: primary.url("app"),
       replicaUrl: replica.url("app"),
