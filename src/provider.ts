@@ -102,3 +102,17 @@ export function sameSet(a: readonly string[] = [], b: readonly string[] = []): b
   const sb = [...b].sort();
   return sa.length === sb.length && sa.every((x, i) => x === sb[i]);
 }
+
+/** Create found an object of the same name, and `adopt` is not set. */
+export function alreadyExists(resource: string, where: string): Error {
+  return new Error(
+    `${resource} already exists on ${where}. Set \`adopt: true\` to take it over, or choose another name.`,
+  );
+}
+
+/** Update found the object gone (dropped outside Pulumi). */
+export function vanished(resource: string, where: string): Error {
+  return new Error(
+    `${resource} no longer exists on ${where}; run \`pulumi refresh\` so the next \`up\` recreates it.`,
+  );
+}

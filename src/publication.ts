@@ -12,7 +12,16 @@ import {
   type Session,
 } from "./connection";
 import { publisherFailures, tableFailures } from "./preflight";
-import { clean, operationError, sameSet, validate, versionFailures, type CheckFailure } from "./provider";
+import {
+  alreadyExists,
+  clean,
+  operationError,
+  vanished,
+  sameSet,
+  validate,
+  versionFailures,
+  type CheckFailure,
+} from "./provider";
 import * as sql from "./sql";
 import {
   canonicalTableRef,
@@ -275,10 +284,7 @@ export const publicationProvider: pulumi.dynamic.ResourceProvider = {
     const info = parseConnection(inputs.connection);
     const outs = await withSession(info, async (s) => {
       const existing = await readPublication(s, inputs.name);
-      if (existing && !inputs.adopt)
-        throw new Error(
-          `${label(inputs.name)} already exists on ${endpoint(info)}. Set \`adopt: true\` to take it over, or choose another name.`,
-        );
+      if (existing && !inputs.adopt) throw alreadyExists(label(inputs.name), endpoint(info));
       await s
         .transaction(async () => {
           if (existing) await reconcile(s, existing, inputs);
@@ -320,10 +326,7 @@ export const publicationProvider: pulumi.dynamic.ResourceProvider = {
     const info = parseConnection(news.connection);
     const outs = await withSession(info, async (s) => {
       const current = await readPublication(s, news.name);
-      if (!current)
-        throw new Error(
-          `${label(news.name)} no longer exists on ${endpoint(info)}; run \`pulumi refresh\` to recreate it.`,
-        );
+      if (!current) throw vanished(label(news.name), endpoint(info));
       await s
         .transaction(() => reconcile(s, current, news))
         .catch((e) => {

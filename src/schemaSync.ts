@@ -5,14 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { readPublishedTables, readTableDefinitions, type TableDefinition } from "./catalog";
-import {
-  connectionSchema,
-  endpoint,
-  parseConnection,
-  withSession,
-  type Connection,
-  type ConnectionInfo,
-} from "./connection";
+import { connectionSchema, endpoint, parseConnection, withSession, type Connection } from "./connection";
 import { clean, operationError, UNKNOWN, validate, type CheckFailure } from "./provider";
 import { planSchema } from "./schemaPlan";
 import * as sql from "./sql";
@@ -83,41 +76,44 @@ function label(inputs: { tables?: TableRef[]; publication?: string }): string {
     : "SchemaSync";
 }
 
-/** The tables to copy: the listed ones, or what the publication publishes (undefined: it does not exist yet). */
-async function resolveTables(
-  source: ConnectionInfo,
-  inputs: SchemaSyncInputs,
-): Promise<TableSpec[] | undefined> {
-  if (inputs.tables) return inputs.tables.map(parseTableRef).map(({ schema, name }) => ({ schema, name }));
-  return withSession(source, async (s) => {
-    const exists = await s.query("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", [
-      inputs.publication,
-    ]);
-    return exists.length === 0 ? undefined : readPublishedTables(s, [inputs.publication!]);
+interface SourceRead {
+  /** The tables to copy; undefined when the publication does not exist (yet). */
+  tables?: TableSpec[];
+  defs: TableDefinition[];
+  /** Listed tables the source does not have, "schema.name". */
+  missing: string[];
+}
+
+/** Resolves the table list (listed, or what the publication publishes) and reads it, in one session. */
+async function readSource(inputs: SchemaSyncInputs): Promise<SourceRead> {
+  return withSession(parseConnection(inputs.source), async (s) => {
+    let tables: TableSpec[] | undefined;
+    if (inputs.tables)
+      tables = inputs.tables.map(parseTableRef).map(({ schema, name }) => ({ schema, name }));
+    else {
+      const exists = await s.query("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", [
+        inputs.publication,
+      ]);
+      if (exists.length === 0) return { defs: [], missing: [] };
+      tables = await readPublishedTables(s, [inputs.publication!]);
+    }
+    const defs = await readTableDefinitions(s, tables);
+    const found = new Set(defs.map(tableKey));
+    return { tables, defs, missing: tables.filter((t) => !found.has(tableKey(t))).map(tableKey) };
   });
 }
 
-async function readSource(
-  inputs: SchemaSyncInputs,
-): Promise<{ tables: TableSpec[]; defs: TableDefinition[] }> {
-  const source = parseConnection(inputs.source);
-  const tables = await resolveTables(source, inputs);
+async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
+  const { tables, defs, missing } = await readSource(inputs);
+  const where = endpoint(parseConnection(inputs.source));
   if (!tables)
     throw new Error(
-      `${label(inputs)}: publication ${JSON.stringify(inputs.publication)} does not exist on ${endpoint(source)}.`,
+      `${label(inputs)}: publication ${JSON.stringify(inputs.publication)} does not exist on ${where}.`,
     );
-  const defs = await withSession(source, (s) => readTableDefinitions(s, tables));
-  const found = new Set(defs.map(tableKey));
-  const missing = tables.filter((t) => !found.has(tableKey(t))).map(tableKey);
   if (missing.length > 0)
     throw new Error(
-      `${label(inputs)}: table(s) ${missing.join(", ")} do not exist on the source ${endpoint(source)}; fix \`tables\`.`,
+      `${label(inputs)}: table(s) ${missing.join(", ")} do not exist on the source ${where}; fix \`tables\`.`,
     );
-  return { tables, defs };
-}
-
-async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
-  const { tables, defs } = await readSource(inputs);
   const target = parseConnection(inputs.target);
   const lastChanges = await withSession(target, async (s) => {
     const actual = await readTableDefinitions(s, tables);
@@ -171,29 +167,17 @@ export const schemaSyncProvider: pulumi.dynamic.ResourceProvider = {
       return { inputs: inputs as never, failures: [] };
     }
     try {
-      const source = parseConnection(inputs.source);
-      const tables = await resolveTables(source, inputs);
-      if (!tables) {
-        // The publication is created in the same run: its tables are known only at `up`.
-        inputs.sourceSchema = UNKNOWN as never;
-        return { inputs: inputs as never, failures: [] };
-      }
-      const defs = await withSession(source, (s) => readTableDefinitions(s, tables));
-      const found = new Set(defs.map(tableKey));
-      const missing = tables.filter((t) => !found.has(tableKey(t)));
-      if (missing.length > 0)
-        return {
-          inputs: inputs as never,
-          failures: missing.map((t) => ({
-            property: "tables",
-            reason: `table ${JSON.stringify(tableKey(t))} does not exist on the source.`,
-          })),
-        };
-      inputs.sourceSchema = clean(defs);
+      const { tables, defs, missing } = await readSource(inputs);
+      // Without tables the publication is created in the same run: its tables are known only at `up`.
+      inputs.sourceSchema = tables ? clean(defs) : (UNKNOWN as never);
+      const failures = missing.map((t) => ({
+        property: "tables",
+        reason: `table ${JSON.stringify(t)} does not exist on the source.`,
+      }));
+      return { inputs: inputs as never, failures };
     } catch (e) {
       return { inputs: inputs as never, failures: [{ property: "source", reason: (e as Error).message }] };
     }
-    return { inputs: inputs as never, failures: [] };
   },
 
   async diff(_id: string, olds: SchemaSyncOutputs, news: SchemaSyncInputs) {

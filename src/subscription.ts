@@ -22,7 +22,16 @@ import {
   type ConnectionInfo,
   type Session,
 } from "./connection";
-import { clean, operationError, sameSet, UNKNOWN, validate, versionFailures } from "./provider";
+import {
+  alreadyExists,
+  clean,
+  operationError,
+  vanished,
+  sameSet,
+  UNKNOWN,
+  validate,
+  versionFailures,
+} from "./provider";
 import * as sql from "./sql";
 import { tableKey } from "./tables";
 import { waitForSync, type WaitOptions } from "./waitForSync";
@@ -347,10 +356,7 @@ export const subscriptionProvider: pulumi.dynamic.ResourceProvider = {
     const info = parseConnection(inputs.connection);
     const outs = await withSession(info, async (s) => {
       const existing = await readSubscription(s, inputs.name);
-      if (existing && !inputs.adopt)
-        throw new Error(
-          `${label(inputs.name)} already exists on ${endpoint(info)}. Set \`adopt: true\` to take it over, or choose another name.`,
-        );
+      if (existing && !inputs.adopt) throw alreadyExists(label(inputs.name), endpoint(info));
       if (existing) {
         await reconcile(s, existing, inputs, inputs.publishedTables !== undefined);
         return outputs(s, inputs);
@@ -420,10 +426,7 @@ export const subscriptionProvider: pulumi.dynamic.ResourceProvider = {
     const info = parseConnection(news.connection);
     const outs = await withSession(info, async (s) => {
       const state = await readSubscription(s, news.name);
-      if (!state)
-        throw new Error(
-          `${label(news.name)} no longer exists on ${endpoint(info)}; run \`pulumi refresh\` to recreate it.`,
-        );
+      if (!state) throw vanished(label(news.name), endpoint(info));
       const refresh =
         news.publishedTables !== undefined && !sameSet(olds.publishedTables, news.publishedTables);
       await reconcile(s, state, news, refresh || (olds.drift?.length ?? 0) > 0);
