@@ -24,11 +24,15 @@ const PUBLISHER_SETTINGS = [
 ];
 
 export async function readSettings(s: Session): Promise<ServerSettings> {
-  const rows = await s.query<{ name: string; setting: string }>(
-    "SELECT name, setting FROM pg_catalog.pg_settings WHERE name = ANY($1::text[])",
+  // current_setting(…, true) also sees extension and provider settings pg_settings may not list.
+  const rows = await s.query<{ name: string; setting: string | null }>(
+    "SELECT n AS name, pg_catalog.current_setting(n, true) AS setting FROM unnest($1::text[]) AS n",
     [PUBLISHER_SETTINGS],
   );
-  return { version: s.serverVersion, settings: Object.fromEntries(rows.map((r) => [r.name, r.setting])) };
+  return {
+    version: s.serverVersion,
+    settings: Object.fromEntries(rows.filter((r) => r.setting !== null).map((r) => [r.name, r.setting!])),
+  };
 }
 
 // ---- tables on a server ------------------------------------------------------------------------
@@ -40,6 +44,10 @@ export interface TableFacts {
   replicaIdentity: string;
   hasPrimaryKey: boolean;
   hasIdentityIndex: boolean;
+  /** Every column, in order. */
+  columns: string[];
+  /** The replica identity's columns: the primary key's, the identity index's, or all with FULL. */
+  identityColumns: string[];
 }
 
 /** Which of the given tables exist (tables and partitioned tables), with their replica identity. */
@@ -47,7 +55,16 @@ export async function readTableFacts(s: Session, tables: readonly TableSpec[]): 
   return s.query<TableFacts>(
     `SELECT n.nspname AS schema, c.relname AS name, c.relreplident::text AS "replicaIdentity",
             EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS "hasPrimaryKey",
-            EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) AS "hasIdentityIndex"
+            EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) AS "hasIdentityIndex",
+            ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
+            ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                     AND (c.relreplident = 'f' OR a.attnum = ANY (
+                          SELECT unnest(i.indkey::int2[]) FROM pg_catalog.pg_index i
+                           WHERE i.indrelid = c.oid
+                             AND ((c.relreplident = 'd' AND i.indisprimary) OR (c.relreplident = 'i' AND i.indisreplident))))
+                   ORDER BY a.attnum) AS "identityColumns"
        FROM unnest($1::text[], $2::text[]) AS w(schema, name)
        JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
        JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')`,
@@ -99,9 +116,9 @@ export async function readPublication(s: Session, name: string): Promise<Publica
     `SELECT n.nspname AS schema, c.relname AS name,
             ${
               v15
-                ? `(SELECT array_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                ? `(SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
                        WHERE a.attrelid = pr.prrelid AND a.attnum = ANY (pr.prattrs::int2[]))`
-                : "NULL::name[]"
+                : "NULL::text[]"
             } AS columns,
             ${v15 ? "pg_catalog.pg_get_expr(pr.prqual, pr.prrelid)" : "NULL::text"} AS "where"
        FROM pg_catalog.pg_publication_rel pr

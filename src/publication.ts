@@ -274,10 +274,9 @@ export const publicationProvider: pulumi.dynamic.ResourceProvider = {
       (a.publishGeneratedColumns ?? "none") !== (b.publishGeneratedColumns ?? "none") ||
       (news.owner !== undefined && news.owner !== olds.actualOwner) ||
       JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
-    // Same name on the same server cannot exist twice: the old one must go first.
-    const deleteBeforeReplace =
-      replaces.length > 0 && !replaces.includes("name") && !replaces.includes("connection");
-    return { changes: changed, replaces, deleteBeforeReplace };
+    // The same name cannot exist twice on a server, and subscribers must never see two
+    // publications feeding one slot: the old one always goes first.
+    return { changes: changed, replaces, deleteBeforeReplace: replaces.length > 0 };
   },
 
   async create(inputs: PublicationInputs) {

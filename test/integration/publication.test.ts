@@ -1,0 +1,306 @@
+// Publication through the provider host: every option on PG14/15 and PG18, version gates,
+// preflight failures, in-place updates and replacements, and an exact refresh round trip over a
+// corpus of definitions with hostile names.
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Engine } from "../support/engine";
+import { Driver } from "../support/driver";
+import { startServer, type Major, type TestServer } from "../support/postgres";
+
+const SCHEMA = `
+CREATE SCHEMA "Sales"; CREATE SCHEMA "we""ird schema"; CREATE SCHEMA s2;
+CREATE TABLE public.users (id int PRIMARY KEY, email text, active bool, tenant int);
+CREATE TABLE "Sales"."Orders" (id int PRIMARY KEY, "Amount" numeric, region text);
+CREATE TABLE "we""ird schema"."tab;le" (id int PRIMARY KEY, "col ""q""" text);
+CREATE TABLE public."v1.2" (id int PRIMARY KEY);
+CREATE TABLE public."ünï" (id int PRIMARY KEY, "naïve" text);
+CREATE TABLE public.full_ident (a int, b text); ALTER TABLE public.full_ident REPLICA IDENTITY FULL;
+CREATE TABLE s2.a (id int PRIMARY KEY); CREATE TABLE s2.b (id int PRIMARY KEY);
+CREATE TABLE public.parted (id int, created date, PRIMARY KEY (id, created)) PARTITION BY RANGE (created);
+CREATE TABLE public.parted_2026 PARTITION OF public.parted FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE public.gen (id int PRIMARY KEY, x int, y int GENERATED ALWAYS AS (x * 2) STORED);
+CREATE TABLE public.nopk (v text);
+CREATE TABLE public.canary (id int PRIMARY KEY); INSERT INTO public.canary VALUES (1);
+CREATE ROLE pubowner SUPERUSER;
+`;
+
+type Def = { v?: number; inputs: Record<string, unknown> };
+
+/** At least 25 publication definitions; `v` is the first major version that supports it. */
+const CORPUS: Def[] = [
+  { inputs: { tables: ["users"] } },
+  { inputs: { tables: ["public.users", "Sales.Orders"] } },
+  { inputs: { tables: ['we"ird schema.tab;le'] } },
+  { inputs: { tables: [{ schema: "public", name: "v1.2" }] } },
+  { inputs: { tables: ["ünï"] } },
+  { inputs: { name: 'pub "quoted"; DROP TABLE canary; --', tables: ["users"] } },
+  { inputs: { name: "MixedCase-Pub", tables: ["Sales.Orders"] } },
+  { inputs: { name: "p".repeat(63), tables: ["users"] } },
+  { inputs: { tables: ["nopk"], publish: ["insert"] } },
+  { inputs: { tables: ["users"], publish: ["insert", "update"] } },
+  { inputs: { tables: ["users", "nopk"], publish: ["truncate", "insert"] } },
+  { inputs: { tables: ["parted"], publishViaPartitionRoot: true } },
+  { inputs: { tables: ["parted"], publishViaPartitionRoot: false } },
+  { inputs: { allTables: true, publish: ["insert"] } },
+  { inputs: { tables: [] } },
+  { inputs: {} },
+  { inputs: { tables: ["users"], owner: "pubowner" } },
+  { inputs: { tables: ["full_ident"] } },
+  { v: 15, inputs: { schemas: ["s2"] } },
+  { v: 15, inputs: { schemas: ['we"ird schema', "Sales"], tables: ["users"] } },
+  { v: 15, inputs: { tables: [{ name: "users", columns: ["email", "id"] }] } },
+  { v: 15, inputs: { tables: [{ schema: "Sales", name: "Orders", columns: ["id", "Amount"] }] } },
+  { v: 15, inputs: { tables: [{ name: "users", where: "id > 100 AND id < 2000" }] } },
+  { v: 15, inputs: { tables: [{ schema: "Sales", name: "Orders", where: '"id" <> 5' }] } },
+  { v: 15, inputs: { tables: [{ name: "full_ident", where: "b IS NOT NULL" }] } },
+  { v: 15, inputs: { tables: [{ name: "users", columns: ["id", "email"], where: "id > 0" }] } },
+  {
+    v: 15,
+    inputs: { tables: [{ name: "users", where: "email LIKE '%@example.com'" }], publish: ["insert"] },
+  },
+  {
+    v: 15,
+    inputs: { tables: [{ name: "users", where: "lower(email) = 'x' OR active" }], publish: ["insert"] },
+  },
+  { v: 15, inputs: { tables: [{ name: "users", where: "id % 2 = 0 AND id IS NOT NULL" }, "Sales.Orders"] } },
+  { v: 18, inputs: { tables: ["gen"], publishGeneratedColumns: "stored" } },
+  { v: 18, inputs: { tables: ["gen"], publishGeneratedColumns: "none" } },
+];
+
+for (const major of [15, 18] as Major[]) {
+  describe(`Publication through the provider host on PG${major}`, () => {
+    let server: TestServer;
+    let engine: Engine;
+    let pub: Driver;
+    const q = <T>(sql: string, params: unknown[] = []) => server.query<T>(sql, params);
+    const inputs = (extra: Record<string, unknown>) => ({ connection: server.url(), name: "p", ...extra });
+
+    before(async () => {
+      server = await startServer({ major });
+      await server.query(SCHEMA);
+      engine = await Engine.start();
+      pub = new Driver(engine, "Publication");
+    });
+    after(async () => {
+      await engine?.stop();
+      await server?.stop();
+    });
+
+    it(`round-trips every corpus definition: create → refresh → preview shows no changes`, async () => {
+      let n = 0;
+      for (const def of CORPUS.filter((d) => (d.v ?? 14) <= major)) {
+        const want = inputs({ name: `corpus_${++n}`, ...def.inputs });
+        const created = await pub.create(want);
+        const refreshed = await pub.refresh(created);
+        assert.ok(refreshed, `${JSON.stringify(def.inputs)} vanished`);
+        const d = await pub.diff(refreshed, want);
+        assert.deepEqual([d.changes, d.replaces], [false, []], `round trip of ${JSON.stringify(def.inputs)}`);
+        await pub.delete(refreshed);
+      }
+      assert.ok(n >= (major >= 18 ? 31 : 29));
+      assert.deepEqual(await q("SELECT pubname FROM pg_publication"), []);
+      assert.deepEqual(await q("SELECT id FROM canary"), [{ id: 1 }]);
+    });
+
+    it("shows changes made by hand after refresh, and the next up puts them back", async () => {
+      const want = inputs({
+        tables: ["users", "Sales.Orders", { name: "full_ident", where: "a > 1" }],
+        publish: ["insert", "update"],
+      });
+      let state = await pub.create(want);
+      await q(`ALTER PUBLICATION p DROP TABLE "Sales"."Orders"`);
+      await q(`ALTER PUBLICATION p SET (publish = 'insert')`);
+      await q(`ALTER PUBLICATION p SET TABLE users, full_ident WHERE (a > 2)`);
+      state = (await pub.refresh(state))!;
+      const d = await pub.diff(state, want);
+      assert.deepEqual([d.changes, d.replaces], [true, []]);
+      state = await pub.update(state, want);
+      const tables = await q<{ t: string; f: string | null }>(
+        "SELECT schemaname || '.' || tablename AS t, rowfilter AS f FROM pg_publication_tables WHERE pubname = 'p' ORDER BY 1",
+      );
+      assert.deepEqual(tables, [
+        { t: "Sales.Orders", f: null },
+        { t: "public.full_ident", f: "(a > 1)" },
+        { t: "public.users", f: null },
+      ]);
+      assert.deepEqual(
+        await q("SELECT pubinsert, pubupdate, pubdelete FROM pg_publication WHERE pubname = 'p'"),
+        [{ pubinsert: true, pubupdate: true, pubdelete: false }],
+      );
+      assert.equal((await pub.diff((await pub.refresh(state))!, want)).changes, false);
+      await pub.delete(state);
+    });
+
+    it("reports a publication dropped by hand as gone on refresh", async () => {
+      const state = await pub.create(inputs({ tables: ["users"] }));
+      await q("DROP PUBLICATION p");
+      assert.equal(await pub.refresh(state), undefined);
+    });
+
+    it("changes tables, options and owner in place", async () => {
+      let state = await pub.create(inputs({ tables: ["users"] }));
+      const oid = await q("SELECT oid FROM pg_publication WHERE pubname = 'p'");
+      state = await pub.update(
+        state,
+        inputs({ tables: ["users", "Sales.Orders"], publish: ["insert"], owner: "pubowner" }),
+      );
+      state = await pub.update(
+        state,
+        inputs({
+          tables: ["Sales.Orders"],
+          publish: ["insert"],
+          publishViaPartitionRoot: true,
+          owner: "pubowner",
+        }),
+      );
+      assert.deepEqual(await q("SELECT oid FROM pg_publication WHERE pubname = 'p'"), oid, "not recreated");
+      assert.deepEqual(
+        await q(
+          "SELECT pg_get_userbyid(pubowner) AS owner, pubinsert, pubupdate, pubviaroot FROM pg_publication WHERE pubname = 'p'",
+        ),
+        [{ owner: "pubowner", pubinsert: true, pubupdate: false, pubviaroot: true }],
+      );
+      assert.deepEqual(await q("SELECT tablename FROM pg_publication_tables WHERE pubname = 'p'"), [
+        { tablename: "Orders" },
+      ]);
+      state = await pub.update(state, inputs({ tables: [], publish: ["insert"], owner: "pubowner" }));
+      assert.deepEqual(await q("SELECT tablename FROM pg_publication_tables WHERE pubname = 'p'"), []);
+      await pub.delete(state);
+    });
+
+    it("replaces, deleting first, when the name changes or allTables is switched", async () => {
+      const state = await pub.create(inputs({ tables: ["users"] }));
+      const toAll = await pub.diff(state, inputs({ allTables: true }));
+      assert.deepEqual([toAll.replaces, toAll.deleteBeforeReplace], [["allTables"], true]);
+      const renamed = await pub.diff(state, inputs({ name: "p2", tables: ["users"] }));
+      assert.deepEqual([renamed.replaces, renamed.deleteBeforeReplace], [["name"], true]);
+      await pub.delete(state);
+      await pub.delete(state); // idempotent
+    });
+
+    it("refuses at preview a row filter on a column outside the replica identity when updates are published", async () => {
+      const r = await pub.check(inputs({ tables: [{ name: "users", where: "active AND id > 1" }] }));
+      assert.deepEqual(
+        r.failures.map((f) => f.property),
+        ["tables[0].where"],
+      );
+      assert.match(r.failures[0]!.reason, /uses "active", which is not part of the replica identity/);
+      const cols = await pub.check(inputs({ tables: [{ name: "users", columns: ["email"] }] }));
+      assert.deepEqual(
+        cols.failures.map((f) => f.property),
+        ["tables[0].columns"],
+      );
+      assert.match(cols.failures[0]!.reason, /leaves out replica identity column\(s\) "id"/);
+    });
+
+    it("takes over an existing publication only with adopt, then manages it", async () => {
+      await q('CREATE PUBLICATION "legacy" FOR TABLE users, "Sales"."Orders"');
+      const want = inputs({ name: "legacy", tables: ["users"], publish: ["insert"] });
+      await assert.rejects(pub.create(want), /already exists.*Set `adopt: true`/);
+      const state = await pub.create({ ...want, adopt: true });
+      assert.deepEqual(await q("SELECT tablename FROM pg_publication_tables WHERE pubname = 'legacy'"), [
+        { tablename: "users" },
+      ]);
+      assert.equal((await pub.diff((await pub.refresh(state))!, { ...want, adopt: true })).changes, false);
+      await pub.delete(state);
+      assert.deepEqual(await q("SELECT pubname FROM pg_publication"), []);
+    });
+
+    it("refuses a table without a primary key when updates are published, before anything is created", async () => {
+      const r = await pub.check(inputs({ tables: ["nopk"] }));
+      assert.equal(r.failures[0]!.property, "tables[0]");
+      assert.deepEqual(await q("SELECT pubname FROM pg_publication"), []);
+    });
+
+    if (major < 18)
+      it("refuses options newer than the server, naming the version", async () => {
+        const r = await pub.check(inputs({ tables: ["gen"], publishGeneratedColumns: "stored" }));
+        assert.deepEqual(
+          r.failures.map((f) => f.property),
+          ["publishGeneratedColumns"],
+        );
+        assert.match(r.failures[0]!.reason, /needs PostgreSQL 18 or later; the publisher runs 15\.\d+/);
+      });
+  });
+}
+
+describe("Publication version gates and preflight on PG14", () => {
+  let server: TestServer;
+  let engine: Engine;
+  before(async () => {
+    server = await startServer({ major: 14 });
+    await server.query("CREATE TABLE users (id int PRIMARY KEY, email text); CREATE SCHEMA s2;");
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.stop();
+    await server?.stop();
+  });
+
+  it("refuses row filters, column lists and schemas, naming PostgreSQL 15", async () => {
+    const pub = new Driver(engine, "Publication");
+    const r = await pub.check({
+      connection: server.url(),
+      name: "p",
+      tables: [{ name: "users", columns: ["id"], where: "id > 1" }],
+      schemas: ["s2"],
+    });
+    assert.deepEqual(r.failures.map((f) => f.property).sort(), ["columns", "schemas", "where"]);
+    for (const f of r.failures)
+      assert.match(f.reason, /needs PostgreSQL 15 or later; the publisher runs 14\.\d+/);
+  });
+});
+
+describe("Publication preflight of the publisher's settings", () => {
+  const cases: [string, Record<string, string | number>, boolean, RegExp][] = [
+    ["wal_level", {}, false, /wal_level = replica.*ALTER SYSTEM SET wal_level = logical/],
+    [
+      "max_replication_slots",
+      { max_replication_slots: 0 },
+      true,
+      /max_replication_slots = 0; set it to at least 10/,
+    ],
+    ["max_wal_senders", { max_wal_senders: 0 }, false, /max_wal_senders = 0/],
+    [
+      "rds.logical_replication",
+      { "rds.logical_replication": 0 },
+      false,
+      /rds\.logical_replication = 0.*DB parameter group/,
+    ],
+    [
+      "cloudsql.logical_decoding",
+      { "cloudsql.logical_decoding": "off" },
+      false,
+      /cloudsql\.logical_decoding = on/,
+    ],
+    [
+      "azure.replication_support",
+      { "azure.replication_support": "replica" },
+      false,
+      /azure\.replication_support = logical/,
+    ],
+  ];
+  let engine: Engine;
+  before(async () => (engine = await Engine.start()));
+  after(() => engine?.stop());
+
+  for (const [setting, settings, logical, reason] of cases)
+    it(`names ${setting} and the fix`, async () => {
+      const server = await startServer({ major: 15, logical, settings });
+      try {
+        await server.query("CREATE TABLE users (id int PRIMARY KEY)");
+        const r = await new Driver(engine, "Publication").check({
+          connection: server.url(),
+          name: "p",
+          tables: ["users"],
+        });
+        assert.ok(
+          r.failures.some((f) => f.property === "connection" && reason.test(f.reason)),
+          JSON.stringify(r.failures),
+        );
+      } finally {
+        await server.stop();
+      }
+    });
+});

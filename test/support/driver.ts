@@ -1,0 +1,93 @@
+// Drives one resource kind through the provider host with arbitrary inputs: the serialized
+// provider is taken from the quickstart program (captured from the installed package), the
+// inputs are the test's. Each call goes over gRPC exactly as the engine sends it.
+
+import * as path from "node:path";
+import { captureProgram } from "./capture";
+import { CheckFailedError, type Engine } from "./engine";
+import { ROOT } from "./install";
+
+export type Kind = "Publication" | "SchemaSync" | "Subscription";
+type Props = Record<string, unknown>;
+
+let providers: Record<Kind, string> | undefined;
+
+/** The serialized `__provider` of each resource kind. */
+export function serializedProviders(): Record<Kind, string> {
+  if (providers) return providers;
+  const captured = captureProgram(path.join(ROOT, "examples", "quickstart", "index.ts"), {
+    primaryUrl: "postgres://capture@placeholder/db",
+    replicaUrl: "postgres://capture@placeholder/db",
+  });
+  const byKind = (k: Kind) => String(captured.find((r) => r.type.endsWith(`:${k}`))!.inputs.__provider);
+  return (providers = {
+    Publication: byKind("Publication"),
+    SchemaSync: byKind("SchemaSync"),
+    Subscription: byKind("Subscription"),
+  });
+}
+
+export interface Created {
+  urn: string;
+  id: string;
+  inputs: Props;
+  outputs: Props;
+}
+
+export class Driver {
+  private n = 0;
+  constructor(
+    readonly engine: Engine,
+    readonly kind: Kind,
+  ) {}
+
+  urn(name: string): string {
+    return `urn:pulumi:test::driver::pulumi-nodejs:dynamic/pg-replication:${this.kind}::${name}`;
+  }
+
+  private withProvider(inputs: Props): Props {
+    return { ...inputs, __provider: serializedProviders()[this.kind] };
+  }
+
+  check(inputs: Props, olds: Props = {}, urn = this.urn("r")) {
+    return this.engine.check(urn, olds, this.withProvider(inputs));
+  }
+
+  /** check (failing on any failure) then create. */
+  async create(inputs: Props): Promise<Created> {
+    const urn = this.urn(`r${++this.n}`);
+    const checked = await this.check(inputs, {}, urn);
+    if (checked.failures.length > 0) throw new CheckFailedError(urn, checked.failures);
+    const created = await this.engine.create(urn, checked.inputs);
+    return { urn, id: created.id, inputs: checked.inputs, outputs: created.outputs };
+  }
+
+  /** What `pulumi preview` would say next for `inputs`, given the current state. */
+  async diff(state: Created, inputs: Props) {
+    const checked = await this.check(inputs, state.inputs, state.urn);
+    if (checked.failures.length > 0) throw new CheckFailedError(state.urn, checked.failures);
+    return {
+      ...(await this.engine.diff(state.urn, state.id, state.outputs, checked.inputs)),
+      checked: checked.inputs,
+    };
+  }
+
+  /** `pulumi refresh` of one resource: the new state, or undefined when it is gone. */
+  async refresh(state: Created): Promise<Created | undefined> {
+    const r = await this.engine.read(state.urn, state.id, state.outputs, state.inputs);
+    return r.id ? { ...state, id: r.id, outputs: r.outputs, inputs: r.inputs ?? state.inputs } : undefined;
+  }
+
+  /** check → diff → update (refusing replacements: use replace()). */
+  async update(state: Created, inputs: Props): Promise<Created> {
+    const d = await this.diff(state, inputs);
+    if (d.replaces.length > 0)
+      throw new Error(`expected an in-place update, got replaces ${d.replaces.join(", ")}`);
+    const outputs = await this.engine.update(state.urn, state.id, state.outputs, d.checked);
+    return { ...state, inputs: d.checked, outputs };
+  }
+
+  delete(state: Created): Promise<void> {
+    return this.engine.delete(state.urn, state.id, state.outputs);
+  }
+}
