@@ -1,7 +1,6 @@
 // Introspection: every catalog read, each one query whatever the number of tables (parameters only).
 
 import type { Session } from "./connection";
-import type { ColumnDefinition } from "./sql";
 import type { TableSpec } from "./tables";
 
 // ---- server settings ---------------------------------------------------------------------------
@@ -290,83 +289,4 @@ export async function readSlot(
   );
   const r = rows[0];
   return r ? { active: r.active, retainedBytes: Number(r.retained ?? 0) } : undefined;
-}
-
-// ---- table definitions (SchemaSync) ------------------------------------------------------------
-
-export interface TableDefinition {
-  schema: string;
-  name: string;
-  partitionKey?: string;
-  columns: ColumnDefinition[];
-  /** Constraint name → definition (pg_get_constraintdef), primary/unique/check/exclusion/foreign. */
-  constraints: Record<string, { type: string; definition: string }>;
-  /** Index name → definition (pg_get_indexdef), excluding those backing constraints. */
-  indexes: Record<string, string>;
-  /** Sequences owned by a column (serial), by qualified name. */
-  sequences: { schema: string; name: string; type: string; column: string }[];
-  replicaIdentity: string;
-}
-
-/**
- * Reads the definitions of the given tables in one query, with names qualified and quoted by the
- * server's own deparsers (the session's search_path is emptied first, as pg_dump does).
- */
-export async function readTableDefinitions(
-  s: Session,
-  tables: readonly TableSpec[],
-): Promise<TableDefinition[]> {
-  await s.query("SELECT pg_catalog.set_config('search_path', '', false)");
-  const rows = await s.query<{ def: TableDefinition }>(
-    `WITH rels AS (
-       SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident
-         FROM unnest($1::text[], $2::text[]) AS w(schema, name)
-         JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
-         JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p'))
-     SELECT json_build_object(
-       'schema', r.nspname, 'name', r.relname, 'replicaIdentity', r.relreplident,
-       'partitionKey', CASE WHEN r.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(r.oid) END,
-       'columns', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object(
-           'name', a.attname,
-           'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
-           'notNull', a.attnotnull,
-           'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
-           'generated', CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
-           'identity', nullif(a.attidentity::text, ''),
-           'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
-                             THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END
-         )) ORDER BY a.attnum), '[]')
-         FROM pg_catalog.pg_attribute a
-         JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-         LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-         LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
-         LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
-        WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped),
-       'constraints', (SELECT coalesce(json_object_agg(con.conname, json_build_object(
-           'type', con.contype, 'definition', pg_catalog.pg_get_constraintdef(con.oid))), '{}')
-         FROM pg_catalog.pg_constraint con
-        WHERE con.conrelid = r.oid AND con.contype IN ('p', 'u', 'c', 'f', 'x')),
-       'indexes', (SELECT coalesce(json_object_agg(ic.relname, pg_catalog.pg_get_indexdef(i.indexrelid)), '{}')
-         FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-        WHERE i.indrelid = r.oid
-          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c2 WHERE c2.conindid = i.indexrelid
-                             AND c2.conrelid = r.oid AND c2.contype IN ('p', 'u', 'x'))),
-       'sequences', (SELECT coalesce(json_agg(json_build_object('schema', sn.nspname, 'name', sc.relname,
-           'type', pg_catalog.format_type(sq.seqtypid, NULL), 'column', a.attname) ORDER BY sc.relname), '[]')
-         FROM pg_catalog.pg_depend dep
-         JOIN pg_catalog.pg_class sc ON sc.oid = dep.objid AND sc.relkind = 'S'
-         JOIN pg_catalog.pg_sequence sq ON sq.seqrelid = sc.oid
-         JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
-         JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = dep.refobjsubid
-        WHERE dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.refobjid = r.oid
-          AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.deptype = 'a')
-     ) AS def
-     FROM rels r ORDER BY r.nspname, r.relname`,
-    [tables.map((t) => t.schema), tables.map((t) => t.name)],
-  );
-  return rows.map((r) => {
-    const def = r.def;
-    if (def.partitionKey === null) delete def.partitionKey;
-    return def;
-  });
 }

@@ -153,6 +153,11 @@ function clientConfig(info: ConnectionInfo): ClientConfig {
 export interface Session {
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
   exec(text: string): Promise<void>;
+  /**
+   * Sends many statements in one round trip (simple protocol). Only for DDL that sql.ts built from
+   * quoted identifiers and the server's own deparsed definitions — never for user-written text.
+   */
+  execBatch(statements: readonly string[]): Promise<void>;
   /** Runs `fn` in one transaction, rolled back on any error. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   serverVersion: number;
@@ -187,6 +192,9 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
       },
       async exec(text) {
         await client.query(extended(text, []));
+      },
+      async execBatch(statements) {
+        if (statements.length > 0) await client.query(statements.join(";\n"));
       },
       async transaction(fn) {
         await client.query("BEGIN");

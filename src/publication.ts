@@ -284,6 +284,12 @@ export const publicationProvider: pulumi.dynamic.ResourceProvider = {
     const outs = await withSession(info, async (s) => {
       const existing = await readPublication(s, inputs.name);
       if (existing && !inputs.adopt) throw alreadyExists(label(inputs.name), endpoint(info));
+      // The preview's preflight may be stale by now (or skipped on unknowns): run it again.
+      const problems = await serverFailures(s, inputs);
+      if (problems.length > 0)
+        throw new Error(
+          `${label(inputs.name)}: ${problems.map((p) => `${p.property}: ${p.reason}`).join(" ")}`,
+        );
       await s
         .transaction(async () => {
           if (existing) await reconcile(s, existing, inputs);

@@ -1,7 +1,7 @@
-// The smallest change that makes the target's tables match the source's, as DDL in order, plus the
-// destructive differences that are refused unless `allowDestructive` is set. Pure.
+// The smallest change that makes the target match the source's snapshot, as DDL in order, plus
+// the destructive differences that are refused unless `allowDestructive` is set. Pure.
 
-import type { TableDefinition } from "./catalog";
+import type { SchemaSnapshot, TableDefinition, TypeDefinition } from "./schemaCatalog";
 import * as sql from "./sql";
 import { tableKey } from "./tables";
 
@@ -10,8 +10,10 @@ export interface SchemaPlan {
   statements: string[];
   /** What the statements do, one readable line each (for logs and previews). */
   summary: string[];
-  /** Changes that lose data or narrow a type; present in `statements` only when allowed. */
+  /** Changes that lose data or cannot be made in place; in `statements` only when allowed. */
   destructive: string[];
+  /** Problems no option fixes (an extension the target cannot install). */
+  blockers: string[];
 }
 
 const WIDENINGS: Record<string, string[]> = {
@@ -48,28 +50,56 @@ export function isWidening(from: string, to: string): boolean {
   return WIDENINGS[from]?.includes(to) ?? false;
 }
 
+export const EMPTY_SNAPSHOT: SchemaSnapshot = { extensions: [], types: [], tables: [] };
+
 export function planSchema(
-  desired: readonly TableDefinition[],
-  actual: readonly TableDefinition[],
+  desired: SchemaSnapshot,
+  actual: SchemaSnapshot,
   allowDestructive: boolean,
+  target: { installed: string[]; available: string[] } = {
+    installed: desired.extensions.map((e) => e.name),
+    available: [],
+  },
 ): SchemaPlan {
-  const plan: SchemaPlan = { statements: [], summary: [], destructive: [] };
-  const have = new Map(actual.map((t) => [tableKey(t), t]));
-  const copied = new Set(desired.map(tableKey));
-  const late: string[] = []; // foreign keys and sequence ownership, once every table exists
-  const schemas = new Set(actual.map((t) => t.schema));
+  const plan: SchemaPlan = { statements: [], summary: [], destructive: [], blockers: [] };
+  const schemas = new Set(actual.tables.map((t) => t.schema));
   const step = (statement: string, what: string) => {
     plan.statements.push(statement);
     plan.summary.push(what);
   };
-  const destructive = (statement: string, what: string) => {
+  const destructive = (statement: string | undefined, what: string) => {
     plan.destructive.push(what);
-    if (allowDestructive) step(statement, what);
+    if (allowDestructive && statement) step(statement, what);
   };
 
-  for (const want of desired) {
+  for (const ext of desired.extensions) {
+    if (target.installed.includes(ext.name)) continue;
+    if (!target.available.includes(ext.name))
+      plan.blockers.push(
+        `extension ${ext.name} (needed by a column type or index) is not available on the target: install its package on the replica's server`,
+      );
+    else {
+      if (!schemas.has(ext.schema)) {
+        step(sql.createSchema(ext.schema), `create schema ${ext.schema} if missing`);
+        schemas.add(ext.schema);
+      }
+      step(sql.createExtension(ext.name, ext.schema), `create extension ${ext.name}`);
+    }
+  }
+  const have = new Set(actual.types.map((t) => t.name));
+  for (const t of desired.types)
+    if (!have.has(t.name) && !schemas.has(t.schema)) {
+      step(sql.createSchema(t.schema), `create schema ${t.schema} if missing`);
+      schemas.add(t.schema);
+    }
+  planTypes(desired.types, actual.types, step, destructive);
+
+  const tablesHave = new Map(actual.tables.map((t) => [tableKey(t), t]));
+  const copied = new Set(desired.tables.map(tableKey));
+  const late: [string, string][] = []; // foreign keys and sequence ownership, once every table exists
+  for (const want of desired.tables) {
     const key = tableKey(want);
-    const cur = have.get(key);
+    const cur = tablesHave.get(key);
     if (!cur) {
       if (!schemas.has(want.schema)) {
         step(sql.createSchema(want.schema), `create schema ${want.schema} if missing`);
@@ -77,73 +107,146 @@ export function planSchema(
       }
       for (const seq of want.sequences)
         step(sql.createSequence(seq.schema, seq.name, seq.type), `create sequence ${seq.schema}.${seq.name}`);
-      let create = sql.createTable(want.schema, want.name, want.columns);
-      if (want.partitionKey) create += ` PARTITION BY ${want.partitionKey}`;
-      step(create, `create table ${key} (${want.columns.length} columns)`);
-      for (const seq of want.sequences)
-        late.push(sql.sequenceOwnedBy(seq.schema, seq.name, want.schema, want.name, seq.column));
-    } else {
-      const cols = new Map(cur.columns.map((c) => [c.name, c]));
-      for (const c of want.columns) {
-        const old = cols.get(c.name);
-        if (!old) {
-          step(sql.addColumn(want.schema, want.name, c), `add column ${key}.${c.name} ${c.type}`);
-          continue;
-        }
-        if (old.type !== c.type) {
-          const s = sql.alterColumnType(want.schema, want.name, c.name, c.type);
-          if (isWidening(old.type, c.type)) step(s, `widen ${key}.${c.name} from ${old.type} to ${c.type}`);
-          else destructive(s, `change type of ${key}.${c.name} from ${old.type} to ${c.type}`);
-        }
-        if ((old.default ?? null) !== (c.default ?? null) && !c.identity && c.generated === undefined)
-          step(
-            sql.setColumnDefault(want.schema, want.name, c.name, c.default),
-            `set default of ${key}.${c.name}`,
-          );
-        if (old.notNull !== c.notNull)
-          step(
-            sql.setColumnNotNull(want.schema, want.name, c.name, c.notNull),
-            `${c.notNull ? "set" : "drop"} not null on ${key}.${c.name}`,
-          );
-      }
-      const wanted = new Set(want.columns.map((c) => c.name));
-      for (const c of cur.columns)
-        if (!wanted.has(c.name))
-          destructive(sql.dropColumn(want.schema, want.name, c.name), `drop column ${key}.${c.name}`);
-      for (const [name, con] of Object.entries(cur.constraints)) {
-        const target = want.constraints[name];
-        if (!target || target.definition !== con.definition)
-          step(sql.dropConstraint(want.schema, want.name, name), `drop constraint ${name} on ${key}`);
-      }
-      for (const [name, def] of Object.entries(cur.indexes))
-        if (want.indexes[name] !== def)
-          step(`DROP INDEX ${sql.qualified(want.schema, name)}`, `drop index ${name}`);
-    }
-    for (const [name, con] of Object.entries(want.constraints)) {
-      if (cur && cur.constraints[name]?.definition === con.definition) continue;
-      if (con.type === "f") {
-        const ref = /REFERENCES ((?:"(?:[^"]|"")*"|[^".(\s]+)\.(?:"(?:[^"]|"")*"|[^".(\s]+))/.exec(
-          con.definition,
-        );
-        if (ref && !copied.has(unquoteQualified(ref[1]!))) {
-          plan.summary.push(
-            `skip foreign key ${name} on ${key}: it references ${ref[1]}, which is not copied`,
-          );
-          continue;
-        }
-        late.push(sql.addConstraint(want.schema, want.name, name, con.definition));
-      } else
+      if (want.partitionOf) {
+        const p = want.partitionOf;
         step(
-          sql.addConstraint(want.schema, want.name, name, con.definition),
-          `add constraint ${name} on ${key}`,
+          sql.createPartition(want.schema, want.name, p.schema, p.name, p.bound),
+          `create partition ${key} of ${p.schema}.${p.name}`,
         );
-    }
+      } else {
+        let create = sql.createTable(want.schema, want.name, want.columns);
+        if (want.partitionKey) create += ` PARTITION BY ${want.partitionKey}`;
+        step(create, `create table ${key} (${want.columns.length} columns)`);
+      }
+      for (const seq of want.sequences)
+        late.push([
+          sql.sequenceOwnedBy(seq.schema, seq.name, want.schema, want.name, seq.column),
+          `attach sequence ${seq.name}`,
+        ]);
+    } else planColumns(want, cur, step, destructive);
+    planConstraints(want, cur, copied, step, late, plan.summary);
     for (const [name, def] of Object.entries(want.indexes))
-      if (cur?.indexes[name] !== def) step(def, `create index ${name}`);
+      if (cur?.indexes[name] !== def) step(def, `create index ${name} on ${key}`);
+    const identityDiffers = cur
+      ? cur.replicaIdentity !== want.replicaIdentity || cur.identityIndex !== want.identityIndex
+      : want.replicaIdentity !== "d";
+    if (identityDiffers)
+      late.push([
+        sql.replicaIdentity(want.schema, want.name, want.replicaIdentity, want.identityIndex),
+        `set replica identity of ${key}`,
+      ]);
   }
-  for (const s of late)
-    step(s, s.startsWith("ALTER SEQUENCE") ? "attach sequence to its column" : "add foreign key");
+  for (const [statement, what] of late) step(statement, what);
   return plan;
+}
+
+type Step = (statement: string, what: string) => void;
+type Destructive = (statement: string | undefined, what: string) => void;
+
+function planTypes(
+  desired: TypeDefinition[],
+  actual: TypeDefinition[],
+  step: Step,
+  destructive: Destructive,
+): void {
+  const have = new Map(actual.map((t) => [t.name, t]));
+  for (const t of desired) {
+    const cur = have.get(t.name);
+    if (!cur) {
+      if (t.kind === "enum") step(sql.createEnum(t.name, t.labels ?? []), `create enum ${t.name}`);
+      else if (t.kind === "domain")
+        step(sql.createDomain(t.name, { base: t.base!, ...t }), `create domain ${t.name}`);
+      else if (t.kind === "composite")
+        step(sql.createComposite(t.name, t.attributes ?? []), `create type ${t.name}`);
+      else if (t.kind === "range") step(sql.createRange(t.name, t.subtype!), `create range type ${t.name}`);
+      continue;
+    }
+    if (t.kind === "enum" && cur.kind === "enum") {
+      const labels = cur.labels ?? [];
+      const wanted = t.labels ?? [];
+      wanted.forEach((label, i) => {
+        if (!labels.includes(label))
+          step(
+            sql.addEnumValue(t.name, label, i > 0 ? wanted[i - 1] : undefined),
+            `add value ${label} to ${t.name}`,
+          );
+      });
+      for (const label of labels)
+        if (!wanted.includes(label))
+          destructive(
+            undefined,
+            `enum ${t.name} lost value ${label} on the source (PostgreSQL cannot drop enum values)`,
+          );
+    } else if (JSON.stringify(t) !== JSON.stringify(cur))
+      destructive(undefined, `type ${t.name} differs from the source; recreate it by hand`);
+  }
+}
+
+function planColumns(
+  want: TableDefinition,
+  cur: TableDefinition,
+  step: Step,
+  destructive: Destructive,
+): void {
+  const key = tableKey(want);
+  const cols = new Map(cur.columns.map((c) => [c.name, c]));
+  for (const c of want.columns) {
+    const old = cols.get(c.name);
+    if (!old) {
+      step(sql.addColumn(want.schema, want.name, c), `add column ${key}.${c.name} ${c.type}`);
+      continue;
+    }
+    if (old.type !== c.type) {
+      const s = sql.alterColumnType(want.schema, want.name, c.name, c.type);
+      if (isWidening(old.type, c.type)) step(s, `widen ${key}.${c.name} from ${old.type} to ${c.type}`);
+      else destructive(s, `change type of ${key}.${c.name} from ${old.type} to ${c.type}`);
+    }
+    if ((old.default ?? null) !== (c.default ?? null) && !c.identity && c.generated === undefined)
+      step(
+        sql.setColumnDefault(want.schema, want.name, c.name, c.default),
+        `set default of ${key}.${c.name}`,
+      );
+    if (old.notNull !== c.notNull)
+      step(
+        sql.setColumnNotNull(want.schema, want.name, c.name, c.notNull),
+        `${c.notNull ? "set" : "drop"} not null on ${key}.${c.name}`,
+      );
+  }
+  const wanted = new Set(want.columns.map((c) => c.name));
+  for (const c of cur.columns)
+    if (!wanted.has(c.name))
+      destructive(sql.dropColumn(want.schema, want.name, c.name), `drop column ${key}.${c.name}`);
+  for (const [name, con] of Object.entries(cur.constraints))
+    if (want.constraints[name]?.definition !== con.definition)
+      step(sql.dropConstraint(want.schema, want.name, name), `drop constraint ${name} on ${key}`);
+  for (const [name, def] of Object.entries(cur.indexes))
+    if (want.indexes[name] !== def)
+      step(`DROP INDEX ${sql.qualified(want.schema, name)}`, `drop index ${name}`);
+}
+
+function planConstraints(
+  want: TableDefinition,
+  cur: TableDefinition | undefined,
+  copied: Set<string>,
+  step: Step,
+  late: [string, string][],
+  summary: string[],
+): void {
+  const key = tableKey(want);
+  for (const [name, con] of Object.entries(want.constraints)) {
+    if (cur && cur.constraints[name]?.definition === con.definition) continue;
+    const statement = sql.addConstraint(want.schema, want.name, name, con.definition);
+    if (con.type !== "f") {
+      step(statement, `add constraint ${name} on ${key}`);
+      continue;
+    }
+    const ref = /REFERENCES ((?:"(?:[^"]|"")*"|[^".(\s]+)\.(?:"(?:[^"]|"")*"|[^".(\s]+))/.exec(
+      con.definition,
+    );
+    if (ref && !copied.has(unquoteQualified(ref[1]!)))
+      summary.push(`skip foreign key ${name} on ${key}: it references ${ref[1]}, which is not copied`);
+    else late.push([statement, `add foreign key ${name} on ${key}`]);
+  }
 }
 
 function unquoteQualified(text: string): string {

@@ -4,10 +4,11 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { readPublishedTables, readTableDefinitions, type TableDefinition } from "./catalog";
+import { readPublishedTables } from "./catalog";
 import { connectionSchema, endpoint, parseConnection, withSession, type Connection } from "./connection";
 import { clean, operationError, UNKNOWN, validate, type CheckFailure } from "./provider";
-import { planSchema } from "./schemaPlan";
+import { readExtensions, readSchema, type SchemaSnapshot } from "./schemaCatalog";
+import { EMPTY_SNAPSHOT, planSchema } from "./schemaPlan";
 import * as sql from "./sql";
 import { canonicalTableRef, parseTableRef, tableKey, type TableRef, type TableSpec } from "./tables";
 
@@ -34,7 +35,7 @@ export interface SchemaSyncInputs {
   dropOnDelete?: boolean;
   allowDestructive?: boolean;
   /** The source's definitions as observed by check (the drift detector). */
-  sourceSchema?: TableDefinition[];
+  sourceSchema?: SchemaSnapshot;
 }
 
 export interface SchemaSyncOutputs extends SchemaSyncInputs {
@@ -77,9 +78,10 @@ function label(inputs: { tables?: TableRef[]; publication?: string }): string {
 }
 
 interface SourceRead {
-  /** The tables to copy; undefined when the publication does not exist (yet). */
+  /** The tables asked for; undefined when the publication does not exist (yet). */
   tables?: TableSpec[];
-  defs: TableDefinition[];
+  /** Their definitions with partition trees, types and extensions. */
+  snapshot: SchemaSnapshot;
   /** Listed tables the source does not have, "schema.name". */
   missing: string[];
 }
@@ -94,17 +96,17 @@ async function readSource(inputs: SchemaSyncInputs): Promise<SourceRead> {
       const exists = await s.query("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", [
         inputs.publication,
       ]);
-      if (exists.length === 0) return { defs: [], missing: [] };
+      if (exists.length === 0) return { snapshot: EMPTY_SNAPSHOT, missing: [] };
       tables = await readPublishedTables(s, [inputs.publication!]);
     }
-    const defs = await readTableDefinitions(s, tables);
-    const found = new Set(defs.map(tableKey));
-    return { tables, defs, missing: tables.filter((t) => !found.has(tableKey(t))).map(tableKey) };
+    const snapshot = await readSchema(s, tables);
+    const found = new Set(snapshot.tables.map(tableKey));
+    return { tables, snapshot, missing: tables.filter((t) => !found.has(tableKey(t))).map(tableKey) };
   });
 }
 
 async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
-  const { tables, defs, missing } = await readSource(inputs);
+  const { tables, snapshot, missing } = await readSource(inputs);
   const where = endpoint(parseConnection(inputs.source));
   if (!tables)
     throw new Error(
@@ -116,26 +118,29 @@ async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
     );
   const target = parseConnection(inputs.target);
   const lastChanges = await withSession(target, async (s) => {
-    const actual = await readTableDefinitions(s, tables);
-    const plan = planSchema(defs, actual, inputs.allowDestructive ?? false);
+    const copied = snapshot.tables.map(({ schema, name }) => ({ schema, name }));
+    const actual = await readSchema(s, copied);
+    const plan = planSchema(snapshot, actual, inputs.allowDestructive ?? false, await readExtensions(s));
+    if (plan.blockers.length > 0) throw new Error(`${label(inputs)}: ${plan.blockers.join("; ")}.`);
     if (plan.destructive.length > 0 && !inputs.allowDestructive)
       throw new Error(
         `${label(inputs)}: refusing destructive changes on ${endpoint(target)}: ${plan.destructive.join("; ")}. Set \`allowDestructive: true\` to apply them, or change the source back.`,
       );
+    if (plan.statements.length > 0)
+      pulumi.log.info(
+        `${label(inputs)}: applying ${plan.statements.length} statement(s) in one transaction: ${plan.summary.slice(0, 20).join("; ")}${plan.summary.length > 20 ? "; …" : ""}`,
+      );
     await s
-      .transaction(async () => {
-        for (const statement of plan.statements) await s.exec(statement);
-      })
+      .transaction(() => s.execBatch(plan.statements))
       .catch((e) => {
         throw operationError(label(inputs), "schema copy (rolled back, nothing applied)", e);
       });
-    if (plan.statements.length > 0) pulumi.log.info(`${label(inputs)}: ${plan.summary.join("; ")}`);
     return plan.summary;
   });
   return clean({
     ...inputs,
-    sourceSchema: defs,
-    syncedTables: tables.map(canonicalTableRef),
+    sourceSchema: snapshot,
+    syncedTables: snapshot.tables.map(({ schema, name }) => canonicalTableRef({ schema, name })),
     targetEndpoint: endpoint(target),
     lastChanges,
   });
@@ -167,9 +172,9 @@ export const schemaSyncProvider: pulumi.dynamic.ResourceProvider = {
       return { inputs: inputs as never, failures: [] };
     }
     try {
-      const { tables, defs, missing } = await readSource(inputs);
+      const { tables, snapshot, missing } = await readSource(inputs);
       // Without tables the publication is created in the same run: its tables are known only at `up`.
-      inputs.sourceSchema = tables ? clean(defs) : (UNKNOWN as never);
+      inputs.sourceSchema = tables ? clean(snapshot) : (UNKNOWN as never);
       const failures = missing.map((t) => ({
         property: "tables",
         reason: `table ${JSON.stringify(t)} does not exist on the source.`,
@@ -208,9 +213,12 @@ export const schemaSyncProvider: pulumi.dynamic.ResourceProvider = {
   async read(id: string, props: SchemaSyncOutputs) {
     const target = parseConnection(props.target);
     const tables = (props.syncedTables ?? []).map(parseTableRef);
-    const actual = await withSession(target, (s) => readTableDefinitions(s, tables));
-    const plan = planSchema(props.sourceSchema ?? [], actual, true);
-    const sourceSchema = plan.statements.length === 0 ? props.sourceSchema : actual;
+    const actual = await withSession(target, (s) => readSchema(s, tables));
+    const recorded = props.sourceSchema ?? EMPTY_SNAPSHOT;
+    // Extensions are not compared here: the plan would only re-create them if missing.
+    const installed = recorded.extensions.map((e) => e.name);
+    const plan = planSchema(recorded, actual, true, { installed, available: [] });
+    const sourceSchema = plan.statements.length === 0 && plan.destructive.length === 0 ? recorded : actual;
     const outs = clean({ ...props, sourceSchema });
     const { syncedTables: _s, targetEndpoint: _t, lastChanges: _l, ...inputs } = outs;
     return { id, props: outs, inputs };
@@ -233,7 +241,7 @@ export const schemaSyncProvider: pulumi.dynamic.ResourceProvider = {
 /** The replicated tables' definitions, copied from the primary to the replica. */
 export class SchemaSync extends pulumi.dynamic.Resource {
   declare readonly syncedTables: pulumi.Output<TableRef[]>;
-  declare readonly sourceSchema: pulumi.Output<TableDefinition[]>;
+  declare readonly sourceSchema: pulumi.Output<SchemaSnapshot>;
   declare readonly lastChanges: pulumi.Output<string[]>;
   declare readonly targetEndpoint: pulumi.Output<string>;
 

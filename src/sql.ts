@@ -262,3 +262,59 @@ export function sequenceOwnedBy(
 export function dropTable(schema: string, name: string): string {
   return `DROP TABLE IF EXISTS ${qualified(schema, name)}`;
 }
+
+/** `CREATE TABLE s.c PARTITION OF s.p FOR VALUES …` (bound as pg_get_expr printed it). */
+export function createPartition(
+  schema: string,
+  name: string,
+  parentSchema: string,
+  parent: string,
+  bound: string,
+): string {
+  return `CREATE TABLE ${qualified(schema, name)} PARTITION OF ${qualified(parentSchema, parent)} ${bound}`;
+}
+
+export function replicaIdentity(schema: string, table: string, kind: string, index?: string): string {
+  const what =
+    kind === "f"
+      ? "FULL"
+      : kind === "n"
+        ? "NOTHING"
+        : kind === "i" && index
+          ? `USING INDEX ${ident(index)}`
+          : "DEFAULT";
+  return `ALTER TABLE ${qualified(schema, table)} REPLICA IDENTITY ${what}`;
+}
+
+export function createExtension(name: string, schema: string): string {
+  return `CREATE EXTENSION IF NOT EXISTS ${ident(name)} WITH SCHEMA ${ident(schema)}`;
+}
+
+// Type names below arrive qualified and quoted by format_type; labels and names are quoted here.
+
+export function createEnum(type: string, labels: readonly string[]): string {
+  return `CREATE TYPE ${type} AS ENUM (${labels.map(literal).join(", ")})`;
+}
+
+export function addEnumValue(type: string, label: string, after?: string): string {
+  return `ALTER TYPE ${type} ADD VALUE IF NOT EXISTS ${literal(label)}${after !== undefined ? ` AFTER ${literal(after)}` : ""}`;
+}
+
+export function createDomain(
+  type: string,
+  d: { base: string; notNull?: boolean; default?: string; checks?: Record<string, string> },
+): string {
+  let sql = `CREATE DOMAIN ${type} AS ${d.base}`;
+  if (d.default !== undefined) sql += ` DEFAULT ${d.default}`;
+  if (d.notNull) sql += " NOT NULL";
+  for (const [name, def] of Object.entries(d.checks ?? {})) sql += ` CONSTRAINT ${ident(name)} ${def}`;
+  return sql;
+}
+
+export function createComposite(type: string, attributes: readonly { name: string; type: string }[]): string {
+  return `CREATE TYPE ${type} AS (${attributes.map((a) => `${ident(a.name)} ${a.type}`).join(", ")})`;
+}
+
+export function createRange(type: string, subtype: string): string {
+  return `CREATE TYPE ${type} AS RANGE (SUBTYPE = ${subtype})`;
+}

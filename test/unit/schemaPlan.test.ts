@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { TableDefinition } from "../../src/catalog";
+import type { SchemaSnapshot, TableDefinition } from "../../src/schemaCatalog";
 import { isWidening, planSchema } from "../../src/schemaPlan";
 
 const users = (extra: Partial<TableDefinition> = {}): TableDefinition => ({
@@ -17,9 +17,11 @@ const users = (extra: Partial<TableDefinition> = {}): TableDefinition => ({
   ...extra,
 });
 
+const snap = (...tables: TableDefinition[]): SchemaSnapshot => ({ extensions: [], types: [], tables });
+
 describe("schema plan", () => {
   it("creates a missing table, then its constraints", () => {
-    const plan = planSchema([users()], [], false);
+    const plan = planSchema(snap(users()), snap(), false);
     assert.deepEqual(plan.statements, [
       'CREATE SCHEMA IF NOT EXISTS "public"',
       'CREATE TABLE "public"."users" ("id" bigint NOT NULL, "email" text NOT NULL)',
@@ -28,19 +30,19 @@ describe("schema plan", () => {
     assert.deepEqual(plan.destructive, []);
   });
   it("does nothing when the target matches", () =>
-    assert.deepEqual(planSchema([users()], [users()], false).statements, []));
+    assert.deepEqual(planSchema(snap(users()), snap(users()), false).statements, []));
   it("adds a new column in place", () => {
     const wanted = users({ columns: [...users().columns, { name: "age", type: "integer", notNull: false }] });
-    assert.deepEqual(planSchema([wanted], [users()], false).statements, [
+    assert.deepEqual(planSchema(snap(wanted), snap(users()), false).statements, [
       'ALTER TABLE "public"."users" ADD COLUMN "age" integer',
     ]);
   });
   it("refuses to drop a column unless destructive changes are allowed", () => {
     const narrower = users({ columns: [users().columns[0]!] });
-    const refused = planSchema([narrower], [users()], false);
+    const refused = planSchema(snap(narrower), snap(users()), false);
     assert.deepEqual(refused.destructive, ["drop column public.users.email"]);
     assert.deepEqual(refused.statements, []);
-    assert.deepEqual(planSchema([narrower], [users()], true).statements, [
+    assert.deepEqual(planSchema(snap(narrower), snap(users()), true).statements, [
       'ALTER TABLE "public"."users" DROP COLUMN "email"',
     ]);
   });
@@ -60,8 +62,55 @@ describe("schema plan", () => {
         posts_author_fkey: { type: "f", definition: "FOREIGN KEY (id) REFERENCES public.authors(id)" },
       },
     });
-    const plan = planSchema([posts], [], false);
+    const plan = planSchema(snap(posts), snap(), false);
     assert.ok(plan.summary.some((s) => s.includes("skip foreign key posts_author_fkey")));
     assert.ok(!plan.statements.some((s) => s.includes("FOREIGN KEY")));
+  });
+  it("creates enums before the tables that use them and adds new labels in place", () => {
+    const status = {
+      name: 'public."Status"',
+      schema: "public",
+      kind: "enum" as const,
+      labels: ["new", "done"],
+    };
+    const table = users({
+      columns: [{ name: "s", type: 'public."Status"', notNull: false }],
+      constraints: {},
+    });
+    const plan = planSchema({ extensions: [], types: [status], tables: [table] }, snap(), false);
+    assert.deepEqual(plan.statements.slice(0, 3), [
+      'CREATE SCHEMA IF NOT EXISTS "public"',
+      `CREATE TYPE public."Status" AS ENUM ('new', 'done')`,
+      'CREATE TABLE "public"."users" ("s" public."Status")',
+    ]);
+    const grown = { ...status, labels: ["new", "doing", "done"] };
+    const later = planSchema(
+      { extensions: [], types: [grown], tables: [table] },
+      { extensions: [], types: [status], tables: [table] },
+      false,
+    );
+    assert.deepEqual(later.statements, [
+      `ALTER TYPE public."Status" ADD VALUE IF NOT EXISTS 'doing' AFTER 'new'`,
+    ]);
+  });
+  it("creates an available extension in its source schema and blocks on a missing one", () => {
+    const want: SchemaSnapshot = {
+      extensions: [
+        { name: "citext", schema: "public" },
+        { name: "postgis", schema: "public" },
+      ],
+      types: [],
+      tables: [],
+    };
+    const plan = planSchema(want, snap(), false, { installed: [], available: ["citext"] });
+    assert.deepEqual(plan.statements, [
+      'CREATE SCHEMA IF NOT EXISTS "public"',
+      'CREATE EXTENSION IF NOT EXISTS "citext" WITH SCHEMA "public"',
+    ]);
+    assert.match(plan.blockers[0]!, /extension postgis .* not available on the target/);
+  });
+  it("sets a non-default replica identity after the table exists", () => {
+    const plan = planSchema(snap(users({ replicaIdentity: "f" })), snap(), false);
+    assert.equal(plan.statements.at(-1), 'ALTER TABLE "public"."users" REPLICA IDENTITY FULL');
   });
 });

@@ -1,0 +1,194 @@
+// What SchemaSync copies, read from a server's catalogs in one query whatever the number of tables:
+// the tables with their partition trees, the user-defined types their columns need (enums,
+// domains, composites, ranges; deepest first), and the extensions that own types. Definitions come
+// from the server's own deparsers with an empty search_path, so every name arrives qualified and
+// quoted by PostgreSQL itself, as pg_dump does.
+
+import type { Session } from "./connection";
+import type { ColumnDefinition } from "./sql";
+import type { TableSpec } from "./tables";
+
+export interface TableDefinition {
+  schema: string;
+  name: string;
+  /** `PARTITION BY …` clause of a partitioned table. */
+  partitionKey?: string;
+  /** For a partition: its parent and bound (`FOR VALUES …`). */
+  partitionOf?: { schema: string; name: string; bound: string };
+  /** Columns (empty for a partition: it takes its parent's). */
+  columns: ColumnDefinition[];
+  /** Constraint name → definition; primary/unique/check/exclusion/foreign, not inherited ones. */
+  constraints: Record<string, { type: string; definition: string }>;
+  /** Index name → definition, excluding those backing constraints and those inherited from a parent. */
+  indexes: Record<string, string>;
+  /** Sequences owned by a column (serial). */
+  sequences: { schema: string; name: string; type: string; column: string }[];
+  /** d (default), n (nothing), f (full) or i (index, then `identityIndex`). */
+  replicaIdentity: string;
+  identityIndex?: string;
+}
+
+export interface TypeDefinition {
+  /** Qualified and quoted, as format_type prints it. */
+  name: string;
+  /** Its schema, unquoted. */
+  schema: string;
+  kind: "enum" | "domain" | "composite" | "range";
+  labels?: string[];
+  base?: string;
+  notNull?: boolean;
+  default?: string;
+  /** Domain constraint name → definition. */
+  checks?: Record<string, string>;
+  attributes?: { name: string; type: string }[];
+  subtype?: string;
+}
+
+export interface SchemaSnapshot {
+  /** Extensions that own a type or an index operator class the tables use. */
+  extensions: { name: string; schema: string }[];
+  /** User-defined types in creation order. */
+  types: TypeDefinition[];
+  /** Tables in creation order (a parent before its partitions). */
+  tables: TableDefinition[];
+}
+
+const QUERY = `
+WITH RECURSIVE wanted AS (
+  SELECT c.oid FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+    JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')
+), tree AS (
+  SELECT oid FROM wanted
+  UNION
+  SELECT t.relid FROM wanted w, LATERAL pg_catalog.pg_partition_tree(pg_catalog.pg_partition_root(w.oid)) AS t
+), rels AS (
+  SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident::text AS replident, c.relispartition,
+         (SELECT count(*) FROM pg_catalog.pg_partition_ancestors(c.oid)) AS depth
+    FROM tree JOIN pg_catalog.pg_class c ON c.oid = tree.oid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relkind IN ('r', 'p')
+), types (oid, depth) AS (
+  SELECT DISTINCT a.atttypid, 0 FROM rels r
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+  UNION
+  SELECT d.oid, ty.depth + 1 FROM types ty
+    JOIN pg_catalog.pg_type t ON t.oid = ty.oid
+    CROSS JOIN LATERAL (
+      SELECT nullif(t.typelem, 0) UNION ALL SELECT nullif(t.typbasetype, 0)
+      UNION ALL SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid
+      UNION ALL SELECT a.atttypid FROM pg_catalog.pg_attribute a
+                 WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+    ) AS d(oid)
+   WHERE d.oid IS NOT NULL AND ty.depth < 20
+), user_types AS (
+  SELECT t.oid, max(ty.depth) AS depth FROM types ty
+    JOIN pg_catalog.pg_type t ON t.oid = ty.oid
+    JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)
+   GROUP BY t.oid
+), owned AS (
+  SELECT ut.oid, ut.depth, e.extname FROM user_types ut
+    LEFT JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
+         AND dep.objid = ut.oid AND dep.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND dep.deptype = 'e'
+    LEFT JOIN pg_catalog.pg_extension e ON e.oid = dep.refobjid
+)
+SELECT json_build_object(
+  'extensions', (SELECT coalesce(json_agg(json_build_object('name', x.extname, 'schema', en.nspname) ORDER BY x.extname), '[]')
+    FROM (
+      SELECT extname FROM owned WHERE extname IS NOT NULL
+      UNION  -- operator classes of the tables' indexes (btree_gist for an exclusion constraint, …)
+      SELECT e.extname FROM rels r
+        JOIN pg_catalog.pg_index i ON i.indrelid = r.oid
+        CROSS JOIN LATERAL unnest(i.indclass::oid[]) AS oc(oid)
+        JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_opclass'::pg_catalog.regclass
+             AND dep.objid = oc.oid AND dep.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND dep.deptype = 'e'
+        JOIN pg_catalog.pg_extension e ON e.oid = dep.refobjid) AS x
+    JOIN pg_catalog.pg_extension ex ON ex.extname = x.extname
+    JOIN pg_catalog.pg_namespace en ON en.oid = ex.extnamespace),
+  'types', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object(
+      'name', pg_catalog.format_type(t.oid, NULL),
+      'schema', (SELECT nspname FROM pg_catalog.pg_namespace WHERE oid = t.typnamespace),
+      'kind', CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'c' THEN 'composite' WHEN 'r' THEN 'range' ELSE t.typtype::text END,
+      'labels', CASE WHEN t.typtype = 'e' THEN (SELECT json_agg(enumlabel ORDER BY enumsortorder) FROM pg_catalog.pg_enum WHERE enumtypid = t.oid) END,
+      'base', CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END,
+      'notNull', CASE WHEN t.typtype = 'd' AND t.typnotnull THEN true END,
+      'default', t.typdefault,
+      'checks', CASE WHEN t.typtype = 'd' THEN (SELECT json_object_agg(con.conname, pg_catalog.pg_get_constraintdef(con.oid))
+                   FROM pg_catalog.pg_constraint con WHERE con.contypid = t.oid AND con.contype = 'c') END,
+      'attributes', CASE WHEN t.typtype = 'c' THEN (SELECT json_agg(json_build_object('name', a.attname,
+                       'type', pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)
+                   FROM pg_catalog.pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,
+      'subtype', CASE WHEN t.typtype = 'r' THEN (SELECT pg_catalog.format_type(r.rngsubtype, NULL) FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid) END
+    )) ORDER BY o.depth DESC, t.oid), '[]')
+    FROM owned o JOIN pg_catalog.pg_type t ON t.oid = o.oid WHERE o.extname IS NULL),
+  'tables', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object(
+      'schema', r.nspname, 'name', r.relname, 'replicaIdentity', r.replident,
+      'identityIndex', (SELECT ic.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+                         WHERE i.indrelid = r.oid AND i.indisreplident AND r.replident = 'i'),
+      'partitionKey', CASE WHEN r.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(r.oid) END,
+      'partitionOf', CASE WHEN r.relispartition THEN (
+          SELECT json_build_object('schema', pn.nspname, 'name', pc.relname,
+                                   'bound', pg_catalog.pg_get_expr(c.relpartbound, c.oid))
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_inherits inh ON inh.inhrelid = c.oid
+            JOIN pg_catalog.pg_class pc ON pc.oid = inh.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+           WHERE c.oid = r.oid) END,
+      'columns', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object(
+           'name', a.attname,
+           'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
+           'notNull', a.attnotnull,
+           'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
+           'generated', CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
+           'identity', nullif(a.attidentity::text, ''),
+           'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+                             THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END
+         )) ORDER BY a.attnum), '[]')
+         FROM pg_catalog.pg_attribute a
+         JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+         LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+         LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+        WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped AND NOT r.relispartition),
+      'constraints', (SELECT coalesce(json_object_agg(con.conname, json_build_object(
+           'type', con.contype, 'definition', pg_catalog.pg_get_constraintdef(con.oid))), '{}')
+         FROM pg_catalog.pg_constraint con
+        WHERE con.conrelid = r.oid AND con.contype IN ('p', 'u', 'c', 'f', 'x') AND con.conislocal AND con.conparentid = 0),
+      'indexes', (SELECT coalesce(json_object_agg(ic.relname, pg_catalog.pg_get_indexdef(i.indexrelid)), '{}')
+         FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = r.oid
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c2 WHERE c2.conindid = i.indexrelid
+                             AND c2.conrelid = r.oid AND c2.contype IN ('p', 'u', 'x'))
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits ii WHERE ii.inhrelid = i.indexrelid)),
+      'sequences', (SELECT coalesce(json_agg(json_build_object('schema', sn.nspname, 'name', sc.relname,
+           'type', pg_catalog.format_type(sq.seqtypid, NULL), 'column', a.attname) ORDER BY sc.relname), '[]')
+         FROM pg_catalog.pg_depend dep
+         JOIN pg_catalog.pg_class sc ON sc.oid = dep.objid AND sc.relkind = 'S'
+         JOIN pg_catalog.pg_sequence sq ON sq.seqrelid = sc.oid
+         JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = dep.refobjsubid
+        WHERE dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.refobjid = r.oid
+          AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.deptype = 'a')
+    )) ORDER BY r.depth, r.nspname, r.relname), '[]') FROM rels r)
+) AS snapshot`;
+
+/** Reads the given tables (with their partition trees), their types and extensions. */
+export async function readSchema(s: Session, tables: readonly TableSpec[]): Promise<SchemaSnapshot> {
+  await s.query("SELECT pg_catalog.set_config('search_path', '', false)");
+  const rows = await s.query<{ snapshot: SchemaSnapshot }>(QUERY, [
+    tables.map((t) => t.schema),
+    tables.map((t) => t.name),
+  ]);
+  return rows[0]!.snapshot;
+}
+
+/** Extensions installed on a server, and those it could install. */
+export async function readExtensions(s: Session): Promise<{ installed: string[]; available: string[] }> {
+  const rows = await s.query<{ name: string; installed: boolean }>(
+    "SELECT name, installed_version IS NOT NULL AS installed FROM pg_catalog.pg_available_extensions",
+  );
+  return {
+    installed: rows.filter((r) => r.installed).map((r) => r.name),
+    available: rows.map((r) => r.name),
+  };
+}

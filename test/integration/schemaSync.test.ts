@@ -1,0 +1,256 @@
+// SchemaSync through the provider host: a tricky schema copied faithfully (compared with pg_dump),
+// the table list taken from a publication, the query count independent of the table count, and
+// schema drift shown in preview and applied by up, with replication still flowing.
+
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import { providers } from "../../src";
+import { captureProgram } from "../support/capture";
+import { Driver } from "../support/driver";
+import { Engine } from "../support/engine";
+import { ROOT } from "../support/install";
+import { hasPgDump, schemaDump } from "../support/pgdump";
+import { startServer, type TestServer } from "../support/postgres";
+import { seedPrimary } from "../support/seed";
+import { eventually } from "../support/util";
+
+const TRICKY = fs.readFileSync(path.join(ROOT, "test", "fixtures", "tricky-schema.sql"), "utf8");
+
+/** The tricky schema's tables that are not partitions (partitions come with their parent). */
+async function rootTables(server: TestServer): Promise<{ schema: string; name: string }[]> {
+  return server.query(
+    `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname IN ('app', 'Mixed Schema') ORDER BY 1, 2`,
+    [],
+    "app",
+  );
+}
+
+describe(
+  "SchemaSync copies a tricky schema faithfully, PG15 → PG15",
+  { skip: !hasPgDump() && "Debian's pg_dump 15 is not installed" },
+  () => {
+    let source: TestServer;
+    let target: TestServer;
+    let engine: Engine;
+    let sync: Driver;
+
+    before(async () => {
+      [source, target] = await Promise.all([startServer({ major: 15 }), startServer({ major: 15 })]);
+      await Promise.all([
+        source.createDatabase("app"),
+        target.createDatabase("app"),
+        target.createDatabase("frompub"),
+      ]);
+      await source.query(TRICKY, [], "app");
+      engine = await Engine.start();
+      sync = new Driver(engine, "SchemaSync");
+    });
+    after(async () => {
+      await engine?.stop();
+      await Promise.all([source?.stop(), target?.stop()]);
+    });
+
+    it("makes the target's pg_dump --schema-only equal the source's for 43 tables, types and extensions", async () => {
+      const tables = await rootTables(source);
+      assert.ok(tables.length >= 30, `${tables.length} tables`);
+      const state = await sync.create({ source: source.url("app"), target: target.url("app"), tables });
+      assert.equal((state.outputs.syncedTables as unknown[]).length, 43);
+      const want = schemaDump(source, "app");
+      const got = schemaDump(target, "app");
+      assert.ok(want.length > 300, `the source dump has ${want.length} lines`);
+      assert.ok(
+        want.some((l) => l.includes("EXCLUDE USING gist")) &&
+          want.some((l) => l.includes("ATTACH PARTITION")),
+      );
+      const missing = want.filter((l) => !got.includes(l));
+      const extra = got.filter((l) => !want.includes(l));
+      assert.deepEqual({ missing, extra }, { missing: [], extra: [] });
+      assert.deepEqual(got, want, "same statements in the same order");
+      // Nothing left to do: preview after the copy shows no changes, also after refresh.
+      assert.equal(
+        (await sync.diff(state, { source: source.url("app"), target: target.url("app"), tables })).changes,
+        false,
+      );
+      const refreshed = (await sync.refresh(state))!;
+      assert.equal(
+        (await sync.diff(refreshed, { source: source.url("app"), target: target.url("app"), tables }))
+          .changes,
+        false,
+      );
+    });
+
+    it("takes the table list from a publication, partitions and referenced types included", async () => {
+      await source.query(
+        `CREATE PUBLICATION analytics FOR TABLE app.t_parent, app.t_child, app.t_partitioned, app.t_enum WITH (publish_via_partition_root = true)`,
+        [],
+        "app",
+      );
+      const state = await sync.create({
+        source: source.url("app"),
+        target: target.url("frompub"),
+        publication: "analytics",
+      });
+      const copied = await target.query<{ t: string }>(
+        "SELECT n.nspname || '.' || c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname = 'app' ORDER BY 1",
+        [],
+        "frompub",
+      );
+      assert.deepEqual(
+        copied.map((r) => r.t),
+        [
+          "app.t_child",
+          "app.t_enum",
+          "app.t_parent",
+          "app.t_partitioned",
+          "app.t_partitioned_2025",
+          "app.t_partitioned_2026",
+          "app.t_partitioned_default",
+        ],
+      );
+      assert.deepEqual(await target.query("SELECT enum_range(NULL::app.mood)::text AS r", [], "frompub"), [
+        { r: "{sad,ok,happy}" },
+      ]);
+      await sync.delete(state);
+      assert.equal(
+        (
+          await target.query(
+            "SELECT count(*)::int AS n FROM pg_class WHERE relname = 't_child'",
+            [],
+            "frompub",
+          )
+        )[0]!.n,
+        1,
+        "kept",
+      );
+    });
+
+    it("issues the same number of queries to read 3 tables as to read 43", async () => {
+      const count = async (tables: { schema: string; name: string }[]) => {
+        const original = pg.Client.prototype.query;
+        let n = 0;
+        pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+          n++;
+          return (original as (...a: unknown[]) => unknown).apply(this, args);
+        } as typeof original;
+        try {
+          const r = await providers.schemaSync.check!(
+            {},
+            { source: source.url("app"), target: target.url("app"), tables },
+          );
+          assert.deepEqual(r.failures, []);
+        } finally {
+          pg.Client.prototype.query = original;
+        }
+        return n;
+      };
+      const all = await rootTables(source);
+      assert.equal(await count(all.slice(0, 3)), await count(all));
+    });
+  },
+);
+
+describe("SchemaSync drift through the quickstart, PG18 → PG18", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  const program = () =>
+    captureProgram(path.join(ROOT, "examples", "quickstart", "index.ts"), {
+      primaryUrl: primary.url("app"),
+      replicaUrl: replica.url("app"),
+    });
+
+  before(async () => {
+    [primary, replica] = await Promise.all([startServer({ major: 18 }), startServer({ major: 18 })]);
+    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
+    await seedPrimary(primary);
+    engine = await Engine.start();
+    await engine.up(program());
+  });
+  after(async () => {
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("shows a column added on the primary as a planned update, and up keeps replication flowing", async () => {
+    await primary.query("ALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free'", [], "app");
+    const plan = await engine.preview(program());
+    assert.deepEqual(
+      plan.map((s) => s.op),
+      ["same", "update", "same"],
+    );
+    await engine.up(program());
+    await primary.query("INSERT INTO users (email, plan) VALUES ('pro@example.com', 'pro')", [], "app");
+    await eventually(async () => {
+      const rows = await replica.query(
+        "SELECT email, plan FROM users WHERE email = 'pro@example.com'",
+        [],
+        "app",
+      );
+      assert.deepEqual(rows, [{ email: "pro@example.com", plan: "pro" }]);
+    });
+    assert.deepEqual(await replica.query("SELECT DISTINCT plan FROM users ORDER BY 1", [], "app"), [
+      { plan: "free" },
+      { plan: "pro" },
+    ]);
+  });
+
+  it("refuses to drop a column the primary dropped unless allowDestructive is set, naming it", async () => {
+    await primary.query("ALTER TABLE users DROP COLUMN plan", [], "app");
+    const sync = [...engine.state.values()].find((s) => s.type.endsWith(":SchemaSync"))!;
+    const driver = new Driver(engine, "SchemaSync");
+    const state = { urn: sync.urn, id: sync.id, inputs: sync.inputs, outputs: sync.outputs };
+    const inputs = {
+      source: primary.url("app"),
+      target: replica.url("app"),
+      tables: ["public.users", "public.blog_posts"],
+    };
+    await assert.rejects(
+      driver.update(state, inputs),
+      /refusing destructive changes .*drop column public\.users\.plan.*allowDestructive: true/,
+    );
+    assert.deepEqual(
+      await replica.query(
+        "SELECT count(*)::int AS n FROM information_schema.columns WHERE column_name = 'plan'",
+        [],
+        "app",
+      ),
+      [{ n: 1 }],
+    );
+    await driver.update(state, { ...inputs, allowDestructive: true });
+    assert.deepEqual(
+      await replica.query(
+        "SELECT count(*)::int AS n FROM information_schema.columns WHERE column_name = 'plan'",
+        [],
+        "app",
+      ),
+      [{ n: 0 }],
+    );
+  });
+
+  it("shows a change made by hand on the replica after refresh, and up repairs it", async () => {
+    await replica.query("ALTER TABLE users DROP CONSTRAINT users_email_key", [], "app");
+    assert.deepEqual(
+      (await engine.preview(program())).map((s) => s.op)[1],
+      "update",
+      "stale state: the preview reads the source",
+    );
+    await engine.refresh();
+    assert.deepEqual(
+      (await engine.preview(program())).map((s) => s.op),
+      ["same", "update", "same"],
+    );
+    await engine.up(program());
+    assert.deepEqual(
+      await replica.query(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'u'",
+        [],
+        "app",
+      ),
+      [{ conname: "users_email_key" }],
+    );
+  });
+});
