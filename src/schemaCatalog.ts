@@ -21,8 +21,8 @@ export interface TableDefinition {
   constraints: Record<string, { type: string; definition: string }>;
   /** Index name → definition, excluding those backing constraints and those inherited from a parent. */
   indexes: Record<string, string>;
-  /** Sequences owned by a column (serial). */
-  sequences: { schema: string; name: string; type: string; column: string }[];
+  /** Sequences owned by a column; `serial` when serial/bigserial/smallserial would recreate it exactly. */
+  sequences: { schema: string; name: string; type: string; column: string; serial?: boolean }[];
   /** d (default), n (nothing), f (full) or i (index, then `identityIndex`). */
   replicaIdentity: string;
   identityIndex?: string;
@@ -161,12 +161,22 @@ SELECT json_build_object(
                              AND c2.conrelid = r.oid AND c2.contype IN ('p', 'u', 'x'))
           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits ii WHERE ii.inhrelid = i.indexrelid)),
       'sequences', (SELECT coalesce(json_agg(json_build_object('schema', sn.nspname, 'name', sc.relname,
-           'type', pg_catalog.format_type(sq.seqtypid, NULL), 'column', a.attname) ORDER BY sc.relname), '[]')
+           'type', pg_catalog.format_type(sq.seqtypid, NULL), 'column', a.attname,
+           -- exactly what serial/bigserial would have made: default name, parameters and default
+           'serial', sn.nspname = r.nspname AND sc.relname = r.relname || '_' || a.attname || '_seq'
+             AND a.attnotnull AND sq.seqtypid = a.atttypid AND sq.seqstart = 1 AND sq.seqincrement = 1
+             AND sq.seqmin = 1 AND sq.seqcache = 1 AND NOT sq.seqcycle
+             AND sq.seqmax = CASE sq.seqtypid WHEN 'pg_catalog.int2'::pg_catalog.regtype THEN 32767
+                                WHEN 'pg_catalog.int4'::pg_catalog.regtype THEN 2147483647 ELSE 9223372036854775807 END
+             AND pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) = 'nextval(' || pg_catalog.quote_literal(
+                   pg_catalog.quote_ident(sn.nspname) || '.' || pg_catalog.quote_ident(sc.relname)) || '::regclass)'
+           ) ORDER BY sc.relname), '[]')
          FROM pg_catalog.pg_depend dep
          JOIN pg_catalog.pg_class sc ON sc.oid = dep.objid AND sc.relkind = 'S'
          JOIN pg_catalog.pg_sequence sq ON sq.seqrelid = sc.oid
          JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
          JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = dep.refobjsubid
+         LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
         WHERE dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.refobjid = r.oid
           AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.deptype = 'a')
     )) ORDER BY r.depth, r.nspname, r.relname), '[]') FROM rels r)

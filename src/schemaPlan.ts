@@ -96,6 +96,8 @@ export function planSchema(
 
   const tablesHave = new Map(actual.tables.map((t) => [tableKey(t), t]));
   const copied = new Set(desired.tables.map(tableKey));
+  const created = new Set(actual.tables.map(tableKey)); // tables that exist by the time a statement runs
+  const inlined = new Set<string>(); // "table\0constraint" written inside CREATE TABLE
   const late: [string, string][] = []; // foreign keys and sequence ownership, once every table exists
   for (const want of desired.tables) {
     const key = tableKey(want);
@@ -105,8 +107,16 @@ export function planSchema(
         step(sql.createSchema(want.schema), `create schema ${want.schema} if missing`);
         schemas.add(want.schema);
       }
-      for (const seq of want.sequences)
+      // Fewer, cheaper statements than pg_dump: serial columns instead of sequence + default +
+      // ownership, and constraints inside CREATE TABLE (a new table needs no validation scan).
+      const serials = new Set(want.sequences.filter((q) => q.serial).map((q) => q.column));
+      for (const seq of want.sequences.filter((q) => !q.serial)) {
         step(sql.createSequence(seq.schema, seq.name, seq.type), `create sequence ${seq.schema}.${seq.name}`);
+        late.push([
+          sql.sequenceOwnedBy(seq.schema, seq.name, want.schema, want.name, seq.column),
+          `attach sequence ${seq.name}`,
+        ]);
+      }
       if (want.partitionOf) {
         const p = want.partitionOf;
         step(
@@ -114,17 +124,22 @@ export function planSchema(
           `create partition ${key} of ${p.schema}.${p.name}`,
         );
       } else {
-        let create = sql.createTable(want.schema, want.name, want.columns);
+        const columns = want.columns.map((c) => (serials.has(c.name) ? sql.serialColumn(c) : c));
+        for (const [name, con] of Object.entries(want.constraints)) {
+          if (/ NOT VALID$/.test(con.definition)) continue;
+          const ref = con.type === "f" ? referencedTable(con.definition) : undefined;
+          if (ref === undefined || ref === key || created.has(ref)) inlined.add(`${key}\u0000${name}`);
+        }
+        const inline = Object.entries(want.constraints)
+          .filter(([name]) => inlined.has(`${key}\u0000${name}`))
+          .map(([name, con]) => ({ name, definition: con.definition }));
+        let create = sql.createTable(want.schema, want.name, columns, inline);
         if (want.partitionKey) create += ` PARTITION BY ${want.partitionKey}`;
-        step(create, `create table ${key} (${want.columns.length} columns)`);
+        step(create, `create table ${key} (${want.columns.length} columns, ${inline.length} constraints)`);
       }
-      for (const seq of want.sequences)
-        late.push([
-          sql.sequenceOwnedBy(seq.schema, seq.name, want.schema, want.name, seq.column),
-          `attach sequence ${seq.name}`,
-        ]);
+      created.add(key);
     } else planColumns(want, cur, step, destructive);
-    planConstraints(want, cur, copied, step, late, plan.summary);
+    planConstraints(want, cur, copied, step, late, plan.summary, inlined);
     for (const [name, def] of Object.entries(want.indexes))
       if (cur?.indexes[name] !== def) step(def, `create index ${name} on ${key}`);
     const identityDiffers = cur
@@ -231,22 +246,28 @@ function planConstraints(
   step: Step,
   late: [string, string][],
   summary: string[],
+  inlined: Set<string>,
 ): void {
   const key = tableKey(want);
   for (const [name, con] of Object.entries(want.constraints)) {
+    if (inlined.has(`${key}\u0000${name}`)) continue;
     if (cur && cur.constraints[name]?.definition === con.definition) continue;
     const statement = sql.addConstraint(want.schema, want.name, name, con.definition);
     if (con.type !== "f") {
       step(statement, `add constraint ${name} on ${key}`);
       continue;
     }
-    const ref = /REFERENCES ((?:"(?:[^"]|"")*"|[^".(\s]+)\.(?:"(?:[^"]|"")*"|[^".(\s]+))/.exec(
-      con.definition,
-    );
-    if (ref && !copied.has(unquoteQualified(ref[1]!)))
-      summary.push(`skip foreign key ${name} on ${key}: it references ${ref[1]}, which is not copied`);
+    const ref = referencedTable(con.definition);
+    if (ref !== undefined && !copied.has(ref))
+      summary.push(`skip foreign key ${name} on ${key}: it references ${ref}, which is not copied`);
     else late.push([statement, `add foreign key ${name} on ${key}`]);
   }
+}
+
+/** "schema.name" of the table a FOREIGN KEY definition references. */
+function referencedTable(definition: string): string | undefined {
+  const ref = /REFERENCES ((?:"(?:[^"]|"")*"|[^".(\s]+)\.(?:"(?:[^"]|"")*"|[^".(\s]+))/.exec(definition);
+  return ref ? unquoteQualified(ref[1]!) : undefined;
 }
 
 function unquoteQualified(text: string): string {

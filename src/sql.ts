@@ -207,8 +207,26 @@ export function columnClause(c: ColumnDefinition): string {
   return sql;
 }
 
-export function createTable(schema: string, name: string, columns: ColumnDefinition[]): string {
-  return `CREATE TABLE ${qualified(schema, name)} (${columns.map(columnClause).join(", ")})`;
+/** CREATE TABLE with its columns and, inline, the table constraints (definitions as pg_get_constraintdef prints them). */
+export function createTable(
+  schema: string,
+  name: string,
+  columns: ColumnDefinition[],
+  constraints: readonly { name: string; definition: string }[] = [],
+): string {
+  const items = [
+    ...columns.map(columnClause),
+    ...constraints.map((c) => `CONSTRAINT ${ident(c.name)} ${c.definition}`),
+  ];
+  return `CREATE TABLE ${qualified(schema, name)} (${items.join(", ")})`;
+}
+
+const SERIAL: Record<string, string> = { smallint: "smallserial", integer: "serial", bigint: "bigserial" };
+
+/** The serial pseudo-type for an integer column whose sequence serial would create identically. */
+export function serialColumn(c: ColumnDefinition): ColumnDefinition {
+  const { default: _default, ...rest } = c;
+  return { ...rest, type: SERIAL[c.type] ?? c.type, notNull: false };
 }
 
 export function addColumn(schema: string, table: string, column: ColumnDefinition): string {

@@ -20,14 +20,37 @@ const users = (extra: Partial<TableDefinition> = {}): TableDefinition => ({
 const snap = (...tables: TableDefinition[]): SchemaSnapshot => ({ extensions: [], types: [], tables });
 
 describe("schema plan", () => {
-  it("creates a missing table, then its constraints", () => {
+  it("creates a missing table with its constraints inside CREATE TABLE", () => {
     const plan = planSchema(snap(users()), snap(), false);
     assert.deepEqual(plan.statements, [
       'CREATE SCHEMA IF NOT EXISTS "public"',
-      'CREATE TABLE "public"."users" ("id" bigint NOT NULL, "email" text NOT NULL)',
-      'ALTER TABLE "public"."users" ADD CONSTRAINT "users_pkey" PRIMARY KEY (id)',
+      'CREATE TABLE "public"."users" ("id" bigint NOT NULL, "email" text NOT NULL, CONSTRAINT "users_pkey" PRIMARY KEY (id))',
     ]);
     assert.deepEqual(plan.destructive, []);
+  });
+  it("writes a serial column instead of sequence, default and ownership when serial would recreate them", () => {
+    const t = users({
+      columns: [
+        { name: "id", type: "bigint", notNull: true, default: "nextval('public.users_id_seq'::regclass)" },
+      ],
+      sequences: [{ schema: "public", name: "users_id_seq", type: "bigint", column: "id", serial: true }],
+    });
+    assert.equal(
+      planSchema(snap(t), snap(), false).statements[1],
+      'CREATE TABLE "public"."users" ("id" bigserial, CONSTRAINT "users_pkey" PRIMARY KEY (id))',
+    );
+  });
+  it("adds a foreign key to a table created later in the plan after both exist", () => {
+    const child = users({
+      name: "child",
+      constraints: { child_fk: { type: "f", definition: "FOREIGN KEY (id) REFERENCES public.zparent(id)" } },
+    });
+    const parent = users({ name: "zparent", constraints: {} });
+    const plan = planSchema(snap(child, parent), snap(), false);
+    assert.equal(
+      plan.statements.at(-1),
+      'ALTER TABLE "public"."child" ADD CONSTRAINT "child_fk" FOREIGN KEY (id) REFERENCES public.zparent(id)',
+    );
   });
   it("does nothing when the target matches", () =>
     assert.deepEqual(planSchema(snap(users()), snap(users()), false).statements, []));

@@ -1,0 +1,150 @@
+// npm run bench — SchemaSync against its baselines, side by side, alternating, on the same servers:
+//   pg_dump -t 'bench.t_*' | psql --single-transaction (Debian's PostgreSQL 15 client; PG15 only, since
+//   pg_dump refuses newer servers), and SchemaSync's own DDL sent as one batch (the limit).
+// Every figure is a ratio of medians; nothing here is asserted.
+
+import { execSync } from "node:child_process";
+import { performance } from "node:perf_hooks";
+import pg from "pg";
+import { providers } from "../src";
+import { readSchema } from "../src/schemaCatalog";
+import { withSession, parseConnection } from "../src/connection";
+import { planSchema, EMPTY_SNAPSHOT } from "../src/schemaPlan";
+import { hasPgDump, PG_DUMP, PSQL } from "../test/support/pgdump";
+import { startServer, type Major, type TestServer } from "../test/support/postgres";
+
+const SIZES = (process.env.BENCH_SIZES ?? "200,1000").split(",").map(Number);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const MAJORS = (process.env.BENCH_MAJORS ?? "15,18").split(",").map(Number) as Major[];
+
+/** N tables with a primary key, a foreign key, a unique and a check constraint, an enum and three indexes each. */
+function benchSchema(n: number): string {
+  const parts = ["CREATE SCHEMA bench", "CREATE TYPE bench.status AS ENUM ('new', 'active', 'closed')"];
+  for (let i = 0; i < n; i++) {
+    const ref = i === 0 ? "" : `, parent_id bigint REFERENCES bench.t_${i - 1} (id)`;
+    parts.push(
+      `CREATE TABLE bench.t_${i} (id bigserial PRIMARY KEY${ref}, code text NOT NULL UNIQUE, amount numeric(12, 2) CHECK (amount >= 0), status bench.status NOT NULL DEFAULT 'new', created timestamptz NOT NULL DEFAULT now())`,
+      `CREATE INDEX t_${i}_created ON bench.t_${i} (created)`,
+      `CREATE INDEX t_${i}_status ON bench.t_${i} (status)`,
+      `CREATE INDEX t_${i}_lower_code ON bench.t_${i} (lower(code))`,
+    );
+  }
+  return parts.join(";\n");
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function countQueries<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const original = pg.Client.prototype.query;
+  let n = 0;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    n++;
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    return [await fn(), n];
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+}
+
+async function main(): Promise<void> {
+  const lines: string[] = [];
+  const say = (s: string) => {
+    console.log(s);
+    lines.push(s);
+  };
+  say(`SchemaSync benchmark — ${ROUNDS} alternating rounds per size, medians; node ${process.version}`);
+  for (const major of MAJORS) {
+    const [source, target] = await Promise.all([startServer({ major }), startServer({ major })]);
+    try {
+      for (const n of SIZES) {
+        const db = `src_${n}`;
+        await source.createDatabase(db);
+        await source.query(benchSchema(n), [], db);
+        const tables = Array.from({ length: n }, (_, i) => ({ schema: "bench", name: `t_${i}` }));
+        // The limit: SchemaSync's own DDL for an empty target, computed once, sent as one batch.
+        const snapshot = await withSession(parseConnection(source.url(db)), (s) => readSchema(s, tables));
+        const batch = planSchema(snapshot, EMPTY_SNAPSHOT, false, {
+          installed: [],
+          available: [],
+        }).statements;
+        const methods: Record<string, (tdb: string) => Promise<void>> = {
+          schemaSync: async (tdb) => {
+            await providers.schemaSync.create!({ source: source.url(db), target: target.url(tdb), tables });
+          },
+          batch: async (tdb) => {
+            const c = new pg.Client({ connectionString: target.url(tdb) });
+            await c.connect();
+            try {
+              await c.query("BEGIN");
+              await c.query(batch.join(";\n"));
+              await c.query("COMMIT");
+            } finally {
+              await c.end();
+            }
+          },
+        };
+        if (major === 15 && hasPgDump())
+          methods.pgDumpPsql = async (tdb) => {
+            const conn = (d: string, s: TestServer) => `-h ${s.host} -p ${s.port} -U ${s.user} ${d}`;
+            execSync(
+              `PGPASSWORD="$SRC_PW" ${PG_DUMP} --schema-only --no-owner --no-privileges -t 'bench.t_*' ${conn(db, source)} | PGPASSWORD="$TGT_PW" ${PSQL} -q -X --set ON_ERROR_STOP=1 --single-transaction ${conn(tdb, target)} > /dev/null`,
+              {
+                env: { ...process.env, SRC_PW: source.password, TGT_PW: target.password },
+                stdio: ["ignore", "ignore", "inherit"],
+                shell: "/bin/bash",
+              },
+            );
+          };
+        const times: Record<string, number[]> = Object.fromEntries(Object.keys(methods).map((k) => [k, []]));
+        let k = 0;
+        for (let round = 0; round < ROUNDS; round++) {
+          const order = Object.keys(methods);
+          if (round % 2 === 1) order.reverse();
+          for (const name of order) {
+            const tdb = `t_${n}_${k++}`;
+            await target.createDatabase(tdb);
+            // pg_dump -t dumps the tables only (as the manual guide does): the schema and the enum
+            // they need are created beforehand, untimed, which favours the baseline.
+            if (name === "pgDumpPsql")
+              await target.query(
+                "CREATE SCHEMA bench; CREATE TYPE bench.status AS ENUM ('new', 'active', 'closed')",
+                [],
+                tdb,
+              );
+            const t0 = performance.now();
+            await methods[name]!(tdb);
+            times[name]!.push(performance.now() - t0);
+            const count = await target.query<{ n: number }>(
+              "SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'bench' AND c.relkind = 'r'",
+              [],
+              tdb,
+            );
+            if (count[0]!.n !== n) throw new Error(`${name} created ${count[0]!.n} of ${n} tables`);
+            await target.query(`DROP DATABASE "${tdb}"`);
+          }
+        }
+        const m = Object.fromEntries(Object.entries(times).map(([k2, v]) => [k2, median(v)]));
+        const ratio = (a: string, b: string) => (m[b] ? (m[a]! / m[b]!).toFixed(2) : "n/a");
+        say(
+          `PG${major} ${String(n).padStart(4)} tables: SchemaSync ${m.schemaSync!.toFixed(0)} ms, batch ${m.batch!.toFixed(0)} ms` +
+            (m.pgDumpPsql ? `, pg_dump|psql ${m.pgDumpPsql.toFixed(0)} ms` : "") +
+            ` → SchemaSync/pg_dump|psql ${ratio("schemaSync", "pgDumpPsql")} (target ≤ 0.75), SchemaSync/batch ${ratio("schemaSync", "batch")} (target ≤ 1.1)`,
+        );
+        // Queries per SchemaSync operation must not grow with the table count.
+        const [, checkQueries] = await countQueries(() =>
+          providers.schemaSync.check!({}, { source: source.url(db), target: target.url("postgres"), tables }),
+        );
+        say(`PG${major} ${String(n).padStart(4)} tables: SchemaSync check issues ${checkQueries} queries`);
+      }
+    } finally {
+      await Promise.all([source.stop(), target.stop()]);
+    }
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
