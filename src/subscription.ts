@@ -4,14 +4,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import {
-  readPublishedTables,
-  readSubscription,
-  readSubscriptionErrors,
-  readSyncStates,
-  readTableFacts,
-  type SubscriptionState,
-} from "./catalog";
+import { readSubscription, readSubscriptionErrors, readSyncStates } from "./catalog";
 import {
   connectionSchema,
   conninfo,
@@ -19,22 +12,30 @@ import {
   parseConnection,
   withSession,
   type Connection,
-  type ConnectionInfo,
   type Session,
 } from "./connection";
 import {
   alreadyExists,
   clean,
   operationError,
-  vanished,
   sameSet,
   UNKNOWN,
   validate,
+  vanished,
   versionFailures,
 } from "./provider";
 import * as sql from "./sql";
-import { tableKey } from "./tables";
-import { waitForSync, type WaitOptions } from "./waitForSync";
+import { createPreflight, dropSafely, publishedTables, reconcile, slotHealth } from "./subscriptionOps";
+import {
+  ALTERABLE,
+  createOptions,
+  currentOption,
+  DEFAULTS,
+  label,
+  OPTIONS,
+  waitOptions,
+} from "./subscriptionOptions";
+import { waitForSync } from "./waitForSync";
 
 export interface SubscriptionArgs {
   /** The replica (subscriber) database. Stored as a secret. Changing the server replaces. */
@@ -110,40 +111,13 @@ export interface SubscriptionOutputs extends SubscriptionInputs {
   actualEnabled: boolean;
   applyErrors?: number;
   syncErrors?: number;
+  /** The slot on the publisher, when the host can reach it: whether a walsender uses it, and the WAL it holds back. */
+  slot?: { name: string; active: boolean; retainedBytes: number };
   /** Differences found by refresh that the inputs cannot show (e.g. the connection changed by hand). */
   drift: string[];
 }
 
 export const SUBSCRIPTION_SECRET_OUTPUTS = ["connection", "publisher"];
-
-/** Option → [SQL option name, first major version]. */
-const OPTIONS: Record<string, [string, number]> = {
-  binary: ["binary", 14],
-  streaming: ["streaming", 14],
-  synchronousCommit: ["synchronous_commit", 14],
-  twoPhase: ["two_phase", 15],
-  disableOnError: ["disable_on_error", 15],
-  origin: ["origin", 16],
-  runAsOwner: ["run_as_owner", 16],
-  passwordRequired: ["password_required", 16],
-  failover: ["failover", 17],
-};
-const CREATE_ONLY: Record<string, string> = {
-  enabled: "enabled",
-  copyData: "copy_data",
-  createSlot: "create_slot",
-  slotName: "slot_name",
-};
-const ALTERABLE = [
-  "binary",
-  "streaming",
-  "synchronousCommit",
-  "disableOnError",
-  "origin",
-  "runAsOwner",
-  "passwordRequired",
-  "failover",
-] as const;
 
 function argsSchema() {
   return z.object({
@@ -172,96 +146,14 @@ function argsSchema() {
   });
 }
 
-function label(name: string): string {
-  return `Subscription ${JSON.stringify(name)}`;
-}
-
-function optionValue(key: string, v: unknown): sql.SubscriptionOptionValue {
-  if (key === "streaming") return v === "parallel" ? "parallel" : Boolean(v);
-  return v as sql.SubscriptionOptionValue;
-}
-
-function createOptions(inputs: SubscriptionInputs): Record<string, sql.SubscriptionOptionValue> {
-  const opts: Record<string, sql.SubscriptionOptionValue> = {};
-  for (const [key, name] of Object.entries(CREATE_ONLY)) {
-    const v = inputs[key as keyof SubscriptionInputs];
-    if (v !== undefined) opts[name] = v as sql.SubscriptionOptionValue;
-  }
-  for (const [key, [name]] of Object.entries(OPTIONS)) {
-    const v = inputs[key as keyof SubscriptionInputs];
-    if (v !== undefined) opts[name] = optionValue(key, v);
-  }
-  return opts;
-}
-
-/** The catalog's value of an option in the inputs' vocabulary. */
-function currentOption(state: SubscriptionState, key: (typeof ALTERABLE)[number]): unknown {
-  if (key === "streaming") return state.streaming === "parallel" ? "parallel" : state.streaming === "on";
-  return state[key];
-}
-
-const DEFAULTS: Record<string, unknown> = {
-  binary: false,
-  streaming: false,
-  synchronousCommit: "off",
-  disableOnError: false,
-  origin: "any",
-  runAsOwner: false,
-  passwordRequired: true,
-  failover: false,
-};
-
-/** Alterable options whose wanted value differs from the catalog (unset options are not touched). */
-function optionChanges(
-  state: SubscriptionState,
-  inputs: SubscriptionInputs,
-): Record<string, sql.SubscriptionOptionValue> {
-  const changes: Record<string, sql.SubscriptionOptionValue> = {};
-  for (const key of ALTERABLE) {
-    const wanted = inputs[key];
-    if (wanted !== undefined && wanted !== currentOption(state, key))
-      changes[OPTIONS[key]![0]] = optionValue(key, wanted);
-  }
-  return changes;
-}
-
-async function publishedTables(inputs: SubscriptionInputs): Promise<string[] | undefined> {
-  try {
-    return await withSession(parseConnection(inputs.publisher), async (s) => {
-      const exist = await s.query("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = ANY($1::text[])", [
-        inputs.publications,
-      ]);
-      if (exist.length === 0) return undefined;
-      return (await readPublishedTables(s, inputs.publications)).map(tableKey);
-    });
-  } catch {
-    return undefined; // the publisher may be reachable from the subscriber only
-  }
-}
-
-/** Every published table must exist on the subscriber, else CREATE SUBSCRIPTION fails with 42P01. */
-async function missingOnSubscriber(s: Session, inputs: SubscriptionInputs): Promise<string[]> {
-  const tables = inputs.publishedTables ?? (await publishedTables(inputs)) ?? [];
-  const specs = tables.map((k) => ({
-    schema: k.slice(0, k.indexOf(".")),
-    name: k.slice(k.indexOf(".") + 1),
-  }));
-  const facts = await readTableFacts(s, specs);
-  const found = new Set(facts.map(tableKey));
-  return tables.filter((t) => !found.has(t));
-}
-
-function waitOptions(inputs: SubscriptionInputs): WaitOptions | undefined {
-  if (!inputs.waitForSync) return undefined;
-  const timeoutSeconds = inputs.waitForSync === true ? 600 : inputs.waitForSync.timeoutSeconds;
-  return { timeoutSeconds, label: label(inputs.name) };
-}
-
 async function outputs(s: Session, inputs: SubscriptionInputs): Promise<SubscriptionOutputs> {
   const state = await readSubscription(s, inputs.name);
   if (!state) throw new Error(`${label(inputs.name)} vanished right after it was written.`);
   const states = await readSyncStates(s, inputs.name);
   const errors = await readSubscriptionErrors(s, inputs.name);
+  const slot = state.slotName
+    ? await slotHealth(parseConnection(inputs.publisher), state.slotName)
+    : undefined;
   return clean({
     ...inputs,
     endpoint: endpoint(parseConnection(inputs.connection)),
@@ -270,6 +162,7 @@ async function outputs(s: Session, inputs: SubscriptionInputs): Promise<Subscrip
     tableStates: Object.fromEntries(states.map((t) => [t.table, t.state])),
     actualEnabled: state.enabled,
     ...(errors ?? {}),
+    ...(slot ? { slot } : {}),
     drift: [],
   });
 }
@@ -361,11 +254,7 @@ export const subscriptionProvider: pulumi.dynamic.ResourceProvider = {
         await reconcile(s, existing, inputs, inputs.publishedTables !== undefined);
         return outputs(s, inputs);
       }
-      const missing = await missingOnSubscriber(s, inputs);
-      if (missing.length > 0)
-        throw new Error(
-          `${label(inputs.name)}: published table(s) ${missing.join(", ")} do not exist on the subscriber ${endpoint(info)}. Add a SchemaSync for them and make the Subscription depend on it.`,
-        );
+      await createPreflight(s, inputs);
       const publisher = parseConnection(inputs.publisher);
       await s
         .exec(
@@ -441,48 +330,6 @@ export const subscriptionProvider: pulumi.dynamic.ResourceProvider = {
   },
 };
 
-/** Brings an existing subscription to the inputs, statement by statement (each its own transaction). */
-async function reconcile(
-  s: Session,
-  state: SubscriptionState,
-  inputs: SubscriptionInputs,
-  refresh: boolean,
-): Promise<void> {
-  const run = (verb: string, statement: string) =>
-    s.exec(statement).catch((e) => {
-      throw operationError(label(inputs.name), verb, e);
-    });
-  const enabled = inputs.enabled ?? true;
-  if (!enabled && state.enabled)
-    await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
-  const wanted = conninfo(parseConnection(inputs.publisher));
-  if (state.conninfo !== wanted)
-    await run("ALTER SUBSCRIPTION … CONNECTION", sql.alterSubscriptionConnection(inputs.name, wanted));
-  const options = optionChanges(state, inputs);
-  if (Object.keys(options).length > 0) {
-    // failover and two_phase can only change while the subscription is disabled (PG17/18).
-    const needsDisabled = "failover" in options && state.enabled && enabled;
-    if (needsDisabled)
-      await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
-    await run("ALTER SUBSCRIPTION … SET", sql.alterSubscriptionOptions(inputs.name, options));
-    if (needsDisabled)
-      await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
-  }
-  // REFRESH is not allowed on a disabled subscription; it then happens on the next enabled `up`.
-  const canRefresh = state.enabled || enabled;
-  if (enabled && !state.enabled)
-    await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
-  if (!sameSet(state.publications, inputs.publications))
-    await run(
-      "ALTER SUBSCRIPTION … SET PUBLICATION",
-      sql.alterSubscriptionSetPublication(inputs.name, inputs.publications, canRefresh && enabled),
-    );
-  else if (refresh && enabled)
-    await run("ALTER SUBSCRIPTION … REFRESH PUBLICATION", sql.alterSubscriptionRefresh(inputs.name));
-  const wait = waitOptions(inputs);
-  if (wait && enabled) await waitForSync(s, inputs.name, wait);
-}
-
 function stripOutputs(props: SubscriptionOutputs): SubscriptionInputs {
   const {
     endpoint: _e,
@@ -492,43 +339,11 @@ function stripOutputs(props: SubscriptionOutputs): SubscriptionInputs {
     actualEnabled: _n,
     applyErrors: _x,
     syncErrors: _y,
+    slot: _s,
     drift: _d,
     ...inputs
   } = props;
   return inputs;
-}
-
-/**
- * DROP SUBSCRIPTION, which also drops the slot on the publisher. When the publisher cannot be
- * reached (08006 and friends), detach the slot (DISABLE, slot_name = NONE), drop the subscription,
- * then drop the orphaned slot from here if the publisher is reachable, or name it with the command.
- */
-async function dropSafely(s: Session, props: SubscriptionInputs, publisher: ConnectionInfo): Promise<void> {
-  const state = await readSubscription(s, props.name);
-  if (!state) return;
-  try {
-    await s.exec(sql.dropSubscription(props.name));
-    return;
-  } catch (e) {
-    const msg = String((e as Error).message);
-    if (!/could not connect|connection to server|publisher/i.test(msg))
-      throw operationError(label(props.name), "DROP SUBSCRIPTION", e);
-  }
-  const slot = state.slotName;
-  await s.exec(sql.alterSubscriptionEnabled(props.name, false));
-  await s.exec(sql.alterSubscriptionOptions(props.name, { slot_name: { none: true } }));
-  await s.exec(sql.dropSubscription(props.name));
-  if (!slot) return;
-  try {
-    await withSession(publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot]));
-    pulumi.log.warn(
-      `${label(props.name)}: the publisher refused the subscriber's connection; dropped replication slot "${slot}" directly.`,
-    );
-  } catch {
-    pulumi.log.warn(
-      `${label(props.name)}: dropped while the publisher was unreachable. Replication slot "${slot}" is left on ${endpoint(publisher)} and retains WAL: run SELECT pg_drop_replication_slot(${sql.literal(slot)}); there.`,
-    );
-  }
 }
 
 /** A PostgreSQL subscription on the replica. */
@@ -542,6 +357,7 @@ export class Subscription extends pulumi.dynamic.Resource {
   declare readonly syncErrors: pulumi.Output<number | undefined>;
   declare readonly publishedTables: pulumi.Output<string[] | undefined>;
   declare readonly endpoint: pulumi.Output<string>;
+  declare readonly slot: pulumi.Output<{ name: string; active: boolean; retainedBytes: number } | undefined>;
 
   constructor(name: string, args: SubscriptionArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -559,6 +375,7 @@ export class Subscription extends pulumi.dynamic.Resource {
         actualEnabled: undefined,
         applyErrors: undefined,
         syncErrors: undefined,
+        slot: undefined,
         drift: undefined,
       },
       { ...opts, additionalSecretOutputs: SUBSCRIPTION_SECRET_OUTPUTS },
