@@ -25,6 +25,7 @@ export {
   type SubscriptionOutputs,
   SUBSCRIPTION_SECRET_OUTPUTS,
 } from "./subscription";
+export { LogicalReplication, type LogicalReplicationArgs } from "./logicalReplication";
 export type { Connection } from "./connection";
 export type { TableRef } from "./tables";
 

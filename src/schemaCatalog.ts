@@ -23,6 +23,8 @@ export interface TableDefinition {
   indexes: Record<string, string>;
   /** Sequences owned by a column; `serial` when serial/bigserial/smallserial would recreate it exactly. */
   sequences: { schema: string; name: string; type: string; column: string; serial?: boolean }[];
+  /** Constraint or index name → the columns it uses (null: expressions or a predicate). */
+  columnUse?: Record<string, string[] | null>;
   /** d (default), n (nothing), f (full) or i (index, then `identityIndex`). */
   replicaIdentity: string;
   identityIndex?: string;
@@ -160,6 +162,16 @@ SELECT json_build_object(
           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c2 WHERE c2.conindid = i.indexrelid
                              AND c2.conrelid = r.oid AND c2.contype IN ('p', 'u', 'x'))
           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits ii WHERE ii.inhrelid = i.indexrelid)),
+      'columnUse', (SELECT json_object_agg(x.name, x.cols) FROM (
+           SELECT con.conname AS name, (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                                         WHERE a.attrelid = r.oid AND a.attnum = ANY (con.conkey)) AS cols
+             FROM pg_catalog.pg_constraint con
+            WHERE con.conrelid = r.oid AND con.contype IN ('p', 'u', 'c', 'f', 'x') AND con.conislocal AND con.conparentid = 0
+           UNION ALL
+           SELECT ic.relname, CASE WHEN i.indexprs IS NULL AND i.indpred IS NULL THEN
+                    (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                      WHERE a.attrelid = r.oid AND a.attnum = ANY (i.indkey::int2[])) END
+             FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = r.oid) AS x),
       'sequences', (SELECT coalesce(json_agg(json_build_object('schema', sn.nspname, 'name', sc.relname,
            'type', pg_catalog.format_type(sq.seqtypid, NULL), 'column', a.attname,
            -- exactly what serial/bigserial would have made: default name, parameters and default

@@ -274,3 +274,37 @@ function unquoteQualified(text: string): string {
   const parts = text.match(/"(?:[^"]|"")*"|[^".]+/g) ?? [];
   return parts.map((p) => (p.startsWith('"') ? p.slice(1, -1).replace(/""/g, '"') : p)).join(".");
 }
+
+/**
+ * The part of a snapshot a column-listed publication delivers: for each table with a column list,
+ * only those columns, and only the constraints and indexes that use nothing else (a NOT NULL
+ * column left out would make every replicated insert fail).
+ */
+export function projectColumns(
+  snapshot: SchemaSnapshot,
+  columnLists: ReadonlyMap<string, readonly string[]>,
+): SchemaSnapshot {
+  if (columnLists.size === 0) return snapshot;
+  const tables = snapshot.tables.map((t) => {
+    const list = columnLists.get(tableKey(t));
+    if (!list) return t;
+    const keep = new Set(list);
+    const uses = (name: string) => {
+      const cols = t.columnUse?.[name];
+      return cols !== undefined && cols !== null && cols.every((c) => keep.has(c));
+    };
+    const projected: TableDefinition = {
+      ...t,
+      columns: t.columns.filter((c) => keep.has(c.name)),
+      constraints: Object.fromEntries(Object.entries(t.constraints).filter(([name]) => uses(name))),
+      indexes: Object.fromEntries(Object.entries(t.indexes).filter(([name]) => uses(name))),
+      sequences: t.sequences.filter((q) => keep.has(q.column)),
+    };
+    if (t.replicaIdentity === "i" && t.identityIndex && !uses(t.identityIndex)) {
+      projected.replicaIdentity = "d";
+      delete projected.identityIndex;
+    }
+    return projected;
+  });
+  return { ...snapshot, tables };
+}

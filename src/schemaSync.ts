@@ -8,7 +8,7 @@ import { readPublishedTables } from "./catalog";
 import { connectionSchema, endpoint, parseConnection, withSession, type Connection } from "./connection";
 import { clean, operationError, UNKNOWN, validate, type CheckFailure } from "./provider";
 import { readExtensions, readSchema, type SchemaSnapshot } from "./schemaCatalog";
-import { EMPTY_SNAPSHOT, planSchema } from "./schemaPlan";
+import { EMPTY_SNAPSHOT, planSchema, projectColumns } from "./schemaPlan";
 import * as sql from "./sql";
 import { canonicalTableRef, parseTableRef, tableKey, type TableRef, type TableSpec } from "./tables";
 
@@ -90,16 +90,22 @@ interface SourceRead {
 async function readSource(inputs: SchemaSyncInputs): Promise<SourceRead> {
   return withSession(parseConnection(inputs.source), async (s) => {
     let tables: TableSpec[] | undefined;
-    if (inputs.tables)
-      tables = inputs.tables.map(parseTableRef).map(({ schema, name }) => ({ schema, name }));
-    else {
+    // Tables published with a column list get only those columns on the replica.
+    const columnLists = new Map<string, string[]>();
+    if (inputs.tables) {
+      const specs = inputs.tables.map(parseTableRef);
+      for (const t of specs) if (t.columns) columnLists.set(tableKey(t), t.columns);
+      tables = specs.map(({ schema, name }) => ({ schema, name }));
+    } else {
       const exists = await s.query("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", [
         inputs.publication,
       ]);
       if (exists.length === 0) return { snapshot: EMPTY_SNAPSHOT, missing: [] };
-      tables = await readPublishedTables(s, [inputs.publication!]);
+      const published = await readPublishedTables(s, [inputs.publication!]);
+      for (const t of published) if (t.columns) columnLists.set(tableKey(t), t.columns);
+      tables = published.map(({ schema, name }) => ({ schema, name }));
     }
-    const snapshot = await readSchema(s, tables);
+    const snapshot = projectColumns(await readSchema(s, tables), columnLists);
     const found = new Set(snapshot.tables.map(tableKey));
     return { tables, snapshot, missing: tables.filter((t) => !found.has(tableKey(t))).map(tableKey) };
   });

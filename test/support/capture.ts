@@ -60,6 +60,7 @@ export function captureProgram(
   programFile: string,
   config: Record<string, string>,
   project = "quickstart",
+  options: { all?: boolean } = {},
 ): CapturedResource[] {
   const dir = installedPackageDir();
   const runner = path.join(dir, "capture-runner.js");
@@ -87,13 +88,16 @@ export function captureProgram(
     inputs: Record<string, unknown>;
   }[];
   fs.rmSync(outFile);
-  return captured
-    .filter((r) => r.type.startsWith("pulumi-nodejs:dynamic"))
-    .map((r) => ({
-      type: r.type,
-      name: r.name,
-      urn: `urn:pulumi:test::${project}::${r.type}::${r.name}`,
-      inputs: unwrapSecrets(r.inputs) as Record<string, unknown>,
-      secretInputs: Object.keys(r.inputs).filter((k) => isSecret(r.inputs[k])),
-    }));
+  return (
+    captured
+      // The engine drives only the dynamic resources through this host; `all` also returns the rest.
+      .filter((r) => options.all || r.type.startsWith("pulumi-nodejs:dynamic"))
+      .map((r) => ({
+        type: r.type,
+        name: r.name,
+        urn: `urn:pulumi:test::${project}::${r.type}::${r.name}`,
+        inputs: unwrapSecrets(r.inputs) as Record<string, unknown>,
+        secretInputs: Object.keys(r.inputs).filter((k) => isSecret(r.inputs[k])),
+      }))
+  );
 }
