@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { SchemaSnapshot, TableDefinition } from "../../src/schemaCatalog";
-import { isWidening, planSchema } from "../../src/schemaPlan";
+import { isWidening, planSchema, projectColumns } from "../../src/schemaPlan";
 
 const users = (extra: Partial<TableDefinition> = {}): TableDefinition => ({
   schema: "public",
@@ -135,5 +135,38 @@ describe("schema plan", () => {
   it("sets a non-default replica identity after the table exists", () => {
     const plan = planSchema(snap(users({ replicaIdentity: "f" })), snap(), false);
     assert.equal(plan.statements.at(-1), 'ALTER TABLE "public"."users" REPLICA IDENTITY FULL');
+  });
+});
+
+describe("column-listed tables", () => {
+  it("keep only the listed columns and the constraints and indexes that use nothing else", () => {
+    const t = users({
+      columns: [
+        { name: "id", type: "bigint", notNull: true },
+        { name: "email", type: "text", notNull: true },
+        { name: "country", type: "text", notNull: false },
+      ],
+      constraints: {
+        users_pkey: { type: "p", definition: "PRIMARY KEY (id)" },
+        users_email_key: { type: "u", definition: "UNIQUE (email)" },
+      },
+      indexes: {
+        users_country: "CREATE INDEX users_country ON public.users USING btree (country)",
+        users_expr: "CREATE INDEX users_expr ON public.users USING btree (lower(country))",
+      },
+      columnUse: {
+        users_pkey: ["id"],
+        users_email_key: ["email"],
+        users_country: ["country"],
+        users_expr: null,
+      },
+    });
+    const projected = projectColumns(snap(t), new Map([["public.users", ["id", "country"]]])).tables[0]!;
+    assert.deepEqual(
+      projected.columns.map((c) => c.name),
+      ["id", "country"],
+    );
+    assert.deepEqual(Object.keys(projected.constraints), ["users_pkey"]);
+    assert.deepEqual(Object.keys(projected.indexes), ["users_country"]);
   });
 });
