@@ -55,7 +55,8 @@ export interface SchemaSnapshot {
   tables: TableDefinition[];
 }
 
-const QUERY = `
+/** The tables asked for ($1 schemas, $2 names) with their partition trees, and the user types they need. */
+const SCOPE = `
 WITH RECURSIVE wanted AS (
   SELECT c.oid FROM unnest($1::text[], $2::text[]) AS w(schema, name)
     JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
@@ -90,7 +91,9 @@ WITH RECURSIVE wanted AS (
    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)
    GROUP BY t.oid
-), owned AS (
+`;
+
+const QUERY = `${SCOPE}), owned AS (
   SELECT ut.oid, ut.depth, e.extname FROM user_types ut
     LEFT JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
          AND dep.objid = ut.oid AND dep.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND dep.deptype = 'e'
@@ -193,6 +196,42 @@ SELECT json_build_object(
           AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.deptype = 'a')
     )) ORDER BY r.depth, r.nspname, r.relname), '[]') FROM rels r)
 ) AS snapshot`;
+
+/**
+ * A cheap fingerprint of everything readSchema would deparse: the transaction ids (xmin) of the
+ * catalog rows behind the tables, their columns, defaults, constraints, indexes, partitions, owned
+ * sequences, schemas and user types. Any DDL on them rewrites one of these rows (ANALYZE and VACUUM
+ * update pg_class in place and do not), so an unchanged fingerprint means unchanged definitions
+ * and the deparsing — most of a preview's cost on many tables — can be skipped.
+ */
+const FINGERPRINT = `${SCOPE}), objs (k) AS (
+  SELECT 'c' || c.oid || ':' || c.xmin || ':' || c.relname FROM rels r JOIN pg_catalog.pg_class c ON c.oid = r.oid
+  UNION ALL SELECT 'n' || n.oid || ':' || n.xmin FROM pg_catalog.pg_namespace n WHERE n.oid IN (
+    SELECT c.relnamespace FROM rels r JOIN pg_catalog.pg_class c ON c.oid = r.oid)
+  UNION ALL SELECT 'a' || a.attrelid || '.' || a.attnum || ':' || a.xmin FROM rels r
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0
+  UNION ALL SELECT 'd' || d.oid || ':' || d.xmin FROM rels r JOIN pg_catalog.pg_attrdef d ON d.adrelid = r.oid
+  UNION ALL SELECT 'k' || k.oid || ':' || k.xmin FROM rels r JOIN pg_catalog.pg_constraint k ON k.conrelid = r.oid
+  UNION ALL SELECT 'i' || i.indexrelid || ':' || i.xmin || ':' || ic.xmin FROM rels r
+    JOIN pg_catalog.pg_index i ON i.indrelid = r.oid JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+  UNION ALL SELECT 'h' || h.inhrelid || ':' || h.xmin FROM rels r JOIN pg_catalog.pg_inherits h ON h.inhparent = r.oid
+  UNION ALL SELECT 's' || q.seqrelid || ':' || q.xmin || ':' || dep.refobjsubid FROM rels r
+    JOIN pg_catalog.pg_depend dep ON dep.refobjid = r.oid AND dep.deptype = 'a'
+         AND dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+    JOIN pg_catalog.pg_sequence q ON q.seqrelid = dep.objid
+  UNION ALL SELECT 't' || t.oid || ':' || t.xmin FROM user_types u JOIN pg_catalog.pg_type t ON t.oid = u.oid
+  UNION ALL SELECT 'e' || e.oid || ':' || e.xmin FROM user_types u JOIN pg_catalog.pg_enum e ON e.enumtypid = u.oid
+  UNION ALL SELECT 'y' || k.oid || ':' || k.xmin FROM user_types u JOIN pg_catalog.pg_constraint k ON k.contypid = u.oid
+)
+SELECT pg_catalog.md5(coalesce(string_agg(k, ',' ORDER BY k), '')) AS fingerprint FROM objs`;
+
+export async function readFingerprint(s: Session, tables: readonly TableSpec[]): Promise<string> {
+  const rows = await s.query<{ fingerprint: string }>(FINGERPRINT, [
+    tables.map((t) => t.schema),
+    tables.map((t) => t.name),
+  ]);
+  return rows[0]!.fingerprint;
+}
 
 /** Reads the given tables (with their partition trees), their types and extensions. */
 export async function readSchema(s: Session, tables: readonly TableSpec[]): Promise<SchemaSnapshot> {

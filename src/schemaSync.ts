@@ -7,7 +7,7 @@ import { z } from "zod";
 import { readPublishedTables } from "./catalog";
 import { connectionSchema, endpoint, parseConnection, withSession, type Connection } from "./connection";
 import { clean, operationError, UNKNOWN, validate, type CheckFailure } from "./provider";
-import { readExtensions, readSchema, type SchemaSnapshot } from "./schemaCatalog";
+import { readExtensions, readFingerprint, readSchema, type SchemaSnapshot } from "./schemaCatalog";
 import { EMPTY_SNAPSHOT, planSchema, projectColumns } from "./schemaPlan";
 import * as sql from "./sql";
 import { canonicalTableRef, parseTableRef, tableKey, type TableRef, type TableSpec } from "./tables";
@@ -36,6 +36,8 @@ export interface SchemaSyncInputs {
   allowDestructive?: boolean;
   /** The source's definitions as observed by check (the drift detector). */
   sourceSchema?: SchemaSnapshot;
+  /** Fingerprint of the source catalog rows behind `sourceSchema`: unchanged means no need to re-read them. */
+  sourceFingerprint?: string;
 }
 
 export interface SchemaSyncOutputs extends SchemaSyncInputs {
@@ -44,6 +46,8 @@ export interface SchemaSyncOutputs extends SchemaSyncInputs {
   targetEndpoint: string;
   /** What the last create/update did, one line per statement. */
   lastChanges: string[];
+  /** Fingerprint of the target's copied tables right after the last create/update. */
+  targetFingerprint?: string;
 }
 
 export const SCHEMA_SYNC_SECRET_OUTPUTS = ["source", "target"];
@@ -68,6 +72,7 @@ function argsSchema() {
     dropOnDelete: z.boolean().optional(),
     allowDestructive: z.boolean().optional(),
     sourceSchema: z.any().optional(),
+    sourceFingerprint: z.string().optional(),
   });
 }
 
@@ -84,10 +89,18 @@ interface SourceRead {
   snapshot: SchemaSnapshot;
   /** Listed tables the source does not have, "schema.name". */
   missing: string[];
+  /** Fingerprint of the catalog rows read, with the table list and column lists. */
+  fingerprint?: string;
 }
 
-/** Resolves the table list (listed, or what the publication publishes) and reads it, in one session. */
-async function readSource(inputs: SchemaSyncInputs): Promise<SourceRead> {
+/**
+ * Resolves the table list (listed, or what the publication publishes) and reads it, in one
+ * session. With a `previous` read whose fingerprint still matches, its definitions are reused.
+ */
+async function readSource(
+  inputs: SchemaSyncInputs,
+  previous?: { fingerprint?: string; schema?: SchemaSnapshot },
+): Promise<SourceRead> {
   return withSession(parseConnection(inputs.source), async (s) => {
     let tables: TableSpec[] | undefined;
     // Tables published with a column list get only those columns on the replica.
@@ -105,14 +118,26 @@ async function readSource(inputs: SchemaSyncInputs): Promise<SourceRead> {
       for (const t of published) if (t.columns) columnLists.set(tableKey(t), t.columns);
       tables = published.map(({ schema, name }) => ({ schema, name }));
     }
-    const snapshot = projectColumns(await readSchema(s, tables), columnLists);
+    const { createHash } = require("crypto") as typeof import("crypto");
+    const scope = createHash("md5")
+      .update(JSON.stringify([tables, [...columnLists]]))
+      .digest("hex");
+    const fingerprint = `${await readFingerprint(s, tables)}:${scope}`;
+    const reuse =
+      previous?.schema && typeof previous.schema === "object" && previous.fingerprint === fingerprint;
+    const snapshot = reuse ? previous.schema! : projectColumns(await readSchema(s, tables), columnLists);
     const found = new Set(snapshot.tables.map(tableKey));
-    return { tables, snapshot, missing: tables.filter((t) => !found.has(tableKey(t))).map(tableKey) };
+    return {
+      tables,
+      snapshot,
+      fingerprint,
+      missing: tables.filter((t) => !found.has(tableKey(t))).map(tableKey),
+    };
   });
 }
 
 async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
-  const { tables, snapshot, missing } = await readSource(inputs);
+  const { tables, snapshot, missing, fingerprint } = await readSource(inputs);
   const where = endpoint(parseConnection(inputs.source));
   if (!tables)
     throw new Error(
@@ -123,8 +148,8 @@ async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
       `${label(inputs)}: table(s) ${missing.join(", ")} do not exist on the source ${where}; fix \`tables\`.`,
     );
   const target = parseConnection(inputs.target);
-  const lastChanges = await withSession(target, async (s) => {
-    const copied = snapshot.tables.map(({ schema, name }) => ({ schema, name }));
+  const copied = snapshot.tables.map(({ schema, name }) => ({ schema, name }));
+  const [lastChanges, targetFingerprint] = await withSession(target, async (s) => {
     const actual = await readSchema(s, copied);
     const plan = planSchema(snapshot, actual, inputs.allowDestructive ?? false, await readExtensions(s));
     if (plan.blockers.length > 0) throw new Error(`${label(inputs)}: ${plan.blockers.join("; ")}.`);
@@ -141,11 +166,13 @@ async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
       .catch((e) => {
         throw operationError(label(inputs), "schema copy (rolled back, nothing applied)", e);
       });
-    return plan.summary;
+    return [plan.summary, await readFingerprint(s, copied)] as const;
   });
   return clean({
     ...inputs,
     sourceSchema: snapshot,
+    sourceFingerprint: fingerprint,
+    targetFingerprint,
     syncedTables: snapshot.tables.map(({ schema, name }) => canonicalTableRef({ schema, name })),
     targetEndpoint: endpoint(target),
     lastChanges,
@@ -153,7 +180,7 @@ async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
 }
 
 export const schemaSyncProvider: pulumi.dynamic.ResourceProvider = {
-  async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+  async check(olds: Record<string, unknown>, news: Record<string, unknown>) {
     const { value, failures, unknown } = validate(argsSchema(), news);
     if (!value) return { inputs: news, failures };
     const inputs = value as unknown as SchemaSyncInputs;
@@ -178,9 +205,15 @@ export const schemaSyncProvider: pulumi.dynamic.ResourceProvider = {
       return { inputs: inputs as never, failures: [] };
     }
     try {
-      const { tables, snapshot, missing } = await readSource(inputs);
+      const previous = {
+        fingerprint: olds.sourceFingerprint as string | undefined,
+        schema: olds.sourceSchema as SchemaSnapshot | undefined,
+      };
+      const { tables, snapshot, missing, fingerprint } = await readSource(inputs, previous);
       // Without tables the publication is created in the same run: its tables are known only at `up`.
       inputs.sourceSchema = tables ? clean(snapshot) : (UNKNOWN as never);
+      if (tables) inputs.sourceFingerprint = fingerprint;
+      else delete inputs.sourceFingerprint;
       const failures = missing.map((t) => ({
         property: "tables",
         reason: `table ${JSON.stringify(t)} does not exist on the source.`,
@@ -219,14 +252,21 @@ export const schemaSyncProvider: pulumi.dynamic.ResourceProvider = {
   async read(id: string, props: SchemaSyncOutputs) {
     const target = parseConnection(props.target);
     const tables = (props.syncedTables ?? []).map(parseTableRef);
-    const actual = await withSession(target, (s) => readSchema(s, tables));
     const recorded = props.sourceSchema ?? EMPTY_SNAPSHOT;
-    // Extensions are not compared here: the plan would only re-create them if missing.
-    const installed = recorded.extensions.map((e) => e.name);
-    const plan = planSchema(recorded, actual, true, { installed, available: [] });
-    const sourceSchema = plan.statements.length === 0 && plan.destructive.length === 0 ? recorded : actual;
-    const outs = clean({ ...props, sourceSchema });
-    const { syncedTables: _s, targetEndpoint: _t, lastChanges: _l, ...inputs } = outs;
+    const drifted = await withSession(target, async (s) => {
+      // Untouched since the last up: nothing to compare.
+      if (props.targetFingerprint && (await readFingerprint(s, tables)) === props.targetFingerprint)
+        return undefined;
+      const actual = await readSchema(s, tables);
+      // Extensions are not compared here: the plan would only re-create them if missing.
+      const installed = recorded.extensions.map((e) => e.name);
+      const plan = planSchema(recorded, actual, true, { installed, available: [] });
+      return plan.statements.length === 0 && plan.destructive.length === 0 ? undefined : actual;
+    });
+    // On drift the recorded definitions become the target's, so the next preview shows the repair;
+    // the source fingerprint is dropped so that preview reads the source in full.
+    const outs = clean(drifted ? { ...props, sourceSchema: drifted, sourceFingerprint: undefined } : props);
+    const { syncedTables: _s, targetEndpoint: _t, lastChanges: _l, targetFingerprint: _f, ...inputs } = outs;
     return { id, props: outs, inputs };
   },
 

@@ -153,6 +153,64 @@ describe(
   },
 );
 
+describe("SchemaSync preview fingerprint, PG18", () => {
+  let source: TestServer;
+  let target: TestServer;
+  before(async () => {
+    [source, target] = await Promise.all([startServer({ major: 18 }), startServer({ major: 18 })]);
+    await source.query(
+      "CREATE TYPE mood AS ENUM ('sad', 'ok'); CREATE TABLE t (id int PRIMARY KEY, m mood); CREATE TABLE u (id int PRIMARY KEY)",
+    );
+  });
+  after(() => Promise.all([source?.stop(), target?.stop()]));
+
+  const queries = async (olds: Record<string, unknown>) => {
+    const original = pg.Client.prototype.query;
+    const texts: string[] = [];
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const a = args[0] as string | { text: string };
+      texts.push(typeof a === "string" ? a : a.text);
+      return (original as (...x: unknown[]) => unknown).apply(this, args);
+    } as typeof original;
+    try {
+      const r = await providers.schemaSync.check!(olds, {
+        source: source.url(),
+        target: target.url(),
+        tables: ["t", "u"],
+      });
+      return { inputs: r.inputs, deparsed: texts.some((t) => t.includes("json_build_object")) };
+    } finally {
+      pg.Client.prototype.query = original;
+    }
+  };
+
+  it("reuses the recorded definitions while the catalog is unchanged, and re-reads after any DDL", async () => {
+    const first = await queries({});
+    assert.equal(first.deparsed, true);
+    const second = await queries(first.inputs);
+    assert.equal(second.deparsed, false, "unchanged: no deparsing");
+    assert.deepEqual(second.inputs.sourceSchema, first.inputs.sourceSchema);
+    await source.query("ANALYZE t");
+    await source.query("VACUUM u");
+    assert.equal((await queries(second.inputs)).deparsed, false, "ANALYZE and VACUUM are not DDL");
+    for (const ddl of [
+      "ALTER TABLE t ADD COLUMN note text",
+      "ALTER TYPE mood ADD VALUE 'happy'",
+      "CREATE INDEX t_m ON t (m)",
+      "ALTER TABLE u ADD CONSTRAINT u_pos CHECK (id > 0)",
+      "ALTER TABLE t ALTER COLUMN note SET DEFAULT 'x'",
+      "ALTER TABLE t RENAME COLUMN note TO remark",
+    ]) {
+      const before = await queries(second.inputs);
+      await source.query(ddl);
+      const after = await queries(before.inputs);
+      assert.equal(after.deparsed, true, `${ddl} is seen`);
+      assert.notDeepEqual(after.inputs.sourceSchema, before.inputs.sourceSchema, ddl);
+      second.inputs = after.inputs;
+    }
+  });
+});
+
 describe("SchemaSync drift through the quickstart, PG18 → PG18", () => {
   let primary: TestServer;
   let replica: TestServer;
