@@ -58,16 +58,16 @@ export interface SchemaSnapshot {
 /** The tables asked for ($1 schemas, $2 names) with their partition trees, and the user types they need. */
 const SCOPE = `
 WITH RECURSIVE wanted AS (
-  SELECT c.oid FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+  SELECT c.oid, c.relkind = 'p' OR c.relispartition AS partitioned FROM unnest($1::text[], $2::text[]) AS w(schema, name)
     JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
     JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')
 ), tree AS (
   SELECT oid FROM wanted
   UNION
   SELECT t.relid FROM wanted w, LATERAL pg_catalog.pg_partition_tree(pg_catalog.pg_partition_root(w.oid)) AS t
+   WHERE w.partitioned
 ), rels AS (
-  SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident::text AS replident, c.relispartition,
-         (SELECT count(*) FROM pg_catalog.pg_partition_ancestors(c.oid)) AS depth
+  SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident::text AS replident, c.relispartition
     FROM tree JOIN pg_catalog.pg_class c ON c.oid = tree.oid
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relkind IN ('r', 'p')
@@ -194,7 +194,8 @@ SELECT json_build_object(
          LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
         WHERE dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.refobjid = r.oid
           AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.deptype = 'a')
-    )) ORDER BY r.depth, r.nspname, r.relname), '[]') FROM rels r)
+    )) ORDER BY CASE WHEN r.relispartition THEN (SELECT count(*) FROM pg_catalog.pg_partition_ancestors(r.oid)) ELSE 0 END,
+                r.nspname, r.relname), '[]') FROM rels r)
 ) AS snapshot`;
 
 /**
@@ -223,7 +224,8 @@ const FINGERPRINT = `${SCOPE}), objs (k) AS (
   UNION ALL SELECT 'e' || e.oid || ':' || e.xmin FROM user_types u JOIN pg_catalog.pg_enum e ON e.enumtypid = u.oid
   UNION ALL SELECT 'y' || k.oid || ':' || k.xmin FROM user_types u JOIN pg_catalog.pg_constraint k ON k.contypid = u.oid
 )
-SELECT pg_catalog.md5(coalesce(string_agg(k, ',' ORDER BY k), '')) AS fingerprint FROM objs`;
+-- An order-independent sum of 64-bit hashes: no sort of thousands of strings.
+SELECT count(*) || ':' || coalesce(sum(pg_catalog.hashtextextended(k, 0)::numeric), 0) AS fingerprint FROM objs`;
 
 export async function readFingerprint(s: Session, tables: readonly TableSpec[]): Promise<string> {
   const rows = await s.query<{ fingerprint: string }>(FINGERPRINT, [

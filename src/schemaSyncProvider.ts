@@ -75,7 +75,7 @@ async function readSource(
         inputs.publication,
       ]);
       if (exists.length === 0) return { snapshot: EMPTY_SNAPSHOT, missing: [] };
-      const published = await readPublishedTables(s, [inputs.publication!]);
+      const published = await readPublishedTables(s, [inputs.publication!], true);
       for (const t of published) if (t.columns) columnLists.set(tableKey(t), t.columns);
       tables = published.map(({ schema, name }) => ({ schema, name }));
     }

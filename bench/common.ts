@@ -1,0 +1,46 @@
+// Shared pieces of the benchmarks: medians, query counting, and an alternating runner.
+
+import pg from "pg";
+
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Runs `fn` counting every query any pg client sends meanwhile. */
+export async function countQueries<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const original = pg.Client.prototype.query;
+  let n = 0;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    n++;
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    return [await fn(), n];
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+}
+
+/** Wall time of `fn` in milliseconds. */
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+/** Runs every method once per round, the order reversed every other round; returns medians. */
+export async function alternate(
+  rounds: number,
+  methods: Record<string, (round: number) => Promise<number>>,
+): Promise<Record<string, number>> {
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(methods).map((k) => [k, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = Object.keys(methods);
+    if (round % 2 === 1) order.reverse();
+    for (const name of order) times[name]!.push(await methods[name]!(round));
+  }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
+export const env = {
+  rounds: Number(process.env.BENCH_ROUNDS ?? 5),
+  majors: (process.env.BENCH_MAJORS ?? "15,18").split(",").map(Number) as (14 | 15 | 16 | 17 | 18)[],
+};
