@@ -26,11 +26,15 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t0;
 }
 
-/** Runs every method once per round, the order reversed every other round; returns medians. */
+/**
+ * Runs every method once untimed (warm-up: caches, WAL segments), then once per round, the order
+ * reversed every other round; returns medians.
+ */
 export async function alternate(
   rounds: number,
   methods: Record<string, (round: number) => Promise<number>>,
 ): Promise<Record<string, number>> {
+  for (const fn of Object.values(methods)) await fn(-1);
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(methods).map((k) => [k, []]));
   for (let round = 0; round < rounds; round++) {
     const order = Object.keys(methods);

@@ -11,11 +11,12 @@ import { readSchema } from "../src/schemaCatalog";
 import { withSession, parseConnection } from "../src/connection";
 import { planSchema, EMPTY_SNAPSHOT } from "../src/schemaPlan";
 import { hasPgDump, PG_DUMP, PSQL } from "../test/support/pgdump";
+import { countQueries, env, median } from "./common";
 import { startServer, type Major, type TestServer } from "../test/support/postgres";
 
 const SIZES = (process.env.BENCH_SIZES ?? "200,1000").split(",").map(Number);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const MAJORS = (process.env.BENCH_MAJORS ?? "15,18").split(",").map(Number) as Major[];
+const ROUNDS = env.rounds;
+const MAJORS = env.majors as Major[];
 
 /** N tables with a primary key, a foreign key, a unique and a check constraint, an enum and three indexes each. */
 function benchSchema(n: number): string {
@@ -32,29 +33,8 @@ function benchSchema(n: number): string {
   return parts.join(";\n");
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function countQueries<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const original = pg.Client.prototype.query;
-  let n = 0;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    n++;
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  try {
-    return [await fn(), n];
-  } finally {
-    pg.Client.prototype.query = original;
-  }
-}
-
-async function main(): Promise<void> {
-  const lines: string[] = [];
-  const say = (s: string) => {
-    console.log(s);
-    lines.push(s);
-  };
-  say(`SchemaSync benchmark — ${ROUNDS} alternating rounds per size, medians; node ${process.version}`);
+export async function schemaSyncBench(say: (s: string) => void): Promise<void> {
+  say(`\n## SchemaSync vs pg_dump | psql and vs the plain batch (${ROUNDS} alternating rounds, medians)\n`);
   for (const major of MAJORS) {
     const [source, target] = await Promise.all([startServer({ major }), startServer({ major })]);
     try {
@@ -143,8 +123,3 @@ async function main(): Promise<void> {
     }
   }
 }
-
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});

@@ -8,7 +8,7 @@ import type { Session } from "./connection";
 export interface WaitOptions {
   timeoutSeconds: number;
   label: string;
-  /** Poll interval in milliseconds (default 100: a poll is one cheap catalog query). */
+  /** Fixed poll interval in milliseconds; by default it starts at 20 ms and grows to 250 ms. */
   intervalMs?: number;
 }
 
@@ -49,6 +49,9 @@ export async function waitForSync(s: Session, subscription: string, opts: WaitOp
         `${opts.label}: initial sync did not finish within ${opts.timeoutSeconds} s. Not ready: ${busy.join(", ")}.${errorText} Check the subscriber's log, that each table's columns match the publisher's, and max_logical_replication_workers; or raise waitForSync.timeoutSeconds.`,
       );
     }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+    // A poll is one cheap catalog query: poll often while a copy is young (most finish in seconds),
+    // less often as it goes on.
+    const elapsed = Date.now() - (deadline - opts.timeoutSeconds * 1000);
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? Math.min(250, 20 + elapsed / 50)));
   }
 }

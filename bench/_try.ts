@@ -1,2 +1,0 @@
-import { previewBench } from "./preview.bench";
-previewBench(console.log).catch((e) => { console.error(e); process.exit(1); });

@@ -1,0 +1,32 @@
+// npm run bench — every benchmark, printed as Markdown (docs/benchmarks.md records a full run).
+// Environment: BENCH_ROUNDS (5), BENCH_MAJORS (15,18), BENCH_SIZES (200,1000), BENCH_PREVIEW_SIZES
+// (10,200,1000), BENCH_SYNC_ROWS (1000000), BENCH_HOST_CALLS (300), BENCH_ONLY (comma list of
+// schemaSync, preview, sync, host).
+
+import * as os from "node:os";
+import { hostBench } from "./host.bench";
+import { previewBench } from "./preview.bench";
+import { schemaSyncBench } from "./schemaSync.bench";
+import { syncBench } from "./sync.bench";
+
+const only = process.env.BENCH_ONLY?.split(",");
+const say = (s: string) => console.log(s);
+
+async function main(): Promise<void> {
+  say(`# Benchmark run ${new Date().toISOString()}\n`);
+  say(
+    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}; node ${process.version}.`,
+  );
+  const benches: [string, (say: (s: string) => void) => Promise<void>][] = [
+    ["schemaSync", schemaSyncBench],
+    ["preview", previewBench],
+    ["sync", syncBench],
+    ["host", hostBench],
+  ];
+  for (const [name, run] of benches) if (!only || only.includes(name)) await run(say);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
