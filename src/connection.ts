@@ -50,7 +50,15 @@ export function connectionSchema() {
     .regex(
       /^postgres(ql)?:\/\//,
       "must be a postgres:// or postgresql:// URI, or an object { host, database, user, … }",
-    );
+    )
+    .superRefine((v, ctx) => {
+      if (!/^postgres(ql)?:\/\//.test(v)) return;
+      try {
+        parseConnection(v);
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: `the URI ${(e as Error).message}` });
+      }
+    });
   return z.union([uri, object]);
 }
 

@@ -1,7 +1,7 @@
 // Pieces every provider shares: preview unknowns, zod issues as check failures, version gates,
 // error wrapping and clean outputs.
 
-import type { z } from "zod";
+import { z } from "zod";
 
 /** The value the engine sends for properties not known at preview (pulumi.runtime.unknownValue). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -115,4 +115,24 @@ export function vanished(resource: string, where: string): Error {
   return new Error(
     `${resource} no longer exists on ${where}; run \`pulumi refresh\` so the next \`up\` recreates it.`,
   );
+}
+
+/**
+ * A PostgreSQL identifier as zod validates it: not empty, no NUL, at most 63 bytes (longer names
+ * are silently truncated by the server, which would make every later preview show a change).
+ */
+export function identifier(what: string) {
+  return z
+    .string()
+    .min(1, `${what} must not be empty`)
+    .superRefine((v, ctx) => {
+      if (v.includes("\u0000"))
+        ctx.addIssue({ code: "custom", message: `${what} must not contain a NUL byte` });
+      const bytes = Buffer.byteLength(v, "utf8");
+      if (bytes > 63)
+        ctx.addIssue({
+          code: "custom",
+          message: `${what} is ${bytes} bytes; PostgreSQL names are at most 63 bytes (longer ones are silently truncated): shorten it`,
+        });
+    });
 }

@@ -7,6 +7,7 @@ import { readPublication, readSettings, readTableFacts, type PublicationState } 
 import { connectionSchema, endpoint, parseConnection, withSession, type Session } from "./connection";
 import { publisherFailures, tableFailures } from "./preflight";
 import {
+  identifier,
   alreadyExists,
   clean,
   operationError,
@@ -44,23 +45,26 @@ function argsSchema() {
     z.string().min(1, "a table name must not be empty"),
     z
       .object({
-        schema: z.string().min(1).optional(),
-        name: z.string().min(1),
-        columns: z.array(z.string().min(1)).min(1, "a column list must name at least one column").optional(),
+        schema: identifier("a schema name").optional(),
+        name: identifier("a table name"),
+        columns: z
+          .array(identifier("a column name"))
+          .min(1, "a column list must name at least one column")
+          .optional(),
         where: z.string().min(1, "a row filter must not be empty").optional(),
       })
       .strict(),
   ]);
   return z.object({
     connection: connectionSchema(),
-    name: z.string().min(1, "the publication needs a name").max(63, "PostgreSQL names are at most 63 bytes"),
+    name: identifier("the publication name"),
     tables: z.array(tableRef).optional(),
     allTables: z.boolean().optional(),
-    schemas: z.array(z.string().min(1)).optional(),
+    schemas: z.array(identifier("a schema name")).optional(),
     publish: z.array(z.enum(["insert", "update", "delete", "truncate"])).optional(),
     publishViaPartitionRoot: z.boolean().optional(),
     publishGeneratedColumns: z.enum(["none", "stored"]).optional(),
-    owner: z.string().min(1).optional(),
+    owner: identifier("the owner").optional(),
     adopt: z.boolean().optional(),
   });
 }

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { readPublishedTables } from "./catalog";
 import { connectionSchema, endpoint, parseConnection, withSession } from "./connection";
-import { clean, operationError, UNKNOWN, validate, type CheckFailure } from "./provider";
+import { clean, identifier, operationError, UNKNOWN, validate, type CheckFailure } from "./provider";
 import { readExtensions, readFingerprint, readSchema, type SchemaSnapshot } from "./schemaCatalog";
 import { EMPTY_SNAPSHOT, planSchema, projectColumns } from "./schemaPlan";
 import * as sql from "./sql";
@@ -29,7 +29,7 @@ function argsSchema() {
     source: connectionSchema(),
     target: connectionSchema(),
     tables: z.array(tableRef).optional(),
-    publication: z.string().min(1).optional(),
+    publication: identifier("the publication name").optional(),
     dropOnDelete: z.boolean().optional(),
     allowDestructive: z.boolean().optional(),
     sourceSchema: z.any().optional(),
@@ -98,7 +98,11 @@ async function readSource(
 }
 
 async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
-  const { tables, snapshot, missing, fingerprint } = await readSource(inputs);
+  // In `pulumi up`, check has just read the source: when its fingerprint still holds, reuse that read.
+  const { tables, snapshot, missing, fingerprint } = await readSource(inputs, {
+    fingerprint: inputs.sourceFingerprint,
+    schema: inputs.sourceSchema,
+  });
   const where = endpoint(parseConnection(inputs.source));
   if (!tables)
     throw new Error(

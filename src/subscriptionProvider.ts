@@ -3,7 +3,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { readSubscription, readSubscriptionErrors, readSyncStates } from "./catalog";
+import { readSubscription, readSubscriptionErrors, readSyncStates, type SubscriptionState } from "./catalog";
 import {
   connectionSchema,
   conninfo,
@@ -13,6 +13,7 @@ import {
   type Session,
 } from "./connection";
 import {
+  identifier,
   alreadyExists,
   clean,
   operationError,
@@ -40,13 +41,19 @@ import type { SubscriptionInputs, SubscriptionOutputs } from "./subscription";
 function argsSchema() {
   return z.object({
     connection: connectionSchema(),
-    name: z.string().min(1).max(63, "PostgreSQL names are at most 63 bytes"),
+    name: identifier("the subscription name"),
     publisher: connectionSchema(),
-    publications: z.array(z.string().min(1)).min(1, "subscribe to at least one publication"),
+    publications: z.array(identifier("a publication name")).min(1, "subscribe to at least one publication"),
     enabled: z.boolean().optional(),
     copyData: z.boolean().optional(),
     createSlot: z.boolean().optional(),
-    slotName: z.string().min(1).max(63).optional(),
+    slotName: z
+      .string()
+      .regex(
+        SLOT_NAME,
+        "a replication slot name may only contain lower-case letters, digits and underscores (at most 63)",
+      )
+      .optional(),
     binary: z.boolean().optional(),
     streaming: z.union([z.boolean(), z.literal("parallel")]).optional(),
     synchronousCommit: z.enum(["on", "off", "local", "remote_write", "remote_apply"]).optional(),
@@ -99,11 +106,49 @@ function createError(inputs: SubscriptionInputs, e: unknown): Error {
   return operationError(label(inputs.name), "CREATE SUBSCRIPTION", e, fix);
 }
 
+/** What PostgreSQL accepts as a replication slot name. */
+const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
+
+/**
+ * A subscription with this name, this exact connection (password included), these publications
+ * and this slot can only be what an interrupted `up` left (the host killed mid-create, the
+ * subscriber restarted during the wait): taking it over is how the next `up` converges.
+ */
+function leftover(existing: SubscriptionState, inputs: SubscriptionInputs): boolean {
+  return (
+    existing.conninfo === conninfo(parseConnection(inputs.publisher)) &&
+    sameSet(existing.publications, inputs.publications) &&
+    existing.slotName === (inputs.slotName ?? inputs.name)
+  );
+}
+
 export const provider: pulumi.dynamic.ResourceProvider = {
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
     const { value, failures, unknown } = validate(argsSchema(), news);
     if (!value) return { inputs: news, failures };
     const inputs = value as unknown as SubscriptionInputs;
+    // The slot is named after the subscription unless slotName says otherwise, and slot names are
+    // restricted (ERROR: replication slot name contains invalid character).
+    if (
+      !unknown.has("name") &&
+      inputs.slotName === undefined &&
+      inputs.createSlot !== false &&
+      !SLOT_NAME.test(inputs.name)
+    )
+      return {
+        inputs: inputs as never,
+        failures: [
+          {
+            property: "slotName",
+            reason: `the subscription name ${JSON.stringify(inputs.name)} is not a valid replication slot name (lower-case letters, digits and underscores only): set \`slotName\`, e.g. ${JSON.stringify(
+              inputs.name
+                .toLowerCase()
+                .replace(/[^a-z0-9_]/g, "_")
+                .slice(0, 63),
+            )}.`,
+          },
+        ],
+      };
     if (unknown.has("publisher") || unknown.has("publications")) inputs.publishedTables = UNKNOWN as never;
     else {
       const published = await publishedTables(inputs);
@@ -167,8 +212,13 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     const info = parseConnection(inputs.connection);
     const outs = await withSession(info, async (s) => {
       const existing = await readSubscription(s, inputs.name);
-      if (existing && !inputs.adopt) throw alreadyExists(label(inputs.name), endpoint(info));
+      if (existing && !inputs.adopt && !leftover(existing, inputs))
+        throw alreadyExists(label(inputs.name), endpoint(info));
       if (existing) {
+        if (!inputs.adopt)
+          pulumi.log.warn(
+            `${label(inputs.name)}: an identical subscription already exists (left by an interrupted run); continuing with it.`,
+          );
         await reconcile(s, existing, inputs, inputs.publishedTables !== undefined);
         return outputs(s, inputs);
       }

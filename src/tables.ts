@@ -11,8 +11,22 @@ export interface TableSpec {
   where?: string;
 }
 
-/** Parses a TableRef; throws a sentence naming the fix when the string form is ambiguous. */
+/** Parses a TableRef; throws a sentence naming the fix when the string form is ambiguous or too long. */
 export function parseTableRef(ref: TableRef): TableSpec {
+  const spec = parseParts(ref);
+  for (const part of [spec.schema, spec.name, ...(spec.columns ?? [])]) {
+    const bytes = Buffer.byteLength(part, "utf8");
+    if (bytes > 63)
+      throw new Error(
+        `${JSON.stringify(part)} is ${bytes} bytes; PostgreSQL names are at most 63 bytes (longer ones are silently truncated): shorten it.`,
+      );
+    if (part === "" || part.includes("\u0000"))
+      throw new Error(`table reference ${JSON.stringify(ref)} has an empty name or a NUL byte.`);
+  }
+  return spec;
+}
+
+function parseParts(ref: TableRef): TableSpec {
   if (typeof ref !== "string") {
     const spec: TableSpec = { schema: ref.schema ?? "public", name: ref.name };
     if (ref.columns !== undefined) spec.columns = [...ref.columns];
