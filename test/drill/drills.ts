@@ -223,6 +223,7 @@ export async function interruptedCopyDrill(
         lost: lostOf(comparisons),
         duplicated: dupOf(comparisons),
         slotsOnPrimary: slots.map((s) => s.s).join(","),
+        tookOverLeftover: /left by an interrupted run/.test(b.engine.log) ? "yes" : "no",
         convergeMs: ms,
       },
       pass:
