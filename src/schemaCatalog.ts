@@ -23,7 +23,7 @@ export interface TableDefinition {
   indexes: Record<string, string>;
   /** Sequences owned by a column; `serial` when serial/bigserial/smallserial would recreate it exactly. */
   sequences: { schema: string; name: string; type: string; column: string; serial?: boolean }[];
-  /** Constraint or index name → the columns it uses (null: expressions or a predicate). */
+  /** Constraint or index name → the columns it uses (null: expressions or a predicate); column-listed tables only. */
   columnUse?: Record<string, string[] | null>;
   /** d (default), n (nothing), f (full) or i (index, then `identityIndex`). */
   replicaIdentity: string;
@@ -93,7 +93,12 @@ WITH RECURSIVE wanted AS (
    GROUP BY t.oid
 `;
 
-const QUERY = `${SCOPE}), owned AS (
+const QUERY = `${SCOPE}), detailed AS (  -- tables whose column use is needed (column-listed ones)
+  SELECT c.oid FROM unnest($1::text[], $2::text[], $3::bool[]) AS w(schema, name, detail)
+    JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
+   WHERE w.detail
+), owned AS (
   SELECT ut.oid, ut.depth, e.extname FROM user_types ut
     LEFT JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
          AND dep.objid = ut.oid AND dep.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND dep.deptype = 'e'
@@ -165,7 +170,7 @@ SELECT json_build_object(
           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c2 WHERE c2.conindid = i.indexrelid
                              AND c2.conrelid = r.oid AND c2.contype IN ('p', 'u', 'x'))
           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits ii WHERE ii.inhrelid = i.indexrelid)),
-      'columnUse', (SELECT json_object_agg(x.name, x.cols) FROM (
+      'columnUse', CASE WHEN r.oid IN (SELECT oid FROM detailed) THEN (SELECT json_object_agg(x.name, x.cols) FROM (
            SELECT con.conname AS name, (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
                                          WHERE a.attrelid = r.oid AND a.attnum = ANY (con.conkey)) AS cols
              FROM pg_catalog.pg_constraint con
@@ -174,7 +179,7 @@ SELECT json_build_object(
            SELECT ic.relname, CASE WHEN i.indexprs IS NULL AND i.indpred IS NULL THEN
                     (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
                       WHERE a.attrelid = r.oid AND a.attnum = ANY (i.indkey::int2[])) END
-             FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = r.oid) AS x),
+             FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = r.oid) AS x) END,
       'sequences', (SELECT coalesce(json_agg(json_build_object('schema', sn.nspname, 'name', sc.relname,
            'type', pg_catalog.format_type(sq.seqtypid, NULL), 'column', a.attname,
            -- exactly what serial/bigserial would have made: default name, parameters and default
@@ -235,12 +240,16 @@ export async function readFingerprint(s: Session, tables: readonly TableSpec[]):
   return rows[0]!.fingerprint;
 }
 
-/** Reads the given tables (with their partition trees), their types and extensions. */
+/**
+ * Reads the given tables (with their partition trees), their types and extensions. Tables given
+ * with `columns` also get `columnUse`, for projectColumns.
+ */
 export async function readSchema(s: Session, tables: readonly TableSpec[]): Promise<SchemaSnapshot> {
   await s.query("SELECT pg_catalog.set_config('search_path', '', false)");
   const rows = await s.query<{ snapshot: SchemaSnapshot }>(QUERY, [
     tables.map((t) => t.schema),
     tables.map((t) => t.name),
+    tables.map((t) => t.columns !== undefined),
   ]);
   return rows[0]!.snapshot;
 }

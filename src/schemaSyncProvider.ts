@@ -83,10 +83,14 @@ async function readSource(
     const scope = createHash("md5")
       .update(JSON.stringify([tables, [...columnLists]]))
       .digest("hex");
-    const fingerprint = `${await readFingerprint(s, tables)}:${scope}`;
+    // The fingerprint only serves reuse; without a previous read to compare with, skip it.
+    const fingerprint = previous ? `${await readFingerprint(s, tables)}:${scope}` : undefined;
     const reuse =
       previous?.schema && typeof previous.schema === "object" && previous.fingerprint === fingerprint;
-    const snapshot = reuse ? previous.schema! : projectColumns(await readSchema(s, tables), columnLists);
+    const wanted = tables.map((t) =>
+      columnLists.has(tableKey(t)) ? { ...t, columns: columnLists.get(tableKey(t))! } : t,
+    );
+    const snapshot = reuse ? previous.schema! : projectColumns(await readSchema(s, wanted), columnLists);
     const found = new Set(snapshot.tables.map(tableKey));
     return {
       tables,
@@ -99,10 +103,10 @@ async function readSource(
 
 async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
   // In `pulumi up`, check has just read the source: when its fingerprint still holds, reuse that read.
-  const { tables, snapshot, missing, fingerprint } = await readSource(inputs, {
-    fingerprint: inputs.sourceFingerprint,
-    schema: inputs.sourceSchema,
-  });
+  const previous = inputs.sourceFingerprint
+    ? { fingerprint: inputs.sourceFingerprint, schema: inputs.sourceSchema }
+    : undefined;
+  const { tables, snapshot, missing, fingerprint } = await readSource(inputs, previous);
   const where = endpoint(parseConnection(inputs.source));
   if (!tables)
     throw new Error(
@@ -114,7 +118,7 @@ async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
     );
   const target = parseConnection(inputs.target);
   const copied = snapshot.tables.map(({ schema, name }) => ({ schema, name }));
-  const [lastChanges, targetFingerprint] = await withSession(target, async (s) => {
+  const lastChanges = await withSession(target, async (s) => {
     const actual = await readSchema(s, copied);
     const plan = planSchema(snapshot, actual, inputs.allowDestructive ?? false, await readExtensions(s));
     if (plan.blockers.length > 0) throw new Error(`${label(inputs)}: ${plan.blockers.join("; ")}.`);
@@ -131,13 +135,12 @@ async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
       .catch((e) => {
         throw operationError(label(inputs), "schema copy (rolled back, nothing applied)", e);
       });
-    return [plan.summary, await readFingerprint(s, copied)] as const;
+    return plan.summary;
   });
   return clean({
     ...inputs,
     sourceSchema: snapshot,
     sourceFingerprint: fingerprint,
-    targetFingerprint,
     syncedTables: snapshot.tables.map(({ schema, name }) => canonicalTableRef({ schema, name })),
     targetEndpoint: endpoint(target),
     lastChanges,
@@ -218,19 +221,24 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     const target = parseConnection(props.target);
     const tables = (props.syncedTables ?? []).map(parseTableRef);
     const recorded = props.sourceSchema ?? EMPTY_SNAPSHOT;
-    const drifted = await withSession(target, async (s) => {
-      // Untouched since the last up: nothing to compare.
-      if (props.targetFingerprint && (await readFingerprint(s, tables)) === props.targetFingerprint)
-        return undefined;
+    const { drifted, fingerprint } = await withSession(target, async (s) => {
+      const fingerprint = await readFingerprint(s, tables);
+      // Untouched since the last refresh that found it in order: nothing to compare.
+      if (fingerprint === props.targetFingerprint) return { drifted: undefined, fingerprint };
       const actual = await readSchema(s, tables);
       // Extensions are not compared here: the plan would only re-create them if missing.
       const installed = recorded.extensions.map((e) => e.name);
       const plan = planSchema(recorded, actual, true, { installed, available: [] });
-      return plan.statements.length === 0 && plan.destructive.length === 0 ? undefined : actual;
+      const inOrder = plan.statements.length === 0 && plan.destructive.length === 0;
+      return { drifted: inOrder ? undefined : actual, fingerprint };
     });
     // On drift the recorded definitions become the target's, so the next preview shows the repair;
-    // the source fingerprint is dropped so that preview reads the source in full.
-    const outs = clean(drifted ? { ...props, sourceSchema: drifted, sourceFingerprint: undefined } : props);
+    // the fingerprints are dropped so that the next preview and refresh read in full.
+    const outs = clean(
+      drifted
+        ? { ...props, sourceSchema: drifted, sourceFingerprint: undefined, targetFingerprint: undefined }
+        : { ...props, targetFingerprint: fingerprint },
+    );
     const { syncedTables: _s, targetEndpoint: _t, lastChanges: _l, targetFingerprint: _f, ...inputs } = outs;
     return { id, props: outs, inputs };
   },
