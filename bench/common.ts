@@ -1,22 +1,13 @@
 // Shared pieces of the benchmarks: medians, query counting, and an alternating runner.
 
-import pg from "pg";
+import { recordQueries } from "../test/support/util";
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Runs `fn` counting every query any pg client sends meanwhile. */
 export async function countQueries<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const original = pg.Client.prototype.query;
-  let n = 0;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    n++;
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  try {
-    return [await fn(), n];
-  } finally {
-    pg.Client.prototype.query = original;
-  }
+  const [result, texts] = await recordQueries(fn);
+  return [result, texts.length];
 }
 
 /** Wall time of `fn` in milliseconds. */

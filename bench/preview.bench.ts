@@ -45,14 +45,25 @@ export async function previewBench(say: (s: string) => void): Promise<void> {
         for (const [kind, provider, news] of resources) {
           const checked = (await provider.check!({}, news)).inputs as Props;
           const created = await provider.create(checked);
-          const state = { inputs: checked, outputs: created.outs as Props };
+          const state: { inputs: Props; outputs: Props } = {
+            inputs: checked,
+            outputs: created.outs as Props,
+          };
           const op = {
             check: () => provider.check!(state.inputs, news),
             diff: async () =>
               provider.diff!(created.id, state.outputs, (await provider.check!(state.inputs, news)).inputs),
-            read: () => provider.read!(created.id, state.outputs),
+            // As the engine does, a refresh's result becomes the state the next one starts from.
+            read: async () => {
+              const r = await provider.read!(created.id, state.outputs);
+              if (r.props) state.outputs = r.props as Props;
+              if (r.inputs) state.inputs = r.inputs as Props;
+            },
           };
-          await op.check(); // warm: the fingerprint path is what every later preview takes
+          // Warm: the fingerprint paths are what every later preview and refresh take (the first
+          // refresh after an up reads the target in full once).
+          await op.check();
+          await op.read();
           const [, qCheck] = await countQueries(op.check);
           const [, qDiffTotal] = await countQueries(op.diff);
           const [, qRead] = await countQueries(op.read);

@@ -1,6 +1,7 @@
 // Pieces every provider shares: preview unknowns, zod issues as check failures, version gates,
 // error wrapping and clean outputs.
 
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
 /** The value the engine sends for properties not known at preview (pulumi.runtime.unknownValue). */
@@ -135,4 +136,22 @@ export function identifier(what: string) {
           message: `${what} is ${bytes} bytes; PostgreSQL names are at most 63 bytes (longer ones are silently truncated): shorten it`,
         });
     });
+}
+
+/**
+ * The provider object a Resource class registers: each method delegates to the implementation
+ * module's `provider`. The serialized closure then holds a require of that module (when installed
+ * from the package), not its code.
+ */
+export function delegatingProvider(impl: {
+  provider: pulumi.dynamic.ResourceProvider;
+}): pulumi.dynamic.ResourceProvider {
+  return {
+    check: (olds, news) => impl.provider.check!(olds, news),
+    diff: (id, olds, news) => impl.provider.diff!(id, olds, news),
+    create: (inputs) => impl.provider.create(inputs),
+    read: (id, props) => impl.provider.read!(id, props),
+    update: (id, olds, news) => impl.provider.update!(id, olds, news),
+    delete: (id, props) => impl.provider.delete!(id, props),
+  };
 }

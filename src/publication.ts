@@ -57,17 +57,11 @@ export interface PublicationOutputs extends PublicationInputs {
 
 export const PUBLICATION_SECRET_OUTPUTS = ["connection"];
 
+import { delegatingProvider } from "./provider";
 import * as impl from "./publicationProvider";
 
-/** The dynamic provider. Each method delegates to publicationProvider.ts (see there). */
-export const publicationProvider: pulumi.dynamic.ResourceProvider = {
-  check: (olds, news) => impl.provider.check!(olds, news),
-  diff: (id, olds, news) => impl.provider.diff!(id, olds, news),
-  create: (inputs) => impl.provider.create(inputs),
-  read: (id, props) => impl.provider.read!(id, props),
-  update: (id, olds, news) => impl.provider.update!(id, olds, news),
-  delete: (id, props) => impl.provider.delete!(id, props),
-};
+/** The dynamic provider; the implementation is in publicationProvider.ts. */
+export const publicationProvider = delegatingProvider(impl);
 
 /** A PostgreSQL publication on the primary. */
 export class Publication extends pulumi.dynamic.Resource {

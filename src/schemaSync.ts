@@ -47,17 +47,11 @@ export interface SchemaSyncOutputs extends SchemaSyncInputs {
 
 export const SCHEMA_SYNC_SECRET_OUTPUTS = ["source", "target"];
 
+import { delegatingProvider } from "./provider";
 import * as impl from "./schemaSyncProvider";
 
-/** The dynamic provider. Each method delegates to schemaSyncProvider.ts (see there). */
-export const schemaSyncProvider: pulumi.dynamic.ResourceProvider = {
-  check: (olds, news) => impl.provider.check!(olds, news),
-  diff: (id, olds, news) => impl.provider.diff!(id, olds, news),
-  create: (inputs) => impl.provider.create(inputs),
-  read: (id, props) => impl.provider.read!(id, props),
-  update: (id, olds, news) => impl.provider.update!(id, olds, news),
-  delete: (id, props) => impl.provider.delete!(id, props),
-};
+/** The dynamic provider; the implementation is in schemaSyncProvider.ts. */
+export const schemaSyncProvider = delegatingProvider(impl);
 
 /** The replicated tables' definitions, copied from the primary to the replica. */
 export class SchemaSync extends pulumi.dynamic.Resource {

@@ -87,17 +87,11 @@ export interface SubscriptionOutputs extends SubscriptionInputs {
 
 export const SUBSCRIPTION_SECRET_OUTPUTS = ["connection", "publisher"];
 
+import { delegatingProvider } from "./provider";
 import * as impl from "./subscriptionProvider";
 
-/** The dynamic provider. Each method delegates to subscriptionProvider.ts (see there). */
-export const subscriptionProvider: pulumi.dynamic.ResourceProvider = {
-  check: (olds, news) => impl.provider.check!(olds, news),
-  diff: (id, olds, news) => impl.provider.diff!(id, olds, news),
-  create: (inputs) => impl.provider.create(inputs),
-  read: (id, props) => impl.provider.read!(id, props),
-  update: (id, olds, news) => impl.provider.update!(id, olds, news),
-  delete: (id, props) => impl.provider.delete!(id, props),
-};
+/** The dynamic provider; the implementation is in subscriptionProvider.ts. */
+export const subscriptionProvider = delegatingProvider(impl);
 
 /** A PostgreSQL subscription on the replica. */
 export class Subscription extends pulumi.dynamic.Resource {

@@ -10,7 +10,7 @@ import { captureProgram } from "../support/capture";
 import { Engine } from "../support/engine";
 import { ROOT } from "../support/install";
 import { startServer, type TestServer } from "../support/postgres";
-import { seedPrimary } from "../support/seed";
+import { seededPair, seedPrimary } from "../support/seed";
 import { eventually } from "../support/util";
 
 const example = (name: string) => path.join(ROOT, "examples", name, "index.ts");
@@ -197,9 +197,7 @@ describe("LogicalReplication component, PG18 → PG18", () => {
     );
 
   before(async () => {
-    [primary, replica] = await Promise.all([startServer({ major: 18 }), startServer({ major: 18 })]);
-    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
-    await seedPrimary(primary);
+    [primary, replica] = await seededPair(18, 18);
     engine = await Engine.start();
   });
   after(async () => {

@@ -8,8 +8,8 @@ import { after, before, describe, it } from "node:test";
 import { captureProgram, type CapturedResource } from "../support/capture";
 import { Engine } from "../support/engine";
 import { ROOT } from "../support/install";
-import { startServer, type Major, type TestServer } from "../support/postgres";
-import { seedPrimary } from "../support/seed";
+import type { Major, TestServer } from "../support/postgres";
+import { seededPair } from "../support/seed";
 import { eventually, plainOutputs } from "../support/util";
 import {
   PUBLICATION_SECRET_OUTPUTS,
@@ -45,12 +45,7 @@ for (const [pubMajor, subMajor] of PAIRS) {
     const onPrimary = <T>(sql: string) => primary.query<T>(sql, [], "app");
 
     before(async () => {
-      [primary, replica] = await Promise.all([
-        startServer({ major: pubMajor }),
-        startServer({ major: subMajor }),
-      ]);
-      await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
-      await seedPrimary(primary);
+      [primary, replica] = await seededPair(pubMajor, subMajor);
       engine = await Engine.start();
     });
 

@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { providers } from "../../src";
 import { captureProgram } from "../support/capture";
 import { Driver } from "../support/driver";
@@ -14,8 +13,8 @@ import { Engine } from "../support/engine";
 import { ROOT } from "../support/install";
 import { hasPgDump, schemaDump } from "../support/pgdump";
 import { startServer, type TestServer } from "../support/postgres";
-import { seedPrimary } from "../support/seed";
-import { eventually } from "../support/util";
+import { seededPair } from "../support/seed";
+import { eventually, recordQueries } from "../support/util";
 
 const TRICKY = fs.readFileSync(path.join(ROOT, "test", "fixtures", "tricky-schema.sql"), "utf8");
 
@@ -130,22 +129,11 @@ describe(
 
     it("issues the same number of queries to read 3 tables as to read 43", async () => {
       const count = async (tables: { schema: string; name: string }[]) => {
-        const original = pg.Client.prototype.query;
-        let n = 0;
-        pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-          n++;
-          return (original as (...a: unknown[]) => unknown).apply(this, args);
-        } as typeof original;
-        try {
-          const r = await providers.schemaSync.check!(
-            {},
-            { source: source.url("app"), target: target.url("app"), tables },
-          );
-          assert.deepEqual(r.failures, []);
-        } finally {
-          pg.Client.prototype.query = original;
-        }
-        return n;
+        const [r, texts] = await recordQueries(() =>
+          providers.schemaSync.check!({}, { source: source.url("app"), target: target.url("app"), tables }),
+        );
+        assert.deepEqual(r.failures, []);
+        return texts.length;
       };
       const all = await rootTables(source);
       assert.equal(await count(all.slice(0, 3)), await count(all));
@@ -165,23 +153,10 @@ describe("SchemaSync preview fingerprint, PG18", () => {
   after(() => Promise.all([source?.stop(), target?.stop()]));
 
   const queries = async (olds: Record<string, unknown>) => {
-    const original = pg.Client.prototype.query;
-    const texts: string[] = [];
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const a = args[0] as string | { text: string };
-      texts.push(typeof a === "string" ? a : a.text);
-      return (original as (...x: unknown[]) => unknown).apply(this, args);
-    } as typeof original;
-    try {
-      const r = await providers.schemaSync.check!(olds, {
-        source: source.url(),
-        target: target.url(),
-        tables: ["t", "u"],
-      });
-      return { inputs: r.inputs, deparsed: texts.some((t) => t.includes("json_build_object")) };
-    } finally {
-      pg.Client.prototype.query = original;
-    }
+    const [r, texts] = await recordQueries(() =>
+      providers.schemaSync.check!(olds, { source: source.url(), target: target.url(), tables: ["t", "u"] }),
+    );
+    return { inputs: r.inputs, deparsed: texts.some((t) => t.includes("json_build_object")) };
   };
 
   it("reuses the recorded definitions while the catalog is unchanged, and re-reads after any DDL", async () => {
@@ -222,9 +197,7 @@ describe("SchemaSync drift through the quickstart, PG18 → PG18", () => {
     });
 
   before(async () => {
-    [primary, replica] = await Promise.all([startServer({ major: 18 }), startServer({ major: 18 })]);
-    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
-    await seedPrimary(primary);
+    [primary, replica] = await seededPair(18, 18);
     engine = await Engine.start();
     await engine.up(program());
   });

@@ -10,7 +10,7 @@ import { Driver, type Created } from "../support/driver";
 import { Engine } from "../support/engine";
 import { ROOT } from "../support/install";
 import { startServer, type Major, type TestServer } from "../support/postgres";
-import { seedPrimary } from "../support/seed";
+import { seededPair } from "../support/seed";
 import { eventually } from "../support/util";
 
 const QUICKSTART = path.join(ROOT, "examples", "quickstart", "index.ts");
@@ -36,12 +36,7 @@ for (const [pubMajor, subMajor] of PAIRS) {
     };
 
     before(async () => {
-      [primary, replica] = await Promise.all([
-        startServer({ major: pubMajor }),
-        startServer({ major: subMajor }),
-      ]);
-      await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
-      await seedPrimary(primary);
+      [primary, replica] = await seededPair(pubMajor, subMajor);
       await primary.query("CREATE ROLE replicator LOGIN SUPERUSER PASSWORD 'first-Secret-1'");
       engine = await Engine.start();
       await engine.up(program("first-Secret-1"));

@@ -1,5 +1,5 @@
 // The seed's schema (the PostgresML guide's users and blog_posts), plus a third table to add later.
-import type { TestServer } from "./postgres";
+import { startServer, type Major, type TestServer } from "./postgres";
 
 export const SEED_SQL = `
 CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name varchar(100), created_at timestamptz NOT NULL DEFAULT now());
@@ -13,4 +13,19 @@ INSERT INTO comments (post_id, body) VALUES (1, 'Nice'), (1, 'Agreed'), (1, 'Cla
 
 export async function seedPrimary(primary: TestServer, database = "app"): Promise<void> {
   await primary.query(SEED_SQL, [], database);
+}
+
+/** A primary with the seed's tables and rows and an empty replica, each with database `database`. */
+export async function seededPair(
+  publisher: Major,
+  subscriber: Major,
+  database = "app",
+): Promise<[TestServer, TestServer]> {
+  const [primary, replica] = await Promise.all([
+    startServer({ major: publisher }),
+    startServer({ major: subscriber }),
+  ]);
+  await Promise.all([primary.createDatabase(database), replica.createDatabase(database)]);
+  await seedPrimary(primary, database);
+  return [primary, replica];
 }

@@ -1,3 +1,5 @@
+import pg from "pg";
+
 // Small helpers for tests that wait on replication.
 
 /** Polls `probe` until it returns true (or throws the last assertion error after `timeoutMs`). */
@@ -21,4 +23,20 @@ export function plainOutputs(outputs: Record<string, unknown>, secretKeys: reado
       Object.entries(outputs).filter(([k]) => !secretKeys.includes(k) && k !== "__provider"),
     ),
   );
+}
+
+/** Runs `fn` recording the text of every query any pg client sends meanwhile. */
+export async function recordQueries<T>(fn: () => Promise<T>): Promise<[T, string[]]> {
+  const original = pg.Client.prototype.query;
+  const texts: string[] = [];
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const a = args[0] as string | { text: string };
+    texts.push(typeof a === "string" ? a : a.text);
+    return (original as (...x: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    return [await fn(), texts];
+  } finally {
+    pg.Client.prototype.query = original;
+  }
 }
