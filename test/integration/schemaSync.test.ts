@@ -262,6 +262,32 @@ describe("SchemaSync drift through the quickstart, PG18 → PG18", () => {
     );
   });
 
+  it("keeps the replica's tables on delete by default, and drops them with dropOnDelete", async () => {
+    const driver = new Driver(engine, "SchemaSync");
+    await primary.query("CREATE TABLE scratch (id int PRIMARY KEY)", [], "app");
+    const kept = await driver.create({
+      source: primary.url("app"),
+      target: replica.url("app"),
+      tables: ["scratch"],
+    });
+    await driver.delete(kept);
+    assert.deepEqual(
+      await replica.query("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'scratch'", [], "app"),
+      [{ n: 1 }],
+    );
+    const dropped = await driver.create({
+      source: primary.url("app"),
+      target: replica.url("app"),
+      tables: ["scratch"],
+      dropOnDelete: true,
+    });
+    await driver.delete(dropped);
+    assert.deepEqual(
+      await replica.query("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'scratch'", [], "app"),
+      [{ n: 0 }],
+    );
+  });
+
   it("shows a change made by hand on the replica after refresh, and up repairs it", async () => {
     await replica.query("ALTER TABLE users DROP CONSTRAINT users_email_key", [], "app");
     assert.deepEqual(
