@@ -179,7 +179,9 @@ export const provider: pulumi.dynamic.ResourceProvider = {
       };
       const { tables, snapshot, missing, fingerprint } = await readSource(inputs, previous);
       // Without tables the publication is created in the same run: its tables are known only at `up`.
-      inputs.sourceSchema = tables ? clean(snapshot) : (UNKNOWN as never);
+      // A reused snapshot came from state and is already plain JSON.
+      const reused = snapshot === olds.sourceSchema;
+      inputs.sourceSchema = !tables ? (UNKNOWN as never) : reused ? snapshot : clean(snapshot);
       if (tables) inputs.sourceFingerprint = fingerprint;
       else delete inputs.sourceFingerprint;
       const failures = missing.map((t) => ({
@@ -197,7 +199,10 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     if (olds.targetEndpoint !== endpoint(parseConnection(news.target))) replaces.push("target");
     const changes =
       replaces.length > 0 ||
-      JSON.stringify(olds.sourceSchema) !== JSON.stringify(news.sourceSchema) ||
+      // The same fingerprint means the same definitions (check reused them); compare in full otherwise.
+      !(olds.sourceFingerprint !== undefined && olds.sourceFingerprint === news.sourceFingerprint
+        ? true
+        : JSON.stringify(olds.sourceSchema) === JSON.stringify(news.sourceSchema)) ||
       JSON.stringify(olds.tables) !== JSON.stringify(news.tables) ||
       olds.publication !== news.publication ||
       JSON.stringify(olds.source) !== JSON.stringify(news.source) ||
