@@ -179,48 +179,79 @@ function extended(text: string, values: unknown[]): QueryConfig {
   return { text, values, queryMode: "extended" } as QueryConfig;
 }
 
-/** Opens a connection, runs `fn`, and always closes it. Errors are redacted. */
+/**
+ * Runs `fn` on a connection: an idle one from an earlier call of this process when it still
+ * answers, else a new one. A connection goes back to the idle set only when `fn` succeeded (so never
+ * inside a transaction); on any error it is closed. Errors are redacted.
+ */
 export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => Promise<T>): Promise<T> {
   const { Client } = require("pg") as typeof import("pg");
-  const client = new Client(clientConfig(info));
-  // A broken socket emits 'error' on the client; without a listener it would crash the host.
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-  } catch (e) {
-    throw redactError(e, info, `could not connect to ${endpoint(info)} as ${JSON.stringify(info.user)}`);
+  const idle = require("./idleClients") as typeof import("./idleClients");
+  const key = JSON.stringify([
+    info.host,
+    info.port,
+    info.database,
+    info.user,
+    info.password ?? null,
+    info.sslMode ?? null,
+    info.sslRootCert ?? null,
+  ]);
+  let client: InstanceType<typeof Client>;
+  let serverVersion: number;
+  const reused = await idle.checkout(key);
+  if (reused) ({ client, version: serverVersion } = reused);
+  else {
+    client = new Client(clientConfig(info));
+    // A broken socket emits 'error' on the client; without a listener it would crash the host.
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw redactError(e, info, `could not connect to ${endpoint(info)} as ${JSON.stringify(info.user)}`);
+    }
+    try {
+      const version = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+      serverVersion = Number(version.rows[0]!.v);
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw redactError(e, info);
+    }
   }
+  const c = client;
+  let healthy = false;
   try {
-    const version = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
     const session: Session = {
-      serverVersion: Number(version.rows[0]!.v),
+      serverVersion,
       async query<R extends QueryResultRow>(text: string, values?: unknown[]) {
-        const result = await client.query<R>(extended(text, values ?? []));
+        const result = await c.query<R>(extended(text, values ?? []));
         return result.rows;
       },
       async exec(text) {
-        await client.query(extended(text, []));
+        await c.query(extended(text, []));
       },
       async execBatch(statements) {
-        if (statements.length > 0) await client.query(statements.join(";\n"));
+        if (statements.length > 0) await c.query(statements.join(";\n"));
       },
       async transaction(fn) {
-        await client.query("BEGIN");
+        await c.query("BEGIN");
         try {
           const result = await fn();
-          await client.query("COMMIT");
+          await c.query("COMMIT");
           return result;
         } catch (e) {
-          await client.query("ROLLBACK").catch(() => undefined);
+          await c.query("ROLLBACK").catch(() => undefined);
           throw e;
         }
       },
     };
-    return await fn(session);
+    const result = await fn(session);
+    healthy = true;
+    return result;
   } catch (e) {
     throw redactError(e, info);
   } finally {
-    await client.end().catch(() => undefined);
+    if (!(healthy && idle.checkin(key, c, serverVersion))) await c.end().catch(() => undefined);
   }
 }
 

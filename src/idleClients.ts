@@ -1,0 +1,62 @@
+// Connections kept open between the provider calls of one host process. `pulumi preview` and
+// `up` call check, diff, create, read… many times against the same servers; reusing a connection
+// saves the connect and a cold backend's catalog look-ups on every call. Kept on globalThis (never
+// in a module variable), so nothing of it can end up in a serialized provider closure; idle sockets
+// are unref'd and closed after 10 s, so they never keep a process alive.
+
+import type { Client } from "pg";
+
+interface Idle {
+  client: Client;
+  version: number;
+  timer: NodeJS.Timeout;
+}
+
+const KEY = Symbol.for("pulumi-pg-replication.idle-clients");
+const IDLE_MS = 10_000;
+
+function pool(): Map<string, Idle[]> {
+  const g = globalThis as unknown as Record<symbol, Map<string, Idle[]> | undefined>;
+  return (g[KEY] ??= new Map());
+}
+
+/** pg keeps its socket on a private field; without it, no reuse. */
+function socket(client: Client): { ref(): void; unref(): void } | undefined {
+  const stream = (client as unknown as { connection?: { stream?: { ref?: () => void; unref?: () => void } } })
+    .connection?.stream;
+  return stream?.ref && stream.unref ? (stream as { ref(): void; unref(): void }) : undefined;
+}
+
+/** An idle connection for `key` that still answers (a server restart kills them), or undefined. */
+export async function checkout(key: string): Promise<{ client: Client; version: number } | undefined> {
+  const list = pool().get(key);
+  while (list && list.length > 0) {
+    const idle = list.pop()!;
+    clearTimeout(idle.timer);
+    socket(idle.client)?.ref();
+    try {
+      await idle.client.query("SELECT 1");
+      return { client: idle.client, version: idle.version };
+    } catch {
+      await idle.client.end().catch(() => undefined);
+    }
+  }
+  return undefined;
+}
+
+/** Keeps a healthy connection for the next call; false when it cannot be kept (then close it). */
+export function checkin(key: string, client: Client, version: number): boolean {
+  const s = socket(client);
+  if (!s) return false;
+  s.unref();
+  const list = pool().get(key) ?? [];
+  const timer = setTimeout(() => {
+    const i = list.findIndex((x) => x.client === client);
+    if (i >= 0) list.splice(i, 1);
+    client.end().catch(() => undefined);
+  }, IDLE_MS);
+  timer.unref();
+  list.push({ client, version, timer });
+  pool().set(key, list);
+  return true;
+}

@@ -1,0 +1,57 @@
+// Connections kept between provider calls: reused while they answer, replaced after a server
+// restart, never reused after a failure.
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { parseConnection, withSession } from "../../src/connection";
+import { startServer, type TestServer } from "../support/postgres";
+
+describe("connections between provider calls", () => {
+  let server: TestServer;
+  const pid = (url: string) =>
+    withSession(
+      parseConnection(url),
+      async (s) => (await s.query<{ pid: number }>("SELECT pg_backend_pid() AS pid"))[0]!.pid,
+    );
+
+  before(async () => (server = await startServer({ major: 18 })));
+  after(() => server?.stop());
+
+  it("reuses an idle connection for the next call", async () => {
+    assert.equal(await pid(server.url()), await pid(server.url()));
+  });
+
+  it("replaces a connection the server dropped (a restart) without failing the call", async () => {
+    const before = await pid(server.url());
+    await server.restart();
+    const afterRestart = await pid(server.url());
+    assert.notEqual(afterRestart, before);
+  });
+
+  it("closes a connection whose call failed instead of reusing it", async () => {
+    const first = await pid(server.url());
+    await assert.rejects(
+      withSession(parseConnection(server.url()), (s) => s.query("SELECT * FROM missing_table")),
+      /missing_table/,
+    );
+    const next = await pid(server.url());
+    assert.notEqual(next, first, "the failed call's connection (the idle one) was not kept");
+    const alive = await server.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1",
+      [first],
+    );
+    assert.deepEqual(alive, [{ n: 0 }]);
+  });
+
+  it("keeps connections for different credentials apart", async () => {
+    await server.query("CREATE ROLE other LOGIN PASSWORD 'other-pw'");
+    const url = `postgres://other:other-pw@127.0.0.1:${server.port}/postgres`;
+    const who = (u: string) =>
+      withSession(
+        parseConnection(u),
+        async (s) => (await s.query<{ u: string }>("SELECT current_user AS u"))[0]!.u,
+      );
+    assert.equal(await who(url), "other");
+    assert.equal(await who(server.url()), "postgres");
+  });
+});
