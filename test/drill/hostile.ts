@@ -48,6 +48,14 @@ function cases(): Case[] {
     publish: ["insert"],
     ...inputs,
   });
+  const sub = (inputs: Record<string, unknown>) => (c: Ctx) => ({
+    connection: c.replica.url("app"),
+    name: "s",
+    publisher: c.primary.url("app"),
+    publications: ["canary_pub"],
+    copyData: false,
+    ...inputs,
+  });
   const list: Case[] = [];
   for (const name of HOSTILE_NAMES)
     list.push({
@@ -65,25 +73,17 @@ function cases(): Case[] {
       lookup: `t_${list.length}`,
     });
   for (const [i, name] of HOSTILE_NAMES.slice(0, 6).entries()) {
-    const sub = (extra: Record<string, unknown>) => (c: Ctx) => ({
-      connection: c.replica.url("app"),
-      name,
-      publisher: c.primary.url("app"),
-      publications: ["canary_pub"],
-      copyData: false,
-      ...extra,
-    });
     list.push({
       label: `subscription named ${JSON.stringify(name)} with a slot name of its own`,
       kind: "Subscription",
-      inputs: sub({ slotName: `slot_${i}` }),
+      inputs: sub({ name, slotName: `slot_${i}` }),
       expect: "ok",
     });
     if (!/^[a-z0-9_]+$/.test(name))
       list.push({
         label: `subscription named ${JSON.stringify(name)}, which is no valid slot name`,
         kind: "Subscription",
-        inputs: sub({}),
+        inputs: sub({ name }),
         expect: "slotName",
       });
   }
@@ -136,13 +136,7 @@ function cases(): Case[] {
     {
       label: "subscription slot name of 64 bytes",
       kind: "Subscription",
-      inputs: (c) => ({
-        connection: c.replica.url("app"),
-        name: "s",
-        publisher: c.primary.url("app"),
-        publications: ["p"],
-        slotName: TOO_LONG,
-      }),
+      inputs: sub({ slotName: TOO_LONG }),
       expect: "slotName",
     },
     { label: "empty publication name", kind: "Publication", inputs: pub({ name: "" }), expect: "name" },
@@ -181,37 +175,19 @@ function cases(): Case[] {
     {
       label: "snake_case option",
       kind: "Subscription",
-      inputs: (c) => ({
-        connection: c.replica.url("app"),
-        name: "s",
-        publisher: c.primary.url("app"),
-        publications: ["p"],
-        copy_data: false,
-      }),
+      inputs: sub({ copy_data: false }),
       expect: "(arguments)",
     },
     {
       label: "streaming of an unknown kind",
       kind: "Subscription",
-      inputs: (c) => ({
-        connection: c.replica.url("app"),
-        name: "s",
-        publisher: c.primary.url("app"),
-        publications: ["p"],
-        streaming: "fast",
-      }),
+      inputs: sub({ streaming: "fast" }),
       expect: "streaming",
     },
     {
       label: "waitForSync as a string",
       kind: "Subscription",
-      inputs: (c) => ({
-        connection: c.replica.url("app"),
-        name: "s",
-        publisher: c.primary.url("app"),
-        publications: ["p"],
-        waitForSync: "yes",
-      }),
+      inputs: sub({ waitForSync: "yes" }),
       expect: "waitForSync",
     },
     {
