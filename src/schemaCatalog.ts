@@ -46,7 +46,20 @@ export interface TypeDefinition {
   subtype?: string;
 }
 
+export interface CollationDefinition {
+  /** Qualified and quoted. */
+  name: string;
+  schema: string;
+  provider: "icu" | "libc" | "builtin";
+  locale?: string;
+  lcCollate?: string;
+  lcCtype?: string;
+  deterministic: boolean;
+}
+
 export interface SchemaSnapshot {
+  /** Collations of their own (not pg_catalog's) that the tables' columns use. */
+  collations?: CollationDefinition[];
   /** Extensions that own a type or an index operator class the tables use. */
   extensions: { name: string; schema: string }[];
   /** User-defined types in creation order. */
@@ -93,6 +106,7 @@ WITH RECURSIVE wanted AS (
    GROUP BY t.oid
 `;
 
+/** The snapshot query; `LOCALE` stands for the collation locale column, which moved between versions. */
 const QUERY = `${SCOPE}), detailed AS (  -- tables whose column use is needed (column-listed ones)
   SELECT c.oid FROM unnest($1::text[], $2::text[], $3::bool[]) AS w(schema, name, detail)
     JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
@@ -105,6 +119,16 @@ const QUERY = `${SCOPE}), detailed AS (  -- tables whose column use is needed (c
     LEFT JOIN pg_catalog.pg_extension e ON e.oid = dep.refobjid
 )
 SELECT json_build_object(
+  'collations', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object(
+      'name', pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname), 'schema', cn.nspname,
+      'provider', CASE co.collprovider WHEN 'i' THEN 'icu' WHEN 'c' THEN 'libc' WHEN 'b' THEN 'builtin' ELSE co.collprovider::text END,
+      'locale', CASE WHEN co.collprovider = 'i' THEN coalesce(LOCALE, co.collcollate::text) WHEN co.collprovider = 'b' THEN LOCALE END,
+      'lcCollate', CASE WHEN co.collprovider = 'c' THEN co.collcollate::text END,
+      'lcCtype', CASE WHEN co.collprovider = 'c' THEN co.collctype::text END,
+      'deterministic', co.collisdeterministic)) ORDER BY cn.nspname, co.collname), '[]')
+    FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+   WHERE cn.nspname <> 'pg_catalog' AND co.oid IN (
+     SELECT a.attcollation FROM rels r JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped)),
   'extensions', (SELECT coalesce(json_agg(json_build_object('name', x.extname, 'schema', en.nspname) ORDER BY x.extname), '[]')
     FROM (
       SELECT extname FROM owned WHERE extname IS NOT NULL
@@ -246,7 +270,14 @@ export async function readFingerprint(s: Session, tables: readonly TableSpec[]):
  */
 export async function readSchema(s: Session, tables: readonly TableSpec[]): Promise<SchemaSnapshot> {
   await s.query("SELECT pg_catalog.set_config('search_path', '', false)");
-  const rows = await s.query<{ snapshot: SchemaSnapshot }>(QUERY, [
+  // pg_collation's locale column: colllocale since PG17, colliculocale in PG15–16, none before.
+  const locale =
+    s.serverVersion >= 170000
+      ? "co.colllocale"
+      : s.serverVersion >= 150000
+        ? "co.colliculocale"
+        : "NULL::text";
+  const rows = await s.query<{ snapshot: SchemaSnapshot }>(QUERY.replace(/\bLOCALE\b/g, locale), [
     tables.map((t) => t.schema),
     tables.map((t) => t.name),
     tables.map((t) => t.columns !== undefined),

@@ -86,6 +86,15 @@ export function planSchema(
       step(sql.createExtension(ext.name, ext.schema), `create extension ${ext.name}`);
     }
   }
+  const collationsHave = new Set((actual.collations ?? []).map((c) => c.name));
+  for (const c of desired.collations ?? []) {
+    if (collationsHave.has(c.name)) continue;
+    if (!schemas.has(c.schema)) {
+      step(sql.createSchema(c.schema), `create schema ${c.schema} if missing`);
+      schemas.add(c.schema);
+    }
+    step(sql.createCollation(c), `create collation ${c.name}`);
+  }
   const have = new Set(actual.types.map((t) => t.name));
   for (const t of desired.types)
     if (!have.has(t.name) && !schemas.has(t.schema)) {

@@ -336,3 +336,20 @@ export function createComposite(type: string, attributes: readonly { name: strin
 export function createRange(type: string, subtype: string): string {
   return `CREATE TYPE ${type} AS RANGE (SUBTYPE = ${subtype})`;
 }
+
+/** CREATE COLLATION from pg_collation's fields (the name arrives qualified and quoted). */
+export function createCollation(c: {
+  name: string;
+  provider: string;
+  locale?: string;
+  lcCollate?: string;
+  lcCtype?: string;
+  deterministic: boolean;
+}): string {
+  const opts = [`provider = ${c.provider === "icu" ? "icu" : c.provider === "builtin" ? "builtin" : "libc"}`];
+  if (c.locale !== undefined) opts.push(`locale = ${literal(c.locale)}`);
+  if (c.lcCollate !== undefined) opts.push(`lc_collate = ${literal(c.lcCollate)}`);
+  if (c.lcCtype !== undefined) opts.push(`lc_ctype = ${literal(c.lcCtype)}`);
+  if (!c.deterministic) opts.push("deterministic = false");
+  return `CREATE COLLATION IF NOT EXISTS ${c.name} (${opts.join(", ")})`;
+}

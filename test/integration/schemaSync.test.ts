@@ -53,17 +53,21 @@ describe(
       await Promise.all([source?.stop(), target?.stop()]);
     });
 
-    it("makes the target's pg_dump --schema-only equal the source's for 43 tables, types and extensions", async () => {
+    it("makes the target's pg_dump --schema-only equal the source's for 44 tables, types, collations and extensions", async () => {
       const tables = await rootTables(source);
       assert.ok(tables.length >= 30, `${tables.length} tables`);
       const state = await sync.create({ source: source.url("app"), target: target.url("app"), tables });
-      assert.equal((state.outputs.syncedTables as unknown[]).length, 43);
+      assert.equal((state.outputs.syncedTables as unknown[]).length, 44);
       const want = schemaDump(source, "app");
       const got = schemaDump(target, "app");
       assert.ok(want.length > 300, `the source dump has ${want.length} lines`);
       assert.ok(
         want.some((l) => l.includes("EXCLUDE USING gist")) &&
           want.some((l) => l.includes("ATTACH PARTITION")),
+      );
+      assert.ok(
+        want.some((l) => l.startsWith("CREATE COLLATION app.nocase")),
+        "the custom collation is part of the comparison",
       );
       const missing = want.filter((l) => !got.includes(l));
       const extra = got.filter((l) => !want.includes(l));
@@ -127,7 +131,7 @@ describe(
       );
     });
 
-    it("issues the same number of queries to read 3 tables as to read 43", async () => {
+    it("issues the same number of queries to read 3 tables as to read all of them", async () => {
       const count = async (tables: { schema: string; name: string }[]) => {
         const [r, texts] = await recordQueries(() =>
           providers.schemaSync.check!({}, { source: source.url("app"), target: target.url("app"), tables }),
@@ -183,6 +187,39 @@ describe("SchemaSync preview fingerprint, PG18", () => {
       assert.notDeepEqual(after.inputs.sourceSchema, before.inputs.sourceSchema, ddl);
       second.inputs = after.inputs;
     }
+  });
+});
+
+describe("SchemaSync of a custom ICU collation, PG18 → PG18", () => {
+  let source: TestServer;
+  let target: TestServer;
+  before(async () => {
+    [source, target] = await Promise.all([startServer({ major: 18 }), startServer({ major: 18 })]);
+    await source.query(
+      "CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false); CREATE TABLE people (id int PRIMARY KEY, name text COLLATE nocase)",
+    );
+  });
+  after(() => Promise.all([source?.stop(), target?.stop()]));
+
+  it("creates the collation on the target with the same provider, locale and determinism", async () => {
+    await providers.schemaSync.create(
+      (
+        await providers.schemaSync.check!(
+          {},
+          { source: source.url(), target: target.url(), tables: ["people"] },
+        )
+      ).inputs,
+    );
+    const q =
+      "SELECT c.collprovider::text AS p, c.colllocale AS l, c.collisdeterministic AS d FROM pg_collation c WHERE c.collname = 'nocase'";
+    assert.deepEqual(await target.query(q), await source.query(q));
+    assert.deepEqual(await target.query("SELECT count(*)::int AS n FROM people WHERE false"), [{ n: 0 }]);
+    await target.query("INSERT INTO people VALUES (1, 'Ada')");
+    assert.deepEqual(
+      await target.query("SELECT id FROM people WHERE name = 'ADA'"),
+      [{ id: 1 }],
+      "case-insensitive as on the source",
+    );
   });
 });
 
