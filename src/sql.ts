@@ -158,10 +158,6 @@ export function alterSubscriptionEnabled(name: string, enabled: boolean): string
   return `ALTER SUBSCRIPTION ${ident(name)} ${enabled ? "ENABLE" : "DISABLE"}`;
 }
 
-export function alterSubscriptionOwner(name: string, owner: string): string {
-  return `ALTER SUBSCRIPTION ${ident(name)} OWNER TO ${ident(owner)}`;
-}
-
 export function dropSubscription(name: string): string {
   return `DROP SUBSCRIPTION IF EXISTS ${ident(name)}`;
 }

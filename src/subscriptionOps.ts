@@ -117,10 +117,10 @@ export async function reconcile(
   const wanted = conninfo(parseConnection(inputs.publisher));
   if (state.conninfo !== wanted)
     await run("ALTER SUBSCRIPTION … CONNECTION", sql.alterSubscriptionConnection(inputs.name, wanted));
-  const options = optionChanges(state, inputs);
+  const options = optionChanges(state, inputs, s.serverVersion);
   if (Object.keys(options).length > 0) {
     // failover and two_phase can only change while the subscription is disabled (PG17/18).
-    const needsDisabled = "failover" in options && state.enabled && enabled;
+    const needsDisabled = ("failover" in options || "two_phase" in options) && state.enabled && enabled;
     if (needsDisabled)
       await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
     await run("ALTER SUBSCRIPTION … SET", sql.alterSubscriptionOptions(inputs.name, options));
@@ -128,13 +128,12 @@ export async function reconcile(
       await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
   }
   // REFRESH is not allowed on a disabled subscription; it then happens on the next enabled `up`.
-  const canRefresh = state.enabled || enabled;
   if (enabled && !state.enabled)
     await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
   if (!sameSet(state.publications, inputs.publications))
     await run(
       "ALTER SUBSCRIPTION … SET PUBLICATION",
-      sql.alterSubscriptionSetPublication(inputs.name, inputs.publications, canRefresh && enabled),
+      sql.alterSubscriptionSetPublication(inputs.name, inputs.publications, enabled),
     );
   else if (refresh && enabled)
     await run("ALTER SUBSCRIPTION … REFRESH PUBLICATION", sql.alterSubscriptionRefresh(inputs.name));

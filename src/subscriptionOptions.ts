@@ -74,6 +74,7 @@ export const DEFAULTS: Record<string, unknown> = {
 export function optionChanges(
   state: SubscriptionState,
   inputs: SubscriptionInputs,
+  serverVersion: number,
 ): Record<string, sql.SubscriptionOptionValue> {
   const changes: Record<string, sql.SubscriptionOptionValue> = {};
   for (const key of ALTERABLE) {
@@ -81,6 +82,13 @@ export function optionChanges(
     if (wanted !== undefined && wanted !== currentOption(state, key))
       changes[OPTIONS[key]![0]] = optionValue(key, wanted);
   }
+  // two_phase became alterable in PG18 (before, diff replaces the subscription instead).
+  if (
+    serverVersion >= 180000 &&
+    inputs.twoPhase !== undefined &&
+    inputs.twoPhase !== (state.twoPhase ?? false)
+  )
+    changes["two_phase"] = inputs.twoPhase;
   return changes;
 }
 

@@ -242,6 +242,19 @@ describe("Subscription options, gates, preflight and adopt through the provider 
       "same slot: not replaced",
     );
     assert.equal((await sub.diff((await sub.refresh(state))!, base(replica18, changed))).changes, false);
+    // two_phase is alterable in PG18: in place (disable, set, enable), not a replacement.
+    const noTwoPhase = { ...changed, twoPhase: false };
+    assert.deepEqual((await sub.diff(state, base(replica18, noTwoPhase))).replaces, []);
+    state = await sub.update(state, base(replica18, noTwoPhase));
+    assert.deepEqual(
+      await replica18.query("SELECT subtwophasestate, subenabled FROM pg_subscription", [], "app"),
+      [{ subtwophasestate: "d", subenabled: true }],
+    );
+    assert.deepEqual(
+      await primary.query("SELECT slot_name FROM pg_replication_slots", [], "app"),
+      slot,
+      "same slot: not replaced",
+    );
     const renamed = await sub.diff(state, base(replica18, { ...changed, slotName: "other" }));
     assert.deepEqual([renamed.replaces, renamed.deleteBeforeReplace], [["slotName"], true]);
     await sub.delete(state);
