@@ -123,6 +123,9 @@ export async function reconcile(
     const needsDisabled = ("failover" in options || "two_phase" in options) && state.enabled && enabled;
     if (needsDisabled)
       await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
+    // DISABLE returns before the workers have exited, and two_phase cannot change until they have
+    // (55000: cannot alter "two_phase" when logical replication worker is still running).
+    if ("failover" in options || "two_phase" in options) await workersStopped(s, inputs.name);
     await run("ALTER SUBSCRIPTION … SET", sql.alterSubscriptionOptions(inputs.name, options));
     if (needsDisabled)
       await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
@@ -175,5 +178,22 @@ export async function dropSafely(
     pulumi.log.warn(
       `${label(props.name)}: dropped while the publisher was unreachable. Replication slot "${slot}" is left on ${endpoint(publisher)} and retains WAL: run SELECT pg_drop_replication_slot(${sql.literal(slot)}); there.`,
     );
+  }
+}
+
+/** Waits until no apply or sync worker of a (disabled) subscription is running. */
+async function workersStopped(s: Session, name: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await s.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_catalog.pg_stat_subscription WHERE subname = $1 AND pid IS NOT NULL",
+      [name],
+    );
+    if (rows[0]!.n === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `${label(name)}: its replication workers were still running ${timeoutMs / 1000} s after DISABLE; try again.`,
+      );
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
