@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: medians, query counting, and an alternating runner.
 
-import { recordQueries } from "../test/support/util";
+import { recordQueries } from "../test/harness/util";
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

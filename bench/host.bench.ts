@@ -3,8 +3,8 @@
 // `diff` in process.
 
 import { providers } from "../src";
-import { Engine } from "../test/support/engine";
-import { Driver, serializedProviders, type Kind } from "../test/support/driver";
+import { Engine } from "../test/harness/engine";
+import { Driver, serializedProviders, type Kind } from "../test/harness/driver";
 import { env, median, timed } from "./common";
 
 const CALLS = Number(process.env.BENCH_HOST_CALLS ?? 300);

@@ -3,7 +3,7 @@
 // (1000 tables within 2× of 10). In-process provider calls on real servers, medians of BENCH_ROUNDS.
 
 import { providers } from "../src";
-import { startServer } from "../test/support/postgres";
+import { startServer } from "../test/harness/postgres";
 import { countQueries, env, median, timed } from "./common";
 
 const SIZES = (process.env.BENCH_PREVIEW_SIZES ?? "10,200,1000").split(",").map(Number);

@@ -3,7 +3,7 @@
 
 import pg from "pg";
 import { providers } from "../src";
-import { startServer } from "../test/support/postgres";
+import { startServer } from "../test/harness/postgres";
 import { alternate, env, timed } from "./common";
 
 const ROWS = Number(process.env.BENCH_SYNC_ROWS ?? 1_000_000);

@@ -6,11 +6,11 @@
 //   npm run demo -- --major 15   another version (14–18)
 //   npm run demo -- --cli        through the pulumi CLI (Automation API), where it is on PATH
 
-import { captureProgram } from "../test/support/capture";
-import { Engine, type PlannedStep } from "../test/support/engine";
-import { ROOT } from "../test/support/install";
-import { startServer, type Major, type TestServer } from "../test/support/postgres";
-import { eventually } from "../test/support/util";
+import { captureProgram } from "../test/harness/capture";
+import { Engine, type PlannedStep } from "../test/harness/engine";
+import { ROOT } from "../test/harness/install";
+import { startServer, type Major, type TestServer } from "../test/harness/postgres";
+import { eventually } from "../test/harness/util";
 import * as path from "node:path";
 import { pulumiOnPath, runWithCli } from "./demoCli";
 

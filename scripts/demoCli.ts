@@ -2,11 +2,11 @@
 // backend), for machines that have `pulumi` on PATH.
 
 import * as path from "node:path";
-import { cliStack } from "../test/support/cli";
-import { ROOT } from "../test/support/install";
-import type { TestServer } from "../test/support/postgres";
+import { cliStack } from "../test/harness/cli";
+import { ROOT } from "../test/harness/install";
+import type { TestServer } from "../test/harness/postgres";
 
-export { pulumiOnPath } from "../test/support/cli";
+export { pulumiOnPath } from "../test/harness/cli";
 
 export async function runWithCli(
   primary: TestServer,

@@ -9,9 +9,9 @@ import {
   publisherDownDestroyDrill,
   publisherRestartDrill,
   type DrillResult,
-} from "../test/drill/drills";
-import { hostileDrill } from "../test/drill/hostile";
-import { report } from "../test/drill/report";
+} from "../test/harness/drill/drills";
+import { hostileDrill } from "../test/harness/drill/hostile";
+import { report } from "../test/harness/drill/report";
 
 const seconds = Number(process.env.DRILL_SECONDS ?? 60);
 const rows = Number(process.env.DRILL_ROWS ?? 2_000_000);

@@ -26,8 +26,8 @@ export {
   SUBSCRIPTION_SECRET_OUTPUTS,
 } from "./subscription";
 export { LogicalReplication, type LogicalReplicationArgs } from "./logicalReplication";
-export type { Connection } from "./connection";
-export type { TableRef } from "./tables";
+export type { Connection } from "./pg/connection";
+export type { TableRef } from "./pg/tables";
 
 /** The raw dynamic providers, for tests and tooling. */
 export const providers = {

@@ -3,21 +3,22 @@
 // to the table list is applied by a single `pulumi up`.
 
 import * as pulumi from "@pulumi/pulumi";
-import type { Connection } from "./connection";
+import type { DeepInput } from "./kernel/input";
+import type { Connection } from "./pg/connection";
+import type { TableRef } from "./pg/tables";
 import { Publication } from "./publication";
 import { SchemaSync } from "./schemaSync";
 import { Subscription, type SubscriptionArgs } from "./subscription";
-import type { TableRef } from "./tables";
 
 export interface LogicalReplicationArgs {
   /** The primary (publisher) database, as this program reaches it. Stored as a secret. */
-  primary: pulumi.Input<Connection>;
+  primary: DeepInput<Connection>;
   /** The replica (subscriber) database. Stored as a secret. */
-  replica: pulumi.Input<Connection>;
+  replica: DeepInput<Connection>;
   /** Tables to replicate: "name", "schema.name", or objects with column lists and row filters (PG15+). */
-  tables: pulumi.Input<pulumi.Input<TableRef>[]>;
+  tables: DeepInput<TableRef[]>;
   /** The primary as the replica's server reaches it, when that differs from `primary` (private DNS, a proxy). */
-  publisher?: pulumi.Input<Connection>;
+  publisher?: DeepInput<Connection>;
   /** The publication's name; the component's name when left out. */
   publicationName?: pulumi.Input<string>;
   /** The subscription's name (and slot name); the component's name when left out. */

@@ -4,10 +4,10 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { cliStack, pulumiOnPath } from "../support/cli";
-import { ROOT } from "../support/install";
-import { startServer, type TestServer } from "../support/postgres";
-import { seedPrimary } from "../support/seed";
+import { cliStack, pulumiOnPath } from "../harness/cli";
+import { ROOT } from "../harness/install";
+import { startServer, type TestServer } from "../harness/postgres";
+import { seedPrimary } from "../harness/seed";
 
 const cli = pulumiOnPath();
 if (!cli)

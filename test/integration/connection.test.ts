@@ -3,8 +3,9 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { parseConnection, withSession } from "../../src/connection";
-import { startServer, type TestServer } from "../support/postgres";
+import { parseConnection } from "../../src/pg/connection";
+import { withSession } from "../../src/pg/session";
+import { startServer, type TestServer } from "../harness/postgres";
 
 describe("connections between provider calls", () => {
   let server: TestServer;

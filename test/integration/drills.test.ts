@@ -9,9 +9,9 @@ import {
   publisherDownDestroyDrill,
   publisherRestartDrill,
   type DrillResult,
-} from "../drill/drills";
-import { hostileDrill } from "../drill/hostile";
-import { report } from "../drill/report";
+} from "../harness/drill/drills";
+import { hostileDrill } from "../harness/drill/hostile";
+import { report } from "../harness/drill/report";
 
 describe("reliability drills (short)", () => {
   const results: DrillResult[] = [];
@@ -50,7 +50,7 @@ describe("reliability drills (short)", () => {
   });
 
   it("shows no password in any non-secret output, log line or error message of the drills", async () => {
-    const { secretHits } = await import("../drill/drills");
+    const { secretHits } = await import("../harness/drill/drills");
     const hits = secretHits(results);
     assert.ok(hits.searched > 50);
     assert.deepEqual(hits.where, []);

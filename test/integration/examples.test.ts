@@ -6,12 +6,12 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { captureProgram } from "../support/capture";
-import { Engine } from "../support/engine";
-import { ROOT } from "../support/install";
-import { startServer, type TestServer } from "../support/postgres";
-import { seededPair, seedPrimary } from "../support/seed";
-import { eventually } from "../support/util";
+import { captureProgram } from "../harness/capture";
+import { Engine } from "../harness/engine";
+import { ROOT } from "../harness/install";
+import { startServer, type TestServer } from "../harness/postgres";
+import { seededPair, seedPrimary } from "../harness/seed";
+import { eventually } from "../harness/util";
 
 const example = (name: string) => path.join(ROOT, "examples", name, "index.ts");
 

@@ -4,9 +4,9 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Engine } from "../support/engine";
-import { Driver } from "../support/driver";
-import { startServer, type Major, type TestServer } from "../support/postgres";
+import { Engine } from "../harness/engine";
+import { Driver } from "../harness/driver";
+import { startServer, type Major, type TestServer } from "../harness/postgres";
 
 const SCHEMA = `
 CREATE SCHEMA "Sales"; CREATE SCHEMA "we""ird schema"; CREATE SCHEMA s2;

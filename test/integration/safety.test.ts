@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { providers } from "../../src";
-import { UNKNOWN } from "../../src/provider";
-import { startServer, type TestServer } from "../support/postgres";
+import { UNKNOWN } from "../../src/kernel/unknown";
+import { startServer, type TestServer } from "../harness/postgres";
 
 describe("Publication safety on PG18", () => {
   let server: TestServer;

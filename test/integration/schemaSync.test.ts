@@ -7,14 +7,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { providers } from "../../src";
-import { captureProgram } from "../support/capture";
-import { Driver } from "../support/driver";
-import { Engine } from "../support/engine";
-import { ROOT } from "../support/install";
-import { hasPgDump, schemaDump } from "../support/pgdump";
-import { startServer, type TestServer } from "../support/postgres";
-import { seededPair } from "../support/seed";
-import { eventually, recordQueries } from "../support/util";
+import { captureProgram } from "../harness/capture";
+import { Driver } from "../harness/driver";
+import { Engine } from "../harness/engine";
+import { ROOT } from "../harness/install";
+import { hasPgDump, schemaDump } from "../harness/pgdump";
+import { startServer, type TestServer } from "../harness/postgres";
+import { seededPair } from "../harness/seed";
+import { eventually, recordQueries } from "../harness/util";
 
 const TRICKY = fs.readFileSync(path.join(ROOT, "test", "fixtures", "tricky-schema.sql"), "utf8");
 

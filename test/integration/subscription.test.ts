@@ -5,13 +5,13 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { captureProgram } from "../support/capture";
-import { Driver, type Created } from "../support/driver";
-import { Engine } from "../support/engine";
-import { ROOT } from "../support/install";
-import { startServer, type Major, type TestServer } from "../support/postgres";
-import { seededPair } from "../support/seed";
-import { eventually } from "../support/util";
+import { captureProgram } from "../harness/capture";
+import { Driver, type Created } from "../harness/driver";
+import { Engine } from "../harness/engine";
+import { ROOT } from "../harness/install";
+import { startServer, type Major, type TestServer } from "../harness/postgres";
+import { seededPair } from "../harness/seed";
+import { eventually } from "../harness/util";
 
 const QUICKSTART = path.join(ROOT, "examples", "quickstart", "index.ts");
 const PAIRS: [Major, Major][] = [

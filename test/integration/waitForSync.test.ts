@@ -3,10 +3,10 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Driver } from "../support/driver";
-import { Engine } from "../support/engine";
-import { startServer, type Major, type TestServer } from "../support/postgres";
-import { eventually } from "../support/util";
+import { Driver } from "../harness/driver";
+import { Engine } from "../harness/engine";
+import { startServer, type Major, type TestServer } from "../harness/postgres";
+import { eventually } from "../harness/util";
 
 const PAIRS: [Major, Major][] = [
   [15, 15],

@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { captureProgram } from "../support/capture";
-import { ROOT } from "../support/install";
+import { captureProgram } from "../harness/capture";
+import { ROOT } from "../harness/install";
 
 const example = (name: string) => path.join(ROOT, "examples", name, "index.ts");
 

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import ts from "typescript";
-import { ROOT } from "../support/install";
+import { ROOT } from "../harness/install";
 
 describe("README.md", () => {
   it("has TypeScript blocks that compile", () => {

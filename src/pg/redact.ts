@@ -1,0 +1,36 @@
+// Passwords never leave through a message: URIs, libpq conninfo strings and known secrets are
+// replaced by *** in every error this package raises.
+
+/** Replaces the password of a postgres:// URI with ***. */
+export function redactUri(uri: string): string {
+  return uri.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/g, "$1***@");
+}
+
+/** Removes every occurrence of the given secrets (and URI passwords) from a text. */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = redactUri(text);
+  for (const s of secrets) if (s) out = out.split(s).join("***");
+  return out.replace(/password\s*=\s*'(?:[^'\\]|\\.)*'/gi, "password='***'");
+}
+
+/**
+ * Wraps an error so its message, detail and hint hold no secret; keeps the PostgreSQL `code`
+ * (SQLSTATE) so callers can branch on it.
+ */
+export function redactError(
+  e: unknown,
+  secrets: readonly (string | undefined)[],
+  context?: string,
+): Error & { code?: string } {
+  const src = e as { message?: string; code?: string; detail?: string; hint?: string };
+  const message = redact(String(src?.message ?? e), secrets);
+  const err = new Error(context ? `${context}: ${message}` : message) as Error & {
+    code?: string;
+    detail?: string;
+    hint?: string;
+  };
+  if (src?.code) err.code = src.code;
+  if (src?.detail) err.detail = redact(src.detail, secrets);
+  if (src?.hint) err.hint = redact(src.hint, secrets);
+  return err;
+}

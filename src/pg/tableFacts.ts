@@ -1,0 +1,48 @@
+// Which tables exist on a server, with their replica identity: read by the Publication's
+// preflight (on the primary) and the Subscription's (on the replica).
+
+import type { Session } from "./session";
+import type { TableSpec } from "./tables";
+
+export interface TableFacts {
+  schema: string;
+  name: string;
+  /** d = default (primary key), n = nothing, f = full, i = index */
+  replicaIdentity: string;
+  hasPrimaryKey: boolean;
+  hasIdentityIndex: boolean;
+  /** Every column, in order (only for tables with a column list or row filter; else empty). */
+  columns: string[];
+  /** The replica identity's columns: the primary key's, the identity index's, or all with FULL (same condition). */
+  identityColumns: string[];
+}
+
+/**
+ * Which of the given tables exist (tables and partitioned tables), with their replica identity.
+ * Column names are read only for tables with a column list or a row filter (the only ones whose
+ * coverage is checked), to keep this one query cheap on thousands of tables.
+ */
+export async function readTableFacts(s: Session, tables: readonly TableSpec[]): Promise<TableFacts[]> {
+  return s.query<TableFacts>(
+    `SELECT n.nspname AS schema, c.relname AS name, c.relreplident::text AS "replicaIdentity",
+            EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS "hasPrimaryKey",
+            EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) AS "hasIdentityIndex",
+            CASE WHEN w.detail THEN ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) ELSE '{}' END AS columns,
+            CASE WHEN w.detail THEN ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                     AND (c.relreplident = 'f' OR a.attnum = ANY (
+                          SELECT unnest(i.indkey::int2[]) FROM pg_catalog.pg_index i
+                           WHERE i.indrelid = c.oid
+                             AND ((c.relreplident = 'd' AND i.indisprimary) OR (c.relreplident = 'i' AND i.indisreplident))))
+                   ORDER BY a.attnum) ELSE '{}' END AS "identityColumns"
+       FROM unnest($1::text[], $2::text[], $3::bool[]) AS w(schema, name, detail)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')`,
+    [
+      tables.map((t) => t.schema),
+      tables.map((t) => t.name),
+      tables.map((t) => t.columns !== undefined || t.where !== undefined),
+    ],
+  );
+}

@@ -1,0 +1,90 @@
+// The Publication's catalog reads: the publication, its tables (with column lists and row
+// filters as the server deparses them) and its schemas. Parameters only.
+
+import type { Session } from "../pg/session";
+import type { TableSpec } from "../pg/tables";
+import type { PublishOperation } from "./types";
+
+export interface CatalogPublication {
+  name: string;
+  owner: string;
+  allTables: boolean;
+  publish: PublishOperation[];
+  publishViaPartitionRoot: boolean;
+  publishGeneratedColumns?: "none" | "stored";
+  /** Tables listed explicitly (FOR TABLE), with column lists and row filters as the catalog prints them. */
+  tables: TableSpec[];
+  schemas: string[];
+}
+
+export async function readPublication(s: Session, name: string): Promise<CatalogPublication | undefined> {
+  const v18 = s.serverVersion >= 180000;
+  const v15 = s.serverVersion >= 150000;
+  const pubs = await s.query<{
+    oid: number;
+    owner: string;
+    puballtables: boolean;
+    pubinsert: boolean;
+    pubupdate: boolean;
+    pubdelete: boolean;
+    pubtruncate: boolean;
+    pubviaroot: boolean;
+    gen: string | null;
+  }>(
+    `SELECT p.oid, pg_catalog.pg_get_userbyid(p.pubowner) AS owner, p.puballtables, p.pubinsert, p.pubupdate,
+            p.pubdelete, p.pubtruncate, p.pubviaroot, ${v18 ? "p.pubgencols::text" : "NULL::text"} AS gen
+       FROM pg_catalog.pg_publication p WHERE p.pubname = $1`,
+    [name],
+  );
+  const p = pubs[0];
+  if (!p) return undefined;
+  const tables = await s.query<{
+    schema: string;
+    name: string;
+    columns: string[] | null;
+    where: string | null;
+  }>(
+    `SELECT n.nspname AS schema, c.relname AS name,
+            ${
+              v15
+                ? `(SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                       WHERE a.attrelid = pr.prrelid AND a.attnum = ANY (pr.prattrs::int2[]))`
+                : "NULL::text[]"
+            } AS columns,
+            ${v15 ? "pg_catalog.pg_get_expr(pr.prqual, pr.prrelid)" : "NULL::text"} AS "where"
+       FROM pg_catalog.pg_publication_rel pr
+       JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE pr.prpubid = $1 ORDER BY n.nspname, c.relname`,
+    [p.oid],
+  );
+  const schemas = v15
+    ? await s.query<{ nspname: string }>(
+        `SELECT n.nspname FROM pg_catalog.pg_publication_namespace pn
+           JOIN pg_catalog.pg_namespace n ON n.oid = pn.pnnspid WHERE pn.pnpubid = $1 ORDER BY 1`,
+        [p.oid],
+      )
+    : [];
+  const publish: CatalogPublication["publish"] = [];
+  if (p.pubinsert) publish.push("insert");
+  if (p.pubupdate) publish.push("update");
+  if (p.pubdelete) publish.push("delete");
+  if (p.pubtruncate) publish.push("truncate");
+  const state: CatalogPublication = {
+    name,
+    owner: p.owner,
+    allTables: p.puballtables,
+    publish,
+    publishViaPartitionRoot: p.pubviaroot,
+    tables: tables.map((t) => {
+      const spec: TableSpec = { schema: t.schema, name: t.name };
+      if (t.columns) spec.columns = t.columns;
+      if (t.where !== null) spec.where = t.where;
+      return spec;
+    }),
+    schemas: schemas.map((r) => r.nspname),
+  };
+  if (p.gen === "s") state.publishGeneratedColumns = "stored";
+  else if (p.gen === "n") state.publishGeneratedColumns = "none";
+  return state;
+}

@@ -1,0 +1,129 @@
+// The Publication's preflight: what must hold on the primary before a publication is created or
+// changed, each failure naming the setting or table and the exact fix. Pure functions over what
+// pg/settings.ts and pg/tableFacts.ts read.
+
+import type { CheckFailure } from "../kernel/check";
+import type { ServerSettings } from "../pg/settings";
+import type { TableFacts } from "../pg/tableFacts";
+import { tableKey, type TableSpec } from "../pg/tables";
+
+/** The publisher must run with wal_level=logical and have WAL senders and replication slots. */
+export function publisherFailures(property: string, s: ServerSettings): CheckFailure[] {
+  const failures: CheckFailure[] = [];
+  // Managed services expose logical decoding as a flag of their own; when present it is the fix.
+  const cloud: [string, (v: string) => boolean, string][] = [
+    [
+      "rds.logical_replication",
+      (v) => v === "1" || v === "on",
+      "set rds.logical_replication = 1 in the DB parameter group and reboot the instance",
+    ],
+    ["cloudsql.logical_decoding", (v) => v === "on", "set the database flag cloudsql.logical_decoding = on"],
+    [
+      "azure.replication_support",
+      (v) => v === "logical",
+      "set the server parameter azure.replication_support = logical and restart",
+    ],
+  ];
+  const flag = cloud.find(([name]) => name in s.settings);
+  if (flag && !flag[1](s.settings[flag[0]]!))
+    failures.push({
+      property,
+      reason: `the publisher has ${flag[0]} = ${s.settings[flag[0]]}; logical replication needs it on: ${flag[2]}.`,
+    });
+  const wal = s.settings["wal_level"];
+  if (wal !== undefined && wal !== "logical" && failures.length === 0)
+    failures.push({
+      property,
+      reason: `the publisher has wal_level = ${wal}; logical replication needs logical: ${flag ? flag[2] : "set wal_level = logical in postgresql.conf (ALTER SYSTEM SET wal_level = logical) and restart the server"}.`,
+    });
+  for (const setting of ["max_wal_senders", "max_replication_slots"]) {
+    const v = s.settings[setting];
+    if (v !== undefined && Number(v) < 1)
+      failures.push({
+        property,
+        reason: `the publisher has ${setting} = ${v}; set it to at least 10 (one per subscription plus its table syncs) and restart the server.`,
+      });
+  }
+  return failures;
+}
+
+/**
+ * Every listed table must exist; when updates or deletes are published, each needs a replica
+ * identity, else writes on the primary fail (55000: "cannot update table … because it does not
+ * have a replica identity and publishes updates").
+ */
+export function tableFailures(
+  property: string,
+  tables: readonly TableSpec[],
+  facts: readonly TableFacts[],
+  publishesUpdatesOrDeletes: boolean,
+): CheckFailure[] {
+  const byKey = new Map(facts.map((f) => [tableKey(f), f]));
+  const failures: CheckFailure[] = [];
+  tables.forEach((t, i) => {
+    const f = byKey.get(tableKey(t));
+    const where = `${property}[${i}]`;
+    if (!f) {
+      failures.push({
+        property: where,
+        reason: `table ${JSON.stringify(tableKey(t))} does not exist on the publisher; create it first or fix the name (names are taken literally, case included).`,
+      });
+      return;
+    }
+    if (!publishesUpdatesOrDeletes) return;
+    const missing =
+      f.replicaIdentity === "n" ||
+      (f.replicaIdentity === "d" && !f.hasPrimaryKey) ||
+      (f.replicaIdentity === "i" && !f.hasIdentityIndex);
+    if (!missing) failures.push(...identityCoverage(where, t, f));
+    if (missing)
+      failures.push({
+        property: where,
+        reason: `table ${JSON.stringify(tableKey(t))} has no replica identity, so publishing updates/deletes would make UPDATE and DELETE on the primary fail; add a primary key, or run ALTER TABLE … REPLICA IDENTITY FULL (or USING INDEX), or leave update and delete out of \`publish\`.`,
+      });
+  });
+  return failures;
+}
+
+/**
+ * With updates or deletes published, a row filter may only use replica identity columns, and a
+ * column list must include them all; otherwise UPDATE/DELETE on the primary fail (PG15+).
+ */
+function identityCoverage(property: string, t: TableSpec, f: TableFacts): CheckFailure[] {
+  const failures: CheckFailure[] = [];
+  const identity = new Set(f.identityColumns);
+  const key = JSON.stringify(tableKey(t));
+  if (t.where !== undefined) {
+    const outside = filterColumns(t.where, f.columns).filter((c) => !identity.has(c));
+    if (outside.length > 0)
+      failures.push({
+        property: `${property}.where`,
+        reason: `the row filter of ${key} uses ${outside.map((c) => JSON.stringify(c)).join(", ")}, which ${outside.length > 1 ? "are" : "is"} not part of the replica identity, so UPDATE and DELETE on the primary would fail; filter on replica identity columns only, set REPLICA IDENTITY FULL on the table, or publish only inserts.`,
+      });
+  }
+  if (t.columns !== undefined) {
+    const listed = new Set(t.columns);
+    const uncovered = f.identityColumns.filter((c) => !listed.has(c));
+    if (uncovered.length > 0)
+      failures.push({
+        property: `${property}.columns`,
+        reason: `the column list of ${key} leaves out replica identity column(s) ${uncovered.map((c) => JSON.stringify(c)).join(", ")}, so UPDATE and DELETE on the primary would fail; add them to \`columns\` or publish only inserts.`,
+      });
+  }
+  return failures;
+}
+
+/**
+ * The table's columns a filter expression mentions: quoted identifiers literally, bare words
+ * folded to lower case as PostgreSQL does. String literals are skipped.
+ */
+export function filterColumns(expr: string, columns: readonly string[]): string[] {
+  const known = new Set(columns);
+  const found = new Set<string>();
+  const token = /'(?:[^']|'')*'|"((?:[^"]|"")*)"|([A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*)/g;
+  for (const m of expr.matchAll(token)) {
+    const name = m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]?.toLowerCase();
+    if (name !== undefined && known.has(name)) found.add(name);
+  }
+  return [...found];
+}

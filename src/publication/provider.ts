@@ -1,0 +1,268 @@
+// The Publication's six handlers, loaded by the provider host (see kernel/provider.ts).
+
+import { failureText, validate, type CheckFailure } from "../kernel/check";
+import { alreadyExists, operationError, vanished } from "../kernel/errors";
+import type { Provider } from "../kernel/provider";
+import { clean, sameSet } from "../kernel/values";
+import { versionFailures } from "../kernel/versions";
+import { endpoint, parseConnection } from "../pg/connection";
+import { withSession, type Session } from "../pg/session";
+import { readSettings } from "../pg/settings";
+import { readTableFacts } from "../pg/tableFacts";
+import {
+  canonicalTableRef,
+  parseTableRef,
+  sameTableSets,
+  tableKey,
+  type TableRef,
+  type TableSpec,
+} from "../pg/tables";
+import { readPublication, type CatalogPublication } from "./catalog";
+import { publisherFailures, tableFailures } from "./preflight";
+import * as sql from "./sql";
+import {
+  PUBLISH_OPERATIONS,
+  publicationSchema,
+  type PublicationInputs,
+  type PublicationOutputs,
+  type PublishOperation,
+} from "./types";
+
+const ALL_OPERATIONS: PublishOperation[] = [...PUBLISH_OPERATIONS];
+
+/** Options → the PostgreSQL major version that introduced them. */
+const VERSION_GATES: Record<string, number> = {
+  schemas: 15,
+  columns: 15,
+  where: 15,
+  publishGeneratedColumns: 18,
+};
+
+function specs(inputs: PublicationInputs): TableSpec[] {
+  return (inputs.tables ?? []).map(parseTableRef);
+}
+
+function definition(inputs: PublicationInputs): sql.PublicationDefinition {
+  return {
+    name: inputs.name,
+    tables: specs(inputs),
+    allTables: inputs.allTables ?? false,
+    schemas: inputs.schemas ?? [],
+    publish: inputs.publish ?? ALL_OPERATIONS,
+    publishViaPartitionRoot: inputs.publishViaPartitionRoot ?? false,
+    ...(inputs.publishGeneratedColumns !== undefined
+      ? { publishGeneratedColumns: inputs.publishGeneratedColumns }
+      : {}),
+  };
+}
+
+function label(name: string): string {
+  return `Publication ${JSON.stringify(name)}`;
+}
+
+/** The checks that need the server: settings, versions, tables and replica identity. */
+async function serverFailures(s: Session, inputs: PublicationInputs): Promise<CheckFailure[]> {
+  const settings = await readSettings(s);
+  const tables = specs(inputs);
+  const failures = publisherFailures("connection", settings);
+  const present = (o: string) =>
+    o === "columns" || o === "where"
+      ? tables.some((t) => t[o] !== undefined)
+      : inputs[o as keyof PublicationInputs] !== undefined;
+  const gates = Object.entries(VERSION_GATES)
+    .filter(([o]) => present(o))
+    .map(([property, since]) => ({ property, since }));
+  failures.push(...versionFailures(s.serverVersion, gates, "publisher"));
+  const publish = inputs.publish ?? ALL_OPERATIONS;
+  const facts = await readTableFacts(s, tables);
+  failures.push(
+    ...tableFailures("tables", tables, facts, publish.includes("update") || publish.includes("delete")),
+  );
+  return failures;
+}
+
+/** Exact refresh: keep what the user wrote wherever the catalog still says the same thing. */
+function inputsFromCatalog(state: CatalogPublication, olds: PublicationOutputs): PublicationInputs {
+  const oldSpecs = new Map(specs(olds).map((t) => [tableKey(t), t]));
+  const tables = state.tables.map((t) => {
+    const old = oldSpecs.get(tableKey(t));
+    const spec: TableSpec = { schema: t.schema, name: t.name };
+    if (t.columns) spec.columns = old?.columns && sameSet(old.columns, t.columns) ? old.columns : t.columns;
+    if (t.where !== undefined)
+      spec.where =
+        old?.where !== undefined && olds.appliedFilters?.[tableKey(t)] === t.where ? old.where : t.where;
+    return canonicalTableRef(spec);
+  });
+  const inputs: PublicationInputs = { connection: olds.connection, name: state.name };
+  if (state.allTables || olds.allTables !== undefined) inputs.allTables = state.allTables;
+  if (!state.allTables && (tables.length > 0 || olds.tables !== undefined)) inputs.tables = tables;
+  if (state.schemas.length > 0 || olds.schemas !== undefined) inputs.schemas = state.schemas;
+  if (olds.publish !== undefined || !sameSet(state.publish, ALL_OPERATIONS))
+    inputs.publish = olds.publish && sameSet(olds.publish, state.publish) ? olds.publish : state.publish;
+  if (olds.publishViaPartitionRoot !== undefined || state.publishViaPartitionRoot)
+    inputs.publishViaPartitionRoot = state.publishViaPartitionRoot;
+  if (olds.publishGeneratedColumns !== undefined || state.publishGeneratedColumns === "stored")
+    inputs.publishGeneratedColumns = state.publishGeneratedColumns ?? "none";
+  if (olds.owner !== undefined) inputs.owner = state.owner;
+  if (olds.adopt !== undefined) inputs.adopt = olds.adopt;
+  return inputs;
+}
+
+async function outputs(s: Session, inputs: PublicationInputs): Promise<PublicationOutputs> {
+  const state = await readPublication(s, inputs.name);
+  if (!state) throw new Error(`${label(inputs.name)} vanished right after it was written.`);
+  const appliedFilters: Record<string, string> = {};
+  for (const t of state.tables) if (t.where !== undefined) appliedFilters[tableKey(t)] = t.where;
+  return clean({
+    ...inputs,
+    endpoint: endpoint(parseConnection(inputs.connection)),
+    actualOwner: state.owner,
+    appliedFilters,
+    serverVersion: s.serverVersion,
+  });
+}
+
+/** Brings an existing publication to the wanted definition, in the caller's transaction. */
+async function reconcile(s: Session, current: CatalogPublication, inputs: PublicationInputs): Promise<void> {
+  const def = definition(inputs);
+  if (!def.allTables) {
+    const tables = def.tables ?? [];
+    const schemas = def.schemas ?? [];
+    if (!sameTableSets(current.tables, tables) || !sameSet(current.schemas, schemas)) {
+      if (tables.length > 0 || schemas.length > 0)
+        await s.exec(sql.alterPublicationSetObjects(def.name, tables, schemas));
+      else if (current.tables.length > 0 || current.schemas.length > 0)
+        await s.exec(sql.alterPublicationDropObjects(def.name, current.tables, current.schemas));
+    }
+  }
+  const optionsDiffer =
+    !sameSet(current.publish, def.publish) ||
+    current.publishViaPartitionRoot !== def.publishViaPartitionRoot ||
+    (def.publishGeneratedColumns !== undefined &&
+      (current.publishGeneratedColumns ?? "none") !== def.publishGeneratedColumns);
+  if (optionsDiffer) await s.exec(sql.alterPublicationOptions(def));
+  if (inputs.owner !== undefined && inputs.owner !== current.owner)
+    await s.exec(sql.alterPublicationOwner(def.name, inputs.owner));
+}
+
+export const provider: Provider<PublicationInputs, PublicationOutputs> = {
+  async check(_olds, news) {
+    const { value: inputs, failures, unknown } = validate(publicationSchema(), news);
+    if (!inputs) return { inputs: news, failures };
+    const structural: CheckFailure[] = [];
+    if (inputs.allTables && (inputs.tables?.length || inputs.schemas?.length))
+      structural.push({
+        property: "allTables",
+        reason: "Only one of `allTables` or `tables`/`schemas` can be provided.",
+      });
+    if (!unknown.has("tables") && inputs.tables) {
+      const canonical: TableRef[] = [];
+      inputs.tables.forEach((t, i) => {
+        try {
+          canonical.push(canonicalTableRef(parseTableRef(t)));
+        } catch (e) {
+          structural.push({ property: `tables[${i}]`, reason: (e as Error).message });
+        }
+      });
+      inputs.tables = canonical;
+    }
+    if (structural.length > 0 || unknown.size > 0) return { inputs, failures: structural };
+    const info = parseConnection(inputs.connection);
+    const serverSide = await withSession(info, (s) => serverFailures(s, inputs)).catch((e: Error) => [
+      {
+        property: "connection",
+        reason: `${e.message}. Check the host, port, credentials and that the server accepts connections from here.`,
+      },
+    ]);
+    return { inputs, failures: serverSide };
+  },
+
+  async diff(_id, olds, news) {
+    const replaces: string[] = [];
+    const oldEndpoint = olds.endpoint ?? endpoint(parseConnection(olds.connection));
+    if (olds.name !== news.name) replaces.push("name");
+    if (oldEndpoint !== endpoint(parseConnection(news.connection))) replaces.push("connection");
+    if ((olds.allTables ?? false) !== (news.allTables ?? false)) replaces.push("allTables");
+    const a = definition(olds);
+    const b = definition(news);
+    const changed =
+      replaces.length > 0 ||
+      !sameTableSets(a.tables ?? [], b.tables ?? []) ||
+      !sameSet(a.schemas, b.schemas) ||
+      !sameSet(a.publish, b.publish) ||
+      a.publishViaPartitionRoot !== b.publishViaPartitionRoot ||
+      (a.publishGeneratedColumns ?? "none") !== (b.publishGeneratedColumns ?? "none") ||
+      (news.owner !== undefined && news.owner !== olds.actualOwner) ||
+      JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
+    // The same name cannot exist twice on a server, and subscribers must never see two
+    // publications feeding one slot: the old one always goes first.
+    return { changes: changed, replaces, deleteBeforeReplace: replaces.length > 0 };
+  },
+
+  async create(inputs) {
+    const info = parseConnection(inputs.connection);
+    const outs = await withSession(info, async (s) => {
+      const existing = await readPublication(s, inputs.name);
+      if (existing && !inputs.adopt) throw alreadyExists(label(inputs.name), endpoint(info));
+      // The preview's preflight may be stale by now (or skipped on unknowns): run it again.
+      const problems = await serverFailures(s, inputs);
+      if (problems.length > 0) throw new Error(`${label(inputs.name)}: ${failureText(problems)}`);
+      await s
+        .transaction(async () => {
+          if (existing) await reconcile(s, existing, inputs);
+          else {
+            await s.exec(sql.createPublication(definition(inputs)));
+            if (inputs.owner !== undefined)
+              await s.exec(sql.alterPublicationOwner(inputs.name, inputs.owner));
+          }
+        })
+        .catch((e) => {
+          throw operationError(label(inputs.name), existing ? "ALTER PUBLICATION" : "CREATE PUBLICATION", e);
+        });
+      return outputs(s, inputs);
+    });
+    return { id: inputs.name, outs };
+  },
+
+  async read(id, props) {
+    const info = parseConnection(props.connection);
+    return withSession(info, async (s) => {
+      const state = await readPublication(s, props.name);
+      if (!state) return {};
+      const inputs = clean(inputsFromCatalog(state, props));
+      const appliedFilters = Object.fromEntries(
+        state.tables.filter((t) => t.where !== undefined).map((t) => [tableKey(t), t.where!]),
+      );
+      const outs = clean({
+        ...inputs,
+        endpoint: endpoint(info),
+        actualOwner: state.owner,
+        appliedFilters,
+        serverVersion: s.serverVersion,
+      });
+      return { id, props: outs, inputs };
+    });
+  },
+
+  async update(_id, _olds, news) {
+    const info = parseConnection(news.connection);
+    const outs = await withSession(info, async (s) => {
+      const current = await readPublication(s, news.name);
+      if (!current) throw vanished(label(news.name), endpoint(info));
+      await s
+        .transaction(() => reconcile(s, current, news))
+        .catch((e) => {
+          throw operationError(label(news.name), "ALTER PUBLICATION", e);
+        });
+      return outputs(s, news);
+    });
+    return { outs };
+  },
+
+  async delete(_id, props) {
+    const info = parseConnection(props.connection);
+    await withSession(info, (s) => s.exec(sql.dropPublication(props.name))).catch((e) => {
+      throw operationError(label(props.name), "DROP PUBLICATION", e);
+    });
+  },
+};

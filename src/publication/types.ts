@@ -1,0 +1,42 @@
+// The Publication's inputs (one zod schema, the TypeScript types inferred from it) and state.
+
+import { z } from "zod";
+import { identifier } from "../kernel/identifier";
+import { connectionSchema } from "../pg/connection";
+import { tableRefSchema } from "../pg/tables";
+
+export const PUBLISH_OPERATIONS = ["insert", "update", "delete", "truncate"] as const;
+export type PublishOperation = (typeof PUBLISH_OPERATIONS)[number];
+
+/** The checked inputs (built by a factory called in check: module-level schemas break serialization). */
+export function publicationSchema() {
+  return z.object({
+    connection: connectionSchema(),
+    name: identifier("the publication name"),
+    tables: z.array(tableRefSchema()).optional(),
+    allTables: z.boolean().optional(),
+    schemas: z.array(identifier("a schema name")).optional(),
+    publish: z.array(z.enum(PUBLISH_OPERATIONS)).optional(),
+    publishViaPartitionRoot: z.boolean().optional(),
+    publishGeneratedColumns: z.enum(["none", "stored"]).optional(),
+    owner: identifier("the owner").optional(),
+    adopt: z.boolean().optional(),
+  });
+}
+
+/** Resolved, checked inputs (tables in canonical form). */
+export type PublicationInputs = z.infer<ReturnType<typeof publicationSchema>>;
+
+export interface PublicationOutputs extends PublicationInputs {
+  /** host:port/database of the publisher (no credentials). */
+  endpoint: string;
+  /** The owner as the catalog reports it. */
+  actualOwner: string;
+  /** Row filters as the server deparsed them at the last create/update, by table; used to keep refresh exact. */
+  appliedFilters: Record<string, string>;
+  /** server_version_num of the publisher. */
+  serverVersion: number;
+}
+
+/** Outputs that hold credentials. */
+export const PUBLICATION_SECRET_OUTPUTS = ["connection"];

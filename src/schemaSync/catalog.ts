@@ -1,0 +1,239 @@
+// What SchemaSync copies, read from a server's catalogs in one query whatever the number of tables:
+// the tables with their partition trees, the user-defined types their columns need (enums,
+// domains, composites, ranges; deepest first), and the extensions that own types. Definitions come
+// from the server's own deparsers with an empty search_path, so every name arrives qualified and
+// quoted by PostgreSQL itself, as pg_dump does.
+
+import type { Session } from "../pg/session";
+import type { TableSpec } from "../pg/tables";
+import type { SchemaSnapshot } from "./snapshot";
+
+/** The tables asked for ($1 schemas, $2 names) with their partition trees, and the user types they need. */
+const SCOPE = `
+WITH RECURSIVE wanted AS (
+  SELECT c.oid, c.relkind = 'p' OR c.relispartition AS partitioned FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+    JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')
+), tree AS (
+  SELECT oid FROM wanted
+  UNION
+  SELECT t.relid FROM wanted w, LATERAL pg_catalog.pg_partition_tree(pg_catalog.pg_partition_root(w.oid)) AS t
+   WHERE w.partitioned
+), rels AS (
+  SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident::text AS replident, c.relispartition
+    FROM tree JOIN pg_catalog.pg_class c ON c.oid = tree.oid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relkind IN ('r', 'p')
+), types (oid, depth) AS (
+  SELECT DISTINCT a.atttypid, 0 FROM rels r
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+  UNION
+  SELECT d.oid, ty.depth + 1 FROM types ty
+    JOIN pg_catalog.pg_type t ON t.oid = ty.oid
+    CROSS JOIN LATERAL (
+      SELECT nullif(t.typelem, 0) UNION ALL SELECT nullif(t.typbasetype, 0)
+      UNION ALL SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid
+      UNION ALL SELECT a.atttypid FROM pg_catalog.pg_attribute a
+                 WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+    ) AS d(oid)
+   WHERE d.oid IS NOT NULL AND ty.depth < 20
+), user_types AS (
+  SELECT t.oid, max(ty.depth) AS depth FROM types ty
+    JOIN pg_catalog.pg_type t ON t.oid = ty.oid
+    JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)
+   GROUP BY t.oid
+`;
+
+/** The snapshot query; `LOCALE` stands for the collation locale column, which moved between versions. */
+const QUERY = `${SCOPE}), detailed AS (  -- tables whose column use is needed (column-listed ones)
+  SELECT c.oid FROM unnest($1::text[], $2::text[], $3::bool[]) AS w(schema, name, detail)
+    JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
+   WHERE w.detail
+), owned AS (
+  SELECT ut.oid, ut.depth, e.extname FROM user_types ut
+    LEFT JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
+         AND dep.objid = ut.oid AND dep.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND dep.deptype = 'e'
+    LEFT JOIN pg_catalog.pg_extension e ON e.oid = dep.refobjid
+)
+SELECT json_build_object(
+  'collations', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object(
+      'name', pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname), 'schema', cn.nspname,
+      'provider', CASE co.collprovider WHEN 'i' THEN 'icu' WHEN 'c' THEN 'libc' WHEN 'b' THEN 'builtin' ELSE co.collprovider::text END,
+      'locale', CASE WHEN co.collprovider = 'i' THEN coalesce(LOCALE, co.collcollate::text) WHEN co.collprovider = 'b' THEN LOCALE END,
+      'lcCollate', CASE WHEN co.collprovider = 'c' THEN co.collcollate::text END,
+      'lcCtype', CASE WHEN co.collprovider = 'c' THEN co.collctype::text END,
+      'deterministic', co.collisdeterministic)) ORDER BY cn.nspname, co.collname), '[]')
+    FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+   WHERE cn.nspname <> 'pg_catalog' AND co.oid IN (
+     SELECT a.attcollation FROM rels r JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped)),
+  'extensions', (SELECT coalesce(json_agg(json_build_object('name', x.extname, 'schema', en.nspname) ORDER BY x.extname), '[]')
+    FROM (
+      SELECT extname FROM owned WHERE extname IS NOT NULL
+      UNION  -- operator classes of the tables' indexes (btree_gist for an exclusion constraint, …)
+      SELECT e.extname FROM rels r
+        JOIN pg_catalog.pg_index i ON i.indrelid = r.oid
+        CROSS JOIN LATERAL unnest(i.indclass::oid[]) AS oc(oid)
+        JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_opclass'::pg_catalog.regclass
+             AND dep.objid = oc.oid AND dep.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND dep.deptype = 'e'
+        JOIN pg_catalog.pg_extension e ON e.oid = dep.refobjid) AS x
+    JOIN pg_catalog.pg_extension ex ON ex.extname = x.extname
+    JOIN pg_catalog.pg_namespace en ON en.oid = ex.extnamespace),
+  'types', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object(
+      'name', pg_catalog.format_type(t.oid, NULL),
+      'schema', (SELECT nspname FROM pg_catalog.pg_namespace WHERE oid = t.typnamespace),
+      'kind', CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'c' THEN 'composite' WHEN 'r' THEN 'range' ELSE t.typtype::text END,
+      'labels', CASE WHEN t.typtype = 'e' THEN (SELECT json_agg(enumlabel ORDER BY enumsortorder) FROM pg_catalog.pg_enum WHERE enumtypid = t.oid) END,
+      'base', CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END,
+      'notNull', CASE WHEN t.typtype = 'd' AND t.typnotnull THEN true END,
+      'default', t.typdefault,
+      'checks', CASE WHEN t.typtype = 'd' THEN (SELECT json_object_agg(con.conname, pg_catalog.pg_get_constraintdef(con.oid))
+                   FROM pg_catalog.pg_constraint con WHERE con.contypid = t.oid AND con.contype = 'c') END,
+      'attributes', CASE WHEN t.typtype = 'c' THEN (SELECT json_agg(json_build_object('name', a.attname,
+                       'type', pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)
+                   FROM pg_catalog.pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,
+      'subtype', CASE WHEN t.typtype = 'r' THEN (SELECT pg_catalog.format_type(r.rngsubtype, NULL) FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid) END
+    )) ORDER BY o.depth DESC, t.oid), '[]')
+    FROM owned o JOIN pg_catalog.pg_type t ON t.oid = o.oid WHERE o.extname IS NULL),
+  'tables', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object(
+      'schema', r.nspname, 'name', r.relname, 'replicaIdentity', r.replident,
+      'identityIndex', (SELECT ic.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+                         WHERE i.indrelid = r.oid AND i.indisreplident AND r.replident = 'i'),
+      'partitionKey', CASE WHEN r.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(r.oid) END,
+      'partitionOf', CASE WHEN r.relispartition THEN (
+          SELECT json_build_object('schema', pn.nspname, 'name', pc.relname,
+                                   'bound', pg_catalog.pg_get_expr(c.relpartbound, c.oid))
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_inherits inh ON inh.inhrelid = c.oid
+            JOIN pg_catalog.pg_class pc ON pc.oid = inh.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+           WHERE c.oid = r.oid) END,
+      'columns', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object(
+           'name', a.attname,
+           'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
+           'notNull', a.attnotnull,
+           'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
+           'generated', CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
+           'identity', nullif(a.attidentity::text, ''),
+           'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+                             THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END
+         )) ORDER BY a.attnum), '[]')
+         FROM pg_catalog.pg_attribute a
+         JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+         LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+         LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+        WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped AND NOT r.relispartition),
+      'constraints', (SELECT coalesce(json_object_agg(con.conname, json_build_object(
+           'type', con.contype, 'definition', pg_catalog.pg_get_constraintdef(con.oid))), '{}')
+         FROM pg_catalog.pg_constraint con
+        WHERE con.conrelid = r.oid AND con.contype IN ('p', 'u', 'c', 'f', 'x') AND con.conislocal AND con.conparentid = 0),
+      'indexes', (SELECT coalesce(json_object_agg(ic.relname, pg_catalog.pg_get_indexdef(i.indexrelid)), '{}')
+         FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = r.oid
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c2 WHERE c2.conindid = i.indexrelid
+                             AND c2.conrelid = r.oid AND c2.contype IN ('p', 'u', 'x'))
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits ii WHERE ii.inhrelid = i.indexrelid)),
+      'columnUse', CASE WHEN r.oid IN (SELECT oid FROM detailed) THEN (SELECT json_object_agg(x.name, x.cols) FROM (
+           SELECT con.conname AS name, (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                                         WHERE a.attrelid = r.oid AND a.attnum = ANY (con.conkey)) AS cols
+             FROM pg_catalog.pg_constraint con
+            WHERE con.conrelid = r.oid AND con.contype IN ('p', 'u', 'c', 'f', 'x') AND con.conislocal AND con.conparentid = 0
+           UNION ALL
+           SELECT ic.relname, CASE WHEN i.indexprs IS NULL AND i.indpred IS NULL THEN
+                    (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                      WHERE a.attrelid = r.oid AND a.attnum = ANY (i.indkey::int2[])) END
+             FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = r.oid) AS x) END,
+      'sequences', (SELECT coalesce(json_agg(json_build_object('schema', sn.nspname, 'name', sc.relname,
+           'type', pg_catalog.format_type(sq.seqtypid, NULL), 'column', a.attname,
+           -- exactly what serial/bigserial would have made: default name, parameters and default
+           'serial', sn.nspname = r.nspname AND sc.relname = r.relname || '_' || a.attname || '_seq'
+             AND a.attnotnull AND sq.seqtypid = a.atttypid AND sq.seqstart = 1 AND sq.seqincrement = 1
+             AND sq.seqmin = 1 AND sq.seqcache = 1 AND NOT sq.seqcycle
+             AND sq.seqmax = CASE sq.seqtypid WHEN 'pg_catalog.int2'::pg_catalog.regtype THEN 32767
+                                WHEN 'pg_catalog.int4'::pg_catalog.regtype THEN 2147483647 ELSE 9223372036854775807 END
+             AND pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) = 'nextval(' || pg_catalog.quote_literal(
+                   pg_catalog.quote_ident(sn.nspname) || '.' || pg_catalog.quote_ident(sc.relname)) || '::regclass)'
+           ) ORDER BY sc.relname), '[]')
+         FROM pg_catalog.pg_depend dep
+         JOIN pg_catalog.pg_class sc ON sc.oid = dep.objid AND sc.relkind = 'S'
+         JOIN pg_catalog.pg_sequence sq ON sq.seqrelid = sc.oid
+         JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = dep.refobjsubid
+         LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+        WHERE dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.refobjid = r.oid
+          AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.deptype = 'a')
+    )) ORDER BY CASE WHEN r.relispartition THEN (SELECT count(*) FROM pg_catalog.pg_partition_ancestors(r.oid)) ELSE 0 END,
+                r.nspname, r.relname), '[]') FROM rels r)
+) AS snapshot`;
+
+/**
+ * A cheap fingerprint of everything readSchema would deparse: the transaction ids (xmin) of the
+ * catalog rows behind the tables, their columns, defaults, constraints, indexes, partitions, owned
+ * sequences, schemas and user types. Any DDL on them rewrites one of these rows (ANALYZE and VACUUM
+ * update pg_class in place and do not), so an unchanged fingerprint means unchanged definitions
+ * and the deparsing — most of a preview's cost on many tables — can be skipped.
+ */
+const FINGERPRINT = `${SCOPE}), objs (k) AS (
+  SELECT 'c' || c.oid || ':' || c.xmin || ':' || c.relname FROM rels r JOIN pg_catalog.pg_class c ON c.oid = r.oid
+  UNION ALL SELECT 'n' || n.oid || ':' || n.xmin FROM pg_catalog.pg_namespace n WHERE n.oid IN (
+    SELECT c.relnamespace FROM rels r JOIN pg_catalog.pg_class c ON c.oid = r.oid)
+  UNION ALL SELECT 'a' || a.attrelid || '.' || a.attnum || ':' || a.xmin FROM rels r
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0
+  UNION ALL SELECT 'd' || d.oid || ':' || d.xmin FROM rels r JOIN pg_catalog.pg_attrdef d ON d.adrelid = r.oid
+  UNION ALL SELECT 'k' || k.oid || ':' || k.xmin FROM rels r JOIN pg_catalog.pg_constraint k ON k.conrelid = r.oid
+  UNION ALL SELECT 'i' || i.indexrelid || ':' || i.xmin || ':' || ic.xmin FROM rels r
+    JOIN pg_catalog.pg_index i ON i.indrelid = r.oid JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+  UNION ALL SELECT 'h' || h.inhrelid || ':' || h.xmin FROM rels r JOIN pg_catalog.pg_inherits h ON h.inhparent = r.oid
+  UNION ALL SELECT 's' || q.seqrelid || ':' || q.xmin || ':' || dep.refobjsubid FROM rels r
+    JOIN pg_catalog.pg_depend dep ON dep.refobjid = r.oid AND dep.deptype = 'a'
+         AND dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+    JOIN pg_catalog.pg_sequence q ON q.seqrelid = dep.objid
+  UNION ALL SELECT 't' || t.oid || ':' || t.xmin FROM user_types u JOIN pg_catalog.pg_type t ON t.oid = u.oid
+  UNION ALL SELECT 'e' || e.oid || ':' || e.xmin FROM user_types u JOIN pg_catalog.pg_enum e ON e.enumtypid = u.oid
+  UNION ALL SELECT 'y' || k.oid || ':' || k.xmin FROM user_types u JOIN pg_catalog.pg_constraint k ON k.contypid = u.oid
+)
+-- An order-independent sum of 64-bit hashes: no sort of thousands of strings.
+SELECT count(*) || ':' || coalesce(sum(pg_catalog.hashtextextended(k, 0)::numeric), 0) AS fingerprint FROM objs`;
+
+export async function readFingerprint(s: Session, tables: readonly TableSpec[]): Promise<string> {
+  const rows = await s.query<{ fingerprint: string }>(FINGERPRINT, [
+    tables.map((t) => t.schema),
+    tables.map((t) => t.name),
+  ]);
+  return rows[0]!.fingerprint;
+}
+
+/**
+ * Reads the given tables (with their partition trees), their types and extensions. Tables given
+ * with `columns` also get `columnUse`, for projectColumns.
+ */
+export async function readSchema(s: Session, tables: readonly TableSpec[]): Promise<SchemaSnapshot> {
+  // Deparsed names come out fully qualified with an empty search_path (reset before the
+  // connection is reused: see Session.set).
+  await s.set("search_path", "");
+  // pg_collation's locale column: colllocale since PG17, colliculocale in PG15–16, none before.
+  const locale =
+    s.serverVersion >= 170000
+      ? "co.colllocale"
+      : s.serverVersion >= 150000
+        ? "co.colliculocale"
+        : "NULL::text";
+  const rows = await s.query<{ snapshot: SchemaSnapshot }>(QUERY.replace(/\bLOCALE\b/g, locale), [
+    tables.map((t) => t.schema),
+    tables.map((t) => t.name),
+    tables.map((t) => t.columns !== undefined),
+  ]);
+  return rows[0]!.snapshot;
+}
+
+/** Extensions installed on a server, and those it could install. */
+export async function readExtensions(s: Session): Promise<{ installed: string[]; available: string[] }> {
+  const rows = await s.query<{ name: string; installed: boolean }>(
+    "SELECT name, installed_version IS NOT NULL AS installed FROM pg_catalog.pg_available_extensions",
+  );
+  return {
+    installed: rows.filter((r) => r.installed).map((r) => r.name),
+    available: rows.map((r) => r.name),
+  };
+}

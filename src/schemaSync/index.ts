@@ -1,0 +1,66 @@
+// SchemaSync: copies the replicated tables' definitions from the source's catalogs to the target in
+// one transaction, with SQL only (no pg_dump/psql). `check` records the source's definitions as an
+// input, so a DDL change on the primary shows up in preview as a planned update.
+
+import * as pulumi from "@pulumi/pulumi";
+import type { DeepInput, SameKeys } from "../kernel/input";
+import { delegatingProvider } from "../kernel/provider";
+import type { Connection } from "../pg/connection";
+import type { TableRef } from "../pg/tables";
+import type { SchemaSnapshot } from "./snapshot";
+import { SCHEMA_SYNC_SECRET_OUTPUTS, type SchemaSyncInputs } from "./types";
+
+export interface SchemaSyncArgs {
+  /** Where the definitions are read (the primary). Stored as a secret. */
+  source: DeepInput<Connection>;
+  /** Where the tables are created (the replica). Stored as a secret. Changing the server replaces. */
+  target: DeepInput<Connection>;
+  /** Tables to copy. Give this or `publication`, not both. Column lists are honoured; row filters are ignored here. */
+  tables?: DeepInput<TableRef[]>;
+  /** Copy every table this publication on the source publishes. */
+  publication?: pulumi.Input<string>;
+  /** Drop the copied tables from the target on delete. Default false: replicated data survives destroy. */
+  dropOnDelete?: pulumi.Input<boolean>;
+  /** Allow changes that lose data on the target (drop column, narrow a type). Default false. */
+  allowDestructive?: pulumi.Input<boolean>;
+}
+
+// Every argument is an input of the schema, and the reverse (the source fields are check's own).
+const argsMatchSchema: SameKeys<
+  SchemaSyncArgs,
+  Omit<SchemaSyncInputs, "sourceSchema" | "sourceFingerprint">
+> = true;
+void argsMatchSchema;
+
+/** The dynamic provider; the implementation is in provider.ts, loaded by the provider host. */
+export const schemaSyncProvider = delegatingProvider("schemaSync");
+
+/** The replicated tables' definitions, copied from the primary to the replica. */
+export class SchemaSync extends pulumi.dynamic.Resource {
+  declare readonly syncedTables: pulumi.Output<TableRef[]>;
+  declare readonly sourceSchema: pulumi.Output<SchemaSnapshot>;
+  declare readonly lastChanges: pulumi.Output<string[]>;
+  declare readonly targetEndpoint: pulumi.Output<string>;
+
+  constructor(name: string, args: SchemaSyncArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      schemaSyncProvider,
+      name,
+      {
+        ...args,
+        source: pulumi.secret(args.source),
+        target: pulumi.secret(args.target),
+        sourceSchema: undefined,
+        syncedTables: undefined,
+        targetEndpoint: undefined,
+        lastChanges: undefined,
+      },
+      { ...opts, additionalSecretOutputs: SCHEMA_SYNC_SECRET_OUTPUTS },
+      "pg-replication",
+      "SchemaSync",
+    );
+  }
+}
+
+export type { SchemaSyncInputs, SchemaSyncOutputs } from "./types";
+export { SCHEMA_SYNC_SECRET_OUTPUTS } from "./types";

@@ -1,0 +1,182 @@
+// Every statement SchemaSync sends. Names are quoted here; type names, defaults and
+// constraint/index definitions come from the source server's own deparsers (format_type,
+// pg_get_expr, pg_get_constraintdef, pg_get_indexdef) run with an empty search_path, so they
+// arrive fully qualified and quoted by PostgreSQL itself.
+
+import { ident, literal, qualified } from "../pg/quote";
+import type { ColumnDefinition } from "./snapshot";
+
+export function createSchema(schema: string): string {
+  return `CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`;
+}
+
+export function columnClause(c: ColumnDefinition): string {
+  let sql = `${ident(c.name)} ${c.type}`;
+  if (c.collation) sql += ` COLLATE ${c.collation}`;
+  if (c.generated !== undefined) sql += ` GENERATED ALWAYS AS (${c.generated}) STORED`;
+  else if (c.identity) sql += ` GENERATED ${c.identity === "a" ? "ALWAYS" : "BY DEFAULT"} AS IDENTITY`;
+  else if (c.default !== undefined) sql += ` DEFAULT ${c.default}`;
+  if (c.notNull) sql += " NOT NULL";
+  return sql;
+}
+
+/**
+ * CREATE TABLE with its columns and, inline, the table constraints (definitions as
+ * pg_get_constraintdef prints them); `partitionKey` as pg_get_partkeydef prints it.
+ */
+export function createTable(
+  schema: string,
+  name: string,
+  columns: ColumnDefinition[],
+  constraints: readonly { name: string; definition: string }[] = [],
+  partitionKey?: string,
+): string {
+  const items = [
+    ...columns.map(columnClause),
+    ...constraints.map((c) => `CONSTRAINT ${ident(c.name)} ${c.definition}`),
+  ];
+  const partitioned = partitionKey !== undefined ? ` PARTITION BY ${partitionKey}` : "";
+  return `CREATE TABLE ${qualified(schema, name)} (${items.join(", ")})${partitioned}`;
+}
+
+/** An index as pg_get_indexdef printed it on the source (qualified and quoted by the server). */
+export function createIndex(definition: string): string {
+  return definition;
+}
+
+export function dropIndex(schema: string, name: string): string {
+  return `DROP INDEX ${qualified(schema, name)}`;
+}
+
+const SERIAL: Record<string, string> = { smallint: "smallserial", integer: "serial", bigint: "bigserial" };
+
+/** The serial pseudo-type for an integer column whose sequence serial would create identically. */
+export function serialColumn(c: ColumnDefinition): ColumnDefinition {
+  const { default: _default, ...rest } = c;
+  return { ...rest, type: SERIAL[c.type] ?? c.type, notNull: false };
+}
+
+export function addColumn(schema: string, table: string, column: ColumnDefinition): string {
+  return `ALTER TABLE ${qualified(schema, table)} ADD COLUMN ${columnClause(column)}`;
+}
+
+export function alterColumnType(schema: string, table: string, column: string, type: string): string {
+  return `ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${ident(column)} TYPE ${type}`;
+}
+
+export function setColumnNotNull(schema: string, table: string, column: string, notNull: boolean): string {
+  return `ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${ident(column)} ${notNull ? "SET" : "DROP"} NOT NULL`;
+}
+
+export function setColumnDefault(
+  schema: string,
+  table: string,
+  column: string,
+  expr: string | undefined,
+): string {
+  const action = expr === undefined ? "DROP DEFAULT" : `SET DEFAULT ${expr}`;
+  return `ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${ident(column)} ${action}`;
+}
+
+export function dropColumn(schema: string, table: string, column: string): string {
+  return `ALTER TABLE ${qualified(schema, table)} DROP COLUMN ${ident(column)}`;
+}
+
+export function addConstraint(schema: string, table: string, name: string, definition: string): string {
+  return `ALTER TABLE ${qualified(schema, table)} ADD CONSTRAINT ${ident(name)} ${definition}`;
+}
+
+export function dropConstraint(schema: string, table: string, name: string): string {
+  return `ALTER TABLE ${qualified(schema, table)} DROP CONSTRAINT ${ident(name)}`;
+}
+
+export function createSequence(schema: string, name: string, type: string): string {
+  return `CREATE SEQUENCE IF NOT EXISTS ${qualified(schema, name)} AS ${type}`;
+}
+
+export function sequenceOwnedBy(
+  seqSchema: string,
+  seq: string,
+  schema: string,
+  table: string,
+  column: string,
+): string {
+  return `ALTER SEQUENCE ${qualified(seqSchema, seq)} OWNED BY ${qualified(schema, table)}.${ident(column)}`;
+}
+
+export function dropTable(schema: string, name: string): string {
+  return `DROP TABLE IF EXISTS ${qualified(schema, name)}`;
+}
+
+/** `CREATE TABLE s.c PARTITION OF s.p FOR VALUES …` (bound as pg_get_expr printed it). */
+export function createPartition(
+  schema: string,
+  name: string,
+  parentSchema: string,
+  parent: string,
+  bound: string,
+): string {
+  return `CREATE TABLE ${qualified(schema, name)} PARTITION OF ${qualified(parentSchema, parent)} ${bound}`;
+}
+
+export function replicaIdentity(schema: string, table: string, kind: string, index?: string): string {
+  const what =
+    kind === "f"
+      ? "FULL"
+      : kind === "n"
+        ? "NOTHING"
+        : kind === "i" && index
+          ? `USING INDEX ${ident(index)}`
+          : "DEFAULT";
+  return `ALTER TABLE ${qualified(schema, table)} REPLICA IDENTITY ${what}`;
+}
+
+export function createExtension(name: string, schema: string): string {
+  return `CREATE EXTENSION IF NOT EXISTS ${ident(name)} WITH SCHEMA ${ident(schema)}`;
+}
+
+// Type names below arrive qualified and quoted by format_type; labels and names are quoted here.
+
+export function createEnum(type: string, labels: readonly string[]): string {
+  return `CREATE TYPE ${type} AS ENUM (${labels.map(literal).join(", ")})`;
+}
+
+export function addEnumValue(type: string, label: string, after?: string): string {
+  return `ALTER TYPE ${type} ADD VALUE IF NOT EXISTS ${literal(label)}${after !== undefined ? ` AFTER ${literal(after)}` : ""}`;
+}
+
+export function createDomain(
+  type: string,
+  d: { base: string; notNull?: boolean; default?: string; checks?: Record<string, string> },
+): string {
+  let sql = `CREATE DOMAIN ${type} AS ${d.base}`;
+  if (d.default !== undefined) sql += ` DEFAULT ${d.default}`;
+  if (d.notNull) sql += " NOT NULL";
+  for (const [name, def] of Object.entries(d.checks ?? {})) sql += ` CONSTRAINT ${ident(name)} ${def}`;
+  return sql;
+}
+
+export function createComposite(type: string, attributes: readonly { name: string; type: string }[]): string {
+  return `CREATE TYPE ${type} AS (${attributes.map((a) => `${ident(a.name)} ${a.type}`).join(", ")})`;
+}
+
+export function createRange(type: string, subtype: string): string {
+  return `CREATE TYPE ${type} AS RANGE (SUBTYPE = ${subtype})`;
+}
+
+/** CREATE COLLATION from pg_collation's fields (the name arrives qualified and quoted). */
+export function createCollation(c: {
+  name: string;
+  provider: string;
+  locale?: string;
+  lcCollate?: string;
+  lcCtype?: string;
+  deterministic: boolean;
+}): string {
+  const opts = [`provider = ${c.provider === "icu" ? "icu" : c.provider === "builtin" ? "builtin" : "libc"}`];
+  if (c.locale !== undefined) opts.push(`locale = ${literal(c.locale)}`);
+  if (c.lcCollate !== undefined) opts.push(`lc_collate = ${literal(c.lcCollate)}`);
+  if (c.lcCtype !== undefined) opts.push(`lc_ctype = ${literal(c.lcCtype)}`);
+  if (!c.deterministic) opts.push("deterministic = false");
+  return `CREATE COLLATION IF NOT EXISTS ${c.name} (${opts.join(", ")})`;
+}

@@ -1,0 +1,102 @@
+// The Subscription's catalog reads, on the subscriber (the subscription, its tables' sync states,
+// its error counts, its workers) and on the publisher (its slot). Parameters only.
+
+import type { Session } from "../pg/session";
+import { catalogColumns, optionsFromCatalog, type OptionInputs } from "./options";
+
+export interface CatalogSubscription {
+  name: string;
+  owner: string;
+  enabled: boolean;
+  conninfo: string;
+  slotName: string | null;
+  publications: string[];
+  /** The options the catalog holds, in the arguments' vocabulary. */
+  options: OptionInputs;
+}
+
+export async function readSubscription(s: Session, name: string): Promise<CatalogSubscription | undefined> {
+  const rows = await s.query<Record<string, unknown>>(
+    `SELECT pg_catalog.pg_get_userbyid(s.subowner) AS owner, s.subenabled AS enabled, s.subconninfo AS conninfo,
+            s.subslotname::text AS "slotName", s.subpublications AS publications,
+            ${catalogColumns(s.serverVersion).join(",\n            ")}
+       FROM pg_catalog.pg_subscription s
+      WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())`,
+    [name],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    name,
+    owner: r.owner as string,
+    enabled: r.enabled as boolean,
+    conninfo: r.conninfo as string,
+    slotName: r.slotName as string | null,
+    publications: r.publications as string[],
+    options: optionsFromCatalog(r),
+  };
+}
+
+export interface TableSyncState {
+  table: string;
+  /** i = initialize, d = data copy, f = finished copy (PG17+), s = synchronized, r = ready */
+  state: string;
+}
+
+export async function readSyncStates(s: Session, name: string): Promise<TableSyncState[]> {
+  return s.query<TableSyncState>(
+    `SELECT n.nspname || '.' || c.relname AS "table", sr.srsubstate::text AS state
+       FROM pg_catalog.pg_subscription_rel sr
+       JOIN pg_catalog.pg_subscription sub ON sub.oid = sr.srsubid
+       JOIN pg_catalog.pg_class c ON c.oid = sr.srrelid
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE sub.subname = $1 ORDER BY 1`,
+    [name],
+  );
+}
+
+/** The latest apply/sync error counts (PG15+), or undefined on older servers. */
+export async function readSubscriptionErrors(
+  s: Session,
+  name: string,
+): Promise<{ applyErrors: number; syncErrors: number } | undefined> {
+  if (s.serverVersion < 150000) return undefined;
+  const rows = await s.query<{ apply: string; sync: string }>(
+    `SELECT apply_error_count AS apply, sync_error_count AS sync
+       FROM pg_catalog.pg_stat_subscription_stats WHERE subname = $1`,
+    [name],
+  );
+  const r = rows[0];
+  return r ? { applyErrors: Number(r.apply), syncErrors: Number(r.sync) } : undefined;
+}
+
+/** How many enabled subscriptions the subscriber runs (each takes an apply worker). */
+export async function countEnabledSubscriptions(s: Session): Promise<number> {
+  const rows = await s.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pg_catalog.pg_subscription WHERE subenabled",
+  );
+  return rows[0]!.n;
+}
+
+/** How many apply or sync workers of a subscription are running. */
+export async function runningWorkers(s: Session, name: string): Promise<number> {
+  const rows = await s.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pg_catalog.pg_stat_subscription WHERE subname = $1 AND pid IS NOT NULL",
+    [name],
+  );
+  return rows[0]!.n;
+}
+
+/** A replication slot on the publisher: whether it is in use, and the WAL it retains. */
+export async function readSlot(
+  s: Session,
+  slot: string,
+): Promise<{ active: boolean; retainedBytes: number } | undefined> {
+  const rows = await s.query<{ active: boolean; retained: string | null }>(
+    `SELECT active, pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn)::text AS retained
+       FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`,
+    [slot],
+  );
+  const r = rows[0];
+  return r ? { active: r.active, retainedBytes: Number(r.retained ?? 0) } : undefined;
+}

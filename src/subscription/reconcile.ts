@@ -1,0 +1,73 @@
+// Bringing an existing subscription to its inputs, statement by statement (each its own
+// transaction: ALTER SUBSCRIPTION … REFRESH cannot run in a transaction block).
+
+import { operationError } from "../kernel/errors";
+import { sameSet } from "../kernel/values";
+import { conninfo, parseConnection } from "../pg/connection";
+import type { Session } from "../pg/session";
+import { runningWorkers, type CatalogSubscription } from "./catalog";
+import { optionChanges } from "./options";
+import * as sql from "./sql";
+import { label, type SubscriptionInputs } from "./types";
+import { waitForSync, type WaitOptions } from "./wait";
+
+export function waitOptions(inputs: SubscriptionInputs): WaitOptions | undefined {
+  if (!inputs.waitForSync) return undefined;
+  const timeoutSeconds = inputs.waitForSync === true ? 600 : inputs.waitForSync.timeoutSeconds;
+  return { timeoutSeconds, label: label(inputs.name) };
+}
+
+export async function reconcile(
+  s: Session,
+  current: CatalogSubscription,
+  inputs: SubscriptionInputs,
+  refresh: boolean,
+): Promise<void> {
+  const run = (verb: string, statement: string) =>
+    s.exec(statement).catch((e) => {
+      throw operationError(label(inputs.name), verb, e);
+    });
+  const enabled = inputs.enabled ?? true;
+  if (!enabled && current.enabled)
+    await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
+  const wanted = conninfo(parseConnection(inputs.publisher));
+  if (current.conninfo !== wanted)
+    await run("ALTER SUBSCRIPTION … CONNECTION", sql.alterSubscriptionConnection(inputs.name, wanted));
+  const options = optionChanges(current.options, inputs, s.serverVersion);
+  if (Object.keys(options.set).length > 0) {
+    // failover and two_phase can only change while the subscription is disabled (PG17/18).
+    const disableAround = options.whileDisabled && current.enabled && enabled;
+    if (disableAround)
+      await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
+    // DISABLE returns before the workers have exited, and two_phase cannot change until they have
+    // (55000: cannot alter "two_phase" when logical replication worker is still running).
+    if (options.whileDisabled) await workersStopped(s, inputs.name);
+    await run("ALTER SUBSCRIPTION … SET", sql.alterSubscriptionOptions(inputs.name, options.set));
+    if (disableAround)
+      await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
+  }
+  // REFRESH is not allowed on a disabled subscription; it then happens on the next enabled `up`.
+  if (enabled && !current.enabled)
+    await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
+  if (!sameSet(current.publications, inputs.publications))
+    await run(
+      "ALTER SUBSCRIPTION … SET PUBLICATION",
+      sql.alterSubscriptionSetPublication(inputs.name, inputs.publications, enabled),
+    );
+  else if (refresh && enabled)
+    await run("ALTER SUBSCRIPTION … REFRESH PUBLICATION", sql.alterSubscriptionRefresh(inputs.name));
+  const wait = waitOptions(inputs);
+  if (wait && enabled) await waitForSync(s, inputs.name, wait);
+}
+
+/** Waits until no apply or sync worker of a (disabled) subscription is running. */
+async function workersStopped(s: Session, name: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await runningWorkers(s, name)) > 0) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `${label(name)}: its replication workers were still running ${timeoutMs / 1000} s after DISABLE; try again.`,
+      );
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,297 @@
+// Reliability drills: writes under topology changes, faults, hostile input, secrets. Each returns
+// what it checked and the figures; `npm run drill` runs them long, CI runs them short.
+
+import * as path from "node:path";
+import { captureProgram } from "../capture";
+import { Engine } from "../engine";
+import { ROOT } from "../install";
+import { startServer, type Major, type TestServer } from "../postgres";
+import { compare, converge, DRILL_TABLE, startWriters, type Comparison } from "./load";
+
+export interface DrillResult {
+  scenario: string;
+  checked: string;
+  figures: Record<string, number | string>;
+  pass: boolean;
+  /** Everything a user could see: outputs that are not secret, host log lines, error messages. */
+  visible: string[];
+  passwords: string[];
+}
+
+const PROGRAM = path.join(ROOT, "test", "fixtures", "drill", "index.ts");
+const SECRET_KEYS = new Set(["connection", "publisher", "source", "target", "__provider"]);
+const DB = "app";
+
+/** Two servers, a replicator role with a password, `tables` on the primary with `rows` rows each. */
+async function bed(major: Major, tables: string[], rows: number) {
+  const [primary, replica] = await Promise.all([startServer({ major }), startServer({ major })]);
+  await Promise.all([primary.createDatabase(DB), replica.createDatabase(DB)]);
+  const ddl = tables.map(
+    (t) => `${DRILL_TABLE(t)}; INSERT INTO ${t} SELECT g, 0, md5(g::text) FROM generate_series(1, ${rows}) g`,
+  );
+  await primary.query(ddl.join(";"), [], DB);
+  await primary.query("CREATE ROLE replicator LOGIN REPLICATION PASSWORD 'Drill-Pw-1'", [], DB);
+  await primary.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO replicator`, [], DB);
+  const engine = await Engine.start();
+  const errors: string[] = [];
+  const passwords = [primary.password, replica.password, "Drill-Pw-1", "Drill-Pw-2"];
+  const publisherUrl = (pw: string) => `postgres://replicator:${pw}@127.0.0.1:${primary.port}/${DB}`;
+  const program = (config: { tables: string[]; pw?: string; enabled?: boolean; syncTimeout?: number }) =>
+    captureProgram(
+      PROGRAM,
+      {
+        primaryUrl: primary.url(DB),
+        replicaUrl: replica.url(DB),
+        publisherUrl: publisherUrl(config.pw ?? "Drill-Pw-1"),
+        tables: JSON.stringify(config.tables),
+        ...(config.enabled !== undefined ? { enabled: String(config.enabled) } : {}),
+        ...(config.syncTimeout ? { syncTimeout: String(config.syncTimeout) } : {}),
+      },
+      "drill",
+    );
+  const up = async (config: Parameters<typeof program>[0]) => {
+    try {
+      return await engine.up(program(config));
+    } catch (e) {
+      errors.push(String((e as Error).message));
+      throw e;
+    }
+  };
+  const visible = () => [
+    ...[...engine.state.values()].map((s) =>
+      JSON.stringify(Object.fromEntries(Object.entries(s.outputs).filter(([k]) => !SECRET_KEYS.has(k)))),
+    ),
+    engine.log,
+    ...errors,
+  ];
+  const close = async () => {
+    await engine.stop();
+    await Promise.all([primary.stop(), replica.stop()]);
+  };
+  return { primary, replica, engine, up, program, errors, passwords, visible, close };
+}
+
+const lostOf = (cs: Comparison[]) => cs.reduce((n, c) => n + c.lost, 0);
+const dupOf = (cs: Comparison[]) => cs.reduce((n, c) => n + c.duplicated, 0);
+const diffOf = (cs: Comparison[]) => cs.reduce((n, c) => n + c.differing, 0);
+const rowsOf = (cs: Comparison[]) => cs.reduce((n, c) => n + c.primaryRows, 0);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** 1. Four writers for `seconds` while up adds a table, removes one, rotates the password, disables and enables. */
+export async function loadDrill(seconds: number, major: Major = 18): Promise<DrillResult> {
+  const b = await bed(major, ["a", "b", "c", "d"], 1000);
+  try {
+    await b.up({ tables: ["a", "b", "c"] });
+    const writers = startWriters(b.primary, DB, ["a", "b", "c", "d"]);
+    const at = (f: number) => sleep(seconds * 1000 * f);
+    const steps: string[] = [];
+    await at(0.15);
+    await b.up({ tables: ["a", "b", "c", "d"] });
+    steps.push("add d");
+    await at(0.15);
+    await b.up({ tables: ["a", "c", "d"] });
+    steps.push("remove b");
+    await at(0.15);
+    await b.primary.query("ALTER ROLE replicator PASSWORD 'Drill-Pw-2'", [], DB);
+    await b.up({ tables: ["a", "c", "d"], pw: "Drill-Pw-2" });
+    steps.push("rotate password");
+    await at(0.15);
+    await b.up({ tables: ["a", "c", "d"], pw: "Drill-Pw-2", enabled: false });
+    steps.push("disable");
+    await at(0.1);
+    await b.up({ tables: ["a", "c", "d"], pw: "Drill-Pw-2", enabled: true });
+    steps.push("enable");
+    await at(0.3);
+    await writers.stop();
+    const { comparisons, ms } = await converge(b.primary, b.replica, DB, ["a", "c", "d"]);
+    const lost = lostOf(comparisons);
+    const dup = dupOf(comparisons);
+    return {
+      scenario: `load: 4 writers for ${seconds} s during ${steps.join(", ")} (PG${major})`,
+      checked: "replica equals primary for a, c, d: row counts, md5 over ordered rows, per-row diff",
+      figures: {
+        inserts: writers.stats.inserts,
+        updates: writers.stats.updates,
+        deletes: writers.stats.deletes,
+        writerErrors: writers.stats.errors,
+        rowsCompared: rowsOf(comparisons),
+        lost,
+        duplicated: dup,
+        differing: diffOf(comparisons),
+        md5Equal: comparisons.every((c) => c.md5Equal) ? "yes" : "no",
+        convergeMs: ms,
+      },
+      pass:
+        lost === 0 &&
+        dup === 0 &&
+        diffOf(comparisons) === 0 &&
+        comparisons.every((c) => c.md5Equal) &&
+        writers.stats.errors === 0,
+      visible: b.visible(),
+      passwords: b.passwords,
+    };
+  } finally {
+    await b.close();
+  }
+}
+
+/** 2a. The publisher restarts mid-stream; writers retry; the next up is a no-op and nothing is lost. */
+export async function publisherRestartDrill(seconds: number, major: Major = 18): Promise<DrillResult> {
+  const b = await bed(major, ["a", "b"], 1000);
+  try {
+    await b.up({ tables: ["a", "b"] });
+    const writers = startWriters(b.primary, DB, ["a", "b"]);
+    await sleep(seconds * 400);
+    await b.primary.restart();
+    await sleep(seconds * 400);
+    await writers.stop();
+    const next = await b.up({ tables: ["a", "b"] });
+    const { comparisons, ms } = await converge(b.primary, b.replica, DB, ["a", "b"]);
+    return {
+      scenario: `fault: publisher restarted mid-stream (PG${major})`,
+      checked: "writes retried across the restart, next up changes nothing, replica equals primary",
+      figures: {
+        writes: writers.stats.inserts + writers.stats.updates + writers.stats.deletes,
+        retried: writers.stats.retries,
+        writerErrors: writers.stats.errors,
+        ...(writers.stats.lastError ? { lastWriterError: writers.stats.lastError } : {}),
+        nextUp: next.map((s) => s.op).join("/"),
+        rowsCompared: rowsOf(comparisons),
+        lost: lostOf(comparisons),
+        duplicated: dupOf(comparisons),
+        convergeMs: ms,
+      },
+      pass:
+        lostOf(comparisons) === 0 &&
+        dupOf(comparisons) === 0 &&
+        diffOf(comparisons) === 0 &&
+        writers.stats.errors === 0,
+      visible: b.visible(),
+      passwords: b.passwords,
+    };
+  } finally {
+    await b.close();
+  }
+}
+
+/** Waits until the replica's table sync of the subscription is copying. */
+async function waitCopying(replica: TestServer): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const r = await replica
+      .query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_subscription_rel WHERE srsubstate IN ('d', 'i')",
+        [],
+        DB,
+      )
+      .catch(() => [{ n: 0 }]);
+    if (r[0]!.n > 0) return;
+    await sleep(20);
+  }
+  throw new Error("the initial copy never started");
+}
+
+/** 2b/2c. An interruption during the initial copy (subscriber restart, or the provider host killed); the next up converges. */
+export async function interruptedCopyDrill(
+  kind: "subscriber restart" | "host killed",
+  rows: number,
+  major: Major = 18,
+): Promise<DrillResult> {
+  const b = await bed(major, ["big"], rows);
+  try {
+    const first = b.up({ tables: ["big"] }).then(
+      () => "completed",
+      (e: Error) => `failed: ${e.message.slice(0, 80)}`,
+    );
+    await waitCopying(b.replica);
+    if (kind === "subscriber restart") await b.replica.restart();
+    else await b.engine.restartHost();
+    const firstOutcome = await first;
+    const second = await b.up({ tables: ["big"] });
+    const { comparisons, ms } = await converge(b.primary, b.replica, DB, ["big"]);
+    const slots = await b.primary.query<{ s: string }>(
+      "SELECT slot_name AS s FROM pg_replication_slots WHERE slot_type = 'logical'",
+      [],
+      DB,
+    );
+    return {
+      scenario: `fault: ${kind} mid-initial-copy of ${rows.toLocaleString("en")} rows (PG${major})`,
+      checked: "the next up converges (the subscription left behind is taken over), replica equals primary",
+      figures: {
+        firstUp: firstOutcome.startsWith("failed") ? "failed (expected)" : firstOutcome,
+        secondUp: second.map((s) => s.op).join("/"),
+        rowsCompared: rowsOf(comparisons),
+        lost: lostOf(comparisons),
+        duplicated: dupOf(comparisons),
+        slotsOnPrimary: slots.map((s) => s.s).join(","),
+        tookOverLeftover: /left by an interrupted run/.test(b.engine.log) ? "yes" : "no",
+        convergeMs: ms,
+      },
+      pass:
+        lostOf(comparisons) === 0 &&
+        dupOf(comparisons) === 0 &&
+        diffOf(comparisons) === 0 &&
+        slots.length === 1,
+      visible: b.visible(),
+      passwords: b.passwords,
+    };
+  } finally {
+    await b.close();
+  }
+}
+
+/** 2d. The publisher is down during destroy: the subscription goes, the orphaned slot is reported, never silent. */
+export async function publisherDownDestroyDrill(major: Major = 18): Promise<DrillResult> {
+  const b = await bed(major, ["a"], 100);
+  try {
+    await b.up({ tables: ["a"] });
+    await b.primary.halt();
+    let destroyError = "";
+    await b.engine.destroy().catch((e: Error) => (destroyError = e.message));
+    b.errors.push(destroyError);
+    const subsLeft = await b.replica.query("SELECT subname FROM pg_subscription", [], DB);
+    await b.primary.restart();
+    const slots = (
+      await b.primary.query<{ s: string }>("SELECT slot_name AS s FROM pg_replication_slots", [], DB)
+    ).map((r) => r.s);
+    const unreported = slots.filter(
+      (s) => !new RegExp(`Replication slot "${s}" is left on`).test(b.engine.log),
+    );
+    // With the publisher back, the rest of destroy (the publication) completes.
+    await b.engine.destroy();
+    return {
+      scenario: `fault: publisher down during destroy (PG${major})`,
+      checked:
+        "the subscription is dropped anyway; every slot left on the publisher is named with its drop command",
+      figures: {
+        subscriptionsLeft: subsLeft.length,
+        orphanSlots: slots.length,
+        unreportedOrphans: unreported.length,
+        publicationDropOnSecondDestroy:
+          (await b.primary.query("SELECT 1 FROM pg_publication", [], DB)).length === 0 ? "yes" : "no",
+      },
+      pass: subsLeft.length === 0 && unreported.length === 0,
+      visible: b.visible(),
+      passwords: b.passwords,
+    };
+  } finally {
+    await b.close();
+  }
+}
+
+/** 4. Every password, searched in everything a user could see after a drill. */
+export function secretHits(results: DrillResult[]): { searched: number; hits: number; where: string[] } {
+  let searched = 0;
+  const where: string[] = [];
+  for (const r of results)
+    for (const pw of r.passwords)
+      for (const text of r.visible) {
+        searched++;
+        if (text.includes(pw))
+          where.push(
+            `${r.scenario}: ${text.slice(Math.max(0, text.indexOf(pw) - 40), text.indexOf(pw) + 10)}`,
+          );
+      }
+  return { searched, hits: where.length, where };
+}
+
+export { compare };

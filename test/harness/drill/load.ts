@@ -1,0 +1,161 @@
+// Writers on the primary, and the comparison of primary and replica that proves nothing was lost.
+
+import pg from "pg";
+import type { TestServer } from "../postgres";
+
+export interface WriterStats {
+  inserts: number;
+  updates: number;
+  deletes: number;
+  /** Statements that failed for another reason than the server being away (must stay 0). */
+  errors: number;
+  /** Statements retried because the primary restarted under them. */
+  retries: number;
+  /** The last error that counted in `errors`, for the report. */
+  lastError?: string;
+}
+
+export const DRILL_TABLE = (name: string) =>
+  `CREATE TABLE ${name} (id bigint PRIMARY KEY, n int NOT NULL, v text NOT NULL)`;
+
+/** Four (by default) writers inserting, updating and deleting at random across `tables` until stopped. */
+export function startWriters(server: TestServer, database: string, tables: string[], count = 4) {
+  const stats: WriterStats = { inserts: 0, updates: 0, deletes: 0, errors: 0, retries: 0 };
+  let running = true;
+  const writer = async (w: number) => {
+    let next = 0;
+    let client: pg.Client | undefined;
+    while (running) {
+      try {
+        if (!client) {
+          client = new pg.Client({ connectionString: server.url(database) });
+          client.on("error", () => undefined);
+          await client.connect();
+        }
+        const table = tables[Math.floor(Math.random() * tables.length)]!;
+        const r = Math.random();
+        if (r < 0.5) {
+          await client.query(`INSERT INTO ${table} VALUES ($1, $2, md5(random()::text))`, [
+            (w + 1) * 1e9 + next++,
+            w,
+          ]);
+          stats.inserts++;
+        } else if (r < 0.85) {
+          await client.query(
+            `UPDATE ${table} SET n = n + 1, v = md5(random()::text) WHERE id = (SELECT id FROM ${table} TABLESAMPLE SYSTEM (5) LIMIT 1)`,
+          );
+          stats.updates++;
+        } else {
+          await client.query(
+            `DELETE FROM ${table} WHERE id = (SELECT id FROM ${table} TABLESAMPLE SYSTEM (5) LIMIT 1)`,
+          );
+          stats.deletes++;
+        }
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? "";
+        // The server going away (restart drills) is retried with a fresh connection; anything else counts.
+        const text = `${String(e)} ${(e as { errors?: unknown[] }).errors?.map(String).join(" ") ?? ""}`;
+        if (
+          /^(57P|08)/.test(code) ||
+          /terminat|ECONNREFUSED|ECONNRESET|not queryable|shutting down|starting up/i.test(text)
+        )
+          stats.retries++;
+        else {
+          stats.errors++;
+          stats.lastError = text.slice(0, 200);
+        }
+        await client?.end().catch(() => undefined);
+        client = undefined;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    }
+    await client?.end().catch(() => undefined);
+  };
+  const done = Promise.all(Array.from({ length: count }, (_, w) => writer(w)));
+  return {
+    stats,
+    async stop() {
+      running = false;
+      await done;
+    },
+  };
+}
+
+export interface Comparison {
+  table: string;
+  primaryRows: number;
+  replicaRows: number;
+  lost: number;
+  duplicated: number;
+  differing: number;
+  md5Equal: boolean;
+}
+
+async function rowsOf(server: TestServer, database: string, table: string): Promise<Map<string, string>> {
+  const rows = await server.query<{ id: string; h: string }>(
+    `SELECT id::text AS id, md5(t::text) AS h FROM ${table} t`,
+    [],
+    database,
+  );
+  return new Map(rows.map((r) => [r.id, r.h]));
+}
+
+async function md5Of(server: TestServer, database: string, table: string): Promise<string> {
+  const r = await server.query<{ m: string }>(
+    `SELECT md5(string_agg(t::text, ',' ORDER BY id)) AS m FROM ${table} t`,
+    [],
+    database,
+  );
+  return r[0]!.m;
+}
+
+/** Row counts and an md5 over the ordered rows on both sides, and what differs, per table. */
+export async function compare(
+  primary: TestServer,
+  replica: TestServer,
+  database: string,
+  tables: string[],
+): Promise<Comparison[]> {
+  const out: Comparison[] = [];
+  for (const table of tables) {
+    const [p, r] = await Promise.all([rowsOf(primary, database, table), rowsOf(replica, database, table)]);
+    let lost = 0;
+    let differing = 0;
+    for (const [id, h] of p) {
+      const other = r.get(id);
+      if (other === undefined) lost++;
+      else if (other !== h) differing++;
+    }
+    const duplicated = [...r.keys()].filter((id) => !p.has(id)).length;
+    const [mp, mr] = await Promise.all([md5Of(primary, database, table), md5Of(replica, database, table)]);
+    out.push({
+      table,
+      primaryRows: p.size,
+      replicaRows: r.size,
+      lost,
+      duplicated,
+      differing,
+      md5Equal: mp === mr,
+    });
+  }
+  return out;
+}
+
+/** Waits until the replica equals the primary for `tables` (or the timeout), then compares. */
+export async function converge(
+  primary: TestServer,
+  replica: TestServer,
+  database: string,
+  tables: string[],
+  timeoutMs = 120_000,
+): Promise<{ comparisons: Comparison[]; ms: number }> {
+  const t0 = Date.now();
+  for (;;) {
+    const equal = await Promise.all(
+      tables.map(async (t) => (await md5Of(primary, database, t)) === (await md5Of(replica, database, t))),
+    );
+    if (equal.every(Boolean) || Date.now() - t0 > timeoutMs) break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  return { comparisons: await compare(primary, replica, database, tables), ms: Date.now() - t0 };
+}

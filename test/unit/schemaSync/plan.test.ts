@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { SchemaSnapshot, TableDefinition } from "../../../src/schemaSync/snapshot";
+import { isWidening, planSchema, projectColumns } from "../../../src/schemaSync/plan";
+
+const users = (extra: Partial<TableDefinition> = {}): TableDefinition => ({
+  schema: "public",
+  name: "users",
+  columns: [
+    { name: "id", type: "bigint", notNull: true },
+    { name: "email", type: "text", notNull: true },
+  ],
+  constraints: { users_pkey: { type: "p", definition: "PRIMARY KEY (id)" } },
+  indexes: {},
+  sequences: [],
+  replicaIdentity: "d",
+  ...extra,
+});
+
+const snap = (...tables: TableDefinition[]): SchemaSnapshot => ({ extensions: [], types: [], tables });
+
+describe("schema plan", () => {
+  it("creates a missing table with its constraints inside CREATE TABLE", () => {
+    const plan = planSchema(snap(users()), snap(), false);
+    assert.deepEqual(plan.statements, [
+      'CREATE SCHEMA IF NOT EXISTS "public"',
+      'CREATE TABLE "public"."users" ("id" bigint NOT NULL, "email" text NOT NULL, CONSTRAINT "users_pkey" PRIMARY KEY (id))',
+    ]);
+    assert.deepEqual(plan.destructive, []);
+  });
+  it("writes a serial column instead of sequence, default and ownership when serial would recreate them", () => {
+    const t = users({
+      columns: [
+        { name: "id", type: "bigint", notNull: true, default: "nextval('public.users_id_seq'::regclass)" },
+      ],
+      sequences: [{ schema: "public", name: "users_id_seq", type: "bigint", column: "id", serial: true }],
+    });
+    assert.equal(
+      planSchema(snap(t), snap(), false).statements[1],
+      'CREATE TABLE "public"."users" ("id" bigserial, CONSTRAINT "users_pkey" PRIMARY KEY (id))',
+    );
+  });
+  it("adds a foreign key to a table created later in the plan after both exist", () => {
+    const child = users({
+      name: "child",
+      constraints: { child_fk: { type: "f", definition: "FOREIGN KEY (id) REFERENCES public.zparent(id)" } },
+    });
+    const parent = users({ name: "zparent", constraints: {} });
+    const plan = planSchema(snap(child, parent), snap(), false);
+    assert.equal(
+      plan.statements.at(-1),
+      'ALTER TABLE "public"."child" ADD CONSTRAINT "child_fk" FOREIGN KEY (id) REFERENCES public.zparent(id)',
+    );
+  });
+  it("does nothing when the target matches", () =>
+    assert.deepEqual(planSchema(snap(users()), snap(users()), false).statements, []));
+  it("adds a new column in place", () => {
+    const wanted = users({ columns: [...users().columns, { name: "age", type: "integer", notNull: false }] });
+    assert.deepEqual(planSchema(snap(wanted), snap(users()), false).statements, [
+      'ALTER TABLE "public"."users" ADD COLUMN "age" integer',
+    ]);
+  });
+  it("refuses to drop a column unless destructive changes are allowed", () => {
+    const narrower = users({ columns: [users().columns[0]!] });
+    const refused = planSchema(snap(narrower), snap(users()), false);
+    assert.deepEqual(refused.destructive, ["drop column public.users.email"]);
+    assert.deepEqual(refused.statements, []);
+    assert.deepEqual(planSchema(snap(narrower), snap(users()), true).statements, [
+      'ALTER TABLE "public"."users" DROP COLUMN "email"',
+    ]);
+  });
+  it("widens types in place and treats narrowing as destructive", () => {
+    assert.ok(isWidening("integer", "bigint"));
+    assert.ok(isWidening("character varying(10)", "character varying(20)"));
+    assert.ok(isWidening("character varying(10)", "text"));
+    assert.ok(isWidening("numeric(10,2)", "numeric(12,2)"));
+    assert.ok(!isWidening("bigint", "integer"));
+    assert.ok(!isWidening("character varying(20)", "character varying(10)"));
+    assert.ok(!isWidening("text", "integer"));
+  });
+  it("skips a foreign key to a table that is not copied, and says so", () => {
+    const posts = users({
+      name: "posts",
+      constraints: {
+        posts_author_fkey: { type: "f", definition: "FOREIGN KEY (id) REFERENCES public.authors(id)" },
+      },
+    });
+    const plan = planSchema(snap(posts), snap(), false);
+    assert.ok(plan.summary.some((s) => s.includes("skip foreign key posts_author_fkey")));
+    assert.ok(!plan.statements.some((s) => s.includes("FOREIGN KEY")));
+  });
+  it("creates enums before the tables that use them and adds new labels in place", () => {
+    const status = {
+      name: 'public."Status"',
+      schema: "public",
+      kind: "enum" as const,
+      labels: ["new", "done"],
+    };
+    const table = users({
+      columns: [{ name: "s", type: 'public."Status"', notNull: false }],
+      constraints: {},
+    });
+    const plan = planSchema({ extensions: [], types: [status], tables: [table] }, snap(), false);
+    assert.deepEqual(plan.statements.slice(0, 3), [
+      'CREATE SCHEMA IF NOT EXISTS "public"',
+      `CREATE TYPE public."Status" AS ENUM ('new', 'done')`,
+      'CREATE TABLE "public"."users" ("s" public."Status")',
+    ]);
+    const grown = { ...status, labels: ["new", "doing", "done"] };
+    const later = planSchema(
+      { extensions: [], types: [grown], tables: [table] },
+      { extensions: [], types: [status], tables: [table] },
+      false,
+    );
+    assert.deepEqual(later.statements, [
+      `ALTER TYPE public."Status" ADD VALUE IF NOT EXISTS 'doing' AFTER 'new'`,
+    ]);
+  });
+  it("creates an available extension in its source schema and blocks on a missing one", () => {
+    const want: SchemaSnapshot = {
+      extensions: [
+        { name: "citext", schema: "public" },
+        { name: "postgis", schema: "public" },
+      ],
+      types: [],
+      tables: [],
+    };
+    const plan = planSchema(want, snap(), false, { installed: [], available: ["citext"] });
+    assert.deepEqual(plan.statements, [
+      'CREATE SCHEMA IF NOT EXISTS "public"',
+      'CREATE EXTENSION IF NOT EXISTS "citext" WITH SCHEMA "public"',
+    ]);
+    assert.match(plan.blockers[0]!, /extension postgis .* not available on the target/);
+  });
+  it("sets a non-default replica identity after the table exists", () => {
+    const plan = planSchema(snap(users({ replicaIdentity: "f" })), snap(), false);
+    assert.equal(plan.statements.at(-1), 'ALTER TABLE "public"."users" REPLICA IDENTITY FULL');
+  });
+});
+
+describe("column-listed tables", () => {
+  it("keep only the listed columns and the constraints and indexes that use nothing else", () => {
+    const t = users({
+      columns: [
+        { name: "id", type: "bigint", notNull: true },
+        { name: "email", type: "text", notNull: true },
+        { name: "country", type: "text", notNull: false },
+      ],
+      constraints: {
+        users_pkey: { type: "p", definition: "PRIMARY KEY (id)" },
+        users_email_key: { type: "u", definition: "UNIQUE (email)" },
+      },
+      indexes: {
+        users_country: "CREATE INDEX users_country ON public.users USING btree (country)",
+        users_expr: "CREATE INDEX users_expr ON public.users USING btree (lower(country))",
+      },
+      columnUse: {
+        users_pkey: ["id"],
+        users_email_key: ["email"],
+        users_country: ["country"],
+        users_expr: null,
+      },
+    });
+    const projected = projectColumns(snap(t), new Map([["public.users", ["id", "country"]]])).tables[0]!;
+    assert.deepEqual(
+      projected.columns.map((c) => c.name),
+      ["id", "country"],
+    );
+    assert.deepEqual(Object.keys(projected.constraints), ["users_pkey"]);
+    assert.deepEqual(Object.keys(projected.indexes), ["users_country"]);
+  });
+});
