@@ -60,9 +60,9 @@ export function captureProgram(
   programFile: string,
   config: Record<string, string>,
   project = "quickstart",
-  options: { all?: boolean } = {},
+  options: { all?: boolean; dir?: string } = {},
 ): CapturedResource[] {
-  const dir = installedPackageDir();
+  const dir = options.dir ?? installedPackageDir();
   const runner = path.join(dir, "capture-runner.js");
   fs.writeFileSync(runner, RUNNER);
   const program = path.join(

@@ -55,14 +55,17 @@ export class Engine {
   log = "";
   state = new Map<string, ResourceState>();
 
-  static async start(): Promise<Engine> {
-    const e = new Engine();
+  /** `dir`: the program directory the host runs in (default: the packed package installed). */
+  static async start(dir = installedPackageDir()): Promise<Engine> {
+    const e = new Engine(dir);
     await e.launch();
     return e;
   }
 
+  private constructor(readonly dir: string) {}
+
   private async launch(): Promise<void> {
-    const dir = installedPackageDir();
+    const dir = this.dir;
     const req = createRequire(path.join(dir, "node_modules", "@pulumi", "pulumi", "package.json"));
     this.grpc = req("@grpc/grpc-js");
     this.struct = req("google-protobuf/google/protobuf/struct_pb");

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { parseConnection } from "../../src/pg/connection";
 import { withSession } from "../../src/pg/session";
+import { readSchema } from "../../src/schemaSync/catalog";
 import { startServer, type TestServer } from "../harness/postgres";
 
 describe("connections between provider calls", () => {
@@ -54,5 +55,21 @@ describe("connections between provider calls", () => {
       );
     assert.equal(await who(url), "other");
     assert.equal(await who(server.url()), "postgres");
+  });
+
+  it("resets what a call set (the schema reader's empty search_path) before the connection is reused", async () => {
+    const info = parseConnection(server.url());
+    const path = (s: { query: (t: string) => Promise<{ p: string; pid: number }[]> }) =>
+      s.query("SELECT current_setting('search_path') AS p, pg_backend_pid() AS pid");
+    const [before] = await withSession(info, (s) => path(s));
+    const [during] = await withSession(info, async (s) => {
+      await readSchema(s, []);
+      return path(s);
+    });
+    const [next] = await withSession(info, (s) => path(s));
+    assert.equal(during!.p, "");
+    assert.equal(next!.pid, during!.pid, "the same connection was reused");
+    assert.equal(next!.p, before!.p);
+    assert.equal(next!.p, '"$user", public');
   });
 });
