@@ -7,21 +7,18 @@ import { subscriptionProvider } from "./subscription";
 export {
   Publication,
   type PublicationArgs,
-  type PublicationInputs,
   type PublicationOutputs,
   PUBLICATION_SECRET_OUTPUTS,
 } from "./publication";
 export {
   SchemaSync,
   type SchemaSyncArgs,
-  type SchemaSyncInputs,
   type SchemaSyncOutputs,
   SCHEMA_SYNC_SECRET_OUTPUTS,
 } from "./schemaSync";
 export {
   Subscription,
   type SubscriptionArgs,
-  type SubscriptionInputs,
   type SubscriptionOutputs,
   SUBSCRIPTION_SECRET_OUTPUTS,
 } from "./subscription";

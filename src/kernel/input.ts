@@ -25,3 +25,8 @@ export type SameKeys<A, B> = [Exclude<keyof A, keyof B> | Exclude<keyof B, keyof
           Exclude<OptionalKeys<A>, OptionalKeys<B>> | Exclude<OptionalKeys<B>, OptionalKeys<A>>;
       }
   : { keysDiffer: Exclude<keyof A, keyof B> | Exclude<keyof B, keyof A> };
+
+/** The `pulumi.Output` properties a Resource class declares (its outputs), without `urn` and `id`. */
+export type DeclaredOutputs<R> = {
+  [K in keyof R as K extends "urn" | "id" ? never : R[K] extends pulumi.Output<unknown> ? K : never]: R[K];
+};

@@ -1,11 +1,16 @@
 // Publication: CREATE PUBLICATION on the primary, altered in place, read back from the catalogs.
 
 import * as pulumi from "@pulumi/pulumi";
-import type { DeepInput, SameKeys } from "../kernel/input";
+import type { DeclaredOutputs, DeepInput, SameKeys } from "../kernel/input";
 import { delegatingProvider } from "../kernel/provider";
 import type { Connection } from "../pg/connection";
 import type { TableRef } from "../pg/tables";
-import { PUBLICATION_SECRET_OUTPUTS, type PublicationInputs, type PublishOperation } from "./types";
+import {
+  PUBLICATION_SECRET_OUTPUTS,
+  type PublicationInputs,
+  type PublicationOutputs,
+  type PublishOperation,
+} from "./types";
 
 export interface PublicationArgs {
   /** The primary (publisher) database. Stored as a secret. */
@@ -39,15 +44,24 @@ export const publicationProvider = delegatingProvider("publication");
 
 /** A PostgreSQL publication on the primary. */
 export class Publication extends pulumi.dynamic.Resource {
+  /** The primary, as given (secret). */
   declare readonly connection: pulumi.Output<Connection>;
+  /** The publication's name. */
   declare readonly name: pulumi.Output<string>;
-  /** The published tables in canonical form (undefined with `allTables`). */
+  /** The listed tables in canonical form ("schema.name", or an object with columns/where or dotted names); undefined with `allTables`. */
   declare readonly tables: pulumi.Output<TableRef[]>;
   declare readonly allTables: pulumi.Output<boolean | undefined>;
   declare readonly schemas: pulumi.Output<string[] | undefined>;
   declare readonly publish: pulumi.Output<PublishOperation[] | undefined>;
+  declare readonly publishViaPartitionRoot: pulumi.Output<boolean | undefined>;
+  declare readonly publishGeneratedColumns: pulumi.Output<"none" | "stored" | undefined>;
+  declare readonly owner: pulumi.Output<string | undefined>;
+  declare readonly adopt: pulumi.Output<boolean | undefined>;
+  /** host:port/database of the publisher (no credentials). */
   declare readonly endpoint: pulumi.Output<string>;
+  /** The owner as the catalog reports it. */
   declare readonly actualOwner: pulumi.Output<string>;
+  /** server_version_num of the publisher, e.g. 180004. */
   declare readonly serverVersion: pulumi.Output<number>;
 
   constructor(name: string, args: PublicationArgs, opts?: pulumi.CustomResourceOptions) {
@@ -62,12 +76,16 @@ export class Publication extends pulumi.dynamic.Resource {
         appliedFilters: undefined,
         serverVersion: undefined,
       },
-      { ...opts, additionalSecretOutputs: PUBLICATION_SECRET_OUTPUTS },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: PUBLICATION_SECRET_OUTPUTS }),
       "pg-replication",
       "Publication",
     );
   }
 }
 
-export type { PublicationInputs, PublicationOutputs, PublishOperation } from "./types";
+// The class declares every output, and nothing else.
+const outputsDeclared: SameKeys<DeclaredOutputs<Publication>, Required<PublicationOutputs>> = true;
+void outputsDeclared;
+
+export type { PublicationOutputs, PublishOperation } from "./types";
 export { PUBLICATION_SECRET_OUTPUTS } from "./types";

@@ -24,7 +24,7 @@ import {
   PUBLISH_OPERATIONS,
   publicationSchema,
   type PublicationInputs,
-  type PublicationOutputs,
+  type PublicationState,
   type PublishOperation,
 } from "./types";
 
@@ -82,7 +82,7 @@ async function serverFailures(s: Session, inputs: PublicationInputs): Promise<Ch
 }
 
 /** Exact refresh: keep what the user wrote wherever the catalog still says the same thing. */
-function inputsFromCatalog(state: CatalogPublication, olds: PublicationOutputs): PublicationInputs {
+function inputsFromCatalog(state: CatalogPublication, olds: PublicationState): PublicationInputs {
   const oldSpecs = new Map(specs(olds).map((t) => [tableKey(t), t]));
   const tables = state.tables.map((t) => {
     const old = oldSpecs.get(tableKey(t));
@@ -108,7 +108,7 @@ function inputsFromCatalog(state: CatalogPublication, olds: PublicationOutputs):
   return inputs;
 }
 
-async function outputs(s: Session, inputs: PublicationInputs): Promise<PublicationOutputs> {
+async function outputs(s: Session, inputs: PublicationInputs): Promise<PublicationState> {
   const state = await readPublication(s, inputs.name);
   if (!state) throw new Error(`${label(inputs.name)} vanished right after it was written.`);
   const appliedFilters: Record<string, string> = {};
@@ -145,7 +145,7 @@ async function reconcile(s: Session, current: CatalogPublication, inputs: Public
     await s.exec(sql.alterPublicationOwner(def.name, inputs.owner));
 }
 
-export const provider: Provider<PublicationInputs, PublicationOutputs> = {
+export const provider: Provider<PublicationInputs, PublicationState> = {
   async check(_olds, news) {
     const { value: inputs, failures, unknown } = validate(publicationSchema(), news);
     if (!inputs) return { inputs: news, failures };

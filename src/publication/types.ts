@@ -27,15 +27,20 @@ export function publicationSchema() {
 /** Resolved, checked inputs (tables in canonical form). */
 export type PublicationInputs = z.infer<ReturnType<typeof publicationSchema>>;
 
+/** What a Publication reports: its arguments (tables in canonical form) and what the server says. */
 export interface PublicationOutputs extends PublicationInputs {
   /** host:port/database of the publisher (no credentials). */
   endpoint: string;
   /** The owner as the catalog reports it. */
   actualOwner: string;
-  /** Row filters as the server deparsed them at the last create/update, by table; used to keep refresh exact. */
-  appliedFilters: Record<string, string>;
   /** server_version_num of the publisher. */
   serverVersion: number;
+}
+
+/** The state the engine keeps: the outputs, and what only the provider reads. */
+export interface PublicationState extends PublicationOutputs {
+  /** Row filters as the server deparsed them at the last create/update, by table; keeps refresh exact. */
+  appliedFilters: Record<string, string>;
 }
 
 /** Outputs that hold credentials. */

@@ -3,12 +3,11 @@
 // input, so a DDL change on the primary shows up in preview as a planned update.
 
 import * as pulumi from "@pulumi/pulumi";
-import type { DeepInput, SameKeys } from "../kernel/input";
+import type { DeclaredOutputs, DeepInput, SameKeys } from "../kernel/input";
 import { delegatingProvider } from "../kernel/provider";
 import type { Connection } from "../pg/connection";
 import type { TableRef } from "../pg/tables";
-import type { SchemaSnapshot } from "./snapshot";
-import { SCHEMA_SYNC_SECRET_OUTPUTS, type SchemaSyncInputs } from "./types";
+import { SCHEMA_SYNC_SECRET_OUTPUTS, type SchemaSyncInputs, type SchemaSyncOutputs } from "./types";
 
 export interface SchemaSyncArgs {
   /** Where the definitions are read (the primary). Stored as a secret. */
@@ -37,10 +36,20 @@ export const schemaSyncProvider = delegatingProvider("schemaSync");
 
 /** The replicated tables' definitions, copied from the primary to the replica. */
 export class SchemaSync extends pulumi.dynamic.Resource {
+  /** The source, as given (secret). */
+  declare readonly source: pulumi.Output<Connection>;
+  /** The target, as given (secret). */
+  declare readonly target: pulumi.Output<Connection>;
+  declare readonly tables: pulumi.Output<TableRef[] | undefined>;
+  declare readonly publication: pulumi.Output<string | undefined>;
+  declare readonly dropOnDelete: pulumi.Output<boolean | undefined>;
+  declare readonly allowDestructive: pulumi.Output<boolean | undefined>;
+  /** The tables copied, in canonical form ("schema.name", or an object for names with dots). */
   declare readonly syncedTables: pulumi.Output<TableRef[]>;
-  declare readonly sourceSchema: pulumi.Output<SchemaSnapshot>;
-  declare readonly lastChanges: pulumi.Output<string[]>;
+  /** host:port/database of the target (no credentials). */
   declare readonly targetEndpoint: pulumi.Output<string>;
+  /** What the last create/update did, one line per statement. */
+  declare readonly lastChanges: pulumi.Output<string[]>;
 
   constructor(name: string, args: SchemaSyncArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -55,12 +64,16 @@ export class SchemaSync extends pulumi.dynamic.Resource {
         targetEndpoint: undefined,
         lastChanges: undefined,
       },
-      { ...opts, additionalSecretOutputs: SCHEMA_SYNC_SECRET_OUTPUTS },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: SCHEMA_SYNC_SECRET_OUTPUTS }),
       "pg-replication",
       "SchemaSync",
     );
   }
 }
 
-export type { SchemaSyncInputs, SchemaSyncOutputs } from "./types";
+// The class declares every output, and nothing else.
+const outputsDeclared: SameKeys<DeclaredOutputs<SchemaSync>, Required<SchemaSyncOutputs>> = true;
+void outputsDeclared;
+
+export type { SchemaSyncOutputs } from "./types";
 export { SCHEMA_SYNC_SECRET_OUTPUTS } from "./types";

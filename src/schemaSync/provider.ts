@@ -14,9 +14,9 @@ import { planSchema } from "./plan";
 import { EMPTY_SNAPSHOT, type SchemaSnapshot } from "./snapshot";
 import { readSource } from "./source";
 import * as sql from "./sql";
-import { label, schemaSyncSchema, type SchemaSyncInputs, type SchemaSyncOutputs } from "./types";
+import { label, schemaSyncSchema, type SchemaSyncInputs, type SchemaSyncState } from "./types";
 
-async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
+async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncState> {
   // In `pulumi up`, check has just read the source: when its fingerprint still holds, reuse that read.
   const previous = inputs.sourceFingerprint
     ? { fingerprint: inputs.sourceFingerprint, schema: inputs.sourceSchema }
@@ -62,7 +62,7 @@ async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncOutputs> {
   });
 }
 
-export const provider: Provider<SchemaSyncInputs, SchemaSyncOutputs> = {
+export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
   async check(olds, news) {
     const { value: inputs, failures, unknown } = validate(schemaSyncSchema(), news);
     if (!inputs) return { inputs: news, failures };

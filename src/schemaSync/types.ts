@@ -24,12 +24,20 @@ export function schemaSyncSchema() {
 
 export type SchemaSyncInputs = z.infer<ReturnType<typeof schemaSyncSchema>>;
 
-export interface SchemaSyncOutputs extends SchemaSyncInputs {
+/** What a SchemaSync reports: its arguments and what it copied. */
+export interface SchemaSyncOutputs extends Omit<SchemaSyncInputs, "sourceSchema" | "sourceFingerprint"> {
   /** The tables copied, in canonical form ("schema.name", or an object for names with dots). */
   syncedTables: TableRef[];
+  /** host:port/database of the target (no credentials). */
   targetEndpoint: string;
   /** What the last create/update did, one line per statement. */
   lastChanges: string[];
+}
+
+/** The state the engine keeps: the outputs, and what only the provider reads. */
+export interface SchemaSyncState extends SchemaSyncOutputs {
+  sourceSchema?: SchemaSnapshot;
+  sourceFingerprint?: string;
   /** Fingerprint of the target's copied tables right after the last create/update. */
   targetFingerprint?: string;
 }

@@ -3,11 +3,16 @@
 // publisher is down.
 
 import * as pulumi from "@pulumi/pulumi";
-import type { DeepInput, SameKeys } from "../kernel/input";
+import type { DeclaredOutputs, DeepInput, SameKeys } from "../kernel/input";
 import { delegatingProvider } from "../kernel/provider";
 import type { Connection } from "../pg/connection";
-import type { OptionArgs } from "./options";
-import { SUBSCRIPTION_SECRET_OUTPUTS, type SlotHealth, type SubscriptionInputs } from "./types";
+import type { OptionArgs, OptionOutputs } from "./options";
+import {
+  SUBSCRIPTION_SECRET_OUTPUTS,
+  type SlotHealth,
+  type SubscriptionInputs,
+  type SubscriptionOutputs,
+} from "./types";
 
 interface SubscriptionBaseArgs {
   /** The replica (subscriber) database. Stored as a secret. Changing the server replaces. */
@@ -38,16 +43,34 @@ export const subscriptionProvider = delegatingProvider("subscription");
 
 /** A PostgreSQL subscription on the replica. */
 export class Subscription extends pulumi.dynamic.Resource {
+  /** The replica, as given (secret). */
+  declare readonly connection: pulumi.Output<Connection>;
+  /** The subscription's name. */
   declare readonly name: pulumi.Output<string>;
+  /** The publisher as the replica's server reaches it (secret). */
+  declare readonly publisher: pulumi.Output<Connection>;
   declare readonly publications: pulumi.Output<string[]>;
-  declare readonly tableStates: pulumi.Output<Record<string, string>>;
-  declare readonly actualEnabled: pulumi.Output<boolean>;
-  declare readonly actualSlotName: pulumi.Output<string | null>;
-  declare readonly applyErrors: pulumi.Output<number | undefined>;
-  declare readonly syncErrors: pulumi.Output<number | undefined>;
-  declare readonly publishedTables: pulumi.Output<string[] | undefined>;
+  declare readonly enabled: pulumi.Output<boolean | undefined>;
+  declare readonly waitForSync: pulumi.Output<boolean | { timeoutSeconds: number } | undefined>;
+  declare readonly adopt: pulumi.Output<boolean | undefined>;
+  /** host:port/database of the subscriber (no credentials). */
   declare readonly endpoint: pulumi.Output<string>;
+  /** server_version_num of the subscriber. */
+  declare readonly serverVersion: pulumi.Output<number>;
+  /** The replication slot in use on the publisher (null when detached). */
+  declare readonly actualSlotName: pulumi.Output<string | null>;
+  /** Per-table sync state: i initializing, d copying, f finished copy, s synchronized, r ready. */
+  declare readonly tableStates: pulumi.Output<Record<string, string>>;
+  /** Whether the subscription is enabled on the subscriber. */
+  declare readonly actualEnabled: pulumi.Output<boolean>;
+  /** Apply errors the subscriber counted (PG15+). */
+  declare readonly applyErrors: pulumi.Output<number | undefined>;
+  /** Initial-sync errors the subscriber counted (PG15+). */
+  declare readonly syncErrors: pulumi.Output<number | undefined>;
+  /** The slot on the publisher, when this program can reach it. */
   declare readonly slot: pulumi.Output<SlotHealth | undefined>;
+  /** Differences found by refresh that the arguments cannot show. */
+  declare readonly drift: pulumi.Output<string[]>;
 
   constructor(name: string, args: SubscriptionArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -68,12 +91,19 @@ export class Subscription extends pulumi.dynamic.Resource {
         slot: undefined,
         drift: undefined,
       },
-      { ...opts, additionalSecretOutputs: SUBSCRIPTION_SECRET_OUTPUTS },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: SUBSCRIPTION_SECRET_OUTPUTS }),
       "pg-replication",
       "Subscription",
     );
   }
 }
 
-export type { SlotHealth, SubscriptionInputs, SubscriptionOutputs } from "./types";
+/** Every option of options.ts is an output too. */
+export interface Subscription extends OptionOutputs {}
+
+// The class declares every output, and nothing else.
+const outputsDeclared: SameKeys<DeclaredOutputs<Subscription>, Required<SubscriptionOutputs>> = true;
+void outputsDeclared;
+
+export type { SlotHealth, SubscriptionOutputs } from "./types";
 export { SUBSCRIPTION_SECRET_OUTPUTS } from "./types";

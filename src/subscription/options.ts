@@ -160,6 +160,11 @@ export type OptionArgs = {
   [K in OptionKey]?: pulumi.Input<z.infer<ReturnType<(typeof OPTIONS)[K]["schema"]>>>;
 };
 
+/** The options as Subscription outputs (each documented above). */
+export type OptionOutputs = {
+  readonly [K in OptionKey]: pulumi.Output<z.infer<ReturnType<(typeof OPTIONS)[K]["schema"]>> | undefined>;
+};
+
 /** The zod fields of the options, for the Subscription's schema. */
 type OptionShape = { [K in OptionKey]: z.ZodOptional<ReturnType<(typeof OPTIONS)[K]["schema"]>> };
 export function optionShape(): OptionShape {

@@ -29,10 +29,10 @@ import { createPreflight } from "./preflight";
 import { publishedTables, slotHealth } from "./publisher";
 import { reconcile, waitOptions } from "./reconcile";
 import * as sql from "./sql";
-import { label, subscriptionSchema, type SubscriptionInputs, type SubscriptionOutputs } from "./types";
+import { label, subscriptionSchema, type SubscriptionInputs, type SubscriptionState } from "./types";
 import { waitForSync } from "./wait";
 
-async function outputs(s: Session, inputs: SubscriptionInputs): Promise<SubscriptionOutputs> {
+async function outputs(s: Session, inputs: SubscriptionInputs): Promise<SubscriptionState> {
   const state = await readSubscription(s, inputs.name);
   if (!state) throw new Error(`${label(inputs.name)} vanished right after it was written.`);
   const states = await readSyncStates(s, inputs.name);
@@ -81,7 +81,7 @@ function leftover(existing: CatalogSubscription, inputs: SubscriptionInputs): bo
 }
 
 /** The inputs part of a state (what refresh hands back as inputs). */
-function inputsOf(props: SubscriptionOutputs): SubscriptionInputs {
+function inputsOf(props: SubscriptionState): SubscriptionInputs {
   const {
     endpoint: _e,
     serverVersion: _v,
@@ -97,7 +97,7 @@ function inputsOf(props: SubscriptionOutputs): SubscriptionInputs {
   return inputs;
 }
 
-export const provider: Provider<SubscriptionInputs, SubscriptionOutputs> = {
+export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
   async check(_olds, news) {
     const { value: inputs, failures, unknown } = validate(subscriptionSchema(), news);
     if (!inputs) return { inputs: news, failures };

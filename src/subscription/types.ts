@@ -34,18 +34,31 @@ export interface SlotHealth {
   retainedBytes: number;
 }
 
-export interface SubscriptionOutputs extends SubscriptionInputs {
+/** What a Subscription reports: its arguments and what the servers say. */
+export interface SubscriptionOutputs extends Omit<SubscriptionInputs, "publishedTables"> {
+  /** host:port/database of the subscriber (no credentials). */
   endpoint: string;
+  /** server_version_num of the subscriber. */
   serverVersion: number;
+  /** The replication slot the subscription uses on the publisher (null when detached). */
   actualSlotName: string | null;
   /** Per-table sync state: i, d, f, s or r (ready). */
   tableStates: Record<string, string>;
+  /** Whether the subscription is enabled on the subscriber. */
   actualEnabled: boolean;
+  /** Apply errors the subscriber counted (PG15+). */
   applyErrors?: number;
+  /** Initial-sync errors the subscriber counted (PG15+). */
   syncErrors?: number;
+  /** The slot on the publisher, when this program can reach it. */
   slot?: SlotHealth;
   /** Differences found by refresh that the inputs cannot show (e.g. the connection changed by hand). */
   drift: string[];
+}
+
+/** The state the engine keeps: the outputs, and what only the provider reads. */
+export interface SubscriptionState extends SubscriptionOutputs {
+  publishedTables?: string[];
 }
 
 /** Outputs that hold credentials. */

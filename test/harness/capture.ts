@@ -5,7 +5,11 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { installedPackageDir } from "./install";
+import { pathToFileURL } from "node:url";
+import { installedPackageDir, ROOT } from "./install";
+
+/** tsx from this checkout, so that programs run from any install directory. */
+const TSX = pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
 
 export interface CapturedResource {
   type: string;
@@ -60,7 +64,7 @@ export function captureProgram(
   programFile: string,
   config: Record<string, string>,
   project = "quickstart",
-  options: { all?: boolean; dir?: string } = {},
+  options: { all?: boolean; dir?: string; importAs?: string } = {},
 ): CapturedResource[] {
   const dir = options.dir ?? installedPackageDir();
   const runner = path.join(dir, "capture-runner.js");
@@ -69,10 +73,13 @@ export function captureProgram(
     dir,
     `program-${path.basename(path.dirname(programFile))}-${path.basename(programFile)}`,
   );
-  fs.copyFileSync(programFile, program);
+  let text = fs.readFileSync(programFile, "utf8");
+  if (options.importAs)
+    text = text.replace(/from "pulumi-pg-replication"/g, `from ${JSON.stringify(options.importAs)}`);
+  fs.writeFileSync(program, text);
   const outFile = path.join(dir, `captured-${process.pid}-${Date.now()}.json`);
   const pulumiConfig = Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v]));
-  execFileSync(process.execPath, ["--import", "tsx", runner, program, outFile], {
+  execFileSync(process.execPath, ["--import", TSX, runner, program, outFile], {
     cwd: dir,
     env: {
       ...process.env,

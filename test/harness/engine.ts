@@ -66,7 +66,9 @@ export class Engine {
 
   private async launch(): Promise<void> {
     const dir = this.dir;
-    const req = createRequire(path.join(dir, "node_modules", "@pulumi", "pulumi", "package.json"));
+    // The SDK the program directory resolves (hoisted in workspaces, in pnpm's store with pnpm).
+    const sdk = createRequire(path.join(dir, "program.js")).resolve("@pulumi/pulumi/package.json");
+    const req = createRequire(sdk);
     this.grpc = req("@grpc/grpc-js");
     this.struct = req("google-protobuf/google/protobuf/struct_pb");
     this.proto = req("./proto/provider_pb");

@@ -62,3 +62,105 @@ let cached: string | undefined;
 export function installedPackageDir(): string {
   return (cached ??= installTarball());
 }
+
+/** How a program got the package, as teams install it. */
+export type InstallMode = "tarball" | "npm-workspace" | "pnpm-workspace" | "path";
+
+export interface Installation {
+  mode: InstallMode;
+  /** The program's directory: where the program runs and the provider host starts. */
+  dir: string;
+  /** What the program imports instead of "pulumi-pg-replication" (the path mode), if anything. */
+  importAs?: string;
+}
+
+const QUIET = ["--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts", "--loglevel=error"];
+
+/** The versions this checkout's lock resolved, so that real installs get the same. */
+function lockedVersion(name: string): string {
+  return JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
+}
+
+function scratch(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * A monorepo: the package as a workspace member (packages/pulumi-pg-replication) and the
+ * infrastructure program as another (infra/), installed by the real npm (`npm install` at the
+ * root links the members into root/node_modules), or by pnpm 12 (pnpm-workspace.yaml,
+ * `workspace:*`, a symlink from infra/node_modules).
+ */
+export function installWorkspace(tool: "npm" | "pnpm", tarball = packedTarball()): Installation {
+  const root = scratch(`pgrepl-${tool}-ws-`);
+  extract(tarball, path.join(root, "packages", PACKAGE));
+  const sdk = lockedVersion("@pulumi/pulumi");
+  fs.mkdirSync(path.join(root, "infra"));
+  fs.writeFileSync(
+    path.join(root, "infra", "package.json"),
+    JSON.stringify({
+      name: "infra",
+      private: true,
+      dependencies: {
+        "@pulumi/pulumi": sdk,
+        [PACKAGE]: tool === "pnpm" ? "workspace:*" : "*",
+      },
+    }),
+  );
+  const manifest: Record<string, unknown> = { name: "monorepo", private: true };
+  if (tool === "npm") manifest.workspaces = ["packages/*", "infra"];
+  fs.writeFileSync(path.join(root, "package.json"), JSON.stringify(manifest));
+  if (tool === "npm") execFileSync("npm", ["install", ...QUIET], { cwd: root, stdio: "pipe" });
+  else {
+    fs.writeFileSync(path.join(root, "pnpm-workspace.yaml"), "packages:\n  - packages/*\n  - infra\n");
+    const pnpm = path.join(ROOT, "node_modules", "pnpm", "bin", "pnpm.mjs");
+    execFileSync(
+      process.execPath,
+      [pnpm, "install", "--prefer-offline", "--ignore-scripts", "--reporter=silent"],
+      {
+        cwd: root,
+        stdio: "pipe",
+        env: { ...process.env, npm_config_store_dir: path.join(os.tmpdir(), "pgrepl-pnpm-store") },
+      },
+    );
+  }
+  return { mode: tool === "npm" ? "npm-workspace" : "pnpm-workspace", dir: path.join(root, "infra") };
+}
+
+/** A program that imports the built package by its path (no node_modules entry for it at all). */
+export function installByPath(tarball = packedTarball()): Installation {
+  const dir = scratch("pgrepl-path-");
+  linkDependencies(path.join(dir, "node_modules"));
+  const vendored = path.join(dir, "vendor", PACKAGE);
+  extract(tarball, vendored);
+  return { mode: "path", dir, importAs: path.join(vendored, "dist", "index.js") };
+}
+
+/** The lowest @pulumi/pulumi the package supports (its peer dependency's lower bound). */
+export function lowestSdk(): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+  return /(\d+\.\d+\.\d+)/.exec(manifest.peerDependencies["@pulumi/pulumi"])![1]!;
+}
+
+const sdkInstalls = new Map<string, Installation>();
+
+/**
+ * A program directory where npm installed a given @pulumi/pulumi, the packed package (whose peer
+ * dependency is then that SDK) and @pulumi/postgresql (the examples use it). Once per version.
+ */
+export function installWithSdk(sdkVersion: string, tarball = packedTarball()): Installation {
+  const known = sdkInstalls.get(sdkVersion);
+  if (known) return known;
+  const dir = scratch(`pgrepl-sdk-${sdkVersion}-`);
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "program", private: true }));
+  const postgresql = `@pulumi/postgresql@${lockedVersion("@pulumi/postgresql")}`;
+  execFileSync("npm", ["install", ...QUIET, `@pulumi/pulumi@${sdkVersion}`, postgresql, tarball], {
+    cwd: dir,
+    stdio: "pipe",
+  });
+  const inst: Installation = { mode: "tarball", dir };
+  sdkInstalls.set(sdkVersion, inst);
+  return inst;
+}

@@ -1,0 +1,85 @@
+// The package as it ships: what `npm pack` puts in the tarball, and a consumer project that installs
+// that tarball and type-checks every TypeScript block of the README and every example with
+// `strict` and without `skipLibCheck`, with only the dependencies a user would have.
+
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import ts from "typescript";
+import { extract, PACKAGE, packedTarball, ROOT } from "../harness/install";
+
+describe("the packed package", () => {
+  it("ships the built code, its types, README and LICENSE, and nothing else", () => {
+    const files = execFileSync("tar", ["-tzf", packedTarball()], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ""));
+    const outside = files.filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f));
+    assert.deepEqual(outside.sort(), ["LICENSE", "README.md", "package.json"]);
+    for (const kind of ["publication", "subscription", "schemaSync"]) {
+      assert.ok(files.includes(`dist/${kind}/provider.js`), kind);
+      assert.ok(files.includes(`dist/legacy/${kind}Provider.js`), kind);
+    }
+    assert.ok(files.includes("dist/index.d.ts"));
+    assert.ok(!files.some((f) => f.includes("test/") || f.endsWith(".map") || f.endsWith(".tgz")));
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    assert.equal(manifest.scripts.prepack, "npm run build", "packing a clean clone builds first");
+    assert.ok(manifest.peerDependencies["@pulumi/pulumi"], "the SDK is the program's, not a second copy");
+    assert.equal(manifest.dependencies["@pulumi/pulumi"], undefined);
+    for (const key of ["repository", "keywords", "license", "homepage", "bugs"])
+      assert.ok(manifest[key], key);
+  });
+
+  it("type-checks the README's and the examples' programs in a consumer project (strict, no skipLibCheck)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-consumer-"));
+    try {
+      const nm = path.join(dir, "node_modules");
+      // What a consumer has: the SDKs it uses, TypeScript, Node's types, and what our package depends on.
+      const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+      const deps = ["@pulumi/pulumi", "@pulumi/postgresql", "typescript", "@types/node"];
+      for (const name of [...deps, ...Object.keys(manifest.dependencies)]) {
+        fs.mkdirSync(path.dirname(path.join(nm, name)), { recursive: true });
+        fs.symlinkSync(path.join(ROOT, "node_modules", name), path.join(nm, name));
+      }
+      extract(packedTarball(), path.join(nm, PACKAGE));
+      const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+      const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+      assert.ok(blocks.length >= 2, "README has TypeScript examples");
+      const files = blocks.map((code, i) => {
+        const file = path.join(dir, `readme${i}.ts`);
+        fs.writeFileSync(file, code);
+        return file;
+      });
+      for (const example of fs.readdirSync(path.join(ROOT, "examples"))) {
+        const index = path.join(ROOT, "examples", example, "index.ts");
+        if (!fs.existsSync(index)) continue;
+        const file = path.join(dir, `example-${example}.ts`);
+        fs.copyFileSync(index, file);
+        files.push(file);
+      }
+      const program = ts.createProgram(files, {
+        strict: true,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.CommonJS,
+        moduleResolution: ts.ModuleResolutionKind.Node10,
+        esModuleInterop: true,
+        skipLibCheck: false,
+        types: ["node"],
+      });
+      const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
+        const where = d.file
+          ? `${path.relative(dir, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}`
+          : "";
+        return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
+      });
+      assert.ok(files.length >= 5, `${files.length} programs`);
+      assert.deepEqual(diagnostics, []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
