@@ -1,6 +1,6 @@
 // SchemaSync's six handlers, loaded by the provider host (see kernel/provider.ts).
 
-import * as pulumi from "@pulumi/pulumi";
+import * as log from "../kernel/log";
 import { validate, type CheckFailure } from "../kernel/check";
 import { operationError } from "../kernel/errors";
 import type { Provider } from "../kernel/provider";
@@ -42,7 +42,7 @@ async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncState> {
         `${label(inputs)}: refusing destructive changes on ${endpoint(target)}: ${plan.destructive.join("; ")}. Set \`allowDestructive: true\` to apply them, or change the source back.`,
       );
     if (plan.statements.length > 0)
-      pulumi.log.info(
+      log.info(
         `${label(inputs)}: applying ${plan.statements.length} statement(s) in one transaction: ${plan.summary.slice(0, 20).join("; ")}${plan.summary.length > 20 ? "; …" : ""}`,
       );
     await s

@@ -1,7 +1,7 @@
 // DROP SUBSCRIPTION, which also drops the slot on the publisher, made safe for a publisher that is
 // down (https://www.postgresql.org/docs/current/sql-dropsubscription.html).
 
-import * as pulumi from "@pulumi/pulumi";
+import * as log from "../kernel/log";
 import { operationError } from "../kernel/errors";
 import { endpoint, type ConnectionInfo } from "../pg/connection";
 import { literal } from "../pg/quote";
@@ -33,11 +33,11 @@ export async function dropSafely(s: Session, name: string, publisher: Connection
   if (!slot) return;
   try {
     await withSession(publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot]));
-    pulumi.log.warn(
+    log.warn(
       `${label(name)}: the publisher refused the subscriber's connection; dropped replication slot "${slot}" directly.`,
     );
   } catch {
-    pulumi.log.warn(
+    log.warn(
       `${label(name)}: dropped while the publisher was unreachable. Replication slot "${slot}" is left on ${endpoint(publisher)} and retains WAL: run SELECT pg_drop_replication_slot(${literal(slot)}); there.`,
     );
   }

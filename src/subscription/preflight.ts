@@ -2,7 +2,7 @@
 // subscriber (else CREATE fails with 42P01), and the subscriber has logical replication workers to
 // spare.
 
-import * as pulumi from "@pulumi/pulumi";
+import * as log from "../kernel/log";
 import { endpoint, parseConnection } from "../pg/connection";
 import type { Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
@@ -37,7 +37,7 @@ export async function createPreflight(s: Session, inputs: SubscriptionInputs): P
       `the subscriber has max_logical_replication_workers = ${workers}, fewer than the ${subscriptions} enabled subscriptions it would run: raise it to at least ${subscriptions * (1 + perSync)} (and max_worker_processes with it) and restart the server`,
     );
   else if (workers < subscriptions * (1 + perSync))
-    pulumi.log.warn(
+    log.warn(
       `${label(inputs.name)}: the subscriber has max_logical_replication_workers = ${workers}; ${subscriptions} subscriptions with max_sync_workers_per_subscription = ${perSync} want ${subscriptions * (1 + perSync)}, so the initial copy will run with fewer parallel table syncs.`,
     );
   if (problems.length > 0) throw new Error(`${label(inputs.name)}: ${problems.join("; ")}.`);

@@ -1,7 +1,7 @@
 // The Subscription's six handlers, loaded by the provider host (see kernel/provider.ts).
 // CREATE SUBSCRIPTION never runs in a transaction block (25001 with create_slot).
 
-import * as pulumi from "@pulumi/pulumi";
+import * as log from "../kernel/log";
 import { validate } from "../kernel/check";
 import { alreadyExists, operationError, vanished } from "../kernel/errors";
 import type { Provider } from "../kernel/provider";
@@ -175,7 +175,7 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
         throw alreadyExists(label(inputs.name), endpoint(info));
       if (existing) {
         if (!inputs.adopt)
-          pulumi.log.warn(
+          log.warn(
             `${label(inputs.name)}: an identical subscription already exists (left by an interrupted run); continuing with it.`,
           );
         await reconcile(s, existing, inputs, inputs.publishedTables !== undefined);

@@ -1,7 +1,7 @@
 // Waits until every table of a subscription is ready (pg_subscription_rel.srsubstate = 'r'),
 // logging progress a person can follow, and failing with each table's state on timeout.
 
-import * as pulumi from "@pulumi/pulumi";
+import * as log from "../kernel/log";
 import type { Session } from "../pg/session";
 import { readSubscriptionErrors, readSyncStates } from "./catalog";
 
@@ -28,7 +28,7 @@ export async function waitForSync(s: Session, subscription: string, opts: WaitOp
     const states = await readSyncStates(s, subscription);
     const ready = states.filter((t) => t.state === "r").length;
     if (ready === states.length) {
-      if (states.length > 0) pulumi.log.info(`${opts.label}: ${ready}/${states.length} tables ready.`);
+      if (states.length > 0) log.info(`${opts.label}: ${ready}/${states.length} tables ready.`);
       return;
     }
     const busy = states
@@ -36,7 +36,7 @@ export async function waitForSync(s: Session, subscription: string, opts: WaitOp
       .map((t) => `${t.table} (${STATE_NAMES[t.state] ?? t.state})`);
     const report = `${opts.label}: ${ready}/${states.length} tables ready; waiting for ${busy.slice(0, 5).join(", ")}${busy.length > 5 ? ", …" : ""}`;
     if (report !== lastReport || Date.now() - lastReportAt > 10_000) {
-      pulumi.log.info(report);
+      log.info(report);
       lastReport = report;
       lastReportAt = Date.now();
     }
