@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     results.push(await fn());
   };
   await run("load", () => loadDrill(seconds));
+  await run("load as a cloud admin role", () => loadDrill(seconds, 18, "cloud"));
   await run("publisher restart", () => publisherRestartDrill(Math.max(10, seconds / 3)));
   await run("subscriber restart mid-copy", () => interruptedCopyDrill("subscriber restart", rows));
   await run("host killed mid-copy", () => interruptedCopyDrill("host killed", rows));

@@ -1,45 +1,47 @@
-// Connection inputs: the zod schema (a factory: module-level schemas break provider
-// serialization), and the URI and object forms normalised into one ConnectionInfo.
+// Connection inputs: a postgres:// URI, a libpq `key=value` string, or an object, all normalised
+// into one ConnectionInfo; the zod schema that validates them (a factory: module-level schemas break
+// provider serialization); and the libpq connection string CREATE SUBSCRIPTION receives.
+// https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING
 
 import { z } from "zod";
-import { conninfoPair } from "./conninfo";
-import { redactUri } from "./redact";
+import { conninfoPair, parseConninfo } from "./conninfo";
+import { redactConninfo, redactUri } from "./redact";
 
-export type SslMode = "disable" | "prefer" | "require" | "verify-ca" | "verify-full";
+export const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
+export type SslMode = (typeof SSL_MODES)[number];
 
-const SSL_MODES = ["disable", "prefer", "require", "verify-ca", "verify-full"] as const;
-
-export function connectionSchema() {
-  const object = z
+/** The object form's fields, in camelCase, each a libpq parameter. */
+export function connectionObjectSchema() {
+  return z
     .object({
+      /** Host name, IP address, or the directory of a Unix-domain socket ("/var/run/postgresql"). */
       host: z.string().min(1, "host must not be empty"),
-      port: z.number().int().min(1).max(65535).optional(),
+      port: z.number().int().min(1, "port must be 1–65535").max(65535, "port must be 1–65535").optional(),
       database: z.string().min(1, "database must not be empty"),
       user: z.string().min(1, "user must not be empty"),
       password: z.string().optional(),
       sslMode: z.enum(SSL_MODES).optional(),
-      sslRootCert: z.string().optional(),
+      /** Path of the CA certificate(s) that verify the server (libpq sslrootcert). */
+      sslRootCert: z.string().min(1).optional(),
+      /** Path of the client certificate (libpq sslcert). */
+      sslCert: z.string().min(1).optional(),
+      /** Path of the client certificate's private key (libpq sslkey). */
+      sslKey: z.string().min(1).optional(),
+      /** Passphrase of an encrypted sslKey (libpq sslpassword); kept secret like the password. */
+      sslPassword: z.string().optional(),
+      applicationName: z.string().optional(),
+      /** Seconds to wait for a connection (libpq connect_timeout). */
+      connectTimeout: z.number().int().min(0, "connectTimeout must not be negative").optional(),
+      /** Command-line options sent to the server at connection start, e.g. "-c statement_timeout=0". */
+      options: z.string().optional(),
     })
     .strict();
-  const uri = z
-    .string()
-    .regex(
-      /^postgres(ql)?:\/\//,
-      "must be a postgres:// or postgresql:// URI, or an object { host, database, user, … }",
-    )
-    .superRefine((v, ctx) => {
-      if (!/^postgres(ql)?:\/\//.test(v)) return;
-      try {
-        parseConnection(v);
-      } catch (e) {
-        ctx.addIssue({ code: "custom", message: `the URI ${(e as Error).message}` });
-      }
-    });
-  return z.union([uri, object]);
 }
 
-/** A `postgres://` URI, or the same as an object. */
-export type Connection = z.infer<ReturnType<typeof connectionSchema>>;
+export type ConnectionObject = z.infer<ReturnType<typeof connectionObjectSchema>>;
+
+/** A `postgres://` URI, a libpq `key=value` string, or the same as an object. */
+export type Connection = string | ConnectionObject;
 
 /** The normalised connection every provider works with. */
 export interface ConnectionInfo {
@@ -50,68 +52,214 @@ export interface ConnectionInfo {
   password?: string;
   sslMode?: SslMode;
   sslRootCert?: string;
+  sslCert?: string;
+  sslKey?: string;
+  sslPassword?: string;
+  applicationName?: string;
+  connectTimeout?: number;
+  options?: string;
 }
 
-/** Parses a URI or object into ConnectionInfo. Errors never contain the password. */
+/** libpq keyword → ConnectionInfo field, in the order connection strings list them. */
+const KEYWORDS = {
+  host: "host",
+  port: "port",
+  dbname: "database",
+  user: "user",
+  password: "password",
+  sslmode: "sslMode",
+  sslrootcert: "sslRootCert",
+  sslcert: "sslCert",
+  sslkey: "sslKey",
+  sslpassword: "sslPassword",
+  application_name: "applicationName",
+  connect_timeout: "connectTimeout",
+  options: "options",
+} as const satisfies Record<string, keyof ConnectionInfo>;
+type Keyword = keyof typeof KEYWORDS;
+
+/** The secrets a connection carries (to redact from any message). */
+export function secretsOf(info: Partial<ConnectionInfo>): string[] {
+  return [info.password, info.sslPassword].filter((s): s is string => !!s);
+}
+
+/**
+ * The connection's validation, as one zod schema: strings are parsed (URI or key=value) and
+ * objects checked field by field, each problem reported in a plain sentence.
+ */
+export function connectionSchema() {
+  const object = connectionObjectSchema();
+  return z
+    .custom<Connection>(() => true)
+    .superRefine((v, ctx) => {
+      if (typeof v === "string") {
+        try {
+          parseConnection(v);
+        } catch (e) {
+          ctx.addIssue({ code: "custom", message: (e as Error).message });
+        }
+        return;
+      }
+      if (v === null || typeof v !== "object" || Array.isArray(v)) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            "must be a postgres:// URI, a libpq key=value string, or an object { host, port?, database, user, password?, … }",
+        });
+        return;
+      }
+      const r = object.safeParse(v);
+      if (!r.success)
+        for (const issue of r.error.issues)
+          ctx.addIssue({
+            code: "custom",
+            path: issue.path,
+            message:
+              issue.code === "unrecognized_keys"
+                ? `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `\`${k}\``).join(", ")}; the fields are ${Object.keys(object.shape).join(", ")}`
+                : issue.message,
+          });
+    });
+}
+
+/** Parses any form into ConnectionInfo. Errors are plain sentences and never contain a secret. */
 export function parseConnection(conn: Connection): ConnectionInfo {
-  if (typeof conn !== "string") {
-    const info: ConnectionInfo = {
-      host: conn.host,
-      port: conn.port ?? 5432,
-      database: conn.database,
-      user: conn.user,
-    };
-    if (conn.password !== undefined) info.password = conn.password;
-    if (conn.sslMode !== undefined) info.sslMode = conn.sslMode;
-    if (conn.sslRootCert !== undefined) info.sslRootCert = conn.sslRootCert;
-    return info;
-  }
+  if (typeof conn !== "string") return fromObject(conn);
+  if (/^postgres(ql)?:\/\//i.test(conn)) return fromUri(conn);
+  if (/^\s*[a-z_]+\s*=/i.test(conn)) return fromKeywords(conn);
+  throw new Error(
+    `is neither a postgres:// URI nor a libpq key=value string (${redactUri(redactConninfo(conn)).slice(0, 80)}); write postgres://user:password@host:5432/database or host=… dbname=… user=…`,
+  );
+}
+
+function fromObject(o: ConnectionObject): ConnectionInfo {
+  const info: Record<string, unknown> = { port: 5432 };
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) info[k] = v;
+  return complete(info);
+}
+
+function fromUri(uri: string): ConnectionInfo {
+  const shown = redactUri(uri);
+  // libpq allows an empty host (postgres://u@/db?host=/socket/dir); WHATWG URL does not.
+  const NO_HOST = "no-host.invalid";
   let url: URL;
   try {
-    url = new URL(conn);
+    url = new URL(uri.replace(/^(postgres(?:ql)?:\/\/(?:[^/?#@]*@)?)(?=[:/?#]|$)/i, `$1${NO_HOST}`));
   } catch {
+    throw new Error(`is not a valid URI (${shown}); write postgres://user:password@host:5432/database`);
+  }
+  if (url.host.includes(","))
     throw new Error(
-      `is not a valid URI (${redactUri(conn)}); write postgres://user:password@host:5432/database.`,
+      `names several hosts (${shown}); give one host: multi-host connection strings are not supported`,
     );
-  }
-  const database = decodeURIComponent(url.pathname.replace(/^\//, ""));
-  const user = decodeURIComponent(url.username);
-  if (!url.hostname) throw new Error(`has no host (${redactUri(conn)}).`);
-  if (!database) throw new Error(`has no database name (${redactUri(conn)}); add /database after the host.`);
-  if (!user) throw new Error(`has no user (${redactUri(conn)}); write postgres://user@host/database.`);
-  const info: ConnectionInfo = {
-    host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-    port: url.port ? Number(url.port) : 5432,
-    database,
-    user,
+  const decode = (part: string, what: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new Error(
+        `has a malformed percent-encoding in its ${what} (${shown}); write a literal % as %25 and encode reserved characters (@ as %40, : as %3A, / as %2F)`,
+      );
+    }
   };
-  if (url.password) info.password = decodeURIComponent(url.password);
-  const sslMode = url.searchParams.get("sslmode");
-  if (sslMode !== null) {
-    if (!(SSL_MODES as readonly string[]).includes(sslMode))
-      throw new Error(`has sslmode=${sslMode}; use one of ${SSL_MODES.join(", ")}.`);
-    info.sslMode = sslMode as SslMode;
+  const values: Partial<Record<Keyword, string>> = {};
+  if (url.hostname && url.hostname !== NO_HOST)
+    values.host = decode(url.hostname.replace(/^\[(.*)\]$/, "$1"), "host");
+  if (url.port) values.port = url.port;
+  else if (/^postgres(ql)?:\/\/[^/?#]*:0+(?=[/?#]|$)/i.test(uri)) values.port = "0";
+  const db = url.pathname.replace(/^\//, "");
+  if (db) values.dbname = decode(db, "database name");
+  if (url.username) values.user = decode(url.username, "user name");
+  if (url.password) values.password = decode(url.password, "password");
+  for (const [key, value] of url.searchParams) {
+    if (!(key in KEYWORDS)) throw unknownParameter(key, shown);
+    values[key as Keyword] = value;
   }
-  const root = url.searchParams.get("sslrootcert");
-  if (root !== null) info.sslRootCert = root;
-  return info;
+  return fromKeywordValues(values, shown);
 }
 
-/** Where a connection points (host, port, database): changing it means a different object. */
+function fromKeywords(text: string): ConnectionInfo {
+  const shown = redactConninfo(text);
+  const values: Partial<Record<Keyword, string>> = {};
+  for (const [key, value] of parseConninfo(text, shown)) {
+    if (!(key in KEYWORDS)) throw unknownParameter(key, shown);
+    values[key as Keyword] = value;
+  }
+  return fromKeywordValues(values, shown);
+}
+
+function unknownParameter(key: string, shown: string): Error {
+  return new Error(
+    `has the parameter \`${key}\`, which this package does not support (${shown}); the supported ones are ${Object.keys(KEYWORDS).join(", ")}`,
+  );
+}
+
+function fromKeywordValues(values: Partial<Record<Keyword, string>>, shown: string): ConnectionInfo {
+  const info: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values) as [Keyword, string][]) {
+    if (key === "port" || key === "connect_timeout") {
+      if (!/^\d+$/.test(value))
+        throw new Error(`has ${key}=${value}, which is not a whole number (${shown})`);
+      info[KEYWORDS[key]] = Number(value);
+    } else info[KEYWORDS[key]] = value;
+  }
+  if (info.port === undefined) info.port = 5432;
+  try {
+    return complete(info);
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (${shown})`);
+  }
+}
+
+/** Checks what every form needs, whatever form it came in. */
+function complete(info: Record<string, unknown>): ConnectionInfo {
+  const port = info.port as number;
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`has port ${port}; a port is 1–65535 (5432 when left out)`);
+  if (!info.host) throw new Error("has no host; add one (a name, an address, or a Unix-socket directory)");
+  if (!info.database)
+    throw new Error("has no database name; add /database after the host (dbname=… in key=value form)");
+  if (!info.user)
+    throw new Error("has no user; write postgres://user@host/database (user=… in key=value form)");
+  if (info.sslMode !== undefined && !(SSL_MODES as readonly unknown[]).includes(info.sslMode))
+    throw new Error(`has sslmode=${String(info.sslMode)}; use one of ${SSL_MODES.join(", ")}`);
+  const t = info.connectTimeout as number | undefined;
+  if (t !== undefined && (!Number.isInteger(t) || t < 0))
+    throw new Error(`has connect_timeout=${t}; give whole seconds, 0 or more`);
+  return info as unknown as ConnectionInfo;
+}
+
+/** Where a connection points, for messages (host:port/database; never credentials). */
 export function endpoint(info: ConnectionInfo): string {
   return `${info.host}:${info.port}/${info.database}`;
 }
 
-/** A libpq connection string, for CREATE/ALTER SUBSCRIPTION … CONNECTION. Contains the password. */
+/**
+ * A libpq connection string with every parameter, for CREATE/ALTER SUBSCRIPTION … CONNECTION.
+ * Contains the password: only for statements, never for messages or state.
+ */
 export function conninfo(info: ConnectionInfo): string {
-  const pairs = [
-    conninfoPair("host", info.host),
-    conninfoPair("port", info.port),
-    conninfoPair("dbname", info.database),
-    conninfoPair("user", info.user),
-  ];
-  if (info.password !== undefined) pairs.push(conninfoPair("password", info.password));
-  if (info.sslMode !== undefined) pairs.push(conninfoPair("sslmode", info.sslMode));
-  if (info.sslRootCert !== undefined) pairs.push(conninfoPair("sslrootcert", info.sslRootCert));
+  const pairs: string[] = [];
+  for (const [key, field] of Object.entries(KEYWORDS)) {
+    const v = info[field];
+    if (v !== undefined) pairs.push(conninfoPair(key, v));
+  }
   return pairs.join(" ");
+}
+
+/** Whether two connections are the same in every parameter (by meaning, not spelling). */
+export function sameConnection(a: ConnectionInfo, b: ConnectionInfo): boolean {
+  const fields = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof ConnectionInfo)[]);
+  return [...fields].every((k) => a[k] === b[k]);
+}
+
+/**
+ * Whether a subscription's stored connection string (pg_subscription.subconninfo) says what
+ * `wanted` says; a string this package cannot read counts as different.
+ */
+export function conninfoMatches(stored: string, wanted: ConnectionInfo): boolean {
+  try {
+    return sameConnection(parseConnection(stored), wanted);
+  } catch {
+    return false;
+  }
 }

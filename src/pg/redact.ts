@@ -3,14 +3,23 @@
 
 /** Replaces the password of a postgres:// URI with ***. */
 export function redactUri(uri: string): string {
-  return uri.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/g, "$1***@");
+  return uri
+    .replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/g, "$1***@")
+    .replace(/([?&](?:ssl)?password=)[^&#\s]*/gi, "$1***");
+}
+
+/** Replaces the value of password and sslpassword in a libpq key=value string with ***. */
+export function redactConninfo(text: string): string {
+  return text.replace(/(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s']\S*)/gi, (_, key: string, value: string) =>
+    value.startsWith("'") ? `${key}'***'` : `${key}***`,
+  );
 }
 
 /** Removes every occurrence of the given secrets (and URI passwords) from a text. */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = redactUri(text);
+  let out = redactConninfo(redactUri(text));
   for (const s of secrets) if (s) out = out.split(s).join("***");
-  return out.replace(/password\s*=\s*'(?:[^'\\]|\\.)*'/gi, "password='***'");
+  return out;
 }
 
 /**

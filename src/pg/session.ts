@@ -3,7 +3,7 @@
 
 import * as fs from "node:fs";
 import { Client, type ClientConfig, type QueryConfig, type QueryResultRow } from "pg";
-import { endpoint, type ConnectionInfo } from "./connection";
+import { endpoint, secretsOf, type ConnectionInfo } from "./connection";
 import * as idle from "./idle";
 import { redactError } from "./redact";
 
@@ -26,31 +26,46 @@ export interface Session {
   serverVersion: number;
 }
 
+/** node-postgres' configuration for a connection, libpq's semantics where node-postgres has them. */
 function clientConfig(info: ConnectionInfo): ClientConfig {
   const config: ClientConfig = {
     host: info.host,
     port: info.port,
     database: info.database,
     user: info.user,
-    connectionTimeoutMillis: 15_000,
-    application_name: "pulumi-pg-replication",
+    connectionTimeoutMillis: (info.connectTimeout ?? 15) * 1000,
+    application_name: info.applicationName ?? "pulumi-pg-replication",
   };
   if (info.password !== undefined) config.password = info.password;
-  switch (info.sslMode) {
+  if (info.options !== undefined) config.options = info.options;
+  const read = (file: string, what: string) => {
+    try {
+      return fs.readFileSync(file, "utf8");
+    } catch (e) {
+      throw new Error(`cannot read ${what} ${JSON.stringify(file)} on this machine: ${(e as Error).message}`);
+    }
+  };
+  const client = {
+    ...(info.sslCert !== undefined ? { cert: read(info.sslCert, "sslcert") } : {}),
+    ...(info.sslKey !== undefined ? { key: read(info.sslKey, "sslkey") } : {}),
+    ...(info.sslPassword !== undefined ? { passphrase: info.sslPassword } : {}),
+  };
+  const ca = info.sslRootCert !== undefined ? read(info.sslRootCert, "sslrootcert") : undefined;
+  // libpq: with a root certificate, `require` verifies the CA as verify-ca does.
+  const mode = info.sslMode === "require" && ca !== undefined ? "verify-ca" : info.sslMode;
+  switch (mode) {
     case "require":
-      config.ssl = { rejectUnauthorized: false };
+      config.ssl = { rejectUnauthorized: false, ...client };
       break;
     case "verify-ca":
-    case "verify-full": {
-      const ca = info.sslRootCert ? fs.readFileSync(info.sslRootCert, "utf8") : undefined;
-      config.ssl =
-        info.sslMode === "verify-ca"
-          ? { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined }
-          : { rejectUnauthorized: true, ca };
+      config.ssl = { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined, ...client };
       break;
-    }
+    case "verify-full":
+      config.ssl = { rejectUnauthorized: true, ca, ...client };
+      break;
     default:
-      // node-postgres has no "prefer": it connects without TLS, as libpq does when the server offers none.
+      // node-postgres cannot fall back from TLS to plain ("prefer", "allow"): it connects without TLS,
+      // as libpq does when the server offers none.
       config.ssl = false;
   }
   return config;
@@ -71,22 +86,18 @@ function extended(text: string, values: unknown[]): QueryConfig {
  * are redacted.
  */
 export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => Promise<T>): Promise<T> {
-  const secrets = [info.password];
-  const key = JSON.stringify([
-    info.host,
-    info.port,
-    info.database,
-    info.user,
-    info.password ?? null,
-    info.sslMode ?? null,
-    info.sslRootCert ?? null,
-  ]);
+  const secrets = secretsOf(info);
+  const key = JSON.stringify(Object.entries(info).sort(([a], [b]) => a.localeCompare(b)));
   let client: Client;
   let serverVersion: number;
   const reused = await idle.checkout(key);
   if (reused) ({ client, version: serverVersion } = reused);
   else {
-    client = new Client(clientConfig(info));
+    try {
+      client = new Client(clientConfig(info));
+    } catch (e) {
+      throw redactError(e, secrets, `could not connect to ${endpoint(info)} as ${JSON.stringify(info.user)}`);
+    }
     // A broken socket emits 'error' on the client; without a listener it would crash the host.
     client.on("error", () => undefined);
     try {

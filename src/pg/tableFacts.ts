@@ -15,6 +15,15 @@ export interface TableFacts {
   columns: string[];
   /** The replica identity's columns: the primary key's, the identity index's, or all with FULL (same condition). */
   identityColumns: string[];
+  /** The table's owner. */
+  owner: string;
+  /** Whether the connecting role has its owner's privileges (owns it, or inherits the owner role). */
+  owned: boolean;
+  /** Whether the connecting role may SET ROLE to the owner (PG16+; membership before). */
+  canBecomeOwner: boolean;
+  /** SELECT, and INSERT + UPDATE + DELETE, for the connecting role. */
+  canSelect: boolean;
+  canWrite: boolean;
 }
 
 /**
@@ -23,8 +32,15 @@ export interface TableFacts {
  * coverage is checked), to keep this one query cheap on thousands of tables.
  */
 export async function readTableFacts(s: Session, tables: readonly TableSpec[]): Promise<TableFacts[]> {
+  const become = s.serverVersion >= 160000 ? "SET" : "MEMBER";
   return s.query<TableFacts>(
     `SELECT n.nspname AS schema, c.relname AS name, c.relreplident::text AS "replicaIdentity",
+            pg_catalog.pg_get_userbyid(c.relowner) AS owner,
+            pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE') AS owned,
+            pg_catalog.pg_has_role(current_user, c.relowner, '${become}') AS "canBecomeOwner",
+            pg_catalog.has_table_privilege(c.oid, 'SELECT') AS "canSelect",
+            (pg_catalog.has_table_privilege(c.oid, 'INSERT') AND pg_catalog.has_table_privilege(c.oid, 'UPDATE')
+             AND pg_catalog.has_table_privilege(c.oid, 'DELETE')) AS "canWrite",
             EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS "hasPrimaryKey",
             EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) AS "hasIdentityIndex",
             CASE WHEN w.detail THEN ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
@@ -44,5 +60,25 @@ export async function readTableFacts(s: Session, tables: readonly TableSpec[]): 
       tables.map((t) => t.name),
       tables.map((t) => t.columns !== undefined || t.where !== undefined),
     ],
+  );
+}
+
+/**
+ * The tables a publication covers without listing them: those of `schemas` (FOR TABLES IN SCHEMA),
+ * or every user table (FOR ALL TABLES), partitions included.
+ */
+export async function coveredTables(
+  s: Session,
+  cover: { schemas?: readonly string[]; all?: boolean },
+): Promise<TableSpec[]> {
+  if (!cover.all && !(cover.schemas?.length ?? 0)) return [];
+  return s.query<TableSpec>(
+    `SELECT n.nspname AS schema, c.relname AS name
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p'
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+        AND ($1 OR n.nspname = ANY($2::text[]))
+      ORDER BY 1, 2`,
+    [cover.all ?? false, cover.schemas ?? []],
   );
 }

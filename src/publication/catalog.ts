@@ -8,6 +8,8 @@ import type { PublishOperation } from "./types";
 export interface CatalogPublication {
   name: string;
   owner: string;
+  /** Whether the connecting role has the owner's privileges (ALTER and DROP need them). */
+  owned: boolean;
   allTables: boolean;
   publish: PublishOperation[];
   publishViaPartitionRoot: boolean;
@@ -23,6 +25,7 @@ export async function readPublication(s: Session, name: string): Promise<Catalog
   const pubs = await s.query<{
     oid: number;
     owner: string;
+    owned: boolean;
     puballtables: boolean;
     pubinsert: boolean;
     pubupdate: boolean;
@@ -31,7 +34,8 @@ export async function readPublication(s: Session, name: string): Promise<Catalog
     pubviaroot: boolean;
     gen: string | null;
   }>(
-    `SELECT p.oid, pg_catalog.pg_get_userbyid(p.pubowner) AS owner, p.puballtables, p.pubinsert, p.pubupdate,
+    `SELECT p.oid, pg_catalog.pg_get_userbyid(p.pubowner) AS owner,
+            pg_catalog.pg_has_role(current_user, p.pubowner, 'USAGE') AS owned, p.puballtables, p.pubinsert, p.pubupdate,
             p.pubdelete, p.pubtruncate, p.pubviaroot, ${v18 ? "p.pubgencols::text" : "NULL::text"} AS gen
        FROM pg_catalog.pg_publication p WHERE p.pubname = $1`,
     [name],
@@ -73,6 +77,7 @@ export async function readPublication(s: Session, name: string): Promise<Catalog
   const state: CatalogPublication = {
     name,
     owner: p.owner,
+    owned: p.owned,
     allTables: p.puballtables,
     publish,
     publishViaPartitionRoot: p.pubviaroot,

@@ -3,6 +3,8 @@
 // pg/settings.ts and pg/tableFacts.ts read.
 
 import type { CheckFailure } from "../kernel/check";
+import { alterTableOwner, grantCreateOnDatabase, grantRole } from "../pg/grants";
+import { cloudAdmin, type RoleFacts } from "../pg/roles";
 import type { ServerSettings } from "../pg/settings";
 import type { TableFacts } from "../pg/tableFacts";
 import { tableKey, type TableSpec } from "../pg/tables";
@@ -71,18 +73,37 @@ export function tableFailures(
       return;
     }
     if (!publishesUpdatesOrDeletes) return;
-    const missing =
-      f.replicaIdentity === "n" ||
-      (f.replicaIdentity === "d" && !f.hasPrimaryKey) ||
-      (f.replicaIdentity === "i" && !f.hasIdentityIndex);
-    if (!missing) failures.push(...identityCoverage(where, t, f));
-    if (missing)
-      failures.push({
-        property: where,
-        reason: `table ${JSON.stringify(tableKey(t))} has no replica identity, so publishing updates/deletes would make UPDATE and DELETE on the primary fail; add a primary key, or run ALTER TABLE … REPLICA IDENTITY FULL (or USING INDEX), or leave update and delete out of \`publish\`.`,
-      });
+    if (lacksIdentity(f)) failures.push({ property: where, reason: noIdentity(f) });
+    else failures.push(...identityCoverage(where, t, f));
   });
   return failures;
+}
+
+/**
+ * The tables a publication covers by schema or FOR ALL TABLES, now and whenever the next preview
+ * runs: each needs a replica identity when updates or deletes are published.
+ */
+export function coveredTableFailures(
+  property: string,
+  facts: readonly TableFacts[],
+  publishesUpdatesOrDeletes: boolean,
+): CheckFailure[] {
+  if (!publishesUpdatesOrDeletes) return [];
+  return facts
+    .filter(lacksIdentity)
+    .map((f) => ({ property, reason: `${noIdentity(f)} (it is published through \`${property}\`)` }));
+}
+
+function lacksIdentity(f: TableFacts): boolean {
+  return (
+    f.replicaIdentity === "n" ||
+    (f.replicaIdentity === "d" && !f.hasPrimaryKey) ||
+    (f.replicaIdentity === "i" && !f.hasIdentityIndex)
+  );
+}
+
+function noIdentity(f: TableFacts): string {
+  return `table ${JSON.stringify(tableKey(f))} has no replica identity, so publishing updates/deletes would make UPDATE and DELETE on the primary fail; add a primary key, or run ALTER TABLE … REPLICA IDENTITY FULL (or USING INDEX), or leave update and delete out of \`publish\`.`;
 }
 
 /**
@@ -126,4 +147,54 @@ export function filterColumns(expr: string, columns: readonly string[]): string[
     if (name !== undefined && known.has(name)) found.add(name);
   }
   return [...found];
+}
+
+/**
+ * What the connecting role needs on the primary (https://www.postgresql.org/docs/current/sql-createpublication.html):
+ * CREATE on the database to create a publication, ownership of every listed table, a superuser for
+ * FOR ALL TABLES and TABLES IN SCHEMA, the publication owner's privileges to alter it. Each failure
+ * names the role, what is missing and the statement that grants it. Managed clouds' admin roles may
+ * be allowed more than a plain role: for them the server decides.
+ */
+export function privilegeFailures(
+  role: RoleFacts,
+  inputs: { allTables?: boolean; schemas?: string[] },
+  tables: readonly TableSpec[],
+  facts: readonly TableFacts[],
+  existing: { owner: string; owned: boolean } | undefined,
+): CheckFailure[] {
+  if (role.superuser) return [];
+  const failures: CheckFailure[] = [];
+  const who = JSON.stringify(role.user);
+  if (!existing && !role.createOnDatabase)
+    failures.push({
+      property: "connection",
+      reason: `role ${who} may not create publications in database ${JSON.stringify(role.database)}: run ${grantCreateOnDatabase(role.database, role.user)} as its owner or an admin.`,
+    });
+  if (existing && !existing.owned)
+    failures.push({
+      property: "connection",
+      reason: `the publication is owned by ${JSON.stringify(existing.owner)}, and role ${who} does not have that role's privileges (ALTER and DROP PUBLICATION need them): run ${grantRole(existing.owner, role.user)}`,
+    });
+  const admin = cloudAdmin(role);
+  if (!admin && inputs.allTables)
+    failures.push({
+      property: "allTables",
+      reason: `FOR ALL TABLES needs a superuser, and role ${who} is not one: list the tables in \`tables\` instead, or connect as a superuser.`,
+    });
+  if (!admin && (inputs.schemas?.length ?? 0) > 0)
+    failures.push({
+      property: "schemas",
+      reason: `FOR TABLES IN SCHEMA needs a superuser, and role ${who} is not one: list the tables in \`tables\` instead, or connect as a superuser.`,
+    });
+  const byKey = new Map(facts.map((f) => [tableKey(f), f]));
+  tables.forEach((t, i) => {
+    const f = byKey.get(tableKey(t));
+    if (f && !f.owned)
+      failures.push({
+        property: `tables[${i}]`,
+        reason: `role ${who} does not own table ${JSON.stringify(tableKey(t))} (its owner is ${JSON.stringify(f.owner)}), and publishing a table needs its owner's privileges: run ${alterTableOwner(t.schema, t.name, role.user)} or ${grantRole(f.owner, role.user)}`,
+      });
+  });
+  return failures;
 }

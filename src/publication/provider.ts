@@ -8,7 +8,8 @@ import { versionFailures } from "../kernel/versions";
 import { endpoint, parseConnection } from "../pg/connection";
 import { withSession, type Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
-import { readTableFacts } from "../pg/tableFacts";
+import { readRoleFacts } from "../pg/roles";
+import { coveredTables, readTableFacts } from "../pg/tableFacts";
 import {
   canonicalTableRef,
   parseTableRef,
@@ -18,8 +19,10 @@ import {
   type TableSpec,
 } from "../pg/tables";
 import { readPublication, type CatalogPublication } from "./catalog";
-import { publisherFailures, tableFailures } from "./preflight";
+import { rowFilterProblem } from "./filter";
+import { coveredTableFailures, privilegeFailures, publisherFailures, tableFailures } from "./preflight";
 import * as sql from "./sql";
+import { definitionMismatch } from "./verify";
 import {
   PUBLISH_OPERATIONS,
   publicationSchema,
@@ -61,7 +64,11 @@ function label(name: string): string {
 }
 
 /** The checks that need the server: settings, versions, tables and replica identity. */
-async function serverFailures(s: Session, inputs: PublicationInputs): Promise<CheckFailure[]> {
+async function serverFailures(
+  s: Session,
+  inputs: PublicationInputs,
+  existing: CatalogPublication | undefined,
+): Promise<CheckFailure[]> {
   const settings = await readSettings(s);
   const tables = specs(inputs);
   const failures = publisherFailures("connection", settings);
@@ -74,10 +81,19 @@ async function serverFailures(s: Session, inputs: PublicationInputs): Promise<Ch
     .map(([property, since]) => ({ property, since }));
   failures.push(...versionFailures(s.serverVersion, gates, "publisher"));
   const publish = inputs.publish ?? ALL_OPERATIONS;
-  const facts = await readTableFacts(s, tables);
+  const updatesOrDeletes = publish.includes("update") || publish.includes("delete");
+  const covered = await coveredTables(s, { schemas: inputs.schemas, all: inputs.allTables });
+  const facts = await readTableFacts(s, [...tables, ...covered]);
+  failures.push(...tableFailures("tables", tables, facts, updatesOrDeletes));
+  const coveredKeys = new Set(covered.map(tableKey));
   failures.push(
-    ...tableFailures("tables", tables, facts, publish.includes("update") || publish.includes("delete")),
+    ...coveredTableFailures(
+      inputs.allTables ? "allTables" : "schemas",
+      facts.filter((f) => coveredKeys.has(tableKey(f))),
+      updatesOrDeletes,
+    ),
   );
+  failures.push(...privilegeFailures(await readRoleFacts(s), inputs, tables, facts, existing));
   return failures;
 }
 
@@ -122,6 +138,43 @@ async function outputs(s: Session, inputs: PublicationInputs): Promise<Publicati
   });
 }
 
+/**
+ * Runs `statements` in one transaction and, before it commits, reads the publication back: it must
+ * publish exactly what is declared, or everything is rolled back (see verify.ts).
+ */
+async function applyVerified(
+  s: Session,
+  inputs: PublicationInputs,
+  verb: string,
+  statements: () => Promise<void>,
+): Promise<void> {
+  const def = definition(inputs);
+  await s
+    .transaction(async () => {
+      await statements();
+      const applied = await readPublication(s, inputs.name);
+      const problems = applied
+        ? definitionMismatch(applied, {
+            allTables: def.allTables ?? false,
+            tables: def.tables ?? [],
+            schemas: def.schemas ?? [],
+          })
+        : ["it does not exist"];
+      if (problems.length > 0)
+        throw Object.assign(
+          new Error(
+            `the publication as applied differs from its declaration (${problems.join("; ")}); nothing was changed. Check the row filters in \`tables\`: each must be one expression about its own table`,
+          ),
+          { refused: true },
+        );
+    })
+    .catch((e) => {
+      if ((e as { refused?: boolean }).refused)
+        throw new Error(`${label(inputs.name)}: ${(e as Error).message}.`);
+      throw operationError(label(inputs.name), verb, e);
+    });
+}
+
 /** Brings an existing publication to the wanted definition, in the caller's transaction. */
 async function reconcile(s: Session, current: CatalogPublication, inputs: PublicationInputs): Promise<void> {
   const def = definition(inputs);
@@ -159,7 +212,14 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
       const canonical: TableRef[] = [];
       inputs.tables.forEach((t, i) => {
         try {
-          canonical.push(canonicalTableRef(parseTableRef(t)));
+          const spec = parseTableRef(t);
+          const problem = spec.where !== undefined ? rowFilterProblem(spec.where) : undefined;
+          if (problem)
+            structural.push({
+              property: `tables[${i}].where`,
+              reason: `the row filter of ${JSON.stringify(tableKey(spec))} must be one SQL expression about its table, but ${problem}.`,
+            });
+          canonical.push(canonicalTableRef(spec));
         } catch (e) {
           structural.push({ property: `tables[${i}]`, reason: (e as Error).message });
         }
@@ -168,10 +228,14 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
     }
     if (structural.length > 0 || unknown.size > 0) return { inputs, failures: structural };
     const info = parseConnection(inputs.connection);
-    const serverSide = await withSession(info, (s) => serverFailures(s, inputs)).catch((e: Error) => [
+    const serverSide = await withSession(info, async (s) =>
+      serverFailures(s, inputs, await readPublication(s, inputs.name)),
+    ).catch((e: Error) => [
       {
         property: "connection",
-        reason: `${e.message}. Check the host, port, credentials and that the server accepts connections from here.`,
+        reason: /^could not connect/.test(e.message)
+          ? `${e.message}. Check the host, port, credentials and that the server accepts connections from here.`
+          : e.message,
       },
     ]);
     return { inputs, failures: serverSide };
@@ -205,20 +269,15 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
       const existing = await readPublication(s, inputs.name);
       if (existing && !inputs.adopt) throw alreadyExists(label(inputs.name), endpoint(info));
       // The preview's preflight may be stale by now (or skipped on unknowns): run it again.
-      const problems = await serverFailures(s, inputs);
+      const problems = await serverFailures(s, inputs, existing);
       if (problems.length > 0) throw new Error(`${label(inputs.name)}: ${failureText(problems)}`);
-      await s
-        .transaction(async () => {
-          if (existing) await reconcile(s, existing, inputs);
-          else {
-            await s.exec(sql.createPublication(definition(inputs)));
-            if (inputs.owner !== undefined)
-              await s.exec(sql.alterPublicationOwner(inputs.name, inputs.owner));
-          }
-        })
-        .catch((e) => {
-          throw operationError(label(inputs.name), existing ? "ALTER PUBLICATION" : "CREATE PUBLICATION", e);
-        });
+      await applyVerified(s, inputs, existing ? "ALTER PUBLICATION" : "CREATE PUBLICATION", async () => {
+        if (existing) await reconcile(s, existing, inputs);
+        else {
+          await s.exec(sql.createPublication(definition(inputs)));
+          if (inputs.owner !== undefined) await s.exec(sql.alterPublicationOwner(inputs.name, inputs.owner));
+        }
+      });
       return outputs(s, inputs);
     });
     return { id: inputs.name, outs };
@@ -249,11 +308,7 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
     const outs = await withSession(info, async (s) => {
       const current = await readPublication(s, news.name);
       if (!current) throw vanished(label(news.name), endpoint(info));
-      await s
-        .transaction(() => reconcile(s, current, news))
-        .catch((e) => {
-          throw operationError(label(news.name), "ALTER PUBLICATION", e);
-        });
+      await applyVerified(s, news, "ALTER PUBLICATION", () => reconcile(s, current, news));
       return outputs(s, news);
     });
     return { outs };

@@ -237,3 +237,38 @@ export async function readExtensions(s: Session): Promise<{ installed: string[];
     available: rows.map((r) => r.name),
   };
 }
+
+export interface TargetAccess {
+  /** Each schema the copy needs: whether it exists, and whether the role may create objects in it. */
+  schemas: { name: string; exists: boolean; canCreate: boolean }[];
+  /** Each extension the copy needs: installed already, or else installable by this role. */
+  extensions: { name: string; installed: boolean; trusted: boolean; available: boolean }[];
+}
+
+/** What the target lets the connecting role do with the schemas and extensions a copy needs. */
+export async function readTargetAccess(
+  s: Session,
+  schemas: readonly string[],
+  extensions: readonly string[],
+): Promise<TargetAccess> {
+  const schemaRows = await s.query<{ name: string; exists: boolean; canCreate: boolean }>(
+    `SELECT w.name, n.oid IS NOT NULL AS exists,
+            coalesce(pg_catalog.has_schema_privilege(n.oid, 'CREATE'), false) AS "canCreate"
+       FROM unnest($1::text[]) AS w(name) LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = w.name`,
+    [schemas],
+  );
+  const extensionRows = await s.query<{
+    name: string;
+    installed: boolean;
+    trusted: boolean;
+    available: boolean;
+  }>(
+    `SELECT w.name, e.installed_version IS NOT NULL AS installed, coalesce(v.trusted, false) AS trusted,
+            e.name IS NOT NULL AS available
+       FROM unnest($1::text[]) AS w(name)
+       LEFT JOIN pg_catalog.pg_available_extensions e ON e.name = w.name
+       LEFT JOIN pg_catalog.pg_available_extension_versions v ON v.name = e.name AND v.version = e.default_version`,
+    [extensions],
+  );
+  return { schemas: schemaRows, extensions: extensionRows };
+}

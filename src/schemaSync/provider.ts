@@ -6,10 +6,12 @@ import { operationError } from "../kernel/errors";
 import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { clean } from "../kernel/values";
-import { endpoint, parseConnection } from "../pg/connection";
+import { endpoint, parseConnection, type Connection } from "../pg/connection";
+import { readRoleFacts } from "../pg/roles";
 import { withSession } from "../pg/session";
 import { canonicalTableRef, parseTableRef } from "../pg/tables";
-import { readExtensions, readFingerprint, readSchema } from "./catalog";
+import { readExtensions, readFingerprint, readSchema, readTargetAccess } from "./catalog";
+import { targetFailures } from "./privileges";
 import { planSchema } from "./plan";
 import { EMPTY_SNAPSHOT, type SchemaSnapshot } from "./snapshot";
 import { readSource } from "./source";
@@ -62,6 +64,32 @@ async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncState> {
   });
 }
 
+/** The target role's privileges for the copy (check failures; unreachable targets are left to apply). */
+async function targetPrivileges(target: Connection, snapshot: SchemaSnapshot): Promise<CheckFailure[]> {
+  const schemas = [
+    ...new Set([
+      ...snapshot.tables.map((t) => t.schema),
+      ...snapshot.types.map((t) => t.schema),
+      ...(snapshot.collations ?? []).map((c) => c.schema),
+      ...snapshot.extensions.map((e) => e.schema),
+    ]),
+  ];
+  try {
+    return await withSession(parseConnection(target), async (s) =>
+      targetFailures(
+        await readRoleFacts(s),
+        await readTargetAccess(
+          s,
+          schemas,
+          snapshot.extensions.map((e) => e.name),
+        ),
+      ),
+    );
+  } catch (e) {
+    return [{ property: "target", reason: (e as Error).message }];
+  }
+}
+
 export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
   async check(olds, news) {
     const { value: inputs, failures, unknown } = validate(schemaSyncSchema(), news);
@@ -99,10 +127,11 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
       checked.sourceSchema = !tables ? UNKNOWN : reused ? snapshot : clean(snapshot);
       if (tables) inputs.sourceFingerprint = fingerprint;
       else delete inputs.sourceFingerprint;
-      const failures = missing.map((t) => ({
+      const failures: CheckFailure[] = missing.map((t) => ({
         property: "tables",
         reason: `table ${JSON.stringify(t)} does not exist on the source.`,
       }));
+      if (!unknown.has("target")) failures.push(...(await targetPrivileges(inputs.target, snapshot)));
       return { inputs: checked, failures };
     } catch (e) {
       return { inputs: checked, failures: [{ property: "source", reason: (e as Error).message }] };

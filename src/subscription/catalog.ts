@@ -8,7 +8,11 @@ export interface CatalogSubscription {
   name: string;
   owner: string;
   enabled: boolean;
-  conninfo: string;
+  /**
+   * The publisher connection string, or null when this role may not read it: PostgreSQL revokes
+   * pg_subscription.subconninfo from every role but superusers (it holds the password).
+   */
+  conninfo: string | null;
   slotName: string | null;
   publications: string[];
   /** The options the catalog holds, in the arguments' vocabulary. */
@@ -16,8 +20,14 @@ export interface CatalogSubscription {
 }
 
 export async function readSubscription(s: Session, name: string): Promise<CatalogSubscription | undefined> {
+  // Selecting a column one may not read fails the whole query (permission denied for table
+  // pg_subscription), whatever CASE surrounds it: ask first.
+  const [{ readable }] = (await s.query<{ readable: boolean }>(
+    "SELECT pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT') AS readable",
+  )) as [{ readable: boolean }];
   const rows = await s.query<Record<string, unknown>>(
-    `SELECT pg_catalog.pg_get_userbyid(s.subowner) AS owner, s.subenabled AS enabled, s.subconninfo AS conninfo,
+    `SELECT pg_catalog.pg_get_userbyid(s.subowner) AS owner, s.subenabled AS enabled,
+            ${readable ? "s.subconninfo" : "NULL::text"} AS conninfo,
             s.subslotname::text AS "slotName", s.subpublications AS publications,
             ${catalogColumns(s.serverVersion).join(",\n            ")}
        FROM pg_catalog.pg_subscription s
@@ -30,7 +40,7 @@ export async function readSubscription(s: Session, name: string): Promise<Catalo
     name,
     owner: r.owner as string,
     enabled: r.enabled as boolean,
-    conninfo: r.conninfo as string,
+    conninfo: r.conninfo as string | null,
     slotName: r.slotName as string | null,
     publications: r.publications as string[],
     options: optionsFromCatalog(r),

@@ -22,8 +22,11 @@ interface OptionSpec {
   alterableFrom?: number;
   /** ALTER only while the subscription is disabled (it is disabled and re-enabled around the change). */
   whileDisabled?: boolean;
-  /** The server's value when the option is left out (what an unset argument is compared as). */
-  default?: boolean | string;
+  /**
+   * The server's value when the option is left out (what an unset argument is compared as); a
+   * function of server_version_num where it changed between versions.
+   */
+  default?: boolean | string | ((serverVersion: number) => boolean | string);
   schema: () => z.ZodType;
   /** pg_subscription's column for the option (refresh reads it back), and its SQL type. */
   column?: [expression: string, type: "boolean" | "text"];
@@ -70,7 +73,8 @@ export const OPTIONS = {
     sql: "streaming",
     since: 14,
     change: "alter",
-    default: false,
+    // PostgreSQL 18 made parallel streaming the default.
+    default: (v: number) => (v >= 180000 ? "parallel" : false),
     schema: () => z.union([z.boolean(), z.literal("parallel")]),
     column: ["s.substream::text", "text"],
     // PG14–15 store substream as a boolean ('true'/'false' as text); PG16+ as a char: f, t, p.
@@ -240,9 +244,11 @@ export function optionsFromCatalog(row: Record<string, unknown>): OptionInputs {
   return out as OptionInputs;
 }
 
-/** A value compared as the server's default when it is left out. */
-export function effective(key: OptionKey, v: unknown): unknown {
-  return v ?? spec(key).default ?? null;
+/** A value, or the server's default for it when it is left out (on a server of this version). */
+export function effective(key: OptionKey, v: unknown, serverVersion: number): unknown {
+  if (v !== undefined) return v;
+  const d = spec(key).default;
+  return (typeof d === "function" ? d(serverVersion) : d) ?? null;
 }
 
 /**
@@ -258,7 +264,7 @@ export function optionChanges(
   let whileDisabled = false;
   for (const key of alterableOptions(serverVersion)) {
     const w = wanted[key];
-    if (w === undefined || w === effective(key, current[key])) continue;
+    if (w === undefined || w === effective(key, current[key], serverVersion)) continue;
     set[spec(key).sql] = sqlValue(key, w);
     whileDisabled ||= spec(key).whileDisabled ?? false;
   }

@@ -8,8 +8,11 @@ import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { clean, sameSet } from "../kernel/values";
 import { versionFailures } from "../kernel/versions";
-import { conninfo, endpoint, parseConnection } from "../pg/connection";
+import { conninfo, conninfoMatches, endpoint, parseConnection } from "../pg/connection";
+import { readRoleFacts } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
+import { readTableFacts } from "../pg/tableFacts";
+import { tableKey } from "../pg/tables";
 import {
   readSubscription,
   readSubscriptionErrors,
@@ -26,7 +29,8 @@ import {
   versionGates,
 } from "./options";
 import { createPreflight } from "./preflight";
-import { publishedTables, slotHealth } from "./publisher";
+import { subscriberFailures, publisherRoleFailures } from "./privileges";
+import { publishedTables, slotHealth, viewPublisher } from "./publisher";
 import { reconcile, waitOptions } from "./reconcile";
 import * as sql from "./sql";
 import { label, subscriptionSchema, type SubscriptionInputs, type SubscriptionState } from "./types";
@@ -68,13 +72,28 @@ function createError(inputs: SubscriptionInputs, e: unknown): Error {
 }
 
 /**
- * A subscription with this name, this exact connection (password included), these publications
- * and this slot can only be what an interrupted `up` left (the host killed mid-create, the
+ * A subscription with this name, this exact connection (password included), these options,
+ * publications and slot can only be what an interrupted `up` left (the host killed mid-create, the
  * subscriber restarted during the wait): taking it over is how the next `up` converges.
  */
-function leftover(existing: CatalogSubscription, inputs: SubscriptionInputs): boolean {
+function leftover(
+  existing: CatalogSubscription,
+  inputs: SubscriptionInputs,
+  user: string,
+  serverVersion: number,
+): boolean {
+  // A role that may not read the connection (a non-superuser) recognises its own subscription.
+  const sameConnection =
+    existing.conninfo !== null
+      ? conninfoMatches(existing.conninfo, parseConnection(inputs.publisher))
+      : existing.owner === user;
+  const sameOptions = alterableOptions(0).every(
+    (k) =>
+      existing.options[k] === undefined || existing.options[k] === effective(k, inputs[k], serverVersion),
+  );
   return (
-    existing.conninfo === conninfo(parseConnection(inputs.publisher)) &&
+    sameConnection &&
+    sameOptions &&
     sameSet(existing.publications, inputs.publications) &&
     existing.slotName === (inputs.slotName ?? inputs.name)
   );
@@ -124,16 +143,32 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
         ],
       };
     const checked: Record<string, unknown> = inputs;
+    const view =
+      unknown.has("publisher") || unknown.has("publications") ? undefined : await viewPublisher(inputs);
     if (unknown.has("publisher") || unknown.has("publications")) checked.publishedTables = UNKNOWN;
-    else {
-      const published = await publishedTables(inputs);
-      if (published) inputs.publishedTables = published;
-      else delete inputs.publishedTables;
-    }
+    else if (view && view.missingPublications.length === 0)
+      inputs.publishedTables = view.tables.map(tableKey);
+    else delete inputs.publishedTables;
     if (unknown.has("connection")) return { inputs: checked, failures: [] };
     try {
-      const version = await withSession(parseConnection(inputs.connection), async (s) => s.serverVersion);
-      return { inputs: checked, failures: versionFailures(version, versionGates(inputs), "subscriber") };
+      const failures = await withSession(parseConnection(inputs.connection), async (s) => {
+        const problems = versionFailures(s.serverVersion, versionGates(inputs), "subscriber");
+        if (!unknown.has("publisher")) {
+          const targets = await readTableFacts(s, view?.tables ?? []);
+          problems.push(
+            ...subscriberFailures(
+              await readRoleFacts(s),
+              s.serverVersion,
+              inputs,
+              parseConnection(inputs.publisher),
+              targets,
+            ),
+          );
+        }
+        return problems;
+      });
+      if (view) failures.push(...publisherRoleFailures(view.role, view.tableFacts));
+      return { inputs: checked, failures };
     } catch (e) {
       return { inputs: checked, failures: [{ property: "connection", reason: (e as Error).message }] };
     }
@@ -145,7 +180,7 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
     if (olds.name !== news.name) replaces.push("name");
     if (olds.endpoint !== endpoint(parseConnection(news.connection))) replaces.push("connection");
     for (const key of replacingOptions(version))
-      if (effective(key, olds[key]) !== effective(key, news[key])) replaces.push(key);
+      if (effective(key, olds[key], version) !== effective(key, news[key], version)) replaces.push(key);
     const differs = (k: keyof SubscriptionInputs) =>
       JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null);
     const changes =
@@ -154,7 +189,9 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
       !sameSet(olds.publications, news.publications) ||
       (news.publishedTables !== undefined && !sameSet(olds.publishedTables, news.publishedTables)) ||
       (olds.enabled ?? true) !== (news.enabled ?? true) ||
-      alterableOptions(version).some((k) => effective(k, olds[k]) !== effective(k, news[k])) ||
+      alterableOptions(version).some(
+        (k) => effective(k, olds[k], version) !== effective(k, news[k], version),
+      ) ||
       differs("connection") ||
       differs("publisher") ||
       differs("waitForSync");
@@ -171,7 +208,7 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
     const info = parseConnection(inputs.connection);
     const outs = await withSession(info, async (s) => {
       const existing = await readSubscription(s, inputs.name);
-      if (existing && !inputs.adopt && !leftover(existing, inputs))
+      if (existing && !inputs.adopt && !leftover(existing, inputs, info.user, s.serverVersion))
         throw alreadyExists(label(inputs.name), endpoint(info));
       if (existing) {
         if (!inputs.adopt)
@@ -216,7 +253,7 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
       const state = await readSubscription(s, props.name);
       if (!state) return {};
       const drift: string[] = [];
-      if (state.conninfo !== conninfo(parseConnection(props.publisher)))
+      if (state.conninfo !== null && !conninfoMatches(state.conninfo, parseConnection(props.publisher)))
         drift.push("the publisher connection was changed outside Pulumi");
       const inputs: SubscriptionInputs = {
         ...inputsOf(props),
@@ -245,7 +282,7 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
       if (!state) throw vanished(label(news.name), endpoint(info));
       const refresh =
         news.publishedTables !== undefined && !sameSet(olds.publishedTables, news.publishedTables);
-      await reconcile(s, state, news, refresh || (olds.drift?.length ?? 0) > 0);
+      await reconcile(s, state, news, refresh || (olds.drift?.length ?? 0) > 0, olds.publisher);
       return outputs(s, news);
     });
     return { outs };

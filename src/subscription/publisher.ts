@@ -4,21 +4,34 @@
 
 import { parseConnection, type ConnectionInfo } from "../pg/connection";
 import { existingPublications, readPublishedTables } from "../pg/published";
+import { readRoleFacts, type RoleFacts } from "../pg/roles";
 import { withSession } from "../pg/session";
+import { readTableFacts, type TableFacts } from "../pg/tableFacts";
 import { tableKey } from "../pg/tables";
 import { readSlot } from "./catalog";
 import type { SlotHealth, SubscriptionInputs } from "./types";
 
+export interface PublisherView {
+  missingPublications: string[];
+  tables: { schema: string; name: string }[];
+  /** The role the subscription connects as, and what it may do with the published tables. */
+  role: RoleFacts;
+  tableFacts: TableFacts[];
+}
+
 /** What the publisher says, as the host reaches it; undefined when the host cannot reach it. */
 export async function viewPublisher(
   inputs: Pick<SubscriptionInputs, "publisher" | "publications">,
-): Promise<{ missingPublications: string[]; tables: { schema: string; name: string }[] } | undefined> {
+): Promise<PublisherView | undefined> {
   try {
     return await withSession(parseConnection(inputs.publisher), async (s) => {
       const found = new Set(await existingPublications(s, inputs.publications));
+      const tables = found.size > 0 ? await readPublishedTables(s, [...found]) : [];
       return {
         missingPublications: inputs.publications.filter((p) => !found.has(p)),
-        tables: found.size > 0 ? await readPublishedTables(s, [...found]) : [],
+        tables,
+        role: await readRoleFacts(s),
+        tableFacts: await readTableFacts(s, tables),
       };
     });
   } catch {

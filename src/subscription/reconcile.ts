@@ -3,7 +3,13 @@
 
 import { operationError } from "../kernel/errors";
 import { sameSet } from "../kernel/values";
-import { conninfo, parseConnection } from "../pg/connection";
+import {
+  conninfo,
+  conninfoMatches,
+  parseConnection,
+  sameConnection,
+  type Connection,
+} from "../pg/connection";
 import type { Session } from "../pg/session";
 import { runningWorkers, type CatalogSubscription } from "./catalog";
 import { optionChanges } from "./options";
@@ -17,11 +23,16 @@ export function waitOptions(inputs: SubscriptionInputs): WaitOptions | undefined
   return { timeoutSeconds, label: label(inputs.name) };
 }
 
+/**
+ * `applied`: the publisher connection the last create/update set, from state. When this role may
+ * not read the subscription's connection (non-superusers), it decides whether to set it again.
+ */
 export async function reconcile(
   s: Session,
   current: CatalogSubscription,
   inputs: SubscriptionInputs,
   refresh: boolean,
+  applied?: Connection,
 ): Promise<void> {
   const run = (verb: string, statement: string) =>
     s.exec(statement).catch((e) => {
@@ -30,9 +41,16 @@ export async function reconcile(
   const enabled = inputs.enabled ?? true;
   if (!enabled && current.enabled)
     await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
-  const wanted = conninfo(parseConnection(inputs.publisher));
-  if (current.conninfo !== wanted)
-    await run("ALTER SUBSCRIPTION … CONNECTION", sql.alterSubscriptionConnection(inputs.name, wanted));
+  const wanted = parseConnection(inputs.publisher);
+  const same =
+    current.conninfo !== null
+      ? conninfoMatches(current.conninfo, wanted)
+      : applied !== undefined && sameConnection(parseConnection(applied), wanted);
+  if (!same)
+    await run(
+      "ALTER SUBSCRIPTION … CONNECTION",
+      sql.alterSubscriptionConnection(inputs.name, conninfo(wanted)),
+    );
   const options = optionChanges(current.options, inputs, s.serverVersion);
   if (Object.keys(options.set).length > 0) {
     // failover and two_phase can only change while the subscription is disabled (PG17/18).

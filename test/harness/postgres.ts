@@ -22,6 +22,12 @@ export interface ServerOptions {
   logical?: boolean;
   /** Extra `-c name=value` settings. */
   settings?: Record<string, string | number>;
+  /**
+   * TLS: the server's certificate and key, and the CA its clients' certificates must chain to
+   * (paths readable by the server's user). TCP connections then require TLS and a client
+   * certificate (clientcert=verify-ca) on top of the password; local socket connections stay open.
+   */
+  tls?: { cert: string; key: string; ca: string };
 }
 
 export interface TestServer {
@@ -30,6 +36,8 @@ export interface TestServer {
   port: number;
   user: string;
   password: string;
+  /** The directory of its Unix-domain socket (local connections are trusted). */
+  socketDir: string;
   /** A postgres:// URI for `database` (default "postgres"). */
   url(database?: string): string;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
@@ -68,7 +76,8 @@ interface RunAs {
 let runAsCache: RunAs | undefined;
 
 /** initdb and postgres refuse uid 0: as root, run them as an unprivileged user (created if missing). */
-function runAs(): RunAs {
+/** The user servers run as (created when running as root), or nothing when not root. */
+export function runAs(): RunAs {
   if (runAsCache) return runAsCache;
   if (process.getuid?.() !== 0) return (runAsCache = {});
   let id = spawnSync("id", ["-u", RUN_USER], { encoding: "utf8" });
@@ -217,8 +226,21 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     max_logical_replication_workers: 12,
     wal_sender_timeout: "10s",
     wal_receiver_timeout: "10s",
+    ...(opts.tls
+      ? { ssl: "on", ssl_cert_file: opts.tls.cert, ssl_key_file: opts.tls.key, ssl_ca_file: opts.tls.ca }
+      : {}),
     ...opts.settings,
   };
+  if (opts.tls)
+    fs.writeFileSync(
+      path.join(pgdata, "pg_hba.conf"),
+      [
+        "local all all trust",
+        "hostssl all all 127.0.0.1/32 scram-sha-256 clientcert=verify-ca",
+        "host all all 127.0.0.1/32 reject",
+        "",
+      ].join("\n"),
+    );
   let proc: ChildProcess | undefined;
   let port = 0;
   const logFile = path.join(dataDir, "server.log");
@@ -241,7 +263,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
         path.join(STATE_DIR, `${proc.pid}.json`),
         JSON.stringify({ owner: process.pid, pid: proc.pid, dataDir }),
       );
-      if (await ready(proc, port, password)) return;
+      if (await ready(proc, port, dataDir)) return;
       port = 0; // port taken between probe and bind: try another
     }
     throw new Error(
@@ -269,9 +291,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     },
     user: "postgres",
     password,
+    socketDir: dataDir,
     url,
     async query<T>(sql: string, params: unknown[] = [], database = "postgres") {
-      const c = new Client({ connectionString: url(database) });
+      // The test's own statements go through the socket (trusted), whatever TCP requires.
+      const c = new Client({ host: dataDir, port, user: "postgres", database });
       await c.connect();
       try {
         return (await c.query(sql, params)).rows as T[];
@@ -295,11 +319,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   return server;
 }
 
-async function ready(proc: ChildProcess, port: number, password: string): Promise<boolean> {
+async function ready(proc: ChildProcess, port: number, socketDir: string): Promise<boolean> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) return false;
-    const c = new Client({ host: "127.0.0.1", port, user: "postgres", password, database: "postgres" });
+    const c = new Client({ host: socketDir, port, user: "postgres", database: "postgres" });
     c.on("error", () => undefined);
     try {
       await c.connect();

@@ -1,4 +1,5 @@
 // The seed's schema (the PostgresML guide's users and blog_posts), plus a third table to add later.
+import { Client } from "pg";
 import { startServer, type Major, type TestServer } from "./postgres";
 
 export const SEED_SQL = `
@@ -28,4 +29,64 @@ export async function seededPair(
   await Promise.all([primary.createDatabase(database), replica.createDatabase(database)]);
   await seedPrimary(primary, database);
   return [primary, replica];
+}
+
+/** A role like the admin user a managed cloud hands out: not a superuser, and what such a user may do. */
+export const CLOUD_ADMIN = { user: "cloudadmin", password: "cloud-Admin-pw-1" };
+
+/**
+ * A primary and a replica where everything is done as a managed cloud's admin role would do it:
+ * on each a non-superuser `cloudadmin` with LOGIN, CREATEDB and CREATEROLE owns the database
+ * `database`; on the primary it also has REPLICATION (RDS's rds_replication) and created the seed's
+ * tables; on the replica (PostgreSQL 16+) it is a member of pg_create_subscription.
+ */
+export async function cloudPair(
+  publisher: Major,
+  subscriber: Major,
+  database = "app",
+): Promise<[TestServer, TestServer]> {
+  const [primary, replica] = await Promise.all([
+    startServer({ major: publisher }),
+    startServer({ major: subscriber }),
+  ]);
+  await cloudDatabases(primary, replica, database);
+  await queryAs(primary, CLOUD_ADMIN.user, CLOUD_ADMIN.password, SEED_SQL, database);
+  return [primary, replica];
+}
+
+/** The cloud admin role and its database `database` on both servers (see cloudPair). */
+export async function cloudDatabases(
+  primary: TestServer,
+  replica: TestServer,
+  database: string,
+): Promise<void> {
+  const { user, password } = CLOUD_ADMIN;
+  const db = `"${database.replace(/"/g, '""')}"`;
+  await primary.query(`CREATE ROLE ${user} LOGIN CREATEDB CREATEROLE REPLICATION PASSWORD '${password}'`);
+  await primary.query(`CREATE DATABASE ${db} OWNER ${user}`);
+  await replica.query(`CREATE ROLE ${user} LOGIN CREATEDB CREATEROLE PASSWORD '${password}'`);
+  if (replica.major >= 16) await replica.query(`GRANT pg_create_subscription TO ${user}`);
+  await replica.query(`CREATE DATABASE ${db} OWNER ${user}`);
+}
+
+/** Runs `sql` on `server` as `user` over TCP (password authentication, as a remote client). */
+export async function queryAs(
+  server: TestServer,
+  user: string,
+  password: string,
+  sql: string,
+  database = "app",
+): Promise<Record<string, unknown>[]> {
+  const c = new Client({ host: server.host, port: server.port, user, password, database });
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+/** A postgres:// URI for `user` on `server`. */
+export function roleUrl(server: TestServer, user: string, password: string, database = "app"): string {
+  return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${server.host}:${server.port}/${encodeURIComponent(database)}`;
 }

@@ -21,8 +21,8 @@ describe("reliability drills (short)", () => {
   };
   after(() => report(results));
 
-  it("loses and duplicates no row while up adds and removes tables, rotates the password, disables and enables", async () => {
-    const r = await loadDrill(8);
+  it("loses and duplicates no row while up adds and removes tables, rotates the password, disables and enables, as a cloud admin role", async () => {
+    const r = await loadDrill(8, 18, "cloud");
     expectPass(r);
     assert.equal(r.figures.lost, 0);
     assert.equal(r.figures.duplicated, 0);

@@ -197,18 +197,21 @@ describe("Subscription options, gates, preflight and adopt through the provider 
         [],
         "app",
       );
-    assert.deepEqual(await row(), [
-      {
-        subbinary: true,
-        substream: "p",
-        subsynccommit: "remote_apply",
-        subdisableonerr: true,
-        suborigin: "none",
-        subrunasowner: true,
-        subfailover: true,
-        subtwophasestate: "e",
-      },
-    ]);
+    // two_phase goes from pending to enabled once the apply worker restarts after the initial copy.
+    await eventually(async () =>
+      assert.deepEqual(await row(), [
+        {
+          subbinary: true,
+          substream: "p",
+          subsynccommit: "remote_apply",
+          subdisableonerr: true,
+          suborigin: "none",
+          subrunasowner: true,
+          subfailover: true,
+          subtwophasestate: "e",
+        },
+      ]),
+    );
     const slot = await primary.query("SELECT slot_name FROM pg_replication_slots", [], "app");
     assert.equal((await sub.diff((await sub.refresh(state))!, base(replica18, all))).changes, false);
     const changed = {

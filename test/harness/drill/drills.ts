@@ -6,6 +6,7 @@ import { captureProgram } from "../capture";
 import { Engine } from "../engine";
 import { ROOT } from "../install";
 import { startServer, type Major, type TestServer } from "../postgres";
+import { CLOUD_ADMIN, cloudDatabases, queryAs, roleUrl } from "../seed";
 import { compare, converge, DRILL_TABLE, startWriters, type Comparison } from "./load";
 
 export interface DrillResult {
@@ -22,26 +23,40 @@ const PROGRAM = path.join(ROOT, "test", "fixtures", "drill", "index.ts");
 const SECRET_KEYS = new Set(["connection", "publisher", "source", "target", "__provider"]);
 const DB = "app";
 
-/** Two servers, a replicator role with a password, `tables` on the primary with `rows` rows each. */
-async function bed(major: Major, tables: string[], rows: number) {
+/** Who the program connects as: a superuser, or a managed cloud's admin role (see seed.ts). */
+export type Roles = "superuser" | "cloud";
+
+/**
+ * Two servers, a replicator role with a password, `tables` on the primary with `rows` rows each.
+ * With cloud roles, the databases, tables and the replicator belong to the cloud admin role, and
+ * the program connects as it.
+ */
+async function bed(major: Major, tables: string[], rows: number, roles: Roles = "superuser") {
   const [primary, replica] = await Promise.all([startServer({ major }), startServer({ major })]);
-  await Promise.all([primary.createDatabase(DB), replica.createDatabase(DB)]);
+  const admin = (server: TestServer, sql: string) =>
+    roles === "cloud"
+      ? queryAs(server, CLOUD_ADMIN.user, CLOUD_ADMIN.password, sql, DB)
+      : server.query(sql, [], DB);
+  if (roles === "cloud") await cloudDatabases(primary, replica, DB);
+  else await Promise.all([primary.createDatabase(DB), replica.createDatabase(DB)]);
   const ddl = tables.map(
     (t) => `${DRILL_TABLE(t)}; INSERT INTO ${t} SELECT g, 0, md5(g::text) FROM generate_series(1, ${rows}) g`,
   );
-  await primary.query(ddl.join(";"), [], DB);
-  await primary.query("CREATE ROLE replicator LOGIN REPLICATION PASSWORD 'Drill-Pw-1'", [], DB);
-  await primary.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO replicator`, [], DB);
+  await admin(primary, ddl.join(";"));
+  await admin(primary, "CREATE ROLE replicator LOGIN REPLICATION PASSWORD 'Drill-Pw-1'");
+  await admin(primary, `GRANT SELECT ON ALL TABLES IN SCHEMA public TO replicator`);
+  const url = (server: TestServer) =>
+    roles === "cloud" ? roleUrl(server, CLOUD_ADMIN.user, CLOUD_ADMIN.password, DB) : server.url(DB);
   const engine = await Engine.start();
   const errors: string[] = [];
-  const passwords = [primary.password, replica.password, "Drill-Pw-1", "Drill-Pw-2"];
+  const passwords = [primary.password, replica.password, "Drill-Pw-1", "Drill-Pw-2", CLOUD_ADMIN.password];
   const publisherUrl = (pw: string) => `postgres://replicator:${pw}@127.0.0.1:${primary.port}/${DB}`;
   const program = (config: { tables: string[]; pw?: string; enabled?: boolean; syncTimeout?: number }) =>
     captureProgram(
       PROGRAM,
       {
-        primaryUrl: primary.url(DB),
-        replicaUrl: replica.url(DB),
+        primaryUrl: url(primary),
+        replicaUrl: url(replica),
         publisherUrl: publisherUrl(config.pw ?? "Drill-Pw-1"),
         tables: JSON.stringify(config.tables),
         ...(config.enabled !== undefined ? { enabled: String(config.enabled) } : {}),
@@ -68,7 +83,7 @@ async function bed(major: Major, tables: string[], rows: number) {
     await engine.stop();
     await Promise.all([primary.stop(), replica.stop()]);
   };
-  return { primary, replica, engine, up, program, errors, passwords, visible, close };
+  return { primary, replica, engine, up, program, errors, passwords, visible, close, admin };
 }
 
 const lostOf = (cs: Comparison[]) => cs.reduce((n, c) => n + c.lost, 0);
@@ -78,8 +93,12 @@ const rowsOf = (cs: Comparison[]) => cs.reduce((n, c) => n + c.primaryRows, 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** 1. Four writers for `seconds` while up adds a table, removes one, rotates the password, disables and enables. */
-export async function loadDrill(seconds: number, major: Major = 18): Promise<DrillResult> {
-  const b = await bed(major, ["a", "b", "c", "d"], 1000);
+export async function loadDrill(
+  seconds: number,
+  major: Major = 18,
+  roles: Roles = "superuser",
+): Promise<DrillResult> {
+  const b = await bed(major, ["a", "b", "c", "d"], 1000, roles);
   try {
     await b.up({ tables: ["a", "b", "c"] });
     const writers = startWriters(b.primary, DB, ["a", "b", "c", "d"]);
@@ -92,7 +111,7 @@ export async function loadDrill(seconds: number, major: Major = 18): Promise<Dri
     await b.up({ tables: ["a", "c", "d"] });
     steps.push("remove b");
     await at(0.15);
-    await b.primary.query("ALTER ROLE replicator PASSWORD 'Drill-Pw-2'", [], DB);
+    await b.admin(b.primary, "ALTER ROLE replicator PASSWORD 'Drill-Pw-2'");
     await b.up({ tables: ["a", "c", "d"], pw: "Drill-Pw-2" });
     steps.push("rotate password");
     await at(0.15);
@@ -107,7 +126,7 @@ export async function loadDrill(seconds: number, major: Major = 18): Promise<Dri
     const lost = lostOf(comparisons);
     const dup = dupOf(comparisons);
     return {
-      scenario: `load: 4 writers for ${seconds} s during ${steps.join(", ")} (PG${major})`,
+      scenario: `load: 4 writers for ${seconds} s during ${steps.join(", ")} (PG${major}${roles === "cloud" ? ", as a cloud admin role" : ""})`,
       checked: "replica equals primary for a, c, d: row counts, md5 over ordered rows, per-row diff",
       figures: {
         inserts: writers.stats.inserts,

@@ -14,8 +14,12 @@ interface Case {
   label: string;
   kind: Kind;
   inputs: (c: Ctx) => Record<string, unknown>;
-  /** "ok": created under its exact name; a string: check refuses naming this property; "server": the server refuses, nothing is created. */
-  expect: "ok" | "server" | string;
+  /**
+   * "ok": created under its exact name; a string: check refuses naming this property (or a field
+   * of it); "server": the server refuses, nothing is created; "verified": check is bypassed (as a
+   * stale plan or an old provider would) and create's verification rolls everything back.
+   */
+  expect: "ok" | "server" | "verified" | string;
   /** The name to look up after create (defaults to inputs.name). */
   lookup?: string;
 }
@@ -87,12 +91,21 @@ function cases(): Case[] {
         expect: "slotName",
       });
   }
-  const filters: [string, string, "ok" | "server"][] = [
-    ["closing its parenthesis to add a statement", "id > 0); DROP TABLE canary; --", "server"],
-    ["with a second statement", "true; DROP TABLE canary", "server"],
+  const where = "tables[0].where";
+  const escape = 'id > 0), "public"."victim" WHERE (true';
+  const filters: [string, string, string][] = [
+    ["closing its parenthesis to add a statement", "id > 0); DROP TABLE canary; --", where],
+    ["with a second statement", "true; DROP TABLE canary", where],
     ["with a subquery", "id IN (SELECT 1)", "server"],
-    ["with a comment eating the parenthesis", "id > 0 --", "server"],
+    ["with a comment eating the parenthesis", "id > 0 --", where],
+    ["with a block comment", "id > 0 /* ) */", where],
+    ["closing its parenthesis to publish another table", escape, where],
+    ["publishing another table, check bypassed", escape, "verified"],
+    ["with a parenthesis inside a string literal", "id > length('))')", "ok"],
+    ["with a parenthesis inside a quoted name", `"id" > 0 AND 'a)' <> 'b'`, "ok"],
+    ["with an unterminated string", "id::text = 'abc", where],
     ["with dollar quotes", "$$x$$ = 'x'", "ok"],
+    ["with dollar quotes hiding a parenthesis", "$t$)$t$ <> 'x'", "ok"],
   ];
   filters.forEach(([what, where, expect], i) =>
     list.push({
@@ -209,6 +222,40 @@ function cases(): Case[] {
       expect: "connection",
     },
     {
+      label: "an unknown URI parameter (a client certificate setup misspelt)",
+      kind: "Publication",
+      inputs: pub({ name: "p", connection: "postgres://u:p@127.0.0.1:1/app?sslcert=/c&ssl_key=/k" }),
+      expect: "connection",
+    },
+    {
+      label: "an unknown key=value parameter",
+      kind: "Subscription",
+      inputs: sub({ publisher: "host=127.0.0.1 dbname=app user=u password=p target_session_attrs=any" }),
+      expect: "publisher",
+    },
+    {
+      label: "URI port 0",
+      kind: "Publication",
+      inputs: pub({ name: "p", connection: "postgres://u:p@127.0.0.1:0/app" }),
+      expect: "connection",
+    },
+    {
+      label: "a malformed percent-encoding in the password",
+      kind: "Publication",
+      inputs: pub({ name: "p", connection: "postgres://u:100%@127.0.0.1/app" }),
+      expect: "connection",
+    },
+    {
+      label: "a key=value publisher whose password tries to add parameters",
+      kind: "Subscription",
+      inputs: (c) => ({
+        ...sub({})(c),
+        name: "kv_escape",
+        publisher: `host=127.0.0.1 port=${c.primary.port} dbname=app user=hostile_role password='p\\'w\\\\ d host=evil\\' sslmode=disable'`,
+      }),
+      expect: "ok",
+    },
+    {
       label: "an unknown sslmode",
       kind: "Publication",
       inputs: pub({ name: "p", connection: "postgres://u:p@127.0.0.1:1/app?sslmode=evil" }),
@@ -252,6 +299,10 @@ export async function hostileDrill(
       s.query<Record<string, unknown>>(sql, p, "app");
     for (const s of [primary, replica]) {
       await q(s, "CREATE TABLE canary (id int PRIMARY KEY); INSERT INTO canary VALUES (1), (2), (3)");
+      await q(
+        s,
+        "CREATE TABLE victim (id int PRIMARY KEY, secret text); INSERT INTO victim VALUES (1, 'not to be published')",
+      );
       for (const name of HOSTILE_NAMES)
         await q(s, `CREATE TABLE "${name.replace(/"/g, '""')}" (id int PRIMARY KEY)`);
     }
@@ -268,9 +319,39 @@ export async function hostileDrill(
       let outcome = "";
       let ok = false;
       try {
+        if (c.expect === "verified") {
+          // What a plan made before the filter rule, or a provider of an older version, would send.
+          const urn = driver.urn(`bypass${outcomes.length}`);
+          const canonical = { ...inputs, tables: (inputs.tables as unknown[]).map((t) => t) };
+          try {
+            await engine.create(urn, {
+              ...canonical,
+              __provider: (await driver.check(inputs)).inputs.__provider,
+            });
+            outcome = "created although the filter named another table";
+          } catch (e) {
+            errors.push((e as Error).message);
+            const published = await q(
+              primary,
+              "SELECT pubname, tablename FROM pg_publication_tables WHERE pubname <> 'canary_pub'",
+            );
+            const left = await q(primary, "SELECT pubname FROM pg_publication WHERE pubname <> 'canary_pub'");
+            ok =
+              /differs from its declaration.*publishes "public.victim", which is not declared/.test(
+                (e as Error).message,
+              ) &&
+              published.length === 0 &&
+              left.length === 0;
+            outcome = `rolled back by the verification: ${(e as Error).message.slice(0, 120)}`;
+          }
+          outcomes.push({ label: c.label, outcome, ok });
+          continue;
+        }
         const checked = await driver.check(inputs);
         if (c.expect !== "ok" && c.expect !== "server") {
-          const f = checked.failures.find((x) => x.property === c.expect);
+          const f = checked.failures.find(
+            (x) => x.property === c.expect || x.property.startsWith(`${c.expect}.`),
+          );
           outcome = f
             ? `refused by check: ${f.property}: ${f.reason.slice(0, 70)}`
             : `not refused: ${JSON.stringify(checked.failures)}`;

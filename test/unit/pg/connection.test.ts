@@ -1,36 +1,165 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { conninfo, connectionSchema, parseConnection } from "../../../src/pg/connection";
+import { connectionSchema, conninfo, parseConnection, type ConnectionInfo } from "../../../src/pg/connection";
 import { conninfoPair } from "../../../src/pg/conninfo";
 import { redact, redactError } from "../../../src/pg/redact";
 
+const base = { host: "db", port: 5432, database: "app", user: "u" };
+
 describe("connections", () => {
-  it("parses a URI with an encoded password and sslmode", () =>
-    assert.deepEqual(parseConnection("postgres://app:p%40ss%3Aw@db.internal:6432/prod?sslmode=require"), {
-      host: "db.internal",
-      port: 6432,
-      database: "prod",
-      user: "app",
-      password: "p@ss:w",
-      sslMode: "require",
-    }));
-  it("defaults the port to 5432 in the object form", () =>
-    assert.equal(parseConnection({ host: "h", database: "d", user: "u" }).port, 5432));
-  it("refuses a URI without a database, naming the fix and hiding the password", () => {
-    assert.throws(
-      () => parseConnection("postgres://u:secretpw@h:5432"),
-      (e: Error) => /add \/database/.test(e.message) && !e.message.includes("secretpw"),
-    );
+  const accepted: [string, string | Record<string, unknown>, ConnectionInfo][] = [
+    [
+      "a URI with an encoded password and sslmode",
+      "postgres://app:p%40ss%3Aw@db.internal:6432/prod?sslmode=require",
+      {
+        host: "db.internal",
+        port: 6432,
+        database: "prod",
+        user: "app",
+        password: "p@ss:w",
+        sslMode: "require",
+      },
+    ],
+    [
+      "a URI with every TLS and client parameter",
+      "postgresql://u:pw@db/app?sslmode=verify-full&sslrootcert=/ca.pem&sslcert=/c.pem&sslkey=/k.pem&sslpassword=kp&application_name=etl&connect_timeout=7&options=-c%20statement_timeout%3D0",
+      {
+        ...base,
+        password: "pw",
+        sslMode: "verify-full",
+        sslRootCert: "/ca.pem",
+        sslCert: "/c.pem",
+        sslKey: "/k.pem",
+        sslPassword: "kp",
+        applicationName: "etl",
+        connectTimeout: 7,
+        options: "-c statement_timeout=0",
+      },
+    ],
+    [
+      "a URI with a Unix-socket directory as its host",
+      "postgres://u@%2Fvar%2Frun%2Fpostgresql:5433/app",
+      { host: "/var/run/postgresql", port: 5433, database: "app", user: "u" },
+    ],
+    [
+      "a URI whose host is a query parameter",
+      "postgres://u@/app?host=/tmp/sock",
+      { host: "/tmp/sock", port: 5432, database: "app", user: "u" },
+    ],
+    [
+      "a libpq key=value string, quoted values and escapes included",
+      "host=db port=5432 dbname=app user=u password='it\\'s a \\\\ secret' application_name = 'my app'",
+      { ...base, password: "it's a \\ secret", applicationName: "my app" },
+    ],
+    [
+      "a key=value string with a socket host and sslmode",
+      "host=/var/run/postgresql dbname=app user=u sslmode=disable",
+      { host: "/var/run/postgresql", port: 5432, database: "app", user: "u", sslMode: "disable" },
+    ],
+    [
+      "the object form with the TLS fields",
+      {
+        host: "db",
+        database: "app",
+        user: "u",
+        sslMode: "verify-ca",
+        sslCert: "/c",
+        sslKey: "/k",
+        sslPassword: "x",
+      },
+      { ...base, sslMode: "verify-ca", sslCert: "/c", sslKey: "/k", sslPassword: "x" },
+    ],
+  ];
+  for (const [what, input, expected] of accepted)
+    it(`parses ${what}`, () => {
+      assert.deepEqual(parseConnection(input as never), expected);
+      assert.ok(connectionSchema().safeParse(input).success);
+    });
+
+  const refused: [string, unknown, RegExp][] = [
+    [
+      "an unknown URI parameter",
+      "postgres://u:pw@db/app?sslcompression=1",
+      /parameter `sslcompression`.*supported ones are/,
+    ],
+    [
+      "an unknown key=value parameter",
+      "host=db dbname=app user=u target_session_attrs=any",
+      /`target_session_attrs`/,
+    ],
+    ["port 0", "postgres://u@db:0/app", /port 0; a port is 1–65535/],
+    ["port 0 in key=value form", "host=db port=0 dbname=app user=u", /port 0; a port is 1–65535/],
+    [
+      "a port that is not a number",
+      "host=db port=x dbname=app user=u",
+      /port=x, which is not a whole number/,
+    ],
+    [
+      "a malformed percent-encoding",
+      "postgres://u:p%zz@db/app",
+      /malformed percent-encoding in its password.*%25/,
+    ],
+    ["several hosts", "postgres://u@h1,h2/app", /several hosts/],
+    ["no database", "postgres://u:pw@db:5432", /no database name/],
+    ["no user", "host=db dbname=app", /no user/],
+    ["a bad sslmode", "postgres://u@db/app?sslmode=sometimes", /sslmode=sometimes; use one of/],
+    [
+      "an unterminated quote",
+      "host=db dbname=app user=u password='abc",
+      /unterminated quoted value for `password`/,
+    ],
+    ["text that is neither form", "mysql://x", /neither a postgres:\/\/ URI nor a libpq key=value string/],
+    ["an unknown object field", { ...base, pasword: "typo" }, /unknown field `pasword`/],
+    ["port 0 in the object form", { ...base, port: 0 }, /port must be 1–65535/],
+  ];
+  for (const [what, input, message] of refused)
+    it(`refuses ${what} with a plain message`, () => {
+      const r = connectionSchema().safeParse(input);
+      assert.equal(r.success, false);
+      assert.match(r.error!.issues.map((i) => i.message).join("; "), message);
+    });
+
+  it("never shows a password in a refusal", () => {
+    for (const input of [
+      "postgres://u:hunter2@db/app?nope=1",
+      "host=db dbname=app user=u password=hunter2 nope=1",
+      "host=db dbname=app user=u password='hunter2' nope=1",
+      "postgres://u@db/app?password=hunter2&nope=1",
+    ]) {
+      const r = connectionSchema().safeParse(input);
+      assert.equal(r.success, false);
+      assert.doesNotMatch(JSON.stringify(r.error!.issues), /hunter2/, input);
+    }
   });
-  it("builds a libpq conninfo with quoted values", () =>
+
+  it("builds a libpq conninfo with every parameter quoted", () =>
     assert.equal(
-      conninfo({ host: "h", port: 5432, database: "my db", user: "u", password: "it's" }),
-      "host='h' port='5432' dbname='my db' user='u' password='it\\'s'",
+      conninfo({
+        host: "/tmp",
+        port: 5432,
+        database: "my db",
+        user: "u",
+        password: "it's",
+        sslMode: "verify-ca",
+        sslCert: "/c",
+        applicationName: "a b",
+        connectTimeout: 5,
+        options: "-c x=1",
+      }),
+      "host='/tmp' port='5432' dbname='my db' user='u' password='it\\'s' sslmode='verify-ca' sslcert='/c' application_name='a b' connect_timeout='5' options='-c x=1'",
     ));
+  it("reads back what it builds", () => {
+    const info: ConnectionInfo = { ...base, password: "a'b\\c d", sslPassword: "' x" };
+    assert.deepEqual(parseConnection(conninfo(info)), info);
+  });
   it("escapes libpq values", () => assert.equal(conninfoPair("password", "a'b\\c"), "password='a\\'b\\\\c'"));
   it("redacts URIs, conninfo passwords and known secrets", () => {
     assert.equal(redact("postgres://u:hunter2@h/d failed", []), "postgres://u:***@h/d failed");
     assert.equal(redact("host='h' password='a\\'b' x", []), "host='h' password='***' x");
+    assert.equal(
+      redact("host=h password=abc sslpassword='k' x", []),
+      "host=h password=*** sslpassword='***' x",
+    );
     assert.equal(redact("the word hunter2 appears", ["hunter2"]), "the word *** appears");
   });
   it("keeps the SQLSTATE when redacting an error", () => {
@@ -39,11 +168,5 @@ describe("connections", () => {
     ]);
     assert.equal(e.code, "28P01");
     assert.ok(!e.message.includes("hunter2"));
-  });
-  it("rejects a non-postgres URI and unknown object keys", () => {
-    assert.ok(!connectionSchema().safeParse("mysql://x").success);
-    assert.ok(
-      !connectionSchema().safeParse({ host: "h", database: "d", user: "u", pasword: "typo" }).success,
-    );
   });
 });

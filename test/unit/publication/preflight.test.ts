@@ -11,6 +11,11 @@ const facts = (over: Partial<TableFacts>): TableFacts => ({
   hasIdentityIndex: false,
   columns: ["id", "email", "note"],
   identityColumns: ["id"],
+  owner: "app",
+  owned: true,
+  canBecomeOwner: true,
+  canSelect: true,
+  canWrite: true,
   ...over,
 });
 

@@ -1,0 +1,97 @@
+// What the Subscription's roles need (https://www.postgresql.org/docs/current/logical-replication-security.html),
+// checked at preview: each failure names the role, what is missing and the statement that grants it.
+// Pure rules over what pg/roles.ts and pg/tableFacts.ts read.
+
+import type { CheckFailure } from "../kernel/check";
+import { formatVersion } from "../kernel/versions";
+import type { ConnectionInfo } from "../pg/connection";
+import {
+  alterRoleReplication,
+  alterTableOwner,
+  grantCreateOnDatabase,
+  grantRole,
+  grantSelect,
+  grantWrite,
+} from "../pg/grants";
+import { cloudAdmin, type RoleFacts } from "../pg/roles";
+import type { TableFacts } from "../pg/tableFacts";
+import { tableKey } from "../pg/tables";
+
+/**
+ * The subscriber's role: a superuser, or from PostgreSQL 16 a member of pg_create_subscription with
+ * CREATE on the database, a publisher password (password_required), and the right to apply changes
+ * to each target table (its owner's privileges, or write privileges with run_as_owner).
+ */
+export function subscriberFailures(
+  role: RoleFacts,
+  version: number,
+  inputs: { passwordRequired?: boolean; runAsOwner?: boolean },
+  publisher: ConnectionInfo,
+  targets: readonly TableFacts[],
+): CheckFailure[] {
+  if (role.superuser) return [];
+  const who = JSON.stringify(role.user);
+  if (version < 160000) {
+    // Managed clouds let their admin role create subscriptions on older versions too.
+    if (cloudAdmin(role)) return [];
+    return [
+      {
+        property: "connection",
+        reason: `CREATE SUBSCRIPTION needs a superuser before PostgreSQL 16; the subscriber runs ${formatVersion(version)} and role ${who} is not one: connect as a superuser, or upgrade the subscriber to 16 or later and run ${grantRole("pg_create_subscription", role.user)}`,
+      },
+    ];
+  }
+  const failures: CheckFailure[] = [];
+  if (!role.memberOf.includes("pg_create_subscription"))
+    failures.push({
+      property: "connection",
+      reason: `role ${who} may not create subscriptions: run ${grantRole("pg_create_subscription", role.user)} as an admin.`,
+    });
+  if (!role.createOnDatabase)
+    failures.push({
+      property: "connection",
+      reason: `role ${who} needs CREATE on database ${JSON.stringify(role.database)} to create a subscription: run ${grantCreateOnDatabase(role.database, role.user)}`,
+    });
+  if (inputs.passwordRequired === false)
+    failures.push({
+      property: "passwordRequired",
+      reason: `only a superuser may set password_required = false, and role ${who} is not one: leave \`passwordRequired\` out and give the publisher connection a password.`,
+    });
+  else if (publisher.password === undefined)
+    failures.push({
+      property: "publisher",
+      reason: `the publisher connection has no password, and a subscription owned by a non-superuser (${who}) must authenticate with one (password_required): add the replication role's password, and make sure the publisher's pg_hba.conf asks for it.`,
+    });
+  const blocked = targets.filter((t) => (inputs.runAsOwner ? !t.canWrite : !t.canBecomeOwner));
+  if (blocked.length > 0)
+    failures.push({
+      property: "connection",
+      reason: inputs.runAsOwner
+        ? `with run_as_owner the subscription owner ${who} applies changes itself and needs INSERT, UPDATE, DELETE and TRUNCATE on ${blocked.map((t) => JSON.stringify(tableKey(t))).join(", ")}: run ${grantWrite(blocked, role.user)}`
+        : `the subscription applies changes as each table's owner, and role ${who} may not act as the owner of ${blocked.map((t) => `${JSON.stringify(tableKey(t))} (owned by ${JSON.stringify(t.owner)})`).join(", ")}: make ${who} own them (${blocked.map((t) => alterTableOwner(t.schema, t.name, role.user)).join(" ")}) or run ${[...new Set(blocked.map((t) => t.owner))].map((o) => grantRole(o, role.user)).join(" ")}`,
+    });
+  return failures;
+}
+
+/**
+ * The role the subscriber connects to the publisher as: REPLICATION (a walsender and a slot), and
+ * SELECT on every published table (the initial copy reads them). Checked when this host reaches
+ * the publisher.
+ */
+export function publisherRoleFailures(role: RoleFacts, published: readonly TableFacts[]): CheckFailure[] {
+  if (role.superuser) return [];
+  const failures: CheckFailure[] = [];
+  const who = JSON.stringify(role.user);
+  if (!role.replication && !role.memberOf.includes("rds_replication"))
+    failures.push({
+      property: "publisher",
+      reason: `role ${who} on the publisher cannot stream changes: it needs the REPLICATION attribute: run ${alterRoleReplication(role.user)} (on RDS and Aurora: ${grantRole("rds_replication", role.user)})`,
+    });
+  const unreadable = published.filter((t) => !t.canSelect);
+  if (unreadable.length > 0)
+    failures.push({
+      property: "publisher",
+      reason: `role ${who} on the publisher cannot read ${unreadable.map((t) => JSON.stringify(tableKey(t))).join(", ")}, which the initial copy needs: run ${grantSelect(unreadable, role.user)}`,
+    });
+  return failures;
+}

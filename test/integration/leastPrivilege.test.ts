@@ -1,0 +1,248 @@
+// The whole lifecycle with the roles a managed database gives you: a non-superuser admin role
+// (LOGIN, CREATEDB, CREATEROLE; REPLICATION on the primary as RDS's rds_replication grants; a member
+// of pg_create_subscription on the replica) owns the databases and the tables. Through the provider
+// host on PG16, 17 and 18; refused at preview, before anything is created, on PG14 and 15 and for
+// each missing privilege, with the statement that grants it.
+
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { captureProgram } from "../harness/capture";
+import { Driver } from "../harness/driver";
+import { Engine } from "../harness/engine";
+import { ROOT } from "../harness/install";
+import type { Major, TestServer } from "../harness/postgres";
+import { CLOUD_ADMIN, cloudPair, queryAs, roleUrl } from "../harness/seed";
+import { eventually } from "../harness/util";
+
+const QUICKSTART = path.join(ROOT, "examples", "quickstart", "index.ts");
+const { user, password } = CLOUD_ADMIN;
+const count = async (server: TestServer, table: string) =>
+  Number((await server.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`, [], "app"))[0]!.n);
+
+for (const major of [16, 17, 18] as Major[])
+  describe(`the lifecycle as a managed cloud's admin role, PG${major} → PG${major}`, () => {
+    let primary: TestServer;
+    let replica: TestServer;
+    let engine: Engine;
+    const program = (primaryPassword = password) =>
+      captureProgram(QUICKSTART, {
+        primaryUrl: roleUrl(primary, user, primaryPassword),
+        replicaUrl: roleUrl(replica, user, password),
+      });
+
+    before(async () => {
+      [primary, replica] = await cloudPair(major, major);
+      engine = await Engine.start();
+    });
+    after(async () => {
+      await engine?.stop();
+      await Promise.all([primary?.stop(), replica?.stop()]);
+    });
+
+    it("previews three creates with no failure, and up replicates without a superuser anywhere", async () => {
+      const plan = await engine.preview(program());
+      assert.deepEqual(
+        plan.map((s) => [s.op, s.failures]),
+        [
+          ["create", undefined],
+          ["create", undefined],
+          ["create", undefined],
+        ],
+      );
+      await engine.up(program());
+      assert.equal(await count(replica, "users"), 3);
+      const owner = await replica.query<{ owner: string; rolsuper: boolean }>(
+        "SELECT r.rolname AS owner, r.rolsuper FROM pg_subscription s JOIN pg_roles r ON r.oid = s.subowner",
+        [],
+        "app",
+      );
+      assert.deepEqual(owner, [{ owner: user, rolsuper: false }]);
+      const tables = await replica.query<{ o: string }>(
+        "SELECT DISTINCT tableowner AS o FROM pg_tables WHERE schemaname = 'public'",
+        [],
+        "app",
+      );
+      assert.deepEqual(tables, [{ o: user }]);
+    });
+
+    it("refreshes and previews no changes", async () => {
+      await engine.refresh();
+      assert.equal(engine.state.size, 3);
+      assert.deepEqual(
+        (await engine.preview(program())).map((s) => s.op),
+        ["same", "same", "same"],
+      );
+    });
+
+    it("rotates the publisher password in place: same slot, rows keep flowing", async () => {
+      const slots = await primary.query("SELECT slot_name FROM pg_replication_slots");
+      await primary.query(`ALTER ROLE ${user} PASSWORD 'rotated-Pw-2'`);
+      const resources = program("rotated-Pw-2");
+      assert.deepEqual(
+        (await engine.preview(resources)).map((s) => s.op),
+        ["update", "update", "update"],
+      );
+      await engine.up(resources);
+      assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots"), slots);
+      await queryAs(
+        primary,
+        user,
+        "rotated-Pw-2",
+        "INSERT INTO users (email) VALUES ('rotated@example.com')",
+      );
+      await eventually(async () => assert.equal(await count(replica, "users"), 4));
+      assert.ok(!engine.log.includes("rotated-Pw-2") && !engine.log.includes(password));
+    });
+
+    it("deletes the subscription while the publisher is down, and names the slot left behind", async () => {
+      const sub = [...engine.state.values()].find((s) => s.type.endsWith(":Subscription"))!;
+      await primary.halt();
+      try {
+        await engine.delete(sub.urn, sub.id, sub.outputs);
+        engine.state.delete(sub.urn);
+        assert.deepEqual(await replica.query("SELECT subname FROM pg_subscription", [], "app"), []);
+        assert.match(
+          engine.log,
+          /Replication slot "postgresml_users" is left on .* pg_drop_replication_slot\('postgresml_users'\)/,
+        );
+      } finally {
+        await primary.restart();
+      }
+      await primary.query("SELECT pg_drop_replication_slot('postgresml_users')");
+      await engine.destroy();
+      assert.deepEqual(await primary.query("SELECT pubname FROM pg_publication", [], "app"), []);
+    });
+  });
+
+for (const major of [14, 15] as Major[])
+  describe(`a managed cloud's admin role on PG${major}`, () => {
+    let primary: TestServer;
+    let replica: TestServer;
+    let engine: Engine;
+    before(async () => {
+      [primary, replica] = await cloudPair(major, major);
+      engine = await Engine.start();
+    });
+    after(async () => {
+      await engine?.stop();
+      await Promise.all([primary?.stop(), replica?.stop()]);
+    });
+
+    it("is refused at preview for the subscription, which needs a superuser before PostgreSQL 16", async () => {
+      const resources = captureProgram(QUICKSTART, {
+        primaryUrl: roleUrl(primary, user, password),
+        replicaUrl: roleUrl(replica, user, password),
+      });
+      const plan = await engine.preview(resources);
+      assert.deepEqual(
+        plan.slice(0, 2).map((s) => [s.op, s.failures]),
+        [
+          ["create", undefined],
+          ["create", undefined],
+        ],
+      );
+      const failures = plan[2]!.failures ?? [];
+      assert.equal(failures.length, 1);
+      assert.equal(failures[0]!.property, "connection");
+      assert.match(
+        failures[0]!.reason,
+        new RegExp(
+          `CREATE SUBSCRIPTION needs a superuser before PostgreSQL 16; the subscriber runs ${major}\\.\\d+ and role "${user}" is not one`,
+        ),
+      );
+      await assert.rejects(engine.up(resources), /needs a superuser before PostgreSQL 16/);
+      assert.deepEqual(await replica.query("SELECT subname FROM pg_subscription", [], "app"), []);
+      assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots"), []);
+      await engine.destroy();
+    });
+  });
+
+describe("privileges missing on PG18, each refused at preview with the statement that grants it", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  before(async () => {
+    [primary, replica] = await cloudPair(18, 18);
+    await primary.query("CREATE ROLE reader LOGIN PASSWORD 'reader-pw'");
+    await primary.query("CREATE TABLE others (id int PRIMARY KEY)", [], "app");
+    await replica.query("CREATE ROLE plain LOGIN PASSWORD 'plain-pw'");
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("a table the publishing role does not own", async () => {
+    const r = await new Driver(engine, "Publication").check({
+      connection: roleUrl(primary, user, password),
+      name: "p",
+      tables: ["users", "others"],
+    });
+    assert.deepEqual(
+      r.failures.map((f) => f.property),
+      ["tables[1]"],
+    );
+    assert.match(
+      r.failures[0]!.reason,
+      /role "cloudadmin" does not own table "public.others" \(its owner is "postgres"\).*ALTER TABLE "public"."others" OWNER TO "cloudadmin";/,
+    );
+  });
+
+  it("FOR ALL TABLES as a non-superuser", async () => {
+    const r = await new Driver(engine, "Publication").check({
+      connection: roleUrl(primary, user, password),
+      name: "p",
+      allTables: true,
+      publish: ["insert"],
+    });
+    assert.deepEqual(
+      r.failures.map((f) => f.property),
+      ["allTables"],
+    );
+    assert.match(r.failures[0]!.reason, /FOR ALL TABLES needs a superuser/);
+  });
+
+  it("a subscriber role without pg_create_subscription or CREATE on the database, and a publisher role without REPLICATION or SELECT", async () => {
+    await primary.query("CREATE PUBLICATION pub FOR TABLE users", [], "app");
+    const r = await new Driver(engine, "Subscription").check({
+      connection: roleUrl(replica, "plain", "plain-pw"),
+      name: "s",
+      publisher: roleUrl(primary, "reader", "reader-pw"),
+      publications: ["pub"],
+    });
+    const text = r.failures.map((f) => `${f.property}: ${f.reason}`).join("\n");
+    assert.match(
+      text,
+      /connection: role "plain" may not create subscriptions: run GRANT "pg_create_subscription" TO "plain";/,
+    );
+    assert.match(
+      text,
+      /connection: role "plain" needs CREATE on database "app".*GRANT CREATE ON DATABASE "app" TO "plain";/,
+    );
+    assert.match(
+      text,
+      /publisher: role "reader" on the publisher cannot stream changes.*ALTER ROLE "reader" WITH REPLICATION;/,
+    );
+    assert.match(
+      text,
+      /publisher: role "reader" on the publisher cannot read "public.users".*GRANT SELECT ON "public"."users" TO "reader";/,
+    );
+    assert.ok(!text.includes("reader-pw") && !text.includes("plain-pw"));
+  });
+
+  it("a publisher connection without a password for a non-superuser subscriber", async () => {
+    const r = await new Driver(engine, "Subscription").check({
+      connection: roleUrl(replica, user, password),
+      name: "s",
+      publisher: `host=${primary.host} port=${primary.port} dbname=app user=${user}`,
+      publications: ["pub"],
+    });
+    assert.deepEqual(
+      r.failures.map((f) => f.property),
+      ["publisher"],
+    );
+    assert.match(r.failures[0]!.reason, /no password, and a subscription owned by a non-superuser/);
+  });
+});
