@@ -245,4 +245,31 @@ describe("privileges missing on PG18, each refused at preview with the statement
     );
     assert.match(r.failures[0]!.reason, /no password, and a subscription owned by a non-superuser/);
   });
+
+  it("a SchemaSync target role that may not create the schemas and tables", async () => {
+    await queryAs(
+      primary,
+      user,
+      password,
+      "CREATE SCHEMA sales; CREATE TABLE sales.orders (id int PRIMARY KEY)",
+    );
+    const r = await new Driver(engine, "SchemaSync").check({
+      source: roleUrl(primary, user, password),
+      target: roleUrl(replica, "plain", "plain-pw"),
+      tables: ["users", "sales.orders"],
+    });
+    const text = r.failures.map((f) => `${f.property}: ${f.reason}`).join("\n");
+    assert.match(
+      text,
+      /target: role "plain" cannot create schema\(s\) "sales" on the target: run GRANT CREATE ON DATABASE "app" TO "plain";/,
+    );
+    assert.match(
+      text,
+      /target: role "plain" cannot create tables or types in schema "public" on the target: run GRANT USAGE, CREATE ON SCHEMA "public" TO "plain";/,
+    );
+    assert.deepEqual(
+      await replica.query("SELECT nspname FROM pg_namespace WHERE nspname = 'sales'", [], "app"),
+      [],
+    );
+  });
 });
