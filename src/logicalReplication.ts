@@ -57,7 +57,7 @@ export class LogicalReplication extends pulumi.ComponentResource {
         connection: args.replica,
         name: args.subscriptionName ?? name,
         publisher: args.publisher ?? args.primary,
-        publications: [this.publication.name],
+        publications: [this.publication],
         waitForSync: args.waitForSync ?? true,
       },
       { parent: this, dependsOn: this.schemaSync ? [this.schemaSync] : [] },

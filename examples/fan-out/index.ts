@@ -20,7 +20,7 @@ function replica(name: string, url: pulumi.Output<string>, publications: Publica
       connection: url,
       name,
       publisher: primary,
-      publications: publications.map((p) => p.name),
+      publications,
       waitForSync: { timeoutSeconds: 600 },
     },
     { dependsOn: [schema] },

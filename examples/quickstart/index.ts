@@ -18,7 +18,7 @@ const sub = new Subscription(
     connection: replica,
     name: "postgresml_users",
     publisher,
-    publications: [pub.name],
+    publications: [pub],
     waitForSync: { timeoutSeconds: 600 },
   },
   { dependsOn: [schema] },

@@ -46,3 +46,18 @@ export function cloudAdmin(facts: RoleFacts): string | undefined {
     ["rds_superuser", "cloudsqlsuperuser", "azure_pg_admin", "neon_superuser"].includes(r),
   );
 }
+
+/**
+ * The server's identity and the database's name: the same whatever host name, address, port, user
+ * or TLS setting reaches it. Undefined where pg_control_system() is not offered.
+ */
+export async function readServerId(s: Session): Promise<string | undefined> {
+  try {
+    const rows = await s.query<{ id: string }>(
+      "SELECT system_identifier::text || '/' || current_database() AS id FROM pg_catalog.pg_control_system()",
+    );
+    return rows[0]?.id;
+  } catch {
+    return undefined;
+  }
+}

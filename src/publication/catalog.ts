@@ -7,6 +7,8 @@ import type { PublishOperation } from "./types";
 
 export interface CatalogPublication {
   name: string;
+  /** pg_publication.oid: a publication dropped and created again has another. */
+  oid: number;
   owner: string;
   /** Whether the connecting role has the owner's privileges (ALTER and DROP need them). */
   owned: boolean;
@@ -76,6 +78,7 @@ export async function readPublication(s: Session, name: string): Promise<Catalog
   if (p.pubtruncate) publish.push("truncate");
   const state: CatalogPublication = {
     name,
+    oid: Number(p.oid),
     owner: p.owner,
     owned: p.owned,
     allTables: p.puballtables,

@@ -7,6 +7,7 @@ import type { Connection } from "../pg/connection";
 import type { TableRef } from "../pg/tables";
 import {
   PUBLICATION_SECRET_OUTPUTS,
+  type ComputedInputs,
   type PublicationInputs,
   type PublicationOutputs,
   type PublishOperation,
@@ -36,7 +37,7 @@ export interface PublicationArgs {
 }
 
 // Every argument is an input of the schema, and the reverse.
-const argsMatchSchema: SameKeys<PublicationArgs, PublicationInputs> = true;
+const argsMatchSchema: SameKeys<PublicationArgs, Omit<PublicationInputs, ComputedInputs>> = true;
 void argsMatchSchema;
 
 /** The dynamic provider; the implementation is in provider.ts, loaded by the provider host. */
@@ -75,6 +76,9 @@ export class Publication extends pulumi.dynamic.Resource {
         actualOwner: undefined,
         appliedFilters: undefined,
         serverVersion: undefined,
+        serverId: undefined,
+        // Read by a Subscription given this publication (`publications: [pub]`); not a public output.
+        binding: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: PUBLICATION_SECRET_OUTPUTS }),
       "pg-replication",

@@ -1,14 +1,15 @@
 // The Publication's six handlers, loaded by the provider host (see kernel/provider.ts).
 
 import { failureText, validate, type CheckFailure } from "../kernel/check";
-import { alreadyExists, operationError, vanished } from "../kernel/errors";
+import { alreadyExists, operationError } from "../kernel/errors";
 import type { Provider } from "../kernel/provider";
 import { clean, sameSet } from "../kernel/values";
 import { versionFailures } from "../kernel/versions";
-import { endpoint, parseConnection } from "../pg/connection";
+import { endpoint, parseConnection, sameConnection } from "../pg/connection";
 import { withSession, type Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
-import { readRoleFacts } from "../pg/roles";
+import { members, readMemberships } from "../pg/published";
+import { readRoleFacts, readServerId } from "../pg/roles";
 import { coveredTables, readTableFacts } from "../pg/tableFacts";
 import {
   canonicalTableRef,
@@ -109,6 +110,11 @@ function inputsFromCatalog(state: CatalogPublication, olds: PublicationState): P
         old?.where !== undefined && olds.appliedFilters?.[tableKey(t)] === t.where ? old.where : t.where;
     return canonicalTableRef(spec);
   });
+  // The program's order where the catalog (which lists tables by name) says the same.
+  const order = new Map(specs(olds).map((t, i) => [tableKey(t), i]));
+  tables.sort(
+    (a, b) => (order.get(tableKey(parseTableRef(a))) ?? 1e9) - (order.get(tableKey(parseTableRef(b))) ?? 1e9),
+  );
   const inputs: PublicationInputs = { connection: olds.connection, name: state.name };
   if (state.allTables || olds.allTables !== undefined) inputs.allTables = state.allTables;
   if (!state.allTables && (tables.length > 0 || olds.tables !== undefined)) inputs.tables = tables;
@@ -127,12 +133,24 @@ function inputsFromCatalog(state: CatalogPublication, olds: PublicationState): P
 async function outputs(s: Session, inputs: PublicationInputs): Promise<PublicationState> {
   const state = await readPublication(s, inputs.name);
   if (!state) throw new Error(`${label(inputs.name)} vanished right after it was written.`);
+  return stateOf(s, inputs, state);
+}
+
+/** The state from the inputs and what the catalog says now (the binding with the current oid). */
+async function stateOf(
+  s: Session,
+  inputs: PublicationInputs,
+  current: CatalogPublication,
+): Promise<PublicationState> {
   const appliedFilters: Record<string, string> = {};
-  for (const t of state.tables) if (t.where !== undefined) appliedFilters[tableKey(t)] = t.where;
+  for (const t of current.tables) if (t.where !== undefined) appliedFilters[tableKey(t)] = t.where;
+  const serverId = inputs.serverId ?? (await readServerId(s));
   return clean({
     ...inputs,
+    ...(serverId ? { serverId } : {}),
+    binding: await currentBinding(s, inputs, current.oid),
     endpoint: endpoint(parseConnection(inputs.connection)),
-    actualOwner: state.owner,
+    actualOwner: current.owner,
     appliedFilters,
     serverVersion: s.serverVersion,
   });
@@ -198,8 +216,40 @@ async function reconcile(s: Session, current: CatalogPublication, inputs: Public
     await s.exec(sql.alterPublicationOwner(def.name, inputs.owner));
 }
 
+/**
+ * What makes it another publication (a replacement): its name, FOR ALL TABLES, or another server.
+ * A server is its system identifier and database (recorded by check), so another spelling of the
+ * same connection — host name or address, user, password, TLS — is changed in place; state from
+ * before the identifier was recorded falls back to host:port/database.
+ */
+function identityChanges(olds: Partial<PublicationState>, news: PublicationInputs): string[] {
+  if (olds.name === undefined) return [];
+  const replaces: string[] = [];
+  if (olds.name !== news.name) replaces.push("name");
+  const sameServer =
+    olds.serverId !== undefined && news.serverId !== undefined
+      ? olds.serverId === news.serverId
+      : (olds.endpoint ?? endpoint(parseConnection(olds.connection!))) ===
+        endpoint(parseConnection(news.connection));
+  if (!sameServer) replaces.push("connection");
+  if ((olds.allTables ?? false) !== (news.allTables ?? false)) replaces.push("allTables");
+  return replaces;
+}
+
+/** The binding of a publication as it is on the server now. */
+async function currentBinding(s: Session, inputs: PublicationInputs, oid: number) {
+  const tables = await publishedTableKeys(s, inputs);
+  return { name: inputs.name, oid, tables, members: members(await readMemberships(s, oid), tables, false) };
+}
+
+/** "schema.name" of every table the publication will name or cover, sorted. */
+async function publishedTableKeys(s: Session, inputs: PublicationInputs): Promise<string[]> {
+  const covered = await coveredTables(s, { schemas: inputs.schemas, all: inputs.allTables });
+  return [...new Set([...specs(inputs), ...covered].map(tableKey))].sort();
+}
+
 export const provider: Provider<PublicationInputs, PublicationState> = {
-  async check(_olds, news) {
+  async check(olds, news) {
     const { value: inputs, failures, unknown } = validate(publicationSchema(), news);
     if (!inputs) return { inputs: news, failures };
     const structural: CheckFailure[] = [];
@@ -226,11 +276,27 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
       });
       inputs.tables = canonical;
     }
+    delete inputs.serverId;
+    delete inputs.binding;
     if (structural.length > 0 || unknown.size > 0) return { inputs, failures: structural };
     const info = parseConnection(inputs.connection);
-    const serverSide = await withSession(info, async (s) =>
-      serverFailures(s, inputs, await readPublication(s, inputs.name)),
-    ).catch((e: Error) => [
+    const serverSide = await withSession(info, async (s) => {
+      const existing = await readPublication(s, inputs.name);
+      const serverId = await readServerId(s);
+      if (serverId) inputs.serverId = serverId;
+      // The oid is known (and kept) only when the publication exists and this change keeps it.
+      const kept = existing && identityChanges(olds as Partial<PublicationState>, inputs).length === 0;
+      const tables = await publishedTableKeys(s, inputs);
+      inputs.binding = {
+        name: inputs.name,
+        tables,
+        // Tables the publication carries now and keeps carrying; the others are (re-)added by this update.
+        ...(kept
+          ? { oid: existing.oid, members: members(await readMemberships(s, existing.oid), tables, false) }
+          : {}),
+      };
+      return serverFailures(s, inputs, existing);
+    }).catch((e: Error) => [
       {
         property: "connection",
         reason: /^could not connect/.test(e.message)
@@ -242,11 +308,7 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
   },
 
   async diff(_id, olds, news) {
-    const replaces: string[] = [];
-    const oldEndpoint = olds.endpoint ?? endpoint(parseConnection(olds.connection));
-    if (olds.name !== news.name) replaces.push("name");
-    if (oldEndpoint !== endpoint(parseConnection(news.connection))) replaces.push("connection");
-    if ((olds.allTables ?? false) !== (news.allTables ?? false)) replaces.push("allTables");
+    const replaces = identityChanges(olds, news);
     const a = definition(olds);
     const b = definition(news);
     const changed =
@@ -257,7 +319,16 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
       a.publishViaPartitionRoot !== b.publishViaPartitionRoot ||
       (a.publishGeneratedColumns ?? "none") !== (b.publishGeneratedColumns ?? "none") ||
       (news.owner !== undefined && news.owner !== olds.actualOwner) ||
-      JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
+      !sameConnection(parseConnection(olds.connection), parseConnection(news.connection)) ||
+      // Dropped or re-created outside Pulumi (the oid), or covering other tables (a table added to a
+      // published schema): subscriptions given this publication must see it.
+      // (State written before bindings existed has none to compare with.)
+      (news.binding !== undefined &&
+        olds.binding !== undefined &&
+        (news.binding.oid !== olds.binding.oid ||
+          !sameSet(news.binding.tables, olds.binding.tables) ||
+          JSON.stringify(Object.entries(news.binding.members ?? {}).sort()) !==
+            JSON.stringify(Object.entries(olds.binding.members ?? {}).sort())));
     // The same name cannot exist twice on a server, and subscribers must never see two
     // publications feeding one slot: the old one always goes first.
     return { changes: changed, replaces, deleteBeforeReplace: replaces.length > 0 };
@@ -288,17 +359,8 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
     return withSession(info, async (s) => {
       const state = await readPublication(s, props.name);
       if (!state) return {};
-      const inputs = clean(inputsFromCatalog(state, props));
-      const appliedFilters = Object.fromEntries(
-        state.tables.filter((t) => t.where !== undefined).map((t) => [tableKey(t), t.where!]),
-      );
-      const outs = clean({
-        ...inputs,
-        endpoint: endpoint(info),
-        actualOwner: state.owner,
-        appliedFilters,
-        serverVersion: s.serverVersion,
-      });
+      const outs = await stateOf(s, clean(inputsFromCatalog(state, props)), state);
+      const { endpoint: _e, actualOwner: _o, appliedFilters: _f, serverVersion: _v, ...inputs } = outs;
       return { id, props: outs, inputs };
     });
   },
@@ -307,8 +369,14 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
     const info = parseConnection(news.connection);
     const outs = await withSession(info, async (s) => {
       const current = await readPublication(s, news.name);
-      if (!current) throw vanished(label(news.name), endpoint(info));
-      await applyVerified(s, news, "ALTER PUBLICATION", () => reconcile(s, current, news));
+      // Dropped outside Pulumi (the preview showed it): create it again.
+      await applyVerified(s, news, current ? "ALTER PUBLICATION" : "CREATE PUBLICATION", async () => {
+        if (current) await reconcile(s, current, news);
+        else {
+          await s.exec(sql.createPublication(definition(news)));
+          if (news.owner !== undefined) await s.exec(sql.alterPublicationOwner(news.name, news.owner));
+        }
+      });
       return outputs(s, news);
     });
     return { outs };

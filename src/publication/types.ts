@@ -2,6 +2,7 @@
 
 import { z } from "zod";
 import { identifier } from "../kernel/identifier";
+import { bindingSchema } from "../pg/binding";
 import { connectionSchema } from "../pg/connection";
 import { tableRefSchema } from "../pg/tables";
 
@@ -21,14 +22,22 @@ export function publicationSchema() {
     publishGeneratedColumns: z.enum(["none", "stored"]).optional(),
     owner: identifier("the owner").optional(),
     adopt: z.boolean().optional(),
+    // Computed by check, never given by a program:
+    /** The publisher's identity (system identifier and database), whatever spelling reaches it. */
+    serverId: z.string().optional(),
+    /** What subscriptions given this publication need to know (see pg/binding.ts). */
+    binding: bindingSchema().optional(),
   });
 }
+
+/** Inputs that check computes. */
+export type ComputedInputs = "serverId" | "binding";
 
 /** Resolved, checked inputs (tables in canonical form). */
 export type PublicationInputs = z.infer<ReturnType<typeof publicationSchema>>;
 
 /** What a Publication reports: its arguments (tables in canonical form) and what the server says. */
-export interface PublicationOutputs extends PublicationInputs {
+export interface PublicationOutputs extends Omit<PublicationInputs, ComputedInputs> {
   /** host:port/database of the publisher (no credentials). */
   endpoint: string;
   /** The owner as the catalog reports it. */
@@ -38,7 +47,7 @@ export interface PublicationOutputs extends PublicationInputs {
 }
 
 /** The state the engine keeps: the outputs, and what only the provider reads. */
-export interface PublicationState extends PublicationOutputs {
+export interface PublicationState extends PublicationOutputs, Pick<PublicationInputs, ComputedInputs> {
   /** Row filters as the server deparsed them at the last create/update, by table; keeps refresh exact. */
   appliedFilters: Record<string, string>;
 }

@@ -6,10 +6,10 @@ import { operationError } from "../kernel/errors";
 import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { clean } from "../kernel/values";
-import { endpoint, parseConnection, type Connection } from "../pg/connection";
+import { endpoint, parseConnection, sameConnection, type Connection } from "../pg/connection";
 import { readRoleFacts } from "../pg/roles";
 import { withSession } from "../pg/session";
-import { canonicalTableRef, parseTableRef } from "../pg/tables";
+import { canonicalTableRef, parseTableRef, sameTableSets } from "../pg/tables";
 import { readExtensions, readFingerprint, readSchema, readTargetAccess } from "./catalog";
 import { targetFailures } from "./privileges";
 import { planSchema } from "./plan";
@@ -147,10 +147,10 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
       !(olds.sourceFingerprint !== undefined && olds.sourceFingerprint === news.sourceFingerprint
         ? true
         : JSON.stringify(olds.sourceSchema) === JSON.stringify(news.sourceSchema)) ||
-      JSON.stringify(olds.tables) !== JSON.stringify(news.tables) ||
+      !sameTableSets((olds.tables ?? []).map(parseTableRef), (news.tables ?? []).map(parseTableRef)) ||
       olds.publication !== news.publication ||
-      JSON.stringify(olds.source) !== JSON.stringify(news.source) ||
-      JSON.stringify(olds.target) !== JSON.stringify(news.target) ||
+      !sameConnection(parseConnection(olds.source), parseConnection(news.source)) ||
+      !sameConnection(parseConnection(olds.target), parseConnection(news.target)) ||
       olds.dropOnDelete !== news.dropOnDelete ||
       olds.allowDestructive !== news.allowDestructive;
     return { changes, replaces };

@@ -11,13 +11,19 @@ import * as sql from "./sql";
 import { label } from "./types";
 
 /**
- * When the publisher cannot be reached (08006 and friends), detach the slot (DISABLE,
- * slot_name = NONE), drop the subscription, then drop the orphaned slot from here if the
- * publisher is reachable, or name it with the command.
+ * DROP SUBSCRIPTION drops the slot through the publisher. When it cannot (08006 and friends: the
+ * publisher is down; or the slot is gone already), detach the slot (DISABLE, slot_name = NONE) and
+ * drop the subscription alone; then drop a slot left behind from here if the publisher is
+ * reachable, or name it with the command to run.
  */
 export async function dropSafely(s: Session, name: string, publisher: ConnectionInfo): Promise<void> {
+  const run = (verb: string, statement: string) =>
+    s.exec(statement).catch((e) => {
+      throw operationError(label(name), verb, e);
+    });
   const state = await readSubscription(s, name);
   if (!state) return;
+  let slotGone = false;
   try {
     await s.exec(sql.dropSubscription(name));
     return;
@@ -25,17 +31,23 @@ export async function dropSafely(s: Session, name: string, publisher: Connection
     const msg = String((e as Error).message);
     if (!/could not connect|connection to server|publisher/i.test(msg))
       throw operationError(label(name), "DROP SUBSCRIPTION", e);
+    slotGone = /replication slot .* does not exist/.test(msg);
   }
   const slot = state.slotName;
-  await s.exec(sql.alterSubscriptionEnabled(name, false));
-  await s.exec(sql.alterSubscriptionOptions(name, { slot_name: { none: true } }));
-  await s.exec(sql.dropSubscription(name));
-  if (!slot) return;
-  try {
-    await withSession(publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot]));
-    log.warn(
-      `${label(name)}: the publisher refused the subscriber's connection; dropped replication slot "${slot}" directly.`,
+  if (state.enabled) await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(name, false));
+  if (slot)
+    await run(
+      "ALTER SUBSCRIPTION … SET (slot_name = NONE)",
+      sql.alterSubscriptionOptions(name, { slot_name: { none: true } }),
     );
+  await run("DROP SUBSCRIPTION", sql.dropSubscription(name));
+  if (!slot || slotGone) return;
+  try {
+    const dropped = await withSession(publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot]));
+    if (dropped.length > 0)
+      log.warn(
+        `${label(name)}: the publisher refused the subscriber's connection; dropped replication slot "${slot}" directly.`,
+      );
   } catch {
     log.warn(
       `${label(name)}: dropped while the publisher was unreachable. Replication slot "${slot}" is left on ${endpoint(publisher)} and retains WAL: run SELECT pg_drop_replication_slot(${literal(slot)}); there.`,

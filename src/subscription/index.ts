@@ -6,9 +6,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { DeclaredOutputs, DeepInput, SameKeys } from "../kernel/input";
 import { delegatingProvider } from "../kernel/provider";
 import type { Connection } from "../pg/connection";
+import type { Binding } from "../pg/binding";
 import type { OptionArgs, OptionOutputs } from "./options";
 import {
   SUBSCRIPTION_SECRET_OUTPUTS,
+  type ComputedInputs,
+  type RecopyRequest,
   type SlotHealth,
   type SubscriptionInputs,
   type SubscriptionOutputs,
@@ -21,21 +24,37 @@ interface SubscriptionBaseArgs {
   name: pulumi.Input<string>;
   /** The publisher as the subscriber server reaches it. Changed in place (ALTER … CONNECTION): no re-copy. */
   publisher: DeepInput<Connection>;
-  /** Publications to subscribe to; changed in place, newly published tables are copied. */
-  publications: DeepInput<string[]>;
+  /**
+   * Publications to subscribe to: names, or the Publication resources themselves (then the preview
+   * also knows what they will publish, and when one is re-created under the subscription). Changed
+   * in place; newly published tables are copied.
+   */
+  publications: pulumi.Input<(pulumi.Input<string> | PublicationLike)[]>;
   /** Whether the subscription is active (default true). Changed in place. */
   enabled?: pulumi.Input<boolean>;
   /** Wait for the initial copy: true (10 minutes) or { timeoutSeconds }. Default false. */
   waitForSync?: DeepInput<boolean | { timeoutSeconds: number }>;
   /** Take over an existing subscription of the same name instead of failing. */
   adopt?: pulumi.Input<boolean>;
+  /**
+   * What `up` does when the stream is broken in a way PostgreSQL does not heal (a publication or the
+   * slot dropped or re-created, the subscription dropped by hand, tables SchemaSync re-creates):
+   * "recopy" (default) empties the subscription's tables on the replica and copies them again with a
+   * new slot, losing nothing; "refuse" fails the preview with the reason and the tables instead.
+   */
+  repair?: pulumi.Input<"recopy" | "refuse">;
+}
+
+/** A Publication resource (or anything with a `name` output) given in `publications`. */
+export interface PublicationLike {
+  readonly name: pulumi.Output<string>;
 }
 
 /** The arguments: the base ones above and every option of options.ts (documented there). */
 export type SubscriptionArgs = SubscriptionBaseArgs & OptionArgs;
 
 // Every argument is an input of the schema, and the reverse (publishedTables is check's own).
-const argsMatchSchema: SameKeys<SubscriptionArgs, Omit<SubscriptionInputs, "publishedTables">> = true;
+const argsMatchSchema: SameKeys<SubscriptionArgs, Omit<SubscriptionInputs, ComputedInputs>> = true;
 void argsMatchSchema;
 
 /** The dynamic provider; the implementation is in provider.ts, loaded by the provider host. */
@@ -49,10 +68,12 @@ export class Subscription extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
   /** The publisher as the replica's server reaches it (secret). */
   declare readonly publisher: pulumi.Output<Connection>;
+  /** The publication names. */
   declare readonly publications: pulumi.Output<string[]>;
   declare readonly enabled: pulumi.Output<boolean | undefined>;
   declare readonly waitForSync: pulumi.Output<boolean | { timeoutSeconds: number } | undefined>;
   declare readonly adopt: pulumi.Output<boolean | undefined>;
+  declare readonly repair: pulumi.Output<"recopy" | "refuse" | undefined>;
   /** host:port/database of the subscriber (no credentials). */
   declare readonly endpoint: pulumi.Output<string>;
   /** server_version_num of the subscriber. */
@@ -80,7 +101,12 @@ export class Subscription extends pulumi.dynamic.Resource {
         ...args,
         connection: pulumi.secret(args.connection),
         publisher: pulumi.secret(args.publisher),
+        publications: Array.isArray(args.publications) ? args.publications.map(bindingOf) : args.publications,
+        recopyRequests: recopyRequestsOf(opts?.dependsOn),
         publishedTables: undefined,
+        bindings: undefined,
+        serverId: undefined,
+        pendingRepair: undefined,
         endpoint: undefined,
         serverVersion: undefined,
         actualSlotName: undefined,
@@ -96,6 +122,25 @@ export class Subscription extends pulumi.dynamic.Resource {
       "Subscription",
     );
   }
+}
+
+/** A Publication given in `publications`: its binding (pg/binding.ts), or its name. */
+function bindingOf(p: pulumi.Input<string> | PublicationLike): pulumi.Input<string | Binding> {
+  if (p === null || typeof p !== "object" || pulumi.Output.isInstance(p) || !("name" in p)) return p;
+  const binding = (p as { binding?: pulumi.Output<Binding | undefined> }).binding;
+  if (!pulumi.Output.isInstance(binding)) return p.name;
+  // State written before bindings existed has none: the name alone then.
+  return pulumi.all([binding, p.name]).apply(([b, n]) => b ?? n);
+}
+
+/** What SchemaSyncs this subscription depends on re-create on the replica (to re-copy). */
+function recopyRequestsOf(dependsOn: pulumi.CustomResourceOptions["dependsOn"]) {
+  if (!Array.isArray(dependsOn)) return undefined;
+  const requests = dependsOn
+    .map((r) => (r as { recopyRequests?: unknown }).recopyRequests)
+    .filter((o): o is pulumi.Output<RecopyRequest[] | undefined> => pulumi.Output.isInstance(o));
+  if (requests.length === 0) return undefined;
+  return pulumi.all(requests).apply((lists) => lists.flatMap((l) => l ?? []));
 }
 
 /** Every option of options.ts is an output too. */

@@ -1,7 +1,9 @@
 // Before CREATE SUBSCRIPTION: the publications exist, every published table exists on the
-// subscriber (else CREATE fails with 42P01), and the subscriber has logical replication workers to
-// spare.
+// subscriber (else CREATE fails with 42P01), and the subscriber has logical replication workers for
+// it: one apply worker, and at least one table-sync worker while its tables are copied, beside those
+// of the subscriptions it already runs. Otherwise the subscription is created but never syncs.
 
+import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
 import { endpoint, parseConnection } from "../pg/connection";
 import type { Session } from "../pg/session";
@@ -9,17 +11,50 @@ import { readSettings } from "../pg/settings";
 import { readTableFacts } from "../pg/tableFacts";
 import { tableKey } from "../pg/tables";
 import { countEnabledSubscriptions } from "./catalog";
-import { viewPublisher } from "./publisher";
+import type { PublisherView } from "./publisher";
 import { label, type SubscriptionInputs } from "./types";
 
-/** Throws one error listing every problem with its fix; warns about slow initial syncs. */
-export async function createPreflight(s: Session, inputs: SubscriptionInputs): Promise<void> {
+/**
+ * Whether the subscriber can run one more subscription (`others`: the enabled ones it runs now),
+ * as a check failure with the numbers and the settings to raise; a warning when the copy will have
+ * fewer parallel table syncs than it could use.
+ */
+export function workerFailures(
+  settings: Record<string, string>,
+  others: number,
+  inputs: Pick<SubscriptionInputs, "name" | "enabled" | "copyData">,
+): CheckFailure[] {
+  if (inputs.enabled === false) return [];
+  const workers = Number(settings["max_logical_replication_workers"] ?? 4);
+  const perSync = Number(settings["max_sync_workers_per_subscription"] ?? 2);
+  const copies = inputs.copyData !== false;
+  const needed = others + 1 + (copies ? 1 : 0);
+  const wanted = (others + 1) * (1 + perSync);
+  if (workers < needed)
+    return [
+      {
+        property: "connection",
+        reason: `the subscriber has max_logical_replication_workers = ${workers}, and ${others} enabled subscription(s) already take ${others} apply worker(s): this one needs ${copies ? "an apply worker and at least one table-sync worker for its initial copy" : "an apply worker"}, ${needed} in all, or it never syncs. Raise max_logical_replication_workers to at least ${Math.max(needed, wanted)} (and max_worker_processes with it) and restart the subscriber.`,
+      },
+    ];
+  if (copies && workers < wanted)
+    log.warn(
+      `${label(inputs.name)}: the subscriber has max_logical_replication_workers = ${workers}; ${others + 1} subscriptions with max_sync_workers_per_subscription = ${perSync} want ${wanted}, so the initial copy will run with fewer parallel table syncs.`,
+    );
+  return [];
+}
+
+/** Throws one error listing every problem with its fix. */
+export async function createPreflight(
+  s: Session,
+  inputs: SubscriptionInputs,
+  view: PublisherView | undefined,
+): Promise<void> {
   const problems: string[] = [];
-  const view = await viewPublisher(inputs);
   const where = endpoint(parseConnection(inputs.publisher));
   if (view && view.missingPublications.length > 0)
     problems.push(
-      `publication(s) ${view.missingPublications.map((p) => JSON.stringify(p)).join(", ")} do not exist on the publisher ${where}: create them first (a Publication resource, and pass its name) or fix \`publications\``,
+      `publication(s) ${view.missingPublications.map((p) => JSON.stringify(p)).join(", ")} do not exist on the publisher ${where}: create them first (a Publication resource, and pass it in \`publications\`) or fix \`publications\``,
     );
   const tables = view?.tables ?? [];
   const found = new Set((await readTableFacts(s, tables)).map(tableKey));
@@ -29,16 +64,7 @@ export async function createPreflight(s: Session, inputs: SubscriptionInputs): P
       `published table(s) ${missing.join(", ")} do not exist on the subscriber ${endpoint(parseConnection(inputs.connection))}: add a SchemaSync for them and make the Subscription depend on it`,
     );
   const settings = (await readSettings(s)).settings;
-  const workers = Number(settings["max_logical_replication_workers"] ?? 4);
-  const perSync = Number(settings["max_sync_workers_per_subscription"] ?? 2);
-  const subscriptions = (await countEnabledSubscriptions(s)) + (inputs.enabled === false ? 0 : 1);
-  if (workers < subscriptions)
-    problems.push(
-      `the subscriber has max_logical_replication_workers = ${workers}, fewer than the ${subscriptions} enabled subscriptions it would run: raise it to at least ${subscriptions * (1 + perSync)} (and max_worker_processes with it) and restart the server`,
-    );
-  else if (workers < subscriptions * (1 + perSync))
-    log.warn(
-      `${label(inputs.name)}: the subscriber has max_logical_replication_workers = ${workers}; ${subscriptions} subscriptions with max_sync_workers_per_subscription = ${perSync} want ${subscriptions * (1 + perSync)}, so the initial copy will run with fewer parallel table syncs.`,
-    );
+  for (const f of workerFailures(settings, await countEnabledSubscriptions(s), inputs))
+    problems.push(f.reason);
   if (problems.length > 0) throw new Error(`${label(inputs.name)}: ${problems.join("; ")}.`);
 }

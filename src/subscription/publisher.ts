@@ -1,35 +1,52 @@
 // What the Subscription learns from the publisher, as this host reaches it: which publications
-// exist, what they publish, and the health of its slot. The publisher may be reachable from the
-// subscriber's server only, so every read here may come back undefined.
+// exist (with their oids and tables), whether its slot exists, what the replication role may do.
+// The publisher may be reachable from the subscriber's server only, so every read here may come
+// back undefined.
 
-import { parseConnection, type ConnectionInfo } from "../pg/connection";
-import { existingPublications, readPublishedTables } from "../pg/published";
+import type { Binding } from "../pg/binding";
+import { parseConnection, type Connection, type ConnectionInfo } from "../pg/connection";
+import { publicationBindings } from "../pg/published";
 import { readRoleFacts, type RoleFacts } from "../pg/roles";
 import { withSession } from "../pg/session";
 import { readTableFacts, type TableFacts } from "../pg/tableFacts";
-import { tableKey } from "../pg/tables";
 import { readSlot } from "./catalog";
-import type { SlotHealth, SubscriptionInputs } from "./types";
+import type { SlotHealth } from "./types";
 
 export interface PublisherView {
+  /** The named publications that exist, with oid and tables. */
+  bindings: Binding[];
   missingPublications: string[];
+  /** Every table they publish. */
   tables: { schema: string; name: string }[];
+  /** Whether the replication slot exists (undefined when no slot name was asked about). */
+  slotExists?: boolean;
   /** The role the subscription connects as, and what it may do with the published tables. */
   role: RoleFacts;
   tableFacts: TableFacts[];
 }
 
+/** Splits "schema.name" (as pg_publication_tables gives them: the first dot separates). */
+function splitKey(key: string): { schema: string; name: string } {
+  const dot = key.indexOf(".");
+  return { schema: key.slice(0, dot), name: key.slice(dot + 1) };
+}
+
 /** What the publisher says, as the host reaches it; undefined when the host cannot reach it. */
 export async function viewPublisher(
-  inputs: Pick<SubscriptionInputs, "publisher" | "publications">,
+  publisher: Connection,
+  publications: string[],
+  slot?: string,
 ): Promise<PublisherView | undefined> {
   try {
-    return await withSession(parseConnection(inputs.publisher), async (s) => {
-      const found = new Set(await existingPublications(s, inputs.publications));
-      const tables = found.size > 0 ? await readPublishedTables(s, [...found]) : [];
+    return await withSession(parseConnection(publisher), async (s) => {
+      const bindings = await publicationBindings(s, publications);
+      const found = new Set(bindings.map((b) => b.name));
+      const tables = [...new Set(bindings.flatMap((b) => b.tables))].sort().map(splitKey);
       return {
-        missingPublications: inputs.publications.filter((p) => !found.has(p)),
+        bindings,
+        missingPublications: publications.filter((p) => !found.has(p)),
         tables,
+        ...(slot !== undefined ? { slotExists: (await readSlot(s, slot)) !== undefined } : {}),
         role: await readRoleFacts(s),
         tableFacts: await readTableFacts(s, tables),
       };
@@ -37,14 +54,6 @@ export async function viewPublisher(
   } catch {
     return undefined; // the publisher may be reachable from the subscriber only
   }
-}
-
-/** The published tables as "schema.name", when the host can see every publication. */
-export async function publishedTables(
-  inputs: Pick<SubscriptionInputs, "publisher" | "publications">,
-): Promise<string[] | undefined> {
-  const view = await viewPublisher(inputs);
-  return view && view.missingPublications.length === 0 ? view.tables.map(tableKey) : undefined;
 }
 
 /** The replication slot's health on the publisher, when the host can reach it. */

@@ -14,7 +14,7 @@ import type { Session } from "../pg/session";
 import { runningWorkers, type CatalogSubscription } from "./catalog";
 import { optionChanges } from "./options";
 import * as sql from "./sql";
-import { label, type SubscriptionInputs } from "./types";
+import { label, publicationNames, type SubscriptionInputs } from "./types";
 import { waitForSync, type WaitOptions } from "./wait";
 
 export function waitOptions(inputs: SubscriptionInputs): WaitOptions | undefined {
@@ -67,10 +67,11 @@ export async function reconcile(
   // REFRESH is not allowed on a disabled subscription; it then happens on the next enabled `up`.
   if (enabled && !current.enabled)
     await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
-  if (!sameSet(current.publications, inputs.publications))
+  const publications = publicationNames(inputs.publications);
+  if (!sameSet(current.publications, publications))
     await run(
       "ALTER SUBSCRIPTION … SET PUBLICATION",
-      sql.alterSubscriptionSetPublication(inputs.name, inputs.publications, enabled),
+      sql.alterSubscriptionSetPublication(inputs.name, publications, enabled),
     );
   else if (refresh && enabled)
     await run("ALTER SUBSCRIPTION … REFRESH PUBLICATION", sql.alterSubscriptionRefresh(inputs.name));

@@ -2,6 +2,7 @@
 
 import { z } from "zod";
 import { identifier } from "../kernel/identifier";
+import { bindingSchema } from "../pg/binding";
 import { connectionSchema } from "../pg/connection";
 import { optionShape } from "./options";
 
@@ -11,16 +12,43 @@ export function subscriptionSchema() {
     connection: connectionSchema(),
     name: identifier("the subscription name"),
     publisher: connectionSchema(),
-    publications: z.array(identifier("a publication name")).min(1, "subscribe to at least one publication"),
+    /** Publication names, or what a Publication given in their place contributes (pg/binding.ts). */
+    publications: z
+      .array(z.union([identifier("a publication name"), bindingSchema()]))
+      .min(1, "subscribe to at least one publication"),
     enabled: z.boolean().optional(),
     ...optionShape(),
     waitForSync: z
       .union([z.boolean(), z.object({ timeoutSeconds: z.number().positive() }).strict()])
       .optional(),
     adopt: z.boolean().optional(),
+    repair: z.enum(["recopy", "refuse"]).optional(),
+    // Computed by check, never given by a program:
     /** What the publications publish, as check saw it on the publisher (drives REFRESH PUBLICATION). */
     publishedTables: z.array(z.string()).optional(),
+    /** Each publication with its oid and tables, as bound at the last create/update. */
+    bindings: z.array(bindingSchema()).optional(),
+    /** The subscriber's identity (system identifier and database), whatever spelling reaches it. */
+    serverId: z.string().optional(),
+    /** A repair the next `up` makes, and why (see drift.ts). */
+    pendingRepair: z.object({ reasons: z.array(z.string()), tables: z.array(z.string()) }).optional(),
+    /** Tables SchemaSync re-creates on the replica (wired from a SchemaSync in dependsOn). */
+    recopyRequests: z.array(z.object({ table: z.string(), reason: z.string() })).optional(),
   });
+}
+
+export interface RecopyRequest {
+  /** "schema.name". */
+  table: string;
+  reason: string;
+}
+
+/** Inputs that check computes or that wiring provides. */
+export type ComputedInputs = "publishedTables" | "bindings" | "serverId" | "pendingRepair" | "recopyRequests";
+
+/** The publication names of `publications` (names, or bindings from Publications). */
+export function publicationNames(publications: readonly (string | { name: string })[]): string[] {
+  return publications.map((p) => (typeof p === "string" ? p : p.name));
 }
 
 export type SubscriptionInputs = z.infer<ReturnType<typeof subscriptionSchema>>;
@@ -35,7 +63,9 @@ export interface SlotHealth {
 }
 
 /** What a Subscription reports: its arguments and what the servers say. */
-export interface SubscriptionOutputs extends Omit<SubscriptionInputs, "publishedTables"> {
+export interface SubscriptionOutputs extends Omit<SubscriptionInputs, ComputedInputs | "publications"> {
+  /** The publication names. */
+  publications: string[];
   /** host:port/database of the subscriber (no credentials). */
   endpoint: string;
   /** server_version_num of the subscriber. */
@@ -57,9 +87,7 @@ export interface SubscriptionOutputs extends Omit<SubscriptionInputs, "published
 }
 
 /** The state the engine keeps: the outputs, and what only the provider reads. */
-export interface SubscriptionState extends SubscriptionOutputs {
-  publishedTables?: string[];
-}
+export interface SubscriptionState extends SubscriptionOutputs, Pick<SubscriptionInputs, ComputedInputs> {}
 
 /** Outputs that hold credentials. */
 export const SUBSCRIPTION_SECRET_OUTPUTS = ["connection", "publisher"];

@@ -42,6 +42,16 @@ export interface PlannedStep {
   replaces?: string[];
   deleteBeforeReplace?: boolean;
   failures?: CheckFailure[];
+  /** The inputs check returned (what a preview's property diff shows). */
+  checked?: Props;
+}
+
+/** A resource as the program registers it. */
+export interface StepInput {
+  urn: string;
+  type: string;
+  name: string;
+  inputs: Props;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -62,17 +72,42 @@ export class Engine {
     return e;
   }
 
+  /** Connects to a host another process started (a program run's own engine; see live.ts). */
+  static async attach(dir: string, port: number): Promise<Engine> {
+    const e = new Engine(dir);
+    e.connect(port);
+    return e;
+  }
+
   private constructor(readonly dir: string) {}
 
-  private async launch(): Promise<void> {
-    const dir = this.dir;
+  /** The host's gRPC port. */
+  port = 0;
+  private services: any;
+
+  private loadSdk() {
     // The SDK the program directory resolves (hoisted in workspaces, in pnpm's store with pnpm).
-    const sdk = createRequire(path.join(dir, "program.js")).resolve("@pulumi/pulumi/package.json");
+    const sdk = createRequire(path.join(this.dir, "program.js")).resolve("@pulumi/pulumi/package.json");
     const req = createRequire(sdk);
     this.grpc = req("@grpc/grpc-js");
     this.struct = req("google-protobuf/google/protobuf/struct_pb");
     this.proto = req("./proto/provider_pb");
-    const services = req("./proto/provider_grpc_pb");
+    this.services = req("./proto/provider_grpc_pb");
+    return req;
+  }
+
+  private connect(port: number): void {
+    if (!this.services) this.loadSdk();
+    this.port = port;
+    this.client = new this.services.ResourceProviderClient(
+      `127.0.0.1:${port}`,
+      this.grpc.credentials.createInsecure(),
+    );
+  }
+
+  private async launch(): Promise<void> {
+    const dir = this.dir;
+    const req = this.loadSdk();
     const hostMain = req.resolve("./cmd/dynamic-provider/index.js");
     // The host never dials the engine address it is given; any placeholder works.
     this.proc = spawn(process.execPath, [hostMain, "127.0.0.1:1"], {
@@ -100,10 +135,7 @@ export class Engine {
         reject(new Error(`dynamic-provider host exited (${code}): ${this.log}`)),
       );
     });
-    this.client = new services.ResourceProviderClient(
-      `127.0.0.1:${port}`,
-      this.grpc.credentials.createInsecure(),
-    );
+    this.connect(port);
     const configure = new this.proto.ConfigureRequest();
     configure.setArgs(this.struct.Struct.fromJavaScript({}));
     configure.setAcceptsecrets(true);
@@ -220,91 +252,102 @@ export class Engine {
     await this.call("delete", req);
   }
 
-  /** `pulumi preview`: check and diff every resource of the program, change nothing. */
-  async preview(resources: CapturedResource[]): Promise<PlannedStep[]> {
-    const plan: PlannedStep[] = [];
-    for (const r of resources) {
-      const old = this.state.get(r.urn);
-      const checked = await this.check(r.urn, old?.inputs ?? {}, r.inputs);
-      if (checked.failures.length > 0) {
-        plan.push({ urn: r.urn, op: old ? "update" : "create", failures: checked.failures });
-        continue;
-      }
-      if (!old) {
-        plan.push({ urn: r.urn, op: "create" });
-        continue;
-      }
-      const d = await this.diff(r.urn, old.id, old.outputs, checked.inputs);
-      if (d.changes === undefined) throw new Error(`diff of ${r.urn} returned DIFF_UNKNOWN`);
-      if (d.replaces.length > 0)
-        plan.push({
+  /**
+   * One resource's step, as the engine runs it when the program registers the resource: check, diff,
+   * and in `up` the create, update or replace (honouring deleteBeforeReplace). Returns the step and
+   * the outputs dependents see: in a preview the old outputs when nothing changes, else the checked
+   * inputs (a dynamic provider does not preview; missing outputs are unknown to the program).
+   */
+  async step(r: StepInput, mode: "preview" | "up"): Promise<{ step: PlannedStep; outputs: Props }> {
+    const old = this.state.get(r.urn);
+    const checked = await this.check(r.urn, old?.inputs ?? {}, r.inputs);
+    if (checked.failures.length > 0) {
+      if (mode === "up") throw new CheckFailedError(r.urn, checked.failures);
+      return {
+        step: {
           urn: r.urn,
-          op: "replace",
-          replaces: d.replaces,
-          deleteBeforeReplace: d.deleteBeforeReplace,
-        });
-      else plan.push({ urn: r.urn, op: d.changes ? "update" : "same" });
+          op: old ? "update" : "create",
+          failures: checked.failures,
+          checked: checked.inputs,
+        },
+        outputs: checked.inputs,
+      };
     }
-    for (const urn of this.state.keys())
-      if (!resources.some((r) => r.urn === urn)) plan.push({ urn, op: "delete" });
-    return plan;
+    if (!old) {
+      if (mode === "preview")
+        return { step: { urn: r.urn, op: "create", checked: checked.inputs }, outputs: checked.inputs };
+      const created = await this.create(r.urn, checked.inputs);
+      this.state.set(r.urn, {
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        id: created.id,
+        inputs: checked.inputs,
+        outputs: created.outputs,
+      });
+      return { step: { urn: r.urn, op: "create", checked: checked.inputs }, outputs: created.outputs };
+    }
+    const d = await this.diff(r.urn, old.id, old.outputs, checked.inputs);
+    if (d.changes === undefined) throw new Error(`diff of ${r.urn} returned DIFF_UNKNOWN`);
+    if (d.replaces.length > 0) {
+      const step: PlannedStep = {
+        urn: r.urn,
+        op: "replace",
+        replaces: d.replaces,
+        deleteBeforeReplace: d.deleteBeforeReplace,
+        checked: checked.inputs,
+      };
+      if (mode === "preview") return { step, outputs: checked.inputs };
+      if (d.deleteBeforeReplace) {
+        await this.delete(r.urn, old.id, old.outputs);
+        this.state.delete(r.urn);
+      }
+      const created = await this.create(r.urn, checked.inputs);
+      if (!d.deleteBeforeReplace) await this.delete(r.urn, old.id, old.outputs);
+      this.state.set(r.urn, { ...old, id: created.id, inputs: checked.inputs, outputs: created.outputs });
+      return { step, outputs: created.outputs };
+    }
+    if (d.changes) {
+      const step: PlannedStep = { urn: r.urn, op: "update", checked: checked.inputs };
+      if (mode === "preview") return { step, outputs: checked.inputs };
+      const outputs = await this.update(r.urn, old.id, old.outputs, checked.inputs);
+      this.state.set(r.urn, { ...old, inputs: checked.inputs, outputs });
+      return { step, outputs };
+    }
+    if (mode === "up") this.state.set(r.urn, { ...old, inputs: checked.inputs });
+    return { step: { urn: r.urn, op: "same", checked: checked.inputs }, outputs: old.outputs };
   }
 
-  /** `pulumi up`: applies the program resource by resource, in registration order. */
-  async up(resources: CapturedResource[], onStep?: (s: PlannedStep) => void): Promise<PlannedStep[]> {
+  /** Deletes (or, in a preview, plans to delete) what the state has and the program no longer declares. */
+  async deleteUndeclared(declared: ReadonlySet<string>, mode: "preview" | "up"): Promise<PlannedStep[]> {
     const steps: PlannedStep[] = [];
-    for (const r of resources) {
-      const old = this.state.get(r.urn);
-      const checked = await this.check(r.urn, old?.inputs ?? {}, r.inputs);
-      if (checked.failures.length > 0) throw new CheckFailedError(r.urn, checked.failures);
-      let step: PlannedStep;
-      if (!old) {
-        const created = await this.create(r.urn, checked.inputs);
-        this.state.set(r.urn, {
-          urn: r.urn,
-          type: r.type,
-          name: r.name,
-          id: created.id,
-          inputs: checked.inputs,
-          outputs: created.outputs,
-        });
-        step = { urn: r.urn, op: "create" };
-      } else {
-        const d = await this.diff(r.urn, old.id, old.outputs, checked.inputs);
-        if (d.changes === undefined) throw new Error(`diff of ${r.urn} returned DIFF_UNKNOWN`);
-        if (d.replaces.length > 0) {
-          if (d.deleteBeforeReplace) {
-            await this.delete(r.urn, old.id, old.outputs);
-            this.state.delete(r.urn);
-          }
-          const created = await this.create(r.urn, checked.inputs);
-          if (!d.deleteBeforeReplace) await this.delete(r.urn, old.id, old.outputs);
-          this.state.set(r.urn, { ...old, id: created.id, inputs: checked.inputs, outputs: created.outputs });
-          step = {
-            urn: r.urn,
-            op: "replace",
-            replaces: d.replaces,
-            deleteBeforeReplace: d.deleteBeforeReplace,
-          };
-        } else if (d.changes) {
-          const outputs = await this.update(r.urn, old.id, old.outputs, checked.inputs);
-          this.state.set(r.urn, { ...old, inputs: checked.inputs, outputs });
-          step = { urn: r.urn, op: "update" };
-        } else {
-          this.state.set(r.urn, { ...old, inputs: checked.inputs });
-          step = { urn: r.urn, op: "same" };
-        }
-      }
-      steps.push(step);
-      onStep?.(step);
-    }
     for (const old of [...this.state.values()].reverse()) {
-      if (resources.some((r) => r.urn === old.urn)) continue;
-      await this.delete(old.urn, old.id, old.outputs);
-      this.state.delete(old.urn);
+      if (declared.has(old.urn)) continue;
+      if (mode === "up") {
+        await this.delete(old.urn, old.id, old.outputs);
+        this.state.delete(old.urn);
+      }
       steps.push({ urn: old.urn, op: "delete" });
     }
     return steps;
+  }
+
+  /** `pulumi preview` of a captured program: check and diff every resource, change nothing. */
+  async preview(resources: CapturedResource[]): Promise<PlannedStep[]> {
+    const plan: PlannedStep[] = [];
+    for (const r of resources) plan.push((await this.step(r, "preview")).step);
+    return [...plan, ...(await this.deleteUndeclared(new Set(resources.map((r) => r.urn)), "preview"))];
+  }
+
+  /** `pulumi up` of a captured program: applies it resource by resource, in registration order. */
+  async up(resources: CapturedResource[], onStep?: (s: PlannedStep) => void): Promise<PlannedStep[]> {
+    const steps: PlannedStep[] = [];
+    for (const r of resources) {
+      const { step } = await this.step(r, "up");
+      steps.push(step);
+      onStep?.(step);
+    }
+    return [...steps, ...(await this.deleteUndeclared(new Set(resources.map((r) => r.urn)), "up"))];
   }
 
   /** `pulumi refresh`: reads every resource; an empty id means it is gone. */

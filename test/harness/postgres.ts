@@ -226,6 +226,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     max_logical_replication_workers: 12,
     wal_sender_timeout: "10s",
     wal_receiver_timeout: "10s",
+    // PG15 and older start logical replication workers at most once per interval (5 s by default),
+    // which would make tests that create subscriptions one after another wait.
+    wal_retrieve_retry_interval: "200ms",
     ...(opts.tls
       ? { ssl: "on", ssl_cert_file: opts.tls.cert, ssl_key_file: opts.tls.key, ssl_ca_file: opts.tls.ca }
       : {}),

@@ -14,21 +14,18 @@ import { eventually } from "../harness/util";
 
 const QUICKSTART = path.join(ROOT, "examples", "quickstart", "index.ts");
 const V010 = path.join(ROOT, "test", "fixtures", "pulumi-pg-replication-0.1.0.tgz");
+/** The quickstart as 0.1.0 shipped it (publications given by name). */
+const QUICKSTART_010 = path.join(ROOT, "test", "fixtures", "v0.1.0", "quickstart.ts");
 
 describe("a stack created by 0.1.0, after the upgrade (PG15 → PG18)", () => {
   let primary: TestServer;
   let replica: TestServer;
   let dir: string;
   let engine: Engine;
-  const program = () =>
-    captureProgram(
-      QUICKSTART,
-      { primaryUrl: primary.url("app"), replicaUrl: replica.url("app") },
-      "quickstart",
-      {
-        dir,
-      },
-    );
+  const program = (file = QUICKSTART) =>
+    captureProgram(file, { primaryUrl: primary.url("app"), replicaUrl: replica.url("app") }, "quickstart", {
+      dir,
+    });
   const count = async (table: string) =>
     Number((await replica.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`, [], "app"))[0]!.n);
 
@@ -36,8 +33,11 @@ describe("a stack created by 0.1.0, after the upgrade (PG15 → PG18)", () => {
     [primary, replica] = await seededPair(15, 18);
     dir = installTarball(V010);
     const old = await Engine.start(dir);
-    await old.up(program());
-    await old.stop();
+    try {
+      await old.up(program(QUICKSTART_010));
+    } finally {
+      await old.stop();
+    }
     extract(packedTarball(), path.join(dir, "node_modules", PACKAGE));
     engine = await Engine.start(dir);
     engine.state = old.state;

@@ -39,6 +39,7 @@ describe("verifying an applied publication", () => {
     schemas: string[] = [],
   ) => ({
     name: "p",
+    oid: 1,
     owner: "o",
     owned: true,
     allTables: false,

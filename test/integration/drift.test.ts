@@ -1,0 +1,277 @@
+// Drift and faults, each repaired by the next `up` without losing a row, with previews that tell
+// the truth. Every scenario starts from a converged topology (the drift fixture: a publication,
+// its schema copy, a subscription given the publication), makes one change — to the program, by
+// hand on a server, or a fault — while rows keep being written, then checks that:
+//   - the preview's plan (per resource: same / update / replace / create / delete) is exactly what
+//     `up` then does, and announces a repair (which tables, why) exactly when `up` re-copies;
+//   - after `up` the replica equals the primary (row counts and an md5 per table);
+//   - a refresh then a preview report no changes.
+// Programs run live (test/harness/live.ts): outputs flow to dependents as the engine hands them.
+
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Engine, type Operation, type PlannedStep } from "../harness/engine";
+import { compare, converge } from "../harness/drill/load";
+import { ROOT } from "../harness/install";
+import { runProgram } from "../harness/live";
+import type { Major, TestServer } from "../harness/postgres";
+import { seededPair, SEED_SQL } from "../harness/seed";
+
+const PROGRAM = path.join(ROOT, "test", "fixtures", "drift", "index.ts");
+const DB = "app";
+
+interface Ctx {
+  primary: TestServer;
+  replica: TestServer;
+  engine: Engine;
+  config: Record<string, string>;
+}
+
+interface Scenario {
+  name: string;
+  /** The change: to the program (returns the new config), by hand, or a fault. */
+  act: (c: Ctx) => Promise<Record<string, string> | void>;
+  /** `pulumi preview --refresh` (and `up --refresh`) rather than plain. */
+  refresh?: boolean;
+  /** The plan for Publication, SchemaSync, Subscription. */
+  expect: [Operation, Operation, Operation];
+  /** Whether the Subscription's plan is a repair (a re-copy). */
+  repair: boolean;
+  /** The tables the replica must equal the primary on (default users, blog_posts). */
+  tables?: string[];
+}
+
+const q = (s: TestServer, sql: string) => s.query(sql, [], DB);
+const dropSlot = async (c: Ctx) => {
+  // The subscriber reconnects within seconds: terminate its walsender and drop the slot at once.
+  for (let i = 0; i < 50; i++) {
+    try {
+      await q(
+        c.primary,
+        "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE active_pid IS NOT NULL",
+      );
+      await q(c.primary, "SELECT pg_drop_replication_slot('drift_sub')");
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error("could not drop the slot");
+};
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: "the program adds a table",
+    act: async (c) => ({ ...c.config, tables: JSON.stringify(["users", "blog_posts", "comments"]) }),
+    expect: ["update", "update", "update"],
+    repair: false,
+    tables: ["users", "blog_posts", "comments"],
+  },
+  {
+    name: "the program removes a table",
+    act: async (c) => ({ ...c.config, tables: JSON.stringify(["users"]) }),
+    expect: ["update", "update", "update"],
+    repair: false,
+    tables: ["users"],
+  },
+  {
+    name: "the program spells the primary's connection differently (localhost for 127.0.0.1)",
+    act: async (c) => ({
+      ...c.config,
+      primaryUrl: c.config.primaryUrl!.replace("127.0.0.1", "localhost"),
+    }),
+    expect: ["update", "update", "update"],
+    repair: false,
+  },
+  {
+    name: "the program renames the publication (a replacement under the subscription)",
+    act: async (c) => ({ ...c.config, publicationName: "drift_pub_2" }),
+    expect: ["replace", "same", "update"],
+    repair: true,
+  },
+  {
+    name: "the publication is dropped by hand",
+    act: async (c) => void (await q(c.primary, "DROP PUBLICATION drift_pub")),
+    expect: ["update", "same", "update"],
+    repair: true,
+  },
+  {
+    name: "the publication is dropped by hand, then refreshed",
+    act: async (c) => void (await q(c.primary, "DROP PUBLICATION drift_pub")),
+    refresh: true,
+    expect: ["create", "same", "update"],
+    repair: true,
+  },
+  {
+    name: "the publication is dropped and created again by hand",
+    act: async (c) =>
+      void (await q(
+        c.primary,
+        "DROP PUBLICATION drift_pub; CREATE PUBLICATION drift_pub FOR TABLE users, blog_posts",
+      )),
+    expect: ["update", "same", "update"],
+    repair: true,
+  },
+  {
+    name: "a table is removed from the publication by hand and added back",
+    act: async (c) =>
+      void (await q(
+        c.primary,
+        "ALTER PUBLICATION drift_pub DROP TABLE blog_posts; ALTER PUBLICATION drift_pub ADD TABLE blog_posts",
+      )),
+    expect: ["update", "same", "update"],
+    repair: true,
+  },
+  {
+    name: "a table is removed from the publication by hand, then refreshed",
+    act: async (c) => void (await q(c.primary, "ALTER PUBLICATION drift_pub DROP TABLE blog_posts")),
+    refresh: true,
+    expect: ["update", "same", "update"],
+    repair: true,
+  },
+  {
+    name: "the replication slot is dropped by hand",
+    act: dropSlot,
+    expect: ["same", "same", "update"],
+    repair: true,
+  },
+  {
+    name: "the replication slot is dropped by hand, then refreshed",
+    act: dropSlot,
+    refresh: true,
+    expect: ["same", "same", "update"],
+    repair: true,
+  },
+  {
+    name: "the subscription is dropped by hand",
+    act: async (c) => void (await q(c.replica, "DROP SUBSCRIPTION drift_sub")),
+    expect: ["same", "same", "update"],
+    repair: true,
+  },
+  {
+    name: "the subscription is dropped by hand, then refreshed (the replica keeps its rows)",
+    act: async (c) => void (await q(c.replica, "DROP SUBSCRIPTION drift_sub")),
+    refresh: true,
+    expect: ["same", "same", "create"],
+    repair: true,
+  },
+  {
+    name: "the subscription is disabled by hand, then refreshed",
+    act: async (c) => void (await q(c.replica, "ALTER SUBSCRIPTION drift_sub DISABLE")),
+    refresh: true,
+    expect: ["same", "same", "update"],
+    repair: false,
+  },
+  {
+    name: "the publisher restarts mid-stream",
+    act: async (c) => void (await c.primary.restart()),
+    expect: ["same", "same", "same"],
+    repair: false,
+  },
+  {
+    name: "nothing changes",
+    act: async () => undefined,
+    refresh: true,
+    expect: ["same", "same", "same"],
+    repair: false,
+  },
+];
+
+const ops = (steps: PlannedStep[]) => steps.map((s) => s.op);
+const repairOf = (steps: PlannedStep[]) =>
+  steps.find((s) => s.urn.endsWith("::sub"))?.checked?.pendingRepair as
+    { reasons: string[]; tables: string[] } | undefined;
+
+const PAIRS: [Major, Major][] = (process.env.DRIFT_PAIRS ?? "15-15,18-18,15-18")
+  .split(",")
+  .map((p) => p.split("-").map(Number) as [Major, Major]);
+
+for (const [pubMajor, subMajor] of PAIRS)
+  describe(`drift and faults, repaired by the next up, PG${pubMajor} → PG${subMajor}`, () => {
+    const ctx = {} as Ctx;
+    let written = 0;
+    const write = async (n = 5) => {
+      for (let i = 0; i < n; i++)
+        await q(
+          ctx.primary,
+          `INSERT INTO users (email, name) VALUES ('w${++written}@example.com', 'writer'); INSERT INTO blog_posts (user_id, title) SELECT max(id), 'post ${written}' FROM users; INSERT INTO comments (post_id, body) VALUES (1, 'c${written}')`,
+        );
+    };
+    const up = (config: Record<string, string>) => {
+      const r = runProgram(ctx.engine, PROGRAM, config, "up", "drift");
+      if (r.error) throw new Error(r.error);
+      return r.steps;
+    };
+
+    before(async () => {
+      [ctx.primary, ctx.replica] = await seededPair(pubMajor, subMajor);
+      ctx.engine = await Engine.start();
+    });
+    after(async () => {
+      await ctx.engine?.stop();
+      await Promise.all([ctx.primary?.stop(), ctx.replica?.stop()]);
+    });
+
+    for (const sc of SCENARIOS)
+      it(sc.name, async () => {
+        // A converged start: nothing left from the last scenario.
+        await ctx.engine.destroy();
+        for (const s of await q(ctx.replica, "SELECT subname FROM pg_subscription"))
+          await q(
+            ctx.replica,
+            `ALTER SUBSCRIPTION "${s.subname}" DISABLE; ALTER SUBSCRIPTION "${s.subname}" SET (slot_name = NONE); DROP SUBSCRIPTION "${s.subname}"`,
+          );
+        await q(ctx.replica, "DROP TABLE IF EXISTS comments, blog_posts, users CASCADE");
+        await q(
+          ctx.primary,
+          "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active",
+        );
+        await q(
+          ctx.primary,
+          "DO $$ DECLARE p text; BEGIN FOR p IN SELECT pubname FROM pg_publication LOOP EXECUTE format('DROP PUBLICATION %I', p); END LOOP; END $$",
+        );
+        await q(ctx.primary, "DROP TABLE IF EXISTS comments, blog_posts, users CASCADE");
+        await q(ctx.primary, SEED_SQL);
+        ctx.config = { primaryUrl: ctx.primary.url(DB), replicaUrl: ctx.replica.url(DB) };
+        assert.deepEqual(ops(up(ctx.config)), ["create", "create", "create"]);
+        await write();
+
+        const changed = (await sc.act(ctx)) ?? ctx.config;
+        await write(); // rows written during the break must arrive too
+        if (sc.refresh) await ctx.engine.refresh();
+        const preview = runProgram(ctx.engine, PROGRAM, changed, "preview", "drift");
+        assert.equal(preview.error, undefined);
+        assert.deepEqual(
+          preview.steps.map((s) => s.failures),
+          preview.steps.map(() => undefined),
+          "no check failure",
+        );
+        assert.deepEqual(ops(preview.steps), sc.expect, "the preview's plan");
+        const announced = repairOf(preview.steps);
+        assert.equal(announced !== undefined, sc.repair, `a repair announced: ${JSON.stringify(announced)}`);
+        if (announced) assert.ok(announced.tables.length > 0 && announced.reasons.length > 0);
+
+        if (sc.refresh) await ctx.engine.refresh();
+        const applied = up(changed);
+        assert.deepEqual(ops(applied), sc.expect, "what up did is what the preview said");
+        assert.deepEqual(
+          repairOf(applied)?.tables,
+          announced?.tables,
+          "up re-copied what the preview announced",
+        );
+
+        await write();
+        const tables = sc.tables ?? ["users", "blog_posts"];
+        await converge(ctx.primary, ctx.replica, DB, tables, 60_000);
+        for (const c of await compare(ctx.primary, ctx.replica, DB, tables))
+          assert.deepEqual(
+            [c.table, c.lost, c.duplicated, c.differing, c.md5Equal, c.replicaRows === c.primaryRows],
+            [c.table, 0, 0, 0, true, true],
+          );
+
+        await ctx.engine.refresh();
+        const again = runProgram(ctx.engine, PROGRAM, changed, "preview", "drift");
+        assert.deepEqual(ops(again.steps), ["same", "same", "same"], "no changes after refresh");
+      });
+  });
