@@ -11,3 +11,19 @@ export function sameSet(a: readonly string[] = [], b: readonly string[] = []): b
   const sb = [...b].sort();
   return sa.length === sb.length && sa.every((x, i) => x === sb[i]);
 }
+
+/** A value's JSON with object keys sorted at every depth: equal for equal meaning, whatever the key order. */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x !== null && typeof x === "object" && !Array.isArray(x)
+      ? Object.fromEntries(
+          Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : x,
+  );
+}
+
+/** Deep equality by meaning (object key order ignored, array order kept). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}

@@ -6,7 +6,24 @@
 
 import type { Session } from "../pg/session";
 import type { TableSpec } from "../pg/tables";
-import type { SchemaSnapshot } from "./snapshot";
+import type { SchemaSnapshot, TypeDefinition } from "./snapshot";
+
+/** A user-defined type `t` as a TypeDefinition (JSON), deparsed by the server. */
+const TYPE_JSON = `json_build_object(
+      'name', pg_catalog.format_type(t.oid, NULL),
+      'schema', (SELECT nspname FROM pg_catalog.pg_namespace WHERE oid = t.typnamespace),
+      'kind', CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'c' THEN 'composite' WHEN 'r' THEN 'range' ELSE t.typtype::text END,
+      'labels', CASE WHEN t.typtype = 'e' THEN (SELECT json_agg(enumlabel ORDER BY enumsortorder) FROM pg_catalog.pg_enum WHERE enumtypid = t.oid) END,
+      'base', CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END,
+      'notNull', CASE WHEN t.typtype = 'd' AND t.typnotnull THEN true END,
+      'default', t.typdefault,
+      'checks', CASE WHEN t.typtype = 'd' THEN (SELECT json_object_agg(con.conname, pg_catalog.pg_get_constraintdef(con.oid))
+                   FROM pg_catalog.pg_constraint con WHERE con.contypid = t.oid AND con.contype = 'c') END,
+      'attributes', CASE WHEN t.typtype = 'c' THEN (SELECT json_agg(json_build_object('name', a.attname,
+                       'type', pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)
+                   FROM pg_catalog.pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,
+      'subtype', CASE WHEN t.typtype = 'r' THEN (SELECT pg_catalog.format_type(r.rngsubtype, NULL) FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid) END
+    )`;
 
 /** The tables asked for ($1 schemas, $2 names) with their partition trees, and the user types they need. */
 const SCOPE = `
@@ -81,21 +98,7 @@ SELECT json_build_object(
         JOIN pg_catalog.pg_extension e ON e.oid = dep.refobjid) AS x
     JOIN pg_catalog.pg_extension ex ON ex.extname = x.extname
     JOIN pg_catalog.pg_namespace en ON en.oid = ex.extnamespace),
-  'types', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object(
-      'name', pg_catalog.format_type(t.oid, NULL),
-      'schema', (SELECT nspname FROM pg_catalog.pg_namespace WHERE oid = t.typnamespace),
-      'kind', CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'c' THEN 'composite' WHEN 'r' THEN 'range' ELSE t.typtype::text END,
-      'labels', CASE WHEN t.typtype = 'e' THEN (SELECT json_agg(enumlabel ORDER BY enumsortorder) FROM pg_catalog.pg_enum WHERE enumtypid = t.oid) END,
-      'base', CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END,
-      'notNull', CASE WHEN t.typtype = 'd' AND t.typnotnull THEN true END,
-      'default', t.typdefault,
-      'checks', CASE WHEN t.typtype = 'd' THEN (SELECT json_object_agg(con.conname, pg_catalog.pg_get_constraintdef(con.oid))
-                   FROM pg_catalog.pg_constraint con WHERE con.contypid = t.oid AND con.contype = 'c') END,
-      'attributes', CASE WHEN t.typtype = 'c' THEN (SELECT json_agg(json_build_object('name', a.attname,
-                       'type', pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)
-                   FROM pg_catalog.pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,
-      'subtype', CASE WHEN t.typtype = 'r' THEN (SELECT pg_catalog.format_type(r.rngsubtype, NULL) FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid) END
-    )) ORDER BY o.depth DESC, t.oid), '[]')
+  'types', (SELECT coalesce(json_agg(json_strip_nulls(${TYPE_JSON}) ORDER BY o.depth DESC, t.oid), '[]')
     FROM owned o JOIN pg_catalog.pg_type t ON t.oid = o.oid WHERE o.extname IS NULL),
   'tables', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object(
       'schema', r.nspname, 'name', r.relname, 'replicaIdentity', r.replident,
@@ -110,11 +113,38 @@ SELECT json_build_object(
            WHERE c.oid = r.oid) END,
       'columns', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object(
            'name', a.attname,
+           'attnum', a.attnum,
            'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
            'notNull', a.attnotnull,
            'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
            'generated', CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
+           'virtual', CASE WHEN a.attgenerated = 'v' THEN true END,
            'identity', nullif(a.attidentity::text, ''),
+           -- identity sequence options that differ from what GENERATED … AS IDENTITY would choose
+           'identityOptions', CASE WHEN a.attidentity <> '' THEN (
+               SELECT nullif(concat_ws(' ',
+                 CASE WHEN sn.nspname <> r.nspname OR sc.relname <> r.relname || '_' || a.attname || '_seq'
+                      THEN 'SEQUENCE NAME ' || pg_catalog.quote_ident(sn.nspname) || '.' || pg_catalog.quote_ident(sc.relname) END,
+                 CASE WHEN sq.seqstart <> CASE WHEN sq.seqincrement > 0 THEN sq.seqmin ELSE sq.seqmax END
+                      THEN 'START WITH ' || sq.seqstart END,
+                 CASE WHEN sq.seqincrement <> 1 THEN 'INCREMENT BY ' || sq.seqincrement END,
+                 CASE WHEN sq.seqmin <> CASE WHEN sq.seqincrement > 0 THEN 1 ELSE lim.lo END THEN 'MINVALUE ' || sq.seqmin END,
+                 CASE WHEN sq.seqmax <> CASE WHEN sq.seqincrement > 0 THEN lim.hi ELSE -1 END THEN 'MAXVALUE ' || sq.seqmax END,
+                 CASE WHEN sq.seqcache <> 1 THEN 'CACHE ' || sq.seqcache END,
+                 CASE WHEN sq.seqcycle THEN 'CYCLE' END), '')
+                 FROM pg_catalog.pg_depend dep
+                 JOIN pg_catalog.pg_class sc ON sc.oid = dep.objid
+                 JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+                 JOIN pg_catalog.pg_sequence sq ON sq.seqrelid = sc.oid
+                 CROSS JOIN LATERAL (SELECT CASE sq.seqtypid WHEN 'pg_catalog.int2'::pg_catalog.regtype THEN -32768
+                                      WHEN 'pg_catalog.int4'::pg_catalog.regtype THEN -2147483648 ELSE -9223372036854775808 END AS lo,
+                                    CASE sq.seqtypid WHEN 'pg_catalog.int2'::pg_catalog.regtype THEN 32767
+                                      WHEN 'pg_catalog.int4'::pg_catalog.regtype THEN 2147483647 ELSE 9223372036854775807 END AS hi) lim
+                WHERE dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.refobjid = r.oid
+                  AND dep.refobjsubid = a.attnum AND dep.deptype = 'i') END,
+           'storage', CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END,
+           'compression', nullif(a.attcompression::text, ''),
+           'statistics', STATTARGET,
            'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
                              THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END
          )) ORDER BY a.attnum), '[]')
@@ -219,12 +249,32 @@ export async function readSchema(s: Session, tables: readonly TableSpec[]): Prom
       : s.serverVersion >= 150000
         ? "co.colliculocale"
         : "NULL::text";
-  const rows = await s.query<{ snapshot: SchemaSnapshot }>(QUERY.replace(/\bLOCALE\b/g, locale), [
+  // attstattarget: NULL for the default since PG17, -1 before.
+  const stattarget =
+    s.serverVersion >= 170000 ? "a.attstattarget" : "CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END";
+  const query = QUERY.replace(/\bLOCALE\b/g, locale).replace(/\bSTATTARGET\b/g, stattarget);
+  const rows = await s.query<{ snapshot: SchemaSnapshot }>(query, [
     tables.map((t) => t.schema),
     tables.map((t) => t.name),
     tables.map((t) => t.columns !== undefined),
   ]);
   return rows[0]!.snapshot;
+}
+
+/**
+ * The user-defined types of the given (qualified, quoted) names that exist, whatever uses them:
+ * a type another SchemaSync created on the same target is reused, not created again.
+ */
+export async function readTypesByName(s: Session, names: readonly string[]): Promise<TypeDefinition[]> {
+  if (names.length === 0) return [];
+  await s.set("search_path", "");
+  const rows = await s.query<{ t: TypeDefinition }>(
+    `SELECT json_strip_nulls(${TYPE_JSON}) AS t FROM pg_catalog.pg_type t
+      WHERE t.typtype IN ('e', 'd', 'c', 'r') AND pg_catalog.format_type(t.oid, NULL) = ANY($1::text[])
+        AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = 'c')`,
+    [names],
+  );
+  return rows.map((r) => r.t);
 }
 
 /** Extensions installed on a server, and those it could install. */

@@ -7,7 +7,12 @@ import type { DeclaredOutputs, DeepInput, SameKeys } from "../kernel/input";
 import { delegatingProvider } from "../kernel/provider";
 import type { Connection } from "../pg/connection";
 import type { TableRef } from "../pg/tables";
-import { SCHEMA_SYNC_SECRET_OUTPUTS, type SchemaSyncInputs, type SchemaSyncOutputs } from "./types";
+import {
+  SCHEMA_SYNC_SECRET_OUTPUTS,
+  type ComputedInputs,
+  type SchemaSyncInputs,
+  type SchemaSyncOutputs,
+} from "./types";
 
 export interface SchemaSyncArgs {
   /** Where the definitions are read (the primary). Stored as a secret. */
@@ -22,13 +27,21 @@ export interface SchemaSyncArgs {
   dropOnDelete?: pulumi.Input<boolean>;
   /** Allow changes that lose data on the target (drop column, narrow a type). Default false. */
   allowDestructive?: pulumi.Input<boolean>;
+  /**
+   * Which part of the definitions to copy, as pg_dump splits them: "pre-data" (schemas, types,
+   * tables, primary keys, checks, the replica identity: what the initial copy needs), "post-data"
+   * (secondary indexes, unique and exclusion constraints, foreign keys: built after the copy, in
+   * parallel), or "all" (default: everything, in one transaction).
+   */
+  section?: pulumi.Input<"all" | "pre-data" | "post-data">;
+  /** Post-data: how many indexes and validations run at once, each on its own connection (default 4). */
+  indexJobs?: pulumi.Input<number>;
+  /** Post-data: maintenance_work_mem of those connections (default "256MB"). */
+  maintenanceWorkMem?: pulumi.Input<string>;
 }
 
 // Every argument is an input of the schema, and the reverse (the source fields are check's own).
-const argsMatchSchema: SameKeys<
-  SchemaSyncArgs,
-  Omit<SchemaSyncInputs, "sourceSchema" | "sourceFingerprint">
-> = true;
+const argsMatchSchema: SameKeys<SchemaSyncArgs, Omit<SchemaSyncInputs, ComputedInputs>> = true;
 void argsMatchSchema;
 
 /** The dynamic provider; the implementation is in provider.ts, loaded by the provider host. */
@@ -44,6 +57,9 @@ export class SchemaSync extends pulumi.dynamic.Resource {
   declare readonly publication: pulumi.Output<string | undefined>;
   declare readonly dropOnDelete: pulumi.Output<boolean | undefined>;
   declare readonly allowDestructive: pulumi.Output<boolean | undefined>;
+  declare readonly section: pulumi.Output<"all" | "pre-data" | "post-data" | undefined>;
+  declare readonly indexJobs: pulumi.Output<number | undefined>;
+  declare readonly maintenanceWorkMem: pulumi.Output<string | undefined>;
   /** The tables copied, in canonical form ("schema.name", or an object for names with dots). */
   declare readonly syncedTables: pulumi.Output<TableRef[]>;
   /** host:port/database of the target (no credentials). */
@@ -59,8 +75,9 @@ export class SchemaSync extends pulumi.dynamic.Resource {
         ...args,
         source: pulumi.secret(args.source),
         target: pulumi.secret(args.target),
-        sourceSchema: undefined,
         syncedTables: undefined,
+        // Read by a Subscription that depends on this SchemaSync (re-copies); not a public output.
+        recopyRequests: undefined,
         targetEndpoint: undefined,
         lastChanges: undefined,
       },

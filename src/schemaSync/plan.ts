@@ -1,19 +1,51 @@
 // The smallest change that makes the target match the source's snapshot, as DDL in order, plus
-// the destructive differences that are refused unless `allowDestructive` is set. Pure.
+// the destructive differences that are refused unless `allowDestructive` is set, the objects only
+// the replica has (kept), and the tables whose replicated rows the change loses (to re-copy). Pure.
 
+import { sameValue } from "../kernel/values";
 import { tableKey } from "../pg/tables";
 import type { SchemaSnapshot, TableDefinition, TypeDefinition } from "./snapshot";
 import * as sql from "./sql";
 
+/** One statement of a plan. */
+export interface PlanStep {
+  sql: string;
+  /** What it does, one readable line (for logs and previews). */
+  what: string;
+  /** The table it changes ("schema.name"), if any. */
+  table?: string;
+  /**
+   * Post-data statements a SchemaSync of section "post-data" runs after the copy, on parallel
+   * connections: "index" (indexes and the constraints that build one), "fk" (foreign keys, added
+   * NOT VALID, one after the other), "validate" (their validation).
+   */
+  parallel?: "index" | "fk" | "validate";
+}
+
 export interface SchemaPlan {
-  /** DDL in the order it must run (one transaction). */
+  steps: PlanStep[];
+  /** The statements, in the order they must run. */
   statements: string[];
-  /** What the statements do, one readable line each (for logs and previews). */
+  /** What the statements do, one line each. */
   summary: string[];
-  /** Changes that lose data or cannot be made in place; in `statements` only when allowed. */
+  /** Changes that lose data or cannot be made in place; in `steps` only when allowed. */
   destructive: string[];
   /** Problems no option fixes (an extension the target cannot install). */
   blockers: string[];
+  /** Objects only the replica has (indexes, constraints): kept. */
+  kept: string[];
+  /** Tables that held replicated rows this change cannot restore (re-created, or a column re-added). */
+  recopy: { table: string; reason: string }[];
+}
+
+export interface PlanOptions {
+  allowDestructive: boolean;
+  /** Extensions the target has installed, and those it could install. */
+  target?: { installed: string[]; available: string[]; version?: number };
+  /** Per table, the highest column number the source had when it was last applied (state). */
+  applied?: Record<string, number>;
+  /** "post-data": foreign keys NOT VALID, then validated (the tables hold rows by then). */
+  section?: "all" | "pre-data" | "post-data";
 }
 
 const WIDENINGS: Record<string, string[]> = {
@@ -50,227 +82,383 @@ export function isWidening(from: string, to: string): boolean {
   return WIDENINGS[from]?.includes(to) ?? false;
 }
 
+/** Backwards-compatible signature: (desired, actual, allowDestructive, target?). */
 export function planSchema(
   desired: SchemaSnapshot,
   actual: SchemaSnapshot,
-  allowDestructive: boolean,
-  target: { installed: string[]; available: string[] } = {
-    installed: desired.extensions.map((e) => e.name),
-    available: [],
-  },
+  allowDestructive: boolean | PlanOptions,
+  target?: { installed: string[]; available: string[] },
 ): SchemaPlan {
-  const plan: SchemaPlan = { statements: [], summary: [], destructive: [], blockers: [] };
-  const schemas = new Set(actual.tables.map((t) => t.schema));
-  const step = (statement: string, what: string) => {
-    plan.statements.push(statement);
-    plan.summary.push(what);
-  };
-  const destructive = (statement: string | undefined, what: string) => {
-    plan.destructive.push(what);
-    if (allowDestructive && statement) step(statement, what);
-  };
+  const opts: PlanOptions =
+    typeof allowDestructive === "boolean"
+      ? { allowDestructive, ...(target ? { target } : {}) }
+      : allowDestructive;
+  return new Planner(desired, actual, opts).plan();
+}
 
-  for (const ext of desired.extensions) {
-    if (target.installed.includes(ext.name)) continue;
-    if (!target.available.includes(ext.name))
-      plan.blockers.push(
-        `extension ${ext.name} (needed by a column type or index) is not available on the target: install its package on the replica's server`,
-      );
-    else {
-      if (!schemas.has(ext.schema)) {
-        step(sql.createSchema(ext.schema), `create schema ${ext.schema} if missing`);
-        schemas.add(ext.schema);
-      }
-      step(sql.createExtension(ext.name, ext.schema), `create extension ${ext.name}`);
-    }
-  }
-  const collationsHave = new Set((actual.collations ?? []).map((c) => c.name));
-  for (const c of desired.collations ?? []) {
-    if (collationsHave.has(c.name)) continue;
-    if (!schemas.has(c.schema)) {
-      step(sql.createSchema(c.schema), `create schema ${c.schema} if missing`);
-      schemas.add(c.schema);
-    }
-    step(sql.createCollation(c), `create collation ${c.name}`);
-  }
-  const have = new Set(actual.types.map((t) => t.name));
-  for (const t of desired.types)
-    if (!have.has(t.name) && !schemas.has(t.schema)) {
-      step(sql.createSchema(t.schema), `create schema ${t.schema} if missing`);
-      schemas.add(t.schema);
-    }
-  planTypes(desired.types, actual.types, step, destructive);
+class Planner {
+  private readonly out: SchemaPlan = {
+    steps: [],
+    statements: [],
+    summary: [],
+    destructive: [],
+    blockers: [],
+    kept: [],
+    recopy: [],
+  };
+  private readonly schemas: Set<string>;
+  private readonly post: boolean;
 
-  const tablesHave = new Map(actual.tables.map((t) => [tableKey(t), t]));
-  const copied = new Set(desired.tables.map(tableKey));
-  const created = new Set(actual.tables.map(tableKey)); // tables that exist by the time a statement runs
-  const inlined = new Set<string>(); // "table\0constraint" written inside CREATE TABLE
-  const late: [string, string][] = []; // foreign keys and sequence ownership, once every table exists
-  for (const want of desired.tables) {
-    const key = tableKey(want);
-    const cur = tablesHave.get(key);
-    if (!cur) {
-      if (!schemas.has(want.schema)) {
-        step(sql.createSchema(want.schema), `create schema ${want.schema} if missing`);
-        schemas.add(want.schema);
-      }
-      // Fewer, cheaper statements than pg_dump: serial columns instead of sequence + default +
-      // ownership, and constraints inside CREATE TABLE (a new table needs no validation scan).
-      const serials = new Set(want.sequences.filter((q) => q.serial).map((q) => q.column));
-      for (const seq of want.sequences.filter((q) => !q.serial)) {
-        step(sql.createSequence(seq.schema, seq.name, seq.type), `create sequence ${seq.schema}.${seq.name}`);
-        late.push([
-          sql.sequenceOwnedBy(seq.schema, seq.name, want.schema, want.name, seq.column),
-          `attach sequence ${seq.name}`,
-        ]);
-      }
-      if (want.partitionOf) {
-        const p = want.partitionOf;
-        step(
-          sql.createPartition(want.schema, want.name, p.schema, p.name, p.bound),
-          `create partition ${key} of ${p.schema}.${p.name}`,
+  constructor(
+    private readonly desired: SchemaSnapshot,
+    private readonly actual: SchemaSnapshot,
+    private readonly opts: PlanOptions,
+  ) {
+    this.schemas = new Set(actual.tables.map((t) => t.schema));
+    this.post = opts.section === "post-data";
+  }
+
+  private step(sqlText: string, what: string, extra: Omit<PlanStep, "sql" | "what"> = {}): void {
+    this.out.steps.push({ sql: sqlText, what, ...extra });
+    this.out.statements.push(sqlText);
+    this.out.summary.push(what);
+  }
+
+  private destructive(sqlText: string | undefined, what: string, table?: string): void {
+    this.out.destructive.push(what);
+    if (this.opts.allowDestructive && sqlText) this.step(sqlText, what, table ? { table } : {});
+  }
+
+  private ensureSchema(schema: string): void {
+    if (this.schemas.has(schema)) return;
+    this.step(sql.createSchema(schema), `create schema ${schema} if missing`);
+    this.schemas.add(schema);
+  }
+
+  plan(): SchemaPlan {
+    if (!this.post) {
+      this.planExtensions();
+      this.planCollations();
+      for (const t of this.desired.types)
+        if (!this.actual.types.some((a) => a.name === t.name)) this.ensureSchema(t.schema);
+      this.planTypes();
+    }
+    const late: PlanStep[] = []; // foreign keys, sequence ownership, replica identity: once every table exists
+    const created = new Set(this.actual.tables.map(tableKey));
+    const copied = new Set(this.desired.tables.map(tableKey));
+    const have = new Map(this.actual.tables.map((t) => [tableKey(t), t]));
+    for (const want of this.desired.tables) {
+      const key = tableKey(want);
+      const cur = have.get(key);
+      if (!cur && this.post) {
+        this.out.blockers.push(
+          `table ${key} does not exist on the target yet: its pre-data SchemaSync (section "pre-data") creates it`,
         );
-      } else {
-        const columns = want.columns.map((c) => (serials.has(c.name) ? sql.serialColumn(c) : c));
-        for (const [name, con] of Object.entries(want.constraints)) {
-          if (/ NOT VALID$/.test(con.definition)) continue;
-          const ref = con.type === "f" ? referencedTable(con.definition) : undefined;
-          if (ref === undefined || ref === key || created.has(ref)) inlined.add(`${key}\u0000${name}`);
-        }
-        const inline = Object.entries(want.constraints)
-          .filter(([name]) => inlined.has(`${key}\u0000${name}`))
-          .map(([name, con]) => ({ name, definition: con.definition }));
-        const create = sql.createTable(want.schema, want.name, columns, inline, want.partitionKey);
-        step(create, `create table ${key} (${want.columns.length} columns, ${inline.length} constraints)`);
+        continue;
       }
-      created.add(key);
-    } else planColumns(want, cur, step, destructive);
-    planConstraints(want, cur, copied, step, late, plan.summary, inlined);
-    for (const [name, def] of Object.entries(want.indexes))
-      if (cur?.indexes[name] !== def) step(sql.createIndex(def), `create index ${name} on ${key}`);
-    const identityDiffers = cur
-      ? cur.replicaIdentity !== want.replicaIdentity || cur.identityIndex !== want.identityIndex
-      : want.replicaIdentity !== "d";
-    if (identityDiffers)
-      late.push([
-        sql.replicaIdentity(want.schema, want.name, want.replicaIdentity, want.identityIndex),
-        `set replica identity of ${key}`,
-      ]);
-  }
-  for (const [statement, what] of late) step(statement, what);
-  return plan;
-}
-
-type Step = (statement: string, what: string) => void;
-type Destructive = (statement: string | undefined, what: string) => void;
-
-function planTypes(
-  desired: TypeDefinition[],
-  actual: TypeDefinition[],
-  step: Step,
-  destructive: Destructive,
-): void {
-  const have = new Map(actual.map((t) => [t.name, t]));
-  for (const t of desired) {
-    const cur = have.get(t.name);
-    if (!cur) {
-      if (t.kind === "enum") step(sql.createEnum(t.name, t.labels ?? []), `create enum ${t.name}`);
-      else if (t.kind === "domain")
-        step(sql.createDomain(t.name, { base: t.base!, ...t }), `create domain ${t.name}`);
-      else if (t.kind === "composite")
-        step(sql.createComposite(t.name, t.attributes ?? []), `create type ${t.name}`);
-      else if (t.kind === "range") step(sql.createRange(t.name, t.subtype!), `create range type ${t.name}`);
-      continue;
+      const inlined = new Set<string>();
+      if (!cur) {
+        this.createTable(want, created, inlined, late);
+        created.add(key);
+      } else if (!this.post) this.planColumns(want, cur);
+      this.planConstraints(want, cur, copied, inlined, late);
+      for (const [name, def] of Object.entries(want.indexes))
+        if (cur?.indexes[name] !== def) {
+          if (cur?.indexes[name] !== undefined)
+            this.step(
+              sql.dropIndex(want.schema, name),
+              `rebuild index ${name} on ${key}: its definition differs`,
+              {
+                table: key,
+              },
+            );
+          this.step(sql.createIndex(def), `create index ${name} on ${key}`, {
+            table: key,
+            parallel: "index",
+          });
+        }
+      if (cur) this.keepReplicaOnly(want, cur);
+      const identityDiffers = cur
+        ? cur.replicaIdentity !== want.replicaIdentity || cur.identityIndex !== want.identityIndex
+        : want.replicaIdentity !== "d";
+      if (identityDiffers && !this.post)
+        late.push({
+          sql: sql.replicaIdentity(want.schema, want.name, want.replicaIdentity, want.identityIndex),
+          what: `set replica identity of ${key}`,
+          table: key,
+        });
     }
-    if (t.kind === "enum" && cur.kind === "enum") {
-      const labels = cur.labels ?? [];
-      const wanted = t.labels ?? [];
-      wanted.forEach((label, i) => {
-        if (!labels.includes(label))
-          step(
-            sql.addEnumValue(t.name, label, i > 0 ? wanted[i - 1] : undefined),
-            `add value ${label} to ${t.name}`,
-          );
+    for (const s of late)
+      this.step(s.sql, s.what, {
+        ...(s.table ? { table: s.table } : {}),
+        ...(s.parallel ? { parallel: s.parallel } : {}),
       });
-      for (const label of labels)
-        if (!wanted.includes(label))
-          destructive(
-            undefined,
-            `enum ${t.name} lost value ${label} on the source (PostgreSQL cannot drop enum values)`,
-          );
-    } else if (JSON.stringify(t) !== JSON.stringify(cur))
-      destructive(undefined, `type ${t.name} differs from the source; recreate it by hand`);
+    return this.out;
+  }
+
+  private planExtensions(): void {
+    const target = this.opts.target ?? {
+      installed: this.desired.extensions.map((e) => e.name),
+      available: [],
+    };
+    for (const ext of this.desired.extensions) {
+      if (target.installed.includes(ext.name)) continue;
+      if (!target.available.includes(ext.name))
+        this.out.blockers.push(
+          `extension ${ext.name} (needed by a column type or index) is not available on the target: install its package on the replica's server`,
+        );
+      else {
+        this.ensureSchema(ext.schema);
+        this.step(sql.createExtension(ext.name, ext.schema), `create extension ${ext.name}`);
+      }
+    }
+  }
+
+  private planCollations(): void {
+    const have = new Set((this.actual.collations ?? []).map((c) => c.name));
+    for (const c of this.desired.collations ?? []) {
+      if (have.has(c.name)) continue;
+      this.ensureSchema(c.schema);
+      this.step(sql.createCollation(c), `create collation ${c.name}`);
+    }
+  }
+
+  private planTypes(): void {
+    const have = new Map(this.actual.types.map((t) => [t.name, t]));
+    for (const t of this.desired.types) {
+      const cur = have.get(t.name);
+      if (!cur) {
+        this.step(createType(t), `create ${t.kind === "composite" ? "type" : t.kind} ${t.name}`);
+        continue;
+      }
+      if (t.kind === "enum" && cur.kind === "enum") {
+        const labels = cur.labels ?? [];
+        const wanted = t.labels ?? [];
+        wanted.forEach((label, i) => {
+          if (!labels.includes(label))
+            this.step(
+              sql.addEnumValue(t.name, label, i > 0 ? wanted[i - 1] : undefined),
+              `add value ${label} to ${t.name}`,
+            );
+        });
+        for (const label of labels)
+          if (!wanted.includes(label))
+            this.destructive(
+              undefined,
+              `enum ${t.name} lost value ${label} on the source (PostgreSQL cannot drop enum values)`,
+            );
+      } else if (!sameValue(t, cur))
+        // An existing type (another SchemaSync's, or made by hand) with the same name is reused when
+        // it says the same; another definition is a destructive difference.
+        this.destructive(
+          undefined,
+          `type ${t.name} on the target differs from the source's; recreate it by hand`,
+        );
+    }
+  }
+
+  private createTable(
+    want: TableDefinition,
+    created: Set<string>,
+    inlined: Set<string>,
+    late: PlanStep[],
+  ): void {
+    const key = tableKey(want);
+    this.ensureSchema(want.schema);
+    const applied = this.opts.applied?.[key];
+    if (applied !== undefined)
+      this.out.recopy.push({
+        table: key,
+        reason: "the table was dropped on the replica; it is created again, empty",
+      });
+    // Fewer, cheaper statements than pg_dump: serial columns instead of sequence + default +
+    // ownership, and constraints inside CREATE TABLE (a new table needs no validation scan).
+    const serials = new Set(want.sequences.filter((q) => q.serial).map((q) => q.column));
+    for (const seq of want.sequences.filter((q) => !q.serial)) {
+      this.step(
+        sql.createSequence(seq.schema, seq.name, seq.type),
+        `create sequence ${seq.schema}.${seq.name}`,
+        { table: key },
+      );
+      late.push({
+        sql: sql.sequenceOwnedBy(seq.schema, seq.name, want.schema, want.name, seq.column),
+        what: `attach sequence ${seq.name}`,
+        table: key,
+      });
+    }
+    const virtual = want.columns.filter((c) => c.virtual);
+    if (virtual.length > 0 && this.opts.target?.version !== undefined && this.opts.target.version < 180000)
+      this.out.blockers.push(
+        `${key} has VIRTUAL generated column(s) ${virtual.map((c) => c.name).join(", ")}, which need PostgreSQL 18 on the target: upgrade the replica, or make them STORED on the source`,
+      );
+    if (want.partitionOf) {
+      const p = want.partitionOf;
+      this.step(
+        sql.createPartition(want.schema, want.name, p.schema, p.name, p.bound),
+        `create partition ${key} of ${p.schema}.${p.name}`,
+        {
+          table: key,
+        },
+      );
+      return;
+    }
+    const columns = want.columns.map((c) => (serials.has(c.name) ? sql.serialColumn(c) : c));
+    for (const [name, con] of Object.entries(want.constraints)) {
+      if (/ NOT VALID$/.test(con.definition)) continue;
+      const ref = con.type === "f" ? referencedTable(con.definition) : undefined;
+      if (ref === undefined || ref === key || created.has(ref)) inlined.add(name);
+    }
+    const inline = Object.entries(want.constraints)
+      .filter(([name]) => inlined.has(name))
+      .map(([name, con]) => ({ name, definition: con.definition }));
+    this.step(
+      sql.createTable(want.schema, want.name, columns, inline, want.partitionKey),
+      `create table ${key} (${want.columns.length} columns, ${inline.length} constraints)`,
+      { table: key },
+    );
+    for (const c of want.columns)
+      for (const s of sql.columnSettings(want.schema, want.name, c))
+        this.step(s, `set storage or statistics of ${key}.${c.name}`, { table: key });
+  }
+
+  private planColumns(want: TableDefinition, cur: TableDefinition): void {
+    const key = tableKey(want);
+    const cols = new Map(cur.columns.map((c) => [c.name, c]));
+    const applied = this.opts.applied?.[key];
+    for (const c of want.columns) {
+      const old = cols.get(c.name);
+      if (!old) {
+        this.step(sql.addColumn(want.schema, want.name, c), `add column ${key}.${c.name} ${c.type}`, {
+          table: key,
+        });
+        for (const s of sql.columnSettings(want.schema, want.name, c))
+          this.step(s, `set storage or statistics of ${key}.${c.name}`, { table: key });
+        // A column the source had at the last apply was dropped on the replica: its values are gone.
+        if (applied !== undefined && c.attnum !== undefined && c.attnum <= applied)
+          this.out.recopy.push({
+            table: key,
+            reason: `column ${c.name} was dropped on the replica; it is added again without its values`,
+          });
+        continue;
+      }
+      if (old.type !== c.type) {
+        const s = sql.alterColumnType(want.schema, want.name, c.name, c.type);
+        if (isWidening(old.type, c.type))
+          this.step(s, `widen ${key}.${c.name} from ${old.type} to ${c.type}`, { table: key });
+        else this.destructive(s, `change type of ${key}.${c.name} from ${old.type} to ${c.type}`, key);
+      }
+      if ((old.default ?? null) !== (c.default ?? null) && !c.identity && c.generated === undefined)
+        this.step(
+          sql.setColumnDefault(want.schema, want.name, c.name, c.default),
+          `set default of ${key}.${c.name}`,
+          { table: key },
+        );
+      if (old.notNull !== c.notNull)
+        this.step(
+          sql.setColumnNotNull(want.schema, want.name, c.name, c.notNull),
+          `${c.notNull ? "set" : "drop"} not null on ${key}.${c.name}`,
+          { table: key },
+        );
+      if (
+        (old.identityOptions ?? "") !== (c.identityOptions ?? "") ||
+        (old.virtual ?? false) !== (c.virtual ?? false)
+      )
+        this.destructive(
+          undefined,
+          `the identity or generation of ${key}.${c.name} differs from the source's; recreate the column by hand`,
+          key,
+        );
+      if ((old.compression ?? "") !== (c.compression ?? ""))
+        this.step(
+          sql.setColumnCompression(want.schema, want.name, c.name, c.compression),
+          `set compression of ${key}.${c.name}`,
+          { table: key },
+        );
+      if (
+        (c.storage !== undefined && old.storage !== c.storage) ||
+        (old.statistics ?? -1) !== (c.statistics ?? -1)
+      )
+        for (const s of sql.columnSettings(want.schema, want.name, { ...c, statistics: c.statistics ?? -1 }))
+          this.step(s, `set storage or statistics of ${key}.${c.name}`, { table: key });
+    }
+    const wanted = new Set(want.columns.map((c) => c.name));
+    for (const c of cur.columns)
+      if (!wanted.has(c.name))
+        this.destructive(sql.dropColumn(want.schema, want.name, c.name), `drop column ${key}.${c.name}`, key);
+    for (const [name, con] of Object.entries(cur.constraints)) {
+      const w = want.constraints[name];
+      if (w && w.definition !== con.definition)
+        this.step(
+          sql.dropConstraint(want.schema, want.name, name),
+          `drop constraint ${name} on ${key}: its definition differs`,
+          {
+            table: key,
+          },
+        );
+    }
+  }
+
+  /** Indexes and constraints only the replica has are kept (an analytics replica's own indexes). */
+  private keepReplicaOnly(want: TableDefinition, cur: TableDefinition): void {
+    const key = tableKey(want);
+    for (const name of Object.keys(cur.indexes))
+      if (!(name in want.indexes)) this.out.kept.push(`index ${name} on ${key}`);
+    for (const name of Object.keys(cur.constraints))
+      if (!(name in want.constraints)) this.out.kept.push(`constraint ${name} on ${key}`);
+  }
+
+  private planConstraints(
+    want: TableDefinition,
+    cur: TableDefinition | undefined,
+    copied: Set<string>,
+    inlined: Set<string>,
+    late: PlanStep[],
+  ): void {
+    const key = tableKey(want);
+    for (const [name, con] of Object.entries(want.constraints)) {
+      if (inlined.has(name)) continue;
+      if (cur && cur.constraints[name]?.definition === con.definition) continue;
+      const add = sql.addConstraint(want.schema, want.name, name, con.definition);
+      if (con.type !== "f") {
+        this.step(add, `add constraint ${name} on ${key}`, {
+          table: key,
+          ...(con.type === "u" || con.type === "x" ? { parallel: "index" as const } : {}),
+        });
+        continue;
+      }
+      const ref = referencedTable(con.definition);
+      if (ref !== undefined && !copied.has(ref))
+        this.out.summary.push(
+          `skip foreign key ${name} on ${key}: it references ${ref}, which is not copied`,
+        );
+      else if (this.post && !/ NOT VALID$/.test(con.definition)) {
+        // On tables that already hold the copied rows: add without a scan, then validate in parallel.
+        late.push({
+          sql: `${add} NOT VALID`,
+          what: `add foreign key ${name} on ${key} (NOT VALID)`,
+          table: key,
+          parallel: "fk",
+        });
+        late.push({
+          sql: sql.validateConstraint(want.schema, want.name, name),
+          what: `validate foreign key ${name} on ${key}`,
+          table: key,
+          parallel: "validate",
+        });
+      } else late.push({ sql: add, what: `add foreign key ${name} on ${key}`, table: key });
+    }
   }
 }
 
-function planColumns(
-  want: TableDefinition,
-  cur: TableDefinition,
-  step: Step,
-  destructive: Destructive,
-): void {
-  const key = tableKey(want);
-  const cols = new Map(cur.columns.map((c) => [c.name, c]));
-  for (const c of want.columns) {
-    const old = cols.get(c.name);
-    if (!old) {
-      step(sql.addColumn(want.schema, want.name, c), `add column ${key}.${c.name} ${c.type}`);
-      continue;
-    }
-    if (old.type !== c.type) {
-      const s = sql.alterColumnType(want.schema, want.name, c.name, c.type);
-      if (isWidening(old.type, c.type)) step(s, `widen ${key}.${c.name} from ${old.type} to ${c.type}`);
-      else destructive(s, `change type of ${key}.${c.name} from ${old.type} to ${c.type}`);
-    }
-    if ((old.default ?? null) !== (c.default ?? null) && !c.identity && c.generated === undefined)
-      step(
-        sql.setColumnDefault(want.schema, want.name, c.name, c.default),
-        `set default of ${key}.${c.name}`,
-      );
-    if (old.notNull !== c.notNull)
-      step(
-        sql.setColumnNotNull(want.schema, want.name, c.name, c.notNull),
-        `${c.notNull ? "set" : "drop"} not null on ${key}.${c.name}`,
-      );
-  }
-  const wanted = new Set(want.columns.map((c) => c.name));
-  for (const c of cur.columns)
-    if (!wanted.has(c.name))
-      destructive(sql.dropColumn(want.schema, want.name, c.name), `drop column ${key}.${c.name}`);
-  for (const [name, con] of Object.entries(cur.constraints))
-    if (want.constraints[name]?.definition !== con.definition)
-      step(sql.dropConstraint(want.schema, want.name, name), `drop constraint ${name} on ${key}`);
-  for (const [name, def] of Object.entries(cur.indexes))
-    if (want.indexes[name] !== def) step(sql.dropIndex(want.schema, name), `drop index ${name}`);
-}
-
-function planConstraints(
-  want: TableDefinition,
-  cur: TableDefinition | undefined,
-  copied: Set<string>,
-  step: Step,
-  late: [string, string][],
-  summary: string[],
-  inlined: Set<string>,
-): void {
-  const key = tableKey(want);
-  for (const [name, con] of Object.entries(want.constraints)) {
-    if (inlined.has(`${key}\u0000${name}`)) continue;
-    if (cur && cur.constraints[name]?.definition === con.definition) continue;
-    const statement = sql.addConstraint(want.schema, want.name, name, con.definition);
-    if (con.type !== "f") {
-      step(statement, `add constraint ${name} on ${key}`);
-      continue;
-    }
-    const ref = referencedTable(con.definition);
-    if (ref !== undefined && !copied.has(ref))
-      summary.push(`skip foreign key ${name} on ${key}: it references ${ref}, which is not copied`);
-    else late.push([statement, `add foreign key ${name} on ${key}`]);
-  }
+function createType(t: TypeDefinition): string {
+  if (t.kind === "enum") return sql.createEnum(t.name, t.labels ?? []);
+  if (t.kind === "domain") return sql.createDomain(t.name, { base: t.base!, ...t });
+  if (t.kind === "composite") return sql.createComposite(t.name, t.attributes ?? []);
+  return sql.createRange(t.name, t.subtype!);
 }
 
 /** "schema.name" of the table a FOREIGN KEY definition references. */
-function referencedTable(definition: string): string | undefined {
+export function referencedTable(definition: string): string | undefined {
   const ref = /REFERENCES ((?:"(?:[^"]|"")*"|[^".(\s]+)\.(?:"(?:[^"]|"")*"|[^".(\s]+))/.exec(definition);
   return ref ? unquoteQualified(ref[1]!) : undefined;
 }
@@ -278,38 +466,4 @@ function referencedTable(definition: string): string | undefined {
 function unquoteQualified(text: string): string {
   const parts = text.match(/"(?:[^"]|"")*"|[^".]+/g) ?? [];
   return parts.map((p) => (p.startsWith('"') ? p.slice(1, -1).replace(/""/g, '"') : p)).join(".");
-}
-
-/**
- * The part of a snapshot a column-listed publication delivers: for each table with a column list,
- * only those columns, and only the constraints and indexes that use nothing else (a NOT NULL
- * column left out would make every replicated insert fail).
- */
-export function projectColumns(
-  snapshot: SchemaSnapshot,
-  columnLists: ReadonlyMap<string, readonly string[]>,
-): SchemaSnapshot {
-  if (columnLists.size === 0) return snapshot;
-  const tables = snapshot.tables.map((t) => {
-    const list = columnLists.get(tableKey(t));
-    if (!list) return t;
-    const keep = new Set(list);
-    const uses = (name: string) => {
-      const cols = t.columnUse?.[name];
-      return cols !== undefined && cols !== null && cols.every((c) => keep.has(c));
-    };
-    const projected: TableDefinition = {
-      ...t,
-      columns: t.columns.filter((c) => keep.has(c.name)),
-      constraints: Object.fromEntries(Object.entries(t.constraints).filter(([name]) => uses(name))),
-      indexes: Object.fromEntries(Object.entries(t.indexes).filter(([name]) => uses(name))),
-      sequences: t.sequences.filter((q) => keep.has(q.column)),
-    };
-    if (t.replicaIdentity === "i" && t.identityIndex && !uses(t.identityIndex)) {
-      projected.replicaIdentity = "d";
-      delete projected.identityIndex;
-    }
-    return projected;
-  });
-  return { ...snapshot, tables };
 }

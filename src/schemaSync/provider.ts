@@ -1,67 +1,47 @@
 // SchemaSync's six handlers, loaded by the provider host (see kernel/provider.ts).
+//
+// Check reads the source and the target and plans, so the preview shows per table what `up` will
+// change — a migration on the primary and drift on the replica alike — and which tables lose
+// their replicated rows (re-created, or a column re-added) for a Subscription to re-copy. State
+// keeps a signature per table (a hash and the highest column number), not the definitions: the
+// definitions check read are reused by create/update within one provider host process.
 
-import * as log from "../kernel/log";
 import { validate, type CheckFailure } from "../kernel/check";
 import { operationError } from "../kernel/errors";
 import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
-import { clean } from "../kernel/values";
+import { clean, sameValue } from "../kernel/values";
 import { endpoint, parseConnection, sameConnection, type Connection } from "../pg/connection";
-import { readRoleFacts } from "../pg/roles";
+import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession } from "../pg/session";
-import { canonicalTableRef, parseTableRef, sameTableSets } from "../pg/tables";
-import { readExtensions, readFingerprint, readSchema, readTargetAccess } from "./catalog";
-import { targetFailures } from "./privileges";
+import { canonicalTableRef, parseTableRef, sameTableSets, tableKey } from "../pg/tables";
+import { applyPlan, refuse } from "./apply";
+import { readFingerprint, readTargetAccess } from "./catalog";
 import { planSchema } from "./plan";
-import { EMPTY_SNAPSHOT, type SchemaSnapshot } from "./snapshot";
-import { readSource } from "./source";
+import { targetFailures } from "./privileges";
+import { projectSection, type Section } from "./section";
+import type { SchemaSnapshot } from "./snapshot";
+import { readSource, tableSignature } from "./source";
 import * as sql from "./sql";
+import { readTarget } from "./target";
 import { label, schemaSyncSchema, type SchemaSyncInputs, type SchemaSyncState } from "./types";
 
-async function apply(inputs: SchemaSyncInputs): Promise<SchemaSyncState> {
-  // In `pulumi up`, check has just read the source: when its fingerprint still holds, reuse that read.
-  const previous = inputs.sourceFingerprint
-    ? { fingerprint: inputs.sourceFingerprint, schema: inputs.sourceSchema }
-    : undefined;
-  const { tables, snapshot, missing, fingerprint } = await readSource(inputs, previous);
-  const where = endpoint(parseConnection(inputs.source));
-  if (!tables)
-    throw new Error(
-      `${label(inputs)}: publication ${JSON.stringify(inputs.publication)} does not exist on ${where}.`,
-    );
-  if (missing.length > 0)
-    throw new Error(
-      `${label(inputs)}: table(s) ${missing.join(", ")} do not exist on the source ${where}; fix \`tables\`.`,
-    );
-  const target = parseConnection(inputs.target);
-  const copied = snapshot.tables.map(({ schema, name }) => ({ schema, name }));
-  const lastChanges = await withSession(target, async (s) => {
-    const actual = await readSchema(s, copied);
-    const plan = planSchema(snapshot, actual, inputs.allowDestructive ?? false, await readExtensions(s));
-    if (plan.blockers.length > 0) throw new Error(`${label(inputs)}: ${plan.blockers.join("; ")}.`);
-    if (plan.destructive.length > 0 && !inputs.allowDestructive)
-      throw new Error(
-        `${label(inputs)}: refusing destructive changes on ${endpoint(target)}: ${plan.destructive.join("; ")}. Set \`allowDestructive: true\` to apply them, or change the source back.`,
-      );
-    if (plan.statements.length > 0)
-      log.info(
-        `${label(inputs)}: applying ${plan.statements.length} statement(s) in one transaction: ${plan.summary.slice(0, 20).join("; ")}${plan.summary.length > 20 ? "; …" : ""}`,
-      );
-    await s
-      .transaction(() => s.execBatch(plan.statements))
-      .catch((e) => {
-        throw operationError(label(inputs), "schema copy (rolled back, nothing applied)", e);
-      });
-    return plan.summary;
-  });
-  return clean({
-    ...inputs,
-    sourceSchema: snapshot,
-    sourceFingerprint: fingerprint,
-    syncedTables: snapshot.tables.map(({ schema, name }) => canonicalTableRef({ schema, name })),
-    targetEndpoint: endpoint(target),
-    lastChanges,
-  });
+const section = (inputs: { section?: Section }): Section => inputs.section ?? "all";
+
+/** Per table, the highest column number the source had at the last apply. */
+function appliedColumns(signatures: Record<string, string> | undefined): Record<string, number> | undefined {
+  if (!signatures) return undefined;
+  return Object.fromEntries(Object.entries(signatures).map(([t, sig]) => [t, Number(sig.split(":")[1])]));
+}
+
+/** The fingerprint of the copied tables on the target (what the last apply left, when recorded). */
+async function targetFingerprint(target: Connection, tables: readonly string[]): Promise<string> {
+  return withSession(parseConnection(target), (s) =>
+    readFingerprint(
+      s,
+      tables.map((t) => parseTableRef(t)).map(({ schema, name }) => ({ schema, name })),
+    ),
+  );
 }
 
 /** The target role's privileges for the copy (check failures; unreachable targets are left to apply). */
@@ -74,20 +54,93 @@ async function targetPrivileges(target: Connection, snapshot: SchemaSnapshot): P
       ...snapshot.extensions.map((e) => e.schema),
     ]),
   ];
-  try {
-    return await withSession(parseConnection(target), async (s) =>
-      targetFailures(
-        await readRoleFacts(s),
-        await readTargetAccess(
-          s,
-          schemas,
-          snapshot.extensions.map((e) => e.name),
-        ),
+  return withSession(parseConnection(target), async (s) =>
+    targetFailures(
+      await readRoleFacts(s),
+      await readTargetAccess(
+        s,
+        schemas,
+        snapshot.extensions.map((e) => e.name),
       ),
-    );
-  } catch (e) {
-    return [{ property: "target", reason: (e as Error).message }];
+    ),
+  );
+}
+
+/**
+ * Reads both sides and plans: the preview's per-table changes and the re-copies they need. When
+ * neither side's catalog changed since the last apply (two fingerprints, cheap), nothing is read.
+ */
+async function observe(inputs: SchemaSyncInputs, olds: Partial<SchemaSyncInputs>) {
+  const quiet =
+    olds.sourceTables !== undefined && olds.targetFingerprint !== undefined && olds.pending === undefined
+      ? olds.sourceFingerprint
+      : undefined;
+  let source = await readSource(inputs, quiet);
+  if (source.unchanged) {
+    const synced = Object.keys(olds.sourceTables!);
+    if ((await targetFingerprint(inputs.target, synced)) === olds.targetFingerprint)
+      return { source, planned: undefined, unchanged: true };
+    source = await readSource(inputs);
   }
+  if (!source.tables) return { source, planned: undefined };
+  const desired = projectSection(source.snapshot, section(inputs));
+  const target = parseConnection(inputs.target);
+  const planned = await withSession(target, async (s) => {
+    const { actual, extensions } = await readTarget(s, desired);
+    const applied = appliedColumns(olds.sourceTables);
+    return {
+      plan: planSchema(desired, actual, {
+        allowDestructive: inputs.allowDestructive ?? false,
+        target: extensions,
+        section: section(inputs),
+        ...(applied ? { applied } : {}),
+      }),
+      serverId: await readServerId(s),
+    };
+  });
+  return { source, planned };
+}
+
+/** `previous`: the state before (its signatures say what the source had at the last apply). */
+async function apply(inputs: SchemaSyncInputs, previous?: SchemaSyncState): Promise<SchemaSyncState> {
+  const source = await readSource(inputs);
+  const where = endpoint(parseConnection(inputs.source));
+  if (!source.tables)
+    throw new Error(
+      `${label(inputs)}: publication ${JSON.stringify(inputs.publication)} does not exist on ${where}.`,
+    );
+  if (source.missing.length > 0)
+    throw new Error(
+      `${label(inputs)}: table(s) ${source.missing.join(", ")} do not exist on the source ${where}; fix \`tables\`.`,
+    );
+  const target = parseConnection(inputs.target);
+  const applied = appliedColumns(previous?.sourceTables);
+  const plan = await applyPlan(target, source.snapshot, {
+    label: label(inputs),
+    section: section(inputs),
+    allowDestructive: inputs.allowDestructive ?? false,
+    ...(applied ? { applied } : {}),
+    indexJobs: inputs.indexJobs ?? 4,
+    maintenanceWorkMem: inputs.maintenanceWorkMem ?? "256MB",
+  });
+  const desired = projectSection(source.snapshot, section(inputs));
+  const synced = source.snapshot.tables.map(tableKey);
+  const { pending: _p, sourceSchema: _legacy, ...kept } = inputs;
+  return clean({
+    ...kept,
+    // What this apply could not restore, once: a Subscription depending on this records the ids it
+    // served. (Always a list, so that previews keeping this state show a known value.)
+    recopyRequests: plan.recopy.map((r) => ({
+      ...r,
+      id: `${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}`,
+    })),
+    sourceTables: Object.fromEntries(desired.tables.map((t) => [tableKey(t), tableSignature(t)])),
+    sourceFingerprint: source.fingerprint,
+    targetFingerprint: await targetFingerprint(inputs.target, synced),
+    syncedTables: source.snapshot.tables.map(({ schema, name }) => canonicalTableRef({ schema, name })),
+    targetEndpoint: endpoint(target),
+    lastChanges: [...plan.summary, ...plan.kept.map((k) => `kept the replica's own ${k}`)],
+  });
 }
 
 export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
@@ -95,6 +148,16 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
     const { value: inputs, failures, unknown } = validate(schemaSyncSchema(), news);
     if (!inputs) return { inputs: news, failures };
     const checked: Record<string, unknown> = inputs;
+    for (const k of [
+      "sourceTables",
+      "sourceFingerprint",
+      "targetFingerprint",
+      "pending",
+      "recopyRequests",
+      "targetServerId",
+      "sourceSchema",
+    ] as const)
+      delete inputs[k];
     const structural: CheckFailure[] = [];
     const hasTables = inputs.tables !== undefined || unknown.has("tables");
     const hasPublication = inputs.publication !== undefined || unknown.has("publication");
@@ -111,48 +174,99 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
       }
     }
     if (structural.length > 0) return { inputs: checked, failures: structural };
-    if (["source", "tables", "publication"].some((k) => unknown.has(k))) {
-      checked.sourceSchema = UNKNOWN;
+    if (["source", "target", "tables", "publication"].some((k) => unknown.has(k))) {
+      checked.pending = UNKNOWN;
       return { inputs: checked, failures: [] };
     }
+    const previous = olds as Partial<SchemaSyncInputs>;
     try {
-      const previous = {
-        fingerprint: olds.sourceFingerprint as string | undefined,
-        schema: olds.sourceSchema as SchemaSnapshot | undefined,
-      };
-      const { tables, snapshot, missing, fingerprint } = await readSource(inputs, previous);
+      const { source, planned, unchanged } = await observe(inputs, previous);
+      if (unchanged) {
+        // Neither side changed since the last apply: the recorded signatures still hold.
+        inputs.sourceTables = previous.sourceTables!;
+        inputs.sourceFingerprint = source.fingerprint!;
+        inputs.targetFingerprint = previous.targetFingerprint!;
+        if (previous.targetServerId) inputs.targetServerId = previous.targetServerId;
+        return { inputs: checked, failures: [] };
+      }
       // Without tables the publication is created in the same run: its tables are known only at `up`.
-      // A reused snapshot came from state and is already plain JSON.
-      const reused = snapshot === olds.sourceSchema;
-      checked.sourceSchema = !tables ? UNKNOWN : reused ? snapshot : clean(snapshot);
-      if (tables) inputs.sourceFingerprint = fingerprint;
-      else delete inputs.sourceFingerprint;
-      const failures: CheckFailure[] = missing.map((t) => ({
+      if (!source.tables || !planned) {
+        checked.pending = UNKNOWN;
+        return { inputs: checked, failures: [] };
+      }
+      const desired = projectSection(source.snapshot, section(inputs));
+      inputs.sourceTables = Object.fromEntries(desired.tables.map((t) => [tableKey(t), tableSignature(t)]));
+      inputs.sourceFingerprint = source.fingerprint;
+      if (planned.serverId) inputs.targetServerId = planned.serverId;
+      const { plan } = planned;
+      const pending: Record<string, string[]> = {};
+      for (const st of plan.steps) (pending[st.table ?? "(target)"] ??= []).push(st.what);
+      for (const d of plan.destructive) (pending["(refused)"] ??= []).push(d);
+      if (Object.keys(pending).length > 0) inputs.pending = pending;
+      // In order: the next check may skip reading both sides while neither catalog changes.
+      else
+        inputs.targetFingerprint = await targetFingerprint(
+          inputs.target,
+          source.snapshot.tables.map(tableKey),
+        );
+      // "next": the apply gives each request an id of its own, which a Subscription records once served.
+      if (plan.recopy.length > 0) inputs.recopyRequests = plan.recopy.map((r) => ({ ...r, id: "next" }));
+      const failures: CheckFailure[] = source.missing.map((t) => ({
         property: "tables",
         reason: `table ${JSON.stringify(t)} does not exist on the source.`,
       }));
-      if (!unknown.has("target")) failures.push(...(await targetPrivileges(inputs.target, snapshot)));
+      try {
+        refuse(
+          plan,
+          { label: label(inputs), allowDestructive: inputs.allowDestructive ?? false },
+          endpoint(parseConnection(inputs.target)),
+        );
+      } catch (e) {
+        failures.push({
+          property: plan.blockers.length > 0 ? "target" : "allowDestructive",
+          reason: (e as Error).message,
+        });
+      }
+      if (section(inputs) !== "post-data") failures.push(...(await targetPrivileges(inputs.target, desired)));
       return { inputs: checked, failures };
     } catch (e) {
-      return { inputs: checked, failures: [{ property: "source", reason: (e as Error).message }] };
+      const msg = (e as Error).message;
+      return {
+        inputs: checked,
+        failures: [
+          {
+            property: msg.includes(endpoint(parseConnection(inputs.target))) ? "target" : "source",
+            reason: msg,
+          },
+        ],
+      };
     }
   },
 
   async diff(_id, olds, news) {
     const replaces: string[] = [];
-    if (olds.targetEndpoint !== endpoint(parseConnection(news.target))) replaces.push("target");
+    const sameTarget =
+      olds.targetServerId !== undefined && news.targetServerId !== undefined
+        ? olds.targetServerId === news.targetServerId
+        : olds.targetEndpoint === endpoint(parseConnection(news.target));
+    if (!sameTarget) replaces.push("target");
     const changes =
       replaces.length > 0 ||
-      // The same fingerprint means the same definitions (check reused them); compare in full otherwise.
-      !(olds.sourceFingerprint !== undefined && olds.sourceFingerprint === news.sourceFingerprint
-        ? true
-        : JSON.stringify(olds.sourceSchema) === JSON.stringify(news.sourceSchema)) ||
+      (news.pending !== undefined && Object.keys(news.pending).length > 0) ||
+      (news.recopyRequests?.length ?? 0) > 0 ||
+      // (State written before signatures existed has none to compare with.)
+      (olds.sourceTables !== undefined &&
+        news.sourceTables !== undefined &&
+        !sameValue(olds.sourceTables, news.sourceTables)) ||
       !sameTableSets((olds.tables ?? []).map(parseTableRef), (news.tables ?? []).map(parseTableRef)) ||
       olds.publication !== news.publication ||
       !sameConnection(parseConnection(olds.source), parseConnection(news.source)) ||
       !sameConnection(parseConnection(olds.target), parseConnection(news.target)) ||
-      olds.dropOnDelete !== news.dropOnDelete ||
-      olds.allowDestructive !== news.allowDestructive;
+      (olds.dropOnDelete ?? false) !== (news.dropOnDelete ?? false) ||
+      (olds.allowDestructive ?? false) !== (news.allowDestructive ?? false) ||
+      section(olds) !== section(news) ||
+      (olds.indexJobs ?? 4) !== (news.indexJobs ?? 4) ||
+      (olds.maintenanceWorkMem ?? "256MB") !== (news.maintenanceWorkMem ?? "256MB");
     return { changes, replaces };
   },
 
@@ -161,39 +275,18 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
     return { id: `${outs.targetEndpoint}`, outs };
   },
 
-  async update(_id, _olds, news) {
-    return { outs: await apply(news) };
+  async update(_id, olds, news) {
+    return { outs: await apply(news, olds) };
   },
 
-  /** Refresh reads the target: when it no longer matches what was applied, the definitions recorded change. */
+  /** Refresh keeps the state: every check compares the source with the target anyway. */
   async read(id, props) {
-    const target = parseConnection(props.target);
-    const tables = (props.syncedTables ?? []).map(parseTableRef);
-    const recorded = props.sourceSchema ?? EMPTY_SNAPSHOT;
-    const { drifted, fingerprint } = await withSession(target, async (s) => {
-      const fingerprint = await readFingerprint(s, tables);
-      // Untouched since the last refresh that found it in order: nothing to compare.
-      if (fingerprint === props.targetFingerprint) return { drifted: undefined, fingerprint };
-      const actual = await readSchema(s, tables);
-      // Extensions are not compared here: the plan would only re-create them if missing.
-      const installed = recorded.extensions.map((e) => e.name);
-      const plan = planSchema(recorded, actual, true, { installed, available: [] });
-      const inOrder = plan.statements.length === 0 && plan.destructive.length === 0;
-      return { drifted: inOrder ? undefined : actual, fingerprint };
-    });
-    // On drift the recorded definitions become the target's, so the next preview shows the repair;
-    // the fingerprints are dropped so that the next preview and refresh read in full.
-    const outs = clean(
-      drifted
-        ? { ...props, sourceSchema: drifted, sourceFingerprint: undefined, targetFingerprint: undefined }
-        : { ...props, targetFingerprint: fingerprint },
-    );
-    const { syncedTables: _s, targetEndpoint: _t, lastChanges: _l, targetFingerprint: _f, ...inputs } = outs;
-    return { id, props: outs, inputs };
+    const { syncedTables: _s, targetEndpoint: _t, lastChanges: _l, ...inputs } = props;
+    return { id, props, inputs };
   },
 
   async delete(_id, props) {
-    if (!props.dropOnDelete) return;
+    if (!props.dropOnDelete || section(props) === "post-data") return;
     const target = parseConnection(props.target);
     await withSession(target, (s) =>
       s.transaction(async () => {

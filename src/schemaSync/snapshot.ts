@@ -3,12 +3,24 @@
 
 export interface ColumnDefinition {
   name: string;
+  /** pg_attribute.attnum on its server (never compared: dropped columns shift it). */
+  attnum?: number;
   type: string;
   notNull: boolean;
   default?: string;
   identity?: "a" | "d";
+  /** The identity sequence's options that differ from the defaults (SEQUENCE NAME, START WITH, …). */
+  identityOptions?: string;
   generated?: string;
+  /** A PG18 VIRTUAL generated column (STORED otherwise). */
+  virtual?: boolean;
   collation?: string;
+  /** attstorage where it differs from the type's: p, e, m or x. */
+  storage?: string;
+  /** attcompression: p (pglz) or l (lz4), when set. */
+  compression?: string;
+  /** attstattarget, when set. */
+  statistics?: number;
 }
 
 export interface TableDefinition {

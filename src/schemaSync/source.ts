@@ -1,20 +1,23 @@
 // Reading the source: resolving the table list (listed, or what a publication publishes) and
-// reading their definitions, in one session, reusing an earlier read while its fingerprint holds.
+// reading their definitions, in one session. A fingerprint of the catalog rows behind them (cheap)
+// lets a read be reused: within one provider host process (one `pulumi preview` or `up`) the
+// definitions check read are reused by create and update, so the state need not keep them.
 
 import { createHash } from "node:crypto";
+import { canonicalJson } from "../kernel/values";
 import { parseConnection } from "../pg/connection";
 import { existingPublications, readPublishedTables } from "../pg/published";
 import { withSession } from "../pg/session";
 import { parseTableRef, tableKey, type TableSpec } from "../pg/tables";
 import { readFingerprint, readSchema } from "./catalog";
-import { projectColumns } from "./plan";
-import { EMPTY_SNAPSHOT, type SchemaSnapshot } from "./snapshot";
+import { projectColumns } from "./section";
+import { EMPTY_SNAPSHOT, type SchemaSnapshot, type TableDefinition } from "./snapshot";
 import type { SchemaSyncInputs } from "./types";
 
 export interface SourceRead {
   /** The tables asked for; undefined when the publication does not exist (yet). */
   tables?: TableSpec[];
-  /** Their definitions with partition trees, types and extensions. */
+  /** Their definitions with partition trees, types and extensions (column lists applied). */
   snapshot: SchemaSnapshot;
   /** Listed tables the source does not have, "schema.name". */
   missing: string[];
@@ -22,16 +25,25 @@ export interface SourceRead {
   fingerprint?: string;
 }
 
+const CACHE = Symbol.for("pulumi-pg-replication.source-snapshots");
+
+/** Recent reads, on globalThis (never in a serialized closure); a few are enough for one run. */
+function cache(): Map<string, SchemaSnapshot> {
+  const g = globalThis as unknown as Record<symbol, Map<string, SchemaSnapshot> | undefined>;
+  return (g[CACHE] ??= new Map());
+}
+
 /**
- * Resolves the table list (listed, or what the publication publishes) and reads it, in one
- * session. With a `previous` read whose fingerprint still matches, its definitions are reused.
+ * Reads the source. With `unless`, a fingerprint equal to it means "unchanged": the definitions are
+ * not read (snapshot left empty, `unchanged` set).
  */
 export async function readSource(
-  inputs: SchemaSyncInputs,
-  previous?: { fingerprint?: string; schema?: SchemaSnapshot },
-): Promise<SourceRead> {
-  return withSession(parseConnection(inputs.source), async (s) => {
-    let tables: TableSpec[] | undefined;
+  inputs: Pick<SchemaSyncInputs, "source" | "tables" | "publication">,
+  unless?: string,
+): Promise<SourceRead & { unchanged?: boolean }> {
+  const info = parseConnection(inputs.source);
+  return withSession(info, async (s) => {
+    let tables: TableSpec[];
     // Tables published with a column list get only those columns on the replica.
     const columnLists = new Map<string, string[]>();
     if (inputs.tables) {
@@ -48,14 +60,19 @@ export async function readSource(
     const scope = createHash("md5")
       .update(JSON.stringify([tables, [...columnLists]]))
       .digest("hex");
-    // The fingerprint only serves reuse; without a previous read to compare with, skip it.
-    const fingerprint = previous ? `${await readFingerprint(s, tables)}:${scope}` : undefined;
-    const reuse =
-      previous?.schema && typeof previous.schema === "object" && previous.fingerprint === fingerprint;
-    const wanted = tables.map((t) =>
-      columnLists.has(tableKey(t)) ? { ...t, columns: columnLists.get(tableKey(t))! } : t,
-    );
-    const snapshot = reuse ? previous.schema! : projectColumns(await readSchema(s, wanted), columnLists);
+    const fingerprint = `${await readFingerprint(s, tables)}:${scope}`;
+    if (unless !== undefined && fingerprint === unless)
+      return { tables, snapshot: EMPTY_SNAPSHOT, fingerprint, missing: [], unchanged: true };
+    const key = JSON.stringify([info.host, info.port, info.database, fingerprint]);
+    let snapshot = cache().get(key);
+    if (!snapshot) {
+      const wanted = tables.map((t) =>
+        columnLists.has(tableKey(t)) ? { ...t, columns: columnLists.get(tableKey(t))! } : t,
+      );
+      snapshot = projectColumns(await readSchema(s, wanted), columnLists);
+      cache().set(key, snapshot);
+      while (cache().size > 8) cache().delete(cache().keys().next().value!);
+    }
     const found = new Set(snapshot.tables.map(tableKey));
     return {
       tables,
@@ -64,4 +81,12 @@ export async function readSource(
       missing: tables.filter((t) => !found.has(tableKey(t))).map(tableKey),
     };
   });
+}
+
+/** "<hash>:<highest column number>" of a table's definition, as state keeps it (~30 bytes a table). */
+export function tableSignature(t: TableDefinition): string {
+  const { columns, ...rest } = t;
+  const definition = { ...rest, columns: columns.map(({ attnum: _a, ...c }) => c) };
+  const hash = createHash("md5").update(canonicalJson(definition)).digest("hex").slice(0, 12);
+  return `${hash}:${Math.max(0, ...columns.map((c) => c.attnum ?? 0))}`;
 }

@@ -10,14 +10,40 @@ export function createSchema(schema: string): string {
   return `CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`;
 }
 
+const COMPRESSION: Record<string, string> = { p: "pglz", l: "lz4" };
+const STORAGE: Record<string, string> = { p: "PLAIN", e: "EXTERNAL", m: "MAIN", x: "EXTENDED" };
+
+/** A column inside CREATE TABLE / ADD COLUMN (storage and statistics follow as ALTERs: see columnSettings). */
 export function columnClause(c: ColumnDefinition): string {
   let sql = `${ident(c.name)} ${c.type}`;
+  if (c.compression && COMPRESSION[c.compression]) sql += ` COMPRESSION ${COMPRESSION[c.compression]}`;
   if (c.collation) sql += ` COLLATE ${c.collation}`;
-  if (c.generated !== undefined) sql += ` GENERATED ALWAYS AS (${c.generated}) STORED`;
-  else if (c.identity) sql += ` GENERATED ${c.identity === "a" ? "ALWAYS" : "BY DEFAULT"} AS IDENTITY`;
+  if (c.generated !== undefined)
+    sql += ` GENERATED ALWAYS AS (${c.generated}) ${c.virtual ? "VIRTUAL" : "STORED"}`;
+  else if (c.identity)
+    sql += ` GENERATED ${c.identity === "a" ? "ALWAYS" : "BY DEFAULT"} AS IDENTITY${c.identityOptions ? ` (${c.identityOptions})` : ""}`;
   else if (c.default !== undefined) sql += ` DEFAULT ${c.default}`;
   if (c.notNull) sql += " NOT NULL";
   return sql;
+}
+
+/** ALTER … SET STORAGE / SET STATISTICS for the column properties CREATE TABLE cannot carry on every version. */
+export function columnSettings(schema: string, table: string, c: ColumnDefinition): string[] {
+  const out: string[] = [];
+  const col = `ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${ident(c.name)}`;
+  if (c.storage && STORAGE[c.storage]) out.push(`${col} SET STORAGE ${STORAGE[c.storage]}`);
+  if (c.statistics !== undefined) out.push(`${col} SET STATISTICS ${Number(c.statistics)}`);
+  return out;
+}
+
+/** ALTER … SET COMPRESSION (for an existing column). */
+export function setColumnCompression(
+  schema: string,
+  table: string,
+  column: string,
+  compression?: string,
+): string {
+  return `ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${ident(column)} SET COMPRESSION ${compression ? COMPRESSION[compression] : "DEFAULT"}`;
 }
 
 /**
@@ -180,3 +206,17 @@ export function createCollation(c: {
   if (!c.deterministic) opts.push("deterministic = false");
   return `CREATE COLLATION IF NOT EXISTS ${c.name} (${opts.join(", ")})`;
 }
+
+/** Checks the rows of a constraint added NOT VALID (SHARE UPDATE EXCLUSIVE: other work goes on). */
+export function validateConstraint(schema: string, table: string, name: string): string {
+  return `ALTER TABLE ${qualified(schema, table)} VALIDATE CONSTRAINT ${ident(name)}`;
+}
+
+/** A session's memory for building indexes, for the post-data phase. */
+export function setMaintenanceWorkMem(value: string): string {
+  return `SET maintenance_work_mem = ${literal(value)}`;
+}
+
+/** Serializes SchemaSyncs into one target for the rest of the transaction (Pulumi runs them at once). */
+export const LOCK_SCHEMA =
+  "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pulumi-pg-replication: schema copy'))";

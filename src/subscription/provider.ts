@@ -234,7 +234,8 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
         ],
       };
     const checked: Record<string, unknown> = inputs;
-    for (const k of ["publishedTables", "bindings", "serverId", "pendingRepair"] as const) delete inputs[k];
+    for (const k of ["publishedTables", "bindings", "serverId", "pendingRepair", "recopyServed"] as const)
+      delete inputs[k];
     if (unknown.has("publisher") || unknown.has("publications") || unknown.has("name")) {
       checked.publishedTables = UNKNOWN;
       return { inputs: checked, failures: [] };
@@ -267,6 +268,10 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
         );
         const existing = await readSubscription(s, inputs.name);
         const ours = previous.name === inputs.name;
+        // Unknown at preview when a SchemaSync this depends on has no such output yet (older state).
+        const requests = Array.isArray(inputs.recopyRequests) ? inputs.recopyRequests : [];
+        if (requests.length > 0) inputs.recopyServed = requests.map((r) => r.id);
+        else if (previous.recopyServed) inputs.recopyServed = previous.recopyServed;
         if (!existing)
           problems.push(
             ...workerFailures((await readSettings(s)).settings, await countEnabledSubscriptions(s), inputs),
@@ -286,7 +291,7 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
             !existing && inputs.copyData !== false
               ? await nonEmptyTables(s, inputs.publishedTables ?? [])
               : [],
-          recopyRequests: inputs.recopyRequests ?? [],
+          recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),
         });
         if (repair && inputs.repair === "refuse")
           problems.push({

@@ -33,7 +33,9 @@ export function subscriptionSchema() {
     /** A repair the next `up` makes, and why (see drift.ts). */
     pendingRepair: z.object({ reasons: z.array(z.string()), tables: z.array(z.string()) }).optional(),
     /** Tables SchemaSync re-creates on the replica (wired from a SchemaSync in dependsOn). */
-    recopyRequests: z.array(z.object({ table: z.string(), reason: z.string() })).optional(),
+    recopyRequests: z.array(z.object({ table: z.string(), reason: z.string(), id: z.string() })).optional(),
+    /** The ids of the re-copy requests already served (a request is served once). */
+    recopyServed: z.array(z.string()).optional(),
   });
 }
 
@@ -41,10 +43,13 @@ export interface RecopyRequest {
   /** "schema.name". */
   table: string;
   reason: string;
+  /** Which apply made it ("next" in a preview). */
+  id: string;
 }
 
 /** Inputs that check computes or that wiring provides. */
-export type ComputedInputs = "publishedTables" | "bindings" | "serverId" | "pendingRepair" | "recopyRequests";
+export type ComputedInputs =
+  "publishedTables" | "bindings" | "serverId" | "pendingRepair" | "recopyRequests" | "recopyServed";
 
 /** The publication names of `publications` (names, or bindings from Publications). */
 export function publicationNames(publications: readonly (string | { name: string })[]): string[] {

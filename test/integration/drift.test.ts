@@ -40,6 +40,8 @@ interface Scenario {
   repair: boolean;
   /** The tables the replica must equal the primary on (default users, blog_posts). */
   tables?: string[];
+  /** More to check after `up`. */
+  after?: (c: Ctx) => Promise<void>;
 }
 
 const q = (s: TestServer, sql: string) => s.query(sql, [], DB);
@@ -164,6 +166,32 @@ const SCENARIOS: Scenario[] = [
     repair: false,
   },
   {
+    name: "a column is dropped on the replica (SchemaSync adds it back, the subscription re-copies)",
+    act: async (c) => void (await q(c.replica, "ALTER TABLE users DROP COLUMN name")),
+    expect: ["same", "update", "update"],
+    repair: true,
+  },
+  {
+    name: "a table is dropped on the replica (SchemaSync creates it again, the subscription re-copies)",
+    act: async (c) => void (await q(c.replica, "DROP TABLE blog_posts")),
+    expect: ["same", "update", "update"],
+    repair: true,
+  },
+  {
+    name: "a migration adds a column on the primary, and an index only the replica has is kept",
+    act: async (c) => {
+      await q(c.replica, "CREATE INDEX replica_only_name ON users (name)");
+      await q(c.primary, "ALTER TABLE users ADD COLUMN age int");
+    },
+    expect: ["same", "update", "same"],
+    repair: false,
+    after: async (c) =>
+      assert.deepEqual(
+        await q(c.replica, "SELECT indexname FROM pg_indexes WHERE indexname = 'replica_only_name'"),
+        [{ indexname: "replica_only_name" }],
+      ),
+  },
+  {
     name: "the publisher restarts mid-stream",
     act: async (c) => void (await c.primary.restart()),
     expect: ["same", "same", "same"],
@@ -270,6 +298,7 @@ for (const [pubMajor, subMajor] of PAIRS)
             [c.table, 0, 0, 0, true, true],
           );
 
+        await sc.after?.(ctx);
         await ctx.engine.refresh();
         const again = runProgram(ctx.engine, PROGRAM, changed, "preview", "drift");
         assert.deepEqual(ops(again.steps), ["same", "same", "same"], "no changes after refresh");

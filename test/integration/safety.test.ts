@@ -125,7 +125,7 @@ describe("Publication safety on PG18", () => {
       { source: UNKNOWN, target: server.url(), tables: ["canary"] },
     );
     assert.deepEqual(sync.failures, []);
-    assert.equal(sync.inputs.sourceSchema, UNKNOWN);
+    assert.equal(sync.inputs.pending, UNKNOWN);
   });
 
   it("reports a connection failure without the password", async () => {

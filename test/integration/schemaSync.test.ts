@@ -158,17 +158,26 @@ describe("SchemaSync preview fingerprint, PG18", () => {
 
   const queries = async (olds: Record<string, unknown>) => {
     const [r, texts] = await recordQueries(() =>
-      providers.schemaSync.check!(olds, { source: source.url(), target: target.url(), tables: ["t", "u"] }),
+      providers.schemaSync.check!(olds, {
+        source: source.url(),
+        target: target.url(),
+        tables: ["t", "u"],
+        allowDestructive: true,
+      }),
     );
     return { inputs: r.inputs, deparsed: texts.some((t) => t.includes("json_build_object")) };
   };
 
-  it("reuses the recorded definitions while the catalog is unchanged, and re-reads after any DDL", async () => {
+  it("reads neither side's definitions while both catalogs are unchanged, and sees any DDL", async () => {
     const first = await queries({});
     assert.equal(first.deparsed, true);
-    const second = await queries(first.inputs);
+    await providers.schemaSync.create(first.inputs);
+    const settled = await queries(first.inputs);
+    assert.equal(settled.deparsed, true, "the first check after create reads both sides once");
+    assert.equal(settled.inputs.pending, undefined);
+    const second = await queries(settled.inputs);
     assert.equal(second.deparsed, false, "unchanged: no deparsing");
-    assert.deepEqual(second.inputs.sourceSchema, first.inputs.sourceSchema);
+    assert.deepEqual(second.inputs.sourceTables, settled.inputs.sourceTables);
     await source.query("ANALYZE t");
     await source.query("VACUUM u");
     assert.equal((await queries(second.inputs)).deparsed, false, "ANALYZE and VACUUM are not DDL");
@@ -184,8 +193,9 @@ describe("SchemaSync preview fingerprint, PG18", () => {
       await source.query(ddl);
       const after = await queries(before.inputs);
       assert.equal(after.deparsed, true, `${ddl} is seen`);
-      assert.notDeepEqual(after.inputs.sourceSchema, before.inputs.sourceSchema, ddl);
-      second.inputs = after.inputs;
+      assert.ok(after.inputs.pending !== undefined, `${ddl} shows as a pending change`);
+      await providers.schemaSync.update!("id", after.inputs, after.inputs);
+      second.inputs = (await queries(after.inputs)).inputs;
     }
   });
 });

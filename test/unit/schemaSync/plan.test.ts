@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { SchemaSnapshot, TableDefinition } from "../../../src/schemaSync/snapshot";
-import { isWidening, planSchema, projectColumns } from "../../../src/schemaSync/plan";
+import { isWidening, planSchema } from "../../../src/schemaSync/plan";
+import { projectColumns } from "../../../src/schemaSync/section";
 
 const users = (extra: Partial<TableDefinition> = {}): TableDefinition => ({
   schema: "public",

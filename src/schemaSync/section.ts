@@ -1,0 +1,63 @@
+// Which part of a snapshot a SchemaSync copies. pg_dump splits a schema into pre-data (what a
+// table needs to receive rows: schemas, types, tables with their columns, defaults, identity,
+// primary keys, check constraints and the replica identity) and post-data (secondary indexes,
+// unique and exclusion constraints, foreign keys): building the latter after the initial copy is
+// far faster than maintaining them row by row during it. Column-listed publications deliver only
+// some columns (projectColumns). Pure.
+
+import { tableKey } from "../pg/tables";
+import type { SchemaSnapshot, TableDefinition } from "./snapshot";
+
+export type Section = "all" | "pre-data" | "post-data";
+
+/** Whether a constraint or index of `t` belongs to pre-data: the primary key, checks, the replica identity. */
+function preData(t: TableDefinition, name: string, type?: string): boolean {
+  return type === "p" || type === "c" || name === t.identityIndex;
+}
+
+export function projectSection(snapshot: SchemaSnapshot, section: Section): SchemaSnapshot {
+  if (section === "all") return snapshot;
+  const pre = section === "pre-data";
+  const tables = snapshot.tables.map((t) => ({
+    ...t,
+    constraints: Object.fromEntries(
+      Object.entries(t.constraints).filter(([name, c]) => preData(t, name, c.type) === pre),
+    ),
+    indexes: Object.fromEntries(Object.entries(t.indexes).filter(([name]) => preData(t, name) === pre)),
+  }));
+  return pre ? { ...snapshot, tables } : { extensions: [], types: [], collations: [], tables };
+}
+
+/**
+ * The part of a snapshot a column-listed publication delivers: for each table with a column list,
+ * only those columns, and only the constraints and indexes that use nothing else (a NOT NULL
+ * column left out would make every replicated insert fail).
+ */
+export function projectColumns(
+  snapshot: SchemaSnapshot,
+  columnLists: ReadonlyMap<string, readonly string[]>,
+): SchemaSnapshot {
+  if (columnLists.size === 0) return snapshot;
+  const tables = snapshot.tables.map((t) => {
+    const list = columnLists.get(tableKey(t));
+    if (!list) return t;
+    const keep = new Set(list);
+    const uses = (name: string) => {
+      const cols = t.columnUse?.[name];
+      return cols !== undefined && cols !== null && cols.every((c) => keep.has(c));
+    };
+    const projected: TableDefinition = {
+      ...t,
+      columns: t.columns.filter((c) => keep.has(c.name)),
+      constraints: Object.fromEntries(Object.entries(t.constraints).filter(([name]) => uses(name))),
+      indexes: Object.fromEntries(Object.entries(t.indexes).filter(([name]) => uses(name))),
+      sequences: t.sequences.filter((q) => keep.has(q.column)),
+    };
+    if (t.replicaIdentity === "i" && t.identityIndex && !uses(t.identityIndex)) {
+      projected.replicaIdentity = "d";
+      delete projected.identityIndex;
+    }
+    return projected;
+  });
+  return { ...snapshot, tables };
+}
