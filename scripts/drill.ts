@@ -4,6 +4,7 @@
 // DRILL_SECONDS and DRILL_ROWS shorten it. Exits non-zero if any drill fails.
 
 import {
+  driftDrill,
   interruptedCopyDrill,
   loadDrill,
   publisherDownDestroyDrill,
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   };
   await run("load", () => loadDrill(seconds));
   await run("load as a cloud admin role", () => loadDrill(seconds, 18, "cloud"));
+  await run("drift under load", () => driftDrill(seconds));
   await run("publisher restart", () => publisherRestartDrill(Math.max(10, seconds / 3)));
   await run("subscriber restart mid-copy", () => interruptedCopyDrill("subscriber restart", rows));
   await run("host killed mid-copy", () => interruptedCopyDrill("host killed", rows));

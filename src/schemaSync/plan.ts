@@ -328,17 +328,14 @@ class Planner {
     for (const c of want.columns) {
       const old = cols.get(c.name);
       if (!old) {
+        // A column the source had at the last apply was dropped on the replica: its values are gone.
+        if (applied !== undefined && c.attnum !== undefined && c.attnum <= applied)
+          this.emptyForRecopy(key, c.name);
         this.step(sql.addColumn(want.schema, want.name, c), `add column ${key}.${c.name} ${c.type}`, {
           table: key,
         });
         for (const s of sql.columnSettings(want.schema, want.name, c))
           this.step(s, `set storage or statistics of ${key}.${c.name}`, { table: key });
-        // A column the source had at the last apply was dropped on the replica: its values are gone.
-        if (applied !== undefined && c.attnum !== undefined && c.attnum <= applied)
-          this.out.recopy.push({
-            table: key,
-            reason: `column ${c.name} was dropped on the replica; it is added again without its values`,
-          });
         continue;
       }
       if (old.type !== c.type) {
@@ -396,6 +393,38 @@ class Planner {
           },
         );
     }
+  }
+
+  private emptied = false;
+
+  /**
+   * A column re-added loses its values (NULLs where the primary has data, or NOT NULL fails): the
+   * copied tables are emptied, in one statement (foreign keys among them hold), and a dependent
+   * Subscription copies them again in the same `up`.
+   */
+  private emptyForRecopy(key: string, column: string): void {
+    if (this.emptied) {
+      if (!this.out.recopy.some((r) => r.table === key))
+        this.out.recopy.push({ table: key, reason: `column ${column} was dropped on the replica` });
+      return;
+    }
+    this.emptied = true;
+    const existing = this.actual.tables.filter((t) =>
+      this.desired.tables.some((d) => tableKey(d) === tableKey(t)),
+    );
+    this.step(
+      sql.truncateTables(existing),
+      `empty ${existing.map(tableKey).join(", ")} for their re-copy: column ${column} of ${key} was dropped on the replica`,
+      { table: key },
+    );
+    for (const t of existing)
+      this.out.recopy.push({
+        table: tableKey(t),
+        reason:
+          tableKey(t) === key
+            ? `column ${column} was dropped on the replica; it is added again and the table emptied for its re-copy`
+            : `emptied with ${key} (column ${column} was dropped on the replica) for their re-copy`,
+      });
   }
 
   /** Indexes and constraints only the replica has are kept (an analytics replica's own indexes). */

@@ -220,3 +220,8 @@ export function setMaintenanceWorkMem(value: string): string {
 /** Serializes SchemaSyncs into one target for the rest of the transaction (Pulumi runs them at once). */
 export const LOCK_SCHEMA =
   "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pulumi-pg-replication: schema copy'))";
+
+/** Empties tables whose rows are copied again (one statement: foreign keys among them hold). */
+export function truncateTables(tables: readonly { schema: string; name: string }[]): string {
+  return `TRUNCATE ${tables.map((t) => qualified(t.schema, t.name)).join(", ")}`;
+}

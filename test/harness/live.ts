@@ -7,7 +7,7 @@
 // program no longer declares are deleted at the end. The stack's state lives in a JSON file
 // between runs; the host is the parent's (one host process per stack, as with the CLI).
 
-import { execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -29,13 +29,13 @@ export interface RunResult {
  * Runs `programFile` as `pulumi preview` or `pulumi up` would against `engine`'s host and state
  * (updated in place by `up`). Stack config keys are given without the project prefix.
  */
-export function runProgram(
+export async function runProgram(
   engine: Engine,
   programFile: string,
   config: Record<string, string>,
   mode: "preview" | "up",
   project = "quickstart",
-): RunResult {
+): Promise<RunResult> {
   const dir = engine.dir;
   const stamp = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   const stateFile = path.join(dir, `state-${stamp}.json`);
@@ -45,7 +45,8 @@ export function runProgram(
   fs.writeFileSync(stateFile, JSON.stringify([...engine.state.values()]));
   const pulumiConfig = Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v]));
   try {
-    execFileSync(
+    // Asynchronous, so that whatever else the test runs (writers on the primary) goes on meanwhile.
+    const child = spawn(
       process.execPath,
       ["--import", TSX, __filename, program, mode, String(engine.port), stateFile, outFile, project],
       {
@@ -58,6 +59,8 @@ export function runProgram(
         stdio: ["ignore", "inherit", "inherit"],
       },
     );
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    if (!fs.existsSync(outFile)) throw new Error(`the program run exited with ${code} before it finished`);
     const out = JSON.parse(fs.readFileSync(outFile, "utf8")) as RunResult & { state: ResourceState[] };
     if (mode === "up") engine.state = new Map(out.state.map((s) => [s.urn, s]));
     return { steps: out.steps, ...(out.error ? { error: out.error } : {}) };

@@ -226,8 +226,8 @@ for (const [pubMajor, subMajor] of PAIRS)
           `INSERT INTO users (email, name) VALUES ('w${++written}@example.com', 'writer'); INSERT INTO blog_posts (user_id, title) SELECT max(id), 'post ${written}' FROM users; INSERT INTO comments (post_id, body) VALUES (1, 'c${written}')`,
         );
     };
-    const up = (config: Record<string, string>) => {
-      const r = runProgram(ctx.engine, PROGRAM, config, "up", "drift");
+    const up = async (config: Record<string, string>) => {
+      const r = await runProgram(ctx.engine, PROGRAM, config, "up", "drift");
       if (r.error) throw new Error(r.error);
       return r.steps;
     };
@@ -262,13 +262,13 @@ for (const [pubMajor, subMajor] of PAIRS)
         await q(ctx.primary, "DROP TABLE IF EXISTS comments, blog_posts, users CASCADE");
         await q(ctx.primary, SEED_SQL);
         ctx.config = { primaryUrl: ctx.primary.url(DB), replicaUrl: ctx.replica.url(DB) };
-        assert.deepEqual(ops(up(ctx.config)), ["create", "create", "create"]);
+        assert.deepEqual(ops(await up(ctx.config)), ["create", "create", "create"]);
         await write();
 
         const changed = (await sc.act(ctx)) ?? ctx.config;
         await write(); // rows written during the break must arrive too
         if (sc.refresh) await ctx.engine.refresh();
-        const preview = runProgram(ctx.engine, PROGRAM, changed, "preview", "drift");
+        const preview = await runProgram(ctx.engine, PROGRAM, changed, "preview", "drift");
         assert.equal(preview.error, undefined);
         assert.deepEqual(
           preview.steps.map((s) => s.failures),
@@ -281,7 +281,7 @@ for (const [pubMajor, subMajor] of PAIRS)
         if (announced) assert.ok(announced.tables.length > 0 && announced.reasons.length > 0);
 
         if (sc.refresh) await ctx.engine.refresh();
-        const applied = up(changed);
+        const applied = await up(changed);
         assert.deepEqual(ops(applied), sc.expect, "what up did is what the preview said");
         assert.deepEqual(
           repairOf(applied)?.tables,
@@ -300,7 +300,7 @@ for (const [pubMajor, subMajor] of PAIRS)
 
         await sc.after?.(ctx);
         await ctx.engine.refresh();
-        const again = runProgram(ctx.engine, PROGRAM, changed, "preview", "drift");
+        const again = await runProgram(ctx.engine, PROGRAM, changed, "preview", "drift");
         assert.deepEqual(ops(again.steps), ["same", "same", "same"], "no changes after refresh");
       });
   });

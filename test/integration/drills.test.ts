@@ -7,6 +7,7 @@ import {
   interruptedCopyDrill,
   loadDrill,
   publisherDownDestroyDrill,
+  driftDrill,
   publisherRestartDrill,
   type DrillResult,
 } from "../harness/drill/drills";
@@ -29,6 +30,13 @@ describe("reliability drills (short)", () => {
     assert.ok(
       Number(r.figures.inserts) > 100 && Number(r.figures.updates) > 100 && Number(r.figures.deletes) > 10,
     );
+  });
+
+  it("loses and duplicates no row while the publication, the slot, the subscription and a replica column are dropped by hand and repaired", async () => {
+    const r = await driftDrill(12);
+    expectPass(r);
+    assert.equal(r.figures.lost, 0);
+    assert.equal(r.figures.duplicated, 0);
   });
 
   it("converges after the publisher restarts mid-stream", async () =>

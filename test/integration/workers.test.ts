@@ -1,0 +1,86 @@
+// The subscriber's logical replication workers: a subscription needs an apply worker and, for its
+// initial copy, at least one table-sync worker beside those the subscriber already runs; otherwise
+// it is created but never syncs. Check refuses it with the numbers, and concurrent creations (as
+// Pulumi's parallel engine makes them) are serialized so they cannot both pass the count.
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Driver, serializedProviders } from "../harness/driver";
+import { Engine } from "../harness/engine";
+import { startServer, type TestServer } from "../harness/postgres";
+
+describe("worker limits on the subscriber (PG18)", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  const sub = (name: string) => ({
+    connection: replica.url(),
+    name,
+    publisher: primary.url(),
+    publications: [`pub_${name}`],
+    waitForSync: { timeoutSeconds: 30 },
+  });
+
+  before(async () => {
+    [primary, replica] = await Promise.all([
+      startServer({ major: 18 }),
+      // Room for one subscription and its copy: an apply worker and one table-sync worker.
+      startServer({ major: 18, settings: { max_logical_replication_workers: 2 } }),
+    ]);
+    for (const n of ["a", "b", "c"]) {
+      await primary.query(
+        `CREATE TABLE t_${n} (id int PRIMARY KEY); INSERT INTO t_${n} VALUES (1); CREATE PUBLICATION pub_${n} FOR TABLE t_${n}`,
+      );
+      await replica.query(`CREATE TABLE t_${n} (id int PRIMARY KEY)`);
+    }
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("lets two creations at once through one at a time, refusing the one that would never sync", async () => {
+    const driver = new Driver(engine, "Subscription");
+    // Both checks pass while neither exists (what a preview of both shows) …
+    for (const n of ["a", "b"]) assert.deepEqual((await driver.check(sub(n))).failures, []);
+    // … and up creates them at once: the lock makes the second count the first.
+    const results = await Promise.allSettled([driver.create(sub("a")), driver.create(sub("b"))]);
+    const ok = results.filter((r) => r.status === "fulfilled");
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    assert.equal(ok.length, 1);
+    assert.equal(refused.length, 1);
+    assert.match(
+      String(refused[0]!.reason.message),
+      /max_logical_replication_workers = 2, and 1 enabled subscription\(s\) already take 1 apply worker\(s\).*3 in all, or it never syncs. Raise max_logical_replication_workers to at least 6/,
+    );
+    assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM pg_subscription"), [{ n: 1 }]);
+    assert.deepEqual(
+      await replica.query("SELECT count(*)::int AS n FROM pg_subscription_rel WHERE srsubstate = 'r'"),
+      [{ n: 1 }],
+    );
+  });
+
+  it("refuses at check a further subscription, with the numbers and the setting to raise", async () => {
+    const r = await new Driver(engine, "Subscription").check(sub("c"));
+    assert.equal(r.failures.length, 1);
+    assert.equal(r.failures[0]!.property, "connection");
+    assert.match(r.failures[0]!.reason, /this one needs an apply worker and at least one table-sync worker/);
+  });
+
+  it("names the resource and the statement when a delete fails", async () => {
+    await primary.query(
+      "CREATE ROLE someone LOGIN PASSWORD 'someone-pw'; CREATE PUBLICATION theirs FOR TABLE t_c",
+    );
+    const url = `postgres://someone:someone-pw@127.0.0.1:${primary.port}/postgres`;
+    await assert.rejects(
+      new Driver(engine, "Publication").delete({
+        urn: "urn:pulumi:test::driver::pulumi-nodejs:dynamic/pg-replication:Publication::x",
+        id: "theirs",
+        inputs: {},
+        outputs: { connection: url, name: "theirs", __provider: serializedProviders().Publication },
+      }),
+      /Publication "theirs": DROP PUBLICATION failed: must be owner of publication theirs \(SQLSTATE 42501\)/,
+    );
+  });
+});
