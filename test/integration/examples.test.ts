@@ -10,7 +10,7 @@ import { captureProgram } from "../harness/capture";
 import { Engine } from "../harness/engine";
 import { ROOT } from "../harness/install";
 import { startServer, type TestServer } from "../harness/postgres";
-import { seededPair, seedPrimary } from "../harness/seed";
+import { seedPrimary } from "../harness/seed";
 import { eventually } from "../harness/util";
 
 const example = (name: string) => path.join(ROOT, "examples", name, "index.ts");
@@ -108,7 +108,7 @@ describe("examples/production-to-analytics, PG15 primary → PG18 analytics", ()
     });
     assert.deepEqual(
       (await engine.preview(program())).map((s) => s.op),
-      ["same", "same", "same"],
+      ["same", "same", "same", "same"],
     );
   });
 
@@ -182,62 +182,5 @@ describe("examples/fan-out, PG18 → two PG18 replicas", () => {
     );
     await engine.destroy();
     assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots", [], "app"), []);
-  });
-});
-
-describe("LogicalReplication component, PG18 → PG18", () => {
-  let primary: TestServer;
-  let replica: TestServer;
-  let engine: Engine;
-  const program = (tables: string[]) =>
-    captureProgram(
-      path.join(ROOT, "test", "fixtures", "component", "index.ts"),
-      { primaryUrl: primary.url("app"), replicaUrl: replica.url("app"), tables: JSON.stringify(tables) },
-      "component",
-    );
-
-  before(async () => {
-    [primary, replica] = await seededPair(18, 18);
-    engine = await Engine.start();
-  });
-  after(async () => {
-    await engine?.stop();
-    await Promise.all([primary?.stop(), replica?.stop()]);
-  });
-
-  it("creates publication, schema copy and subscription as one topology", async () => {
-    const steps = await engine.up(program(["users"]));
-    assert.deepEqual(
-      steps.map((s) => `${s.op} ${s.urn.split("::")[2]!.split(":").pop()}`),
-      ["create Publication", "create SchemaSync", "create Subscription"],
-    );
-    assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM users", [], "app"), [{ n: 3 }]);
-  });
-
-  it("changes the table list in one up, in place, and the new tables' rows arrive", async () => {
-    const slot = await primary.query("SELECT slot_name FROM pg_replication_slots", [], "app");
-    const steps = await engine.up(program(["users", "blog_posts", "comments"]));
-    assert.deepEqual(
-      steps.map((s) => s.op),
-      ["update", "update", "update"],
-    );
-    assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM comments", [], "app"), [{ n: 3 }]);
-    assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM blog_posts", [], "app"), [{ n: 2 }]);
-    assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots", [], "app"), slot);
-    const shrink = await engine.up(program(["users"]));
-    assert.deepEqual(
-      shrink.map((s) => s.op),
-      ["update", "update", "update"],
-    );
-    const published = await primary.query<{ t: string }>(
-      "SELECT tablename AS t FROM pg_publication_tables",
-      [],
-      "app",
-    );
-    assert.deepEqual(
-      published.map((r) => r.t),
-      ["users"],
-    );
-    await engine.destroy();
   });
 });

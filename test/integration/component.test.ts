@@ -1,0 +1,158 @@
+// The LogicalReplication component through the provider host, run live (outputs flow as the engine
+// hands them): publication, pre-data schema, subscription, then the indexes, unique constraints
+// and foreign keys built after the copy. A table added later takes the same path in one `up`; an
+// `up` interrupted between the phases (the host killed while the indexes are being built) is
+// finished by the next one, and the preview in between says what is missing.
+
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import { Engine, type PlannedStep } from "../harness/engine";
+import { converge } from "../harness/drill/load";
+import { ROOT } from "../harness/install";
+import { runProgram } from "../harness/live";
+import type { Major, TestServer } from "../harness/postgres";
+import { seededPair } from "../harness/seed";
+
+const PROGRAM = path.join(ROOT, "test", "fixtures", "component", "index.ts");
+const summary = (steps: PlannedStep[]) => steps.map((s) => `${s.op} ${s.urn.split("::").pop()}`);
+
+for (const major of [15, 18] as Major[])
+  describe(`LogicalReplication, PG${major} → PG${major}: indexes after the copy`, () => {
+    let primary: TestServer;
+    let replica: TestServer;
+    let engine: Engine;
+    const config = (tables: string[]) => ({
+      primaryUrl: primary.url("app"),
+      replicaUrl: replica.url("app"),
+      tables: JSON.stringify(tables),
+    });
+    const run = async (tables: string[], mode: "preview" | "up") => {
+      const r = await runProgram(engine, PROGRAM, config(tables), mode, "component");
+      if (r.error) throw new Error(r.error);
+      return r.steps;
+    };
+    const indexes = async (table: string) =>
+      (
+        await replica.query<{ i: string }>(
+          "SELECT indexname AS i FROM pg_indexes WHERE tablename = $1 ORDER BY 1",
+          [table],
+          "app",
+        )
+      ).map((r) => r.i);
+    const constraints = async (table: string) =>
+      replica.query<{ n: string; v: boolean }>(
+        "SELECT conname AS n, convalidated AS v FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' ORDER BY 1",
+        [table],
+        "app",
+      );
+
+    before(async () => {
+      [primary, replica] = await seededPair(major, major);
+      engine = await Engine.start();
+    });
+    after(async () => {
+      await engine?.stop();
+      await Promise.all([primary?.stop(), replica?.stop()]);
+    });
+
+    it("previews both phases, then copies into tables without their secondary indexes and builds them after", async () => {
+      assert.deepEqual(summary(await run(["users", "blog_posts"], "preview")), [
+        "create app",
+        "create app",
+        "create app",
+        "create app-indexes",
+      ]);
+      const steps = await run(["users", "blog_posts"], "up");
+      assert.deepEqual(
+        steps.map((s) => s.op),
+        ["create", "create", "create", "create"],
+      );
+      const pre = steps.find((s) => s.urn.endsWith("SchemaSync::app"))!.checked!.pending as Record<
+        string,
+        string[]
+      >;
+      assert.ok(
+        !JSON.stringify(pre).includes("blog_posts_user_idx"),
+        "the pre-data phase builds no secondary index",
+      );
+      assert.deepEqual(await indexes("blog_posts"), ["blog_posts_pkey", "blog_posts_user_idx"]);
+      assert.deepEqual(await indexes("users"), ["users_email_key", "users_pkey"]);
+      assert.deepEqual(await constraints("blog_posts"), [{ n: "blog_posts_user_id_fkey", v: true }]);
+      await converge(primary, replica, "app", ["users", "blog_posts"]);
+      assert.deepEqual(
+        summary(await run(["users", "blog_posts"], "preview")).map((s) => s.split(" ")[0]),
+        ["same", "same", "same", "same"],
+      );
+    });
+
+    it("takes a table added later through the same path in one up", async () => {
+      assert.deepEqual(
+        (await run(["users", "blog_posts", "comments"], "preview")).map((s) => s.op),
+        ["update", "update", "update", "update"],
+      );
+      await run(["users", "blog_posts", "comments"], "up");
+      assert.deepEqual(await indexes("comments"), ["comments_pkey"]);
+      assert.deepEqual(await constraints("comments"), [{ n: "comments_post_id_fkey", v: true }]);
+      assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM comments", [], "app"), [{ n: 3 }]);
+    });
+
+    it("finishes the indexes on the next up after one interrupted between the phases, the preview saying what is missing", async () => {
+      const tables = ["users", "blog_posts", "comments"];
+      await primary.query("CREATE INDEX comments_body_idx ON comments (body)", [], "app");
+      // A session on the replica that holds ROW EXCLUSIVE on comments: replication goes on, but
+      // CREATE INDEX (SHARE) waits — the host is killed while it waits.
+      const blocker = new pg.Client({
+        host: replica.socketDir,
+        port: replica.port,
+        user: "postgres",
+        database: "app",
+      });
+      await blocker.connect();
+      await blocker.query("BEGIN; UPDATE comments SET id = id WHERE false");
+      const interrupted = runProgram(engine, PROGRAM, config(tables), "up", "component");
+      for (let i = 0; i < 300; i++) {
+        const waiting = await replica.query(
+          "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'CREATE INDEX%'",
+          [],
+          "app",
+        );
+        if (waiting.length > 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await engine.restartHost();
+      const r = await interrupted;
+      assert.ok(r.error, "the up was interrupted");
+      // The server ends the killed host's statement too (it would notice the closed socket later).
+      await replica.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX%' AND pid <> pg_backend_pid()",
+        [],
+        "app",
+      );
+      await blocker.query("ROLLBACK");
+      await blocker.end();
+      await primary.query(
+        "INSERT INTO comments (post_id, body) VALUES (1, 'during the interruption')",
+        [],
+        "app",
+      );
+      const preview = await run(tables, "preview");
+      assert.deepEqual(
+        preview.map((s) => s.op),
+        ["same", "same", "same", "update"],
+      );
+      assert.match(JSON.stringify(preview[3]!.checked!.pending), /create index comments_body_idx/);
+      await run(tables, "up");
+      assert.ok((await indexes("comments")).includes("comments_body_idx"));
+      const { comparisons } = await converge(primary, replica, "app", tables);
+      for (const c of comparisons)
+        assert.deepEqual([c.table, c.lost, c.duplicated, c.md5Equal], [c.table, 0, 0, true]);
+      await engine.refresh();
+      assert.deepEqual(
+        (await run(tables, "preview")).map((s) => s.op),
+        ["same", "same", "same", "same"],
+      );
+      await engine.destroy();
+    });
+  });
