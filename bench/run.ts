@@ -1,9 +1,10 @@
 // npm run bench — every benchmark, printed as Markdown (docs/benchmarks.md records a full run).
 // Environment: BENCH_ROUNDS (5), BENCH_MAJORS (15,18), BENCH_SIZES (200,1000), BENCH_PREVIEW_SIZES
 // (10,200,1000), BENCH_SYNC_ROWS (1000000), BENCH_HOST_CALLS (300), BENCH_ONLY (comma list of
-// schemaSync, preview, sync, host).
+// schemaSync, preview, sync, host, fastsync).
 
 import * as os from "node:os";
+import { fastSyncBench } from "./fastsync.bench";
 import { hostBench } from "./host.bench";
 import { previewBench } from "./preview.bench";
 import { schemaSyncBench } from "./schemaSync.bench";
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     ["preview", previewBench],
     ["sync", syncBench],
     ["host", hostBench],
+    ["fastsync", fastSyncBench],
   ];
   for (const [name, run] of benches) if (!only || only.includes(name)) await run(say);
 }
