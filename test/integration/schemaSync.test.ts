@@ -53,11 +53,11 @@ describe(
       await Promise.all([source?.stop(), target?.stop()]);
     });
 
-    it("makes the target's pg_dump --schema-only equal the source's for 44 tables, types, collations and extensions", async () => {
+    it("makes the target's pg_dump --schema-only equal the source's for 47 tables, types, collations and extensions", async () => {
       const tables = await rootTables(source);
       assert.ok(tables.length >= 30, `${tables.length} tables`);
       const state = await sync.create({ source: source.url("app"), target: target.url("app"), tables });
-      assert.equal((state.outputs.syncedTables as unknown[]).length, 44);
+      assert.equal((state.outputs.syncedTables as unknown[]).length, 47);
       const want = schemaDump(source, "app");
       const got = schemaDump(target, "app");
       assert.ok(want.length > 300, `the source dump has ${want.length} lines`);
@@ -69,6 +69,18 @@ describe(
         want.some((l) => l.startsWith("CREATE COLLATION app.nocase")),
         "the custom collation is part of the comparison",
       );
+      for (const must of [
+        "START WITH 100",
+        "INCREMENT BY 5",
+        "CYCLE",
+        "SET STORAGE EXTERNAL",
+        "SET STATISTICS 500",
+        "SET COMPRESSION pglz",
+      ])
+        assert.ok(
+          want.some((l) => l.includes(must)),
+          `${must} is part of the comparison`,
+        );
       const missing = want.filter((l) => !got.includes(l));
       const extra = got.filter((l) => !want.includes(l));
       assert.deepEqual({ missing, extra }, { missing: [], extra: [] });
