@@ -4,7 +4,7 @@
 
 import { providers } from "../src";
 import { Engine } from "../test/harness/engine";
-import { Driver, serializedProviders, type Kind } from "../test/harness/driver";
+import { Driver, serializedProvider, type Kind } from "../test/harness/driver";
 import { env, median, timed } from "./common";
 
 const CALLS = Number(process.env.BENCH_HOST_CALLS ?? 300);
@@ -17,7 +17,6 @@ export async function hostBench(say: (s: string) => void): Promise<void> {
   say("| --- | ---: | ---: | ---: | ---: |");
   const engine = await Engine.start();
   try {
-    const sizes = serializedProviders();
     const conn = "postgres://u:p@db.invalid:5432/app";
     const cases: Record<Kind, [Record<string, unknown>, Record<string, unknown>]> = {
       Publication: [
@@ -38,11 +37,16 @@ export async function hostBench(say: (s: string) => void): Promise<void> {
         },
         { connection: conn, name: "s", publisher: conn, publications: ["p"] },
       ],
+      SequenceSync: [
+        { source: conn, target: conn, tables: ["users"], values: {}, lastChanges: [] },
+        { source: conn, target: conn, tables: ["users"] },
+      ],
     };
     const local = {
       Publication: providers.publication,
       SchemaSync: providers.schemaSync,
       Subscription: providers.subscription,
+      SequenceSync: providers.sequenceSync,
     };
     for (const kind of Object.keys(cases) as Kind[]) {
       const [olds, news] = cases[kind];
@@ -57,14 +61,14 @@ export async function hostBench(say: (s: string) => void): Promise<void> {
           );
         return median(samples);
       };
-      const withProvider = (p: Record<string, unknown>) => ({ ...p, __provider: sizes[kind] });
+      const withProvider = (p: Record<string, unknown>) => ({ ...p, __provider: serializedProvider(kind) });
       await engine.diff(driver.urn("x"), "id", withProvider(olds), withProvider(news)); // load the provider once
       const inProcess = await perCall(() => local[kind].diff!("id", olds, news));
       const viaHost = await perCall(() =>
         engine.diff(driver.urn("x"), "id", withProvider(olds), withProvider(news)),
       );
       say(
-        `| ${kind} | ${Buffer.byteLength(sizes[kind])} | ${(inProcess * 1000).toFixed(0)} µs | ${(viaHost * 1000).toFixed(0)} µs | ${((viaHost - inProcess) * 1000).toFixed(0)} µs |`,
+        `| ${kind} | ${Buffer.byteLength(serializedProvider(kind))} | ${(inProcess * 1000).toFixed(0)} µs | ${(viaHost * 1000).toFixed(0)} µs | ${((viaHost - inProcess) * 1000).toFixed(0)} µs |`,
       );
     }
   } finally {

@@ -2,6 +2,7 @@
 
 import { publicationProvider } from "./publication";
 import { schemaSyncProvider } from "./schemaSync";
+import { sequenceSyncProvider } from "./sequenceSync";
 import { subscriptionProvider } from "./subscription";
 
 export {
@@ -22,6 +23,13 @@ export {
   type SubscriptionOutputs,
   SUBSCRIPTION_SECRET_OUTPUTS,
 } from "./subscription";
+export {
+  SequenceSync,
+  type SequenceSyncArgs,
+  type SequenceSyncOutputs,
+  type SequenceValues,
+  SEQUENCE_SYNC_SECRET_OUTPUTS,
+} from "./sequenceSync";
 export { LogicalReplication, type LogicalReplicationArgs } from "./logicalReplication";
 export type { Connection } from "./pg/connection";
 export type { TableRef } from "./pg/tables";
@@ -31,4 +39,5 @@ export const providers = {
   publication: publicationProvider,
   schemaSync: schemaSyncProvider,
   subscription: subscriptionProvider,
+  sequenceSync: sequenceSyncProvider,
 };

@@ -11,6 +11,7 @@ import type { Connection } from "./pg/connection";
 import type { TableRef } from "./pg/tables";
 import { Publication } from "./publication";
 import { SchemaSync } from "./schemaSync";
+import { SequenceSync } from "./sequenceSync";
 import { Subscription, type SubscriptionArgs } from "./subscription";
 
 export interface LogicalReplicationArgs {
@@ -44,6 +45,13 @@ export interface LogicalReplicationArgs {
   waitForSync?: SubscriptionArgs["waitForSync"];
   /** The subscription's repair policy (default "recopy"). */
   repair?: SubscriptionArgs["repair"];
+  /**
+   * Also advance the replica's sequences owned by the tables' columns past the primary's (a
+   * SequenceSync after the subscription): each `up` then brings them level. Default false.
+   */
+  sequences?: boolean;
+  /** With `sequences`: values left unused between the primary's last one and the replica's next (default 0). */
+  sequenceMargin?: pulumi.Input<number>;
 }
 
 /** A primary → replica logical replication of a set of tables. */
@@ -54,6 +62,8 @@ export class LogicalReplication extends pulumi.ComponentResource {
   readonly subscription: Subscription;
   /** The indexes, unique constraints and foreign keys, built after the copy. */
   readonly indexes?: SchemaSync;
+  /** The replica's sequences, advanced past the primary's (`sequences: true`). */
+  readonly sequences?: SequenceSync;
   /** Per-table sync state on the replica ("r" = ready). */
   readonly tableStates: pulumi.Output<Record<string, string>>;
 
@@ -100,6 +110,17 @@ export class LogicalReplication extends pulumi.ComponentResource {
           section: "post-data",
           ...(args.indexJobs !== undefined ? { indexJobs: args.indexJobs } : {}),
           ...(args.maintenanceWorkMem !== undefined ? { maintenanceWorkMem: args.maintenanceWorkMem } : {}),
+        },
+        { parent: this, dependsOn: [this.subscription] },
+      );
+    if (args.sequences)
+      this.sequences = new SequenceSync(
+        `${name}-sequences`,
+        {
+          source: args.primary,
+          target: args.replica,
+          tables: this.publication.tables,
+          ...(args.sequenceMargin !== undefined ? { margin: args.sequenceMargin } : {}),
         },
         { parent: this, dependsOn: [this.subscription] },
       );

@@ -21,3 +21,10 @@ export const grantWrite = (tables: readonly { schema: string; name: string }[], 
   `GRANT INSERT, UPDATE, DELETE, TRUNCATE ON ${tables.map((t) => qualified(t.schema, t.name)).join(", ")} TO ${ident(role)};`;
 
 export const alterRoleReplication = (role: string) => `ALTER ROLE ${ident(role)} WITH REPLICATION;`;
+
+export const grantSequence = (
+  privileges: "SELECT" | "SELECT, UPDATE",
+  sequences: readonly { schema: string; name: string }[],
+  role: string,
+) =>
+  `GRANT ${privileges} ON SEQUENCE ${sequences.map((q) => qualified(q.schema, q.name)).join(", ")} TO ${ident(role)};`;

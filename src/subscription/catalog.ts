@@ -101,12 +101,27 @@ export async function runningWorkers(s: Session, name: string): Promise<number> 
 export async function readSlot(
   s: Session,
   slot: string,
-): Promise<{ active: boolean; retainedBytes: number } | undefined> {
-  const rows = await s.query<{ active: boolean; retained: string | null }>(
-    `SELECT active, pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn)::text AS retained
+): Promise<{ active: boolean; retainedBytes: number; lagBytes: number } | undefined> {
+  const rows = await s.query<{ active: boolean; retained: string | null; lag: string | null }>(
+    `SELECT active,
+            pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn)::text AS retained,
+            pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag
        FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`,
     [slot],
   );
   const r = rows[0];
-  return r ? { active: r.active, retainedBytes: Number(r.retained ?? 0) } : undefined;
+  return r
+    ? { active: r.active, retainedBytes: Number(r.retained ?? 0), lagBytes: Math.max(0, Number(r.lag ?? 0)) }
+    : undefined;
+}
+
+/** When the subscription's apply worker last received a message from the publisher (null: not running). */
+export async function readLastMessage(s: Session, name: string): Promise<string | null> {
+  const rows = await s.query<{ at: string | null }>(
+    `SELECT pg_catalog.to_char(max(st.last_msg_receipt_time) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at
+       FROM pg_catalog.pg_stat_subscription st
+      WHERE st.subname = $1 AND st.relid IS NULL`,
+    [name],
+  );
+  return rows[0]?.at ?? null;
 }

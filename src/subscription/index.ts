@@ -12,6 +12,7 @@ import {
   SUBSCRIPTION_SECRET_OUTPUTS,
   type ComputedInputs,
   type RecopyRequest,
+  type Lag,
   type SlotHealth,
   type SubscriptionInputs,
   type SubscriptionOutputs,
@@ -32,8 +33,13 @@ interface SubscriptionBaseArgs {
   publications: pulumi.Input<(pulumi.Input<string> | PublicationLike)[]>;
   /** Whether the subscription is active (default true). Changed in place. */
   enabled?: pulumi.Input<boolean>;
-  /** Wait for the initial copy: true (10 minutes) or { timeoutSeconds }. Default false. */
-  waitForSync?: DeepInput<boolean | { timeoutSeconds: number }>;
+  /**
+   * Wait for the initial copy: true (10 minutes) or { timeoutSeconds, maxLagBytes }. With
+   * maxLagBytes, also wait until the publisher's WAL is at most that many bytes past what the
+   * subscription confirmed (0 after writes stopped: caught up; needs the publisher reachable from
+   * the program). Default false.
+   */
+  waitForSync?: DeepInput<boolean | { timeoutSeconds?: number; maxLagBytes?: number }>;
   /** Take over an existing subscription of the same name instead of failing. */
   adopt?: pulumi.Input<boolean>;
   /**
@@ -71,7 +77,9 @@ export class Subscription extends pulumi.dynamic.Resource {
   /** The publication names. */
   declare readonly publications: pulumi.Output<string[]>;
   declare readonly enabled: pulumi.Output<boolean | undefined>;
-  declare readonly waitForSync: pulumi.Output<boolean | { timeoutSeconds: number } | undefined>;
+  declare readonly waitForSync: pulumi.Output<
+    boolean | { timeoutSeconds?: number; maxLagBytes?: number } | undefined
+  >;
   declare readonly adopt: pulumi.Output<boolean | undefined>;
   declare readonly repair: pulumi.Output<"recopy" | "refuse" | undefined>;
   /** host:port/database of the subscriber (no credentials). */
@@ -90,6 +98,8 @@ export class Subscription extends pulumi.dynamic.Resource {
   declare readonly syncErrors: pulumi.Output<number | undefined>;
   /** The slot on the publisher, when this program can reach it. */
   declare readonly slot: pulumi.Output<SlotHealth | undefined>;
+  /** How far behind the replica is: bytes of the publisher's WAL not yet confirmed (null when unreachable from here), and when the last message arrived. */
+  declare readonly lag: pulumi.Output<Lag>;
   /** Differences found by refresh that the arguments cannot show. */
   declare readonly drift: pulumi.Output<string[]>;
 
@@ -115,6 +125,7 @@ export class Subscription extends pulumi.dynamic.Resource {
         applyErrors: undefined,
         syncErrors: undefined,
         slot: undefined,
+        lag: undefined,
         drift: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: SUBSCRIPTION_SECRET_OUTPUTS }),
@@ -150,5 +161,5 @@ export interface Subscription extends OptionOutputs {}
 const outputsDeclared: SameKeys<DeclaredOutputs<Subscription>, Required<SubscriptionOutputs>> = true;
 void outputsDeclared;
 
-export type { SlotHealth, SubscriptionOutputs } from "./types";
+export type { Lag, SlotHealth, SubscriptionOutputs } from "./types";
 export { SUBSCRIPTION_SECRET_OUTPUTS } from "./types";

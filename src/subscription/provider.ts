@@ -18,6 +18,7 @@ import {
   countEnabledSubscriptions,
   readSubscription,
   readSubscriptionErrors,
+  readLastMessage,
   readSyncStates,
   type CatalogSubscription,
 } from "./catalog";
@@ -65,6 +66,7 @@ async function outputs(s: Session, inputs: SubscriptionInputs): Promise<Subscrip
     actualEnabled: state.enabled,
     ...(errors ?? {}),
     ...(slot ? { slot } : {}),
+    lag: { bytes: slot?.lagBytes ?? null, lastMessageAt: await readLastMessage(s, inputs.name) },
     drift: [],
   });
 }
@@ -444,6 +446,7 @@ function inputsOf(props: SubscriptionState): SubscriptionInputs {
     applyErrors: _x,
     syncErrors: _y,
     slot: _s,
+    lag: _l,
     drift: _d,
     ...inputs
   } = props;

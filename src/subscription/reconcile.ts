@@ -13,14 +13,25 @@ import {
 import type { Session } from "../pg/session";
 import { runningWorkers, type CatalogSubscription } from "./catalog";
 import { optionChanges } from "./options";
+import { slotHealth } from "./publisher";
 import * as sql from "./sql";
 import { label, publicationNames, type SubscriptionInputs } from "./types";
 import { waitForSync, type WaitOptions } from "./wait";
 
 export function waitOptions(inputs: SubscriptionInputs): WaitOptions | undefined {
   if (!inputs.waitForSync) return undefined;
-  const timeoutSeconds = inputs.waitForSync === true ? 600 : inputs.waitForSync.timeoutSeconds;
-  return { timeoutSeconds, label: label(inputs.name) };
+  const given = inputs.waitForSync === true ? {} : inputs.waitForSync;
+  const slot = inputs.slotName ?? inputs.name;
+  return {
+    timeoutSeconds: given.timeoutSeconds ?? 600,
+    label: label(inputs.name),
+    ...(given.maxLagBytes !== undefined
+      ? {
+          maxLagBytes: given.maxLagBytes,
+          lag: async () => (await slotHealth(parseConnection(inputs.publisher), slot))?.lagBytes,
+        }
+      : {}),
+  };
 }
 
 /**

@@ -19,7 +19,16 @@ export function subscriptionSchema() {
     enabled: z.boolean().optional(),
     ...optionShape(),
     waitForSync: z
-      .union([z.boolean(), z.object({ timeoutSeconds: z.number().positive() }).strict()])
+      .union([
+        z.boolean(),
+        z
+          .object({
+            timeoutSeconds: z.number().positive().optional(),
+            /** Also wait until the publisher's WAL is at most this many bytes past what the subscription confirmed. */
+            maxLagBytes: z.number().int().min(0, "maxLagBytes must not be negative").optional(),
+          })
+          .strict(),
+      ])
       .optional(),
     adopt: z.boolean().optional(),
     repair: z.enum(["recopy", "refuse"]).optional(),
@@ -65,6 +74,16 @@ export interface SlotHealth {
   active: boolean;
   /** WAL the slot holds back on the publisher, in bytes. */
   retainedBytes: number;
+  /** The publisher's current WAL position minus what the subscription confirmed (confirmed_flush_lsn), in bytes. */
+  lagBytes: number;
+}
+
+/** How far behind the replica is, when last looked at. */
+export interface Lag {
+  /** Bytes of the publisher's WAL the subscription has not confirmed; null when this host cannot reach the publisher. */
+  bytes: number | null;
+  /** When the subscription's apply worker last received a message (ISO 8601); null when it is not running. */
+  lastMessageAt: string | null;
 }
 
 /** What a Subscription reports: its arguments and what the servers say. */
@@ -87,6 +106,8 @@ export interface SubscriptionOutputs extends Omit<SubscriptionInputs, ComputedIn
   syncErrors?: number;
   /** The slot on the publisher, when this program can reach it. */
   slot?: SlotHealth;
+  /** How far behind the replica is (create, update and refresh measure it). */
+  lag: Lag;
   /** Differences found by refresh that the inputs cannot show (e.g. the connection changed by hand). */
   drift: string[];
 }

@@ -7,24 +7,32 @@ import { captureProgram } from "./capture";
 import { CheckFailedError, type Engine } from "./engine";
 import { ROOT } from "./install";
 
-export type Kind = "Publication" | "SchemaSync" | "Subscription";
+export type Kind = "Publication" | "SchemaSync" | "Subscription" | "SequenceSync";
 type Props = Record<string, unknown>;
 
-let providers: Record<Kind, string> | undefined;
+const providers = new Map<Kind, string>();
 
-/** The serialized `__provider` of each resource kind. */
-export function serializedProviders(): Record<Kind, string> {
-  if (providers) return providers;
-  const captured = captureProgram(path.join(ROOT, "examples", "quickstart", "index.ts"), {
-    primaryUrl: "postgres://capture@placeholder/db",
-    replicaUrl: "postgres://capture@placeholder/db",
-  });
-  const byKind = (k: Kind) => String(captured.find((r) => r.type.endsWith(`:${k}`))!.inputs.__provider);
-  return (providers = {
-    Publication: byKind("Publication"),
-    SchemaSync: byKind("SchemaSync"),
-    Subscription: byKind("Subscription"),
-  });
+function capturedProviders(program: string, config: Record<string, string>, project: string): void {
+  for (const r of captureProgram(path.join(ROOT, "examples", program, "index.ts"), config, project)) {
+    const kind = r.type.split(":").pop() as Kind;
+    if (!providers.has(kind)) providers.set(kind, String(r.inputs.__provider));
+  }
+}
+
+/** The serialized `__provider` of a resource kind (captured once per process). */
+export function serializedProvider(kind: Kind): string {
+  if (!providers.has(kind)) {
+    const url = "postgres://capture@placeholder/db";
+    if (kind === "SequenceSync")
+      // Not in the quickstart: the cutover example's switch phase declares one.
+      capturedProviders(
+        "cutover",
+        { oldUrl: url, newUrl: url, tables: JSON.stringify(["t"]), phase: "switch" },
+        "cutover",
+      );
+    else capturedProviders("quickstart", { primaryUrl: url, replicaUrl: url }, "quickstart");
+  }
+  return providers.get(kind)!;
 }
 
 export interface Created {
@@ -46,7 +54,7 @@ export class Driver {
   }
 
   private withProvider(inputs: Props): Props {
-    return { ...inputs, __provider: serializedProviders()[this.kind] };
+    return { ...inputs, __provider: serializedProvider(this.kind) };
   }
 
   check(inputs: Props, olds: Props = {}, urn = this.urn("r")) {

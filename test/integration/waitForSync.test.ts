@@ -1,8 +1,12 @@
 // A sync that cannot finish, through the provider host: waitForSync times out naming the table,
 // and create leaves nothing behind (no subscription on the replica, no slot on the primary).
+// Lag: create, update and refresh report the bytes the subscription has not confirmed and when its
+// last message arrived; waitForSync.maxLagBytes waits until it is under the bound, and says how
+// far behind it still is when it is not (the apply worker held up by a lock on the replica).
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import pg from "pg";
 import { Driver } from "../harness/driver";
 import { Engine } from "../harness/engine";
 import { startServer, type Major, type TestServer } from "../harness/postgres";
@@ -57,5 +61,82 @@ for (const [pubMajor, subMajor] of PAIRS)
       await eventually(async () =>
         assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots"), []),
       );
+    });
+  });
+
+for (const [pubMajor, subMajor] of [
+  [14, 14],
+  [15, 18],
+] as [Major, Major][])
+  describe(`Subscription lag through the provider host, PG${pubMajor} → PG${subMajor}`, () => {
+    let primary: TestServer;
+    let replica: TestServer;
+    let engine: Engine;
+    const inputs = (waitForSync: unknown) => ({
+      connection: replica.url(),
+      name: "lagging",
+      publisher: primary.url(),
+      publications: ["lagpub"],
+      waitForSync,
+    });
+    type Lag = { bytes: number | null; lastMessageAt: string | null };
+
+    before(async () => {
+      [primary, replica] = await Promise.all([
+        startServer({ major: pubMajor }),
+        startServer({ major: subMajor }),
+      ]);
+      await primary.query(`CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'x' FROM generate_series(1, 100) g;
+        CREATE PUBLICATION lagpub FOR TABLE t`);
+      await replica.query("CREATE TABLE t (id int PRIMARY KEY, v text)");
+      engine = await Engine.start();
+    });
+    after(async () => {
+      await engine?.stop();
+      await Promise.all([primary?.stop(), replica?.stop()]);
+    });
+
+    it("reports the lag, waits for it to fall under maxLagBytes, and says how far behind it is when it does not", async () => {
+      const sub = new Driver(engine, "Subscription");
+      let state = await sub.create(inputs(true));
+      assert.equal(typeof (state.outputs.lag as Lag).bytes, "number", "measured on create");
+      await eventually(async () => {
+        const lag = (await sub.refresh(state))!.outputs.lag as Lag;
+        assert.equal(lag.bytes, 0, "caught up once idle");
+        assert.ok(lag.lastMessageAt && Date.parse(lag.lastMessageAt) > Date.now() - 60_000);
+      });
+      // Hold the apply worker up: a lock on the replica's table, then changes on the primary.
+      const blocker = new pg.Client({ connectionString: replica.url() });
+      await blocker.connect();
+      try {
+        await blocker.query("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+        await primary.query("INSERT INTO t SELECT g, 'y' FROM generate_series(101, 2000) g");
+        await eventually(async () => {
+          const lag = (await sub.refresh(state))!.outputs.lag as Lag;
+          assert.ok(lag.bytes! > 0, "refresh sees the lag");
+        });
+        await assert.rejects(sub.update(state, inputs({ timeoutSeconds: 2, maxLagBytes: 0 })), (e: Error) => {
+          assert.match(
+            e.message,
+            /still \d+ byte\(s\) behind the publisher after waitForSync\.timeoutSeconds \(at most 0 wanted\)/,
+          );
+          assert.ok(!e.message.includes(primary.password));
+          return true;
+        });
+      } finally {
+        await blocker.query("COMMIT").catch(() => undefined);
+        await blocker.end();
+      }
+      state = await sub.update(state, inputs({ timeoutSeconds: 60, maxLagBytes: 0 }));
+      assert.equal((state.outputs.lag as Lag).bytes, 0, "update waited until caught up");
+      assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM t"), [{ n: 2000 }]);
+      assert.match(engine.log, /0 byte\(s\) behind the publisher \(at most 0 wanted\)/);
+      await sub.delete(state);
+    });
+
+    it("refuses a negative bound at check", async () => {
+      const failures = (await new Driver(engine, "Subscription").check(inputs({ maxLagBytes: -1 }))).failures;
+      assert.equal(failures[0]?.property, "waitForSync.maxLagBytes");
+      assert.match(failures[0]!.reason, /maxLagBytes must not be negative/);
     });
   });

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Driver, serializedProviders } from "../harness/driver";
+import { Driver, serializedProvider } from "../harness/driver";
 import { Engine } from "../harness/engine";
 import { startServer, type TestServer } from "../harness/postgres";
 
@@ -78,7 +78,7 @@ describe("worker limits on the subscriber (PG18)", () => {
         urn: "urn:pulumi:test::driver::pulumi-nodejs:dynamic/pg-replication:Publication::x",
         id: "theirs",
         inputs: {},
-        outputs: { connection: url, name: "theirs", __provider: serializedProviders().Publication },
+        outputs: { connection: url, name: "theirs", __provider: serializedProvider("Publication") },
       }),
       /Publication "theirs": DROP PUBLICATION failed: must be owner of publication theirs \(SQLSTATE 42501\)/,
     );

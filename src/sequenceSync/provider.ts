@@ -1,0 +1,217 @@
+// SequenceSync's six handlers, loaded by the provider host (see kernel/provider.ts). Logical
+// replication copies rows, not sequence values: before the replica takes writes, its sequences
+// must be past the primary's. Check reads both sides, so the preview lists every sequence the
+// target is behind on; up advances those with setval and never moves one backwards.
+
+import { validate, type CheckFailure } from "../kernel/check";
+import { operationError } from "../kernel/errors";
+import * as log from "../kernel/log";
+import type { Provider } from "../kernel/provider";
+import { UNKNOWN } from "../kernel/unknown";
+import { clean, sameSet } from "../kernel/values";
+import { endpoint, parseConnection, sameConnection, type Connection } from "../pg/connection";
+import { readPublishedTables } from "../pg/published";
+import { grantSequence } from "../pg/grants";
+import { readRoleFacts } from "../pg/roles";
+import { withSession } from "../pg/session";
+import { canonicalTableRef, parseTableRef, sameTableSets, tableKey, type TableSpec } from "../pg/tables";
+import { ownedSequences, readSequences, type SequenceName, type SequenceState } from "./catalog";
+import { planMove, type SequenceMove } from "./plan";
+import * as sql from "./sql";
+import {
+  label,
+  sequenceSyncSchema,
+  type SequenceSyncInputs,
+  type SequenceSyncState,
+  type SequenceValues,
+} from "./types";
+
+/** "schema.name" or "name" (schema public), taken literally as tables are. */
+function sequenceName(text: string): SequenceName {
+  const t = parseTableRef(text) as TableSpec;
+  return { schema: t.schema, name: t.name };
+}
+
+interface Sides {
+  names: SequenceName[];
+  sourceUser: string;
+  targetUser: string;
+  source: Map<string, SequenceState>;
+  target: Map<string, SequenceState>;
+}
+
+/** Resolves the sequences (owned by the tables' columns, the publication's tables', or listed) and reads both sides. */
+async function readSides(inputs: SequenceSyncInputs): Promise<Sides> {
+  const { names, ...source } = await withSession(parseConnection(inputs.source), async (s) => {
+    let names: SequenceName[];
+    if (inputs.sequences) names = inputs.sequences.map(sequenceName);
+    else {
+      const tables = inputs.tables
+        ? inputs.tables.map(parseTableRef)
+        : await readPublishedTables(s, [inputs.publication!]);
+      names = await ownedSequences(s, tables);
+    }
+    return { names, source: await readSequences(s, names), user: (await readRoleFacts(s)).user };
+  });
+  const target = await withSession(parseConnection(inputs.target), async (s) => ({
+    sequences: await readSequences(s, names),
+    user: (await readRoleFacts(s)).user,
+  }));
+  return {
+    names,
+    sourceUser: source.user,
+    targetUser: target.user,
+    source: new Map(source.source.map((q) => [tableKey(q), q])),
+    target: new Map(target.sequences.map((q) => [tableKey(q), q])),
+  };
+}
+
+/** The moves, and what stops them: sequences missing on a side, privileges, bounds. */
+function plan(inputs: SequenceSyncInputs, sides: Sides): { moves: SequenceMove[]; failures: CheckFailure[] } {
+  const failures: CheckFailure[] = [];
+  const moves: SequenceMove[] = [];
+  const keys = sides.names.map(tableKey);
+  const onlySource = keys.filter((k) => sides.source.has(k) && !sides.target.has(k));
+  const notOnSource = keys.filter((k) => !sides.source.has(k));
+  if (onlySource.length > 0)
+    failures.push({
+      property: "target",
+      reason: `sequence(s) ${onlySource.join(", ")} exist on the source but not on the target: copy the tables first (SchemaSync), or list only sequences both have.`,
+    });
+  if (notOnSource.length > 0)
+    failures.push({
+      property: inputs.sequences ? "sequences" : "source",
+      reason: `sequence(s) ${notOnSource.join(", ")} do not exist on the source${notOnSource.some((k) => sides.target.has(k)) ? " (only on the target)" : ""}: fix the names (taken literally, case included).`,
+    });
+  const unreadable = [...sides.source.values()].filter((q) => !q.readable);
+  if (unreadable.length > 0)
+    failures.push({
+      property: "source",
+      reason: `role ${JSON.stringify(sides.sourceUser)} may not read ${unreadable.map(tableKey).join(", ")} on the source: run ${grantSequence("SELECT", unreadable, sides.sourceUser)}`,
+    });
+  const unwritable = [...sides.target.values()].filter((q) => !q.readable || !q.writable);
+  if (unwritable.length > 0)
+    failures.push({
+      property: "target",
+      reason: `role ${JSON.stringify(sides.targetUser)} may not advance ${unwritable.map(tableKey).join(", ")} on the target: run ${grantSequence("SELECT, UPDATE", unwritable, sides.targetUser)}`,
+    });
+  if (failures.length > 0) return { moves, failures };
+  for (const [key, source] of sides.source) {
+    const target = sides.target.get(key)!;
+    try {
+      const move = planMove(key, source, target, inputs.margin ?? 0);
+      if (move) moves.push(move);
+    } catch (e) {
+      failures.push({ property: "margin", reason: (e as Error).message });
+    }
+  }
+  return { moves, failures };
+}
+
+function values(sides: Sides): Record<string, SequenceValues> {
+  const valueOf = (q: SequenceState | undefined) => (q?.isCalled ? q.lastValue : null);
+  return Object.fromEntries(
+    [...sides.source.keys()].map((k) => [
+      k,
+      { source: valueOf(sides.source.get(k)), target: valueOf(sides.target.get(k)) },
+    ]),
+  );
+}
+
+async function apply(inputs: SequenceSyncInputs): Promise<SequenceSyncState> {
+  const sides = await readSides(inputs);
+  const { moves, failures } = plan(inputs, sides);
+  if (failures.length > 0) throw new Error(`${label()}: ${failures.map((f) => f.reason).join(" ")}`);
+  await withSession(parseConnection(inputs.target), (s) =>
+    s.transaction(async () => {
+      for (const m of moves) {
+        const seq = sides.target.get(m.key)!;
+        await s.query(sql.SETVAL, [sql.sequenceRegclass(seq.schema, seq.name), m.value.toString(), true]);
+      }
+    }),
+  ).catch((e) => {
+    throw operationError(label(), "setval", e);
+  });
+  const lastChanges = moves.map(
+    (m) => `advance ${m.key} from ${m.target} to ${m.value} (source at ${m.source})`,
+  );
+  if (moves.length > 0) log.info(`${label()}: ${lastChanges.join("; ")}.`);
+  const after = await readSides(inputs);
+  const { behind: _b, ...kept } = inputs;
+  return clean({ ...kept, values: values(after), lastChanges });
+}
+
+export const provider: Provider<SequenceSyncInputs, SequenceSyncState> = {
+  async check(_olds, news) {
+    const { value: inputs, failures, unknown } = validate(sequenceSyncSchema(), news);
+    if (!inputs) return { inputs: news, failures };
+    delete inputs.behind;
+    const checked: Record<string, unknown> = inputs;
+    const given = ["tables", "publication", "sequences"].filter(
+      (k) => inputs[k as "tables"] !== undefined || unknown.has(k),
+    );
+    if (given.length !== 1)
+      return {
+        inputs: checked,
+        failures: [
+          {
+            property: "tables",
+            reason: "Exactly one of `tables`, `publication` or `sequences` must be provided.",
+          },
+        ],
+      };
+    if (inputs.tables && !unknown.has("tables"))
+      try {
+        inputs.tables = inputs.tables.map((t) => canonicalTableRef(parseTableRef(t)));
+      } catch (e) {
+        return { inputs: checked, failures: [{ property: "tables", reason: (e as Error).message }] };
+      }
+    if (unknown.size > 0) {
+      checked.behind = UNKNOWN;
+      return { inputs: checked, failures: [] };
+    }
+    try {
+      const sides = await readSides(inputs);
+      const { moves, failures: problems } = plan(inputs, sides);
+      if (moves.length > 0)
+        inputs.behind = Object.fromEntries(moves.map((m) => [m.key, { source: m.source, target: m.target }]));
+      return { inputs: checked, failures: problems };
+    } catch (e) {
+      const msg = (e as Error).message;
+      const side = msg.includes(endpoint(parseConnection(inputs.target as Connection))) ? "target" : "source";
+      return { inputs: checked, failures: [{ property: side, reason: msg }] };
+    }
+  },
+
+  async diff(_id, olds, news) {
+    const changes =
+      (news.behind !== undefined && Object.keys(news.behind).length > 0) ||
+      !sameTableSets((olds.tables ?? []).map(parseTableRef), (news.tables ?? []).map(parseTableRef)) ||
+      olds.publication !== news.publication ||
+      !sameSet(olds.sequences, news.sequences) ||
+      (olds.margin ?? 0) !== (news.margin ?? 0) ||
+      !sameConnection(parseConnection(olds.source), parseConnection(news.source)) ||
+      !sameConnection(parseConnection(olds.target), parseConnection(news.target));
+    return { changes, replaces: [] };
+  },
+
+  async create(inputs) {
+    const outs = await apply(inputs);
+    return { id: endpoint(parseConnection(inputs.target)), outs };
+  },
+
+  async update(_id, _olds, news) {
+    return { outs: await apply(news) };
+  },
+
+  /** Refresh records both sides' values now. */
+  async read(id, props) {
+    const sides = await readSides(props);
+    const outs = { ...props, values: values(sides) };
+    const { values: _v, lastChanges: _l, ...inputs } = outs;
+    return { id, props: clean(outs), inputs: clean(inputs) };
+  },
+
+  /** Sequences are the tables' own: nothing to remove. */
+  async delete() {},
+};
