@@ -3,7 +3,8 @@
 // their primary keys, what the copy needs); the subscription, which copies the rows; then the
 // post-data (secondary indexes, unique constraints, foreign keys), built once, in parallel, on
 // tables that hold their rows — instead of maintained row by row during the copy. A table added
-// later takes the same path in one `up`, and the preview shows both phases.
+// later takes the same path in one `up`, and the preview shows both phases. With `sequences`, a
+// SequenceSync then advances the replica's sequences past the primary's.
 
 import * as pulumi from "@pulumi/pulumi";
 import type { DeepInput } from "./kernel/input";
@@ -119,7 +120,9 @@ export class LogicalReplication extends pulumi.ComponentResource {
         {
           source: args.primary,
           target: args.replica,
-          tables: this.publication.tables,
+          // The copied tables: unknown in the preview of a first up (the sequences do not exist on
+          // the replica yet, and must not fail check), read on both sides once they do.
+          tables: this.schemaSync?.syncedTables ?? this.publication.tables,
           ...(args.sequenceMargin !== undefined ? { margin: args.sequenceMargin } : {}),
         },
         { parent: this, dependsOn: [this.subscription] },

@@ -63,11 +63,18 @@ export async function applyPlan(
 /** Blockers and (unless allowed) destructive differences stop the apply with one error naming them. */
 export function refuse(
   plan: SchemaPlan,
-  o: { label: string; allowDestructive: boolean },
+  o: { label: string; allowDestructive: boolean; preview?: boolean },
   where: string,
 ): void {
   if (plan.blockers.length > 0)
     throw Object.assign(new Error(`${o.label}: ${plan.blockers.join("; ")}.`), { refused: true });
+  if (plan.awaiting.length > 0 && !o.preview)
+    throw Object.assign(
+      new Error(
+        `${o.label}: ${plan.awaiting.join(", ")} do(es) not exist on the target yet: the pre-data SchemaSync (section "pre-data") creates them; make this one depend on it (through the Subscription, as LogicalReplication does).`,
+      ),
+      { refused: true },
+    );
   if (plan.destructive.length > 0 && !o.allowDestructive)
     throw Object.assign(
       new Error(

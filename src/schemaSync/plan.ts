@@ -32,6 +32,11 @@ export interface SchemaPlan {
   destructive: string[];
   /** Problems no option fixes (an extension the target cannot install). */
   blockers: string[];
+  /**
+   * Post-data: tables the pre-data SchemaSync has not created yet. A preview of a first `up` plans
+   * their indexes and constraints as if they existed (the pre-data runs first); an apply refuses.
+   */
+  awaiting: string[];
   /** Objects only the replica has (indexes, constraints): kept. */
   kept: string[];
   /** Tables that held replicated rows this change cannot restore (re-created, or a column re-added). */
@@ -103,6 +108,7 @@ class Planner {
     summary: [],
     destructive: [],
     blockers: [],
+    awaiting: [],
     kept: [],
     recopy: [],
   };
@@ -150,17 +156,12 @@ class Planner {
     for (const want of this.desired.tables) {
       const key = tableKey(want);
       const cur = have.get(key);
-      if (!cur && this.post) {
-        this.out.blockers.push(
-          `table ${key} does not exist on the target yet: its pre-data SchemaSync (section "pre-data") creates it`,
-        );
-        continue;
-      }
+      if (!cur && this.post) this.out.awaiting.push(key);
       const inlined = new Set<string>();
-      if (!cur) {
+      if (!cur && !this.post) {
         this.createTable(want, created, inlined, late);
         created.add(key);
-      } else if (!this.post) this.planColumns(want, cur);
+      } else if (cur && !this.post) this.planColumns(want, cur);
       this.planConstraints(want, cur, copied, inlined, late);
       for (const [name, def] of Object.entries(want.indexes))
         if (cur?.indexes[name] !== def) {

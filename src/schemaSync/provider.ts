@@ -218,7 +218,7 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
       try {
         refuse(
           plan,
-          { label: label(inputs), allowDestructive: inputs.allowDestructive ?? false },
+          { label: label(inputs), allowDestructive: inputs.allowDestructive ?? false, preview: true },
           endpoint(parseConnection(inputs.target)),
         );
       } catch (e) {

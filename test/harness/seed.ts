@@ -16,16 +16,18 @@ export async function seedPrimary(primary: TestServer, database = "app"): Promis
   await primary.query(SEED_SQL, [], database);
 }
 
+/** Two servers started at once. */
+export function startPair(publisher: Major, subscriber: Major): Promise<[TestServer, TestServer]> {
+  return Promise.all([startServer({ major: publisher }), startServer({ major: subscriber })]);
+}
+
 /** A primary with the seed's tables and rows and an empty replica, each with database `database`. */
 export async function seededPair(
   publisher: Major,
   subscriber: Major,
   database = "app",
 ): Promise<[TestServer, TestServer]> {
-  const [primary, replica] = await Promise.all([
-    startServer({ major: publisher }),
-    startServer({ major: subscriber }),
-  ]);
+  const [primary, replica] = await startPair(publisher, subscriber);
   await Promise.all([primary.createDatabase(database), replica.createDatabase(database)]);
   await seedPrimary(primary, database);
   return [primary, replica];
@@ -45,10 +47,7 @@ export async function cloudPair(
   subscriber: Major,
   database = "app",
 ): Promise<[TestServer, TestServer]> {
-  const [primary, replica] = await Promise.all([
-    startServer({ major: publisher }),
-    startServer({ major: subscriber }),
-  ]);
+  const [primary, replica] = await startPair(publisher, subscriber);
   await cloudDatabases(primary, replica, database);
   await queryAs(primary, CLOUD_ADMIN.user, CLOUD_ADMIN.password, SEED_SQL, database);
   return [primary, replica];

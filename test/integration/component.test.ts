@@ -58,11 +58,19 @@ for (const major of [15, 18] as Major[])
     });
 
     it("previews both phases, then copies into tables without their secondary indexes and builds them after", async () => {
-      assert.deepEqual(summary(await run(["users", "blog_posts"], "preview")), [
-        "create app",
-        "create app",
-        "create app",
-        "create app-indexes",
+      const preview = await run(["users", "blog_posts"], "preview");
+      assert.deepEqual(summary(preview), ["create app", "create app", "create app", "create app-indexes"]);
+      assert.deepEqual(
+        preview.flatMap((s) => s.failures ?? []),
+        [],
+        "a first preview passes: the post-data plans for tables the pre-data will create",
+      );
+      const indexPlan = preview.find((s) => s.urn.endsWith("SchemaSync::app-indexes"))!.checked!
+        .pending as Record<string, string[]>;
+      assert.deepEqual(indexPlan["public.blog_posts"], [
+        "create index blog_posts_user_idx on public.blog_posts",
+        "add foreign key blog_posts_user_id_fkey on public.blog_posts (NOT VALID)",
+        "validate foreign key blog_posts_user_id_fkey on public.blog_posts",
       ]);
       const steps = await run(["users", "blog_posts"], "up");
       assert.deepEqual(
@@ -156,3 +164,81 @@ for (const major of [15, 18] as Major[])
       await engine.destroy();
     });
   });
+
+describe("LogicalReplication with sequences: true, PG15 → PG18, from the first up", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  const run = async (mode: "preview" | "up") => {
+    const config = {
+      primaryUrl: primary.url("app"),
+      replicaUrl: replica.url("app"),
+      tables: JSON.stringify(["users", "blog_posts"]),
+      sequences: "true",
+    };
+    const r = await runProgram(engine, PROGRAM, config, mode, "component");
+    if (r.error) throw new Error(r.error);
+    return r.steps;
+  };
+
+  before(async () => {
+    [primary, replica] = await seededPair(15, 18);
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("previews the SequenceSync before the replica has the tables, then advances the sequences in the same up", async () => {
+    const preview = await run("preview");
+    assert.deepEqual(summary(preview).sort(), [
+      "create app",
+      "create app",
+      "create app",
+      "create app-indexes",
+      "create app-sequences",
+    ]);
+    assert.deepEqual(
+      preview.flatMap((s) => s.failures ?? []),
+      [],
+      "no check failure for sequences the replica does not have yet",
+    );
+    await run("up");
+    for (const [table, seq] of [
+      ["users", "users_id_seq"],
+      ["blog_posts", "blog_posts_id_seq"],
+    ]) {
+      const [p] = await primary.query<{ v: string }>(`SELECT last_value::text AS v FROM ${seq}`, [], "app");
+      const inserted = await replica.query<{ id: string }>(
+        table === "users"
+          ? "INSERT INTO users (email) VALUES ('new@example.com') RETURNING id::text AS id"
+          : "INSERT INTO blog_posts (user_id, title) VALUES (1, 'new') RETURNING id::text AS id",
+        [],
+        "app",
+      );
+      assert.equal(
+        BigInt(inserted[0]!.id),
+        BigInt(p!.v) + 1n,
+        `${table}: the replica's next id follows the primary's`,
+      );
+    }
+    // (The rows were only a probe: a replica that follows takes no writes of its own.)
+    await replica.query(
+      "DELETE FROM blog_posts WHERE title = 'new'; DELETE FROM users WHERE email = 'new@example.com'",
+      [],
+      "app",
+    );
+    await primary.query(
+      "INSERT INTO users (email) VALUES ('later1@example.com'), ('later2@example.com')",
+      [],
+      "app",
+    );
+    const next = await run("preview");
+    assert.deepEqual(
+      summary(next.filter((s) => s.op !== "same")),
+      ["update app-sequences"],
+      "the primary used a value the replica has not reached",
+    );
+  });
+});

@@ -13,7 +13,8 @@ import pg from "pg";
 import { Engine, type PlannedStep } from "../harness/engine";
 import { ROOT } from "../harness/install";
 import { runProgram } from "../harness/live";
-import { startServer, type TestServer } from "../harness/postgres";
+import type { TestServer } from "../harness/postgres";
+import { startPair } from "../harness/seed";
 import { eventually } from "../harness/util";
 
 const PROGRAM = path.join(ROOT, "examples", "cutover", "index.ts");
@@ -98,7 +99,7 @@ describe("examples/cutover: switching to the replica, PG15 → PG18 under a writ
     )[0]!.h;
 
   before(async () => {
-    [oldDb, newDb] = await Promise.all([startServer({ major: 15 }), startServer({ major: 18 })]);
+    [oldDb, newDb] = await startPair(15, 18);
     await Promise.all([oldDb.createDatabase("app"), newDb.createDatabase("app")]);
     await oldDb.query(
       `CREATE TABLE orders (id bigserial PRIMARY KEY, customer int NOT NULL, total numeric(10,2) NOT NULL);

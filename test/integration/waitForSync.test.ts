@@ -9,7 +9,8 @@ import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { Driver } from "../harness/driver";
 import { Engine } from "../harness/engine";
-import { startServer, type Major, type TestServer } from "../harness/postgres";
+import type { Major, TestServer } from "../harness/postgres";
+import { startPair } from "../harness/seed";
 import { eventually } from "../harness/util";
 
 const PAIRS: [Major, Major][] = [
@@ -25,10 +26,7 @@ for (const [pubMajor, subMajor] of PAIRS)
     let engine: Engine;
 
     before(async () => {
-      [primary, replica] = await Promise.all([
-        startServer({ major: pubMajor }),
-        startServer({ major: subMajor }),
-      ]);
+      [primary, replica] = await startPair(pubMajor, subMajor);
       await primary.query(`CREATE TABLE good (id int PRIMARY KEY); INSERT INTO good VALUES (1);
         CREATE TABLE broken (id int PRIMARY KEY, extra text); INSERT INTO broken VALUES (1, 'x');
         CREATE PUBLICATION pub FOR TABLE good, broken`);
@@ -82,10 +80,7 @@ for (const [pubMajor, subMajor] of [
     type Lag = { bytes: number | null; lastMessageAt: string | null };
 
     before(async () => {
-      [primary, replica] = await Promise.all([
-        startServer({ major: pubMajor }),
-        startServer({ major: subMajor }),
-      ]);
+      [primary, replica] = await startPair(pubMajor, subMajor);
       await primary.query(`CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'x' FROM generate_series(1, 100) g;
         CREATE PUBLICATION lagpub FOR TABLE t`);
       await replica.query("CREATE TABLE t (id int PRIMARY KEY, v text)");

@@ -90,6 +90,9 @@ const lostOf = (cs: Comparison[]) => cs.reduce((n, c) => n + c.lost, 0);
 const dupOf = (cs: Comparison[]) => cs.reduce((n, c) => n + c.duplicated, 0);
 const diffOf = (cs: Comparison[]) => cs.reduce((n, c) => n + c.differing, 0);
 const rowsOf = (cs: Comparison[]) => cs.reduce((n, c) => n + c.primaryRows, 0);
+/** Nothing lost, doubled or different, and every write accepted. */
+const intact = (cs: Comparison[], writerErrors: number) =>
+  lostOf(cs) === 0 && dupOf(cs) === 0 && diffOf(cs) === 0 && writerErrors === 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** 1. Four writers for `seconds` while up adds a table, removes one, rotates the password, disables and enables. */
@@ -140,12 +143,7 @@ export async function loadDrill(
         md5Equal: comparisons.every((c) => c.md5Equal) ? "yes" : "no",
         convergeMs: ms,
       },
-      pass:
-        lost === 0 &&
-        dup === 0 &&
-        diffOf(comparisons) === 0 &&
-        comparisons.every((c) => c.md5Equal) &&
-        writers.stats.errors === 0,
+      pass: intact(comparisons, writers.stats.errors) && comparisons.every((c) => c.md5Equal),
       visible: b.visible(),
       passwords: b.passwords,
     };
@@ -180,11 +178,7 @@ export async function publisherRestartDrill(seconds: number, major: Major = 18):
         duplicated: dupOf(comparisons),
         convergeMs: ms,
       },
-      pass:
-        lostOf(comparisons) === 0 &&
-        dupOf(comparisons) === 0 &&
-        diffOf(comparisons) === 0 &&
-        writers.stats.errors === 0,
+      pass: intact(comparisons, writers.stats.errors),
       visible: b.visible(),
       passwords: b.passwords,
     };
@@ -388,11 +382,7 @@ export async function driftDrill(seconds: number, major: Major = 18): Promise<Dr
         differing: diffOf(comparisons),
         convergeMs: ms,
       },
-      pass:
-        lostOf(comparisons) === 0 &&
-        dupOf(comparisons) === 0 &&
-        diffOf(comparisons) === 0 &&
-        writers.stats.errors === 0,
+      pass: intact(comparisons, writers.stats.errors),
       visible: b.visible(),
       passwords: b.passwords,
     };
