@@ -25,12 +25,12 @@ interface Dataset {
   rows: number;
 }
 
-const DATASETS: Dataset[] = [
+export const DATASETS: Dataset[] = [
   { label: "4 tables × 250,000 rows, 3 secondary indexes and a foreign key each", tables: 4, rows: 250_000 },
   { label: "12 tables × 60,000 rows (more tables than sync workers)", tables: 12, rows: 60_000 },
 ];
 
-function schema(d: Dataset): string {
+export function schema(d: Dataset): string {
   const parts = [
     "CREATE TABLE parent (id int PRIMARY KEY, name text NOT NULL)",
     "INSERT INTO parent SELECT g, 'p' || g FROM generate_series(1, 100) g",
@@ -239,7 +239,7 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
               fs.rmSync(dir, { recursive: true, force: true });
             }
           };
-        const m = await alternate(Math.max(2, Math.min(env.rounds, 3)), methods);
+        const m = await alternate(Number(process.env.BENCH_FASTSYNC_ROUNDS ?? 3), methods);
         const cell = (v?: number) => (v === undefined ? "n/a" : `${(v / 1000).toFixed(2)} s`);
         say(
           `| ${major} | ${d.label} | ${cell(m.guide)}${major === 15 ? "" : " (schema by SchemaSync)"} | ${cell(m.pgcopydb)} | ${cell(m.component)} | ${(m.component! / m.guide!).toFixed(2)} | ${m.pgcopydb ? (m.component! / m.pgcopydb).toFixed(2) : "n/a"} | ${m.binary ? `${cell(m.binary)} (${(m.binary / m.guide!).toFixed(2)})` : "n/a"} | ${cell(m.sync2)} (${(m.sync2! / m.guide!).toFixed(2)}) |`,

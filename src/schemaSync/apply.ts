@@ -90,6 +90,7 @@ async function parallel(target: ConnectionInfo, steps: PlanStep[], o: ApplyOptio
   const worker = () =>
     withSession(target, async (s) => {
       await s.exec(sql.setMaintenanceWorkMem(o.maintenanceWorkMem));
+      if (o.indexJobs > 1) await s.exec(sql.SERIAL_INDEX_BUILDS);
       for (let step = queue.shift(); step; step = queue.shift())
         await s.exec(step.sql).catch((e) => {
           throw operationError(o.label, step!.what, e);

@@ -34,7 +34,11 @@ export interface SchemaSyncArgs {
    * parallel), or "all" (default: everything, in one transaction).
    */
   section?: pulumi.Input<"all" | "pre-data" | "post-data">;
-  /** Post-data: how many indexes and validations run at once, each on its own connection (default 4). */
+  /**
+   * Post-data: how many indexes and validations run at once, each on its own connection (default 4).
+   * With more than one, each build runs without parallel maintenance workers (the jobs are the
+   * parallelism); with 1, the server's max_parallel_maintenance_workers applies.
+   */
   indexJobs?: pulumi.Input<number>;
   /** Post-data: maintenance_work_mem of those connections (default "256MB"). */
   maintenanceWorkMem?: pulumi.Input<string>;

@@ -212,6 +212,12 @@ export function validateConstraint(schema: string, table: string, name: string):
   return `ALTER TABLE ${qualified(schema, table)} VALIDATE CONSTRAINT ${ident(name)}`;
 }
 
+/**
+ * Post-data with several index jobs: each build on its own, without parallel maintenance workers —
+ * the jobs are the parallelism, and workers on top of them only compete for the same cores.
+ */
+export const SERIAL_INDEX_BUILDS = "SET max_parallel_maintenance_workers = 0";
+
 /** A session's memory for building indexes, for the post-data phase. */
 export function setMaintenanceWorkMem(value: string): string {
   return `SET maintenance_work_mem = ${literal(value)}`;
