@@ -30,6 +30,25 @@ export const DATASETS: Dataset[] = [
   { label: "12 tables × 60,000 rows (more tables than sync workers)", tables: 12, rows: 60_000 },
 ];
 
+/**
+ * What pgcopydb restores before its copy when pg_dump cannot read the source (PG18 here): the
+ * tables as pg_dump's pre-data section has them (columns and NOT NULL, no constraints), and after
+ * its copy, indexes and primary keys, the foreign keys its post-data pg_restore would add.
+ */
+function pgcopydbSections(d: Dataset): { pre: string; post: string } {
+  const pre = ["CREATE TABLE parent (id int NOT NULL, name text NOT NULL)"];
+  const post: string[] = [];
+  for (let i = 1; i <= d.tables; i++) {
+    pre.push(
+      `CREATE TABLE t${i} (id bigint NOT NULL, parent_id int NOT NULL, a int NOT NULL, b text NOT NULL, c timestamptz NOT NULL)`,
+    );
+    post.push(
+      `ALTER TABLE ONLY t${i} ADD CONSTRAINT t${i}_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES parent (id)`,
+    );
+  }
+  return { pre: pre.join(";\n"), post: post.join(";\n") };
+}
+
 export function schema(d: Dataset): string {
   const parts = [
     "CREATE TABLE parent (id int PRIMARY KEY, name text NOT NULL)",
@@ -103,12 +122,14 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
     "Rows copied, every index and constraint present and valid, in sync. LogicalReplication runs through the provider host " +
       "(pre-data, subscription with waitForSync, post-data on 4 connections); the replica has max_sync_workers_per_subscription = 4, " +
       "as pgcopydb has 4 table jobs. The guide's procedure and pgcopydb need pg_dump, which is Debian's 15 here: PG18 has no pg_dump " +
-      "on this machine, so on PG18 the guide's schema step is SchemaSync (section all, every index before the copy) and pgcopydb cannot run.\n",
+      "on this machine, so on PG18 the guide's schema step is SchemaSync (section all, every index before the copy) and `pgcopydb clone` " +
+      "cannot run. `pgcopydb copy data` runs on both: pgcopydb's copy, indexes, primary keys and vacuum, with the tables as pg_dump's " +
+      "pre-data has them created before it and the foreign keys its post-data restore adds created after it, by the bench.\n",
   );
   say(
-    "| PG | dataset | guide's procedure | pgcopydb clone | LogicalReplication | ÷ guide (target ≤ 0.5) | ÷ pgcopydb (target ≤ 0.9) | with binary (PG16+) | with 2 sync workers (the default) |",
+    "| PG | dataset | guide's procedure | pgcopydb clone | pgcopydb copy data | LogicalReplication | ÷ guide (target ≤ 0.5) | ÷ pgcopydb clone (target ≤ 0.9) | ÷ pgcopydb copy data | with binary (PG16+) | with 2 sync workers (the default) |",
   );
-  say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const major of env.majors as Major[])
     for (const d of DATASETS) {
       const [primary, replica] = await Promise.all([
@@ -207,6 +228,42 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
             await syncWorkers(4);
           }
         };
+        // pgcopydb's own copy, indexes and constraints, with the schema sections it would restore
+        // given by the bench: runs on every version (pg_dump 15 refuses PG18, pgcopydb itself does not).
+        if (pgcopydb)
+          methods.pgcopydbData = async () => {
+            const db = await fresh();
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgcopydb-"));
+            const { pre, post } = pgcopydbSections(d);
+            try {
+              const ms = await timed(async () => {
+                await replica.query(pre, [], db);
+                execFileSync(
+                  "pgcopydb",
+                  [
+                    "copy",
+                    "data",
+                    "--source",
+                    primary.url("app"),
+                    "--target",
+                    replica.url(db),
+                    "--table-jobs",
+                    "4",
+                    "--index-jobs",
+                    "4",
+                    "--dir",
+                    dir,
+                  ],
+                  { env: { ...process.env, PATH: `${PG15_BIN}:${process.env.PATH}` }, stdio: "ignore" },
+                );
+                await replica.query(post, [], db);
+              });
+              await verify(primary, replica, db, tables);
+              return ms;
+            } finally {
+              fs.rmSync(dir, { recursive: true, force: true });
+            }
+          };
         if (pgcopydb && major === 15)
           methods.pgcopydb = async () => {
             const db = await fresh();
@@ -241,8 +298,9 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
           };
         const m = await alternate(Number(process.env.BENCH_FASTSYNC_ROUNDS ?? 3), methods);
         const cell = (v?: number) => (v === undefined ? "n/a" : `${(v / 1000).toFixed(2)} s`);
+        const ratio = (of?: number) => (of ? (m.component! / of).toFixed(2) : "n/a");
         say(
-          `| ${major} | ${d.label} | ${cell(m.guide)}${major === 15 ? "" : " (schema by SchemaSync)"} | ${cell(m.pgcopydb)} | ${cell(m.component)} | ${(m.component! / m.guide!).toFixed(2)} | ${m.pgcopydb ? (m.component! / m.pgcopydb).toFixed(2) : "n/a"} | ${m.binary ? `${cell(m.binary)} (${(m.binary / m.guide!).toFixed(2)})` : "n/a"} | ${cell(m.sync2)} (${(m.sync2! / m.guide!).toFixed(2)}) |`,
+          `| ${major} | ${d.label} | ${cell(m.guide)}${major === 15 ? "" : " (schema by SchemaSync)"} | ${cell(m.pgcopydb)} | ${cell(m.pgcopydbData)} | ${cell(m.component)} | ${ratio(m.guide)} | ${ratio(m.pgcopydb)} | ${ratio(m.pgcopydbData)} | ${m.binary ? `${cell(m.binary)} (${(m.binary / m.guide!).toFixed(2)})` : "n/a"} | ${cell(m.sync2)} (${(m.sync2! / m.guide!).toFixed(2)}) |`,
         );
       } finally {
         await engine.stop();
