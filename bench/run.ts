@@ -1,6 +1,6 @@
 // npm run bench — every benchmark, printed as Markdown (docs/benchmarks.md records a full run).
-// Environment: BENCH_ROUNDS (5), BENCH_MAJORS (15,18), BENCH_SIZES (200,1000), BENCH_PREVIEW_SIZES
-// (10,200,1000), BENCH_SYNC_ROWS (1000000), BENCH_HOST_CALLS (300), BENCH_ONLY (comma list of
+// Environment: BENCH_ROUNDS (5), BENCH_MAJORS (15,18), BENCH_SIZES (200,1000), BENCH_DATA_DIRS
+// (tmpfs,disk), BENCH_PREVIEW_SIZES (10,200,1000), BENCH_SYNC_ROWS (1000000), BENCH_HOST_CALLS (300), BENCH_ONLY (comma list of
 // schemaSync, preview, sync, host, fastsync), BENCH_FASTSYNC_ROUNDS (3).
 
 import * as os from "node:os";
