@@ -120,14 +120,14 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
   say("\n## Time to a ready replica: indexes after the copy\n");
   say(
     "Rows copied, every index and constraint present and valid, in sync. LogicalReplication runs through the provider host " +
-      "(pre-data, subscription with waitForSync, post-data on 4 connections); the replica has max_sync_workers_per_subscription = 4, " +
+      '(pre-data, subscription with waitForSync and its default binary "auto", post-data on 4 connections); the replica has max_sync_workers_per_subscription = 4, ' +
       "as pgcopydb has 4 table jobs. The guide's procedure and pgcopydb need pg_dump, which is Debian's 15 here: PG18 has no pg_dump " +
       "on this machine, so on PG18 the guide's schema step is SchemaSync (section all, every index before the copy) and `pgcopydb clone` " +
       "cannot run. `pgcopydb copy data` runs on both: pgcopydb's copy, indexes, primary keys and vacuum, with the tables as pg_dump's " +
       "pre-data has them created before it and the foreign keys its post-data restore adds created after it, by the bench.\n",
   );
   say(
-    "| PG | dataset | guide's procedure | pgcopydb clone | pgcopydb copy data | LogicalReplication | ÷ guide (target ≤ 0.5) | ÷ pgcopydb clone (target ≤ 0.9) | ÷ pgcopydb copy data | with binary (PG16+) | with 2 sync workers (the default) |",
+    "| PG | dataset | guide's procedure | pgcopydb clone | pgcopydb copy data | LogicalReplication | ÷ guide (target ≤ 0.5) | ÷ pgcopydb clone (target ≤ 0.9) | ÷ pgcopydb copy data | text copy (binary: false; PG16+) | with 2 sync workers (the default) |",
   );
   say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const major of env.majors as Major[])
@@ -158,7 +158,7 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
           return db;
         };
         const conninfo = `host=127.0.0.1 port=${primary.port} dbname=app user=postgres password=${primary.password}`;
-        const component = async (binary: boolean) => {
+        const component = async (binary?: "false") => {
           const db = await fresh();
           const config = {
             primaryUrl: primary.url("app"),
@@ -168,7 +168,7 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
           };
           const resources = captureProgram(
             PROGRAM,
-            { ...config, ...(binary ? { binary: "true" } : {}) },
+            { ...config, ...(binary ? { binary } : {}) },
             "component",
           );
           const ms = await timed(() => engine.up(resources));
@@ -216,14 +216,15 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
               await c.end();
             }
           },
-          component: () => component(false),
+          component: () => component(),
         };
-        if (major >= 16) methods.binary = () => component(true);
+        // LogicalReplication copies in binary on PG16+ with both sides alike (binary "auto"): what text gives instead.
+        if (major >= 16) methods.text = () => component("false");
         // What the sync workers contribute: PostgreSQL's default of 2 per subscription.
         methods.sync2 = async () => {
           await syncWorkers(2);
           try {
-            return await component(false);
+            return await component();
           } finally {
             await syncWorkers(4);
           }
@@ -300,7 +301,7 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
         const cell = (v?: number) => (v === undefined ? "n/a" : `${(v / 1000).toFixed(2)} s`);
         const ratio = (of?: number) => (of ? (m.component! / of).toFixed(2) : "n/a");
         say(
-          `| ${major} | ${d.label} | ${cell(m.guide)}${major === 15 ? "" : " (schema by SchemaSync)"} | ${cell(m.pgcopydb)} | ${cell(m.pgcopydbData)} | ${cell(m.component)} | ${ratio(m.guide)} | ${ratio(m.pgcopydb)} | ${ratio(m.pgcopydbData)} | ${m.binary ? `${cell(m.binary)} (${(m.binary / m.guide!).toFixed(2)})` : "n/a"} | ${cell(m.sync2)} (${(m.sync2! / m.guide!).toFixed(2)}) |`,
+          `| ${major} | ${d.label} | ${cell(m.guide)}${major === 15 ? "" : " (schema by SchemaSync)"} | ${cell(m.pgcopydb)} | ${cell(m.pgcopydbData)} | ${cell(m.component)} | ${ratio(m.guide)} | ${ratio(m.pgcopydb)} | ${ratio(m.pgcopydbData)} | ${m.text ? `${cell(m.text)} (${(m.text / m.guide!).toFixed(2)})` : "n/a"} | ${cell(m.sync2)} (${(m.sync2! / m.guide!).toFixed(2)}) |`,
         );
       } finally {
         await engine.stop();

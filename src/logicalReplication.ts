@@ -40,8 +40,12 @@ export interface LogicalReplicationArgs {
   indexJobs?: pulumi.Input<number>;
   /** Post-data: maintenance_work_mem of those connections (default "256MB"). */
   maintenanceWorkMem?: pulumi.Input<string>;
-  /** Binary format for the copy and the stream (PG16+ copies in binary too); the subscription's option. */
-  binary?: pulumi.Input<boolean>;
+  /**
+   * Binary format for the copy and the stream (PG16+ copies in binary too); the subscription's
+   * option. Default "auto": binary when both servers are the same major version, 16 or later, and
+   * every replicated column has the same type on both sides with binary I/O; text otherwise.
+   */
+  binary?: pulumi.Input<boolean | "auto">;
   /** Wait for the initial copy (default true, 10 minutes): true, false or { timeoutSeconds }. */
   waitForSync?: SubscriptionArgs["waitForSync"];
   /** The subscription's repair policy (default "recopy"). */
@@ -96,7 +100,7 @@ export class LogicalReplication extends pulumi.ComponentResource {
         publisher: args.publisher ?? args.primary,
         publications: [this.publication],
         waitForSync: args.waitForSync ?? true,
-        ...(args.binary !== undefined ? { binary: args.binary } : {}),
+        binary: args.binary ?? "auto",
         ...(args.repair !== undefined ? { repair: args.repair } : {}),
       },
       { parent: this, dependsOn: this.schemaSync ? [this.schemaSync] : [] },

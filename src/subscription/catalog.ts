@@ -125,3 +125,54 @@ export async function readLastMessage(s: Session, name: string): Promise<string 
   );
   return rows[0]?.at ?? null;
 }
+
+/** A column of a replicated table, its type, and whether every type it is made of has binary I/O. */
+export interface ColumnIO {
+  /** "schema.name" of the table. */
+  table: string;
+  column: string;
+  /** format_type of the column, typmod included. */
+  type: string;
+  /** Every type in the column's type (domains' bases, array elements, composite fields, range subtypes) has a send function. */
+  send: boolean;
+  /** …and a receive function. */
+  receive: boolean;
+}
+
+/** The columns of these tables with their types' binary I/O (for the `binary: "auto"` choice). */
+export async function readColumnIO(
+  s: Session,
+  tables: readonly { schema: string; name: string }[],
+): Promise<ColumnIO[]> {
+  return s.query<ColumnIO>(
+    `WITH RECURSIVE parts(attrelid, attnum, typ) AS (
+         SELECT a.attrelid, a.attnum, a.atttypid
+           FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+           JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+           JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
+           JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+       UNION
+         SELECT p.attrelid, p.attnum, inner_type.oid
+           FROM parts p
+           JOIN pg_catalog.pg_type t ON t.oid = p.typ
+           CROSS JOIN LATERAL (
+                 SELECT t.typbasetype AS oid WHERE t.typtype = 'd'
+             UNION ALL SELECT t.typelem WHERE t.typelem <> 0
+             UNION ALL SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid
+             UNION ALL SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid = t.oid
+             UNION ALL SELECT f.atttypid FROM pg_catalog.pg_attribute f
+                        WHERE t.typtype = 'c' AND f.attrelid = t.typrelid AND f.attnum > 0 AND NOT f.attisdropped
+           ) inner_type
+     )
+     SELECT n.nspname || '.' || c.relname AS "table", a.attname::text AS "column",
+            pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+            bool_and(t.typsend <> 0) AS send, bool_and(t.typreceive <> 0) AS receive
+       FROM parts p
+       JOIN pg_catalog.pg_type t ON t.oid = p.typ
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = p.attrelid AND a.attnum = p.attnum
+       JOIN pg_catalog.pg_class c ON c.oid = p.attrelid
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      GROUP BY 1, 2, 3`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+}

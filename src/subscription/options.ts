@@ -59,14 +59,23 @@ export const OPTIONS = {
           "a replication slot name may only contain lower-case letters, digits and underscores (at most 63)",
         ),
   },
-  /** Binary transfer format (default false). Changed in place. */
+  /**
+   * Binary transfer format (default false). "auto": true when both servers are the same major
+   * version, 16 or later, and every replicated column has the same type on both sides with binary
+   * I/O (see binary.ts); settled at check, or at apply when the replica's tables are not there yet.
+   * Changed in place.
+   */
   binary: {
     sql: "binary",
     since: 14,
     change: "alter",
     default: false,
-    schema: () => z.boolean(),
+    schema: () => z.union([z.boolean(), z.literal("auto")]),
     column: ["s.subbinary", "boolean"],
+    write: (v) => {
+      if (v === "auto") throw new Error('binary: "auto" must be settled before it is written as SQL.');
+      return Boolean(v);
+    },
   },
   /** Stream in-progress transactions: true, false, or "parallel" (PG16+). Changed in place. */
   streaming: {

@@ -14,8 +14,10 @@ import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
 import { readTableFacts } from "../pg/tableFacts";
+import { chooseBinary } from "./binary";
 import {
   countEnabledSubscriptions,
+  readColumnIO,
   readSubscription,
   readSubscriptionErrors,
   readLastMessage,
@@ -69,6 +71,42 @@ async function outputs(s: Session, inputs: SubscriptionInputs): Promise<Subscrip
     lag: { bytes: slot?.lagBytes ?? null, lastMessageAt: await readLastMessage(s, inputs.name) },
     drift: [],
   });
+}
+
+/**
+ * `binary: "auto"` settled to true or false on this subscriber for these tables ("schema.name");
+ * other values are left as given. At check, a choice that needs the replica's tables waits for
+ * apply; at apply it is made (false when unsure) and logged.
+ */
+async function settleBinary(
+  s: Session,
+  inputs: SubscriptionInputs,
+  tables: readonly string[],
+  atApply: boolean,
+): Promise<void> {
+  if (inputs.binary !== "auto") return;
+  const specs = tables.map((t) => ({
+    schema: t.slice(0, t.indexOf(".")),
+    name: t.slice(t.indexOf(".") + 1),
+  }));
+  const publisher = await withSession(parseConnection(inputs.publisher), async (p) => ({
+    serverVersion: p.serverVersion,
+    columns: await readColumnIO(p, specs),
+  })).catch(() => undefined);
+  const choice = chooseBinary(
+    publisher,
+    { serverVersion: s.serverVersion, columns: await readColumnIO(s, specs) },
+    tables,
+  );
+  if (choice.binary === undefined && !atApply) return;
+  inputs.binary = choice.binary ?? false;
+  if (atApply) log.info(`${label(inputs.name)}: binary "auto" is ${inputs.binary}: ${choice.why}.`);
+}
+
+/** The tables the subscription's publications hold now ("schema.name"), as far as the program can see. */
+async function currentTables(inputs: SubscriptionInputs): Promise<string[]> {
+  const view = await viewPublisher(inputs.publisher, publicationNames(inputs.publications));
+  return (view?.tables ?? []).map((t) => `${t.schema}.${t.name}`);
 }
 
 function createError(inputs: SubscriptionInputs, e: unknown): Error {
@@ -259,6 +297,7 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
         if (serverId) inputs.serverId = serverId;
         const problems: CheckFailure[] = versionFailures(s.serverVersion, versionGates(inputs), "subscriber");
         const targets = await readTableFacts(s, view?.tables ?? []);
+        if (inputs.publishedTables) await settleBinary(s, inputs, inputs.publishedTables, false);
         problems.push(
           ...subscriberFailures(
             await readRoleFacts(s),
@@ -349,6 +388,7 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
   async create(inputs) {
     const info = parseConnection(inputs.connection);
     const outs = await withSession(info, async (s) => {
+      if (inputs.binary === "auto") await settleBinary(s, inputs, await currentTables(inputs), true);
       const existing = await readSubscription(s, inputs.name);
       if (existing && !inputs.adopt && !leftover(existing, inputs, info.user, s.serverVersion))
         throw alreadyExists(label(inputs.name), endpoint(info));
@@ -414,6 +454,7 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
   async update(_id, olds, news) {
     const info = parseConnection(news.connection);
     const outs = await withSession(info, async (s) => {
+      if (news.binary === "auto") await settleBinary(s, news, await currentTables(news), true);
       const state = await readSubscription(s, news.name);
       if (news.pendingRepair) await recopy(s, news, news.pendingRepair);
       else if (!state)

@@ -88,6 +88,10 @@ for (const major of [15, 18] as Major[])
       assert.deepEqual(await indexes("blog_posts"), ["blog_posts_pkey", "blog_posts_user_idx"]);
       assert.deepEqual(await indexes("users"), ["users_email_key", "users_pkey"]);
       assert.deepEqual(await constraints("blog_posts"), [{ n: "blog_posts_user_id_fkey", v: true }]);
+      // binary "auto" (the default): binary on PG16+ with both sides alike, text before.
+      assert.deepEqual(await replica.query("SELECT subbinary FROM pg_subscription", [], "app"), [
+        { subbinary: major >= 16 },
+      ]);
       await converge(primary, replica, "app", ["users", "blog_posts"]);
       assert.deepEqual(
         summary(await run(["users", "blog_posts"], "preview")).map((s) => s.split(" ")[0]),
