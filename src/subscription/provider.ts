@@ -36,7 +36,7 @@ import {
 } from "./options";
 import { createPreflight, workerFailures } from "./preflight";
 import { publisherRoleFailures, subscriberFailures } from "./privileges";
-import { slotHealth, viewPublisher, type PublisherView } from "./publisher";
+import { slotHealth, splitKey, viewPublisher, type PublisherView } from "./publisher";
 import { reconcile, waitOptions } from "./reconcile";
 import * as sql from "./sql";
 import {
@@ -85,10 +85,7 @@ async function settleBinary(
   atApply: boolean,
 ): Promise<void> {
   if (inputs.binary !== "auto") return;
-  const specs = tables.map((t) => ({
-    schema: t.slice(0, t.indexOf(".")),
-    name: t.slice(t.indexOf(".") + 1),
-  }));
+  const specs = tables.map(splitKey);
   const publisher = await withSession(parseConnection(inputs.publisher), async (p) => ({
     serverVersion: p.serverVersion,
     columns: await readColumnIO(p, specs),
@@ -200,10 +197,7 @@ async function recopy(s: Session, inputs: SubscriptionInputs, repair: PendingRep
     `${label(inputs.name)}: repairing a broken stream (${repair.reasons.join("; ")}): emptying ${repair.tables.join(", ")} on the replica and copying them again.`,
   );
   await dropSafely(s, inputs.name, parseConnection(inputs.publisher));
-  const existing = await readTableFacts(
-    s,
-    repair.tables.map((t) => ({ schema: t.slice(0, t.indexOf(".")), name: t.slice(t.indexOf(".") + 1) })),
-  );
+  const existing = await readTableFacts(s, repair.tables.map(splitKey));
   if (existing.length > 0)
     await s.exec(sql.truncateTables(existing)).catch((e) => {
       throw operationError(
@@ -237,10 +231,7 @@ function bindingsOf(inputs: SubscriptionInputs, view: PublisherView | undefined)
 
 /** "schema.name" of the tables of the given publications on the replica that hold rows. */
 async function nonEmptyTables(s: Session, tables: readonly string[]): Promise<string[]> {
-  const present = await readTableFacts(
-    s,
-    tables.map((t) => ({ schema: t.slice(0, t.indexOf(".")), name: t.slice(t.indexOf(".") + 1) })),
-  );
+  const present = await readTableFacts(s, tables.map(splitKey));
   const full: string[] = [];
   for (const t of present)
     if ((await s.query(sql.hasRowsQuery(t.schema, t.name))).length > 0) full.push(`${t.schema}.${t.name}`);

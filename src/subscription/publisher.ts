@@ -26,7 +26,7 @@ export interface PublisherView {
 }
 
 /** Splits "schema.name" (as pg_publication_tables gives them: the first dot separates). */
-function splitKey(key: string): { schema: string; name: string } {
+export function splitKey(key: string): { schema: string; name: string } {
   const dot = key.indexOf(".");
   return { schema: key.slice(0, dot), name: key.slice(dot + 1) };
 }
