@@ -464,7 +464,7 @@ class Planner {
       else if (this.post && !/ NOT VALID$/.test(con.definition)) {
         // On tables that already hold the copied rows: add without a scan, then validate in parallel.
         late.push({
-          sql: `${add} NOT VALID`,
+          sql: sql.addConstraint(want.schema, want.name, name, con.definition, true),
           what: `add foreign key ${name} on ${key} (NOT VALID)`,
           table: key,
           parallel: "fk",

@@ -108,8 +108,15 @@ export function dropColumn(schema: string, table: string, column: string): strin
   return `ALTER TABLE ${qualified(schema, table)} DROP COLUMN ${ident(column)}`;
 }
 
-export function addConstraint(schema: string, table: string, name: string, definition: string): string {
-  return `ALTER TABLE ${qualified(schema, table)} ADD CONSTRAINT ${ident(name)} ${definition}`;
+/** `notValid`: added without checking the rows already there (validated later: validateConstraint). */
+export function addConstraint(
+  schema: string,
+  table: string,
+  name: string,
+  definition: string,
+  notValid = false,
+): string {
+  return `ALTER TABLE ${qualified(schema, table)} ADD CONSTRAINT ${ident(name)} ${definition}${notValid ? " NOT VALID" : ""}`;
 }
 
 export function dropConstraint(schema: string, table: string, name: string): string {
