@@ -6,7 +6,7 @@ import { alreadyExists, operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
 import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
-import { clean, sameSet } from "../kernel/values";
+import { clean, sameSet, sameValue } from "../kernel/values";
 import { versionFailures } from "../kernel/versions";
 import type { Binding } from "../pg/binding";
 import { conninfo, conninfoMatches, endpoint, parseConnection, sameConnection } from "../pg/connection";
@@ -365,7 +365,7 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
       ) ||
       !sameConnection(parseConnection(olds.connection), parseConnection(news.connection)) ||
       !sameConnection(parseConnection(olds.publisher), parseConnection(news.publisher)) ||
-      JSON.stringify(olds.waitForSync ?? null) !== JSON.stringify(news.waitForSync ?? null) ||
+      !sameValue(olds.waitForSync ?? null, news.waitForSync ?? null) ||
       (olds.repair ?? "recopy") !== (news.repair ?? "recopy");
     // A new subscription under the same name (or slot) cannot exist beside the old one.
     const sameSlot = (olds.slotName ?? olds.name) === (news.slotName ?? news.name);

@@ -124,6 +124,11 @@ for (const [pubMajor, subMajor] of [
       }
       state = await sub.update(state, inputs({ timeoutSeconds: 60, maxLagBytes: 0 }));
       assert.equal((state.outputs.lag as Lag).bytes, 0, "update waited until caught up");
+      assert.equal(
+        (await sub.diff(state, inputs({ maxLagBytes: 0, timeoutSeconds: 60 }))).changes,
+        false,
+        "the same waitForSync with its keys in another order is no change",
+      );
       assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM t"), [{ n: 2000 }]);
       assert.match(engine.log, /0 byte\(s\) behind the publisher \(at most 0 wanted\)/);
       await sub.delete(state);
