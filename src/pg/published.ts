@@ -3,6 +3,7 @@
 
 import type { Binding } from "./binding";
 import type { Session } from "./session";
+import { splitTableKey } from "./tables";
 
 /**
  * Every table a publication publishes (explicit, by schema or all tables), as the publisher
@@ -105,7 +106,7 @@ export function members(
   for (const t of tables) {
     const id =
       m.tables[t] ??
-      m.schemas[t.slice(0, t.indexOf("."))] ??
+      m.schemas[splitTableKey(t).schema] ??
       (m.allTables || published ? m.publication : undefined);
     if (id !== undefined) out[t] = id;
   }

@@ -68,6 +68,12 @@ export function tableKey(t: { schema: string; name: string }): string {
   return `${t.schema}.${t.name}`;
 }
 
+/** The reverse of tableKey for keys the server built ("schema.name": the first dot separates, as schema names here have none). */
+export function splitTableKey(key: string): { schema: string; name: string } {
+  const dot = key.indexOf(".");
+  return { schema: key.slice(0, dot), name: key.slice(dot + 1) };
+}
+
 /**
  * The canonical form kept in state: `"schema.name"` when that string parses back to the same table,
  * the object form otherwise. Column lists are kept in the order given.

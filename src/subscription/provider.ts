@@ -13,7 +13,9 @@ import { conninfo, conninfoMatches, endpoint, parseConnection, sameConnection } 
 import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
+import { readPublishedTables } from "../pg/published";
 import { readTableFacts } from "../pg/tableFacts";
+import { splitTableKey, tableKey } from "../pg/tables";
 import { chooseBinary } from "./binary";
 import {
   countEnabledSubscriptions,
@@ -36,7 +38,7 @@ import {
 } from "./options";
 import { createPreflight, workerFailures } from "./preflight";
 import { publisherRoleFailures, subscriberFailures } from "./privileges";
-import { slotHealth, splitKey, viewPublisher, type PublisherView } from "./publisher";
+import { slotHealth, viewPublisher, type PublisherView } from "./publisher";
 import { reconcile, waitOptions } from "./reconcile";
 import * as sql from "./sql";
 import {
@@ -74,36 +76,33 @@ async function outputs(s: Session, inputs: SubscriptionInputs): Promise<Subscrip
 }
 
 /**
- * `binary: "auto"` settled to true or false on this subscriber for these tables ("schema.name");
- * other values are left as given. At check, a choice that needs the replica's tables waits for
- * apply; at apply it is made (false when unsure) and logged.
+ * `binary: "auto"` settled to true or false on this subscriber for the replicated tables: those
+ * given ("schema.name", as check knows them), else what the publications publish now. Other values
+ * are left as given. At check, a choice that needs the replica's tables waits for apply; at apply
+ * it is made (false when unsure) and logged.
  */
 async function settleBinary(
   s: Session,
   inputs: SubscriptionInputs,
-  tables: readonly string[],
+  tables: readonly string[] | undefined,
   atApply: boolean,
 ): Promise<void> {
   if (inputs.binary !== "auto") return;
-  const specs = tables.map(splitKey);
-  const publisher = await withSession(parseConnection(inputs.publisher), async (p) => ({
-    serverVersion: p.serverVersion,
-    columns: await readColumnIO(p, specs),
-  })).catch(() => undefined);
+  const publisher = await withSession(parseConnection(inputs.publisher), async (p) => {
+    const specs = tables
+      ? tables.map(splitTableKey)
+      : await readPublishedTables(p, publicationNames(inputs.publications));
+    return { serverVersion: p.serverVersion, specs, columns: await readColumnIO(p, specs) };
+  }).catch(() => undefined);
+  const specs = publisher?.specs ?? [];
   const choice = chooseBinary(
     publisher,
     { serverVersion: s.serverVersion, columns: await readColumnIO(s, specs) },
-    tables,
+    specs.map(tableKey),
   );
   if (choice.binary === undefined && !atApply) return;
   inputs.binary = choice.binary ?? false;
   if (atApply) log.info(`${label(inputs.name)}: binary "auto" is ${inputs.binary}: ${choice.why}.`);
-}
-
-/** The tables the subscription's publications hold now ("schema.name"), as far as the program can see. */
-async function currentTables(inputs: SubscriptionInputs): Promise<string[]> {
-  const view = await viewPublisher(inputs.publisher, publicationNames(inputs.publications));
-  return (view?.tables ?? []).map((t) => `${t.schema}.${t.name}`);
 }
 
 function createError(inputs: SubscriptionInputs, e: unknown): Error {
@@ -197,7 +196,7 @@ async function recopy(s: Session, inputs: SubscriptionInputs, repair: PendingRep
     `${label(inputs.name)}: repairing a broken stream (${repair.reasons.join("; ")}): emptying ${repair.tables.join(", ")} on the replica and copying them again.`,
   );
   await dropSafely(s, inputs.name, parseConnection(inputs.publisher));
-  const existing = await readTableFacts(s, repair.tables.map(splitKey));
+  const existing = await readTableFacts(s, repair.tables.map(splitTableKey));
   if (existing.length > 0)
     await s.exec(sql.truncateTables(existing)).catch((e) => {
       throw operationError(
@@ -231,10 +230,10 @@ function bindingsOf(inputs: SubscriptionInputs, view: PublisherView | undefined)
 
 /** "schema.name" of the tables of the given publications on the replica that hold rows. */
 async function nonEmptyTables(s: Session, tables: readonly string[]): Promise<string[]> {
-  const present = await readTableFacts(s, tables.map(splitKey));
+  const present = await readTableFacts(s, tables.map(splitTableKey));
   const full: string[] = [];
   for (const t of present)
-    if ((await s.query(sql.hasRowsQuery(t.schema, t.name))).length > 0) full.push(`${t.schema}.${t.name}`);
+    if ((await s.query(sql.hasRowsQuery(t.schema, t.name))).length > 0) full.push(tableKey(t));
   return full.sort();
 }
 
@@ -379,7 +378,7 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
   async create(inputs) {
     const info = parseConnection(inputs.connection);
     const outs = await withSession(info, async (s) => {
-      if (inputs.binary === "auto") await settleBinary(s, inputs, await currentTables(inputs), true);
+      await settleBinary(s, inputs, undefined, true);
       const existing = await readSubscription(s, inputs.name);
       if (existing && !inputs.adopt && !leftover(existing, inputs, info.user, s.serverVersion))
         throw alreadyExists(label(inputs.name), endpoint(info));
@@ -445,7 +444,7 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
   async update(_id, olds, news) {
     const info = parseConnection(news.connection);
     const outs = await withSession(info, async (s) => {
-      if (news.binary === "auto") await settleBinary(s, news, await currentTables(news), true);
+      await settleBinary(s, news, undefined, true);
       const state = await readSubscription(s, news.name);
       if (news.pendingRepair) await recopy(s, news, news.pendingRepair);
       else if (!state)

@@ -9,6 +9,7 @@ import { publicationBindings } from "../pg/published";
 import { readRoleFacts, type RoleFacts } from "../pg/roles";
 import { withSession } from "../pg/session";
 import { readTableFacts, type TableFacts } from "../pg/tableFacts";
+import { splitTableKey } from "../pg/tables";
 import { readSlot } from "./catalog";
 import type { SlotHealth } from "./types";
 
@@ -25,12 +26,6 @@ export interface PublisherView {
   tableFacts: TableFacts[];
 }
 
-/** Splits "schema.name" (as pg_publication_tables gives them: the first dot separates). */
-export function splitKey(key: string): { schema: string; name: string } {
-  const dot = key.indexOf(".");
-  return { schema: key.slice(0, dot), name: key.slice(dot + 1) };
-}
-
 /** What the publisher says, as the host reaches it; undefined when the host cannot reach it. */
 export async function viewPublisher(
   publisher: Connection,
@@ -41,7 +36,7 @@ export async function viewPublisher(
     return await withSession(parseConnection(publisher), async (s) => {
       const bindings = await publicationBindings(s, publications);
       const found = new Set(bindings.map((b) => b.name));
-      const tables = [...new Set(bindings.flatMap((b) => b.tables))].sort().map(splitKey);
+      const tables = [...new Set(bindings.flatMap((b) => b.tables))].sort().map(splitTableKey);
       return {
         bindings,
         missingPublications: publications.filter((p) => !found.has(p)),
