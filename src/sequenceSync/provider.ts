@@ -136,9 +136,11 @@ async function apply(inputs: SequenceSyncInputs): Promise<SequenceSyncState> {
     (m) => `advance ${m.key} from ${m.target} to ${m.value} (source at ${m.source})`,
   );
   if (moves.length > 0) log.info(`${label()}: ${lastChanges.join("; ")}.`);
-  const after = await readSides(inputs);
+  // What the target holds now: setval(value, true) leaves last_value = value, is_called = true.
+  for (const m of moves)
+    sides.target.set(m.key, { ...sides.target.get(m.key)!, lastValue: m.value.toString(), isCalled: true });
   const { behind: _b, ...kept } = inputs;
-  return clean({ ...kept, values: values(after), lastChanges });
+  return clean({ ...kept, values: values(sides), lastChanges });
 }
 
 export const provider: Provider<SequenceSyncInputs, SequenceSyncState> = {
