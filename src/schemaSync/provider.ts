@@ -14,7 +14,7 @@ import { clean, sameValue } from "../kernel/values";
 import { endpoint, parseConnection, sameConnection, type Connection } from "../pg/connection";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession } from "../pg/session";
-import { canonicalTableRef, parseTableRef, sameTableSets, tableKey } from "../pg/tables";
+import { canonicalTableRef, parseTableRef, sameTableSets, splitTableKey, tableKey } from "../pg/tables";
 import { applyPlan, refuse } from "./apply";
 import { readFingerprint, readTargetAccess } from "./catalog";
 import { planSchema } from "./plan";
@@ -35,11 +35,14 @@ function appliedColumns(signatures: Record<string, string> | undefined): Record<
 }
 
 /** The fingerprint of the copied tables on the target (what the last apply left, when recorded). */
-async function targetFingerprint(target: Connection, tables: readonly string[]): Promise<string> {
+async function targetFingerprint(
+  target: Connection,
+  tables: readonly { schema: string; name: string }[],
+): Promise<string> {
   return withSession(parseConnection(target), (s) =>
     readFingerprint(
       s,
-      tables.map((t) => parseTableRef(t)).map(({ schema, name }) => ({ schema, name })),
+      tables.map(({ schema, name }) => ({ schema, name })),
     ),
   );
 }
@@ -77,7 +80,9 @@ async function observe(inputs: SchemaSyncInputs, olds: Partial<SchemaSyncInputs>
       : undefined;
   let source = await readSource(inputs, quiet);
   if (source.unchanged) {
-    const synced = Object.keys(olds.sourceTables!);
+    // State keys are "schema.name": a schema name with a dot splits wrongly, the fingerprint then
+    // differs, and both sides are read in full (slower, never wrong).
+    const synced = Object.keys(olds.sourceTables!).map(splitTableKey);
     if ((await targetFingerprint(inputs.target, synced)) === olds.targetFingerprint)
       return { source, planned: undefined, unchanged: true };
     source = await readSource(inputs);
@@ -124,7 +129,6 @@ async function apply(inputs: SchemaSyncInputs, previous?: SchemaSyncState): Prom
     maintenanceWorkMem: inputs.maintenanceWorkMem ?? "256MB",
   });
   const desired = projectSection(source.snapshot, section(inputs));
-  const synced = source.snapshot.tables.map(tableKey);
   const { pending: _p, sourceSchema: _legacy, ...kept } = inputs;
   return clean({
     ...kept,
@@ -136,7 +140,7 @@ async function apply(inputs: SchemaSyncInputs, previous?: SchemaSyncState): Prom
     })),
     sourceTables: Object.fromEntries(desired.tables.map((t) => [tableKey(t), tableSignature(t)])),
     sourceFingerprint: source.fingerprint,
-    targetFingerprint: await targetFingerprint(inputs.target, synced),
+    targetFingerprint: await targetFingerprint(inputs.target, source.snapshot.tables),
     syncedTables: source.snapshot.tables.map(({ schema, name }) => canonicalTableRef({ schema, name })),
     targetEndpoint: endpoint(target),
     lastChanges: [...plan.summary, ...plan.kept.map((k) => `kept the replica's own ${k}`)],
@@ -204,11 +208,7 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
       for (const d of plan.destructive) (pending["(refused)"] ??= []).push(d);
       if (Object.keys(pending).length > 0) inputs.pending = pending;
       // In order: the next check may skip reading both sides while neither catalog changes.
-      else
-        inputs.targetFingerprint = await targetFingerprint(
-          inputs.target,
-          source.snapshot.tables.map(tableKey),
-        );
+      else inputs.targetFingerprint = await targetFingerprint(inputs.target, source.snapshot.tables);
       // "next": the apply gives each request an id of its own, which a Subscription records once served.
       if (plan.recopy.length > 0) inputs.recopyRequests = plan.recopy.map((r) => ({ ...r, id: "next" }));
       const failures: CheckFailure[] = source.missing.map((t) => ({

@@ -242,3 +242,55 @@ describe("PG18 VIRTUAL generated columns", () => {
     assert.deepEqual(await target15.query("SELECT relname FROM pg_class WHERE relname = 'v'"), []);
   });
 });
+
+describe("tables and schemas whose names hold a dot (PG18)", () => {
+  let source: TestServer;
+  let target: TestServer;
+  let engine: Engine;
+  before(async () => {
+    [source, target] = await Promise.all([startServer({ major: 18 }), startServer({ major: 18 })]);
+    await Promise.all([source.createDatabase("app"), target.createDatabase("app")]);
+    await source.query(
+      `CREATE TABLE "we.ird" (id int PRIMARY KEY); CREATE SCHEMA "odd.schema";
+       CREATE TABLE "odd.schema"."t.x" (id int PRIMARY KEY, v text)`,
+      [],
+      "app",
+    );
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.stop();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it("are copied, previewed as unchanged, and updated", async () => {
+    const sync = new Driver(engine, "SchemaSync");
+    const tables = [
+      { schema: "public", name: "we.ird" },
+      { schema: "odd.schema", name: "t.x" },
+    ];
+    const inputs = { source: source.url("app"), target: target.url("app"), tables };
+    let state = await sync.create(inputs);
+    const present = async () =>
+      target.query(
+        `SELECT n.nspname AS schema, c.relname AS name, count(a.*)::int AS columns FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+          WHERE c.relkind = 'r' AND n.nspname IN ('public', 'odd.schema') GROUP BY 1, 2 ORDER BY 1, 2`,
+        [],
+        "app",
+      );
+    assert.deepEqual(await present(), [
+      { schema: "odd.schema", name: "t.x", columns: 2 },
+      { schema: "public", name: "we.ird", columns: 1 },
+    ]);
+    assert.equal((await sync.diff(state, inputs)).changes, false);
+    await source.query('ALTER TABLE "we.ird" ADD COLUMN note text', [], "app");
+    state = await sync.update(state, inputs);
+    assert.deepEqual(await present(), [
+      { schema: "odd.schema", name: "t.x", columns: 2 },
+      { schema: "public", name: "we.ird", columns: 2 },
+    ]);
+    assert.equal((await sync.diff(state, inputs)).changes, false);
+  });
+});
