@@ -229,74 +229,49 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
             await syncWorkers(4);
           }
         };
+        /**
+         * A pgcopydb command (`clone`, or `copy data` with what it leaves to pg_dump/pg_restore run
+         * by the bench before and after) into a fresh database, timed, then verified.
+         */
+        const runPgcopydb = async (command: string[], before?: string, after?: string) => {
+          const db = await fresh();
+          const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgcopydb-"));
+          try {
+            const ms = await timed(async () => {
+              if (before) await replica.query(before, [], db);
+              execFileSync(
+                "pgcopydb",
+                [
+                  ...command,
+                  "--source",
+                  primary.url("app"),
+                  "--target",
+                  replica.url(db),
+                  "--table-jobs",
+                  "4",
+                  "--index-jobs",
+                  "4",
+                  "--dir",
+                  dir,
+                ],
+                { env: { ...process.env, PATH: `${PG15_BIN}:${process.env.PATH}` }, stdio: "ignore" },
+              );
+              if (after) await replica.query(after, [], db);
+            });
+            await verify(primary, replica, db, tables);
+            return ms;
+          } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+          }
+        };
         // pgcopydb's own copy, indexes and constraints, with the schema sections it would restore
         // given by the bench: runs on every version (pg_dump 15 refuses PG18, pgcopydb itself does not).
-        if (pgcopydb)
-          methods.pgcopydbData = async () => {
-            const db = await fresh();
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgcopydb-"));
-            const { pre, post } = pgcopydbSections(d);
-            try {
-              const ms = await timed(async () => {
-                await replica.query(pre, [], db);
-                execFileSync(
-                  "pgcopydb",
-                  [
-                    "copy",
-                    "data",
-                    "--source",
-                    primary.url("app"),
-                    "--target",
-                    replica.url(db),
-                    "--table-jobs",
-                    "4",
-                    "--index-jobs",
-                    "4",
-                    "--dir",
-                    dir,
-                  ],
-                  { env: { ...process.env, PATH: `${PG15_BIN}:${process.env.PATH}` }, stdio: "ignore" },
-                );
-                await replica.query(post, [], db);
-              });
-              await verify(primary, replica, db, tables);
-              return ms;
-            } finally {
-              fs.rmSync(dir, { recursive: true, force: true });
-            }
-          };
+        if (pgcopydb) {
+          const { pre, post } = pgcopydbSections(d);
+          methods.pgcopydbData = () => runPgcopydb(["copy", "data"], pre, post);
+        }
         if (pgcopydb && major === 15)
-          methods.pgcopydb = async () => {
-            const db = await fresh();
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgcopydb-"));
-            try {
-              const ms = await timed(async () => {
-                execFileSync(
-                  "pgcopydb",
-                  [
-                    "clone",
-                    "--source",
-                    primary.url("app"),
-                    "--target",
-                    replica.url(db),
-                    "--table-jobs",
-                    "4",
-                    "--index-jobs",
-                    "4",
-                    "--dir",
-                    dir,
-                    "--no-owner",
-                    "--no-acl",
-                  ],
-                  { env: { ...process.env, PATH: `${PG15_BIN}:${process.env.PATH}` }, stdio: "ignore" },
-                );
-              });
-              await verify(primary, replica, db, tables);
-              return ms;
-            } finally {
-              fs.rmSync(dir, { recursive: true, force: true });
-            }
-          };
+          methods.pgcopydb = () => runPgcopydb(["clone", "--no-owner", "--no-acl"]);
         const m = await alternate(Number(process.env.BENCH_FASTSYNC_ROUNDS ?? 3), methods);
         const cell = (v?: number) => (v === undefined ? "n/a" : `${(v / 1000).toFixed(2)} s`);
         const ratio = (of?: number) => (of ? (m.component! / of).toFixed(2) : "n/a");
