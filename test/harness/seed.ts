@@ -1,5 +1,9 @@
-// The seed's schema (the PostgresML guide's users and blog_posts), plus a third table to add later.
+// The seed's schema (the PostgresML guide's users and blog_posts), plus a third table to add later;
+// and the tricky schema (test/fixtures/tricky-schema.sql) that SchemaSync's fidelity tests copy.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Client } from "pg";
+import { ROOT } from "./install";
 import { startServer, type Major, type TestServer } from "./postgres";
 
 export const SEED_SQL = `
@@ -88,4 +92,17 @@ export async function queryAs(
 /** A postgres:// URI for `user` on `server`. */
 export function roleUrl(server: TestServer, user: string, password: string, database = "app"): string {
   return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${server.host}:${server.port}/${encodeURIComponent(database)}`;
+}
+
+/** Every kind of object SchemaSync copies, in schemas "app" and "Mixed Schema". */
+export const TRICKY_SQL = fs.readFileSync(path.join(ROOT, "test", "fixtures", "tricky-schema.sql"), "utf8");
+
+/** The tricky schema's tables that are not partitions (partitions come with their parent). */
+export async function trickyRootTables(server: TestServer): Promise<{ schema: string; name: string }[]> {
+  return server.query(
+    `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname IN ('app', 'Mixed Schema') ORDER BY 1, 2`,
+    [],
+    "app",
+  );
 }

@@ -3,7 +3,6 @@
 // schema drift shown in preview and applied by up, with replication still flowing.
 
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { providers } from "../../src";
@@ -13,20 +12,8 @@ import { Engine } from "../harness/engine";
 import { ROOT } from "../harness/install";
 import { hasPgDump, schemaDump } from "../harness/pgdump";
 import { startServer, type TestServer } from "../harness/postgres";
-import { seededPair } from "../harness/seed";
+import { seededPair, trickyRootTables, TRICKY_SQL } from "../harness/seed";
 import { eventually, recordQueries } from "../harness/util";
-
-const TRICKY = fs.readFileSync(path.join(ROOT, "test", "fixtures", "tricky-schema.sql"), "utf8");
-
-/** The tricky schema's tables that are not partitions (partitions come with their parent). */
-async function rootTables(server: TestServer): Promise<{ schema: string; name: string }[]> {
-  return server.query(
-    `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname IN ('app', 'Mixed Schema') ORDER BY 1, 2`,
-    [],
-    "app",
-  );
-}
 
 describe(
   "SchemaSync copies a tricky schema faithfully, PG15 → PG15",
@@ -44,7 +31,7 @@ describe(
         target.createDatabase("app"),
         target.createDatabase("frompub"),
       ]);
-      await source.query(TRICKY, [], "app");
+      await source.query(TRICKY_SQL, [], "app");
       engine = await Engine.start();
       sync = new Driver(engine, "SchemaSync");
     });
@@ -54,7 +41,7 @@ describe(
     });
 
     it("makes the target's pg_dump --schema-only equal the source's for 47 tables, types, collations and extensions", async () => {
-      const tables = await rootTables(source);
+      const tables = await trickyRootTables(source);
       assert.ok(tables.length >= 30, `${tables.length} tables`);
       const state = await sync.create({ source: source.url("app"), target: target.url("app"), tables });
       assert.equal((state.outputs.syncedTables as unknown[]).length, 47);
@@ -151,7 +138,7 @@ describe(
         assert.deepEqual(r.failures, []);
         return texts.length;
       };
-      const all = await rootTables(source);
+      const all = await trickyRootTables(source);
       assert.equal(await count(all.slice(0, 3)), await count(all));
     });
   },

@@ -4,30 +4,17 @@
 // cannot read a side, PG18 VIRTUAL generated columns kept, and refused where the target cannot.
 
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Driver } from "../harness/driver";
 import { Engine } from "../harness/engine";
-import { ROOT } from "../harness/install";
 import { hasPgDump, schemaDump } from "../harness/pgdump";
 import { startServer, type Major, type TestServer } from "../harness/postgres";
+import { trickyRootTables, TRICKY_SQL } from "../harness/seed";
 import { parseConnection } from "../../src/pg/connection";
 import { withSession } from "../../src/pg/session";
 import { readSchema } from "../../src/schemaSync/catalog";
 import type { SchemaSnapshot } from "../../src/schemaSync/snapshot";
 import { canonicalJson } from "../../src/kernel/values";
-
-const TRICKY = fs.readFileSync(path.join(ROOT, "test", "fixtures", "tricky-schema.sql"), "utf8");
-
-async function rootTables(server: TestServer): Promise<{ schema: string; name: string }[]> {
-  return server.query(
-    `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname IN ('app', 'Mixed Schema') ORDER BY 1, 2`,
-    [],
-    "app",
-  );
-}
 
 /** A server's definitions of the tables as SchemaSync reads them, without what may differ by server (column numbers). */
 async function definitions(server: TestServer, tables: { schema: string; name: string }[]): Promise<unknown> {
@@ -52,7 +39,7 @@ describe(
     before(async () => {
       [source, target] = await Promise.all([startServer({ major: 15 }), startServer({ major: 15 })]);
       await Promise.all([source.createDatabase("app"), target.createDatabase("app")]);
-      await source.query(TRICKY, [], "app");
+      await source.query(TRICKY_SQL, [], "app");
       engine = await Engine.start();
     });
     after(async () => {
@@ -62,7 +49,7 @@ describe(
 
     it("applies every update without a destructive refusal, and pg_dump still agrees", async () => {
       const sync = new Driver(engine, "SchemaSync");
-      const tables = await rootTables(source);
+      const tables = await trickyRootTables(source);
       const inputs = { source: source.url("app"), target: target.url("app"), tables };
       let state = await sync.create(inputs);
       for (const round of [1, 2]) {
@@ -171,7 +158,7 @@ for (const [from, to] of PAIRS)
     before(async () => {
       [source, target] = await Promise.all([startServer({ major: from }), startServer({ major: to })]);
       await Promise.all([source.createDatabase("app"), target.createDatabase("app")]);
-      await source.query(TRICKY, [], "app");
+      await source.query(TRICKY_SQL, [], "app");
       engine = await Engine.start();
     });
     after(async () => {
@@ -180,7 +167,7 @@ for (const [from, to] of PAIRS)
     });
 
     it("makes the target's definitions equal the source's", async () => {
-      const tables = await rootTables(source);
+      const tables = await trickyRootTables(source);
       await new Driver(engine, "SchemaSync").create({
         source: source.url("app"),
         target: target.url("app"),
