@@ -13,10 +13,17 @@ import { converge } from "../harness/drill/load";
 import { ROOT } from "../harness/install";
 import { runProgram } from "../harness/live";
 import type { Major, TestServer } from "../harness/postgres";
-import { seededPair } from "../harness/seed";
+import { CLOUD_ADMIN, cloudPair, roleUrl, seededPair } from "../harness/seed";
 
 const PROGRAM = path.join(ROOT, "test", "fixtures", "component", "index.ts");
 const summary = (steps: PlannedStep[]) => steps.map((s) => `${s.op} ${s.urn.split("::").pop()}`);
+
+/** Waits for the replica to catch up, then asserts it equals the primary: no row lost or duplicated, md5 equal. */
+async function assertReplicated(primary: TestServer, replica: TestServer, tables: string[]): Promise<void> {
+  const { comparisons } = await converge(primary, replica, "app", tables);
+  for (const c of comparisons)
+    assert.deepEqual([c.table, c.lost, c.duplicated, c.md5Equal], [c.table, 0, 0, true]);
+}
 
 for (const major of [15, 18] as Major[])
   describe(`LogicalReplication, PG${major} → PG${major}: indexes after the copy`, () => {
@@ -92,7 +99,7 @@ for (const major of [15, 18] as Major[])
       assert.deepEqual(await replica.query("SELECT subbinary FROM pg_subscription", [], "app"), [
         { subbinary: major >= 16 },
       ]);
-      await converge(primary, replica, "app", ["users", "blog_posts"]);
+      await assertReplicated(primary, replica, ["users", "blog_posts"]);
       assert.deepEqual(
         summary(await run(["users", "blog_posts"], "preview")).map((s) => s.split(" ")[0]),
         ["same", "same", "same", "same"],
@@ -157,9 +164,7 @@ for (const major of [15, 18] as Major[])
       assert.match(JSON.stringify(preview[3]!.checked!.pending), /create index comments_body_idx/);
       await run(tables, "up");
       assert.ok((await indexes("comments")).includes("comments_body_idx"));
-      const { comparisons } = await converge(primary, replica, "app", tables);
-      for (const c of comparisons)
-        assert.deepEqual([c.table, c.lost, c.duplicated, c.md5Equal], [c.table, 0, 0, true]);
+      await assertReplicated(primary, replica, tables);
       await engine.refresh();
       assert.deepEqual(
         (await run(tables, "preview")).map((s) => s.op),
@@ -243,6 +248,55 @@ describe("LogicalReplication with sequences: true, PG15 → PG18, from the first
       summary(next.filter((s) => s.op !== "same")),
       ["update app-sequences"],
       "the primary used a value the replica has not reached",
+    );
+  });
+});
+
+describe("LogicalReplication as a managed cloud's admin role, PG18 → PG18", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  const { user, password } = CLOUD_ADMIN;
+  before(async () => {
+    [primary, replica] = await cloudPair(18, 18);
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("copies, builds the indexes after the copy and picks binary, with no superuser anywhere", async () => {
+    const config = {
+      primaryUrl: roleUrl(primary, user, password),
+      replicaUrl: roleUrl(replica, user, password),
+      tables: JSON.stringify(["users", "blog_posts"]),
+    };
+    const up = await runProgram(engine, PROGRAM, config, "up", "component");
+    if (up.error) throw new Error(up.error);
+    assert.deepEqual(
+      await replica.query(
+        "SELECT pg_catalog.pg_get_userbyid(subowner) AS owner, subbinary FROM pg_subscription",
+        [],
+        "app",
+      ),
+      [{ owner: user, subbinary: true }],
+    );
+    assert.deepEqual(
+      (
+        await replica.query<{ i: string }>(
+          "SELECT indexname AS i FROM pg_indexes WHERE tablename = 'blog_posts' ORDER BY 1",
+          [],
+          "app",
+        )
+      ).map((r) => r.i),
+      ["blog_posts_pkey", "blog_posts_user_idx"],
+    );
+    await assertReplicated(primary, replica, ["users", "blog_posts"]);
+    const again = await runProgram(engine, PROGRAM, config, "preview", "component");
+    assert.deepEqual(
+      again.steps.map((st) => st.op),
+      ["same", "same", "same", "same"],
     );
   });
 });
