@@ -166,7 +166,7 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
             tables: JSON.stringify(tables),
             waitTimeout: "600",
           };
-          const resources = captureProgram(
+          const resources = await captureProgram(
             PROGRAM,
             { ...config, ...(binary ? { binary } : {}) },
             "component",

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       await runWithCli(primary, replica, say);
       return;
     }
-    const program = captureProgram(path.join(ROOT, "examples", "quickstart", "index.ts"), {
+    const program = await captureProgram(path.join(ROOT, "examples", "quickstart", "index.ts"), {
       primaryUrl: primary.url("app"),
       replicaUrl: replica.url("app"),
     });

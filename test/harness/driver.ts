@@ -12,25 +12,25 @@ type Props = Record<string, unknown>;
 
 const providers = new Map<Kind, string>();
 
-function capturedProviders(program: string, config: Record<string, string>, project: string): void {
-  for (const r of captureProgram(path.join(ROOT, "examples", program, "index.ts"), config, project)) {
+async function capturedProviders(program: string, config: Record<string, string>, project: string) {
+  for (const r of await captureProgram(path.join(ROOT, "examples", program, "index.ts"), config, project)) {
     const kind = r.type.split(":").pop() as Kind;
     if (!providers.has(kind)) providers.set(kind, String(r.inputs.__provider));
   }
 }
 
 /** The serialized `__provider` of a resource kind (captured once per process). */
-export function serializedProvider(kind: Kind): string {
+export async function serializedProvider(kind: Kind): Promise<string> {
   if (!providers.has(kind)) {
     const url = "postgres://capture@placeholder/db";
     if (kind === "SequenceSync")
       // Not in the quickstart: the cutover example's switch phase declares one.
-      capturedProviders(
+      await capturedProviders(
         "cutover",
         { oldUrl: url, newUrl: url, tables: JSON.stringify(["t"]), phase: "switch" },
         "cutover",
       );
-    else capturedProviders("quickstart", { primaryUrl: url, replicaUrl: url }, "quickstart");
+    else await capturedProviders("quickstart", { primaryUrl: url, replicaUrl: url }, "quickstart");
   }
   return providers.get(kind)!;
 }
@@ -53,12 +53,12 @@ export class Driver {
     return `urn:pulumi:test::driver::pulumi-nodejs:dynamic/pg-replication:${this.kind}::${name}`;
   }
 
-  private withProvider(inputs: Props): Props {
-    return { ...inputs, __provider: serializedProvider(this.kind) };
+  private async withProvider(inputs: Props): Promise<Props> {
+    return { ...inputs, __provider: await serializedProvider(this.kind) };
   }
 
-  check(inputs: Props, olds: Props = {}, urn = this.urn("r")) {
-    return this.engine.check(urn, olds, this.withProvider(inputs));
+  async check(inputs: Props, olds: Props = {}, urn = this.urn("r")) {
+    return this.engine.check(urn, olds, await this.withProvider(inputs));
   }
 
   /** check (failing on any failure) then create. */

@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { stopWorkers } from "./worker";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const PACKAGE = "pulumi-pg-replication";
@@ -16,6 +17,9 @@ let packed: string | undefined;
 /** `npm pack` of this checkout (built first), once per process. */
 export function packedTarball(): string {
   if (packed) return packed;
+  // The test runner packs once for every test file.
+  if (process.env.PGREPL_TARBALL && fs.existsSync(process.env.PGREPL_TARBALL))
+    return (packed = process.env.PGREPL_TARBALL);
   if (!fs.existsSync(path.join(ROOT, "dist", "index.js")))
     throw new Error("dist/ is missing: run npm run build first.");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-pack-"));
@@ -29,6 +33,8 @@ export function packedTarball(): string {
 
 /** Extracts a package tarball into `dest` (replacing what was there). */
 export function extract(tarball: string, dest: string): void {
+  // A program worker that loaded the package from there would keep the old one.
+  stopWorkers(dest);
   fs.rmSync(dest, { recursive: true, force: true });
   fs.mkdirSync(dest, { recursive: true });
   execFileSync("tar", ["-xzf", tarball, "-C", dest, "--strip-components=1"]);

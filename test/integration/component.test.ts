@@ -12,8 +12,9 @@ import { Engine, type PlannedStep } from "../harness/engine";
 import { converge } from "../harness/drill/load";
 import { ROOT } from "../harness/install";
 import { runProgram } from "../harness/live";
-import type { Major, TestServer } from "../harness/postgres";
+import type { TestServer } from "../harness/postgres";
 import { CLOUD_ADMIN, cloudPair, roleUrl, seededPair } from "../harness/seed";
+import { majors } from "../harness/matrix";
 
 const PROGRAM = path.join(ROOT, "test", "fixtures", "component", "index.ts");
 const summary = (steps: PlannedStep[]) => steps.map((s) => `${s.op} ${s.urn.split("::").pop()}`);
@@ -25,7 +26,7 @@ async function assertReplicated(primary: TestServer, replica: TestServer, tables
     assert.deepEqual([c.table, c.lost, c.duplicated, c.md5Equal], [c.table, 0, 0, true]);
 }
 
-for (const major of [15, 18] as Major[])
+for (const major of majors([15, 18]))
   describe(`LogicalReplication, PG${major} → PG${major}: indexes after the copy`, () => {
     let primary: TestServer;
     let replica: TestServer;

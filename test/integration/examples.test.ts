@@ -58,7 +58,7 @@ describe("examples/production-to-analytics, PG15 primary → PG18 analytics", ()
   });
 
   it("replicates only the listed columns and the rows the filter lets through", async () => {
-    await engine.up(program());
+    await engine.up(await program());
     const columns = await analytics.query<{ c: string }>(
       "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) AS c FROM information_schema.columns WHERE table_name = 'customers'",
       [],
@@ -107,7 +107,7 @@ describe("examples/production-to-analytics, PG15 primary → PG18 analytics", ()
       );
     });
     assert.deepEqual(
-      (await engine.preview(program())).map((s) => s.op),
+      (await engine.preview(await program())).map((s) => s.op),
       ["same", "same", "same", "same"],
     );
   });
@@ -141,7 +141,7 @@ describe("examples/fan-out, PG18 → two PG18 replicas", () => {
   });
 
   it("feeds the shared publication to both replicas and the audit one to the second only", async () => {
-    const resources = captureProgram(
+    const resources = await captureProgram(
       example("fan-out"),
       { primaryUrl: primary.url("app"), replicaAUrl: a.url("app"), replicaBUrl: b.url("app") },
       "fan-out",

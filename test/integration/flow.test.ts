@@ -16,6 +16,7 @@ import {
   SCHEMA_SYNC_SECRET_OUTPUTS,
   SUBSCRIPTION_SECRET_OUTPUTS,
 } from "../../src";
+import { pairs } from "../harness/matrix";
 
 const QUICKSTART = path.join(ROOT, "examples", "quickstart", "index.ts");
 const SECRET_KEYS: Record<string, readonly string[]> = {
@@ -30,12 +31,12 @@ const PAIRS: [Major, Major][] = [
   [14, 18],
 ];
 
-for (const [pubMajor, subMajor] of PAIRS) {
+for (const [pubMajor, subMajor] of pairs(PAIRS)) {
   describe(`quickstart through the provider host, PG${pubMajor} → PG${subMajor}`, () => {
     let primary: TestServer;
     let replica: TestServer;
     let engine: Engine;
-    const program = (tables?: string[]): CapturedResource[] =>
+    const program = (tables?: string[]): Promise<CapturedResource[]> =>
       captureProgram(QUICKSTART, {
         primaryUrl: primary.url("app"),
         replicaUrl: replica.url("app"),
@@ -54,8 +55,8 @@ for (const [pubMajor, subMajor] of PAIRS) {
       await Promise.all([primary?.stop(), replica?.stop()]);
     });
 
-    it("serializes each provider as a small loader of the installed package, with no code of ours", () => {
-      for (const r of program()) {
+    it("serializes each provider as a small loader of the installed package, with no code of ours", async () => {
+      for (const r of await program()) {
         const text = String(r.inputs.__provider);
         assert.match(text, /"pulumi-pg-replication\/dist\/[a-zA-Z]+\/provider\.js"/, r.type);
         assert.ok(text.length < 4096, `${r.type}: ${text.length} bytes`);
@@ -65,7 +66,7 @@ for (const [pubMajor, subMajor] of PAIRS) {
     });
 
     it("previews three creates, then up copies the schema and the seed rows arrive", async () => {
-      const resources = program();
+      const resources = await program();
       const plan = await engine.preview(resources);
       assert.deepEqual(
         plan.map((s) => [s.urn.split("::").pop(), s.op, s.failures]),
@@ -120,7 +121,7 @@ for (const [pubMajor, subMajor] of PAIRS) {
     });
 
     it("reports no changes on a second preview with unchanged inputs, nor after refresh", async () => {
-      const resources = program();
+      const resources = await program();
       assert.deepEqual(
         (await engine.preview(resources)).map((s) => s.op),
         ["same", "same", "same"],
@@ -146,7 +147,7 @@ for (const [pubMajor, subMajor] of PAIRS) {
     });
 
     it("adds a table in place: publication, schema and subscription update, and its existing rows arrive", async () => {
-      const resources = program(["users", "blog_posts", "comments"]);
+      const resources = await program(["users", "blog_posts", "comments"]);
       // At preview the publication has not gained the table yet, so the subscription looks unchanged;
       // during up its check runs after the publication's update (it waits for pub.name) and refreshes.
       const plan = await engine.preview(resources);

@@ -41,7 +41,7 @@ describe("installed any way a team installs it (PG18)", () => {
   for (const [how, install] of layouts)
     it(`loads the providers from ${how}: check, create, read and delete work`, async () => {
       const inst = install();
-      const resources = captureProgram(
+      const resources = await captureProgram(
         QUICKSTART,
         { primaryUrl: primary.url("app"), replicaUrl: replica.url("app") },
         "quickstart",
@@ -77,7 +77,7 @@ describe("installed any way a team installs it (PG18)", () => {
 
   it("says the provider could not be loaded, not that a connection failed, when the package is gone", async () => {
     const inst = installByPath();
-    const resources = captureProgram(
+    const resources = await captureProgram(
       QUICKSTART,
       { primaryUrl: primary.url("app"), replicaUrl: replica.url("app") },
       "quickstart",

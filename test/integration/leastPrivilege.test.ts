@@ -11,16 +11,17 @@ import { captureProgram } from "../harness/capture";
 import { Driver } from "../harness/driver";
 import { Engine } from "../harness/engine";
 import { ROOT } from "../harness/install";
-import type { Major, TestServer } from "../harness/postgres";
+import type { TestServer } from "../harness/postgres";
 import { CLOUD_ADMIN, cloudPair, queryAs, roleUrl } from "../harness/seed";
 import { eventually } from "../harness/util";
+import { majors } from "../harness/matrix";
 
 const QUICKSTART = path.join(ROOT, "examples", "quickstart", "index.ts");
 const { user, password } = CLOUD_ADMIN;
 const count = async (server: TestServer, table: string) =>
   Number((await server.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`, [], "app"))[0]!.n);
 
-for (const major of [16, 17, 18] as Major[])
+for (const major of majors([16, 17, 18]))
   describe(`the lifecycle as a managed cloud's admin role, PG${major} → PG${major}`, () => {
     let primary: TestServer;
     let replica: TestServer;
@@ -41,7 +42,7 @@ for (const major of [16, 17, 18] as Major[])
     });
 
     it("previews three creates with no failure, and up replicates without a superuser anywhere", async () => {
-      const plan = await engine.preview(program());
+      const plan = await engine.preview(await program());
       assert.deepEqual(
         plan.map((s) => [s.op, s.failures]),
         [
@@ -50,7 +51,7 @@ for (const major of [16, 17, 18] as Major[])
           ["create", undefined],
         ],
       );
-      await engine.up(program());
+      await engine.up(await program());
       assert.equal(await count(replica, "users"), 3);
       const owner = await replica.query<{ owner: string; rolsuper: boolean }>(
         "SELECT r.rolname AS owner, r.rolsuper FROM pg_subscription s JOIN pg_roles r ON r.oid = s.subowner",
@@ -70,7 +71,7 @@ for (const major of [16, 17, 18] as Major[])
       await engine.refresh();
       assert.equal(engine.state.size, 3);
       assert.deepEqual(
-        (await engine.preview(program())).map((s) => s.op),
+        (await engine.preview(await program())).map((s) => s.op),
         ["same", "same", "same"],
       );
     });
@@ -78,7 +79,7 @@ for (const major of [16, 17, 18] as Major[])
     it("rotates the publisher password in place: same slot, rows keep flowing", async () => {
       const slots = await primary.query("SELECT slot_name FROM pg_replication_slots");
       await primary.query(`ALTER ROLE ${user} PASSWORD 'rotated-Pw-2'`);
-      const resources = program("rotated-Pw-2");
+      const resources = await program("rotated-Pw-2");
       assert.deepEqual(
         (await engine.preview(resources)).map((s) => s.op),
         ["update", "update", "update"],
@@ -115,7 +116,7 @@ for (const major of [16, 17, 18] as Major[])
     });
   });
 
-for (const major of [14, 15] as Major[])
+for (const major of majors([14, 15]))
   describe(`a managed cloud's admin role on PG${major}`, () => {
     let primary: TestServer;
     let replica: TestServer;
@@ -130,7 +131,7 @@ for (const major of [14, 15] as Major[])
     });
 
     it("is refused at preview for the subscription, which needs a superuser before PostgreSQL 16", async () => {
-      const resources = captureProgram(QUICKSTART, {
+      const resources = await captureProgram(QUICKSTART, {
         primaryUrl: roleUrl(primary, user, password),
         replicaUrl: roleUrl(replica, user, password),
       });

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Engine } from "../harness/engine";
 import { Driver } from "../harness/driver";
-import { startServer, type Major, type TestServer } from "../harness/postgres";
+import { startServer, type TestServer } from "../harness/postgres";
+import { majors } from "../harness/matrix";
 
 const SCHEMA = `
 CREATE SCHEMA "Sales"; CREATE SCHEMA "we""ird schema"; CREATE SCHEMA s2;
@@ -68,7 +69,7 @@ const CORPUS: Def[] = [
   { v: 18, inputs: { tables: ["gen"], publishGeneratedColumns: "none" } },
 ];
 
-for (const major of [15, 18] as Major[]) {
+for (const major of majors([15, 18])) {
   describe(`Publication through the provider host on PG${major}`, () => {
     let server: TestServer;
     let engine: Engine;

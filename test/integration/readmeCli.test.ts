@@ -71,7 +71,7 @@ describe("the README's pulumi CLI path (PG18)", () => {
     const project = /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(repo, "Pulumi.yaml"), "utf8"))![1]!;
     const dir = path.join(repo, main);
     assert.ok(fs.lstatSync(path.join(dir, "node_modules", "pulumi-pg-replication")).isSymbolicLink());
-    const resources = captureProgram(
+    const resources = await captureProgram(
       path.join(dir, "index.ts"),
       { primaryUrl: primary.url("app"), replicaUrl: replica.url("app") },
       project,

@@ -245,7 +245,7 @@ describe("SchemaSync drift through the quickstart, PG18 → PG18", () => {
   before(async () => {
     [primary, replica] = await seededPair(18, 18);
     engine = await Engine.start();
-    await engine.up(program());
+    await engine.up(await program());
   });
   after(async () => {
     await engine?.stop();
@@ -254,12 +254,12 @@ describe("SchemaSync drift through the quickstart, PG18 → PG18", () => {
 
   it("shows a column added on the primary as a planned update, and up keeps replication flowing", async () => {
     await primary.query("ALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free'", [], "app");
-    const plan = await engine.preview(program());
+    const plan = await engine.preview(await program());
     assert.deepEqual(
       plan.map((s) => s.op),
       ["same", "update", "same"],
     );
-    await engine.up(program());
+    await engine.up(await program());
     await primary.query("INSERT INTO users (email, plan) VALUES ('pro@example.com', 'pro')", [], "app");
     await eventually(async () => {
       const rows = await replica.query(
@@ -337,16 +337,16 @@ describe("SchemaSync drift through the quickstart, PG18 → PG18", () => {
   it("shows a change made by hand on the replica after refresh, and up repairs it", async () => {
     await replica.query("ALTER TABLE users DROP CONSTRAINT users_email_key", [], "app");
     assert.deepEqual(
-      (await engine.preview(program())).map((s) => s.op)[1],
+      (await engine.preview(await program())).map((s) => s.op)[1],
       "update",
       "stale state: the preview reads the source",
     );
     await engine.refresh();
     assert.deepEqual(
-      (await engine.preview(program())).map((s) => s.op),
+      (await engine.preview(await program())).map((s) => s.op),
       ["same", "update", "same"],
     );
-    await engine.up(program());
+    await engine.up(await program());
     assert.deepEqual(
       await replica.query(
         "SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'u'",

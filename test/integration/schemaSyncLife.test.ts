@@ -15,6 +15,7 @@ import { withSession } from "../../src/pg/session";
 import { readSchema } from "../../src/schemaSync/catalog";
 import type { SchemaSnapshot } from "../../src/schemaSync/snapshot";
 import { canonicalJson } from "../../src/kernel/values";
+import { pairs } from "../harness/matrix";
 
 /** A server's definitions of the tables as SchemaSync reads them, without what may differ by server (column numbers). */
 async function definitions(server: TestServer, tables: { schema: string; name: string }[]): Promise<unknown> {
@@ -150,7 +151,7 @@ const PAIRS: [Major, Major][] = [
   [18, 15],
 ];
 
-for (const [from, to] of PAIRS)
+for (const [from, to] of pairs(PAIRS))
   describe(`the tricky schema copied PG${from} → PG${to}, compared at the catalog level`, () => {
     let source: TestServer;
     let target: TestServer;

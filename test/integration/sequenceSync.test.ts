@@ -9,8 +9,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Driver, type Created } from "../harness/driver";
 import { CheckFailedError, Engine } from "../harness/engine";
-import { startServer, type Major, type TestServer } from "../harness/postgres";
+import { startServer, type TestServer } from "../harness/postgres";
 import { roleUrl } from "../harness/seed";
+import { majors } from "../harness/matrix";
 
 const HOSTILE_SCHEMA = 'Sch "x"; drop';
 const HOSTILE_TABLE = "T'b";
@@ -42,7 +43,7 @@ const ACTIVITY = `
 `;
 const TABLES = ["small_t", "int_t", "big_t", "down_t", "plain_t", `${HOSTILE_SCHEMA}.${HOSTILE_TABLE}`];
 
-for (const major of [14, 15, 16, 17, 18] as Major[])
+for (const major of majors([14, 15, 16, 17, 18]))
   describe(`SequenceSync, PG${major}`, () => {
     let server: TestServer;
     let engine: Engine;

@@ -12,6 +12,7 @@ import { ROOT } from "../harness/install";
 import { startServer, type Major, type TestServer } from "../harness/postgres";
 import { seededPair } from "../harness/seed";
 import { eventually } from "../harness/util";
+import { pairs } from "../harness/matrix";
 
 const QUICKSTART = path.join(ROOT, "examples", "quickstart", "index.ts");
 const PAIRS: [Major, Major][] = [
@@ -22,7 +23,7 @@ const PAIRS: [Major, Major][] = [
 const count = async (server: TestServer, table: string) =>
   Number((await server.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`, [], "app"))[0]!.n);
 
-for (const [pubMajor, subMajor] of PAIRS) {
+for (const [pubMajor, subMajor] of pairs(PAIRS)) {
   describe(`subscription lifecycle through the provider host, PG${pubMajor} → PG${subMajor}`, () => {
     let primary: TestServer;
     let replica: TestServer;
@@ -39,7 +40,7 @@ for (const [pubMajor, subMajor] of PAIRS) {
       [primary, replica] = await seededPair(pubMajor, subMajor);
       await primary.query("CREATE ROLE replicator LOGIN SUPERUSER PASSWORD 'first-Secret-1'");
       engine = await Engine.start();
-      await engine.up(program("first-Secret-1"));
+      await engine.up(await program("first-Secret-1"));
     });
     after(async () => {
       await engine?.stop();
@@ -59,7 +60,7 @@ for (const [pubMajor, subMajor] of PAIRS) {
     it("rotates the publisher password in place: same slot, no re-copy, rows keep flowing", async () => {
       const slot = await primary.query("SELECT slot_name FROM pg_replication_slots", [], "app");
       await primary.query("ALTER ROLE replicator PASSWORD 'second-Secret-2'");
-      const resources = program("second-Secret-2");
+      const resources = await program("second-Secret-2");
       assert.deepEqual(
         (await engine.preview(resources)).map((s) => s.op),
         ["update", "update", "update"],
@@ -85,7 +86,7 @@ for (const [pubMajor, subMajor] of PAIRS) {
         "app",
       );
       await primary.query("ALTER PUBLICATION postgresml_users ADD TABLE comments", [], "app");
-      const resources = program("second-Secret-2");
+      const resources = await program("second-Secret-2");
       assert.deepEqual(
         (await engine.preview(resources)).map((s) => s.op),
         ["same", "same", "update"],

@@ -34,7 +34,7 @@ describe("a stack created by 0.1.0, after the upgrade (PG15 → PG18)", () => {
     dir = installTarball(V010);
     const old = await Engine.start(dir);
     try {
-      await old.up(program(QUICKSTART_010));
+      await old.up(await program(QUICKSTART_010));
     } finally {
       await old.stop();
     }
@@ -57,7 +57,7 @@ describe("a stack created by 0.1.0, after the upgrade (PG15 → PG18)", () => {
   });
 
   it("previews no changes with the new package's providers", async () => {
-    const resources = program();
+    const resources = await program();
     assert.doesNotMatch(String(resources[0]!.inputs.__provider), /Provider\.js/);
     assert.deepEqual(
       (await engine.preview(resources)).map((s) => s.op),
@@ -69,7 +69,7 @@ describe("a stack created by 0.1.0, after the upgrade (PG15 → PG18)", () => {
     await engine.refresh();
     assert.equal(engine.state.size, 3);
     assert.deepEqual(
-      (await engine.preview(program())).map((s) => s.op),
+      (await engine.preview(await program())).map((s) => s.op),
       ["same", "same", "same"],
     );
   });

@@ -12,6 +12,7 @@ import { Engine } from "../harness/engine";
 import type { Major, TestServer } from "../harness/postgres";
 import { startPair } from "../harness/seed";
 import { eventually } from "../harness/util";
+import { pairs } from "../harness/matrix";
 
 const PAIRS: [Major, Major][] = [
   [15, 15],
@@ -19,7 +20,7 @@ const PAIRS: [Major, Major][] = [
   [15, 18],
 ];
 
-for (const [pubMajor, subMajor] of PAIRS)
+for (const [pubMajor, subMajor] of pairs(PAIRS))
   describe(`Subscription waitForSync through the provider host, PG${pubMajor} → PG${subMajor}`, () => {
     let primary: TestServer;
     let replica: TestServer;

@@ -78,7 +78,7 @@ describe("worker limits on the subscriber (PG18)", () => {
         urn: "urn:pulumi:test::driver::pulumi-nodejs:dynamic/pg-replication:Publication::x",
         id: "theirs",
         inputs: {},
-        outputs: { connection: url, name: "theirs", __provider: serializedProvider("Publication") },
+        outputs: { connection: url, name: "theirs", __provider: await serializedProvider("Publication") },
       }),
       /Publication "theirs": DROP PUBLICATION failed: must be owner of publication theirs \(SQLSTATE 42501\)/,
     );

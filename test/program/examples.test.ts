@@ -22,10 +22,10 @@ for (const [sdk, dir] of SDKS)
       config: Record<string, string>,
       project: string,
       options: { all?: boolean } = {},
-    ): CapturedResource[] => capture(file, config, project, { ...options, dir: dir() });
+    ): Promise<CapturedResource[]> => capture(file, config, project, { ...options, dir: dir() });
 
-    it("production-to-analytics declares a replication role with SELECT grants and a filtered, column-listed topology", () => {
-      const resources = captureProgram(
+    it("production-to-analytics declares a replication role with SELECT grants and a filtered, column-listed topology", async () => {
+      const resources = await captureProgram(
         example("production-to-analytics"),
         {
           primaryHost: "db.internal",
@@ -64,8 +64,8 @@ for (const [sdk, dir] of SDKS)
       assert.deepEqual(sub.secretInputs.sort(), ["connection", "publisher"]);
     });
 
-    it("fan-out declares two publications and a schema copy and subscription per replica", () => {
-      const resources = captureProgram(
+    it("fan-out declares two publications and a schema copy and subscription per replica", async () => {
+      const resources = await captureProgram(
         example("fan-out"),
         {
           primaryUrl: "postgres://p:x@p/app",

@@ -66,7 +66,7 @@ async function bed(major: Major, tables: string[], rows: number, roles: Roles = 
     );
   const up = async (config: Parameters<typeof program>[0]) => {
     try {
-      return await engine.up(program(config));
+      return await engine.up(await program(config));
     } catch (e) {
       errors.push(String((e as Error).message));
       throw e;

@@ -1,0 +1,24 @@
+// The PostgreSQL versions a suite runs on: every one it lists in the full matrix (npm test, CI),
+// one in the quick matrix for local runs (PGREPL_MATRIX=quick, `npm run test:quick`): the newest
+// same-version pair (or version) where the suite has one, else its first.
+
+import type { Major } from "./postgres";
+
+export const QUICK = process.env.PGREPL_MATRIX === "quick";
+
+/** Publisher → subscriber pairs. */
+export function pairs(full: [Major, Major][]): [Major, Major][] {
+  if (!QUICK) return full;
+  const same = full.filter(([a, b]) => a === b).sort((x, y) => y[0] - x[0]);
+  return [same[0] ?? full[0]!];
+}
+
+/** Single versions. */
+export function majors(full: Major[]): Major[] {
+  return QUICK ? [[...full].sort((a, b) => b - a)[0]!] : full;
+}
+
+/** Whether a suite written for one pair runs in this matrix (a file per pair: drift.15-18 …). */
+export function inMatrix(pair: [Major, Major], all: [Major, Major][]): boolean {
+  return pairs(all).some(([a, b]) => a === pair[0] && b === pair[1]);
+}

@@ -1,0 +1,40 @@
+// The reliability drills, short (npm run drill runs them at full length): faults mid-stream and mid-copy. Each file also
+// checks that no password shows in any non-secret output, log line or error message of its drills.
+
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import {
+  interruptedCopyDrill,
+  publisherDownDestroyDrill,
+  publisherRestartDrill,
+  type DrillResult,
+} from "../harness/drill/drills";
+import { report } from "../harness/drill/report";
+
+describe("reliability drills (short): faults", () => {
+  const results: DrillResult[] = [];
+  const expectPass = (r: DrillResult) => {
+    results.push(r);
+    assert.ok(r.pass, `${r.scenario}: ${JSON.stringify(r.figures)}`);
+  };
+  after(() => report(results));
+
+  it("converges after the publisher restarts mid-stream", async () =>
+    expectPass(await publisherRestartDrill(4)));
+
+  it("converges on the next up after the subscriber restarts mid-initial-copy", async () =>
+    expectPass(await interruptedCopyDrill("subscriber restart", 200_000)));
+
+  it("converges on the next up after the provider host is killed mid-create", async () =>
+    expectPass(await interruptedCopyDrill("host killed", 200_000)));
+
+  it("reports every slot orphaned by a destroy with the publisher down", async () =>
+    expectPass(await publisherDownDestroyDrill()));
+
+  it("shows no password in any non-secret output, log line or error message of these drills", async () => {
+    const { secretHits } = await import("../harness/drill/drills");
+    const hits = secretHits(results);
+    assert.ok(hits.searched > 20);
+    assert.deepEqual(hits.where, []);
+  });
+});

@@ -1,0 +1,165 @@
+// The test runner behind `npm test`: unit and program tests first, then the integration and e2e
+// files in lanes that run at once, each lane one file at a time on its own pool of PostgreSQL
+// servers (test/harness/postgres.ts: servers are reset between files instead of initdb'd again).
+// The package is packed once for every file. Each file is a `node --test` process of its own.
+//
+//   tsx test/run.ts                  everything, the full version matrix (what CI runs)
+//   tsx test/run.ts --quick          one version pair per suite (PGREPL_MATRIX=quick): local runs
+//   tsx test/run.ts --lanes 3 FILE…  given files only, three lanes
+//
+// Prints each file's report when it finishes, then a summary; exits 1 when anything failed.
+
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { packedTarball } from "./harness/install";
+import { reapOrphans, stopPools } from "./harness/postgres";
+
+const ROOT = path.resolve(__dirname, "..");
+const TSX = pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
+const DURATIONS = path.join(ROOT, "node_modules", ".cache", "pgrepl-test-durations.json");
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const lanesArg = args.indexOf("--lanes");
+const laneCount = lanesArg >= 0 ? Number(args[lanesArg + 1]) : Number(process.env.PGREPL_LANES ?? 2);
+const named = args.filter((a, i) => !a.startsWith("--") && args[i - 1] !== "--lanes");
+
+const glob = (dir: string, depth = 1): string[] =>
+  fs.existsSync(path.join(ROOT, dir))
+    ? fs
+        .readdirSync(path.join(ROOT, dir), { withFileTypes: true })
+        .flatMap((e) =>
+          e.isDirectory() && depth > 1
+            ? glob(path.join(dir, e.name), depth - 1)
+            : e.name.endsWith(".test.ts")
+              ? [path.join(dir, e.name)]
+              : [],
+        )
+    : [];
+
+const fast = glob("test/unit", 2);
+const slow = [...glob("test/program"), ...glob("test/integration"), ...glob("test/e2e")];
+
+interface FileResult {
+  file: string;
+  ok: boolean;
+  seconds: number;
+  tests: number;
+  pass: number;
+  fail: number;
+  output: string;
+}
+
+function count(output: string, what: string): number {
+  return Number(new RegExp(`^ℹ ${what} (\\d+)`, "m").exec(output)?.[1] ?? 0);
+}
+
+/** Runs `files` in one `node --test` process (unit tests), or one file (a lane's turn). */
+function runFiles(files: string[], env: NodeJS.ProcessEnv, flags: string[] = []): Promise<FileResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", TSX, "--test", "--test-reporter=spec", ...flags, ...files],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env, FORCE_COLOR: "0" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.once("exit", (code) =>
+      resolve({
+        file: files.length === 1 ? files[0]! : `${files.length} files`,
+        ok: code === 0,
+        seconds: (Date.now() - started) / 1000,
+        tests: count(output, "tests"),
+        pass: count(output, "pass"),
+        fail: count(output, "fail"),
+        output,
+      }),
+    );
+  });
+}
+
+function report(r: FileResult): void {
+  process.stdout.write(r.output.replace(/\nℹ [a-z_]+ [\d.]+/g, ""));
+  console.log(
+    `${r.ok ? "✔" : "✖"} ${r.file}: ${r.pass}/${r.tests} passed in ${r.seconds.toFixed(1)} s${r.ok ? "" : " — FAILED"}\n`,
+  );
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  reapOrphans();
+  const selected = named.length > 0 ? named : [...fast, ...slow];
+  const unit = selected.filter((f) => fast.includes(f));
+  const lanes = selected.filter((f) => !fast.includes(f));
+  const results: FileResult[] = [];
+  const common: NodeJS.ProcessEnv = {
+    PGREPL_OWNER: String(process.pid),
+    ...(quick ? { PGREPL_MATRIX: "quick" } : {}),
+  };
+
+  // The unit tests (no server) run beside the lanes, in one process: one entry file imports them all.
+  const entry = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-unit-")), "unit.test.ts");
+  fs.writeFileSync(entry, unit.map((f) => `import ${JSON.stringify(path.join(ROOT, f))};\n`).join(""));
+  const unitRun =
+    unit.length > 0
+      ? runFiles([entry], common).then((r) => {
+          r.file = `${unit.length} unit test files`;
+          report(r);
+          results.push(r);
+        })
+      : Promise.resolve();
+  if (lanes.length > 0) {
+    common.PGREPL_TARBALL = packedTarball();
+    // Longest first (as measured by the last run here; by size otherwise), each to the lane free first.
+    const known = fs.existsSync(DURATIONS)
+      ? (JSON.parse(fs.readFileSync(DURATIONS, "utf8")) as Record<string, number>)
+      : {};
+    const weight = (f: string) => known[f] ?? fs.statSync(path.join(ROOT, f)).size / 400;
+    const queue = [...lanes].sort((a, b) => weight(b) - weight(a));
+    const poolRoot = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-lanes-"));
+    try {
+      await Promise.all(
+        Array.from({ length: Math.min(laneCount, queue.length) }, async (_, lane) => {
+          const laneDir = path.join(poolRoot, `lane-${lane}`);
+          fs.mkdirSync(laneDir);
+          for (let file = queue.shift(); file; file = queue.shift()) {
+            const r = await runFiles([file], { ...common, PGREPL_LANE_DIR: laneDir });
+            report(r);
+            results.push(r);
+          }
+        }),
+      );
+    } finally {
+      await stopPools(poolRoot);
+    }
+    await unitRun;
+    if (named.length === 0 && !quick) {
+      fs.mkdirSync(path.dirname(DURATIONS), { recursive: true });
+      fs.writeFileSync(
+        DURATIONS,
+        JSON.stringify(
+          Object.fromEntries(results.filter((r) => r.file.endsWith(".ts")).map((r) => [r.file, r.seconds])),
+        ),
+      );
+    }
+  }
+  await unitRun;
+  const sum = (k: "tests" | "pass" | "fail") => results.reduce((n, r) => n + r[k], 0);
+  const failed = results.filter((r) => !r.ok);
+  console.log(
+    `${failed.length === 0 ? "✔" : "✖"} ${sum("tests")} tests in ${results.length} runs, ${sum("pass")} passed, ${sum("fail")} failed, ${((Date.now() - started) / 1000).toFixed(0)} s on ${laneCount} lane(s)${quick ? " (quick matrix)" : ""}`,
+  );
+  for (const f of failed) console.log(`  failed: ${f.file}`);
+  process.exit(failed.length === 0 ? 0 : 1);
+}
+
+void main();
