@@ -12,7 +12,7 @@ import { providers } from "../src";
 import { readSchema } from "../src/schemaSync/catalog";
 import { parseConnection } from "../src/pg/connection";
 import { withSession } from "../src/pg/session";
-import { planSchema } from "../src/schemaSync/plan";
+import { planSchema, statements } from "../src/schemaSync/plan";
 import { EMPTY_SNAPSHOT } from "../src/schemaSync/snapshot";
 import { hasPgDump, PG_DUMP, PSQL } from "../test/harness/pgdump";
 import { installTarball, ROOT } from "../test/harness/install";
@@ -63,10 +63,12 @@ export async function schemaSyncBench(say: (s: string) => void): Promise<void> {
           const tables = Array.from({ length: n }, (_, i) => ({ schema: "bench", name: `t_${i}` }));
           // The limit: SchemaSync's own DDL for an empty target, computed once, sent as one batch.
           const snapshot = await withSession(parseConnection(source.url(db)), (s) => readSchema(s, tables));
-          const batch = planSchema(snapshot, EMPTY_SNAPSHOT, false, {
-            installed: [],
-            available: [],
-          }).statements;
+          const batch = statements(
+            planSchema(snapshot, EMPTY_SNAPSHOT, {
+              allowDestructive: false,
+              target: { installed: [], available: [] },
+            }),
+          );
           const methods: Record<string, (tdb: string) => Promise<void>> = {
             // As the engine runs a new SchemaSync in `pulumi up`: check, then create with what check returned.
             schemaSync: async (tdb) => {

@@ -1,4 +1,5 @@
-// Types tying each resource's documented Args to the inputs its zod schema accepts.
+// Types tying each resource's documented arguments to its Resource class: every argument may be
+// a pulumi.Input (at every depth), and every field of the state is an output.
 
 import type * as pulumi from "@pulumi/pulumi";
 
@@ -10,23 +11,8 @@ type Deep<T> = T extends readonly (infer U)[]
     ? T
     : { [K in keyof T]: DeepInput<T[K]> };
 
-type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
+/** A resource's arguments from its resolved fields: each may be an Input, optional ones stay optional. */
+export type ArgsOf<F> = { [K in keyof F]: DeepInput<F[K]> };
 
-/**
- * `true` when A and B have the same keys, optional in both or required in both; use as
- * `const _: SameKeys<Args, Inputs> = true` so that an argument added to the schema but not to the
- * documented Args (or the reverse) fails to compile.
- */
-export type SameKeys<A, B> = [Exclude<keyof A, keyof B> | Exclude<keyof B, keyof A>] extends [never]
-  ? [Exclude<OptionalKeys<A>, OptionalKeys<B>> | Exclude<OptionalKeys<B>, OptionalKeys<A>>] extends [never]
-    ? true
-    : {
-        optionalityDiffers:
-          Exclude<OptionalKeys<A>, OptionalKeys<B>> | Exclude<OptionalKeys<B>, OptionalKeys<A>>;
-      }
-  : { keysDiffer: Exclude<keyof A, keyof B> | Exclude<keyof B, keyof A> };
-
-/** The `pulumi.Output` properties a Resource class declares (its outputs), without `urn` and `id`. */
-export type DeclaredOutputs<R> = {
-  [K in keyof R as K extends "urn" | "id" ? never : R[K] extends pulumi.Output<unknown> ? K : never]: R[K];
-};
+/** A Resource class's outputs from the fields it reports (declared by merging: `interface X extends OutputsOf<…>`). */
+export type OutputsOf<O> = { readonly [K in keyof O]-?: pulumi.Output<O[K]> };

@@ -3,42 +3,36 @@
 // provider serialization); and the libpq connection string CREATE SUBSCRIPTION receives.
 // https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING
 
-import { z } from "zod";
 import { conninfoPair, parseConninfo } from "./conninfo";
 import { redactConninfo, redactUri } from "./redact";
 
 export const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
 export type SslMode = (typeof SSL_MODES)[number];
 
-/** The object form's fields, in camelCase, each a libpq parameter. */
-export function connectionObjectSchema() {
-  return z
-    .object({
-      /** Host name, IP address, or the directory of a Unix-domain socket ("/var/run/postgresql"). */
-      host: z.string().min(1, "host must not be empty"),
-      port: z.number().int().min(1, "port must be 1–65535").max(65535, "port must be 1–65535").optional(),
-      database: z.string().min(1, "database must not be empty"),
-      user: z.string().min(1, "user must not be empty"),
-      password: z.string().optional(),
-      sslMode: z.enum(SSL_MODES).optional(),
-      /** Path of the CA certificate(s) that verify the server (libpq sslrootcert). */
-      sslRootCert: z.string().min(1).optional(),
-      /** Path of the client certificate (libpq sslcert). */
-      sslCert: z.string().min(1).optional(),
-      /** Path of the client certificate's private key (libpq sslkey). */
-      sslKey: z.string().min(1).optional(),
-      /** Passphrase of an encrypted sslKey (libpq sslpassword); kept secret like the password. */
-      sslPassword: z.string().optional(),
-      applicationName: z.string().optional(),
-      /** Seconds to wait for a connection (libpq connect_timeout). */
-      connectTimeout: z.number().int().min(0, "connectTimeout must not be negative").optional(),
-      /** Command-line options sent to the server at connection start, e.g. "-c statement_timeout=0". */
-      options: z.string().optional(),
-    })
-    .strict();
+/** A connection as an object: the fields in camelCase, each a libpq parameter. */
+export interface ConnectionObject {
+  /** Host name, IP address, or the directory of a Unix-domain socket ("/var/run/postgresql"). */
+  host: string;
+  /** Port (default 5432). */
+  port?: number;
+  database: string;
+  user: string;
+  password?: string;
+  sslMode?: SslMode;
+  /** Path of the CA certificate(s) that verify the server (libpq sslrootcert). */
+  sslRootCert?: string;
+  /** Path of the client certificate (libpq sslcert). */
+  sslCert?: string;
+  /** Path of the client certificate's private key (libpq sslkey). */
+  sslKey?: string;
+  /** Passphrase of an encrypted sslKey (libpq sslpassword); kept secret like the password. */
+  sslPassword?: string;
+  applicationName?: string;
+  /** Seconds to wait for a connection (libpq connect_timeout). */
+  connectTimeout?: number;
+  /** Command-line options sent to the server at connection start, e.g. "-c statement_timeout=0". */
+  options?: string;
 }
-
-export type ConnectionObject = z.infer<ReturnType<typeof connectionObjectSchema>>;
 
 /** A `postgres://` URI, a libpq `key=value` string, or the same as an object. */
 export type Connection = string | ConnectionObject;
@@ -81,45 +75,6 @@ type Keyword = keyof typeof KEYWORDS;
 /** The secrets a connection carries (to redact from any message). */
 export function secretsOf(info: Partial<ConnectionInfo>): string[] {
   return [info.password, info.sslPassword].filter((s): s is string => !!s);
-}
-
-/**
- * The connection's validation, as one zod schema: strings are parsed (URI or key=value) and
- * objects checked field by field, each problem reported in a plain sentence.
- */
-export function connectionSchema() {
-  const object = connectionObjectSchema();
-  return z
-    .custom<Connection>(() => true)
-    .superRefine((v, ctx) => {
-      if (typeof v === "string") {
-        try {
-          parseConnection(v);
-        } catch (e) {
-          ctx.addIssue({ code: "custom", message: (e as Error).message });
-        }
-        return;
-      }
-      if (v === null || typeof v !== "object" || Array.isArray(v)) {
-        ctx.addIssue({
-          code: "custom",
-          message:
-            "must be a postgres:// URI, a libpq key=value string, or an object { host, port?, database, user, password?, … }",
-        });
-        return;
-      }
-      const r = object.safeParse(v);
-      if (!r.success)
-        for (const issue of r.error.issues)
-          ctx.addIssue({
-            code: "custom",
-            path: issue.path,
-            message:
-              issue.code === "unrecognized_keys"
-                ? `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `\`${k}\``).join(", ")}; the fields are ${Object.keys(object.shape).join(", ")}`
-                : issue.message,
-          });
-    });
 }
 
 /** Parses any form into ConnectionInfo. Errors are plain sentences and never contain a secret. */

@@ -1,34 +1,30 @@
 // Table references as users write them (one zod schema for every resource), and the one canonical
 // form everything else compares.
 
-import { z } from "zod";
-import { identifier } from "../kernel/identifier";
+/**
+ * A table as a program names it: `"name"` (schema public) or `"schema.name"`, taken literally; the
+ * object form serves names with dots, column lists and row filters (PostgreSQL 15+).
+ */
+export type TableRef =
+  | string
+  | {
+      /** The table's schema ("public" when left out). */
+      schema?: string;
+      name: string;
+      /** Publish only these columns (a column list). */
+      columns?: string[];
+      /** Publish only the rows this SQL expression about the table holds for (a row filter). */
+      where?: string;
+    };
 
-/** A table reference as every resource accepts it (a factory: see kernel/identifier.ts). */
-export function tableRefSchema() {
-  return z.union([
-    z.string().min(1, "a table name must not be empty"),
-    z
-      .object({
-        schema: identifier("a schema name").optional(),
-        name: identifier("a table name"),
-        columns: z
-          .array(identifier("a column name"))
-          .min(1, "a column list must name at least one column")
-          .optional(),
-        where: z.string().min(1, "a row filter must not be empty").optional(),
-      })
-      .strict(),
-  ]);
-}
-
-/** `"name"` (schema public) or `"schema.name"`, taken literally; the object form serves names with dots and filters. */
-export type TableRef = z.infer<ReturnType<typeof tableRefSchema>>;
-
-/** A fully resolved table reference. */
-export interface TableSpec {
+/** A table's qualified name: what identifies it on a server. */
+export interface TableName {
   schema: string;
   name: string;
+}
+
+/** A fully resolved table reference. */
+export interface TableSpec extends TableName {
   columns?: string[];
   where?: string;
 }
@@ -63,13 +59,42 @@ function parseParts(ref: TableRef): TableSpec {
   );
 }
 
-/** `schema.name`, for messages and as a map key (never SQL: see quote.ts). */
-export function tableKey(t: { schema: string; name: string }): string {
+/** `schema.name`, for people (messages, previews); never parsed back, never SQL (see quote.ts). */
+export function tableKey(t: TableName): string {
   return `${t.schema}.${t.name}`;
 }
 
-/** The reverse of tableKey for keys the server built ("schema.name": the first dot separates, as schema names here have none). */
-export function splitTableKey(key: string): { schema: string; name: string } {
+/** A key that tells any two tables apart (names may hold dots): for maps and sets, never shown. */
+export function tableId(t: TableName): string {
+  return JSON.stringify([t.schema, t.name]);
+}
+
+/** Just the name of a table (columns and filters dropped). */
+export function nameOf(t: TableName): TableName {
+  return { schema: t.schema, name: t.name };
+}
+
+/** Tables by schema then name, without repeats. */
+export function sortedTables<T extends TableName>(tables: Iterable<T>): T[] {
+  const unique = new Map<string, T>();
+  for (const t of tables) if (!unique.has(tableId(t))) unique.set(tableId(t), t);
+  return [...unique.values()].sort((a, b) =>
+    a.schema !== b.schema ? (a.schema < b.schema ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+}
+
+/** Whether two lists hold the same tables (by name), whatever their order. */
+export function sameTableNames(a: readonly TableName[] = [], b: readonly TableName[] = []): boolean {
+  const ka = a.map(tableId).sort();
+  const kb = b.map(tableId).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
+}
+
+/**
+ * The legacy form of a table in state written by 0.x ("schema.name"): split at the first dot, as
+ * those versions did. Only upgradeState uses it.
+ */
+export function legacyTableName(key: string): TableName {
   const dot = key.indexOf(".");
   return { schema: key.slice(0, dot), name: key.slice(dot + 1) };
 }

@@ -7,7 +7,7 @@ import { alterTableOwner, grantCreateOnDatabase, grantRole } from "../pg/grants"
 import { cloudAdmin, type RoleFacts } from "../pg/roles";
 import type { ServerSettings } from "../pg/settings";
 import type { TableFacts } from "../pg/tableFacts";
-import { tableKey, type TableSpec } from "../pg/tables";
+import { tableId, tableKey, type TableSpec } from "../pg/tables";
 
 /** The publisher must run with wal_level=logical and have WAL senders and replication slots. */
 export function publisherFailures(property: string, s: ServerSettings): CheckFailure[] {
@@ -60,10 +60,10 @@ export function tableFailures(
   facts: readonly TableFacts[],
   publishesUpdatesOrDeletes: boolean,
 ): CheckFailure[] {
-  const byKey = new Map(facts.map((f) => [tableKey(f), f]));
+  const byKey = new Map(facts.map((f) => [tableId(f), f]));
   const failures: CheckFailure[] = [];
   tables.forEach((t, i) => {
-    const f = byKey.get(tableKey(t));
+    const f = byKey.get(tableId(t));
     const where = `${property}[${i}]`;
     if (!f) {
       failures.push({
@@ -187,9 +187,9 @@ export function privilegeFailures(
       property: "schemas",
       reason: `FOR TABLES IN SCHEMA needs a superuser, and role ${who} is not one: list the tables in \`tables\` instead, or connect as a superuser.`,
     });
-  const byKey = new Map(facts.map((f) => [tableKey(f), f]));
+  const byKey = new Map(facts.map((f) => [tableId(f), f]));
   tables.forEach((t, i) => {
-    const f = byKey.get(tableKey(t));
+    const f = byKey.get(tableId(t));
     if (f && !f.owned)
       failures.push({
         property: `tables[${i}]`,

@@ -3,7 +3,7 @@
 // outside its table and named another one) rolls the transaction back with an error naming it.
 
 import { sameSet } from "../kernel/values";
-import { tableKey, type TableSpec } from "../pg/tables";
+import { tableId, tableKey, type TableSpec } from "../pg/tables";
 import type { CatalogPublication } from "./catalog";
 
 /** What differs between the applied publication and the declared one (empty when nothing does). */
@@ -13,9 +13,9 @@ export function definitionMismatch(
 ): string[] {
   if (declared.allTables) return applied.allTables ? [] : ["it is not FOR ALL TABLES"];
   const problems: string[] = [];
-  const want = new Map(declared.tables.map((t) => [tableKey(t), t]));
+  const want = new Map(declared.tables.map((t) => [tableId(t), t]));
   for (const t of applied.tables) {
-    const w = want.get(tableKey(t));
+    const w = want.get(tableId(t));
     if (!w) problems.push(`it publishes ${JSON.stringify(tableKey(t))}, which is not declared`);
     else {
       if ((w.where !== undefined) !== (t.where !== undefined))
@@ -24,9 +24,9 @@ export function definitionMismatch(
         problems.push(`the column list of ${JSON.stringify(tableKey(t))} is not the declared one`);
     }
   }
-  const got = new Set(applied.tables.map(tableKey));
-  for (const key of want.keys())
-    if (!got.has(key)) problems.push(`it does not publish ${JSON.stringify(key)}`);
+  const got = new Set(applied.tables.map(tableId));
+  for (const [id, t] of want)
+    if (!got.has(id)) problems.push(`it does not publish ${JSON.stringify(tableKey(t))}`);
   if (!sameSet(applied.schemas, [...declared.schemas]))
     problems.push(
       `it publishes the schemas ${JSON.stringify(applied.schemas)}, not ${JSON.stringify(declared.schemas)}`,

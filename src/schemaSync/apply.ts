@@ -6,19 +6,25 @@
 
 import { operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
-import { endpoint, type ConnectionInfo } from "../pg/connection";
+import { clean } from "../kernel/values";
+import { endpoint, parseConnection, type ConnectionInfo } from "../pg/connection";
+import { lockForTransaction } from "../pg/lock";
+import { newRequestId } from "../pg/recopy";
 import { withSession } from "../pg/session";
-import { planSchema, type PlanOptions, type PlanStep, type SchemaPlan } from "./plan";
+import { canonicalTableRef, tableKey } from "../pg/tables";
+import { appliedColumns, signatures, targetFingerprint } from "./observe";
+import { planSchema, summary, type PlanOptions, type PlanStep, type SchemaPlan } from "./plan";
 import { projectSection, type Section } from "./section";
 import type { SchemaSnapshot } from "./snapshot";
-import * as sql from "./sql";
+import { readSource } from "./source";
 import { readTarget } from "./target";
+import { label, type SchemaSyncInputs, type SchemaSyncState } from "./types";
 
 export interface ApplyOptions {
   label: string;
   section: Section;
   allowDestructive: boolean;
-  applied?: Record<string, number>;
+  applied?: ReadonlyMap<string, number>;
   indexJobs: number;
   maintenanceWorkMem: string;
 }
@@ -33,7 +39,7 @@ export async function applyPlan(
   const plan = await withSession(target, (s) =>
     s
       .transaction(async () => {
-        await s.query(sql.LOCK_SCHEMA);
+        await lockForTransaction(s, "schema copy");
         const { actual, extensions } = await readTarget(s, desired);
         const opts: PlanOptions = {
           allowDestructive: o.allowDestructive,
@@ -46,7 +52,7 @@ export async function applyPlan(
         const serial = o.section === "post-data" ? plan.steps.filter((st) => !st.parallel) : plan.steps;
         if (plan.steps.length > 0)
           log.info(
-            `${o.label}: applying ${plan.steps.length} statement(s)${o.section === "post-data" ? "" : " in one transaction"}: ${plan.summary.slice(0, 20).join("; ")}${plan.summary.length > 20 ? "; …" : ""}`,
+            `${o.label}: applying ${plan.steps.length} statement(s)${o.section === "post-data" ? "" : " in one transaction"}: ${summary(plan).slice(0, 20).join("; ")}${summary(plan).length > 20 ? "; …" : ""}`,
           );
         await s.execBatch(serial.map((st) => st.sql));
         return plan;
@@ -71,7 +77,7 @@ export function refuse(
   if (plan.awaiting.length > 0 && !o.preview)
     throw Object.assign(
       new Error(
-        `${o.label}: ${plan.awaiting.join(", ")} do(es) not exist on the target yet: the pre-data SchemaSync (section "pre-data") creates them; make this one depend on it (through the Subscription, as LogicalReplication does).`,
+        `${o.label}: ${plan.awaiting.map(tableKey).join(", ")} do(es) not exist on the target yet: the pre-data SchemaSync (section "pre-data") creates them; make this one depend on it (through the Subscription, as LogicalReplication does).`,
       ),
       { refused: true },
     );
@@ -89,8 +95,11 @@ async function parallel(target: ConnectionInfo, steps: PlanStep[], o: ApplyOptio
   const queue = [...steps];
   const worker = () =>
     withSession(target, async (s) => {
-      await s.exec(sql.setMaintenanceWorkMem(o.maintenanceWorkMem));
-      if (o.indexJobs > 1) await s.exec(sql.SERIAL_INDEX_BUILDS);
+      // Session settings, reset before the connection is used again (see Session.set).
+      await s.set("maintenance_work_mem", o.maintenanceWorkMem);
+      // With several jobs, each build on its own, without parallel maintenance workers: the jobs
+      // are the parallelism, and workers on top of them only compete for the same cores.
+      if (o.indexJobs > 1) await s.set("max_parallel_maintenance_workers", "0");
       for (let step = queue.shift(); step; step = queue.shift())
         await s.exec(step.sql).catch((e) => {
           throw operationError(o.label, step!.what, e);
@@ -125,4 +134,45 @@ async function runPostData(target: ConnectionInfo, steps: PlanStep[], o: ApplyOp
     log.info(
       `${o.label}: built ${built} index(es) and constraint(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s on ${o.indexJobs} connections.`,
     );
+}
+
+/** Reads the source, applies the plan, and returns the state. `previous`: the state before (update). */
+export async function applySchemaSync(
+  inputs: SchemaSyncInputs,
+  previous?: SchemaSyncState,
+): Promise<SchemaSyncState> {
+  const section = inputs.section ?? "all";
+  const source = await readSource(inputs);
+  const where = endpoint(parseConnection(inputs.source));
+  if (!source.tables)
+    throw new Error(
+      `${label(inputs)}: publication ${JSON.stringify(inputs.publication)} does not exist on ${where}.`,
+    );
+  if (source.missing.length > 0)
+    throw new Error(
+      `${label(inputs)}: table(s) ${source.missing.map(tableKey).join(", ")} do not exist on the source ${where}; fix \`tables\`.`,
+    );
+  const target = parseConnection(inputs.target);
+  const applied = appliedColumns(previous?.sourceTables);
+  const plan = await applyPlan(target, source.snapshot, {
+    label: label(inputs),
+    section,
+    allowDestructive: inputs.allowDestructive ?? false,
+    ...(applied ? { applied } : {}),
+    indexJobs: inputs.indexJobs ?? 4,
+    maintenanceWorkMem: inputs.maintenanceWorkMem ?? "256MB",
+  });
+  const { pending: _p, ...kept } = inputs;
+  return clean({
+    ...kept,
+    // What this apply could not restore, once: a Subscription depending on this records the ids it
+    // served. (Always a list, so that previews keeping this state show a known value.)
+    recopyRequests: plan.recopy.map((r) => ({ ...r, id: newRequestId() })),
+    sourceTables: signatures(projectSection(source.snapshot, section)),
+    sourceFingerprint: source.fingerprint,
+    targetFingerprint: await targetFingerprint(inputs.target, source.snapshot.tables),
+    syncedTables: source.snapshot.tables.map(({ schema, name }) => canonicalTableRef({ schema, name })),
+    targetEndpoint: endpoint(target),
+    lastChanges: [...summary(plan), ...plan.kept.map((k) => `kept the replica's own ${k}`)],
+  });
 }

@@ -5,7 +5,7 @@
 // far faster than maintaining them row by row during it. Column-listed publications deliver only
 // some columns (projectColumns). Pure.
 
-import { tableKey } from "../pg/tables";
+import { tableId } from "../pg/tables";
 import type { SchemaSnapshot, TableDefinition } from "./snapshot";
 
 export type Section = "all" | "pre-data" | "post-data";
@@ -29,7 +29,7 @@ export function projectSection(snapshot: SchemaSnapshot, section: Section): Sche
 }
 
 /**
- * The part of a snapshot a column-listed publication delivers: for each table with a column list,
+ * The part of a snapshot a column-listed publication delivers (`columnLists` by tableId): for each table with a column list,
  * only those columns, and only the constraints and indexes that use nothing else (a NOT NULL
  * column left out would make every replicated insert fail).
  */
@@ -39,7 +39,7 @@ export function projectColumns(
 ): SchemaSnapshot {
   if (columnLists.size === 0) return snapshot;
   const tables = snapshot.tables.map((t) => {
-    const list = columnLists.get(tableKey(t));
+    const list = columnLists.get(tableId(t));
     if (!list) return t;
     const keep = new Set(list);
     const uses = (name: string) => {

@@ -8,7 +8,7 @@ import { canonicalJson } from "../kernel/values";
 import { parseConnection } from "../pg/connection";
 import { existingPublications, readPublishedTables } from "../pg/published";
 import { withSession } from "../pg/session";
-import { parseTableRef, tableKey, type TableSpec } from "../pg/tables";
+import { parseTableRef, tableId, type TableName, type TableSpec } from "../pg/tables";
 import { readFingerprint, readSchema } from "./catalog";
 import { projectColumns } from "./section";
 import { EMPTY_SNAPSHOT, type SchemaSnapshot, type TableDefinition } from "./snapshot";
@@ -19,8 +19,8 @@ export interface SourceRead {
   tables?: TableSpec[];
   /** Their definitions with partition trees, types and extensions (column lists applied). */
   snapshot: SchemaSnapshot;
-  /** Listed tables the source does not have, "schema.name". */
-  missing: string[];
+  /** Listed tables the source does not have. */
+  missing: TableName[];
   /** Fingerprint of the catalog rows read, with the table list and column lists. */
   fingerprint?: string;
 }
@@ -48,13 +48,13 @@ export async function readSource(
     const columnLists = new Map<string, string[]>();
     if (inputs.tables) {
       const specs = inputs.tables.map(parseTableRef);
-      for (const t of specs) if (t.columns) columnLists.set(tableKey(t), t.columns);
+      for (const t of specs) if (t.columns) columnLists.set(tableId(t), t.columns);
       tables = specs.map(({ schema, name }) => ({ schema, name }));
     } else {
       const exists = await existingPublications(s, [inputs.publication!]);
       if (exists.length === 0) return { snapshot: EMPTY_SNAPSHOT, missing: [] };
       const published = await readPublishedTables(s, [inputs.publication!], true);
-      for (const t of published) if (t.columns) columnLists.set(tableKey(t), t.columns);
+      for (const t of published) if (t.columns) columnLists.set(tableId(t), t.columns);
       tables = published.map(({ schema, name }) => ({ schema, name }));
     }
     const scope = createHash("md5")
@@ -67,18 +67,18 @@ export async function readSource(
     let snapshot = cache().get(key);
     if (!snapshot) {
       const wanted = tables.map((t) =>
-        columnLists.has(tableKey(t)) ? { ...t, columns: columnLists.get(tableKey(t))! } : t,
+        columnLists.has(tableId(t)) ? { ...t, columns: columnLists.get(tableId(t))! } : t,
       );
       snapshot = projectColumns(await readSchema(s, wanted), columnLists);
       cache().set(key, snapshot);
       while (cache().size > 8) cache().delete(cache().keys().next().value!);
     }
-    const found = new Set(snapshot.tables.map(tableKey));
+    const found = new Set(snapshot.tables.map(tableId));
     return {
       tables,
       snapshot,
       fingerprint,
-      missing: tables.filter((t) => !found.has(tableKey(t))).map(tableKey),
+      missing: tables.filter((t) => !found.has(tableId(t))),
     };
   });
 }

@@ -218,23 +218,3 @@ export function createCollation(c: {
 export function validateConstraint(schema: string, table: string, name: string): string {
   return `ALTER TABLE ${qualified(schema, table)} VALIDATE CONSTRAINT ${ident(name)}`;
 }
-
-/**
- * Post-data with several index jobs: each build on its own, without parallel maintenance workers —
- * the jobs are the parallelism, and workers on top of them only compete for the same cores.
- */
-export const SERIAL_INDEX_BUILDS = "SET max_parallel_maintenance_workers = 0";
-
-/** A session's memory for building indexes, for the post-data phase. */
-export function setMaintenanceWorkMem(value: string): string {
-  return `SET maintenance_work_mem = ${literal(value)}`;
-}
-
-/** Serializes SchemaSyncs into one target for the rest of the transaction (Pulumi runs them at once). */
-export const LOCK_SCHEMA =
-  "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pulumi-pg-replication: schema copy'))";
-
-/** Empties tables whose rows are copied again (one statement: foreign keys among them hold). */
-export function truncateTables(tables: readonly { schema: string; name: string }[]): string {
-  return `TRUNCATE ${tables.map((t) => qualified(t.schema, t.name)).join(", ")}`;
-}

@@ -1,62 +1,72 @@
-// SchemaSync's inputs (one zod schema, the TypeScript types inferred from it) and state.
+// SchemaSync's fields, declared once: the arguments (a plain interface, what users read), what
+// check computes, the state, and the table every derived piece comes from (validation, defaults,
+// diff, refresh, the Resource class's outputs).
 
-import { z } from "zod";
-import { identifier } from "../kernel/identifier";
-import { connectionSchema } from "../pg/connection";
-import { tableRefSchema, type TableRef } from "../pg/tables";
+import type { Connection } from "../pg/connection";
+import type { RecopyRequest } from "../pg/recopy";
+import type { TableName, TableRef } from "../pg/tables";
+import type { Section } from "./section";
+import { resourceLabel } from "../kernel/label";
 
-/** The checked inputs (built by a factory called in check: module-level schemas break serialization). */
-export function schemaSyncSchema() {
-  return z.object({
-    source: connectionSchema(),
-    target: connectionSchema(),
-    tables: z.array(tableRefSchema()).optional(),
-    publication: identifier("the publication name").optional(),
-    dropOnDelete: z.boolean().optional(),
-    allowDestructive: z.boolean().optional(),
-    section: z.enum(["all", "pre-data", "post-data"]).optional(),
-    indexJobs: z
-      .number()
-      .int()
-      .min(1, "indexJobs is at least 1")
-      .max(64, "indexJobs is at most 64")
-      .optional(),
-    maintenanceWorkMem: z
-      .string()
-      .regex(/^\d+\s*(kB|MB|GB|TB)?$/, 'maintenanceWorkMem is a size such as "256MB"')
-      .optional(),
-    // Computed by check, never given by a program:
-    /** Per copied table, "<hash of its definition>:<highest column number>" on the source. */
-    sourceTables: z.record(z.string(), z.string()).optional(),
-    /** Fingerprint of the source catalog rows behind `sourceTables`. */
-    sourceFingerprint: z.string().optional(),
-    /** Fingerprint of the target's copied tables after the last create/update (state; see check). */
-    targetFingerprint: z.string().optional(),
-    /** Per table, what the next `up` changes on the target (empty when nothing). */
-    pending: z.record(z.string(), z.array(z.string())).optional(),
-    /** Tables whose replicated rows the next `up` cannot restore: a Subscription depending on this re-copies them. */
-    recopyRequests: z.array(z.object({ table: z.string(), reason: z.string(), id: z.string() })).optional(),
-    /** The target's identity (system identifier and database), whatever spelling reaches it. */
-    targetServerId: z.string().optional(),
-    /** 0.1.0 kept the whole source schema here; read (and dropped) for stacks created by it. */
-    sourceSchema: z.unknown().optional(),
-  });
+export type { Section };
+
+/** SchemaSync's arguments, resolved (SchemaSyncArgs takes each as a pulumi.Input). */
+export interface SchemaSyncFields {
+  /** Where the definitions are read (the primary). Stored as a secret. */
+  source: Connection;
+  /** Where the tables are created (the replica). Stored as a secret. Changing the server replaces. */
+  target: Connection;
+  /** Tables to copy. Give this or `publication`, not both. Column lists are honoured; row filters are ignored here. */
+  tables?: TableRef[];
+  /** Copy every table this publication on the source publishes. */
+  publication?: string;
+  /** Drop the copied tables from the target on delete. Default false: replicated data survives destroy. */
+  dropOnDelete?: boolean;
+  /** Allow changes that lose data on the target (drop column, narrow a type). Default false. */
+  allowDestructive?: boolean;
+  /**
+   * Which part of the definitions to copy, as pg_dump splits them: "pre-data" (schemas, types,
+   * tables, primary keys, checks, the replica identity: what the initial copy needs), "post-data"
+   * (secondary indexes, unique and exclusion constraints, foreign keys: built after the copy, in
+   * parallel), or "all" (default: everything, in one transaction).
+   */
+  section?: Section;
+  /**
+   * Post-data: how many indexes and validations run at once, each on its own connection (default 4).
+   * With more than one, each build runs without parallel maintenance workers (the jobs are the
+   * parallelism); with 1, the server's max_parallel_maintenance_workers applies.
+   */
+  indexJobs?: number;
+  /** Post-data: maintenance_work_mem of those connections (default "256MB"). */
+  maintenanceWorkMem?: string;
 }
 
-export type SchemaSyncInputs = z.infer<ReturnType<typeof schemaSyncSchema>>;
+/** A copied table's signature on the source: a hash of its definition and its highest column number. */
+export interface TableSignature extends TableName {
+  /** "<hash>:<highest column number>" (~30 bytes a table). */
+  signature: string;
+}
 
-/** Inputs that check computes. */
-export type ComputedInputs =
-  | "sourceTables"
-  | "sourceFingerprint"
-  | "targetFingerprint"
-  | "pending"
-  | "recopyRequests"
-  | "targetServerId"
-  | "sourceSchema";
+/** What check computes; never given by a program. */
+export interface SchemaSyncComputed {
+  /** Each copied table's signature on the source. */
+  sourceTables?: TableSignature[];
+  /** Fingerprint of the source catalog rows behind `sourceTables`. */
+  sourceFingerprint?: string;
+  /** Fingerprint of the target's copied tables after the last create/update (state; see check). */
+  targetFingerprint?: string;
+  /** Per table ("schema.name", for people), what the next `up` changes on the target. */
+  pending?: Record<string, string[]>;
+  /** Tables whose replicated rows the next `up` cannot restore: a Subscription depending on this re-copies them. */
+  recopyRequests?: RecopyRequest[];
+  /** The target's identity (system identifier and database), whatever spelling reaches it. */
+  targetServerId?: string;
+}
+
+export type SchemaSyncInputs = SchemaSyncFields & SchemaSyncComputed;
 
 /** What a SchemaSync reports: its arguments and what it copied. */
-export interface SchemaSyncOutputs extends Omit<SchemaSyncInputs, ComputedInputs> {
+export interface SchemaSyncOutputs extends SchemaSyncFields {
   /** The tables copied, in canonical form ("schema.name", or an object for names with dots). */
   syncedTables: TableRef[];
   /** host:port/database of the target (no credentials). */
@@ -66,13 +76,22 @@ export interface SchemaSyncOutputs extends Omit<SchemaSyncInputs, ComputedInputs
 }
 
 /** The state the engine keeps: the outputs, and what only the provider reads. */
-export interface SchemaSyncState extends SchemaSyncOutputs, Pick<SchemaSyncInputs, ComputedInputs> {}
+export interface SchemaSyncState extends SchemaSyncOutputs, SchemaSyncComputed {}
+
+/** What the Resource class registers besides the arguments (each becomes an output). */
+export const SCHEMA_SYNC_STATE_KEYS = {
+  syncedTables: true,
+  targetEndpoint: true,
+  lastChanges: true,
+  // Read by a Subscription that depends on this SchemaSync (re-copies); not a public output.
+  recopyRequests: true,
+} as const satisfies Partial<Record<Exclude<keyof SchemaSyncState, keyof SchemaSyncFields>, true>>;
 
 /** Outputs that hold credentials. */
 export const SCHEMA_SYNC_SECRET_OUTPUTS = ["source", "target"];
 
 export function label(inputs: { publication?: string; section?: string }): string {
-  const what = inputs.section && inputs.section !== "all" ? `SchemaSync (${inputs.section})` : "SchemaSync";
+  const what = resourceLabel("SchemaSync", undefined, inputs.section !== "all" ? inputs.section : undefined);
   return inputs.publication !== undefined
     ? `${what} of publication ${JSON.stringify(inputs.publication)}`
     : what;

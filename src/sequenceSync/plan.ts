@@ -5,7 +5,10 @@
 import type { SequenceState } from "./catalog";
 
 export interface SequenceMove {
+  /** "schema.name", for people. */
   key: string;
+  /** The sequence moved. */
+  sequence: { schema: string; name: string };
   /** setval(…, value, true): nextval then returns value + increment. */
   value: bigint;
   /** The source's and the target's values before (what a person reads in the preview). */
@@ -49,5 +52,11 @@ export function planMove(
     throw new Error(
       `${key}: the target would have to move to ${value}, outside its bounds ${target.min}..${target.max}: widen the target sequence (ALTER SEQUENCE … ${up ? "MAXVALUE" : "MINVALUE"}) or lower \`margin\``,
     );
-  return { key, value, source: describe(source), target: describe(target) };
+  return {
+    key,
+    sequence: { schema: target.schema, name: target.name },
+    value,
+    source: describe(source),
+    target: describe(target),
+  };
 }

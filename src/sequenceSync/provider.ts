@@ -8,23 +8,19 @@ import { operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
 import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
-import { clean, sameSet } from "../kernel/values";
-import { endpoint, parseConnection, sameConnection, type Connection } from "../pg/connection";
+import { clean } from "../kernel/values";
+import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields";
+import { endpoint, parseConnection, type Connection } from "../pg/connection";
 import { readPublishedTables } from "../pg/published";
 import { grantSequence } from "../pg/grants";
 import { readRoleFacts } from "../pg/roles";
 import { withSession } from "../pg/session";
-import { canonicalTableRef, parseTableRef, sameTableSets, tableKey, type TableSpec } from "../pg/tables";
+import { canonicalTableRef, parseTableRef, tableId, tableKey, type TableSpec } from "../pg/tables";
+import { SEQUENCE_SYNC_FIELDS } from "./fields";
 import { ownedSequences, readSequences, type SequenceName, type SequenceState } from "./catalog";
 import { planMove, type SequenceMove } from "./plan";
 import * as sql from "./sql";
-import {
-  label,
-  sequenceSyncSchema,
-  type SequenceSyncInputs,
-  type SequenceSyncState,
-  type SequenceValues,
-} from "./types";
+import { label, type SequenceSyncInputs, type SequenceSyncState, type SequenceValues } from "./types";
 
 /** "schema.name" or "name" (schema public), taken literally as tables are. */
 function sequenceName(text: string): SequenceName {
@@ -61,8 +57,8 @@ async function readSides(inputs: SequenceSyncInputs): Promise<Sides> {
     names,
     sourceUser: source.user,
     targetUser: target.user,
-    source: new Map(source.source.map((q) => [tableKey(q), q])),
-    target: new Map(target.sequences.map((q) => [tableKey(q), q])),
+    source: new Map(source.source.map((q) => [tableId(q), q])),
+    target: new Map(target.sequences.map((q) => [tableId(q), q])),
   };
 }
 
@@ -70,18 +66,17 @@ async function readSides(inputs: SequenceSyncInputs): Promise<Sides> {
 function plan(inputs: SequenceSyncInputs, sides: Sides): { moves: SequenceMove[]; failures: CheckFailure[] } {
   const failures: CheckFailure[] = [];
   const moves: SequenceMove[] = [];
-  const keys = sides.names.map(tableKey);
-  const onlySource = keys.filter((k) => sides.source.has(k) && !sides.target.has(k));
-  const notOnSource = keys.filter((k) => !sides.source.has(k));
+  const onlySource = sides.names.filter((q) => sides.source.has(tableId(q)) && !sides.target.has(tableId(q)));
+  const notOnSource = sides.names.filter((q) => !sides.source.has(tableId(q)));
   if (onlySource.length > 0)
     failures.push({
       property: "target",
-      reason: `sequence(s) ${onlySource.join(", ")} exist on the source but not on the target: copy the tables first (SchemaSync), or list only sequences both have.`,
+      reason: `sequence(s) ${onlySource.map(tableKey).join(", ")} exist on the source but not on the target: copy the tables first (SchemaSync), or list only sequences both have.`,
     });
   if (notOnSource.length > 0)
     failures.push({
       property: inputs.sequences ? "sequences" : "source",
-      reason: `sequence(s) ${notOnSource.join(", ")} do not exist on the source${notOnSource.some((k) => sides.target.has(k)) ? " (only on the target)" : ""}: fix the names (taken literally, case included).`,
+      reason: `sequence(s) ${notOnSource.map(tableKey).join(", ")} do not exist on the source${notOnSource.some((q) => sides.target.has(tableId(q))) ? " (only on the target)" : ""}: fix the names (taken literally, case included).`,
     });
   const unreadable = [...sides.source.values()].filter((q) => !q.readable);
   if (unreadable.length > 0)
@@ -96,10 +91,10 @@ function plan(inputs: SequenceSyncInputs, sides: Sides): { moves: SequenceMove[]
       reason: `role ${JSON.stringify(sides.targetUser)} may not advance ${unwritable.map(tableKey).join(", ")} on the target: run ${grantSequence("SELECT, UPDATE", unwritable, sides.targetUser)}`,
     });
   if (failures.length > 0) return { moves, failures };
-  for (const [key, source] of sides.source) {
-    const target = sides.target.get(key)!;
+  for (const [id, source] of sides.source) {
+    const target = sides.target.get(id)!;
     try {
-      const move = planMove(key, source, target, inputs.margin ?? 0);
+      const move = planMove(tableKey(source), source, target, inputs.margin ?? 0);
       if (move) moves.push(move);
     } catch (e) {
       failures.push({ property: "margin", reason: (e as Error).message });
@@ -111,9 +106,9 @@ function plan(inputs: SequenceSyncInputs, sides: Sides): { moves: SequenceMove[]
 function values(sides: Sides): Record<string, SequenceValues> {
   const valueOf = (q: SequenceState | undefined) => (q?.isCalled ? q.lastValue : null);
   return Object.fromEntries(
-    [...sides.source.keys()].map((k) => [
-      k,
-      { source: valueOf(sides.source.get(k)), target: valueOf(sides.target.get(k)) },
+    [...sides.source].map(([id, q]) => [
+      tableKey(q),
+      { source: valueOf(q), target: valueOf(sides.target.get(id)) },
     ]),
   );
 }
@@ -125,7 +120,7 @@ async function apply(inputs: SequenceSyncInputs): Promise<SequenceSyncState> {
   await withSession(parseConnection(inputs.target), (s) =>
     s.transaction(async () => {
       for (const m of moves) {
-        const seq = sides.target.get(m.key)!;
+        const seq = sides.target.get(tableId(m.sequence))!;
         await s.query(sql.SETVAL, [sql.sequenceRegclass(seq.schema, seq.name), m.value.toString(), true]);
       }
     }),
@@ -137,18 +132,21 @@ async function apply(inputs: SequenceSyncInputs): Promise<SequenceSyncState> {
   );
   if (moves.length > 0) log.info(`${label()}: ${lastChanges.join("; ")}.`);
   // What the target holds now: setval(value, true) leaves last_value = value, is_called = true.
-  for (const m of moves)
-    sides.target.set(m.key, { ...sides.target.get(m.key)!, lastValue: m.value.toString(), isCalled: true });
+  for (const m of moves) {
+    const id = tableId(m.sequence);
+    sides.target.set(id, { ...sides.target.get(id)!, lastValue: m.value.toString(), isCalled: true });
+  }
   const { behind: _b, ...kept } = inputs;
   return clean({ ...kept, values: values(sides), lastChanges });
 }
 
 export const provider: Provider<SequenceSyncInputs, SequenceSyncState> = {
   async check(_olds, news) {
-    const { value: inputs, failures, unknown } = validate(sequenceSyncSchema(), news);
-    if (!inputs) return { inputs: news, failures };
-    delete inputs.behind;
-    const checked: Record<string, unknown> = inputs;
+    const { value, failures, unknown } = validate(schemaOf(SEQUENCE_SYNC_FIELDS), news);
+    if (!value) return { inputs: news, failures };
+    const inputs = value as unknown as SequenceSyncInputs;
+    const checked = value as Record<string, unknown>;
+    dropComputed(SEQUENCE_SYNC_FIELDS, inputs);
     const given = ["tables", "publication", "sequences"].filter(
       (k) => inputs[k as "tables"] !== undefined || unknown.has(k),
     );
@@ -188,12 +186,7 @@ export const provider: Provider<SequenceSyncInputs, SequenceSyncState> = {
   async diff(_id, olds, news) {
     const changes =
       (news.behind !== undefined && Object.keys(news.behind).length > 0) ||
-      !sameTableSets((olds.tables ?? []).map(parseTableRef), (news.tables ?? []).map(parseTableRef)) ||
-      olds.publication !== news.publication ||
-      !sameSet(olds.sequences, news.sequences) ||
-      (olds.margin ?? 0) !== (news.margin ?? 0) ||
-      !sameConnection(parseConnection(olds.source), parseConnection(news.source)) ||
-      !sameConnection(parseConnection(olds.target), parseConnection(news.target));
+      fieldChanges(SEQUENCE_SYNC_FIELDS, olds, news).updates.length > 0;
     return { changes, replaces: [] };
   },
 
@@ -210,8 +203,11 @@ export const provider: Provider<SequenceSyncInputs, SequenceSyncState> = {
   async read(id, props) {
     const sides = await readSides(props);
     const outs = { ...props, values: values(sides) };
-    const { values: _v, lastChanges: _l, ...inputs } = outs;
-    return { id, props: clean(outs), inputs: clean(inputs) };
+    return {
+      id,
+      props: clean(outs),
+      inputs: clean(inputsOf<SequenceSyncInputs>(SEQUENCE_SYNC_FIELDS, outs)),
+    };
   },
 
   /** Sequences are the tables' own: nothing to remove. */

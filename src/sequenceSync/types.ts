@@ -1,25 +1,33 @@
-// SequenceSync's inputs (one zod schema, the TypeScript types inferred from it) and state.
+// SequenceSync's fields, declared once: the arguments (a plain interface, what users read), what
+// check computes, the state, and the table every derived piece comes from.
 
-import { z } from "zod";
-import { identifier } from "../kernel/identifier";
-import { connectionSchema } from "../pg/connection";
-import { tableRefSchema } from "../pg/tables";
+import type { Connection } from "../pg/connection";
+import type { TableRef } from "../pg/tables";
+import { resourceLabel } from "../kernel/label";
 
-export function sequenceSyncSchema() {
-  return z.object({
-    source: connectionSchema(),
-    target: connectionSchema(),
-    tables: z.array(tableRefSchema()).optional(),
-    publication: identifier("the publication name").optional(),
-    sequences: z.array(z.string().min(1, "a sequence name must not be empty")).optional(),
-    margin: z.number().int().min(0, "margin must not be negative").optional(),
-    // Computed by check, never given by a program:
-    /** Per sequence where the target is behind: the source's and the target's last values. */
-    behind: z.record(z.string(), z.object({ source: z.string(), target: z.string() })).optional(),
-  });
+/** SequenceSync's arguments, resolved (SequenceSyncArgs takes each as a pulumi.Input). */
+export interface SequenceSyncFields {
+  /** Where the values are read (the primary). Stored as a secret. */
+  source: Connection;
+  /** Where the sequences are advanced (the replica). Stored as a secret. */
+  target: Connection;
+  /** The sequences owned by these tables' columns (serial and identity). Give one of tables, publication or sequences. */
+  tables?: TableRef[];
+  /** The sequences owned by the columns of every table this publication on the source publishes. */
+  publication?: string;
+  /** Sequences by name: "name" (schema public) or "schema.name", taken literally. */
+  sequences?: string[];
+  /** Values left unused between the source's last one and the target's next (default 0). */
+  margin?: number;
 }
 
-export type SequenceSyncInputs = z.infer<ReturnType<typeof sequenceSyncSchema>>;
+/** What check computes; never given by a program. */
+export interface SequenceSyncComputed {
+  /** Per sequence where the target is behind ("schema.name", for people): the source's and the target's last values. */
+  behind?: Record<string, { source: string; target: string }>;
+}
+
+export type SequenceSyncInputs = SequenceSyncFields & SequenceSyncComputed;
 
 /** Both sides of one sequence, as last_value (a string: bigint), null when it was never used. */
 export interface SequenceValues {
@@ -28,17 +36,24 @@ export interface SequenceValues {
 }
 
 /** What a SequenceSync reports. */
-export interface SequenceSyncOutputs extends Omit<SequenceSyncInputs, "behind"> {
-  /** Per sequence ("schema.name"), the source's and the target's last values at the last operation. */
+export interface SequenceSyncOutputs extends SequenceSyncFields {
+  /** Per sequence ("schema.name"), the source's and the target's last values at the last operation (null: never used). */
   values: Record<string, SequenceValues>;
   /** What the last create/update advanced, one line each. */
   lastChanges: string[];
 }
 
-export interface SequenceSyncState extends SequenceSyncOutputs, Pick<SequenceSyncInputs, "behind"> {}
+export interface SequenceSyncState extends SequenceSyncOutputs, SequenceSyncComputed {}
+
+/** What the Resource class registers besides the arguments (each becomes an output). */
+export const SEQUENCE_SYNC_STATE_KEYS = {
+  behind: true,
+  values: true,
+  lastChanges: true,
+} as const satisfies Record<Exclude<keyof SequenceSyncState, keyof SequenceSyncFields>, true>;
 
 export const SEQUENCE_SYNC_SECRET_OUTPUTS = ["source", "target"];
 
 export function label(): string {
-  return "SequenceSync";
+  return resourceLabel("SequenceSync");
 }

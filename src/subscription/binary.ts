@@ -3,7 +3,13 @@
 // type on both sides, and every type it is made of able to send on the publisher and receive on the
 // subscriber. Anything else, or anything that cannot be read, is text, PostgreSQL's default.
 
-import type { ColumnIO } from "./catalog";
+import * as log from "../kernel/log";
+import { parseConnection } from "../pg/connection";
+import { readPublishedTables } from "../pg/published";
+import { withSession, type Session } from "../pg/session";
+import { nameOf, tableId, tableKey, type TableName } from "../pg/tables";
+import { readColumnIO, type ColumnIO } from "./catalog";
+import { label, publicationNames, type SubscriptionInputs } from "./types";
 
 export interface BinaryChoice {
   /** true or false; undefined when the replica's tables do not exist yet (decided at apply). */
@@ -21,7 +27,7 @@ const major = (serverVersion: number) => Math.floor(serverVersion / 10000);
 export function chooseBinary(
   publisher: { serverVersion: number; columns: ColumnIO[] } | undefined,
   subscriber: { serverVersion: number; columns: ColumnIO[] },
-  tables: readonly string[],
+  tables: readonly TableName[],
 ): BinaryChoice {
   if (!publisher) return { binary: false, why: "the publisher cannot be read from here" };
   if (major(publisher.serverVersion) < 16 || major(subscriber.serverVersion) < 16)
@@ -32,23 +38,53 @@ export function chooseBinary(
       why: `the servers differ in major version (${major(publisher.serverVersion)} and ${major(subscriber.serverVersion)})`,
     };
   if (tables.length === 0) return { binary: false, why: "no table is replicated yet" };
-  const onReplica = new Map(subscriber.columns.map((c) => [`${c.table}\0${c.column}`, c]));
-  const replicaTables = new Set(subscriber.columns.map((c) => c.table));
-  const missing = tables.filter((t) => !replicaTables.has(t));
-  if (missing.length > 0) return { binary: undefined, why: `${missing[0]} is not on the replica yet` };
+  const columnId = (c: ColumnIO) => JSON.stringify([c.schema, c.name, c.column]);
+  const onReplica = new Map(subscriber.columns.map((c) => [columnId(c), c]));
+  const replicaTables = new Set(subscriber.columns.map(tableId));
+  const missing = tables.filter((t) => !replicaTables.has(tableId(t)));
+  if (missing.length > 0)
+    return { binary: undefined, why: `${tableKey(missing[0]!)} is not on the replica yet` };
   for (const c of publisher.columns) {
-    const r = onReplica.get(`${c.table}\0${c.column}`);
-    if (!r) return { binary: false, why: `${c.table}.${c.column} is not on the replica` };
+    const r = onReplica.get(columnId(c));
+    const what = `${tableKey(c)}.${c.column}`;
+    if (!r) return { binary: false, why: `${what} is not on the replica` };
     if (r.type !== c.type)
-      return {
-        binary: false,
-        why: `${c.table}.${c.column} is ${c.type} on the publisher and ${r.type} on the replica`,
-      };
+      return { binary: false, why: `${what} is ${c.type} on the publisher and ${r.type} on the replica` };
     if (!c.send || !r.receive)
-      return { binary: false, why: `the type of ${c.table}.${c.column} (${c.type}) has no binary I/O` };
+      return { binary: false, why: `the type of ${what} (${c.type}) has no binary I/O` };
   }
   return {
     binary: true,
     why: `PostgreSQL ${major(publisher.serverVersion)} on both sides, every column type alike with binary I/O`,
   };
+}
+
+/**
+ * `binary: "auto"` settled to true or false on this subscriber (`s`) for the replicated tables:
+ * those given, as check knows them, else what the publications publish now. Other values are left
+ * as given. At check, a choice that needs the replica's tables waits for apply; at apply it is made
+ * (false when unsure) and logged.
+ */
+export async function settleBinary(
+  s: Session,
+  inputs: SubscriptionInputs,
+  tables: readonly TableName[] | undefined,
+  atApply: boolean,
+): Promise<void> {
+  if (inputs.binary !== "auto") return;
+  const publisher = await withSession(parseConnection(inputs.publisher), async (p) => {
+    const specs = tables
+      ? [...tables]
+      : (await readPublishedTables(p, publicationNames(inputs.publications))).map(nameOf);
+    return { serverVersion: p.serverVersion, specs, columns: await readColumnIO(p, specs) };
+  }).catch(() => undefined);
+  const specs = publisher?.specs ?? [];
+  const choice = chooseBinary(
+    publisher,
+    { serverVersion: s.serverVersion, columns: await readColumnIO(s, specs) },
+    specs,
+  );
+  if (choice.binary === undefined && !atApply) return;
+  inputs.binary = choice.binary ?? false;
+  if (atApply) log.info(`${label(inputs.name)}: binary "auto" is ${inputs.binary}: ${choice.why}.`);
 }

@@ -2,7 +2,9 @@
 // its error counts, its workers) and on the publisher (its slot). Parameters only.
 
 import type { Session } from "../pg/session";
-import { catalogColumns, optionsFromCatalog, type OptionInputs } from "./options";
+import type { TableName } from "../pg/tables";
+import { catalogColumns, optionsFromCatalog } from "./options";
+import type { OptionInputs } from "./types";
 
 export interface CatalogSubscription {
   name: string;
@@ -47,20 +49,24 @@ export async function readSubscription(s: Session, name: string): Promise<Catalo
   };
 }
 
-export interface TableSyncState {
+export interface TableSyncState extends TableName {
+  /** "schema.name", for people. */
   table: string;
   /** i = initialize, d = data copy, f = finished copy (PG17+), s = synchronized, r = ready */
   state: string;
 }
 
+/** The sync state of each table of the subscription `name` in this database. */
 export async function readSyncStates(s: Session, name: string): Promise<TableSyncState[]> {
   return s.query<TableSyncState>(
-    `SELECT n.nspname || '.' || c.relname AS "table", sr.srsubstate::text AS state
+    `SELECT n.nspname AS schema, c.relname AS name, n.nspname || '.' || c.relname AS "table",
+            sr.srsubstate::text AS state
        FROM pg_catalog.pg_subscription_rel sr
        JOIN pg_catalog.pg_subscription sub ON sub.oid = sr.srsubid
        JOIN pg_catalog.pg_class c ON c.oid = sr.srrelid
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE sub.subname = $1 ORDER BY 1`,
+      WHERE sub.subname = $1 AND sub.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+      ORDER BY 1, 2`,
     [name],
   );
 }
@@ -73,7 +79,7 @@ export async function readSubscriptionErrors(
   if (s.serverVersion < 150000) return undefined;
   const rows = await s.query<{ apply: string; sync: string }>(
     `SELECT apply_error_count AS apply, sync_error_count AS sync
-       FROM pg_catalog.pg_stat_subscription_stats WHERE subname = $1`,
+       FROM pg_catalog.pg_stat_subscription_stats WHERE subid = (SELECT oid FROM pg_catalog.pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))`,
     [name],
   );
   const r = rows[0];
@@ -91,7 +97,7 @@ export async function countEnabledSubscriptions(s: Session): Promise<number> {
 /** How many apply or sync workers of a subscription are running. */
 export async function runningWorkers(s: Session, name: string): Promise<number> {
   const rows = await s.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM pg_catalog.pg_stat_subscription WHERE subname = $1 AND pid IS NOT NULL",
+    `SELECT count(*)::int AS n FROM pg_catalog.pg_stat_subscription WHERE subid = (SELECT oid FROM pg_catalog.pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())) AND pid IS NOT NULL`,
     [name],
   );
   return rows[0]!.n;
@@ -120,16 +126,14 @@ export async function readLastMessage(s: Session, name: string): Promise<string 
   const rows = await s.query<{ at: string | null }>(
     `SELECT pg_catalog.to_char(max(st.last_msg_receipt_time) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at
        FROM pg_catalog.pg_stat_subscription st
-      WHERE st.subname = $1 AND st.relid IS NULL`,
+      WHERE st.subid = (SELECT oid FROM pg_catalog.pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())) AND st.relid IS NULL`,
     [name],
   );
   return rows[0]?.at ?? null;
 }
 
 /** A column of a replicated table, its type, and whether every type it is made of has binary I/O. */
-export interface ColumnIO {
-  /** "schema.name" of the table. */
-  table: string;
+export interface ColumnIO extends TableName {
   column: string;
   /** format_type of the column, typmod included. */
   type: string;
@@ -164,7 +168,7 @@ export async function readColumnIO(
                         WHERE t.typtype = 'c' AND f.attrelid = t.typrelid AND f.attnum > 0 AND NOT f.attisdropped
            ) inner_type
      )
-     SELECT n.nspname || '.' || c.relname AS "table", a.attname::text AS "column",
+     SELECT n.nspname AS schema, c.relname AS name, a.attname::text AS "column",
             pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
             bool_and(t.typsend <> 0) AS send, bool_and(t.typreceive <> 0) AS receive
        FROM parts p
@@ -172,7 +176,7 @@ export async function readColumnIO(
        JOIN pg_catalog.pg_attribute a ON a.attrelid = p.attrelid AND a.attnum = p.attnum
        JOIN pg_catalog.pg_class c ON c.oid = p.attrelid
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      GROUP BY 1, 2, 3`,
+      GROUP BY 1, 2, 3, 4`,
     [tables.map((t) => t.schema), tables.map((t) => t.name)],
   );
 }

@@ -6,35 +6,31 @@
 // whether a repair is due, why, and which tables it empties. Pure.
 
 import type { Binding } from "../pg/binding";
-
-/** A repair the next `up` makes, as the preview shows it. */
-export interface PendingRepair {
-  /** Why, one sentence each. */
-  reasons: string[];
-  /** The tables emptied on the replica and copied again, "schema.name". */
-  tables: string[];
-}
+import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
+import type { PendingRepair } from "./types";
 
 export interface Observed {
   /** The subscription's previous inputs (none for a new subscription). */
-  previous?: { bindings?: Binding[]; publishedTables?: string[] };
+  previous?: { bindings?: Binding[]; publishedTables?: TableName[] };
   /**
    * The publications as they will be after this `up` (an absent oid: created or re-created), or
    * undefined when this host cannot see them all (then gaps in the stream cannot be judged).
    */
   bindings?: Binding[];
   /** The tables the subscription will receive. */
-  publishedTables: string[];
+  publishedTables: TableName[];
   /** Whether the subscription exists on the replica now. */
   subscriptionExists: boolean;
   /** Whether its slot exists on the publisher (undefined: this host cannot tell). */
   slotExists?: boolean;
   slotName: string;
   /** Tables to be copied that already hold rows on the replica (only looked at when subscribing anew). */
-  nonEmpty: string[];
+  nonEmpty: TableName[];
   /** Tables SchemaSync re-creates (or re-creates a column of) on the replica, with why. */
-  recopyRequests: { table: string; reason: string }[];
+  recopyRequests: (TableName & { reason: string })[];
 }
+
+const list = (tables: readonly TableName[]) => tables.map(tableKey).join(", ");
 
 export function pendingRepair(o: Observed): PendingRepair | undefined {
   const reasons: string[] = [];
@@ -45,35 +41,37 @@ export function pendingRepair(o: Observed): PendingRepair | undefined {
     // another publication kept carrying it.
     const before = new Map<string, Set<number>>();
     for (const b of prev.bindings)
-      for (const [t, id] of Object.entries(b.members ?? {}))
-        before.set(t, (before.get(t) ?? new Set()).add(id));
-    const continues = (t: string) =>
-      o.bindings!.some((b) => b.members?.[t] !== undefined && before.get(t)!.has(b.members[t]!));
-    const wanted = new Set(o.publishedTables);
+      for (const m of b.members ?? [])
+        before.set(tableId(m), (before.get(tableId(m)) ?? new Set()).add(m.id));
+    const continues = (t: TableName) =>
+      o.bindings!.some((b) =>
+        (b.members ?? []).some((m) => tableId(m) === tableId(t) && before.get(tableId(t))!.has(m.id)),
+      );
+    const wanted = new Set(o.publishedTables.map(tableId));
     const atRisk = (prev.publishedTables ?? []).filter(
-      (t) => wanted.has(t) && before.has(t) && !continues(t),
+      (t) => wanted.has(tableId(t)) && before.has(tableId(t)) && !continues(t),
     );
     if (atRisk.length > 0)
       reasons.push(
-        `what publishes ${atRisk.join(", ")} is dropped, re-created or replaced in this update or was outside Pulumi (a publication, or the tables' membership in it), so the changes made in between are not in the stream`,
+        `what publishes ${list(atRisk)} is dropped, re-created or replaced in this update or was outside Pulumi (a publication, or the tables' membership in it), so the changes made in between are not in the stream`,
       );
   }
-  if (prev && o.subscriptionExists) {
-    if (o.slotExists === false)
-      reasons.push(
-        `replication slot ${JSON.stringify(o.slotName)} no longer exists on the publisher, so the changes since it was dropped are lost`,
-      );
-  }
+  if (prev && o.subscriptionExists && o.slotExists === false)
+    reasons.push(
+      `replication slot ${JSON.stringify(o.slotName)} no longer exists on the publisher, so the changes since it was dropped are lost`,
+    );
   if (prev && !o.subscriptionExists)
     reasons.push(
       "the subscription was dropped outside Pulumi, and the changes made since never reached the replica",
     );
   if (!o.subscriptionExists && o.nonEmpty.length > 0)
     reasons.push(
-      `${o.nonEmpty.join(", ")} already hold rows on the replica, which the initial copy would collide with (duplicate keys)`,
+      `${list(o.nonEmpty)} already hold rows on the replica, which the initial copy would collide with (duplicate keys)`,
     );
-  const requested = o.recopyRequests.filter((r) => o.publishedTables.includes(r.table));
-  if (o.subscriptionExists) for (const r of requested) reasons.push(`${r.table}: ${r.reason}`);
+  const published = new Set(o.publishedTables.map(tableId));
+  if (o.subscriptionExists)
+    for (const r of o.recopyRequests.filter((x) => published.has(tableId(x))))
+      reasons.push(`${tableKey(r)}: ${r.reason}`);
   if (reasons.length === 0) return undefined;
-  return { reasons, tables: [...o.publishedTables].sort() };
+  return { reasons, tables: sortedTables(o.publishedTables) };
 }

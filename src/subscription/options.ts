@@ -3,10 +3,11 @@
 // Validation, the CREATE and ALTER clauses, version gates, diff and refresh are all derived from
 // this table (https://www.postgresql.org/docs/current/sql-createsubscription.html).
 
-import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import type { Change, FieldSpec } from "../kernel/fields";
 import type { VersionGate } from "../kernel/versions";
 import type { OptionValue } from "./sql";
+import type { OptionInputs } from "./types";
 
 interface OptionSpec {
   /** The option's name in `WITH (…)` / `SET (…)`. */
@@ -157,31 +158,37 @@ export const OPTIONS = {
     schema: () => z.boolean(),
     column: ["s.subfailover", "boolean"],
   },
-} as const satisfies Record<string, OptionSpec>;
+} as const satisfies { [K in keyof OptionInputs]-?: OptionSpec };
 
-export type OptionKey = keyof typeof OPTIONS;
+export type OptionKey = keyof OptionInputs;
 const KEYS = Object.keys(OPTIONS) as OptionKey[];
 const spec = (key: OptionKey): OptionSpec => OPTIONS[key];
 
-/** The options' values as checked inputs hold them. */
-export type OptionInputs = {
-  [K in OptionKey]?: z.infer<ReturnType<(typeof OPTIONS)[K]["schema"]>>;
-};
+/** What changing an option does on a server of a version: see OptionSpec.change. */
+function changeOf(key: OptionKey): Change | ((serverVersion: number) => Change) {
+  const s = spec(key);
+  if (s.change === "alter") return "update";
+  if (s.change === "create") return "none";
+  const from = s.alterableFrom;
+  return from === undefined ? "replace" : (v) => (v >= from * 10000 ? "update" : "replace");
+}
 
-/** The options as Subscription arguments (each documented above). */
-export type OptionArgs = {
-  [K in OptionKey]?: pulumi.Input<z.infer<ReturnType<(typeof OPTIONS)[K]["schema"]>>>;
-};
-
-/** The options as Subscription outputs (each documented above). */
-export type OptionOutputs = {
-  readonly [K in OptionKey]: pulumi.Output<z.infer<ReturnType<(typeof OPTIONS)[K]["schema"]>> | undefined>;
-};
-
-/** The zod fields of the options, for the Subscription's schema. */
-type OptionShape = { [K in OptionKey]: z.ZodOptional<ReturnType<(typeof OPTIONS)[K]["schema"]>> };
-export function optionShape(): OptionShape {
-  return Object.fromEntries(KEYS.map((k) => [k, spec(k).schema().optional()])) as unknown as OptionShape;
+/** The options as fields of the Subscription's table (see kernel/fields.ts). */
+export function optionFields(): { [K in OptionKey]-?: FieldSpec<OptionInputs[K]> } {
+  return Object.fromEntries(
+    KEYS.map((k) => {
+      const s = spec(k);
+      return [
+        k,
+        {
+          kind: "arg",
+          schema: () => s.schema().optional(),
+          change: changeOf(k),
+          ...(s.default !== undefined ? { default: s.default } : {}),
+        },
+      ];
+    }),
+  ) as unknown as { [K in OptionKey]-?: FieldSpec<OptionInputs[K]> };
 }
 
 function sqlValue(key: OptionKey, v: unknown): OptionValue {
@@ -261,8 +268,10 @@ export function effective(key: OptionKey, v: unknown, serverVersion: number): un
 }
 
 /**
- * `SET (…)` for the alterable options whose wanted value differs from the catalog's (options the
- * program leaves out are not touched), and whether the subscription must be disabled meanwhile.
+ * `SET (…)` for the alterable options whose wanted value differs from the catalog's — an option the
+ * program leaves out is wanted at PostgreSQL's default, so one removed from the program goes back
+ * to it — and whether the subscription must be disabled meanwhile. Options the server's catalog
+ * does not have (older versions) are left alone.
  */
 export function optionChanges(
   current: OptionInputs,
@@ -272,10 +281,17 @@ export function optionChanges(
   const set: Record<string, OptionValue> = {};
   let whileDisabled = false;
   for (const key of alterableOptions(serverVersion)) {
-    const w = wanted[key];
-    if (w === undefined || w === effective(key, current[key], serverVersion)) continue;
+    if (current[key] === undefined) continue;
+    const w = effective(key, wanted[key], serverVersion);
+    if (w === null || w === current[key]) continue;
     set[spec(key).sql] = sqlValue(key, w);
     whileDisabled ||= spec(key).whileDisabled ?? false;
   }
   return { set, whileDisabled };
+}
+
+/** Whether an option's catalog value differs from what leaving it out means (PostgreSQL's default). */
+export function differsFromDefault(key: OptionKey, value: unknown, serverVersion: number): boolean {
+  const d = effective(key, undefined, serverVersion);
+  return value !== undefined && d !== null && value !== d;
 }

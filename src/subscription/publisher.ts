@@ -9,16 +9,16 @@ import { publicationBindings } from "../pg/published";
 import { readRoleFacts, type RoleFacts } from "../pg/roles";
 import { withSession } from "../pg/session";
 import { readTableFacts, type TableFacts } from "../pg/tableFacts";
-import { splitTableKey } from "../pg/tables";
+import { sortedTables, type TableName } from "../pg/tables";
 import { readSlot } from "./catalog";
-import type { SlotHealth } from "./types";
+import { publicationNames, type SlotHealth, type SubscriptionInputs } from "./types";
 
 export interface PublisherView {
   /** The named publications that exist, with oid and tables. */
   bindings: Binding[];
   missingPublications: string[];
   /** Every table they publish. */
-  tables: { schema: string; name: string }[];
+  tables: TableName[];
   /** Whether the replication slot exists (undefined when no slot name was asked about). */
   slotExists?: boolean;
   /** The role the subscription connects as, and what it may do with the published tables. */
@@ -36,7 +36,7 @@ export async function viewPublisher(
     return await withSession(parseConnection(publisher), async (s) => {
       const bindings = await publicationBindings(s, publications);
       const found = new Set(bindings.map((b) => b.name));
-      const tables = [...new Set(bindings.flatMap((b) => b.tables))].sort().map(splitTableKey);
+      const tables = sortedTables(bindings.flatMap((b) => b.tables));
       return {
         bindings,
         missingPublications: publications.filter((p) => !found.has(p)),
@@ -49,6 +49,27 @@ export async function viewPublisher(
   } catch {
     return undefined; // the publisher may be reachable from the subscriber only
   }
+}
+
+/**
+ * Each publication of the subscription as it will be after this `up` — from the Publication
+ * resource given (its check computed it), else as the publisher has it now — or undefined when
+ * not all are known.
+ */
+export function bindingsOf(
+  inputs: SubscriptionInputs,
+  view: PublisherView | undefined,
+): Binding[] | undefined {
+  const bound = new Map(
+    inputs.publications.filter((p): p is Binding => typeof p !== "string").map((b) => [b.name, b]),
+  );
+  const result: Binding[] = [];
+  for (const name of publicationNames(inputs.publications)) {
+    const b = bound.get(name) ?? view?.bindings.find((v) => v.name === name);
+    if (!b) return undefined;
+    result.push(b);
+  }
+  return result;
 }
 
 /** The replication slot's health on the publisher, when the host can reach it. */

@@ -11,12 +11,12 @@ import {
   type Connection,
 } from "../pg/connection";
 import type { Session } from "../pg/session";
-import { runningWorkers, type CatalogSubscription } from "./catalog";
+import type { CatalogSubscription } from "./catalog";
 import { optionChanges } from "./options";
 import { slotHealth } from "./publisher";
 import * as sql from "./sql";
 import { label, publicationNames, type SubscriptionInputs } from "./types";
-import { waitForSync, type WaitOptions } from "./wait";
+import { waitForSync, workersStopped, type WaitOptions } from "./wait";
 
 export function waitOptions(inputs: SubscriptionInputs): WaitOptions | undefined {
   if (!inputs.waitForSync) return undefined;
@@ -88,16 +88,4 @@ export async function reconcile(
     await run("ALTER SUBSCRIPTION … REFRESH PUBLICATION", sql.alterSubscriptionRefresh(inputs.name));
   const wait = waitOptions(inputs);
   if (wait && enabled) await waitForSync(s, inputs.name, wait);
-}
-
-/** Waits until no apply or sync worker of a (disabled) subscription is running. */
-async function workersStopped(s: Session, name: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await runningWorkers(s, name)) > 0) {
-    if (Date.now() > deadline)
-      throw new Error(
-        `${label(name)}: its replication workers were still running ${timeoutMs / 1000} s after DISABLE; try again.`,
-      );
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

@@ -1,6 +1,6 @@
 // Every statement the Subscription sends; identifiers and literals go through quote.ts.
 
-import { ident, identList, literal, qualified } from "../pg/quote";
+import { ident, identList, literal } from "../pg/quote";
 
 /** A CREATE/ALTER SUBSCRIPTION option value, already in SQL-ready form. */
 export type OptionValue = boolean | string | { none: true };
@@ -58,23 +58,4 @@ export function dropSubscription(name: string): string {
 
 export function dropReplicationSlotQuery(): string {
   return "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active";
-}
-
-/** Empties tables on the replica before they are copied again (one statement: FKs among them hold). */
-export function truncateTables(tables: readonly { schema: string; name: string }[]): string {
-  return `TRUNCATE ${tables.map((t) => qualified(t.schema, t.name)).join(", ")}`;
-}
-
-/**
- * Creating subscriptions on one subscriber is serialized (a session advisory lock), so the worker
- * count each creation checks includes the others (Pulumi creates independent resources at once).
- */
-export const LOCK_CREATE =
-  "SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext('pulumi-pg-replication: create subscription'))";
-export const UNLOCK_CREATE =
-  "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('pulumi-pg-replication: create subscription'))";
-
-/** One row if the table holds any (a probe before an initial copy that would collide). */
-export function hasRowsQuery(schema: string, table: string): string {
-  return `SELECT 1 FROM ${qualified(schema, table)} LIMIT 1`;
 }

@@ -1,71 +1,121 @@
-// The Subscription's inputs (one zod schema, the TypeScript types inferred from it) and state.
+// The Subscription's fields, declared once: the arguments (a plain interface, what users read; the
+// options come from options.ts's table), what check computes, the state, and the table every
+// derived piece comes from (validation, defaults, diff, refresh, the Resource class's outputs).
 
-import { z } from "zod";
-import { identifier } from "../kernel/identifier";
-import { bindingSchema } from "../pg/binding";
-import { connectionSchema } from "../pg/connection";
-import { optionShape } from "./options";
+import type { Binding } from "../pg/binding";
+import type { Connection } from "../pg/connection";
+import type { RecopyRequest } from "../pg/recopy";
+import type { TableName } from "../pg/tables";
+import { tableId } from "../pg/tables";
+import { sameValue } from "../kernel/values";
+import { resourceLabel } from "../kernel/label";
 
-/** The checked inputs (built by a factory called in check: module-level schemas break serialization). */
-export function subscriptionSchema() {
-  return z.object({
-    connection: connectionSchema(),
-    name: identifier("the subscription name"),
-    publisher: connectionSchema(),
-    /** Publication names, or what a Publication given in their place contributes (pg/binding.ts). */
-    publications: z
-      .array(z.union([identifier("a publication name"), bindingSchema()]))
-      .min(1, "subscribe to at least one publication"),
-    enabled: z.boolean().optional(),
-    ...optionShape(),
-    waitForSync: z
-      .union([
-        z.boolean(),
-        z
-          .object({
-            timeoutSeconds: z.number().positive().optional(),
-            /** Also wait until the publisher's WAL is at most this many bytes past what the subscription confirmed. */
-            maxLagBytes: z.number().int().min(0, "maxLagBytes must not be negative").optional(),
-          })
-          .strict(),
-      ])
-      .optional(),
-    adopt: z.boolean().optional(),
-    repair: z.enum(["recopy", "refuse"]).optional(),
-    // Computed by check, never given by a program:
-    /** What the publications publish, as check saw it on the publisher (drives REFRESH PUBLICATION). */
-    publishedTables: z.array(z.string()).optional(),
-    /** Each publication with its oid and tables, as bound at the last create/update. */
-    bindings: z.array(bindingSchema()).optional(),
-    /** The subscriber's identity (system identifier and database), whatever spelling reaches it. */
-    serverId: z.string().optional(),
-    /** A repair the next `up` makes, and why (see drift.ts). */
-    pendingRepair: z.object({ reasons: z.array(z.string()), tables: z.array(z.string()) }).optional(),
-    /** Tables SchemaSync re-creates on the replica (wired from a SchemaSync in dependsOn). */
-    recopyRequests: z.array(z.object({ table: z.string(), reason: z.string(), id: z.string() })).optional(),
-    /** The ids of the re-copy requests already served (a request is served once). */
-    recopyServed: z.array(z.string()).optional(),
-  });
+/** How long to wait for the initial copy, and for the lag to fall under a bound. */
+export interface WaitForSync {
+  /** Seconds (default 600). */
+  timeoutSeconds?: number;
+  /** Also wait until the publisher's WAL is at most this many bytes past what the subscription confirmed. */
+  maxLagBytes?: number;
 }
 
-export interface RecopyRequest {
-  /** "schema.name". */
-  table: string;
-  reason: string;
-  /** Which apply made it ("next" in a preview). */
-  id: string;
+/** The Subscription's arguments, resolved (SubscriptionArgs takes each as a pulumi.Input). */
+export interface SubscriptionBaseFields {
+  /** The replica (subscriber) database. Stored as a secret. Changing the server replaces. */
+  connection: Connection;
+  /** The subscription's name, taken literally; also the default slot name. Changing it replaces. */
+  name: string;
+  /** The publisher as the subscriber server reaches it. Changed in place (ALTER … CONNECTION): no re-copy. */
+  publisher: Connection;
+  /**
+   * Publications to subscribe to: names, or the Publication resources themselves (then the preview
+   * also knows what they will publish, and when one is re-created under the subscription). Changed
+   * in place; newly published tables are copied.
+   */
+  publications: (string | Binding)[];
+  /** Whether the subscription is active (default true). Changed in place. */
+  enabled?: boolean;
+  /**
+   * Wait for the initial copy: true (10 minutes) or { timeoutSeconds, maxLagBytes }. With
+   * maxLagBytes, also wait until the publisher's WAL is at most that many bytes past what the
+   * subscription confirmed (0 after writes stopped: caught up; needs the publisher reachable from
+   * the program). Default false.
+   */
+  waitForSync?: boolean | WaitForSync;
+  /** Take over an existing subscription of the same name instead of failing. */
+  adopt?: boolean;
+  /**
+   * What `up` does when the stream is broken in a way PostgreSQL does not heal (a publication or the
+   * slot dropped or re-created, the subscription dropped by hand, tables SchemaSync re-creates):
+   * "recopy" (default) empties the subscription's tables on the replica and copies them again with a
+   * new slot, losing nothing; "refuse" fails the preview with the reason and the tables instead.
+   */
+  repair?: "recopy" | "refuse";
 }
 
-/** Inputs that check computes or that wiring provides. */
-export type ComputedInputs =
-  "publishedTables" | "bindings" | "serverId" | "pendingRepair" | "recopyRequests" | "recopyServed";
+/** The options as Subscription arguments (plain values; the Subscription takes each as an Input). */
+export interface OptionInputs {
+  /** Copy existing rows at create and when tables are added (default true). */
+  copyData?: boolean;
+  /** Create the replication slot on the publisher (default true). */
+  createSlot?: boolean;
+  /** Replication slot name (default: the subscription name). Changing it replaces. */
+  slotName?: string;
+  /**
+   * Binary transfer format (default false). "auto": true when both servers are the same major
+   * version, 16 or later, and every replicated column has the same type on both sides with binary
+   * I/O; settled at check, or at apply when the replica's tables are not there yet. Changed in place.
+   */
+  binary?: boolean | "auto";
+  /** Stream in-progress transactions: true, false, or "parallel" (PG16+). Changed in place. */
+  streaming?: boolean | "parallel";
+  /** synchronous_commit for the apply workers (default "off"). Changed in place. */
+  synchronousCommit?: "on" | "off" | "local" | "remote_write" | "remote_apply";
+  /** Two-phase commit (PG15+). Changed in place from PG18 (disabled around the change); replaces before. */
+  twoPhase?: boolean;
+  /** Disable the subscription on apply errors (PG15+). Changed in place. */
+  disableOnError?: boolean;
+  /** "any" or "none": only changes without origin (PG16+; two-way replication). Changed in place. */
+  origin?: "any" | "none";
+  /** Apply as the table owner (PG16+). Changed in place. */
+  runAsOwner?: boolean;
+  /** Require a password for non-superuser owners (PG16+). Changed in place. */
+  passwordRequired?: boolean;
+  /** Synchronise the slot to standbys for failover (PG17+). Changed in place (disabled around the change). */
+  failover?: boolean;
+}
+
+export type SubscriptionFields = SubscriptionBaseFields & OptionInputs;
+
+/** A repair the next `up` makes, as the preview shows it (see drift.ts). */
+export interface PendingRepair {
+  /** Why, one sentence each. */
+  reasons: string[];
+  /** The tables emptied on the replica and copied again. */
+  tables: TableName[];
+}
+
+/** What check computes, or wiring provides; never given by a program. */
+export interface SubscriptionComputed {
+  /** What the publications publish, as check saw it on the publisher (drives REFRESH PUBLICATION). */
+  publishedTables?: TableName[];
+  /** Each publication with its oid and tables, as bound at the last create/update. */
+  bindings?: Binding[];
+  /** The subscriber's identity (system identifier and database), whatever spelling reaches it. */
+  serverId?: string;
+  /** A repair the next `up` makes, and why. */
+  pendingRepair?: PendingRepair;
+  /** Tables SchemaSync re-creates on the replica (wired from a SchemaSync in dependsOn). */
+  recopyRequests?: RecopyRequest[];
+  /** The ids of the re-copy requests already served (a request is served once). */
+  recopyServed?: string[];
+}
+
+export type SubscriptionInputs = SubscriptionFields & SubscriptionComputed;
 
 /** The publication names of `publications` (names, or bindings from Publications). */
 export function publicationNames(publications: readonly (string | { name: string })[]): string[] {
   return publications.map((p) => (typeof p === "string" ? p : p.name));
 }
-
-export type SubscriptionInputs = z.infer<ReturnType<typeof subscriptionSchema>>;
 
 /** The replication slot on the publisher, when the host can reach it. */
 export interface SlotHealth {
@@ -87,16 +137,16 @@ export interface Lag {
 }
 
 /** What a Subscription reports: its arguments and what the servers say. */
-export interface SubscriptionOutputs extends Omit<SubscriptionInputs, ComputedInputs | "publications"> {
+export interface SubscriptionOutputs extends Omit<SubscriptionFields, "publications"> {
   /** The publication names. */
   publications: string[];
   /** host:port/database of the subscriber (no credentials). */
   endpoint: string;
   /** server_version_num of the subscriber. */
   serverVersion: number;
-  /** The replication slot the subscription uses on the publisher (null when detached). */
+  /** The replication slot in use on the publisher (null when detached). */
   actualSlotName: string | null;
-  /** Per-table sync state: i, d, f, s or r (ready). */
+  /** Per-table sync state ("schema.name": i initializing, d copying, f finished copy, s synchronized, r ready). */
   tableStates: Record<string, string>;
   /** Whether the subscription is enabled on the subscriber. */
   actualEnabled: boolean;
@@ -106,18 +156,45 @@ export interface SubscriptionOutputs extends Omit<SubscriptionInputs, ComputedIn
   syncErrors?: number;
   /** The slot on the publisher, when this program can reach it. */
   slot?: SlotHealth;
-  /** How far behind the replica is (create, update and refresh measure it). */
+  /** How far behind the replica is: bytes of the publisher's WAL not yet confirmed (null when unreachable from here), and when the last message arrived. */
   lag: Lag;
-  /** Differences found by refresh that the inputs cannot show (e.g. the connection changed by hand). */
+  /** Differences found by refresh that the arguments cannot show. */
   drift: string[];
 }
 
 /** The state the engine keeps: the outputs, and what only the provider reads. */
-export interface SubscriptionState extends SubscriptionOutputs, Pick<SubscriptionInputs, ComputedInputs> {}
+export interface SubscriptionState extends SubscriptionOutputs, SubscriptionComputed {}
+
+/** What the Resource class registers besides the arguments (each becomes an output). */
+export const SUBSCRIPTION_STATE_KEYS = {
+  endpoint: true,
+  serverVersion: true,
+  actualSlotName: true,
+  tableStates: true,
+  actualEnabled: true,
+  applyErrors: true,
+  syncErrors: true,
+  slot: true,
+  lag: true,
+  drift: true,
+  publishedTables: true,
+  bindings: true,
+  serverId: true,
+  pendingRepair: true,
+  recopyServed: true,
+} as const satisfies Record<
+  Exclude<keyof SubscriptionState, keyof SubscriptionFields | "recopyRequests">,
+  true
+>;
+
+/** Whether two lists of tables name the same ones. */
+export function sameTables(a: readonly TableName[] = [], b: readonly TableName[] = []): boolean {
+  return sameValue(a.map(tableId).sort(), b.map(tableId).sort());
+}
 
 /** Outputs that hold credentials. */
 export const SUBSCRIPTION_SECRET_OUTPUTS = ["connection", "publisher"];
 
 export function label(name: string): string {
-  return `Subscription ${JSON.stringify(name)}`;
+  return resourceLabel("Subscription", name);
 }

@@ -2,7 +2,7 @@
 // @action-validator/cli, and checked for what each must do.
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -11,23 +11,27 @@ import { describe, it } from "node:test";
 const ROOT = path.resolve(__dirname, "..", "..");
 const DIR = path.join(ROOT, "examples", "ci");
 const validator = path.join(ROOT, "node_modules", ".bin", "action-validator");
-const validate = (file: string) => spawnSync(validator, [file], { encoding: "utf8" });
+/** The validator's verdict on one file: its exit status and what it printed. */
+const validate = (file: string) =>
+  new Promise<{ status: number; output: string }>((resolve) =>
+    execFile(validator, [file], { encoding: "utf8" }, (e, stdout, stderr) =>
+      resolve({ status: e ? Number((e as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
+    ),
+  );
 const read = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
 
 describe("CI workflows in examples/ci", () => {
-  it("has the three workflows, each valid against the GitHub workflow schema", () => {
+  it("has the three workflows, each valid against the GitHub workflow schema", async () => {
     const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".yml"));
     assert.deepEqual(files.sort(), ["drift.yml", "preview.yml", "up.yml"]);
-    for (const f of files) {
-      const r = validate(path.join(DIR, f));
-      assert.equal(r.status, 0, `${f}: ${r.stdout}${r.stderr}`);
-    }
+    const verdicts = await Promise.all(files.map((f) => validate(path.join(DIR, f))));
+    verdicts.forEach((r, i) => assert.equal(r.status, 0, `${files[i]}: ${r.output}`));
   });
 
-  it("the validator refuses a malformed workflow (so the check above can fail)", () => {
+  it("the validator refuses a malformed workflow (so the check above can fail)", async () => {
     const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "wf-")), "bad.yml");
     fs.writeFileSync(bad, read("preview.yml").replace("runs-on:", "run-on:"));
-    assert.notEqual(validate(bad).status, 0);
+    assert.notEqual((await validate(bad)).status, 0);
   });
 
   it("previews pull requests with the plan posted on the PR, refreshing first", () => {

@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import { z } from "zod";
 import { validate } from "../../../src/kernel/check";
 import { UNKNOWN } from "../../../src/kernel/unknown";
-import { publicationSchema } from "../../../src/publication/types";
+import { schemaOf } from "../../../src/kernel/fields";
+import { PUBLICATION_FIELDS } from "../../../src/publication/fields";
 
 const schema = () =>
   z.object({ name: z.string().min(1, "name must not be empty"), n: z.number().optional() });
@@ -36,7 +37,7 @@ describe("input validation", () => {
     assert.deepEqual([...r.unknown], ["name"]);
   });
   it("treats a value containing an unknown as unknown", () => {
-    const r = validate(publicationSchema(), {
+    const r = validate(schemaOf(PUBLICATION_FIELDS), {
       connection: "postgres://u@h/d",
       name: "p",
       tables: ["a", UNKNOWN],

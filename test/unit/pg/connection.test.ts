@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { connectionSchema, conninfo, parseConnection, type ConnectionInfo } from "../../../src/pg/connection";
+import { conninfo, parseConnection, type ConnectionInfo } from "../../../src/pg/connection";
 import { conninfoPair } from "../../../src/pg/conninfo";
 import { redact, redactError } from "../../../src/pg/redact";
+import { connectionSchema } from "../../../src/pg/schemas";
 
 const base = { host: "db", port: 5432, database: "app", user: "u" };
 

@@ -1,7 +1,9 @@
+import { tableId } from "../../../src/pg/tables";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { SchemaSnapshot, TableDefinition } from "../../../src/schemaSync/snapshot";
-import { isWidening, planSchema } from "../../../src/schemaSync/plan";
+import { planSchema, statements, summary } from "../../../src/schemaSync/plan";
+import { isWidening } from "../../../src/schemaSync/widening";
 import { projectColumns } from "../../../src/schemaSync/section";
 
 const users = (extra: Partial<TableDefinition> = {}): TableDefinition => ({
@@ -22,8 +24,8 @@ const snap = (...tables: TableDefinition[]): SchemaSnapshot => ({ extensions: []
 
 describe("schema plan", () => {
   it("creates a missing table with its constraints inside CREATE TABLE", () => {
-    const plan = planSchema(snap(users()), snap(), false);
-    assert.deepEqual(plan.statements, [
+    const plan = planSchema(snap(users()), snap(), { allowDestructive: false });
+    assert.deepEqual(statements(plan), [
       'CREATE SCHEMA IF NOT EXISTS "public"',
       'CREATE TABLE "public"."users" ("id" bigint NOT NULL, "email" text NOT NULL, CONSTRAINT "users_pkey" PRIMARY KEY (id))',
     ]);
@@ -37,7 +39,7 @@ describe("schema plan", () => {
       sequences: [{ schema: "public", name: "users_id_seq", type: "bigint", column: "id", serial: true }],
     });
     assert.equal(
-      planSchema(snap(t), snap(), false).statements[1],
+      statements(planSchema(snap(t), snap(), { allowDestructive: false }))[1],
       'CREATE TABLE "public"."users" ("id" bigserial, CONSTRAINT "users_pkey" PRIMARY KEY (id))',
     );
   });
@@ -47,26 +49,26 @@ describe("schema plan", () => {
       constraints: { child_fk: { type: "f", definition: "FOREIGN KEY (id) REFERENCES public.zparent(id)" } },
     });
     const parent = users({ name: "zparent", constraints: {} });
-    const plan = planSchema(snap(child, parent), snap(), false);
+    const plan = planSchema(snap(child, parent), snap(), { allowDestructive: false });
     assert.equal(
-      plan.statements.at(-1),
+      statements(plan).at(-1),
       'ALTER TABLE "public"."child" ADD CONSTRAINT "child_fk" FOREIGN KEY (id) REFERENCES public.zparent(id)',
     );
   });
   it("does nothing when the target matches", () =>
-    assert.deepEqual(planSchema(snap(users()), snap(users()), false).statements, []));
+    assert.deepEqual(statements(planSchema(snap(users()), snap(users()), { allowDestructive: false })), []));
   it("adds a new column in place", () => {
     const wanted = users({ columns: [...users().columns, { name: "age", type: "integer", notNull: false }] });
-    assert.deepEqual(planSchema(snap(wanted), snap(users()), false).statements, [
+    assert.deepEqual(statements(planSchema(snap(wanted), snap(users()), { allowDestructive: false })), [
       'ALTER TABLE "public"."users" ADD COLUMN "age" integer',
     ]);
   });
   it("refuses to drop a column unless destructive changes are allowed", () => {
     const narrower = users({ columns: [users().columns[0]!] });
-    const refused = planSchema(snap(narrower), snap(users()), false);
+    const refused = planSchema(snap(narrower), snap(users()), { allowDestructive: false });
     assert.deepEqual(refused.destructive, ["drop column public.users.email"]);
-    assert.deepEqual(refused.statements, []);
-    assert.deepEqual(planSchema(snap(narrower), snap(users()), true).statements, [
+    assert.deepEqual(statements(refused), []);
+    assert.deepEqual(statements(planSchema(snap(narrower), snap(users()), { allowDestructive: true })), [
       'ALTER TABLE "public"."users" DROP COLUMN "email"',
     ]);
   });
@@ -86,9 +88,9 @@ describe("schema plan", () => {
         posts_author_fkey: { type: "f", definition: "FOREIGN KEY (id) REFERENCES public.authors(id)" },
       },
     });
-    const plan = planSchema(snap(posts), snap(), false);
-    assert.ok(plan.summary.some((s) => s.includes("skip foreign key posts_author_fkey")));
-    assert.ok(!plan.statements.some((s) => s.includes("FOREIGN KEY")));
+    const plan = planSchema(snap(posts), snap(), { allowDestructive: false });
+    assert.ok(summary(plan).some((s) => s.includes("skip foreign key posts_author_fkey")));
+    assert.ok(!statements(plan).some((s) => s.includes("FOREIGN KEY")));
   });
   it("creates enums before the tables that use them and adds new labels in place", () => {
     const status = {
@@ -101,8 +103,10 @@ describe("schema plan", () => {
       columns: [{ name: "s", type: 'public."Status"', notNull: false }],
       constraints: {},
     });
-    const plan = planSchema({ extensions: [], types: [status], tables: [table] }, snap(), false);
-    assert.deepEqual(plan.statements.slice(0, 3), [
+    const plan = planSchema({ extensions: [], types: [status], tables: [table] }, snap(), {
+      allowDestructive: false,
+    });
+    assert.deepEqual(statements(plan).slice(0, 3), [
       'CREATE SCHEMA IF NOT EXISTS "public"',
       `CREATE TYPE public."Status" AS ENUM ('new', 'done')`,
       'CREATE TABLE "public"."users" ("s" public."Status")',
@@ -111,9 +115,9 @@ describe("schema plan", () => {
     const later = planSchema(
       { extensions: [], types: [grown], tables: [table] },
       { extensions: [], types: [status], tables: [table] },
-      false,
+      { allowDestructive: false },
     );
-    assert.deepEqual(later.statements, [
+    assert.deepEqual(statements(later), [
       `ALTER TYPE public."Status" ADD VALUE IF NOT EXISTS 'doing' AFTER 'new'`,
     ]);
   });
@@ -126,16 +130,19 @@ describe("schema plan", () => {
       types: [],
       tables: [],
     };
-    const plan = planSchema(want, snap(), false, { installed: [], available: ["citext"] });
-    assert.deepEqual(plan.statements, [
+    const plan = planSchema(want, snap(), {
+      allowDestructive: false,
+      target: { installed: [], available: ["citext"] },
+    });
+    assert.deepEqual(statements(plan), [
       'CREATE SCHEMA IF NOT EXISTS "public"',
       'CREATE EXTENSION IF NOT EXISTS "citext" WITH SCHEMA "public"',
     ]);
     assert.match(plan.blockers[0]!, /extension postgis .* not available on the target/);
   });
   it("sets a non-default replica identity after the table exists", () => {
-    const plan = planSchema(snap(users({ replicaIdentity: "f" })), snap(), false);
-    assert.equal(plan.statements.at(-1), 'ALTER TABLE "public"."users" REPLICA IDENTITY FULL');
+    const plan = planSchema(snap(users({ replicaIdentity: "f" })), snap(), { allowDestructive: false });
+    assert.equal(statements(plan).at(-1), 'ALTER TABLE "public"."users" REPLICA IDENTITY FULL');
   });
 });
 
@@ -162,7 +169,10 @@ describe("column-listed tables", () => {
         users_expr: null,
       },
     });
-    const projected = projectColumns(snap(t), new Map([["public.users", ["id", "country"]]])).tables[0]!;
+    const projected = projectColumns(
+      snap(t),
+      new Map([[tableId({ schema: "public", name: "users" }), ["id", "country"]]]),
+    ).tables[0]!;
     assert.deepEqual(
       projected.columns.map((c) => c.name),
       ["id", "country"],

@@ -28,7 +28,13 @@ describe("sequenceSync/plan", () => {
 
   it("moves the target so that its next value follows the source's (plus the margin)", () => {
     const m = planMove("k", seq({ lastValue: "300", isCalled: true }), seq({}), 0);
-    assert.deepEqual(m, { key: "k", value: 300n, source: "300", target: "unused (next 1)" });
+    assert.deepEqual(m, {
+      key: "k",
+      sequence: { schema: "public", name: "s" },
+      value: 300n,
+      source: "300",
+      target: "unused (next 1)",
+    });
     assert.equal(planMove("k", seq({ lastValue: "300", isCalled: true }), seq({}), 10)!.value, 310n);
     // Beyond 2^53: no precision lost.
     assert.equal(

@@ -5,64 +5,58 @@ import type { ColumnIO } from "../../../src/subscription/catalog";
 import { createOptions } from "../../../src/subscription/options";
 
 const col = (table: string, column: string, type: string, io = true): ColumnIO => ({
-  table,
+  schema: table.split(".")[0]!,
+  name: table.split(".")[1]!,
   column,
   type,
   send: io,
   receive: io,
 });
+const A = { schema: "public", name: "a" };
 const both = [col("public.a", "id", "integer"), col("public.a", "tags", "text[]")];
 
 describe('binary: "auto"', () => {
   it("is true for the same major version from 16 on, with every column alike and binary I/O", () => {
     assert.equal(
-      chooseBinary({ serverVersion: 180004, columns: both }, { serverVersion: 180001, columns: both }, [
-        "public.a",
-      ]).binary,
+      chooseBinary({ serverVersion: 180004, columns: both }, { serverVersion: 180001, columns: both }, [A])
+        .binary,
       true,
     );
     assert.equal(
-      chooseBinary({ serverVersion: 160000, columns: both }, { serverVersion: 160013, columns: both }, [
-        "public.a",
-      ]).binary,
+      chooseBinary({ serverVersion: 160000, columns: both }, { serverVersion: 160013, columns: both }, [A])
+        .binary,
       true,
     );
   });
   it("is false before 16, across major versions, or when the publisher cannot be read", () => {
     assert.match(
-      chooseBinary({ serverVersion: 150018, columns: both }, { serverVersion: 150018, columns: both }, [
-        "public.a",
-      ]).why,
+      chooseBinary({ serverVersion: 150018, columns: both }, { serverVersion: 150018, columns: both }, [A])
+        .why,
       /16 or later/,
     );
     assert.equal(
-      chooseBinary({ serverVersion: 150018, columns: both }, { serverVersion: 150018, columns: both }, [
-        "public.a",
-      ]).binary,
+      chooseBinary({ serverVersion: 150018, columns: both }, { serverVersion: 150018, columns: both }, [A])
+        .binary,
       false,
     );
     const cross = chooseBinary(
       { serverVersion: 160000, columns: both },
       { serverVersion: 180004, columns: both },
-      ["public.a"],
+      [A],
     );
     assert.deepEqual([cross.binary, /major version \(16 and 18\)/.test(cross.why)], [false, true]);
-    assert.equal(
-      chooseBinary(undefined, { serverVersion: 180004, columns: both }, ["public.a"]).binary,
-      false,
-    );
+    assert.equal(chooseBinary(undefined, { serverVersion: 180004, columns: both }, [A]).binary, false);
   });
   it("is false when a type lacks binary I/O on either side, or a column differs", () => {
     const acl = [col("public.a", "id", "integer"), col("public.a", "acl", "aclitem[]", false)];
     const c = chooseBinary({ serverVersion: 180004, columns: acl }, { serverVersion: 180004, columns: acl }, [
-      "public.a",
+      A,
     ]);
     assert.deepEqual([c.binary, c.why], [false, "the type of public.a.acl (aclitem[]) has no binary I/O"]);
     const wider = [col("public.a", "id", "bigint"), col("public.a", "tags", "text[]")];
     assert.match(
-      chooseBinary({ serverVersion: 180004, columns: both }, { serverVersion: 180004, columns: wider }, [
-        "public.a",
-      ]).why,
+      chooseBinary({ serverVersion: 180004, columns: both }, { serverVersion: 180004, columns: wider }, [A])
+        .why,
       /integer on the publisher and bigint on the replica/,
     );
     const noReceive = [
@@ -71,22 +65,21 @@ describe('binary: "auto"', () => {
     ];
     assert.equal(
       chooseBinary({ serverVersion: 180004, columns: both }, { serverVersion: 180004, columns: noReceive }, [
-        "public.a",
+        A,
       ]).binary,
       false,
     );
     assert.equal(
       chooseBinary({ serverVersion: 180004, columns: both }, { serverVersion: 180004, columns: [both[0]!] }, [
-        "public.a",
+        A,
       ]).binary,
       false,
     );
   });
   it("waits for apply while a replicated table is not on the replica yet, and is false with no table", () => {
     assert.equal(
-      chooseBinary({ serverVersion: 180004, columns: both }, { serverVersion: 180004, columns: [] }, [
-        "public.a",
-      ]).binary,
+      chooseBinary({ serverVersion: 180004, columns: both }, { serverVersion: 180004, columns: [] }, [A])
+        .binary,
       undefined,
     );
     assert.equal(

@@ -35,7 +35,7 @@ describe("subscription options", () => {
     assert.ok(alterableOptions(180000).includes("twoPhase"));
     assert.deepEqual(replacingOptions(180000), ["slotName"]);
   });
-  it("changes only the options the program sets and the catalog does not have, disabling for failover", () => {
+  it("changes the options whose wanted value the catalog does not have, disabling for failover", () => {
     const current = { binary: false, streaming: false, failover: false, origin: "any" as const };
     assert.deepEqual(optionChanges(current, { binary: false, origin: "any" }, 170000), {
       set: {},
@@ -49,6 +49,23 @@ describe("subscription options", () => {
       set: { streaming: "parallel" },
       whileDisabled: false,
     });
+  });
+  it("returns an option the program no longer sets to PostgreSQL's default, per version", () => {
+    const left = {
+      binary: true,
+      streaming: true,
+      failover: true,
+      disableOnError: true,
+      origin: "none" as const,
+    };
+    assert.deepEqual(optionChanges(left, {}, 170000), {
+      set: { binary: false, streaming: false, disable_on_error: false, origin: "any", failover: false },
+      whileDisabled: true,
+    });
+    // PostgreSQL 18 streams in parallel by default.
+    assert.deepEqual(optionChanges({ streaming: true }, {}, 180000).set, { streaming: "parallel" });
+    // Options the server's catalog does not have are left alone.
+    assert.deepEqual(optionChanges({ binary: false }, {}, 140000).set, {});
   });
   it("reads the catalog's values back in the arguments' vocabulary, per version", () => {
     assert.deepEqual(optionsFromCatalog({ binary: true, streaming: "p", origin: null, failover: null }), {

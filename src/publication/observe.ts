@@ -1,0 +1,102 @@
+// What check learns from the primary: whether the publication exists, the server's identity, the
+// binding the publication will have after this `up` (what a Subscription given it sees), and
+// every preflight failure (settings, versions, tables, replica identity, privileges).
+
+import type { CheckFailure } from "../kernel/check";
+import { versionFailures } from "../kernel/versions";
+import type { Binding } from "../pg/binding";
+import { members, readMemberships, wouldPublish } from "../pg/published";
+import { readRoleFacts, readServerId } from "../pg/roles";
+import type { Session } from "../pg/session";
+import { readSettings } from "../pg/settings";
+import { coveredTables, readTableFacts } from "../pg/tableFacts";
+import { nameOf, tableId } from "../pg/tables";
+import { readPublication, type CatalogPublication } from "./catalog";
+import { coveredTableFailures, privilegeFailures, publisherFailures, tableFailures } from "./preflight";
+import { specs } from "./tables";
+import { PUBLISH_OPERATIONS, type PublicationInputs } from "./types";
+
+/** Options → the PostgreSQL major version that introduced them. */
+const VERSION_GATES: Record<string, number> = {
+  schemas: 15,
+  columns: 15,
+  where: 15,
+  publishGeneratedColumns: 18,
+};
+
+/** The checks that need the server: settings, versions, tables and replica identity, privileges. */
+export async function serverFailures(
+  s: Session,
+  inputs: PublicationInputs,
+  existing: CatalogPublication | undefined,
+): Promise<CheckFailure[]> {
+  const settings = await readSettings(s);
+  const tables = specs(inputs);
+  const failures = publisherFailures("connection", settings);
+  const present = (o: string) =>
+    o === "columns" || o === "where"
+      ? tables.some((t) => t[o] !== undefined)
+      : inputs[o as keyof PublicationInputs] !== undefined;
+  const gates = Object.entries(VERSION_GATES)
+    .filter(([o]) => present(o))
+    .map(([property, since]) => ({ property, since }));
+  failures.push(...versionFailures(s.serverVersion, gates, "publisher"));
+  const publish = inputs.publish ?? [...PUBLISH_OPERATIONS];
+  const updatesOrDeletes = publish.includes("update") || publish.includes("delete");
+  const covered = await coveredTables(s, { schemas: inputs.schemas, all: inputs.allTables });
+  const facts = await readTableFacts(s, [...tables, ...covered]);
+  failures.push(...tableFailures("tables", tables, facts, updatesOrDeletes));
+  const coveredIds = new Set(covered.map(tableId));
+  failures.push(
+    ...coveredTableFailures(
+      inputs.allTables ? "allTables" : "schemas",
+      facts.filter((f) => coveredIds.has(tableId(f))),
+      updatesOrDeletes,
+    ),
+  );
+  failures.push(...privilegeFailures(await readRoleFacts(s), inputs, tables, facts, existing));
+  return failures;
+}
+
+/**
+ * The binding after this `up`: the tables the publication will publish and, when it exists and
+ * this change keeps it (`kept`), its oid and the catalog rows that keep publishing each table.
+ */
+export async function bindingAfter(
+  s: Session,
+  inputs: PublicationInputs,
+  existing: CatalogPublication | undefined,
+  kept: boolean,
+): Promise<Binding> {
+  const published = await wouldPublish(s, {
+    tables: specs(inputs).map(nameOf),
+    schemas: inputs.schemas ?? [],
+    allTables: inputs.allTables ?? false,
+    viaRoot: inputs.publishViaPartitionRoot ?? false,
+  });
+  const tables = published.map(nameOf);
+  if (!existing || !kept) return { name: inputs.name, tables };
+  return {
+    name: inputs.name,
+    tables,
+    oid: existing.oid,
+    members: members(await readMemberships(s, existing.oid), published),
+  };
+}
+
+/**
+ * What check reads from the primary, in one session. `keeps`: whether the change keeps the
+ * publication (not a replacement), judged with the server's identity read here.
+ */
+export async function observe(
+  s: Session,
+  inputs: PublicationInputs,
+  keeps: (identified: PublicationInputs) => boolean,
+): Promise<{ existing?: CatalogPublication; serverId?: string; binding: Binding; failures: CheckFailure[] }> {
+  const existing = await readPublication(s, inputs.name);
+  const serverId = await readServerId(s);
+  const identified = serverId ? { ...inputs, serverId } : inputs;
+  const binding = await bindingAfter(s, inputs, existing, existing !== undefined && keeps(identified));
+  const failures = await serverFailures(s, inputs, existing);
+  return { ...(existing ? { existing } : {}), ...(serverId ? { serverId } : {}), binding, failures };
+}

@@ -1,0 +1,113 @@
+// What SchemaSync's check learns: both sides read and planned, so the preview shows per table what
+// `up` will change on the target — a migration on the primary and drift on the replica alike — and
+// which tables lose their replicated rows (re-created, or a column re-added) for a Subscription to
+// re-copy. When neither side's catalog changed since the last apply (two fingerprints, cheap),
+// nothing is read.
+
+import type { CheckFailure } from "../kernel/check";
+import { parseConnection, type Connection } from "../pg/connection";
+import { readRoleFacts, readServerId } from "../pg/roles";
+import { withSession } from "../pg/session";
+import { nameOf, tableId, tableKey, type TableName } from "../pg/tables";
+import { readFingerprint, readTargetAccess } from "./catalog";
+import { planSchema, type SchemaPlan } from "./plan";
+import { targetFailures } from "./privileges";
+import { projectSection } from "./section";
+import type { SchemaSnapshot } from "./snapshot";
+import { readSource, tableSignature, type SourceRead } from "./source";
+import { readTarget } from "./target";
+import type { SchemaSyncInputs, TableSignature } from "./types";
+
+/** Per table (tableId), the highest column number the source had at the last apply (from state). */
+export function appliedColumns(
+  signatures: readonly TableSignature[] | undefined,
+): Map<string, number> | undefined {
+  if (!signatures) return undefined;
+  return new Map(signatures.map((t) => [tableId(t), Number(t.signature.split(":")[1])]));
+}
+
+/** Each table's signature, as state keeps them. */
+export function signatures(snapshot: SchemaSnapshot): TableSignature[] {
+  return snapshot.tables.map((t) => ({ schema: t.schema, name: t.name, signature: tableSignature(t) }));
+}
+
+/** The fingerprint of the copied tables on the target (what the last apply left, when recorded). */
+export async function targetFingerprint(target: Connection, tables: readonly TableName[]): Promise<string> {
+  return withSession(parseConnection(target), (s) => readFingerprint(s, tables.map(nameOf)));
+}
+
+/** The target role's privileges for the copy (check failures; unreachable targets are left to apply). */
+export async function targetPrivileges(
+  target: Connection,
+  snapshot: SchemaSnapshot,
+): Promise<CheckFailure[]> {
+  const schemas = [
+    ...new Set([
+      ...snapshot.tables.map((t) => t.schema),
+      ...snapshot.types.map((t) => t.schema),
+      ...(snapshot.collations ?? []).map((c) => c.schema),
+      ...snapshot.extensions.map((e) => e.schema),
+    ]),
+  ];
+  return withSession(parseConnection(target), async (s) =>
+    targetFailures(
+      await readRoleFacts(s),
+      await readTargetAccess(
+        s,
+        schemas,
+        snapshot.extensions.map((e) => e.name),
+      ),
+    ),
+  );
+}
+
+export interface Observation {
+  source: SourceRead;
+  /** The plan, when the source's tables are known and something may have changed. */
+  planned?: { plan: SchemaPlan; serverId?: string };
+  /** Neither side changed since the last apply: the recorded signatures still hold. */
+  unchanged?: boolean;
+}
+
+/** Reads both sides and plans (see the file's comment). */
+export async function observe(
+  inputs: SchemaSyncInputs,
+  olds: Partial<SchemaSyncInputs>,
+): Promise<Observation> {
+  const section = inputs.section ?? "all";
+  const quiet =
+    olds.sourceTables !== undefined && olds.targetFingerprint !== undefined && olds.pending === undefined
+      ? olds.sourceFingerprint
+      : undefined;
+  let source = await readSource(inputs, quiet);
+  if (source.unchanged) {
+    if ((await targetFingerprint(inputs.target, olds.sourceTables!)) === olds.targetFingerprint)
+      return { source, unchanged: true };
+    source = await readSource(inputs);
+  }
+  if (!source.tables) return { source };
+  const desired = projectSection(source.snapshot, section);
+  const planned = await withSession(parseConnection(inputs.target), async (s) => {
+    const { actual, extensions } = await readTarget(s, desired);
+    const applied = appliedColumns(olds.sourceTables);
+    const serverId = await readServerId(s);
+    return {
+      plan: planSchema(desired, actual, {
+        allowDestructive: inputs.allowDestructive ?? false,
+        target: extensions,
+        section,
+        ...(applied ? { applied } : {}),
+      }),
+      ...(serverId ? { serverId } : {}),
+    };
+  });
+  return { source, planned };
+}
+
+/** The preview's per-table lines: each step, and what is refused. */
+export function pendingOf(plan: SchemaPlan): Record<string, string[]> {
+  const pending: Record<string, string[]> = {};
+  for (const st of plan.steps) (pending[st.table ? tableKey(st.table) : "(target)"] ??= []).push(st.what);
+  for (const d of plan.destructive) (pending["(refused)"] ??= []).push(d);
+  return pending;
+}

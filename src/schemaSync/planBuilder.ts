@@ -1,0 +1,96 @@
+// A schema plan's shape, and the builder every part of the planner adds its steps to (plan.ts
+// drives it table by table). Pure.
+
+import type { TableName } from "../pg/tables";
+import type { SchemaSnapshot } from "./snapshot";
+import * as sql from "./sql";
+
+/** One statement of a plan. */
+export interface PlanStep {
+  sql: string;
+  /** What it does, one readable line (for logs and previews). */
+  what: string;
+  /** The table it changes, if any. */
+  table?: TableName;
+  /**
+   * Post-data statements a SchemaSync of section "post-data" runs after the copy, on parallel
+   * connections: "index" (indexes and the constraints that build one), "fk" (foreign keys, added
+   * NOT VALID, one after the other), "validate" (their validation).
+   */
+  parallel?: "index" | "fk" | "validate";
+}
+
+export interface SchemaPlan {
+  steps: PlanStep[];
+  /** What is left undone on purpose, one line each (a foreign key to a table that is not copied). */
+  notes: string[];
+  /** Changes that lose data or cannot be made in place; in `steps` only when allowed. */
+  destructive: string[];
+  /** Problems no option fixes (an extension the target cannot install). */
+  blockers: string[];
+  /**
+   * Post-data: tables the pre-data SchemaSync has not created yet. A preview of a first `up` plans
+   * their indexes and constraints as if they existed (the pre-data runs first); an apply refuses.
+   */
+  awaiting: TableName[];
+  /** Objects only the replica has (indexes, constraints): kept. */
+  kept: string[];
+  /** Tables that held replicated rows this change cannot restore (re-created, or a column re-added). */
+  recopy: (TableName & { reason: string })[];
+}
+
+export interface PlanOptions {
+  allowDestructive: boolean;
+  /** Extensions the target has installed, and those it could install. */
+  target?: { installed: string[]; available: string[]; version?: number };
+  /** Per table (by tableId), the highest column number the source had when it was last applied (state). */
+  applied?: ReadonlyMap<string, number>;
+  /** "post-data": foreign keys NOT VALID, then validated (the tables hold rows by then). */
+  section?: "all" | "pre-data" | "post-data";
+}
+
+/** The plan being built, and what every part of the planner needs to add to it. */
+export class PlanBuilder {
+  readonly out: SchemaPlan = {
+    steps: [],
+    notes: [],
+    destructive: [],
+    blockers: [],
+    awaiting: [],
+    kept: [],
+    recopy: [],
+  };
+  /** Foreign keys, sequence ownership, replica identity: added once every table exists. */
+  readonly late: PlanStep[] = [];
+  private readonly schemas: Set<string>;
+  /** Whether the copied tables were emptied already (one TRUNCATE for all of them). */
+  emptied = false;
+
+  constructor(
+    readonly desired: SchemaSnapshot,
+    readonly actual: SchemaSnapshot,
+    readonly opts: PlanOptions,
+  ) {
+    this.schemas = new Set(actual.tables.map((t) => t.schema));
+  }
+
+  get post(): boolean {
+    return this.opts.section === "post-data";
+  }
+
+  step(sqlText: string, what: string, extra: Omit<PlanStep, "sql" | "what"> = {}): void {
+    this.out.steps.push({ sql: sqlText, what, ...extra });
+  }
+
+  /** A change that loses data: in the plan only when allowed, always listed. */
+  destructive(sqlText: string | undefined, what: string, table?: TableName): void {
+    this.out.destructive.push(what);
+    if (this.opts.allowDestructive && sqlText) this.step(sqlText, what, table ? { table } : {});
+  }
+
+  ensureSchema(schema: string): void {
+    if (this.schemas.has(schema)) return;
+    this.step(sql.createSchema(schema), `create schema ${schema} if missing`);
+    this.schemas.add(schema);
+  }
+}

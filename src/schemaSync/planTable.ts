@@ -1,0 +1,270 @@
+// One table's part of the plan: created (constraints inline, serial columns, partitions of their
+// parent), or brought to the source's columns, constraints and indexes; objects only the replica
+// has are kept; a column the replica lost empties the copied tables for their re-copy. Pure.
+
+import { truncateTables } from "../pg/emptying";
+import { tableId, tableKey, type TableName } from "../pg/tables";
+import type { PlanBuilder, PlanStep } from "./planBuilder";
+import { referencedTable } from "./references";
+import type { TableDefinition } from "./snapshot";
+import * as sql from "./sql";
+import { isWidening } from "./widening";
+
+/** Which tables exist on the target by now (tableId), and which are copied at all. */
+export interface TableScope {
+  created: ReadonlySet<string>;
+  copied: ReadonlySet<string>;
+}
+
+export function planTable(
+  b: PlanBuilder,
+  want: TableDefinition,
+  cur: TableDefinition | undefined,
+  scope: TableScope,
+): void {
+  const key = tableKey(want);
+  const table = { schema: want.schema, name: want.name };
+  if (!cur && b.post) b.out.awaiting.push(table);
+  const inlined = new Set<string>();
+  if (!cur && !b.post) createTable(b, want, scope.created, inlined);
+  else if (cur && !b.post) planColumns(b, want, cur);
+  planConstraints(b, want, cur, scope.copied, inlined);
+  for (const [name, def] of Object.entries(want.indexes))
+    if (cur?.indexes[name] !== def) {
+      if (cur?.indexes[name] !== undefined)
+        b.step(sql.dropIndex(want.schema, name), `rebuild index ${name} on ${key}: its definition differs`, {
+          table,
+        });
+      b.step(sql.createIndex(def), `create index ${name} on ${key}`, { table, parallel: "index" });
+    }
+  if (cur) keepReplicaOnly(b, want, cur);
+  const identityDiffers = cur
+    ? cur.replicaIdentity !== want.replicaIdentity || cur.identityIndex !== want.identityIndex
+    : want.replicaIdentity !== "d";
+  if (identityDiffers && !b.post)
+    b.late.push({
+      sql: sql.replicaIdentity(want.schema, want.name, want.replicaIdentity, want.identityIndex),
+      what: `set replica identity of ${key}`,
+      table,
+    });
+}
+
+function createTable(
+  b: PlanBuilder,
+  want: TableDefinition,
+  created: ReadonlySet<string>,
+  inlined: Set<string>,
+): void {
+  const key = tableKey(want);
+  const table = { schema: want.schema, name: want.name };
+  b.ensureSchema(want.schema);
+  if (b.opts.applied?.has(tableId(want)))
+    b.out.recopy.push({
+      ...table,
+      reason: "the table was dropped on the replica; it is created again, empty",
+    });
+  // Fewer, cheaper statements than pg_dump: serial columns instead of sequence + default +
+  // ownership, and constraints inside CREATE TABLE (a new table needs no validation scan).
+  const serials = new Set(want.sequences.filter((q) => q.serial).map((q) => q.column));
+  for (const seq of want.sequences.filter((q) => !q.serial)) {
+    b.step(sql.createSequence(seq.schema, seq.name, seq.type), `create sequence ${seq.schema}.${seq.name}`, {
+      table,
+    });
+    b.late.push({
+      sql: sql.sequenceOwnedBy(seq.schema, seq.name, want.schema, want.name, seq.column),
+      what: `attach sequence ${seq.name}`,
+      table,
+    });
+  }
+  const virtual = want.columns.filter((c) => c.virtual);
+  if (virtual.length > 0 && b.opts.target?.version !== undefined && b.opts.target.version < 180000)
+    b.out.blockers.push(
+      `${key} has VIRTUAL generated column(s) ${virtual.map((c) => c.name).join(", ")}, which need PostgreSQL 18 on the target: upgrade the replica, or make them STORED on the source`,
+    );
+  if (want.partitionOf) {
+    const p = want.partitionOf;
+    b.step(
+      sql.createPartition(want.schema, want.name, p.schema, p.name, p.bound),
+      `create partition ${key} of ${p.schema}.${p.name}`,
+      { table },
+    );
+    return;
+  }
+  const columns = want.columns.map((c) => (serials.has(c.name) ? sql.serialColumn(c) : c));
+  for (const [name, con] of Object.entries(want.constraints)) {
+    if (/ NOT VALID$/.test(con.definition)) continue;
+    const ref = con.type === "f" ? referencedTable(con.definition) : undefined;
+    if (ref === undefined || tableId(ref) === tableId(want) || created.has(tableId(ref))) inlined.add(name);
+  }
+  const inline = Object.entries(want.constraints)
+    .filter(([name]) => inlined.has(name))
+    .map(([name, con]) => ({ name, definition: con.definition }));
+  b.step(
+    sql.createTable(want.schema, want.name, columns, inline, want.partitionKey),
+    `create table ${key} (${want.columns.length} columns, ${inline.length} constraints)`,
+    { table },
+  );
+  for (const c of want.columns)
+    for (const s of sql.columnSettings(want.schema, want.name, c))
+      b.step(s, `set storage or statistics of ${key}.${c.name}`, { table });
+}
+
+function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition): void {
+  const key = tableKey(want);
+  const table = { schema: want.schema, name: want.name };
+  const cols = new Map(cur.columns.map((c) => [c.name, c]));
+  const applied = b.opts.applied?.get(tableId(want));
+  for (const c of want.columns) {
+    const old = cols.get(c.name);
+    if (!old) {
+      // A column the source had at the last apply was dropped on the replica: its values are gone.
+      if (applied !== undefined && c.attnum !== undefined && c.attnum <= applied)
+        emptyForRecopy(b, table, c.name);
+      b.step(sql.addColumn(want.schema, want.name, c), `add column ${key}.${c.name} ${c.type}`, { table });
+      for (const s of sql.columnSettings(want.schema, want.name, c))
+        b.step(s, `set storage or statistics of ${key}.${c.name}`, { table });
+      continue;
+    }
+    if (old.type !== c.type) {
+      const s = sql.alterColumnType(want.schema, want.name, c.name, c.type);
+      if (isWidening(old.type, c.type))
+        b.step(s, `widen ${key}.${c.name} from ${old.type} to ${c.type}`, { table });
+      else b.destructive(s, `change type of ${key}.${c.name} from ${old.type} to ${c.type}`, table);
+    }
+    if ((old.default ?? null) !== (c.default ?? null) && !c.identity && c.generated === undefined)
+      b.step(
+        sql.setColumnDefault(want.schema, want.name, c.name, c.default),
+        `set default of ${key}.${c.name}`,
+        {
+          table,
+        },
+      );
+    if (old.notNull !== c.notNull)
+      b.step(
+        sql.setColumnNotNull(want.schema, want.name, c.name, c.notNull),
+        `${c.notNull ? "set" : "drop"} not null on ${key}.${c.name}`,
+        { table },
+      );
+    if (
+      (old.identityOptions ?? "") !== (c.identityOptions ?? "") ||
+      (old.virtual ?? false) !== (c.virtual ?? false)
+    )
+      b.destructive(
+        undefined,
+        `the identity or generation of ${key}.${c.name} differs from the source's; recreate the column by hand`,
+        table,
+      );
+    if ((old.compression ?? "") !== (c.compression ?? ""))
+      b.step(
+        sql.setColumnCompression(want.schema, want.name, c.name, c.compression),
+        `set compression of ${key}.${c.name}`,
+        { table },
+      );
+    if (
+      (c.storage !== undefined && old.storage !== c.storage) ||
+      (old.statistics ?? -1) !== (c.statistics ?? -1)
+    )
+      for (const s of sql.columnSettings(want.schema, want.name, { ...c, statistics: c.statistics ?? -1 }))
+        b.step(s, `set storage or statistics of ${key}.${c.name}`, { table });
+  }
+  const wanted = new Set(want.columns.map((c) => c.name));
+  for (const c of cur.columns)
+    if (!wanted.has(c.name))
+      b.destructive(sql.dropColumn(want.schema, want.name, c.name), `drop column ${key}.${c.name}`, table);
+  for (const [name, con] of Object.entries(cur.constraints)) {
+    const w = want.constraints[name];
+    if (w && w.definition !== con.definition)
+      b.step(
+        sql.dropConstraint(want.schema, want.name, name),
+        `drop constraint ${name} on ${key}: its definition differs`,
+        {
+          table,
+        },
+      );
+  }
+}
+
+/**
+ * A column re-added loses its values (NULLs where the primary has data, or NOT NULL fails): the
+ * copied tables are emptied, in one statement (foreign keys among them hold), and a dependent
+ * Subscription copies them again in the same `up`.
+ */
+function emptyForRecopy(b: PlanBuilder, table: TableName, column: string): void {
+  const key = tableKey(table);
+  if (b.emptied) {
+    if (!b.out.recopy.some((r) => tableId(r) === tableId(table)))
+      b.out.recopy.push({ ...table, reason: `column ${column} was dropped on the replica` });
+    return;
+  }
+  b.emptied = true;
+  const copied = new Set(b.desired.tables.map(tableId));
+  const existing = b.actual.tables
+    .filter((t) => copied.has(tableId(t)))
+    .map((t) => ({ schema: t.schema, name: t.name }));
+  b.step(
+    truncateTables(existing),
+    `empty ${existing.map(tableKey).join(", ")} for their re-copy: column ${column} of ${key} was dropped on the replica`,
+    { table },
+  );
+  for (const t of existing)
+    b.out.recopy.push({
+      ...t,
+      reason:
+        tableId(t) === tableId(table)
+          ? `column ${column} was dropped on the replica; it is added again and the table emptied for its re-copy`
+          : `emptied with ${key} (column ${column} was dropped on the replica) for their re-copy`,
+    });
+}
+
+/** Indexes and constraints only the replica has are kept (an analytics replica's own indexes). */
+function keepReplicaOnly(b: PlanBuilder, want: TableDefinition, cur: TableDefinition): void {
+  const key = tableKey(want);
+  for (const name of Object.keys(cur.indexes))
+    if (!(name in want.indexes)) b.out.kept.push(`index ${name} on ${key}`);
+  for (const name of Object.keys(cur.constraints))
+    if (!(name in want.constraints)) b.out.kept.push(`constraint ${name} on ${key}`);
+}
+
+function planConstraints(
+  b: PlanBuilder,
+  want: TableDefinition,
+  cur: TableDefinition | undefined,
+  copied: ReadonlySet<string>,
+  inlined: ReadonlySet<string>,
+): void {
+  const key = tableKey(want);
+  const table = { schema: want.schema, name: want.name };
+  for (const [name, con] of Object.entries(want.constraints)) {
+    if (inlined.has(name)) continue;
+    if (cur && cur.constraints[name]?.definition === con.definition) continue;
+    const add = sql.addConstraint(want.schema, want.name, name, con.definition);
+    if (con.type !== "f") {
+      b.step(add, `add constraint ${name} on ${key}`, {
+        table,
+        ...(con.type === "u" || con.type === "x" ? { parallel: "index" as const } : {}),
+      });
+      continue;
+    }
+    const ref = referencedTable(con.definition);
+    const late = (step: PlanStep) => b.late.push(step);
+    if (ref !== undefined && !copied.has(tableId(ref)))
+      b.out.notes.push(
+        `skip foreign key ${name} on ${key}: it references ${tableKey(ref)}, which is not copied`,
+      );
+    else if (b.post && !/ NOT VALID$/.test(con.definition)) {
+      // On tables that already hold the copied rows: add without a scan, then validate in parallel.
+      late({
+        sql: sql.addConstraint(want.schema, want.name, name, con.definition, true),
+        what: `add foreign key ${name} on ${key} (NOT VALID)`,
+        table,
+        parallel: "fk",
+      });
+      late({
+        sql: sql.validateConstraint(want.schema, want.name, name),
+        what: `validate foreign key ${name} on ${key}`,
+        table,
+        parallel: "validate",
+      });
+    } else late({ sql: add, what: `add foreign key ${name} on ${key}`, table });
+  }
+}

@@ -1,0 +1,171 @@
+// Creating the subscription (serialized with other creations on the subscriber, so the worker
+// count each checks includes the others), a repair's re-copy, taking over what an interrupted run
+// left, and the state after a write.
+
+import { alreadyExists, operationError } from "../kernel/errors";
+import * as log from "../kernel/log";
+import { clean, sameSet } from "../kernel/values";
+import { conninfo, conninfoMatches, endpoint, parseConnection } from "../pg/connection";
+import { truncateTables } from "../pg/emptying";
+import { withLock } from "../pg/lock";
+import type { Session } from "../pg/session";
+import { readTableFacts } from "../pg/tableFacts";
+import { tableKey } from "../pg/tables";
+import {
+  readLastMessage,
+  readSubscription,
+  readSubscriptionErrors,
+  readSyncStates,
+  type CatalogSubscription,
+} from "./catalog";
+import { dropSafely } from "./drop";
+import { alterableOptions, createOptions, effective } from "./options";
+import { createPreflight } from "./preflight";
+import { slotHealth, viewPublisher } from "./publisher";
+import { reconcile, waitOptions } from "./reconcile";
+import * as sql from "./sql";
+import {
+  label,
+  publicationNames,
+  type PendingRepair,
+  type SubscriptionInputs,
+  type SubscriptionState,
+} from "./types";
+import { waitForSync } from "./wait";
+
+function createError(inputs: SubscriptionInputs, e: unknown): Error {
+  const code = (e as { code?: string }).code;
+  const msg = String((e as Error).message);
+  let fix: string | undefined;
+  if (/wal_level/.test(msg)) fix = "Set wal_level = logical on the publisher and restart it.";
+  else if (code === "42P01")
+    fix =
+      "Create the tables on the subscriber first: add a SchemaSync and make the Subscription depend on it.";
+  else if (/could not connect|connection to server/.test(msg))
+    fix =
+      "Check `publisher`: it must be reachable from the subscriber server itself, with its host, port and credentials.";
+  return operationError(label(inputs.name), "CREATE SUBSCRIPTION", e, fix);
+}
+
+/**
+ * A subscription with this name, this exact connection (password included), these options,
+ * publications and slot can only be what an interrupted `up` left (the host killed mid-create, the
+ * subscriber restarted during the wait): taking it over is how the next `up` converges.
+ */
+export function leftover(
+  existing: CatalogSubscription,
+  inputs: SubscriptionInputs,
+  user: string,
+  serverVersion: number,
+): boolean {
+  // A role that may not read the connection (a non-superuser) recognises its own subscription.
+  const sameConnection =
+    existing.conninfo !== null
+      ? conninfoMatches(existing.conninfo, parseConnection(inputs.publisher))
+      : existing.owner === user;
+  const sameOptions = alterableOptions(0).every(
+    (k) =>
+      existing.options[k] === undefined || existing.options[k] === effective(k, inputs[k], serverVersion),
+  );
+  return (
+    sameConnection &&
+    sameOptions &&
+    sameSet(existing.publications, publicationNames(inputs.publications)) &&
+    existing.slotName === (inputs.slotName ?? inputs.name)
+  );
+}
+
+/** CREATE SUBSCRIPTION (under the creation lock), then the wait for the initial copy. */
+export async function subscribe(s: Session, inputs: SubscriptionInputs, copy?: boolean): Promise<void> {
+  const view = await viewPublisher(inputs.publisher, publicationNames(inputs.publications));
+  await withLock(s, "create subscription", async () => {
+    await createPreflight(s, inputs, view);
+    const options = createOptions(inputs);
+    if (copy) options["copy_data"] = true;
+    await s
+      .exec(
+        sql.createSubscription(
+          inputs.name,
+          conninfo(parseConnection(inputs.publisher)),
+          publicationNames(inputs.publications),
+          options,
+        ),
+      )
+      .catch((e) => {
+        throw createError(inputs, e);
+      });
+  });
+  const wait = waitOptions(inputs);
+  if (wait && inputs.enabled !== false) {
+    try {
+      await waitForSync(s, inputs.name, wait);
+    } catch (e) {
+      // Leave nothing behind: the next `up` starts clean instead of hitting "already exists".
+      await dropSafely(s, inputs.name, parseConnection(inputs.publisher)).catch(() => undefined);
+      throw e;
+    }
+  }
+}
+
+/** The repair drift.ts planned: empty the tables on the replica and subscribe again with a new slot. */
+export async function recopy(s: Session, inputs: SubscriptionInputs, repair: PendingRepair): Promise<void> {
+  log.info(
+    `${label(inputs.name)}: repairing a broken stream (${repair.reasons.join("; ")}): emptying ${repair.tables.map(tableKey).join(", ")} on the replica and copying them again.`,
+  );
+  await dropSafely(s, inputs.name, parseConnection(inputs.publisher));
+  const existing = await readTableFacts(s, repair.tables);
+  if (existing.length > 0)
+    await s.exec(truncateTables(existing)).catch((e) => {
+      throw operationError(
+        label(inputs.name),
+        "TRUNCATE (before the re-copy)",
+        e,
+        'Tables on the replica that reference these (foreign keys from tables this subscription does not copy) prevent emptying them: drop those constraints or set `repair: "refuse"` and repair by hand.',
+      );
+    });
+  await subscribe(s, inputs, true);
+}
+
+/** Create: subscribe, repair, or take over what is there (adopted, or left by an interrupted run). */
+export async function createSubscription(
+  s: Session,
+  inputs: SubscriptionInputs,
+  user: string,
+): Promise<void> {
+  const existing = await readSubscription(s, inputs.name);
+  if (existing && !inputs.adopt && !leftover(existing, inputs, user, s.serverVersion))
+    throw alreadyExists(label(inputs.name), endpoint(parseConnection(inputs.connection)));
+  if (inputs.pendingRepair) return recopy(s, inputs, inputs.pendingRepair);
+  if (!existing) return subscribe(s, inputs);
+  if (!inputs.adopt)
+    log.warn(
+      `${label(inputs.name)}: an identical subscription already exists (left by an interrupted run); continuing with it.`,
+    );
+  await reconcile(s, existing, inputs, inputs.publishedTables !== undefined);
+}
+
+/** The state after a create or update: the inputs and what both servers say now. */
+export async function stateAfterWrite(s: Session, inputs: SubscriptionInputs): Promise<SubscriptionState> {
+  const state = await readSubscription(s, inputs.name);
+  if (!state) throw new Error(`${label(inputs.name)} vanished right after it was written.`);
+  const states = await readSyncStates(s, inputs.name);
+  const errors = await readSubscriptionErrors(s, inputs.name);
+  const slot = state.slotName
+    ? await slotHealth(parseConnection(inputs.publisher), state.slotName)
+    : undefined;
+  // The repair is done: it is not part of the state.
+  const { pendingRepair: _done, ...kept } = inputs;
+  return clean({
+    ...kept,
+    publications: publicationNames(inputs.publications),
+    endpoint: endpoint(parseConnection(inputs.connection)),
+    serverVersion: s.serverVersion,
+    actualSlotName: state.slotName,
+    tableStates: Object.fromEntries(states.map((t) => [t.table, t.state])),
+    actualEnabled: state.enabled,
+    ...(errors ?? {}),
+    ...(slot ? { slot } : {}),
+    lag: { bytes: slot?.lagBytes ?? null, lastMessageAt: await readLastMessage(s, inputs.name) },
+    drift: [],
+  });
+}

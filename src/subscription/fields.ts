@@ -1,0 +1,81 @@
+// The Subscription's field table (see kernel/fields.ts): validation, defaults and what a change
+// does, for every argument (options.ts's table included) and computed input of types.ts; and state
+// of earlier versions read into today's form. Provider-side only: the public declarations
+// (types.ts) never import zod.
+
+import { z } from "zod";
+import type { FieldTable } from "../kernel/fields";
+import { identifier } from "../kernel/identifier";
+import { upgradeBinding } from "../pg/binding";
+import { parseConnection } from "../pg/connection";
+import { upgradeRequests } from "../pg/recopy";
+import { bindingSchema, connectionSchema, recopyRequestSchema, tableNameSchema } from "../pg/schemas";
+import { legacyTableName } from "../pg/tables";
+import { optionFields } from "./options";
+import { publicationNames, type SubscriptionInputs, type SubscriptionState } from "./types";
+
+const names = (p: readonly (string | { name: string })[]) => publicationNames(p).sort();
+
+export const SUBSCRIPTION_FIELDS = {
+  // Another spelling of the same server (serverId) changes in place: compared by meaning.
+  connection: { kind: "arg", schema: () => connectionSchema(), compare: (c) => parseConnection(c) },
+  name: { kind: "arg", schema: () => identifier("the subscription name"), change: "replace" },
+  publisher: { kind: "arg", schema: () => connectionSchema(), compare: (c) => parseConnection(c) },
+  publications: {
+    kind: "arg",
+    schema: () =>
+      z
+        .array(z.union([identifier("a publication name"), bindingSchema()]))
+        .min(1, "subscribe to at least one publication"),
+    compare: names,
+  },
+  enabled: { kind: "arg", schema: () => z.boolean().optional(), default: true },
+  waitForSync: {
+    kind: "arg",
+    schema: () =>
+      z
+        .union([
+          z.boolean(),
+          z
+            .object({
+              timeoutSeconds: z.number().positive().optional(),
+              maxLagBytes: z.number().int().min(0, "maxLagBytes must not be negative").optional(),
+            })
+            .strict(),
+        ])
+        .optional(),
+    default: false,
+  },
+  adopt: { kind: "arg", schema: () => z.boolean().optional(), change: "none" },
+  repair: { kind: "arg", schema: () => z.enum(["recopy", "refuse"]).optional(), default: "recopy" },
+  ...optionFields(),
+  publishedTables: { kind: "computed", schema: () => z.array(tableNameSchema()).optional() },
+  bindings: { kind: "computed", schema: () => z.array(bindingSchema()).optional() },
+  serverId: { kind: "computed", schema: () => z.string().optional() },
+  pendingRepair: {
+    kind: "computed",
+    schema: () => z.object({ reasons: z.array(z.string()), tables: z.array(tableNameSchema()) }).optional(),
+  },
+  recopyRequests: { kind: "wired", schema: () => z.array(recopyRequestSchema()).optional() },
+  recopyServed: { kind: "computed", schema: () => z.array(z.string()).optional() },
+} as const satisfies FieldTable<SubscriptionInputs>;
+
+/**
+ * State as earlier versions wrote it, in today's form. 0.1.0 has no bindings, serverId or
+ * recopyServed (each compared only once known); before 0.3.0 tables were "schema.name" strings
+ * (publishedTables, the bindings', the re-copy requests'). Drop the conversions once no stack holds
+ * such state (the first 1.x).
+ */
+export function upgradeState(state: SubscriptionState): SubscriptionState {
+  const requests = upgradeRequests(state.recopyRequests);
+  return {
+    ...state,
+    ...(state.publishedTables
+      ? {
+          publishedTables: state.publishedTables.map((t) => (typeof t === "string" ? legacyTableName(t) : t)),
+        }
+      : {}),
+    ...(state.bindings ? { bindings: state.bindings.map(upgradeBinding) } : {}),
+    ...(requests ? { recopyRequests: requests } : {}),
+  };
+}

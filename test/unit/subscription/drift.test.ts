@@ -1,0 +1,141 @@
+// pendingRepair decides when `up` empties a subscription's tables and copies them again: a table
+// of the situations it must repair, and of those it must leave alone.
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Binding } from "../../../src/pg/binding";
+import { pendingRepair, type Observed } from "../../../src/subscription/drift";
+
+const t = (name: string) => ({ schema: "public", name });
+const users = t("users");
+const posts = t("posts");
+const binding = (oid: number | undefined, members: [string, number][]): Binding => ({
+  name: "pub",
+  ...(oid !== undefined ? { oid } : {}),
+  tables: members.map(([n]) => t(n)),
+  members: members.map(([n, id]) => ({ ...t(n), id })),
+});
+const steady = binding(10, [
+  ["users", 11],
+  ["posts", 12],
+]);
+const base: Observed = {
+  previous: { bindings: [steady], publishedTables: [posts, users] },
+  bindings: [steady],
+  publishedTables: [posts, users],
+  subscriptionExists: true,
+  slotExists: true,
+  slotName: "sub",
+  nonEmpty: [],
+  recopyRequests: [],
+};
+
+const cases: [string, Partial<Observed>, RegExp | undefined][] = [
+  ["nothing changed", {}, undefined],
+  [
+    "the publication is re-created (every membership row is new)",
+    {
+      bindings: [
+        binding(20, [
+          ["users", 21],
+          ["posts", 22],
+        ]),
+      ],
+    },
+    /is dropped, re-created or replaced/,
+  ],
+  [
+    "one table left the publication and came back",
+    {
+      bindings: [
+        binding(10, [
+          ["users", 11],
+          ["posts", 13],
+        ]),
+      ],
+    },
+    /public\.posts is dropped/,
+  ],
+  [
+    "the publication is to be created (no oid, no members)",
+    { bindings: [{ name: "pub", tables: [posts, users] }] },
+    /public\.posts, public\.users is dropped/,
+  ],
+  [
+    "a new table joins (no gap for tables it had)",
+    {
+      bindings: [
+        binding(10, [
+          ["users", 11],
+          ["posts", 12],
+          ["c", 13],
+        ]),
+      ],
+      publishedTables: [t("c"), posts, users],
+    },
+    undefined,
+  ],
+  ["the slot is gone", { slotExists: false }, /replication slot "sub" no longer exists/],
+  ["this host cannot tell whether the slot exists", { slotExists: undefined }, undefined],
+  ["the subscription was dropped by hand", { subscriptionExists: false }, /dropped outside Pulumi/],
+  [
+    "a new subscription meets rows on the replica",
+    { previous: undefined, subscriptionExists: false, nonEmpty: [users] },
+    /already hold rows/,
+  ],
+  ["a new subscription on empty tables", { previous: undefined, subscriptionExists: false }, undefined],
+  [
+    "SchemaSync re-created a published table",
+    { recopyRequests: [{ ...users, reason: "the table was dropped on the replica" }] },
+    /public\.users: the table was dropped/,
+  ],
+  [
+    "SchemaSync re-created a table this subscription does not receive",
+    { recopyRequests: [{ ...t("other"), reason: "x" }] },
+    undefined,
+  ],
+  ["the bindings are unknown from here", { bindings: undefined }, undefined],
+];
+
+describe("subscription repairs (pendingRepair)", () => {
+  for (const [what, change, reason] of cases)
+    it(`${reason ? "repairs" : "leaves alone"}: ${what}`, () => {
+      const repair = pendingRepair({ ...base, ...change });
+      if (!reason) return assert.equal(repair, undefined);
+      assert.ok(repair, "a repair");
+      assert.match(repair.reasons.join("; "), reason);
+      // A repair re-copies every table the subscription receives, in order.
+      assert.deepEqual(
+        repair.tables,
+        [...(change.publishedTables ?? base.publishedTables)].sort((a, b) => (a.name < b.name ? -1 : 1)),
+      );
+    });
+  it("keys tables structurally: a schema with a dot is not another table's prefix", () => {
+    const dotted = { schema: "a.b", name: "c" };
+    const other = { schema: "a", name: "b.c" };
+    const prev = {
+      name: "p",
+      oid: 1,
+      tables: [dotted, other],
+      members: [
+        { ...dotted, id: 5 },
+        { ...other, id: 6 },
+      ],
+    };
+    const now = {
+      ...prev,
+      members: [
+        { ...dotted, id: 5 },
+        { ...other, id: 7 },
+      ],
+    };
+    const repair = pendingRepair({
+      ...base,
+      previous: { bindings: [prev], publishedTables: [dotted, other] },
+      bindings: [now],
+      publishedTables: [dotted, other],
+    });
+    assert.match(repair!.reasons[0]!, /^what publishes a\.b\.c is dropped/);
+    assert.equal(repair!.reasons.length, 1);
+  });
+});
