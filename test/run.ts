@@ -119,10 +119,11 @@ async function main(): Promise<void> {
       : Promise.resolve();
   if (lanes.length > 0) {
     common.PGREPL_TARBALL = packedTarball();
-    // Longest first (as measured by the last run here; by size otherwise), each to the lane free first.
-    const known = fs.existsSync(DURATIONS)
-      ? (JSON.parse(fs.readFileSync(DURATIONS, "utf8")) as Record<string, number>)
-      : {};
+    // Longest first (as the last full run here measured them, else test/durations.json), each to
+    // the lane that is free first.
+    const read = (file: string) =>
+      fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, number>) : {};
+    const known = { ...read(path.join(ROOT, "test", "durations.json")), ...read(DURATIONS) };
     const weight = (f: string) => known[f] ?? fs.statSync(path.join(ROOT, f)).size / 400;
     const queue = [...lanes].sort((a, b) => weight(b) - weight(a));
     const poolRoot = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-lanes-"));
