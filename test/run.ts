@@ -101,8 +101,12 @@ async function main(): Promise<void> {
   const unit = selected.filter((f) => fast.includes(f));
   const lanes = selected.filter((f) => !fast.includes(f));
   const results: FileResult[] = [];
+  // Installs several files need (an older @pulumi/pulumi) are made once for all of them.
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-cache-"));
+  process.on("exit", () => fs.rmSync(cache, { recursive: true, force: true }));
   const common: NodeJS.ProcessEnv = {
     PGREPL_OWNER: String(process.pid),
+    PGREPL_CACHE_DIR: cache,
     ...(quick ? { PGREPL_MATRIX: "quick" } : {}),
   };
 

@@ -3,7 +3,8 @@
 // checkout extracted into node_modules/pulumi-pg-replication, so `files` and `exports` are what
 // ships; its dependencies are linked from this checkout's node_modules.
 
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -93,13 +94,18 @@ function scratch(prefix: string): string {
   return dir;
 }
 
+const run = promisify(execFile);
+
 /**
  * A monorepo: the package as a workspace member (packages/pulumi-pg-replication) and the
  * infrastructure program as another (infra/), installed by the real npm (`npm install` at the
  * root links the members into root/node_modules), or by pnpm 12 (pnpm-workspace.yaml,
  * `workspace:*`, a symlink from infra/node_modules).
  */
-export function installWorkspace(tool: "npm" | "pnpm", tarball = packedTarball()): Installation {
+export async function installWorkspace(
+  tool: "npm" | "pnpm",
+  tarball = packedTarball(),
+): Promise<Installation> {
   const root = scratch(`pgrepl-${tool}-ws-`);
   extract(tarball, path.join(root, "packages", PACKAGE));
   const sdk = lockedVersion("@pulumi/pulumi");
@@ -118,16 +124,15 @@ export function installWorkspace(tool: "npm" | "pnpm", tarball = packedTarball()
   const manifest: Record<string, unknown> = { name: "monorepo", private: true };
   if (tool === "npm") manifest.workspaces = ["packages/*", "infra"];
   fs.writeFileSync(path.join(root, "package.json"), JSON.stringify(manifest));
-  if (tool === "npm") execFileSync("npm", ["install", ...QUIET], { cwd: root, stdio: "pipe" });
+  if (tool === "npm") await run("npm", ["install", ...QUIET], { cwd: root });
   else {
     fs.writeFileSync(path.join(root, "pnpm-workspace.yaml"), "packages:\n  - packages/*\n  - infra\n");
     const pnpm = path.join(ROOT, "node_modules", "pnpm", "bin", "pnpm.mjs");
-    execFileSync(
+    await run(
       process.execPath,
       [pnpm, "install", "--prefer-offline", "--ignore-scripts", "--reporter=silent"],
       {
         cwd: root,
-        stdio: "pipe",
         env: { ...process.env, npm_config_store_dir: path.join(os.tmpdir(), "pgrepl-pnpm-store") },
       },
     );
@@ -150,23 +155,38 @@ export function lowestSdk(): string {
   return /(\d+\.\d+\.\d+)/.exec(manifest.peerDependencies["@pulumi/pulumi"])![1]!;
 }
 
-const sdkInstalls = new Map<string, Installation>();
+const sdkInstalls = new Map<string, Promise<Installation>>();
 
 /**
  * A program directory where npm installed a given @pulumi/pulumi, the packed package (whose peer
- * dependency is then that SDK) and @pulumi/postgresql (the examples use it). Once per version.
+ * dependency is then that SDK) and @pulumi/postgresql (the examples use it). Once per version per
+ * process; under the test runner, once per version for every test file (PGREPL_CACHE_DIR: the
+ * first file to want it installs it, the others wait for it).
  */
-export function installWithSdk(sdkVersion: string, tarball = packedTarball()): Installation {
+export function installWithSdk(sdkVersion: string, tarball = packedTarball()): Promise<Installation> {
   const known = sdkInstalls.get(sdkVersion);
   if (known) return known;
-  const dir = scratch(`pgrepl-sdk-${sdkVersion}-`);
+  const made = installSdkOnce(sdkVersion, tarball);
+  sdkInstalls.set(sdkVersion, made);
+  return made;
+}
+
+async function installSdkOnce(sdkVersion: string, tarball: string): Promise<Installation> {
+  const shared = process.env.PGREPL_CACHE_DIR;
+  const dir = shared ? path.join(shared, `sdk-${sdkVersion}`) : scratch(`pgrepl-sdk-${sdkVersion}-`);
+  const done = path.join(dir, ".installed");
+  if (shared) {
+    try {
+      fs.mkdirSync(dir); // whoever makes the directory installs; the others wait for its marker
+    } catch {
+      for (let i = 0; i < 1800 && !fs.existsSync(done); i++) await new Promise((r) => setTimeout(r, 100));
+      if (!fs.existsSync(done)) throw new Error(`waited 3 minutes for another test file to install ${dir}`);
+      return { mode: "tarball", dir };
+    }
+  }
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "program", private: true }));
   const postgresql = `@pulumi/postgresql@${lockedVersion("@pulumi/postgresql")}`;
-  execFileSync("npm", ["install", ...QUIET, `@pulumi/pulumi@${sdkVersion}`, postgresql, tarball], {
-    cwd: dir,
-    stdio: "pipe",
-  });
-  const inst: Installation = { mode: "tarball", dir };
-  sdkInstalls.set(sdkVersion, inst);
-  return inst;
+  await run("npm", ["install", ...QUIET, `@pulumi/pulumi@${sdkVersion}`, postgresql, tarball], { cwd: dir });
+  fs.writeFileSync(done, "");
+  return { mode: "tarball", dir };
 }

@@ -30,17 +30,27 @@ describe("installed any way a team installs it (PG18)", () => {
   before(async () => ([primary, replica] = await seededPair(18, 18)));
   after(() => Promise.all([primary?.stop(), replica?.stop()]));
 
-  const layouts: [string, () => Installation][] = [
-    ["a registry tarball", () => ({ mode: "tarball", dir: installedPackageDir() })],
+  // The installs run at once (npm and pnpm wait on the registry cache more than on the CPU); each
+  // test waits for its own.
+  const layouts: [string, () => Promise<Installation>][] = [
+    ["a registry tarball", async () => ({ mode: "tarball", dir: installedPackageDir() })],
     ["npm workspaces", () => installWorkspace("npm")],
     ["a pnpm workspace", () => installWorkspace("pnpm")],
-    ["an import of the built package by path", () => installByPath()],
+    ["an import of the built package by path", async () => installByPath()],
     [`a program on @pulumi/pulumi ${lowestSdk()}, the lowest supported`, () => installWithSdk(lowestSdk())],
   ];
+  const installs = new Map<string, Promise<Installation>>();
+  before(() => {
+    for (const [how, install] of layouts) {
+      const p = install();
+      p.catch(() => undefined); // awaited by its test
+      installs.set(how, p);
+    }
+  });
 
-  for (const [how, install] of layouts)
+  for (const [how] of layouts)
     it(`loads the providers from ${how}: check, create, read and delete work`, async () => {
-      const inst = install();
+      const inst = await installs.get(how)!;
       const resources = await captureProgram(
         QUICKSTART,
         { primaryUrl: primary.url("app"), replicaUrl: replica.url("app") },

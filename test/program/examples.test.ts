@@ -10,9 +10,12 @@ import { installedPackageDir, installWithSdk, lowestSdk, ROOT } from "../harness
 const example = (name: string) => path.join(ROOT, "examples", name, "index.ts");
 
 // Each program runs on the newest @pulumi/pulumi (this checkout's) and on the lowest the package supports.
-const SDKS: [string, () => string][] = [
-  ["the newest @pulumi/pulumi", () => installedPackageDir()],
-  [`@pulumi/pulumi ${lowestSdk()} (the lowest supported)`, () => installWithSdk(lowestSdk()).dir],
+const SDKS: [string, () => Promise<string>][] = [
+  ["the newest @pulumi/pulumi", async () => installedPackageDir()],
+  [
+    `@pulumi/pulumi ${lowestSdk()} (the lowest supported)`,
+    async () => (await installWithSdk(lowestSdk())).dir,
+  ],
 ];
 
 for (const [sdk, dir] of SDKS)
@@ -22,7 +25,8 @@ for (const [sdk, dir] of SDKS)
       config: Record<string, string>,
       project: string,
       options: { all?: boolean } = {},
-    ): Promise<CapturedResource[]> => capture(file, config, project, { ...options, dir: dir() });
+    ): Promise<CapturedResource[]> =>
+      dir().then((d) => capture(file, config, project, { ...options, dir: d }));
 
     it("production-to-analytics declares a replication role with SELECT grants and a filtered, column-listed topology", async () => {
       const resources = await captureProgram(
