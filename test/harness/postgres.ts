@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Client } from "pg";
+import { Client, Pool } from "pg";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const STATE_DIR = path.join(os.tmpdir(), "pg-replication-testbed");
@@ -342,8 +342,42 @@ async function haltRecord(record: ServerRecord): Promise<void> {
   record.pid = undefined;
 }
 
+/** A connection that a server restart, a halt or DROP DATABASE … WITH (FORCE) ended. */
+function lostConnection(e: unknown): boolean {
+  const code = String((e as { code?: unknown })?.code ?? "");
+  return (
+    ["57P01", "57P02", "57P03", "08003", "08006", "ECONNRESET", "EPIPE"].includes(code) ||
+    /Connection terminated|terminating connection|not queryable/i.test(String((e as Error)?.message))
+  );
+}
+
 /** The TestServer for a record; `stop` is what giving it up means (remove it, or return it to a pool). */
 function serverOf(record: ServerRecord, how: { stop(): Promise<void>; pooled?: boolean }): TestServer {
+  // The test's own statements reuse connections per database (a new backend per statement costs
+  // more CPU than most statements): through the socket (trusted), whatever TCP requires.
+  const clients = new Map<string, Pool>();
+  const clientsOf = (database: string) => {
+    let p = clients.get(database);
+    if (!p) {
+      p = new Pool({
+        host: record.dataDir,
+        port: record.port,
+        user: "postgres",
+        database,
+        max: 4,
+        idleTimeoutMillis: 2000,
+        allowExitOnIdle: true,
+      });
+      p.on("error", () => undefined); // an idle connection the server ended
+      clients.set(database, p);
+    }
+    return p;
+  };
+  const closeClients = async () => {
+    const all = [...clients.values()];
+    clients.clear();
+    await Promise.all(all.map((p) => p.end().catch(() => undefined)));
+  };
   const url = (db = "postgres") =>
     `postgres://postgres:${encodeURIComponent(record.password)}@127.0.0.1:${record.port}/${encodeURIComponent(db)}`;
   const detached = how.pooled ?? false;
@@ -358,24 +392,30 @@ function serverOf(record: ServerRecord, how: { stop(): Promise<void>; pooled?: b
     socketDir: record.dataDir,
     url,
     async query<T>(sql: string, params: unknown[] = [], database = "postgres") {
-      // The test's own statements go through the socket (trusted), whatever TCP requires.
-      const c = new Client({ host: record.dataDir, port: record.port, user: "postgres", database });
-      await c.connect();
-      try {
-        return (await c.query(sql, params)).rows as T[];
-      } finally {
-        await c.end();
-      }
+      for (let attempt = 0; ; attempt++)
+        try {
+          return (await clientsOf(database).query(sql, params)).rows as T[];
+        } catch (e) {
+          if (attempt > 0 || !lostConnection(e)) throw e;
+          await closeClients();
+        }
     },
     async createDatabase(name: string) {
       await server.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
     },
-    halt: () => haltRecord(record),
+    async halt() {
+      await closeClients();
+      await haltRecord(record);
+    },
     async restart() {
+      await closeClients();
       await haltRecord(record);
       await launch(record, detached);
     },
-    stop: how.stop,
+    async stop() {
+      await closeClients();
+      await how.stop();
+    },
   };
   return server;
 }
