@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import * as path from "node:path";
+import { keepIdleHost, takeIdleHost } from "./hosts";
 import { installedPackageDir } from "./install";
 import type { CapturedResource } from "./capture";
 
@@ -65,9 +66,25 @@ export class Engine {
   log = "";
   state = new Map<string, ResourceState>();
 
-  /** `dir`: the program directory the host runs in (default: the packed package installed). */
+  /**
+   * `dir`: the program directory the host runs in (default: the packed package installed). A host
+   * another Engine of this process stopped using is taken up again (its stack state is not: each
+   * Engine is a stack of its own), as a CLI session runs one host for many steps; a host that was
+   * killed is never reused.
+   */
   static async start(dir = installedPackageDir()): Promise<Engine> {
     const e = new Engine(dir);
+    const idle = takeIdleHost(dir);
+    if (idle) {
+      e.proc = idle.proc;
+      e.log = "";
+      idle.proc.stdout!.removeAllListeners("data");
+      idle.proc.stderr!.removeAllListeners("data");
+      idle.proc.stdout!.on("data", (d: Buffer) => (e.log += d.toString()));
+      idle.proc.stderr!.on("data", (d: Buffer) => (e.log += d.toString()));
+      e.connect(idle.port);
+      return e;
+    }
     await e.launch();
     return e;
   }
@@ -143,13 +160,14 @@ export class Engine {
     await this.call("configure", configure);
   }
 
+  /** Ends this stack's session with the host; the host waits for the next Engine of this process. */
   async stop(): Promise<void> {
     this.client?.close();
-    if (this.proc && this.proc.exitCode === null) {
-      const exited = new Promise((r) => this.proc.once("exit", r));
-      this.proc.kill("SIGTERM");
-      await exited;
-    }
+    if (!this.proc || this.proc.exitCode !== null) return;
+    keepIdleHost(this.dir, { proc: this.proc, port: this.port });
+    this.proc.unref();
+    (this.proc.stdout as unknown as { unref?: () => void }).unref?.();
+    (this.proc.stderr as unknown as { unref?: () => void }).unref?.();
   }
 
   /** Kills the host process abruptly (a crash mid-operation), then starts a fresh one. */

@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { stopIdleHosts } from "./hosts";
 import { stopWorkers } from "./worker";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -34,8 +35,9 @@ export function packedTarball(): string {
 
 /** Extracts a package tarball into `dest` (replacing what was there). */
 export function extract(tarball: string, dest: string): void {
-  // A program worker that loaded the package from there would keep the old one.
+  // A program worker or provider host that loaded the package from there would keep the old one.
   stopWorkers(dest);
+  stopIdleHosts(dest);
   fs.rmSync(dest, { recursive: true, force: true });
   fs.mkdirSync(dest, { recursive: true });
   execFileSync("tar", ["-xzf", tarball, "-C", dest, "--strip-components=1"]);
