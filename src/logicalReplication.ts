@@ -10,18 +10,50 @@ import * as pulumi from "@pulumi/pulumi";
 import type { DeepInput } from "./kernel/input";
 import type { Connection } from "./pg/connection";
 import type { TableRef } from "./pg/tables";
-import { Publication } from "./publication";
-import { SchemaSync } from "./schemaSync";
+import { Publication, type PublicationArgs } from "./publication";
+import { SchemaSync, type SchemaSyncArgs } from "./schemaSync";
 import { SequenceSync } from "./sequenceSync";
 import { Subscription, type SubscriptionArgs } from "./subscription";
 
-export interface LogicalReplicationArgs {
+/** The Subscription's options the component passes through as they are (see Subscription). */
+type SubscriptionOptions = Pick<
+  SubscriptionArgs,
+  | "enabled"
+  | "copyData"
+  | "slotName"
+  | "streaming"
+  | "synchronousCommit"
+  | "twoPhase"
+  | "disableOnError"
+  | "origin"
+  | "runAsOwner"
+  | "passwordRequired"
+  | "failover"
+>;
+
+export interface LogicalReplicationArgs extends SubscriptionOptions {
   /** The primary (publisher) database, as this program reaches it. Stored as a secret. */
   primary: DeepInput<Connection>;
   /** The replica (subscriber) database. Stored as a secret. */
   replica: DeepInput<Connection>;
-  /** Tables to replicate: "name", "schema.name", or objects with column lists and row filters (PG15+). */
-  tables: DeepInput<TableRef[]>;
+  /**
+   * Tables to replicate: "name", "schema.name", or objects with column lists and row filters
+   * (PG15+). Give `tables`, `schemas` (and `tables` with them), or `allTables`.
+   */
+  tables?: DeepInput<TableRef[]>;
+  /** Replicate every table of these schemas, tables added to them later included (PG15+). */
+  schemas?: DeepInput<string[]>;
+  /** Replicate every table of the database (FOR ALL TABLES). */
+  allTables?: pulumi.Input<boolean>;
+  /** Operations to publish; all four when left out. */
+  publish?: PublicationArgs["publish"];
+  /**
+   * Publish a partitioned table's changes as its own (true) or as its partitions' (false, the
+   * default): the replica's SchemaSync partitions its copy the same way, and a partition created,
+   * attached or detached on the primary is created, copied or detached on the replica by the next
+   * `up`. Set true when the replica's table is not partitioned (`schemaSync: false`).
+   */
+  publishViaPartitionRoot?: pulumi.Input<boolean>;
   /** The primary as the replica's server reaches it, when that differs from `primary` (private DNS, a proxy). */
   publisher?: DeepInput<Connection>;
   /** The publication's name; the component's name when left out. */
@@ -40,16 +72,25 @@ export interface LogicalReplicationArgs {
   indexJobs?: pulumi.Input<number>;
   /** Post-data: maintenance_work_mem of those connections (default "256MB"). */
   maintenanceWorkMem?: pulumi.Input<string>;
+  /** Drop the copied tables from the replica on destroy (default false: replicated data survives). */
+  dropOnDelete?: SchemaSyncArgs["dropOnDelete"];
+  /** Apply changes that lose data on the replica (drop a column, narrow a type). Default false. */
+  allowDestructive?: SchemaSyncArgs["allowDestructive"];
   /**
    * Binary format for the copy and the stream (PG16+ copies in binary too); the subscription's
    * option. Default "auto": binary when both servers are the same major version, 16 or later, and
    * every replicated column has the same type on both sides with binary I/O; text otherwise.
    */
-  binary?: pulumi.Input<boolean | "auto">;
-  /** Wait for the initial copy (default true, 10 minutes): true, false or { timeoutSeconds }. */
+  binary?: SubscriptionArgs["binary"];
+  /** Wait for the initial copy (default true, 10 minutes): true, false or { timeoutSeconds, maxLagBytes }. */
   waitForSync?: SubscriptionArgs["waitForSync"];
   /** The subscription's repair policy (default "recopy"). */
   repair?: SubscriptionArgs["repair"];
+  /**
+   * Take over the publication and subscription that exist under these names (their preview shows
+   * what changes on them), instead of failing.
+   */
+  adopt?: pulumi.Input<boolean>;
   /**
    * Also advance the replica's sequences owned by the tables' columns past the primary's (a
    * SequenceSync after the subscription): each `up` then brings them level. Default false.
@@ -58,6 +99,29 @@ export interface LogicalReplicationArgs {
   /** With `sequences`: values left unused between the primary's last one and the replica's next (default 0). */
   sequenceMargin?: pulumi.Input<number>;
 }
+
+/** `{ key: value }` for each given key whose value is not undefined. */
+function given<T extends object, K extends keyof T>(args: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  return Object.fromEntries(keys.filter((k) => args[k] !== undefined).map((k) => [k, args[k]])) as Partial<
+    Pick<T, K>
+  >;
+}
+
+const SUBSCRIPTION_OPTIONS = [
+  "enabled",
+  "copyData",
+  "slotName",
+  "streaming",
+  "synchronousCommit",
+  "twoPhase",
+  "disableOnError",
+  "origin",
+  "runAsOwner",
+  "passwordRequired",
+  "failover",
+  "repair",
+  "adopt",
+] as const;
 
 /** A primary → replica logical replication of a set of tables. */
 export class LogicalReplication extends pulumi.ComponentResource {
@@ -74,24 +138,33 @@ export class LogicalReplication extends pulumi.ComponentResource {
 
   constructor(name: string, args: LogicalReplicationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pg-replication:index:LogicalReplication", name, {}, opts);
+    if (args.tables === undefined && args.schemas === undefined && !args.allTables)
+      throw new Error(
+        `LogicalReplication ${JSON.stringify(name)}: give \`tables\`, \`schemas\` or \`allTables: true\`.`,
+      );
     const child = { parent: this };
     this.publication = new Publication(
       name,
-      { connection: args.primary, name: args.publicationName ?? name, tables: args.tables },
+      {
+        connection: args.primary,
+        name: args.publicationName ?? name,
+        ...given(args, ["tables", "schemas", "allTables", "publish", "publishViaPartitionRoot", "adopt"]),
+      },
       child,
     );
     const split = args.schemaSync !== false && args.indexesAfterCopy !== false;
+    // SchemaSync copies what the publication publishes: listed tables, those of its schemas, all of them.
+    const copied = (section?: "pre-data" | "post-data") => ({
+      source: args.primary,
+      target: args.replica,
+      ...(args.tables !== undefined && args.schemas === undefined && !args.allTables
+        ? { tables: this.publication.tables }
+        : { publication: this.publication.name }),
+      ...(section ? { section } : {}),
+      ...given(args, ["dropOnDelete", "allowDestructive"]),
+    });
     if (args.schemaSync !== false)
-      this.schemaSync = new SchemaSync(
-        name,
-        {
-          source: args.primary,
-          target: args.replica,
-          tables: this.publication.tables,
-          ...(split ? { section: "pre-data" as const } : {}),
-        },
-        child,
-      );
+      this.schemaSync = new SchemaSync(name, copied(split ? "pre-data" : undefined), child);
     this.subscription = new Subscription(
       name,
       {
@@ -101,7 +174,7 @@ export class LogicalReplication extends pulumi.ComponentResource {
         publications: [this.publication],
         waitForSync: args.waitForSync ?? true,
         binary: args.binary ?? "auto",
-        ...(args.repair !== undefined ? { repair: args.repair } : {}),
+        ...given(args, SUBSCRIPTION_OPTIONS),
       },
       { parent: this, dependsOn: this.schemaSync ? [this.schemaSync] : [] },
     );
@@ -109,12 +182,8 @@ export class LogicalReplication extends pulumi.ComponentResource {
       this.indexes = new SchemaSync(
         `${name}-indexes`,
         {
-          source: args.primary,
-          target: args.replica,
-          tables: this.publication.tables,
-          section: "post-data",
-          ...(args.indexJobs !== undefined ? { indexJobs: args.indexJobs } : {}),
-          ...(args.maintenanceWorkMem !== undefined ? { maintenanceWorkMem: args.maintenanceWorkMem } : {}),
+          ...copied("post-data"),
+          ...given(args, ["indexJobs", "maintenanceWorkMem"]),
         },
         { parent: this, dependsOn: [this.subscription] },
       );

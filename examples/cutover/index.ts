@@ -7,6 +7,10 @@
 //              (lag 0), advance its sequences past the old one's, and hand out the new URL
 //   reverse    optional: the old server now follows the new one (no copy), as a way back
 //   done       the replication is removed (subscriptions, slots, publications); tables stay
+//
+// For a way back, set `wayBack` from the start: the new server's subscription then takes only
+// changes that originate on the old one (origin "none", PostgreSQL 16+ on the new server), so that
+// while both directions exist (the `up` that reverses) no change travels back.
 import * as pulumi from "@pulumi/pulumi";
 import { LogicalReplication, Publication, Subscription } from "pulumi-pg-replication";
 
@@ -41,6 +45,7 @@ if (phase === "replicate" || phase === "switch")
     // Values skipped between the old server's last and the new one's next: room for a write that
     // slipped through, and a visible gap in the ids where the switch happened.
     sequenceMargin: cfg.getNumber("sequenceMargin") ?? 1000,
+    ...(cfg.getBoolean("wayBack") ? { origin: "none" as const } : {}),
   });
 
 if (phase === "reverse") {

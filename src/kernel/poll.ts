@@ -10,9 +10,11 @@ export interface PollOptions<T> {
   timeoutMs: number;
   /** The error at the deadline, from the last state read. */
   timeout: (state: T) => Promise<Error> | Error;
-  /** A progress line from the state (logged when it changes, and at least every reportEveryMs). */
+  /** A progress line from the state (logged first, then when it changes and at least every reportEveryMs). */
   report?: (state: T, elapsedMs: number) => string | undefined;
   reportEveryMs?: number;
+  /** Log a changed line at once (default); false: at most every reportEveryMs. */
+  reportOnChange?: boolean;
   /** Milliseconds between reads: fixed, or growing from 20 ms to 250 ms (most waits end in seconds). */
   intervalMs?: number;
   log?: (line: string) => void;
@@ -27,8 +29,10 @@ export async function poll<T>(o: PollOptions<T>): Promise<T> {
     const state = await o.read();
     if (o.done(state)) return state;
     const elapsed = Date.now() - started;
-    const line = o.report?.(state, elapsed);
-    if (line !== undefined && (line !== lastLine || Date.now() - lastAt >= (o.reportEveryMs ?? 10_000))) {
+    const due = Date.now() - lastAt >= (o.reportEveryMs ?? 10_000);
+    const onChange = o.reportOnChange ?? true;
+    const line = due || onChange ? o.report?.(state, elapsed) : undefined;
+    if (line !== undefined && (due || line !== lastLine)) {
       o.log?.(line);
       lastLine = line;
       lastAt = Date.now();

@@ -1,9 +1,13 @@
 // Emptying replica tables for a re-copy: the agreement between SchemaSync (a column re-added loses
 // its values) and the Subscription (a broken stream). Both empty tables only through here, in one
-// TRUNCATE so that foreign keys among the tables hold.
+// TRUNCATE so that foreign keys among the tables hold — and only tables whose rows all come from
+// the one subscription that copies them again: a table the replica itself publishes (two-way
+// replication, a cascade: the TRUNCATE would be replicated onward) or that another subscription
+// also writes into cannot be restored from one primary, and is refused instead.
 
 import { qualified } from "./quote";
-import type { TableName } from "./tables";
+import type { Session } from "./session";
+import { tableKey, type TableName } from "./tables";
 
 /** Empties tables whose rows are copied again (one statement: foreign keys among them hold). */
 export function truncateTables(tables: readonly TableName[]): string {
@@ -13,4 +17,61 @@ export function truncateTables(tables: readonly TableName[]): string {
 /** One row if the table holds any (a probe before an initial copy that would collide). */
 export function hasRowsQuery(table: TableName): string {
   return `SELECT 1 FROM ${qualified(table.schema, table.name)} LIMIT 1`;
+}
+
+/** Who else has a stake in a replica table's rows. */
+export interface TableStakes extends TableName {
+  /** Publications of the replica's database that publish it (itself or a partitioned table above it). */
+  publishedBy: string[];
+  /** Subscriptions of the replica, other than the one asking, that write into it. */
+  fedBy: string[];
+}
+
+/** The stakes in each of `tables` on the replica (`s`), for the subscription `subscription`. */
+export async function readStakes(
+  s: Session,
+  tables: readonly TableName[],
+  subscription?: string,
+): Promise<TableStakes[]> {
+  return s.query<TableStakes>(
+    `SELECT n.nspname AS schema, c.relname AS name,
+            ARRAY(SELECT DISTINCT pt.pubname::text
+                    FROM pg_catalog.pg_publication_tables pt
+                    JOIN pg_catalog.pg_namespace pn ON pn.nspname = pt.schemaname
+                    JOIN pg_catalog.pg_class pc ON pc.relnamespace = pn.oid AND pc.relname = pt.tablename
+                   WHERE pc.oid = c.oid OR pc.oid IN (SELECT relid FROM pg_catalog.pg_partition_ancestors(c.oid))
+                   ORDER BY 1) AS "publishedBy",
+            ARRAY(SELECT DISTINCT sub.subname::text
+                    FROM pg_catalog.pg_subscription_rel sr
+                    JOIN pg_catalog.pg_subscription sub ON sub.oid = sr.srsubid
+                   WHERE sr.srrelid = c.oid AND sub.subname IS DISTINCT FROM $3
+                   ORDER BY 1) AS "fedBy"
+       FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name), subscription ?? null],
+  );
+}
+
+/**
+ * Why each of these tables may not be emptied for a re-copy, one sentence each (none: all may).
+ * `subscription`: the one that copies them again (its stake is the only one allowed); without it
+ * (SchemaSync, which does not know it), one subscription's stake is allowed.
+ */
+export function emptyingRefusals(stakes: readonly TableStakes[], subscription?: string): string[] {
+  const reasons: string[] = [];
+  for (const t of stakes) {
+    const key = JSON.stringify(tableKey(t));
+    const others = t.fedBy.filter((f) => f !== subscription);
+    const allowed = subscription === undefined ? 1 : 0;
+    if (t.publishedBy.length > 0)
+      reasons.push(
+        `the replica publishes ${key} itself (publication ${t.publishedBy.map((p) => JSON.stringify(p)).join(", ")}: two-way replication or a cascade), so emptying it would be replicated to the servers subscribed to it and its own rows could not be restored from this primary`,
+      );
+    if (others.length > allowed)
+      reasons.push(
+        `subscription${others.length > 1 ? "s" : ""} ${others.map((p) => JSON.stringify(p)).join(", ")} write${others.length > 1 ? "" : "s"} into ${key} on the replica, and ${others.length > 1 ? "their" : "its"} rows could not be restored from one primary`,
+      );
+  }
+  return reasons;
 }

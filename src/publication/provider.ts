@@ -4,16 +4,17 @@ import { failureText, validate, type CheckFailure } from "../kernel/check";
 import { alreadyExists, operationError } from "../kernel/errors";
 import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields";
 import type { Provider } from "../kernel/provider";
-import { sameValue } from "../kernel/values";
+import { sameSet, sameValue } from "../kernel/values";
 import type { Binding } from "../pg/binding";
 import { endpoint, parseConnection } from "../pg/connection";
 import { withSession } from "../pg/session";
-import { writePublication } from "./apply";
-import { readPublication } from "./catalog";
+import { definition, writePublication } from "./apply";
+import { readPublication, type CatalogPublication } from "./catalog";
 import { observe, serverFailures } from "./observe";
 import * as sql from "./sql";
 import { inputsFromCatalog, stateAfterWrite, stateOf } from "./state";
 import { canonicalTables } from "./tables";
+import { definitionMismatch } from "./verify";
 import { PUBLICATION_FIELDS, upgradeState } from "./fields";
 import { label, type PublicationInputs, type PublicationState } from "./types";
 
@@ -39,6 +40,27 @@ function bindingChanged(olds?: Binding, news?: Binding): boolean {
   // State from 0.1.0 has no binding to compare with.
   if (!olds || !news) return false;
   return !sameValue(olds, news);
+}
+
+/**
+ * A publication of this name exists where this one is to be created: without `adopt`, a failure
+ * at preview — unless it is exactly the declared one (what an interrupted `up` left), which create
+ * then takes over.
+ */
+function nameTaken(inputs: PublicationInputs, existing: CatalogPublication): CheckFailure[] {
+  if (inputs.adopt) return [];
+  const def = definition(inputs);
+  const same =
+    definitionMismatch(existing, def).length === 0 &&
+    sameSet(existing.publish, def.publish) &&
+    existing.publishViaPartitionRoot === def.publishViaPartitionRoot;
+  if (same) return [];
+  return [
+    {
+      property: "name",
+      reason: `publication ${JSON.stringify(inputs.name)} already exists on the publisher with another definition: set \`adopt: true\` to take it over (the preview then shows what changes on it), or choose another name.`,
+    },
+  ];
 }
 
 export const provider: Provider<PublicationInputs, PublicationState> = {
@@ -68,7 +90,8 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
       );
       if (seen.serverId) inputs.serverId = seen.serverId;
       inputs.binding = seen.binding;
-      return { inputs: checked, failures: seen.failures };
+      const taken = seen.existing && previous.name !== inputs.name ? nameTaken(inputs, seen.existing) : [];
+      return { inputs: checked, failures: [...taken, ...seen.failures] };
     } catch (e) {
       const message = (e as Error).message;
       return {
@@ -104,7 +127,8 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
     const info = parseConnection(inputs.connection);
     const outs = await withSession(info, async (s) => {
       const existing = await readPublication(s, inputs.name);
-      if (existing && !inputs.adopt) throw alreadyExists(label(inputs.name), endpoint(info));
+      if (existing && nameTaken(inputs, existing).length > 0)
+        throw alreadyExists(label(inputs.name), endpoint(info));
       // The preview's preflight may be stale by now (or skipped on unknowns): run it again.
       const problems = await serverFailures(s, inputs, existing);
       if (problems.length > 0) throw new Error(`${label(inputs.name)}: ${failureText(problems)}`);

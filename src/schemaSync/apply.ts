@@ -11,7 +11,7 @@ import { endpoint, parseConnection, type ConnectionInfo } from "../pg/connection
 import { lockForTransaction } from "../pg/lock";
 import { newRequestId } from "../pg/recopy";
 import { withSession } from "../pg/session";
-import { canonicalTableRef, tableKey } from "../pg/tables";
+import { canonicalTableRef, tableKey, type TableName } from "../pg/tables";
 import { appliedColumns, signatures, targetFingerprint } from "./observe";
 import { planSchema, summary, type PlanOptions, type PlanStep, type SchemaPlan } from "./plan";
 import { projectSection, type Section } from "./section";
@@ -25,6 +25,8 @@ export interface ApplyOptions {
   section: Section;
   allowDestructive: boolean;
   applied?: ReadonlyMap<string, number>;
+  /** The tables the last apply copied (renamed ones are found among them). */
+  before?: readonly TableName[];
   indexJobs: number;
   maintenanceWorkMem: string;
 }
@@ -40,10 +42,12 @@ export async function applyPlan(
     s
       .transaction(async () => {
         await lockForTransaction(s, "schema copy");
-        const { actual, extensions } = await readTarget(s, desired);
+        const { actual, extensions, stakes, relations } = await readTarget(s, desired, o.before ?? []);
         const opts: PlanOptions = {
           allowDestructive: o.allowDestructive,
           target: extensions,
+          stakes,
+          relations,
           section: o.section,
           ...(o.applied ? { applied: o.applied } : {}),
         };
@@ -159,6 +163,7 @@ export async function applySchemaSync(
     section,
     allowDestructive: inputs.allowDestructive ?? false,
     ...(applied ? { applied } : {}),
+    ...(previous?.sourceTables ? { before: previous.sourceTables } : {}),
     indexJobs: inputs.indexJobs ?? 4,
     maintenanceWorkMem: inputs.maintenanceWorkMem ?? "256MB",
   });

@@ -265,6 +265,34 @@ export async function readSchema(s: Session, tables: readonly TableSpec[]): Prom
  * The user-defined types of the given (qualified, quoted) names that exist, whatever uses them:
  * a type another SchemaSync created on the same target is reused, not created again.
  */
+/** A relation's name in a schema, and the table it belongs to (an index's, a sequence's owner). */
+export interface RelationName {
+  schema: string;
+  name: string;
+  /** r, p, i, I, S, v, m, f, c (pg_class.relkind). */
+  kind: string;
+  /** For an index, the table it is on. */
+  table?: string;
+}
+
+/** Every relation name of these schemas (names clash across tables, indexes and sequences). */
+export async function readRelationNames(s: Session, schemas: readonly string[]): Promise<RelationName[]> {
+  const rows = await s.query<{ schema: string; name: string; kind: string; table: string | null }>(
+    `SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, t.relname AS "table"
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
+       LEFT JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+      WHERE n.nspname = ANY($1::text[]) AND c.relkind <> 't'`,
+    [schemas],
+  );
+  return rows.map((r) => ({
+    schema: r.schema,
+    name: r.name,
+    kind: r.kind,
+    ...(r.table !== null ? { table: r.table } : {}),
+  }));
+}
+
 export async function readTypesByName(s: Session, names: readonly string[]): Promise<TypeDefinition[]> {
   if (names.length === 0) return [];
   await s.set("search_path", "");

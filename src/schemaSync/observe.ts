@@ -88,7 +88,7 @@ export async function observe(
   if (!source.tables) return { source };
   const desired = projectSection(source.snapshot, section);
   const planned = await withSession(parseConnection(inputs.target), async (s) => {
-    const { actual, extensions } = await readTarget(s, desired);
+    const { actual, extensions, stakes, relations } = await readTarget(s, desired, olds.sourceTables ?? []);
     const applied = appliedColumns(olds.sourceTables);
     const serverId = await readServerId(s);
     return {
@@ -96,6 +96,8 @@ export async function observe(
         allowDestructive: inputs.allowDestructive ?? false,
         target: extensions,
         section,
+        stakes,
+        relations,
         ...(applied ? { applied } : {}),
       }),
       ...(serverId ? { serverId } : {}),

@@ -4,11 +4,13 @@
 // The plan is built here, table by table; types (planTypes.ts) and each table's columns,
 // constraints and indexes (planTable.ts) add their steps to it.
 
-import { tableId } from "../pg/tables";
+import { tableId, tableKey, type TableName } from "../pg/tables";
 import { PlanBuilder, type PlanOptions, type SchemaPlan } from "./planBuilder";
 import { planTable } from "./planTable";
 import { planTypes } from "./planTypes";
-import type { SchemaSnapshot } from "./snapshot";
+import { matchRenames, renamed } from "./renames";
+import type { SchemaSnapshot, TableDefinition } from "./snapshot";
+import * as sql from "./sql";
 
 export type { PlanOptions, PlanStep, SchemaPlan } from "./planBuilder";
 
@@ -19,12 +21,58 @@ export function planSchema(desired: SchemaSnapshot, actual: SchemaSnapshot, opts
   const created = new Set(actual.tables.map(tableId));
   const copied = new Set(desired.tables.map(tableId));
   const have = new Map(actual.tables.map((t) => [tableId(t), t]));
+  const renames = b.post
+    ? new Map()
+    : matchRenames(desired.tables, actual.tables, new Set(opts.applied?.keys()));
   for (const want of desired.tables) {
-    planTable(b, want, have.get(tableId(want)), { created, copied });
+    const from = renames.get(tableId(want));
+    if (from) renameTable(b, from, want);
+    planTable(b, want, from ? renamed(from, want) : have.get(tableId(want)), { created, copied });
     created.add(tableId(want));
   }
+  if (!b.post) detachPartitions(b, copied);
   for (const s of b.late) b.out.steps.push(s);
   return b.out;
+}
+
+/** ALTER TABLE … RENAME (and SET SCHEMA): the replica's table keeps its rows, its indexes and constraints. */
+function renameTable(b: PlanBuilder, from: TableDefinition, to: TableName): void {
+  const what = `rename table ${tableKey(from)} to ${tableKey(to)} (renamed on the source; its rows are kept)`;
+  b.release(from.schema, from.name);
+  b.claim(from.schema, to.name, `table ${tableKey(to)}`);
+  b.step(sql.renameTable(from.schema, from.name, to.name), what, { table: to });
+  if (from.schema !== to.schema) {
+    b.ensureSchema(to.schema);
+    b.step(
+      sql.setTableSchema(from.schema, to.name, to.schema),
+      `move table ${to.name} to schema ${to.schema}`,
+      {
+        table: to,
+      },
+    );
+  }
+}
+
+/**
+ * Partitions the replica has under a copied partitioned table that the source no longer has there
+ * (detached or dropped on the primary since the last apply) are detached on the replica too: the
+ * partitioned table then holds what the primary's holds, and their rows are kept in tables of their
+ * own. A partition the replica has of its own (never copied) is kept.
+ */
+function detachPartitions(b: PlanBuilder, copied: ReadonlySet<string>): void {
+  for (const cur of b.actual.tables) {
+    const parent = cur.partitionOf;
+    if (!parent || copied.has(tableId(cur)) || !copied.has(tableId(parent))) continue;
+    if (!b.opts.applied?.has(tableId(cur))) {
+      b.out.kept.push(`partition ${tableKey(cur)} of ${tableKey(parent)}`);
+      continue;
+    }
+    b.step(
+      sql.detachPartition(parent.schema, parent.name, cur.schema, cur.name),
+      `detach partition ${tableKey(cur)} from ${tableKey(parent)} (detached or dropped on the source; its rows are kept in a table of its own)`,
+      { table: { schema: cur.schema, name: cur.name } },
+    );
+  }
 }
 
 /** The statements of a plan, in the order they must run. */

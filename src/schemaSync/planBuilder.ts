@@ -1,7 +1,9 @@
 // A schema plan's shape, and the builder every part of the planner adds its steps to (plan.ts
 // drives it table by table). Pure.
 
+import type { TableStakes } from "../pg/emptying";
 import type { TableName } from "../pg/tables";
+import type { RelationName } from "./catalog";
 import type { SchemaSnapshot } from "./snapshot";
 import * as sql from "./sql";
 
@@ -47,6 +49,10 @@ export interface PlanOptions {
   applied?: ReadonlyMap<string, number>;
   /** "post-data": foreign keys NOT VALID, then validated (the tables hold rows by then). */
   section?: "all" | "pre-data" | "post-data";
+  /** Who else has a stake in the copied tables' rows on the target (see pg/emptying.ts). */
+  stakes?: readonly TableStakes[];
+  /** The relation names the target's schemas hold already (a name the copy creates must be free). */
+  relations?: readonly RelationName[];
 }
 
 /** The plan being built, and what every part of the planner needs to add to it. */
@@ -65,6 +71,8 @@ export class PlanBuilder {
   private readonly schemas: Set<string>;
   /** Whether the copied tables were emptied already (one TRUNCATE for all of them). */
   emptied = false;
+  /** Relation names in use on the target, by schema and name, with what holds them. */
+  private readonly taken = new Map<string, string>();
 
   constructor(
     readonly desired: SchemaSnapshot,
@@ -72,6 +80,40 @@ export class PlanBuilder {
     readonly opts: PlanOptions,
   ) {
     this.schemas = new Set(actual.tables.map((t) => t.schema));
+    const kinds: Record<string, string> = {
+      i: "index",
+      I: "index",
+      S: "sequence",
+      v: "view",
+      m: "materialized view",
+    };
+    for (const r of opts.relations ?? [])
+      this.taken.set(
+        JSON.stringify([r.schema, r.name]),
+        r.table !== undefined
+          ? `index ${r.name} of table ${r.schema}.${r.table}`
+          : `${kinds[r.kind] ?? "table"} ${r.schema}.${r.name}`,
+      );
+  }
+
+  /**
+   * The plan creates a relation named `name` in `schema` (a table, an index, the index of a primary
+   * key or unique constraint, a sequence): a name another relation holds on the target is a
+   * blocker found now, not an error half-way through `up`.
+   */
+  claim(schema: string, name: string, what: string): void {
+    const key = JSON.stringify([schema, name]);
+    const holder = this.taken.get(key);
+    if (holder !== undefined)
+      this.out.blockers.push(
+        `${what} needs the name ${JSON.stringify(name)} in schema ${JSON.stringify(schema)}, which ${holder} holds on the target: rename or drop that by hand (if the source renamed a table, rename the replica's the same way), then run up again`,
+      );
+    this.taken.set(key, what);
+  }
+
+  /** A relation renamed (or dropped) in the plan frees its old name. */
+  release(schema: string, name: string): void {
+    this.taken.delete(JSON.stringify([schema, name]));
   }
 
   get post(): boolean {

@@ -2,10 +2,11 @@
 // parent), or brought to the source's columns, constraints and indexes; objects only the replica
 // has are kept; a column the replica lost empties the copied tables for their re-copy. Pure.
 
-import { truncateTables } from "../pg/emptying";
+import { emptyingRefusals, truncateTables } from "../pg/emptying";
 import { tableId, tableKey, type TableName } from "../pg/tables";
 import type { PlanBuilder, PlanStep } from "./planBuilder";
 import { referencedTable } from "./references";
+import { columnShape, indexShape } from "./renames";
 import type { TableDefinition } from "./snapshot";
 import * as sql from "./sql";
 import { isWidening } from "./widening";
@@ -26,15 +27,22 @@ export function planTable(
   const table = { schema: want.schema, name: want.name };
   if (!cur && b.post) b.out.awaiting.push(table);
   const inlined = new Set<string>();
+  if (cur) cur = renameIndexesAndConstraints(b, want, cur);
   if (!cur && !b.post) createTable(b, want, scope.created, inlined);
-  else if (cur && !b.post) planColumns(b, want, cur);
+  else if (cur && !b.post) {
+    planColumns(b, want, cur);
+    attachPartition(b, want, cur);
+  }
   planConstraints(b, want, cur, scope.copied, inlined);
   for (const [name, def] of Object.entries(want.indexes))
     if (cur?.indexes[name] !== def) {
-      if (cur?.indexes[name] !== undefined)
+      if (cur?.indexes[name] !== undefined) {
         b.step(sql.dropIndex(want.schema, name), `rebuild index ${name} on ${key}: its definition differs`, {
           table,
         });
+        b.release(want.schema, name);
+      }
+      b.claim(want.schema, name, `index ${name} of ${key}`);
       b.step(sql.createIndex(def), `create index ${name} on ${key}`, { table, parallel: "index" });
     }
   if (cur) keepReplicaOnly(b, want, cur);
@@ -58,6 +66,7 @@ function createTable(
   const key = tableKey(want);
   const table = { schema: want.schema, name: want.name };
   b.ensureSchema(want.schema);
+  b.claim(want.schema, want.name, `table ${key}`);
   if (b.opts.applied?.has(tableId(want)))
     b.out.recopy.push({
       ...table,
@@ -66,6 +75,7 @@ function createTable(
   // Fewer, cheaper statements than pg_dump: serial columns instead of sequence + default +
   // ownership, and constraints inside CREATE TABLE (a new table needs no validation scan).
   const serials = new Set(want.sequences.filter((q) => q.serial).map((q) => q.column));
+  for (const q of want.sequences) b.claim(q.schema, q.name, `sequence ${q.schema}.${q.name} of ${key}`);
   for (const seq of want.sequences.filter((q) => !q.serial)) {
     b.step(sql.createSequence(seq.schema, seq.name, seq.type), `create sequence ${seq.schema}.${seq.name}`, {
       table,
@@ -99,6 +109,10 @@ function createTable(
   const inline = Object.entries(want.constraints)
     .filter(([name]) => inlined.has(name))
     .map(([name, con]) => ({ name, definition: con.definition }));
+  // Primary keys, unique and exclusion constraints build an index of their name.
+  for (const [name, con] of Object.entries(want.constraints))
+    if (inlined.has(name) && "pux".includes(con.type))
+      b.claim(want.schema, name, `constraint ${name} of ${key}`);
   b.step(
     sql.createTable(want.schema, want.name, columns, inline, want.partitionKey),
     `create table ${key} (${want.columns.length} columns, ${inline.length} constraints)`,
@@ -109,10 +123,39 @@ function createTable(
       b.step(s, `set storage or statistics of ${key}.${c.name}`, { table });
 }
 
+/** A table the source attached as a partition (again): attached on the replica too, its rows kept. */
+function attachPartition(b: PlanBuilder, want: TableDefinition, cur: TableDefinition): void {
+  const p = want.partitionOf;
+  if (!p || cur.partitionOf) return;
+  b.step(
+    sql.attachPartition(p.schema, p.name, want.schema, want.name, p.bound),
+    `attach partition ${tableKey(want)} to ${p.schema}.${p.name} (attached on the source; its rows are kept)`,
+    { table: { schema: want.schema, name: want.name } },
+  );
+}
+
 function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition): void {
   const key = tableKey(want);
   const table = { schema: want.schema, name: want.name };
   const cols = new Map(cur.columns.map((c) => [c.name, c]));
+  // A column renamed on the source: one the replica lacks, where the replica has one the source
+  // lacks, at the same place, alike in everything but its name.
+  const wantedNames = new Set(want.columns.map((c) => c.name));
+  const renamedTo = new Map<string, string>();
+  want.columns.forEach((c, i) => {
+    const old = cur.columns[i];
+    if (cols.has(c.name) || !old || wantedNames.has(old.name) || columnShape(old) !== columnShape(c)) return;
+    b.step(
+      sql.renameColumn(want.schema, want.name, old.name, c.name),
+      `rename column ${key}.${old.name} to ${c.name} (renamed on the source; its values are kept)`,
+      { table },
+    );
+    cols.delete(old.name);
+    cols.set(c.name, { ...old, name: c.name });
+    renamedTo.set(old.name, c.name);
+  });
+  if (renamedTo.size > 0)
+    cur = { ...cur, columns: cur.columns.map((c) => ({ ...c, name: renamedTo.get(c.name) ?? c.name })) };
   const applied = b.opts.applied?.get(tableId(want));
   for (const c of want.columns) {
     const old = cols.get(c.name);
@@ -185,6 +228,57 @@ function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition
 }
 
 /**
+ * Indexes and constraints the source renamed: the replica's one of the same definition under the
+ * old name (one the source no longer has) is renamed in place, not built again beside it.
+ */
+function renameIndexesAndConstraints(
+  b: PlanBuilder,
+  want: TableDefinition,
+  cur: TableDefinition,
+): TableDefinition {
+  const key = tableKey(want);
+  const table = { schema: want.schema, name: want.name };
+  const indexes = { ...cur.indexes };
+  for (const [name, def] of Object.entries(want.indexes)) {
+    if (indexes[name] !== undefined) continue;
+    const old = Object.keys(indexes).find(
+      (n) => !(n in want.indexes) && indexShape(indexes[n]!) === indexShape(def),
+    );
+    if (old === undefined) continue;
+    b.step(sql.renameIndex(want.schema, old, name), `rename index ${old} on ${key} to ${name}`, { table });
+    b.release(want.schema, old);
+    b.claim(want.schema, name, `index ${name} of ${key}`);
+    indexes[name] = def;
+    delete indexes[old];
+  }
+  const constraints = { ...cur.constraints };
+  for (const [name, con] of Object.entries(want.constraints)) {
+    if (constraints[name] !== undefined) continue;
+    const old = Object.keys(constraints).find(
+      (n) =>
+        !(n in want.constraints) &&
+        constraints[n]!.type === con.type &&
+        constraints[n]!.definition === con.definition,
+    );
+    if (old === undefined) continue;
+    b.step(
+      sql.renameConstraint(want.schema, want.name, old, name),
+      `rename constraint ${old} on ${key} to ${name}`,
+      {
+        table,
+      },
+    );
+    if ("pux".includes(con.type)) {
+      b.release(want.schema, old);
+      b.claim(want.schema, name, `constraint ${name} of ${key}`);
+    }
+    constraints[name] = con;
+    delete constraints[old];
+  }
+  return { ...cur, indexes, constraints };
+}
+
+/**
  * A column re-added loses its values (NULLs where the primary has data, or NOT NULL fails): the
  * copied tables are emptied, in one statement (foreign keys among them hold), and a dependent
  * Subscription copies them again in the same `up`.
@@ -201,6 +295,13 @@ function emptyForRecopy(b: PlanBuilder, table: TableName, column: string): void 
   const existing = b.actual.tables
     .filter((t) => copied.has(tableId(t)))
     .map((t) => ({ schema: t.schema, name: t.name }));
+  const refusals = emptyingRefusals((b.opts.stakes ?? []).filter((t) => copied.has(tableId(t))));
+  if (refusals.length > 0) {
+    b.out.blockers.push(
+      `column ${column} of ${key} was dropped on the replica: adding it back leaves its values empty, and emptying ${existing.map(tableKey).join(", ")} for a re-copy is refused: ${refusals.join("; ")}. Restore the column and its values on the replica by hand (the primary has them), then run up again`,
+    );
+    return;
+  }
   b.step(
     truncateTables(existing),
     `empty ${existing.map(tableKey).join(", ")} for their re-copy: column ${column} of ${key} was dropped on the replica`,
@@ -238,6 +339,8 @@ function planConstraints(
     if (inlined.has(name)) continue;
     if (cur && cur.constraints[name]?.definition === con.definition) continue;
     const add = sql.addConstraint(want.schema, want.name, name, con.definition);
+    if ("pux".includes(con.type) && cur?.constraints[name] === undefined)
+      b.claim(want.schema, name, `constraint ${name} of ${key}`);
     if (con.type !== "f") {
       b.step(add, `add constraint ${name} on ${key}`, {
         table,

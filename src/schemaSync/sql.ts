@@ -152,6 +152,43 @@ export function createPartition(
   return `CREATE TABLE ${qualified(schema, name)} PARTITION OF ${qualified(parentSchema, parent)} ${bound}`;
 }
 
+/** Detaches a partition (its rows stay, in a table of its own). */
+export function detachPartition(parentSchema: string, parent: string, schema: string, name: string): string {
+  return `ALTER TABLE ${qualified(parentSchema, parent)} DETACH PARTITION ${qualified(schema, name)}`;
+}
+
+/** Attaches an existing table as a partition (bound as pg_get_expr printed it on the source). */
+export function attachPartition(
+  parentSchema: string,
+  parent: string,
+  schema: string,
+  name: string,
+  bound: string,
+): string {
+  return `ALTER TABLE ${qualified(parentSchema, parent)} ATTACH PARTITION ${qualified(schema, name)} ${bound}`;
+}
+
+/** Renames a table, and moves it to another schema when the source did. */
+export function renameTable(schema: string, from: string, to: string): string {
+  return `ALTER TABLE ${qualified(schema, from)} RENAME TO ${ident(to)}`;
+}
+
+export function setTableSchema(schema: string, name: string, to: string): string {
+  return `ALTER TABLE ${qualified(schema, name)} SET SCHEMA ${ident(to)}`;
+}
+
+export function renameColumn(schema: string, table: string, from: string, to: string): string {
+  return `ALTER TABLE ${qualified(schema, table)} RENAME COLUMN ${ident(from)} TO ${ident(to)}`;
+}
+
+export function renameConstraint(schema: string, table: string, from: string, to: string): string {
+  return `ALTER TABLE ${qualified(schema, table)} RENAME CONSTRAINT ${ident(from)} TO ${ident(to)}`;
+}
+
+export function renameIndex(schema: string, from: string, to: string): string {
+  return `ALTER INDEX ${qualified(schema, from)} RENAME TO ${ident(to)}`;
+}
+
 export function replicaIdentity(schema: string, table: string, kind: string, index?: string): string {
   const what =
     kind === "f"

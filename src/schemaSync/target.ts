@@ -1,20 +1,32 @@
-// Reading the target for a plan: the copied tables as they are there, the types the source's
+// Reading the target for a plan: the copied tables as they are there (and the ones copied before
+// that the source no longer names: renamed ones are found among them), the types the source's
 // definitions name (whoever created them: another SchemaSync's are reused), the extensions it has
-// and could install, and its version.
+// and could install, the names already taken in the copied tables' schemas, and its version.
 
+import { readStakes, type TableStakes } from "../pg/emptying";
 import type { Session } from "../pg/session";
-import { readExtensions, readSchema, readTypesByName } from "./catalog";
+import { sortedTables, type TableName } from "../pg/tables";
+import { readExtensions, readRelationNames, readSchema, readTypesByName, type RelationName } from "./catalog";
 import type { SchemaSnapshot } from "./snapshot";
 
 export interface TargetRead {
   actual: SchemaSnapshot;
   extensions: { installed: string[]; available: string[]; version: number };
+  /** Who else has a stake in the copied tables' rows (emptying them for a re-copy is refused then). */
+  stakes: TableStakes[];
+  /** The relations (tables, indexes, sequences, views) of the schemas the copy creates names in. */
+  relations: RelationName[];
 }
 
-export async function readTarget(s: Session, desired: SchemaSnapshot): Promise<TargetRead> {
+/** `before`: the tables the last apply copied (state), some of which the source may have renamed since. */
+export async function readTarget(
+  s: Session,
+  desired: SchemaSnapshot,
+  before: readonly TableName[] = [],
+): Promise<TargetRead> {
   const actual = await readSchema(
     s,
-    desired.tables.map(({ schema, name }) => ({ schema, name })),
+    sortedTables([...desired.tables, ...before].map(({ schema, name }) => ({ schema, name }))),
   );
   const known = new Set(actual.types.map((t) => t.name));
   const missing = desired.types.map((t) => t.name).filter((n) => !known.has(n));
@@ -22,5 +34,7 @@ export async function readTarget(s: Session, desired: SchemaSnapshot): Promise<T
   return {
     actual: { ...actual, types: [...actual.types, ...others] },
     extensions: { ...(await readExtensions(s)), version: s.serverVersion },
+    stakes: await readStakes(s, actual.tables),
+    relations: await readRelationNames(s, [...new Set(desired.tables.map((t) => t.schema))]),
   };
 }

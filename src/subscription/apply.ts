@@ -95,16 +95,10 @@ export async function subscribe(s: Session, inputs: SubscriptionInputs, copy?: b
         throw createError(inputs, e);
       });
   });
+  // A copy that outlasts the wait goes on: the next `up` finds this subscription (an identical one
+  // is taken over: see leftover) and waits from where it is, emptying nothing.
   const wait = waitOptions(inputs);
-  if (wait && inputs.enabled !== false) {
-    try {
-      await waitForSync(s, inputs.name, wait);
-    } catch (e) {
-      // Leave nothing behind: the next `up` starts clean instead of hitting "already exists".
-      await dropSafely(s, inputs.name, parseConnection(inputs.publisher)).catch(() => undefined);
-      throw e;
-    }
-  }
+  if (wait && inputs.enabled !== false) await waitForSync(s, inputs.name, wait);
 }
 
 /** The repair drift.ts planned: empty the tables on the replica and subscribe again with a new slot. */

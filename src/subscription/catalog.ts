@@ -6,8 +6,14 @@ import type { TableName } from "../pg/tables";
 import { catalogColumns, optionsFromCatalog } from "./options";
 import type { OptionInputs } from "./types";
 
+/** The oid of the subscription named $1 in this database (the stats views are cluster-wide). */
+const SUBSCRIPTION_OID = `(SELECT oid FROM pg_catalog.pg_subscription WHERE subname = $1
+                             AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))`;
+
 export interface CatalogSubscription {
   name: string;
+  /** pg_subscription.oid: a subscription dropped and created again has another. */
+  oid: number;
   owner: string;
   enabled: boolean;
   /**
@@ -28,7 +34,7 @@ export async function readSubscription(s: Session, name: string): Promise<Catalo
     "SELECT pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT') AS readable",
   )) as [{ readable: boolean }];
   const rows = await s.query<Record<string, unknown>>(
-    `SELECT pg_catalog.pg_get_userbyid(s.subowner) AS owner, s.subenabled AS enabled,
+    `SELECT s.oid::text AS oid, pg_catalog.pg_get_userbyid(s.subowner) AS owner, s.subenabled AS enabled,
             ${readable ? "s.subconninfo" : "NULL::text"} AS conninfo,
             s.subslotname::text AS "slotName", s.subpublications AS publications,
             ${catalogColumns(s.serverVersion).join(",\n            ")}
@@ -40,6 +46,7 @@ export async function readSubscription(s: Session, name: string): Promise<Catalo
   if (!r) return undefined;
   return {
     name,
+    oid: Number(r.oid),
     owner: r.owner as string,
     enabled: r.enabled as boolean,
     conninfo: r.conninfo as string | null,
@@ -71,6 +78,79 @@ export async function readSyncStates(s: Session, name: string): Promise<TableSyn
   );
 }
 
+/** A table sync worker's COPY as pg_stat_progress_copy shows it (PG14+). */
+export interface CopyProgress extends TableName {
+  rows: number;
+  bytes: number;
+}
+
+/** The COPYs the subscription's table sync workers are running now (empty where not visible). */
+export async function readCopyProgress(s: Session, name: string): Promise<CopyProgress[]> {
+  const rows = await s.query<{ schema: string; name: string; rows: string; bytes: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name, p.tuples_processed::text AS rows, p.bytes_processed::text AS bytes
+       FROM pg_catalog.pg_stat_progress_copy p
+       JOIN pg_catalog.pg_class c ON c.oid = p.relid
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE p.pid IN (SELECT st.pid FROM pg_catalog.pg_stat_subscription st
+                       WHERE st.subid = ${SUBSCRIPTION_OID} AND st.pid IS NOT NULL)`,
+    [name],
+  );
+  return rows.map((r) => ({ schema: r.schema, name: r.name, rows: Number(r.rows), bytes: Number(r.bytes) }));
+}
+
+/**
+ * Which of these tables a subscription of this database writes into (they are replicated from
+ * elsewhere), and whether every such subscription takes only changes that originate on its
+ * publisher (origin = none, PG16+; before 16 they take any).
+ */
+export async function readSubscribedTables(
+  s: Session,
+  tables: readonly TableName[],
+): Promise<(TableName & { originNone: boolean })[]> {
+  const origin = s.serverVersion >= 160000 ? "bool_and(sub.suborigin = 'none')" : "false";
+  return s.query<TableName & { originNone: boolean }>(
+    `SELECT n.nspname AS schema, c.relname AS name, ${origin} AS "originNone"
+       FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
+       JOIN pg_catalog.pg_subscription_rel sr ON sr.srrelid = c.oid
+       JOIN pg_catalog.pg_subscription sub ON sub.oid = sr.srsubid
+      WHERE sub.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+      GROUP BY 1, 2`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+}
+
+/** Tables that two of these publications publish with different column lists (PG15+; none before). */
+export async function readColumnListConflicts(
+  s: Session,
+  publications: readonly string[],
+): Promise<TableName[]> {
+  if (s.serverVersion < 150000) return [];
+  return s.query<TableName>(
+    `SELECT schemaname AS schema, tablename AS name FROM pg_catalog.pg_publication_tables
+      WHERE pubname = ANY($1::text[])
+      GROUP BY 1, 2 HAVING count(DISTINCT attnames) > 1 ORDER BY 1, 2`,
+    [[...publications]],
+  );
+}
+
+/** The planner's row estimate of each table (reltuples; -1, never analysed, as unknown). */
+export async function readRowEstimates(
+  s: Session,
+  tables: readonly TableName[],
+): Promise<(TableName & { rows: number })[]> {
+  const rows = await s.query<{ schema: string; name: string; rows: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name, c.reltuples::bigint::text AS rows
+       FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
+      WHERE c.reltuples > 0`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  return rows.map((r) => ({ schema: r.schema, name: r.name, rows: Number(r.rows) }));
+}
+
 /** The latest apply/sync error counts (PG15+), or undefined on older servers. */
 export async function readSubscriptionErrors(
   s: Session,
@@ -79,7 +159,7 @@ export async function readSubscriptionErrors(
   if (s.serverVersion < 150000) return undefined;
   const rows = await s.query<{ apply: string; sync: string }>(
     `SELECT apply_error_count AS apply, sync_error_count AS sync
-       FROM pg_catalog.pg_stat_subscription_stats WHERE subid = (SELECT oid FROM pg_catalog.pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))`,
+       FROM pg_catalog.pg_stat_subscription_stats WHERE subid = ${SUBSCRIPTION_OID}`,
     [name],
   );
   const r = rows[0];
@@ -97,7 +177,7 @@ export async function countEnabledSubscriptions(s: Session): Promise<number> {
 /** How many apply or sync workers of a subscription are running. */
 export async function runningWorkers(s: Session, name: string): Promise<number> {
   const rows = await s.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM pg_catalog.pg_stat_subscription WHERE subid = (SELECT oid FROM pg_catalog.pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())) AND pid IS NOT NULL`,
+    `SELECT count(*)::int AS n FROM pg_catalog.pg_stat_subscription WHERE subid = ${SUBSCRIPTION_OID} AND pid IS NOT NULL`,
     [name],
   );
   return rows[0]!.n;
@@ -126,7 +206,7 @@ export async function readLastMessage(s: Session, name: string): Promise<string 
   const rows = await s.query<{ at: string | null }>(
     `SELECT pg_catalog.to_char(max(st.last_msg_receipt_time) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at
        FROM pg_catalog.pg_stat_subscription st
-      WHERE st.subid = (SELECT oid FROM pg_catalog.pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())) AND st.relid IS NULL`,
+      WHERE st.subid = ${SUBSCRIPTION_OID} AND st.relid IS NULL`,
     [name],
   );
   return rows[0]?.at ?? null;

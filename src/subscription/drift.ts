@@ -3,9 +3,12 @@
 // the rows), the rows written meanwhile never arrive. The repair that loses nothing is a re-copy:
 // empty the subscription's tables on the replica and subscribe again with a new slot, whose initial
 // copy is consistent with the changes it streams. This module decides, from what check observed,
-// whether a repair is due, why, and which tables it empties. Pure.
+// whether a repair is due, why, and which tables it empties — or why it must not: a table whose
+// rows do not all come from this subscription (the replica publishes it, another subscription
+// writes into it, or it held rows before this subscription existed) is never emptied. Pure.
 
 import type { Binding } from "../pg/binding";
+import { emptyingRefusals, type TableStakes } from "../pg/emptying";
 import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import type { PendingRepair } from "./types";
 
@@ -21,20 +24,71 @@ export interface Observed {
   publishedTables: TableName[];
   /** Whether the subscription exists on the replica now. */
   subscriptionExists: boolean;
+  /**
+   * It exists, but was created again since the previous inputs were recorded: the re-copy an
+   * interrupted or timed-out `up` started. What broke the old stream is repaired by it.
+   */
+  recreated?: boolean;
   /** Whether its slot exists on the publisher (undefined: this host cannot tell). */
   slotExists?: boolean;
   slotName: string;
-  /** Tables to be copied that already hold rows on the replica (only looked at when subscribing anew). */
+  /**
+   * Tables this `up` copies (all of them for a new subscription, the newly published ones for an
+   * existing one) that already hold rows on the replica.
+   */
   nonEmpty: TableName[];
   /** Tables SchemaSync re-creates (or re-creates a column of) on the replica, with why. */
   recopyRequests: (TableName & { reason: string })[];
+  /** Who else has a stake in the tables' rows on the replica (see pg/emptying.ts). */
+  stakes: TableStakes[];
+  /** The subscription's name (its own stake does not count). */
+  name: string;
+}
+
+/** What the next `up` does about a broken stream: repair it, or nothing; or why it may not. */
+export interface RepairDecision {
+  repair?: PendingRepair;
+  /** Why `up` must not go on (nothing is emptied): the reason, the tables, the choices. */
+  refusal?: { property: string; reason: string };
 }
 
 const list = (tables: readonly TableName[]) => tables.map(tableKey).join(", ");
 
+/**
+ * The decision: a new subscription meeting rows on the replica is refused (they did not come from
+ * it); a repair that would empty a table others have a stake in is refused; else the repair, if any.
+ */
+export function decideRepair(o: Observed): RepairDecision {
+  // Rows this subscription copied before it was dropped by hand are repaired (below); any others
+  // did not come from it.
+  const droppedByHand = o.previous !== undefined && !o.subscriptionExists;
+  if (o.nonEmpty.length > 0 && !droppedByHand)
+    return {
+      refusal: {
+        property: "copyData",
+        reason: `${list(o.nonEmpty)} already hold rows on the replica that did not come from this subscription, which has yet to copy them (the replica's own rows, another node's in two-way replication, or a copy from elsewhere): its initial copy would collide with them, and emptying them could lose rows no primary has. If they already equal the primary's (the second direction of two-way replication, a replica seeded from a dump) and nothing was written since, set \`copyData: false\`; if they are a copy that may be discarded, empty them by hand (TRUNCATE) and run up again.`,
+      },
+    };
+  const repair = pendingRepair(o);
+  if (!repair) return {};
+  const wanted = new Set(repair.tables.map(tableId));
+  const refusals = emptyingRefusals(
+    o.stakes.filter((t) => wanted.has(tableId(t))),
+    o.name,
+  );
+  if (refusals.length > 0)
+    return {
+      refusal: {
+        property: "repair",
+        reason: `the replication stream is broken (${repair.reasons.join("; ")}), and the repair that loses nothing here would empty ${list(repair.tables)} on the replica and copy them again, which is refused: ${refusals.join("; ")}. Repair by hand: see the README's "Two-way replication and cascades".`,
+      },
+    };
+  return { repair };
+}
+
 export function pendingRepair(o: Observed): PendingRepair | undefined {
   const reasons: string[] = [];
-  const prev = o.previous;
+  const prev = o.recreated ? undefined : o.previous;
   if (prev && o.subscriptionExists && o.bindings && prev.bindings) {
     // A table whose publishing catalog row does not continue (its publication dropped, re-created
     // or replaced; the table removed from it and added again) had a gap in the stream, unless
@@ -56,7 +110,7 @@ export function pendingRepair(o: Observed): PendingRepair | undefined {
         `what publishes ${list(atRisk)} is dropped, re-created or replaced in this update or was outside Pulumi (a publication, or the tables' membership in it), so the changes made in between are not in the stream`,
       );
   }
-  if (prev && o.subscriptionExists && o.slotExists === false)
+  if (o.previous && o.subscriptionExists && o.slotExists === false)
     reasons.push(
       `replication slot ${JSON.stringify(o.slotName)} no longer exists on the publisher, so the changes since it was dropped are lost`,
     );
@@ -69,7 +123,8 @@ export function pendingRepair(o: Observed): PendingRepair | undefined {
       `${list(o.nonEmpty)} already hold rows on the replica, which the initial copy would collide with (duplicate keys)`,
     );
   const published = new Set(o.publishedTables.map(tableId));
-  if (o.subscriptionExists)
+  // A re-created subscription copied everything after the requests were made.
+  if (o.subscriptionExists && !o.recreated)
     for (const r of o.recopyRequests.filter((x) => published.has(tableId(x))))
       reasons.push(`${tableKey(r)}: ${r.reason}`);
   if (reasons.length === 0) return undefined;

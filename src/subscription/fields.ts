@@ -57,7 +57,9 @@ export const SUBSCRIPTION_FIELDS = {
     schema: () => z.object({ reasons: z.array(z.string()), tables: z.array(tableNameSchema()) }).optional(),
   },
   recopyRequests: { kind: "wired", schema: () => z.array(recopyRequestSchema()).optional() },
+  declaredPublications: { kind: "wired", schema: () => z.array(z.string()).optional() },
   recopyServed: { kind: "computed", schema: () => z.array(z.string()).optional() },
+  oid: { kind: "computed", schema: () => z.number().int().optional() },
 } as const satisfies FieldTable<SubscriptionInputs>;
 
 /**

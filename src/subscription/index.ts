@@ -48,6 +48,7 @@ export class Subscription extends pulumi.dynamic.Resource {
         publisher: pulumi.secret(args.publisher),
         publications: Array.isArray(args.publications) ? args.publications.map(bindingOf) : args.publications,
         recopyRequests: recopyRequestsOf(opts?.dependsOn),
+        declaredPublications: Array.isArray(args.publications) ? declaredNames(args.publications) : undefined,
         ...unset(Object.keys(SUBSCRIPTION_STATE_KEYS) as (keyof typeof SUBSCRIPTION_STATE_KEYS)[]),
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: SUBSCRIPTION_SECRET_OUTPUTS }),
@@ -64,6 +65,15 @@ function bindingOf(p: pulumi.Input<string> | PublicationLike): pulumi.Input<stri
   if (!pulumi.Output.isInstance(binding)) return p.name;
   // State written before bindings existed has none: the name alone then.
   return pulumi.all([binding, p.name]).apply(([b, n]) => b ?? n);
+}
+
+/** The names of the publications given as Publication resources (this program creates them). */
+function declaredNames(publications: readonly (pulumi.Input<string> | PublicationLike)[]) {
+  const resources = publications.filter(
+    (p): p is PublicationLike =>
+      p !== null && typeof p === "object" && !pulumi.Output.isInstance(p) && "name" in p,
+  );
+  return pulumi.all(resources.map((p) => p.name));
 }
 
 /** What SchemaSyncs this subscription depends on re-create on the replica (to re-copy). */

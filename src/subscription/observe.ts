@@ -5,15 +5,15 @@
 import type { CheckFailure } from "../kernel/check";
 import { versionFailures } from "../kernel/versions";
 import { parseConnection } from "../pg/connection";
-import { hasRowsQuery } from "../pg/emptying";
+import { hasRowsQuery, readStakes, type TableStakes } from "../pg/emptying";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
 import { readTableFacts } from "../pg/tableFacts";
-import { nameOf, sortedTables, tableKey, type TableName } from "../pg/tables";
+import { nameOf, sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import { settleBinary } from "./binary";
-import { countEnabledSubscriptions, readSubscription } from "./catalog";
-import { pendingRepair } from "./drift";
+import { countEnabledSubscriptions, readSubscription, readSyncStates } from "./catalog";
+import { decideRepair } from "./drift";
 import { versionGates } from "./options";
 import { workerFailures } from "./preflight";
 import { subscriberFailures } from "./privileges";
@@ -26,6 +26,64 @@ async function nonEmptyTables(s: Session, tables: readonly TableName[]): Promise
   const full: TableName[] = [];
   for (const t of present) if ((await s.query(hasRowsQuery(t))).length > 0) full.push(nameOf(t));
   return sortedTables(full);
+}
+
+/**
+ * What the replica must have for the publications: each published table (when no SchemaSync this
+ * subscription depends on creates them — CREATE SUBSCRIPTION fails on a missing one), and one
+ * column list per table across the publications (PostgreSQL refuses two).
+ */
+function tableFailures(
+  inputs: SubscriptionInputs,
+  view: PublisherView | undefined,
+  onReplica: readonly TableName[],
+): CheckFailure[] {
+  if (!view) return [];
+  const failures: CheckFailure[] = [];
+  const present = new Set(onReplica.map(tableId));
+  const missing = view.tables.filter((t) => !present.has(tableId(t)));
+  // A SchemaSync in dependsOn is wired in as recopyRequests (unknown in a first preview): it creates them.
+  if (inputs.recopyRequests === undefined && missing.length > 0)
+    failures.push({
+      property: "publications",
+      reason: `the publications publish ${missing.map(tableKey).join(", ")}, which the replica does not have, and no SchemaSync this subscription depends on creates them: add one (and \`dependsOn\` it), or create them by hand. Partitions are published one by one unless the Publication sets \`publishViaPartitionRoot: true\` (then a replica table that is not partitioned receives them).`,
+    });
+  if (view.columnConflicts.length > 0)
+    failures.push({
+      property: "publications",
+      reason: `${view.columnConflicts.map(tableKey).join(", ")} ${view.columnConflicts.length > 1 ? "are" : "is"} published by two of these publications with different column lists, which PostgreSQL refuses in one subscription: give the table one column list, or subscribe to one of them.`,
+    });
+  return failures;
+}
+
+/**
+ * Two-way replication: the replica publishes tables the publisher also replicates from elsewhere
+ * (its own subscriptions write into them). A change would then travel back and forth unless one
+ * side takes only changes that originate on its publisher: this subscription with `origin:
+ * "none"` (PG16+), or the publisher's. Refused when neither does.
+ */
+function loopFailures(
+  inputs: SubscriptionInputs,
+  view: PublisherView | undefined,
+  stakes: readonly TableStakes[],
+  serverVersion: number,
+): CheckFailure[] {
+  if (!view || inputs.origin === "none") return [];
+  const looping = new Set(view.subscribedTables.filter((t) => !t.originNone).map(tableId));
+  const both = stakes.filter((t) => t.publishedBy.length > 0 && looping.has(tableId(t)));
+  if (both.length === 0) return [];
+  const list = both.map(tableKey).join(", ");
+  const plural = both.length > 1;
+  return [
+    {
+      property: "origin",
+      reason: `${list} ${plural ? "are" : "is"} replicated both ways (the replica publishes ${plural ? "them" : "it"}, and the publisher's own subscription writes into ${plural ? "them" : "it"} taking changes of any origin), so every change would travel back: ${
+        serverVersion >= 160000
+          ? 'set `origin: "none"` on this subscription (and on the other one)'
+          : 'set `origin: "none"` on the publisher\'s subscription (PostgreSQL 16 or later there; this subscriber runs an older version)'
+      }.`,
+    },
+  ];
 }
 
 /**
@@ -42,16 +100,19 @@ export async function observeReplica(
     if (serverId) inputs.serverId = serverId;
     const failures: CheckFailure[] = versionFailures(s.serverVersion, versionGates(inputs), "subscriber");
     if (inputs.publishedTables) await settleBinary(s, inputs, inputs.publishedTables, false);
+    const onReplica = await readTableFacts(s, view?.tables ?? []);
     failures.push(
       ...subscriberFailures(
         await readRoleFacts(s),
         s.serverVersion,
         inputs,
         parseConnection(inputs.publisher),
-        await readTableFacts(s, view?.tables ?? []),
+        onReplica,
       ),
+      ...tableFailures(inputs, view, onReplica),
     );
     const existing = await readSubscription(s, inputs.name);
+    if (existing) inputs.oid = existing.oid;
     // Unknown at preview when a SchemaSync this depends on has no such output yet (older state).
     const requests = Array.isArray(inputs.recopyRequests) ? inputs.recopyRequests : [];
     if (requests.length > 0) inputs.recopyServed = requests.map((r) => r.id);
@@ -62,22 +123,35 @@ export async function observeReplica(
       );
     const slotName = inputs.slotName ?? inputs.name;
     const ours = previous.name === inputs.name;
-    const repair = pendingRepair({
+    const published = inputs.publishedTables ?? [];
+    // What this `up` copies: everything for a new subscription, what is newly published otherwise.
+    const subscribed = existing
+      ? new Set((await readSyncStates(s, inputs.name)).map(tableId))
+      : new Set<string>();
+    const copied = inputs.copyData === false ? [] : published.filter((t) => !subscribed.has(tableId(t)));
+    const stakes = await readStakes(s, published, inputs.name);
+    failures.push(...loopFailures(inputs, view, stakes, s.serverVersion));
+    const decision = decideRepair({
+      name: inputs.name,
+      stakes,
       ...(ours
         ? { previous: { bindings: previous.bindings, publishedTables: previous.publishedTables } }
         : {}),
       ...(inputs.bindings ? { bindings: inputs.bindings } : {}),
       publishedTables: inputs.publishedTables ?? [],
       subscriptionExists: existing !== undefined,
+      recreated:
+        ours && existing !== undefined && previous.oid !== undefined && previous.oid !== existing.oid,
       ...(existing?.slotName && view?.slotExists !== undefined && existing.slotName === slotName
         ? { slotExists: view.slotExists }
         : {}),
       slotName,
-      nonEmpty:
-        !existing && inputs.copyData !== false ? await nonEmptyTables(s, inputs.publishedTables ?? []) : [],
+      nonEmpty: await nonEmptyTables(s, copied),
       recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),
     });
-    if (repair && inputs.repair === "refuse")
+    const repair = decision.repair;
+    if (decision.refusal) failures.push(decision.refusal);
+    else if (repair && inputs.repair === "refuse")
       failures.push({
         property: "repair",
         reason: `the replication stream is broken (${repair.reasons.join("; ")}). Repairing it without losing rows empties ${repair.tables.map(tableKey).join(", ")} on the replica and copies them again; \`repair: "refuse"\` forbids that: set \`repair: "recopy"\` (the default) to let \`up\` do it, or repair by hand (drop the subscription and its slot, empty the tables, and run up).`,

@@ -9,7 +9,7 @@ import { endpoint, parseConnection } from "../pg/connection";
 import type { Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
 import { readTableFacts } from "../pg/tableFacts";
-import { tableKey } from "../pg/tables";
+import { tableId, tableKey } from "../pg/tables";
 import { countEnabledSubscriptions } from "./catalog";
 import type { PublisherView } from "./publisher";
 import { label, type SubscriptionInputs } from "./types";
@@ -57,8 +57,8 @@ export async function createPreflight(
       `publication(s) ${view.missingPublications.map((p) => JSON.stringify(p)).join(", ")} do not exist on the publisher ${where}: create them first (a Publication resource, and pass it in \`publications\`) or fix \`publications\``,
     );
   const tables = view?.tables ?? [];
-  const found = new Set((await readTableFacts(s, tables)).map(tableKey));
-  const missing = tables.filter((t) => !found.has(tableKey(t))).map(tableKey);
+  const found = new Set((await readTableFacts(s, tables)).map(tableId));
+  const missing = tables.filter((t) => !found.has(tableId(t))).map(tableKey);
   if (missing.length > 0)
     problems.push(
       `published table(s) ${missing.join(", ")} do not exist on the subscriber ${endpoint(parseConnection(inputs.connection))}: add a SchemaSync for them and make the Subscription depend on it`,

@@ -3,6 +3,7 @@
 
 import { validate, type CheckFailure } from "../kernel/check";
 import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields";
+import * as log from "../kernel/log";
 import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { clean, sameSet } from "../kernel/values";
@@ -16,10 +17,16 @@ import { dropSafely } from "./drop";
 import { alterableOptions, differsFromDefault, SLOT_NAME } from "./options";
 import { observeReplica } from "./observe";
 import { publisherRoleFailures } from "./privileges";
-import { bindingsOf, viewPublisher } from "./publisher";
+import { bindingsOf, readPublisher, viewPublisher } from "./publisher";
 import { reconcile } from "./reconcile";
 import { SUBSCRIPTION_FIELDS, upgradeState } from "./fields";
-import { publicationNames, sameTables, type SubscriptionInputs, type SubscriptionState } from "./types";
+import {
+  label,
+  publicationNames,
+  sameTables,
+  type SubscriptionInputs,
+  type SubscriptionState,
+} from "./types";
 
 /** The slot is named after the subscription unless slotName says otherwise, and slot names are restricted. */
 function slotNameFailure(inputs: SubscriptionInputs, unknown: Set<string>): CheckFailure | undefined {
@@ -34,6 +41,46 @@ function slotNameFailure(inputs: SubscriptionInputs, unknown: Set<string>): Chec
     reason: `the subscription name ${JSON.stringify(inputs.name)} is not a valid replication slot name (lower-case letters, digits and underscores only): set \`slotName\`, e.g. ${JSON.stringify(suggestion)}.`,
   };
 }
+
+/**
+ * What the publisher tells check before anything is created: credentials it refuses (a failure:
+ * the subscriber's server would be refused too), publications that neither exist nor are given as
+ * Publication resources of this program; a publisher this program cannot reach is a warning (the
+ * subscriber's server may reach it), and those checks wait for `up`.
+ */
+function publisherFailures(
+  inputs: SubscriptionInputs,
+  seen: Awaited<ReturnType<typeof readPublisher>>,
+): CheckFailure[] {
+  if (seen.refused)
+    return [
+      {
+        property: "publisher",
+        reason: `the publisher refused the connection (${seen.refused}): check the user, password and database in \`publisher\`.`,
+      },
+    ];
+  if (seen.unreachable) {
+    log.warn(
+      `${label(inputs.name)}: this program cannot reach the publisher (${seen.unreachable}); the subscriber's server may. The preview cannot check its publications, slot and privileges: \`up\` does, from the subscriber.`,
+    );
+    return [];
+  }
+  const created = new Set([
+    ...inputs.publications.filter((p) => typeof p !== "string").map((b) => (b as { name: string }).name),
+    ...(Array.isArray(inputs.declaredPublications) ? inputs.declaredPublications : []),
+  ]);
+  const missing = (seen.view?.missingPublications ?? []).filter((p) => !created.has(p));
+  if (missing.length === 0) return [];
+  return [
+    {
+      property: "publications",
+      reason: `publication(s) ${missing.map((p) => JSON.stringify(p)).join(", ")} do not exist on the publisher, and no Publication of this program creates them: fix the name, or pass the Publication resource itself in \`publications\`.`,
+    },
+  ];
+}
+
+/** The drift refresh records for a subscription that no longer exists on the replica. */
+const DROPPED = "the subscription was dropped outside Pulumi";
 
 /** Whether the refreshed state found differences the arguments cannot show. */
 const drifted = (olds: SubscriptionState) => (olds.drift?.length ?? 0) > 0;
@@ -52,22 +99,24 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
       return { inputs: checked, failures: [] };
     }
     // What the publications will publish: from the Publications given, else from the publisher.
-    const view = await viewPublisher(
+    const seen = await readPublisher(
       inputs.publisher,
       publicationNames(inputs.publications),
       inputs.slotName ?? inputs.name,
     );
+    const view = seen.view;
+    const early = publisherFailures(inputs, seen);
     const bindings = bindingsOf(inputs, view);
     if (bindings) {
       inputs.bindings = bindings;
       inputs.publishedTables = sortedTables(bindings.flatMap((b) => b.tables));
     }
     inputs.publications = publicationNames(inputs.publications);
-    if (unknown.has("connection")) return { inputs: checked, failures: [] };
+    if (unknown.has("connection")) return { inputs: checked, failures: early };
     try {
       const problems = await observeReplica(inputs, upgradeState(olds as unknown as SubscriptionState), view);
       if (view) problems.push(...publisherRoleFailures(view.role, view.tableFacts));
-      return { inputs: checked, failures: problems };
+      return { inputs: checked, failures: [...early, ...problems] };
     } catch (e) {
       return { inputs: checked, failures: [{ property: "connection", reason: (e as Error).message }] };
     }
@@ -112,7 +161,23 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
     const props = upgradeState(stored);
     return withSession(parseConnection(props.connection), async (s) => {
       const state = await readSubscription(s, props.name);
-      if (!state) return {};
+      // Dropped outside Pulumi: kept in the state, as drift, so that the next `up` knows the
+      // replica's rows came from it and repairs the stream (a re-copy) instead of meeting rows of
+      // unknown origin (which a new subscription refuses to empty).
+      if (!state) {
+        const gone = {
+          ...props,
+          actualEnabled: false,
+          actualSlotName: null,
+          tableStates: {},
+          drift: [DROPPED],
+        };
+        return {
+          id,
+          props: clean(gone),
+          inputs: clean(inputsOf<SubscriptionInputs>(SUBSCRIPTION_FIELDS, props)),
+        };
+      }
       const drift: string[] = [];
       if (state.conninfo !== null && !conninfoMatches(state.conninfo, parseConnection(props.publisher)))
         drift.push("the publisher connection was changed outside Pulumi");

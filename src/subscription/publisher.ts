@@ -7,10 +7,11 @@ import type { Binding } from "../pg/binding";
 import { parseConnection, type Connection, type ConnectionInfo } from "../pg/connection";
 import { publicationBindings } from "../pg/published";
 import { readRoleFacts, type RoleFacts } from "../pg/roles";
+import { reachOf } from "../pg/reach";
 import { withSession } from "../pg/session";
 import { readTableFacts, type TableFacts } from "../pg/tableFacts";
-import { sortedTables, type TableName } from "../pg/tables";
-import { readSlot } from "./catalog";
+import { sortedTables, tableId, type TableName } from "../pg/tables";
+import { readColumnListConflicts, readRowEstimates, readSlot, readSubscribedTables } from "./catalog";
 import { publicationNames, type SlotHealth, type SubscriptionInputs } from "./types";
 
 export interface PublisherView {
@@ -24,6 +25,13 @@ export interface PublisherView {
   /** The role the subscription connects as, and what it may do with the published tables. */
   role: RoleFacts;
   tableFacts: TableFacts[];
+  /**
+   * Published tables the publisher's own subscriptions write into (it replicates them from
+   * elsewhere), and whether those take only changes that originate on their publisher.
+   */
+  subscribedTables: (TableName & { originNone: boolean })[];
+  /** Tables two of the publications publish with different column lists (PostgreSQL refuses those). */
+  columnConflicts: TableName[];
 }
 
 /** What the publisher says, as the host reaches it; undefined when the host cannot reach it. */
@@ -32,8 +40,21 @@ export async function viewPublisher(
   publications: string[],
   slot?: string,
 ): Promise<PublisherView | undefined> {
+  return (await readPublisher(publisher, publications, slot)).view;
+}
+
+/**
+ * The publisher's view, or why there is none: it refused this program (wrong credentials, no such
+ * database: the subscriber's server would be refused too), or this program cannot reach it (the
+ * subscriber's server may: a private network).
+ */
+export async function readPublisher(
+  publisher: Connection,
+  publications: string[],
+  slot?: string,
+): Promise<{ view?: PublisherView; refused?: string; unreachable?: string }> {
   try {
-    return await withSession(parseConnection(publisher), async (s) => {
+    const view = await withSession(parseConnection(publisher), async (s) => {
       const bindings = await publicationBindings(s, publications);
       const found = new Set(bindings.map((b) => b.name));
       const tables = sortedTables(bindings.flatMap((b) => b.tables));
@@ -44,10 +65,14 @@ export async function viewPublisher(
         ...(slot !== undefined ? { slotExists: (await readSlot(s, slot)) !== undefined } : {}),
         role: await readRoleFacts(s),
         tableFacts: await readTableFacts(s, tables),
+        subscribedTables: await readSubscribedTables(s, tables),
+        columnConflicts: await readColumnListConflicts(s, publications),
       };
     });
-  } catch {
-    return undefined; // the publisher may be reachable from the subscriber only
+    return { view };
+  } catch (e) {
+    const message = (e as Error).message;
+    return reachOf(e) === "refused" ? { refused: message } : { unreachable: message };
   }
 }
 
@@ -79,5 +104,18 @@ export async function slotHealth(publisher: ConnectionInfo, slot: string): Promi
     return health ? { name: slot, ...health } : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** The publisher's row estimate (reltuples) of each table (tableId), or nothing when it cannot be read from here. */
+export async function estimateRows(
+  publisher: ConnectionInfo,
+  tables: readonly TableName[],
+): Promise<Map<string, number>> {
+  try {
+    const rows = await withSession(publisher, (p) => readRowEstimates(p, tables));
+    return new Map(rows.map((r) => [tableId(r), r.rows]));
+  } catch {
+    return new Map();
   }
 }

@@ -13,7 +13,7 @@ import {
 import type { Session } from "../pg/session";
 import type { CatalogSubscription } from "./catalog";
 import { optionChanges } from "./options";
-import { slotHealth } from "./publisher";
+import { estimateRows, slotHealth } from "./publisher";
 import * as sql from "./sql";
 import { label, publicationNames, type SubscriptionInputs } from "./types";
 import { waitForSync, workersStopped, type WaitOptions } from "./wait";
@@ -25,6 +25,7 @@ export function waitOptions(inputs: SubscriptionInputs): WaitOptions | undefined
   return {
     timeoutSeconds: given.timeoutSeconds ?? 600,
     label: label(inputs.name),
+    totals: () => estimateRows(parseConnection(inputs.publisher), inputs.publishedTables ?? []),
     ...(given.maxLagBytes !== undefined
       ? {
           maxLagBytes: given.maxLagBytes,

@@ -106,8 +106,16 @@ export interface SubscriptionComputed {
   pendingRepair?: PendingRepair;
   /** Tables SchemaSync re-creates on the replica (wired from a SchemaSync in dependsOn). */
   recopyRequests?: RecopyRequest[];
+  /** The publications given as Publication resources: this program creates them (wired). */
+  declaredPublications?: string[];
   /** The ids of the re-copy requests already served (a request is served once). */
   recopyServed?: string[];
+  /**
+   * pg_subscription.oid as check saw it: when the next check sees another, the subscription was
+   * created again since — a re-copy that an interrupted or timed-out `up` started, which is then
+   * finished, not started over.
+   */
+  oid?: number;
 }
 
 export type SubscriptionInputs = SubscriptionFields & SubscriptionComputed;
@@ -182,8 +190,9 @@ export const SUBSCRIPTION_STATE_KEYS = {
   serverId: true,
   pendingRepair: true,
   recopyServed: true,
+  oid: true,
 } as const satisfies Record<
-  Exclude<keyof SubscriptionState, keyof SubscriptionFields | "recopyRequests">,
+  Exclude<keyof SubscriptionState, keyof SubscriptionFields | "recopyRequests" | "declaredPublications">,
   true
 >;
 

@@ -5,7 +5,8 @@
 import * as log from "../kernel/log";
 import { poll } from "../kernel/poll";
 import type { Session } from "../pg/session";
-import { readSubscriptionErrors, readSyncStates, runningWorkers } from "./catalog";
+import { readCopyProgress, readSubscriptionErrors, readSyncStates, runningWorkers } from "./catalog";
+import { CopyMeter } from "./progress";
 import { label } from "./types";
 
 export interface WaitOptions {
@@ -17,37 +18,43 @@ export interface WaitOptions {
   maxLagBytes?: number;
   /** The lag in bytes as the publisher sees it; undefined when the publisher cannot be reached from here. */
   lag?: () => Promise<number | undefined>;
+  /** The publisher's row estimate per table (tableId), for the time left; empty when unknown. */
+  totals?: () => Promise<ReadonlyMap<string, number>>;
 }
 
-const STATE_NAMES: Record<string, string> = {
-  i: "initializing",
-  d: "copying data",
-  f: "finished copy",
-  s: "synchronized",
-  r: "ready",
-};
+/** How often a long wait reports its progress. */
+const REPORT_EVERY_MS = 10_000;
 
+/**
+ * Waits for every table to be ready, reporting the copy's progress at most every 10 s. At the
+ * deadline it fails, and the copy goes on on the server: the next `up` waits again from there.
+ */
 export async function waitForSync(s: Session, subscription: string, opts: WaitOptions): Promise<void> {
   const deadline = Date.now() + opts.timeoutSeconds * 1000;
-  const busy = (states: { table: string; state: string }[]) =>
-    states.filter((t) => t.state !== "r").map((t) => `${t.table} (${STATE_NAMES[t.state] ?? t.state})`);
-  const states = await poll({
-    read: () => readSyncStates(s, subscription),
-    done: (states) => states.every((t) => t.state === "r"),
+  let meter: CopyMeter | undefined;
+  const read = async () => {
+    meter ??= new CopyMeter(await (opts.totals?.() ?? Promise.resolve(new Map<string, number>())));
+    const states = await readSyncStates(s, subscription);
+    const copying = states.some((t) => t.state === "d");
+    return { states, copies: copying ? await readCopyProgress(s, subscription) : [], at: Date.now() };
+  };
+  const { states } = await poll({
+    read,
+    done: ({ states }) => states.every((t) => t.state === "r"),
     timeoutMs: opts.timeoutSeconds * 1000,
     ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
-    report: (states) => {
-      const waiting = busy(states);
-      return `${opts.label}: ${states.length - waiting.length}/${states.length} tables ready; waiting for ${waiting.slice(0, 5).join(", ")}${waiting.length > 5 ? ", …" : ""}`;
-    },
+    report: ({ states, copies, at }) => meter!.line(opts.label, states, copies, at),
+    reportEveryMs: REPORT_EVERY_MS,
+    reportOnChange: false,
     log: log.info,
-    timeout: async (states) => {
+    timeout: async ({ states, copies, at }) => {
       const errors = await readSubscriptionErrors(s, subscription);
       const errorText = errors
         ? ` The server counts ${errors.syncErrors} sync error(s) and ${errors.applyErrors} apply error(s) for it; its log has the messages.`
         : "";
+      const where = (meter ?? new CopyMeter()).line(opts.label, states, copies, at);
       return new Error(
-        `${opts.label}: initial sync did not finish within ${opts.timeoutSeconds} s. Not ready: ${busy(states).join(", ")}.${errorText} Check the subscriber's log, that each table's columns match the publisher's, and max_logical_replication_workers; or raise waitForSync.timeoutSeconds.`,
+        `${opts.label}: the initial copy did not finish within ${opts.timeoutSeconds} s (${where.slice(opts.label.length + 2)}). It goes on on the subscriber: run up again to wait for it from where it is (nothing is emptied or copied again), or raise waitForSync.timeoutSeconds.${errorText} If it makes no progress, check the subscriber's log, that each table's columns match the publisher's, and max_logical_replication_workers.`,
       );
     },
   });

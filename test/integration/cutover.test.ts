@@ -77,7 +77,13 @@ describe("examples/cutover: switching to the replica, PG15 → PG18 under a writ
     const r = await runProgram(
       engine,
       PROGRAM,
-      { oldUrl: oldDb.url("app"), newUrl: newDb.url("app"), tables: JSON.stringify(TABLES), phase },
+      {
+        oldUrl: oldDb.url("app"),
+        newUrl: newDb.url("app"),
+        tables: JSON.stringify(TABLES),
+        phase,
+        wayBack: "true",
+      },
       mode,
       "cutover",
     );

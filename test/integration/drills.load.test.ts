@@ -1,4 +1,4 @@
-// The reliability drills, short (npm run drill runs them at full length): writes under topology changes and hand-made drift. Each file also
+// The reliability drills, short (6 s and 9 s of writes; npm run drill runs them at full length): writes under topology changes and hand-made drift. Each file also
 // checks that no password shows in any non-secret output, log line or error message of its drills.
 
 import assert from "node:assert/strict";
@@ -16,7 +16,7 @@ describe("reliability drills (short): load and drift", () => {
   after(() => report(results));
 
   it("loses and duplicates no row while up adds and removes tables, rotates the password, disables and enables, as a cloud admin role", async () => {
-    const r = await loadDrill(QUICK ? 4 : 8, 18, "cloud");
+    const r = await loadDrill(QUICK ? 4 : 6, 18, "cloud");
     expectPass(r);
     assert.equal(r.figures.lost, 0);
     assert.equal(r.figures.duplicated, 0);
@@ -26,7 +26,7 @@ describe("reliability drills (short): load and drift", () => {
   });
 
   it("loses and duplicates no row while the publication, the slot, the subscription and a replica column are dropped by hand and repaired", async () => {
-    const r = await driftDrill(QUICK ? 6 : 12);
+    const r = await driftDrill(QUICK ? 6 : 9);
     expectPass(r);
     assert.equal(r.figures.lost, 0);
     assert.equal(r.figures.duplicated, 0);

@@ -195,10 +195,18 @@ for (const major of majors([15, 18])) {
       assert.match(cols.failures[0]!.reason, /leaves out replica identity column\(s\) "id"/);
     });
 
-    it("takes over an existing publication only with adopt, then manages it", async () => {
+    it("takes over an existing publication only with adopt (refused at preview without), then manages it", async () => {
       await q('CREATE PUBLICATION "legacy" FOR TABLE users, "Sales"."Orders"');
       const want = inputs({ name: "legacy", tables: ["users"], publish: ["insert"] });
-      await assert.rejects(pub.create(want), /already exists.*Set `adopt: true`/);
+      const refused = await pub.check(want);
+      assert.deepEqual(
+        refused.failures.map((f) => f.property),
+        ["name"],
+      );
+      assert.match(
+        refused.failures[0]!.reason,
+        /already exists on the publisher with another definition: set `adopt: true`/,
+      );
       const state = await pub.create({ ...want, adopt: true });
       assert.deepEqual(await q("SELECT tablename FROM pg_publication_tables WHERE pubname = 'legacy'"), [
         { tablename: "users" },

@@ -39,13 +39,26 @@ interface Scenario {
   expect: [Operation, Operation, Operation];
   /** Whether the Subscription's plan is a repair (a re-copy). */
   repair: boolean;
+  /**
+   * The preview refuses (nothing is emptied): the failure's property and reason; then `fix` does
+   * what the README says to do by hand, and the next preview and `up` proceed.
+   */
+  refused?: { property: string; reason: RegExp; fix: (c: Ctx) => Promise<void> };
   /** The tables the replica must equal the primary on (default users, blog_posts). */
   tables?: string[];
   /** More to check after `up`. */
   after?: (c: Ctx) => Promise<void>;
 }
 
-const q = (s: TestServer, sql: string) => s.query(sql, [], DB);
+/** A statement run by hand; a deadlock with the apply worker (DDL on a replicated table) is retried, as a person would. */
+const q = async (s: TestServer, sql: string) => {
+  for (let attempt = 0; ; attempt++)
+    try {
+      return await s.query(sql, [], DB);
+    } catch (e) {
+      if ((e as { code?: string }).code !== "40P01" || attempt > 5) throw e;
+    }
+};
 const dropSlot = async (c: Ctx) => {
   // The subscriber reconnects within seconds: terminate its walsender and drop the slot at once.
   for (let i = 0; i < 50; i++) {
@@ -153,11 +166,30 @@ const SCENARIOS: Scenario[] = [
     repair: true,
   },
   {
+    // Refresh keeps it in the state as drift: the next up knows the replica's rows came from it.
     name: "the subscription is dropped by hand, then refreshed (the replica keeps its rows)",
     act: async (c) => void (await q(c.replica, "DROP SUBSCRIPTION drift_sub")),
     refresh: true,
-    expect: ["same", "same", "create"],
+    expect: ["same", "same", "update"],
     repair: true,
+  },
+  {
+    // With the state gone too (pulumi state delete), nothing says the replica's rows came from the
+    // primary: a new subscription never empties rows it did not copy. The README's by-hand step:
+    // empty them, then up.
+    name: "the subscription is dropped by hand and removed from the state: refused (rows of unknown origin), then emptied by hand",
+    act: async (c) => {
+      await q(c.replica, "DROP SUBSCRIPTION drift_sub");
+      for (const urn of [...c.engine.state.keys()]) if (urn.endsWith("::sub")) c.engine.state.delete(urn);
+    },
+    expect: ["same", "same", "create"],
+    repair: false,
+    refused: {
+      property: "copyData",
+      reason:
+        /public\.blog_posts, public\.users already hold rows on the replica that did not come from this subscription/,
+      fix: async (c) => void (await q(c.replica, "TRUNCATE blog_posts, users")),
+    },
   },
   {
     name: "the subscription is disabled by hand, then refreshed",
@@ -274,8 +306,24 @@ export function driftSuite(pubMajor: Major, subMajor: Major): void {
         const changed = (await sc.act(ctx)) ?? ctx.config;
         await write(); // rows written during the break must arrive too
         if (sc.refresh) await ctx.engine.refresh();
-        const preview = await runProgram(ctx.engine, PROGRAM, changed, "preview", "drift");
+        let preview = await runProgram(ctx.engine, PROGRAM, changed, "preview", "drift");
         assert.equal(preview.error, undefined);
+        if (sc.refused) {
+          const failures = preview.steps.flatMap((s) => s.failures ?? []);
+          assert.deepEqual(
+            failures.map((f) => f.property),
+            [sc.refused.property],
+            "refused at preview",
+          );
+          assert.match(failures[0]!.reason, sc.refused.reason);
+          const before = await compare(ctx.primary, ctx.replica, DB, sc.tables ?? ["users", "blog_posts"]);
+          assert.ok(
+            before.every((c) => c.replicaRows > 0),
+            "nothing was emptied",
+          );
+          await sc.refused.fix(ctx);
+          preview = await runProgram(ctx.engine, PROGRAM, changed, "preview", "drift");
+        }
         assert.deepEqual(
           preview.steps.map((s) => s.failures),
           preview.steps.map(() => undefined),

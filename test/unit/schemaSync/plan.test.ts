@@ -55,6 +55,29 @@ describe("schema plan", () => {
       'ALTER TABLE "public"."child" ADD CONSTRAINT "child_fk" FOREIGN KEY (id) REFERENCES public.zparent(id)',
     );
   });
+  it("attaches a table the source attached as a partition, and detaches one it detached", () => {
+    const root = users({ name: "events", partitionKey: "RANGE (id)" });
+    const leaf = users({
+      name: "events_1",
+      constraints: {},
+      partitionOf: { schema: "public", name: "events", bound: "FOR VALUES FROM (1) TO (100)" },
+    });
+    const alone = { ...leaf, partitionOf: undefined };
+    assert.deepEqual(
+      statements(planSchema(snap(root, leaf), snap(root, alone), { allowDestructive: false })),
+      ['ALTER TABLE "public"."events" ATTACH PARTITION "public"."events_1" FOR VALUES FROM (1) TO (100)'],
+    );
+    const detached = planSchema(snap(root), snap(root, leaf), {
+      allowDestructive: false,
+      applied: new Map([
+        [tableId(root), 2],
+        [tableId(leaf), 2],
+      ]),
+    });
+    assert.deepEqual(statements(detached), [
+      'ALTER TABLE "public"."events" DETACH PARTITION "public"."events_1"',
+    ]);
+  });
   it("does nothing when the target matches", () =>
     assert.deepEqual(statements(planSchema(snap(users()), snap(users()), { allowDestructive: false })), []));
   it("adds a new column in place", () => {

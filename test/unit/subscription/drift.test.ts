@@ -28,6 +28,8 @@ const base: Observed = {
   slotName: "sub",
   nonEmpty: [],
   recopyRequests: [],
+  stakes: [],
+  name: "sub",
 };
 
 const cases: [string, Partial<Observed>, RegExp | undefined][] = [

@@ -15,6 +15,7 @@ const inputs: SubscriptionInputs = {
 };
 const existing: CatalogSubscription = {
   name: "sub",
+  oid: 16400,
   owner: "u",
   enabled: true,
   conninfo: "host='h' port='5432' dbname='app' user='repl' password='pw'",

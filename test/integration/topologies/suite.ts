@@ -1,0 +1,610 @@
+// Field topologies, each with writers running, on one major version (a test file per version, so
+// that lanes share them out): two-way replication (and one declared wrongly, refused at preview
+// with nothing emptied), partitioned tables published partition by partition or through their
+// root, into a replica partitioned the same way or not, a table and a column renamed on the
+// primary and in the program (renamed in place on the replica, no re-copy), an initial copy that
+// outlasts three `up`s (copied once), options removed from the program (back to PostgreSQL's
+// defaults) or changed by hand (shown by a refreshed preview), and the mistakes a preview must
+// catch. After each change: the preview's plan is what `up` did, every node holds the same rows
+// (count and md5 per table), and a refreshed preview shows no changes.
+
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import { Driver } from "../../harness/driver";
+import { converge } from "../../harness/drill/load";
+import { Engine, type PlannedStep } from "../../harness/engine";
+import { ROOT } from "../../harness/install";
+import { runProgram } from "../../harness/live";
+import { majors } from "../../harness/matrix";
+import type { Major, TestServer } from "../../harness/postgres";
+import { startPair } from "../../harness/seed";
+import { eventually } from "../../harness/util";
+
+const DB = "app";
+const fixture = (name: string) => path.join(ROOT, "test", "fixtures", name, "index.ts");
+const q = <T = Record<string, unknown>>(s: TestServer, sql: string, params: unknown[] = []) =>
+  s.query<T>(sql, params, DB);
+/** "Type name" of a step's resource, e.g. "Subscription sub-a". */
+const resource = (s: PlannedStep) => `${s.urn.split("::")[2]!.split(":").pop()} ${s.urn.split("::").pop()}`;
+const ops = (steps: PlannedStep[]) =>
+  Object.fromEntries(steps.map((s) => [resource(s), s.failures ? "refused" : s.op]));
+
+/** Inserts a row every few milliseconds until stopped; `table()` may change (a rename). */
+function writer(server: TestServer, table: () => string, sql: (t: string, n: number) => string) {
+  let stop = false;
+  let n = 0;
+  const client = new pg.Client({ host: server.socketDir, port: server.port, user: "postgres", database: DB });
+  const done = (async () => {
+    await client.connect();
+    while (!stop) {
+      try {
+        await client.query(sql(table(), ++n));
+      } catch {
+        // the table is being renamed or its partition detached: the next one goes through
+      }
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    await client.end();
+  })();
+  return {
+    get rows() {
+      return n;
+    },
+    async stop() {
+      stop = true;
+      await done;
+    },
+  };
+}
+
+/** Both nodes hold the same rows: count and md5 per table, nothing lost, doubled or different. */
+async function assertEqual(a: TestServer, b: TestServer, tables: string[]): Promise<void> {
+  const { comparisons } = await converge(a, b, DB, tables, 60_000);
+  for (const c of comparisons)
+    assert.deepEqual(
+      [c.table, c.lost, c.duplicated, c.differing, c.md5Equal, c.primaryRows === c.replicaRows],
+      [c.table, 0, 0, 0, true, true],
+    );
+}
+
+/** A stack: the program's preview and up through the provider host, and what each did. */
+class Stack {
+  readonly engine: Promise<Engine> = Engine.start();
+  constructor(
+    readonly program: string,
+    readonly project: string,
+  ) {}
+  async preview(config: Record<string, string>) {
+    const r = await runProgram(await this.engine, this.program, config, "preview", this.project);
+    assert.equal(r.error, undefined);
+    return r.steps;
+  }
+  async up(config: Record<string, string>) {
+    const r = await runProgram(await this.engine, this.program, config, "up", this.project);
+    return r;
+  }
+  /** Preview, then up: what up did is what the preview said. Returns the plan. */
+  async apply(config: Record<string, string>) {
+    const planned = await this.preview(config);
+    assert.deepEqual(
+      planned.flatMap((s) => s.failures ?? []),
+      [],
+      "no check failure",
+    );
+    const done = await this.up(config);
+    assert.equal(done.error, undefined);
+    assert.deepEqual(ops(done.steps), ops(planned), "up did what the preview said");
+    return planned;
+  }
+  /** Refresh, then a preview with no changes. */
+  async clean(config: Record<string, string>) {
+    const engine = await this.engine;
+    await engine.refresh();
+    const again = await this.preview(config);
+    assert.deepEqual(
+      again.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`),
+      [],
+      "a refreshed preview shows no changes",
+    );
+  }
+  async close() {
+    const engine = await this.engine;
+    await engine.destroy().catch(() => undefined);
+    await engine.stop();
+  }
+}
+
+export function topologySuite(major: Major): void {
+  if (!majors([15, 17, 18]).includes(major)) return;
+
+  describe(`two-way replication, PG${major}`, () => {
+    let a: TestServer;
+    let b: TestServer;
+    let stack: Stack;
+    const config = (extra: Record<string, string> = {}) => ({
+      nodeAUrl: a.url(DB),
+      nodeBUrl: b.url(DB),
+      ...extra,
+    });
+    before(async () => {
+      [a, b] = await startPair(major, major);
+      await Promise.all([a.createDatabase(DB), b.createDatabase(DB)]);
+      await q(a, "CREATE TABLE items (id bigint PRIMARY KEY, v text, node text)");
+      await q(a, "INSERT INTO items SELECT g, md5(g::text), 'a' FROM generate_series(1, 300) g");
+      stack = new Stack(fixture("twoway"), "twoway");
+    });
+    after(async () => {
+      await stack?.close();
+      await Promise.all([a?.stop(), b?.stop()]);
+    });
+
+    if (major < 16)
+      it("is refused at preview before PostgreSQL 16 (origin: none)", async () => {
+        const plan = await stack.preview(config());
+        const reasons = plan.flatMap((s) => s.failures ?? []);
+        assert.ok(reasons.some((f) => f.property === "origin" && /PostgreSQL 16 or later/.test(f.reason)));
+      });
+    else {
+      it("refuses a second subscription left to copy rows the node already holds, before anything of it is applied; nothing is emptied", async () => {
+        // A first preview cannot know B's tables (B's publication is not made yet): the refusal
+        // comes at up's check of sub-a, after the other four steps, and at every preview after.
+        const done = await stack.up(config({ copyBack: "default" }));
+        assert.match(done.error ?? "", /copyData/);
+        const plan = await stack.preview(config({ copyBack: "default" }));
+        const refused = plan.find((s) => s.urn.endsWith("::sub-a"))!;
+        assert.deepEqual(
+          refused.failures?.map((f) => f.property),
+          ["copyData"],
+          JSON.stringify(refused.failures),
+        );
+        assert.match(refused.failures![0]!.reason, /public\.items already hold rows on the replica/);
+        assert.deepEqual(await q(a, "SELECT count(*)::int AS n FROM items"), [{ n: 300 }]);
+        assert.deepEqual(await q(b, "SELECT count(*)::int AS n FROM items"), [{ n: 300 }]);
+        assert.deepEqual(await q(a, "SELECT subname FROM pg_subscription"), []);
+      });
+
+      it("replicates both ways with writes on both nodes: both equal, no change travels back", async () => {
+        const plan = await stack.apply(config());
+        assert.deepEqual(ops(plan)["Subscription sub-a"], "create");
+        assert.deepEqual(
+          Object.values(ops(plan)).filter((op) => op !== "same"),
+          ["create"],
+        );
+        const wa = writer(
+          a,
+          () => "items",
+          (t, n) => `INSERT INTO ${t} VALUES (${1_000_000 + n}, 'a${n}', 'a')`,
+        );
+        const wb = writer(
+          b,
+          () => "items",
+          (t, n) => `INSERT INTO ${t} VALUES (${2_000_000 + n}, 'b${n}', 'b')`,
+        );
+        await new Promise((r) => setTimeout(r, 1500));
+        await q(a, "UPDATE items SET v = 'changed on a' WHERE id <= 10");
+        await q(b, "DELETE FROM items WHERE id BETWEEN 11 AND 20");
+        await Promise.all([wa.stop(), wb.stop()]);
+        assert.ok(wa.rows > 10 && wb.rows > 10);
+        await assertEqual(a, b, ["items"]);
+        const [{ n }] = await q<{ n: number }>(a, "SELECT count(*)::int AS n FROM items");
+        assert.equal(n, 300 - 10 + wa.rows + wb.rows - 0, "every write once, on both nodes");
+        await stack.clean(config());
+      });
+    }
+  });
+
+  describe(`partitioned tables, PG${major}`, () => {
+    let primary: TestServer;
+    let replica: TestServer;
+    const PART = (year: number) =>
+      `CREATE TABLE events_${year} PARTITION OF events FOR VALUES FROM ('${year}-01-01') TO ('${year + 1}-01-01')`;
+    const insert = (year: number, n: number, from = 1) =>
+      `INSERT INTO events SELECT g, '${year}-06-01'::date, md5(g::text) FROM generate_series(${from}, ${from + n - 1}) g`;
+    const seed = async () => {
+      await q(
+        primary,
+        "CREATE TABLE events (id bigint, at date, v text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at)",
+      );
+      await q(primary, `${PART(2025)}; ${PART(2026)}; ${insert(2025, 100)}; ${insert(2026, 100, 101)}`);
+    };
+    before(async () => {
+      [primary, replica] = await startPair(major, major);
+    });
+    after(() => Promise.all([primary?.stop(), replica?.stop()]));
+    const fresh = async () => {
+      for (const s of [replica, primary]) {
+        await s.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+        await s.query(`CREATE DATABASE ${DB}`);
+      }
+      await seed();
+    };
+
+    it("partition by partition (the default): a partition created, then one detached, on the primary reach the replica by the next up", async () => {
+      await fresh();
+      const stack = new Stack(fixture("partitions"), "partitions");
+      const config = { primaryUrl: primary.url(DB), replicaUrl: replica.url(DB) };
+      try {
+        await stack.apply(config);
+        await assertEqual(primary, replica, ["events"]);
+        // A new partition and rows in it, written while the preview and up run.
+        await q(primary, PART(2027));
+        const w = writer(
+          primary,
+          () => "events",
+          (t, n) => `INSERT INTO ${t} VALUES (${10_000 + n}, '2027-03-01', 'w${n}')`,
+        );
+        const plan = await stack.apply(config);
+        assert.deepEqual(
+          plan.filter((s) => s.op === "update").map(resource),
+          ["Publication parts", "SchemaSync parts", "Subscription parts", "SchemaSync parts-indexes"],
+          "the publication's partitions, the replica's partition, the subscription's refresh, then its indexes",
+        );
+        await w.stop();
+        await assertEqual(primary, replica, ["events"]);
+        assert.deepEqual(await q(replica, "SELECT count(*)::int AS n FROM events_2027"), [{ n: w.rows }]);
+        // Detached on the primary: detached on the replica too, its rows kept apart.
+        await q(primary, "ALTER TABLE events DETACH PARTITION events_2025");
+        const detached = await stack.apply(config);
+        assert.ok(
+          (
+            detached.find((s) => s.urn.endsWith("SchemaSync::parts"))!.checked!.pending as Record<
+              string,
+              string[]
+            >
+          )["public.events_2025"]![0]!.startsWith("detach partition public.events_2025 from public.events"),
+        );
+        await assertEqual(primary, replica, ["events"]);
+        assert.deepEqual(await q(replica, "SELECT count(*)::int AS n FROM events_2025"), [{ n: 100 }]);
+        await stack.clean(config);
+      } finally {
+        await stack.close();
+      }
+    });
+
+    it("through the root, into a replica table that is not partitioned: a new partition's rows arrive with nothing to change", async () => {
+      await fresh();
+      await q(replica, "CREATE TABLE events (id bigint, at date, v text, PRIMARY KEY (id, at))");
+      const stack = new Stack(fixture("partitions"), "partitions");
+      const config = {
+        primaryUrl: primary.url(DB),
+        replicaUrl: replica.url(DB),
+        viaRoot: "true",
+        schemaSync: "false",
+      };
+      try {
+        await stack.apply(config);
+        await q(primary, `${PART(2027)}; ${insert(2027, 50, 5000)}`);
+        await assertEqual(primary, replica, ["events"]);
+        await stack.clean(config);
+      } finally {
+        await stack.close();
+      }
+    });
+
+    it("refuses at preview partitions published one by one into a replica table that is not partitioned", async () => {
+      await fresh();
+      await q(replica, "CREATE TABLE events (id bigint, at date, v text, PRIMARY KEY (id, at))");
+      const stack = new Stack(fixture("partitions"), "partitions");
+      const config = { primaryUrl: primary.url(DB), replicaUrl: replica.url(DB), schemaSync: "false" };
+      try {
+        await stack.up({ ...config }); // the publication is created; the subscription is refused
+        const plan = await stack.preview(config);
+        const refused = plan.find((s) => s.urn.endsWith("Subscription::parts"))!;
+        assert.deepEqual(
+          refused.failures?.map((f) => f.property),
+          ["publications"],
+        );
+        assert.match(
+          refused.failures![0]!.reason,
+          /public\.events_2025, public\.events_2026.*publishViaPartitionRoot: true/,
+        );
+      } finally {
+        await stack.close();
+      }
+    });
+  });
+
+  describe(`renames on the primary, PG${major}`, () => {
+    let primary: TestServer;
+    let replica: TestServer;
+    let stack: Stack;
+    const config = (tables: string[]) => ({
+      primaryUrl: primary.url(DB),
+      replicaUrl: replica.url(DB),
+      tables: JSON.stringify(tables),
+    });
+    before(async () => {
+      [primary, replica] = await startPair(major, major);
+      await Promise.all([primary.createDatabase(DB), replica.createDatabase(DB)]);
+      await q(primary, "CREATE TABLE users (id bigint PRIMARY KEY, name text)");
+      await q(
+        primary,
+        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users, total int)",
+      );
+      await q(primary, "CREATE INDEX orders_user_idx ON orders (user_id)");
+      await q(primary, "INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 50) g");
+      await q(primary, "INSERT INTO orders SELECT g, 1 + g % 50, g FROM generate_series(1, 200) g");
+      stack = new Stack(fixture("drift"), "drift");
+      await stack.apply(config(["users", "orders"]));
+    });
+    after(async () => {
+      await stack?.close();
+      await Promise.all([primary?.stop(), replica?.stop()]);
+    });
+
+    it("renames a table on the replica in place, its rows kept (no re-copy), while rows keep arriving", async () => {
+      const oid = await q(replica, "SELECT 'orders'::regclass::oid::int AS oid");
+      const sub = await q(replica, "SELECT oid::int FROM pg_subscription");
+      let table = "orders";
+      const w = writer(
+        primary,
+        () => table,
+        (t, n) => `INSERT INTO ${t} VALUES (${1000 + n}, 1, ${n})`,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      await q(primary, "ALTER TABLE orders RENAME TO purchases");
+      table = "purchases";
+      const plan = await stack.apply(config(["users", "purchases"]));
+      assert.deepEqual(
+        plan.map((s) => s.op),
+        ["update", "update", "update"],
+      );
+      const pending = plan.find((s) => s.urn.endsWith("SchemaSync::schema"))!.checked!.pending as Record<
+        string,
+        string[]
+      >;
+      assert.deepEqual(
+        pending["public.purchases"]![0],
+        "rename table public.orders to public.purchases (renamed on the source; its rows are kept)",
+      );
+      await w.stop();
+      await assertEqual(primary, replica, ["users", "purchases"]);
+      assert.deepEqual(
+        await q(replica, "SELECT 'purchases'::regclass::oid::int AS oid"),
+        oid,
+        "the same table, renamed",
+      );
+      assert.deepEqual(
+        await q(replica, "SELECT oid::int FROM pg_subscription"),
+        sub,
+        "no re-copy: the same subscription",
+      );
+      await stack.clean(config(["users", "purchases"]));
+    });
+
+    it("renames a column on the replica in place, its values kept", async () => {
+      await q(primary, "ALTER TABLE users RENAME COLUMN name TO full_name");
+      await q(primary, "INSERT INTO users VALUES (51, 'after the rename')");
+      const plan = await stack.apply(config(["users", "purchases"]));
+      const pending = plan.find((s) => s.urn.endsWith("SchemaSync::schema"))!.checked!.pending as Record<
+        string,
+        string[]
+      >;
+      assert.ok(
+        pending["public.users"]!.includes(
+          "rename column public.users.name to full_name (renamed on the source; its values are kept)",
+        ),
+      );
+      await assertEqual(primary, replica, ["users", "purchases"]);
+      await stack.clean(config(["users", "purchases"]));
+    });
+
+    it("refuses at preview a table whose index name the replica's old table still holds", async () => {
+      // A rename with another change at once is not recognised: the clash is found at check.
+      await q(primary, "ALTER TABLE purchases RENAME TO sales; ALTER TABLE sales ADD COLUMN note text");
+      const plan = await stack.preview(config(["users", "sales"]));
+      const refused = plan.find((s) => s.urn.endsWith("SchemaSync::schema"))!;
+      assert.deepEqual(
+        refused.failures?.map((f) => f.property),
+        ["target"],
+      );
+      assert.match(
+        refused.failures![0]!.reason,
+        /needs the name "orders_pkey" in schema "public", which index orders_pkey of table public\.purchases holds on the target/,
+      );
+      await q(primary, "ALTER TABLE sales DROP COLUMN note; ALTER TABLE sales RENAME TO purchases");
+    });
+  });
+
+  describe(`an initial copy longer than the wait, PG${major}`, () => {
+    let primary: TestServer;
+    let replica: TestServer;
+    let stack: Stack;
+    before(async () => {
+      [primary, replica] = await startPair(major, major);
+      await Promise.all([primary.createDatabase(DB), replica.createDatabase(DB)]);
+      await q(primary, "CREATE TABLE big (id bigint PRIMARY KEY, v text)");
+      await q(primary, "INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 20000) g");
+      stack = new Stack(fixture("drift"), "drift");
+    });
+    after(async () => {
+      await stack?.close();
+      await Promise.all([primary?.stop(), replica?.stop()]);
+    });
+
+    it("converges over three ups, copying each table once: a timeout leaves the copy going", async () => {
+      const config = {
+        primaryUrl: primary.url(DB),
+        replicaUrl: replica.url(DB),
+        tables: '["big"]',
+        syncTimeout: "2",
+      };
+      // The replica's table (made beforehand, as SchemaSync would) is held in SHARE mode: the table
+      // sync's COPY into it waits (a copy that takes long) while nothing else of the up does.
+      await q(replica, "CREATE TABLE big (id bigint PRIMARY KEY, v text)");
+      const blocker = new pg.Client({
+        host: replica.socketDir,
+        port: replica.port,
+        user: "postgres",
+        database: DB,
+      });
+      await blocker.connect();
+      await blocker.query("BEGIN; LOCK TABLE big IN SHARE MODE");
+      try {
+        const first = await stack.up(config);
+        assert.match(first.error ?? "", /did not finish within 2 s.*run up again/s);
+        const created = await q(replica, "SELECT oid::int FROM pg_subscription");
+        assert.equal(created.length, 1);
+        const second = await stack.up(config);
+        assert.match(second.error ?? "", /did not finish within 2 s/);
+        assert.deepEqual(
+          await q(replica, "SELECT oid::int FROM pg_subscription"),
+          created,
+          "the same subscription",
+        );
+        await blocker.query("COMMIT");
+        const third = await stack.up({ ...config, syncTimeout: "60" });
+        assert.equal(third.error, undefined);
+        assert.deepEqual(
+          await q(replica, "SELECT oid::int FROM pg_subscription"),
+          created,
+          "the same subscription",
+        );
+      } finally {
+        await blocker.end();
+      }
+      await assertEqual(primary, replica, ["big"]);
+      await eventually(async () =>
+        assert.deepEqual(
+          await q(replica, "SELECT n_tup_ins::int AS n FROM pg_stat_user_tables WHERE relname = 'big'"),
+          [{ n: 20000 }],
+        ),
+      );
+      await stack.clean({
+        primaryUrl: primary.url(DB),
+        replicaUrl: replica.url(DB),
+        tables: '["big"]',
+        syncTimeout: "60",
+      });
+    });
+  });
+
+  describe(`options and mistakes at preview, PG${major}`, () => {
+    let primary: TestServer;
+    let replica: TestServer;
+    let engine: Engine;
+    before(async () => {
+      [primary, replica] = await startPair(major, major);
+      await Promise.all([primary.createDatabase(DB), replica.createDatabase(DB)]);
+      await q(
+        primary,
+        "CREATE TABLE t (id int PRIMARY KEY, a text, b text); INSERT INTO t VALUES (1, 'x', 'y')",
+      );
+      await q(primary, "CREATE PUBLICATION p1 FOR TABLE t");
+      await q(replica, "CREATE TABLE t (id int PRIMARY KEY, a text, b text)");
+      engine = await Engine.start();
+    });
+    after(async () => {
+      await engine?.stop();
+      await Promise.all([primary?.stop(), replica?.stop()]);
+    });
+    const base = (extra: Record<string, unknown> = {}) => ({
+      connection: replica.url(DB),
+      name: "s",
+      publisher: primary.url(DB),
+      publications: ["p1"],
+      waitForSync: true,
+      ...extra,
+    });
+    const catalog = () =>
+      q(
+        replica,
+        "SELECT subdisableonerr AS d, subsynccommit AS c, substream::text AS st FROM pg_subscription",
+      );
+
+    it("returns options removed from the program to PostgreSQL's defaults, and shows one changed by hand", async () => {
+      const sub = new Driver(engine, "Subscription");
+      const defaults = await (async () => {
+        const probe = await sub.create(base({ name: "probe", slotName: "probe", copyData: false }));
+        const row = await q(
+          replica,
+          "SELECT subdisableonerr AS d, subsynccommit AS c, substream::text AS st FROM pg_subscription WHERE subname = 'probe'",
+        );
+        await sub.delete(probe);
+        return row;
+      })();
+      let state = await sub.create(
+        base({
+          disableOnError: true,
+          synchronousCommit: "local",
+          streaming: major >= 16 ? "parallel" : true,
+        }),
+      );
+      assert.notDeepEqual(await catalog(), defaults);
+      state = await sub.update(state, base());
+      assert.deepEqual(await catalog(), defaults, "back to the defaults");
+      await q(replica, "ALTER SUBSCRIPTION s SET (disable_on_error = true)");
+      const refreshed = (await sub.refresh(state))!;
+      assert.equal((await sub.diff(refreshed, base())).changes, true, "the refreshed preview shows it");
+      state = await sub.update(refreshed, base());
+      assert.deepEqual(await catalog(), defaults);
+      await sub.delete(state);
+    });
+
+    it("refuses at preview what can be known before up: credentials, missing publications, taken names, tables twice, conflicting column lists", async () => {
+      const sub = new Driver(engine, "Subscription");
+      const pubs = new Driver(engine, "Publication");
+      await q(replica, "TRUNCATE t"); // the rows the last test's subscription copied
+      const wrong = primary.url(DB).replace(/:[^:@]+@/, ":not-the-password@");
+      const bad = await sub.check(base({ publisher: wrong }));
+      assert.deepEqual(
+        bad.failures.map((f) => f.property),
+        ["publisher"],
+      );
+      assert.match(bad.failures[0]!.reason, /refused the connection.*check the user, password and database/);
+      assert.ok(!bad.failures[0]!.reason.includes(primary.password));
+      const unreachable = await sub.check(base({ publisher: `postgres://postgres:x@127.0.0.1:1/${DB}` }));
+      assert.deepEqual(unreachable.failures, [], "not reachable from here: a warning, not a failure");
+      assert.match(engine.log, /cannot reach the publisher/);
+      const missing = await sub.check(base({ publications: ["p1", "nope"] }));
+      assert.deepEqual(
+        missing.failures.map((f) => f.property),
+        ["publications"],
+      );
+      assert.match(
+        missing.failures[0]!.reason,
+        /"nope" do not exist on the publisher, and no Publication of this program creates them/,
+      );
+      const taken = await pubs.check({
+        connection: primary.url(DB),
+        name: "p1",
+        tables: ["t"],
+        publish: ["insert"],
+      });
+      assert.deepEqual(
+        taken.failures.map((f) => f.property),
+        ["name"],
+      );
+      assert.deepEqual(
+        (await pubs.check({ connection: primary.url(DB), name: "p1", tables: ["t"] })).failures,
+        [],
+        "the same definition is taken over",
+      );
+      const twice = await pubs.check({
+        connection: primary.url(DB),
+        name: "p2",
+        tables: ["t", { name: "t", where: "id > 1" }],
+      });
+      assert.deepEqual(
+        twice.failures.map((f) => f.property),
+        ["tables[1]"],
+      );
+      assert.match(twice.failures[0]!.reason, /"public.t" is listed twice/);
+      if (major >= 15) {
+        await q(primary, "CREATE PUBLICATION p2 FOR TABLE t (id, a)");
+        const conflict = await sub.check(base({ publications: ["p1", "p2"] }));
+        assert.deepEqual(
+          conflict.failures.map((f) => f.property),
+          ["publications"],
+        );
+        assert.match(
+          conflict.failures[0]!.reason,
+          /public\.t is published by two of these publications with different column lists/,
+        );
+        await q(primary, "DROP PUBLICATION p2");
+      }
+    });
+  });
+}
