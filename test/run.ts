@@ -23,6 +23,9 @@ const DURATIONS = path.join(ROOT, "node_modules", ".cache", "pgrepl-test-duratio
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
+// `npm test` type-checks the tests, scripts and examples beside the test runs (one core's work that
+// would otherwise come first).
+const typecheck = args.includes("--typecheck");
 const lanesArg = args.indexOf("--lanes");
 const laneCount = lanesArg >= 0 ? Number(args[lanesArg + 1]) : Number(process.env.PGREPL_LANES ?? 2);
 const named = args.filter((a, i) => !a.startsWith("--") && args[i - 1] !== "--lanes");
@@ -121,6 +124,33 @@ async function main(): Promise<void> {
           results.push(r);
         })
       : Promise.resolve();
+  const typecheckRun = typecheck
+    ? new Promise<void>((resolve) => {
+        const started = Date.now();
+        const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
+        const child = spawn(process.execPath, [tsc, "-p", "tsconfig.test.json", "--noEmit"], {
+          cwd: ROOT,
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let output = "";
+        child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+        child.once("exit", (code) => {
+          const r = {
+            file: "tsc -p tsconfig.test.json",
+            ok: code === 0,
+            seconds: (Date.now() - started) / 1000,
+            tests: 0,
+            pass: 0,
+            fail: 0,
+            output,
+          };
+          report(r);
+          results.push(r);
+          resolve();
+        });
+      })
+    : Promise.resolve();
   if (lanes.length > 0) {
     common.PGREPL_TARBALL = packedTarball();
     // Longest first (as the last full run here measured them, else test/durations.json), each to
@@ -158,6 +188,7 @@ async function main(): Promise<void> {
     }
   }
   await unitRun;
+  await typecheckRun;
   const sum = (k: "tests" | "pass" | "fail") => results.reduce((n, r) => n + r[k], 0);
   const failed = results.filter((r) => !r.ok);
   console.log(

@@ -35,6 +35,8 @@ export interface FieldSpec<T> {
    * fields): compared only when both sides have it.
    */
   since?: string;
+  /** The PostgreSQL major version that introduced it: set on an older server, refused at check. */
+  server?: number;
 }
 
 /** The table for fields `F`: one spec per field, no more, no less. */
@@ -48,8 +50,17 @@ interface AnyField {
   change?: Change | ((serverVersion: number) => Change);
   compare?: (v: never) => unknown;
   since?: string;
+  server?: number;
 }
 type Fields = Readonly<Record<string, AnyField>>;
+
+/** The version gates of the fields `inputs` sets (see versionFailures). */
+export function serverGates(table: Fields, inputs: object): { property: string; since: number }[] {
+  const given = inputs as Record<string, unknown>;
+  return Object.entries(table)
+    .filter(([k, f]) => f.server !== undefined && given[k] !== undefined)
+    .map(([property, f]) => ({ property, since: f.server! }));
+}
 
 /** The fields as one zod object (unknown keys refused by validate()). */
 export function schemaOf(table: Fields): z.ZodObject<z.ZodRawShape> {

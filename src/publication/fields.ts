@@ -29,6 +29,7 @@ export const PUBLICATION_FIELDS = {
     schema: () => z.array(identifier("a schema name")).optional(),
     default: [],
     compare: sorted,
+    server: 15,
   },
   publish: {
     kind: "arg",
@@ -41,6 +42,7 @@ export const PUBLICATION_FIELDS = {
     kind: "arg",
     schema: () => z.enum(["none", "stored"]).optional(),
     default: "none",
+    server: 18,
   },
   // Compared with the owner the catalog reports (actualOwner).
   owner: { kind: "arg", schema: () => identifier("the owner").optional(), change: "none" },

@@ -3,6 +3,7 @@
 // every preflight failure (settings, versions, tables, replica identity, privileges).
 
 import type { CheckFailure } from "../kernel/check";
+import { serverGates } from "../kernel/fields";
 import { versionFailures } from "../kernel/versions";
 import type { Binding } from "../pg/binding";
 import { members, readMemberships, wouldPublish } from "../pg/published";
@@ -13,16 +14,12 @@ import { coveredTables, readTableFacts } from "../pg/tableFacts";
 import { nameOf, tableId } from "../pg/tables";
 import { readPublication, type CatalogPublication } from "./catalog";
 import { coveredTableFailures, privilegeFailures, publisherFailures, tableFailures } from "./preflight";
+import { PUBLICATION_FIELDS } from "./fields";
 import { specs } from "./tables";
 import { PUBLISH_OPERATIONS, type PublicationInputs } from "./types";
 
-/** Options → the PostgreSQL major version that introduced them. */
-const VERSION_GATES: Record<string, number> = {
-  schemas: 15,
-  columns: 15,
-  where: 15,
-  publishGeneratedColumns: 18,
-};
+/** Per-table options → the PostgreSQL major version that introduced them (the arguments' are in fields.ts). */
+const TABLE_GATES = { columns: 15, where: 15 } as const;
 
 /** The checks that need the server: settings, versions, tables and replica identity, privileges. */
 export async function serverFailures(
@@ -33,13 +30,12 @@ export async function serverFailures(
   const settings = await readSettings(s);
   const tables = specs(inputs);
   const failures = publisherFailures("connection", settings);
-  const present = (o: string) =>
-    o === "columns" || o === "where"
-      ? tables.some((t) => t[o] !== undefined)
-      : inputs[o as keyof PublicationInputs] !== undefined;
-  const gates = Object.entries(VERSION_GATES)
-    .filter(([o]) => present(o))
-    .map(([property, since]) => ({ property, since }));
+  const gates = [
+    ...serverGates(PUBLICATION_FIELDS, inputs),
+    ...Object.entries(TABLE_GATES)
+      .filter(([o]) => tables.some((t) => t[o as keyof typeof TABLE_GATES] !== undefined))
+      .map(([property, since]) => ({ property, since })),
+  ];
   failures.push(...versionFailures(s.serverVersion, gates, "publisher"));
   const publish = inputs.publish ?? [...PUBLISH_OPERATIONS];
   const updatesOrDeletes = publish.includes("update") || publish.includes("delete");

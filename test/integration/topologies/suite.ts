@@ -391,6 +391,33 @@ export function topologySuite(major: Major): void {
       await stack.clean(config(["users", "purchases"]));
     });
 
+    it("renames an index and a constraint on the replica in place, the same objects kept", async () => {
+      const before = await q(
+        replica,
+        "SELECT 'orders_user_idx'::regclass::oid::int AS idx, 'orders_pkey'::regclass::oid::int AS pkey",
+      );
+      await q(primary, "ALTER INDEX orders_user_idx RENAME TO purchases_user_idx");
+      await q(primary, "ALTER TABLE purchases RENAME CONSTRAINT orders_pkey TO purchases_pkey");
+      await q(primary, "INSERT INTO purchases VALUES (90001, 2, 1)");
+      const plan = await stack.apply(config(["users", "purchases"]));
+      const pending = plan.find((s) => s.urn.endsWith("SchemaSync::schema"))!.checked!.pending as Record<
+        string,
+        string[]
+      >;
+      assert.equal(pending["public.purchases"]!.length, 2, JSON.stringify(pending));
+      assert.ok(pending["public.purchases"]!.every((w) => w.startsWith("rename ")), JSON.stringify(pending));
+      assert.deepEqual(
+        await q(
+          replica,
+          "SELECT 'purchases_user_idx'::regclass::oid::int AS idx, 'purchases_pkey'::regclass::oid::int AS pkey",
+        ),
+        before,
+        "the same index and constraint, renamed",
+      );
+      await assertEqual(primary, replica, ["users", "purchases"]);
+      await stack.clean(config(["users", "purchases"]));
+    });
+
     it("refuses at preview a table whose index name the replica's old table still holds", async () => {
       // A rename with another change at once is not recognised: the clash is found at check.
       await q(primary, "ALTER TABLE purchases RENAME TO sales; ALTER TABLE sales ADD COLUMN note text");
@@ -402,7 +429,7 @@ export function topologySuite(major: Major): void {
       );
       assert.match(
         refused.failures![0]!.reason,
-        /needs the name "orders_pkey" in schema "public", which index orders_pkey of table public\.purchases holds on the target/,
+        /needs the name "purchases_pkey" in schema "public", which index purchases_pkey of table public\.purchases holds on the target/,
       );
       await q(primary, "ALTER TABLE sales DROP COLUMN note; ALTER TABLE sales RENAME TO purchases");
     });
