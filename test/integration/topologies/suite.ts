@@ -405,7 +405,10 @@ export function topologySuite(major: Major): void {
         string[]
       >;
       assert.equal(pending["public.purchases"]!.length, 2, JSON.stringify(pending));
-      assert.ok(pending["public.purchases"]!.every((w) => w.startsWith("rename ")), JSON.stringify(pending));
+      assert.ok(
+        pending["public.purchases"]!.every((w) => w.startsWith("rename ")),
+        JSON.stringify(pending),
+      );
       assert.deepEqual(
         await q(
           replica,
