@@ -31,6 +31,7 @@ type SubscriptionOptions = Pick<
   | "failover"
 >;
 
+/** Every optional argument also takes `undefined` (`exactOptionalPropertyTypes`: `cfg.get(…)` passes as it is). */
 export interface LogicalReplicationArgs extends SubscriptionOptions {
   /** The primary (publisher) database, as this program reaches it. Stored as a secret. */
   primary: DeepInput<Connection>;
@@ -40,64 +41,64 @@ export interface LogicalReplicationArgs extends SubscriptionOptions {
    * Tables to replicate: "name", "schema.name", or objects with column lists and row filters
    * (PG15+). Give `tables`, `schemas` (and `tables` with them), or `allTables`.
    */
-  tables?: DeepInput<TableRef[]>;
+  tables?: DeepInput<TableRef[]> | undefined;
   /** Replicate every table of these schemas, tables added to them later included (PG15+). */
-  schemas?: DeepInput<string[]>;
+  schemas?: DeepInput<string[]> | undefined;
   /** Replicate every table of the database (FOR ALL TABLES). */
-  allTables?: pulumi.Input<boolean>;
+  allTables?: pulumi.Input<boolean> | undefined;
   /** Operations to publish; all four when left out. */
-  publish?: PublicationArgs["publish"];
+  publish?: PublicationArgs["publish"] | undefined;
   /**
    * Publish a partitioned table's changes as its own (true) or as its partitions' (false, the
    * default): the replica's SchemaSync partitions its copy the same way, and a partition created,
    * attached or detached on the primary is created, copied or detached on the replica by the next
    * `up`. Set true when the replica's table is not partitioned (`schemaSync: false`).
    */
-  publishViaPartitionRoot?: pulumi.Input<boolean>;
+  publishViaPartitionRoot?: pulumi.Input<boolean> | undefined;
   /** The primary as the replica's server reaches it, when that differs from `primary` (private DNS, a proxy). */
-  publisher?: DeepInput<Connection>;
+  publisher?: DeepInput<Connection> | undefined;
   /** The publication's name; the component's name when left out. */
-  publicationName?: pulumi.Input<string>;
+  publicationName?: pulumi.Input<string> | undefined;
   /** The subscription's name (and slot name); the component's name when left out. */
-  subscriptionName?: pulumi.Input<string>;
+  subscriptionName?: pulumi.Input<string> | undefined;
   /** Copy the tables' definitions to the replica (default true). */
-  schemaSync?: boolean;
+  schemaSync?: boolean | undefined;
   /**
    * Build secondary indexes, unique constraints and foreign keys after the initial copy (default
    * true: a "pre-data" and a "post-data" SchemaSync around the subscription); false copies every
    * definition before the copy, in one SchemaSync.
    */
-  indexesAfterCopy?: boolean;
+  indexesAfterCopy?: boolean | undefined;
   /** Post-data: indexes and validations built at once, each on its own connection (default 4). */
-  indexJobs?: pulumi.Input<number>;
+  indexJobs?: pulumi.Input<number> | undefined;
   /** Post-data: maintenance_work_mem of those connections (default "256MB"). */
-  maintenanceWorkMem?: pulumi.Input<string>;
+  maintenanceWorkMem?: pulumi.Input<string> | undefined;
   /** Drop the copied tables from the replica on destroy (default false: replicated data survives). */
-  dropOnDelete?: SchemaSyncArgs["dropOnDelete"];
+  dropOnDelete?: SchemaSyncArgs["dropOnDelete"] | undefined;
   /** Apply changes that lose data on the replica (drop a column, narrow a type). Default false. */
-  allowDestructive?: SchemaSyncArgs["allowDestructive"];
+  allowDestructive?: SchemaSyncArgs["allowDestructive"] | undefined;
   /**
    * Binary format for the copy and the stream (PG16+ copies in binary too); the subscription's
    * option. Default "auto": binary when both servers are the same major version, 16 or later, and
    * every replicated column has the same type on both sides with binary I/O; text otherwise.
    */
-  binary?: SubscriptionArgs["binary"];
+  binary?: SubscriptionArgs["binary"] | undefined;
   /** Wait for the initial copy (default true, 10 minutes): true, false or { timeoutSeconds, maxLagBytes }. */
-  waitForSync?: SubscriptionArgs["waitForSync"];
+  waitForSync?: SubscriptionArgs["waitForSync"] | undefined;
   /** The subscription's repair policy (default "recopy"). */
-  repair?: SubscriptionArgs["repair"];
+  repair?: SubscriptionArgs["repair"] | undefined;
   /**
    * Take over the publication and subscription that exist under these names (their preview shows
    * what changes on them), instead of failing.
    */
-  adopt?: pulumi.Input<boolean>;
+  adopt?: pulumi.Input<boolean> | undefined;
   /**
    * Also advance the replica's sequences owned by the tables' columns past the primary's (a
    * SequenceSync after the subscription): each `up` then brings them level. Default false.
    */
-  sequences?: boolean;
+  sequences?: boolean | undefined;
   /** With `sequences`: values left unused between the primary's last one and the replica's next (default 0). */
-  sequenceMargin?: pulumi.Input<number>;
+  sequenceMargin?: pulumi.Input<number> | undefined;
 }
 
 /** `{ key: value }` for each given key whose value is not undefined. */

@@ -12,13 +12,13 @@ import ts from "typescript";
 import { extract, PACKAGE, packedTarball, ROOT } from "../harness/install";
 
 describe("the packed package", () => {
-  it("ships the built code, its types, README and LICENSE, and nothing else", () => {
+  it("ships the built code, its types, README, CHANGELOG and LICENSE, and nothing else", () => {
     const files = execFileSync("tar", ["-tzf", packedTarball()], { encoding: "utf8" })
       .split("\n")
       .filter(Boolean)
       .map((f) => f.replace(/^package\//, ""));
     const outside = files.filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f));
-    assert.deepEqual(outside.sort(), ["LICENSE", "README.md", "package.json"]);
+    assert.deepEqual(outside.sort(), ["CHANGELOG.md", "LICENSE", "README.md", "package.json"]);
     for (const kind of ["publication", "subscription", "schemaSync"]) {
       assert.ok(files.includes(`dist/${kind}/provider.js`), kind);
       assert.ok(files.includes(`dist/legacy/${kind}Provider.js`), kind);
@@ -33,7 +33,7 @@ describe("the packed package", () => {
       assert.ok(manifest[key], key);
   });
 
-  it("type-checks the README's and the examples' programs in a consumer project (strict, no skipLibCheck)", () => {
+  it("type-checks the README's and the examples' programs in a consumer project under three setups (strict, no skipLibCheck), reaching no zod type", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-consumer-"));
     try {
       const nm = path.join(dir, "node_modules");
@@ -60,22 +60,51 @@ describe("the packed package", () => {
         fs.copyFileSync(index, file);
         files.push(file);
       }
-      const program = ts.createProgram(files, {
+      // Pulumi's TypeScript template today (nodenext), as it was until 2025 (commonjs, node, no
+      // esModuleInterop), and with exactOptionalPropertyTypes: strict, no skipLibCheck in each.
+      const base = {
         strict: true,
         noEmit: true,
         target: ts.ScriptTarget.ES2022,
-        module: ts.ModuleKind.CommonJS,
-        moduleResolution: ts.ModuleResolutionKind.Node10,
-        esModuleInterop: true,
         skipLibCheck: false,
         types: ["node"],
-      });
-      const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
-        const where = d.file
-          ? `${path.relative(dir, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}`
-          : "";
-        return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
-      });
+      };
+      const setups: Record<string, ts.CompilerOptions> = {
+        nodenext: {
+          ...base,
+          module: ts.ModuleKind.NodeNext,
+          moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        },
+        "commonjs/node, no esModuleInterop": {
+          ...base,
+          module: ts.ModuleKind.CommonJS,
+          moduleResolution: ts.ModuleResolutionKind.Node10,
+        },
+        exactOptionalPropertyTypes: {
+          ...base,
+          module: ts.ModuleKind.CommonJS,
+          moduleResolution: ts.ModuleResolutionKind.Node10,
+          esModuleInterop: true,
+          exactOptionalPropertyTypes: true,
+        },
+      };
+      const diagnostics: string[] = [];
+      for (const [setup, options] of Object.entries(setups)) {
+        const program = ts.createProgram(files, options);
+        for (const d of ts.getPreEmitDiagnostics(program)) {
+          const where = d.file
+            ? `${path.relative(dir, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}`
+            : "";
+          diagnostics.push(`${setup}: ${where} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+        }
+        // The public declarations are plain TypeScript: the consumer's program reaches no zod type.
+        const zod = program.getSourceFiles().filter((f) => f.fileName.includes("/node_modules/zod/"));
+        assert.deepEqual(
+          zod.map((f) => path.relative(dir, f.fileName)),
+          [],
+          `${setup}: zod's declarations are part of the consumer's program`,
+        );
+      }
       assert.ok(files.length >= 5, `${files.length} programs`);
       assert.deepEqual(diagnostics, []);
     } finally {

@@ -65,4 +65,19 @@ describe("CI workflows in examples/ci", () => {
       assert.match(wf, /# Variables: PULUMI_STACK/, f);
     }
   });
+
+  it("installs where the program is, from its committed lock file, on the Node the SDK declares", () => {
+    const sdk = JSON.parse(
+      fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8"),
+    ) as { engines?: { node?: string } };
+    const wanted = Number(/(\d+)/.exec(sdk.engines?.node ?? ">=20")![1]);
+    for (const f of ["preview.yml", "up.yml", "drift.yml"]) {
+      const wf = read(f);
+      const node = Number(/node-version: (\d+)/.exec(wf)![1]);
+      assert.ok(node >= wanted, `${f}: Node ${node}, the SDK declares ${sdk.engines?.node}`);
+      // setup-node's npm cache needs a lock file; at the repository root there may be none.
+      assert.match(wf, /cache-dependency-path: \$\{\{ vars\.PULUMI_WORK_DIR \}\}\/package-lock\.json/, f);
+      assert.match(wf, /- run: npm ci\n\s+working-directory: \$\{\{ vars\.PULUMI_WORK_DIR \}\}/, f);
+    }
+  });
 });
