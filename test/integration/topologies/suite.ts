@@ -221,7 +221,7 @@ export function topologySuite(major: Major): void {
       await seed();
     };
 
-    it("partition by partition (the default): a partition created, then one detached, on the primary reach the replica by the next up", async () => {
+    it("partition by partition (the default): a partition created, one detached and one dropped on the primary reach the replica by the next up", async () => {
       await fresh();
       const stack = new Stack(fixture("partitions"), "partitions");
       const config = { primaryUrl: primary.url(DB), replicaUrl: replica.url(DB) };
@@ -257,6 +257,24 @@ export function topologySuite(major: Major): void {
         );
         await assertEqual(primary, replica, ["events"]);
         assert.deepEqual(await q(replica, "SELECT count(*)::int AS n FROM events_2025"), [{ n: 100 }]);
+        // Dropped on the primary: detached on the replica (its rows kept apart, never dropped there).
+        await q(primary, "DROP TABLE events_2026");
+        const dropped = await stack.apply(config);
+        assert.deepEqual(dropped.filter((s) => s.op === "update").map(resource), [
+          "Publication parts",
+          "SchemaSync parts",
+          "Subscription parts",
+          "SchemaSync parts-indexes",
+        ]);
+        await assertEqual(primary, replica, ["events"]);
+        assert.deepEqual(await q(replica, "SELECT count(*)::int AS n FROM events_2026"), [{ n: 100 }]);
+        assert.deepEqual(
+          await q(
+            replica,
+            "SELECT count(*)::int AS n FROM pg_inherits WHERE inhrelid = 'events_2026'::regclass",
+          ),
+          [{ n: 0 }],
+        );
         await stack.clean(config);
       } finally {
         await stack.close();
