@@ -32,6 +32,11 @@ export interface ConnectionObject {
   connectTimeout?: number;
   /** Command-line options sent to the server at connection start, e.g. "-c statement_timeout=0". */
   options?: string;
+  /**
+   * Any other libpq parameter by its libpq name, e.g. `{ channel_binding: "require",
+   * target_session_attrs: "read-write" }` (see the README's table for what each does here).
+   */
+  params?: Record<string, string>;
 }
 
 /** A `postgres://` URI, a libpq `key=value` string, or the same as an object. */
@@ -52,7 +57,71 @@ export interface ConnectionInfo {
   applicationName?: string;
   connectTimeout?: number;
   options?: string;
+  /** The other libpq parameters, by libpq name (PARAMETERS), as given. */
+  params?: Record<string, string>;
 }
+
+/**
+ * libpq's other parameters (PostgreSQL 18), and what this package does with each beyond passing it
+ * unchanged to the replica's server in CREATE SUBSCRIPTION … CONNECTION (where the replica's libpq
+ * honours it): "session" — honoured by this package's own sessions too (session.ts); "passed" —
+ * only the replica's libpq uses it (nothing of it applies to node-postgres' sessions, or it only
+ * narrows what libpq accepts); a sentence — refused, and why.
+ */
+export const PARAMETERS: Record<string, "session" | "passed" | string> = {
+  channel_binding: "session",
+  keepalives: "session",
+  keepalives_idle: "session",
+  keepalives_interval: "passed",
+  keepalives_count: "passed",
+  tcp_user_timeout: "passed",
+  client_encoding: "passed",
+  fallback_application_name: "session",
+  sslnegotiation: "passed",
+  sslcrl: "session",
+  sslcrldir: "passed",
+  sslsni: "session",
+  sslcertmode: "passed",
+  sslcompression: "passed",
+  sslkeylogfile: "passed",
+  ssl_min_protocol_version: "session",
+  ssl_max_protocol_version: "session",
+  min_protocol_version: "passed",
+  max_protocol_version: "passed",
+  require_auth: "passed",
+  requirepeer: "passed",
+  gssencmode: "passed",
+  krbsrvname: "passed",
+  gsslib: "passed",
+  gssdelegation: "passed",
+  target_session_attrs: "passed",
+  load_balance_hosts: "passed",
+  hostaddr: "passed",
+  oauth_issuer: "passed",
+  oauth_client_id: "passed",
+  oauth_client_secret: "passed",
+  oauth_scope: "passed",
+  replication:
+    "it turns a connection into a replication connection, which neither this package's sessions nor a subscription's conninfo can use",
+  service:
+    "service files are not read by this package yet; write the service's parameters into the connection",
+  passfile:
+    "password files are not read by this package yet; give the password in the connection (a Pulumi secret)",
+};
+
+/** Values libpq accepts for the parameters whose values are a closed list. */
+const PARAMETER_VALUES: Record<string, readonly string[]> = {
+  channel_binding: ["disable", "prefer", "require"],
+  keepalives: ["0", "1"],
+  sslnegotiation: ["postgres", "direct"],
+  sslsni: ["0", "1"],
+  sslcertmode: ["disable", "allow", "require"],
+  gssencmode: ["disable", "prefer", "require"],
+  target_session_attrs: ["any", "read-write", "read-only", "primary", "standby", "prefer-standby"],
+  load_balance_hosts: ["disable", "random"],
+  ssl_min_protocol_version: ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"],
+  ssl_max_protocol_version: ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"],
+};
 
 /** libpq keyword → ConnectionInfo field, in the order connection strings list them. */
 const KEYWORDS = {
@@ -74,7 +143,7 @@ type Keyword = keyof typeof KEYWORDS;
 
 /** The secrets a connection carries (to redact from any message). */
 export function secretsOf(info: Partial<ConnectionInfo>): string[] {
-  return [info.password, info.sslPassword].filter((s): s is string => !!s);
+  return [info.password, info.sslPassword, info.params?.oauth_client_secret].filter((s): s is string => !!s);
 }
 
 /** Parses any form into ConnectionInfo. Errors are plain sentences and never contain a secret. */
@@ -117,6 +186,7 @@ function fromUri(uri: string): ConnectionInfo {
     }
   };
   const values: Partial<Record<Keyword, string>> = {};
+  const params: Record<string, string> = {};
   if (url.hostname && url.hostname !== NO_HOST)
     values.host = decode(url.hostname.replace(/^\[(.*)\]$/, "$1"), "host");
   if (url.port) values.port = url.port;
@@ -126,30 +196,46 @@ function fromUri(uri: string): ConnectionInfo {
   if (url.username) values.user = decode(url.username, "user name");
   if (url.password) values.password = decode(url.password, "password");
   for (const [key, value] of url.searchParams) {
-    if (!(key in KEYWORDS)) throw unknownParameter(key, shown);
-    values[key as Keyword] = value;
+    if (key in KEYWORDS) values[key as Keyword] = value;
+    else params[key] = value;
   }
-  return fromKeywordValues(values, shown);
+  return fromKeywordValues(values, params, shown);
 }
 
 function fromKeywords(text: string): ConnectionInfo {
   const shown = redactConninfo(text);
   const values: Partial<Record<Keyword, string>> = {};
+  const params: Record<string, string> = {};
   for (const [key, value] of parseConninfo(text, shown)) {
-    if (!(key in KEYWORDS)) throw unknownParameter(key, shown);
-    values[key as Keyword] = value;
+    if (key in KEYWORDS) values[key as Keyword] = value;
+    else params[key] = value;
   }
-  return fromKeywordValues(values, shown);
+  return fromKeywordValues(values, params, shown);
 }
 
-function unknownParameter(key: string, shown: string): Error {
-  return new Error(
-    `has the parameter \`${key}\`, which this package does not support (${shown}); the supported ones are ${Object.keys(KEYWORDS).join(", ")}`,
-  );
+/** The problem with a libpq parameter outside KEYWORDS, if any. */
+function parameterProblem(key: string, value: string): string | undefined {
+  const use = PARAMETERS[key];
+  if (use === undefined)
+    return `has the parameter \`${key}\`, which libpq does not know; check its spelling (libpq's parameters are listed in the README)`;
+  if (use !== "session" && use !== "passed") return `has the parameter \`${key}\`, which is refused: ${use}`;
+  const allowed = PARAMETER_VALUES[key];
+  if (allowed && !allowed.includes(value)) return `has ${key}=${value}; use one of ${allowed.join(", ")}`;
+  if (
+    /^(keepalives_idle|keepalives_interval|keepalives_count|tcp_user_timeout)$/.test(key) &&
+    !/^\d+$/.test(value)
+  )
+    return `has ${key}=${value}, which is not a whole number`;
+  return undefined;
 }
 
-function fromKeywordValues(values: Partial<Record<Keyword, string>>, shown: string): ConnectionInfo {
+function fromKeywordValues(
+  values: Partial<Record<Keyword, string>>,
+  params: Record<string, string>,
+  shown: string,
+): ConnectionInfo {
   const info: Record<string, unknown> = {};
+  if (Object.keys(params).length > 0) info.params = params;
   for (const [key, value] of Object.entries(values) as [Keyword, string][]) {
     if (key === "port" || key === "connect_timeout") {
       if (!/^\d+$/.test(value))
@@ -171,12 +257,28 @@ function complete(info: Record<string, unknown>): ConnectionInfo {
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw new Error(`has port ${port}; a port is 1–65535 (5432 when left out)`);
   if (!info.host) throw new Error("has no host; add one (a name, an address, or a Unix-socket directory)");
+  if (String(info.host).includes(","))
+    throw new Error(
+      "names several hosts; give one host: multi-host connection strings are not supported yet",
+    );
   if (!info.database)
     throw new Error("has no database name; add /database after the host (dbname=… in key=value form)");
   if (!info.user)
     throw new Error("has no user; write postgres://user@host/database (user=… in key=value form)");
   if (info.sslMode !== undefined && !(SSL_MODES as readonly unknown[]).includes(info.sslMode))
     throw new Error(`has sslmode=${String(info.sslMode)}; use one of ${SSL_MODES.join(", ")}`);
+  const params = info.params as Record<string, unknown> | undefined;
+  if (params !== undefined) {
+    if (params === null || typeof params !== "object" || Array.isArray(params))
+      throw new Error("has params that are not an object of libpq parameter names and values");
+    for (const [key, value] of Object.entries(params)) {
+      if (typeof value !== "string") throw new Error(`has params.${key} that is not a string`);
+      if (key in KEYWORDS)
+        throw new Error(`has params.${key}; give ${KEYWORDS[key as Keyword]} as a field of its own`);
+      const problem = parameterProblem(key, value);
+      if (problem) throw new Error(problem);
+    }
+  }
   const t = info.connectTimeout as number | undefined;
   if (t !== undefined && (!Number.isInteger(t) || t < 0))
     throw new Error(`has connect_timeout=${t}; give whole seconds, 0 or more`);
@@ -196,15 +298,21 @@ export function conninfo(info: ConnectionInfo): string {
   const pairs: string[] = [];
   for (const [key, field] of Object.entries(KEYWORDS)) {
     const v = info[field];
-    if (v !== undefined) pairs.push(conninfoPair(key, v));
+    if (typeof v === "string" || typeof v === "number") pairs.push(conninfoPair(key, v));
   }
+  for (const [key, v] of Object.entries(info.params ?? {}).sort(([a], [b]) => a.localeCompare(b)))
+    pairs.push(conninfoPair(key, v));
   return pairs.join(" ");
 }
 
 /** Whether two connections are the same in every parameter (by meaning, not spelling). */
 export function sameConnection(a: ConnectionInfo, b: ConnectionInfo): boolean {
   const fields = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof ConnectionInfo)[]);
-  return [...fields].every((k) => a[k] === b[k]);
+  fields.delete("params");
+  const pa = a.params ?? {};
+  const pb = b.params ?? {};
+  const params = new Set([...Object.keys(pa), ...Object.keys(pb)]);
+  return [...fields].every((k) => a[k] === b[k]) && [...params].every((k) => pa[k] === pb[k]);
 }
 
 /**

@@ -34,6 +34,8 @@ export function connectionObjectSchema() {
       connectTimeout: z.number().int().min(0, "connectTimeout must not be negative").optional(),
       /** Command-line options sent to the server at connection start, e.g. "-c statement_timeout=0". */
       options: z.string().optional(),
+      /** Any other libpq parameter by its libpq name. */
+      params: z.record(z.string(), z.string()).optional(),
     })
     .strict() satisfies z.ZodType<ConnectionObject>;
 }
@@ -64,7 +66,14 @@ export function connectionSchema() {
         return;
       }
       const r = object.safeParse(v);
-      if (!r.success)
+      if (r.success) {
+        // What every form needs (one host, valid parameters), as the string forms are checked.
+        try {
+          parseConnection(v);
+        } catch (e) {
+          ctx.addIssue({ code: "custom", message: (e as Error).message });
+        }
+      } else
         for (const issue of r.error.issues)
           ctx.addIssue({
             code: "custom",

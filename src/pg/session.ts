@@ -2,6 +2,8 @@
 // provider calls of one host process (see idle.ts), redacted on every error.
 
 import * as fs from "node:fs";
+import * as net from "node:net";
+import type * as tls from "node:tls";
 import { Client, type ClientConfig, type QueryConfig, type QueryResultRow } from "pg";
 import { endpoint, secretsOf, type ConnectionInfo } from "./connection";
 import * as idle from "./idle";
@@ -26,18 +28,77 @@ export interface Session {
   serverVersion: number;
 }
 
-/** node-postgres' configuration for a connection, libpq's semantics where node-postgres has them. */
-function clientConfig(info: ConnectionInfo): ClientConfig {
-  const config: ClientConfig = {
+/** Whether a connection goes over TLS: libpq's sslmode, settled for one attempt. */
+type Tls = "tls" | "plain";
+
+/**
+ * The attempts libpq makes for an sslmode, in order: `prefer` (the default) tries TLS first when
+ * the server offers it, `allow` tries plaintext first and TLS when the server refuses it (see
+ * connectWith). Unix-domain sockets never use TLS (libpq ignores sslmode there).
+ */
+async function attempts(info: ConnectionInfo): Promise<Tls[]> {
+  if (info.host.startsWith("/")) return ["plain"];
+  switch (info.sslMode ?? "prefer") {
+    case "disable":
+      return ["plain"];
+    case "allow":
+      return ["plain", "tls"];
+    case "prefer":
+      return (await offersTls(info)) ? ["tls"] : ["plain"];
+    default:
+      return ["tls"];
+  }
+}
+
+/** Servers (host:port) known to offer TLS or not, for this process. */
+const tlsOffered = new Map<string, boolean>();
+
+/**
+ * Whether the server accepts TLS: the protocol's SSLRequest, answered "S" or "N" before anything
+ * else (what libpq's `prefer` asks first). Unreachable counts as offering it: the real attempt then
+ * reports the error.
+ */
+function offersTls(info: ConnectionInfo): Promise<boolean> {
+  const key = `${info.host}:${info.port}`;
+  const known = tlsOffered.get(key);
+  if (known !== undefined) return Promise.resolve(known);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: info.host, port: info.port });
+    const done = (offered: boolean, remember: boolean) => {
+      socket.destroy();
+      if (remember) tlsOffered.set(key, offered);
+      resolve(offered);
+    };
+    socket.setTimeout((info.connectTimeout || 15) * 1000, () => done(true, false));
+    socket.once("error", () => done(true, false));
+    socket.once("connect", () => socket.write(Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])));
+    socket.once("data", (d: Buffer) => done(d[0] === 0x53, true));
+  });
+}
+
+/** node-postgres' configuration for one attempt, libpq's semantics where node-postgres has them. */
+function clientConfig(info: ConnectionInfo, over: Tls): ClientConfig {
+  const p = info.params ?? {};
+  const config: ClientConfig & { enableChannelBinding?: boolean } = {
     host: info.host,
     port: info.port,
     database: info.database,
     user: info.user,
     connectionTimeoutMillis: (info.connectTimeout ?? 15) * 1000,
-    application_name: info.applicationName ?? "pulumi-pg-replication",
+    application_name: info.applicationName ?? p.fallback_application_name ?? "pulumi-pg-replication",
+    keepAlive: p.keepalives !== "0",
+    ...(p.keepalives_idle !== undefined
+      ? { keepAliveInitialDelayMillis: Number(p.keepalives_idle) * 1000 }
+      : {}),
+    // Channel binding needs TLS; libpq's default (prefer) binds when the server offers it.
+    enableChannelBinding: over === "tls" && p.channel_binding !== "disable",
   };
   if (info.password !== undefined) config.password = info.password;
   if (info.options !== undefined) config.options = info.options;
+  if (over === "plain") {
+    config.ssl = false;
+    return config;
+  }
   const read = (file: string, what: string) => {
     try {
       return fs.readFileSync(file, "utf8");
@@ -45,30 +106,71 @@ function clientConfig(info: ConnectionInfo): ClientConfig {
       throw new Error(`cannot read ${what} ${JSON.stringify(file)} on this machine: ${(e as Error).message}`);
     }
   };
-  const client = {
+  const options: tls.ConnectionOptions = {
     ...(info.sslCert !== undefined ? { cert: read(info.sslCert, "sslcert") } : {}),
     ...(info.sslKey !== undefined ? { key: read(info.sslKey, "sslkey") } : {}),
     ...(info.sslPassword !== undefined ? { passphrase: info.sslPassword } : {}),
+    ...(p.sslcrl !== undefined ? { crl: read(p.sslcrl, "sslcrl") } : {}),
+    ...(p.ssl_min_protocol_version !== undefined
+      ? { minVersion: p.ssl_min_protocol_version as tls.SecureVersion }
+      : { minVersion: "TLSv1.2" as const }),
+    ...(p.ssl_max_protocol_version !== undefined
+      ? { maxVersion: p.ssl_max_protocol_version as tls.SecureVersion }
+      : {}),
   };
   const ca = info.sslRootCert !== undefined ? read(info.sslRootCert, "sslrootcert") : undefined;
   // libpq: with a root certificate, `require` verifies the CA as verify-ca does.
-  const mode = info.sslMode === "require" && ca !== undefined ? "verify-ca" : info.sslMode;
-  switch (mode) {
-    case "require":
-      config.ssl = { rejectUnauthorized: false, ...client };
-      break;
-    case "verify-ca":
-      config.ssl = { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined, ...client };
-      break;
-    case "verify-full":
-      config.ssl = { rejectUnauthorized: true, ca, ...client };
-      break;
-    default:
-      // node-postgres cannot fall back from TLS to plain ("prefer", "allow"): it connects without TLS,
-      // as libpq does when the server offers none.
-      config.ssl = false;
-  }
+  const mode = info.sslMode === "require" && ca !== undefined ? "verify-ca" : (info.sslMode ?? "prefer");
+  if (mode === "verify-full") config.ssl = { rejectUnauthorized: true, ca, ...options };
+  else if (mode === "verify-ca")
+    config.ssl = { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined, ...options };
+  else config.ssl = { rejectUnauthorized: false, ...options };
+  // sslsni=0: no server name in the TLS handshake.
+  if (p.sslsni === "0") (config.ssl as tls.ConnectionOptions).servername = "";
   return config;
+}
+
+/** The mechanism a client authenticated with, when it used SASL (SCRAM). */
+function watchSasl(client: Client): () => string | undefined {
+  let mechanism: string | undefined;
+  const connection = (client as unknown as { connection: { sendSASLInitialResponseMessage: Function } })
+    .connection;
+  const send = connection.sendSASLInitialResponseMessage.bind(connection);
+  connection.sendSASLInitialResponseMessage = (m: string, response: string) => {
+    mechanism = m;
+    return send(m, response);
+  };
+  return () => mechanism;
+}
+
+/**
+ * Connects as libpq would for the connection's sslmode: TLS or plaintext in the order `attempts`
+ * gives, the next only after the server refused the first by its pg_hba.conf (SQLSTATE 28000);
+ * `channel_binding=require` fails unless the server authenticated with SCRAM-SHA-256-PLUS.
+ */
+async function connectWith(info: ConnectionInfo): Promise<Client> {
+  const order = await attempts(info);
+  for (const [i, over] of order.entries()) {
+    const client = new Client(clientConfig(info, over));
+    // A broken socket emits 'error' on the client; without a listener it would crash the host.
+    client.on("error", () => undefined);
+    const mechanism = watchSasl(client);
+    try {
+      await client.connect();
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      if (i < order.length - 1 && (e as { code?: string }).code === "28000") continue;
+      throw e;
+    }
+    if (info.params?.channel_binding === "require" && mechanism() !== "SCRAM-SHA-256-PLUS") {
+      await client.end().catch(() => undefined);
+      throw new Error(
+        `channel_binding=require, but the server did not authenticate with SCRAM-SHA-256-PLUS over TLS (it used ${mechanism() ?? (over === "tls" ? "no SCRAM" : "no TLS")}); use sslmode=require or stricter and a password authenticated by scram-sha-256, or set channel_binding=prefer`,
+      );
+    }
+    return client;
+  }
+  throw new Error("no connection attempt left"); // unreachable: attempts() is never empty
 }
 
 /**
@@ -94,16 +196,8 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   if (reused) ({ client, version: serverVersion } = reused);
   else {
     try {
-      client = new Client(clientConfig(info));
+      client = await connectWith(info);
     } catch (e) {
-      throw redactError(e, secrets, `could not connect to ${endpoint(info)} as ${JSON.stringify(info.user)}`);
-    }
-    // A broken socket emits 'error' on the client; without a listener it would crash the host.
-    client.on("error", () => undefined);
-    try {
-      await client.connect();
-    } catch (e) {
-      await client.end().catch(() => undefined);
       throw redactError(e, secrets, `could not connect to ${endpoint(info)} as ${JSON.stringify(info.user)}`);
     }
     try {

@@ -71,6 +71,34 @@ describe("connections", () => {
       { ...base, sslMode: "verify-ca", sslCert: "/c", sslKey: "/k", sslPassword: "x" },
     ],
   ];
+  accepted.push(
+    [
+      "Neon's console string (channel_binding)",
+      "postgresql://u:pw@ep-x-123.eu-central-1.aws.neon.tech/app?sslmode=require&channel_binding=require",
+      {
+        host: "ep-x-123.eu-central-1.aws.neon.tech",
+        port: 5432,
+        database: "app",
+        user: "u",
+        password: "pw",
+        sslMode: "require",
+        params: { channel_binding: "require" },
+      },
+    ],
+    [
+      "libpq's other parameters in key=value form",
+      "host=db dbname=app user=u target_session_attrs=read-write keepalives_idle=30 sslnegotiation=direct",
+      {
+        ...base,
+        params: { target_session_attrs: "read-write", keepalives_idle: "30", sslnegotiation: "direct" },
+      },
+    ],
+    [
+      "the object form with params",
+      { ...base, params: { gssencmode: "disable" } },
+      { ...base, params: { gssencmode: "disable" } },
+    ],
+  );
   for (const [what, input, expected] of accepted)
     it(`parses ${what}`, () => {
       assert.deepEqual(parseConnection(input as never), expected);
@@ -79,15 +107,28 @@ describe("connections", () => {
 
   const refused: [string, unknown, RegExp][] = [
     [
-      "an unknown URI parameter",
-      "postgres://u:pw@db/app?sslcompression=1",
-      /parameter `sslcompression`.*supported ones are/,
+      "a parameter libpq does not know",
+      "postgres://u:pw@db/app?sslcompresion=1",
+      /parameter `sslcompresion`, which libpq does not know/,
     ],
     [
-      "an unknown key=value parameter",
-      "host=db dbname=app user=u target_session_attrs=any",
-      /`target_session_attrs`/,
+      "a replication connection",
+      "host=db dbname=app user=u replication=database",
+      /`replication`, which is refused: it turns a connection into a replication connection/,
     ],
+    ["a service file", "postgres://u@db/app?service=prod", /`service`, which is refused: service files/],
+    [
+      "a bad channel_binding",
+      "postgres://u@db/app?channel_binding=always",
+      /channel_binding=always; use one of/,
+    ],
+    [
+      "a keepalives_idle that is not a number",
+      "postgres://u@db/app?keepalives_idle=soon",
+      /not a whole number/,
+    ],
+    ["several hosts in key=value form", "host=a,b dbname=app user=u", /several hosts/],
+    ["a libpq field given in params", { ...base, params: { sslmode: "require" } }, /give sslMode as a field/],
     ["port 0", "postgres://u@db:0/app", /port 0; a port is 1–65535/],
     ["port 0 in key=value form", "host=db port=0 dbname=app user=u", /port 0; a port is 1–65535/],
     [
@@ -149,6 +190,17 @@ describe("connections", () => {
       }),
       "host='/tmp' port='5432' dbname='my db' user='u' password='it\\'s' sslmode='verify-ca' sslcert='/c' application_name='a b' connect_timeout='5' options='-c x=1'",
     ));
+  it("passes libpq's other parameters to the subscription's conninfo, and reads them back", () => {
+    const info: ConnectionInfo = {
+      ...base,
+      params: { target_session_attrs: "read-write", channel_binding: "require" },
+    };
+    assert.equal(
+      conninfo(info),
+      "host='db' port='5432' dbname='app' user='u' channel_binding='require' target_session_attrs='read-write'",
+    );
+    assert.deepEqual(parseConnection(conninfo(info)), info);
+  });
   it("reads back what it builds", () => {
     const info: ConnectionInfo = { ...base, password: "a'b\\c d", sslPassword: "' x" };
     assert.deepEqual(parseConnection(conninfo(info)), info);
