@@ -34,16 +34,16 @@ import {
 import { waitForSync } from "./wait";
 
 function createError(inputs: SubscriptionInputs, e: unknown): Error {
-  const code = (e as { code?: string }).code;
-  const msg = String((e as Error).message);
+  // By SQLSTATE (messages may be translated): 42P01 a table missing here; class 08 the subscriber's
+  // server could not reach the publisher, or the publisher refused what it asked (a slot, wal_level).
+  const code = String((e as { code?: string }).code ?? "");
   let fix: string | undefined;
-  if (/wal_level/.test(msg)) fix = "Set wal_level = logical on the publisher and restart it.";
-  else if (code === "42P01")
+  if (code === "42P01")
     fix =
       "Create the tables on the subscriber first: add a SchemaSync and make the Subscription depend on it.";
-  else if (/could not connect|connection to server/.test(msg))
+  else if (code.startsWith("08"))
     fix =
-      "Check `publisher`: it must be reachable from the subscriber server itself, with its host, port and credentials.";
+      "Check `publisher`: it must be reachable from the subscriber server itself, with its host, port and credentials, and have wal_level = logical.";
   return operationError(label(inputs.name), "CREATE SUBSCRIPTION", e, fix);
 }
 

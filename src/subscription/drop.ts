@@ -11,8 +11,8 @@ import * as sql from "./sql";
 import { label } from "./types";
 
 /**
- * DROP SUBSCRIPTION drops the slot through the publisher. When it cannot (08006 and friends: the
- * publisher is down; or the slot is gone already), detach the slot (DISABLE, slot_name = NONE) and
+ * DROP SUBSCRIPTION drops the slot through the publisher. When it cannot (SQLSTATE class 08: the
+ * publisher is down, or the slot could not be dropped through it), detach the slot (DISABLE, slot_name = NONE) and
  * drop the subscription alone; then drop a slot left behind from here if the publisher is
  * reachable, or name it with the command to run.
  */
@@ -23,15 +23,14 @@ export async function dropSafely(s: Session, name: string, publisher: Connection
     });
   const state = await readSubscription(s, name);
   if (!state) return;
-  let slotGone = false;
   try {
     await s.exec(sql.dropSubscription(name));
     return;
   } catch (e) {
-    const msg = String((e as Error).message);
-    if (!/could not connect|connection to server|publisher/i.test(msg))
+    // Class 08 (connection exception): the subscriber could not reach the publisher, or could not
+    // drop the slot through it. Decided by SQLSTATE, not by the (translated) message.
+    if (!String((e as { code?: string }).code ?? "").startsWith("08"))
       throw operationError(label(name), "DROP SUBSCRIPTION", e);
-    slotGone = /replication slot .* does not exist/.test(msg);
   }
   const slot = state.slotName;
   if (state.enabled) await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(name, false));
@@ -41,8 +40,9 @@ export async function dropSafely(s: Session, name: string, publisher: Connection
       sql.alterSubscriptionOptions(name, { slot_name: { none: true } }),
     );
   await run("DROP SUBSCRIPTION", sql.dropSubscription(name));
-  if (!slot || slotGone) return;
+  if (!slot) return;
   try {
+    // Dropped only if it is still there (the publisher may have dropped it already).
     const dropped = await withSession(publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot]));
     if (dropped.length > 0)
       log.warn(

@@ -228,9 +228,9 @@ function cases(): Case[] {
       expect: "connection",
     },
     {
-      label: "an unknown key=value parameter",
+      label: "a key=value parameter libpq does not know (misspelt)",
       kind: "Subscription",
-      inputs: sub({ publisher: "host=127.0.0.1 dbname=app user=u password=p target_session_attrs=any" }),
+      inputs: sub({ publisher: "host=127.0.0.1 dbname=app user=u password=p target_sesion_attrs=any" }),
       expect: "publisher",
     },
     {
@@ -254,6 +254,12 @@ function cases(): Case[] {
         publisher: `host=127.0.0.1 port=${c.primary.port} dbname=app user=hostile_role password='p\\'w\\\\ d host=evil\\' sslmode=disable'`,
       }),
       expect: "ok",
+    },
+    {
+      label: "a replication connection smuggled into the conninfo",
+      kind: "Subscription",
+      inputs: sub({ publisher: "host=127.0.0.1 dbname=app user=u password=p replication=database" }),
+      expect: "publisher",
     },
     {
       label: "an unknown sslmode",
