@@ -285,6 +285,23 @@ function complete(info: Record<string, unknown>): ConnectionInfo {
   return info as unknown as ConnectionInfo;
 }
 
+/**
+ * The connection pooler a connection points at, when its host says so: poolers speak the protocol
+ * of ordinary sessions only, so a subscription's publisher cannot be one (replication connections
+ * go to the database server itself). Recognised: Supabase's Supavisor, Neon's pooled endpoints,
+ * Amazon RDS Proxy.
+ */
+export function pooler(info: ConnectionInfo): string | undefined {
+  const host = info.host.toLowerCase();
+  if (host.endsWith(".pooler.supabase.com"))
+    return `Supabase's pooler (Supavisor${info.port === 6543 ? ", transaction mode" : ""}); use the direct connection (db.<project>.supabase.co:5432)`;
+  if (/^[^.]+-pooler\./.test(host) && host.endsWith(".neon.tech"))
+    return "Neon's pooled endpoint (PgBouncer); use the endpoint without -pooler";
+  if (/\.proxy-[a-z0-9]+\.[a-z0-9-]+\.rds\.amazonaws\.com$/.test(host))
+    return "an RDS Proxy; use the instance's or the cluster's own endpoint";
+  return undefined;
+}
+
 /** Where a connection points, for messages (host:port/database; never credentials). */
 export function endpoint(info: ConnectionInfo): string {
   return `${info.host}:${info.port}/${info.database}`;

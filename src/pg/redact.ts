@@ -5,13 +5,14 @@
 export function redactUri(uri: string): string {
   return uri
     .replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/g, "$1***@")
-    .replace(/([?&](?:ssl)?password=)[^&#\s]*/gi, "$1***");
+    .replace(/([?&](?:ssl)?password=|[?&]oauth_client_secret=)[^&#\s]*/gi, "$1***");
 }
 
-/** Replaces the value of password and sslpassword in a libpq key=value string with ***. */
+/** Replaces the value of password, sslpassword and oauth_client_secret in a libpq key=value string with ***. */
 export function redactConninfo(text: string): string {
-  return text.replace(/(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s']\S*)/gi, (_, key: string, value: string) =>
-    value.startsWith("'") ? `${key}'***'` : `${key}***`,
+  return text.replace(
+    /((?:password|oauth_client_secret)\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s']\S*)/gi,
+    (_, key: string, value: string) => (value.startsWith("'") ? `${key}'***'` : `${key}***`),
   );
 }
 

@@ -7,7 +7,7 @@ import * as log from "../kernel/log";
 import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { clean, sameSet } from "../kernel/values";
-import { conninfoMatches, endpoint, parseConnection } from "../pg/connection";
+import { conninfoMatches, endpoint, parseConnection, pooler } from "../pg/connection";
 import { withSession } from "../pg/session";
 import { sortedTables } from "../pg/tables";
 import { createSubscription, recopy, stateAfterWrite, subscribe } from "./apply";
@@ -52,6 +52,14 @@ function publisherFailures(
   inputs: SubscriptionInputs,
   seen: Awaited<ReturnType<typeof readPublisher>>,
 ): CheckFailure[] {
+  const viaPooler = pooler(parseConnection(inputs.publisher));
+  if (viaPooler)
+    return [
+      {
+        property: "publisher",
+        reason: `points at ${viaPooler}: a connection pooler cannot serve logical replication, whose connections must reach the database server itself.`,
+      },
+    ];
   if (seen.refused)
     return [
       {
