@@ -49,6 +49,8 @@ export const PUBLICATION_FIELDS = {
   adopt: { kind: "arg", schema: () => z.boolean().optional(), change: "none" },
   serverId: { kind: "computed", schema: () => z.string().optional() },
   binding: { kind: "computed", schema: () => bindingSchema().optional() },
+  // Shown by a create's preview; no change of its own.
+  adoption: { kind: "computed", schema: () => z.array(z.string()).optional(), change: "none" },
 } as const satisfies FieldTable<PublicationInputs>;
 
 /**

@@ -4,6 +4,7 @@ import { failureText, validate, type CheckFailure } from "../kernel/check";
 import { alreadyExists, operationError } from "../kernel/errors";
 import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields";
 import type { Provider } from "../kernel/provider";
+import * as log from "../kernel/log";
 import { sameSet, sameValue } from "../kernel/values";
 import type { Binding } from "../pg/binding";
 import { endpoint, parseConnection } from "../pg/connection";
@@ -14,7 +15,7 @@ import { observe, serverFailures } from "./observe";
 import * as sql from "./sql";
 import { inputsFromCatalog, stateAfterWrite, stateOf } from "./state";
 import { canonicalTables } from "./tables";
-import { definitionMismatch } from "./verify";
+import { adoptionChanges, definitionMismatch } from "./verify";
 import { PUBLICATION_FIELDS, upgradeState } from "./fields";
 import { label, type PublicationInputs, type PublicationState } from "./types";
 
@@ -90,7 +91,14 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
       );
       if (seen.serverId) inputs.serverId = seen.serverId;
       inputs.binding = seen.binding;
-      const taken = seen.existing && previous.name !== inputs.name ? nameTaken(inputs, seen.existing) : [];
+      const creating = previous.name !== inputs.name;
+      const taken = seen.existing && creating ? nameTaken(inputs, seen.existing) : [];
+      if (seen.existing && creating && inputs.adopt) {
+        inputs.adoption = adoptionChanges(seen.existing, definition(inputs), inputs.owner);
+        log.info(
+          `${label(inputs.name)}: adopting the existing publication changes ${inputs.adoption.join("; ")}.`,
+        );
+      }
       return { inputs: checked, failures: [...taken, ...seen.failures] };
     } catch (e) {
       const message = (e as Error).message;

@@ -40,6 +40,11 @@ export interface PublicationComputed {
   serverId?: string;
   /** What subscriptions given this publication need to know (see pg/binding.ts). */
   binding?: Binding;
+  /**
+   * With `adopt`, when a publication of this name exists and this `up` creates the resource: what
+   * the create changes on it (["nothing"] when it already matches), shown by the preview.
+   */
+  adoption?: string[];
 }
 
 /** Checked inputs (tables in canonical form). */
@@ -69,6 +74,7 @@ export const PUBLICATION_STATE_KEYS = {
   appliedFilters: true,
   serverId: true,
   binding: true,
+  adoption: true,
 } as const satisfies Record<Exclude<keyof PublicationState, keyof PublicationFields>, true>;
 
 /** Outputs that hold credentials. */

@@ -33,3 +33,52 @@ export function definitionMismatch(
     );
   return problems;
 }
+
+/**
+ * What adopting `existing` changes on it to make it the declared one, in words for a preview;
+ * ["nothing"] when it already is.
+ */
+export function adoptionChanges(
+  existing: CatalogPublication,
+  declared: {
+    allTables: boolean;
+    tables: readonly TableSpec[];
+    schemas: readonly string[];
+    publish: readonly string[];
+    publishViaPartitionRoot: boolean;
+    publishGeneratedColumns?: string;
+  },
+  owner: string | undefined,
+): string[] {
+  const changes: string[] = [];
+  if (declared.allTables !== existing.allTables)
+    changes.push(declared.allTables ? "re-create it FOR ALL TABLES" : "re-create it without FOR ALL TABLES");
+  else if (!declared.allTables) {
+    const have = new Map(existing.tables.map((t) => [tableId(t), t]));
+    const want = new Map(declared.tables.map((t) => [tableId(t), t]));
+    for (const [id, t] of want) {
+      const h = have.get(id);
+      if (!h) changes.push(`add ${tableKey(t)}`);
+      else if ((t.where ?? "") !== (h.where ?? "") && (t.where === undefined || h.where === undefined))
+        changes.push(`set the row filter of ${tableKey(t)}`);
+      else if (t.columns !== undefined && !sameSet(t.columns, h.columns ?? []))
+        changes.push(`set the column list of ${tableKey(t)}`);
+    }
+    for (const [id, t] of have) if (!want.has(id)) changes.push(`stop publishing ${tableKey(t)}`);
+    if (!sameSet(existing.schemas, [...declared.schemas]))
+      changes.push(
+        `publish the schemas ${JSON.stringify(declared.schemas)} (now ${JSON.stringify(existing.schemas)})`,
+      );
+  }
+  if (!sameSet(existing.publish, [...declared.publish]))
+    changes.push(`publish ${declared.publish.join(", ")} (now ${existing.publish.join(", ")})`);
+  if (existing.publishViaPartitionRoot !== declared.publishViaPartitionRoot)
+    changes.push(`publish_via_partition_root = ${declared.publishViaPartitionRoot}`);
+  if (
+    declared.publishGeneratedColumns !== undefined &&
+    (existing.publishGeneratedColumns ?? "none") !== declared.publishGeneratedColumns
+  )
+    changes.push(`publish_generated_columns = ${declared.publishGeneratedColumns}`);
+  if (owner !== undefined && owner !== existing.owner) changes.push(`owner ${owner} (now ${existing.owner})`);
+  return changes.length > 0 ? changes : ["nothing"];
+}

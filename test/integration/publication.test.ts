@@ -207,7 +207,20 @@ for (const major of majors([15, 18])) {
         refused.failures[0]!.reason,
         /already exists on the publisher with another definition: set `adopt: true`/,
       );
+      // The preview of the create says what adopting changes on the existing publication.
+      const previewed = await pub.check({ ...want, adopt: true });
+      assert.deepEqual(previewed.failures, []);
+      assert.deepEqual(previewed.inputs.adoption, [
+        "stop publishing Sales.Orders",
+        "publish insert (now insert, update, delete, truncate)",
+      ]);
       const state = await pub.create({ ...want, adopt: true });
+      assert.deepEqual(state.inputs.adoption, previewed.inputs.adoption);
+      assert.deepEqual(
+        (await pub.check({ ...want, adopt: true })).inputs.adoption,
+        ["nothing"],
+        "it matches now",
+      );
       assert.deepEqual(await q("SELECT tablename FROM pg_publication_tables WHERE pubname = 'legacy'"), [
         { tablename: "users" },
       ]);
