@@ -60,6 +60,8 @@ export const SUBSCRIPTION_FIELDS = {
   declaredPublications: { kind: "wired", schema: () => z.array(z.string()).optional() },
   recopyServed: { kind: "computed", schema: () => z.array(z.string()).optional() },
   oid: { kind: "computed", schema: () => z.number().int().optional() },
+  // Shown by a create's preview; no change of its own.
+  adoption: { kind: "computed", schema: () => z.array(z.string()).optional(), change: "none" },
 } as const satisfies FieldTable<SubscriptionInputs>;
 
 /**

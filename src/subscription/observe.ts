@@ -3,6 +3,7 @@
 // subscription exists, room for its workers, and the repair the next `up` makes (or refuses).
 
 import type { CheckFailure } from "../kernel/check";
+import * as log from "../kernel/log";
 import { versionFailures } from "../kernel/versions";
 import { parseConnection } from "../pg/connection";
 import { hasRowsQuery, readStakes, type TableStakes } from "../pg/emptying";
@@ -18,7 +19,8 @@ import { versionGates } from "./options";
 import { workerFailures } from "./preflight";
 import { subscriberFailures } from "./privileges";
 import type { PublisherView } from "./publisher";
-import type { SubscriptionInputs, SubscriptionState } from "./types";
+import { adoptionChanges } from "./reconcile";
+import { label, type SubscriptionInputs, type SubscriptionState } from "./types";
 
 /** The tables of the replica among `tables` that hold rows. */
 async function nonEmptyTables(s: Session, tables: readonly TableName[]): Promise<TableName[]> {
@@ -113,6 +115,12 @@ export async function observeReplica(
     );
     const existing = await readSubscription(s, inputs.name);
     if (existing) inputs.oid = existing.oid;
+    if (existing && inputs.adopt && previous.name !== inputs.name) {
+      inputs.adoption = adoptionChanges(existing, inputs, s.serverVersion);
+      log.info(
+        `${label(inputs.name)}: adopting the existing subscription changes ${inputs.adoption.join("; ")}.`,
+      );
+    }
     // Unknown at preview when a SchemaSync this depends on has no such output yet (older state).
     const requests = Array.isArray(inputs.recopyRequests) ? inputs.recopyRequests : [];
     if (requests.length > 0) inputs.recopyServed = requests.map((r) => r.id);

@@ -36,6 +36,34 @@ export function waitOptions(inputs: SubscriptionInputs): WaitOptions | undefined
 }
 
 /**
+ * What reconcile changes on `current` to make it the declared one, in words for a preview (an
+ * adopted subscription's create); ["nothing"] when it already matches. A connection this role may
+ * not read is said to be set again.
+ */
+export function adoptionChanges(
+  current: CatalogSubscription,
+  inputs: SubscriptionInputs,
+  serverVersion: number,
+): string[] {
+  const changes: string[] = [];
+  const enabled = inputs.enabled ?? true;
+  if (enabled !== current.enabled) changes.push(enabled ? "enable it" : "disable it");
+  if (current.conninfo === null) changes.push("set its publisher connection (this role cannot read it)");
+  else if (!conninfoMatches(current.conninfo, parseConnection(inputs.publisher)))
+    changes.push("set its publisher connection");
+  const options = optionChanges(current.options, inputs, serverVersion).set;
+  for (const [k, v] of Object.entries(options)) changes.push(`set ${k} = ${String(v)}`);
+  const publications = publicationNames(inputs.publications);
+  if (!sameSet(current.publications, publications))
+    changes.push(
+      `subscribe to ${JSON.stringify(publications)} (now ${JSON.stringify(current.publications)}), copying what is newly published`,
+    );
+  if (current.slotName !== (inputs.slotName ?? inputs.name))
+    changes.push(`keep its slot ${JSON.stringify(current.slotName)} (slotName is a create-time choice)`);
+  return changes.length > 0 ? changes : ["nothing"];
+}
+
+/**
  * `applied`: the publisher connection the last create/update set, from state. When this role may
  * not read the subscription's connection (non-superusers), it decides whether to set it again.
  */

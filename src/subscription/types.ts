@@ -116,6 +116,11 @@ export interface SubscriptionComputed {
    * finished, not started over.
    */
   oid?: number;
+  /**
+   * With `adopt`, when a subscription of this name exists and this `up` creates the resource: what
+   * the create changes on it (["nothing"] when it already matches), shown by the preview.
+   */
+  adoption?: string[];
 }
 
 export type SubscriptionInputs = SubscriptionFields & SubscriptionComputed;
@@ -191,6 +196,7 @@ export const SUBSCRIPTION_STATE_KEYS = {
   pendingRepair: true,
   recopyServed: true,
   oid: true,
+  adoption: true,
 } as const satisfies Record<
   Exclude<keyof SubscriptionState, keyof SubscriptionFields | "recopyRequests" | "declaredPublications">,
   true

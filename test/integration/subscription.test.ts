@@ -293,7 +293,19 @@ describe("Subscription options, gates, preflight and adopt through the provider 
       "app",
     );
     await assert.rejects(sub.create(base(replica18)), /already exists.*adopt: true/);
+    // The create's preview says what adopting changes on it.
+    const previewed = await sub.check(base(replica18, { adopt: true, binary: false }));
+    assert.deepEqual(previewed.failures, []);
+    assert.ok(
+      (previewed.inputs.adoption as string[]).includes("set binary = false"),
+      JSON.stringify(previewed.inputs.adoption),
+    );
     const state = await sub.create(base(replica18, { adopt: true, binary: false }));
+    assert.deepEqual(
+      (await sub.check(base(replica18, { adopt: true, binary: false }))).inputs.adoption,
+      ["nothing"],
+      "it matches now",
+    );
     assert.deepEqual(await replica18.query("SELECT subbinary FROM pg_subscription", [], "app"), [
       { subbinary: false },
     ]);
