@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { parseConnection } from "../../src/pg/connection";
 import { withSession } from "../../src/pg/session";
+import { applyPlan } from "../../src/schemaSync/apply";
 import { readSchema } from "../../src/schemaSync/catalog";
 import { startServer, type TestServer } from "../harness/postgres";
 
@@ -71,5 +72,51 @@ describe("connections between provider calls", () => {
     assert.equal(next!.pid, during!.pid, "the same connection was reused");
     assert.equal(next!.p, before!.p);
     assert.equal(next!.p, '"$user", public');
+  });
+
+  it("leaves no session setting behind: after index builds with their own maintenance settings, the next operation sees the server's", async () => {
+    const info = parseConnection(server.url());
+    await server.query("CREATE TABLE IF NOT EXISTS built (id int PRIMARY KEY, v int)");
+    const settings = () =>
+      withSession(info, (s) =>
+        s.query<{ mem: string; workers: string; pid: number }>(
+          "SELECT current_setting('maintenance_work_mem') AS mem, current_setting('max_parallel_maintenance_workers') AS workers, pg_backend_pid() AS pid",
+        ),
+      );
+    const [defaults] = await settings();
+    const table = {
+      schema: "public",
+      name: "built",
+      columns: [
+        { name: "id", type: "integer", notNull: true },
+        { name: "v", type: "integer", notNull: false },
+      ],
+      constraints: { built_pkey: { type: "p", definition: "PRIMARY KEY (id)" } },
+      indexes: {
+        built_v_idx: "CREATE INDEX built_v_idx ON public.built USING btree (v)",
+        built_v2_idx: "CREATE INDEX built_v2_idx ON public.built USING btree (v, id)",
+      },
+      sequences: [],
+      replicaIdentity: "d",
+    };
+    const plan = await applyPlan(info, { extensions: [], types: [], tables: [table] } as never, {
+      label: "test",
+      section: "post-data",
+      allowDestructive: false,
+      indexJobs: 2,
+      maintenanceWorkMem: "300MB",
+    });
+    assert.equal(
+      plan.steps.filter((st) => st.parallel === "index").length,
+      2,
+      "two index builds, on two sessions",
+    );
+    const seen = new Set<number>();
+    for (let i = 0; i < 3; i++) {
+      const [now] = await settings();
+      seen.add(now!.pid);
+      assert.deepEqual([now!.mem, now!.workers], [defaults!.mem, defaults!.workers]);
+    }
+    assert.notEqual(defaults!.mem, "300MB");
   });
 });
