@@ -19,6 +19,7 @@ import type { SchemaSnapshot } from "./snapshot";
 import { readSource } from "./source";
 import { readTarget } from "./target";
 import { label, type SchemaSyncInputs, type SchemaSyncState } from "./types";
+import { settingsOf } from "./fields";
 
 export interface ApplyOptions {
   label: string;
@@ -145,7 +146,8 @@ export async function applySchemaSync(
   inputs: SchemaSyncInputs,
   previous?: SchemaSyncState,
 ): Promise<SchemaSyncState> {
-  const section = inputs.section ?? "all";
+  const settings = settingsOf(inputs);
+  const section = settings.section;
   const source = await readSource(inputs);
   const where = endpoint(parseConnection(inputs.source));
   if (!source.tables)
@@ -161,11 +163,11 @@ export async function applySchemaSync(
   const plan = await applyPlan(target, source.snapshot, {
     label: label(inputs),
     section,
-    allowDestructive: inputs.allowDestructive ?? false,
+    allowDestructive: settings.allowDestructive,
     ...(applied ? { applied } : {}),
     ...(previous?.sourceTables ? { before: previous.sourceTables } : {}),
-    indexJobs: inputs.indexJobs ?? 4,
-    maintenanceWorkMem: inputs.maintenanceWorkMem ?? "256MB",
+    indexJobs: settings.indexJobs,
+    maintenanceWorkMem: settings.maintenanceWorkMem,
   });
   const { pending: _p, ...kept } = inputs;
   return clean({

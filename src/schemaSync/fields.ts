@@ -3,7 +3,7 @@
 // today's form. Provider-side only: the public declarations (types.ts) never import zod.
 
 import { z } from "zod";
-import type { FieldTable } from "../kernel/fields";
+import { valueOf, type FieldTable } from "../kernel/fields";
 import { identifier } from "../kernel/identifier";
 import { parseConnection, type Connection } from "../pg/connection";
 import { upgradeRequests } from "../pg/recopy";
@@ -74,5 +74,21 @@ export function upgradeState(state: SchemaSyncState): SchemaSyncState {
         }
       : {}),
     ...(requests ? { recopyRequests: requests } : {}),
+  };
+}
+
+/** The arguments whose defaults the field table holds, each with its default applied. */
+export function settingsOf(inputs: SchemaSyncInputs): {
+  section: "all" | "pre-data" | "post-data";
+  allowDestructive: boolean;
+  indexJobs: number;
+  maintenanceWorkMem: string;
+} {
+  const v = <K extends keyof SchemaSyncInputs>(k: K) => valueOf(SCHEMA_SYNC_FIELDS, k, inputs[k]);
+  return {
+    section: v("section") as "all" | "pre-data" | "post-data",
+    allowDestructive: v("allowDestructive") as boolean,
+    indexJobs: v("indexJobs") as number,
+    maintenanceWorkMem: v("maintenanceWorkMem") as string,
   };
 }

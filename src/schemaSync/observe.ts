@@ -17,6 +17,7 @@ import type { SchemaSnapshot } from "./snapshot";
 import { readSource, tableSignature, type SourceRead } from "./source";
 import { readTarget } from "./target";
 import type { SchemaSyncInputs, TableSignature } from "./types";
+import { settingsOf } from "./fields";
 
 /** Per table (tableId), the highest column number the source had at the last apply (from state). */
 export function appliedColumns(
@@ -74,7 +75,7 @@ export async function observe(
   inputs: SchemaSyncInputs,
   olds: Partial<SchemaSyncInputs>,
 ): Promise<Observation> {
-  const section = inputs.section ?? "all";
+  const section = settingsOf(inputs).section;
   const quiet =
     olds.sourceTables !== undefined && olds.targetFingerprint !== undefined && olds.pending === undefined
       ? olds.sourceFingerprint
@@ -93,7 +94,7 @@ export async function observe(
     const serverId = await readServerId(s);
     return {
       plan: planSchema(desired, actual, {
-        allowDestructive: inputs.allowDestructive ?? false,
+        allowDestructive: settingsOf(inputs).allowDestructive,
         target: extensions,
         section,
         stakes,

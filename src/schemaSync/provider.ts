@@ -17,7 +17,7 @@ import { applySchemaSync, refuse } from "./apply";
 import { observe, pendingOf, signatures, targetFingerprint, targetPrivileges } from "./observe";
 import { projectSection } from "./section";
 import * as sql from "./sql";
-import { SCHEMA_SYNC_FIELDS, upgradeState } from "./fields";
+import { SCHEMA_SYNC_FIELDS, upgradeState, settingsOf } from "./fields";
 import { label, type SchemaSyncInputs, type SchemaSyncState } from "./types";
 
 /** Exactly one of `tables` or `publication`, and the tables in canonical form. */
@@ -64,7 +64,7 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
         checked.pending = UNKNOWN;
         return { inputs: checked, failures: [] };
       }
-      const desired = projectSection(source.snapshot, inputs.section ?? "all");
+      const desired = projectSection(source.snapshot, settingsOf(inputs).section);
       inputs.sourceTables = signatures(desired);
       inputs.sourceFingerprint = source.fingerprint!;
       if (planned.serverId) inputs.targetServerId = planned.serverId;
@@ -82,7 +82,7 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
       try {
         refuse(
           plan,
-          { label: label(inputs), allowDestructive: inputs.allowDestructive ?? false, preview: true },
+          { label: label(inputs), allowDestructive: settingsOf(inputs).allowDestructive, preview: true },
           endpoint(parseConnection(inputs.target)),
         );
       } catch (e) {
@@ -91,7 +91,7 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
           reason: (e as Error).message,
         });
       }
-      if ((inputs.section ?? "all") !== "post-data")
+      if (settingsOf(inputs).section !== "post-data")
         problems.push(...(await targetPrivileges(inputs.target, desired)));
       return { inputs: checked, failures: problems };
     } catch (e) {
