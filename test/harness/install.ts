@@ -133,10 +133,14 @@ export async function installWorkspace(
     // here the package is a workspace member, so its devDependencies' scripts are skipped as well.
     fs.writeFileSync(path.join(root, "pnpm-workspace.yaml"), "packages:\n  - packages/*\n  - infra\n");
     const pnpm = path.join(ROOT, "node_modules", "pnpm", "bin", "pnpm.mjs");
-    await run(process.execPath, [pnpm, "install", "--prefer-offline", "--reporter=silent"], {
-      cwd: root,
-      env: { ...process.env, npm_config_store_dir: path.join(os.tmpdir(), "pgrepl-pnpm-store") },
-    });
+    await run(
+      process.execPath,
+      [pnpm, "install", "--prefer-offline", "--ignore-scripts", "--reporter=silent"],
+      {
+        cwd: root,
+        env: { ...process.env, npm_config_store_dir: path.join(os.tmpdir(), "pgrepl-pnpm-store") },
+      },
+    );
   }
   return { mode: tool === "npm" ? "npm-workspace" : "pnpm-workspace", dir: path.join(root, "infra") };
 }
