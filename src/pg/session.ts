@@ -50,6 +50,9 @@ async function attempts(info: ConnectionInfo): Promise<Tls[]> {
   }
 }
 
+/** libpq's connect_timeout in milliseconds (15 s when left out; 0 waits without limit, as libpq does). */
+const connectTimeoutMs = (info: ConnectionInfo) => (info.connectTimeout ?? 15) * 1000;
+
 /** Servers (host:port) known to offer TLS or not, for this process. */
 const tlsOffered = new Map<string, boolean>();
 
@@ -69,7 +72,7 @@ function offersTls(info: ConnectionInfo): Promise<boolean> {
       if (remember) tlsOffered.set(key, offered);
       resolve(offered);
     };
-    socket.setTimeout((info.connectTimeout || 15) * 1000, () => done(true, false));
+    socket.setTimeout(connectTimeoutMs(info), () => done(true, false));
     socket.once("error", () => done(true, false));
     socket.once("connect", () => socket.write(Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])));
     socket.once("data", (d: Buffer) => done(d[0] === 0x53, true));
@@ -84,7 +87,7 @@ function clientConfig(info: ConnectionInfo, over: Tls): ClientConfig {
     port: info.port,
     database: info.database,
     user: info.user,
-    connectionTimeoutMillis: (info.connectTimeout ?? 15) * 1000,
+    connectionTimeoutMillis: connectTimeoutMs(info),
     application_name: info.applicationName ?? p.fallback_application_name ?? "pulumi-pg-replication",
     keepAlive: p.keepalives !== "0",
     ...(p.keepalives_idle !== undefined

@@ -9,6 +9,7 @@ import {
   parseConnection,
   sameConnection,
   type Connection,
+  type ConnectionInfo,
 } from "../pg/connection";
 import type { Session } from "../pg/session";
 import type { CatalogSubscription } from "./catalog";
@@ -36,6 +37,21 @@ export function waitOptions(inputs: SubscriptionInputs): WaitOptions | undefined
 }
 
 /**
+ * Whether the subscription's publisher connection is `wanted`: read from the catalog, or, when this
+ * role may not read it (non-superusers), taken as `applied` (what the last create/update set; none
+ * known means it is set again).
+ */
+function sameConnectionAs(
+  current: CatalogSubscription,
+  wanted: ConnectionInfo,
+  applied?: Connection,
+): boolean {
+  return current.conninfo !== null
+    ? conninfoMatches(current.conninfo, wanted)
+    : applied !== undefined && sameConnection(parseConnection(applied), wanted);
+}
+
+/**
  * What reconcile changes on `current` to make it the declared one, in words for a preview (an
  * adopted subscription's create); ["nothing"] when it already matches. A connection this role may
  * not read is said to be set again.
@@ -48,9 +64,12 @@ export function adoptionChanges(
   const changes: string[] = [];
   const enabled = inputs.enabled ?? true;
   if (enabled !== current.enabled) changes.push(enabled ? "enable it" : "disable it");
-  if (current.conninfo === null) changes.push("set its publisher connection (this role cannot read it)");
-  else if (!conninfoMatches(current.conninfo, parseConnection(inputs.publisher)))
-    changes.push("set its publisher connection");
+  if (!sameConnectionAs(current, parseConnection(inputs.publisher)))
+    changes.push(
+      current.conninfo === null
+        ? "set its publisher connection (this role cannot read it)"
+        : "set its publisher connection",
+    );
   const options = optionChanges(current.options, inputs, serverVersion).set;
   for (const [k, v] of Object.entries(options)) changes.push(`set ${k} = ${String(v)}`);
   const publications = publicationNames(inputs.publications);
@@ -82,11 +101,7 @@ export async function reconcile(
   if (!enabled && current.enabled)
     await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
   const wanted = parseConnection(inputs.publisher);
-  const same =
-    current.conninfo !== null
-      ? conninfoMatches(current.conninfo, wanted)
-      : applied !== undefined && sameConnection(parseConnection(applied), wanted);
-  if (!same)
+  if (!sameConnectionAs(current, wanted, applied))
     await run(
       "ALTER SUBSCRIPTION … CONNECTION",
       sql.alterSubscriptionConnection(inputs.name, conninfo(wanted)),

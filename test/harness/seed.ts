@@ -25,15 +25,19 @@ export function startPair(publisher: Major, subscriber: Major): Promise<[TestSer
   return Promise.all([startServer({ major: publisher }), startServer({ major: subscriber })]);
 }
 
-/** A primary with the seed's tables and rows and an empty replica, each with database `database`. */
+/**
+ * A primary with the seed's tables and rows (or those `seed` makes) and an empty replica, each with
+ * database `database`.
+ */
 export async function seededPair(
   publisher: Major,
   subscriber: Major,
   database = "app",
+  seed = SEED_SQL,
 ): Promise<[TestServer, TestServer]> {
   const [primary, replica] = await startPair(publisher, subscriber);
   await Promise.all([primary.createDatabase(database), replica.createDatabase(database)]);
-  await seedPrimary(primary, database);
+  await primary.query(seed, [], database);
   return [primary, replica];
 }
 

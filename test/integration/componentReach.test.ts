@@ -12,7 +12,7 @@ import { ROOT } from "../harness/install";
 import { runProgram } from "../harness/live";
 import { majors } from "../harness/matrix";
 import type { TestServer } from "../harness/postgres";
-import { startPair } from "../harness/seed";
+import { seededPair } from "../harness/seed";
 
 const PROGRAM = path.join(ROOT, "test", "fixtures", "reach", "index.ts");
 const DB = "app";
@@ -41,16 +41,15 @@ for (const major of majors([15, 18]))
           assert.deepEqual([c.table, c.lost, c.duplicated, c.md5Equal], [c.table, 0, 0, true]);
       };
       before(async () => {
-        [primary, replica] = await startPair(major, major);
-        await Promise.all([primary.createDatabase(DB), replica.createDatabase(DB)]);
-        await primary.query(
+        [primary, replica] = await seededPair(
+          major,
+          major,
+          DB,
           `CREATE SCHEMA sales;
            CREATE TABLE sales.orders (id bigint PRIMARY KEY, total int);
            CREATE TABLE sales.customers (id bigint PRIMARY KEY, name text);
            INSERT INTO sales.orders SELECT g, g FROM generate_series(1, 200) g;
            INSERT INTO sales.customers SELECT g, 'c' || g FROM generate_series(1, 50) g;`,
-          [],
-          DB,
         );
         engine = await Engine.start();
       });

@@ -19,7 +19,7 @@ import { ROOT } from "../../harness/install";
 import { runProgram } from "../../harness/live";
 import { majors } from "../../harness/matrix";
 import type { Major, TestServer } from "../../harness/postgres";
-import { startPair } from "../../harness/seed";
+import { seededPair, startPair } from "../../harness/seed";
 import { eventually } from "../../harness/util";
 
 const DB = "app";
@@ -129,10 +129,12 @@ export function topologySuite(major: Major): void {
       ...extra,
     });
     before(async () => {
-      [a, b] = await startPair(major, major);
-      await Promise.all([a.createDatabase(DB), b.createDatabase(DB)]);
-      await q(a, "CREATE TABLE items (id bigint PRIMARY KEY, v text, node text)");
-      await q(a, "INSERT INTO items SELECT g, md5(g::text), 'a' FROM generate_series(1, 300) g");
+      [a, b] = await seededPair(
+        major,
+        major,
+        DB,
+        "CREATE TABLE items (id bigint PRIMARY KEY, v text, node text); INSERT INTO items SELECT g, md5(g::text), 'a' FROM generate_series(1, 300) g",
+      );
       stack = new Stack(fixture("twoway"), "twoway");
     });
     after(async () => {
@@ -334,16 +336,16 @@ export function topologySuite(major: Major): void {
       tables: JSON.stringify(tables),
     });
     before(async () => {
-      [primary, replica] = await startPair(major, major);
-      await Promise.all([primary.createDatabase(DB), replica.createDatabase(DB)]);
-      await q(primary, "CREATE TABLE users (id bigint PRIMARY KEY, name text)");
-      await q(
-        primary,
-        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users, total int)",
+      [primary, replica] = await seededPair(
+        major,
+        major,
+        DB,
+        `CREATE TABLE users (id bigint PRIMARY KEY, name text);
+         CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users, total int);
+         CREATE INDEX orders_user_idx ON orders (user_id);
+         INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 50) g;
+         INSERT INTO orders SELECT g, 1 + g % 50, g FROM generate_series(1, 200) g;`,
       );
-      await q(primary, "CREATE INDEX orders_user_idx ON orders (user_id)");
-      await q(primary, "INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 50) g");
-      await q(primary, "INSERT INTO orders SELECT g, 1 + g % 50, g FROM generate_series(1, 200) g");
       stack = new Stack(fixture("drift"), "drift");
       await stack.apply(config(["users", "orders"]));
     });
@@ -461,10 +463,12 @@ export function topologySuite(major: Major): void {
     let replica: TestServer;
     let stack: Stack;
     before(async () => {
-      [primary, replica] = await startPair(major, major);
-      await Promise.all([primary.createDatabase(DB), replica.createDatabase(DB)]);
-      await q(primary, "CREATE TABLE big (id bigint PRIMARY KEY, v text)");
-      await q(primary, "INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 20000) g");
+      [primary, replica] = await seededPair(
+        major,
+        major,
+        DB,
+        "CREATE TABLE big (id bigint PRIMARY KEY, v text); INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 20000) g",
+      );
       stack = new Stack(fixture("drift"), "drift");
     });
     after(async () => {
@@ -534,10 +538,10 @@ export function topologySuite(major: Major): void {
     let replica: TestServer;
     let engine: Engine;
     before(async () => {
-      [primary, replica] = await startPair(major, major);
-      await Promise.all([primary.createDatabase(DB), replica.createDatabase(DB)]);
-      await q(
-        primary,
+      [primary, replica] = await seededPair(
+        major,
+        major,
+        DB,
         "CREATE TABLE t (id int PRIMARY KEY, a text, b text); INSERT INTO t VALUES (1, 'x', 'y')",
       );
       await q(primary, "CREATE PUBLICATION p1 FOR TABLE t");
