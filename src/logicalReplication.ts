@@ -29,6 +29,8 @@ type SubscriptionOptions = Pick<
   | "runAsOwner"
   | "passwordRequired"
   | "failover"
+  | "copyMethod"
+  | "copyJobs"
 >;
 
 /** Every optional argument also takes `undefined` (`exactOptionalPropertyTypes`: `cfg.get(…)` passes as it is). */
@@ -120,6 +122,8 @@ const SUBSCRIPTION_OPTIONS = [
   "runAsOwner",
   "passwordRequired",
   "failover",
+  "copyMethod",
+  "copyJobs",
   "repair",
   "adopt",
 ] as const;

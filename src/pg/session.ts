@@ -80,9 +80,10 @@ function offersTls(info: ConnectionInfo): Promise<boolean> {
 }
 
 /** node-postgres' configuration for one attempt, libpq's semantics where node-postgres has them. */
-function clientConfig(info: ConnectionInfo, over: Tls): ClientConfig {
+function clientConfig(info: ConnectionInfo, over: Tls, replication = false): ClientConfig {
   const p = info.params ?? {};
-  const config: ClientConfig & { enableChannelBinding?: boolean } = {
+  const config: ClientConfig & { enableChannelBinding?: boolean; replication?: string } = {
+    ...(replication ? { replication: "database" } : {}),
     host: info.host,
     port: info.port,
     database: info.database,
@@ -151,10 +152,10 @@ function watchSasl(client: Client): () => string | undefined {
  * gives, the next only after the server refused the first by its pg_hba.conf (SQLSTATE 28000);
  * `channel_binding=require` fails unless the server authenticated with SCRAM-SHA-256-PLUS.
  */
-async function connectWith(info: ConnectionInfo): Promise<Client> {
+async function connectWith(info: ConnectionInfo, replication = false): Promise<Client> {
   const order = await attempts(info);
   for (const [i, over] of order.entries()) {
-    const client = new Client(clientConfig(info, over));
+    const client = new Client(clientConfig(info, over, replication));
     // A broken socket emits 'error' on the client; without a listener it would crash the host.
     client.on("error", () => undefined);
     const mechanism = watchSasl(client);
@@ -251,5 +252,31 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
     throw redactError(e, secrets);
   } finally {
     if (!(healthy && idle.checkin(key, c, serverVersion))) await c.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A connection of its own for `fn` (COPY streams, a replication connection holding an exported
+ * snapshot), connected as withSession's are, never reused: closed when `fn` settles. Errors are
+ * redacted.
+ */
+export async function withClient<T>(
+  info: ConnectionInfo,
+  fn: (client: Client) => Promise<T>,
+  opts: { replication?: boolean } = {},
+): Promise<T> {
+  const secrets = secretsOf(info);
+  let client: Client;
+  try {
+    client = await connectWith(info, opts.replication);
+  } catch (e) {
+    throw redactError(e, secrets, `could not connect to ${endpoint(info)} as ${JSON.stringify(info.user)}`);
+  }
+  try {
+    return await fn(client);
+  } catch (e) {
+    throw redactError(e, secrets);
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }

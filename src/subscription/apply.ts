@@ -23,6 +23,7 @@ import { alterableOptions, createOptions, effective } from "./options";
 import { createPreflight } from "./preflight";
 import { slotHealth, viewPublisher } from "./publisher";
 import { reconcile, waitOptions } from "./reconcile";
+import { chooseCopy, snapshotSubscribe } from "./snapshotCopy";
 import * as sql from "./sql";
 import {
   label,
@@ -78,6 +79,14 @@ export function leftover(
 /** CREATE SUBSCRIPTION (under the creation lock), then the wait for the initial copy. */
 export async function subscribe(s: Session, inputs: SubscriptionInputs, copy?: boolean): Promise<void> {
   const view = await viewPublisher(inputs.publisher, publicationNames(inputs.publications));
+  const wait = waitOptions(inputs);
+  const choice = await chooseCopy(s, inputs, copy ?? inputs.copyData !== false);
+  if (choice.method === "snapshot") {
+    await snapshotSubscribe(s, inputs, choice.plan, view);
+    // Every table is ready; a bound on the lag is still waited for.
+    if (wait?.maxLagBytes !== undefined && inputs.enabled !== false) await waitForSync(s, inputs.name, wait);
+    return;
+  }
   await withLock(s, "create subscription", async () => {
     await createPreflight(s, inputs, view);
     const options = createOptions(inputs);
@@ -97,7 +106,6 @@ export async function subscribe(s: Session, inputs: SubscriptionInputs, copy?: b
   });
   // A copy that outlasts the wait goes on: the next `up` finds this subscription (an identical one
   // is taken over: see leftover) and waits from where it is, emptying nothing.
-  const wait = waitOptions(inputs);
   if (wait && inputs.enabled !== false) await waitForSync(s, inputs.name, wait);
 }
 

@@ -4,6 +4,7 @@
 import type { Session } from "../pg/session";
 import type { TableName } from "../pg/tables";
 import { catalogColumns, optionsFromCatalog } from "./options";
+import { UNFINISHED_COPY } from "./sql";
 import type { OptionInputs } from "./types";
 
 /** The oid of the subscription named $1 in this database (the stats views are cluster-wide). */
@@ -25,6 +26,8 @@ export interface CatalogSubscription {
   publications: string[];
   /** The options the catalog holds, in the arguments' vocabulary. */
   options: OptionInputs;
+  /** A snapshot copy started it and did not finish (snapshotCopy.ts's mark, a comment on it). */
+  unfinishedCopy: boolean;
 }
 
 export async function readSubscription(s: Session, name: string): Promise<CatalogSubscription | undefined> {
@@ -37,10 +40,11 @@ export async function readSubscription(s: Session, name: string): Promise<Catalo
     `SELECT s.oid::text AS oid, pg_catalog.pg_get_userbyid(s.subowner) AS owner, s.subenabled AS enabled,
             ${readable ? "s.subconninfo" : "NULL::text"} AS conninfo,
             s.subslotname::text AS "slotName", s.subpublications AS publications,
+            pg_catalog.obj_description(s.oid, 'pg_subscription') IS NOT DISTINCT FROM $2 AS "unfinishedCopy",
             ${catalogColumns(s.serverVersion).join(",\n            ")}
        FROM pg_catalog.pg_subscription s
       WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())`,
-    [name],
+    [name, UNFINISHED_COPY],
   );
   const r = rows[0];
   if (!r) return undefined;
@@ -53,6 +57,7 @@ export async function readSubscription(s: Session, name: string): Promise<Catalo
     slotName: r.slotName as string | null,
     publications: r.publications as string[],
     options: optionsFromCatalog(r),
+    unfinishedCopy: r.unfinishedCopy === true,
   };
 }
 

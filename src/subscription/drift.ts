@@ -43,6 +43,8 @@ export interface Observed {
   stakes: TableStakes[];
   /** The subscription's name (its own stake does not count). */
   name: string;
+  /** It exists, marked by a snapshot copy that did not finish (the program stopped mid-copy). */
+  unfinishedCopy?: boolean;
 }
 
 /** What the next `up` does about a broken stream: repair it, or nothing; or why it may not. */
@@ -113,6 +115,10 @@ export function pendingRepair(o: Observed): PendingRepair | undefined {
   if (o.previous && o.subscriptionExists && o.slotExists === false)
     reasons.push(
       `replication slot ${JSON.stringify(o.slotName)} no longer exists on the publisher, so the changes since it was dropped are lost`,
+    );
+  if (o.subscriptionExists && o.unfinishedCopy)
+    reasons.push(
+      "the snapshot copy an earlier `up` started did not finish (the program stopped mid-copy): the subscription is disabled, its slot holds WAL on the publisher, and its tables hold part of the rows",
     );
   if (prev && !o.subscriptionExists)
     reasons.push(

@@ -48,6 +48,19 @@ export const SUBSCRIPTION_FIELDS = {
   },
   adopt: { kind: "arg", schema: () => z.boolean().optional(), change: "none" },
   repair: { kind: "arg", schema: () => z.enum(["recopy", "refuse"]).optional(), default: "recopy" },
+  copyMethod: {
+    kind: "arg",
+    schema: () => z.enum(["postgres", "snapshot", "auto"]).optional(),
+    default: "auto",
+    change: "none",
+  },
+  copyJobs: {
+    kind: "arg",
+    schema: () =>
+      z.number().int().min(1, "copyJobs must be at least 1").max(64, "copyJobs may be at most 64").optional(),
+    default: 4,
+    change: "none",
+  },
   ...optionFields(),
   publishedTables: { kind: "computed", schema: () => z.array(tableNameSchema()).optional() },
   bindings: { kind: "computed", schema: () => z.array(bindingSchema()).optional() },

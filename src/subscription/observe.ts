@@ -154,6 +154,7 @@ export async function observeReplica(
         ? { slotExists: view.slotExists }
         : {}),
       slotName,
+      unfinishedCopy: existing?.unfinishedCopy === true,
       nonEmpty: await nonEmptyTables(s, copied),
       recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),
     });

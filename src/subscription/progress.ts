@@ -14,14 +14,14 @@ const STATE_NAMES: Record<string, string> = {
   r: "ready",
 };
 
-const number = (n: number) => Math.round(n).toLocaleString("en-US");
-function bytes(n: number): string {
+export const number = (n: number) => Math.round(n).toLocaleString("en-US");
+export function bytes(n: number): string {
   const units = ["B", "kB", "MB", "GB", "TB"];
   let i = 0;
   while (n >= 1024 && i < units.length - 1) ((n /= 1024), i++);
   return `${n < 10 && i > 0 ? n.toFixed(1) : Math.round(n)} ${units[i]}`;
 }
-function duration(seconds: number): string {
+export function duration(seconds: number): string {
   if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;

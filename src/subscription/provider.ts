@@ -187,6 +187,10 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
         };
       }
       const drift: string[] = [];
+      if (state.unfinishedCopy)
+        drift.push(
+          "the snapshot copy of an earlier up did not finish: the next up empties its tables and copies them again",
+        );
       if (state.conninfo !== null && !conninfoMatches(state.conninfo, parseConnection(props.publisher)))
         drift.push("the publisher connection was changed outside Pulumi");
       const view = await viewPublisher(props.publisher, state.publications, state.slotName ?? undefined);

@@ -1,6 +1,6 @@
 // Every statement the Subscription sends; identifiers and literals go through quote.ts.
 
-import { ident, identList, literal } from "../pg/quote";
+import { ident, identList, literal, qualified } from "../pg/quote";
 
 /** A CREATE/ALTER SUBSCRIPTION option value, already in SQL-ready form. */
 export type OptionValue = boolean | string | { none: true };
@@ -58,4 +58,75 @@ export function dropSubscription(name: string): string {
 
 export function dropReplicationSlotQuery(): string {
   return "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The snapshot copy (snapshotCopy.ts): a slot whose exported snapshot every table is read under,
+// rows piped from COPY … TO STDOUT on the publisher into COPY … FROM STDIN on the replica.
+
+/**
+ * On a replication connection: a logical slot for pgoutput, exporting the snapshot it starts at
+ * (valid until this connection runs another command or closes). The older spelling, which every
+ * version from 14 to 18 accepts.
+ */
+export function createSlotExportingSnapshot(slot: string): string {
+  return `CREATE_REPLICATION_SLOT ${ident(slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`;
+}
+
+/** A read-only transaction that sees exactly what the exported snapshot saw. */
+export function beginUnderSnapshot(snapshot: string): string[] {
+  return ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", `SET TRANSACTION SNAPSHOT ${literal(snapshot)}`];
+}
+
+/** A part of a table: every row, or the heap pages from `fromPage` up to (not including) `toPage`. */
+export interface PageRange {
+  fromPage: number;
+  toPage?: number;
+}
+
+export interface CopySource {
+  schema: string;
+  name: string;
+  columns: readonly string[];
+  /**
+   * The publications' row filter, as the publisher deparsed it (pg_publication_tables.rowfilter:
+   * the server's own text, never the program's), or null for every row.
+   */
+  rowFilter: string | null;
+  /** A partitioned table is read with its partitions; any other without its inheritance children. */
+  partitioned: boolean;
+}
+
+/** COPY of what the publications publish of one table (or a page range of it) to the client. */
+export function copyOut(t: CopySource, binary: boolean, range?: PageRange): string {
+  const where: string[] = [];
+  if (range) {
+    where.push(`ctid >= '(${Math.trunc(range.fromPage)},0)'::pg_catalog.tid`);
+    if (range.toPage !== undefined) where.push(`ctid < '(${Math.trunc(range.toPage)},0)'::pg_catalog.tid`);
+  }
+  if (t.rowFilter !== null) where.push(`(${t.rowFilter})`);
+  const select = `SELECT ${identList(t.columns)} FROM ${t.partitioned ? "" : "ONLY "}${qualified(t.schema, t.name)}${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""}`;
+  return `COPY (${select}) TO STDOUT${binary ? " (FORMAT binary)" : ""}`;
+}
+
+/** COPY of those rows into the replica's table. */
+export function copyIn(
+  t: { schema: string; name: string; columns: readonly string[] },
+  binary: boolean,
+): string {
+  return `COPY ${qualified(t.schema, t.name)} (${identList(t.columns)}) FROM STDIN${binary ? " (FORMAT binary)" : ""}`;
+}
+
+/** Rows written in this transaction fire no ordinary trigger and check no foreign key, as the apply worker's. */
+export const REPLICA_ROLE = "SET LOCAL session_replication_role = replica";
+
+/** The mark of a snapshot copy under way: the subscription exists (disabled) while its tables fill. */
+export const UNFINISHED_COPY = "pulumi-pg-replication: snapshot copy unfinished";
+
+export function markUnfinishedCopy(name: string): string {
+  return `COMMENT ON SUBSCRIPTION ${ident(name)} IS ${literal(UNFINISHED_COPY)}`;
+}
+
+export function clearUnfinishedCopy(name: string): string {
+  return `COMMENT ON SUBSCRIPTION ${ident(name)} IS NULL`;
 }

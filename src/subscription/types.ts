@@ -50,6 +50,18 @@ export interface SubscriptionBaseFields {
    * new slot, losing nothing; "refuse" fails the preview with the reason and the tables instead.
    */
   repair?: "recopy" | "refuse";
+  /**
+   * How the initial copy (and a repair's re-copy) runs: "postgres" (PostgreSQL's table
+   * synchronisation, server to server, a worker and a temporary slot per table), "snapshot" (this
+   * program creates the slot, copies every table under its exported snapshot on `copyJobs`
+   * connections, the rows passing through the machine that runs Pulumi, and the subscription then
+   * streams from that slot), or "auto" (default): the snapshot copy when this program can read the
+   * publisher and the tables hold at most 1 GiB, PostgreSQL's otherwise. See the README's "Initial
+   * copy". A change affects the next copy only.
+   */
+  copyMethod?: "postgres" | "snapshot" | "auto";
+  /** Connections on each side of a snapshot copy (default 4). A change affects the next copy only. */
+  copyJobs?: number;
 }
 
 /** The options as Subscription arguments (plain values; the Subscription takes each as an Input). */

@@ -35,6 +35,16 @@ const base: Observed = {
 const cases: [string, Partial<Observed>, RegExp | undefined][] = [
   ["nothing changed", {}, undefined],
   [
+    "a snapshot copy left unfinished (a new stack's create, killed mid-copy)",
+    { previous: undefined, unfinishedCopy: true },
+    /snapshot copy an earlier `up` started did not finish/,
+  ],
+  [
+    "the mark without the subscription is nothing to finish",
+    { subscriptionExists: false, previous: undefined, unfinishedCopy: true },
+    undefined,
+  ],
+  [
     "the publication is re-created (every membership row is new)",
     {
       bindings: [

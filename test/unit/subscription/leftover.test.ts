@@ -22,6 +22,7 @@ const existing: CatalogSubscription = {
   slotName: "sub",
   publications: ["pub"],
   options: { binary: false, streaming: false, disableOnError: false },
+  unfinishedCopy: false,
 };
 
 const cases: [string, Partial<CatalogSubscription>, Partial<SubscriptionInputs>, string, boolean][] = [

@@ -1,0 +1,128 @@
+// What a snapshot copy reads before it starts: on the publisher, each published table with the
+// columns and rows the publications publish of it and its size; on the replica, the same tables'
+// column types and whether rows written into them would fire triggers or check foreign keys.
+
+import type { Session } from "../pg/session";
+import { sortedTables, tableId, type TableName } from "../pg/tables";
+
+export interface ColumnType {
+  name: string;
+  /** format_type's text (the same type is spelled the same on both servers). */
+  type: string;
+  /** pg_type's oid: built-in types (below 16384) have the same oid and binary form on every server. */
+  oid: number;
+}
+
+export interface PublishedForCopy extends TableName {
+  /** The published columns, in the table's order. */
+  columns: string[];
+  /** The row filters of the publications combined as PostgreSQL combines them (OR), or null. */
+  rowFilter: string | null;
+  partitioned: boolean;
+  /** Heap pages (relpages: an estimate) and bytes on disk (a partitioned table's partitions summed). */
+  pages: number;
+  bytes: number;
+  /** The publisher's row estimate (0 when never analysed). */
+  rows: number;
+  types: ColumnType[];
+}
+
+/**
+ * Each table the publications publish, as pg_publication_tables resolves them, with what the
+ * publisher's own table synchronisation would copy of it: the published columns (PG15+ column
+ * lists; every column that is not generated before) and the rows its publications' filters let
+ * through — none when one of them publishes it without a filter.
+ */
+export async function readPublishedForCopy(s: Session, publications: string[]): Promise<PublishedForCopy[]> {
+  const pg15 = s.serverVersion >= 150000;
+  const listed = await s.query<{
+    schema: string;
+    name: string;
+    columns: string[] | null;
+    filter: string | null;
+  }>(
+    `SELECT pt.schemaname AS schema, pt.tablename AS name,
+            ${pg15 ? "pt.attnames::text[]" : "NULL::text[]"} AS columns,
+            ${pg15 ? "pt.rowfilter" : "NULL::text"} AS filter
+       FROM pg_catalog.pg_publication_tables pt WHERE pt.pubname = ANY($1::text[])`,
+    [publications],
+  );
+  const byTable = new Map<string, { t: TableName; columns: string[] | null; filters: (string | null)[] }>();
+  for (const r of listed) {
+    const id = tableId(r);
+    const entry = byTable.get(id) ?? {
+      t: { schema: r.schema, name: r.name },
+      columns: r.columns,
+      filters: [],
+    };
+    entry.filters.push(r.filter);
+    byTable.set(id, entry);
+  }
+  const tables = sortedTables([...byTable.values()].map((e) => e.t));
+  const facts = await readCopyFacts(s, tables);
+  return facts.map((f) => {
+    const e = byTable.get(tableId(f))!;
+    const filters = [...new Set(e.filters)];
+    const columns = e.columns ?? f.types.filter((c) => !c.generated).map((c) => c.name);
+    const byName = new Map(f.types.map((c) => [c.name, c]));
+    return {
+      schema: f.schema,
+      name: f.name,
+      columns,
+      rowFilter: filters.includes(null) ? null : filters.map((x) => `(${x})`).join(" OR "),
+      partitioned: f.partitioned,
+      pages: f.pages,
+      bytes: f.bytes,
+      rows: f.rows,
+      types: columns.map((c) => byName.get(c)).filter((c): c is ColumnType & { generated: boolean } => !!c),
+    };
+  });
+}
+
+interface CopyFacts extends TableName {
+  partitioned: boolean;
+  pages: number;
+  bytes: number;
+  rows: number;
+  types: (ColumnType & { generated: boolean })[];
+  /** Whether a row written into it fires a trigger (foreign keys' included) in an ordinary session. */
+  triggers: boolean;
+}
+
+/** Size, column types and triggers of each of `tables` that exists here. */
+export async function readCopyFacts(s: Session, tables: readonly TableName[]): Promise<CopyFacts[]> {
+  const rows = await s.query<{
+    schema: string;
+    name: string;
+    partitioned: boolean;
+    pages: number;
+    bytes: string;
+    rows: string;
+    types: (ColumnType & { generated: boolean })[];
+    triggers: boolean;
+  }>(
+    `SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'p' AS partitioned, c.relpages AS pages,
+            (SELECT coalesce(sum(pg_catalog.pg_relation_size(x.oid)), 0)
+               FROM pg_catalog.pg_class x
+              WHERE x.oid = c.oid OR x.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree(c.oid)))::bigint::text AS bytes,
+            greatest(c.reltuples, 0)::bigint::text AS rows,
+            (SELECT json_agg(json_build_object('name', a.attname, 'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
+                                               'oid', a.atttypid::int, 'generated', a.attgenerated <> '') ORDER BY a.attnum)
+               FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS types,
+            EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
+                     WHERE tg.tgenabled <> 'D'
+                       AND (tg.tgrelid = c.oid OR tg.tgrelid IN (SELECT relid FROM pg_catalog.pg_partition_tree(c.oid)))) AS triggers
+       FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')
+      ORDER BY 1, 2`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  return rows.map((r) => ({
+    ...r,
+    pages: Number(r.pages),
+    bytes: Number(r.bytes),
+    rows: Number(r.rows),
+    types: r.types ?? [],
+  }));
+}

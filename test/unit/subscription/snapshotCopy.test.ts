@@ -1,0 +1,132 @@
+// The snapshot copy's pure parts: which COPYs it runs (page ranges for big plain tables, largest
+// first), when the binary format is safe, what rules it out before any server is asked, the
+// statements it sends, and the progress line a person reads.
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { tableId } from "../../../src/pg/tables";
+import type { ColumnType, PublishedForCopy } from "../../../src/subscription/snapshotCatalog";
+import {
+  binaryFor,
+  copyItems,
+  PART_PAGES,
+  SnapshotMeter,
+  staticObstacles,
+} from "../../../src/subscription/snapshotCopy";
+import { copyIn, copyOut, createSlotExportingSnapshot } from "../../../src/subscription/sql";
+
+const int8: ColumnType = { name: "id", type: "bigint", oid: 20 };
+const text: ColumnType = { name: "v", type: "text", oid: 25 };
+const mood: ColumnType = { name: "m", type: "mood", oid: 16390 };
+const table = (name: string, pages: number, over: Partial<PublishedForCopy> = {}): PublishedForCopy => ({
+  schema: "public",
+  name,
+  columns: ["id", "v"],
+  rowFilter: null,
+  partitioned: false,
+  pages,
+  bytes: pages * 8192,
+  rows: pages * 10,
+  types: [int8, text],
+  ...over,
+});
+
+describe("snapshot copy: binary format", () => {
+  it("is used only when every column has the same built-in type on both sides", () => {
+    assert.equal(binaryFor([int8, text], [text, int8]), true);
+    assert.equal(binaryFor([int8, text], [int8, { ...text, type: "character varying", oid: 1043 }]), false);
+    assert.equal(binaryFor([int8, mood], [int8, mood]), false, "a user type's oid differs between servers");
+    assert.equal(binaryFor([int8, text], [int8]), false, "a column missing on the replica");
+    assert.equal(binaryFor([int8], undefined), false);
+    assert.equal(
+      binaryFor(
+        [{ ...int8, type: "numeric(10,2)", oid: 1700 }],
+        [{ ...int8, type: "numeric(12,2)", oid: 1700 }],
+      ),
+      false,
+      "another typmod is another type",
+    );
+  });
+});
+
+describe("snapshot copy: the COPYs", () => {
+  const types = new Map([
+    [tableId({ schema: "public", name: "small" }), [int8, text]],
+    [tableId({ schema: "public", name: "big" }), [int8, text]],
+  ]);
+  it("splits a plain table of at least two parts into as many page ranges as jobs, the last one open", () => {
+    const items = copyItems([table("small", 10), table("big", PART_PAGES * 10)], types, 4);
+    const big = items.filter((i) => i.table.name === "big");
+    assert.deepEqual(
+      big.map((i) => i.range),
+      [
+        { fromPage: 0, toPage: PART_PAGES * 2.5 },
+        { fromPage: PART_PAGES * 2.5, toPage: PART_PAGES * 5 },
+        { fromPage: PART_PAGES * 5, toPage: PART_PAGES * 7.5 },
+        { fromPage: PART_PAGES * 7.5 },
+      ],
+    );
+    assert.equal(items.at(-1)!.table.name, "small", "largest first");
+    assert.equal(
+      copyItems([table("big", PART_PAGES * 2 - 1)], types, 4).length,
+      1,
+      "below two parts: one COPY",
+    );
+    assert.equal(copyItems([table("big", PART_PAGES * 3)], types, 2).length, 2, "no more ranges than jobs");
+    assert.equal(
+      copyItems([table("big", PART_PAGES * 10, { partitioned: true })], types, 4).length,
+      1,
+      "a partitioned root is one COPY",
+    );
+  });
+
+  it("reads what the publications publish: columns, combined row filter, ONLY for plain tables, page ranges", () => {
+    const t = table("t", 1, { schema: "s.x", columns: ["id", 'we"ird'], rowFilter: "(id > 5) OR (v = 'a')" });
+    assert.equal(
+      copyOut(t, true, { fromPage: 10, toPage: 20 }),
+      `COPY (SELECT "id", "we""ird" FROM ONLY "s.x"."t" WHERE ctid >= '(10,0)'::pg_catalog.tid AND ctid < '(20,0)'::pg_catalog.tid AND ((id > 5) OR (v = 'a'))) TO STDOUT (FORMAT binary)`,
+    );
+    assert.equal(
+      copyOut({ ...t, partitioned: true, rowFilter: null }, false),
+      `COPY (SELECT "id", "we""ird" FROM "s.x"."t") TO STDOUT`,
+    );
+    assert.equal(copyIn(t, false), `COPY "s.x"."t" ("id", "we""ird") FROM STDIN`);
+    assert.equal(
+      createSlotExportingSnapshot("sub_1"),
+      `CREATE_REPLICATION_SLOT "sub_1" LOGICAL pgoutput EXPORT_SNAPSHOT`,
+    );
+  });
+});
+
+describe("snapshot copy: what rules it out", () => {
+  const inputs = { connection: "c", name: "s", publisher: "p", publications: ["p"] };
+  it("names the arguments that need PostgreSQL's own slot", () => {
+    assert.deepEqual(staticObstacles(inputs), []);
+    assert.match(staticObstacles({ ...inputs, createSlot: false }).join(), /createSlot: false/);
+    assert.match(staticObstacles({ ...inputs, twoPhase: true }).join(), /twoPhase: true/);
+    assert.match(staticObstacles({ ...inputs, failover: true } as never).join(), /failover: true/);
+  });
+});
+
+describe("snapshot copy: progress", () => {
+  it("counts tables, rows and bytes, and tells the time left from the share of the size done", () => {
+    const tables = [table("a", 100), table("b", 300)];
+    const items = copyItems(tables, new Map(), 1);
+    const meter = new SnapshotMeter({ items, tables, replicaRole: false, bytes: 400 * 8192 }, 0);
+    const [b, a] = items;
+    meter.start(b!);
+    meter.flowed(b!, 1024 * 1024);
+    meter.finish(b!, 3000);
+    meter.start(a!);
+    meter.flowed(a!, 512 * 1024);
+    assert.equal(
+      meter.line('Subscription "s"', 10_000),
+      'Subscription "s": snapshot copy: 1/2 tables copied, 3,000 rows, 1.5 MB sent in 10 s (154 kB/s), 75% of their size, about 3 s left; copying public.a: 512 kB',
+    );
+    meter.finish(a!, 1000);
+    assert.equal(
+      meter.line('Subscription "s"', 12_000),
+      'Subscription "s": snapshot copy: 2/2 tables copied, 4,000 rows, 1.5 MB sent in 12 s (128 kB/s)',
+    );
+  });
+});
