@@ -65,7 +65,7 @@ export function schema(d: Dataset): string {
   return parts.join(";\n");
 }
 
-function ensurePgcopydb(): boolean {
+export function ensurePgcopydb(): boolean {
   if (spawnSync("pgcopydb", ["--version"]).status === 0) return true;
   if (process.getuid?.() !== 0) return false;
   spawnSync(

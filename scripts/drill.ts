@@ -29,6 +29,10 @@ async function main(): Promise<void> {
   await run("publisher restart", () => publisherRestartDrill(Math.max(10, seconds / 3)));
   await run("subscriber restart mid-copy", () => interruptedCopyDrill("subscriber restart", rows));
   await run("host killed mid-copy", () => interruptedCopyDrill("host killed", rows));
+  await run("subscriber restart mid-snapshot-copy", () =>
+    interruptedCopyDrill("subscriber restart", rows, 18, "snapshot"),
+  );
+  await run("host killed mid-snapshot-copy", () => interruptedCopyDrill("host killed", rows, 18, "snapshot"));
   await run("publisher down during destroy", () => publisherDownDestroyDrill());
   await run("hostile input", () => hostileDrill());
   console.log("");

@@ -23,7 +23,8 @@ import { alterableOptions, createOptions, effective } from "./options";
 import { createPreflight } from "./preflight";
 import { slotHealth, viewPublisher } from "./publisher";
 import { reconcile, waitOptions } from "./reconcile";
-import { chooseCopy, snapshotSubscribe } from "./snapshotCopy";
+import { snapshotSubscribe } from "./snapshotCopy";
+import { chooseCopy } from "./snapshotPlan";
 import * as sql from "./sql";
 import {
   label,

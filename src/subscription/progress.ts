@@ -1,10 +1,13 @@
 // What a person watching a long initial copy wants to read: how many tables are ready, and for
 // each table being copied the rows and bytes so far, the rate, and an estimate of the time left
-// (from the publisher's row estimate, when this program can read it). Pure, but for the clock it
+// (from the publisher's row estimate, when this program can read it); for a snapshot copy, the
+// tables done, rows, bytes sent, rate and the share of the size done. Pure, but for the clock it
 // is given.
 
 import { tableId, tableKey, type TableName } from "../pg/tables";
 import type { CopyProgress, TableSyncState } from "./catalog";
+import type { CopyItem, SnapshotPlan } from "./snapshotPlan";
+import { bytes, duration, number } from "../kernel/units";
 
 const STATE_NAMES: Record<string, string> = {
   i: "initializing",
@@ -13,19 +16,6 @@ const STATE_NAMES: Record<string, string> = {
   s: "synchronized",
   r: "ready",
 };
-
-export const number = (n: number) => Math.round(n).toLocaleString("en-US");
-export function bytes(n: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) ((n /= 1024), i++);
-  return `${n < 10 && i > 0 ? n.toFixed(1) : Math.round(n)} ${units[i]}`;
-}
-export function duration(seconds: number): string {
-  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
-}
 
 /** Keeps the last sample of each table's copy, to tell its rate. */
 export class CopyMeter {
@@ -66,5 +56,62 @@ export class CopyMeter {
         text += `, about ${duration((total - c.rows) / rate)} left of ~${number(total)}`;
     }
     return text;
+  }
+}
+
+/** Progress of a snapshot copy, for a person: tables done, rows, bytes, rate, time left. Pure but for the clock given. */
+export class SnapshotMeter {
+  private readonly started: number;
+  private doneTables = new Set<string>();
+  private rows = 0;
+  private copied = 0;
+  /** The on-disk bytes of the COPYs finished (the plan's measure of size). */
+  private doneBytes = 0;
+  private readonly remainingParts = new Map<string, number>();
+  private readonly running = new Map<CopyItem, number>();
+
+  constructor(
+    private readonly plan: SnapshotPlan,
+    now: number,
+  ) {
+    this.started = now;
+    for (const i of plan.items)
+      this.remainingParts.set(tableId(i.table), (this.remainingParts.get(tableId(i.table)) ?? 0) + 1);
+  }
+
+  start(item: CopyItem): void {
+    this.running.set(item, 0);
+  }
+
+  flowed(item: CopyItem, n: number): void {
+    this.copied += n;
+    this.running.set(item, (this.running.get(item) ?? 0) + n);
+  }
+
+  finish(item: CopyItem, rows: number): void {
+    this.running.delete(item);
+    this.rows += rows;
+    this.doneBytes += item.bytes;
+    const id = tableId(item.table);
+    const left = (this.remainingParts.get(id) ?? 1) - 1;
+    this.remainingParts.set(id, left);
+    if (left === 0) this.doneTables.add(id);
+  }
+
+  line(name: string, now: number): string {
+    const seconds = Math.max((now - this.started) / 1000, 0.001);
+    const finished = this.doneTables.size === this.plan.tables.length;
+    // The share done is measured in the tables' size on disk; the time left follows from it.
+    const share = this.plan.bytes > 0 ? Math.min(this.doneBytes / this.plan.bytes, 1) : 0;
+    const left =
+      !finished && share > 0
+        ? `, ${Math.round(share * 100)}% of their size, about ${duration((seconds * (1 - share)) / share)} left`
+        : "";
+    const running = [...this.running]
+      .slice(0, 4)
+      .map(
+        ([i, n]) => `${tableKey(i.table)}${i.range ? ` (pages from ${i.range.fromPage})` : ""}: ${bytes(n)}`,
+      );
+    return `${name}: snapshot copy: ${this.doneTables.size}/${this.plan.tables.length} tables copied, ${number(this.rows)} rows, ${bytes(this.copied)} sent in ${duration(seconds)} (${bytes(this.copied / seconds)}/s)${left}${running.length > 0 ? `; copying ${running.join(", ")}` : ""}`;
   }
 }

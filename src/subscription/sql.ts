@@ -117,6 +117,11 @@ export function copyIn(
   return `COPY ${qualified(t.schema, t.name)} (${identList(t.columns)}) FROM STDIN${binary ? " (FORMAT binary)" : ""}`;
 }
 
+/** How long a statement of this transaction waits for a table lock before it fails (55P03). */
+export function lockTimeout(seconds: number): string {
+  return `SET LOCAL lock_timeout = '${Math.max(1, Math.trunc(seconds))}s'`;
+}
+
 /** Rows written in this transaction fire no ordinary trigger and check no foreign key, as the apply worker's. */
 export const REPLICA_ROLE = "SET LOCAL session_replication_role = replica";
 

@@ -22,11 +22,14 @@ describe("reliability drills (short): faults", () => {
   it("converges after the publisher restarts mid-stream", async () =>
     expectPass(await publisherRestartDrill(4)));
 
-  it("converges on the next up after the subscriber restarts mid-initial-copy", async () =>
-    expectPass(await interruptedCopyDrill("subscriber restart", 200_000)));
+  it("converges on the next up after the subscriber restarts mid-initial-copy (PostgreSQL's copy)", async () =>
+    expectPass(await interruptedCopyDrill("subscriber restart", 200_000, 18, "postgres")));
 
-  it("converges on the next up after the provider host is killed mid-create", async () =>
-    expectPass(await interruptedCopyDrill("host killed", 200_000)));
+  it("converges on the next up after the subscriber restarts mid-initial-copy (snapshot copy)", async () =>
+    expectPass(await interruptedCopyDrill("subscriber restart", 200_000, 18, "snapshot")));
+
+  it("converges on the next up after the provider host is killed mid-create (PostgreSQL's copy)", async () =>
+    expectPass(await interruptedCopyDrill("host killed", 200_000, 18, "postgres")));
 
   it("reports every slot orphaned by a destroy with the publisher down", async () =>
     expectPass(await publisherDownDestroyDrill()));

@@ -31,6 +31,9 @@ export type Roles = "superuser" | "cloud";
  * With cloud roles, the databases, tables and the replicator belong to the cloud admin role, and
  * the program connects as it.
  */
+/** The Subscription's copy method a drill runs with. */
+type CopyMethod = "postgres" | "snapshot";
+
 async function bed(major: Major, tables: string[], rows: number, roles: Roles = "superuser") {
   const [primary, replica] = await Promise.all([startServer({ major }), startServer({ major })]);
   const admin = (server: TestServer, sql: string) =>
@@ -51,7 +54,13 @@ async function bed(major: Major, tables: string[], rows: number, roles: Roles = 
   const errors: string[] = [];
   const passwords = [primary.password, replica.password, "Drill-Pw-1", "Drill-Pw-2", CLOUD_ADMIN.password];
   const publisherUrl = (pw: string) => `postgres://replicator:${pw}@127.0.0.1:${primary.port}/${DB}`;
-  const program = (config: { tables: string[]; pw?: string; enabled?: boolean; syncTimeout?: number }) =>
+  const program = (config: {
+    tables: string[];
+    pw?: string;
+    enabled?: boolean;
+    syncTimeout?: number;
+    copyMethod?: string;
+  }) =>
     captureProgram(
       PROGRAM,
       {
@@ -61,6 +70,7 @@ async function bed(major: Major, tables: string[], rows: number, roles: Roles = 
         tables: JSON.stringify(config.tables),
         ...(config.enabled !== undefined ? { enabled: String(config.enabled) } : {}),
         ...(config.syncTimeout ? { syncTimeout: String(config.syncTimeout) } : {}),
+        ...(config.copyMethod ? { copyMethod: config.copyMethod } : {}),
       },
       "drill",
     );
@@ -187,12 +197,17 @@ export async function publisherRestartDrill(seconds: number, major: Major = 18):
   }
 }
 
-/** Waits until the replica's table sync of the subscription is copying. */
-async function waitCopying(replica: TestServer): Promise<void> {
+/**
+ * Waits until the initial copy is under way: PostgreSQL's table sync copying, or a snapshot copy's
+ * subscription created (disabled, marked) while its tables fill.
+ */
+async function waitCopying(replica: TestServer, method: CopyMethod): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const r = await replica
       .query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM pg_subscription_rel WHERE srsubstate IN ('d', 'i')",
+        method === "postgres"
+          ? "SELECT count(*)::int AS n FROM pg_subscription_rel WHERE srsubstate IN ('d', 'i')"
+          : "SELECT count(*)::int AS n FROM pg_subscription WHERE obj_description(oid, 'pg_subscription') LIKE '%snapshot copy unfinished%'",
         [],
         DB,
       )
@@ -208,18 +223,19 @@ export async function interruptedCopyDrill(
   kind: "subscriber restart" | "host killed",
   rows: number,
   major: Major = 18,
+  method: CopyMethod = "postgres",
 ): Promise<DrillResult> {
   const b = await bed(major, ["big"], rows);
   try {
-    const first = b.up({ tables: ["big"] }).then(
+    const first = b.up({ tables: ["big"], copyMethod: method }).then(
       () => "completed",
       (e: Error) => `failed: ${e.message.slice(0, 80)}`,
     );
-    await waitCopying(b.replica);
+    await waitCopying(b.replica, method);
     if (kind === "subscriber restart") await b.replica.restart();
     else await b.engine.restartHost();
     const firstOutcome = await first;
-    const second = await b.up({ tables: ["big"] });
+    const second = await b.up({ tables: ["big"], copyMethod: method });
     const { comparisons, ms } = await converge(b.primary, b.replica, DB, ["big"]);
     const slots = await b.primary.query<{ s: string }>(
       "SELECT slot_name AS s FROM pg_replication_slots WHERE slot_type = 'logical'",
@@ -227,7 +243,7 @@ export async function interruptedCopyDrill(
       DB,
     );
     return {
-      scenario: `fault: ${kind} mid-initial-copy of ${rows.toLocaleString("en")} rows (PG${major})`,
+      scenario: `fault: ${kind} mid-initial-copy of ${rows.toLocaleString("en")} rows (PG${major}, ${method === "postgres" ? "PostgreSQL's copy" : "snapshot copy"})`,
       checked: "the next up converges (the subscription left behind is taken over), replica equals primary",
       figures: {
         firstUp: firstOutcome.startsWith("failed") ? "failed (expected)" : firstOutcome,

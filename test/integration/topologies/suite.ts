@@ -482,6 +482,8 @@ export function topologySuite(major: Major): void {
         replicaUrl: replica.url(DB),
         tables: '["big"]',
         syncTimeout: "2",
+        // PostgreSQL's table synchronisation outlasting the wait (a snapshot copy runs to its end in the up).
+        copyMethod: "postgres",
       };
       // The replica's table (made beforehand, as SchemaSync would) is held in SHARE mode: the table
       // sync's COPY into it waits (a copy that takes long) while nothing else of the up does.

@@ -6,13 +6,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { tableId } from "../../../src/pg/tables";
 import type { ColumnType, PublishedForCopy } from "../../../src/subscription/snapshotCatalog";
-import {
-  binaryFor,
-  copyItems,
-  PART_PAGES,
-  SnapshotMeter,
-  staticObstacles,
-} from "../../../src/subscription/snapshotCopy";
+import { SnapshotMeter } from "../../../src/subscription/progress";
+import { binaryFor, copyItems, PART_PAGES, staticObstacles } from "../../../src/subscription/snapshotPlan";
 import { copyIn, copyOut, createSlotExportingSnapshot } from "../../../src/subscription/sql";
 
 const int8: ColumnType = { name: "id", type: "bigint", oid: 20 };

@@ -1,0 +1,207 @@
+// Time to a ready replica by copy method: LogicalReplication through the provider host with
+// `copyMethod` "snapshot" (this program copies under the slot's exported snapshot), "auto" (the
+// default) and "postgres" (PostgreSQL's table synchronisation, today's path before 0.4), beside
+// `pgcopydb clone` (PG15: it needs pg_dump, Debian's 15 here). Every run ends with md5 per table
+// equal to the primary's and the replica's indexes and constraints those of the primary, all valid.
+// Same servers, fresh database per run, methods alternating, medians.
+//
+// Where the time of a snapshot copy goes is measured in one more run per dataset: the time each
+// resource's step took (publication, pre-data, the subscription — slot, COPYs, stream start — and
+// the post-data: indexes and foreign keys).
+
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { captureProgram } from "../test/harness/capture";
+import { Engine } from "../test/harness/engine";
+import { ROOT } from "../test/harness/install";
+import { startServer, type Major, type TestServer } from "../test/harness/postgres";
+import { alternate, env, timed } from "./common";
+import { ensurePgcopydb, schema as bigSchema } from "./fastsync.bench";
+
+const PROGRAM = path.join(ROOT, "test", "fixtures", "component", "index.ts");
+const PG15_BIN = "/usr/lib/postgresql/15/bin";
+
+interface Dataset {
+  label: string;
+  sql: string;
+  tables: string[];
+  /** PostgreSQL's copy of it takes minutes: left out unless BENCH_COPY_SLOW=1. */
+  slowForPostgres?: boolean;
+}
+
+function small(n: number, rows: number): Dataset {
+  const parts: string[] = [];
+  const tables: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    tables.push(`s${i}`);
+    parts.push(
+      `CREATE TABLE s${i} (id bigint PRIMARY KEY, a int NOT NULL, b text NOT NULL)`,
+      `INSERT INTO s${i} SELECT g, g % 10, md5(g::text) FROM generate_series(1, ${rows}) g`,
+      `CREATE INDEX s${i}_a ON s${i} (a)`,
+    );
+  }
+  return {
+    label: `${n} tables × ${rows} rows, primary key + 1 index each`,
+    sql: parts.join(";\n"),
+    tables,
+    slowForPostgres: n > 500,
+  };
+}
+
+export const COPY_DATASETS: Dataset[] = [
+  small(300, 50),
+  ...(process.env.BENCH_COPY_2000 ? [small(2000, 3)] : []),
+  {
+    label: "4 tables × 250,000 rows, 3 indexes + a foreign key each",
+    sql: bigSchema({ label: "", tables: 4, rows: 250_000 }),
+    tables: ["parent", "t1", "t2", "t3", "t4"],
+  },
+  {
+    label: "1 table × 1,000,000 rows, 3 indexes",
+    sql: bigSchema({ label: "", tables: 1, rows: 1_000_000 }),
+    tables: ["parent", "t1"],
+  },
+];
+
+/** md5 per table equal, and the replica's indexes and constraints as the primary's, all valid. */
+async function verify(primary: TestServer, replica: TestServer, db: string, tables: string[]): Promise<void> {
+  for (const t of tables) {
+    const q = `SELECT md5(string_agg(to_jsonb(x)::text, ',' ORDER BY id)) AS m FROM ${t} x`;
+    const [a, b] = await Promise.all([
+      primary.query<{ m: string }>(q, [], "app"),
+      replica.query<{ m: string }>(q, [], db),
+    ]);
+    if (a[0]!.m !== b[0]!.m) throw new Error(`${db}: ${t} differs from the primary`);
+  }
+  const shape = `SELECT (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND i.indisvalid)::int AS indexes,
+                        (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND NOT i.indisvalid)::int AS invalid,
+                        (SELECT count(*) FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND convalidated)::int AS constraints`;
+  const [p, r] = await Promise.all([primary.query(shape, [], "app"), replica.query(shape, [], db)]);
+  if (JSON.stringify(p[0]) !== JSON.stringify(r[0]))
+    throw new Error(
+      `${db}: indexes and constraints ${JSON.stringify(r[0])}, the primary has ${JSON.stringify(p[0])}`,
+    );
+}
+
+export async function copyBench(say: (s: string) => void): Promise<void> {
+  const pgcopydb = ensurePgcopydb();
+  say("\n## Time to a ready replica, by copy method\n");
+  say(
+    "LogicalReplication through the provider host (pre-data, copy, post-data on 4 connections), with `copyMethod` " +
+      '"snapshot", "auto" (the default) and "postgres" (PostgreSQL\'s table synchronisation, 4 sync workers), and `pgcopydb clone ' +
+      "--table-jobs 4 --index-jobs 4` (PG15 only: it needs pg_dump, Debian's 15 here). Each run ends with md5 per table equal and " +
+      "the indexes and constraints of the primary, all valid. Medians; the machine has 2 cores.\n",
+  );
+  say(
+    "| PG | dataset | snapshot | auto | postgres | pgcopydb clone | snapshot ÷ postgres | snapshot ÷ pgcopydb |",
+  );
+  say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const partsRows: string[] = [];
+  for (const major of env.majors as Major[])
+    for (const d of COPY_DATASETS) {
+      const [primary, replica] = await Promise.all([
+        startServer({ major }),
+        startServer({
+          major,
+          settings: { max_logical_replication_workers: 16, max_sync_workers_per_subscription: 4 },
+        }),
+      ]);
+      const engine = await Engine.start();
+      try {
+        await primary.createDatabase("app");
+        await primary.query(d.sql, [], "app");
+        await primary.query("ANALYZE", [], "app");
+        let k = 0;
+        const fresh = async () => {
+          const db = `r${k++}`;
+          await replica.createDatabase(db);
+          return db;
+        };
+        const component = (copyMethod: string, parts?: Map<string, number>) => async () => {
+          const db = await fresh();
+          const resources = await captureProgram(
+            PROGRAM,
+            {
+              primaryUrl: primary.url("app"),
+              replicaUrl: replica.url(db),
+              tables: JSON.stringify(d.tables),
+              waitTimeout: "1800",
+              copyMethod,
+            },
+            "component",
+          );
+          let last = performance.now();
+          const ms = await timed(() =>
+            engine.up(resources, (step) => {
+              const now = performance.now();
+              const name = step.urn.split("::").pop()!;
+              parts?.set(name, (parts.get(name) ?? 0) + now - last);
+              last = now;
+            }),
+          );
+          await verify(primary, replica, db, d.tables);
+          await engine.destroy();
+          return ms;
+        };
+        const methods: Record<string, (round: number) => Promise<number>> = {
+          snapshot: component("snapshot"),
+          auto: component("auto"),
+        };
+        if (!d.slowForPostgres || process.env.BENCH_COPY_SLOW) methods.postgres = component("postgres");
+        if (pgcopydb && major === 15)
+          methods.pgcopydb = async () => {
+            const db = await fresh();
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgcopydb-"));
+            try {
+              const ms = await timed(async () =>
+                execFileSync(
+                  "pgcopydb",
+                  [
+                    "clone",
+                    "--no-owner",
+                    "--no-acl",
+                    "--source",
+                    primary.url("app"),
+                    "--target",
+                    replica.url(db),
+                    "--table-jobs",
+                    "4",
+                    "--index-jobs",
+                    "4",
+                    "--dir",
+                    dir,
+                  ],
+                  { env: { ...process.env, PATH: `${PG15_BIN}:${process.env.PATH}` }, stdio: "ignore" },
+                ),
+              );
+              await verify(primary, replica, db, d.tables);
+              return ms;
+            } finally {
+              fs.rmSync(dir, { recursive: true, force: true });
+            }
+          };
+        const m = await alternate(Number(process.env.BENCH_COPY_ROUNDS ?? 3), methods);
+        const cell = (v?: number) => (v === undefined ? "n/a" : `${(v / 1000).toFixed(2)} s`);
+        const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) : "n/a");
+        say(
+          `| ${major} | ${d.label} | ${cell(m.snapshot)} | ${cell(m.auto)} | ${cell(m.postgres)} | ${cell(m.pgcopydb)} | ${ratio(m.snapshot, m.postgres)} | ${ratio(m.snapshot, m.pgcopydb)} |`,
+        );
+        const parts = new Map<string, number>();
+        await component("snapshot", parts)();
+        partsRows.push(
+          `| ${major} | ${d.label} | ${[...parts].map(([k, v]) => `${k}: ${(v / 1000).toFixed(2)} s`).join("; ")} |`,
+        );
+      } finally {
+        await engine.stop();
+        await Promise.all([primary.stop(), replica.stop()]);
+      }
+    }
+  say(
+    "\nWhere a snapshot copy's time goes (one run, each resource's step in order: checks, pre-data, the subscription's slot, COPYs and stream start, the post-data's indexes and foreign keys):\n",
+  );
+  say("| PG | dataset | steps |");
+  say("| --- | --- | --- |");
+  for (const r of partsRows) say(r);
+}

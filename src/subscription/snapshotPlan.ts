@@ -1,0 +1,196 @@
+// The snapshot copy's plan (see snapshotCopy.ts): whether it can run here and, with `copyMethod:
+// "auto"`, whether it should; the COPYs it runs (big plain tables as page ranges, largest first)
+// and in which format.
+
+import * as log from "../kernel/log";
+import { parseConnection } from "../pg/connection";
+import { hasRowsQuery, readStakes } from "../pg/emptying";
+import { withSession, type Session } from "../pg/session";
+import { tableId, tableKey } from "../pg/tables";
+import { bytes } from "../kernel/units";
+import {
+  readCopyFacts,
+  readPublishedForCopy,
+  type ColumnType,
+  type PublishedForCopy,
+} from "./snapshotCatalog";
+import * as sql from "./sql";
+import { label, publicationNames, type SubscriptionInputs } from "./types";
+
+export type CopyMethod = "postgres" | "snapshot" | "auto";
+
+/** `auto` copies through this program up to this many bytes of published tables; PostgreSQL beyond. */
+export const AUTO_MAX_BYTES = 1024 ** 3;
+/** A plain table of at least two such parts (16 MiB of heap pages) is copied as page ranges at once. */
+export const PART_PAGES = 2048;
+/** Connections on each side (default of `copyJobs`). */
+export const DEFAULT_JOBS = 4;
+
+/** One COPY: a table, or a range of its pages. */
+export interface CopyItem {
+  table: PublishedForCopy;
+  binary: boolean;
+  range?: sql.PageRange;
+  /** Its share of the table's bytes on disk (for the order and the estimate). */
+  bytes: number;
+}
+
+export interface SnapshotPlan {
+  items: CopyItem[];
+  tables: PublishedForCopy[];
+  /** Rows written into these tables would fire triggers (foreign keys' included): write as the apply worker does. */
+  replicaRole: boolean;
+  bytes: number;
+}
+
+/**
+ * The binary COPY format carries each value in its type's binary form, and arrays and records
+ * name their element types by oid: safe only when every column has the same built-in type (the
+ * same oid on every server) on both sides.
+ */
+export function binaryFor(
+  published: readonly ColumnType[],
+  replica: readonly ColumnType[] | undefined,
+): boolean {
+  if (!replica) return false;
+  const there = new Map(replica.map((c) => [c.name, c]));
+  return published.every((c) => {
+    const r = there.get(c.name);
+    return r !== undefined && c.oid < 16384 && r.oid === c.oid && r.type === c.type;
+  });
+}
+
+/** The COPYs of a plan, largest first: a plain table of at least two parts in ranges, as many as the jobs. */
+export function copyItems(
+  tables: readonly PublishedForCopy[],
+  replicaTypes: ReadonlyMap<string, readonly ColumnType[]>,
+  jobs: number,
+): CopyItem[] {
+  const items: CopyItem[] = [];
+  for (const t of tables) {
+    const binary = binaryFor(t.types, replicaTypes.get(tableId(t)));
+    const parts = t.partitioned ? 1 : Math.min(jobs, Math.floor(t.pages / PART_PAGES));
+    if (parts < 2) {
+      items.push({ table: t, binary, bytes: t.bytes });
+      continue;
+    }
+    const step = Math.ceil(t.pages / parts);
+    for (let i = 0; i < parts; i++)
+      items.push({
+        table: t,
+        binary,
+        // The last range is open: relpages is an estimate, and the table may have grown since.
+        range: i === parts - 1 ? { fromPage: i * step } : { fromPage: i * step, toPage: (i + 1) * step },
+        bytes: t.bytes / parts,
+      });
+  }
+  return items.sort((a, b) => b.bytes - a.bytes);
+}
+
+/** What the arguments rule out, before any server is asked. */
+export function staticObstacles(inputs: SubscriptionInputs): string[] {
+  const out: string[] = [];
+  if (inputs.createSlot === false)
+    out.push("`createSlot: false` (the copy must create the slot whose snapshot it reads)");
+  if (inputs.twoPhase === true) out.push("`twoPhase: true` (its slot is created by PostgreSQL's own copy)");
+  if ((inputs as { failover?: boolean }).failover === true)
+    out.push("`failover: true` (its slot is created by PostgreSQL's own copy)");
+  return out;
+}
+
+/** Whether this role may write as the apply worker does (session_replication_role, superuser by default). */
+async function mayWriteAsReplica(s: Session): Promise<boolean> {
+  try {
+    await s.transaction(() => s.exec(sql.REPLICA_ROLE));
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === "42501") return false;
+    throw e;
+  }
+}
+
+/**
+ * The plan, or why this program cannot copy these tables itself: it cannot reach the publisher, the
+ * replica lacks a table or column (PostgreSQL's copy then reports it), rows would fire triggers or
+ * check foreign keys and this role may not write as the apply worker does, or the replica publishes
+ * a table onward (two-way, cascade: rows this program writes would be sent on as the replica's own,
+ * where PostgreSQL's copy marks them with the subscription's origin).
+ */
+export async function planSnapshot(
+  s: Session,
+  inputs: SubscriptionInputs,
+  jobs: number,
+): Promise<{ plan?: SnapshotPlan; obstacles: string[] }> {
+  const obstacles = staticObstacles(inputs);
+  if (obstacles.length > 0) return { obstacles };
+  let published: PublishedForCopy[];
+  try {
+    published = await withSession(parseConnection(inputs.publisher), (p) =>
+      readPublishedForCopy(p, publicationNames(inputs.publications)),
+    );
+  } catch (e) {
+    return { obstacles: [`this program cannot read the publisher (${(e as Error).message})`] };
+  }
+  const onReplica = new Map((await readCopyFacts(s, published)).map((f) => [tableId(f), f]));
+  const missing: string[] = [];
+  for (const t of published) {
+    const r = onReplica.get(tableId(t));
+    const have = new Set(r?.types.map((c) => c.name));
+    const lacking = t.columns.filter((c) => !have.has(c));
+    if (!r) missing.push(tableKey(t));
+    else if (lacking.length > 0) missing.push(`${tableKey(t)} (columns ${lacking.join(", ")})`);
+  }
+  if (missing.length > 0) obstacles.push(`the replica lacks ${missing.join(", ")}`);
+  // It writes only into empty tables: undoing a failed copy empties what it filled.
+  const holding: string[] = [];
+  for (const t of published)
+    if (onReplica.has(tableId(t)) && (await s.query(hasRowsQuery(t))).length > 0) holding.push(tableKey(t));
+  if (holding.length > 0) obstacles.push(`${holding.join(", ")} already hold rows on the replica`);
+  const onward = (await readStakes(s, published, inputs.name)).filter((t) => t.publishedBy.length > 0);
+  if (onward.length > 0)
+    obstacles.push(
+      `the replica publishes ${onward.map(tableKey).join(", ")} itself (two-way or a cascade): rows this program copied would be sent on as the replica's own`,
+    );
+  const replicaRole = [...onReplica.values()].some((f) => f.triggers);
+  if (replicaRole && !(await mayWriteAsReplica(s)))
+    obstacles.push(
+      "rows written into these tables fire triggers or check foreign keys, and this role may not set session_replication_role = replica as the apply worker does (a superuser may; or build the foreign keys after the copy: `indexesAfterCopy`)",
+    );
+  if (obstacles.length > 0) return { obstacles };
+  const types = new Map([...onReplica].map(([k, f]) => [k, f.types]));
+  const items = copyItems(published, types, jobs);
+  return {
+    plan: { items, tables: published, replicaRole, bytes: published.reduce((n, t) => n + t.bytes, 0) },
+    obstacles,
+  };
+}
+
+/** Which copy this create or re-copy runs: PostgreSQL's, or the snapshot copy with its plan. */
+export async function chooseCopy(
+  s: Session,
+  inputs: SubscriptionInputs,
+  copy: boolean,
+): Promise<{ method: "postgres" } | { method: "snapshot"; plan: SnapshotPlan }> {
+  const method = inputs.copyMethod ?? "auto";
+  if (!copy || method === "postgres") return { method: "postgres" };
+  const { plan, obstacles } = await planSnapshot(s, inputs, inputs.copyJobs ?? DEFAULT_JOBS);
+  if (method === "snapshot") {
+    if (!plan)
+      throw new Error(
+        `${label(inputs.name)}: copyMethod "snapshot" cannot copy here: ${obstacles.join("; ")}. Fix that, or set \`copyMethod: "postgres"\` (or "auto") to let PostgreSQL's table synchronisation copy.`,
+      );
+    return { method: "snapshot", plan };
+  }
+  const why = !plan
+    ? obstacles.join("; ")
+    : plan.bytes > AUTO_MAX_BYTES
+      ? `the tables hold ${bytes(plan.bytes)}, more than the ${bytes(AUTO_MAX_BYTES)} \`copyMethod: "auto"\` copies through this program`
+      : inputs.enabled === false
+        ? "the subscription is created disabled (PostgreSQL copies when it is enabled)"
+        : undefined;
+  if (why !== undefined || !plan) {
+    log.info(`${label(inputs.name)}: the initial copy is PostgreSQL's own: ${why}.`);
+    return { method: "postgres" };
+  }
+  return { method: "snapshot", plan };
+}
