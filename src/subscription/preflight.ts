@@ -22,12 +22,13 @@ import { label, type SubscriptionInputs } from "./types";
 export function workerFailures(
   settings: Record<string, string>,
   others: number,
-  inputs: Pick<SubscriptionInputs, "name" | "enabled" | "copyData">,
+  inputs: Pick<SubscriptionInputs, "name" | "enabled" | "copyData" | "copyMethod">,
 ): CheckFailure[] {
   if (inputs.enabled === false) return [];
   const workers = Number(settings["max_logical_replication_workers"] ?? 4);
   const perSync = Number(settings["max_sync_workers_per_subscription"] ?? 2);
-  const copies = inputs.copyData !== false;
+  // A snapshot copy runs no table-sync worker ("auto" may still leave the copy to PostgreSQL).
+  const copies = inputs.copyData !== false && inputs.copyMethod !== "snapshot";
   const needed = others + 1 + (copies ? 1 : 0);
   const wanted = (others + 1) * (1 + perSync);
   if (workers < needed)

@@ -28,6 +28,16 @@ export interface PublishedForCopy extends TableName {
 }
 
 /**
+ * The rows several publications publish of one table, as PostgreSQL's copy and decoding combine
+ * them: every row when one of them has no filter, else the rows any filter lets through.
+ */
+export function combinedFilter(filters: readonly (string | null)[]): string | null {
+  const distinct = [...new Set(filters)];
+  if (distinct.length === 0 || distinct.includes(null)) return null;
+  return distinct.length === 1 ? distinct[0]! : distinct.map((x) => `(${x})`).join(" OR ");
+}
+
+/**
  * Each table the publications publish, as pg_publication_tables resolves them, with what the
  * publisher's own table synchronisation would copy of it: the published columns (PG15+ column
  * lists; every column that is not generated before) and the rows its publications' filters let
@@ -62,14 +72,13 @@ export async function readPublishedForCopy(s: Session, publications: string[]): 
   const facts = await readCopyFacts(s, tables);
   return facts.map((f) => {
     const e = byTable.get(tableId(f))!;
-    const filters = [...new Set(e.filters)];
     const columns = e.columns ?? f.types.filter((c) => !c.generated).map((c) => c.name);
     const byName = new Map(f.types.map((c) => [c.name, c]));
     return {
       schema: f.schema,
       name: f.name,
       columns,
-      rowFilter: filters.includes(null) ? null : filters.map((x) => `(${x})`).join(" OR "),
+      rowFilter: combinedFilter(e.filters),
       partitioned: f.partitioned,
       pages: f.pages,
       bytes: f.bytes,

@@ -114,7 +114,8 @@ export async function snapshotSubscribe(
         slotMade = true;
         const { consistent_point: at, snapshot_name: snapshot } = made.rows[0]!;
         await withLock(s, "create subscription", async () => {
-          await createPreflight(s, inputs, view);
+          // PostgreSQL copies nothing (copy_data = false): no table-sync worker is needed.
+          await createPreflight(s, { ...inputs, copyData: false }, view);
           await s.transaction(async () => {
             await s.exec(
               sql.createSubscription(

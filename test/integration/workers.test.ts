@@ -19,6 +19,8 @@ describe("worker limits on the subscriber (PG18)", () => {
     publisher: primary.url(),
     publications: [`pub_${name}`],
     waitForSync: { timeoutSeconds: 30 },
+    // What is counted is PostgreSQL's copy: a table-sync worker beside the apply worker.
+    copyMethod: "postgres",
   });
 
   before(async () => {

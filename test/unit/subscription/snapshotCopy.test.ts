@@ -5,7 +5,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { tableId } from "../../../src/pg/tables";
-import type { ColumnType, PublishedForCopy } from "../../../src/subscription/snapshotCatalog";
+import {
+  combinedFilter,
+  type ColumnType,
+  type PublishedForCopy,
+} from "../../../src/subscription/snapshotCatalog";
+import { workerFailures } from "../../../src/subscription/preflight";
 import { SnapshotMeter } from "../../../src/subscription/progress";
 import { binaryFor, copyItems, PART_PAGES, staticObstacles } from "../../../src/subscription/snapshotPlan";
 import { copyIn, copyOut, createSlotExportingSnapshot } from "../../../src/subscription/sql";
@@ -93,6 +98,15 @@ describe("snapshot copy: the COPYs", () => {
   });
 });
 
+describe("snapshot copy: several publications of one table", () => {
+  it("combines their row filters as PostgreSQL does: OR, and no filter when one has none", () => {
+    assert.equal(combinedFilter(["(a > 1)"]), "(a > 1)");
+    assert.equal(combinedFilter(["(a > 1)", "(b = 'x')", "(a > 1)"]), "((a > 1)) OR ((b = 'x'))");
+    assert.equal(combinedFilter(["(a > 1)", null]), null);
+    assert.equal(combinedFilter([]), null);
+  });
+});
+
 describe("snapshot copy: what rules it out", () => {
   const inputs = { connection: "c", name: "s", publisher: "p", publications: ["p"] };
   it("names the arguments that need PostgreSQL's own slot", () => {
@@ -100,6 +114,20 @@ describe("snapshot copy: what rules it out", () => {
     assert.match(staticObstacles({ ...inputs, createSlot: false }).join(), /createSlot: false/);
     assert.match(staticObstacles({ ...inputs, twoPhase: true }).join(), /twoPhase: true/);
     assert.match(staticObstacles({ ...inputs, failover: true } as never).join(), /failover: true/);
+  });
+});
+
+describe("snapshot copy: workers on the subscriber", () => {
+  it("needs no table-sync worker, only the apply worker", () => {
+    const settings = { max_logical_replication_workers: "2", max_sync_workers_per_subscription: "2" };
+    assert.equal(workerFailures(settings, 1, { name: "s", copyMethod: "snapshot" }).length, 0);
+    assert.equal(workerFailures(settings, 1, { name: "s", copyMethod: "postgres" }).length, 1);
+    assert.equal(
+      workerFailures(settings, 1, { name: "s" }).length,
+      1,
+      "auto may leave the copy to PostgreSQL",
+    );
+    assert.equal(workerFailures(settings, 2, { name: "s", copyMethod: "snapshot" }).length, 1);
   });
 });
 
