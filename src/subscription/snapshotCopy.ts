@@ -54,12 +54,14 @@ async function copyAll(
     withClient(publisher, async (pub) => {
       for (const statement of sql.beginUnderSnapshot(snapshot)) await pub.query(statement);
       await pub.query(sql.lockTimeout(lockSeconds));
+      for (const statement of sql.PORTABLE_TEXT) await pub.query(statement);
       await withClient(replica, async (rep) => {
         for (let item = queue.shift(); item && !failure; item = queue.shift()) {
           const it = item;
           meter.start(it);
           await rep.query("BEGIN");
           await rep.query(sql.lockTimeout(lockSeconds));
+          for (const statement of sql.PORTABLE_TEXT) await rep.query(statement);
           if (plan.replicaRole) await rep.query(sql.REPLICA_ROLE);
           const into = rep.query(copyFromStdin(sql.copyIn(it.table, it.binary)));
           const out = pub.query(copyToStdout(sql.copyOut(it.table, it.binary, it.range)));

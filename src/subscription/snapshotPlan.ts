@@ -133,13 +133,18 @@ export async function planSnapshot(
   }
   const onReplica = new Map((await readCopyFacts(s, published)).map((f) => [tableId(f), f]));
   const missing: string[] = [];
+  const generated: string[] = [];
   for (const t of published) {
     const r = onReplica.get(tableId(t));
     const have = new Set(r?.types.map((c) => c.name));
     const lacking = t.columns.filter((c) => !have.has(c));
     if (!r) missing.push(tableKey(t));
     else if (lacking.length > 0) missing.push(`${tableKey(t)} (columns ${lacking.join(", ")})`);
+    const computed = r?.types.filter((c) => c.generated && t.columns.includes(c.name)) ?? [];
+    if (computed.length > 0) generated.push(`${tableKey(t)} (${computed.map((c) => c.name).join(", ")})`);
   }
+  if (generated.length > 0)
+    obstacles.push(`published columns are generated on the replica: ${generated.join(", ")}`);
   if (missing.length > 0) obstacles.push(`the replica lacks ${missing.join(", ")}`);
   // It writes only into empty tables: undoing a failed copy empties what it filled.
   const holding: string[] = [];

@@ -117,6 +117,16 @@ export function copyIn(
   return `COPY ${qualified(t.schema, t.name)} (${identList(t.columns)}) FROM STDIN${binary ? " (FORMAT binary)" : ""}`;
 }
 
+/**
+ * Text COPY between servers whose settings differ: dates, intervals and floats written and read
+ * in one unambiguous form, as PostgreSQL's own table synchronisation sets them.
+ */
+export const PORTABLE_TEXT = [
+  "SET LOCAL datestyle = 'ISO'",
+  "SET LOCAL intervalstyle = 'postgres'",
+  "SET LOCAL extra_float_digits = 3",
+];
+
 /** How long a statement of this transaction waits for a table lock before it fails (55P03). */
 export function lockTimeout(seconds: number): string {
   return `SET LOCAL lock_timeout = '${Math.max(1, Math.trunc(seconds))}s'`;
