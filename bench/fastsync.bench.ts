@@ -57,7 +57,7 @@ export function schema(d: Dataset): string {
   for (let i = 1; i <= d.tables; i++)
     parts.push(
       `CREATE TABLE t${i} (id bigint PRIMARY KEY, parent_id int NOT NULL REFERENCES parent (id), a int NOT NULL, b text NOT NULL, c timestamptz NOT NULL)`,
-      `INSERT INTO t${i} SELECT g, 1 + g % 100, (g * 7919) % 100000, md5(g::text), timestamptz '2026-01-01' + g * interval '1 second' FROM generate_series(1, ${d.rows}) g`,
+      `INSERT INTO t${i} SELECT g, 1 + g % 100, (g::bigint * 7919) % 100000, md5(g::text), timestamptz '2026-01-01' + g * interval '1 second' FROM generate_series(1, ${d.rows}) g`,
       `CREATE INDEX t${i}_a ON t${i} (a)`,
       `CREATE INDEX t${i}_b ON t${i} (b)`,
       `CREATE INDEX t${i}_c ON t${i} (c)`,

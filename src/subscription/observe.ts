@@ -20,6 +20,7 @@ import { workerFailures } from "./preflight";
 import { subscriberFailures } from "./privileges";
 import type { PublisherView } from "./publisher";
 import { adoptionChanges } from "./reconcile";
+import { previewCopy } from "./snapshotPlan";
 import { label, type SubscriptionInputs, type SubscriptionState } from "./types";
 
 /** The tables of the replica among `tables` that hold rows. */
@@ -159,6 +160,18 @@ export async function observeReplica(
       recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),
     });
     const repair = decision.repair;
+    // What the copy `up` makes will be, when it makes one: said at preview.
+    if (
+      !decision.refusal &&
+      ((!existing && inputs.copyData !== false) || (repair && inputs.repair !== "refuse"))
+    ) {
+      const copy = await previewCopy(s, inputs, {
+        tablesComing: inputs.recopyRequests !== undefined,
+        emptiedFirst: repair !== undefined,
+      });
+      log.info(copy.line);
+      if (copy.failure) failures.push({ property: "copyMethod", reason: copy.failure });
+    }
     if (decision.refusal) failures.push(decision.refusal);
     else if (repair && inputs.repair === "refuse")
       failures.push({

@@ -120,6 +120,12 @@ export async function planSnapshot(
   s: Session,
   inputs: SubscriptionInputs,
   jobs: number,
+  preview: {
+    /** The SchemaSync this depends on creates the replica's tables first: missing ones do not count. */
+    tablesComing?: boolean;
+    /** A repair empties the tables first: rows in them do not count. */
+    emptiedFirst?: boolean;
+  } = {},
 ): Promise<{ plan?: SnapshotPlan; obstacles: string[] }> {
   const obstacles = staticObstacles(inputs);
   if (obstacles.length > 0) return { obstacles };
@@ -138,7 +144,7 @@ export async function planSnapshot(
     const r = onReplica.get(tableId(t));
     const have = new Set(r?.types.map((c) => c.name));
     const lacking = t.columns.filter((c) => !have.has(c));
-    if (!r) missing.push(tableKey(t));
+    if (!r && !preview.tablesComing) missing.push(tableKey(t));
     else if (lacking.length > 0) missing.push(`${tableKey(t)} (columns ${lacking.join(", ")})`);
     const computed = r?.types.filter((c) => c.generated && t.columns.includes(c.name)) ?? [];
     if (computed.length > 0) generated.push(`${tableKey(t)} (${computed.map((c) => c.name).join(", ")})`);
@@ -148,7 +154,7 @@ export async function planSnapshot(
   if (missing.length > 0) obstacles.push(`the replica lacks ${missing.join(", ")}`);
   // It writes only into empty tables: undoing a failed copy empties what it filled.
   const holding: string[] = [];
-  for (const t of published)
+  for (const t of preview.emptiedFirst ? [] : published)
     if (onReplica.has(tableId(t)) && (await s.query(hasRowsQuery(t))).length > 0) holding.push(tableKey(t));
   if (holding.length > 0) obstacles.push(`${holding.join(", ")} already hold rows on the replica`);
   const onward = (await readStakes(s, published, inputs.name)).filter((t) => t.publishedBy.length > 0);
@@ -170,6 +176,46 @@ export async function planSnapshot(
   };
 }
 
+const refusal = (why: string) =>
+  `copyMethod "snapshot" cannot copy here: ${why}. Fix that, or set \`copyMethod: "postgres"\` (or "auto") to let PostgreSQL's table synchronisation copy.`;
+
+/** Why `"auto"` leaves a copy the snapshot copy could make to PostgreSQL, if it does. */
+function autoDeclines(inputs: SubscriptionInputs, plan: SnapshotPlan): string | undefined {
+  if (plan.bytes > AUTO_MAX_BYTES)
+    return `the tables hold ${bytes(plan.bytes)}, more than the ${bytes(AUTO_MAX_BYTES)} \`copyMethod: "auto"\` copies through this program`;
+  if (inputs.enabled === false)
+    return "the subscription is created disabled (PostgreSQL copies when it is enabled)";
+  return undefined;
+}
+
+/**
+ * What the preview says about the copy `up` will make (a new subscription, or a repair's re-copy):
+ * the snapshot copy with its size, or PostgreSQL's and why; a failure when `copyMethod: "snapshot"`
+ * cannot copy here. `tablesComing`: the replica's tables are the SchemaSync's to create first.
+ */
+export async function previewCopy(
+  s: Session,
+  inputs: SubscriptionInputs,
+  preview: { tablesComing: boolean; emptiedFirst: boolean },
+): Promise<{ line: string; failure?: string }> {
+  const who = label(inputs.name);
+  if (inputs.copyMethod === "postgres")
+    return { line: `${who}: up copies with PostgreSQL's table synchronisation (copyMethod "postgres").` };
+  const jobs = inputs.copyJobs ?? DEFAULT_JOBS;
+  const { plan, obstacles } = await planSnapshot(s, inputs, jobs, preview);
+  const why = plan ? autoDeclines(inputs, plan) : obstacles.join("; ");
+  if (plan && (why === undefined || inputs.copyMethod === "snapshot"))
+    return {
+      line: `${who}: up copies ${plan.tables.length} table(s) (${bytes(plan.bytes)} on disk) under one snapshot from this program on ${jobs} connection(s) per side, then streams from that slot.`,
+    };
+  if (inputs.copyMethod === "snapshot")
+    return {
+      line: `${who}: ${refusal(why ?? "")}`,
+      failure: refusal(why ?? ""),
+    };
+  return { line: `${who}: up leaves the initial copy to PostgreSQL's table synchronisation: ${why}.` };
+}
+
 /** Which copy this create or re-copy runs: PostgreSQL's, or the snapshot copy with its plan. */
 export async function chooseCopy(
   s: Session,
@@ -180,19 +226,10 @@ export async function chooseCopy(
   if (!copy || method === "postgres") return { method: "postgres" };
   const { plan, obstacles } = await planSnapshot(s, inputs, inputs.copyJobs ?? DEFAULT_JOBS);
   if (method === "snapshot") {
-    if (!plan)
-      throw new Error(
-        `${label(inputs.name)}: copyMethod "snapshot" cannot copy here: ${obstacles.join("; ")}. Fix that, or set \`copyMethod: "postgres"\` (or "auto") to let PostgreSQL's table synchronisation copy.`,
-      );
+    if (!plan) throw new Error(`${label(inputs.name)}: ${refusal(obstacles.join("; "))}`);
     return { method: "snapshot", plan };
   }
-  const why = !plan
-    ? obstacles.join("; ")
-    : plan.bytes > AUTO_MAX_BYTES
-      ? `the tables hold ${bytes(plan.bytes)}, more than the ${bytes(AUTO_MAX_BYTES)} \`copyMethod: "auto"\` copies through this program`
-      : inputs.enabled === false
-        ? "the subscription is created disabled (PostgreSQL copies when it is enabled)"
-        : undefined;
+  const why = !plan ? obstacles.join("; ") : autoDeclines(inputs, plan);
   if (why !== undefined || !plan) {
     log.info(`${label(inputs.name)}: the initial copy is PostgreSQL's own: ${why}.`);
     return { method: "postgres" };

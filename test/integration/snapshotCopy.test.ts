@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Client } from "pg";
 import { converge, DRILL_TABLE, startWriters } from "../harness/drill/load";
+import { Driver } from "../harness/driver";
 import { Engine } from "../harness/engine";
 import { ROOT } from "../harness/install";
 import { runProgram } from "../harness/live";
@@ -108,6 +109,53 @@ async function assertSnapshotCopied(primary: TestServer, replica: TestServer): P
   assert.deepEqual(sub, { enabled: true, mark: null });
 }
 
+describe("snapshot copy refused at preview, PG18 → PG18", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  before(async () => ({ primary, replica, engine } = await setUp(18)));
+  after(async () => {
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("names copyMethod and the reason where the snapshot copy cannot run; auto says it leaves the copy to PostgreSQL", async () => {
+    await primary.query("CREATE PUBLICATION only_items FOR TABLE t_items", [], DB);
+    await replica.query(
+      "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE TABLE t_items (id bigint PRIMARY KEY, mood mood, tags int[], doc jsonb, price numeric(10,2), at timestamptz, note text)",
+      [],
+      DB,
+    );
+    const sub = (copyMethod: string) => ({
+      connection: replica.url(DB),
+      name: "refused",
+      publisher: primary.url(DB),
+      publications: ["only_items"],
+      copyMethod,
+      createSlot: false,
+      slotName: "refused",
+    });
+    const driver = new Driver(engine, "Subscription");
+    const refused = await driver.check(sub("snapshot"));
+    assert.deepEqual(
+      refused.failures.map((f) => f.property),
+      ["copyMethod"],
+      JSON.stringify(refused.failures),
+    );
+    assert.match(refused.failures[0]!.reason, /createSlot: false.*set `copyMethod: "postgres"`/s);
+    const auto = await driver.check(sub("auto"));
+    assert.deepEqual(auto.failures, []);
+    assert.match(
+      engine.log,
+      /up leaves the initial copy to PostgreSQL's table synchronisation: `createSlot: false`/,
+    );
+    assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM pg_subscription", [], DB), [
+      { n: 0 },
+    ]);
+    assert.deepEqual(await primary.query("SELECT count(*)::int AS n FROM pg_replication_slots"), [{ n: 0 }]);
+  });
+});
+
 for (const major of majors([15, 18])) {
   describe(`snapshot copy, PG${major} → PG${major}`, () => {
     let primary: TestServer;
@@ -131,6 +179,11 @@ for (const major of majors([15, 18])) {
       assert.ok(stats.inserts + stats.updates + stats.deletes > 0, "the writers wrote during the copy");
       await assertEqual(primary, replica);
       await assertSnapshotCopied(primary, replica);
+      // The preview (check, before SchemaSync made the tables) said which copy up would make.
+      assert.match(
+        engine.log,
+        /Subscription "snap": up copies \d+ table\(s\) \([^)]+ on disk\) under one snapshot/,
+      );
       const [published] = await primary.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM pg_publication_tables",
         [],
