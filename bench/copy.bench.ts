@@ -136,8 +136,9 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
           const ms = await timed(() =>
             engine.up(resources, (step) => {
               const now = performance.now();
-              const name = step.urn.split("::").pop()!;
-              parts?.set(name, (parts.get(name) ?? 0) + now - last);
+              const [type, name] = step.urn.split("::").slice(-2) as [string, string];
+              const kind = type.split(":").pop()!;
+              parts?.set(`${kind} ${name}`, (parts.get(`${kind} ${name}`) ?? 0) + now - last);
               last = now;
             }),
           );

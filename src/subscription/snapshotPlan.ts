@@ -21,6 +21,12 @@ export type CopyMethod = "postgres" | "snapshot" | "auto";
 
 /** `auto` copies through this program up to this many bytes of published tables; PostgreSQL beyond. */
 export const AUTO_MAX_BYTES = 1024 ** 3;
+/**
+ * … and only tables of this size on average or less: there PostgreSQL's fixed cost per table (a
+ * worker, a slot, a snapshot: about 80 ms) dominates. Bigger tables copy as fast or faster server
+ * to server (docs/benchmarks.md: 4 × 250,000 and 1 × 1,000,000 rows).
+ */
+export const AUTO_MAX_AVERAGE_BYTES = 8 * 1024 ** 2;
 /** A plain table of at least two such parts (16 MiB of heap pages) is copied as page ranges at once. */
 export const PART_PAGES = 2048;
 /** Connections on each side (default of `copyJobs`). */
@@ -180,9 +186,12 @@ const refusal = (why: string) =>
   `copyMethod "snapshot" cannot copy here: ${why}. Fix that, or set \`copyMethod: "postgres"\` (or "auto") to let PostgreSQL's table synchronisation copy.`;
 
 /** Why `"auto"` leaves a copy the snapshot copy could make to PostgreSQL, if it does. */
-function autoDeclines(inputs: SubscriptionInputs, plan: SnapshotPlan): string | undefined {
+export function autoDeclines(inputs: SubscriptionInputs, plan: SnapshotPlan): string | undefined {
   if (plan.bytes > AUTO_MAX_BYTES)
     return `the tables hold ${bytes(plan.bytes)}, more than the ${bytes(AUTO_MAX_BYTES)} \`copyMethod: "auto"\` copies through this program`;
+  const average = plan.tables.length > 0 ? plan.bytes / plan.tables.length : 0;
+  if (average > AUTO_MAX_AVERAGE_BYTES)
+    return `its ${plan.tables.length} table(s) hold ${bytes(average)} on average, more than the ${bytes(AUTO_MAX_AVERAGE_BYTES)} below which \`copyMethod: "auto"\` copies through this program (server to server is as fast for big tables)`;
   if (inputs.enabled === false)
     return "the subscription is created disabled (PostgreSQL copies when it is enabled)";
   return undefined;

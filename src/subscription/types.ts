@@ -56,7 +56,7 @@ export interface SubscriptionBaseFields {
    * program creates the slot, copies every table under its exported snapshot on `copyJobs`
    * connections, the rows passing through the machine that runs Pulumi, and the subscription then
    * streams from that slot), or "auto" (default): the snapshot copy when this program can read the
-   * publisher and the tables hold at most 1 GiB, PostgreSQL's otherwise. See the README's "Initial
+   * publisher and the tables hold at most 1 GiB and 8 MiB on average, PostgreSQL's otherwise. See the README's "Initial
    * copy". A change affects the next copy only.
    */
   copyMethod?: "postgres" | "snapshot" | "auto";

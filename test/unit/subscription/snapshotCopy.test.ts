@@ -12,7 +12,14 @@ import {
 } from "../../../src/subscription/snapshotCatalog";
 import { workerFailures } from "../../../src/subscription/preflight";
 import { SnapshotMeter } from "../../../src/subscription/progress";
-import { binaryFor, copyItems, PART_PAGES, staticObstacles } from "../../../src/subscription/snapshotPlan";
+import {
+  AUTO_MAX_AVERAGE_BYTES,
+  autoDeclines,
+  binaryFor,
+  copyItems,
+  PART_PAGES,
+  staticObstacles,
+} from "../../../src/subscription/snapshotPlan";
 import { copyIn, copyOut, createSlotExportingSnapshot } from "../../../src/subscription/sql";
 
 const int8: ColumnType = { name: "id", type: "bigint", oid: 20 };
@@ -114,6 +121,38 @@ describe("snapshot copy: what rules it out", () => {
     assert.match(staticObstacles({ ...inputs, createSlot: false }).join(), /createSlot: false/);
     assert.match(staticObstacles({ ...inputs, twoPhase: true }).join(), /twoPhase: true/);
     assert.match(staticObstacles({ ...inputs, failover: true } as never).join(), /failover: true/);
+  });
+});
+
+describe("snapshot copy: what auto chooses", () => {
+  const inputs = { connection: "c", name: "s", publisher: "p", publications: ["p"] };
+  const plan = (tables: PublishedForCopy[]) => ({
+    items: [],
+    tables,
+    replicaRole: false,
+    bytes: tables.reduce((n, t) => n + t.bytes, 0),
+  });
+  const pages = (bytes: number) => Math.ceil(bytes / 8192);
+  it("copies many small tables itself, and leaves big ones, disabled subscriptions and over 1 GiB to PostgreSQL", () => {
+    const many = Array.from({ length: 300 }, (_, i) => table(`s${i}`, 2));
+    assert.equal(autoDeclines(inputs, plan(many)), undefined);
+    assert.match(
+      autoDeclines(inputs, plan([table("big", pages(AUTO_MAX_AVERAGE_BYTES) + 1)])) ?? "",
+      /on average/,
+    );
+    assert.equal(
+      autoDeclines(inputs, plan([...many, table("big", pages(50 * 1024 ** 2))])),
+      undefined,
+      "one big table among many small ones",
+    );
+    assert.match(
+      autoDeclines(
+        inputs,
+        plan(Array.from({ length: 200 }, (_, i) => table(`m${i}`, pages(6 * 1024 ** 2)))),
+      ) ?? "",
+      /more than the 1\.0 GB/,
+    );
+    assert.match(autoDeclines({ ...inputs, enabled: false }, plan(many)) ?? "", /created disabled/);
   });
 });
 
