@@ -14,9 +14,24 @@ export function truncateTables(tables: readonly TableName[]): string {
   return `TRUNCATE ${tables.map((t) => qualified(t.schema, t.name)).join(", ")}`;
 }
 
-/** One row if the table holds any (a probe before an initial copy that would collide). */
-export function hasRowsQuery(table: TableName): string {
-  return `SELECT 1 FROM ${qualified(table.schema, table.name)} LIMIT 1`;
+/**
+ * The position (0-based) of each of `tables` that holds a row: a probe before an initial copy that
+ * would collide. One statement for all of them (each probe stops at its first row).
+ */
+export function nonEmptyQuery(tables: readonly TableName[]): string {
+  return tables
+    .map((t, i) => `SELECT ${i} AS i WHERE EXISTS (SELECT 1 FROM ${qualified(t.schema, t.name)})`)
+    .join(" UNION ALL ");
+}
+
+/** Those of `tables` (which exist) that hold rows, probed 500 at a time. */
+export async function nonEmpty<T extends TableName>(s: Session, tables: readonly T[]): Promise<T[]> {
+  const out: T[] = [];
+  for (let at = 0; at < tables.length; at += 500) {
+    const chunk = tables.slice(at, at + 500);
+    for (const r of await s.query<{ i: number }>(nonEmptyQuery(chunk))) out.push(chunk[r.i]!);
+  }
+  return out;
 }
 
 /** Who else has a stake in a replica table's rows. */

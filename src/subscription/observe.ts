@@ -6,7 +6,7 @@ import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
 import { versionFailures } from "../kernel/versions";
 import { parseConnection } from "../pg/connection";
-import { hasRowsQuery, readStakes, type TableStakes } from "../pg/emptying";
+import { nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
@@ -27,7 +27,7 @@ import { label, type SubscriptionInputs, type SubscriptionState } from "./types"
 async function nonEmptyTables(s: Session, tables: readonly TableName[]): Promise<TableName[]> {
   const present = await readTableFacts(s, tables);
   const full: TableName[] = [];
-  for (const t of present) if ((await s.query(hasRowsQuery(t))).length > 0) full.push(nameOf(t));
+  for (const t of await nonEmpty(s, present)) full.push(nameOf(t));
   return sortedTables(full);
 }
 

@@ -4,7 +4,7 @@
 
 import * as log from "../kernel/log";
 import { parseConnection } from "../pg/connection";
-import { hasRowsQuery, readStakes } from "../pg/emptying";
+import { nonEmpty, readStakes } from "../pg/emptying";
 import { withSession, type Session } from "../pg/session";
 import { tableId, tableKey } from "../pg/tables";
 import { bytes } from "../kernel/units";
@@ -160,8 +160,8 @@ export async function planSnapshot(
   if (missing.length > 0) obstacles.push(`the replica lacks ${missing.join(", ")}`);
   // It writes only into empty tables: undoing a failed copy empties what it filled.
   const holding: string[] = [];
-  for (const t of preview.emptiedFirst ? [] : published)
-    if (onReplica.has(tableId(t)) && (await s.query(hasRowsQuery(t))).length > 0) holding.push(tableKey(t));
+  const present = preview.emptiedFirst ? [] : published.filter((t) => onReplica.has(tableId(t)));
+  for (const t of await nonEmpty(s, present)) holding.push(tableKey(t));
   if (holding.length > 0) obstacles.push(`${holding.join(", ")} already hold rows on the replica`);
   const onward = (await readStakes(s, published, inputs.name)).filter((t) => t.publishedBy.length > 0);
   if (onward.length > 0)
