@@ -99,8 +99,10 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
   );
   say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
   const partsRows: string[] = [];
+  // BENCH_COPY_SETS: only the datasets whose label contains one of these (comma list).
+  const sets = process.env.BENCH_COPY_SETS?.split(",");
   for (const major of env.majors as Major[])
-    for (const d of COPY_DATASETS) {
+    for (const d of COPY_DATASETS.filter((x) => !sets || sets.some((s) => x.label.includes(s)))) {
       const [primary, replica] = await Promise.all([
         startServer({ major }),
         startServer({

@@ -2,7 +2,8 @@
 // Environment: BENCH_ROUNDS (5), BENCH_MAJORS (15,18), BENCH_SIZES (200,1000), BENCH_DATA_DIRS
 // (tmpfs,disk), BENCH_PREVIEW_SIZES (10,200,1000), BENCH_SYNC_ROWS (1000000), BENCH_HOST_CALLS (300), BENCH_ONLY (comma list of
 // schemaSync, preview, sync, host, fastsync, copy), BENCH_FASTSYNC_ROUNDS (3), BENCH_COPY_ROUNDS (3),
-// BENCH_COPY_2000 (add 2 000 small tables), BENCH_COPY_SLOW (PostgreSQL's copy of those too).
+// BENCH_COPY_2000 (add 2 000 small tables), BENCH_COPY_SLOW (PostgreSQL's copy of those too),
+// BENCH_COPY_SETS (only datasets whose label contains one of these).
 
 import * as os from "node:os";
 import { copyBench } from "./copy.bench";
