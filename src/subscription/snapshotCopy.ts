@@ -59,10 +59,7 @@ async function copyAll(
         for (let item = queue.shift(); item && !failure; item = queue.shift()) {
           const it = item;
           meter.start(it);
-          await rep.query("BEGIN");
-          await rep.query(sql.lockTimeout(lockSeconds));
-          for (const statement of sql.PORTABLE_TEXT) await rep.query(statement);
-          if (plan.replicaRole) await rep.query(sql.REPLICA_ROLE);
+          await rep.query(sql.beginCopyIn(lockSeconds, plan.replicaRole));
           const into = rep.query(copyFromStdin(sql.copyIn(it.table, it.binary)));
           const out = pub.query(copyToStdout(sql.copyOut(it.table, it.binary, it.range)));
           const count = new Transform({

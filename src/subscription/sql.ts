@@ -132,6 +132,17 @@ export function lockTimeout(seconds: number): string {
   return `SET LOCAL lock_timeout = '${Math.max(1, Math.trunc(seconds))}s'`;
 }
 
+/**
+ * The transaction one COPY into the replica runs in, opened in one round trip (simple protocol:
+ * these statements are built here from numbers and constants only): the lock wait bounded, text
+ * read in the portable forms, and rows written as the apply worker writes them when `asReplica`.
+ */
+export function beginCopyIn(lockSeconds: number, asReplica: boolean): string {
+  return ["BEGIN", lockTimeout(lockSeconds), ...PORTABLE_TEXT, ...(asReplica ? [REPLICA_ROLE] : [])].join(
+    "; ",
+  );
+}
+
 /** Rows written in this transaction fire no ordinary trigger and check no foreign key, as the apply worker's. */
 export const REPLICA_ROLE = "SET LOCAL session_replication_role = replica";
 

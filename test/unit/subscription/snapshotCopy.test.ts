@@ -20,7 +20,7 @@ import {
   PART_PAGES,
   staticObstacles,
 } from "../../../src/subscription/snapshotPlan";
-import { copyIn, copyOut, createSlotExportingSnapshot } from "../../../src/subscription/sql";
+import { beginCopyIn, copyIn, copyOut, createSlotExportingSnapshot } from "../../../src/subscription/sql";
 
 const int8: ColumnType = { name: "id", type: "bigint", oid: 20 };
 const text: ColumnType = { name: "v", type: "text", oid: 25 };
@@ -98,6 +98,11 @@ describe("snapshot copy: the COPYs", () => {
       `COPY (SELECT "id", "we""ird" FROM "s.x"."t") TO STDOUT`,
     );
     assert.equal(copyIn(t, false), `COPY "s.x"."t" ("id", "we""ird") FROM STDIN`);
+    assert.equal(
+      beginCopyIn(600, true),
+      "BEGIN; SET LOCAL lock_timeout = '600s'; SET LOCAL datestyle = 'ISO'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 3; SET LOCAL session_replication_role = replica",
+    );
+    assert.doesNotMatch(beginCopyIn(1.7, false), /session_replication_role|1\.7/);
     assert.equal(
       createSlotExportingSnapshot("sub_1"),
       `CREATE_REPLICATION_SLOT "sub_1" LOGICAL pgoutput EXPORT_SNAPSHOT`,
