@@ -9,19 +9,15 @@
 // resource's step took (publication, pre-data, the subscription — slot, COPYs, stream start — and
 // the post-data: indexes and foreign keys).
 
-import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { captureProgram } from "../test/harness/capture";
 import { Engine } from "../test/harness/engine";
 import { ROOT } from "../test/harness/install";
 import { startServer, type Major, type TestServer } from "../test/harness/postgres";
 import { alternate, env, timed } from "./common";
-import { ensurePgcopydb, schema as bigSchema } from "./fastsync.bench";
+import { ensurePgcopydb, runPgcopydb, schema as bigSchema } from "./fastsync.bench";
 
 const PROGRAM = path.join(ROOT, "test", "fixtures", "component", "index.ts");
-const PG15_BIN = "/usr/lib/postgresql/15/bin";
 
 interface Dataset {
   label: string;
@@ -156,34 +152,11 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
         if (pgcopydb && major === 15)
           methods.pgcopydb = async () => {
             const db = await fresh();
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgcopydb-"));
-            try {
-              const ms = await timed(async () =>
-                execFileSync(
-                  "pgcopydb",
-                  [
-                    "clone",
-                    "--no-owner",
-                    "--no-acl",
-                    "--source",
-                    primary.url("app"),
-                    "--target",
-                    replica.url(db),
-                    "--table-jobs",
-                    "4",
-                    "--index-jobs",
-                    "4",
-                    "--dir",
-                    dir,
-                  ],
-                  { env: { ...process.env, PATH: `${PG15_BIN}:${process.env.PATH}` }, stdio: "ignore" },
-                ),
-              );
-              await verify(primary, replica, db, d.tables);
-              return ms;
-            } finally {
-              fs.rmSync(dir, { recursive: true, force: true });
-            }
+            const ms = await timed(async () =>
+              runPgcopydb(["clone", "--no-owner", "--no-acl"], primary.url("app"), replica.url(db)),
+            );
+            await verify(primary, replica, db, d.tables);
+            return ms;
           };
         const m = await alternate(Number(process.env.BENCH_COPY_ROUNDS ?? 3), methods);
         const cell = (v?: number) => (v === undefined ? "n/a" : `${(v / 1000).toFixed(2)} s`);

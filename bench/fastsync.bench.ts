@@ -65,6 +65,35 @@ export function schema(d: Dataset): string {
   return parts.join(";\n");
 }
 
+/**
+ * Runs pgcopydb `command` from `source` into `target` with 4 table jobs and 4 index jobs, its work
+ * files in a scratch directory removed afterwards, and Debian's pg_dump 15 on PATH.
+ */
+export function runPgcopydb(command: string[], source: string, target: string): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgcopydb-"));
+  try {
+    execFileSync(
+      "pgcopydb",
+      [
+        ...command,
+        "--source",
+        source,
+        "--target",
+        target,
+        "--table-jobs",
+        "4",
+        "--index-jobs",
+        "4",
+        "--dir",
+        dir,
+      ],
+      { env: { ...process.env, PATH: `${PG15_BIN}:${process.env.PATH}` }, stdio: "ignore" },
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function ensurePgcopydb(): boolean {
   if (spawnSync("pgcopydb", ["--version"]).status === 0) return true;
   if (process.getuid?.() !== 0) return false;
@@ -233,45 +262,24 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
          * A pgcopydb command (`clone`, or `copy data` with what it leaves to pg_dump/pg_restore run
          * by the bench before and after) into a fresh database, timed, then verified.
          */
-        const runPgcopydb = async (command: string[], before?: string, after?: string) => {
+        const pgcopydbRun = async (command: string[], before?: string, after?: string) => {
           const db = await fresh();
-          const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgcopydb-"));
-          try {
-            const ms = await timed(async () => {
-              if (before) await replica.query(before, [], db);
-              execFileSync(
-                "pgcopydb",
-                [
-                  ...command,
-                  "--source",
-                  primary.url("app"),
-                  "--target",
-                  replica.url(db),
-                  "--table-jobs",
-                  "4",
-                  "--index-jobs",
-                  "4",
-                  "--dir",
-                  dir,
-                ],
-                { env: { ...process.env, PATH: `${PG15_BIN}:${process.env.PATH}` }, stdio: "ignore" },
-              );
-              if (after) await replica.query(after, [], db);
-            });
-            await verify(primary, replica, db, tables);
-            return ms;
-          } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-          }
+          const ms = await timed(async () => {
+            if (before) await replica.query(before, [], db);
+            runPgcopydb(command, primary.url("app"), replica.url(db));
+            if (after) await replica.query(after, [], db);
+          });
+          await verify(primary, replica, db, tables);
+          return ms;
         };
         // pgcopydb's own copy, indexes and constraints, with the schema sections it would restore
         // given by the bench: runs on every version (pg_dump 15 refuses PG18, pgcopydb itself does not).
         if (pgcopydb) {
           const { pre, post } = pgcopydbSections(d);
-          methods.pgcopydbData = () => runPgcopydb(["copy", "data"], pre, post);
+          methods.pgcopydbData = () => pgcopydbRun(["copy", "data"], pre, post);
         }
         if (pgcopydb && major === 15)
-          methods.pgcopydb = () => runPgcopydb(["clone", "--no-owner", "--no-acl"]);
+          methods.pgcopydb = () => pgcopydbRun(["clone", "--no-owner", "--no-acl"]);
         const m = await alternate(Number(process.env.BENCH_FASTSYNC_ROUNDS ?? 3), methods);
         const cell = (v?: number) => (v === undefined ? "n/a" : `${(v / 1000).toFixed(2)} s`);
         const ratio = (of?: number) => (of ? (m.component! / of).toFixed(2) : "n/a");
