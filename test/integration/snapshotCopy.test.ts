@@ -56,9 +56,28 @@ const TABLES = [
 ];
 const COMPARED = ["t_items", "t_big", "t_parts", ...SMALL, "w_1", "w_2"];
 
-async function setUp(major: Major): Promise<{ primary: TestServer; replica: TestServer; engine: Engine }> {
-  const [primary, replica] = await seededPair(major, major, DB, SEED);
-  return { primary, replica, engine: await Engine.start() };
+interface Bed {
+  primary: TestServer;
+  replica: TestServer;
+  engine: Engine;
+}
+
+/**
+ * A seeded pair and an engine for the describe this is called in, handed to `use` before its
+ * tests; afterwards the stack is destroyed and everything stopped.
+ */
+function bed(major: Major, use: (b: Bed) => void): void {
+  let b: Partial<Bed> = {};
+  before(async () => {
+    const [primary, replica] = await seededPair(major, major, DB, SEED);
+    b = { primary, replica, engine: await Engine.start() };
+    use(b as Bed);
+  });
+  after(async () => {
+    await b.engine?.destroy().catch(() => undefined);
+    await b.engine?.stop();
+    await Promise.all([b.primary?.stop(), b.replica?.stop()]);
+  });
 }
 
 function program(primary: TestServer, replica: TestServer, method: string) {
@@ -113,11 +132,7 @@ describe("snapshot copy refused at preview, PG18 → PG18", () => {
   let primary: TestServer;
   let replica: TestServer;
   let engine: Engine;
-  before(async () => ({ primary, replica, engine } = await setUp(18)));
-  after(async () => {
-    await engine?.stop();
-    await Promise.all([primary?.stop(), replica?.stop()]);
-  });
+  bed(18, (b) => ({ primary, replica, engine } = b));
 
   it("names copyMethod and the reason where the snapshot copy cannot run; auto says it leaves the copy to PostgreSQL", async () => {
     await primary.query("CREATE PUBLICATION only_items FOR TABLE t_items", [], DB);
@@ -161,12 +176,7 @@ for (const major of majors([15, 18])) {
     let primary: TestServer;
     let replica: TestServer;
     let engine: Engine;
-    before(async () => ({ primary, replica, engine } = await setUp(major)));
-    after(async () => {
-      await engine?.destroy().catch(() => undefined);
-      await engine?.stop();
-      await Promise.all([primary?.stop(), replica?.stop()]);
-    });
+    bed(major, (b) => ({ primary, replica, engine } = b));
 
     it("auto copies every table under one snapshot with writers running, then streams from its slot", async () => {
       const writers = startWriters(primary, DB, ["w_1", "w_2"], 2);
@@ -209,12 +219,7 @@ for (const major of majors([15, 18])) {
     let primary: TestServer;
     let replica: TestServer;
     let engine: Engine;
-    before(async () => ({ primary, replica, engine } = await setUp(major)));
-    after(async () => {
-      await engine?.destroy().catch(() => undefined);
-      await engine?.stop();
-      await Promise.all([primary?.stop(), replica?.stop()]);
-    });
+    bed(major, (b) => ({ primary, replica, engine } = b));
 
     it("the program killed mid-copy: the preview says so, the next up empties and copies again", async () => {
       const run = program(primary, replica, "snapshot");
