@@ -153,6 +153,18 @@ function watchSasl(client: Client): () => string | undefined {
  * `channel_binding=require` fails unless the server authenticated with SCRAM-SHA-256-PLUS.
  */
 async function connectWith(info: ConnectionInfo, replication = false): Promise<Client> {
+  try {
+    return await attemptConnections(info, replication);
+  } catch (e) {
+    throw redactError(
+      e,
+      secretsOf(info),
+      `could not connect to ${endpoint(info)} as ${JSON.stringify(info.user)}`,
+    );
+  }
+}
+
+async function attemptConnections(info: ConnectionInfo, replication: boolean): Promise<Client> {
   const order = await attempts(info);
   for (const [i, over] of order.entries()) {
     const client = new Client(clientConfig(info, over, replication));
@@ -199,11 +211,7 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   const reused = await idle.checkout(key);
   if (reused) ({ client, version: serverVersion } = reused);
   else {
-    try {
-      client = await connectWith(info);
-    } catch (e) {
-      throw redactError(e, secrets, `could not connect to ${endpoint(info)} as ${JSON.stringify(info.user)}`);
-    }
+    client = await connectWith(info);
     try {
       const version = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
       serverVersion = Number(version.rows[0]!.v);
@@ -265,17 +273,11 @@ export async function withClient<T>(
   fn: (client: Client) => Promise<T>,
   opts: { replication?: boolean } = {},
 ): Promise<T> {
-  const secrets = secretsOf(info);
-  let client: Client;
-  try {
-    client = await connectWith(info, opts.replication);
-  } catch (e) {
-    throw redactError(e, secrets, `could not connect to ${endpoint(info)} as ${JSON.stringify(info.user)}`);
-  }
+  const client = await connectWith(info, opts.replication);
   try {
     return await fn(client);
   } catch (e) {
-    throw redactError(e, secrets);
+    throw redactError(e, secretsOf(info));
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -25,10 +25,7 @@ import { label, type SubscriptionInputs, type SubscriptionState } from "./types"
 
 /** The tables of the replica among `tables` that hold rows. */
 async function nonEmptyTables(s: Session, tables: readonly TableName[]): Promise<TableName[]> {
-  const present = await readTableFacts(s, tables);
-  const full: TableName[] = [];
-  for (const t of await nonEmpty(s, present)) full.push(nameOf(t));
-  return sortedTables(full);
+  return sortedTables((await nonEmpty(s, await readTableFacts(s, tables))).map(nameOf));
 }
 
 /**

@@ -52,9 +52,7 @@ async function copyAll(
   let failure: { error: unknown } | undefined;
   const worker = () =>
     withClient(publisher, async (pub) => {
-      for (const statement of sql.beginUnderSnapshot(snapshot)) await pub.query(statement);
-      await pub.query(sql.lockTimeout(lockSeconds));
-      for (const statement of sql.PORTABLE_TEXT) await pub.query(statement);
+      await pub.query(sql.beginUnderSnapshot(snapshot, lockSeconds));
       await withClient(replica, async (rep) => {
         for (let item = queue.shift(); item && !failure; item = queue.shift()) {
           const it = item;

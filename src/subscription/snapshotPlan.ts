@@ -198,6 +198,24 @@ export function autoDeclines(inputs: SubscriptionInputs, plan: SnapshotPlan): st
 }
 
 /**
+ * The copy `"snapshot"` or `"auto"` makes: the snapshot copy with its plan, PostgreSQL's and why
+ * (`"auto"` only), or why `"snapshot"` is refused.
+ */
+async function decideCopy(
+  s: Session,
+  inputs: SubscriptionInputs,
+  preview?: Parameters<typeof planSnapshot>[3],
+): Promise<
+  { method: "snapshot"; plan: SnapshotPlan } | { method: "postgres"; why: string } | { refused: string }
+> {
+  const { plan, obstacles } = await planSnapshot(s, inputs, inputs.copyJobs ?? DEFAULT_JOBS, preview);
+  if (inputs.copyMethod === "snapshot")
+    return plan ? { method: "snapshot", plan } : { refused: refusal(obstacles.join("; ")) };
+  const why = plan ? autoDeclines(inputs, plan) : obstacles.join("; ");
+  return plan && why === undefined ? { method: "snapshot", plan } : { method: "postgres", why: why! };
+}
+
+/**
  * What the preview says about the copy `up` will make (a new subscription, or a repair's re-copy):
  * the snapshot copy with its size, or PostgreSQL's and why; a failure when `copyMethod: "snapshot"`
  * cannot copy here. `tablesComing`: the replica's tables are the SchemaSync's to create first.
@@ -210,19 +228,13 @@ export async function previewCopy(
   const who = label(inputs.name);
   if (inputs.copyMethod === "postgres")
     return { line: `${who}: up copies with PostgreSQL's table synchronisation (copyMethod "postgres").` };
-  const jobs = inputs.copyJobs ?? DEFAULT_JOBS;
-  const { plan, obstacles } = await planSnapshot(s, inputs, jobs, preview);
-  const why = plan ? autoDeclines(inputs, plan) : obstacles.join("; ");
-  if (plan && (why === undefined || inputs.copyMethod === "snapshot"))
-    return {
-      line: `${who}: up copies ${plan.tables.length} table(s) (${bytes(plan.bytes)} on disk) under one snapshot from this program on ${jobs} connection(s) per side, then streams from that slot.`,
-    };
-  if (inputs.copyMethod === "snapshot")
-    return {
-      line: `${who}: ${refusal(why ?? "")}`,
-      failure: refusal(why ?? ""),
-    };
-  return { line: `${who}: up leaves the initial copy to PostgreSQL's table synchronisation: ${why}.` };
+  const d = await decideCopy(s, inputs, preview);
+  if ("refused" in d) return { line: `${who}: ${d.refused}`, failure: d.refused };
+  if (d.method === "postgres")
+    return { line: `${who}: up leaves the initial copy to PostgreSQL's table synchronisation: ${d.why}.` };
+  return {
+    line: `${who}: up copies ${d.plan.tables.length} table(s) (${bytes(d.plan.bytes)} on disk) under one snapshot from this program on ${inputs.copyJobs ?? DEFAULT_JOBS} connection(s) per side, then streams from that slot.`,
+  };
 }
 
 /** Which copy this create or re-copy runs: PostgreSQL's, or the snapshot copy with its plan. */
@@ -231,17 +243,10 @@ export async function chooseCopy(
   inputs: SubscriptionInputs,
   copy: boolean,
 ): Promise<{ method: "postgres" } | { method: "snapshot"; plan: SnapshotPlan }> {
-  const method = inputs.copyMethod ?? "auto";
-  if (!copy || method === "postgres") return { method: "postgres" };
-  const { plan, obstacles } = await planSnapshot(s, inputs, inputs.copyJobs ?? DEFAULT_JOBS);
-  if (method === "snapshot") {
-    if (!plan) throw new Error(`${label(inputs.name)}: ${refusal(obstacles.join("; "))}`);
-    return { method: "snapshot", plan };
-  }
-  const why = !plan ? obstacles.join("; ") : autoDeclines(inputs, plan);
-  if (why !== undefined || !plan) {
-    log.info(`${label(inputs.name)}: the initial copy is PostgreSQL's own: ${why}.`);
-    return { method: "postgres" };
-  }
-  return { method: "snapshot", plan };
+  if (!copy || inputs.copyMethod === "postgres") return { method: "postgres" };
+  const d = await decideCopy(s, inputs);
+  if ("refused" in d) throw new Error(`${label(inputs.name)}: ${d.refused}`);
+  if (d.method === "postgres")
+    log.info(`${label(inputs.name)}: the initial copy is PostgreSQL's own: ${d.why}.`);
+  return d;
 }

@@ -73,9 +73,18 @@ export function createSlotExportingSnapshot(slot: string): string {
   return `CREATE_REPLICATION_SLOT ${ident(slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`;
 }
 
-/** A read-only transaction that sees exactly what the exported snapshot saw. */
-export function beginUnderSnapshot(snapshot: string): string[] {
-  return ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", `SET TRANSACTION SNAPSHOT ${literal(snapshot)}`];
+/**
+ * A read-only transaction that sees exactly what the exported snapshot saw, opened in one round trip
+ * (simple protocol: the snapshot name is a quoted literal, the rest numbers and constants), with the
+ * lock wait bounded and text written in the portable forms.
+ */
+export function beginUnderSnapshot(snapshot: string, lockSeconds: number): string {
+  return [
+    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    `SET TRANSACTION SNAPSHOT ${literal(snapshot)}`,
+    lockTimeout(lockSeconds),
+    ...PORTABLE_TEXT,
+  ].join("; ");
 }
 
 /** A part of a table: every row, or the heap pages from `fromPage` up to (not including) `toPage`. */
@@ -121,14 +130,14 @@ export function copyIn(
  * Text COPY between servers whose settings differ: dates, intervals and floats written and read
  * in one unambiguous form, as PostgreSQL's own table synchronisation sets them.
  */
-export const PORTABLE_TEXT = [
+const PORTABLE_TEXT = [
   "SET LOCAL datestyle = 'ISO'",
   "SET LOCAL intervalstyle = 'postgres'",
   "SET LOCAL extra_float_digits = 3",
 ];
 
 /** How long a statement of this transaction waits for a table lock before it fails (55P03). */
-export function lockTimeout(seconds: number): string {
+function lockTimeout(seconds: number): string {
   return `SET LOCAL lock_timeout = '${Math.max(1, Math.trunc(seconds))}s'`;
 }
 

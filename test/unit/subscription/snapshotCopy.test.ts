@@ -20,7 +20,13 @@ import {
   PART_PAGES,
   staticObstacles,
 } from "../../../src/subscription/snapshotPlan";
-import { beginCopyIn, copyIn, copyOut, createSlotExportingSnapshot } from "../../../src/subscription/sql";
+import {
+  beginCopyIn,
+  beginUnderSnapshot,
+  copyIn,
+  copyOut,
+  createSlotExportingSnapshot,
+} from "../../../src/subscription/sql";
 
 const int8: ColumnType = { name: "id", type: "bigint", oid: 20 };
 const text: ColumnType = { name: "v", type: "text", oid: 25 };
@@ -103,6 +109,11 @@ describe("snapshot copy: the COPYs", () => {
       "BEGIN; SET LOCAL lock_timeout = '600s'; SET LOCAL datestyle = 'ISO'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 3; SET LOCAL session_replication_role = replica",
     );
     assert.doesNotMatch(beginCopyIn(1.7, false), /session_replication_role|1\.7/);
+    assert.equal(
+      beginUnderSnapshot("00000003-0000001B-1", 600),
+      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '00000003-0000001B-1'; SET LOCAL lock_timeout = '600s'; SET LOCAL datestyle = 'ISO'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 3",
+    );
+    assert.match(beginUnderSnapshot("a'b", 1), /SNAPSHOT 'a''b';/, "the snapshot name is a quoted literal");
     assert.equal(
       createSlotExportingSnapshot("sub_1"),
       `CREATE_REPLICATION_SLOT "sub_1" LOGICAL pgoutput EXPORT_SNAPSHOT`,
