@@ -1,7 +1,8 @@
 // The test runner behind `npm test`: unit and program tests first, then the integration and e2e
 // files in lanes that run at once, each lane one file at a time on its own pool of PostgreSQL
-// servers (test/harness/postgres.ts: servers are reset between files instead of initdb'd again).
-// The package is packed once for every file. Each file is a `node --test` process of its own.
+// servers (test/harness/postgres.ts: servers are reset between files instead of initdb'd again),
+// its installed package, program worker and provider hosts (test/harness/hosts.ts, worker.ts).
+// The package is packed once for every file. Each file runs in a node process of its own.
 //
 //   tsx test/run.ts                  everything, the full version matrix (what CI runs)
 //   tsx test/run.ts --quick          one version pair per suite (PGREPL_MATRIX=quick): local runs
@@ -15,6 +16,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { packedTarball } from "./harness/install";
+import { endLaneProcesses } from "./harness/hosts";
 import { reapOrphans, stopPools } from "./harness/postgres";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -60,13 +62,16 @@ function count(output: string, what: string): number {
   return Number(new RegExp(`^ℹ ${what} (\\d+)`, "m").exec(output)?.[1] ?? 0);
 }
 
-/** Runs `files` in one `node --test` process (unit tests), or one file (a lane's turn). */
-function runFiles(files: string[], env: NodeJS.ProcessEnv, flags: string[] = []): Promise<FileResult> {
+/**
+ * Runs `files` in one `node --test` process (unit tests), or one file run directly (a lane's turn:
+ * node:test runs a file's tests when the file is the main module, without a second process).
+ */
+function runFiles(files: string[], env: NodeJS.ProcessEnv, direct = false): Promise<FileResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ["--import", TSX, "--test", "--test-reporter=spec", ...flags, ...files],
+      ["--import", TSX, ...(direct ? [] : ["--test"]), "--test-reporter=spec", ...files],
       {
         cwd: ROOT,
         env: { ...process.env, ...env, FORCE_COLOR: "0" },
@@ -161,19 +166,29 @@ async function main(): Promise<void> {
     const weight = (f: string) => known[f] ?? fs.statSync(path.join(ROOT, f)).size / 400;
     const queue = [...lanes].sort((a, b) => weight(b) - weight(a));
     const poolRoot = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-lanes-"));
+    const endLanes = () => {
+      for (const lane of fs.readdirSync(poolRoot)) endLaneProcesses(path.join(poolRoot, lane));
+    };
+    for (const signal of ["SIGINT", "SIGTERM"] as const)
+      process.once(signal, () => {
+        endLanes(); // the servers go with the next run's reapOrphans
+        process.exit(130);
+      });
     try {
       await Promise.all(
         Array.from({ length: Math.min(laneCount, queue.length) }, async (_, lane) => {
           const laneDir = path.join(poolRoot, `lane-${lane}`);
           fs.mkdirSync(laneDir);
           for (let file = queue.shift(); file; file = queue.shift()) {
-            const r = await runFiles([file], { ...common, PGREPL_LANE_DIR: laneDir });
+            const r = await runFiles([file], { ...common, PGREPL_LANE_DIR: laneDir }, true);
             report(r);
             results.push(r);
           }
         }),
       );
     } finally {
+      // The lanes' program workers and provider hosts, then their servers.
+      endLanes();
       await stopPools(poolRoot);
     }
     await unitRun;

@@ -3,10 +3,10 @@
 // engine's order: check → diff → create/update/replace (honouring replaces and
 // deleteBeforeReplace) → read → delete. Keeps the stack's state in memory.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
-import { keepIdleHost, takeIdleHost } from "./hosts";
+import { killHost, launchHost, releaseHost, takeIdleHost, type Host } from "./hosts";
 import { installedPackageDir } from "./install";
 import type { CapturedResource } from "./capture";
 
@@ -57,35 +57,26 @@ export interface StepInput {
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export class Engine {
-  private proc!: ChildProcess;
+  private host!: Host;
   private client: any;
   private struct: any;
   private proto: any;
   private grpc: any;
-  /** Everything the host printed (stdout after the port line, and stderr): searched for secrets. */
-  log = "";
+  /** Where this Engine's part of the host's output starts. */
+  private logFrom = { out: 0, err: 0 };
   state = new Map<string, ResourceState>();
 
   /**
    * `dir`: the program directory the host runs in (default: the packed package installed). A host
-   * another Engine of this process stopped using is taken up again (its stack state is not: each
-   * Engine is a stack of its own), as a CLI session runs one host for many steps; a host that was
-   * killed is never reused.
+   * another Engine stopped using is taken up again (its stack state is not: each Engine is a stack
+   * of its own), as a CLI session runs one host for many steps; a host that was killed is never
+   * reused.
    */
   static async start(dir = installedPackageDir()): Promise<Engine> {
     const e = new Engine(dir);
     const idle = takeIdleHost(dir);
-    if (idle) {
-      e.proc = idle.proc;
-      e.log = "";
-      idle.proc.stdout!.removeAllListeners("data");
-      idle.proc.stderr!.removeAllListeners("data");
-      idle.proc.stdout!.on("data", (d: Buffer) => (e.log += d.toString()));
-      idle.proc.stderr!.on("data", (d: Buffer) => (e.log += d.toString()));
-      e.connect(idle.port);
-      return e;
-    }
-    await e.launch();
+    if (idle) e.use(idle, false);
+    else await e.launch();
     return e;
   }
 
@@ -101,6 +92,26 @@ export class Engine {
   /** The host's gRPC port. */
   port = 0;
   private services: any;
+
+  /** Everything the host printed since this Engine took it (stdout after the port line, and stderr): searched for secrets. */
+  get log(): string {
+    if (!this.host) return "";
+    const tail = (file: string, from: number) => {
+      const text = fs.readFileSync(file);
+      return text.subarray(Math.min(from, text.length)).toString();
+    };
+    return tail(this.host.out, this.logFrom.out) + tail(this.host.err, this.logFrom.err);
+  }
+
+  /** Takes `host` up: a new one's output from its start (after the port line), a reused one's from now on. */
+  private use(host: Host, fresh: boolean): void {
+    this.host = host;
+    const portLine = fs.readFileSync(host.out, "utf8").indexOf("\n") + 1;
+    this.logFrom = fresh
+      ? { out: portLine, err: 0 }
+      : { out: fs.statSync(host.out).size, err: fs.statSync(host.err).size };
+    this.connect(host.port);
+  }
 
   private loadSdk() {
     // The SDK the program directory resolves (hoisted in workspaces, in pnpm's store with pnpm).
@@ -123,36 +134,9 @@ export class Engine {
   }
 
   private async launch(): Promise<void> {
-    const dir = this.dir;
     const req = this.loadSdk();
-    const hostMain = req.resolve("./cmd/dynamic-provider/index.js");
-    // The host never dials the engine address it is given; any placeholder works.
-    this.proc = spawn(process.execPath, [hostMain, "127.0.0.1:1"], {
-      cwd: dir,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      let buf = "";
-      let seen = false;
-      this.proc.stdout!.on("data", (d: Buffer) => {
-        if (seen) {
-          this.log += d.toString();
-          return;
-        }
-        buf += d.toString();
-        const nl = buf.indexOf("\n");
-        if (nl >= 0) {
-          seen = true;
-          this.log += buf.slice(nl + 1);
-          resolve(Number(buf.slice(0, nl).trim()));
-        }
-      });
-      this.proc.stderr!.on("data", (d: Buffer) => (this.log += d.toString()));
-      this.proc.once("exit", (code) =>
-        reject(new Error(`dynamic-provider host exited (${code}): ${this.log}`)),
-      );
-    });
-    this.connect(port);
+    const host = await launchHost(this.dir, req.resolve("./cmd/dynamic-provider/index.js"));
+    this.use(host, true);
     const configure = new this.proto.ConfigureRequest();
     configure.setArgs(this.struct.Struct.fromJavaScript({}));
     configure.setAcceptsecrets(true);
@@ -160,29 +144,29 @@ export class Engine {
     await this.call("configure", configure);
   }
 
-  /** Ends this stack's session with the host; the host waits for the next Engine of this process. */
+  /** Ends this stack's session with the host; the host waits for the next Engine. */
   async stop(): Promise<void> {
     this.client?.close();
-    if (!this.proc || this.proc.exitCode !== null) return;
-    keepIdleHost(this.dir, { proc: this.proc, port: this.port });
-    this.proc.unref();
-    (this.proc.stdout as unknown as { unref?: () => void }).unref?.();
-    (this.proc.stderr as unknown as { unref?: () => void }).unref?.();
+    if (this.host) releaseHost(this.host);
   }
 
   /** Kills the host process abruptly (a crash mid-operation), then starts a fresh one. */
   async restartHost(): Promise<void> {
-    this.proc.kill("SIGKILL");
+    killHost(this.host);
     await new Promise((r) => setTimeout(r, 50));
     this.client?.close();
     await this.launch();
   }
 
   private call(method: string, request: unknown): Promise<any> {
+    const host = this.host;
+    if (host) host.inFlight++;
     return new Promise((resolve, reject) =>
-      this.client[method](request, (err: Error | null, resp: unknown) =>
-        err ? reject(new Error(err.message.replace(/^\d+ [A-Z_]+: /, ""))) : resolve(resp),
-      ),
+      this.client[method](request, (err: Error | null, resp: unknown) => {
+        if (host) host.inFlight--;
+        if (err) reject(new Error(err.message.replace(/^\d+ [A-Z_]+: /, "")));
+        else resolve(resp);
+      }),
     );
   }
 

@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { stopIdleHosts } from "./hosts";
+import { laneDir, stopIdleHosts } from "./hosts";
 import { stopWorkers } from "./worker";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -52,24 +52,43 @@ export function linkDependencies(nodeModules: string): void {
   }
 }
 
-/** A new program directory with `tarball` (default: this checkout packed) installed in node_modules. */
-export function installTarball(tarball = packedTarball()): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-install-"));
+/** A program directory `dir` with `tarball` installed in node_modules. */
+function installInto(dir: string, tarball: string): void {
   linkDependencies(path.join(dir, "node_modules"));
   extract(tarball, path.join(dir, "node_modules", PACKAGE));
   fs.writeFileSync(
     path.join(dir, "package.json"),
     JSON.stringify({ name: "pgrepl-test-program", private: true }),
   );
+}
+
+/** A new program directory with `tarball` (default: this checkout packed) installed in node_modules. */
+export function installTarball(tarball = packedTarball()): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-install-"));
+  installInto(dir, tarball);
   process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
 let cached: string | undefined;
 
-/** The default install directory, made once per process. */
+/**
+ * The default install directory, made once per process — under the test runner, once per lane
+ * (the tarball is the run's): its program worker and provider hosts then serve the lane's files
+ * one after another, as they serve one file's tests (see hosts.ts, worker.ts). Tests never write
+ * into it but their programs' copies.
+ */
 export function installedPackageDir(): string {
-  return (cached ??= installTarball());
+  if (cached) return cached;
+  const lane = laneDir();
+  if (!lane || !process.env.PGREPL_TARBALL) return (cached = installTarball());
+  const dir = path.join(lane, "install");
+  if (!fs.existsSync(path.join(dir, ".installed"))) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    installInto(dir, packedTarball());
+    fs.writeFileSync(path.join(dir, ".installed"), "");
+  }
+  return (cached = dir);
 }
 
 /** How a program got the package, as teams install it. */

@@ -8,11 +8,14 @@
 //     host at once and its outputs handed back to the program (see live.ts).
 // The child's working directory is the program directory, as the CLI's is.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { PlannedStep, ResourceState } from "./engine";
+import { inLane, laneDir, laneOwns } from "./hosts";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TSX = pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
@@ -60,50 +63,126 @@ export interface Reply {
 // The parent's side: one worker per program directory, requests one at a time.
 
 interface Worker {
-  proc: ChildProcess;
+  send(request: Request): Promise<Reply>;
+  stop(): void;
   queue: Promise<unknown>;
-  pending?: { resolve: (r: Reply) => void; reject: (e: Error) => void };
 }
 
 const workers = new Map<string, Worker>();
 
-function startWorker(dir: string): Worker {
+/** A worker of this process, over the IPC channel: it ends with the process. */
+function childWorker(dir: string): Worker {
   const proc = spawn(process.execPath, ["--import", TSX, __filename, "--worker"], {
     cwd: dir,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     env: process.env,
   });
-  const w: Worker = { proc, queue: Promise.resolve() };
+  let pending: { resolve: (r: Reply) => void; reject: (e: Error) => void } | undefined;
+  const channel = () => proc.channel as unknown as { ref?: () => void; unref?: () => void } | undefined;
   proc.on("message", (m: Reply) => {
-    const p = w.pending;
-    w.pending = undefined;
+    const p = pending;
+    pending = undefined;
     p?.resolve(m);
   });
   proc.once("exit", (code, signal) => {
     workers.delete(dir);
-    w.pending?.reject(new Error(`the program worker for ${dir} exited (${code ?? signal})`));
+    pending?.reject(new Error(`the program worker for ${dir} exited (${code ?? signal})`));
   });
   proc.unref();
-  (proc.channel as unknown as { unref?: () => void } | undefined)?.unref?.();
-  return w;
+  channel()?.unref?.();
+  return {
+    queue: Promise.resolve(),
+    send: (request) =>
+      new Promise<Reply>((resolve, reject) => {
+        pending = { resolve, reject };
+        channel()?.ref?.();
+        proc.send(request);
+      }).finally(() => channel()?.unref?.()),
+    stop: () => proc.kill(),
+  };
+}
+
+/**
+ * The lane's worker for `dir` (a directory of the lane's, see hosts.ts), over a Unix socket: it
+ * outlives this test file and serves the lane's next ones. Started detached when none answers.
+ */
+function laneWorker(dir: string): Worker {
+  const key = createHash("sha1").update(path.resolve(dir)).digest("hex").slice(0, 12);
+  const sock = path.join(laneDir()!, `worker-${key}.sock`);
+  let socket: Promise<net.Socket> | undefined;
+  let pending: { resolve: (r: Reply) => void; reject: (e: Error) => void } | undefined;
+  const dial = () =>
+    new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect(sock);
+      s.once("connect", () => resolve(s));
+      s.once("error", reject);
+    });
+  const open = async (): Promise<net.Socket> => {
+    let s: net.Socket | undefined;
+    try {
+      s = await dial();
+    } catch {
+      fs.rmSync(sock, { force: true });
+      const log = fs.openSync(sock.replace(/\.sock$/, ".log"), "a");
+      const proc = spawn(process.execPath, ["--import", TSX, __filename, "--worker", "--socket", sock], {
+        cwd: dir,
+        detached: true,
+        stdio: ["ignore", log, log],
+        env: process.env,
+      });
+      fs.closeSync(log);
+      proc.unref();
+      laneOwns(proc.pid!);
+      for (let i = 0; i < 600 && !s; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        s = await dial().catch(() => undefined);
+      }
+      if (!s) throw new Error(`the lane's program worker for ${dir} did not start`);
+    }
+    let buf = "";
+    s.setEncoding("utf8");
+    s.on("data", (d: string) => {
+      buf += d;
+      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+        const p = pending;
+        pending = undefined;
+        p?.resolve(JSON.parse(buf.slice(0, nl)) as Reply);
+        buf = buf.slice(nl + 1);
+      }
+    });
+    s.once("close", () => {
+      socket = undefined;
+      workers.delete(dir);
+      pending?.reject(new Error(`the program worker for ${dir} went away`));
+    });
+    s.unref();
+    return s;
+  };
+  return {
+    queue: Promise.resolve(),
+    send: async (request) => {
+      const s = await (socket ??= open());
+      return new Promise<Reply>((resolve, reject) => {
+        pending = { resolve, reject };
+        s.ref();
+        s.write(JSON.stringify(request) + "\n");
+      }).finally(() => s.unref());
+    },
+    stop: () => void socket?.then((s) => s.destroy()),
+  };
 }
 
 /** Runs one request in the worker of `dir` (started on first use), after the ones queued before it. */
 export function runInWorker(dir: string, request: Request): Promise<Reply> {
-  let w = workers.get(dir);
-  if (!w) {
-    w = startWorker(dir);
-    workers.set(dir, w);
+  let worker = workers.get(dir);
+  if (!worker) {
+    worker = inLane(dir) ? laneWorker(dir) : childWorker(dir);
+    workers.set(dir, worker);
   }
-  const worker = w;
-  const run = () =>
-    new Promise<Reply>((resolve, reject) => {
-      worker.pending = { resolve, reject };
-      (worker.proc.channel as unknown as { ref?: () => void } | undefined)?.ref?.();
-      worker.proc.send(request);
-    }).finally(() => (worker.proc.channel as unknown as { unref?: () => void } | undefined)?.unref?.());
-  const result = worker.queue.then(run, run);
-  worker.queue = result.catch(() => undefined);
+  const w = worker;
+  const run = () => w.send(request);
+  const result = w.queue.then(run, run);
+  w.queue = result.catch(() => undefined);
   return result;
 }
 
@@ -112,7 +191,7 @@ export function stopWorkers(dir?: string): void {
   for (const [d, w] of workers)
     if (!dir || d === dir || d.startsWith(dir + path.sep) || dir.startsWith(d + path.sep)) {
       workers.delete(d);
-      w.proc.kill();
+      w.stop();
     }
 }
 
@@ -217,13 +296,49 @@ async function serve(): Promise<void> {
     return { steps, state: [...engine!.state.values()], ...(error ? { error } : {}) };
   }
 
-  process.on("message", (r: Request) => {
-    run(r).then(
-      (reply) => process.send!(reply),
-      (e) => process.send!({ error: String((e as Error)?.message ?? e) }),
-    );
-  });
-  process.on("disconnect", () => process.exit(0));
+  const answer = (r: Request) =>
+    run(r).catch((e: unknown): Reply => ({ error: String((e as Error)?.message ?? e) }));
+  const at = process.argv.indexOf("--socket");
+  if (at < 0) {
+    process.on("message", (r: Request) => void answer(r).then((reply) => process.send!(reply)));
+    process.on("disconnect", () => process.exit(0));
+    return;
+  }
+  // A lane's worker: one request at a time, whoever sends it. A test file that goes away with a
+  // run of its unanswered ends the worker, so that nothing of it reaches the next file.
+  let queue: Promise<unknown> = Promise.resolve();
+  net
+    .createServer((s) => {
+      let buf = "";
+      let mine = 0;
+      s.setEncoding("utf8");
+      s.on("data", (d: string) => {
+        buf += d;
+        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+          const r = JSON.parse(buf.slice(0, nl)) as Request;
+          buf = buf.slice(nl + 1);
+          mine++;
+          queue = queue.then(() =>
+            answer(r).then((reply) => {
+              mine--;
+              if (!s.destroyed) s.write(JSON.stringify(reply) + "\n");
+            }),
+          );
+        }
+      });
+      s.on("close", () => mine > 0 && process.exit(0));
+      s.on("error", () => undefined);
+    })
+    .listen(process.argv[at + 1]);
+  // The runner ends the lane's helpers; should it die first, so does this.
+  const owner = Number(process.env.PGREPL_OWNER);
+  setInterval(() => {
+    try {
+      if (owner) process.kill(owner, 0);
+    } catch {
+      process.exit(0);
+    }
+  }, 5_000);
 }
 
 if (require.main === module && process.argv.includes("--worker")) void serve();
