@@ -44,8 +44,14 @@ export type Connection = string | ConnectionObject;
 
 /** The normalised connection every provider works with. */
 export interface ConnectionInfo {
+  /** The (first) host and its port. */
   host: string;
   port: number;
+  /**
+   * Every host libpq would try, in order, when the connection names several (`host=a,b`,
+   * `postgres://a:5432,b:5433/db`); `host` and `port` are then the first's.
+   */
+  hosts?: HostPort[];
   database: string;
   user: string;
   password?: string;
@@ -59,6 +65,11 @@ export interface ConnectionInfo {
   options?: string;
   /** The other libpq parameters, by libpq name (PARAMETERS), as given. */
   params?: Record<string, string>;
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
 }
 
 /**
@@ -94,8 +105,8 @@ export const PARAMETERS: Record<string, "session" | "passed" | string> = {
   krbsrvname: "passed",
   gsslib: "passed",
   gssdelegation: "passed",
-  target_session_attrs: "passed",
-  load_balance_hosts: "passed",
+  target_session_attrs: "session",
+  load_balance_hosts: "session",
   hostaddr: "passed",
   oauth_issuer: "passed",
   oauth_client_id: "passed",
@@ -166,16 +177,26 @@ function fromUri(uri: string): ConnectionInfo {
   const shown = redactUri(uri);
   // libpq allows an empty host (postgres://u@/db?host=/socket/dir); WHATWG URL does not.
   const NO_HOST = "no-host.invalid";
+  // libpq's host list (postgres://a:5432,b:5433/db) is no URL authority: the URL parser reads the
+  // first host, the list is read here.
+  const authority = /^(postgres(?:ql)?:\/\/(?:[^/?#@]*@)?)([^/?#]*)/i.exec(uri)!;
+  const listed = authority[2]!.includes(",")
+    ? authority[2]!.split(",").map((h) => {
+        const m = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(h);
+        if (!m || !m[1])
+          throw new Error(
+            `has an empty or malformed host in its host list (${shown}); write host:port,host:port`,
+          );
+        return { host: m[1].replace(/^\[(.*)\]$/, "$1"), port: m[2] ?? "" };
+      })
+    : undefined;
+  const single = listed ? uri.replace(authority[0]!, authority[1]! + authority[2]!.split(",")[0]!) : uri;
   let url: URL;
   try {
-    url = new URL(uri.replace(/^(postgres(?:ql)?:\/\/(?:[^/?#@]*@)?)(?=[:/?#]|$)/i, `$1${NO_HOST}`));
+    url = new URL(single.replace(/^(postgres(?:ql)?:\/\/(?:[^/?#@]*@)?)(?=[:/?#]|$)/i, `$1${NO_HOST}`));
   } catch {
     throw new Error(`is not a valid URI (${shown}); write postgres://user:password@host:5432/database`);
   }
-  if (url.host.includes(","))
-    throw new Error(
-      `names several hosts (${shown}); give one host: multi-host connection strings are not supported`,
-    );
   const decode = (part: string, what: string) => {
     try {
       return decodeURIComponent(part);
@@ -195,11 +216,36 @@ function fromUri(uri: string): ConnectionInfo {
   if (db) values.dbname = decode(db, "database name");
   if (url.username) values.user = decode(url.username, "user name");
   if (url.password) values.password = decode(url.password, "password");
+  if (listed) {
+    values.host = listed.map((h) => decode(h.host, "host")).join(",");
+    values.port = listed.map((h) => h.port).join(",");
+  }
   for (const [key, value] of url.searchParams) {
     if (key in KEYWORDS) values[key as Keyword] = value;
     else params[key] = value;
   }
   return fromKeywordValues(values, params, shown);
+}
+
+/**
+ * libpq's host and port lists: one port for every host, or one per host (an empty one is 5432).
+ * Hosts are given, each; the lists' lengths agree.
+ */
+function hostList(hosts: string, ports: string | undefined, shown: string): HostPort[] {
+  const names = hosts.split(",");
+  const numbers = (ports ?? "").split(",");
+  if (names.some((h) => h.trim() === ""))
+    throw new Error(`has an empty host in its host list (${shown}); give every host`);
+  if (numbers.length !== 1 && numbers.length !== names.length)
+    throw new Error(
+      `names ${names.length} hosts and ${numbers.length} ports (${shown}); give one port for all hosts or one per host`,
+    );
+  return names.map((host, i) => {
+    const p = (numbers.length === 1 ? numbers[0]! : numbers[i]!).trim();
+    if (p !== "" && !/^\d+$/.test(p))
+      throw new Error(`has port=${p}, which is not a whole number (${shown})`);
+    return { host: host.trim(), port: p === "" ? 5432 : Number(p) };
+  });
 }
 
 function fromKeywords(text: string): ConnectionInfo {
@@ -236,6 +282,13 @@ function fromKeywordValues(
 ): ConnectionInfo {
   const info: Record<string, unknown> = {};
   if (Object.keys(params).length > 0) info.params = params;
+  if (values.host?.includes(",") || values.port?.includes(",")) {
+    const hosts = hostList(values.host ?? "", values.port, shown);
+    delete values.host;
+    delete values.port;
+    Object.assign(info, { host: hosts[0]!.host, port: hosts[0]!.port });
+    if (hosts.length > 1) info.hosts = hosts;
+  }
   for (const [key, value] of Object.entries(values) as [Keyword, string][]) {
     if (key === "port" || key === "connect_timeout") {
       if (!/^\d+$/.test(value))
@@ -257,10 +310,12 @@ function complete(info: Record<string, unknown>): ConnectionInfo {
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw new Error(`has port ${port}; a port is 1–65535 (5432 when left out)`);
   if (!info.host) throw new Error("has no host; add one (a name, an address, or a Unix-socket directory)");
-  if (String(info.host).includes(","))
-    throw new Error(
-      "names several hosts; give one host: multi-host connection strings are not supported yet",
-    );
+  if (String(info.host).includes(",")) {
+    // The object form's host list: `port` serves every host.
+    const hosts = hostList(String(info.host), String(port), String(info.host));
+    Object.assign(info, { host: hosts[0]!.host });
+    if (hosts.length > 1) info.hosts = hosts;
+  }
   if (!info.database)
     throw new Error("has no database name; add /database after the host (dbname=… in key=value form)");
   if (!info.user)
@@ -292,6 +347,14 @@ function complete(info: Record<string, unknown>): ConnectionInfo {
  * Amazon RDS Proxy.
  */
 export function pooler(info: ConnectionInfo): string | undefined {
+  for (const h of info.hosts ?? [info]) {
+    const found = poolerAt(h);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function poolerAt(info: HostPort): string | undefined {
   const host = info.host.toLowerCase();
   if (host.endsWith(".pooler.supabase.com"))
     return `Supabase's pooler (Supavisor${info.port === 6543 ? ", transaction mode" : ""}); use the direct connection (db.<project>.supabase.co:5432)`;
@@ -304,7 +367,20 @@ export function pooler(info: ConnectionInfo): string | undefined {
 
 /** Where a connection points, for messages (host:port/database; never credentials). */
 export function endpoint(info: ConnectionInfo): string {
-  return `${info.host}:${info.port}/${info.database}`;
+  return `${(info.hosts ?? [info]).map((h) => `${h.host}:${h.port}`).join(",")}/${info.database}`;
+}
+
+/** The hosts to try, in libpq's order (`load_balance_hosts=random`: shuffled), each as a connection of its own. */
+export function eachHost(info: ConnectionInfo): ConnectionInfo[] {
+  const { hosts, ...one } = info;
+  if (!hosts) return [info];
+  const order = [...hosts];
+  if (info.params?.load_balance_hosts === "random")
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+  return order.map((h) => ({ ...one, host: h.host, port: h.port }));
 }
 
 /**
@@ -314,7 +390,10 @@ export function endpoint(info: ConnectionInfo): string {
 export function conninfo(info: ConnectionInfo): string {
   const pairs: string[] = [];
   for (const [key, field] of Object.entries(KEYWORDS)) {
-    const v = info[field];
+    const v =
+      info.hosts && (field === "host" || field === "port")
+        ? info.hosts.map((h) => h[field]).join(",")
+        : info[field];
     if (typeof v === "string" || typeof v === "number") pairs.push(conninfoPair(key, v));
   }
   for (const [key, v] of Object.entries(info.params ?? {}).sort(([a], [b]) => a.localeCompare(b)))
@@ -329,7 +408,10 @@ export function sameConnection(a: ConnectionInfo, b: ConnectionInfo): boolean {
   const pa = a.params ?? {};
   const pb = b.params ?? {};
   const params = new Set([...Object.keys(pa), ...Object.keys(pb)]);
-  return [...fields].every((k) => a[k] === b[k]) && [...params].every((k) => pa[k] === pb[k]);
+  return (
+    [...fields].every((k) => JSON.stringify(a[k]) === JSON.stringify(b[k])) &&
+    [...params].every((k) => pa[k] === pb[k])
+  );
 }
 
 /**

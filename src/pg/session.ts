@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import type * as tls from "node:tls";
 import { Client, type ClientConfig, type QueryConfig, type QueryResultRow } from "pg";
-import { endpoint, secretsOf, type ConnectionInfo } from "./connection";
+import { eachHost, endpoint, secretsOf, type ConnectionInfo } from "./connection";
 import * as idle from "./idle";
 import { redactError } from "./redact";
 
@@ -164,7 +164,57 @@ async function connectWith(info: ConnectionInfo, replication = false): Promise<C
   }
 }
 
+/**
+ * libpq's host list and target_session_attrs: each host in order (load_balance_hosts=random:
+ * shuffled) until one connects and is of the kind wanted; `prefer-standby` goes round twice, for a
+ * standby, then for any. A server that refuses the login ends the search (libpq tries no further
+ * host then either).
+ */
 async function attemptConnections(info: ConnectionInfo, replication: boolean): Promise<Client> {
+  const hosts = eachHost(info);
+  const wanted = (info.params?.target_session_attrs ?? "any") as SessionKind;
+  const rounds: SessionKind[] = wanted === "prefer-standby" ? ["standby", "any"] : [wanted];
+  let last: unknown;
+  for (const kind of rounds)
+    for (const one of hosts) {
+      let client: Client;
+      try {
+        client = await attemptHost(one, replication);
+      } catch (e) {
+        if (/^28/.test(String((e as { code?: string }).code)) || hosts.length === 1) throw e;
+        last = e;
+        continue;
+      }
+      if (kind === "any" || (await isKind(client, kind))) return client;
+      await client.end().catch(() => undefined);
+      last = new Error(
+        `${one.host}:${one.port} is not ${kind === "read-write" || kind === "read-only" ? kind : `a ${kind}`} (target_session_attrs=${wanted})`,
+      );
+    }
+  throw hosts.length === 1
+    ? last
+    : new Error(
+        `no host of ${endpoint(info)} ${wanted === "any" ? "accepted a connection" : `is ${wanted}`}; the last said: ${(last as Error)?.message ?? last}`,
+      );
+}
+
+type SessionKind = "any" | "read-write" | "read-only" | "primary" | "standby" | "prefer-standby";
+
+/** What libpq asks a server for target_session_attrs. */
+async function isKind(client: Client, kind: SessionKind): Promise<boolean> {
+  if (kind === "read-write" || kind === "read-only") {
+    const ro =
+      (await client.query<{ v: string }>("SELECT pg_catalog.current_setting('transaction_read_only') AS v"))
+        .rows[0]!.v === "on";
+    return ro === (kind === "read-only");
+  }
+  const recovery = (await client.query<{ r: boolean }>("SELECT pg_catalog.pg_is_in_recovery() AS r")).rows[0]!
+    .r;
+  return recovery === (kind === "standby");
+}
+
+/** One host: TLS or plaintext as its sslmode orders them. */
+async function attemptHost(info: ConnectionInfo, replication: boolean): Promise<Client> {
   const order = await attempts(info);
   for (const [i, over] of order.entries()) {
     const client = new Client(clientConfig(info, over, replication));

@@ -5,7 +5,7 @@
 
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../kernel/values";
-import { parseConnection } from "../pg/connection";
+import { endpoint, parseConnection } from "../pg/connection";
 import { existingPublications, readPublishedTables } from "../pg/published";
 import { withSession } from "../pg/session";
 import { parseTableRef, tableId, type TableName, type TableSpec } from "../pg/tables";
@@ -63,7 +63,7 @@ export async function readSource(
     const fingerprint = `${await readFingerprint(s, tables)}:${scope}`;
     if (unless !== undefined && fingerprint === unless)
       return { tables, snapshot: EMPTY_SNAPSHOT, fingerprint, missing: [], unchanged: true };
-    const key = JSON.stringify([info.host, info.port, info.database, fingerprint]);
+    const key = JSON.stringify([endpoint(info), fingerprint]);
     let snapshot = cache().get(key);
     if (!snapshot) {
       const wanted = tables.map((t) =>

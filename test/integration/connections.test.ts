@@ -1,7 +1,8 @@
 // Connections end to end, through the provider host: a primary that requires TLS and a client
 // certificate (made here with openssl) replicates to a replica, its parameters given in all three
 // forms (object, libpq key=value, URI) and honoured by this host's sessions and by CREATE
-// SUBSCRIPTION; a publisher reached through its Unix-domain socket.
+// SUBSCRIPTION; a publisher reached through its Unix-domain socket; host lists with
+// target_session_attrs, in this package's sessions and in the subscriber's libpq.
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -11,6 +12,8 @@ import { startServer, type TestServer } from "../harness/postgres";
 import { SEED_SQL } from "../harness/seed";
 import { makeCertificates, type Certificates } from "../harness/tls";
 import { eventually } from "../harness/util";
+import { parseConnection } from "../../src/pg/connection";
+import { withSession } from "../../src/pg/session";
 
 describe("connections end to end: TLS with client certificates, key=value strings, sockets (PG16)", () => {
   let certs: Certificates;
@@ -130,6 +133,116 @@ describe("connections end to end: TLS with client certificates, key=value string
       "app",
     );
     assert.match(conninfo[0]!.c, new RegExp(`host='${primary.socketDir}'`));
+    await new Driver(engine, "Subscription").delete(sub);
+    await new Driver(engine, "Publication").delete(pub);
+  });
+});
+
+describe("host lists and target_session_attrs, as libpq tries them (PG16)", () => {
+  let primary: TestServer;
+  let readOnly: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  // One role with one password on every server, as a cluster's hosts have it.
+  const PW = "multi-host-pw";
+  const list = (...servers: (TestServer | "down")[]) =>
+    servers.map((s) => `127.0.0.1:${s === "down" ? 1 : s.port}`).join(",");
+  const uri = (hosts: string, query = "") => `postgres://multi:${PW}@${hosts}/app${query}`;
+
+  before(async () => {
+    [primary, readOnly, replica] = await Promise.all(
+      [16, 16, 16].map((m) => startServer({ major: m as 16 })),
+    );
+    for (const s of [primary, readOnly, replica]) {
+      await s.createDatabase("app");
+      await s.query(`CREATE ROLE multi LOGIN SUPERUSER PASSWORD '${PW}'`);
+    }
+    await primary.query(SEED_SQL, [], "app");
+    // A server whose sessions are read-only, as a standby's are (transaction_read_only = on).
+    await readOnly.query("ALTER DATABASE app SET default_transaction_read_only = on");
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.stop();
+    await Promise.all([primary?.stop(), readOnly?.stop(), replica?.stop()]);
+  });
+
+  it("this package's sessions try the hosts in order and keep the first of the kind wanted", async () => {
+    const port = (conn: string) =>
+      withSession(parseConnection(conn), async (s) =>
+        Number((await s.query<{ p: string }>("SELECT current_setting('port') AS p"))[0]!.p),
+      );
+    assert.equal(
+      await port(uri(list("down", readOnly, primary))),
+      readOnly.port,
+      "any: the first that answers",
+    );
+    assert.equal(
+      await port(uri(list("down", readOnly, primary), "?target_session_attrs=read-write")),
+      primary.port,
+    );
+    assert.equal(await port(uri(list(primary, readOnly), "?target_session_attrs=read-only")), readOnly.port);
+    await assert.rejects(
+      port(uri(list("down", primary), "?target_session_attrs=read-only")),
+      /no host of 127\.0\.0\.1:1,127\.0\.0\.1:\d+\/app is read-only; the last said: 127\.0\.0\.1:\d+ is not read-only/,
+    );
+    // A server that refuses the login ends the search, as in libpq.
+    await assert.rejects(
+      port(`postgres://multi:wrong@${list(primary, readOnly)}/app`),
+      (e: Error) => /password authentication failed/.test(e.message) && !e.message.includes(PW),
+    );
+  });
+
+  it("a publication, its schema copy and a subscription given host lists: created on the writable host, the subscriber's libpq takes the list", async () => {
+    const writable = uri(list("down", readOnly, primary), "?target_session_attrs=read-write");
+    const pub = await new Driver(engine, "Publication").create({
+      connection: writable,
+      name: "multi_pub",
+      tables: ["users", "blog_posts"],
+    });
+    assert.deepEqual(await primary.query("SELECT pubname FROM pg_publication", [], "app"), [
+      { pubname: "multi_pub" },
+    ]);
+    assert.deepEqual(await readOnly.query("SELECT pubname FROM pg_publication", [], "app"), []);
+    await new Driver(engine, "SchemaSync").create({
+      source: writable,
+      target: replica.url("app"),
+      tables: pub.outputs.tables as string[],
+    });
+    const sub = await new Driver(engine, "Subscription").create({
+      connection: replica.url("app"),
+      name: "multi_sub",
+      publisher: uri(list("down", primary)),
+      publications: ["multi_pub"],
+      waitForSync: { timeoutSeconds: 60 },
+    });
+    assert.deepEqual(sub.outputs.tableStates, { "public.blog_posts": "r", "public.users": "r" });
+    const conninfo = await replica.query<{ c: string }>(
+      "SELECT subconninfo AS c FROM pg_subscription",
+      [],
+      "app",
+    );
+    assert.match(
+      conninfo[0]!.c,
+      new RegExp(`host='127\\.0\\.0\\.1,127\\.0\\.0\\.1' port='1,${primary.port}'`),
+    );
+    await primary.query("INSERT INTO users (email) VALUES ('multi@example.com')", [], "app");
+    await eventually(async () =>
+      assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM users", [], "app"), [{ n: 4 }]),
+    );
+    // The list read back from the subscriber (a refresh) is the same connection: no change planned.
+    const subs = new Driver(engine, "Subscription");
+    const refreshed = await subs.refresh(sub);
+    assert.ok(refreshed);
+    const again = await subs.diff(refreshed, {
+      connection: replica.url("app"),
+      name: "multi_sub",
+      publisher: uri(list("down", primary)),
+      publications: ["multi_pub"],
+      waitForSync: { timeoutSeconds: 60 },
+    });
+    assert.equal(again.changes, false, JSON.stringify(refreshed.outputs.drift ?? null));
+    assert.ok(!engine.log.includes(PW));
     await new Driver(engine, "Subscription").delete(sub);
     await new Driver(engine, "Publication").delete(pub);
   });

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { conninfo, parseConnection, type ConnectionInfo } from "../../../src/pg/connection";
+import {
+  conninfo,
+  eachHost,
+  endpoint,
+  parseConnection,
+  sameConnection,
+  type ConnectionInfo,
+} from "../../../src/pg/connection";
 import { conninfoPair } from "../../../src/pg/conninfo";
 import { redact, redactError } from "../../../src/pg/redact";
 import { connectionSchema } from "../../../src/pg/schemas";
@@ -127,7 +134,12 @@ describe("connections", () => {
       "postgres://u@db/app?keepalives_idle=soon",
       /not a whole number/,
     ],
-    ["several hosts in key=value form", "host=a,b dbname=app user=u", /several hosts/],
+    ["an empty host in a host list", "host=a,,b dbname=app user=u", /empty host in its host list/],
+    [
+      "a port list that does not match the hosts",
+      "host=a,b,c port=1,2 dbname=app user=u",
+      /names 3 hosts and 2 ports.*one port for all hosts or one per host/,
+    ],
     ["a libpq field given in params", { ...base, params: { sslmode: "require" } }, /give sslMode as a field/],
     ["port 0", "postgres://u@db:0/app", /port 0; a port is 1–65535/],
     ["port 0 in key=value form", "host=db port=0 dbname=app user=u", /port 0; a port is 1–65535/],
@@ -141,7 +153,7 @@ describe("connections", () => {
       "postgres://u:p%zz@db/app",
       /malformed percent-encoding in its password.*%25/,
     ],
-    ["several hosts", "postgres://u@h1,h2/app", /several hosts/],
+    ["an empty host in a URI's host list", "postgres://u@h1,,h2/app", /empty or malformed host/],
     ["no database", "postgres://u:pw@db:5432", /no database name/],
     ["no user", "host=db dbname=app", /no user/],
     ["a bad sslmode", "postgres://u@db/app?sslmode=sometimes", /sslmode=sometimes; use one of/],
@@ -200,6 +212,50 @@ describe("connections", () => {
       "host='db' port='5432' dbname='app' user='u' channel_binding='require' target_session_attrs='read-write'",
     );
     assert.deepEqual(parseConnection(conninfo(info)), info);
+  });
+  it("reads libpq's host lists in every form, passes them whole to the subscription, and tries them in order", () => {
+    const two = [
+      { host: "a.example", port: 5432 },
+      { host: "b.example", port: 5433 },
+    ];
+    const wanted: ConnectionInfo = { ...base, host: "a.example", port: 5432, hosts: two };
+    for (const form of [
+      "postgres://u@a.example,b.example:5433/app",
+      "postgresql://u@a.example:5432,b.example:5433/app",
+      "host=a.example,b.example port=5432,5433 dbname=app user=u",
+      "host=a.example,b.example port=,5433 dbname=app user=u",
+    ])
+      assert.deepEqual(parseConnection(form), wanted, form);
+    // One port for every host; the object form's host list takes its port.
+    const same = [
+      { host: "a", port: 6000 },
+      { host: "b", port: 6000 },
+    ];
+    assert.deepEqual(parseConnection("host=a,b port=6000 dbname=app user=u").hosts, same);
+    assert.deepEqual(parseConnection({ host: "a,b", port: 6000, database: "app", user: "u" }).hosts, same);
+    assert.deepEqual(parseConnection("postgres://u@[::1]:5432,[::2]:5433/app").hosts, [
+      { host: "::1", port: 5432 },
+      { host: "::2", port: 5433 },
+    ]);
+    assert.equal(conninfo(wanted), "host='a.example,b.example' port='5432,5433' dbname='app' user='u'");
+    assert.deepEqual(parseConnection(conninfo(wanted)), wanted);
+    assert.equal(endpoint(wanted), "a.example:5432,b.example:5433/app");
+    assert.ok(!sameConnection(wanted, { ...wanted, hosts: [two[1]!, two[0]!] }), "the order is part of it");
+    assert.deepEqual(
+      eachHost(wanted).map((h) => [h.host, h.port, h.hosts]),
+      [
+        ["a.example", 5432, undefined],
+        ["b.example", 5433, undefined],
+      ],
+    );
+    const shuffled = new Set(
+      Array.from({ length: 40 }, () =>
+        eachHost({ ...wanted, params: { load_balance_hosts: "random" } })
+          .map((h) => h.host)
+          .join(),
+      ),
+    );
+    assert.equal(shuffled.size, 2, "load_balance_hosts=random tries them in either order");
   });
   it("reads back what it builds", () => {
     const info: ConnectionInfo = { ...base, password: "a'b\\c d", sslPassword: "' x" };
