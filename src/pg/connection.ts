@@ -4,6 +4,7 @@
 // https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING
 
 import { conninfoPair, parseConninfo } from "./conninfo";
+import { readService } from "./pgfiles";
 import { redactConninfo, redactUri } from "./redact";
 
 export const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
@@ -114,10 +115,8 @@ export const PARAMETERS: Record<string, "session" | "passed" | string> = {
   oauth_scope: "passed",
   replication:
     "it turns a connection into a replication connection, which neither this package's sessions nor a subscription's conninfo can use",
-  service:
-    "service files are not read by this package yet; write the service's parameters into the connection",
-  passfile:
-    "password files are not read by this package yet; give the password in the connection (a Pulumi secret)",
+  service: "session",
+  passfile: "session",
 };
 
 /** Values libpq accepts for the parameters whose values are a closed list. */
@@ -168,9 +167,36 @@ export function parseConnection(conn: Connection): ConnectionInfo {
 }
 
 function fromObject(o: ConnectionObject): ConnectionInfo {
-  const info: Record<string, unknown> = { port: 5432 };
+  const info: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) info[k] = v;
+  const params = info.params as Record<string, string> | undefined;
+  if (typeof params?.service === "string") {
+    const { service, ...rest } = params;
+    const values: Partial<Record<Keyword, string>> = {};
+    withService(service, values, rest);
+    for (const [k, v] of Object.entries(values) as [Keyword, string][])
+      info[KEYWORDS[k]] ??= k === "port" || k === "connect_timeout" ? Number(v) : v;
+    info.params = rest;
+    if (Object.keys(rest).length === 0) delete info.params;
+  }
+  info.port ??= 5432;
   return complete(info);
+}
+
+/**
+ * Fills what the connection leaves out from its service's definition (a service file read where
+ * this program runs, as libpq reads it), parameters given in the connection winning. The service
+ * is spelled out from then on: the subscription's conninfo gets its parameters, not its name (the
+ * replica's server rarely has the file).
+ */
+function withService(
+  name: string,
+  values: Partial<Record<Keyword, string>>,
+  params: Record<string, string>,
+): void {
+  for (const [k, v] of Object.entries(readService(name)))
+    if (k in KEYWORDS) values[k as Keyword] ??= v;
+    else params[k] ??= v;
 }
 
 function fromUri(uri: string): ConnectionInfo {
@@ -280,6 +306,15 @@ function fromKeywordValues(
   params: Record<string, string>,
   shown: string,
 ): ConnectionInfo {
+  if (params.service !== undefined) {
+    const name = params.service;
+    delete params.service;
+    try {
+      withService(name, values, params);
+    } catch (e) {
+      throw new Error(`${(e as Error).message} (${shown})`);
+    }
+  }
   const info: Record<string, unknown> = {};
   if (Object.keys(params).length > 0) info.params = params;
   if (values.host?.includes(",") || values.port?.includes(",")) {

@@ -7,6 +7,7 @@ import type * as tls from "node:tls";
 import { Client, type ClientConfig, type QueryConfig, type QueryResultRow } from "pg";
 import { eachHost, endpoint, secretsOf, type ConnectionInfo } from "./connection";
 import * as idle from "./idle";
+import { passwordFor } from "./pgfiles";
 import { redactError } from "./redact";
 
 /** A connected client: `query` for catalog reads (parameters), `exec` for DDL (extended protocol). */
@@ -97,7 +98,8 @@ function clientConfig(info: ConnectionInfo, over: Tls, replication = false): Cli
     // Channel binding needs TLS; libpq's default (prefer) binds when the server offers it.
     enableChannelBinding: over === "tls" && p.channel_binding !== "disable",
   };
-  if (info.password !== undefined) config.password = info.password;
+  const password = info.password ?? passwordFor(info, p.passfile);
+  if (password !== undefined) config.password = password;
   if (info.options !== undefined) config.options = info.options;
   if (over === "plain") {
     config.ssl = false;

@@ -5,6 +5,9 @@
 // target_session_attrs, in this package's sessions and in the subscriber's libpq.
 
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Driver } from "../harness/driver";
 import { Engine } from "../harness/engine";
@@ -191,6 +194,47 @@ describe("host lists and target_session_attrs, as libpq tries them (PG16)", () =
       port(`postgres://multi:wrong@${list(primary, readOnly)}/app`),
       (e: Error) => /password authentication failed/.test(e.message) && !e.message.includes(PW),
     );
+  });
+
+  it("reads the password file through the provider host and the service file in this process's sessions, as libpq does", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-pgfiles-"));
+    const saved = process.env.PGSERVICEFILE;
+    try {
+      const passfile = path.join(dir, "pgpass");
+      fs.writeFileSync(passfile, `127.0.0.1:${primary.port}:app:multi:${PW}\n`, { mode: 0o600 });
+      const pub = await new Driver(engine, "Publication").create({
+        connection: `postgres://multi@127.0.0.1:${primary.port}/app?passfile=${encodeURIComponent(passfile)}`,
+        name: "passfile_pub",
+        tables: ["comments"],
+      });
+      assert.deepEqual(await primary.query("SELECT pubname FROM pg_publication", [], "app"), [
+        { pubname: "passfile_pub" },
+      ]);
+      await new Driver(engine, "Publication").delete(pub);
+      fs.writeFileSync(
+        path.join(dir, "services"),
+        `[lane]\nhost=127.0.0.1\nport=${primary.port}\ndbname=app\nuser=multi\n`,
+      );
+      process.env.PGSERVICEFILE = path.join(dir, "services");
+      const port = await withSession(parseConnection(`service=lane passfile='${passfile}'`), async (s) =>
+        Number((await s.query<{ p: string }>("SELECT current_setting('port') AS p"))[0]!.p),
+      );
+      assert.equal(port, primary.port);
+      // Readable by others: ignored, as libpq ignores it; then no password at all (a new session:
+      // another application_name, so that the idle one is not reused).
+      fs.chmodSync(passfile, 0o644);
+      await assert.rejects(
+        withSession(
+          parseConnection(`service=lane passfile='${passfile}' application_name=fresh`),
+          async () => undefined,
+        ),
+        /password/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.PGSERVICEFILE;
+      else process.env.PGSERVICEFILE = saved;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("a publication, its schema copy and a subscription given host lists: created on the writable host, the subscriber's libpq takes the list", async () => {

@@ -123,7 +123,11 @@ describe("connections", () => {
       "host=db dbname=app user=u replication=database",
       /`replication`, which is refused: it turns a connection into a replication connection/,
     ],
-    ["a service file", "postgres://u@db/app?service=prod", /`service`, which is refused: service files/],
+    [
+      "a service no file defines",
+      "postgres://u@db/app?service=no_such_service_anywhere",
+      /service=no_such_service_anywhere, which no service file here defines \(looked in .*\); add \[no_such_service_anywhere\]/,
+    ],
     [
       "a bad channel_binding",
       "postgres://u@db/app?channel_binding=always",
