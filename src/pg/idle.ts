@@ -3,6 +3,13 @@
 // saves the connect and a cold backend's catalog look-ups on every call. Kept on globalThis (never
 // in a module variable), so nothing of it can end up in a serialized provider closure; idle sockets
 // are unref'd and closed after 10 s, so they never keep a process alive.
+//
+// Not pg.Pool: a pool makes each client from one configuration (`new Client(config).connect()`),
+// while a connection here is made as libpq makes it — several attempts (sslmode's TLS/plaintext
+// order after a probe, each host of a list in turn, target_session_attrs checked after login, the
+// channel-binding check; session.ts) — and a reused one is proven alive first and reset (RESET ALL)
+// when it changed a setting. A pool would need that connect behind a custom Client class and the
+// checks around it: the same code behind another interface.
 
 import type { Client } from "pg";
 
