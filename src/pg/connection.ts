@@ -294,6 +294,14 @@ function complete(info: Record<string, unknown>): ConnectionInfo {
       if (problem) throw new Error(problem);
     }
   }
+  // libpq: a direct TLS start only where plaintext is not an option (no fallback to a plaintext login).
+  if (
+    (params as Record<string, string> | undefined)?.sslnegotiation === "direct" &&
+    !["require", "verify-ca", "verify-full"].includes(String(info.sslMode))
+  )
+    throw new Error(
+      `has sslnegotiation=direct with sslmode=${String(info.sslMode ?? "prefer")}; direct TLS needs sslmode=require, verify-ca or verify-full`,
+    );
   const t = info.connectTimeout as number | undefined;
   if (t !== undefined && (!Number.isInteger(t) || t < 0))
     throw new Error(`has connect_timeout=${t}; give whole seconds, 0 or more`);

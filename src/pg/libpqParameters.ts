@@ -18,7 +18,7 @@ export const PARAMETERS: Record<string, "session" | "passed" | string> = {
   tcp_user_timeout: "passed",
   client_encoding: "passed",
   fallback_application_name: "session",
-  sslnegotiation: "passed",
+  sslnegotiation: "session",
   sslcrl: "session",
   sslcrldir: "passed",
   sslsni: "session",

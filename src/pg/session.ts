@@ -131,6 +131,8 @@ function clientConfig(info: ConnectionInfo, over: Tls, replication = false): Cli
   else if (mode === "verify-ca")
     config.ssl = { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined, ...options };
   else config.ssl = { rejectUnauthorized: false, ...options };
+  // sslnegotiation=direct (PostgreSQL 17+): the TLS handshake at once, ALPN "postgresql", no SSLRequest.
+  if (p.sslnegotiation === "direct") (config as { sslnegotiation?: string }).sslnegotiation = "direct";
   // sslsni=0: no server name in the TLS handshake.
   if (p.sslsni === "0") (config.ssl as tls.ConnectionOptions).servername = "";
   return config;

@@ -1,10 +1,12 @@
 // TLS as libpq negotiates it, in this package's own sessions: no sslmode means `prefer` (TLS first
 // when the server offers it, plaintext when it does not), `allow` tries plaintext first and TLS when
 // the server's pg_hba.conf refuses plaintext, `disable` and `require` are strict; and
-// `channel_binding=require` binds the session to the TLS channel (SCRAM-SHA-256-PLUS) or fails.
+// `channel_binding=require` binds the session to the TLS channel (SCRAM-SHA-256-PLUS) or fails;
+// `sslnegotiation=direct` starts TLS at once (PostgreSQL 17's direct TLS).
 // Against a server that only accepts TLS (hostssl, client certificate) and one that has no TLS.
 
 import assert from "node:assert/strict";
+import * as net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { parseConnection } from "../../src/pg/connection";
 import { withSession } from "../../src/pg/session";
@@ -53,6 +55,35 @@ describe("TLS negotiated as libpq does (PG17)", () => {
       return true;
     });
     await assert.rejects(over(url(plainOnly, "sslmode=require")), /SSL/);
+  });
+
+  it("sslnegotiation=direct starts TLS at once (no SSLRequest), as PostgreSQL 17's libpq does", async () => {
+    // A relay in front of the server records how each connection begins.
+    const firstBytes: Buffer[] = [];
+    const relay = net.createServer((client) => {
+      const upstream = net.connect(tlsOnly.port, "127.0.0.1");
+      client.once("data", (d: Buffer) => firstBytes.push(d.subarray(0, 8)));
+      client.pipe(upstream).pipe(client);
+      const end = () => (client.destroy(), upstream.destroy());
+      client.on("error", end);
+      upstream.on("error", end);
+    });
+    await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+    const port = (relay.address() as net.AddressInfo).port;
+    const via = (query: string) =>
+      `postgres://postgres:${encodeURIComponent(tlsOnly.password)}@127.0.0.1:${port}/postgres?${query}&${clientCert()}&application_name=direct_${firstBytes.length}`;
+    try {
+      assert.equal(await over(via("sslmode=require&sslnegotiation=direct")), true);
+      assert.equal(firstBytes[0]![0], 0x16, "a TLS record (handshake) first, not an SSLRequest");
+      assert.equal(await over(via("sslmode=require")), true);
+      assert.deepEqual(
+        [...firstBytes[1]!],
+        [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f],
+        "the classic way: SSLRequest first",
+      );
+    } finally {
+      relay.close();
+    }
   });
 
   it("channel_binding=require binds the session over TLS, and fails where it cannot", async () => {

@@ -94,9 +94,10 @@ describe("connections", () => {
     ],
     [
       "libpq's other parameters in key=value form",
-      "host=db dbname=app user=u target_session_attrs=read-write keepalives_idle=30 sslnegotiation=direct",
+      "host=db dbname=app user=u sslmode=require target_session_attrs=read-write keepalives_idle=30 sslnegotiation=direct",
       {
         ...base,
+        sslMode: "require",
         params: { target_session_attrs: "read-write", keepalives_idle: "30", sslnegotiation: "direct" },
       },
     ],
@@ -132,6 +133,11 @@ describe("connections", () => {
       "a bad channel_binding",
       "postgres://u@db/app?channel_binding=always",
       /channel_binding=always; use one of/,
+    ],
+    [
+      "a direct TLS start where plaintext is possible",
+      "postgres://u@db/app?sslnegotiation=direct",
+      /sslnegotiation=direct with sslmode=prefer; direct TLS needs sslmode=require, verify-ca or verify-full/,
     ],
     [
       "a keepalives_idle that is not a number",
