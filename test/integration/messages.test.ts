@@ -2,7 +2,8 @@
 // on a server's error is made on SQLSTATE and on its own checks, never on the English wording. Create,
 // the refusal of a name taken, the drop of a subscription whose publisher is down (class 08: the
 // slot detached, the subscription dropped, the slot named), and its re-creation (refused on rows it
-// did not copy, then copied again once they are emptied), through the provider host, against Debian's PostgreSQL 15 with its German translations.
+// did not copy, then copied again once they are emptied), and the repair of a slot dropped by hand,
+// through the provider host, against Debian's PostgreSQL 15 with its German translations.
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -40,7 +41,7 @@ describe("servers whose messages are German (PG15, lc_messages = de_DE.UTF-8)", 
     );
   });
 
-  it("creates, refuses a taken name, drops with the publisher down and re-creates, each decided by SQLSTATE", async () => {
+  it("creates, refuses a taken name, drops with the publisher down, re-creates and repairs, each decided by SQLSTATE", async () => {
     const publication = new Driver(engine, "Publication");
     const subscription = new Driver(engine, "Subscription");
     const pub = await publication.create({
@@ -90,7 +91,29 @@ describe("servers whose messages are German (PG15, lc_messages = de_DE.UTF-8)", 
     const again = await subscription.create(subInputs);
     assert.ok(again.outputs);
     await eventually(async () => assert.equal(await count(), 4));
-    await subscription.delete(again);
+
+    // Repair: the slot dropped by hand (the apply worker's errors are German); the next preview
+    // announces a re-copy, up makes it, and rows written meanwhile arrive once.
+    for (let i = 0; i < 50; i++)
+      try {
+        await primary.query(
+          "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE active_pid IS NOT NULL",
+        );
+        await primary.query("SELECT pg_drop_replication_slot('de_sub')");
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    await primary.query("INSERT INTO users (email) VALUES ('waehrend@example.com')", [], "app");
+    const planned = await subscription.diff(again, subInputs);
+    assert.equal(planned.changes, true);
+    assert.ok(planned.checked.pendingRepair, "the preview announces the re-copy");
+    const repaired = await subscription.update(again, subInputs);
+    await eventually(async () => assert.equal(await count(), 5));
+    assert.deepEqual(await replica.query("SELECT count(DISTINCT email)::int AS n FROM users", [], "app"), [
+      { n: 5 },
+    ]);
+    await subscription.delete(repaired);
     await publication.delete(pub);
     assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots"), []);
   });
