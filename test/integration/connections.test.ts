@@ -90,13 +90,16 @@ describe("connections end to end: TLS with client certificates, key=value string
     });
     assert.deepEqual(sub.outputs.tableStates, { "public.blog_posts": "r", "public.users": "r" });
     assert.equal(await count("users"), 3);
-    // The walsender serving the subscription: over TLS, with the client certificate, under the given name.
-    const walsender = await primary.query<{ ssl: boolean; client_dn: string; application_name: string }>(
-      `SELECT s.ssl, s.client_dn, r.application_name FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)`,
+    // The walsender serving the subscription: over TLS, with the client certificate, under the given
+    // name (the apply worker connects a moment after the tables are ready when the copy was ours).
+    await eventually(async () =>
+      assert.deepEqual(
+        await primary.query<{ ssl: boolean; client_dn: string; application_name: string }>(
+          `SELECT s.ssl, s.client_dn, r.application_name FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)`,
+        ),
+        [{ ssl: true, client_dn: "/CN=pgrepl-client", application_name: "pgrepl_walsender" }],
+      ),
     );
-    assert.deepEqual(walsender, [
-      { ssl: true, client_dn: "/CN=pgrepl-client", application_name: "pgrepl_walsender" },
-    ]);
     await primary.query("INSERT INTO users (email) VALUES ('tls@example.com')", [], "app");
     await eventually(async () => assert.equal(await count("users"), 4));
     const conninfo = await replica.query<{ c: string }>(
