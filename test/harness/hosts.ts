@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { alive, killNow } from "./util";
 
 export interface Host {
   pid: number;
@@ -47,12 +48,7 @@ export function laneOwns(pid: number): void {
 export function endLaneProcesses(lane: string): void {
   const procs = path.join(lane, "procs");
   if (!fs.existsSync(procs)) return;
-  for (const f of fs.readdirSync(procs))
-    try {
-      process.kill(Number(f), "SIGKILL");
-    } catch {
-      // already gone
-    }
+  for (const f of fs.readdirSync(procs)) killNow(Number(f));
 }
 
 let scratch: string | undefined;
@@ -78,15 +74,6 @@ function registries(): { reg: string; dir: string }[] {
     .flatMap((root) => fs.readdirSync(root).map((k) => path.join(root, k)))
     .filter((reg) => fs.existsSync(path.join(reg, "dir")))
     .map((reg) => ({ reg, dir: fs.readFileSync(path.join(reg, "dir"), "utf8") }));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The hosts this process holds (busy), by directory. */
@@ -162,11 +149,7 @@ export function releaseHost(host: Host): void {
 export function killHost(host: Host): void {
   const dir = held.get(host);
   held.delete(host);
-  try {
-    process.kill(host.pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
+  killNow(host.pid);
   if (dir !== undefined) fs.rmSync(path.join(registry(dir), `busy-${host.port}.json`), { force: true });
 }
 
@@ -184,11 +167,7 @@ export function stopIdleHosts(dir?: string): void {
     .map((r) => r.reg);
   for (const reg of roots)
     for (const f of fs.readdirSync(reg).filter((x) => x.startsWith("idle-"))) {
-      try {
-        process.kill((JSON.parse(fs.readFileSync(path.join(reg, f), "utf8")) as Host).pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
+      killNow((JSON.parse(fs.readFileSync(path.join(reg, f), "utf8")) as Host).pid);
       fs.rmSync(path.join(reg, f), { force: true });
     }
 }

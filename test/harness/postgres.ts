@@ -9,6 +9,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Client, Pool } from "pg";
+import { alive } from "./util";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const STATE_DIR = path.join(os.tmpdir(), "pg-replication-testbed");
@@ -178,15 +179,6 @@ export function reapOrphans(): void {
     } catch {
       fs.rmSync(file, { force: true });
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -36,9 +36,19 @@ export async function seededPair(
   seed = SEED_SQL,
 ): Promise<[TestServer, TestServer]> {
   const [primary, replica] = await startPair(publisher, subscriber);
+  await seedPair(primary, replica, database, seed);
+  return [primary, replica];
+}
+
+/** `database` on both servers, `seed` run in the primary's. */
+export async function seedPair(
+  primary: TestServer,
+  replica: TestServer,
+  database = "app",
+  seed = SEED_SQL,
+): Promise<void> {
   await Promise.all([primary.createDatabase(database), replica.createDatabase(database)]);
   await primary.query(seed, [], database);
-  return [primary, replica];
 }
 
 /** A role like the admin user a managed cloud hands out: not a superuser, and what such a user may do. */

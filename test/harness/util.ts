@@ -2,6 +2,25 @@ import pg from "pg";
 
 // Small helpers for tests that wait on replication.
 
+/** Whether process `pid` is running. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Kills process `pid` at once, if it still runs. */
+export function killNow(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
 /** Polls `probe` until it returns true (or throws the last assertion error after `timeoutMs`). */
 export async function eventually(probe: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { PlannedStep, ResourceState } from "./engine";
 import { inLane, laneDir, laneOwns } from "./hosts";
+import { alive } from "./util";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TSX = pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
@@ -333,11 +334,7 @@ async function serve(): Promise<void> {
   // The runner ends the lane's helpers; should it die first, so does this.
   const owner = Number(process.env.PGREPL_OWNER);
   setInterval(() => {
-    try {
-      if (owner) process.kill(owner, 0);
-    } catch {
-      process.exit(0);
-    }
+    if (owner && !alive(owner)) process.exit(0);
   }, 5_000);
 }
 

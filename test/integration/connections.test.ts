@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { Driver } from "../harness/driver";
 import { Engine } from "../harness/engine";
 import { startServer, type TestServer } from "../harness/postgres";
-import { SEED_SQL } from "../harness/seed";
+import { seedPair, SEED_SQL } from "../harness/seed";
 import { makeCertificates, type Certificates } from "../harness/tls";
 import { eventually } from "../harness/util";
 import { parseConnection } from "../../src/pg/connection";
@@ -32,8 +32,7 @@ describe("connections end to end: TLS with client certificates, key=value string
       startServer({ major: 16, tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca } }),
       startServer({ major: 16 }),
     ]);
-    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
-    await primary.query(SEED_SQL, [], "app");
+    await seedPair(primary, replica);
     engine = await Engine.start();
   });
   after(async () => {

@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { Driver } from "../harness/driver";
 import { Engine } from "../harness/engine";
 import { startServer, type TestServer } from "../harness/postgres";
-import { SEED_SQL } from "../harness/seed";
+import { seedPair } from "../harness/seed";
 import { eventually } from "../harness/util";
 
 describe("servers whose messages are German (PG15, lc_messages = de_DE.UTF-8)", () => {
@@ -25,8 +25,7 @@ describe("servers whose messages are German (PG15, lc_messages = de_DE.UTF-8)", 
       startServer({ major: 15, messagesLocale: "de_DE.UTF-8" }),
       startServer({ major: 15, messagesLocale: "de_DE.UTF-8" }),
     ]);
-    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
-    await primary.query(SEED_SQL, [], "app");
+    await seedPair(primary, replica);
     engine = await Engine.start();
   });
   after(async () => {
