@@ -107,6 +107,16 @@ export function parseConnection(conn: Connection): ConnectionInfo {
   );
 }
 
+/** A handler's connection inputs, each parsed once at its start: what the helpers below it take. */
+export type Resolved<K extends string> = Readonly<Record<K, ConnectionInfo>>;
+
+export function resolve<K extends string>(
+  inputs: Readonly<Record<K, Connection>>,
+  ...keys: K[]
+): Resolved<K> {
+  return Object.fromEntries(keys.map((k) => [k, parseConnection(inputs[k])])) as Resolved<K>;
+}
+
 function fromObject(o: ConnectionObject): ConnectionInfo {
   const info: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) info[k] = v;
@@ -116,7 +126,7 @@ function fromObject(o: ConnectionObject): ConnectionInfo {
     const values: Partial<Record<Keyword, string>> = {};
     withService(service, values, rest);
     for (const [k, v] of Object.entries(values) as [Keyword, string][])
-      info[KEYWORDS[k]] ??= k === "port" || k === "connect_timeout" ? Number(v) : v;
+      info[KEYWORDS[k]] ??= NUMERIC.has(k) ? wholeNumber(k, v, `service ${service}`) : v;
     info.params = rest;
     if (Object.keys(rest).length === 0) delete info.params;
   }
@@ -249,19 +259,22 @@ function fromKeywordValues(
     Object.assign(info, { host: hosts[0]!.host, port: hosts[0]!.port });
     if (hosts.length > 1) info.hosts = hosts;
   }
-  for (const [key, value] of Object.entries(values) as [Keyword, string][]) {
-    if (key === "port" || key === "connect_timeout") {
-      if (!/^\d+$/.test(value))
-        throw new Error(`has ${key}=${value}, which is not a whole number (${shown})`);
-      info[KEYWORDS[key]] = Number(value);
-    } else info[KEYWORDS[key]] = value;
-  }
+  for (const [key, value] of Object.entries(values) as [Keyword, string][])
+    info[KEYWORDS[key]] = NUMERIC.has(key) ? wholeNumber(key, value, shown) : value;
   if (info.port === undefined) info.port = 5432;
   try {
     return complete(info);
   } catch (e) {
     throw new Error(`${(e as Error).message} (${shown})`);
   }
+}
+
+const NUMERIC = new Set<Keyword>(["port", "connect_timeout"]);
+
+/** A whole-number parameter's value from its text (a string form, or a service file). */
+function wholeNumber(key: Keyword, value: string, shown: string): number {
+  if (!/^\d+$/.test(value)) throw new Error(`has ${key}=${value}, which is not a whole number (${shown})`);
+  return Number(value);
 }
 
 /** Checks what every form needs, whatever form it came in. */
@@ -306,31 +319,6 @@ function complete(info: Record<string, unknown>): ConnectionInfo {
   if (t !== undefined && (!Number.isInteger(t) || t < 0))
     throw new Error(`has connect_timeout=${t}; give whole seconds, 0 or more`);
   return info as unknown as ConnectionInfo;
-}
-
-/**
- * The connection pooler a connection points at, when its host says so: poolers speak the protocol
- * of ordinary sessions only, so a subscription's publisher cannot be one (replication connections
- * go to the database server itself). Recognised: Supabase's Supavisor, Neon's pooled endpoints,
- * Amazon RDS Proxy.
- */
-export function pooler(info: ConnectionInfo): string | undefined {
-  for (const h of info.hosts ?? [info]) {
-    const found = poolerAt(h);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-function poolerAt(info: HostPort): string | undefined {
-  const host = info.host.toLowerCase();
-  if (host.endsWith(".pooler.supabase.com"))
-    return `Supabase's pooler (Supavisor${info.port === 6543 ? ", transaction mode" : ""}); use the direct connection (db.<project>.supabase.co:5432)`;
-  if (/^[^.]+-pooler\./.test(host) && host.endsWith(".neon.tech"))
-    return "Neon's pooled endpoint (PgBouncer); use the endpoint without -pooler";
-  if (/\.proxy-[a-z0-9]+\.[a-z0-9-]+\.rds\.amazonaws\.com$/.test(host))
-    return "an RDS Proxy; use the instance's or the cluster's own endpoint";
-  return undefined;
 }
 
 /** Where a connection points, for messages (host:port/database; never credentials). */

@@ -7,7 +7,7 @@ import type { Provider } from "../kernel/provider";
 import * as log from "../kernel/log";
 import { sameSet, sameValue } from "../kernel/values";
 import type { Binding } from "../pg/binding";
-import { endpoint, parseConnection } from "../pg/connection";
+import { endpoint, parseConnection, type ConnectionInfo } from "../pg/connection";
 import { withSession } from "../pg/session";
 import { definition, writePublication } from "./apply";
 import { readPublication, type CatalogPublication } from "./catalog";
@@ -25,14 +25,17 @@ import { label, type PublicationInputs, type PublicationState } from "./types";
  * same connection — host name or address, user, password, TLS — is changed in place; state from
  * 0.1.0, which has no identifier, falls back to host:port/database.
  */
-function replacements(olds: Partial<PublicationState>, news: PublicationInputs): string[] {
+function replacements(
+  olds: Partial<PublicationState>,
+  news: PublicationInputs,
+  at: ConnectionInfo,
+): string[] {
   if (olds.name === undefined) return [];
   const { replaces } = fieldChanges(PUBLICATION_FIELDS, olds, news);
   const sameServer =
     olds.serverId !== undefined && news.serverId !== undefined
       ? olds.serverId === news.serverId
-      : (olds.endpoint ?? endpoint(parseConnection(olds.connection!))) ===
-        endpoint(parseConnection(news.connection));
+      : olds.endpoint === endpoint(at);
   return sameServer ? replaces : [...replaces, "connection"];
 }
 
@@ -85,9 +88,10 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
     if (structural.length > 0 || unknown.size > 0) return { inputs: checked, failures: structural };
     const previous = upgradeState(olds as unknown as PublicationState);
     try {
-      const seen = await withSession(parseConnection(inputs.connection), (s) =>
+      const at = parseConnection(inputs.connection);
+      const seen = await withSession(at, (s) =>
         // The oid is known (and kept) only when the publication exists and this change keeps it.
-        observe(s, inputs, (identified) => replacements(previous, identified).length === 0),
+        observe(s, inputs, (identified) => replacements(previous, identified, at).length === 0),
       );
       if (seen.serverId) inputs.serverId = seen.serverId;
       inputs.binding = seen.binding;
@@ -118,7 +122,7 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
 
   async diff(_id, stored, news) {
     const olds = upgradeState(stored);
-    const replaces = replacements(olds, news);
+    const replaces = replacements(olds, news, parseConnection(news.connection));
     const changes =
       replaces.length > 0 ||
       fieldChanges(PUBLICATION_FIELDS, olds, news).updates.length > 0 ||
@@ -141,26 +145,28 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
       const problems = await serverFailures(s, inputs, existing);
       if (problems.length > 0) throw new Error(`${label(inputs.name)}: ${failureText(problems)}`);
       await writePublication(s, inputs, existing);
-      return stateAfterWrite(s, inputs);
+      return stateAfterWrite(s, inputs, info);
     });
     return { id: inputs.name, outs };
   },
 
   async read(id, stored) {
     const props = upgradeState(stored);
-    return withSession(parseConnection(props.connection), async (s) => {
+    const at = parseConnection(props.connection);
+    return withSession(at, async (s) => {
       const current = await readPublication(s, props.name);
       if (!current) return {};
-      const outs = await stateOf(s, inputsFromCatalog(current, props), current);
+      const outs = await stateOf(s, inputsFromCatalog(current, props), current, at);
       return { id, props: outs, inputs: inputsOf<PublicationInputs>(PUBLICATION_FIELDS, outs) };
     });
   },
 
   async update(_id, _olds, news) {
-    const outs = await withSession(parseConnection(news.connection), async (s) => {
+    const at = parseConnection(news.connection);
+    const outs = await withSession(at, async (s) => {
       // Dropped outside Pulumi (the preview showed it): create it again.
       await writePublication(s, news, await readPublication(s, news.name));
-      return stateAfterWrite(s, news);
+      return stateAfterWrite(s, news, at);
     });
     return { outs };
   },

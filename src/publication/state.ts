@@ -2,7 +2,7 @@
 // read back by refresh keeping what the program wrote wherever the catalog says the same.
 
 import { clean, sameSet } from "../kernel/values";
-import { endpoint, parseConnection } from "../pg/connection";
+import { endpoint, type ConnectionInfo } from "../pg/connection";
 import { members, readMemberships, wouldPublish } from "../pg/published";
 import { readServerId } from "../pg/roles";
 import type { Session } from "../pg/session";
@@ -12,17 +12,22 @@ import { specs } from "./tables";
 import { label, PUBLISH_OPERATIONS, type PublicationInputs, type PublicationState } from "./types";
 
 /** The state after a create or update: the inputs, and the catalog as it is now. */
-export async function stateAfterWrite(s: Session, inputs: PublicationInputs): Promise<PublicationState> {
+export async function stateAfterWrite(
+  s: Session,
+  inputs: PublicationInputs,
+  at: ConnectionInfo,
+): Promise<PublicationState> {
   const current = await readPublication(s, inputs.name);
   if (!current) throw new Error(`${label(inputs.name)} vanished right after it was written.`);
-  return stateOf(s, inputs, current);
+  return stateOf(s, inputs, current, at);
 }
 
-/** The state from the inputs and what the catalog says now (the binding with the current oid). */
+/** The state from the inputs (`at`: their connection, resolved) and what the catalog says now (the binding with the current oid). */
 export async function stateOf(
   s: Session,
   inputs: PublicationInputs,
   current: CatalogPublication,
+  at: ConnectionInfo,
 ): Promise<PublicationState> {
   const appliedFilters: Record<string, string> = {};
   for (const t of current.tables) if (t.where !== undefined) appliedFilters[tableId(t)] = t.where;
@@ -42,7 +47,7 @@ export async function stateOf(
       tables: published.map(nameOf),
       members: members(await readMemberships(s, current.oid), published),
     },
-    endpoint: endpoint(parseConnection(inputs.connection)),
+    endpoint: endpoint(at),
     actualOwner: current.owner,
     appliedFilters,
     serverVersion: s.serverVersion,

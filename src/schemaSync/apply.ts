@@ -7,7 +7,7 @@
 import { operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
 import { clean } from "../kernel/values";
-import { endpoint, parseConnection, type ConnectionInfo } from "../pg/connection";
+import { endpoint, type ConnectionInfo, type Resolved } from "../pg/connection";
 import { lockForTransaction } from "../pg/lock";
 import { newRequestId } from "../pg/recopy";
 import { withSession } from "../pg/session";
@@ -144,12 +144,13 @@ async function runPostData(target: ConnectionInfo, steps: PlanStep[], o: ApplyOp
 /** Reads the source, applies the plan, and returns the state. `previous`: the state before (update). */
 export async function applySchemaSync(
   inputs: SchemaSyncInputs,
+  ends: Resolved<"source" | "target">,
   previous?: SchemaSyncState,
 ): Promise<SchemaSyncState> {
   const settings = settingsOf(inputs);
   const section = settings.section;
-  const source = await readSource(inputs);
-  const where = endpoint(parseConnection(inputs.source));
+  const source = await readSource(ends.source, inputs);
+  const where = endpoint(ends.source);
   if (!source.tables)
     throw new Error(
       `${label(inputs)}: publication ${JSON.stringify(inputs.publication)} does not exist on ${where}.`,
@@ -158,7 +159,7 @@ export async function applySchemaSync(
     throw new Error(
       `${label(inputs)}: table(s) ${source.missing.map(tableKey).join(", ")} do not exist on the source ${where}; fix \`tables\`.`,
     );
-  const target = parseConnection(inputs.target);
+  const target = ends.target;
   const applied = appliedColumns(previous?.sourceTables);
   const plan = await applyPlan(target, source.snapshot, {
     label: label(inputs),
@@ -177,7 +178,7 @@ export async function applySchemaSync(
     recopyRequests: plan.recopy.map((r) => ({ ...r, id: newRequestId() })),
     sourceTables: signatures(projectSection(source.snapshot, section)),
     sourceFingerprint: source.fingerprint,
-    targetFingerprint: await targetFingerprint(inputs.target, source.snapshot.tables),
+    targetFingerprint: await targetFingerprint(target, source.snapshot.tables),
     syncedTables: source.snapshot.tables.map(({ schema, name }) => canonicalTableRef({ schema, name })),
     targetEndpoint: endpoint(target),
     lastChanges: [...summary(plan), ...plan.kept.map((k) => `kept the replica's own ${k}`)],

@@ -5,7 +5,7 @@
 // nothing is read.
 
 import type { CheckFailure } from "../kernel/check";
-import { parseConnection, type Connection } from "../pg/connection";
+import type { ConnectionInfo, Resolved } from "../pg/connection";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession } from "../pg/session";
 import { nameOf, tableId, tableKey, type TableName } from "../pg/tables";
@@ -33,13 +33,16 @@ export function signatures(snapshot: SchemaSnapshot): TableSignature[] {
 }
 
 /** The fingerprint of the copied tables on the target (what the last apply left, when recorded). */
-export async function targetFingerprint(target: Connection, tables: readonly TableName[]): Promise<string> {
-  return withSession(parseConnection(target), (s) => readFingerprint(s, tables.map(nameOf)));
+export async function targetFingerprint(
+  target: ConnectionInfo,
+  tables: readonly TableName[],
+): Promise<string> {
+  return withSession(target, (s) => readFingerprint(s, tables.map(nameOf)));
 }
 
 /** The target role's privileges for the copy (check failures; unreachable targets are left to apply). */
 export async function targetPrivileges(
-  target: Connection,
+  target: ConnectionInfo,
   snapshot: SchemaSnapshot,
 ): Promise<CheckFailure[]> {
   const schemas = [
@@ -50,7 +53,7 @@ export async function targetPrivileges(
       ...snapshot.extensions.map((e) => e.schema),
     ]),
   ];
-  return withSession(parseConnection(target), async (s) =>
+  return withSession(target, async (s) =>
     targetFailures(
       await readRoleFacts(s),
       await readTargetAccess(
@@ -73,6 +76,7 @@ export interface Observation {
 /** Reads both sides and plans (see the file's comment). */
 export async function observe(
   inputs: SchemaSyncInputs,
+  ends: Resolved<"source" | "target">,
   olds: Partial<SchemaSyncInputs>,
 ): Promise<Observation> {
   const section = settingsOf(inputs).section;
@@ -80,15 +84,15 @@ export async function observe(
     olds.sourceTables !== undefined && olds.targetFingerprint !== undefined && olds.pending === undefined
       ? olds.sourceFingerprint
       : undefined;
-  let source = await readSource(inputs, quiet);
+  let source = await readSource(ends.source, inputs, quiet);
   if (source.unchanged) {
-    if ((await targetFingerprint(inputs.target, olds.sourceTables!)) === olds.targetFingerprint)
+    if ((await targetFingerprint(ends.target, olds.sourceTables!)) === olds.targetFingerprint)
       return { source, unchanged: true };
-    source = await readSource(inputs);
+    source = await readSource(ends.source, inputs);
   }
   if (!source.tables) return { source };
   const desired = projectSection(source.snapshot, section);
-  const planned = await withSession(parseConnection(inputs.target), async (s) => {
+  const planned = await withSession(ends.target, async (s) => {
     const { actual, extensions, stakes, relations } = await readTarget(s, desired, olds.sourceTables ?? []);
     const applied = appliedColumns(olds.sourceTables);
     const serverId = await readServerId(s);

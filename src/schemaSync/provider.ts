@@ -10,7 +10,7 @@ import { operationError } from "../kernel/errors";
 import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields";
 import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
-import { endpoint, parseConnection } from "../pg/connection";
+import { endpoint, parseConnection, resolve } from "../pg/connection";
 import { withSession } from "../pg/session";
 import { canonicalTableRef, parseTableRef, tableKey } from "../pg/tables";
 import { applySchemaSync, refuse } from "./apply";
@@ -49,8 +49,9 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
       return { inputs: checked, failures: [] };
     }
     const previous = upgradeState(olds as unknown as SchemaSyncState);
+    const ends = resolve(inputs, "source", "target");
     try {
-      const { source, planned, unchanged } = await observe(inputs, previous);
+      const { source, planned, unchanged } = await observe(inputs, ends, previous);
       if (unchanged) {
         // Neither side changed since the last apply: the recorded signatures still hold.
         inputs.sourceTables = previous.sourceTables!;
@@ -72,7 +73,7 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
       const pending = pendingOf(plan);
       if (Object.keys(pending).length > 0) inputs.pending = pending;
       // In order: the next check may skip reading both sides while neither catalog changes.
-      else inputs.targetFingerprint = await targetFingerprint(inputs.target, source.snapshot.tables);
+      else inputs.targetFingerprint = await targetFingerprint(ends.target, source.snapshot.tables);
       // "next": the apply gives each request an id of its own, which a Subscription records once served.
       if (plan.recopy.length > 0) inputs.recopyRequests = plan.recopy.map((r) => ({ ...r, id: "next" }));
       const problems: CheckFailure[] = source.missing.map((t) => ({
@@ -83,7 +84,7 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
         refuse(
           plan,
           { label: label(inputs), allowDestructive: settingsOf(inputs).allowDestructive, preview: true },
-          endpoint(parseConnection(inputs.target)),
+          endpoint(ends.target),
         );
       } catch (e) {
         problems.push({
@@ -92,11 +93,11 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
         });
       }
       if (settingsOf(inputs).section !== "post-data")
-        problems.push(...(await targetPrivileges(inputs.target, desired)));
+        problems.push(...(await targetPrivileges(ends.target, desired)));
       return { inputs: checked, failures: problems };
     } catch (e) {
       const msg = (e as Error).message;
-      const side = msg.includes(endpoint(parseConnection(inputs.target))) ? "target" : "source";
+      const side = msg.includes(endpoint(ends.target)) ? "target" : "source";
       return { inputs: checked, failures: [{ property: side, reason: msg }] };
     }
   },
@@ -118,12 +119,12 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
   },
 
   async create(inputs) {
-    const outs = await applySchemaSync(inputs);
+    const outs = await applySchemaSync(inputs, resolve(inputs, "source", "target"));
     return { id: `${outs.targetEndpoint}`, outs };
   },
 
   async update(_id, olds, news) {
-    return { outs: await applySchemaSync(news, upgradeState(olds)) };
+    return { outs: await applySchemaSync(news, resolve(news, "source", "target"), upgradeState(olds)) };
   },
 
   /** Refresh keeps the state: every check compares the source with the target anyway. */

@@ -5,7 +5,7 @@
 
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../kernel/values";
-import { endpoint, parseConnection } from "../pg/connection";
+import { endpoint, type ConnectionInfo } from "../pg/connection";
 import { existingPublications, readPublishedTables } from "../pg/published";
 import { withSession } from "../pg/session";
 import { parseTableRef, tableId, type TableName, type TableSpec } from "../pg/tables";
@@ -34,14 +34,14 @@ function cache(): Map<string, SchemaSnapshot> {
 }
 
 /**
- * Reads the source. With `unless`, a fingerprint equal to it means "unchanged": the definitions are
+ * Reads the source (`info`: the resolved `inputs.source`). With `unless`, a fingerprint equal to it means "unchanged": the definitions are
  * not read (snapshot left empty, `unchanged` set).
  */
 export async function readSource(
-  inputs: Pick<SchemaSyncInputs, "source" | "tables" | "publication">,
+  info: ConnectionInfo,
+  inputs: Pick<SchemaSyncInputs, "tables" | "publication">,
   unless?: string,
 ): Promise<SourceRead & { unchanged?: boolean }> {
-  const info = parseConnection(inputs.source);
   return withSession(info, async (s) => {
     let tables: TableSpec[];
     // Tables published with a column list get only those columns on the replica.

@@ -10,7 +10,7 @@ import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { clean } from "../kernel/values";
 import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields";
-import { endpoint, parseConnection, type Connection } from "../pg/connection";
+import { endpoint, resolve, type Resolved } from "../pg/connection";
 import { readPublishedTables } from "../pg/published";
 import { grantSequence } from "../pg/grants";
 import { readRoleFacts } from "../pg/roles";
@@ -28,6 +28,9 @@ function sequenceName(text: string): SequenceName {
   return { schema: t.schema, name: t.name };
 }
 
+/** The source and the target, resolved at the handler's start. */
+type Ends = Resolved<"source" | "target">;
+
 interface Sides {
   names: SequenceName[];
   sourceUser: string;
@@ -37,8 +40,8 @@ interface Sides {
 }
 
 /** Resolves the sequences (owned by the tables' columns, the publication's tables', or listed) and reads both sides. */
-async function readSides(inputs: SequenceSyncInputs): Promise<Sides> {
-  const { names, ...source } = await withSession(parseConnection(inputs.source), async (s) => {
+async function readSides(inputs: SequenceSyncInputs, ends: Ends): Promise<Sides> {
+  const { names, ...source } = await withSession(ends.source, async (s) => {
     let names: SequenceName[];
     if (inputs.sequences) names = inputs.sequences.map(sequenceName);
     else {
@@ -49,7 +52,7 @@ async function readSides(inputs: SequenceSyncInputs): Promise<Sides> {
     }
     return { names, source: await readSequences(s, names), user: (await readRoleFacts(s)).user };
   });
-  const target = await withSession(parseConnection(inputs.target), async (s) => ({
+  const target = await withSession(ends.target, async (s) => ({
     sequences: await readSequences(s, names),
     user: (await readRoleFacts(s)).user,
   }));
@@ -113,11 +116,11 @@ function values(sides: Sides): Record<string, SequenceValues> {
   );
 }
 
-async function apply(inputs: SequenceSyncInputs): Promise<SequenceSyncState> {
-  const sides = await readSides(inputs);
+async function apply(inputs: SequenceSyncInputs, ends: Ends): Promise<SequenceSyncState> {
+  const sides = await readSides(inputs, ends);
   const { moves, failures } = plan(inputs, sides);
   if (failures.length > 0) throw new Error(`${label()}: ${failures.map((f) => f.reason).join(" ")}`);
-  await withSession(parseConnection(inputs.target), (s) =>
+  await withSession(ends.target, (s) =>
     s.transaction(async () => {
       for (const m of moves) {
         const seq = sides.target.get(tableId(m.sequence))!;
@@ -170,15 +173,16 @@ export const provider: Provider<SequenceSyncInputs, SequenceSyncState> = {
       checked.behind = UNKNOWN;
       return { inputs: checked, failures: [] };
     }
+    const ends = resolve(inputs, "source", "target");
     try {
-      const sides = await readSides(inputs);
+      const sides = await readSides(inputs, ends);
       const { moves, failures: problems } = plan(inputs, sides);
       if (moves.length > 0)
         inputs.behind = Object.fromEntries(moves.map((m) => [m.key, { source: m.source, target: m.target }]));
       return { inputs: checked, failures: problems };
     } catch (e) {
       const msg = (e as Error).message;
-      const side = msg.includes(endpoint(parseConnection(inputs.target as Connection))) ? "target" : "source";
+      const side = msg.includes(endpoint(ends.target)) ? "target" : "source";
       return { inputs: checked, failures: [{ property: side, reason: msg }] };
     }
   },
@@ -191,17 +195,17 @@ export const provider: Provider<SequenceSyncInputs, SequenceSyncState> = {
   },
 
   async create(inputs) {
-    const outs = await apply(inputs);
-    return { id: endpoint(parseConnection(inputs.target)), outs };
+    const ends = resolve(inputs, "source", "target");
+    return { id: endpoint(ends.target), outs: await apply(inputs, ends) };
   },
 
   async update(_id, _olds, news) {
-    return { outs: await apply(news) };
+    return { outs: await apply(news, resolve(news, "source", "target")) };
   },
 
   /** Refresh records both sides' values now. */
   async read(id, props) {
-    const sides = await readSides(props);
+    const sides = await readSides(props, resolve(props, "source", "target"));
     const outs = { ...props, values: values(sides) };
     return {
       id,

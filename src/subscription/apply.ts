@@ -5,7 +5,8 @@
 import { alreadyExists, operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
 import { clean, sameSet } from "../kernel/values";
-import { conninfo, conninfoMatches, endpoint, parseConnection } from "../pg/connection";
+import { conninfo, conninfoMatches, endpoint, type ConnectionInfo } from "../pg/connection";
+import type { Ends } from "./fields";
 import { truncateTables } from "../pg/emptying";
 import { withLock } from "../pg/lock";
 import type { Session } from "../pg/session";
@@ -57,14 +58,13 @@ function createError(inputs: SubscriptionInputs, e: unknown): Error {
 export function leftover(
   existing: CatalogSubscription,
   inputs: SubscriptionInputs,
+  publisher: ConnectionInfo,
   user: string,
   serverVersion: number,
 ): boolean {
   // A role that may not read the connection (a non-superuser) recognises its own subscription.
   const sameConnection =
-    existing.conninfo !== null
-      ? conninfoMatches(existing.conninfo, parseConnection(inputs.publisher))
-      : existing.owner === user;
+    existing.conninfo !== null ? conninfoMatches(existing.conninfo, publisher) : existing.owner === user;
   const sameOptions = alterableOptions(0).every(
     (k) =>
       existing.options[k] === undefined || existing.options[k] === effective(k, inputs[k], serverVersion),
@@ -78,25 +78,30 @@ export function leftover(
 }
 
 /** CREATE SUBSCRIPTION (under the creation lock), then the wait for the initial copy. */
-export async function subscribe(s: Session, inputs: SubscriptionInputs, copy?: boolean): Promise<void> {
-  const view = await viewPublisher(inputs.publisher, publicationNames(inputs.publications));
-  const wait = waitOptions(inputs);
-  const choice = await chooseCopy(s, inputs, copy ?? inputs.copyData !== false);
+export async function subscribe(
+  s: Session,
+  inputs: SubscriptionInputs,
+  ends: Ends,
+  copy?: boolean,
+): Promise<void> {
+  const view = await viewPublisher(ends.publisher, publicationNames(inputs.publications));
+  const wait = waitOptions(inputs, ends.publisher);
+  const choice = await chooseCopy(s, inputs, ends.publisher, copy ?? inputs.copyData !== false);
   if (choice.method === "snapshot") {
-    await snapshotSubscribe(s, inputs, choice.plan, view);
+    await snapshotSubscribe(s, inputs, ends, choice.plan, view);
     // Every table is ready; a bound on the lag is still waited for.
     if (wait?.maxLagBytes !== undefined && inputs.enabled !== false) await waitForSync(s, inputs.name, wait);
     return;
   }
   await withLock(s, "create subscription", async () => {
-    await createPreflight(s, inputs, view);
+    await createPreflight(s, inputs, ends, view);
     const options = createOptions(inputs);
     if (copy) options["copy_data"] = true;
     await s
       .exec(
         sql.createSubscription(
           inputs.name,
-          conninfo(parseConnection(inputs.publisher)),
+          conninfo(ends.publisher),
           publicationNames(inputs.publications),
           options,
         ),
@@ -111,11 +116,16 @@ export async function subscribe(s: Session, inputs: SubscriptionInputs, copy?: b
 }
 
 /** The repair drift.ts planned: empty the tables on the replica and subscribe again with a new slot. */
-export async function recopy(s: Session, inputs: SubscriptionInputs, repair: PendingRepair): Promise<void> {
+export async function recopy(
+  s: Session,
+  inputs: SubscriptionInputs,
+  ends: Ends,
+  repair: PendingRepair,
+): Promise<void> {
   log.info(
     `${label(inputs.name)}: repairing a broken stream (${repair.reasons.join("; ")}): emptying ${repair.tables.map(tableKey).join(", ")} on the replica and copying them again.`,
   );
-  await dropSafely(s, inputs.name, parseConnection(inputs.publisher));
+  await dropSafely(s, inputs.name, ends.publisher);
   const existing = await readTableFacts(s, repair.tables);
   if (existing.length > 0)
     await s.exec(truncateTables(existing)).catch((e) => {
@@ -126,42 +136,41 @@ export async function recopy(s: Session, inputs: SubscriptionInputs, repair: Pen
         'Tables on the replica that reference these (foreign keys from tables this subscription does not copy) prevent emptying them: drop those constraints or set `repair: "refuse"` and repair by hand.',
       );
     });
-  await subscribe(s, inputs, true);
+  await subscribe(s, inputs, ends, true);
 }
 
 /** Create: subscribe, repair, or take over what is there (adopted, or left by an interrupted run). */
-export async function createSubscription(
-  s: Session,
-  inputs: SubscriptionInputs,
-  user: string,
-): Promise<void> {
+export async function createSubscription(s: Session, inputs: SubscriptionInputs, ends: Ends): Promise<void> {
   const existing = await readSubscription(s, inputs.name);
-  if (existing && !inputs.adopt && !leftover(existing, inputs, user, s.serverVersion))
-    throw alreadyExists(label(inputs.name), endpoint(parseConnection(inputs.connection)));
-  if (inputs.pendingRepair) return recopy(s, inputs, inputs.pendingRepair);
-  if (!existing) return subscribe(s, inputs);
+  const user = ends.connection.user;
+  if (existing && !inputs.adopt && !leftover(existing, inputs, ends.publisher, user, s.serverVersion))
+    throw alreadyExists(label(inputs.name), endpoint(ends.connection));
+  if (inputs.pendingRepair) return recopy(s, inputs, ends, inputs.pendingRepair);
+  if (!existing) return subscribe(s, inputs, ends);
   if (!inputs.adopt)
     log.warn(
       `${label(inputs.name)}: an identical subscription already exists (left by an interrupted run); continuing with it.`,
     );
-  await reconcile(s, existing, inputs, inputs.publishedTables !== undefined);
+  await reconcile(s, existing, inputs, ends.publisher, inputs.publishedTables !== undefined);
 }
 
 /** The state after a create or update: the inputs and what both servers say now. */
-export async function stateAfterWrite(s: Session, inputs: SubscriptionInputs): Promise<SubscriptionState> {
+export async function stateAfterWrite(
+  s: Session,
+  inputs: SubscriptionInputs,
+  ends: Ends,
+): Promise<SubscriptionState> {
   const state = await readSubscription(s, inputs.name);
   if (!state) throw new Error(`${label(inputs.name)} vanished right after it was written.`);
   const states = await readSyncStates(s, inputs.name);
   const errors = await readSubscriptionErrors(s, inputs.name);
-  const slot = state.slotName
-    ? await slotHealth(parseConnection(inputs.publisher), state.slotName)
-    : undefined;
+  const slot = state.slotName ? await slotHealth(ends.publisher, state.slotName) : undefined;
   // The repair is done: it is not part of the state.
   const { pendingRepair: _done, ...kept } = inputs;
   return clean({
     ...kept,
     publications: publicationNames(inputs.publications),
-    endpoint: endpoint(parseConnection(inputs.connection)),
+    endpoint: endpoint(ends.connection),
     serverVersion: s.serverVersion,
     actualSlotName: state.slotName,
     tableStates: Object.fromEntries(states.map((t) => [t.table, t.state])),

@@ -4,7 +4,7 @@
 // subscriber. Anything else, or anything that cannot be read, is text, PostgreSQL's default.
 
 import * as log from "../kernel/log";
-import { parseConnection } from "../pg/connection";
+import type { ConnectionInfo } from "../pg/connection";
 import { readPublishedTables } from "../pg/published";
 import { withSession, type Session } from "../pg/session";
 import { nameOf, tableId, tableKey, type TableName } from "../pg/tables";
@@ -61,26 +61,27 @@ export function chooseBinary(
 
 /**
  * `binary: "auto"` settled to true or false on this subscriber (`s`) for the replicated tables:
- * those given, as check knows them, else what the publications publish now. Other values are left
- * as given. At check, a choice that needs the replica's tables waits for apply; at apply it is made
+ * those given, as check knows them, else what the publications publish now on `publisher`. Other
+ * values are left as given. At check, a choice that needs the replica's tables waits for apply; at apply it is made
  * (false when unsure) and logged.
  */
 export async function settleBinary(
   s: Session,
   inputs: SubscriptionInputs,
+  publisher: ConnectionInfo,
   tables: readonly TableName[] | undefined,
   atApply: boolean,
 ): Promise<void> {
   if (inputs.binary !== "auto") return;
-  const publisher = await withSession(parseConnection(inputs.publisher), async (p) => {
+  const read = await withSession(publisher, async (p) => {
     const specs = tables
       ? [...tables]
       : (await readPublishedTables(p, publicationNames(inputs.publications))).map(nameOf);
     return { serverVersion: p.serverVersion, specs, columns: await readColumnIO(p, specs) };
   }).catch(() => undefined);
-  const specs = publisher?.specs ?? [];
+  const specs = read?.specs ?? [];
   const choice = chooseBinary(
-    publisher,
+    read,
     { serverVersion: s.serverVersion, columns: await readColumnIO(s, specs) },
     specs,
   );

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { FieldTable } from "../kernel/fields";
 import { identifier } from "../kernel/identifier";
 import { upgradeBinding } from "../pg/binding";
-import { parseConnection } from "../pg/connection";
+import { parseConnection, type Resolved } from "../pg/connection";
 import { upgradeRequests } from "../pg/recopy";
 import { bindingSchema, connectionSchema, recopyRequestSchema, tableNameSchema } from "../pg/schemas";
 import { legacyTableName } from "../pg/tables";
@@ -96,3 +96,6 @@ export function upgradeState(state: SubscriptionState): SubscriptionState {
     ...(requests ? { recopyRequests: requests } : {}),
   };
 }
+
+/** The subscriber (`connection`) and the publisher, resolved once at a handler's start. */
+export type Ends = Resolved<"connection" | "publisher">;

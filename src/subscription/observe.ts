@@ -5,7 +5,6 @@
 import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
 import { versionFailures } from "../kernel/versions";
-import { parseConnection } from "../pg/connection";
 import { nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
@@ -15,6 +14,7 @@ import { nameOf, sortedTables, tableId, tableKey, type TableName } from "../pg/t
 import { settleBinary } from "./binary";
 import { countEnabledSubscriptions, readSubscription, readSyncStates } from "./catalog";
 import { decideRepair } from "./drift";
+import type { Ends } from "./fields";
 import { versionGates } from "./options";
 import { workerFailures } from "./preflight";
 import { subscriberFailures } from "./privileges";
@@ -92,29 +92,24 @@ function loopFailures(
  */
 export async function observeReplica(
   inputs: SubscriptionInputs,
+  ends: Ends,
   previous: Partial<SubscriptionState>,
   view: PublisherView | undefined,
 ): Promise<CheckFailure[]> {
-  return withSession(parseConnection(inputs.connection), async (s) => {
+  return withSession(ends.connection, async (s) => {
     const serverId = await readServerId(s);
     if (serverId) inputs.serverId = serverId;
     const failures: CheckFailure[] = versionFailures(s.serverVersion, versionGates(inputs), "subscriber");
-    if (inputs.publishedTables) await settleBinary(s, inputs, inputs.publishedTables, false);
+    if (inputs.publishedTables) await settleBinary(s, inputs, ends.publisher, inputs.publishedTables, false);
     const onReplica = await readTableFacts(s, view?.tables ?? []);
     failures.push(
-      ...subscriberFailures(
-        await readRoleFacts(s),
-        s.serverVersion,
-        inputs,
-        parseConnection(inputs.publisher),
-        onReplica,
-      ),
+      ...subscriberFailures(await readRoleFacts(s), s.serverVersion, inputs, ends.publisher, onReplica),
       ...tableFailures(inputs, view, onReplica),
     );
     const existing = await readSubscription(s, inputs.name);
     if (existing) inputs.oid = existing.oid;
     if (existing && inputs.adopt && previous.name !== inputs.name) {
-      inputs.adoption = adoptionChanges(existing, inputs, s.serverVersion);
+      inputs.adoption = adoptionChanges(existing, inputs, ends.publisher, s.serverVersion);
       log.info(
         `${label(inputs.name)}: adopting the existing subscription changes ${inputs.adoption.join("; ")}.`,
       );
@@ -162,7 +157,7 @@ export async function observeReplica(
       !decision.refusal &&
       ((!existing && inputs.copyData !== false) || (repair && inputs.repair !== "refuse"))
     ) {
-      const copy = await previewCopy(s, inputs, {
+      const copy = await previewCopy(s, inputs, ends.publisher, {
         tablesComing: inputs.recopyRequests !== undefined,
         emptiedFirst: repair !== undefined,
       });

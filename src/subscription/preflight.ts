@@ -5,7 +5,8 @@
 
 import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
-import { endpoint, parseConnection } from "../pg/connection";
+import { endpoint } from "../pg/connection";
+import type { Ends } from "./fields";
 import type { Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
 import { readTableFacts } from "../pg/tableFacts";
@@ -49,10 +50,11 @@ export function workerFailures(
 export async function createPreflight(
   s: Session,
   inputs: SubscriptionInputs,
+  ends: Ends,
   view: PublisherView | undefined,
 ): Promise<void> {
   const problems: string[] = [];
-  const where = endpoint(parseConnection(inputs.publisher));
+  const where = endpoint(ends.publisher);
   if (view && view.missingPublications.length > 0)
     problems.push(
       `publication(s) ${view.missingPublications.map((p) => JSON.stringify(p)).join(", ")} do not exist on the publisher ${where}: create them first (a Publication resource, and pass it in \`publications\`) or fix \`publications\``,
@@ -62,7 +64,7 @@ export async function createPreflight(
   const missing = tables.filter((t) => !found.has(tableId(t))).map(tableKey);
   if (missing.length > 0)
     problems.push(
-      `published table(s) ${missing.join(", ")} do not exist on the subscriber ${endpoint(parseConnection(inputs.connection))}: add a SchemaSync for them and make the Subscription depend on it`,
+      `published table(s) ${missing.join(", ")} do not exist on the subscriber ${endpoint(ends.connection)}: add a SchemaSync for them and make the Subscription depend on it`,
     );
   const settings = (await readSettings(s)).settings;
   for (const f of workerFailures(settings, await countEnabledSubscriptions(s), inputs))

@@ -7,7 +7,8 @@ import * as log from "../kernel/log";
 import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { clean, sameSet } from "../kernel/values";
-import { conninfoMatches, endpoint, parseConnection, pooler } from "../pg/connection";
+import { conninfoMatches, endpoint, parseConnection, resolve, type ConnectionInfo } from "../pg/connection";
+import { pooler } from "../pg/pooler";
 import { withSession } from "../pg/session";
 import { sortedTables } from "../pg/tables";
 import { createSubscription, recopy, stateAfterWrite, subscribe } from "./apply";
@@ -50,9 +51,10 @@ function slotNameFailure(inputs: SubscriptionInputs, unknown: Set<string>): Chec
  */
 function publisherFailures(
   inputs: SubscriptionInputs,
+  publisher: ConnectionInfo,
   seen: Awaited<ReturnType<typeof readPublisher>>,
 ): CheckFailure[] {
-  const viaPooler = pooler(parseConnection(inputs.publisher));
+  const viaPooler = pooler(publisher);
   if (viaPooler)
     return [
       {
@@ -107,13 +109,14 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
       return { inputs: checked, failures: [] };
     }
     // What the publications will publish: from the Publications given, else from the publisher.
+    const publisher = parseConnection(inputs.publisher);
     const seen = await readPublisher(
-      inputs.publisher,
+      publisher,
       publicationNames(inputs.publications),
       inputs.slotName ?? inputs.name,
     );
     const view = seen.view;
-    const early = publisherFailures(inputs, seen);
+    const early = publisherFailures(inputs, publisher, seen);
     const bindings = bindingsOf(inputs, view);
     if (bindings) {
       inputs.bindings = bindings;
@@ -122,7 +125,9 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
     inputs.publications = publicationNames(inputs.publications);
     if (unknown.has("connection")) return { inputs: checked, failures: early };
     try {
-      const problems = await observeReplica(inputs, upgradeState(olds as unknown as SubscriptionState), view);
+      const ends = { connection: parseConnection(inputs.connection), publisher };
+      const previous = upgradeState(olds as unknown as SubscriptionState);
+      const problems = await observeReplica(inputs, ends, previous, view);
       if (view) problems.push(...publisherRoleFailures(view.role, view.tableFacts));
       return { inputs: checked, failures: [...early, ...problems] };
     } catch (e) {
@@ -156,18 +161,19 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
   },
 
   async create(inputs) {
-    const info = parseConnection(inputs.connection);
-    const outs = await withSession(info, async (s) => {
-      await settleBinary(s, inputs, undefined, true);
-      await createSubscription(s, inputs, info.user);
-      return stateAfterWrite(s, inputs);
+    const ends = resolve(inputs, "connection", "publisher");
+    const outs = await withSession(ends.connection, async (s) => {
+      await settleBinary(s, inputs, ends.publisher, undefined, true);
+      await createSubscription(s, inputs, ends);
+      return stateAfterWrite(s, inputs, ends);
     });
     return { id: inputs.name, outs };
   },
 
   async read(id, stored) {
     const props = upgradeState(stored);
-    return withSession(parseConnection(props.connection), async (s) => {
+    const ends = resolve(props, "connection", "publisher");
+    return withSession(ends.connection, async (s) => {
       const state = await readSubscription(s, props.name);
       // Dropped outside Pulumi: kept in the state, as drift, so that the next `up` knows the
       // replica's rows came from it and repairs the stream (a re-copy) instead of meeting rows of
@@ -191,9 +197,9 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
         drift.push(
           "the snapshot copy of an earlier up did not finish: the next up empties its tables and copies them again",
         );
-      if (state.conninfo !== null && !conninfoMatches(state.conninfo, parseConnection(props.publisher)))
+      if (state.conninfo !== null && !conninfoMatches(state.conninfo, ends.publisher))
         drift.push("the publisher connection was changed outside Pulumi");
-      const view = await viewPublisher(props.publisher, state.publications, state.slotName ?? undefined);
+      const view = await viewPublisher(ends.publisher, state.publications, state.slotName ?? undefined);
       if (view) {
         for (const b of props.bindings ?? []) {
           const now = view.bindings.find((v) => v.name === b.name);
@@ -222,32 +228,40 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
         if (v !== undefined && (props[key] !== undefined || differsFromDefault(key, v, s.serverVersion)))
           read[key] = v;
       }
-      const outs = { ...(await stateAfterWrite(s, inputs)), drift };
+      const outs = { ...(await stateAfterWrite(s, inputs, ends)), drift };
       return { id, props: clean(outs), inputs: clean(inputs) };
     });
   },
 
   async update(_id, stored, news) {
     const olds = upgradeState(stored);
-    const outs = await withSession(parseConnection(news.connection), async (s) => {
-      await settleBinary(s, news, undefined, true);
+    const ends = resolve(news, "connection", "publisher");
+    // The publisher connection the last up set (state): one this version cannot read is set again.
+    const applied = (() => {
+      try {
+        return parseConnection(olds.publisher);
+      } catch {
+        return undefined;
+      }
+    })();
+    const outs = await withSession(ends.connection, async (s) => {
+      await settleBinary(s, news, ends.publisher, undefined, true);
       const state = await readSubscription(s, news.name);
-      if (news.pendingRepair) await recopy(s, news, news.pendingRepair);
+      if (news.pendingRepair) await recopy(s, news, ends, news.pendingRepair);
       // Dropped outside Pulumi since the preview: subscribe again (check saw nothing to repair).
-      else if (!state) await subscribe(s, news);
+      else if (!state) await subscribe(s, news, ends);
       else {
         const refresh =
           news.publishedTables !== undefined && !sameTables(olds.publishedTables, news.publishedTables);
-        await reconcile(s, state, news, refresh || drifted(olds), olds.publisher);
+        await reconcile(s, state, news, ends.publisher, refresh || drifted(olds), applied);
       }
-      return stateAfterWrite(s, news);
+      return stateAfterWrite(s, news, ends);
     });
     return { outs };
   },
 
   async delete(_id, props) {
-    await withSession(parseConnection(props.connection), (s) =>
-      dropSafely(s, props.name, parseConnection(props.publisher)),
-    );
+    const ends = resolve(props, "connection", "publisher");
+    await withSession(ends.connection, (s) => dropSafely(s, props.name, ends.publisher));
   },
 };

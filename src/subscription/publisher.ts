@@ -4,7 +4,7 @@
 // back undefined.
 
 import type { Binding } from "../pg/binding";
-import { parseConnection, type Connection, type ConnectionInfo } from "../pg/connection";
+import type { ConnectionInfo } from "../pg/connection";
 import { publicationBindings } from "../pg/published";
 import { readRoleFacts, type RoleFacts } from "../pg/roles";
 import { reachOf } from "../pg/reach";
@@ -36,7 +36,7 @@ export interface PublisherView {
 
 /** What the publisher says, as the host reaches it; undefined when the host cannot reach it. */
 export async function viewPublisher(
-  publisher: Connection,
+  publisher: ConnectionInfo,
   publications: string[],
   slot?: string,
 ): Promise<PublisherView | undefined> {
@@ -49,12 +49,12 @@ export async function viewPublisher(
  * subscriber's server may: a private network).
  */
 export async function readPublisher(
-  publisher: Connection,
+  publisher: ConnectionInfo,
   publications: string[],
   slot?: string,
 ): Promise<{ view?: PublisherView; refused?: string; unreachable?: string }> {
   try {
-    const view = await withSession(parseConnection(publisher), async (s) => {
+    const view = await withSession(publisher, async (s) => {
       const bindings = await publicationBindings(s, publications);
       const found = new Set(bindings.map((b) => b.name));
       const tables = sortedTables(bindings.flatMap((b) => b.tables));

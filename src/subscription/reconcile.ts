@@ -3,14 +3,7 @@
 
 import { operationError } from "../kernel/errors";
 import { sameSet } from "../kernel/values";
-import {
-  conninfo,
-  conninfoMatches,
-  parseConnection,
-  sameConnection,
-  type Connection,
-  type ConnectionInfo,
-} from "../pg/connection";
+import { conninfo, conninfoMatches, sameConnection, type ConnectionInfo } from "../pg/connection";
 import type { Session } from "../pg/session";
 import type { CatalogSubscription } from "./catalog";
 import { optionChanges } from "./options";
@@ -19,18 +12,18 @@ import * as sql from "./sql";
 import { label, publicationNames, type SubscriptionInputs } from "./types";
 import { waitForSync, workersStopped, type WaitOptions } from "./wait";
 
-export function waitOptions(inputs: SubscriptionInputs): WaitOptions | undefined {
+export function waitOptions(inputs: SubscriptionInputs, publisher: ConnectionInfo): WaitOptions | undefined {
   if (!inputs.waitForSync) return undefined;
   const given = inputs.waitForSync === true ? {} : inputs.waitForSync;
   const slot = inputs.slotName ?? inputs.name;
   return {
     timeoutSeconds: given.timeoutSeconds ?? 600,
     label: label(inputs.name),
-    totals: () => estimateRows(parseConnection(inputs.publisher), inputs.publishedTables ?? []),
+    totals: () => estimateRows(publisher, inputs.publishedTables ?? []),
     ...(given.maxLagBytes !== undefined
       ? {
           maxLagBytes: given.maxLagBytes,
-          lag: async () => (await slotHealth(parseConnection(inputs.publisher), slot))?.lagBytes,
+          lag: async () => (await slotHealth(publisher, slot))?.lagBytes,
         }
       : {}),
   };
@@ -44,11 +37,11 @@ export function waitOptions(inputs: SubscriptionInputs): WaitOptions | undefined
 function sameConnectionAs(
   current: CatalogSubscription,
   wanted: ConnectionInfo,
-  applied?: Connection,
+  applied?: ConnectionInfo,
 ): boolean {
   return current.conninfo !== null
     ? conninfoMatches(current.conninfo, wanted)
-    : applied !== undefined && sameConnection(parseConnection(applied), wanted);
+    : applied !== undefined && sameConnection(applied, wanted);
 }
 
 /**
@@ -59,12 +52,13 @@ function sameConnectionAs(
 export function adoptionChanges(
   current: CatalogSubscription,
   inputs: SubscriptionInputs,
+  publisher: ConnectionInfo,
   serverVersion: number,
 ): string[] {
   const changes: string[] = [];
   const enabled = inputs.enabled ?? true;
   if (enabled !== current.enabled) changes.push(enabled ? "enable it" : "disable it");
-  if (!sameConnectionAs(current, parseConnection(inputs.publisher)))
+  if (!sameConnectionAs(current, publisher))
     changes.push(
       current.conninfo === null
         ? "set its publisher connection (this role cannot read it)"
@@ -90,8 +84,9 @@ export async function reconcile(
   s: Session,
   current: CatalogSubscription,
   inputs: SubscriptionInputs,
+  publisher: ConnectionInfo,
   refresh: boolean,
-  applied?: Connection,
+  applied?: ConnectionInfo,
 ): Promise<void> {
   const run = (verb: string, statement: string) =>
     s.exec(statement).catch((e) => {
@@ -100,7 +95,7 @@ export async function reconcile(
   const enabled = inputs.enabled ?? true;
   if (!enabled && current.enabled)
     await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
-  const wanted = parseConnection(inputs.publisher);
+  const wanted = publisher;
   if (!sameConnectionAs(current, wanted, applied))
     await run(
       "ALTER SUBSCRIPTION … CONNECTION",
@@ -130,6 +125,6 @@ export async function reconcile(
     );
   else if (refresh && enabled)
     await run("ALTER SUBSCRIPTION … REFRESH PUBLICATION", sql.alterSubscriptionRefresh(inputs.name));
-  const wait = waitOptions(inputs);
+  const wait = waitOptions(inputs, publisher);
   if (wait && enabled) await waitForSync(s, inputs.name, wait);
 }

@@ -17,7 +17,8 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { from as copyFromStdin, to as copyToStdout } from "pg-copy-streams";
 import * as log from "../kernel/log";
-import { conninfo, parseConnection, type ConnectionInfo } from "../pg/connection";
+import { conninfo, type ConnectionInfo } from "../pg/connection";
+import type { Ends } from "./fields";
 import { truncateTables } from "../pg/emptying";
 import { withLock } from "../pg/lock";
 import { withClient, withSession, type Session } from "../pg/session";
@@ -91,11 +92,12 @@ async function copyAll(
 export async function snapshotSubscribe(
   s: Session,
   inputs: SubscriptionInputs,
+  ends: Ends,
   plan: SnapshotPlan,
   view: PublisherView | undefined,
 ): Promise<void> {
   const name = label(inputs.name);
-  const publisher = parseConnection(inputs.publisher);
+  const publisher = ends.publisher;
   const slot = inputs.slotName ?? inputs.name;
   const jobs = inputs.copyJobs ?? DEFAULT_JOBS;
   const filled = new Map<string, TableName>();
@@ -112,7 +114,7 @@ export async function snapshotSubscribe(
         const { consistent_point: at, snapshot_name: snapshot } = made.rows[0]!;
         await withLock(s, "create subscription", async () => {
           // PostgreSQL copies nothing (copy_data = false): no table-sync worker is needed.
-          await createPreflight(s, { ...inputs, copyData: false }, view);
+          await createPreflight(s, { ...inputs, copyData: false }, ends, view);
           await s.transaction(async () => {
             await s.exec(
               sql.createSubscription(
@@ -141,13 +143,13 @@ export async function snapshotSubscribe(
         try {
           await copyAll(
             publisher,
-            parseConnection(inputs.connection),
+            ends.connection,
             snapshot,
             plan,
             jobs,
             filled,
             meter,
-            waitOptions(inputs)?.timeoutSeconds ?? DEFAULT_LOCK_SECONDS,
+            waitOptions(inputs, publisher)?.timeoutSeconds ?? DEFAULT_LOCK_SECONDS,
           );
         } finally {
           clearInterval(timer);
@@ -161,10 +163,11 @@ export async function snapshotSubscribe(
       await s.exec(sql.clearUnfinishedCopy(inputs.name));
     });
   } catch (e) {
-    await undo(s, inputs, { slotMade, created, filled: sortedTables(filled.values()) }).catch((u) =>
-      log.warn(
-        `${name}: undoing the failed snapshot copy failed too (${(u as Error).message}); the next up repairs it.`,
-      ),
+    await undo(s, inputs, publisher, { slotMade, created, filled: sortedTables(filled.values()) }).catch(
+      (u) =>
+        log.warn(
+          `${name}: undoing the failed snapshot copy failed too (${(u as Error).message}); the next up repairs it.`,
+        ),
     );
     throw e;
   }
@@ -173,9 +176,9 @@ export async function snapshotSubscribe(
 async function undo(
   s: Session,
   inputs: SubscriptionInputs,
+  publisher: ConnectionInfo,
   done: { slotMade: boolean; created: boolean; filled: TableName[] },
 ): Promise<void> {
-  const publisher = parseConnection(inputs.publisher);
   if (done.created) await dropSafely(s, inputs.name, publisher);
   else if (done.slotMade)
     await withSession(publisher, (p) =>

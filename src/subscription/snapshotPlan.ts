@@ -3,7 +3,7 @@
 // and in which format.
 
 import * as log from "../kernel/log";
-import { parseConnection } from "../pg/connection";
+import type { ConnectionInfo } from "../pg/connection";
 import { nonEmpty, readStakes } from "../pg/emptying";
 import { withSession, type Session } from "../pg/session";
 import { tableId, tableKey } from "../pg/tables";
@@ -125,6 +125,7 @@ async function mayWriteAsReplica(s: Session): Promise<boolean> {
 export async function planSnapshot(
   s: Session,
   inputs: SubscriptionInputs,
+  publisher: ConnectionInfo,
   jobs: number,
   preview: {
     /** The SchemaSync this depends on creates the replica's tables first: missing ones do not count. */
@@ -137,7 +138,7 @@ export async function planSnapshot(
   if (obstacles.length > 0) return { obstacles };
   let published: PublishedForCopy[];
   try {
-    published = await withSession(parseConnection(inputs.publisher), (p) =>
+    published = await withSession(publisher, (p) =>
       readPublishedForCopy(p, publicationNames(inputs.publications)),
     );
   } catch (e) {
@@ -204,11 +205,18 @@ export function autoDeclines(inputs: SubscriptionInputs, plan: SnapshotPlan): st
 async function decideCopy(
   s: Session,
   inputs: SubscriptionInputs,
-  preview?: Parameters<typeof planSnapshot>[3],
+  publisher: ConnectionInfo,
+  preview?: Parameters<typeof planSnapshot>[4],
 ): Promise<
   { method: "snapshot"; plan: SnapshotPlan } | { method: "postgres"; why: string } | { refused: string }
 > {
-  const { plan, obstacles } = await planSnapshot(s, inputs, inputs.copyJobs ?? DEFAULT_JOBS, preview);
+  const { plan, obstacles } = await planSnapshot(
+    s,
+    inputs,
+    publisher,
+    inputs.copyJobs ?? DEFAULT_JOBS,
+    preview,
+  );
   if (inputs.copyMethod === "snapshot")
     return plan ? { method: "snapshot", plan } : { refused: refusal(obstacles.join("; ")) };
   const why = plan ? autoDeclines(inputs, plan) : obstacles.join("; ");
@@ -223,12 +231,13 @@ async function decideCopy(
 export async function previewCopy(
   s: Session,
   inputs: SubscriptionInputs,
+  publisher: ConnectionInfo,
   preview: { tablesComing: boolean; emptiedFirst: boolean },
 ): Promise<{ line: string; failure?: string }> {
   const who = label(inputs.name);
   if (inputs.copyMethod === "postgres")
     return { line: `${who}: up copies with PostgreSQL's table synchronisation (copyMethod "postgres").` };
-  const d = await decideCopy(s, inputs, preview);
+  const d = await decideCopy(s, inputs, publisher, preview);
   if ("refused" in d) return { line: `${who}: ${d.refused}`, failure: d.refused };
   if (d.method === "postgres")
     return { line: `${who}: up leaves the initial copy to PostgreSQL's table synchronisation: ${d.why}.` };
@@ -241,10 +250,11 @@ export async function previewCopy(
 export async function chooseCopy(
   s: Session,
   inputs: SubscriptionInputs,
+  publisher: ConnectionInfo,
   copy: boolean,
 ): Promise<{ method: "postgres" } | { method: "snapshot"; plan: SnapshotPlan }> {
   if (!copy || inputs.copyMethod === "postgres") return { method: "postgres" };
-  const d = await decideCopy(s, inputs);
+  const d = await decideCopy(s, inputs, publisher);
   if ("refused" in d) throw new Error(`${label(inputs.name)}: ${d.refused}`);
   if (d.method === "postgres")
     log.info(`${label(inputs.name)}: the initial copy is PostgreSQL's own: ${d.why}.`);

@@ -72,4 +72,21 @@ describe("source layout", () => {
     for (const f of g.keys()) visit(f, []);
     assert.deepEqual(cycles, []);
   });
+
+  it("parses connection inputs only where inputs arrive: a handler's start, validation, comparison", () => {
+    // Handlers (provider.ts) resolve their connections once and pass ConnectionInfo down; the field
+    // tables (fields.ts) compare connections by meaning; pg/schemas.ts validates them. Any other file
+    // takes the resolved value.
+    const allowed = (f: string) =>
+      /(^|\/)(provider|fields)\.ts$/.test(f) || f === "pg/schemas.ts" || f === "pg/connection.ts";
+    const parsing = sources()
+      .map((f) => path.relative(SRC, f).split(path.sep).join("/"))
+      .filter((f) => !allowed(f))
+      .filter((f) =>
+        /import \{[^}]*\b(parseConnection|resolve)\b[^}]*\} from "[./]*(pg\/)?connection"/.test(
+          fs.readFileSync(path.join(SRC, f), "utf8"),
+        ),
+      );
+    assert.deepEqual(parsing, []);
+  });
 });

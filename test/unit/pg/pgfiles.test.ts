@@ -21,6 +21,10 @@ target_session_attrs=read-write
 
 [other]
 host=elsewhere
+
+[badport]
+host=db.example
+port=six
 `;
 
 describe("libpq's service file", () => {
@@ -67,6 +71,15 @@ describe("libpq's service file", () => {
     assert.equal(
       conninfo(parseConnection("service=prod password=pw")),
       "host='db.example' port='6432' dbname='app' user='deploy' password='pw' sslmode='verify-full' target_session_attrs='read-write'",
+    );
+  });
+
+  it("says which service holds a port that is not a number, in every form alike", () => {
+    const said = /port=six, which is not a whole number/;
+    assert.throws(() => parseConnection("service=badport dbname=app user=u"), said);
+    assert.throws(
+      () => parseConnection({ host: "", database: "app", user: "u", params: { service: "badport" } }),
+      said,
     );
   });
 });

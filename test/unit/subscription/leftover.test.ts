@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { parseConnection } from "../../../src/pg/connection";
 import { leftover } from "../../../src/subscription/apply";
 import type { CatalogSubscription } from "../../../src/subscription/catalog";
 import type { SubscriptionInputs } from "../../../src/subscription/types";
@@ -45,5 +46,14 @@ const cases: [string, Partial<CatalogSubscription>, Partial<SubscriptionInputs>,
 describe("taking over a subscription an interrupted run left", () => {
   for (const [what, catalog, given, user, takes] of cases)
     it(`${takes ? "takes over" : "refuses"}: ${what}`, () =>
-      assert.equal(leftover({ ...existing, ...catalog }, { ...inputs, ...given }, user, 170000), takes));
+      assert.equal(
+        leftover(
+          { ...existing, ...catalog },
+          { ...inputs, ...given },
+          parseConnection(inputs.publisher),
+          user,
+          170000,
+        ),
+        takes,
+      ));
 });
