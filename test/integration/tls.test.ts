@@ -4,12 +4,17 @@
 // `channel_binding=require` binds the session to the TLS channel (SCRAM-SHA-256-PLUS) or fails;
 // `sslnegotiation=direct` starts TLS at once (PostgreSQL 17's direct TLS).
 // Against a server that only accepts TLS (hostssl, client certificate) and one that has no TLS.
+// And the connection strings cloud consoles give (test/fixtures/connectionStrings.ts), pointed at
+// these servers: each reaches this package's sessions and the subscriber's libpq with its parameters.
 
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import { after, before, describe, it } from "node:test";
-import { parseConnection } from "../../src/pg/connection";
+import { conninfo, parseConnection, type ConnectionInfo } from "../../src/pg/connection";
+import { pooler } from "../../src/pg/pooler";
 import { withSession } from "../../src/pg/session";
+import * as subscriptionSql from "../../src/subscription/sql";
+import { CORPUS } from "../fixtures/connectionStrings";
 import { startServer, type TestServer } from "../harness/postgres";
 import { makeCertificates, type Certificates } from "../harness/tls";
 
@@ -25,6 +30,15 @@ describe("TLS negotiated as libpq does (PG17)", () => {
     ]);
   });
   after(() => Promise.all([tlsOnly?.stop(), plainOnly?.stop()]));
+  before(() =>
+    Promise.all(
+      [tlsOnly, plainOnly].map((p) =>
+        p.query(
+          "CREATE TABLE corpus_t (id int PRIMARY KEY); CREATE PUBLICATION corpus_pub FOR TABLE corpus_t",
+        ),
+      ),
+    ),
+  );
 
   const clientCert = () =>
     `sslcert=${encodeURIComponent(certs.clientCert)}&sslkey=${encodeURIComponent(certs.clientKey)}`;
@@ -108,5 +122,68 @@ describe("TLS negotiated as libpq does (PG17)", () => {
         ),
     );
     assert.deepEqual(settings, [{ enc: "UTF8", version: "TLSv1.3" }]);
+  });
+
+  /**
+   * A cloud console's string pointed at these servers: its host, port, database, user and password
+   * swapped for a test server's (a socket directory for a socket), its CA file for the test CA, a
+   * client certificate added where the server asks for one; every parameter it adds kept.
+   */
+  const pointed = (text: string): ConnectionInfo => {
+    const { hosts: _list, ...info } = parseConnection(text);
+    const plain = info.sslMode === "disable";
+    const server = plain ? plainOnly : tlsOnly;
+    const socket = info.host.startsWith("/");
+    return {
+      ...info,
+      host: socket ? server.socketDir : "127.0.0.1",
+      port: server.port,
+      database: "postgres",
+      user: "postgres",
+      password: server.password,
+      ...(info.sslRootCert ? { sslRootCert: certs.ca } : {}),
+      ...(plain || socket ? {} : { sslCert: certs.clientCert, sslKey: certs.clientKey }),
+    };
+  };
+
+  it("takes each cloud console's string with every parameter it adds, in this package's sessions and in the subscriber's libpq", async () => {
+    let n = 0;
+    for (const [service, text, pooled] of CORPUS) {
+      const info = pointed(text);
+      const socket = info.host.startsWith("/");
+      const wantTls = !socket && info.sslMode !== "disable";
+      // This package's session: TLS wherever the string asks for it (or prefers it), SCRAM bound to
+      // the channel where it says channel_binding=require.
+      const seen = await withSession(info, (s) =>
+        s.query<{ ssl: boolean; app: string }>(
+          "SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false) AS ssl, current_setting('application_name') AS app",
+        ),
+      );
+      assert.equal(seen[0]!.ssl, wantTls, `${service}: TLS in this package's session`);
+      // The subscriber's server connects with the conninfo the subscription gets (connect = true
+      // makes CREATE SUBSCRIPTION fetch the published tables), and stores it as given.
+      const name = `corpus_${++n}`;
+      await plainOnly.query(
+        subscriptionSql.createSubscription(name, conninfo(info), ["corpus_pub"], {
+          create_slot: false,
+          slot_name: { none: true },
+          enabled: false,
+          copy_data: false,
+        }),
+      );
+      const [sub] = await plainOnly.query<{ conninfo: string; tables: number }>(
+        "SELECT subconninfo AS conninfo, (SELECT count(*)::int FROM pg_subscription_rel r WHERE r.srsubid = s.oid) AS tables FROM pg_subscription s WHERE subname = $1",
+        [name],
+      );
+      await plainOnly.query(subscriptionSql.dropSubscription(name));
+      assert.equal(sub!.tables, 1, `${service}: the subscriber's server reached the publisher`);
+      assert.deepEqual(
+        parseConnection(sub!.conninfo),
+        info,
+        `${service}: the conninfo stored is the connection`,
+      );
+      assert.equal(pooler(parseConnection(text)) !== undefined, pooled, service);
+    }
+    assert.equal(n, CORPUS.length);
   });
 });
