@@ -35,3 +35,23 @@ export function vanished(resource: string, where: string): Error {
     `${resource} no longer exists on ${where}; run \`pulumi refresh\` so the next \`up\` recreates it.`,
   );
 }
+
+const PROPERTY = new WeakMap<object, string>();
+
+/**
+ * Runs `fn`; an error it throws is marked as the given input property's (the source's, say), so
+ * that check's failure names that property — decided by where it was thrown, never by its wording.
+ */
+export async function blaming<T>(property: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (typeof e === "object" && e !== null && !PROPERTY.has(e)) PROPERTY.set(e, property);
+    throw e;
+  }
+}
+
+/** The property an error was marked with by `blaming`, else `otherwise`. */
+export function blamed(e: unknown, otherwise: string): string {
+  return (typeof e === "object" && e !== null && PROPERTY.get(e)) || otherwise;
+}

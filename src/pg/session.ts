@@ -160,12 +160,21 @@ async function connectWith(info: ConnectionInfo, replication = false): Promise<C
   try {
     return await attemptConnections(info, replication);
   } catch (e) {
-    throw redactError(
+    const err = redactError(
       e,
       secretsOf(info),
       `could not connect to ${endpoint(info)} as ${JSON.stringify(info.user)}`,
     );
+    CONNECT_FAILURES.add(err);
+    throw err;
   }
+}
+
+const CONNECT_FAILURES = new WeakSet<object>();
+
+/** Whether an error is a session's failure to connect (not a statement's), whatever its wording. */
+export function failedToConnect(e: unknown): boolean {
+  return typeof e === "object" && e !== null && CONNECT_FAILURES.has(e);
 }
 
 /**

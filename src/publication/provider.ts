@@ -8,7 +8,7 @@ import * as log from "../kernel/log";
 import { sameSet, sameValue } from "../kernel/values";
 import type { Binding } from "../pg/binding";
 import { endpoint, parseConnection, type ConnectionInfo } from "../pg/connection";
-import { withSession } from "../pg/session";
+import { failedToConnect, withSession } from "../pg/session";
 import { definition, writePublication } from "./apply";
 import { readPublication, type CatalogPublication } from "./catalog";
 import { observe, serverFailures } from "./observe";
@@ -111,7 +111,7 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
         failures: [
           {
             property: "connection",
-            reason: /^could not connect/.test(message)
+            reason: failedToConnect(e)
               ? `${message}. Check the host, port, credentials and that the server accepts connections from here.`
               : message,
           },

@@ -5,6 +5,7 @@
 // nothing is read.
 
 import type { CheckFailure } from "../kernel/check";
+import { blaming } from "../kernel/errors";
 import type { ConnectionInfo, Resolved } from "../pg/connection";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession } from "../pg/session";
@@ -84,11 +85,13 @@ export async function observe(
     olds.sourceTables !== undefined && olds.targetFingerprint !== undefined && olds.pending === undefined
       ? olds.sourceFingerprint
       : undefined;
-  let source = await readSource(ends.source, inputs, quiet);
+  const readFromSource = (unless?: string) =>
+    blaming("source", () => readSource(ends.source, inputs, unless));
+  let source = await readFromSource(quiet);
   if (source.unchanged) {
     if ((await targetFingerprint(ends.target, olds.sourceTables!)) === olds.targetFingerprint)
       return { source, unchanged: true };
-    source = await readSource(ends.source, inputs);
+    source = await readFromSource();
   }
   if (!source.tables) return { source };
   const desired = projectSection(source.snapshot, section);

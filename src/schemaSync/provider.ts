@@ -6,7 +6,7 @@
 // host process.
 
 import { validate, type CheckFailure } from "../kernel/check";
-import { operationError } from "../kernel/errors";
+import { blamed, operationError } from "../kernel/errors";
 import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields";
 import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
@@ -96,9 +96,8 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
         problems.push(...(await targetPrivileges(ends.target, desired)));
       return { inputs: checked, failures: problems };
     } catch (e) {
-      const msg = (e as Error).message;
-      const side = msg.includes(endpoint(ends.target)) ? "target" : "source";
-      return { inputs: checked, failures: [{ property: side, reason: msg }] };
+      // Source reads are marked (observe.ts); every other statement here runs on the target.
+      return { inputs: checked, failures: [{ property: blamed(e, "target"), reason: (e as Error).message }] };
     }
   },
 

@@ -4,7 +4,7 @@
 // target is behind on; up advances those with setval and never moves one backwards.
 
 import { validate, type CheckFailure } from "../kernel/check";
-import { operationError } from "../kernel/errors";
+import { blamed, blaming, operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
 import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
@@ -41,17 +41,19 @@ interface Sides {
 
 /** Resolves the sequences (owned by the tables' columns, the publication's tables', or listed) and reads both sides. */
 async function readSides(inputs: SequenceSyncInputs, ends: Ends): Promise<Sides> {
-  const { names, ...source } = await withSession(ends.source, async (s) => {
-    let names: SequenceName[];
-    if (inputs.sequences) names = inputs.sequences.map(sequenceName);
-    else {
-      const tables = inputs.tables
-        ? inputs.tables.map(parseTableRef)
-        : await readPublishedTables(s, [inputs.publication!]);
-      names = await ownedSequences(s, tables);
-    }
-    return { names, source: await readSequences(s, names), user: (await readRoleFacts(s)).user };
-  });
+  const { names, ...source } = await blaming("source", () =>
+    withSession(ends.source, async (s) => {
+      let names: SequenceName[];
+      if (inputs.sequences) names = inputs.sequences.map(sequenceName);
+      else {
+        const tables = inputs.tables
+          ? inputs.tables.map(parseTableRef)
+          : await readPublishedTables(s, [inputs.publication!]);
+        names = await ownedSequences(s, tables);
+      }
+      return { names, source: await readSequences(s, names), user: (await readRoleFacts(s)).user };
+    }),
+  );
   const target = await withSession(ends.target, async (s) => ({
     sequences: await readSequences(s, names),
     user: (await readRoleFacts(s)).user,
@@ -181,9 +183,8 @@ export const provider: Provider<SequenceSyncInputs, SequenceSyncState> = {
         inputs.behind = Object.fromEntries(moves.map((m) => [m.key, { source: m.source, target: m.target }]));
       return { inputs: checked, failures: problems };
     } catch (e) {
-      const msg = (e as Error).message;
-      const side = msg.includes(endpoint(ends.target)) ? "target" : "source";
-      return { inputs: checked, failures: [{ property: side, reason: msg }] };
+      // readSides marks the source's errors; the rest are the target's.
+      return { inputs: checked, failures: [{ property: blamed(e, "target"), reason: (e as Error).message }] };
     }
   },
 

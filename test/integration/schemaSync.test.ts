@@ -197,6 +197,18 @@ describe("SchemaSync preview fingerprint, PG18", () => {
       second.inputs = (await queries(after.inputs)).inputs;
     }
   });
+
+  it("names the side whose connection failed, by where it failed rather than by the message's words", async () => {
+    for (const side of ["source", "target"] as const) {
+      const given = { source: source.url(), target: target.url(), [side]: source.url("no_such_db") };
+      const r = await providers.schemaSync.check!({}, { ...given, tables: ["t"] });
+      assert.deepEqual(
+        r.failures?.map((f) => f.property),
+        [side],
+        r.failures?.[0]?.reason,
+      );
+    }
+  });
 });
 
 describe("SchemaSync of a custom ICU collation, PG18 → PG18", () => {

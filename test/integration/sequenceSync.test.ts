@@ -244,6 +244,20 @@ for (const major of majors([14, 15, 16, 17, 18]))
         (await driver.check({ source: server.url("src"), target: server.url("dst") })).failures[0]!.reason,
         /Exactly one of `tables`, `publication` or `sequences`/,
       );
+      // A side that refuses the connection is named by where the session failed, not by the message's words.
+      for (const side of ["source", "target"] as const) {
+        const given = {
+          source: server.url("src"),
+          target: server.url("dst"),
+          [side]: server.url("no_such_db"),
+        };
+        const refused = (await driver.check({ ...given, sequences: ["cyc"] })).failures;
+        assert.deepEqual(
+          refused.map((f) => f.property),
+          [side],
+          refused[0]?.reason,
+        );
+      }
     });
 
     it("takes a publication's tables, and tells a plain role which GRANT it lacks", async () => {
