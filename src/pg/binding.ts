@@ -4,9 +4,9 @@
 // oid is absent when the publication is to be created or re-created, which is how a Subscription
 // sees at preview that its stream will break. Both sides import this module: it is their agreement.
 
-import { legacyTableName, type TableName } from "./tables";
+import { legacyTableName, tableId, type TableName } from "./tables";
 
-/** A published table and the catalog row that publishes it (see Binding.members). */
+/** A published table and the catalog row that publishes it (see Binding.memberIds). */
 export interface Member extends TableName {
   id: number;
 }
@@ -18,33 +18,50 @@ export interface Binding {
   /** Every table it publishes, as pg_publication_tables lists them, sorted by schema and name. */
   tables: TableName[];
   /**
-   * For each table, the id of the catalog row that publishes it now and keeps doing so: its
-   * pg_publication_rel row, its schema's pg_publication_namespace row, or the publication (FOR
-   * ALL TABLES). A table without one is (re-)added in this update: its stream had a gap.
+   * For each of `tables`, in the same order, the id of the catalog row that publishes it now and
+   * keeps doing so: its pg_publication_rel row, its schema's pg_publication_namespace row, or the
+   * publication (FOR ALL TABLES); 0 for a table without one, (re-)added in this update: its stream
+   * had a gap. Numbers beside the tables, not objects naming each table again: with thousands of
+   * tables a binding travels in every check, diff and read of both resources.
    */
-  members?: Member[];
+  memberIds?: number[];
+}
+
+/** Each table of a binding that has a member, with its id. */
+export function membersOf(b: Binding): Member[] {
+  const ids = b.memberIds ?? [];
+  return b.tables.flatMap((t, i) => (ids[i] ? [{ ...t, id: ids[i]! }] : []));
 }
 
 /**
- * A binding as state written before tables were kept structurally holds it ("schema.name" strings
- * and a record of members by that key; 0.x, until 0.3): read into today's form.
+ * A binding as earlier versions wrote it, in today's form: 0.2 kept tables as "schema.name" strings
+ * and members as a record by that key; earlier builds of 0.3 kept members as objects naming their
+ * table ({schema, name, id}). Drop the conversions once no stack holds such state (the first 1.x).
  */
 export function upgradeBinding(b: unknown): Binding {
-  const old = b as { name: string; oid?: number; tables: (string | TableName)[]; members?: unknown };
+  const old = b as {
+    name: string;
+    oid?: number;
+    tables: (string | TableName)[];
+    members?: unknown;
+    memberIds?: number[];
+  };
   const tables = old.tables.map((t) => (typeof t === "string" ? legacyTableName(t) : t));
-  const members =
-    old.members === undefined
-      ? undefined
-      : Array.isArray(old.members)
-        ? (old.members as Member[])
-        : Object.entries(old.members as Record<string, number>).map(([k, id]) => ({
-            ...legacyTableName(k),
-            id,
-          }));
+  let memberIds = old.memberIds;
+  if (memberIds === undefined && old.members !== undefined) {
+    const listed = Array.isArray(old.members)
+      ? (old.members as Member[])
+      : Object.entries(old.members as Record<string, number>).map(([k, id]) => ({
+          ...legacyTableName(k),
+          id,
+        }));
+    const byTable = new Map(listed.map((m) => [tableId(m), m.id]));
+    memberIds = tables.map((t) => byTable.get(tableId(t)) ?? 0);
+  }
   return {
     name: old.name,
     ...(old.oid !== undefined ? { oid: old.oid } : {}),
     tables,
-    ...(members ? { members } : {}),
+    ...(memberIds ? { memberIds } : {}),
   };
 }

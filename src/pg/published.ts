@@ -1,7 +1,7 @@
 // What publications publish, as the publisher resolves them: read by the Subscription (to know
 // which tables it will receive) and by SchemaSync (to copy a publication's tables).
 
-import type { Binding, Member } from "./binding";
+import type { Binding } from "./binding";
 import type { Session } from "./session";
 import { nameOf, tableId, type TableName } from "./tables";
 
@@ -81,7 +81,7 @@ export async function publicationBindings(s: Session, names: string[]): Promise<
       name: r.name,
       oid: Number(r.oid),
       tables: published.map(nameOf),
-      members: members(await readMemberships(s, Number(r.oid)), published),
+      memberIds: memberIds(await readMemberships(s, Number(r.oid)), published),
     });
   }
   return bindings;
@@ -167,19 +167,17 @@ export async function readMemberships(s: Session, publication: number): Promise<
 }
 
 /**
- * The membership id of each table that has one, as Binding.members holds them: the row that lists
- * it or the nearest ancestor partitioned table that publishes it, else the row of its (or an
+ * The membership id of each table, as Binding.memberIds holds them (0 for none): the row that
+ * lists it or the nearest ancestor partitioned table that publishes it, else the row of its (or an
  * ancestor's) schema, else the publication itself when it is FOR ALL TABLES.
  */
-export function members(m: Memberships, tables: readonly PublishedTable[]): Member[] {
-  const out: Member[] = [];
-  for (const t of tables) {
+export function memberIds(m: Memberships, tables: readonly PublishedTable[]): number[] {
+  return tables.map((t) => {
     const line = t.ancestors;
-    const id =
+    return (
       line.map((a) => m.tables.get(tableId(a))).find((x) => x !== undefined) ??
       line.map((a) => m.schemas.get(a.schema)).find((x) => x !== undefined) ??
-      (m.allTables ? m.publication : undefined);
-    if (id !== undefined) out.push({ schema: t.schema, name: t.name, id });
-  }
-  return out;
+      (m.allTables ? m.publication : 0)
+    );
+  });
 }

@@ -115,6 +115,8 @@ export function bindingSchema(): z.ZodType<Binding> {
       name: z.string(),
       oid: z.number().int().optional(),
       tables: z.array(tableNameSchema()),
+      memberIds: z.array(z.number().int()).optional(),
+      // Earlier builds' form (a Publication's output not yet rewritten by this version): see upgradeBinding.
       members: z
         .array(z.object({ schema: z.string(), name: z.string(), id: z.number() }).strict())
         .optional(),

@@ -6,7 +6,7 @@ import type { CheckFailure } from "../kernel/check";
 import { serverGates } from "../kernel/fields";
 import { versionFailures } from "../kernel/versions";
 import type { Binding } from "../pg/binding";
-import { members, readMemberships, wouldPublish } from "../pg/published";
+import { memberIds, readMemberships, wouldPublish } from "../pg/published";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import type { Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
@@ -76,7 +76,7 @@ export async function bindingAfter(
     name: inputs.name,
     tables,
     oid: existing.oid,
-    members: members(await readMemberships(s, existing.oid), published),
+    memberIds: memberIds(await readMemberships(s, existing.oid), published),
   };
 }
 

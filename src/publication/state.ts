@@ -3,7 +3,7 @@
 
 import { clean, sameSet } from "../kernel/values";
 import { endpoint, type ConnectionInfo } from "../pg/connection";
-import { members, readMemberships, wouldPublish } from "../pg/published";
+import { memberIds, readMemberships, wouldPublish } from "../pg/published";
 import { readServerId } from "../pg/roles";
 import type { Session } from "../pg/session";
 import { canonicalTableRef, nameOf, parseTableRef, tableId, type TableSpec } from "../pg/tables";
@@ -45,7 +45,7 @@ export async function stateOf(
       name: inputs.name,
       oid: current.oid,
       tables: published.map(nameOf),
-      members: members(await readMemberships(s, current.oid), published),
+      memberIds: memberIds(await readMemberships(s, current.oid), published),
     },
     endpoint: endpoint(at),
     actualOwner: current.owner,

@@ -13,7 +13,7 @@ import { newRequestId } from "../pg/recopy";
 import { withSession } from "../pg/session";
 import { canonicalTableRef, tableKey, type TableName } from "../pg/tables";
 import { appliedColumns, signatures, targetFingerprint } from "./observe";
-import { planSchema, summary, type PlanOptions, type PlanStep, type SchemaPlan } from "./plan";
+import { lastChanges, planSchema, summary, type PlanOptions, type PlanStep, type SchemaPlan } from "./plan";
 import { projectSection, type Section } from "./section";
 import type { SchemaSnapshot } from "./snapshot";
 import { readSource } from "./source";
@@ -181,6 +181,6 @@ export async function applySchemaSync(
     targetFingerprint: await targetFingerprint(target, source.snapshot.tables),
     syncedTables: source.snapshot.tables.map(({ schema, name }) => canonicalTableRef({ schema, name })),
     targetEndpoint: endpoint(target),
-    lastChanges: [...summary(plan), ...plan.kept.map((k) => `kept the replica's own ${k}`)],
+    lastChanges: lastChanges(plan),
   });
 }

@@ -84,3 +84,19 @@ export function statements(plan: SchemaPlan): string[] {
 export function summary(plan: SchemaPlan): string[] {
   return [...plan.steps.map((st) => st.what), ...plan.notes];
 }
+
+/** Lines lastChanges keeps: enough to read, while the state stays small with thousands of tables. */
+export const LAST_CHANGES_KEPT = 100;
+
+/**
+ * What the state's lastChanges says about an apply: its lines and the replica's objects it kept,
+ * the first LAST_CHANGES_KEPT of them and a count of the rest.
+ */
+export function lastChanges(plan: SchemaPlan): string[] {
+  const lines = [...summary(plan), ...plan.kept.map((k) => `kept the replica's own ${k}`)];
+  if (lines.length <= LAST_CHANGES_KEPT) return lines;
+  return [
+    ...lines.slice(0, LAST_CHANGES_KEPT),
+    `… and ${lines.length - LAST_CHANGES_KEPT} more (${lines.length} in all)`,
+  ];
+}

@@ -7,7 +7,7 @@
 // rows do not all come from this subscription (the replica publishes it, another subscription
 // writes into it, or it held rows before this subscription existed) is never emptied. Pure.
 
-import type { Binding } from "../pg/binding";
+import { membersOf, type Binding } from "../pg/binding";
 import { emptyingRefusals, type TableStakes } from "../pg/emptying";
 import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import type { PendingRepair } from "./types";
@@ -95,14 +95,21 @@ export function pendingRepair(o: Observed): PendingRepair | undefined {
     // A table whose publishing catalog row does not continue (its publication dropped, re-created
     // or replaced; the table removed from it and added again) had a gap in the stream, unless
     // another publication kept carrying it.
-    const before = new Map<string, Set<number>>();
-    for (const b of prev.bindings)
-      for (const m of b.members ?? [])
-        before.set(tableId(m), (before.get(tableId(m)) ?? new Set()).add(m.id));
-    const continues = (t: TableName) =>
-      o.bindings!.some((b) =>
-        (b.members ?? []).some((m) => tableId(m) === tableId(t) && before.get(tableId(t))!.has(m.id)),
-      );
+    const idsByTable = (bindings: readonly Binding[]) => {
+      const ids = new Map<string, Set<number>>();
+      for (const b of bindings)
+        for (const m of membersOf(b)) {
+          const key = tableId(m);
+          (ids.get(key) ?? ids.set(key, new Set()).get(key)!).add(m.id);
+        }
+      return ids;
+    };
+    const before = idsByTable(prev.bindings);
+    const now = idsByTable(o.bindings);
+    const continues = (t: TableName) => {
+      const key = tableId(t);
+      return [...(now.get(key) ?? [])].some((id) => before.get(key)!.has(id));
+    };
     const wanted = new Set(o.publishedTables.map(tableId));
     const atRisk = (prev.publishedTables ?? []).filter(
       (t) => wanted.has(tableId(t)) && before.has(tableId(t)) && !continues(t),

@@ -3,7 +3,7 @@
 // The publisher may be reachable from the subscriber's server only, so every read here may come
 // back undefined.
 
-import type { Binding } from "../pg/binding";
+import { upgradeBinding, type Binding } from "../pg/binding";
 import type { ConnectionInfo } from "../pg/connection";
 import { publicationBindings } from "../pg/published";
 import { readRoleFacts, type RoleFacts } from "../pg/roles";
@@ -85,8 +85,11 @@ export function bindingsOf(
   inputs: SubscriptionInputs,
   view: PublisherView | undefined,
 ): Binding[] | undefined {
+  // A Publication's output from before this version is read into today's form.
   const bound = new Map(
-    inputs.publications.filter((p): p is Binding => typeof p !== "string").map((b) => [b.name, b]),
+    inputs.publications
+      .filter((p): p is Binding => typeof p !== "string")
+      .map((b) => [b.name, upgradeBinding(b)]),
   );
   const result: Binding[] = [];
   for (const name of publicationNames(inputs.publications)) {

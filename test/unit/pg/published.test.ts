@@ -1,10 +1,10 @@
-// members() decides which catalog row publishes each table — the row whose continuity tells a
+// memberIds() decides which catalog row publishes each table — the row whose continuity tells a
 // Subscription that its stream had no gap. A table of cases: listed tables, partitions under a
 // listed parent, schema and FOR ALL TABLES publications, tables the publication does not cover.
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { members, type Memberships, type PublishedTable } from "../../../src/pg/published";
+import { memberIds, type Memberships, type PublishedTable } from "../../../src/pg/published";
 import { tableId } from "../../../src/pg/tables";
 
 const t = (schema: string, name: string, ...ancestors: [string, string][]): PublishedTable => ({
@@ -19,7 +19,10 @@ const m = (over: Partial<Memberships> = {}): Memberships => ({
   schemas: new Map(),
   ...over,
 });
-const ids = (ms: ReturnType<typeof members>) => ms.map((x) => `${x.schema}.${x.name}=${x.id}`);
+/** Each table with its member id, as "schema.name=id" (0: none). */
+const members = (mm: Memberships, tables: PublishedTable[]) =>
+  memberIds(mm, tables).map((id, i) => `${tables[i]!.schema}.${tables[i]!.name}=${id}`);
+const ids = (x: string[]) => x;
 
 describe("publication members", () => {
   it("gives a listed table its pg_publication_rel row", () =>
@@ -52,9 +55,9 @@ describe("publication members", () => {
   it("gives every table of FOR ALL TABLES the publication itself", () =>
     assert.deepEqual(ids(members(m({ allTables: true }), [t("x", "y")])), ["x.y=1"]));
   it("gives no member to a table nothing publishes yet (added in this update)", () =>
-    assert.deepEqual(members(m(), [t("public", "new")]), []));
+    assert.deepEqual(members(m(), [t("public", "new")]), ["public.new=0"]));
   it("tells a schema with a dot from a table name with one", () => {
     const mm = m({ tables: new Map([[tableId({ schema: "a.b", name: "c" }), 3]]) });
-    assert.deepEqual(ids(members(mm, [t("a.b", "c"), t("a", "b.c")])), ["a.b.c=3"]);
+    assert.deepEqual(ids(members(mm, [t("a.b", "c"), t("a", "b.c")])), ["a.b.c=3", "a.b.c=0"]);
   });
 });

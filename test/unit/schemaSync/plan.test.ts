@@ -2,7 +2,13 @@ import { tableId } from "../../../src/pg/tables";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { SchemaSnapshot, TableDefinition } from "../../../src/schemaSync/snapshot";
-import { planSchema, statements, summary } from "../../../src/schemaSync/plan";
+import {
+  lastChanges,
+  LAST_CHANGES_KEPT,
+  planSchema,
+  statements,
+  summary,
+} from "../../../src/schemaSync/plan";
 import { isWidening } from "../../../src/schemaSync/widening";
 import { projectColumns } from "../../../src/schemaSync/section";
 
@@ -23,6 +29,21 @@ const users = (extra: Partial<TableDefinition> = {}): TableDefinition => ({
 const snap = (...tables: TableDefinition[]): SchemaSnapshot => ({ extensions: [], types: [], tables });
 
 describe("schema plan", () => {
+  it("keeps lastChanges short with thousands of tables: the first lines and a count of the rest", () => {
+    const few = planSchema(snap(users()), snap(), { allowDestructive: false });
+    assert.deepEqual(lastChanges(few), summary(few));
+    const many = planSchema(
+      snap(...Array.from({ length: 300 }, (_, i) => users({ name: `t${i}` }))),
+      snap(),
+      { allowDestructive: false },
+    );
+    const all = summary(many);
+    assert.ok(all.length > LAST_CHANGES_KEPT);
+    assert.deepEqual(lastChanges(many), [
+      ...all.slice(0, LAST_CHANGES_KEPT),
+      `… and ${all.length - LAST_CHANGES_KEPT} more (${all.length} in all)`,
+    ]);
+  });
   it("creates a missing table with its constraints inside CREATE TABLE", () => {
     const plan = planSchema(snap(users()), snap(), { allowDestructive: false });
     assert.deepEqual(statements(plan), [

@@ -13,7 +13,7 @@ const binding = (oid: number | undefined, members: [string, number][]): Binding 
   name: "pub",
   ...(oid !== undefined ? { oid } : {}),
   tables: members.map(([n]) => t(n)),
-  members: members.map(([n, id]) => ({ ...t(n), id })),
+  memberIds: members.map(([, id]) => id),
 });
 const steady = binding(10, [
   ["users", 11],
@@ -129,18 +129,9 @@ describe("subscription repairs (pendingRepair)", () => {
       name: "p",
       oid: 1,
       tables: [dotted, other],
-      members: [
-        { ...dotted, id: 5 },
-        { ...other, id: 6 },
-      ],
+      memberIds: [5, 6],
     };
-    const now = {
-      ...prev,
-      members: [
-        { ...dotted, id: 5 },
-        { ...other, id: 7 },
-      ],
-    };
+    const now = { ...prev, memberIds: [5, 7] };
     const repair = pendingRepair({
       ...base,
       previous: { bindings: [prev], publishedTables: [dotted, other] },
