@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { membersOf, upgradeBinding } from "../../../src/pg/binding";
+import { bindingSchema } from "../../../src/pg/schemas";
 
 const a = { schema: "public", name: "a" };
 const dotted = { schema: "x.y", name: "z" };
@@ -35,6 +36,13 @@ describe("bindings of earlier versions", () => {
       tables: [a, { schema: "s", name: "b" }],
       memberIds: [0, 3],
     });
+  });
+
+  it("accepts both forms as a Subscription's input (a Publication's output this version has not rewritten yet)", () => {
+    const earlier = { name: "p", oid: 9, tables: [a], members: [{ ...a, id: 5 }] };
+    assert.deepEqual(upgradeBinding(bindingSchema().parse(earlier)).memberIds, [5]);
+    assert.ok(bindingSchema().safeParse({ name: "p", tables: [a], memberIds: [5] }).success);
+    assert.ok(!bindingSchema().safeParse({ name: "p", tables: [a], memberIds: ["5"] }).success);
   });
 
   it("leaves today's form as it is, and a binding without members without them", () => {
