@@ -12,7 +12,7 @@ import { lockForTransaction } from "../pg/lock";
 import { newRequestId } from "../pg/recopy";
 import { withSession } from "../pg/session";
 import { canonicalTableRef, tableKey, type TableName } from "../pg/tables";
-import { appliedColumns, signatures, targetFingerprint } from "./observe";
+import { appliedColumns, signatures, signedTables, targetFingerprint } from "./observe";
 import { lastChanges, planSchema, summary, type PlanOptions, type PlanStep, type SchemaPlan } from "./plan";
 import { projectSection, type Section } from "./section";
 import type { SchemaSnapshot } from "./snapshot";
@@ -166,7 +166,7 @@ export async function applySchemaSync(
     section,
     allowDestructive: settings.allowDestructive,
     ...(applied ? { applied } : {}),
-    ...(previous?.sourceTables ? { before: previous.sourceTables } : {}),
+    ...(previous?.sourceTables ? { before: signedTables(previous.sourceTables) } : {}),
     indexJobs: settings.indexJobs,
     maintenanceWorkMem: settings.maintenanceWorkMem,
   });

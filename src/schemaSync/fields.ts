@@ -9,7 +9,7 @@ import { parseConnection, type Connection } from "../pg/connection";
 import { upgradeRequests } from "../pg/recopy";
 import { connectionSchema, recopyRequestSchema, tableRefSchema } from "../pg/schemas";
 import { legacyTableName, parseTableRef, tableId, tableIdentity, type TableRef } from "../pg/tables";
-import type { SchemaSyncInputs, SchemaSyncState } from "./types";
+import type { SchemaSyncInputs, SchemaSyncState, TableSignature } from "./types";
 const tableSet = (t: TableRef[]) => t.map((r) => tableIdentity(parseTableRef(r))).sort();
 const byMeaning = (c: Connection) => parseConnection(c);
 
@@ -40,11 +40,10 @@ export const SCHEMA_SYNC_FIELDS = {
   // State from 0.1.0 has no signatures: compared only once known.
   sourceTables: {
     kind: "computed",
-    schema: () =>
-      z.array(z.object({ schema: z.string(), name: z.string(), signature: z.string() }).strict()).optional(),
+    schema: () => z.array(z.tuple([z.string(), z.string(), z.string()])).optional(),
     change: "update",
     since: "0.2.0",
-    compare: (t) => t.map((x) => [tableId(x), x.signature]).sort(),
+    compare: (t) => t.map(([schema, name, signature]) => [tableId({ schema, name }), signature]).sort(),
   },
   sourceFingerprint: { kind: "computed", schema: () => z.string().optional() },
   targetFingerprint: { kind: "computed", schema: () => z.string().optional() },
@@ -55,24 +54,29 @@ export const SCHEMA_SYNC_FIELDS = {
 
 /**
  * State as earlier versions wrote it, in today's form. 0.1.0 kept the whole source schema
- * (`sourceSchema`, dropped here) and no signatures; before 0.3.0 tables were "schema.name" keys
- * (sourceTables, re-copy requests). Drop the conversions once no stack holds such state (the
- * first 1.x).
+ * (`sourceSchema`, dropped here) and no signatures; 0.2 kept signatures by "schema.name" key, and
+ * earlier builds of 0.3 as `{schema, name, signature}` objects (today: tuples); before 0.3.0
+ * re-copy requests named tables by "schema.name". Drop the conversions once no stack holds such
+ * state (the first 1.x).
  */
 export function upgradeState(state: SchemaSyncState): SchemaSyncState {
   const { sourceSchema: _legacy, ...rest } = state as SchemaSyncState & { sourceSchema?: unknown };
   const requests = upgradeRequests(rest.recopyRequests);
   const tables = rest.sourceTables as unknown;
+  const signed: TableSignature[] | undefined =
+    tables === undefined || tables === null
+      ? undefined
+      : !Array.isArray(tables)
+        ? Object.entries(tables as Record<string, string>).map(([k, signature]) => {
+            const t = legacyTableName(k);
+            return [t.schema, t.name, signature];
+          })
+        : (tables as (TableSignature | { schema: string; name: string; signature: string })[]).map((t) =>
+            Array.isArray(t) ? t : [t.schema, t.name, t.signature],
+          );
   return {
     ...rest,
-    ...(tables && !Array.isArray(tables)
-      ? {
-          sourceTables: Object.entries(tables as Record<string, string>).map(([k, signature]) => ({
-            ...legacyTableName(k),
-            signature,
-          })),
-        }
-      : {}),
+    ...(signed ? { sourceTables: signed } : {}),
     ...(requests ? { recopyRequests: requests } : {}),
   };
 }

@@ -25,12 +25,22 @@ export function appliedColumns(
   signatures: readonly TableSignature[] | undefined,
 ): Map<string, number> | undefined {
   if (!signatures) return undefined;
-  return new Map(signatures.map((t) => [tableId(t), Number(t.signature.split(":")[1])]));
+  return new Map(
+    signatures.map(([schema, name, signature]) => [
+      tableId({ schema, name }),
+      Number(signature.split(":")[1]),
+    ]),
+  );
 }
 
 /** Each table's signature, as state keeps them. */
 export function signatures(snapshot: SchemaSnapshot): TableSignature[] {
-  return snapshot.tables.map((t) => ({ schema: t.schema, name: t.name, signature: tableSignature(t) }));
+  return snapshot.tables.map((t) => [t.schema, t.name, tableSignature(t)]);
+}
+
+/** The tables signed. */
+export function signedTables(signatures: readonly TableSignature[]): TableName[] {
+  return signatures.map(([schema, name]) => ({ schema, name }));
 }
 
 /** The fingerprint of the copied tables on the target (what the last apply left, when recorded). */
@@ -89,14 +99,18 @@ export async function observe(
     blaming("source", () => readSource(ends.source, inputs, unless));
   let source = await readFromSource(quiet);
   if (source.unchanged) {
-    if ((await targetFingerprint(ends.target, olds.sourceTables!)) === olds.targetFingerprint)
+    if ((await targetFingerprint(ends.target, signedTables(olds.sourceTables!))) === olds.targetFingerprint)
       return { source, unchanged: true };
     source = await readFromSource();
   }
   if (!source.tables) return { source };
   const desired = projectSection(source.snapshot, section);
   const planned = await withSession(ends.target, async (s) => {
-    const { actual, extensions, stakes, relations } = await readTarget(s, desired, olds.sourceTables ?? []);
+    const { actual, extensions, stakes, relations } = await readTarget(
+      s,
+      desired,
+      signedTables(olds.sourceTables ?? []),
+    );
     const applied = appliedColumns(olds.sourceTables);
     const serverId = await readServerId(s);
     return {

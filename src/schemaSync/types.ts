@@ -4,7 +4,7 @@
 
 import type { Connection } from "../pg/connection";
 import type { RecopyRequest } from "../pg/recopy";
-import type { TableName, TableRef } from "../pg/tables";
+import type { TableRef } from "../pg/tables";
 import type { Section } from "./section";
 import { resourceLabel } from "../kernel/label";
 
@@ -41,11 +41,12 @@ export interface SchemaSyncFields {
   maintenanceWorkMem?: string;
 }
 
-/** A copied table's signature on the source: a hash of its definition and its highest column number. */
-export interface TableSignature extends TableName {
-  /** "<hash>:<highest column number>" (~30 bytes a table). */
-  signature: string;
-}
+/**
+ * A copied table's signature on the source: its schema and name, and "<hash of its definition>:<its
+ * highest column number>". A tuple, not an object naming its keys: with thousands of tables the
+ * list travels in every check, diff and read (about 35 bytes a table instead of 60).
+ */
+export type TableSignature = [schema: string, name: string, signature: string];
 
 /** What check computes; never given by a program. */
 export interface SchemaSyncComputed {
