@@ -14,7 +14,7 @@ import { captureProgram } from "../test/harness/capture";
 import { Engine } from "../test/harness/engine";
 import { ROOT } from "../test/harness/install";
 import { startServer, type Major, type TestServer } from "../test/harness/postgres";
-import { alternate, env, timed } from "./common";
+import { alternate, env, median, timed } from "./common";
 import { ensurePgcopydb, runPgcopydb, schema as bigSchema } from "./fastsync.bench";
 
 const PROGRAM = path.join(ROOT, "test", "fixtures", "component", "index.ts");
@@ -180,4 +180,112 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
   say("| PG | dataset | steps |");
   say("| --- | --- | --- |");
   for (const r of partsRows) say(r);
+}
+
+/**
+ * The floor under the snapshot copy: the same tables copied by hand — binary `COPY … TO STDOUT`
+ * piped into `COPY … FROM STDIN` on 4 connection pairs, no slot, no snapshot, no checks, into
+ * tables the pre-data SchemaSync created beforehand (untimed) — beside the snapshot method's
+ * Subscription step (its check, the slot, the same COPYs and the stream's start) and its whole `up`.
+ * BENCH_ONLY=copyfloor; datasets as BENCH_COPY_SETS selects (default: the 300 small tables).
+ */
+export async function copyFloorBench(say: (s: string) => void): Promise<void> {
+  const { Client } = await import("pg");
+  const { from: copyFrom, to: copyTo } = await import("pg-copy-streams");
+  const { pipeline } = await import("node:stream/promises");
+  const { providers } = await import("../src");
+  const sets = process.env.BENCH_COPY_SETS?.split(",") ?? ["300 tables"];
+  say("\n## The floor under the snapshot copy\n");
+  say(
+    "The same tables copied by hand (binary COPY piped on 4 connection pairs into tables created beforehand, nothing else) beside the snapshot method's Subscription step and its whole `up`. Medians.\n",
+  );
+  say("| PG | dataset | COPYs by hand | snapshot: Subscription step | snapshot: whole up | step ÷ floor |");
+  say("| --- | --- | ---: | ---: | ---: | ---: |");
+  for (const major of env.majors as Major[])
+    for (const d of COPY_DATASETS.filter((x) => sets.some((s) => x.label.includes(s)))) {
+      const [primary, replica] = await Promise.all([startServer({ major }), startServer({ major })]);
+      const engine = await Engine.start();
+      try {
+        await primary.createDatabase("app");
+        await primary.query(d.sql, [], "app");
+        await primary.query("ANALYZE", [], "app");
+        let k = 0;
+        const fresh = async () => {
+          const db = `f${k++}`;
+          await replica.createDatabase(db);
+          return db;
+        };
+        const steps: number[] = [];
+        const methods: Record<string, () => Promise<number>> = {
+          floor: async () => {
+            const db = await fresh();
+            const sync = {
+              source: primary.url("app"),
+              target: replica.url(db),
+              tables: d.tables,
+              section: "pre-data",
+            };
+            await providers.schemaSync.create((await providers.schemaSync.check!({}, sync)).inputs as never);
+            const queue = [...d.tables];
+            const ms = await timed(() =>
+              Promise.all(
+                Array.from({ length: 4 }, async () => {
+                  const from = new Client({ connectionString: primary.url("app") });
+                  const into = new Client({ connectionString: replica.url(db) });
+                  await Promise.all([from.connect(), into.connect()]);
+                  try {
+                    for (let t = queue.shift(); t !== undefined; t = queue.shift())
+                      await pipeline(
+                        from.query(copyTo(`COPY "${t}" TO STDOUT (FORMAT binary)`)),
+                        into.query(copyFrom(`COPY "${t}" FROM STDIN (FORMAT binary)`)),
+                      );
+                  } finally {
+                    await Promise.all([from.end(), into.end()]);
+                  }
+                }),
+              ),
+            );
+            for (const t of d.tables) {
+              const q = `SELECT md5(string_agg(to_jsonb(x)::text, ',' ORDER BY id)) AS m FROM "${t}" x`;
+              const [a, b] = await Promise.all([primary.query(q, [], "app"), replica.query(q, [], db)]);
+              if (a[0]!.m !== b[0]!.m) throw new Error(`${db}: ${t} differs from the primary`);
+            }
+            return ms;
+          },
+          snapshot: async () => {
+            const db = await fresh();
+            const resources = await captureProgram(
+              PROGRAM,
+              {
+                primaryUrl: primary.url("app"),
+                replicaUrl: replica.url(db),
+                tables: JSON.stringify(d.tables),
+                waitTimeout: "1800",
+                copyMethod: "snapshot",
+              },
+              "component",
+            );
+            let last = performance.now();
+            const ms = await timed(() =>
+              engine.up(resources, (step) => {
+                const now = performance.now();
+                if (step.urn.includes("Subscription")) steps.push(now - last);
+                last = now;
+              }),
+            );
+            await verify(primary, replica, db, d.tables);
+            await engine.destroy();
+            return ms;
+          },
+        };
+        const m = await alternate(Number(process.env.BENCH_COPY_ROUNDS ?? 3), methods);
+        const step = median(steps.slice(1)); // the first is the untimed warm-up's
+        say(
+          `| ${major} | ${d.label} | ${(m.floor! / 1000).toFixed(2)} s | ${(step / 1000).toFixed(2)} s | ${(m.snapshot! / 1000).toFixed(2)} s | ${(step / m.floor!).toFixed(2)} |`,
+        );
+      } finally {
+        await engine.stop();
+        await Promise.all([primary.stop(), replica.stop()]);
+      }
+    }
 }
