@@ -61,8 +61,13 @@ export const COPY_DATASETS: Dataset[] = [
   },
 ];
 
-/** md5 per table equal, and the replica's indexes and constraints as the primary's, all valid. */
-async function verify(primary: TestServer, replica: TestServer, db: string, tables: string[]): Promise<void> {
+/** md5 per table equal to the primary's. */
+async function sameRows(
+  primary: TestServer,
+  replica: TestServer,
+  db: string,
+  tables: string[],
+): Promise<void> {
   for (const t of tables) {
     const q = `SELECT md5(string_agg(to_jsonb(x)::text, ',' ORDER BY id)) AS m FROM ${t} x`;
     const [a, b] = await Promise.all([
@@ -71,6 +76,11 @@ async function verify(primary: TestServer, replica: TestServer, db: string, tabl
     ]);
     if (a[0]!.m !== b[0]!.m) throw new Error(`${db}: ${t} differs from the primary`);
   }
+}
+
+/** md5 per table equal, and the replica's indexes and constraints as the primary's, all valid. */
+async function verify(primary: TestServer, replica: TestServer, db: string, tables: string[]): Promise<void> {
+  await sameRows(primary, replica, db, tables);
   const shape = `SELECT (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND i.indisvalid)::int AS indexes,
                         (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND NOT i.indisvalid)::int AS invalid,
                         (SELECT count(*) FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND convalidated)::int AS constraints`;
@@ -245,11 +255,8 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
                 }),
               ),
             );
-            for (const t of d.tables) {
-              const q = `SELECT md5(string_agg(to_jsonb(x)::text, ',' ORDER BY id)) AS m FROM "${t}" x`;
-              const [a, b] = await Promise.all([primary.query(q, [], "app"), replica.query(q, [], db)]);
-              if (a[0]!.m !== b[0]!.m) throw new Error(`${db}: ${t} differs from the primary`);
-            }
+            // Secondary indexes are the post-data's: rows only.
+            await sameRows(primary, replica, db, d.tables);
             return ms;
           },
           snapshot: async () => {
