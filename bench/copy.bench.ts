@@ -91,6 +91,78 @@ async function verify(primary: TestServer, replica: TestServer, db: string, tabl
     );
 }
 
+interface Bed {
+  primary: TestServer;
+  replica: TestServer;
+  engine: Engine;
+  dataset: Dataset;
+  /** A new database on the replica for one run. */
+  fresh(): Promise<string>;
+}
+
+/** Servers for one dataset: the primary's "app" loaded with it, a replica, an engine; stopped after `fn`. */
+async function withDataset(major: Major, dataset: Dataset, fn: (bed: Bed) => Promise<void>): Promise<void> {
+  const [primary, replica] = await Promise.all([
+    startServer({ major }),
+    startServer({
+      major,
+      settings: { max_logical_replication_workers: 16, max_sync_workers_per_subscription: 4 },
+    }),
+  ]);
+  const engine = await Engine.start();
+  try {
+    await primary.createDatabase("app");
+    await primary.query(dataset.sql, [], "app");
+    await primary.query("ANALYZE", [], "app");
+    let k = 0;
+    const fresh = async () => {
+      const db = `r${k++}`;
+      await replica.createDatabase(db);
+      return db;
+    };
+    await fn({ primary, replica, engine, dataset, fresh });
+  } finally {
+    await engine.stop();
+    await Promise.all([primary.stop(), replica.stop()]);
+  }
+}
+
+/**
+ * LogicalReplication's `up` into a fresh replica database with `copyMethod`, verified, then
+ * destroyed; its wall time in ms. `onStep` gets each resource's step ("Kind name") and its time.
+ */
+async function componentUp(
+  bed: Bed,
+  copyMethod: string,
+  onStep?: (key: string, ms: number) => void,
+): Promise<number> {
+  const { primary, replica, engine, dataset: d } = bed;
+  const db = await bed.fresh();
+  const resources = await captureProgram(
+    PROGRAM,
+    {
+      primaryUrl: primary.url("app"),
+      replicaUrl: replica.url(db),
+      tables: JSON.stringify(d.tables),
+      waitTimeout: "1800",
+      copyMethod,
+    },
+    "component",
+  );
+  let last = performance.now();
+  const ms = await timed(() =>
+    engine.up(resources, (step) => {
+      const now = performance.now();
+      const [type, name] = step.urn.split("::").slice(-2) as [string, string];
+      onStep?.(`${type.split(":").pop()!} ${name}`, now - last);
+      last = now;
+    }),
+  );
+  await verify(primary, replica, db, d.tables);
+  await engine.destroy();
+  return ms;
+}
+
 export async function copyBench(say: (s: string) => void): Promise<void> {
   const pgcopydb = ensurePgcopydb();
   say("\n## Time to a ready replica, by copy method\n");
@@ -109,51 +181,14 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
   const sets = process.env.BENCH_COPY_SETS?.split(",");
   for (const major of env.majors as Major[])
     for (const d of COPY_DATASETS.filter((x) => !sets || sets.some((s) => x.label.includes(s)))) {
-      const [primary, replica] = await Promise.all([
-        startServer({ major }),
-        startServer({
-          major,
-          settings: { max_logical_replication_workers: 16, max_sync_workers_per_subscription: 4 },
-        }),
-      ]);
-      const engine = await Engine.start();
-      try {
-        await primary.createDatabase("app");
-        await primary.query(d.sql, [], "app");
-        await primary.query("ANALYZE", [], "app");
-        let k = 0;
-        const fresh = async () => {
-          const db = `r${k++}`;
-          await replica.createDatabase(db);
-          return db;
-        };
-        const component = (copyMethod: string, parts?: Map<string, number>) => async () => {
-          const db = await fresh();
-          const resources = await captureProgram(
-            PROGRAM,
-            {
-              primaryUrl: primary.url("app"),
-              replicaUrl: replica.url(db),
-              tables: JSON.stringify(d.tables),
-              waitTimeout: "1800",
-              copyMethod,
-            },
-            "component",
+      await withDataset(major, d, async (bed) => {
+        const { primary, replica, fresh } = bed;
+        const component = (copyMethod: string, parts?: Map<string, number>) => () =>
+          componentUp(
+            bed,
+            copyMethod,
+            parts ? (key, ms) => parts.set(key, (parts.get(key) ?? 0) + ms) : undefined,
           );
-          let last = performance.now();
-          const ms = await timed(() =>
-            engine.up(resources, (step) => {
-              const now = performance.now();
-              const [type, name] = step.urn.split("::").slice(-2) as [string, string];
-              const kind = type.split(":").pop()!;
-              parts?.set(`${kind} ${name}`, (parts.get(`${kind} ${name}`) ?? 0) + now - last);
-              last = now;
-            }),
-          );
-          await verify(primary, replica, db, d.tables);
-          await engine.destroy();
-          return ms;
-        };
         const methods: Record<string, (round: number) => Promise<number>> = {
           snapshot: component("snapshot"),
           auto: component("auto"),
@@ -179,10 +214,7 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
         partsRows.push(
           `| ${major} | ${d.label} | ${[...parts].map(([k, v]) => `${k}: ${(v / 1000).toFixed(2)} s`).join("; ")} |`,
         );
-      } finally {
-        await engine.stop();
-        await Promise.all([primary.stop(), replica.stop()]);
-      }
+      });
     }
   say(
     "\nWhere a snapshot copy's time goes (one run, each resource's step in order: checks, pre-data, the subscription's slot, COPYs and stream start, the post-data's indexes and foreign keys):\n",
@@ -213,18 +245,8 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
   say("| --- | --- | ---: | ---: | ---: | ---: |");
   for (const major of env.majors as Major[])
     for (const d of COPY_DATASETS.filter((x) => sets.some((s) => x.label.includes(s)))) {
-      const [primary, replica] = await Promise.all([startServer({ major }), startServer({ major })]);
-      const engine = await Engine.start();
-      try {
-        await primary.createDatabase("app");
-        await primary.query(d.sql, [], "app");
-        await primary.query("ANALYZE", [], "app");
-        let k = 0;
-        const fresh = async () => {
-          const db = `f${k++}`;
-          await replica.createDatabase(db);
-          return db;
-        };
+      await withDataset(major, d, async (bed) => {
+        const { primary, replica, fresh } = bed;
         const steps: number[] = [];
         const methods: Record<string, () => Promise<number>> = {
           floor: async () => {
@@ -259,40 +281,16 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
             await sameRows(primary, replica, db, d.tables);
             return ms;
           },
-          snapshot: async () => {
-            const db = await fresh();
-            const resources = await captureProgram(
-              PROGRAM,
-              {
-                primaryUrl: primary.url("app"),
-                replicaUrl: replica.url(db),
-                tables: JSON.stringify(d.tables),
-                waitTimeout: "1800",
-                copyMethod: "snapshot",
-              },
-              "component",
-            );
-            let last = performance.now();
-            const ms = await timed(() =>
-              engine.up(resources, (step) => {
-                const now = performance.now();
-                if (step.urn.includes("Subscription")) steps.push(now - last);
-                last = now;
-              }),
-            );
-            await verify(primary, replica, db, d.tables);
-            await engine.destroy();
-            return ms;
-          },
+          snapshot: () =>
+            componentUp(bed, "snapshot", (key, ms) => {
+              if (key.startsWith("Subscription ")) steps.push(ms);
+            }),
         };
         const m = await alternate(Number(process.env.BENCH_COPY_ROUNDS ?? 3), methods);
         const step = median(steps.slice(1)); // the first is the untimed warm-up's
         say(
           `| ${major} | ${d.label} | ${(m.floor! / 1000).toFixed(2)} s | ${(step / 1000).toFixed(2)} s | ${(m.snapshot! / 1000).toFixed(2)} s | ${(step / m.floor!).toFixed(2)} |`,
         );
-      } finally {
-        await engine.stop();
-        await Promise.all([primary.stop(), replica.stop()]);
-      }
+      });
     }
 }
