@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { FieldTable } from "../kernel/fields";
 import { identifier } from "../kernel/identifier";
 import { upgradeBinding } from "../pg/binding";
-import { endpoint, parseConnection } from "../pg/connection";
+import { parseConnection } from "../pg/connection";
 import { bindingSchema, connectionSchema, tableRefSchema } from "../pg/schemas";
 import { legacyTableName, parseTableRef, tableId, tableIdentity } from "../pg/tables";
 import { PUBLISH_OPERATIONS, type PublicationInputs, type PublicationState } from "./types";
@@ -57,15 +57,11 @@ export const PUBLICATION_FIELDS = {
  * State as earlier versions wrote it, in today's form. 0.1.0 has no serverId, binding or
  * appliedFilters (each compared only once known); before 0.3.0 tables were "schema.name" strings
  * (the binding's, and appliedFilters' keys). Drop the conversions once no stack holds such state (the first 1.x).
- * Check hands its previous inputs here too: their endpoint is derived from their connection.
  */
 export function upgradeState(state: PublicationState): PublicationState {
   const filters = state.appliedFilters ?? {};
   return {
     ...state,
-    ...(state.endpoint === undefined && state.connection !== undefined
-      ? { endpoint: endpoint(parseConnection(state.connection)) }
-      : {}),
     ...(state.binding !== undefined ? { binding: upgradeBinding(state.binding) } : {}),
     // Keyed "schema.name" before 0.3.0; by tableId since.
     appliedFilters: Object.fromEntries(

@@ -23,7 +23,8 @@ import { label, type PublicationInputs, type PublicationState } from "./types";
  * What makes it another publication (a replacement): its name, FOR ALL TABLES, or another server.
  * A server is its system identifier and database (recorded by check), so another spelling of the
  * same connection — host name or address, user, password, TLS — is changed in place; state from
- * 0.1.0, which has no identifier, falls back to host:port/database.
+ * 0.1.0, which has no identifier, falls back to host:port/database (`at`: the new connection,
+ * resolved; check's previous inputs have no endpoint, only their connection, parsed only then).
  */
 function replacements(
   olds: Partial<PublicationState>,
@@ -35,7 +36,7 @@ function replacements(
   const sameServer =
     olds.serverId !== undefined && news.serverId !== undefined
       ? olds.serverId === news.serverId
-      : olds.endpoint === endpoint(at);
+      : (olds.endpoint ?? endpoint(parseConnection(olds.connection!))) === endpoint(at);
   return sameServer ? replaces : [...replaces, "connection"];
 }
 

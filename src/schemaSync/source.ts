@@ -34,8 +34,8 @@ function cache(): Map<string, SchemaSnapshot> {
 }
 
 /**
- * Reads the source (`info`: the resolved `inputs.source`). With `unless`, a fingerprint equal to it means "unchanged": the definitions are
- * not read (snapshot left empty, `unchanged` set).
+ * Reads the source (`info`: the resolved `inputs.source`). With `unless`, a fingerprint equal to it
+ * means "unchanged": the definitions are not read (snapshot left empty, `unchanged` set).
  */
 export async function readSource(
   info: ConnectionInfo,

@@ -6,7 +6,6 @@ import { alreadyExists, operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
 import { clean, sameSet } from "../kernel/values";
 import { conninfo, conninfoMatches, endpoint, type ConnectionInfo } from "../pg/connection";
-import type { Ends } from "./fields";
 import { truncateTables } from "../pg/emptying";
 import { withLock } from "../pg/lock";
 import type { Session } from "../pg/session";
@@ -19,6 +18,7 @@ import {
   readSyncStates,
   type CatalogSubscription,
 } from "./catalog";
+import type { Ends } from "./fields";
 import { dropSafely } from "./drop";
 import { alterableOptions, createOptions, effective } from "./options";
 import { createPreflight } from "./preflight";

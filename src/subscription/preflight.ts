@@ -6,11 +6,11 @@
 import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
 import { endpoint } from "../pg/connection";
-import type { Ends } from "./fields";
 import type { Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
 import { readTableFacts } from "../pg/tableFacts";
 import { tableId, tableKey } from "../pg/tables";
+import type { Ends } from "./fields";
 import { countEnabledSubscriptions } from "./catalog";
 import type { PublisherView } from "./publisher";
 import { label, type SubscriptionInputs } from "./types";
