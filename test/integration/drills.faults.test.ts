@@ -9,7 +9,11 @@ import {
   publisherRestartDrill,
   type DrillResult,
 } from "../harness/drill/drills";
+import { paceWriters } from "../harness/drill/load";
 import { report } from "../harness/drill/report";
+
+// Writes flow through every step at a few hundred statements a second (unpaced: npm run drill).
+paceWriters(200);
 
 describe("reliability drills (short): faults", () => {
   const results: DrillResult[] = [];

@@ -4,8 +4,12 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { driftDrill, loadDrill, type DrillResult } from "../harness/drill/drills";
+import { paceWriters } from "../harness/drill/load";
 import { report } from "../harness/drill/report";
 import { QUICK } from "../harness/matrix";
+
+// Writes flow through every step at a few hundred statements a second (unpaced: npm run drill).
+paceWriters(200);
 
 describe("reliability drills (short): load and drift", () => {
   const results: DrillResult[] = [];

@@ -18,14 +18,34 @@ export interface WriterStats {
 export const DRILL_TABLE = (name: string) =>
   `CREATE TABLE ${name} (id bigint PRIMARY KEY, n int NOT NULL, v text NOT NULL)`;
 
+let pace: number | undefined;
+
+/**
+ * Caps each writer at `perSecond` statements a second from now on in this process. The test files
+ * set it: unpaced, four writers take every core the other lane of the test runner would use (about
+ * 8 000 statements a second here), where a few hundred a second keep writes flowing through every
+ * change a drill makes. `npm run drill` runs them unpaced.
+ */
+export function paceWriters(perSecond: number): void {
+  pace = perSecond;
+}
+
 /** Four (by default) writers inserting, updating and deleting at random across `tables` until stopped. */
 export function startWriters(server: TestServer, database: string, tables: string[], count = 4) {
   const stats: WriterStats = { inserts: 0, updates: 0, deletes: 0, errors: 0, retries: 0 };
   let running = true;
+  const gap = pace ? 1000 / pace : 0;
   const writer = async (w: number) => {
     let next = 0;
+    let due = Date.now();
     let client: pg.Client | undefined;
     while (running) {
+      if (gap > 0) {
+        due += gap;
+        const wait = due - Date.now();
+        if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+        else due = Date.now(); // behind (a restart, a slow statement): no burst to catch up
+      }
       try {
         if (!client) {
           client = new pg.Client({ connectionString: server.url(database) });
