@@ -22,3 +22,11 @@ export function majors(full: Major[]): Major[] {
 export function inMatrix(pair: [Major, Major], all: [Major, Major][]): boolean {
   return pairs(all).some(([a, b]) => a === pair[0] && b === pair[1]);
 }
+
+/**
+ * Other dimensions of the full matrix (install layouts, SDK versions, a consumer's compiler
+ * setups): every variant in the full matrix, the first (the common case) in the quick one.
+ */
+export function variants<T>(full: T[]): T[] {
+  return QUICK ? full.slice(0, 1) : full;
+}

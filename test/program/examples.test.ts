@@ -6,17 +6,19 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { captureProgram as capture, type CapturedResource } from "../harness/capture";
 import { installedPackageDir, installWithSdk, lowestSdk, ROOT } from "../harness/install";
+import { variants } from "../harness/matrix";
 
 const example = (name: string) => path.join(ROOT, "examples", name, "index.ts");
 
-// Each program runs on the newest @pulumi/pulumi (this checkout's) and on the lowest the package supports.
-const SDKS: [string, () => Promise<string>][] = [
+// Each program runs on the newest @pulumi/pulumi (this checkout's) and on the lowest the package
+// supports (the quick matrix: the newest only).
+const SDKS: [string, () => Promise<string>][] = variants([
   ["the newest @pulumi/pulumi", async () => installedPackageDir()],
   [
     `@pulumi/pulumi ${lowestSdk()} (the lowest supported)`,
     async () => (await installWithSdk(lowestSdk())).dir,
   ],
-];
+]);
 
 for (const [sdk, dir] of SDKS)
   describe(`example resource graphs, ${sdk}`, () => {
