@@ -130,7 +130,16 @@ async function md5Of(server: TestServer, database: string, table: string): Promi
   return r[0]!.m;
 }
 
-/** Row counts and an md5 over the ordered rows on both sides, and what differs, per table. */
+async function countOf(server: TestServer, database: string, table: string): Promise<number> {
+  const r = await server.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`, [], database);
+  return r[0]!.n;
+}
+
+/**
+ * Row counts and an md5 over the ordered rows on both sides, and what differs, per table. Equal
+ * md5s over the rows ordered by id mean the same rows: nothing lost, doubled or different; only
+ * when they differ are the rows fetched and compared one by one, to say which.
+ */
 export async function compare(
   primary: TestServer,
   replica: TestServer,
@@ -139,6 +148,15 @@ export async function compare(
 ): Promise<Comparison[]> {
   const out: Comparison[] = [];
   for (const table of tables) {
+    const [mp, mr] = await Promise.all([md5Of(primary, database, table), md5Of(replica, database, table)]);
+    if (mp === mr) {
+      const [primaryRows, replicaRows] = await Promise.all([
+        countOf(primary, database, table),
+        countOf(replica, database, table),
+      ]);
+      out.push({ table, primaryRows, replicaRows, lost: 0, duplicated: 0, differing: 0, md5Equal: true });
+      continue;
+    }
     const [p, r] = await Promise.all([rowsOf(primary, database, table), rowsOf(replica, database, table)]);
     let lost = 0;
     let differing = 0;
@@ -148,7 +166,6 @@ export async function compare(
       else if (other !== h) differing++;
     }
     const duplicated = [...r.keys()].filter((id) => !p.has(id)).length;
-    const [mp, mr] = await Promise.all([md5Of(primary, database, table), md5Of(replica, database, table)]);
     out.push({
       table,
       primaryRows: p.size,
@@ -156,7 +173,7 @@ export async function compare(
       lost,
       duplicated,
       differing,
-      md5Equal: mp === mr,
+      md5Equal: false,
     });
   }
   return out;
