@@ -62,9 +62,19 @@ export function serverGates(table: Fields, inputs: object): { property: string; 
     .map(([property, f]) => ({ property, since: f.server! }));
 }
 
-/** The fields as one zod object (unknown keys refused by validate()). */
+const schemas = new WeakMap<Fields, z.ZodObject<z.ZodRawShape>>();
+
+/**
+ * The fields as one zod object (unknown keys refused by validate()), built once per process: a
+ * zod object takes longer to build than to use.
+ */
 export function schemaOf(table: Fields): z.ZodObject<z.ZodRawShape> {
-  return z.object(Object.fromEntries(Object.entries(table).map(([k, f]) => [k, f.schema()])));
+  let schema = schemas.get(table);
+  if (!schema) {
+    schema = z.object(Object.fromEntries(Object.entries(table).map(([k, f]) => [k, f.schema()])));
+    schemas.set(table, schema);
+  }
+  return schema;
 }
 
 export function argKeys(table: Fields): string[] {
