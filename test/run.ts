@@ -5,7 +5,8 @@
 // The package is packed once for every file. Each file runs in a node process of its own.
 //
 //   tsx test/run.ts                  everything, the full version matrix (what CI runs)
-//   tsx test/run.ts --quick          one version pair per suite (PGREPL_MATRIX=quick): local runs
+//   tsx test/run.ts --quick          one version pair per suite (PGREPL_MATRIX=quick), packaging
+//                                    files left to the full run: local runs
 //   tsx test/run.ts --lanes 3 FILE…  given files only, three lanes
 //
 // Prints each file's report when it finishes, then a summary; exits 1 when anything failed.
@@ -47,6 +48,17 @@ const glob = (dir: string, depth = 1): string[] =>
 
 const fast = glob("test/unit", 2);
 const slow = [...glob("test/program"), ...glob("test/integration"), ...glob("test/e2e")];
+/**
+ * How the package reaches a program (the packed files and a consumer's type-check, every install
+ * layout, the README's CLI path): npm test and CI run them; the quick matrix, for the loop of
+ * changing what the providers do, leaves them out (every other file still installs the packed
+ * package the registry way).
+ */
+const PACKAGING = [
+  "test/integration/package.test.ts",
+  "test/integration/install.test.ts",
+  "test/integration/readmeCli.test.ts",
+];
 
 interface FileResult {
   file: string;
@@ -105,7 +117,8 @@ function report(r: FileResult): void {
 async function main(): Promise<void> {
   const started = Date.now();
   reapOrphans();
-  const selected = named.length > 0 ? named : [...fast, ...slow];
+  const selected =
+    named.length > 0 ? named : [...fast, ...slow].filter((f) => !(quick && PACKAGING.includes(f)));
   const unit = selected.filter((f) => fast.includes(f));
   const lanes = selected.filter((f) => !fast.includes(f));
   const results: FileResult[] = [];
@@ -207,7 +220,7 @@ async function main(): Promise<void> {
   const sum = (k: "tests" | "pass" | "fail") => results.reduce((n, r) => n + r[k], 0);
   const failed = results.filter((r) => !r.ok);
   console.log(
-    `${failed.length === 0 ? "✔" : "✖"} ${sum("tests")} tests in ${results.length} runs, ${sum("pass")} passed, ${sum("fail")} failed, ${((Date.now() - started) / 1000).toFixed(0)} s on ${laneCount} lane(s)${quick ? " (quick matrix)" : ""}`,
+    `${failed.length === 0 ? "✔" : "✖"} ${sum("tests")} tests in ${results.length} runs, ${sum("pass")} passed, ${sum("fail")} failed, ${((Date.now() - started) / 1000).toFixed(0)} s on ${laneCount} lane(s)${quick ? ` (quick matrix; left to npm test: ${PACKAGING.map((f) => path.basename(f)).join(", ")})` : ""}`,
   );
   for (const f of failed) console.log(`  failed: ${f.file}`);
   process.exit(failed.length === 0 ? 0 : 1);

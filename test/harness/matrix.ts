@@ -24,8 +24,8 @@ export function inMatrix(pair: [Major, Major], all: [Major, Major][]): boolean {
 }
 
 /**
- * Other dimensions of the full matrix (install layouts, SDK versions, a consumer's compiler
- * setups): every variant in the full matrix, the first (the common case) in the quick one.
+ * Another dimension of the full matrix (the SDK versions a program runs on): every variant in the
+ * full matrix, the first (the common case) in the quick one.
  */
 export function variants<T>(full: T[]): T[] {
   return QUICK ? full.slice(0, 1) : full;

@@ -20,7 +20,6 @@ import {
 } from "../harness/install";
 import type { TestServer } from "../harness/postgres";
 import { seededPair } from "../harness/seed";
-import { variants } from "../harness/matrix";
 import { eventually } from "../harness/util";
 
 const QUICKSTART = path.join(ROOT, "examples", "quickstart", "index.ts");
@@ -33,14 +32,13 @@ describe("installed any way a team installs it (PG18)", () => {
 
   // The installs run at once (npm and pnpm wait on the registry cache more than on the CPU); each
   // test waits for its own.
-  // The quick matrix: the registry tarball only (what every other test file installs).
-  const layouts: [string, () => Promise<Installation>][] = variants([
+  const layouts: [string, () => Promise<Installation>][] = [
     ["a registry tarball", async () => ({ mode: "tarball", dir: installedPackageDir() })],
     ["npm workspaces", () => installWorkspace("npm")],
     ["a pnpm workspace", () => installWorkspace("pnpm")],
     ["an import of the built package by path", async () => installByPath()],
     [`a program on @pulumi/pulumi ${lowestSdk()}, the lowest supported`, () => installWithSdk(lowestSdk())],
-  ]);
+  ];
   const installs = new Map<string, Promise<Installation>>();
   before(() => {
     for (const [how, install] of layouts) {
