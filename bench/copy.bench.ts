@@ -1,8 +1,10 @@
 // Time to a ready replica by copy method: LogicalReplication through the provider host with
 // `copyMethod` "snapshot" (this program copies under the slot's exported snapshot), "auto" (the
 // default) and "postgres" (PostgreSQL's table synchronisation, today's path before 0.4), beside
-// `pgcopydb clone` (PG15: it needs pg_dump, Debian's 15 here). Every run ends with md5 per table
-// equal to the primary's and the replica's indexes and constraints those of the primary, all valid.
+// the guide's procedure (pg_dump --schema-only | psql, CREATE SUBSCRIPTION, wait) and `pgcopydb
+// clone` (PG15: they need pg_dump, Debian's 15 here; on PG18 the guide's schema step is
+// SchemaSync). Every run ends with md5 per table equal to the primary's and the replica's indexes
+// and constraints those of the primary, all valid.
 // Same servers, fresh database per run, methods alternating, medians.
 //
 // Where the time of a snapshot copy goes is measured in one more run per dataset: the time each
@@ -15,7 +17,13 @@ import { Engine } from "../test/harness/engine";
 import { ROOT } from "../test/harness/install";
 import { startServer, type Major, type TestServer } from "../test/harness/postgres";
 import { alternate, env, median, timed } from "./common";
-import { ensurePgcopydb, runPgcopydb, schema as bigSchema } from "./fastsync.bench";
+import {
+  ensurePgcopydb,
+  guideProcedure,
+  runPgcopydb,
+  schema as bigSchema,
+  undoGuide,
+} from "./fastsync.bench";
 
 const PROGRAM = path.join(ROOT, "test", "fixtures", "component", "index.ts");
 
@@ -168,14 +176,16 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
   say("\n## Time to a ready replica, by copy method\n");
   say(
     "LogicalReplication through the provider host (pre-data, copy, post-data on 4 connections), with `copyMethod` " +
-      '"snapshot", "auto" (the default) and "postgres" (PostgreSQL\'s table synchronisation, 4 sync workers), and `pgcopydb clone ' +
+      '"snapshot", "auto" (the default) and "postgres" (PostgreSQL\'s table synchronisation, 4 sync workers), the guide\'s procedure ' +
+      "(pg_dump --schema-only | psql, CREATE PUBLICATION, CREATE SUBSCRIPTION, wait until every table is ready; on PG18, where this machine has no pg_dump 18, " +
+      "the schema step is SchemaSync) and `pgcopydb clone " +
       "--table-jobs 4 --index-jobs 4` (PG15 only: it needs pg_dump, Debian's 15 here). Each run ends with md5 per table equal and " +
       "the indexes and constraints of the primary, all valid. Medians; the machine has 2 cores.\n",
   );
   say(
-    "| PG | dataset | snapshot | auto | postgres | pgcopydb clone | snapshot ÷ postgres | snapshot ÷ pgcopydb |",
+    "| PG | dataset | snapshot | auto | postgres | guide's procedure | pgcopydb clone | snapshot ÷ postgres | snapshot ÷ guide | snapshot ÷ pgcopydb |",
   );
-  say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   const partsRows: string[] = [];
   // BENCH_COPY_SETS: only the datasets whose label contains one of these (comma list).
   const sets = process.env.BENCH_COPY_SETS?.split(",");
@@ -193,7 +203,16 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
           snapshot: component("snapshot"),
           auto: component("auto"),
         };
-        if (!d.slowForPostgres || process.env.BENCH_COPY_SLOW) methods.postgres = component("postgres");
+        if (!d.slowForPostgres || process.env.BENCH_COPY_SLOW) {
+          methods.postgres = component("postgres");
+          methods.guide = async () => {
+            const db = await fresh();
+            const ms = await guideProcedure(primary, replica, db, d.tables, major);
+            await verify(primary, replica, db, d.tables);
+            await undoGuide(primary, replica, db);
+            return ms;
+          };
+        }
         if (pgcopydb && major === 15)
           methods.pgcopydb = async () => {
             const db = await fresh();
@@ -207,7 +226,7 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
         const cell = (v?: number) => (v === undefined ? "n/a" : `${(v / 1000).toFixed(2)} s`);
         const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) : "n/a");
         say(
-          `| ${major} | ${d.label} | ${cell(m.snapshot)} | ${cell(m.auto)} | ${cell(m.postgres)} | ${cell(m.pgcopydb)} | ${ratio(m.snapshot, m.postgres)} | ${ratio(m.snapshot, m.pgcopydb)} |`,
+          `| ${major} | ${d.label} | ${cell(m.snapshot)} | ${cell(m.auto)} | ${cell(m.postgres)} | ${cell(m.guide)}${major === 15 ? "" : " (schema by SchemaSync)"} | ${cell(m.pgcopydb)} | ${ratio(m.snapshot, m.postgres)} | ${ratio(m.snapshot, m.guide)} | ${ratio(m.snapshot, m.pgcopydb)} |`,
         );
         const parts = new Map<string, number>();
         await component("snapshot", parts)();

@@ -144,6 +144,55 @@ async function waitReady(c: pg.Client): Promise<void> {
   }
 }
 
+/**
+ * The guide's procedure from the primary's "app" into the replica's `db`, timed (ms): the schema
+ * (`pg_dump --schema-only | psql` on PG15; elsewhere SchemaSync, section all: there is no pg_dump
+ * for newer servers here), CREATE PUBLICATION for the tables, CREATE SUBSCRIPTION, then waiting
+ * until every table is ready. `undoGuide` drops the subscription and publication afterwards.
+ */
+export async function guideProcedure(
+  primary: TestServer,
+  replica: TestServer,
+  db: string,
+  tables: string[],
+  major: Major,
+): Promise<number> {
+  const conninfo = `host=127.0.0.1 port=${primary.port} dbname=app user=postgres password=${primary.password}`;
+  const c = new pg.Client({ connectionString: replica.url(db) });
+  await c.connect();
+  try {
+    return await timed(async () => {
+      if (major === 15) {
+        const dump = execFileSync(
+          `${PG15_BIN}/pg_dump`,
+          ["--schema-only", "--no-publications", primary.url("app")],
+          { maxBuffer: 1 << 26 },
+        );
+        execFileSync(`${PG15_BIN}/psql`, ["-q", "-v", "ON_ERROR_STOP=1", replica.url(db)], { input: dump });
+      } else {
+        const { providers } = await import("../src");
+        const inputs = (
+          await providers.schemaSync.check!(
+            {},
+            { source: primary.url("app"), target: replica.url(db), tables },
+          )
+        ).inputs;
+        await providers.schemaSync.create(inputs);
+      }
+      await primary.query(`CREATE PUBLICATION g_${db} FOR TABLE ${tables.join(", ")}`, [], "app");
+      await c.query(`CREATE SUBSCRIPTION g_${db} CONNECTION '${conninfo}' PUBLICATION g_${db}`);
+      await waitReady(c);
+    });
+  } finally {
+    await c.end();
+  }
+}
+
+export async function undoGuide(primary: TestServer, replica: TestServer, db: string): Promise<void> {
+  await replica.query(`DROP SUBSCRIPTION g_${db}`, [], db);
+  await primary.query(`DROP PUBLICATION g_${db}`, [], "app");
+}
+
 export async function fastSyncBench(say: (s: string) => void): Promise<void> {
   const pgcopydb = ensurePgcopydb();
   say("\n## Time to a ready replica: indexes after the copy\n");
@@ -186,7 +235,6 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
           await replica.createDatabase(db);
           return db;
         };
-        const conninfo = `host=127.0.0.1 port=${primary.port} dbname=app user=postgres password=${primary.password}`;
         const component = async (binary?: "false") => {
           const db = await fresh();
           const config = {
@@ -208,42 +256,10 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
         const methods: Record<string, (round: number) => Promise<number>> = {
           guide: async () => {
             const db = await fresh();
-            const c = new pg.Client({ connectionString: replica.url(db) });
-            await c.connect();
-            try {
-              const ms = await timed(async () => {
-                if (major === 15) {
-                  const dump = execFileSync(
-                    `${PG15_BIN}/pg_dump`,
-                    ["--schema-only", "--no-publications", primary.url("app")],
-                    {
-                      maxBuffer: 1 << 26,
-                    },
-                  );
-                  execFileSync(`${PG15_BIN}/psql`, ["-q", "-v", "ON_ERROR_STOP=1", replica.url(db)], {
-                    input: dump,
-                  });
-                } else {
-                  const { providers } = await import("../src");
-                  const inputs = (
-                    await providers.schemaSync.check!(
-                      {},
-                      { source: primary.url("app"), target: replica.url(db), tables },
-                    )
-                  ).inputs;
-                  await providers.schemaSync.create(inputs);
-                }
-                await primary.query(`CREATE PUBLICATION g_${db} FOR TABLE ${tables.join(", ")}`, [], "app");
-                await c.query(`CREATE SUBSCRIPTION g_${db} CONNECTION '${conninfo}' PUBLICATION g_${db}`);
-                await waitReady(c);
-              });
-              await verify(primary, replica, db, tables);
-              await c.query(`DROP SUBSCRIPTION g_${db}`);
-              await primary.query(`DROP PUBLICATION g_${db}`, [], "app");
-              return ms;
-            } finally {
-              await c.end();
-            }
+            const ms = await guideProcedure(primary, replica, db, tables, major);
+            await verify(primary, replica, db, tables);
+            await undoGuide(primary, replica, db);
+            return ms;
           },
           component: () => component(),
         };
