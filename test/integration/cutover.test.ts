@@ -8,12 +8,13 @@
 
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe } from "node:test";
 import pg from "pg";
 import { Engine, type PlannedStep } from "../harness/engine";
 import { ROOT } from "../harness/install";
 import { runProgram } from "../harness/live";
 import type { TestServer } from "../harness/postgres";
+import { scenario } from "../harness/scenario";
 import { startPair } from "../harness/seed";
 import { eventually } from "../harness/util";
 
@@ -124,119 +125,151 @@ describe("examples/cutover: switching to the replica, PG15 → PG18 under a writ
     await Promise.all([oldDb?.stop(), newDb?.stop()]);
   });
 
-  it("replicate: the new server copies the tables and follows the old one while the application writes", async () => {
-    app.start(oldDb.url("app"));
-    await up("replicate");
-    await new Promise((r) => setTimeout(r, 500)); // writes go on after the copy
-    assert.ok(app.committed.orders.length > 0 && app.errors.length === 0, "the application kept writing");
-    const latest = app.committed.orders.at(-1)!;
-    await eventually(async () =>
-      assert.ok((await ids(newDb, "orders")).has(latest), "the new server follows"),
-    );
-    assert.deepEqual(summary(await up("replicate", "preview")), [], "nothing to do while it follows");
-  });
+  scenario(
+    "a cutover, phase by phase, under a writer: replicate, switch, reverse, the application on the new server, done",
+    [
+      [
+        "replicate: the new server copies the tables and follows the old one while the application writes",
+        async () => {
+          app.start(oldDb.url("app"));
+          await up("replicate");
+          await new Promise((r) => setTimeout(r, 500)); // writes go on after the copy
+          assert.ok(
+            app.committed.orders.length > 0 && app.errors.length === 0,
+            "the application kept writing",
+          );
+          const latest = app.committed.orders.at(-1)!;
+          await eventually(async () =>
+            assert.ok((await ids(newDb, "orders")).has(latest), "the new server follows"),
+          );
+          assert.deepEqual(summary(await up("replicate", "preview")), [], "nothing to do while it follows");
+        },
+      ],
 
-  it("switch: after writes stop, waits for lag 0 and advances the sequences; nothing committed is missing", async () => {
-    // Stop writes: the database read-only for new transactions, the application's sessions ended.
-    await oldDb.query("ALTER DATABASE app SET default_transaction_read_only = on");
-    await oldDb.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      [
+        "switch: after writes stop, waits for lag 0 and advances the sequences; nothing committed is missing",
+        async () => {
+          // Stop writes: the database read-only for new transactions, the application's sessions ended.
+          await oldDb.query("ALTER DATABASE app SET default_transaction_read_only = on");
+          await oldDb.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
         WHERE datname = 'app' AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
-    );
-    await app.ended();
-    assert.equal(app.errors.length, 1);
-    await assert.rejects(
-      oldDb.query("INSERT INTO events (kind) VALUES ('late')", [], "app"),
-      /read-only transaction/,
-      "the old server takes no more writes",
-    );
-    const written = app.committed.orders.length + app.committed.events.length;
-    assert.ok(written > 50, `the application wrote ${written} rows during the copy and after`);
+          );
+          await app.ended();
+          assert.equal(app.errors.length, 1);
+          await assert.rejects(
+            oldDb.query("INSERT INTO events (kind) VALUES ('late')", [], "app"),
+            /read-only transaction/,
+            "the old server takes no more writes",
+          );
+          const written = app.committed.orders.length + app.committed.events.length;
+          assert.ok(written > 50, `the application wrote ${written} rows during the copy and after`);
 
-    const preview = await up("switch", "preview");
-    assert.deepEqual(summary(preview), ["update move", "create move-sequences"]);
-    const behind = preview.find((s) => s.urn.endsWith("::move-sequences"))!.checked!.behind;
-    assert.deepEqual(Object.keys(behind as object).sort(), ["public.events_id_seq", "public.orders_id_seq"]);
+          const preview = await up("switch", "preview");
+          assert.deepEqual(summary(preview), ["update move", "create move-sequences"]);
+          const behind = preview.find((s) => s.urn.endsWith("::move-sequences"))!.checked!.behind;
+          assert.deepEqual(Object.keys(behind as object).sort(), [
+            "public.events_id_seq",
+            "public.orders_id_seq",
+          ]);
 
-    await up("switch");
-    const lag = stateOf("Subscription::move").outputs.lag as { bytes: number; lastMessageAt: string };
-    assert.equal(lag.bytes, 0, "caught up");
-    assert.ok(Date.parse(lag.lastMessageAt) > Date.now() - 120_000, "a recent message");
-    for (const t of TABLES) {
-      const have = await ids(newDb, t);
-      const missing = app.committed[t as "orders"].filter((id) => !have.has(id));
-      assert.deepEqual(missing, [], `every committed ${t} row is on the new server`);
-      assert.equal(await md5(newDb, t), await md5(oldDb, t), `${t} is identical`);
-    }
-    const values = stateOf("SequenceSync::move-sequences").outputs.values as Record<
-      string,
-      { source: string; target: string }
-    >;
-    for (const seq of ["public.orders_id_seq", "public.events_id_seq"])
-      assert.equal(BigInt(values[seq]!.target), BigInt(values[seq]!.source) + 1000n, `${seq}: margin 1000`);
-  });
+          await up("switch");
+          const lag = stateOf("Subscription::move").outputs.lag as { bytes: number; lastMessageAt: string };
+          assert.equal(lag.bytes, 0, "caught up");
+          assert.ok(Date.parse(lag.lastMessageAt) > Date.now() - 120_000, "a recent message");
+          for (const t of TABLES) {
+            const have = await ids(newDb, t);
+            const missing = app.committed[t as "orders"].filter((id) => !have.has(id));
+            assert.deepEqual(missing, [], `every committed ${t} row is on the new server`);
+            assert.equal(await md5(newDb, t), await md5(oldDb, t), `${t} is identical`);
+          }
+          const values = stateOf("SequenceSync::move-sequences").outputs.values as Record<
+            string,
+            { source: string; target: string }
+          >;
+          for (const seq of ["public.orders_id_seq", "public.events_id_seq"])
+            assert.equal(
+              BigInt(values[seq]!.target),
+              BigInt(values[seq]!.source) + 1000n,
+              `${seq}: margin 1000`,
+            );
+        },
+      ],
 
-  it("reverse (before the application moves): the old server follows the new one from the switch on, without a copy", async () => {
-    assert.deepEqual(summary(await up("reverse")), [
-      "create back",
-      "create back",
-      "delete move-sequences",
-      "delete move-indexes",
-      "delete move",
-      "delete move",
-      "delete move",
-    ]);
-    assert.deepEqual(await oldDb.query("SELECT subname FROM pg_subscription", [], "app"), [
-      { subname: "cutover_back" },
-    ]);
-    assert.deepEqual(await newDb.query("SELECT subname FROM pg_subscription", [], "app"), []);
-    assert.deepEqual(
-      await oldDb.query("SELECT slot_name FROM pg_replication_slots"),
-      [],
-      "the forward slot is gone",
-    );
-  });
+      [
+        "reverse (before the application moves): the old server follows the new one from the switch on, without a copy",
+        async () => {
+          assert.deepEqual(summary(await up("reverse")), [
+            "create back",
+            "create back",
+            "delete move-sequences",
+            "delete move-indexes",
+            "delete move",
+            "delete move",
+            "delete move",
+          ]);
+          assert.deepEqual(await oldDb.query("SELECT subname FROM pg_subscription", [], "app"), [
+            { subname: "cutover_back" },
+          ]);
+          assert.deepEqual(await newDb.query("SELECT subname FROM pg_subscription", [], "app"), []);
+          assert.deepEqual(
+            await oldDb.query("SELECT slot_name FROM pg_replication_slots"),
+            [],
+            "the forward slot is gone",
+          );
+        },
+      ],
 
-  it("the application writes on the new server: no duplicate key, ids past the old server's", async () => {
-    const maxOld = async (t: string) =>
-      BigInt((await oldDb.query<{ m: string }>(`SELECT max(id)::text AS m FROM ${t}`, [], "app"))[0]!.m);
-    const before = { orders: await maxOld("orders"), events: await maxOld("events") };
-    const writer = new Writer();
-    writer.start(newDb.url("app"));
-    await new Promise((r) => setTimeout(r, 700));
-    await writer.stop();
-    assert.deepEqual(writer.errors, [], "no duplicate key (or any other error)");
-    assert.ok(writer.committed.orders.length > 10);
-    for (const t of TABLES)
-      for (const id of writer.committed[t as "orders"])
-        assert.ok(BigInt(id) > before[t as "orders"] + 1000n, `${t} ${id} is past the margin`);
-    app.committed.orders.push(...writer.committed.orders);
-    app.committed.events.push(...writer.committed.events);
-    // The way back stays open: the old server follows.
-    await eventually(async () => {
-      for (const t of TABLES) assert.equal(await md5(oldDb, t), await md5(newDb, t), `${t} flows back`);
-    });
-  });
+      [
+        "the application writes on the new server: no duplicate key, ids past the old server's",
+        async () => {
+          const maxOld = async (t: string) =>
+            BigInt(
+              (await oldDb.query<{ m: string }>(`SELECT max(id)::text AS m FROM ${t}`, [], "app"))[0]!.m,
+            );
+          const before = { orders: await maxOld("orders"), events: await maxOld("events") };
+          const writer = new Writer();
+          writer.start(newDb.url("app"));
+          await new Promise((r) => setTimeout(r, 700));
+          await writer.stop();
+          assert.deepEqual(writer.errors, [], "no duplicate key (or any other error)");
+          assert.ok(writer.committed.orders.length > 10);
+          for (const t of TABLES)
+            for (const id of writer.committed[t as "orders"])
+              assert.ok(BigInt(id) > before[t as "orders"] + 1000n, `${t} ${id} is past the margin`);
+          app.committed.orders.push(...writer.committed.orders);
+          app.committed.events.push(...writer.committed.events);
+          // The way back stays open: the old server follows.
+          await eventually(async () => {
+            for (const t of TABLES) assert.equal(await md5(oldDb, t), await md5(newDb, t), `${t} flows back`);
+          });
+        },
+      ],
 
-  it("done: the replication is removed on both sides, the tables and rows stay", async () => {
-    await up("done");
-    for (const server of [oldDb, newDb]) {
-      assert.deepEqual(await server.query("SELECT subname FROM pg_subscription", [], "app"), []);
-      assert.deepEqual(await server.query("SELECT pubname FROM pg_publication", [], "app"), []);
-      assert.deepEqual(await server.query("SELECT slot_name FROM pg_replication_slots"), []);
-    }
-    for (const t of TABLES) {
-      const have = await ids(newDb, t);
-      assert.deepEqual(
-        app.committed[t as "orders"].filter((id) => !have.has(id)),
-        [],
-      );
-    }
-    const r = await newDb.query<{ id: string }>(
-      "INSERT INTO events (kind) VALUES ('after done') RETURNING id::text AS id",
-      [],
-      "app",
-    );
-    assert.equal(r.length, 1);
-  });
+      [
+        "done: the replication is removed on both sides, the tables and rows stay",
+        async () => {
+          await up("done");
+          for (const server of [oldDb, newDb]) {
+            assert.deepEqual(await server.query("SELECT subname FROM pg_subscription", [], "app"), []);
+            assert.deepEqual(await server.query("SELECT pubname FROM pg_publication", [], "app"), []);
+            assert.deepEqual(await server.query("SELECT slot_name FROM pg_replication_slots"), []);
+          }
+          for (const t of TABLES) {
+            const have = await ids(newDb, t);
+            assert.deepEqual(
+              app.committed[t as "orders"].filter((id) => !have.has(id)),
+              [],
+            );
+          }
+          const r = await newDb.query<{ id: string }>(
+            "INSERT INTO events (kind) VALUES ('after done') RETURNING id::text AS id",
+            [],
+            "app",
+          );
+          assert.equal(r.length, 1);
+        },
+      ],
+    ],
+  );
 });

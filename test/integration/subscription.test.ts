@@ -10,6 +10,7 @@ import { Driver, type Created } from "../harness/driver";
 import { Engine } from "../harness/engine";
 import { ROOT } from "../harness/install";
 import { startServer, type Major, type TestServer } from "../harness/postgres";
+import { scenario } from "../harness/scenario";
 import { seededPair } from "../harness/seed";
 import { eventually } from "../harness/util";
 import { pairs } from "../harness/matrix";
@@ -57,73 +58,96 @@ for (const [pubMajor, subMajor] of pairs(PAIRS)) {
       if (subMajor >= 15) assert.deepEqual([out.applyErrors, out.syncErrors], [0, 0]);
     });
 
-    it("rotates the publisher password in place: same slot, no re-copy, rows keep flowing", async () => {
-      const slot = await primary.query("SELECT slot_name FROM pg_replication_slots", [], "app");
-      await primary.query("ALTER ROLE replicator PASSWORD 'second-Secret-2'");
-      const resources = await program("second-Secret-2");
-      assert.deepEqual(
-        (await engine.preview(resources)).map((s) => s.op),
-        ["update", "update", "update"],
-      );
-      await engine.up(resources);
-      const conninfo = await replica.query<{ c: string }>(
-        "SELECT subconninfo AS c FROM pg_subscription",
-        [],
-        "app",
-      );
-      assert.match(conninfo[0]!.c, /password='second-Secret-2'/);
-      assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots", [], "app"), slot);
-      await primary.query("INSERT INTO users (email) VALUES ('after-rotation@example.com')", [], "app");
-      await eventually(async () => assert.equal(await count(replica, "users"), 4));
-      assert.equal(await count(replica, "blog_posts"), 2);
-      assert.ok(!engine.log.includes("second-Secret-2") && !engine.log.includes("first-Secret-1"));
-    });
+    scenario(
+      "a subscription's life: created healthy, password rotated, a table added by hand, disabled and enabled, deleted with the publisher down",
+      [
+        [
+          "rotates the publisher password in place: same slot, no re-copy, rows keep flowing",
+          async () => {
+            const slot = await primary.query("SELECT slot_name FROM pg_replication_slots", [], "app");
+            await primary.query("ALTER ROLE replicator PASSWORD 'second-Secret-2'");
+            const resources = await program("second-Secret-2");
+            assert.deepEqual(
+              (await engine.preview(resources)).map((s) => s.op),
+              ["update", "update", "update"],
+            );
+            await engine.up(resources);
+            const conninfo = await replica.query<{ c: string }>(
+              "SELECT subconninfo AS c FROM pg_subscription",
+              [],
+              "app",
+            );
+            assert.match(conninfo[0]!.c, /password='second-Secret-2'/);
+            assert.deepEqual(
+              await primary.query("SELECT slot_name FROM pg_replication_slots", [], "app"),
+              slot,
+            );
+            await primary.query("INSERT INTO users (email) VALUES ('after-rotation@example.com')", [], "app");
+            await eventually(async () => assert.equal(await count(replica, "users"), 4));
+            assert.equal(await count(replica, "blog_posts"), 2);
+            assert.ok(!engine.log.includes("second-Secret-2") && !engine.log.includes("first-Secret-1"));
+          },
+        ],
 
-    it("shows a table added to the publication outside the program in preview, and up copies its rows", async () => {
-      await replica.query(
-        "CREATE TABLE comments (id bigint PRIMARY KEY, post_id bigint, body text NOT NULL)",
-        [],
-        "app",
-      );
-      await primary.query("ALTER PUBLICATION postgresml_users ADD TABLE comments", [], "app");
-      const resources = await program("second-Secret-2");
-      assert.deepEqual(
-        (await engine.preview(resources)).map((s) => s.op),
-        ["same", "same", "update"],
-      );
-      await engine.up(resources);
-      assert.equal(await count(replica, "comments"), 3);
-      assert.equal(await count(replica, "users"), 4, "users were not copied again");
-      assert.equal((subscription().outputs.tableStates as Record<string, string>)["public.comments"], "r");
-    });
+        [
+          "shows a table added to the publication outside the program in preview, and up copies its rows",
+          async () => {
+            await replica.query(
+              "CREATE TABLE comments (id bigint PRIMARY KEY, post_id bigint, body text NOT NULL)",
+              [],
+              "app",
+            );
+            await primary.query("ALTER PUBLICATION postgresml_users ADD TABLE comments", [], "app");
+            const resources = await program("second-Secret-2");
+            assert.deepEqual(
+              (await engine.preview(resources)).map((s) => s.op),
+              ["same", "same", "update"],
+            );
+            await engine.up(resources);
+            assert.equal(await count(replica, "comments"), 3);
+            assert.equal(await count(replica, "users"), 4, "users were not copied again");
+            assert.equal(
+              (subscription().outputs.tableStates as Record<string, string>)["public.comments"],
+              "r",
+            );
+          },
+        ],
 
-    it("disables and enables in place", async () => {
-      const sub = new Driver(engine, "Subscription");
-      const state = subscription();
-      const off = await sub.update(state, { ...state.inputs, enabled: false });
-      assert.deepEqual(await replica.query("SELECT subenabled FROM pg_subscription", [], "app"), [
-        { subenabled: false },
-      ]);
-      await primary.query("INSERT INTO users (email) VALUES ('while-disabled@example.com')", [], "app");
-      await sub.update(off, { ...state.inputs, enabled: true });
-      await eventually(async () => assert.equal(await count(replica, "users"), 5));
-    });
+        [
+          "disables and enables in place",
+          async () => {
+            const sub = new Driver(engine, "Subscription");
+            const state = subscription();
+            const off = await sub.update(state, { ...state.inputs, enabled: false });
+            assert.deepEqual(await replica.query("SELECT subenabled FROM pg_subscription", [], "app"), [
+              { subenabled: false },
+            ]);
+            await primary.query("INSERT INTO users (email) VALUES ('while-disabled@example.com')", [], "app");
+            await sub.update(off, { ...state.inputs, enabled: true });
+            await eventually(async () => assert.equal(await count(replica, "users"), 5));
+          },
+        ],
 
-    it("deletes the subscription while the publisher is down and names the orphaned slot", async () => {
-      const sub = subscription();
-      await primary.halt();
-      await engine.delete(sub.urn, sub.id, sub.outputs);
-      engine.state.delete(sub.urn);
-      assert.deepEqual(await replica.query("SELECT subname FROM pg_subscription", [], "app"), []);
-      assert.match(
-        engine.log,
-        /Replication slot "postgresml_users" is left on 127\.0\.0\.1:\d+\/app.*pg_drop_replication_slot\('postgresml_users'\)/,
-      );
-      await primary.restart();
-      assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots", [], "app"), [
-        { slot_name: "postgresml_users" },
-      ]);
-    });
+        [
+          "deletes the subscription while the publisher is down and names the orphaned slot",
+          async () => {
+            const sub = subscription();
+            await primary.halt();
+            await engine.delete(sub.urn, sub.id, sub.outputs);
+            engine.state.delete(sub.urn);
+            assert.deepEqual(await replica.query("SELECT subname FROM pg_subscription", [], "app"), []);
+            assert.match(
+              engine.log,
+              /Replication slot "postgresml_users" is left on 127\.0\.0\.1:\d+\/app.*pg_drop_replication_slot\('postgresml_users'\)/,
+            );
+            await primary.restart();
+            assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots", [], "app"), [
+              { slot_name: "postgresml_users" },
+            ]);
+          },
+        ],
+      ],
+    );
   });
 }
 

@@ -19,6 +19,7 @@ import { ROOT } from "../../harness/install";
 import { runProgram } from "../../harness/live";
 import { majors } from "../../harness/matrix";
 import type { Major, TestServer } from "../../harness/postgres";
+import { scenario } from "../../harness/scenario";
 import { seededPair, startPair } from "../../harness/seed";
 import { eventually } from "../../harness/util";
 
@@ -149,51 +150,62 @@ export function topologySuite(major: Major): void {
         assert.ok(reasons.some((f) => f.property === "origin" && /PostgreSQL 16 or later/.test(f.reason)));
       });
     else {
-      it("refuses a second subscription left to copy rows the node already holds, before anything of it is applied; nothing is emptied", async () => {
-        // A first preview cannot know B's tables (B's publication is not made yet): the refusal
-        // comes at up's check of sub-a, after the other four steps, and at every preview after.
-        const done = await stack.up(config({ copyBack: "default" }));
-        assert.match(done.error ?? "", /copyData/);
-        const plan = await stack.preview(config({ copyBack: "default" }));
-        const refused = plan.find((s) => s.urn.endsWith("::sub-a"))!;
-        assert.deepEqual(
-          refused.failures?.map((f) => f.property),
-          ["copyData"],
-          JSON.stringify(refused.failures),
-        );
-        assert.match(refused.failures![0]!.reason, /public\.items already hold rows on the replica/);
-        assert.deepEqual(await q(a, "SELECT count(*)::int AS n FROM items"), [{ n: 300 }]);
-        assert.deepEqual(await q(b, "SELECT count(*)::int AS n FROM items"), [{ n: 300 }]);
-        assert.deepEqual(await q(a, "SELECT subname FROM pg_subscription"), []);
-      });
+      scenario(
+        "two-way: the wrong declaration refused with nothing emptied, then the right one replicating both ways",
+        [
+          [
+            "refuses a second subscription left to copy rows the node already holds, before anything of it is applied; nothing is emptied",
+            async () => {
+              // A first preview cannot know B's tables (B's publication is not made yet): the refusal
+              // comes at up's check of sub-a, after the other four steps, and at every preview after.
+              const done = await stack.up(config({ copyBack: "default" }));
+              assert.match(done.error ?? "", /copyData/);
+              const plan = await stack.preview(config({ copyBack: "default" }));
+              const refused = plan.find((s) => s.urn.endsWith("::sub-a"))!;
+              assert.deepEqual(
+                refused.failures?.map((f) => f.property),
+                ["copyData"],
+                JSON.stringify(refused.failures),
+              );
+              assert.match(refused.failures![0]!.reason, /public\.items already hold rows on the replica/);
+              assert.deepEqual(await q(a, "SELECT count(*)::int AS n FROM items"), [{ n: 300 }]);
+              assert.deepEqual(await q(b, "SELECT count(*)::int AS n FROM items"), [{ n: 300 }]);
+              assert.deepEqual(await q(a, "SELECT subname FROM pg_subscription"), []);
+            },
+          ],
 
-      it("replicates both ways with writes on both nodes: both equal, no change travels back", async () => {
-        const plan = await stack.apply(config());
-        assert.deepEqual(ops(plan)["Subscription sub-a"], "create");
-        assert.deepEqual(
-          Object.values(ops(plan)).filter((op) => op !== "same"),
-          ["create"],
-        );
-        const wa = writer(
-          a,
-          () => "items",
-          (t, n) => `INSERT INTO ${t} VALUES (${1_000_000 + n}, 'a${n}', 'a')`,
-        );
-        const wb = writer(
-          b,
-          () => "items",
-          (t, n) => `INSERT INTO ${t} VALUES (${2_000_000 + n}, 'b${n}', 'b')`,
-        );
-        await new Promise((r) => setTimeout(r, 1500));
-        await q(a, "UPDATE items SET v = 'changed on a' WHERE id <= 10");
-        await q(b, "DELETE FROM items WHERE id BETWEEN 11 AND 20");
-        await Promise.all([wa.stop(), wb.stop()]);
-        assert.ok(wa.rows > 10 && wb.rows > 10);
-        await assertEqual(a, b, ["items"]);
-        const [{ n }] = await q<{ n: number }>(a, "SELECT count(*)::int AS n FROM items");
-        assert.equal(n, 300 - 10 + wa.rows + wb.rows - 0, "every write once, on both nodes");
-        await stack.clean(config());
-      });
+          [
+            "replicates both ways with writes on both nodes: both equal, no change travels back",
+            async () => {
+              const plan = await stack.apply(config());
+              assert.deepEqual(ops(plan)["Subscription sub-a"], "create");
+              assert.deepEqual(
+                Object.values(ops(plan)).filter((op) => op !== "same"),
+                ["create"],
+              );
+              const wa = writer(
+                a,
+                () => "items",
+                (t, n) => `INSERT INTO ${t} VALUES (${1_000_000 + n}, 'a${n}', 'a')`,
+              );
+              const wb = writer(
+                b,
+                () => "items",
+                (t, n) => `INSERT INTO ${t} VALUES (${2_000_000 + n}, 'b${n}', 'b')`,
+              );
+              await new Promise((r) => setTimeout(r, 1500));
+              await q(a, "UPDATE items SET v = 'changed on a' WHERE id <= 10");
+              await q(b, "DELETE FROM items WHERE id BETWEEN 11 AND 20");
+              await Promise.all([wa.stop(), wb.stop()]);
+              assert.ok(wa.rows > 10 && wb.rows > 10);
+              await assertEqual(a, b, ["items"]);
+              const [{ n }] = await q<{ n: number }>(a, "SELECT count(*)::int AS n FROM items");
+              assert.equal(n, 300 - 10 + wa.rows + wb.rows - 0, "every write once, on both nodes");
+              await stack.clean(config());
+            },
+          ],
+        ],
+      );
     }
   });
 
@@ -354,108 +366,122 @@ export function topologySuite(major: Major): void {
       await Promise.all([primary?.stop(), replica?.stop()]);
     });
 
-    it("renames a table on the replica in place, its rows kept (no re-copy), while rows keep arriving", async () => {
-      const oid = await q(replica, "SELECT 'orders'::regclass::oid::int AS oid");
-      const sub = await q(replica, "SELECT oid::int FROM pg_subscription");
-      let table = "orders";
-      const w = writer(
-        primary,
-        () => table,
-        (t, n) => `INSERT INTO ${t} VALUES (${1000 + n}, 1, ${n})`,
-      );
-      await new Promise((r) => setTimeout(r, 300));
-      await q(primary, "ALTER TABLE orders RENAME TO purchases");
-      table = "purchases";
-      const plan = await stack.apply(config(["users", "purchases"]));
-      assert.deepEqual(
-        plan.map((s) => s.op),
-        ["update", "update", "update"],
-      );
-      const pending = plan.find((s) => s.urn.endsWith("SchemaSync::schema"))!.checked!.pending as Record<
-        string,
-        string[]
-      >;
-      assert.deepEqual(
-        pending["public.purchases"]![0],
-        "rename table public.orders to public.purchases (renamed on the source; its rows are kept)",
-      );
-      await w.stop();
-      await assertEqual(primary, replica, ["users", "purchases"]);
-      assert.deepEqual(
-        await q(replica, "SELECT 'purchases'::regclass::oid::int AS oid"),
-        oid,
-        "the same table, renamed",
-      );
-      assert.deepEqual(
-        await q(replica, "SELECT oid::int FROM pg_subscription"),
-        sub,
-        "no re-copy: the same subscription",
-      );
-      await stack.clean(config(["users", "purchases"]));
-    });
+    scenario("renames on the primary, one after another, each recognised and applied in place", [
+      [
+        "renames a table on the replica in place, its rows kept (no re-copy), while rows keep arriving",
+        async () => {
+          const oid = await q(replica, "SELECT 'orders'::regclass::oid::int AS oid");
+          const sub = await q(replica, "SELECT oid::int FROM pg_subscription");
+          let table = "orders";
+          const w = writer(
+            primary,
+            () => table,
+            (t, n) => `INSERT INTO ${t} VALUES (${1000 + n}, 1, ${n})`,
+          );
+          await new Promise((r) => setTimeout(r, 300));
+          await q(primary, "ALTER TABLE orders RENAME TO purchases");
+          table = "purchases";
+          const plan = await stack.apply(config(["users", "purchases"]));
+          assert.deepEqual(
+            plan.map((s) => s.op),
+            ["update", "update", "update"],
+          );
+          const pending = plan.find((s) => s.urn.endsWith("SchemaSync::schema"))!.checked!.pending as Record<
+            string,
+            string[]
+          >;
+          assert.deepEqual(
+            pending["public.purchases"]![0],
+            "rename table public.orders to public.purchases (renamed on the source; its rows are kept)",
+          );
+          await w.stop();
+          await assertEqual(primary, replica, ["users", "purchases"]);
+          assert.deepEqual(
+            await q(replica, "SELECT 'purchases'::regclass::oid::int AS oid"),
+            oid,
+            "the same table, renamed",
+          );
+          assert.deepEqual(
+            await q(replica, "SELECT oid::int FROM pg_subscription"),
+            sub,
+            "no re-copy: the same subscription",
+          );
+          await stack.clean(config(["users", "purchases"]));
+        },
+      ],
 
-    it("renames a column on the replica in place, its values kept", async () => {
-      await q(primary, "ALTER TABLE users RENAME COLUMN name TO full_name");
-      await q(primary, "INSERT INTO users VALUES (51, 'after the rename')");
-      const plan = await stack.apply(config(["users", "purchases"]));
-      const pending = plan.find((s) => s.urn.endsWith("SchemaSync::schema"))!.checked!.pending as Record<
-        string,
-        string[]
-      >;
-      assert.ok(
-        pending["public.users"]!.includes(
-          "rename column public.users.name to full_name (renamed on the source; its values are kept)",
-        ),
-      );
-      await assertEqual(primary, replica, ["users", "purchases"]);
-      await stack.clean(config(["users", "purchases"]));
-    });
+      [
+        "renames a column on the replica in place, its values kept",
+        async () => {
+          await q(primary, "ALTER TABLE users RENAME COLUMN name TO full_name");
+          await q(primary, "INSERT INTO users VALUES (51, 'after the rename')");
+          const plan = await stack.apply(config(["users", "purchases"]));
+          const pending = plan.find((s) => s.urn.endsWith("SchemaSync::schema"))!.checked!.pending as Record<
+            string,
+            string[]
+          >;
+          assert.ok(
+            pending["public.users"]!.includes(
+              "rename column public.users.name to full_name (renamed on the source; its values are kept)",
+            ),
+          );
+          await assertEqual(primary, replica, ["users", "purchases"]);
+          await stack.clean(config(["users", "purchases"]));
+        },
+      ],
 
-    it("renames an index and a constraint on the replica in place, the same objects kept", async () => {
-      const before = await q(
-        replica,
-        "SELECT 'orders_user_idx'::regclass::oid::int AS idx, 'orders_pkey'::regclass::oid::int AS pkey",
-      );
-      await q(primary, "ALTER INDEX orders_user_idx RENAME TO purchases_user_idx");
-      await q(primary, "ALTER TABLE purchases RENAME CONSTRAINT orders_pkey TO purchases_pkey");
-      await q(primary, "INSERT INTO purchases VALUES (90001, 2, 1)");
-      const plan = await stack.apply(config(["users", "purchases"]));
-      const pending = plan.find((s) => s.urn.endsWith("SchemaSync::schema"))!.checked!.pending as Record<
-        string,
-        string[]
-      >;
-      assert.equal(pending["public.purchases"]!.length, 2, JSON.stringify(pending));
-      assert.ok(
-        pending["public.purchases"]!.every((w) => w.startsWith("rename ")),
-        JSON.stringify(pending),
-      );
-      assert.deepEqual(
-        await q(
-          replica,
-          "SELECT 'purchases_user_idx'::regclass::oid::int AS idx, 'purchases_pkey'::regclass::oid::int AS pkey",
-        ),
-        before,
-        "the same index and constraint, renamed",
-      );
-      await assertEqual(primary, replica, ["users", "purchases"]);
-      await stack.clean(config(["users", "purchases"]));
-    });
+      [
+        "renames an index and a constraint on the replica in place, the same objects kept",
+        async () => {
+          const before = await q(
+            replica,
+            "SELECT 'orders_user_idx'::regclass::oid::int AS idx, 'orders_pkey'::regclass::oid::int AS pkey",
+          );
+          await q(primary, "ALTER INDEX orders_user_idx RENAME TO purchases_user_idx");
+          await q(primary, "ALTER TABLE purchases RENAME CONSTRAINT orders_pkey TO purchases_pkey");
+          await q(primary, "INSERT INTO purchases VALUES (90001, 2, 1)");
+          const plan = await stack.apply(config(["users", "purchases"]));
+          const pending = plan.find((s) => s.urn.endsWith("SchemaSync::schema"))!.checked!.pending as Record<
+            string,
+            string[]
+          >;
+          assert.equal(pending["public.purchases"]!.length, 2, JSON.stringify(pending));
+          assert.ok(
+            pending["public.purchases"]!.every((w) => w.startsWith("rename ")),
+            JSON.stringify(pending),
+          );
+          assert.deepEqual(
+            await q(
+              replica,
+              "SELECT 'purchases_user_idx'::regclass::oid::int AS idx, 'purchases_pkey'::regclass::oid::int AS pkey",
+            ),
+            before,
+            "the same index and constraint, renamed",
+          );
+          await assertEqual(primary, replica, ["users", "purchases"]);
+          await stack.clean(config(["users", "purchases"]));
+        },
+      ],
 
-    it("refuses at preview a table whose index name the replica's old table still holds", async () => {
-      // A rename with another change at once is not recognised: the clash is found at check.
-      await q(primary, "ALTER TABLE purchases RENAME TO sales; ALTER TABLE sales ADD COLUMN note text");
-      const plan = await stack.preview(config(["users", "sales"]));
-      const refused = plan.find((s) => s.urn.endsWith("SchemaSync::schema"))!;
-      assert.deepEqual(
-        refused.failures?.map((f) => f.property),
-        ["target"],
-      );
-      assert.match(
-        refused.failures![0]!.reason,
-        /needs the name "purchases_pkey" in schema "public", which index purchases_pkey of table public\.purchases holds on the target/,
-      );
-      await q(primary, "ALTER TABLE sales DROP COLUMN note; ALTER TABLE sales RENAME TO purchases");
-    });
+      [
+        "refuses at preview a table whose index name the replica's old table still holds",
+        async () => {
+          // A rename with another change at once is not recognised: the clash is found at check.
+          await q(primary, "ALTER TABLE purchases RENAME TO sales; ALTER TABLE sales ADD COLUMN note text");
+          const plan = await stack.preview(config(["users", "sales"]));
+          const refused = plan.find((s) => s.urn.endsWith("SchemaSync::schema"))!;
+          assert.deepEqual(
+            refused.failures?.map((f) => f.property),
+            ["target"],
+          );
+          assert.match(
+            refused.failures![0]!.reason,
+            /needs the name "purchases_pkey" in schema "public", which index purchases_pkey of table public\.purchases holds on the target/,
+          );
+          await q(primary, "ALTER TABLE sales DROP COLUMN note; ALTER TABLE sales RENAME TO purchases");
+        },
+      ],
+    ]);
   });
 
   describe(`an initial copy longer than the wait, PG${major}`, () => {
