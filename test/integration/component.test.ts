@@ -13,6 +13,7 @@ import { converge } from "../harness/drill/load";
 import { ROOT } from "../harness/install";
 import { runProgram } from "../harness/live";
 import type { TestServer } from "../harness/postgres";
+import { scenario } from "../harness/scenario";
 import { CLOUD_ADMIN, cloudPair, roleUrl, seededPair } from "../harness/seed";
 import { majors } from "../harness/matrix";
 
@@ -65,114 +66,132 @@ for (const major of majors([15, 18]))
       await Promise.all([primary?.stop(), replica?.stop()]);
     });
 
-    it("previews both phases, then copies into tables without their secondary indexes and builds them after", async () => {
-      const preview = await run(["users", "blog_posts"], "preview");
-      assert.deepEqual(summary(preview), ["create app", "create app", "create app", "create app-indexes"]);
-      assert.deepEqual(
-        preview.flatMap((s) => s.failures ?? []),
-        [],
-        "a first preview passes: the post-data plans for tables the pre-data will create",
-      );
-      const indexPlan = preview.find((s) => s.urn.endsWith("SchemaSync::app-indexes"))!.checked!
-        .pending as Record<string, string[]>;
-      assert.deepEqual(indexPlan["public.blog_posts"], [
-        "create index blog_posts_user_idx on public.blog_posts",
-        "add foreign key blog_posts_user_id_fkey on public.blog_posts (NOT VALID)",
-        "validate foreign key blog_posts_user_id_fkey on public.blog_posts",
-      ]);
-      const steps = await run(["users", "blog_posts"], "up");
-      assert.deepEqual(
-        steps.map((s) => s.op),
-        ["create", "create", "create", "create"],
-      );
-      const pre = steps.find((s) => s.urn.endsWith("SchemaSync::app"))!.checked!.pending as Record<
-        string,
-        string[]
-      >;
-      assert.ok(
-        !JSON.stringify(pre).includes("blog_posts_user_idx"),
-        "the pre-data phase builds no secondary index",
-      );
-      assert.deepEqual(await indexes("blog_posts"), ["blog_posts_pkey", "blog_posts_user_idx"]);
-      assert.deepEqual(await indexes("users"), ["users_email_key", "users_pkey"]);
-      assert.deepEqual(await constraints("blog_posts"), [{ n: "blog_posts_user_id_fkey", v: true }]);
-      // binary "auto" (the default): binary on PG16+ with both sides alike, text before.
-      assert.deepEqual(await replica.query("SELECT subbinary FROM pg_subscription", [], "app"), [
-        { subbinary: major >= 16 },
-      ]);
-      await assertReplicated(primary, replica, ["users", "blog_posts"]);
-      assert.deepEqual(
-        summary(await run(["users", "blog_posts"], "preview")).map((s) => s.split(" ")[0]),
-        ["same", "same", "same", "same"],
-      );
-    });
+    scenario("both phases, a table added later, and an up interrupted between the phases", [
+      [
+        "previews both phases, then copies into tables without their secondary indexes and builds them after",
+        async () => {
+          const preview = await run(["users", "blog_posts"], "preview");
+          assert.deepEqual(summary(preview), [
+            "create app",
+            "create app",
+            "create app",
+            "create app-indexes",
+          ]);
+          assert.deepEqual(
+            preview.flatMap((s) => s.failures ?? []),
+            [],
+            "a first preview passes: the post-data plans for tables the pre-data will create",
+          );
+          const indexPlan = preview.find((s) => s.urn.endsWith("SchemaSync::app-indexes"))!.checked!
+            .pending as Record<string, string[]>;
+          assert.deepEqual(indexPlan["public.blog_posts"], [
+            "create index blog_posts_user_idx on public.blog_posts",
+            "add foreign key blog_posts_user_id_fkey on public.blog_posts (NOT VALID)",
+            "validate foreign key blog_posts_user_id_fkey on public.blog_posts",
+          ]);
+          const steps = await run(["users", "blog_posts"], "up");
+          assert.deepEqual(
+            steps.map((s) => s.op),
+            ["create", "create", "create", "create"],
+          );
+          const pre = steps.find((s) => s.urn.endsWith("SchemaSync::app"))!.checked!.pending as Record<
+            string,
+            string[]
+          >;
+          assert.ok(
+            !JSON.stringify(pre).includes("blog_posts_user_idx"),
+            "the pre-data phase builds no secondary index",
+          );
+          assert.deepEqual(await indexes("blog_posts"), ["blog_posts_pkey", "blog_posts_user_idx"]);
+          assert.deepEqual(await indexes("users"), ["users_email_key", "users_pkey"]);
+          assert.deepEqual(await constraints("blog_posts"), [{ n: "blog_posts_user_id_fkey", v: true }]);
+          // binary "auto" (the default): binary on PG16+ with both sides alike, text before.
+          assert.deepEqual(await replica.query("SELECT subbinary FROM pg_subscription", [], "app"), [
+            { subbinary: major >= 16 },
+          ]);
+          await assertReplicated(primary, replica, ["users", "blog_posts"]);
+          assert.deepEqual(
+            summary(await run(["users", "blog_posts"], "preview")).map((s) => s.split(" ")[0]),
+            ["same", "same", "same", "same"],
+          );
+        },
+      ],
 
-    it("takes a table added later through the same path in one up", async () => {
-      assert.deepEqual(
-        (await run(["users", "blog_posts", "comments"], "preview")).map((s) => s.op),
-        ["update", "update", "update", "update"],
-      );
-      await run(["users", "blog_posts", "comments"], "up");
-      assert.deepEqual(await indexes("comments"), ["comments_pkey"]);
-      assert.deepEqual(await constraints("comments"), [{ n: "comments_post_id_fkey", v: true }]);
-      assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM comments", [], "app"), [{ n: 3 }]);
-    });
+      [
+        "takes a table added later through the same path in one up",
+        async () => {
+          assert.deepEqual(
+            (await run(["users", "blog_posts", "comments"], "preview")).map((s) => s.op),
+            ["update", "update", "update", "update"],
+          );
+          await run(["users", "blog_posts", "comments"], "up");
+          assert.deepEqual(await indexes("comments"), ["comments_pkey"]);
+          assert.deepEqual(await constraints("comments"), [{ n: "comments_post_id_fkey", v: true }]);
+          assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM comments", [], "app"), [
+            { n: 3 },
+          ]);
+        },
+      ],
 
-    it("finishes the indexes on the next up after one interrupted between the phases, the preview saying what is missing", async () => {
-      const tables = ["users", "blog_posts", "comments"];
-      await primary.query("CREATE INDEX comments_body_idx ON comments (body)", [], "app");
-      // A session on the replica that holds ROW EXCLUSIVE on comments: replication goes on, but
-      // CREATE INDEX (SHARE) waits — the host is killed while it waits.
-      const blocker = new pg.Client({
-        host: replica.socketDir,
-        port: replica.port,
-        user: "postgres",
-        database: "app",
-      });
-      await blocker.connect();
-      await blocker.query("BEGIN; UPDATE comments SET id = id WHERE false");
-      const interrupted = runProgram(engine, PROGRAM, config(tables), "up", "component");
-      for (let i = 0; i < 300; i++) {
-        const waiting = await replica.query(
-          "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'CREATE INDEX%'",
-          [],
-          "app",
-        );
-        if (waiting.length > 0) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      await engine.restartHost();
-      const r = await interrupted;
-      assert.ok(r.error, "the up was interrupted");
-      // The server ends the killed host's statement too (it would notice the closed socket later).
-      await replica.query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX%' AND pid <> pg_backend_pid()",
-        [],
-        "app",
-      );
-      await blocker.query("ROLLBACK");
-      await blocker.end();
-      await primary.query(
-        "INSERT INTO comments (post_id, body) VALUES (1, 'during the interruption')",
-        [],
-        "app",
-      );
-      const preview = await run(tables, "preview");
-      assert.deepEqual(
-        preview.map((s) => s.op),
-        ["same", "same", "same", "update"],
-      );
-      assert.match(JSON.stringify(preview[3]!.checked!.pending), /create index comments_body_idx/);
-      await run(tables, "up");
-      assert.ok((await indexes("comments")).includes("comments_body_idx"));
-      await assertReplicated(primary, replica, tables);
-      await engine.refresh();
-      assert.deepEqual(
-        (await run(tables, "preview")).map((s) => s.op),
-        ["same", "same", "same", "same"],
-      );
-      await engine.destroy();
-    });
+      [
+        "finishes the indexes on the next up after one interrupted between the phases, the preview saying what is missing",
+        async () => {
+          const tables = ["users", "blog_posts", "comments"];
+          await primary.query("CREATE INDEX comments_body_idx ON comments (body)", [], "app");
+          // A session on the replica that holds ROW EXCLUSIVE on comments: replication goes on, but
+          // CREATE INDEX (SHARE) waits — the host is killed while it waits.
+          const blocker = new pg.Client({
+            host: replica.socketDir,
+            port: replica.port,
+            user: "postgres",
+            database: "app",
+          });
+          await blocker.connect();
+          await blocker.query("BEGIN; UPDATE comments SET id = id WHERE false");
+          const interrupted = runProgram(engine, PROGRAM, config(tables), "up", "component");
+          for (let i = 0; i < 300; i++) {
+            const waiting = await replica.query(
+              "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'CREATE INDEX%'",
+              [],
+              "app",
+            );
+            if (waiting.length > 0) break;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          await engine.restartHost();
+          const r = await interrupted;
+          assert.ok(r.error, "the up was interrupted");
+          // The server ends the killed host's statement too (it would notice the closed socket later).
+          await replica.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX%' AND pid <> pg_backend_pid()",
+            [],
+            "app",
+          );
+          await blocker.query("ROLLBACK");
+          await blocker.end();
+          await primary.query(
+            "INSERT INTO comments (post_id, body) VALUES (1, 'during the interruption')",
+            [],
+            "app",
+          );
+          const preview = await run(tables, "preview");
+          assert.deepEqual(
+            preview.map((s) => s.op),
+            ["same", "same", "same", "update"],
+          );
+          assert.match(JSON.stringify(preview[3]!.checked!.pending), /create index comments_body_idx/);
+          await run(tables, "up");
+          assert.ok((await indexes("comments")).includes("comments_body_idx"));
+          await assertReplicated(primary, replica, tables);
+          await engine.refresh();
+          assert.deepEqual(
+            (await run(tables, "preview")).map((s) => s.op),
+            ["same", "same", "same", "same"],
+          );
+          await engine.destroy();
+        },
+      ],
+    ]);
   });
 
 describe("LogicalReplication with sequences: true, PG15 → PG18, from the first up", () => {

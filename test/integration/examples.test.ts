@@ -10,6 +10,7 @@ import { captureProgram } from "../harness/capture";
 import { Engine } from "../harness/engine";
 import { ROOT } from "../harness/install";
 import { startServer, type TestServer } from "../harness/postgres";
+import { scenario } from "../harness/scenario";
 import { seedPrimary } from "../harness/seed";
 import { eventually } from "../harness/util";
 
@@ -57,66 +58,80 @@ describe("examples/production-to-analytics, PG15 primary → PG18 analytics", ()
     await Promise.all([primary?.stop(), analytics?.stop()]);
   });
 
-  it("replicates only the listed columns and the rows the filter lets through", async () => {
-    await engine.up(await program());
-    const columns = await analytics.query<{ c: string }>(
-      "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) AS c FROM information_schema.columns WHERE table_name = 'customers'",
-      [],
-      "warehouse",
-    );
-    assert.deepEqual(columns, [{ c: "id,country,created_at" }], "email and name stay on the primary");
-    assert.deepEqual(await analytics.query("SELECT id, status FROM orders ORDER BY id", [], "warehouse"), [
-      { id: 10, status: "paid" },
-      { id: 12, status: "paid" },
-    ]);
-    const sub = await analytics.query<{ c: string }>(
-      "SELECT subconninfo AS c FROM pg_subscription",
-      [],
-      "warehouse",
-    );
-    assert.match(
-      sub[0]!.c,
-      /user='analytics_replicator'/,
-      "the subscription connects as the replication role",
-    );
-  });
+  scenario("filtered, column-listed replication, kept through updates and deletes, then torn down", [
+    [
+      "replicates only the listed columns and the rows the filter lets through",
+      async () => {
+        await engine.up(await program());
+        const columns = await analytics.query<{ c: string }>(
+          "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) AS c FROM information_schema.columns WHERE table_name = 'customers'",
+          [],
+          "warehouse",
+        );
+        assert.deepEqual(columns, [{ c: "id,country,created_at" }], "email and name stay on the primary");
+        assert.deepEqual(
+          await analytics.query("SELECT id, status FROM orders ORDER BY id", [], "warehouse"),
+          [
+            { id: 10, status: "paid" },
+            { id: 12, status: "paid" },
+          ],
+        );
+        const sub = await analytics.query<{ c: string }>(
+          "SELECT subconninfo AS c FROM pg_subscription",
+          [],
+          "warehouse",
+        );
+        assert.match(
+          sub[0]!.c,
+          /user='analytics_replicator'/,
+          "the subscription connects as the replication role",
+        );
+      },
+    ],
 
-  it("keeps replicating updates and deletes through the filter and the column list", async () => {
-    await primary.query(
-      `INSERT INTO customers (id, email, name, country) VALUES (3, 'linus@example.com', 'Linus', 'FI');
+    [
+      "keeps replicating updates and deletes through the filter and the column list",
+      async () => {
+        await primary.query(
+          `INSERT INTO customers (id, email, name, country) VALUES (3, 'linus@example.com', 'Linus', 'FI');
        UPDATE orders SET total = 100 WHERE id = 10; DELETE FROM orders WHERE id = 12;
        INSERT INTO orders VALUES (13, 3, 1, 'test'), (14, 3, 2, 'paid');`,
-      [],
-      "shop",
-    );
-    await eventually(async () => {
-      assert.deepEqual(
-        await analytics.query("SELECT id, total::text AS total FROM orders ORDER BY id", [], "warehouse"),
-        [
-          { id: 10, total: "100.00" },
-          { id: 14, total: "2.00" },
-        ],
-      );
-      assert.deepEqual(
-        await analytics.query("SELECT id, country FROM customers ORDER BY id", [], "warehouse"),
-        [
-          { id: 1, country: "GB" },
-          { id: 2, country: "US" },
-          { id: 3, country: "FI" },
-        ],
-      );
-    });
-    assert.deepEqual(
-      (await engine.preview(await program())).map((s) => s.op),
-      ["same", "same", "same", "same"],
-    );
-  });
+          [],
+          "shop",
+        );
+        await eventually(async () => {
+          assert.deepEqual(
+            await analytics.query("SELECT id, total::text AS total FROM orders ORDER BY id", [], "warehouse"),
+            [
+              { id: 10, total: "100.00" },
+              { id: 14, total: "2.00" },
+            ],
+          );
+          assert.deepEqual(
+            await analytics.query("SELECT id, country FROM customers ORDER BY id", [], "warehouse"),
+            [
+              { id: 1, country: "GB" },
+              { id: 2, country: "US" },
+              { id: 3, country: "FI" },
+            ],
+          );
+        });
+        assert.deepEqual(
+          (await engine.preview(await program())).map((s) => s.op),
+          ["same", "same", "same", "same"],
+        );
+      },
+    ],
 
-  it("tears down cleanly", async () => {
-    await engine.destroy();
-    assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots", [], "shop"), []);
-    assert.deepEqual(await analytics.query("SELECT subname FROM pg_subscription", [], "warehouse"), []);
-  });
+    [
+      "tears down cleanly",
+      async () => {
+        await engine.destroy();
+        assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots", [], "shop"), []);
+        assert.deepEqual(await analytics.query("SELECT subname FROM pg_subscription", [], "warehouse"), []);
+      },
+    ],
+  ]);
 });
 
 describe("examples/fan-out, PG18 → two PG18 replicas", () => {

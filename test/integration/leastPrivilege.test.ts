@@ -12,6 +12,7 @@ import { Driver } from "../harness/driver";
 import { Engine } from "../harness/engine";
 import { ROOT } from "../harness/install";
 import type { TestServer } from "../harness/postgres";
+import { scenario } from "../harness/scenario";
 import { CLOUD_ADMIN, cloudPair, queryAs, roleUrl } from "../harness/seed";
 import { eventually } from "../harness/util";
 import { majors } from "../harness/matrix";
@@ -41,79 +42,93 @@ for (const major of majors([16, 17, 18]))
       await Promise.all([primary?.stop(), replica?.stop()]);
     });
 
-    it("previews three creates with no failure, and up replicates without a superuser anywhere", async () => {
-      const plan = await engine.preview(await program());
-      assert.deepEqual(
-        plan.map((s) => [s.op, s.failures]),
-        [
-          ["create", undefined],
-          ["create", undefined],
-          ["create", undefined],
-        ],
-      );
-      await engine.up(await program());
-      assert.equal(await count(replica, "users"), 3);
-      const owner = await replica.query<{ owner: string; rolsuper: boolean }>(
-        "SELECT r.rolname AS owner, r.rolsuper FROM pg_subscription s JOIN pg_roles r ON r.oid = s.subowner",
-        [],
-        "app",
-      );
-      assert.deepEqual(owner, [{ owner: user, rolsuper: false }]);
-      const tables = await replica.query<{ o: string }>(
-        "SELECT DISTINCT tableowner AS o FROM pg_tables WHERE schemaname = 'public'",
-        [],
-        "app",
-      );
-      assert.deepEqual(tables, [{ o: user }]);
-    });
+    scenario("the lifecycle: create, refresh, password rotation, delete with the publisher down", [
+      [
+        "previews three creates with no failure, and up replicates without a superuser anywhere",
+        async () => {
+          const plan = await engine.preview(await program());
+          assert.deepEqual(
+            plan.map((s) => [s.op, s.failures]),
+            [
+              ["create", undefined],
+              ["create", undefined],
+              ["create", undefined],
+            ],
+          );
+          await engine.up(await program());
+          assert.equal(await count(replica, "users"), 3);
+          const owner = await replica.query<{ owner: string; rolsuper: boolean }>(
+            "SELECT r.rolname AS owner, r.rolsuper FROM pg_subscription s JOIN pg_roles r ON r.oid = s.subowner",
+            [],
+            "app",
+          );
+          assert.deepEqual(owner, [{ owner: user, rolsuper: false }]);
+          const tables = await replica.query<{ o: string }>(
+            "SELECT DISTINCT tableowner AS o FROM pg_tables WHERE schemaname = 'public'",
+            [],
+            "app",
+          );
+          assert.deepEqual(tables, [{ o: user }]);
+        },
+      ],
 
-    it("refreshes and previews no changes", async () => {
-      await engine.refresh();
-      assert.equal(engine.state.size, 3);
-      assert.deepEqual(
-        (await engine.preview(await program())).map((s) => s.op),
-        ["same", "same", "same"],
-      );
-    });
+      [
+        "refreshes and previews no changes",
+        async () => {
+          await engine.refresh();
+          assert.equal(engine.state.size, 3);
+          assert.deepEqual(
+            (await engine.preview(await program())).map((s) => s.op),
+            ["same", "same", "same"],
+          );
+        },
+      ],
 
-    it("rotates the publisher password in place: same slot, rows keep flowing", async () => {
-      const slots = await primary.query("SELECT slot_name FROM pg_replication_slots");
-      await primary.query(`ALTER ROLE ${user} PASSWORD 'rotated-Pw-2'`);
-      const resources = await program("rotated-Pw-2");
-      assert.deepEqual(
-        (await engine.preview(resources)).map((s) => s.op),
-        ["update", "update", "update"],
-      );
-      await engine.up(resources);
-      assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots"), slots);
-      await queryAs(
-        primary,
-        user,
-        "rotated-Pw-2",
-        "INSERT INTO users (email) VALUES ('rotated@example.com')",
-      );
-      await eventually(async () => assert.equal(await count(replica, "users"), 4));
-      assert.ok(!engine.log.includes("rotated-Pw-2") && !engine.log.includes(password));
-    });
+      [
+        "rotates the publisher password in place: same slot, rows keep flowing",
+        async () => {
+          const slots = await primary.query("SELECT slot_name FROM pg_replication_slots");
+          await primary.query(`ALTER ROLE ${user} PASSWORD 'rotated-Pw-2'`);
+          const resources = await program("rotated-Pw-2");
+          assert.deepEqual(
+            (await engine.preview(resources)).map((s) => s.op),
+            ["update", "update", "update"],
+          );
+          await engine.up(resources);
+          assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots"), slots);
+          await queryAs(
+            primary,
+            user,
+            "rotated-Pw-2",
+            "INSERT INTO users (email) VALUES ('rotated@example.com')",
+          );
+          await eventually(async () => assert.equal(await count(replica, "users"), 4));
+          assert.ok(!engine.log.includes("rotated-Pw-2") && !engine.log.includes(password));
+        },
+      ],
 
-    it("deletes the subscription while the publisher is down, and names the slot left behind", async () => {
-      const sub = [...engine.state.values()].find((s) => s.type.endsWith(":Subscription"))!;
-      await primary.halt();
-      try {
-        await engine.delete(sub.urn, sub.id, sub.outputs);
-        engine.state.delete(sub.urn);
-        assert.deepEqual(await replica.query("SELECT subname FROM pg_subscription", [], "app"), []);
-        assert.match(
-          engine.log,
-          /Replication slot "postgresml_users" is left on .* pg_drop_replication_slot\('postgresml_users'\)/,
-        );
-      } finally {
-        await primary.restart();
-      }
-      await primary.query("SELECT pg_drop_replication_slot('postgresml_users')");
-      await engine.destroy();
-      assert.deepEqual(await primary.query("SELECT pubname FROM pg_publication", [], "app"), []);
-    });
+      [
+        "deletes the subscription while the publisher is down, and names the slot left behind",
+        async () => {
+          const sub = [...engine.state.values()].find((s) => s.type.endsWith(":Subscription"))!;
+          await primary.halt();
+          try {
+            await engine.delete(sub.urn, sub.id, sub.outputs);
+            engine.state.delete(sub.urn);
+            assert.deepEqual(await replica.query("SELECT subname FROM pg_subscription", [], "app"), []);
+            assert.match(
+              engine.log,
+              /Replication slot "postgresml_users" is left on .* pg_drop_replication_slot\('postgresml_users'\)/,
+            );
+          } finally {
+            await primary.restart();
+          }
+          await primary.query("SELECT pg_drop_replication_slot('postgresml_users')");
+          await engine.destroy();
+          assert.deepEqual(await primary.query("SELECT pubname FROM pg_publication", [], "app"), []);
+        },
+      ],
+    ]);
   });
 
 for (const major of majors([14, 15]))

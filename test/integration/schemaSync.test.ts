@@ -12,6 +12,7 @@ import { Engine } from "../harness/engine";
 import { ROOT } from "../harness/install";
 import { hasPgDump, schemaDump } from "../harness/pgdump";
 import { startServer, type TestServer } from "../harness/postgres";
+import { scenario } from "../harness/scenario";
 import { seededPair, trickyRootTables, TRICKY_SQL } from "../harness/seed";
 import { eventually, recordQueries } from "../harness/util";
 
@@ -264,108 +265,130 @@ describe("SchemaSync drift through the quickstart, PG18 → PG18", () => {
     await Promise.all([primary?.stop(), replica?.stop()]);
   });
 
-  it("shows a column added on the primary as a planned update, and up keeps replication flowing", async () => {
-    await primary.query("ALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free'", [], "app");
-    const plan = await engine.preview(await program());
-    assert.deepEqual(
-      plan.map((s) => s.op),
-      ["same", "update", "same"],
-    );
-    await engine.up(await program());
-    await primary.query("INSERT INTO users (email, plan) VALUES ('pro@example.com', 'pro')", [], "app");
-    await eventually(async () => {
-      const rows = await replica.query(
-        "SELECT email, plan FROM users WHERE email = 'pro@example.com'",
-        [],
-        "app",
-      );
-      assert.deepEqual(rows, [{ email: "pro@example.com", plan: "pro" }]);
-    });
-    assert.deepEqual(await replica.query("SELECT DISTINCT plan FROM users ORDER BY 1", [], "app"), [
-      { plan: "free" },
-      { plan: "pro" },
-    ]);
-  });
+  scenario("the quickstart's schema drifting on both sides, repaired step by step", [
+    [
+      "shows a column added on the primary as a planned update, and up keeps replication flowing",
+      async () => {
+        await primary.query("ALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free'", [], "app");
+        const plan = await engine.preview(await program());
+        assert.deepEqual(
+          plan.map((s) => s.op),
+          ["same", "update", "same"],
+        );
+        await engine.up(await program());
+        await primary.query("INSERT INTO users (email, plan) VALUES ('pro@example.com', 'pro')", [], "app");
+        await eventually(async () => {
+          const rows = await replica.query(
+            "SELECT email, plan FROM users WHERE email = 'pro@example.com'",
+            [],
+            "app",
+          );
+          assert.deepEqual(rows, [{ email: "pro@example.com", plan: "pro" }]);
+        });
+        assert.deepEqual(await replica.query("SELECT DISTINCT plan FROM users ORDER BY 1", [], "app"), [
+          { plan: "free" },
+          { plan: "pro" },
+        ]);
+      },
+    ],
 
-  it("refuses to drop a column the primary dropped unless allowDestructive is set, naming it", async () => {
-    await primary.query("ALTER TABLE users DROP COLUMN plan", [], "app");
-    const sync = [...engine.state.values()].find((s) => s.type.endsWith(":SchemaSync"))!;
-    const driver = new Driver(engine, "SchemaSync");
-    const state = { urn: sync.urn, id: sync.id, inputs: sync.inputs, outputs: sync.outputs };
-    const inputs = {
-      source: primary.url("app"),
-      target: replica.url("app"),
-      tables: ["public.users", "public.blog_posts"],
-    };
-    await assert.rejects(
-      driver.update(state, inputs),
-      /refusing destructive changes .*drop column public\.users\.plan.*allowDestructive: true/,
-    );
-    assert.deepEqual(
-      await replica.query(
-        "SELECT count(*)::int AS n FROM information_schema.columns WHERE column_name = 'plan'",
-        [],
-        "app",
-      ),
-      [{ n: 1 }],
-    );
-    await driver.update(state, { ...inputs, allowDestructive: true });
-    assert.deepEqual(
-      await replica.query(
-        "SELECT count(*)::int AS n FROM information_schema.columns WHERE column_name = 'plan'",
-        [],
-        "app",
-      ),
-      [{ n: 0 }],
-    );
-  });
+    [
+      "refuses to drop a column the primary dropped unless allowDestructive is set, naming it",
+      async () => {
+        await primary.query("ALTER TABLE users DROP COLUMN plan", [], "app");
+        const sync = [...engine.state.values()].find((s) => s.type.endsWith(":SchemaSync"))!;
+        const driver = new Driver(engine, "SchemaSync");
+        const state = { urn: sync.urn, id: sync.id, inputs: sync.inputs, outputs: sync.outputs };
+        const inputs = {
+          source: primary.url("app"),
+          target: replica.url("app"),
+          tables: ["public.users", "public.blog_posts"],
+        };
+        await assert.rejects(
+          driver.update(state, inputs),
+          /refusing destructive changes .*drop column public\.users\.plan.*allowDestructive: true/,
+        );
+        assert.deepEqual(
+          await replica.query(
+            "SELECT count(*)::int AS n FROM information_schema.columns WHERE column_name = 'plan'",
+            [],
+            "app",
+          ),
+          [{ n: 1 }],
+        );
+        await driver.update(state, { ...inputs, allowDestructive: true });
+        assert.deepEqual(
+          await replica.query(
+            "SELECT count(*)::int AS n FROM information_schema.columns WHERE column_name = 'plan'",
+            [],
+            "app",
+          ),
+          [{ n: 0 }],
+        );
+      },
+    ],
 
-  it("keeps the replica's tables on delete by default, and drops them with dropOnDelete", async () => {
-    const driver = new Driver(engine, "SchemaSync");
-    await primary.query("CREATE TABLE scratch (id int PRIMARY KEY)", [], "app");
-    const kept = await driver.create({
-      source: primary.url("app"),
-      target: replica.url("app"),
-      tables: ["scratch"],
-    });
-    await driver.delete(kept);
-    assert.deepEqual(
-      await replica.query("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'scratch'", [], "app"),
-      [{ n: 1 }],
-    );
-    const dropped = await driver.create({
-      source: primary.url("app"),
-      target: replica.url("app"),
-      tables: ["scratch"],
-      dropOnDelete: true,
-    });
-    await driver.delete(dropped);
-    assert.deepEqual(
-      await replica.query("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'scratch'", [], "app"),
-      [{ n: 0 }],
-    );
-  });
+    [
+      "keeps the replica's tables on delete by default, and drops them with dropOnDelete",
+      async () => {
+        const driver = new Driver(engine, "SchemaSync");
+        await primary.query("CREATE TABLE scratch (id int PRIMARY KEY)", [], "app");
+        const kept = await driver.create({
+          source: primary.url("app"),
+          target: replica.url("app"),
+          tables: ["scratch"],
+        });
+        await driver.delete(kept);
+        assert.deepEqual(
+          await replica.query(
+            "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'scratch'",
+            [],
+            "app",
+          ),
+          [{ n: 1 }],
+        );
+        const dropped = await driver.create({
+          source: primary.url("app"),
+          target: replica.url("app"),
+          tables: ["scratch"],
+          dropOnDelete: true,
+        });
+        await driver.delete(dropped);
+        assert.deepEqual(
+          await replica.query(
+            "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'scratch'",
+            [],
+            "app",
+          ),
+          [{ n: 0 }],
+        );
+      },
+    ],
 
-  it("shows a change made by hand on the replica after refresh, and up repairs it", async () => {
-    await replica.query("ALTER TABLE users DROP CONSTRAINT users_email_key", [], "app");
-    assert.deepEqual(
-      (await engine.preview(await program())).map((s) => s.op)[1],
-      "update",
-      "stale state: the preview reads the source",
-    );
-    await engine.refresh();
-    assert.deepEqual(
-      (await engine.preview(await program())).map((s) => s.op),
-      ["same", "update", "same"],
-    );
-    await engine.up(await program());
-    assert.deepEqual(
-      await replica.query(
-        "SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'u'",
-        [],
-        "app",
-      ),
-      [{ conname: "users_email_key" }],
-    );
-  });
+    [
+      "shows a change made by hand on the replica after refresh, and up repairs it",
+      async () => {
+        await replica.query("ALTER TABLE users DROP CONSTRAINT users_email_key", [], "app");
+        assert.deepEqual(
+          (await engine.preview(await program())).map((s) => s.op)[1],
+          "update",
+          "stale state: the preview reads the source",
+        );
+        await engine.refresh();
+        assert.deepEqual(
+          (await engine.preview(await program())).map((s) => s.op),
+          ["same", "update", "same"],
+        );
+        await engine.up(await program());
+        assert.deepEqual(
+          await replica.query(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'u'",
+            [],
+            "app",
+          ),
+          [{ conname: "users_email_key" }],
+        );
+      },
+    ],
+  ]);
 });

@@ -6,10 +6,11 @@
 // databases of one server per version (sequences need no replication to be compared).
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe } from "node:test";
 import { Driver, type Created } from "../harness/driver";
 import { CheckFailedError, Engine } from "../harness/engine";
 import { startServer, type TestServer } from "../harness/postgres";
+import { scenario } from "../harness/scenario";
 import { roleUrl } from "../harness/seed";
 import { majors } from "../harness/matrix";
 
@@ -91,209 +92,252 @@ for (const major of majors([14, 15, 16, 17, 18]))
       await server?.stop();
     });
 
-    it("previews each sequence the target is behind on, with both values", async () => {
-      const checked = await driver.check(inputs());
-      assert.deepEqual(checked.failures, []);
-      assert.deepEqual(checked.inputs.behind, {
-        "public.small_t_id_seq": { source: "7", target: "unused (next 1)" },
-        "public.int_t_id_seq": { source: "300", target: "unused (next 1)" },
-        "public.big_t_id_seq": { source: "5000000000", target: "unused (next 1)" },
-        "public.down_t_id_seq": { source: "-10", target: "unused (next -1)" },
-        [HOSTILE_SEQ]: { source: "2", target: "unused (next 1)" },
-      });
-    });
-
-    it("advances them so that the target's next insert takes no value the source used", async () => {
-      state = await driver.create(inputs());
-      assert.deepEqual(state.outputs.values, {
-        "public.small_t_id_seq": { source: "7", target: "7" },
-        "public.int_t_id_seq": { source: "300", target: "300" },
-        "public.big_t_id_seq": { source: "5000000000", target: "5000000000" },
-        "public.down_t_id_seq": { source: "-10", target: "-10" },
-        [HOSTILE_SEQ]: { source: "2", target: "2" },
-      });
-      assert.equal((state.outputs.lastChanges as string[]).length, 5);
-      // Inserts with the defaults succeed: no duplicate key.
-      for (const [table, expected] of [
-        ["small_t", "8"],
-        ["int_t", "301"],
-        ["big_t", "5000000001"],
-        ["down_t", "-11"],
-      ] as const) {
-        const rows = await server.query<{ id: string }>(
-          `INSERT INTO ${table} (v) VALUES ('after') RETURNING id::text AS id`,
-          [],
-          "dst",
-        );
-        assert.deepEqual(rows, [{ id: expected }], table);
-      }
-      assert.deepEqual(
-        await server.query(
-          `INSERT INTO "Sch ""x""; drop"."T'b" DEFAULT VALUES RETURNING "I d" AS id`,
-          [],
-          "dst",
-        ),
-        [{ id: 3 }],
-      );
-      // The source was not touched.
-      assert.deepEqual(await last("src", "int_t_id_seq"), { v: "300", c: true });
-    });
-
-    it("never moves a sequence backwards, and advances only those behind", async () => {
-      await server.query("SELECT nextval('int_t_id_seq') FROM generate_series(1, 100)", [], "dst"); // target at 401
-      await server.query("INSERT INTO small_t (v) VALUES ('src')", [], "src"); // source at 8, target at 8
-      await server.query("INSERT INTO big_t (v) VALUES ('src'), ('src')", [], "src"); // source 5000000002, target 5000000001
-      const d = await driver.diff(state, inputs());
-      assert.equal(d.changes, true);
-      assert.deepEqual(d.checked.behind, {
-        "public.big_t_id_seq": { source: "5000000002", target: "5000000001" },
-      });
-      state = await driver.update(state, inputs());
-      assert.deepEqual(await last("dst", "int_t_id_seq"), { v: "401", c: true }, "not moved back to 300");
-      assert.deepEqual(await last("dst", "big_t_id_seq"), { v: "5000000002", c: true });
-      assert.deepEqual(state.outputs.lastChanges, [
-        "advance public.big_t_id_seq from 5000000001 to 5000000002 (source at 5000000002)",
-      ]);
-      const again = await driver.diff(state, inputs());
-      assert.equal(again.changes, false, "nothing behind: no change in the preview");
-    });
-
-    it("leaves a margin of unused values when asked", async () => {
-      state = await driver.update(state, inputs({ margin: 1000 }));
-      assert.equal(await next("dst", "small_t_id_seq"), "1009");
-      assert.equal(await next("dst", "int_t_id_seq"), "1301");
-      assert.equal(await next("dst", "down_t_id_seq"), "-1011");
-      assert.equal(await next("dst", "big_t_id_seq"), "5000001003");
-    });
-
-    it("records both sides on refresh", async () => {
-      await server.query("SELECT nextval('int_t_id_seq') FROM generate_series(1, 5)", [], "src");
-      const refreshed = await driver.refresh(state);
-      assert.deepEqual((refreshed!.outputs.values as Record<string, unknown>)["public.int_t_id_seq"], {
-        source: "305",
-        target: "1301",
-      });
-    });
-
-    it("handles listed sequences: cycling, never used, and set with is_called false", async () => {
-      const listed = {
-        source: server.url("src"),
-        target: server.url("dst"),
-        sequences: ["cyc", "unused_seq", "set_false"],
-      };
-      const checked = await driver.check(listed);
-      assert.deepEqual(checked.failures, []);
-      // cyc wrapped on the source (130 values from 1..100: at 30); unused_seq is unused on both
-      // sides (next 50 on each); set_false hands out 40 next on the source, 1 on the target.
-      assert.deepEqual(checked.inputs.behind, {
-        "public.cyc": { source: "30", target: "unused (next 1)" },
-        "public.set_false": { source: "unused (next 40)", target: "unused (next 1)" },
-      });
-      await driver.create(listed);
-      assert.equal(await next("dst", "cyc"), "31");
-      assert.equal(await next("dst", "set_false"), "40", "the value the source would hand out next");
-      assert.equal(await next("dst", "unused_seq"), "50");
-      assert.equal(await next("src", "set_false"), "40");
-    });
-
-    it("fails check naming sequences missing on a side, bounds and directions", async () => {
-      await server.query("CREATE SEQUENCE only_src", [], "src");
-      await server.query("CREATE SEQUENCE only_dst", [], "dst");
-      const failures = (
-        await driver.check({
-          source: server.url("src"),
-          target: server.url("dst"),
-          sequences: ["only_src", "only_dst", "nowhere", "INT_T_ID_SEQ"],
-        })
-      ).failures;
-      assert.deepEqual(
-        failures.map((f) => f.property),
-        ["target", "sequences"],
-      );
-      assert.match(failures[0]!.reason, /public\.only_src exist on the source but not on the target/);
-      assert.match(
-        failures[1]!.reason,
-        /public\.only_dst, public\.nowhere, public\.INT_T_ID_SEQ do not exist on the source \(only on the target\)/,
-      );
-      await server.query("SELECT setval('cyc', 99)", [], "src");
-      const bounds = (
-        await driver.check({
-          source: server.url("src"),
-          target: server.url("dst"),
-          sequences: ["cyc"],
-          margin: 5,
-        })
-      ).failures;
-      assert.equal(bounds[0]?.property, "margin");
-      assert.match(
-        bounds[0]!.reason,
-        /public\.cyc: the target would have to move to 104, outside its bounds 1\.\.100/,
-      );
-      await server.query("CREATE SEQUENCE dir_seq", [], "src");
-      await server.query("CREATE SEQUENCE dir_seq INCREMENT BY -1", [], "dst");
-      assert.match(
-        (await driver.check({ source: server.url("src"), target: server.url("dst"), sequences: ["dir_seq"] }))
-          .failures[0]!.reason,
-        /public\.dir_seq: the source's sequence ascends and the target's does not/,
-      );
-      await assert.rejects(
-        driver.create({ source: server.url("src"), target: server.url("dst"), sequences: ["only_src"] }),
-        (e: unknown) => e instanceof CheckFailedError,
-      );
-      assert.match(
-        (await driver.check({ source: server.url("src"), target: server.url("dst") })).failures[0]!.reason,
-        /Exactly one of `tables`, `publication` or `sequences`/,
-      );
-      // A side that refuses the connection is named by where the session failed, not by the message's words.
-      for (const side of ["source", "target"] as const) {
-        const given = {
-          source: server.url("src"),
-          target: server.url("dst"),
-          [side]: server.url("no_such_db"),
-        };
-        const refused = (await driver.check({ ...given, sequences: ["cyc"] })).failures;
-        assert.deepEqual(
-          refused.map((f) => f.property),
-          [side],
-          refused[0]?.reason,
-        );
-      }
-    });
-
-    it("takes a publication's tables, and tells a plain role which GRANT it lacks", async () => {
-      await server.query("CREATE PUBLICATION seqpub FOR TABLE int_t, plain_t", [], "src");
-      await server.query("SELECT setval('int_t_id_seq', 5000)", [], "src");
-      const viaPublication = await driver.check({
-        source: server.url("src"),
-        target: server.url("dst"),
-        publication: "seqpub",
-      });
-      assert.deepEqual(viaPublication.failures, []);
-      assert.deepEqual(viaPublication.inputs.behind, {
-        "public.int_t_id_seq": { source: "5000", target: "1301" },
-      });
-      await server.query("CREATE ROLE seq_app LOGIN PASSWORD 'Seq-app-pw-1'");
-      await server.query(
-        "GRANT CONNECT ON DATABASE src TO seq_app; GRANT CONNECT ON DATABASE dst TO seq_app",
-      );
-      if (major >= 15)
-        for (const db of ["src", "dst"])
-          await server.query("GRANT USAGE ON SCHEMA public TO seq_app", [], db);
-      await server.query("GRANT SELECT ON SEQUENCE int_t_id_seq TO seq_app", [], "dst");
-      const failures = (
-        await driver.check({
-          source: roleUrl(server, "seq_app", "Seq-app-pw-1", "src"),
-          target: roleUrl(server, "seq_app", "Seq-app-pw-1", "dst"),
-          sequences: ["int_t_id_seq"],
-        })
-      ).failures;
-      assert.deepEqual(
-        failures.map((f) => [f.property, f.reason.replace(/.*run /, "")]),
+    scenario(
+      "sequences through their life: previewed, advanced, never backwards, margins, refresh, listed and failing ones, a publication's tables",
+      [
         [
-          ["source", 'GRANT SELECT ON SEQUENCE "public"."int_t_id_seq" TO "seq_app";'],
-          ["target", 'GRANT SELECT, UPDATE ON SEQUENCE "public"."int_t_id_seq" TO "seq_app";'],
+          "previews each sequence the target is behind on, with both values",
+          async () => {
+            const checked = await driver.check(inputs());
+            assert.deepEqual(checked.failures, []);
+            assert.deepEqual(checked.inputs.behind, {
+              "public.small_t_id_seq": { source: "7", target: "unused (next 1)" },
+              "public.int_t_id_seq": { source: "300", target: "unused (next 1)" },
+              "public.big_t_id_seq": { source: "5000000000", target: "unused (next 1)" },
+              "public.down_t_id_seq": { source: "-10", target: "unused (next -1)" },
+              [HOSTILE_SEQ]: { source: "2", target: "unused (next 1)" },
+            });
+          },
         ],
-      );
-      assert.ok(!JSON.stringify(failures).includes("Seq-app-pw-1"), "no password in messages");
-    });
+
+        [
+          "advances them so that the target's next insert takes no value the source used",
+          async () => {
+            state = await driver.create(inputs());
+            assert.deepEqual(state.outputs.values, {
+              "public.small_t_id_seq": { source: "7", target: "7" },
+              "public.int_t_id_seq": { source: "300", target: "300" },
+              "public.big_t_id_seq": { source: "5000000000", target: "5000000000" },
+              "public.down_t_id_seq": { source: "-10", target: "-10" },
+              [HOSTILE_SEQ]: { source: "2", target: "2" },
+            });
+            assert.equal((state.outputs.lastChanges as string[]).length, 5);
+            // Inserts with the defaults succeed: no duplicate key.
+            for (const [table, expected] of [
+              ["small_t", "8"],
+              ["int_t", "301"],
+              ["big_t", "5000000001"],
+              ["down_t", "-11"],
+            ] as const) {
+              const rows = await server.query<{ id: string }>(
+                `INSERT INTO ${table} (v) VALUES ('after') RETURNING id::text AS id`,
+                [],
+                "dst",
+              );
+              assert.deepEqual(rows, [{ id: expected }], table);
+            }
+            assert.deepEqual(
+              await server.query(
+                `INSERT INTO "Sch ""x""; drop"."T'b" DEFAULT VALUES RETURNING "I d" AS id`,
+                [],
+                "dst",
+              ),
+              [{ id: 3 }],
+            );
+            // The source was not touched.
+            assert.deepEqual(await last("src", "int_t_id_seq"), { v: "300", c: true });
+          },
+        ],
+
+        [
+          "never moves a sequence backwards, and advances only those behind",
+          async () => {
+            await server.query("SELECT nextval('int_t_id_seq') FROM generate_series(1, 100)", [], "dst"); // target at 401
+            await server.query("INSERT INTO small_t (v) VALUES ('src')", [], "src"); // source at 8, target at 8
+            await server.query("INSERT INTO big_t (v) VALUES ('src'), ('src')", [], "src"); // source 5000000002, target 5000000001
+            const d = await driver.diff(state, inputs());
+            assert.equal(d.changes, true);
+            assert.deepEqual(d.checked.behind, {
+              "public.big_t_id_seq": { source: "5000000002", target: "5000000001" },
+            });
+            state = await driver.update(state, inputs());
+            assert.deepEqual(
+              await last("dst", "int_t_id_seq"),
+              { v: "401", c: true },
+              "not moved back to 300",
+            );
+            assert.deepEqual(await last("dst", "big_t_id_seq"), { v: "5000000002", c: true });
+            assert.deepEqual(state.outputs.lastChanges, [
+              "advance public.big_t_id_seq from 5000000001 to 5000000002 (source at 5000000002)",
+            ]);
+            const again = await driver.diff(state, inputs());
+            assert.equal(again.changes, false, "nothing behind: no change in the preview");
+          },
+        ],
+
+        [
+          "leaves a margin of unused values when asked",
+          async () => {
+            state = await driver.update(state, inputs({ margin: 1000 }));
+            assert.equal(await next("dst", "small_t_id_seq"), "1009");
+            assert.equal(await next("dst", "int_t_id_seq"), "1301");
+            assert.equal(await next("dst", "down_t_id_seq"), "-1011");
+            assert.equal(await next("dst", "big_t_id_seq"), "5000001003");
+          },
+        ],
+
+        [
+          "records both sides on refresh",
+          async () => {
+            await server.query("SELECT nextval('int_t_id_seq') FROM generate_series(1, 5)", [], "src");
+            const refreshed = await driver.refresh(state);
+            assert.deepEqual((refreshed!.outputs.values as Record<string, unknown>)["public.int_t_id_seq"], {
+              source: "305",
+              target: "1301",
+            });
+          },
+        ],
+
+        [
+          "handles listed sequences: cycling, never used, and set with is_called false",
+          async () => {
+            const listed = {
+              source: server.url("src"),
+              target: server.url("dst"),
+              sequences: ["cyc", "unused_seq", "set_false"],
+            };
+            const checked = await driver.check(listed);
+            assert.deepEqual(checked.failures, []);
+            // cyc wrapped on the source (130 values from 1..100: at 30); unused_seq is unused on both
+            // sides (next 50 on each); set_false hands out 40 next on the source, 1 on the target.
+            assert.deepEqual(checked.inputs.behind, {
+              "public.cyc": { source: "30", target: "unused (next 1)" },
+              "public.set_false": { source: "unused (next 40)", target: "unused (next 1)" },
+            });
+            await driver.create(listed);
+            assert.equal(await next("dst", "cyc"), "31");
+            assert.equal(await next("dst", "set_false"), "40", "the value the source would hand out next");
+            assert.equal(await next("dst", "unused_seq"), "50");
+            assert.equal(await next("src", "set_false"), "40");
+          },
+        ],
+
+        [
+          "fails check naming sequences missing on a side, bounds and directions",
+          async () => {
+            await server.query("CREATE SEQUENCE only_src", [], "src");
+            await server.query("CREATE SEQUENCE only_dst", [], "dst");
+            const failures = (
+              await driver.check({
+                source: server.url("src"),
+                target: server.url("dst"),
+                sequences: ["only_src", "only_dst", "nowhere", "INT_T_ID_SEQ"],
+              })
+            ).failures;
+            assert.deepEqual(
+              failures.map((f) => f.property),
+              ["target", "sequences"],
+            );
+            assert.match(failures[0]!.reason, /public\.only_src exist on the source but not on the target/);
+            assert.match(
+              failures[1]!.reason,
+              /public\.only_dst, public\.nowhere, public\.INT_T_ID_SEQ do not exist on the source \(only on the target\)/,
+            );
+            await server.query("SELECT setval('cyc', 99)", [], "src");
+            const bounds = (
+              await driver.check({
+                source: server.url("src"),
+                target: server.url("dst"),
+                sequences: ["cyc"],
+                margin: 5,
+              })
+            ).failures;
+            assert.equal(bounds[0]?.property, "margin");
+            assert.match(
+              bounds[0]!.reason,
+              /public\.cyc: the target would have to move to 104, outside its bounds 1\.\.100/,
+            );
+            await server.query("CREATE SEQUENCE dir_seq", [], "src");
+            await server.query("CREATE SEQUENCE dir_seq INCREMENT BY -1", [], "dst");
+            assert.match(
+              (
+                await driver.check({
+                  source: server.url("src"),
+                  target: server.url("dst"),
+                  sequences: ["dir_seq"],
+                })
+              ).failures[0]!.reason,
+              /public\.dir_seq: the source's sequence ascends and the target's does not/,
+            );
+            await assert.rejects(
+              driver.create({
+                source: server.url("src"),
+                target: server.url("dst"),
+                sequences: ["only_src"],
+              }),
+              (e: unknown) => e instanceof CheckFailedError,
+            );
+            assert.match(
+              (await driver.check({ source: server.url("src"), target: server.url("dst") })).failures[0]!
+                .reason,
+              /Exactly one of `tables`, `publication` or `sequences`/,
+            );
+            // A side that refuses the connection is named by where the session failed, not by the message's words.
+            for (const side of ["source", "target"] as const) {
+              const given = {
+                source: server.url("src"),
+                target: server.url("dst"),
+                [side]: server.url("no_such_db"),
+              };
+              const refused = (await driver.check({ ...given, sequences: ["cyc"] })).failures;
+              assert.deepEqual(
+                refused.map((f) => f.property),
+                [side],
+                refused[0]?.reason,
+              );
+            }
+          },
+        ],
+
+        [
+          "takes a publication's tables, and tells a plain role which GRANT it lacks",
+          async () => {
+            await server.query("CREATE PUBLICATION seqpub FOR TABLE int_t, plain_t", [], "src");
+            await server.query("SELECT setval('int_t_id_seq', 5000)", [], "src");
+            const viaPublication = await driver.check({
+              source: server.url("src"),
+              target: server.url("dst"),
+              publication: "seqpub",
+            });
+            assert.deepEqual(viaPublication.failures, []);
+            assert.deepEqual(viaPublication.inputs.behind, {
+              "public.int_t_id_seq": { source: "5000", target: "1301" },
+            });
+            await server.query("CREATE ROLE seq_app LOGIN PASSWORD 'Seq-app-pw-1'");
+            await server.query(
+              "GRANT CONNECT ON DATABASE src TO seq_app; GRANT CONNECT ON DATABASE dst TO seq_app",
+            );
+            if (major >= 15)
+              for (const db of ["src", "dst"])
+                await server.query("GRANT USAGE ON SCHEMA public TO seq_app", [], db);
+            await server.query("GRANT SELECT ON SEQUENCE int_t_id_seq TO seq_app", [], "dst");
+            const failures = (
+              await driver.check({
+                source: roleUrl(server, "seq_app", "Seq-app-pw-1", "src"),
+                target: roleUrl(server, "seq_app", "Seq-app-pw-1", "dst"),
+                sequences: ["int_t_id_seq"],
+              })
+            ).failures;
+            assert.deepEqual(
+              failures.map((f) => [f.property, f.reason.replace(/.*run /, "")]),
+              [
+                ["source", 'GRANT SELECT ON SEQUENCE "public"."int_t_id_seq" TO "seq_app";'],
+                ["target", 'GRANT SELECT, UPDATE ON SEQUENCE "public"."int_t_id_seq" TO "seq_app";'],
+              ],
+            );
+            assert.ok(!JSON.stringify(failures).includes("Seq-app-pw-1"), "no password in messages");
+          },
+        ],
+      ],
+    );
   });

@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { Driver, serializedProvider } from "../harness/driver";
 import { Engine } from "../harness/engine";
 import { startServer, type TestServer } from "../harness/postgres";
+import { scenario } from "../harness/scenario";
 
 describe("worker limits on the subscriber (PG18)", () => {
   let primary: TestServer;
@@ -42,33 +43,44 @@ describe("worker limits on the subscriber (PG18)", () => {
     await Promise.all([primary?.stop(), replica?.stop()]);
   });
 
-  it("lets two creations at once through one at a time, refusing the one that would never sync", async () => {
-    const driver = new Driver(engine, "Subscription");
-    // Both checks pass while neither exists (what a preview of both shows) …
-    for (const n of ["a", "b"]) assert.deepEqual((await driver.check(sub(n))).failures, []);
-    // … and up creates them at once: the lock makes the second count the first.
-    const results = await Promise.allSettled([driver.create(sub("a")), driver.create(sub("b"))]);
-    const ok = results.filter((r) => r.status === "fulfilled");
-    const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-    assert.equal(ok.length, 1);
-    assert.equal(refused.length, 1);
-    assert.match(
-      String(refused[0]!.reason.message),
-      /max_logical_replication_workers = 2, and 1 enabled subscription\(s\) already take 1 apply worker\(s\).*3 in all, or it never syncs. Raise max_logical_replication_workers to at least 6/,
-    );
-    assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM pg_subscription"), [{ n: 1 }]);
-    assert.deepEqual(
-      await replica.query("SELECT count(*)::int AS n FROM pg_subscription_rel WHERE srsubstate = 'r'"),
-      [{ n: 1 }],
-    );
-  });
+  scenario("worker limits: two at once, then a further one refused", [
+    [
+      "lets two creations at once through one at a time, refusing the one that would never sync",
+      async () => {
+        const driver = new Driver(engine, "Subscription");
+        // Both checks pass while neither exists (what a preview of both shows) …
+        for (const n of ["a", "b"]) assert.deepEqual((await driver.check(sub(n))).failures, []);
+        // … and up creates them at once: the lock makes the second count the first.
+        const results = await Promise.allSettled([driver.create(sub("a")), driver.create(sub("b"))]);
+        const ok = results.filter((r) => r.status === "fulfilled");
+        const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+        assert.equal(ok.length, 1);
+        assert.equal(refused.length, 1);
+        assert.match(
+          String(refused[0]!.reason.message),
+          /max_logical_replication_workers = 2, and 1 enabled subscription\(s\) already take 1 apply worker\(s\).*3 in all, or it never syncs. Raise max_logical_replication_workers to at least 6/,
+        );
+        assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM pg_subscription"), [{ n: 1 }]);
+        assert.deepEqual(
+          await replica.query("SELECT count(*)::int AS n FROM pg_subscription_rel WHERE srsubstate = 'r'"),
+          [{ n: 1 }],
+        );
+      },
+    ],
 
-  it("refuses at check a further subscription, with the numbers and the setting to raise", async () => {
-    const r = await new Driver(engine, "Subscription").check(sub("c"));
-    assert.equal(r.failures.length, 1);
-    assert.equal(r.failures[0]!.property, "connection");
-    assert.match(r.failures[0]!.reason, /this one needs an apply worker and at least one table-sync worker/);
-  });
+    [
+      "refuses at check a further subscription, with the numbers and the setting to raise",
+      async () => {
+        const r = await new Driver(engine, "Subscription").check(sub("c"));
+        assert.equal(r.failures.length, 1);
+        assert.equal(r.failures[0]!.property, "connection");
+        assert.match(
+          r.failures[0]!.reason,
+          /this one needs an apply worker and at least one table-sync worker/,
+        );
+      },
+    ],
+  ]);
 
   it("names the resource and the statement when a delete fails", async () => {
     await primary.query(
