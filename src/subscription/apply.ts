@@ -24,6 +24,7 @@ import { alterableOptions, createOptions, effective } from "./options";
 import { createPreflight } from "./preflight";
 import { slotHealth, viewPublisher } from "./publisher";
 import { reconcile, waitOptions } from "./reconcile";
+import { resumeCopy } from "./handover";
 import { snapshotSubscribe } from "./snapshotCopy";
 import { chooseCopy } from "./snapshotPlan";
 import * as sql from "./sql";
@@ -89,8 +90,9 @@ export async function subscribe(
   const choice = await chooseCopy(s, inputs, ends.publisher, copy ?? inputs.copyData !== false);
   if (choice.method === "snapshot") {
     await snapshotSubscribe(s, inputs, ends, choice.plan, view);
-    // Every table is ready; a bound on the lag is still waited for.
-    if (wait?.maxLagBytes !== undefined && inputs.enabled !== false) await waitForSync(s, inputs.name, wait);
+    // Every table it copied is ready: PostgreSQL's copy of the others, and a bound on the lag, are still waited for.
+    const pending = choice.plan.toPostgres.length > 0 || wait?.maxLagBytes !== undefined;
+    if (wait && pending && inputs.enabled !== false) await waitForSync(s, inputs.name, wait);
     return;
   }
   await withLock(s, "create subscription", async () => {
@@ -122,6 +124,7 @@ export async function recopy(
   ends: Ends,
   repair: PendingRepair,
 ): Promise<void> {
+  if (repair.resume) return resumeCopy(s, inputs, ends, { ...repair, resume: repair.resume });
   log.info(
     `${label(inputs.name)}: repairing a broken stream (${repair.reasons.join("; ")}): emptying ${repair.tables.map(tableKey).join(", ")} on the replica and copying them again.`,
   );

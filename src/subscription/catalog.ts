@@ -4,7 +4,7 @@
 import type { Session } from "../pg/session";
 import type { TableName } from "../pg/tables";
 import { catalogColumns, optionsFromCatalog } from "./options";
-import { UNFINISHED_COPY } from "./sql";
+import { parseCopyMark } from "./sql";
 import type { OptionInputs } from "./types";
 
 /** The oid of the subscription named $1 in this database (the stats views are cluster-wide). */
@@ -28,6 +28,13 @@ export interface CatalogSubscription {
   options: OptionInputs;
   /** A snapshot copy started it and did not finish (snapshotCopy.ts's mark, a comment on it). */
   unfinishedCopy: boolean;
+  /** The tables that copy read in page ranges (they may hold part of their rows). */
+  rangedTables?: TableName[];
+}
+
+function copyMark(comment: string | null): Pick<CatalogSubscription, "unfinishedCopy" | "rangedTables"> {
+  const ranged = parseCopyMark(comment);
+  return ranged ? { unfinishedCopy: true, rangedTables: ranged } : { unfinishedCopy: false };
 }
 
 export async function readSubscription(s: Session, name: string): Promise<CatalogSubscription | undefined> {
@@ -40,11 +47,11 @@ export async function readSubscription(s: Session, name: string): Promise<Catalo
     `SELECT s.oid::text AS oid, pg_catalog.pg_get_userbyid(s.subowner) AS owner, s.subenabled AS enabled,
             ${readable ? "s.subconninfo" : "NULL::text"} AS conninfo,
             s.subslotname::text AS "slotName", s.subpublications AS publications,
-            pg_catalog.obj_description(s.oid, 'pg_subscription') IS NOT DISTINCT FROM $2 AS "unfinishedCopy",
+            pg_catalog.obj_description(s.oid, 'pg_subscription') AS "copyMark",
             ${catalogColumns(s.serverVersion).join(",\n            ")}
        FROM pg_catalog.pg_subscription s
       WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())`,
-    [name, UNFINISHED_COPY],
+    [name],
   );
   const r = rows[0];
   if (!r) return undefined;
@@ -57,7 +64,7 @@ export async function readSubscription(s: Session, name: string): Promise<Catalo
     slotName: r.slotName as string | null,
     publications: r.publications as string[],
     options: optionsFromCatalog(r),
-    unfinishedCopy: r.unfinishedCopy === true,
+    ...copyMark(r.copyMark as string | null),
   };
 }
 

@@ -45,6 +45,11 @@ export interface Observed {
   name: string;
   /** It exists, marked by a snapshot copy that did not finish (the program stopped mid-copy). */
   unfinishedCopy?: boolean;
+  /**
+   * That copy can be finished rather than redone (its subscription disabled, its slot never read
+   * from): the tables it finished, and those holding part of their rows (page ranges).
+   */
+  resumable?: { kept: TableName[]; partial: TableName[] };
 }
 
 /** What the next `up` does about a broken stream: repair it, or nothing; or why it may not. */
@@ -123,10 +128,9 @@ export function pendingRepair(o: Observed): PendingRepair | undefined {
     reasons.push(
       `replication slot ${JSON.stringify(o.slotName)} no longer exists on the publisher, so the changes since it was dropped are lost`,
     );
-  if (o.subscriptionExists && o.unfinishedCopy)
-    reasons.push(
-      "the snapshot copy an earlier `up` started did not finish (the program stopped mid-copy): the subscription is disabled, its slot holds WAL on the publisher, and its tables hold part of the rows",
-    );
+  const unfinished =
+    "the snapshot copy an earlier `up` started did not finish (the program stopped mid-copy): the subscription is disabled, its slot holds WAL on the publisher, and its tables hold part of the rows";
+  if (o.subscriptionExists && o.unfinishedCopy) reasons.push(unfinished);
   if (prev && !o.subscriptionExists)
     reasons.push(
       "the subscription was dropped outside Pulumi, and the changes made since never reached the replica",
@@ -141,5 +145,17 @@ export function pendingRepair(o: Observed): PendingRepair | undefined {
     for (const r of o.recopyRequests.filter((x) => published.has(tableId(x))))
       reasons.push(`${tableKey(r)}: ${r.reason}`);
   if (reasons.length === 0) return undefined;
+  // Nothing else broke the stream: finish the copy.
+  if (o.resumable && reasons.length === 1 && reasons[0] === unfinished) {
+    const { kept, partial } = o.resumable;
+    const rest = o.publishedTables.length - kept.length;
+    return {
+      reasons: [
+        `${unfinished}; up keeps the ${kept.length} table(s) it finished (their rows are those of the slot's start) and lets PostgreSQL's table synchronisation copy the other ${rest}${partial.length > 0 ? `, emptying ${list(partial)} first (copied in part)` : ""}`,
+      ],
+      tables: sortedTables(partial),
+      resume: { kept: sortedTables(kept) },
+    };
+  }
   return { reasons, tables: sortedTables(o.publishedTables) };
 }

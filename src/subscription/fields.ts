@@ -67,7 +67,14 @@ export const SUBSCRIPTION_FIELDS = {
   serverId: { kind: "computed", schema: () => z.string().optional() },
   pendingRepair: {
     kind: "computed",
-    schema: () => z.object({ reasons: z.array(z.string()), tables: z.array(tableNameSchema()) }).optional(),
+    schema: () =>
+      z
+        .object({
+          reasons: z.array(z.string()),
+          tables: z.array(tableNameSchema()),
+          resume: z.object({ kept: z.array(tableNameSchema()) }).optional(),
+        })
+        .optional(),
   },
   recopyRequests: { kind: "wired", schema: () => z.array(recopyRequestSchema()).optional() },
   declaredPublications: { kind: "wired", schema: () => z.array(z.string()).optional() },

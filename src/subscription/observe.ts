@@ -87,6 +87,31 @@ function loopFailures(
 }
 
 /**
+ * What an unfinished snapshot copy left: the tables it finished (known to the subscription, not
+ * copied in page ranges, holding rows: each was one COPY into an empty table, committed whole) and
+ * those copied in part. Undefined when a published table it did not copy holds rows (not its own:
+ * the repair that redoes everything then decides).
+ */
+async function resumable(
+  s: Session,
+  published: readonly TableName[],
+  subscribed: ReadonlySet<string>,
+  ranged: readonly TableName[],
+): Promise<{ kept: TableName[]; partial: TableName[] } | undefined> {
+  const inRanges = new Set(ranged.map(tableId));
+  const holding = new Set((await nonEmptyTables(s, published)).map(tableId));
+  const kept: TableName[] = [];
+  const partial: TableName[] = [];
+  for (const t of published) {
+    const id = tableId(t);
+    if (!holding.has(id)) continue;
+    if (!subscribed.has(id)) return undefined;
+    (inRanges.has(id) ? partial : kept).push(t);
+  }
+  return { kept, partial };
+}
+
+/**
  * Reads the replica and completes `inputs` (serverId, binary, recopyServed, pendingRepair);
  * returns the failures. `previous`: this resource's state, when it has one.
  */
@@ -148,6 +173,13 @@ export async function observeReplica(
         : {}),
       slotName,
       unfinishedCopy: existing?.unfinishedCopy === true,
+      ...(existing?.unfinishedCopy &&
+      !existing.enabled &&
+      inputs.enabled !== false &&
+      existing.slotName === slotName &&
+      view?.slotExists === true
+        ? { resumable: await resumable(s, published, subscribed, existing.rangedTables ?? []) }
+        : {}),
       nonEmpty: await nonEmptyTables(s, copied),
       recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),
     });
@@ -155,7 +187,7 @@ export async function observeReplica(
     // What the copy `up` makes will be, when it makes one: said at preview.
     if (
       !decision.refusal &&
-      ((!existing && inputs.copyData !== false) || (repair && inputs.repair !== "refuse"))
+      ((!existing && inputs.copyData !== false) || (repair && !repair.resume && inputs.repair !== "refuse"))
     ) {
       const copy = await previewCopy(s, inputs, ends.publisher, {
         tablesComing: inputs.recopyRequests !== undefined,
@@ -165,7 +197,8 @@ export async function observeReplica(
       if (copy.failure) failures.push({ property: "copyMethod", reason: copy.failure });
     }
     if (decision.refusal) failures.push(decision.refusal);
-    else if (repair && inputs.repair === "refuse")
+    // Finishing an unfinished copy that empties nothing is no repair to refuse.
+    else if (repair && inputs.repair === "refuse" && !(repair.resume && repair.tables.length === 0))
       failures.push({
         property: "repair",
         reason: `the replication stream is broken (${repair.reasons.join("; ")}). Repairing it without losing rows empties ${repair.tables.map(tableKey).join(", ")} on the replica and copies them again; \`repair: "refuse"\` forbids that: set \`repair: "recopy"\` (the default) to let \`up\` do it, or repair by hand (drop the subscription and its slot, empty the tables, and run up).`,

@@ -195,7 +195,7 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
       const drift: string[] = [];
       if (state.unfinishedCopy)
         drift.push(
-          "the snapshot copy of an earlier up did not finish: the next up empties its tables and copies them again",
+          "the snapshot copy of an earlier up did not finish: the next up keeps the tables it finished and lets PostgreSQL copy the rest (or, when the stream broke too, empties its tables and copies them again)",
         );
       if (state.conninfo !== null && !conninfoMatches(state.conninfo, ends.publisher))
         drift.push("the publisher connection was changed outside Pulumi");

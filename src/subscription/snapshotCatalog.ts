@@ -2,8 +2,10 @@
 // columns and rows the publications publish of it and its size; on the replica, the same tables'
 // column types and whether rows written into them would fire triggers or check foreign keys.
 
-import type { Session } from "../pg/session";
+import type { ConnectionInfo } from "../pg/connection";
+import { withSession, type Session } from "../pg/session";
 import { sortedTables, tableId, type TableName } from "../pg/tables";
+import * as sql from "./sql";
 
 export interface ColumnType {
   name: string;
@@ -134,4 +136,15 @@ export async function readCopyFacts(s: Session, tables: readonly TableName[]): P
     rows: Number(r.rows),
     types: r.types ?? [],
   }));
+}
+
+/** Whether the publisher's role may create the handover publication (handover.ts) of `tables`. */
+export async function mayHandOver(publisher: ConnectionInfo, tables: readonly TableName[]): Promise<boolean> {
+  const [row] = await withSession(publisher, (p) =>
+    p.query<{ may: boolean }>(sql.HANDOVER_RIGHTS_QUERY, [
+      tables.map((t) => t.schema),
+      tables.map((t) => t.name),
+    ]),
+  );
+  return row?.may === true;
 }

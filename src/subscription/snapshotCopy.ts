@@ -8,30 +8,31 @@
 // types); the subscription, created disabled on that slot with copy_data = false, is then enabled
 // and streams every change committed after the snapshot — none lost, none twice.
 //
-// Interrupted (the program killed mid-copy), the disabled subscription stays, marked by a comment,
-// with its slot: the next check sees the mark and plans the re-copy (drift.ts), which empties its
-// tables and copies them again. Failed (an error), everything is undone before the error is
-// reported.
+// With `copyMethod: "auto"`, tables too big for the per-table cost to matter are left to
+// PostgreSQL's own copy in the same subscription (handover.ts).
+//
+// Interrupted (the program killed mid-copy), the disabled subscription stays, marked by a comment
+// naming the tables copied in page ranges, with its slot: the next check sees the mark and plans
+// to finish it (drift.ts, handover.ts): the tables it finished stay, the rest are PostgreSQL's to
+// copy. Failed (an error), everything is undone before the error is reported.
 
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { from as copyFromStdin, to as copyToStdout } from "pg-copy-streams";
 import * as log from "../kernel/log";
-import { conninfo, type ConnectionInfo } from "../pg/connection";
+import type { ConnectionInfo } from "../pg/connection";
 import { truncateTables } from "../pg/emptying";
-import { withLock } from "../pg/lock";
 import { withClient, withSession, type Session } from "../pg/session";
-import { sortedTables, tableId, type TableName } from "../pg/tables";
+import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import type { Ends } from "./fields";
 import { dropSafely } from "./drop";
-import { createOptions } from "./options";
-import { createPreflight } from "./preflight";
+import { createOnSlot, startStream } from "./handover";
 import { bytes } from "../kernel/units";
 import { SnapshotMeter } from "./progress";
 import type { PublisherView } from "./publisher";
 import { DEFAULT_JOBS, type SnapshotPlan } from "./snapshotPlan";
 import * as sql from "./sql";
-import { label, publicationNames, type SubscriptionInputs } from "./types";
+import { label, type SubscriptionInputs } from "./types";
 import { waitOptions } from "./reconcile";
 
 const REPORT_EVERY_MS = 10_000;
@@ -101,8 +102,9 @@ export async function snapshotSubscribe(
   const slot = inputs.slotName ?? inputs.name;
   const jobs = inputs.copyJobs ?? DEFAULT_JOBS;
   const filled = new Map<string, TableName>();
+  // PostgreSQL copies the tables this program does not: the subscription is handed the others.
+  const handover = plan.toPostgres.length > 0;
   let slotMade = false;
-  let created = false;
   try {
     await withClient(
       publisher,
@@ -112,30 +114,17 @@ export async function snapshotSubscribe(
         );
         slotMade = true;
         const { consistent_point: at, snapshot_name: snapshot } = made.rows[0]!;
-        await withLock(s, "create subscription", async () => {
-          // PostgreSQL copies nothing (copy_data = false): no table-sync worker is needed.
-          await createPreflight(s, { ...inputs, copyData: false }, ends, view);
-          await s.transaction(async () => {
-            await s.exec(
-              sql.createSubscription(
-                inputs.name,
-                conninfo(publisher),
-                publicationNames(inputs.publications),
-                {
-                  ...createOptions(inputs),
-                  create_slot: false,
-                  slot_name: slot,
-                  copy_data: false,
-                  enabled: false,
-                },
-              ),
-            );
-            await s.exec(sql.markUnfinishedCopy(inputs.name));
-          });
-        });
-        created = true;
+        await createOnSlot(
+          s,
+          inputs,
+          ends,
+          view,
+          slot,
+          handover ? plan.tables : undefined,
+          rangedTables(plan),
+        );
         log.info(
-          `${name}: slot ${JSON.stringify(slot)} created at ${at}; copying ${plan.tables.length} table(s) (${bytes(plan.bytes)}, ${plan.items.length} COPY(s)) under its snapshot on ${jobs} connection(s).`,
+          `${name}: slot ${JSON.stringify(slot)} created at ${at}; copying ${plan.tables.length} table(s) (${bytes(plan.bytes)}, ${plan.items.length} COPY(s)) under its snapshot on ${jobs} connection(s)${handover ? `; PostgreSQL's table synchronisation copies the other ${plan.toPostgres.length} (${plan.toPostgres.map(tableKey).join(", ")}) once the stream starts` : ""}.`,
         );
         const meter = new SnapshotMeter(plan, Date.now());
         const timer = setInterval(() => log.info(meter.line(name, Date.now())), REPORT_EVERY_MS);
@@ -158,29 +147,33 @@ export async function snapshotSubscribe(
       },
       { replication: true },
     );
-    await s.transaction(async () => {
-      if (inputs.enabled !== false) await s.exec(sql.alterSubscriptionEnabled(inputs.name, true));
-      await s.exec(sql.clearUnfinishedCopy(inputs.name));
-    });
+    await startStream(s, inputs, handover);
   } catch (e) {
-    await undo(s, inputs, publisher, { slotMade, created, filled: sortedTables(filled.values()) }).catch(
-      (u) =>
-        log.warn(
-          `${name}: undoing the failed snapshot copy failed too (${(u as Error).message}); the next up repairs it.`,
-        ),
+    await undo(s, inputs, publisher, { slotMade, filled: sortedTables(filled.values()) }).catch((u) =>
+      log.warn(
+        `${name}: undoing the failed snapshot copy failed too (${(u as Error).message}); the next up repairs it.`,
+      ),
     );
     throw e;
   }
+}
+
+/** The tables the plan copies in page ranges (several COPYs, each committed on its own). */
+function rangedTables(plan: SnapshotPlan): TableName[] {
+  return sortedTables(
+    new Map(plan.items.filter((i) => i.range).map((i) => [tableId(i.table), i.table])).values(),
+  );
 }
 
 async function undo(
   s: Session,
   inputs: SubscriptionInputs,
   publisher: ConnectionInfo,
-  done: { slotMade: boolean; created: boolean; filled: TableName[] },
+  done: { slotMade: boolean; filled: TableName[] },
 ): Promise<void> {
-  if (done.created) await dropSafely(s, inputs.name, publisher);
-  else if (done.slotMade)
+  // The subscription, if it was created (its slot with it); the slot alone otherwise.
+  await dropSafely(s, inputs.name, publisher);
+  if (done.slotMade)
     await withSession(publisher, (p) =>
       p.query(sql.dropReplicationSlotQuery(), [inputs.slotName ?? inputs.name]),
     );

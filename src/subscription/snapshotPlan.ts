@@ -6,9 +6,10 @@ import * as log from "../kernel/log";
 import type { ConnectionInfo } from "../pg/connection";
 import { nonEmpty, readStakes } from "../pg/emptying";
 import { withSession, type Session } from "../pg/session";
-import { tableId, tableKey } from "../pg/tables";
+import { sortedTables, tableId, tableKey } from "../pg/tables";
 import { bytes } from "../kernel/units";
 import {
+  mayHandOver,
   readCopyFacts,
   readPublishedForCopy,
   type ColumnType,
@@ -19,14 +20,14 @@ import { label, publicationNames, type SubscriptionInputs } from "./types";
 
 export type CopyMethod = "postgres" | "snapshot" | "auto";
 
-/** `auto` copies through this program up to this many bytes of published tables; PostgreSQL beyond. */
+/** `auto` copies through this program up to this many bytes of published tables; PostgreSQL the rest. */
 export const AUTO_MAX_BYTES = 1024 ** 3;
 /**
- * … and only tables of this size on average or less: there PostgreSQL's fixed cost per table (a
- * worker, a slot, a snapshot: about 80 ms) dominates. Bigger tables copy as fast or faster server
- * to server (docs/benchmarks.md: 4 × 250,000 and 1 × 1,000,000 rows).
+ * … and only tables of this size or less: there PostgreSQL's fixed cost per table (a worker, a
+ * slot, a snapshot: about 80 ms) dominates. Bigger tables copy as fast or faster server to server
+ * (docs/benchmarks.md: 4 × 250,000 and 1 × 1,000,000 rows), in the same subscription (handover.ts).
  */
-export const AUTO_MAX_AVERAGE_BYTES = 8 * 1024 ** 2;
+export const AUTO_MAX_TABLE_BYTES = 8 * 1024 ** 2;
 /** A plain table of at least two such parts (16 MiB of heap pages) is copied as page ranges at once. */
 export const PART_PAGES = 2048;
 /** Connections on each side (default of `copyJobs`). */
@@ -43,7 +44,10 @@ export interface CopyItem {
 
 export interface SnapshotPlan {
   items: CopyItem[];
+  /** The tables this program copies. */
   tables: PublishedForCopy[];
+  /** The published tables left to PostgreSQL's own copy in the same subscription (`auto`'s big ones). */
+  toPostgres: PublishedForCopy[];
   /** Rows written into these tables would fire triggers (foreign keys' included): write as the apply worker does. */
   replicaRole: boolean;
   bytes: number;
@@ -178,7 +182,7 @@ export async function planSnapshot(
   const types = new Map([...onReplica].map(([k, f]) => [k, f.types]));
   const items = copyItems(published, types, jobs);
   return {
-    plan: { items, tables: published, replicaRole, bytes: published.reduce((n, t) => n + t.bytes, 0) },
+    plan: { items, tables: published, toPostgres: [], replicaRole, bytes: sizeOf(published) },
     obstacles,
   };
 }
@@ -186,16 +190,69 @@ export async function planSnapshot(
 const refusal = (why: string) =>
   `copyMethod "snapshot" cannot copy here: ${why}. Fix that, or set \`copyMethod: "postgres"\` (or "auto") to let PostgreSQL's table synchronisation copy.`;
 
-/** Why `"auto"` leaves a copy the snapshot copy could make to PostgreSQL, if it does. */
-export function autoDeclines(inputs: SubscriptionInputs, plan: SnapshotPlan): string | undefined {
-  if (plan.bytes > AUTO_MAX_BYTES)
-    return `the tables hold ${bytes(plan.bytes)}, more than the ${bytes(AUTO_MAX_BYTES)} \`copyMethod: "auto"\` copies through this program`;
-  const average = plan.tables.length > 0 ? plan.bytes / plan.tables.length : 0;
-  if (average > AUTO_MAX_AVERAGE_BYTES)
-    return `its ${plan.tables.length} table(s) hold ${bytes(average)} on average, more than the ${bytes(AUTO_MAX_AVERAGE_BYTES)} below which \`copyMethod: "auto"\` copies through this program (server to server is as fast for big tables)`;
+const sizeOf = (tables: readonly PublishedForCopy[]) => tables.reduce((n, t) => n + t.bytes, 0);
+
+/**
+ * `auto`'s division of the tables: those this program copies (at most AUTO_MAX_TABLE_BYTES each,
+ * AUTO_MAX_BYTES together, smallest first) and PostgreSQL's.
+ */
+export function autoSplit(tables: readonly PublishedForCopy[]): {
+  mine: PublishedForCopy[];
+  theirs: PublishedForCopy[];
+} {
+  const mine: PublishedForCopy[] = [];
+  const theirs: PublishedForCopy[] = [];
+  let total = 0;
+  for (const t of [...tables].sort((a, b) => a.bytes - b.bytes)) {
+    const fits = t.bytes <= AUTO_MAX_TABLE_BYTES && total + t.bytes <= AUTO_MAX_BYTES;
+    (fits ? mine : theirs).push(t);
+    if (fits) total += t.bytes;
+  }
+  return { mine, theirs };
+}
+
+/**
+ * What `"auto"` makes of a plan of every published table: all copied by this program; the small
+ * ones by it and the others by PostgreSQL in the same subscription, when `handover` (this role may
+ * create the handover publication); or PostgreSQL's copy of all, and why.
+ */
+export function autoChoice(
+  inputs: SubscriptionInputs,
+  plan: SnapshotPlan,
+  handover: boolean,
+): { plan: SnapshotPlan } | { why: string } {
   if (inputs.enabled === false)
-    return "the subscription is created disabled (PostgreSQL copies when it is enabled)";
-  return undefined;
+    return { why: "the subscription is created disabled (PostgreSQL copies when it is enabled)" };
+  const { mine, theirs } = autoSplit(plan.tables);
+  if (theirs.length === 0) return { plan };
+  if (mine.length === 0)
+    return {
+      why: `every table holds more than the ${bytes(AUTO_MAX_TABLE_BYTES)} up to which \`copyMethod: "auto"\` copies through this program (server to server is as fast for big tables)`,
+    };
+  if (handover) {
+    const keep = new Set(mine.map(tableId));
+    return {
+      plan: {
+        ...plan,
+        items: plan.items.filter((i) => keep.has(tableId(i.table))),
+        tables: mine,
+        toPostgres: sortedTables(theirs),
+        bytes: sizeOf(mine),
+      },
+    };
+  }
+  // Without the handover one method copies every table.
+  const cannot = `this role may not create the publication that would leave ${theirs.length} big table(s) to PostgreSQL (CREATE on the publisher's database and ownership of the small ones)`;
+  const average = plan.bytes / plan.tables.length;
+  if (plan.bytes > AUTO_MAX_BYTES)
+    return {
+      why: `the tables hold ${bytes(plan.bytes)}, more than the ${bytes(AUTO_MAX_BYTES)} \`copyMethod: "auto"\` copies through this program, and ${cannot}`,
+    };
+  if (average > AUTO_MAX_TABLE_BYTES)
+    return {
+      why: `its ${plan.tables.length} table(s) hold ${bytes(average)} on average, more than the ${bytes(AUTO_MAX_TABLE_BYTES)} up to which \`copyMethod: "auto"\` copies through this program, and ${cannot}`,
+    };
+  return { plan };
 }
 
 /**
@@ -219,8 +276,17 @@ async function decideCopy(
   );
   if (inputs.copyMethod === "snapshot")
     return plan ? { method: "snapshot", plan } : { refused: refusal(obstacles.join("; ")) };
-  const why = plan ? autoDeclines(inputs, plan) : obstacles.join("; ");
-  return plan && why === undefined ? { method: "snapshot", plan } : { method: "postgres", why: why! };
+  if (!plan) return { method: "postgres", why: obstacles.join("; ") };
+  const { mine, theirs } = autoSplit(plan.tables);
+  const handover =
+    inputs.enabled !== false &&
+    mine.length > 0 &&
+    theirs.length > 0 &&
+    (await mayHandOver(publisher, mine).catch(() => false));
+  const choice = autoChoice(inputs, plan, handover);
+  return "plan" in choice
+    ? { method: "snapshot", plan: choice.plan }
+    : { method: "postgres", why: choice.why };
 }
 
 /**
@@ -241,8 +307,9 @@ export async function previewCopy(
   if ("refused" in d) return { line: `${who}: ${d.refused}`, failure: d.refused };
   if (d.method === "postgres")
     return { line: `${who}: up leaves the initial copy to PostgreSQL's table synchronisation: ${d.why}.` };
+  const rest = d.plan.toPostgres;
   return {
-    line: `${who}: up copies ${d.plan.tables.length} table(s) (${bytes(d.plan.bytes)} on disk) under one snapshot from this program on ${inputs.copyJobs ?? DEFAULT_JOBS} connection(s) per side, then streams from that slot.`,
+    line: `${who}: up copies ${d.plan.tables.length} table(s) (${bytes(d.plan.bytes)} on disk) under one snapshot from this program on ${inputs.copyJobs ?? DEFAULT_JOBS} connection(s) per side, then streams from that slot${rest.length > 0 ? `; PostgreSQL's table synchronisation copies the other ${rest.length} (${bytes(sizeOf(rest))}, each above ${bytes(AUTO_MAX_TABLE_BYTES)}) server to server in the same subscription: ${rest.map(tableKey).join(", ")}` : ""}.`,
   };
 }
 

@@ -1,6 +1,7 @@
 // Every statement the Subscription sends; identifiers and literals go through quote.ts.
 
 import { ident, identList, literal, qualified } from "../pg/quote";
+import type { TableName } from "../pg/tables";
 
 /** A CREATE/ALTER SUBSCRIPTION option value, already in SQL-ready form. */
 export type OptionValue = boolean | string | { none: true };
@@ -40,8 +41,9 @@ export function alterSubscriptionSetPublication(
   return `ALTER SUBSCRIPTION ${ident(name)} SET PUBLICATION ${identList(publications)} WITH (refresh = ${refresh})`;
 }
 
-export function alterSubscriptionRefresh(name: string): string {
-  return `ALTER SUBSCRIPTION ${ident(name)} REFRESH PUBLICATION`;
+export function alterSubscriptionRefresh(name: string, copyData?: boolean): string {
+  const sql = `ALTER SUBSCRIPTION ${ident(name)} REFRESH PUBLICATION`;
+  return copyData === undefined ? sql : `${sql} WITH (copy_data = ${copyData})`;
 }
 
 export function alterSubscriptionOptions(name: string, options: Record<string, OptionValue>): string {
@@ -157,11 +159,61 @@ export const REPLICA_ROLE = "SET LOCAL session_replication_role = replica";
 
 /** The mark of a snapshot copy under way: the subscription exists (disabled) while its tables fill. */
 export const UNFINISHED_COPY = "pulumi-pg-replication: snapshot copy unfinished";
+const RANGED = "; copied in page ranges: ";
 
-export function markUnfinishedCopy(name: string): string {
-  return `COMMENT ON SUBSCRIPTION ${ident(name)} IS ${literal(UNFINISHED_COPY)}`;
+/**
+ * The mark, naming the tables copied in page ranges (each range its own transaction: such a table
+ * may hold part of its rows; any other holds all of them or none).
+ */
+export function markUnfinishedCopy(name: string, ranged: readonly TableName[] = []): string {
+  const tail = ranged.length > 0 ? RANGED + JSON.stringify(ranged.map((t) => [t.schema, t.name])) : "";
+  return `COMMENT ON SUBSCRIPTION ${ident(name)} IS ${literal(UNFINISHED_COPY + tail)}`;
+}
+
+/** The tables a mark names as copied in ranges, or undefined when the comment is not the mark. */
+export function parseCopyMark(comment: string | null): TableName[] | undefined {
+  if (comment === null || !comment.startsWith(UNFINISHED_COPY)) return undefined;
+  const tail = comment.slice(UNFINISHED_COPY.length);
+  if (!tail.startsWith(RANGED)) return [];
+  const pairs = JSON.parse(tail.slice(RANGED.length)) as [string, string][];
+  return pairs.map(([schema, name]) => ({ schema, name }));
 }
 
 export function clearUnfinishedCopy(name: string): string {
   return `COMMENT ON SUBSCRIPTION ${ident(name)} IS NULL`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The handover (handover.ts): a publication on the publisher listing only the tables this program
+// copied, so that the subscription created through it knows them alone (ready); the others, added
+// by a refresh of the user's publications with copy_data, go through PostgreSQL's own copy.
+
+/** The handover publication's comment: what marks it as this program's (dropped on sight). */
+export const HANDOVER_MARK = "pulumi-pg-replication: snapshot copy handover";
+
+export function createHandover(name: string, tables: readonly TableName[]): string[] {
+  const list = tables.map((t) => qualified(t.schema, t.name)).join(", ");
+  return [
+    // Via the root: a partitioned table is listed as itself, as the user's publications list it.
+    `CREATE PUBLICATION ${ident(name)}${list ? ` FOR TABLE ${list}` : ""} WITH (publish_via_partition_root = true)`,
+    `COMMENT ON PUBLICATION ${ident(name)} IS ${literal(HANDOVER_MARK)}`,
+  ];
+}
+
+export function dropHandover(name: string): string {
+  return `DROP PUBLICATION IF EXISTS ${ident(name)}`;
+}
+
+/** $1: the handover's name; whether a publication of that name exists and whether it is the handover. */
+export const HANDOVER_QUERY = `SELECT pg_catalog.obj_description(oid, 'pg_publication') IS NOT DISTINCT FROM $2 AS ours
+  FROM pg_catalog.pg_publication WHERE pubname = $1`;
+
+/**
+ * $1, $2: schemas and names. Whether this role may create a publication of these tables: CREATE on
+ * the database and, for each table, membership in its owner (superusers: every role).
+ */
+export const HANDOVER_RIGHTS_QUERY = `SELECT pg_catalog.has_database_privilege(current_database(), 'CREATE')
+         AND coalesce(bool_and(pg_catalog.pg_has_role(c.relowner, 'USAGE')), true) AS may
+    FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+    JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name`;

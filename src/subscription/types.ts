@@ -104,6 +104,11 @@ export interface PendingRepair {
   reasons: string[];
   /** The tables emptied on the replica and copied again. */
   tables: TableName[];
+  /**
+   * An unfinished snapshot copy finished instead: the tables it finished stay (`kept`), PostgreSQL
+   * copies the other published tables (`tables` hold part of their rows and are emptied first).
+   */
+  resume?: { kept: TableName[] };
 }
 
 /** What check computes, or wiring provides; never given by a program. */

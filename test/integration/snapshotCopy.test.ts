@@ -109,17 +109,33 @@ async function assertEqual(primary: TestServer, replica: TestServer): Promise<vo
   assert.equal(p!.n, 150);
 }
 
-/** What shows the snapshot copy ran, and what it left: sync LSNs, slots, the mark. */
-async function assertSnapshotCopied(primary: TestServer, replica: TestServer): Promise<void> {
-  const [rel] = await replica.query<{ all: number; synced: number }>(
-    "SELECT count(*)::int AS all, count(srsublsn)::int AS synced FROM pg_subscription_rel",
+/**
+ * What shows the snapshot copy ran, and what it left: PostgreSQL's table synchronisation copied
+ * exactly `byPostgres` (a sync LSN recorded), one slot, no handover publication, no mark.
+ */
+async function assertSnapshotCopied(
+  primary: TestServer,
+  replica: TestServer,
+  byPostgres: string[] = [],
+): Promise<void> {
+  const rel = await replica.query<{ name: string; synced: boolean }>(
+    "SELECT srrelid::regclass::text AS name, srsublsn IS NOT NULL AS synced FROM pg_subscription_rel ORDER BY 1",
     [],
     DB,
   );
-  assert.ok(rel!.all >= COMPARED.length, `the subscription has its tables (${rel!.all})`);
-  assert.equal(rel!.synced, 0, "no table went through PostgreSQL's table synchronisation");
+  assert.ok(rel.length >= COMPARED.length, `the subscription has its tables (${rel.length})`);
+  assert.deepEqual(
+    rel.filter((r) => r.synced).map((r) => r.name),
+    byPostgres,
+    "the tables PostgreSQL's table synchronisation copied",
+  );
   const slots = await primary.query<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots", []);
   assert.equal(slots.length, 1, `one slot on the primary: ${JSON.stringify(slots)}`);
+  const pubs = await primary.query<{ pubname: string }>("SELECT pubname FROM pg_publication", [], DB);
+  assert.ok(
+    pubs.every((p) => !p.pubname.endsWith("_handover")),
+    `no handover publication is left: ${JSON.stringify(pubs)}`,
+  );
   const [sub] = await replica.query<{ enabled: boolean; mark: string | null }>(
     "SELECT subenabled AS enabled, obj_description(oid, 'pg_subscription') AS mark FROM pg_subscription",
     [],
@@ -183,9 +199,9 @@ for (const major of majors([15, 18])) {
     let engine: Engine;
     bed(major, (b) => ({ primary, replica, engine } = b));
 
-    it("auto copies every table under one snapshot with writers running, then streams from its slot", async () => {
+    it("copies every table under one snapshot with writers running (a big one in page ranges), then streams from its slot", async () => {
       const writers = startWriters(primary, DB, ["w_1", "w_2"], 2);
-      const r = await program(primary, replica, "auto")("up", engine);
+      const r = await program(primary, replica, "snapshot")("up", engine);
       await new Promise((res) => setTimeout(res, 500));
       await writers.stop();
       const stats = writers.stats;
@@ -197,7 +213,7 @@ for (const major of majors([15, 18])) {
       // The preview (check, before SchemaSync made the tables) said which copy up would make.
       assert.match(
         engine.log,
-        /Subscription "snap": up copies \d+ table\(s\) \([^)]+ on disk\) under one snapshot/,
+        /Subscription "snap": up copies \d+ table\(s\) \([^)]+ on disk\) under one snapshot[^;\n]*streams from that slot\./,
       );
       const [published] = await primary.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM pg_publication_tables",
@@ -220,13 +236,60 @@ for (const major of majors([15, 18])) {
     });
   });
 
+  describe(`auto: small tables under one snapshot, big ones by PostgreSQL, PG${major} → PG${major}`, () => {
+    let primary: TestServer;
+    let replica: TestServer;
+    let engine: Engine;
+    bed(major, (b) => ({ primary, replica, engine } = b));
+
+    it("copies the small tables itself and hands the big one to PostgreSQL's copy in the same subscription, writers running", async () => {
+      const writers = startWriters(primary, DB, ["w_1", "w_2"], 2);
+      // The big table changes too, before and while PostgreSQL copies it.
+      let touching = true;
+      let touched = 0;
+      const toucher = (async () => {
+        for (; touching; touched++) {
+          await primary.query(
+            "UPDATE t_big SET pad = md5(random()::text) WHERE id = 1 + (random() * 29999)::int",
+            [],
+            DB,
+          );
+          await new Promise((res) => setTimeout(res, 20));
+        }
+      })();
+      const r = await program(primary, replica, "auto")("up", engine);
+      await new Promise((res) => setTimeout(res, 500));
+      touching = false;
+      await Promise.all([writers.stop(), toucher]);
+      assert.equal(r.error, undefined);
+      assert.equal(writers.stats.errors, 0, writers.stats.lastError);
+      assert.ok(touched > 0, "the big table changed during the up");
+      await assertEqual(primary, replica);
+      await assertSnapshotCopied(primary, replica, ["t_big"]);
+      assert.match(
+        engine.log,
+        /up copies \d+ table\(s\) \([^)]+\) under one snapshot[^\n]*; PostgreSQL's table synchronisation copies the other 1 \([^)]+, each above 8\.0 MB\) server to server in the same subscription: public\.t_big\./,
+      );
+      assert.match(
+        engine.log,
+        /PostgreSQL's table synchronisation copies the other 1 \(public\.t_big\) once the stream starts/,
+      );
+      await primary.query(
+        "UPDATE t_big SET pad = 'later' WHERE id <= 10; DELETE FROM s_2 WHERE id > 10",
+        [],
+        DB,
+      );
+      await assertEqual(primary, replica);
+    });
+  });
+
   describe(`snapshot copy interrupted, PG${major} → PG${major}`, () => {
     let primary: TestServer;
     let replica: TestServer;
     let engine: Engine;
     bed(major, (b) => ({ primary, replica, engine } = b));
 
-    it("the program killed mid-copy: the preview says so, the next up empties and copies again", async () => {
+    it("the program killed mid-copy: the preview says so, the next up keeps what was copied and lets PostgreSQL copy the rest", async () => {
       const run = program(primary, replica, "snapshot");
       // t_big (copied first: the largest) waits for a SHARE lock on the replica (COPY FROM needs ROW
       // EXCLUSIVE; the checks' reads need only ACCESS SHARE), taken once SchemaSync has created it.
@@ -286,14 +349,31 @@ for (const major of majors([15, 18])) {
       const sub = preview.steps.find((s) => s.urn.endsWith("Subscription::snap"));
       assert.ok(sub, JSON.stringify(preview.steps.map((s) => s.urn)));
       const pending = sub!.checked?.pendingRepair as { reasons: string[] } | undefined;
-      assert.ok(
-        pending?.reasons.some((r) => /snapshot copy an earlier `up` started did not finish/.test(r)),
-        `the preview says what is unfinished: ${JSON.stringify(sub!.checked?.pendingRepair)}`,
+      const [published] = await primary.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_publication_tables",
+        [],
+        DB,
       );
+      assert.ok(
+        pending?.reasons.some((r) =>
+          new RegExp(
+            `snapshot copy an earlier \`up\` started did not finish.*keeps the ${published!.n - 1} table\\(s\\) it finished .*copy the other 1$`,
+          ).test(r),
+        ),
+        `the preview says what is unfinished and what up does: ${JSON.stringify(sub!.checked?.pendingRepair)}`,
+      );
+      // What the kept tables hold now, and the rows written since (which the stream brings).
+      const keptBefore = await replica.query<{ n: number }>("SELECT count(*)::int AS n FROM s_1", [], DB);
+      assert.deepEqual(keptBefore, [{ n: 20 }]);
       const done = await run("up", engine);
       assert.equal(done.error, undefined);
+      assert.match(
+        engine.log,
+        /finishing the snapshot copy an earlier up left: \d+ table\(s\) it finished stay/,
+      );
       await assertEqual(primary, replica);
-      await assertSnapshotCopied(primary, replica);
+      // PostgreSQL copied only t_big; the tables finished before the kill were not copied again.
+      await assertSnapshotCopied(primary, replica, ["t_big"]);
     });
   });
 }

@@ -142,3 +142,32 @@ describe("subscription repairs (pendingRepair)", () => {
     assert.equal(repair!.reasons.length, 1);
   });
 });
+
+describe("an unfinished snapshot copy finished rather than redone (pendingRepair)", () => {
+  const unfinished = { previous: undefined, unfinishedCopy: true };
+  it("keeps the tables it finished, empties those copied in part, and leaves the rest to PostgreSQL", () => {
+    const repair = pendingRepair({
+      ...base,
+      ...unfinished,
+      publishedTables: [posts, users, t("big")],
+      resumable: { kept: [users], partial: [t("big")] },
+    });
+    assert.deepEqual(repair?.resume, { kept: [users] });
+    assert.deepEqual(repair?.tables, [t("big")], "only the table holding part of its rows is emptied");
+    assert.match(
+      repair!.reasons[0]!,
+      /did not finish.*keeps the 1 table\(s\) it finished .* copy the other 2, emptying public\.big first/,
+    );
+  });
+  it("redoes everything when the stream broke too (its slot gone)", () => {
+    const repair = pendingRepair({
+      ...base,
+      ...unfinished,
+      slotExists: false,
+      previous: base.previous,
+      resumable: { kept: [users], partial: [] },
+    });
+    assert.equal(repair?.resume, undefined);
+    assert.deepEqual(repair?.tables, [posts, users]);
+  });
+});

@@ -13,8 +13,10 @@ import {
 import { workerFailures } from "../../../src/subscription/preflight";
 import { SnapshotMeter } from "../../../src/subscription/progress";
 import {
-  AUTO_MAX_AVERAGE_BYTES,
-  autoDeclines,
+  AUTO_MAX_BYTES,
+  AUTO_MAX_TABLE_BYTES,
+  autoChoice,
+  autoSplit,
   binaryFor,
   copyItems,
   PART_PAGES,
@@ -143,32 +145,54 @@ describe("snapshot copy: what rules it out", () => {
 describe("snapshot copy: what auto chooses", () => {
   const inputs = { connection: "c", name: "s", publisher: "p", publications: ["p"] };
   const plan = (tables: PublishedForCopy[]) => ({
-    items: [],
+    items: copyItems(tables, new Map(), 4),
     tables,
+    toPostgres: [],
     replicaRole: false,
     bytes: tables.reduce((n, t) => n + t.bytes, 0),
   });
   const pages = (bytes: number) => Math.ceil(bytes / 8192);
-  it("copies many small tables itself, and leaves big ones, disabled subscriptions and over 1 GiB to PostgreSQL", () => {
-    const many = Array.from({ length: 300 }, (_, i) => table(`s${i}`, 2));
-    assert.equal(autoDeclines(inputs, plan(many)), undefined);
+  const many = Array.from({ length: 300 }, (_, i) => table(`s${i}`, 2));
+  const big = table("big", pages(50 * 1024 ** 2));
+  it("copies many small tables itself", () => {
+    const choice = autoChoice(inputs, plan(many), false);
+    assert.ok("plan" in choice);
+    assert.equal(choice.plan.tables.length, 300);
+    assert.deepEqual(choice.plan.toPostgres, []);
+  });
+  it("leaves the big tables to PostgreSQL in the same subscription when it may hand them over", () => {
+    const choice = autoChoice(inputs, plan([...many, big]), true);
+    assert.ok("plan" in choice);
+    assert.deepEqual(
+      choice.plan.toPostgres.map((t) => t.name),
+      ["big"],
+    );
+    assert.equal(choice.plan.tables.length, 300);
+    assert.ok(
+      choice.plan.items.every((i) => i.table.name !== "big"),
+      "no COPY of the big table",
+    );
+    assert.equal(choice.plan.bytes, 300 * 2 * 8192);
+  });
+  it("without the handover, one method copies every table (by the average, as before)", () => {
+    const whole = autoChoice(inputs, plan([...many, big]), false);
+    assert.ok("plan" in whole && whole.plan.toPostgres.length === 0 && whole.plan.tables.length === 301);
+    const mostlyBig = autoChoice(inputs, plan([table("a", 2), big]), false);
+    assert.match("why" in mostlyBig ? mostlyBig.why : "", /on average.*may not create the publication/);
+  });
+  it("leaves only big tables, disabled subscriptions and more than 1 GiB (beyond the first GiB) to PostgreSQL", () => {
+    const onlyBig = autoChoice(inputs, plan([big, table("big2", pages(AUTO_MAX_TABLE_BYTES) + 1)]), true);
+    assert.match("why" in onlyBig ? onlyBig.why : "", /every table holds more than/);
     assert.match(
-      autoDeclines(inputs, plan([table("big", pages(AUTO_MAX_AVERAGE_BYTES) + 1)])) ?? "",
-      /on average/,
+      (autoChoice({ ...inputs, enabled: false }, plan(many), true) as { why: string }).why,
+      /created disabled/,
     );
-    assert.equal(
-      autoDeclines(inputs, plan([...many, table("big", pages(50 * 1024 ** 2))])),
-      undefined,
-      "one big table among many small ones",
-    );
-    assert.match(
-      autoDeclines(
-        inputs,
-        plan(Array.from({ length: 200 }, (_, i) => table(`m${i}`, pages(6 * 1024 ** 2)))),
-      ) ?? "",
-      /more than the 1\.0 GB/,
-    );
-    assert.match(autoDeclines({ ...inputs, enabled: false }, plan(many)) ?? "", /created disabled/);
+    const heavy = Array.from({ length: 200 }, (_, i) => table(`m${i}`, pages(6 * 1024 ** 2)));
+    const { mine, theirs } = autoSplit(heavy);
+    assert.ok(mine.reduce((n, t) => n + t.bytes, 0) <= AUTO_MAX_BYTES);
+    assert.equal(mine.length + theirs.length, 200);
+    assert.ok(theirs.length > 0);
+    assert.match((autoChoice(inputs, plan(heavy), false) as { why: string }).why, /more than the 1\.0 GB/);
   });
 });
 
@@ -190,7 +214,10 @@ describe("snapshot copy: progress", () => {
   it("counts tables, rows and bytes, and tells the time left from the share of the size done", () => {
     const tables = [table("a", 100), table("b", 300)];
     const items = copyItems(tables, new Map(), 1);
-    const meter = new SnapshotMeter({ items, tables, replicaRole: false, bytes: 400 * 8192 }, 0);
+    const meter = new SnapshotMeter(
+      { items, tables, toPostgres: [], replicaRole: false, bytes: 400 * 8192 },
+      0,
+    );
     const [b, a] = items;
     meter.start(b!);
     meter.flowed(b!, 1024 * 1024);

@@ -1,0 +1,175 @@
+// The handover between the snapshot copy and PostgreSQL's own. A subscription created with
+// copy_data = false knows every published table as ready: PostgreSQL never copies them. To let
+// PostgreSQL copy some tables (`copyMethod: "auto"`'s big ones, or the tables an interrupted
+// snapshot copy did not finish) in the same subscription, it is created through a publication on
+// the publisher that lists only the tables this program copied (the handover publication, dropped
+// again right after), then pointed at the user's publications without a refresh; once enabled, a
+// refresh with copy_data adds the other tables in state 'i', and PostgreSQL's table
+// synchronisation copies each under a snapshot of its own. Until then the stream skips their
+// changes (PostgreSQL applies changes only to tables it knows), which that later copy contains.
+//
+// The handover publication is never streamed from; it needs CREATE on the publisher's database and
+// ownership of the listed tables (membership in their owner), which `auto` checks before it plans one.
+
+import { operationError } from "../kernel/errors";
+import * as log from "../kernel/log";
+import { conninfo, endpoint, type ConnectionInfo } from "../pg/connection";
+import { nonEmpty, truncateTables } from "../pg/emptying";
+import { withLock } from "../pg/lock";
+import { withSession, type Session } from "../pg/session";
+import { readTableFacts } from "../pg/tableFacts";
+import { tableKey, type TableName } from "../pg/tables";
+import { readSubscription } from "./catalog";
+import { dropSafely } from "./drop";
+import type { Ends } from "./fields";
+import { createOptions } from "./options";
+import { createPreflight } from "./preflight";
+import { viewPublisher, type PublisherView } from "./publisher";
+import { waitOptions } from "./reconcile";
+import * as sql from "./sql";
+import { label, publicationNames, type PendingRepair, type SubscriptionInputs } from "./types";
+import { waitForSync } from "./wait";
+
+/** The handover publication's name: the slot's (lowercase letters, digits, _) with a suffix, 63 bytes at most. */
+export function handoverName(slot: string): string {
+  return `${slot.slice(0, 63 - "_handover".length)}_handover`;
+}
+
+async function openHandover(publisher: ConnectionInfo, name: string, tables: readonly TableName[]) {
+  await withSession(publisher, async (p) => {
+    const [found] = await p.query<{ ours: boolean }>(sql.HANDOVER_QUERY, [name, sql.HANDOVER_MARK]);
+    if (found && !found.ours)
+      throw new Error(
+        `publication ${JSON.stringify(name)} exists on ${endpoint(publisher)} and is not this program's: the snapshot copy hands its tables to the subscription through a publication of that name. Rename that publication, or set \`slotName\` to another name.`,
+      );
+    // One an interrupted run left behind.
+    if (found) await p.exec(sql.dropHandover(name));
+    await p.transaction(async () => {
+      for (const statement of sql.createHandover(name, tables)) await p.exec(statement);
+    });
+  });
+}
+
+/**
+ * CREATE SUBSCRIPTION on `slot` (made beforehand, where the copied rows' snapshot starts),
+ * disabled, without a copy, marked unfinished (with the tables copied in `ranged` page ranges).
+ * It knows every published table, or only `copied` when given (through the handover publication):
+ * the others are then PostgreSQL's to copy when the stream starts (startStream).
+ */
+export async function createOnSlot(
+  s: Session,
+  inputs: SubscriptionInputs,
+  ends: Ends,
+  view: PublisherView | undefined,
+  slot: string,
+  copied: readonly TableName[] | undefined,
+  ranged: readonly TableName[],
+): Promise<void> {
+  const publications = publicationNames(inputs.publications);
+  const handover = copied ? handoverName(slot) : undefined;
+  if (handover) await openHandover(ends.publisher, handover, copied!);
+  try {
+    await withLock(s, "create subscription", async () => {
+      // PostgreSQL copies nothing now (copy_data = false): no table-sync worker is needed yet.
+      await createPreflight(s, { ...inputs, copyData: false }, ends, view);
+      await s.transaction(async () => {
+        await s.exec(
+          sql.createSubscription(
+            inputs.name,
+            conninfo(ends.publisher),
+            handover ? [handover] : publications,
+            {
+              ...createOptions(inputs),
+              create_slot: false,
+              slot_name: slot,
+              copy_data: false,
+              enabled: false,
+            },
+          ),
+        );
+        await s.exec(sql.markUnfinishedCopy(inputs.name, ranged));
+      });
+    });
+    if (handover) await s.exec(sql.alterSubscriptionSetPublication(inputs.name, publications, false));
+  } finally {
+    if (handover) await withSession(ends.publisher, (p) => p.exec(sql.dropHandover(handover)));
+  }
+}
+
+/**
+ * Starts the stream of a subscription createOnSlot made: enabled (unless `enabled: false`), and
+ * when it was handed only some tables, the others added for PostgreSQL's copy; the mark cleared last.
+ */
+export async function startStream(
+  s: Session,
+  inputs: SubscriptionInputs,
+  handedOver: boolean,
+): Promise<void> {
+  if (!handedOver) {
+    await s.transaction(async () => {
+      if (inputs.enabled !== false) await s.exec(sql.alterSubscriptionEnabled(inputs.name, true));
+      await s.exec(sql.clearUnfinishedCopy(inputs.name));
+    });
+    return;
+  }
+  // A refresh needs an enabled subscription (and runs outside a transaction block).
+  await s.exec(sql.alterSubscriptionEnabled(inputs.name, true));
+  await s.exec(sql.alterSubscriptionRefresh(inputs.name, true));
+  await s.exec(sql.clearUnfinishedCopy(inputs.name));
+}
+
+/**
+ * Finishes a snapshot copy an interrupted `up` left (drift.ts planned it: the subscription disabled
+ * and marked, its slot never read from). The tables it finished hold the rows of the slot's
+ * snapshot and stay; the subscription is created again on that slot knowing only them, the tables
+ * holding part of their rows (page ranges) are emptied, and PostgreSQL copies the rest. On an error
+ * the slot is dropped and the kept tables emptied: the next `up` copies everything again.
+ */
+export async function resumeCopy(
+  s: Session,
+  inputs: SubscriptionInputs,
+  ends: Ends,
+  repair: PendingRepair & { resume: { kept: TableName[] } },
+): Promise<void> {
+  const name = label(inputs.name);
+  const existing = await readSubscription(s, inputs.name);
+  const slot = existing?.slotName;
+  if (!existing || !slot || existing.enabled)
+    throw new Error(
+      `${name}: the unfinished snapshot copy changed since the preview (the subscription is gone, enabled or without its slot); run preview and up again.`,
+    );
+  const kept = repair.resume.kept;
+  log.info(
+    `${name}: finishing the snapshot copy an earlier up left: ${kept.length} table(s) it finished stay; ${repair.tables.length > 0 ? `${repair.tables.map(tableKey).join(", ")} emptied; ` : ""}PostgreSQL's table synchronisation copies the others.`,
+  );
+  // The slot stays (its start is where the kept rows are); the subscription goes.
+  await s.exec(sql.alterSubscriptionOptions(inputs.name, { slot_name: { none: true } }));
+  await s.exec(sql.dropSubscription(inputs.name));
+  try {
+    const partial = await nonEmpty(s, await readTableFacts(s, repair.tables));
+    if (partial.length > 0) await s.exec(truncateTables(partial));
+    const view = await viewPublisher(ends.publisher, publicationNames(inputs.publications));
+    await createOnSlot(s, inputs, ends, view, slot, kept, []);
+    await startStream(s, inputs, true);
+  } catch (e) {
+    await undoResume(s, inputs, ends.publisher, slot, kept).catch((u) =>
+      log.warn(`${name}: undoing the failed resume failed too (${(u as Error).message}).`),
+    );
+    throw operationError(name, "finishing the unfinished snapshot copy", e);
+  }
+  const wait = waitOptions(inputs, ends.publisher);
+  if (wait) await waitForSync(s, inputs.name, wait);
+}
+
+async function undoResume(
+  s: Session,
+  inputs: SubscriptionInputs,
+  publisher: ConnectionInfo,
+  slot: string,
+  kept: readonly TableName[],
+): Promise<void> {
+  if (await readSubscription(s, inputs.name)) await dropSafely(s, inputs.name, publisher);
+  else await withSession(publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot]));
+  const filled = await readTableFacts(s, kept);
+  if (filled.length > 0) await s.exec(truncateTables(filled));
+}
