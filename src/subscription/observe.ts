@@ -20,6 +20,7 @@ import { workerFailures } from "./preflight";
 import { subscriberFailures } from "./privileges";
 import type { PublisherView } from "./publisher";
 import { adoptionChanges } from "./reconcile";
+import { mayHandOver } from "./snapshotCatalog";
 import { previewCopy } from "./snapshotPlan";
 import { label, type SubscriptionInputs, type SubscriptionState } from "./types";
 
@@ -90,10 +91,12 @@ function loopFailures(
  * What an unfinished snapshot copy left: the tables it finished (known to the subscription, not
  * copied in page ranges, holding rows: each was one COPY into an empty table, committed whole) and
  * those copied in part. Undefined when a published table it did not copy holds rows (not its own:
- * the repair that redoes everything then decides).
+ * the repair that redoes everything then decides), or when the publisher's role may not create the
+ * handover publication (handover.ts) that finishing needs.
  */
 async function resumable(
   s: Session,
+  ends: Ends,
   published: readonly TableName[],
   subscribed: ReadonlySet<string>,
   ranged: readonly TableName[],
@@ -108,6 +111,8 @@ async function resumable(
     if (!subscribed.has(id)) return undefined;
     (inRanges.has(id) ? partial : kept).push(t);
   }
+  // The handover publication lists the kept tables: this role must be allowed to create it.
+  if (!(await mayHandOver(ends.publisher, kept).catch(() => false))) return undefined;
   return { kept, partial };
 }
 
@@ -178,7 +183,7 @@ export async function observeReplica(
       inputs.enabled !== false &&
       existing.slotName === slotName &&
       view?.slotExists === true
-        ? { resumable: await resumable(s, published, subscribed, existing.rangedTables ?? []) }
+        ? { resumable: await resumable(s, ends, published, subscribed, existing.rangedTables ?? []) }
         : {}),
       nonEmpty: await nonEmptyTables(s, copied),
       recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),

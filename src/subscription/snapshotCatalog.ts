@@ -148,3 +148,21 @@ export async function mayHandOver(publisher: ConnectionInfo, tables: readonly Ta
   );
   return row?.may === true;
 }
+
+/** A primary key the snapshot copy may build after the rows are in (in the COPY's transaction). */
+export interface LateKey extends TableName {
+  key: string;
+  /** pg_get_constraintdef's text (the replica's own): added back exactly as it was. */
+  definition: string;
+}
+
+/**
+ * The primary keys on the replica that may be dropped before a table's COPY and added back after
+ * it in the same transaction (one index build instead of one insertion per row, never visible
+ * without it): on a plain table that is no partition and has no children, whose replica identity
+ * is the key (the default), that this role owns, whose key no foreign key or other constraint
+ * depends on, and that carries no comment.
+ */
+export async function readLateKeys(s: Session, tables: readonly TableName[]): Promise<LateKey[]> {
+  return s.query<LateKey>(sql.LATE_KEYS_QUERY, [tables.map((t) => t.schema), tables.map((t) => t.name)]);
+}

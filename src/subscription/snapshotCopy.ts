@@ -60,6 +60,7 @@ async function copyAll(
           const it = item;
           meter.start(it);
           await rep.query(sql.beginCopyIn(lockSeconds, plan.replicaRole));
+          if (it.lateKey) await rep.query(sql.dropKey(it.lateKey));
           const into = rep.query(copyFromStdin(sql.copyIn(it.table, it.binary)));
           const out = pub.query(copyToStdout(sql.copyOut(it.table, it.binary, it.range)));
           const count = new Transform({
@@ -69,6 +70,8 @@ async function copyAll(
             },
           });
           await pipeline(out, count, into);
+          // One index build over the rows, before the stream (which needs the replica identity) starts.
+          if (it.lateKey) await rep.query(sql.addKey(it.lateKey));
           await rep.query("COMMIT");
           filled.set(tableId(it.table), it.table);
           meter.finish(it, into.rowCount);
@@ -124,7 +127,7 @@ export async function snapshotSubscribe(
           rangedTables(plan),
         );
         log.info(
-          `${name}: slot ${JSON.stringify(slot)} created at ${at}; copying ${plan.tables.length} table(s) (${bytes(plan.bytes)}, ${plan.items.length} COPY(s)) under its snapshot on ${jobs} connection(s)${handover ? `; PostgreSQL's table synchronisation copies the other ${plan.toPostgres.length} (${plan.toPostgres.map(tableKey).join(", ")}) once the stream starts` : ""}.`,
+          `${name}: slot ${JSON.stringify(slot)} created at ${at}; copying ${plan.tables.length} table(s) (${bytes(plan.bytes)}, ${plan.items.length} COPY(s)) under its snapshot on ${jobs} connection(s), ${plan.items.filter((i) => i.lateKey).length} primary key(s) built after their rows${handover ? `; PostgreSQL's table synchronisation copies the other ${plan.toPostgres.length} (${plan.toPostgres.map(tableKey).join(", ")}) once the stream starts` : ""}.`,
         );
         const meter = new SnapshotMeter(plan, Date.now());
         const timer = setInterval(() => log.info(meter.line(name, Date.now())), REPORT_EVERY_MS);

@@ -11,6 +11,8 @@ import { bytes } from "../kernel/units";
 import {
   mayHandOver,
   readCopyFacts,
+  readLateKeys,
+  type LateKey,
   readPublishedForCopy,
   type ColumnType,
   type PublishedForCopy,
@@ -30,6 +32,11 @@ export const AUTO_MAX_BYTES = 1024 ** 3;
 export const AUTO_MAX_TABLE_BYTES = 8 * 1024 ** 2;
 /** A plain table of at least two such parts (16 MiB of heap pages) is copied as page ranges at once. */
 export const PART_PAGES = 2048;
+/**
+ * A whole table of at least this size gets its primary key built after its rows (LateKey); below,
+ * dropping and adding it costs more than the row-by-row insertions it saves.
+ */
+export const LATE_KEY_MIN_BYTES = 1024 ** 2;
 /** Connections on each side (default of `copyJobs`). */
 export const DEFAULT_JOBS = 4;
 
@@ -38,6 +45,8 @@ export interface CopyItem {
   table: PublishedForCopy;
   binary: boolean;
   range?: sql.PageRange;
+  /** The replica's primary key, dropped before this COPY and built after it in its transaction. */
+  lateKey?: LateKey;
   /** Its share of the table's bytes on disk (for the order and the estimate). */
   bytes: number;
 }
@@ -181,6 +190,13 @@ export async function planSnapshot(
   if (obstacles.length > 0) return { obstacles };
   const types = new Map([...onReplica].map(([k, f]) => [k, f.types]));
   const items = copyItems(published, types, jobs);
+  const big = items.filter((i) => !i.range && i.bytes >= LATE_KEY_MIN_BYTES).map((i) => i.table);
+  const keys = new Map((big.length > 0 ? await readLateKeys(s, big) : []).map((k) => [tableId(k), k]));
+  for (const item of items)
+    if (!item.range && item.bytes >= LATE_KEY_MIN_BYTES) {
+      const key = keys.get(tableId(item.table));
+      if (key) item.lateKey = key;
+    }
   return {
     plan: { items, tables: published, toPostgres: [], replicaRole, bytes: sizeOf(published) },
     obstacles,

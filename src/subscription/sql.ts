@@ -154,6 +154,33 @@ export function beginCopyIn(lockSeconds: number, asReplica: boolean): string {
   );
 }
 
+/** $1, $2: schemas and names. See snapshotCatalog.ts's readLateKeys. */
+export const LATE_KEYS_QUERY = `SELECT n.nspname AS schema, c.relname AS name, k.conname AS key,
+         pg_catalog.pg_get_constraintdef(k.oid) AS definition
+    FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+    JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
+    JOIN pg_catalog.pg_constraint k ON k.conrelid = c.oid AND k.contype = 'p'
+   WHERE c.relkind = 'r' AND NOT c.relispartition AND c.relreplident = 'd'
+     AND pg_catalog.pg_has_role(c.relowner, 'USAGE')
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid)
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint o WHERE o.conindid = k.conindid AND o.oid <> k.oid)
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                      WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = k.conindid
+                        AND d.deptype = 'n')
+     AND pg_catalog.obj_description(k.oid, 'pg_constraint') IS NULL
+     AND pg_catalog.obj_description(k.conindid, 'pg_class') IS NULL`;
+
+/** In a COPY's transaction: the primary key dropped before the rows go in … */
+export function dropKey(t: { schema: string; name: string; key: string }): string {
+  return `ALTER TABLE ${qualified(t.schema, t.name)} DROP CONSTRAINT ${ident(t.key)}`;
+}
+
+/** … and added back after, as the replica defined it (its own pg_get_constraintdef text). */
+export function addKey(t: { schema: string; name: string; key: string; definition: string }): string {
+  return `ALTER TABLE ${qualified(t.schema, t.name)} ADD CONSTRAINT ${ident(t.key)} ${t.definition}`;
+}
+
 /** Rows written in this transaction fire no ordinary trigger and check no foreign key, as the apply worker's. */
 export const REPLICA_ROLE = "SET LOCAL session_replication_role = replica";
 

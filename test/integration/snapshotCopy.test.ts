@@ -36,6 +36,11 @@ const SEED = `
   CREATE TABLE t_big (id bigint PRIMARY KEY, pad text) WITH (fillfactor = 10);
   INSERT INTO t_big SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 30000) g;
   ANALYZE t_big;
+  -- About 2 MiB: its primary key is built after its rows, in its COPY's transaction.
+  CREATE TABLE t_keyed (id bigint, code text, n int, CONSTRAINT t_keyed_key PRIMARY KEY (id) WITH (fillfactor = 90));
+  INSERT INTO t_keyed SELECT g, md5(g::text), g % 97 FROM generate_series(1, 25000) g;
+  CREATE INDEX t_keyed_n ON t_keyed (n);
+  ANALYZE t_keyed;
   CREATE TABLE t_parts (id bigint NOT NULL, region text NOT NULL, v int, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
   CREATE TABLE t_parts_eu PARTITION OF t_parts FOR VALUES IN ('eu');
   CREATE TABLE t_parts_us PARTITION OF t_parts FOR VALUES IN ('us');
@@ -49,12 +54,13 @@ const TABLES = [
   "t_items",
   { name: "t_filtered", columns: ["id", "region", "n"], where: "id % 2 = 0" },
   "t_big",
+  "t_keyed",
   "t_parts",
   ...SMALL,
   "w_1",
   "w_2",
 ];
-const COMPARED = ["t_items", "t_big", "t_parts", ...SMALL, "w_1", "w_2"];
+const COMPARED = ["t_items", "t_big", "t_keyed", "t_parts", ...SMALL, "w_1", "w_2"];
 
 interface Bed {
   primary: TestServer;
@@ -226,6 +232,28 @@ for (const major of majors([15, 18])) {
       assert.equal(Number(planned[1]), published!.n);
       assert.ok(Number(planned[2]) > published!.n, planned[0]);
       assert.match(engine.log, new RegExp(`snapshot copy: ${published!.n}/${published!.n} tables copied`));
+      // t_keyed's primary key was built after its rows: the same key, valid, and nothing to change.
+      assert.match(engine.log, /1 primary key\(s\) built after their rows/);
+      const keys =
+        "SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 't_keyed'::regclass ORDER BY 1";
+      assert.deepEqual(await replica.query(keys, [], DB), await primary.query(keys, [], DB));
+      assert.deepEqual(
+        await replica.query(
+          "SELECT indexrelid::regclass::text AS i, indisvalid AS v, indisprimary AS p FROM pg_index WHERE indrelid = 't_keyed'::regclass ORDER BY 1",
+          [],
+          DB,
+        ),
+        [
+          { i: "t_keyed_key", v: true, p: true },
+          { i: "t_keyed_n", v: true, p: false },
+        ],
+      );
+      const again = await program(primary, replica, "snapshot")("preview", engine);
+      assert.deepEqual(
+        again.steps.filter((st) => st.op !== "same").map((st) => `${st.op} ${st.urn}`),
+        [],
+        "the preview after the up changes nothing",
+      );
       // Changes after the copy keep arriving through the stream.
       await primary.query(
         "UPDATE t_items SET note = 'later' WHERE id <= 10; DELETE FROM s_1 WHERE id > 10",
