@@ -25,6 +25,7 @@ import { createPreflight } from "./preflight";
 import { slotHealth, viewPublisher } from "./publisher";
 import { reconcile, waitOptions } from "./reconcile";
 import { resumeCopy } from "./handover";
+import { restoreKeys } from "./lateKeys";
 import { snapshotSubscribe } from "./snapshotCopy";
 import { chooseCopy } from "./snapshotPlan";
 import * as sql from "./sql";
@@ -128,6 +129,8 @@ export async function recopy(
   log.info(
     `${label(inputs.name)}: repairing a broken stream (${repair.reasons.join("; ")}): emptying ${repair.tables.map(tableKey).join(", ")} on the replica and copying them again.`,
   );
+  // Keys an unfinished snapshot copy dropped (its mark says which) are put back after the emptying.
+  const mark = (await readSubscription(s, inputs.name))?.copyMark;
   await dropSafely(s, inputs.name, ends.publisher);
   const existing = await readTableFacts(s, repair.tables);
   if (existing.length > 0)
@@ -139,6 +142,7 @@ export async function recopy(
         'Tables on the replica that reference these (foreign keys from tables this subscription does not copy) prevent emptying them: drop those constraints or set `repair: "refuse"` and repair by hand.',
       );
     });
+  await restoreKeys(s, mark?.keys ?? []);
   await subscribe(s, inputs, ends, true);
 }
 

@@ -4,7 +4,7 @@
 import type { Session } from "../pg/session";
 import type { TableName } from "../pg/tables";
 import { catalogColumns, optionsFromCatalog } from "./options";
-import { parseCopyMark } from "./sql";
+import { parseCopyMark, type CopyMark } from "./sql";
 import type { OptionInputs } from "./types";
 
 /** The oid of the subscription named $1 in this database (the stats views are cluster-wide). */
@@ -28,13 +28,13 @@ export interface CatalogSubscription {
   options: OptionInputs;
   /** A snapshot copy started it and did not finish (snapshotCopy.ts's mark, a comment on it). */
   unfinishedCopy: boolean;
-  /** The tables that copy read in page ranges (they may hold part of their rows). */
-  rangedTables?: TableName[];
+  /** What that copy's mark records: the tables read in page ranges, the keys it dropped for them. */
+  copyMark?: CopyMark;
 }
 
-function copyMark(comment: string | null): Pick<CatalogSubscription, "unfinishedCopy" | "rangedTables"> {
-  const ranged = parseCopyMark(comment);
-  return ranged ? { unfinishedCopy: true, rangedTables: ranged } : { unfinishedCopy: false };
+function copyMark(comment: string | null): Pick<CatalogSubscription, "unfinishedCopy" | "copyMark"> {
+  const mark = parseCopyMark(comment);
+  return mark ? { unfinishedCopy: true, copyMark: mark } : { unfinishedCopy: false };
 }
 
 export async function readSubscription(s: Session, name: string): Promise<CatalogSubscription | undefined> {

@@ -20,6 +20,7 @@ import { withSession, type Session } from "../pg/session";
 import { readTableFacts } from "../pg/tableFacts";
 import { tableKey, type TableName } from "../pg/tables";
 import { readSubscription } from "./catalog";
+import { restoreKeys } from "./lateKeys";
 import { dropSafely } from "./drop";
 import type { Ends } from "./fields";
 import { createOptions } from "./options";
@@ -52,7 +53,7 @@ async function openHandover(publisher: ConnectionInfo, name: string, tables: rea
 
 /**
  * CREATE SUBSCRIPTION on `slot` (made beforehand, where the copied rows' snapshot starts),
- * disabled, without a copy, marked unfinished (with the tables copied in `ranged` page ranges).
+ * disabled, without a copy, marked unfinished (`mark`: the tables copied in page ranges, their keys).
  * It knows every published table, or only `copied` when given (through the handover publication):
  * the others are then PostgreSQL's to copy when the stream starts (startStream).
  */
@@ -63,7 +64,7 @@ export async function createOnSlot(
   view: PublisherView | undefined,
   slot: string,
   copied: readonly TableName[] | undefined,
-  ranged: readonly TableName[],
+  mark: sql.CopyMark,
 ): Promise<void> {
   const publications = publicationNames(inputs.publications);
   const handover = copied ? handoverName(slot) : undefined;
@@ -87,7 +88,7 @@ export async function createOnSlot(
             },
           ),
         );
-        await s.exec(sql.markUnfinishedCopy(inputs.name, ranged));
+        await s.exec(sql.markUnfinishedCopy(inputs.name, mark));
       });
     });
     if (handover) await s.exec(sql.alterSubscriptionSetPublication(inputs.name, publications, false));
@@ -148,8 +149,9 @@ export async function resumeCopy(
   try {
     const partial = await nonEmpty(s, await readTableFacts(s, repair.tables));
     if (partial.length > 0) await s.exec(truncateTables(partial));
+    await restoreKeys(s, existing.copyMark?.keys ?? []);
     const view = await viewPublisher(ends.publisher, publicationNames(inputs.publications));
-    await createOnSlot(s, inputs, ends, view, slot, kept, []);
+    await createOnSlot(s, inputs, ends, view, slot, kept, { ranged: [], keys: [] });
     await startStream(s, inputs, true);
   } catch (e) {
     await undoResume(s, inputs, ends.publisher, slot, kept).catch((u) =>

@@ -183,7 +183,7 @@ export async function observeReplica(
       inputs.enabled !== false &&
       existing.slotName === slotName &&
       view?.slotExists === true
-        ? { resumable: await resumable(s, ends, published, subscribed, existing.rangedTables ?? []) }
+        ? { resumable: await resumable(s, ends, published, subscribed, existing.copyMark?.ranged ?? []) }
         : {}),
       nonEmpty: await nonEmptyTables(s, copied),
       recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),

@@ -27,6 +27,7 @@ import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import type { Ends } from "./fields";
 import { dropSafely } from "./drop";
 import { createOnSlot, startStream } from "./handover";
+import { RangedKeys, restoreKeys } from "./lateKeys";
 import { bytes } from "../kernel/units";
 import { SnapshotMeter } from "./progress";
 import type { PublisherView } from "./publisher";
@@ -51,6 +52,7 @@ async function copyAll(
   lockSeconds: number,
 ): Promise<void> {
   const queue = [...plan.items];
+  const ranged = new RangedKeys(plan.rangedKeys, plan.items, lockSeconds);
   let failure: { error: unknown } | undefined;
   const worker = () =>
     withClient(publisher, async (pub) => {
@@ -59,6 +61,7 @@ async function copyAll(
         for (let item = queue.shift(); item && !failure; item = queue.shift()) {
           const it = item;
           meter.start(it);
+          await ranged.before(rep, it);
           await rep.query(sql.beginCopyIn(lockSeconds, plan.replicaRole));
           if (it.lateKey) await rep.query(sql.dropKey(it.lateKey));
           const into = rep.query(copyFromStdin(sql.copyIn(it.table, it.binary)));
@@ -74,6 +77,7 @@ async function copyAll(
           if (it.lateKey) await rep.query(sql.addKey(it.lateKey));
           await rep.query("COMMIT");
           filled.set(tableId(it.table), it.table);
+          await ranged.after(rep, it);
           meter.finish(it, into.rowCount);
         }
       });
@@ -117,17 +121,12 @@ export async function snapshotSubscribe(
         );
         slotMade = true;
         const { consistent_point: at, snapshot_name: snapshot } = made.rows[0]!;
-        await createOnSlot(
-          s,
-          inputs,
-          ends,
-          view,
-          slot,
-          handover ? plan.tables : undefined,
-          rangedTables(plan),
-        );
+        await createOnSlot(s, inputs, ends, view, slot, handover ? plan.tables : undefined, {
+          ranged: rangedTables(plan),
+          keys: plan.rangedKeys,
+        });
         log.info(
-          `${name}: slot ${JSON.stringify(slot)} created at ${at}; copying ${plan.tables.length} table(s) (${bytes(plan.bytes)}, ${plan.items.length} COPY(s)) under its snapshot on ${jobs} connection(s), ${plan.items.filter((i) => i.lateKey).length} primary key(s) built after their rows${handover ? `; PostgreSQL's table synchronisation copies the other ${plan.toPostgres.length} (${plan.toPostgres.map(tableKey).join(", ")}) once the stream starts` : ""}.`,
+          `${name}: slot ${JSON.stringify(slot)} created at ${at}; copying ${plan.tables.length} table(s) (${bytes(plan.bytes)}, ${plan.items.length} COPY(s)) under its snapshot on ${jobs} connection(s), ${plan.items.filter((i) => i.lateKey).length + plan.rangedKeys.length} primary key(s) built after their rows${handover ? `; PostgreSQL's table synchronisation copies the other ${plan.toPostgres.length} (${plan.toPostgres.map(tableKey).join(", ")}) once the stream starts` : ""}.`,
         );
         const meter = new SnapshotMeter(plan, Date.now());
         const timer = setInterval(() => log.info(meter.line(name, Date.now())), REPORT_EVERY_MS);
@@ -152,7 +151,7 @@ export async function snapshotSubscribe(
     );
     await startStream(s, inputs, handover);
   } catch (e) {
-    await undo(s, inputs, publisher, { slotMade, filled: sortedTables(filled.values()) }).catch((u) =>
+    await undo(s, inputs, publisher, plan, { slotMade, filled: sortedTables(filled.values()) }).catch((u) =>
       log.warn(
         `${name}: undoing the failed snapshot copy failed too (${(u as Error).message}); the next up repairs it.`,
       ),
@@ -172,6 +171,7 @@ async function undo(
   s: Session,
   inputs: SubscriptionInputs,
   publisher: ConnectionInfo,
+  plan: SnapshotPlan,
   done: { slotMade: boolean; filled: TableName[] },
 ): Promise<void> {
   // The subscription, if it was created (its slot with it); the slot alone otherwise.
@@ -181,4 +181,5 @@ async function undo(
       p.query(sql.dropReplicationSlotQuery(), [inputs.slotName ?? inputs.name]),
     );
   if (done.filled.length > 0) await s.exec(truncateTables(done.filled));
+  await restoreKeys(s, plan.rangedKeys);
 }

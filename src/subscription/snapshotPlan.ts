@@ -57,6 +57,8 @@ export interface SnapshotPlan {
   tables: PublishedForCopy[];
   /** The published tables left to PostgreSQL's own copy in the same subscription (`auto`'s big ones). */
   toPostgres: PublishedForCopy[];
+  /** The primary keys of tables copied in page ranges: dropped before the copy, built after it (lateKeys.ts). */
+  rangedKeys: LateKey[];
   /** Rows written into these tables would fire triggers (foreign keys' included): write as the apply worker does. */
   replicaRole: boolean;
   bytes: number;
@@ -190,15 +192,29 @@ export async function planSnapshot(
   if (obstacles.length > 0) return { obstacles };
   const types = new Map([...onReplica].map(([k, f]) => [k, f.types]));
   const items = copyItems(published, types, jobs);
-  const big = items.filter((i) => !i.range && i.bytes >= LATE_KEY_MIN_BYTES).map((i) => i.table);
-  const keys = new Map((big.length > 0 ? await readLateKeys(s, big) : []).map((k) => [tableId(k), k]));
-  for (const item of items)
-    if (!item.range && item.bytes >= LATE_KEY_MIN_BYTES) {
-      const key = keys.get(tableId(item.table));
-      if (key) item.lateKey = key;
-    }
+  // Keys built after the rows: a whole table's in its COPY's transaction, a ranged one's after its last range.
+  const late = (i: CopyItem) => i.range !== undefined || i.bytes >= LATE_KEY_MIN_BYTES;
+  const candidates = sortedTables(
+    new Map(items.filter(late).map((i) => [tableId(i.table), i.table])).values(),
+  );
+  const keys = new Map(
+    (candidates.length > 0 ? await readLateKeys(s, candidates) : []).map((k) => [tableId(k), k]),
+  );
+  const rangedKeys = new Map<string, LateKey>();
+  for (const item of items.filter(late)) {
+    const key = keys.get(tableId(item.table));
+    if (key && item.range) rangedKeys.set(tableId(key), key);
+    else if (key) item.lateKey = key;
+  }
   return {
-    plan: { items, tables: published, toPostgres: [], replicaRole, bytes: sizeOf(published) },
+    plan: {
+      items,
+      tables: published,
+      toPostgres: [],
+      rangedKeys: [...rangedKeys.values()],
+      replicaRole,
+      bytes: sizeOf(published),
+    },
     obstacles,
   };
 }
@@ -253,6 +269,7 @@ export function autoChoice(
         items: plan.items.filter((i) => keep.has(tableId(i.table))),
         tables: mine,
         toPostgres: sortedTables(theirs),
+        rangedKeys: plan.rangedKeys.filter((k) => keep.has(tableId(k))),
         bytes: sizeOf(mine),
       },
     };

@@ -176,6 +176,16 @@ export function dropKey(t: { schema: string; name: string; key: string }): strin
   return `ALTER TABLE ${qualified(t.schema, t.name)} DROP CONSTRAINT ${ident(t.key)}`;
 }
 
+/** $1: a table's qualified name, $2: a constraint's name: whether the table has it (null: no such table). */
+export const KEY_EXISTS_QUERY = `SELECT CASE WHEN pg_catalog.to_regclass($1) IS NULL THEN NULL
+            ELSE EXISTS (SELECT 1 FROM pg_catalog.pg_constraint
+                          WHERE conrelid = pg_catalog.to_regclass($1) AND conname = $2) END AS present`;
+
+/** A table's name as to_regclass reads it. */
+export function regclassText(t: { schema: string; name: string }): string {
+  return qualified(t.schema, t.name);
+}
+
 /** … and added back after, as the replica defined it (its own pg_get_constraintdef text). */
 export function addKey(t: { schema: string; name: string; key: string; definition: string }): string {
   return `ALTER TABLE ${qualified(t.schema, t.name)} ADD CONSTRAINT ${ident(t.key)} ${t.definition}`;
@@ -186,24 +196,33 @@ export const REPLICA_ROLE = "SET LOCAL session_replication_role = replica";
 
 /** The mark of a snapshot copy under way: the subscription exists (disabled) while its tables fill. */
 export const UNFINISHED_COPY = "pulumi-pg-replication: snapshot copy unfinished";
-const RANGED = "; copied in page ranges: ";
 
-/**
- * The mark, naming the tables copied in page ranges (each range its own transaction: such a table
- * may hold part of its rows; any other holds all of them or none).
- */
-export function markUnfinishedCopy(name: string, ranged: readonly TableName[] = []): string {
-  const tail = ranged.length > 0 ? RANGED + JSON.stringify(ranged.map((t) => [t.schema, t.name])) : "";
+/** What a mark records for whoever finishes or redoes the copy. */
+export interface CopyMark {
+  /** The tables copied in page ranges (each range its own transaction: they may hold part of their rows). */
+  ranged: TableName[];
+  /** The primary keys dropped for the whole copy of a ranged table (built after its last range), to restore. */
+  keys: { schema: string; name: string; key: string; definition: string }[];
+}
+
+export function markUnfinishedCopy(name: string, mark: CopyMark = { ranged: [], keys: [] }): string {
+  const tail =
+    mark.ranged.length + mark.keys.length > 0
+      ? ` ${JSON.stringify({ ranged: mark.ranged.map((t) => [t.schema, t.name]), keys: mark.keys.map((k) => [k.schema, k.name, k.key, k.definition]) })}`
+      : "";
   return `COMMENT ON SUBSCRIPTION ${ident(name)} IS ${literal(UNFINISHED_COPY + tail)}`;
 }
 
-/** The tables a mark names as copied in ranges, or undefined when the comment is not the mark. */
-export function parseCopyMark(comment: string | null): TableName[] | undefined {
+/** What a mark records, or undefined when the comment is not the mark. */
+export function parseCopyMark(comment: string | null): CopyMark | undefined {
   if (comment === null || !comment.startsWith(UNFINISHED_COPY)) return undefined;
-  const tail = comment.slice(UNFINISHED_COPY.length);
-  if (!tail.startsWith(RANGED)) return [];
-  const pairs = JSON.parse(tail.slice(RANGED.length)) as [string, string][];
-  return pairs.map(([schema, name]) => ({ schema, name }));
+  const tail = comment.slice(UNFINISHED_COPY.length).trim();
+  if (!tail) return { ranged: [], keys: [] };
+  const j = JSON.parse(tail) as { ranged: [string, string][]; keys: [string, string, string, string][] };
+  return {
+    ranged: j.ranged.map(([schema, name]) => ({ schema, name })),
+    keys: j.keys.map(([schema, name, key, definition]) => ({ schema, name, key, definition })),
+  };
 }
 
 export function clearUnfinishedCopy(name: string): string {

@@ -115,6 +115,21 @@ async function assertEqual(primary: TestServer, replica: TestServer): Promise<vo
   assert.equal(p!.n, 150);
 }
 
+/** The tables' constraints on the replica are the primary's (names and definitions), their indexes valid. */
+async function assertSameKeys(primary: TestServer, replica: TestServer, tables: string[]): Promise<void> {
+  const keys = `SELECT conrelid::regclass::text AS t, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
+                 WHERE conrelid = ANY($1::regclass[]) AND contype <> 'n' ORDER BY 1, 2`;
+  const onReplica = await replica.query(keys, [tables], DB);
+  assert.deepEqual(onReplica, await primary.query(keys, [tables], DB));
+  assert.ok(onReplica.length >= tables.length, JSON.stringify(onReplica));
+  const invalid = await replica.query(
+    "SELECT indexrelid::regclass::text AS i FROM pg_index WHERE indrelid = ANY($1::regclass[]) AND NOT indisvalid",
+    [tables],
+    DB,
+  );
+  assert.deepEqual(invalid, []);
+}
+
 /**
  * What shows the snapshot copy ran, and what it left: PostgreSQL's table synchronisation copied
  * exactly `byPostgres` (a sync LSN recorded), one slot, no handover publication, no mark.
@@ -232,11 +247,10 @@ for (const major of majors([15, 18])) {
       assert.equal(Number(planned[1]), published!.n);
       assert.ok(Number(planned[2]) > published!.n, planned[0]);
       assert.match(engine.log, new RegExp(`snapshot copy: ${published!.n}/${published!.n} tables copied`));
-      // t_keyed's primary key was built after its rows: the same key, valid, and nothing to change.
-      assert.match(engine.log, /1 primary key\(s\) built after their rows/);
-      const keys =
-        "SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 't_keyed'::regclass ORDER BY 1";
-      assert.deepEqual(await replica.query(keys, [], DB), await primary.query(keys, [], DB));
+      // t_keyed's primary key was built after its rows (in its COPY's transaction), t_big's after
+      // its last range: the same keys, valid, and nothing to change.
+      assert.match(engine.log, /2 primary key\(s\) built after their rows/);
+      await assertSameKeys(primary, replica, ["t_keyed", "t_big"]);
       assert.deepEqual(
         await replica.query(
           "SELECT indexrelid::regclass::text AS i, indisvalid AS v, indisprimary AS p FROM pg_index WHERE indrelid = 't_keyed'::regclass ORDER BY 1",
@@ -360,6 +374,10 @@ for (const major of majors([15, 18])) {
       await locker.end();
       const interrupted = await up;
       assert.ok(interrupted.error, "the up whose host was killed fails");
+      // The mark records t_big's key, which the copy drops before its first range (here still
+      // waiting for the lock): dropped by hand, as a copy killed a moment later would leave it.
+      assert.match(mark!.mark ?? "", /"t_big","t_big_pkey","PRIMARY KEY \(id\)"/);
+      await replica.query("ALTER TABLE t_big DROP CONSTRAINT t_big_pkey", [], DB);
       assert.equal(
         (await replica.query("SELECT 1 FROM t_big LIMIT 1", [], DB)).length,
         0,
@@ -402,6 +420,7 @@ for (const major of majors([15, 18])) {
       await assertEqual(primary, replica);
       // PostgreSQL copied only t_big; the tables finished before the kill were not copied again.
       await assertSnapshotCopied(primary, replica, ["t_big"]);
+      await assertSameKeys(primary, replica, ["t_big", "t_keyed"]);
     });
   });
 }

@@ -28,7 +28,11 @@ import {
   copyIn,
   copyOut,
   createSlotExportingSnapshot,
+  markUnfinishedCopy,
+  parseCopyMark,
+  UNFINISHED_COPY,
 } from "../../../src/subscription/sql";
+import { RangedKeys } from "../../../src/subscription/lateKeys";
 
 const int8: ColumnType = { name: "id", type: "bigint", oid: 20 };
 const text: ColumnType = { name: "v", type: "text", oid: 25 };
@@ -148,6 +152,7 @@ describe("snapshot copy: what auto chooses", () => {
     items: copyItems(tables, new Map(), 4),
     tables,
     toPostgres: [],
+    rangedKeys: [],
     replicaRole: false,
     bytes: tables.reduce((n, t) => n + t.bytes, 0),
   });
@@ -215,7 +220,7 @@ describe("snapshot copy: progress", () => {
     const tables = [table("a", 100), table("b", 300)];
     const items = copyItems(tables, new Map(), 1);
     const meter = new SnapshotMeter(
-      { items, tables, toPostgres: [], replicaRole: false, bytes: 400 * 8192 },
+      { items, tables, toPostgres: [], rangedKeys: [], replicaRole: false, bytes: 400 * 8192 },
       0,
     );
     const [b, a] = items;
@@ -232,6 +237,45 @@ describe("snapshot copy: progress", () => {
     assert.equal(
       meter.line('Subscription "s"', 12_000),
       'Subscription "s": snapshot copy: 2/2 tables copied, 4,000 rows, 1.5 MB sent in 12 s (128 kB/s)',
+    );
+  });
+});
+
+describe("snapshot copy: primary keys built after the rows", () => {
+  const key = { schema: "public", name: "big", key: "big_pkey", definition: "PRIMARY KEY (id)" };
+  it("records the ranged tables and their keys in the mark, and reads them back", () => {
+    const mark = { ranged: [{ schema: "public", name: "big" }], keys: [key] };
+    const statement = markUnfinishedCopy("s", mark);
+    const comment = /IS '(.*)'$/.exec(statement)![1]!.replace(/''/g, "'");
+    assert.deepEqual(parseCopyMark(comment), mark);
+    assert.deepEqual(parseCopyMark(UNFINISHED_COPY), { ranged: [], keys: [] });
+    assert.equal(parseCopyMark("someone's comment"), undefined);
+    assert.equal(parseCopyMark(null), undefined);
+  });
+  it("drops a ranged table's key once before its first range and builds it after its last", async () => {
+    const tables = [table("big", PART_PAGES * 3), table("small", 10)];
+    const items = copyItems(tables, new Map(), 3);
+    const ranges = items.filter((i) => i.range);
+    assert.equal(ranges.length, 3);
+    const sent: string[] = [];
+    const rep = { query: async (text: string) => void sent.push(text) };
+    const keys = new RangedKeys([key], items, 5);
+    await Promise.all(ranges.map((r) => keys.before(rep, r)));
+    await keys.before(
+      rep,
+      items.find((i) => !i.range)!,
+    );
+    assert.equal(sent.filter((t) => t.includes("DROP CONSTRAINT")).length, 1);
+    await keys.after(rep, ranges[0]!);
+    await keys.after(rep, ranges[1]!);
+    assert.equal(sent.filter((t) => t.includes("ADD CONSTRAINT")).length, 0, "not before the last range");
+    await keys.after(rep, ranges[2]!);
+    assert.deepEqual(
+      sent.filter((t) => t.includes("CONSTRAINT")),
+      [
+        'ALTER TABLE "public"."big" DROP CONSTRAINT "big_pkey"',
+        'ALTER TABLE "public"."big" ADD CONSTRAINT "big_pkey" PRIMARY KEY (id)',
+      ],
     );
   });
 });
