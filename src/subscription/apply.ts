@@ -24,7 +24,7 @@ import { alterableOptions, createOptions, effective } from "./options";
 import { createPreflight } from "./preflight";
 import { slotHealth, viewPublisher } from "./publisher";
 import { reconcile, waitOptions } from "./reconcile";
-import { resumeCopy } from "./handover";
+import { handoverName, resumeCopy } from "./handover";
 import { restoreKeys } from "./lateKeys";
 import { snapshotSubscribe } from "./snapshotCopy";
 import { chooseCopy } from "./snapshotPlan";
@@ -71,12 +71,12 @@ export function leftover(
     (k) =>
       existing.options[k] === undefined || existing.options[k] === effective(k, inputs[k], serverVersion),
   );
-  return (
-    sameConnection &&
-    sameOptions &&
-    sameSet(existing.publications, publicationNames(inputs.publications)) &&
-    existing.slotName === (inputs.slotName ?? inputs.name)
-  );
+  const slot = inputs.slotName ?? inputs.name;
+  // A snapshot copy killed right after creating it still points at its handover publication.
+  const samePublications =
+    sameSet(existing.publications, publicationNames(inputs.publications)) ||
+    (existing.unfinishedCopy && sameSet(existing.publications, [handoverName(slot)]));
+  return sameConnection && sameOptions && samePublications && existing.slotName === slot;
 }
 
 /** CREATE SUBSCRIPTION (under the creation lock), then the wait for the initial copy. */
