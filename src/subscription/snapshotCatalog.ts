@@ -112,17 +112,21 @@ export async function readCopyFacts(s: Session, tables: readonly TableName[]): P
     types: (ColumnType & { generated: boolean })[];
     triggers: boolean;
   }>(
+    // A partitioned table's size and triggers are its partitions' (pg_partition_tree, asked only there).
     `SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'p' AS partitioned, c.relpages AS pages,
-            (SELECT coalesce(sum(pg_catalog.pg_relation_size(x.oid)), 0)
-               FROM pg_catalog.pg_class x
-              WHERE x.oid = c.oid OR x.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree(c.oid)))::bigint::text AS bytes,
+            (CASE WHEN c.relkind = 'p'
+                  THEN (SELECT coalesce(sum(pg_catalog.pg_relation_size(x.relid)), 0) FROM pg_catalog.pg_partition_tree(c.oid) x)
+                  ELSE pg_catalog.pg_relation_size(c.oid) END)::bigint::text AS bytes,
             greatest(c.reltuples, 0)::bigint::text AS rows,
             (SELECT json_agg(json_build_object('name', a.attname, 'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
                                                'oid', a.atttypid::int, 'generated', a.attgenerated <> '') ORDER BY a.attnum)
                FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS types,
-            EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
-                     WHERE tg.tgenabled <> 'D'
-                       AND (tg.tgrelid = c.oid OR tg.tgrelid IN (SELECT relid FROM pg_catalog.pg_partition_tree(c.oid)))) AS triggers
+            CASE WHEN c.relhastriggers AND c.relkind <> 'p'
+                 THEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = c.oid AND tg.tgenabled <> 'D')
+                 WHEN c.relkind = 'p'
+                 THEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
+                               WHERE tg.tgenabled <> 'D' AND tg.tgrelid IN (SELECT relid FROM pg_catalog.pg_partition_tree(c.oid)))
+                 ELSE false END AS triggers
        FROM unnest($1::text[], $2::text[]) AS w(schema, name)
        JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
        JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')
