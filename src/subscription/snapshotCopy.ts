@@ -1,12 +1,13 @@
 // The snapshot copy: the initial copy (or a repair's re-copy) run by this program instead of
 // PostgreSQL's table synchronisation workers. PostgreSQL's own copy starts one worker, one
 // temporary slot and one snapshot per table, a fixed cost of a fraction of a second each that
-// dominates when the tables are many and small. Here the subscription's slot is created first on a
-// replication connection that exports the snapshot the slot starts at; every table (large ones in
-// page ranges) is read under that one snapshot on a few connections and piped from COPY … TO
-// STDOUT into COPY … FROM STDIN on the replica (binary when both sides have the same built-in
-// types); the subscription, created disabled on that slot with copy_data = false, is then enabled
-// and streams every change committed after the snapshot — none lost, none twice.
+// dominates when the tables are many and small. Here the subscription is created disabled, with
+// copy_data = false, on a slot of its name that is then created on a replication connection
+// exporting the snapshot the slot starts at; every table (large ones in page ranges) is read under
+// that one snapshot on a few connections and piped from COPY … TO STDOUT into COPY … FROM STDIN on
+// the replica (binary when both sides have the same built-in types, primary keys built after the
+// rows: lateKeys.ts); the subscription is then enabled and streams every change committed after
+// the snapshot — none lost, none twice.
 //
 // With `copyMethod: "auto"`, tables too big for the per-table cost to matter are left to
 // PostgreSQL's own copy in the same subscription (handover.ts).
@@ -116,15 +117,17 @@ export async function snapshotSubscribe(
     await withClient(
       publisher,
       async (repl) => {
+        // The subscription first (disabled, marked, on a slot that does not exist yet), then the
+        // slot: a run killed between the two leaves no slot holding WAL that nothing refers to.
+        await createOnSlot(s, inputs, ends, view, slot, handover ? plan.tables : undefined, {
+          ranged: rangedTables(plan),
+          keys: plan.rangedKeys,
+        });
         const made = await repl.query<{ consistent_point: string; snapshot_name: string }>(
           sql.createSlotExportingSnapshot(slot),
         );
         slotMade = true;
         const { consistent_point: at, snapshot_name: snapshot } = made.rows[0]!;
-        await createOnSlot(s, inputs, ends, view, slot, handover ? plan.tables : undefined, {
-          ranged: rangedTables(plan),
-          keys: plan.rangedKeys,
-        });
         log.info(
           `${name}: slot ${JSON.stringify(slot)} created at ${at}; copying ${plan.tables.length} table(s) (${bytes(plan.bytes)}, ${plan.items.length} COPY(s)) under its snapshot on ${jobs} connection(s), ${plan.items.filter((i) => i.lateKey).length + plan.rangedKeys.length} primary key(s) built after their rows${handover ? `; PostgreSQL's table synchronisation copies the other ${plan.toPostgres.length} (${plan.toPostgres.map(tableKey).join(", ")}) once the stream starts` : ""}.`,
         );
