@@ -252,7 +252,7 @@ export function autoChoice(
   inputs: SubscriptionInputs,
   plan: SnapshotPlan,
   handover: boolean,
-): { plan: SnapshotPlan } | { why: string } {
+): { plan: SnapshotPlan; note?: string } | { why: string } {
   if (inputs.enabled === false)
     return { why: "the subscription is created disabled (PostgreSQL copies when it is enabled)" };
   const { mine, theirs } = autoSplit(plan.tables);
@@ -285,7 +285,7 @@ export function autoChoice(
     return {
       why: `its ${plan.tables.length} table(s) hold ${bytes(average)} on average, more than the ${bytes(AUTO_MAX_TABLE_BYTES)} up to which \`copyMethod: "auto"\` copies through this program, and ${cannot}`,
     };
-  return { plan };
+  return { plan, note: `the big ones too: ${cannot}` };
 }
 
 /**
@@ -298,7 +298,9 @@ async function decideCopy(
   publisher: ConnectionInfo,
   preview?: Parameters<typeof planSnapshot>[4],
 ): Promise<
-  { method: "snapshot"; plan: SnapshotPlan } | { method: "postgres"; why: string } | { refused: string }
+  | { method: "snapshot"; plan: SnapshotPlan; note?: string }
+  | { method: "postgres"; why: string }
+  | { refused: string }
 > {
   const { plan, obstacles } = await planSnapshot(
     s,
@@ -318,7 +320,7 @@ async function decideCopy(
     (await mayHandOver(publisher, mine).catch(() => false));
   const choice = autoChoice(inputs, plan, handover);
   return "plan" in choice
-    ? { method: "snapshot", plan: choice.plan }
+    ? { method: "snapshot", plan: choice.plan, ...(choice.note ? { note: choice.note } : {}) }
     : { method: "postgres", why: choice.why };
 }
 
@@ -342,7 +344,7 @@ export async function previewCopy(
     return { line: `${who}: up leaves the initial copy to PostgreSQL's table synchronisation: ${d.why}.` };
   const rest = d.plan.toPostgres;
   return {
-    line: `${who}: up copies ${d.plan.tables.length} table(s) (${bytes(d.plan.bytes)} on disk) under one snapshot from this program on ${inputs.copyJobs ?? DEFAULT_JOBS} connection(s) per side, then streams from that slot${rest.length > 0 ? `; PostgreSQL's table synchronisation copies the other ${rest.length} (${bytes(sizeOf(rest))}, each above ${bytes(AUTO_MAX_TABLE_BYTES)}) server to server in the same subscription: ${rest.map(tableKey).join(", ")}` : ""}.`,
+    line: `${who}: up copies ${d.plan.tables.length} table(s) (${bytes(d.plan.bytes)} on disk) under one snapshot from this program on ${inputs.copyJobs ?? DEFAULT_JOBS} connection(s) per side, then streams from that slot${rest.length > 0 ? `; PostgreSQL's table synchronisation copies the other ${rest.length} (${bytes(sizeOf(rest))}, each above ${bytes(AUTO_MAX_TABLE_BYTES)}) server to server in the same subscription: ${rest.map(tableKey).join(", ")}` : ""}${d.note ? ` (${d.note})` : ""}.`,
   };
 }
 

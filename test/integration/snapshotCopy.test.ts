@@ -18,7 +18,7 @@ import { ROOT } from "../harness/install";
 import { runProgram } from "../harness/live";
 import { majors } from "../harness/matrix";
 import type { Major, TestServer } from "../harness/postgres";
-import { seededPair } from "../harness/seed";
+import { roleUrl, seededPair } from "../harness/seed";
 
 const PROGRAM = path.join(ROOT, "test", "fixtures", "snapshot", "index.ts");
 const DB = "app";
@@ -208,6 +208,52 @@ describe("snapshot copy refused at preview, PG18 → PG18", () => {
     );
     assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM pg_subscription", [], DB), [
       { n: 0 },
+    ]);
+    assert.deepEqual(await primary.query("SELECT count(*)::int AS n FROM pg_replication_slots"), [{ n: 0 }]);
+  });
+});
+
+describe("auto's division of the tables at preview, PG18 → PG18", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  const WIDE =
+    "CREATE TABLE t_wide (id bigint PRIMARY KEY, pad text); CREATE TABLE t_small (id bigint PRIMARY KEY, v text)";
+  bed(
+    18,
+    (b) => ({ primary, replica, engine } = b),
+    `${WIDE}; INSERT INTO t_wide SELECT g, repeat(md5(g::text), 16) FROM generate_series(1, 20000) g;
+     INSERT INTO t_small SELECT g, 'v' || g FROM generate_series(1, 50) g; ANALYZE;
+     CREATE PUBLICATION mixed FOR TABLE t_wide, t_small;
+     CREATE ROLE lim LOGIN REPLICATION PASSWORD 'lim-pw'; GRANT SELECT ON t_wide, t_small TO lim`,
+  );
+
+  it("hands the big table to PostgreSQL where the role may create the handover publication, else copies all one way", async () => {
+    await replica.query(WIDE, [], DB);
+    const sub = (publisher: string) => ({
+      connection: replica.url(DB),
+      name: "mixed",
+      publisher,
+      publications: ["mixed"],
+    });
+    const driver = new Driver(engine, "Subscription");
+    const owner = await driver.check(sub(primary.url(DB)));
+    assert.deepEqual(owner.failures, []);
+    assert.match(
+      engine.log,
+      /up copies 1 table\(s\) [^\n]*under one snapshot[^\n]*; PostgreSQL's table synchronisation copies the other 1 \([^)]+\) server to server in the same subscription: public\.t_wide\./,
+    );
+    // Neither the owner of the tables nor allowed to create in the database: one method for all
+    // (the two tables average below 8 MiB: the snapshot copy), and the preview says why.
+    const limited = await driver.check(sub(roleUrl(primary, "lim", "lim-pw")));
+    assert.deepEqual(limited.failures, []);
+    assert.match(
+      engine.log,
+      /up copies 2 table\(s\) [^\n]*under one snapshot[^\n]*streams from that slot \(the big ones too: this role may not create the publication that would leave 1 big table\(s\) to PostgreSQL/,
+    );
+    // A preview creates nothing.
+    assert.deepEqual(await primary.query("SELECT pubname FROM pg_publication ORDER BY 1", [], DB), [
+      { pubname: "mixed" },
     ]);
     assert.deepEqual(await primary.query("SELECT count(*)::int AS n FROM pg_replication_slots"), [{ n: 0 }]);
   });
