@@ -64,8 +64,13 @@ async function copyAll(
           meter.start(it);
           await ranged.before(rep, it);
           await rep.query(sql.beginCopyIn(lockSeconds, plan.replicaRole));
-          if (it.lateKey) await rep.query(sql.dropKey(it.lateKey));
-          const into = rep.query(copyFromStdin(sql.copyIn(it.table, it.binary)));
+          // A whole table whose key is built after its rows is also written frozen (it is empty,
+          // owned by this role, and nothing references it: see readLateKeys).
+          if (it.lateKey) {
+            await rep.query(sql.dropKey(it.lateKey));
+            await rep.query(sql.emptyForFreeze(it.table));
+          }
+          const into = rep.query(copyFromStdin(sql.copyIn(it.table, it.binary, it.lateKey !== undefined)));
           const out = pub.query(copyToStdout(sql.copyOut(it.table, it.binary, it.range)));
           const count = new Transform({
             transform(chunk: Buffer, _enc, done) {

@@ -120,12 +120,23 @@ export function copyOut(t: CopySource, binary: boolean, range?: PageRange): stri
   return `COPY (${select}) TO STDOUT${binary ? " (FORMAT binary)" : ""}`;
 }
 
-/** COPY of those rows into the replica's table. */
+/**
+ * COPY of those rows into the replica's table; `freeze`: written frozen and all-visible (the table
+ * must have been emptied by TRUNCATE in this transaction: see emptyForFreeze), so that nothing has
+ * to visit its pages again to set hint bits or freeze them later.
+ */
 export function copyIn(
   t: { schema: string; name: string; columns: readonly string[] },
   binary: boolean,
+  freeze = false,
 ): string {
-  return `COPY ${qualified(t.schema, t.name)} (${identList(t.columns)}) FROM STDIN${binary ? " (FORMAT binary)" : ""}`;
+  const options = [...(binary ? ["FORMAT binary"] : []), ...(freeze ? ["FREEZE"] : [])];
+  return `COPY ${qualified(t.schema, t.name)} (${identList(t.columns)}) FROM STDIN${options.length > 0 ? ` (${options.join(", ")})` : ""}`;
+}
+
+/** The (empty) table truncated in the COPY's transaction, which COPY … FREEZE requires. */
+export function emptyForFreeze(t: { schema: string; name: string }): string {
+  return `TRUNCATE ONLY ${qualified(t.schema, t.name)}`;
 }
 
 /**

@@ -297,6 +297,7 @@ for (const major of majors([15, 18])) {
       // its last range: the same keys, valid, and nothing to change.
       assert.match(engine.log, /2 primary key\(s\) built after their rows/);
       await assertSameKeys(primary, replica, ["t_keyed", "t_big"]);
+
       assert.deepEqual(
         await replica.query(
           "SELECT indexrelid::regclass::text AS i, indisvalid AS v, indisprimary AS p FROM pg_index WHERE indrelid = 't_keyed'::regclass ORDER BY 1",
@@ -314,6 +315,17 @@ for (const major of majors([15, 18])) {
         [],
         "the preview after the up changes nothing",
       );
+      // … and t_keyed's pages were written frozen (COPY … FREEZE after a TRUNCATE in that transaction)
+      await replica.query("CREATE EXTENSION IF NOT EXISTS pg_visibility", [], DB);
+      const [vm] = await replica.query<{ pages: number; frozen: number }>(
+        "SELECT (pg_relation_size('t_keyed') / 8192)::int AS pages, all_frozen::int AS frozen FROM pg_visibility_map_summary('t_keyed')",
+        [],
+        DB,
+      );
+      await replica.query("DROP EXTENSION pg_visibility", [], DB);
+      // (without FREEZE no page of a table nothing has vacuumed is all-frozen; the last pages COPY
+      // was filling may stay unmarked)
+      assert.ok(vm!.pages > 0 && vm!.frozen >= vm!.pages - 4, JSON.stringify(vm));
       // Changes after the copy keep arriving through the stream.
       await primary.query(
         "UPDATE t_items SET note = 'later' WHERE id <= 10; DELETE FROM s_1 WHERE id > 10",

@@ -111,6 +111,11 @@ describe("snapshot copy: the COPYs", () => {
     );
     assert.equal(copyIn(t, false), `COPY "s.x"."t" ("id", "we""ird") FROM STDIN`);
     assert.equal(
+      copyIn(t, true, true),
+      `COPY "s.x"."t" ("id", "we""ird") FROM STDIN (FORMAT binary, FREEZE)`,
+    );
+    assert.equal(copyIn(t, false, true), `COPY "s.x"."t" ("id", "we""ird") FROM STDIN (FREEZE)`);
+    assert.equal(
       beginCopyIn(600, true),
       "BEGIN; SET LOCAL lock_timeout = '600s'; SET LOCAL datestyle = 'ISO'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 3; SET LOCAL session_replication_role = replica",
     );
