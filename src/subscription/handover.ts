@@ -21,6 +21,7 @@ import { readTableFacts } from "../pg/tableFacts";
 import { tableKey, type TableName } from "../pg/tables";
 import { readSubscription } from "./catalog";
 import { restoreKeys } from "./lateKeys";
+import type { LateKey } from "./snapshotCatalog";
 import { dropSafely } from "./drop";
 import type { Ends } from "./fields";
 import { createOptions } from "./options";
@@ -154,7 +155,7 @@ export async function resumeCopy(
     await createOnSlot(s, inputs, ends, view, slot, kept, { ranged: [], keys: [] });
     await startStream(s, inputs, true);
   } catch (e) {
-    await undoResume(s, inputs, ends.publisher, slot, kept).catch((u) =>
+    await abandonCopy(s, inputs, ends.publisher, slot, kept, []).catch((u) =>
       log.warn(`${name}: undoing the failed resume failed too (${(u as Error).message}).`),
     );
     throw operationError(name, "finishing the unfinished snapshot copy", e);
@@ -163,15 +164,22 @@ export async function resumeCopy(
   if (wait) await waitForSync(s, inputs.name, wait);
 }
 
-async function undoResume(
+/**
+ * Undoes a snapshot copy that failed (snapshotCopy.ts) or a failed finishing of one (above): the
+ * subscription dropped if it exists (its slot with it), else `slot` if given (one this run made)
+ * while nothing uses it; the tables it `filled` emptied; any of `keys` their tables lack put back.
+ */
+export async function abandonCopy(
   s: Session,
   inputs: SubscriptionInputs,
   publisher: ConnectionInfo,
-  slot: string,
-  kept: readonly TableName[],
+  slot: string | undefined,
+  filled: readonly TableName[],
+  keys: readonly LateKey[],
 ): Promise<void> {
-  if (await readSubscription(s, inputs.name)) await dropSafely(s, inputs.name, publisher);
-  else await withSession(publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot]));
-  const filled = await readTableFacts(s, kept);
-  if (filled.length > 0) await s.exec(truncateTables(filled));
+  await dropSafely(s, inputs.name, publisher);
+  if (slot) await withSession(publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot]));
+  const present = await readTableFacts(s, filled);
+  if (present.length > 0) await s.exec(truncateTables(present));
+  await restoreKeys(s, keys);
 }

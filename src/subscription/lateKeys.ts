@@ -61,10 +61,7 @@ export class RangedKeys {
 /** Adds back each of `keys` its table lacks (the table's rows, if any, were copied under one snapshot). */
 export async function restoreKeys(s: Session, keys: readonly LateKey[]): Promise<void> {
   for (const k of keys) {
-    const [row] = await s.query<{ present: boolean | null }>(sql.KEY_EXISTS_QUERY, [
-      sql.regclassText(k),
-      k.key,
-    ]);
+    const [row] = await s.query<{ present: boolean }>(sql.KEY_EXISTS_QUERY, [k.schema, k.name, k.key]);
     if (row?.present === false) await s.exec(sql.addKey(k));
   }
 }

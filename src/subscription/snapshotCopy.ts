@@ -22,13 +22,11 @@ import { pipeline } from "node:stream/promises";
 import { from as copyFromStdin, to as copyToStdout } from "pg-copy-streams";
 import * as log from "../kernel/log";
 import type { ConnectionInfo } from "../pg/connection";
-import { truncateTables } from "../pg/emptying";
-import { withClient, withSession, type Session } from "../pg/session";
+import { withClient, type Session } from "../pg/session";
 import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import type { Ends } from "./fields";
-import { dropSafely } from "./drop";
-import { createOnSlot, startStream } from "./handover";
-import { RangedKeys, restoreKeys } from "./lateKeys";
+import { abandonCopy, createOnSlot, startStream } from "./handover";
+import { RangedKeys } from "./lateKeys";
 import { bytes } from "../kernel/units";
 import { SnapshotMeter } from "./progress";
 import type { PublisherView } from "./publisher";
@@ -159,7 +157,8 @@ export async function snapshotSubscribe(
     );
     await startStream(s, inputs, handover);
   } catch (e) {
-    await undo(s, inputs, publisher, plan, { slotMade, filled: sortedTables(filled.values()) }).catch((u) =>
+    const made = slotMade ? slot : undefined;
+    await abandonCopy(s, inputs, publisher, made, sortedTables(filled.values()), plan.rangedKeys).catch((u) =>
       log.warn(
         `${name}: undoing the failed snapshot copy failed too (${(u as Error).message}); the next up repairs it.`,
       ),
@@ -173,21 +172,4 @@ function rangedTables(plan: SnapshotPlan): TableName[] {
   return sortedTables(
     new Map(plan.items.filter((i) => i.range).map((i) => [tableId(i.table), i.table])).values(),
   );
-}
-
-async function undo(
-  s: Session,
-  inputs: SubscriptionInputs,
-  publisher: ConnectionInfo,
-  plan: SnapshotPlan,
-  done: { slotMade: boolean; filled: TableName[] },
-): Promise<void> {
-  // The subscription, if it was created (its slot with it); the slot alone otherwise.
-  await dropSafely(s, inputs.name, publisher);
-  if (done.slotMade)
-    await withSession(publisher, (p) =>
-      p.query(sql.dropReplicationSlotQuery(), [inputs.slotName ?? inputs.name]),
-    );
-  if (done.filled.length > 0) await s.exec(truncateTables(done.filled));
-  await restoreKeys(s, plan.rangedKeys);
 }

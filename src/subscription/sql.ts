@@ -187,15 +187,10 @@ export function dropKey(t: { schema: string; name: string; key: string }): strin
   return `ALTER TABLE ${qualified(t.schema, t.name)} DROP CONSTRAINT ${ident(t.key)}`;
 }
 
-/** $1: a table's qualified name, $2: a constraint's name: whether the table has it (null: no such table). */
-export const KEY_EXISTS_QUERY = `SELECT CASE WHEN pg_catalog.to_regclass($1) IS NULL THEN NULL
-            ELSE EXISTS (SELECT 1 FROM pg_catalog.pg_constraint
-                          WHERE conrelid = pg_catalog.to_regclass($1) AND conname = $2) END AS present`;
-
-/** A table's name as to_regclass reads it. */
-export function regclassText(t: { schema: string; name: string }): string {
-  return qualified(t.schema, t.name);
-}
+/** $1, $2: a table's schema and name, $3: a constraint's name: whether the table has it (null: no such table). */
+export const KEY_EXISTS_QUERY = `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND k.conname = $3) AS present
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = $1 AND c.relname = $2`;
 
 /** … and added back after, as the replica defined it (its own pg_get_constraintdef text). */
 export function addKey(t: { schema: string; name: string; key: string; definition: string }): string {
