@@ -22,18 +22,14 @@ export class RangedKeys {
   private readonly left = new Map<string, number>();
   private readonly dropped = new Map<string, Promise<unknown>>();
 
-  constructor(
-    keys: readonly LateKey[],
-    items: readonly CopyItem[],
-    private readonly lockSeconds: number,
-  ) {
+  constructor(keys: readonly LateKey[], items: readonly CopyItem[]) {
     this.keys = new Map(keys.map((k) => [tableId(k), k]));
     for (const i of items)
       if (i.range && this.keys.has(tableId(i.table)))
         this.left.set(tableId(i.table), (this.left.get(tableId(i.table)) ?? 0) + 1);
   }
 
-  /** Before a range's transaction, on the replica connection that copies it. */
+  /** Before a range's COPY, on the replica connection that copies it (set up by copyInSession: its lock wait bounded). */
   async before(rep: Client, item: CopyItem): Promise<void> {
     const key = item.range && this.keys.get(tableId(item.table));
     if (!key) return;
@@ -42,7 +38,7 @@ export class RangedKeys {
     await this.dropped.get(id);
   }
 
-  /** After a range's transaction committed: the table's last builds its key. */
+  /** After a range's COPY committed: the table's last builds its key. */
   async after(rep: Client, item: CopyItem): Promise<void> {
     const key = item.range && this.keys.get(tableId(item.table));
     if (!key) return;
@@ -51,9 +47,12 @@ export class RangedKeys {
     if (left === 0) await this.run(rep, sql.addKey(key));
   }
 
+  /**
+   * In a transaction committed by a round trip of its own: a statement that waits for a lock while
+   * the program is killed then dies with its connection, instead of running once the lock is free.
+   */
   private async run(rep: Client, statement: string): Promise<void> {
-    await rep.query(sql.beginCopyIn(this.lockSeconds, false));
-    await rep.query(statement);
+    await rep.query(sql.beginWith(statement));
     await rep.query("COMMIT");
   }
 }

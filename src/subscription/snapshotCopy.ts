@@ -51,23 +51,21 @@ async function copyAll(
   lockSeconds: number,
 ): Promise<void> {
   const queue = [...plan.items];
-  const ranged = new RangedKeys(plan.rangedKeys, plan.items, lockSeconds);
+  const ranged = new RangedKeys(plan.rangedKeys, plan.items);
   let failure: { error: unknown } | undefined;
   const worker = () =>
     withClient(publisher, async (pub) => {
       await pub.query(sql.beginUnderSnapshot(snapshot, lockSeconds));
       await withClient(replica, async (rep) => {
+        await rep.query(sql.copyInSession(lockSeconds, plan.replicaRole));
         for (let item = queue.shift(); item && !failure; item = queue.shift()) {
           const it = item;
           meter.start(it);
           await ranged.before(rep, it);
-          await rep.query(sql.beginCopyIn(lockSeconds, plan.replicaRole));
           // A whole table whose key is built after its rows is also written frozen (it is empty,
-          // owned by this role, and nothing references it: see readLateKeys).
-          if (it.lateKey) {
-            await rep.query(sql.dropKey(it.lateKey));
-            await rep.query(sql.emptyForFreeze(it.table));
-          }
+          // owned by this role, and nothing references it: see readLateKeys); any other COPY
+          // commits by itself.
+          if (it.lateKey) await rep.query(sql.lateKeyBegin(it.lateKey));
           const into = rep.query(copyFromStdin(sql.copyIn(it.table, it.binary, it.lateKey !== undefined)));
           const out = pub.query(copyToStdout(sql.copyOut(it.table, it.binary, it.range)));
           const count = new Transform({
@@ -78,8 +76,7 @@ async function copyAll(
           });
           await pipeline(out, count, into);
           // One index build over the rows, before the stream (which needs the replica identity) starts.
-          if (it.lateKey) await rep.query(sql.addKey(it.lateKey));
-          await rep.query("COMMIT");
+          if (it.lateKey) await rep.query(`${sql.addKey(it.lateKey)}; COMMIT`);
           filled.set(tableId(it.table), it.table);
           await ranged.after(rep, it);
           meter.finish(it, into.rowCount);

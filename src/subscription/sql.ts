@@ -85,7 +85,7 @@ export function beginUnderSnapshot(snapshot: string, lockSeconds: number): strin
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     `SET TRANSACTION SNAPSHOT ${literal(snapshot)}`,
     lockTimeout(lockSeconds),
-    ...PORTABLE_TEXT,
+    ...portableText("SET LOCAL"),
   ].join("; ");
 }
 
@@ -135,7 +135,7 @@ export function copyIn(
 }
 
 /** The (empty) table truncated in the COPY's transaction, which COPY … FREEZE requires. */
-export function emptyForFreeze(t: { schema: string; name: string }): string {
+function emptyForFreeze(t: { schema: string; name: string }): string {
   return `TRUNCATE ONLY ${qualified(t.schema, t.name)}`;
 }
 
@@ -143,26 +143,44 @@ export function emptyForFreeze(t: { schema: string; name: string }): string {
  * Text COPY between servers whose settings differ: dates, intervals and floats written and read
  * in one unambiguous form, as PostgreSQL's own table synchronisation sets them.
  */
-const PORTABLE_TEXT = [
-  "SET LOCAL datestyle = 'ISO'",
-  "SET LOCAL intervalstyle = 'postgres'",
-  "SET LOCAL extra_float_digits = 3",
-];
+function portableText(set: Scope): string[] {
+  return [`${set} datestyle = 'ISO'`, `${set} intervalstyle = 'postgres'`, `${set} extra_float_digits = 3`];
+}
 
-/** How long a statement of this transaction waits for a table lock before it fails (55P03). */
-function lockTimeout(seconds: number): string {
-  return `SET LOCAL lock_timeout = '${Math.max(1, Math.trunc(seconds))}s'`;
+/** A setting for the transaction ("SET LOCAL") or for the rest of the session ("SET"). */
+type Scope = "SET LOCAL" | "SET";
+
+/** How long a statement waits for a table lock before it fails (55P03). */
+function lockTimeout(seconds: number, set: Scope = "SET LOCAL"): string {
+  return `${set} lock_timeout = '${Math.max(1, Math.trunc(seconds))}s'`;
 }
 
 /**
- * The transaction one COPY into the replica runs in, opened in one round trip (simple protocol:
- * these statements are built here from numbers and constants only): the lock wait bounded, text
- * read in the portable forms, and rows written as the apply worker writes them when `asReplica`.
+ * The settings of a replica connection the copy writes on, sent once in one round trip (simple
+ * protocol: these statements are built here from numbers and constants only): the lock wait
+ * bounded, text read in the portable forms, and rows written as the apply worker writes them when
+ * `asReplica`. Each COPY then runs on its own (one round trip, committed by itself); only a table
+ * whose key is built after its rows opens a transaction (lateKeyBegin).
  */
-export function beginCopyIn(lockSeconds: number, asReplica: boolean): string {
-  return ["BEGIN", lockTimeout(lockSeconds), ...PORTABLE_TEXT, ...(asReplica ? [REPLICA_ROLE] : [])].join(
-    "; ",
-  );
+export function copyInSession(lockSeconds: number, asReplica: boolean): string {
+  return [
+    lockTimeout(lockSeconds, "SET"),
+    ...portableText("SET"),
+    ...(asReplica ? ["SET session_replication_role = replica"] : []),
+  ].join("; ");
+}
+
+/** A transaction opened with `statement` in one round trip (its COMMIT sent on its own). */
+export function beginWith(statement: string): string {
+  return `BEGIN; ${statement}`;
+}
+
+/**
+ * The transaction of a whole table whose key is built after its rows, opened in one round trip:
+ * the key dropped and the (empty) table truncated, which COPY … FREEZE requires (see copyIn).
+ */
+export function lateKeyBegin(t: { schema: string; name: string; key: string }): string {
+  return ["BEGIN", dropKey(t), emptyForFreeze(t)].join("; ");
 }
 
 /** $1, $2: schemas and names. See snapshotCatalog.ts's readLateKeys. */

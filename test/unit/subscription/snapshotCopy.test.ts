@@ -23,7 +23,8 @@ import {
   staticObstacles,
 } from "../../../src/subscription/snapshotPlan";
 import {
-  beginCopyIn,
+  copyInSession,
+  lateKeyBegin,
   beginUnderSnapshot,
   copyIn,
   copyOut,
@@ -116,10 +117,14 @@ describe("snapshot copy: the COPYs", () => {
     );
     assert.equal(copyIn(t, false, true), `COPY "s.x"."t" ("id", "we""ird") FROM STDIN (FREEZE)`);
     assert.equal(
-      beginCopyIn(600, true),
-      "BEGIN; SET LOCAL lock_timeout = '600s'; SET LOCAL datestyle = 'ISO'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 3; SET LOCAL session_replication_role = replica",
+      copyInSession(600, true),
+      "SET lock_timeout = '600s'; SET datestyle = 'ISO'; SET intervalstyle = 'postgres'; SET extra_float_digits = 3; SET session_replication_role = replica",
     );
-    assert.doesNotMatch(beginCopyIn(1.7, false), /session_replication_role|1\.7/);
+    assert.doesNotMatch(copyInSession(1.7, false), /session_replication_role|1\.7/);
+    assert.equal(
+      lateKeyBegin({ schema: "s.x", name: "t", key: "t_pkey" }),
+      `BEGIN; ALTER TABLE "s.x"."t" DROP CONSTRAINT "t_pkey"; TRUNCATE ONLY "s.x"."t"`,
+    );
     assert.equal(
       beginUnderSnapshot("00000003-0000001B-1", 600),
       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '00000003-0000001B-1'; SET LOCAL lock_timeout = '600s'; SET LOCAL datestyle = 'ISO'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 3",
@@ -264,7 +269,7 @@ describe("snapshot copy: primary keys built after the rows", () => {
     assert.equal(ranges.length, 3);
     const sent: string[] = [];
     const rep = { query: async (text: string) => void sent.push(text) };
-    const keys = new RangedKeys([key], items, 5);
+    const keys = new RangedKeys([key], items);
     await Promise.all(ranges.map((r) => keys.before(rep, r)));
     await keys.before(
       rep,
@@ -278,9 +283,10 @@ describe("snapshot copy: primary keys built after the rows", () => {
     assert.deepEqual(
       sent.filter((t) => t.includes("CONSTRAINT")),
       [
-        'ALTER TABLE "public"."big" DROP CONSTRAINT "big_pkey"',
-        'ALTER TABLE "public"."big" ADD CONSTRAINT "big_pkey" PRIMARY KEY (id)',
+        'BEGIN; ALTER TABLE "public"."big" DROP CONSTRAINT "big_pkey"',
+        'BEGIN; ALTER TABLE "public"."big" ADD CONSTRAINT "big_pkey" PRIMARY KEY (id)',
       ],
     );
+    assert.equal(sent.filter((t) => t === "COMMIT").length, 2, "each committed by a round trip of its own");
   });
 });
