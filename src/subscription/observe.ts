@@ -161,6 +161,7 @@ export async function observeReplica(
       : new Set<string>();
     const copied = inputs.copyData === false ? [] : published.filter((t) => !subscribed.has(tableId(t)));
     const stakes = await readStakes(s, published, inputs.name);
+    const holding = await nonEmptyTables(s, copied);
     failures.push(...loopFailures(inputs, view, stakes, s.serverVersion));
     const decision = decideRepair({
       name: inputs.name,
@@ -185,7 +186,7 @@ export async function observeReplica(
       view?.slotExists === true
         ? { resumable: await resumable(s, ends, published, subscribed, existing.copyMark?.ranged ?? []) }
         : {}),
-      nonEmpty: await nonEmptyTables(s, copied),
+      nonEmpty: holding,
       recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),
     });
     const repair = decision.repair;
@@ -197,6 +198,7 @@ export async function observeReplica(
       const copy = await previewCopy(s, inputs, ends.publisher, {
         tablesComing: inputs.recopyRequests !== undefined,
         emptiedFirst: repair !== undefined,
+        read: { tables: published, stakes, ...(copied.length === published.length ? { holding } : {}) },
       });
       log.info(copy.line);
       if (copy.failure) failures.push({ property: "copyMethod", reason: copy.failure });

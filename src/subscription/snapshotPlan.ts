@@ -4,9 +4,9 @@
 
 import * as log from "../kernel/log";
 import type { ConnectionInfo } from "../pg/connection";
-import { nonEmpty, readStakes } from "../pg/emptying";
+import { nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
 import { withSession, type Session } from "../pg/session";
-import { sortedTables, tableId, tableKey } from "../pg/tables";
+import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import { bytes } from "../kernel/units";
 import {
   mayHandOver,
@@ -131,6 +131,22 @@ async function mayWriteAsReplica(s: Session): Promise<boolean> {
 }
 
 /**
+ * What the Subscription's check read on the replica for `tables` (readStakes), and, when given,
+ * which of them hold rows (nonEmpty): planning the copy at preview reuses them instead of reading
+ * them again.
+ */
+export interface ReplicaRead {
+  tables: readonly TableName[];
+  stakes: readonly TableStakes[];
+  holding?: readonly TableName[];
+}
+
+function covers(read: readonly TableName[], tables: readonly TableName[]): boolean {
+  const ids = new Set(read.map(tableId));
+  return tables.every((t) => ids.has(tableId(t)));
+}
+
+/**
  * The plan, or why this program cannot copy these tables itself: it cannot reach the publisher, the
  * replica lacks a table or column (PostgreSQL's copy then reports it), rows would fire triggers or
  * check foreign keys and this role may not write as the apply worker does, or the replica publishes
@@ -147,6 +163,8 @@ export async function planSnapshot(
     tablesComing?: boolean;
     /** A repair empties the tables first: rows in them do not count. */
     emptiedFirst?: boolean;
+    /** What the check read on the replica just before (each read again when it does not cover the publications). */
+    read?: ReplicaRead;
   } = {},
 ): Promise<{ plan?: SnapshotPlan; obstacles: string[] }> {
   const obstacles = staticObstacles(inputs);
@@ -175,11 +193,15 @@ export async function planSnapshot(
     obstacles.push(`published columns are generated on the replica: ${generated.join(", ")}`);
   if (missing.length > 0) obstacles.push(`the replica lacks ${missing.join(", ")}`);
   // It writes only into empty tables: undoing a failed copy empties what it filled.
-  const holding: string[] = [];
+  const read = preview.read && covers(preview.read.tables, published) ? preview.read : undefined;
   const present = preview.emptiedFirst ? [] : published.filter((t) => onReplica.has(tableId(t)));
-  for (const t of await nonEmpty(s, present)) holding.push(tableKey(t));
-  if (holding.length > 0) obstacles.push(`${holding.join(", ")} already hold rows on the replica`);
-  const onward = (await readStakes(s, published, inputs.name)).filter((t) => t.publishedBy.length > 0);
+  const known = read?.holding && new Set(read.holding.map(tableId));
+  const holding = known ? present.filter((t) => known.has(tableId(t))) : await nonEmpty(s, present);
+  if (holding.length > 0)
+    obstacles.push(`${holding.map(tableKey).join(", ")} already hold rows on the replica`);
+  const stakes = read?.stakes ?? (await readStakes(s, published, inputs.name));
+  const publishedIds = new Set(published.map(tableId));
+  const onward = stakes.filter((t) => t.publishedBy.length > 0 && publishedIds.has(tableId(t)));
   if (onward.length > 0)
     obstacles.push(
       `the replica publishes ${onward.map(tableKey).join(", ")} itself (two-way or a cascade): rows this program copied would be sent on as the replica's own`,
@@ -333,7 +355,7 @@ export async function previewCopy(
   s: Session,
   inputs: SubscriptionInputs,
   publisher: ConnectionInfo,
-  preview: { tablesComing: boolean; emptiedFirst: boolean },
+  preview: { tablesComing: boolean; emptiedFirst: boolean; read?: ReplicaRead },
 ): Promise<{ line: string; failure?: string }> {
   const who = label(inputs.name);
   if (inputs.copyMethod === "postgres")
