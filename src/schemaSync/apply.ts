@@ -16,7 +16,7 @@ import { appliedColumns, signatures, signedTables, targetFingerprint } from "./o
 import { lastChanges, planSchema, summary, type PlanOptions, type PlanStep, type SchemaPlan } from "./plan";
 import { projectSection, type Section } from "./section";
 import type { SchemaSnapshot } from "./snapshot";
-import { readSource } from "./source";
+import { readByCheck, readSource } from "./source";
 import { readTarget } from "./target";
 import { label, type SchemaSyncInputs, type SchemaSyncState } from "./types";
 import { settingsOf } from "./fields";
@@ -149,7 +149,8 @@ export async function applySchemaSync(
 ): Promise<SchemaSyncState> {
   const settings = settingsOf(inputs);
   const section = settings.section;
-  const source = await readSource(ends.source, inputs);
+  const source =
+    readByCheck(ends.source, inputs.sourceFingerprint) ?? (await readSource(ends.source, inputs));
   const where = endpoint(ends.source);
   if (!source.tables)
     throw new Error(

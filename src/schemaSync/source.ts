@@ -1,7 +1,8 @@
 // Reading the source: resolving the table list (listed, or what a publication publishes) and
 // reading their definitions, in one session. A fingerprint of the catalog rows behind them (cheap)
 // lets a read be reused: within one provider host process (one `pulumi preview` or `up`) the
-// definitions check read are reused by create and update, so the state need not keep them.
+// definitions check read are reused by create and update — which apply what the preview planned
+// from without reading the source again — so the state need not keep them.
 
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../kernel/values";
@@ -27,10 +28,30 @@ export interface SourceRead {
 
 const CACHE = Symbol.for("pulumi-pg-replication.source-snapshots");
 
-/** Recent reads, on globalThis (never in a serialized closure); a few are enough for one run. */
-function cache(): Map<string, SchemaSnapshot> {
-  const g = globalThis as unknown as Record<symbol, Map<string, SchemaSnapshot> | undefined>;
+/** Recent reads by endpoint and fingerprint, on globalThis (never in a serialized closure); a few are enough for one run. */
+function cache(): Map<string, Required<Pick<SourceRead, "tables" | "snapshot" | "fingerprint">>> {
+  const g = globalThis as unknown as Record<
+    symbol,
+    Map<string, Required<Pick<SourceRead, "tables" | "snapshot" | "fingerprint">>> | undefined
+  >;
   return (g[CACHE] ??= new Map());
+}
+
+function withMissing(read: Required<Pick<SourceRead, "tables" | "snapshot" | "fingerprint">>): SourceRead {
+  const found = new Set(read.snapshot.tables.map(tableId));
+  return { ...read, missing: read.tables.filter((t) => !found.has(tableId(t))) };
+}
+
+/**
+ * The read a check of this process made whose fingerprint was `fingerprint` (the check's
+ * `sourceFingerprint`), if it is still kept: create and update apply the definitions the preview
+ * planned from instead of reading the source again (a change made on the source since then is
+ * the next check's to see: its fingerprint differs from the one the state records).
+ */
+export function readByCheck(info: ConnectionInfo, fingerprint: string | undefined): SourceRead | undefined {
+  const read =
+    fingerprint === undefined ? undefined : cache().get(JSON.stringify([endpoint(info), fingerprint]));
+  return read && withMissing(read);
 }
 
 /**
@@ -64,22 +85,16 @@ export async function readSource(
     if (unless !== undefined && fingerprint === unless)
       return { tables, snapshot: EMPTY_SNAPSHOT, fingerprint, missing: [], unchanged: true };
     const key = JSON.stringify([endpoint(info), fingerprint]);
-    let snapshot = cache().get(key);
-    if (!snapshot) {
+    let read = cache().get(key);
+    if (!read) {
       const wanted = tables.map((t) =>
         columnLists.has(tableId(t)) ? { ...t, columns: columnLists.get(tableId(t))! } : t,
       );
-      snapshot = projectColumns(await readSchema(s, wanted), columnLists);
-      cache().set(key, snapshot);
+      read = { tables, snapshot: projectColumns(await readSchema(s, wanted), columnLists), fingerprint };
+      cache().set(key, read);
       while (cache().size > 8) cache().delete(cache().keys().next().value!);
     }
-    const found = new Set(snapshot.tables.map(tableId));
-    return {
-      tables,
-      snapshot,
-      fingerprint,
-      missing: tables.filter((t) => !found.has(tableId(t))),
-    };
+    return withMissing(read);
   });
 }
 

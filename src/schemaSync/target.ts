@@ -5,9 +5,9 @@
 
 import { readStakes, type TableStakes } from "../pg/emptying";
 import type { Session } from "../pg/session";
-import { sortedTables, type TableName } from "../pg/tables";
+import { sortedTables, tableId, type TableName } from "../pg/tables";
 import { readExtensions, readRelationNames, readSchema, readTypesByName, type RelationName } from "./catalog";
-import type { SchemaSnapshot } from "./snapshot";
+import { EMPTY_SNAPSHOT, type SchemaSnapshot } from "./snapshot";
 
 export interface TargetRead {
   actual: SchemaSnapshot;
@@ -24,17 +24,20 @@ export async function readTarget(
   desired: SchemaSnapshot,
   before: readonly TableName[] = [],
 ): Promise<TargetRead> {
-  const actual = await readSchema(
-    s,
-    sortedTables([...desired.tables, ...before].map(({ schema, name }) => ({ schema, name }))),
-  );
+  const tables = sortedTables([...desired.tables, ...before].map(({ schema, name }) => ({ schema, name })));
+  const schemas = new Set(desired.tables.map((t) => t.schema));
+  const names = await readRelationNames(s, [...new Set(tables.map((t) => t.schema))]);
+  // None of the tables there yet (a first copy): nothing of theirs to read, the definitions query
+  // (tens of milliseconds for a few hundred tables, most of it planning) is left out.
+  const present = new Set(names.filter((r) => r.kind === "r" || r.kind === "p").map(tableId));
+  const actual = tables.some((t) => present.has(tableId(t))) ? await readSchema(s, tables) : EMPTY_SNAPSHOT;
   const known = new Set(actual.types.map((t) => t.name));
   const missing = desired.types.map((t) => t.name).filter((n) => !known.has(n));
   const others = await readTypesByName(s, missing);
   return {
     actual: { ...actual, types: [...actual.types, ...others] },
     extensions: { ...(await readExtensions(s)), version: s.serverVersion },
-    stakes: await readStakes(s, actual.tables),
-    relations: await readRelationNames(s, [...new Set(desired.tables.map((t) => t.schema))]),
+    stakes: actual.tables.length > 0 ? await readStakes(s, actual.tables) : [],
+    relations: names.filter((r) => schemas.has(r.schema)),
   };
 }
