@@ -108,8 +108,15 @@ export interface CopySource {
   partitioned: boolean;
 }
 
-/** COPY of what the publications publish of one table (or a page range of it) to the client. */
+/**
+ * COPY of what the publications publish of one table (or a page range of it) to the client. A
+ * whole table without a row filter is copied by name (no query to plan; COPY … TO never reads
+ * inheritance children), as PostgreSQL's own table synchronisation does.
+ */
 export function copyOut(t: CopySource, binary: boolean, range?: PageRange): string {
+  const format = binary ? " (FORMAT binary)" : "";
+  if (!range && t.rowFilter === null && !t.partitioned)
+    return `COPY ${qualified(t.schema, t.name)} (${identList(t.columns)}) TO STDOUT${format}`;
   const where: string[] = [];
   if (range) {
     where.push(`ctid >= '(${Math.trunc(range.fromPage)},0)'::pg_catalog.tid`);
@@ -117,7 +124,7 @@ export function copyOut(t: CopySource, binary: boolean, range?: PageRange): stri
   }
   if (t.rowFilter !== null) where.push(`(${t.rowFilter})`);
   const select = `SELECT ${identList(t.columns)} FROM ${t.partitioned ? "" : "ONLY "}${qualified(t.schema, t.name)}${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""}`;
-  return `COPY (${select}) TO STDOUT${binary ? " (FORMAT binary)" : ""}`;
+  return `COPY (${select}) TO STDOUT${format}`;
 }
 
 /**

@@ -110,6 +110,16 @@ describe("snapshot copy: the COPYs", () => {
       copyOut({ ...t, partitioned: true, rowFilter: null }, false),
       `COPY (SELECT "id", "we""ird" FROM "s.x"."t") TO STDOUT`,
     );
+    // A whole plain table without a filter by name (COPY … TO reads no inheritance children).
+    assert.equal(
+      copyOut({ ...t, rowFilter: null }, true),
+      `COPY "s.x"."t" ("id", "we""ird") TO STDOUT (FORMAT binary)`,
+    );
+    assert.equal(
+      copyOut({ ...t, rowFilter: null }, false, { fromPage: 0, toPage: 4 }),
+      `COPY (SELECT "id", "we""ird" FROM ONLY "s.x"."t" WHERE ctid >= '(0,0)'::pg_catalog.tid AND ctid < '(4,0)'::pg_catalog.tid) TO STDOUT`,
+    );
+    assert.match(copyOut(t, false), /^COPY \(SELECT .* FROM ONLY "s\.x"\."t" WHERE \(\(id > 5\)/);
     assert.equal(copyIn(t, false), `COPY "s.x"."t" ("id", "we""ird") FROM STDIN`);
     assert.equal(
       copyIn(t, true, true),
