@@ -241,14 +241,18 @@ export async function readColumnIO(
   tables: readonly { schema: string; name: string }[],
 ): Promise<ColumnIO[]> {
   return s.query<ColumnIO>(
-    `WITH RECURSIVE parts(attrelid, attnum, typ) AS (
-         SELECT a.attrelid, a.attnum, a.atttypid
+    // The types made of other types are walked once per distinct column type, not once per column.
+    `WITH RECURSIVE cols AS MATERIALIZED (
+         SELECT n.nspname AS schema, c.relname AS name, a.attname::text AS "column",
+                pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.atttypid AS typ
            FROM unnest($1::text[], $2::text[]) AS w(schema, name)
            JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
            JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
            JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+     ), parts(root, typ) AS (
+         SELECT DISTINCT typ, typ FROM cols
        UNION
-         SELECT p.attrelid, p.attnum, inner_type.oid
+         SELECT p.root, inner_type.oid
            FROM parts p
            JOIN pg_catalog.pg_type t ON t.oid = p.typ
            CROSS JOIN LATERAL (
@@ -259,16 +263,13 @@ export async function readColumnIO(
              UNION ALL SELECT f.atttypid FROM pg_catalog.pg_attribute f
                         WHERE t.typtype = 'c' AND f.attrelid = t.typrelid AND f.attnum > 0 AND NOT f.attisdropped
            ) inner_type
+     ), io AS (
+         SELECT p.root, bool_and(t.typsend <> 0) AS send, bool_and(t.typreceive <> 0) AS receive
+           FROM parts p JOIN pg_catalog.pg_type t ON t.oid = p.typ
+          GROUP BY p.root
      )
-     SELECT n.nspname AS schema, c.relname AS name, a.attname::text AS "column",
-            pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
-            bool_and(t.typsend <> 0) AS send, bool_and(t.typreceive <> 0) AS receive
-       FROM parts p
-       JOIN pg_catalog.pg_type t ON t.oid = p.typ
-       JOIN pg_catalog.pg_attribute a ON a.attrelid = p.attrelid AND a.attnum = p.attnum
-       JOIN pg_catalog.pg_class c ON c.oid = p.attrelid
-       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      GROUP BY 1, 2, 3, 4`,
+     SELECT c.schema, c.name, c."column", c.type, io.send, io.receive
+       FROM cols c JOIN io ON io.root = c.typ`,
     [tables.map((t) => t.schema), tables.map((t) => t.name)],
   );
 }
