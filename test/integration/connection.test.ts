@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { parseConnection } from "../../src/pg/connection";
+import { nonEmpty } from "../../src/pg/emptying";
 import { withSession } from "../../src/pg/session";
 import { applyPlan } from "../../src/schemaSync/apply";
 import { readSchema } from "../../src/schemaSync/catalog";
@@ -118,5 +119,41 @@ describe("connections between provider calls", () => {
       assert.deepEqual([now!.mem, now!.workers], [defaults!.mem, defaults!.workers]);
     }
     assert.notEqual(defaults!.mem, "300MB");
+  });
+
+  it("finds the tables holding rows, probing only those whose pages, partitions or children may hold some", async () => {
+    await server.query(`CREATE SCHEMA probe;
+      CREATE TABLE probe.fresh (id int);
+      CREATE TABLE probe.filled (id int); INSERT INTO probe.filled VALUES (1);
+      CREATE TABLE probe.deleted (id int); INSERT INTO probe.deleted VALUES (1); DELETE FROM probe.deleted;
+      CREATE TABLE probe.truncated (id int); INSERT INTO probe.truncated VALUES (1); TRUNCATE probe.truncated;
+      CREATE TABLE probe.root (id int) PARTITION BY RANGE (id);
+      CREATE TABLE probe.part PARTITION OF probe.root FOR VALUES FROM (0) TO (10); INSERT INTO probe.root VALUES (1);
+      CREATE TABLE probe.emptyroot (id int) PARTITION BY RANGE (id);
+      CREATE TABLE probe.emptypart PARTITION OF probe.emptyroot FOR VALUES FROM (0) TO (10);
+      CREATE TABLE probe.parent (id int); CREATE TABLE probe.child () INHERITS (probe.parent);
+      INSERT INTO probe.child VALUES (1)`);
+    const names = [
+      "fresh",
+      "filled",
+      "deleted",
+      "truncated",
+      "root",
+      "emptyroot",
+      "emptypart",
+      "parent",
+      "child",
+    ];
+    const held = await withSession(parseConnection(server.url()), (s) =>
+      nonEmpty(
+        s,
+        names.map((name) => ({ schema: "probe", name })),
+      ),
+    );
+    // The parent's own pages are empty; its child's row is read through it, as a copy would.
+    assert.deepEqual(
+      held.map((t) => t.name),
+      ["filled", "root", "parent", "child"],
+    );
   });
 });
