@@ -10,10 +10,11 @@ import { clean } from "../kernel/values";
 import { endpoint, type ConnectionInfo, type Resolved } from "../pg/connection";
 import { lockForTransaction } from "../pg/lock";
 import { newRequestId } from "../pg/recopy";
-import { withSession } from "../pg/session";
-import { canonicalTableRef, tableKey, type TableName } from "../pg/tables";
+import { withSession, type Session } from "../pg/session";
+import { canonicalTableRef, tableId, tableKey, type TableName } from "../pg/tables";
 import { appliedColumns, signatures, signedTables, targetFingerprint } from "./observe";
 import { lastChanges, planSchema, summary, type PlanOptions, type PlanStep, type SchemaPlan } from "./plan";
+import { readHeapBytes } from "./catalog";
 import { projectSection, type Section } from "./section";
 import type { SchemaSnapshot } from "./snapshot";
 import { readByCheck, readSource } from "./source";
@@ -95,9 +96,42 @@ export function refuse(
     );
 }
 
+/** A table this small is built over in milliseconds: several of its statements share a round trip. */
+export const SMALL_TABLE_BYTES = 1 << 20;
+/** At most this many statements on small tables in one round trip. */
+const BATCH = 10;
+
+/**
+ * The order `jobs` connections take `steps` in: those on the biggest tables first, one at a time
+ * (the longest builds start first and end together), then those on small tables (`bytes`, by
+ * tableId, at most SMALL_TABLE_BYTES) up to BATCH to a round trip, fewer when that would leave a
+ * connection without work. A step on a table of unknown size counts as big.
+ */
+export function scheduleSteps(
+  steps: readonly PlanStep[],
+  bytes: ReadonlyMap<string, number>,
+  jobs: number,
+): PlanStep[][] {
+  const size = (st: PlanStep) => (st.table ? (bytes.get(tableId(st.table)) ?? Infinity) : Infinity);
+  const big = steps.filter((st) => size(st) > SMALL_TABLE_BYTES).sort((a, b) => size(b) - size(a));
+  const small = steps.filter((st) => size(st) <= SMALL_TABLE_BYTES);
+  const per = Math.max(1, Math.min(BATCH, Math.ceil(small.length / Math.max(1, jobs))));
+  const batches: PlanStep[][] = big.map((st) => [st]);
+  for (let at = 0; at < small.length; at += per) batches.push(small.slice(at, at + per));
+  return batches;
+}
+
 /** Runs `steps` on `jobs` connections at once, each step once, failing with the first error. */
 async function parallel(target: ConnectionInfo, steps: PlanStep[], o: ApplyOptions): Promise<void> {
-  const queue = [...steps];
+  if (steps.length === 0) return;
+  const tables = [
+    ...new Map(steps.flatMap((st) => (st.table ? [[tableId(st.table), st.table]] : []))).values(),
+  ];
+  const queue = scheduleSteps(steps, await withSession(target, (s) => readHeapBytes(s, tables)), o.indexJobs);
+  const run = (s: Session, step: PlanStep) =>
+    s.exec(step.sql).catch((e) => {
+      throw operationError(o.label, step.what, e);
+    });
   const worker = () =>
     withSession(target, async (s) => {
       // Session settings, reset before the connection is used again (see Session.set).
@@ -105,10 +139,18 @@ async function parallel(target: ConnectionInfo, steps: PlanStep[], o: ApplyOptio
       // With several jobs, each build on its own, without parallel maintenance workers: the jobs
       // are the parallelism, and workers on top of them only compete for the same cores.
       if (o.indexJobs > 1) await s.set("max_parallel_maintenance_workers", "0");
-      for (let step = queue.shift(); step; step = queue.shift())
-        await s.exec(step.sql).catch((e) => {
-          throw operationError(o.label, step!.what, e);
+      for (let batch = queue.shift(); batch; batch = queue.shift()) {
+        if (batch.length === 1) {
+          await run(s, batch[0]!);
+          continue;
+        }
+        // One implicit transaction: on an error nothing of it stays, and its statements run again
+        // one at a time, so that the error names its statement.
+        const steps = batch;
+        await s.execBatch(steps.map((st) => st.sql)).catch(async () => {
+          for (const st of steps) await run(s, st);
         });
+      }
     });
   await Promise.all(Array.from({ length: Math.min(o.indexJobs, queue.length) }, worker));
 }

@@ -5,7 +5,7 @@
 // quoted by PostgreSQL itself, as pg_dump does.
 
 import type { Session } from "../pg/session";
-import type { TableSpec } from "../pg/tables";
+import { tableId, type TableName, type TableSpec } from "../pg/tables";
 import type { SchemaSnapshot, TypeDefinition } from "./snapshot";
 
 /** A user-defined type `t` as a TypeDefinition (JSON), deparsed by the server. */
@@ -314,6 +314,24 @@ export async function readExtensions(s: Session): Promise<{ installed: string[];
     installed: rows.filter((r) => r.installed).map((r) => r.name),
     available: rows.map((r) => r.name),
   };
+}
+
+/**
+ * The bytes of each of these tables' heap that exist here (a partitioned table: its partitions'
+ * summed), by tableId: what an index build or a validation over it reads.
+ */
+export async function readHeapBytes(s: Session, tables: readonly TableName[]): Promise<Map<string, number>> {
+  const rows = await s.query<{ schema: string; name: string; bytes: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name,
+            (CASE WHEN c.relkind = 'p'
+                  THEN (SELECT coalesce(sum(pg_catalog.pg_relation_size(x.relid)), 0) FROM pg_catalog.pg_partition_tree(c.oid) x)
+                  ELSE pg_catalog.pg_relation_size(c.oid) END)::bigint::text AS bytes
+       FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  return new Map(rows.map((r) => [tableId(r), Number(r.bytes)]));
 }
 
 export interface TargetAccess {

@@ -121,6 +121,54 @@ describe("connections between provider calls", () => {
     assert.notEqual(defaults!.mem, "300MB");
   });
 
+  it("builds indexes on small tables several to a round trip, and names the one that fails", async () => {
+    const names = ["b1", "b2", "b3", "b4", "b5"];
+    await server.query(
+      names
+        .map(
+          (n) =>
+            `CREATE TABLE ${n} (id int, v int); INSERT INTO ${n} SELECT g, ${n === "b3" ? "1" : "g"} FROM generate_series(1, 5) g`,
+        )
+        .join(";\n"),
+    );
+    const table = (name: string) => ({
+      schema: "public",
+      name,
+      columns: [
+        { name: "id", type: "integer", notNull: false },
+        { name: "v", type: "integer", notNull: false },
+      ],
+      constraints: {},
+      indexes: { [`${name}_v_key`]: `CREATE UNIQUE INDEX ${name}_v_key ON public.${name} USING btree (v)` },
+      sequences: [],
+      replicaIdentity: "d",
+    });
+    // One connection: the five builds go in one round trip; b3's values are not unique.
+    await assert.rejects(
+      applyPlan(
+        parseConnection(server.url()),
+        { extensions: [], types: [], tables: names.map(table) } as never,
+        {
+          label: "test",
+          section: "post-data",
+          allowDestructive: false,
+          indexJobs: 1,
+          maintenanceWorkMem: "64MB",
+        },
+      ),
+      /b3_v_key[\s\S]*could not create unique index/,
+    );
+    const built = await server.query<{ name: string }>(
+      "SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid::regclass::text = ANY($1) ORDER BY 1",
+      [names],
+    );
+    // The round trip failed as a whole; its builds ran again one at a time up to the failing one.
+    assert.deepEqual(
+      built.map((r) => r.name),
+      ["b1_v_key", "b2_v_key"],
+    );
+  });
+
   it("finds the tables holding rows, probing only those whose pages, partitions or children may hold some", async () => {
     await server.query(`CREATE SCHEMA probe;
       CREATE TABLE probe.fresh (id int);
