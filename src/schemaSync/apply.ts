@@ -40,8 +40,8 @@ export async function applyPlan(
   o: ApplyOptions,
 ): Promise<SchemaPlan> {
   const desired = projectSection(snapshot, o.section);
-  const plan = await withSession(target, (s) =>
-    s
+  return withSession(target, async (s) => {
+    const plan = await s
       .transaction(async () => {
         await lockForTransaction(s, "schema copy");
         const { actual, extensions, stakes, relations } = await readTarget(s, desired, o.before ?? []);
@@ -66,10 +66,12 @@ export async function applyPlan(
       .catch((e) => {
         if ((e as { refused?: boolean }).refused) throw e;
         throw operationError(o.label, "schema copy (rolled back, nothing applied)", e);
-      }),
-  );
-  if (o.section === "post-data") await runPostData(target, plan.steps, o);
-  return plan;
+      });
+    // The builds run on connections of their own; this one (its catalogs warm from the read above)
+    // reads the sizes they are scheduled by, and is the first the pool hands out after them.
+    if (o.section === "post-data") await runPostData(s, target, plan.steps, o);
+    return plan;
+  });
 }
 
 /** Blockers and (unless allowed) destructive differences stop the apply with one error naming them. */
@@ -113,7 +115,9 @@ export function scheduleSteps(
   jobs: number,
 ): PlanStep[][] {
   const size = (st: PlanStep) => (st.table ? (bytes.get(tableId(st.table)) ?? Infinity) : Infinity);
-  const big = steps.filter((st) => size(st) > SMALL_TABLE_BYTES).sort((a, b) => size(b) - size(a));
+  const big = steps
+    .filter((st) => size(st) > SMALL_TABLE_BYTES)
+    .sort((a, b) => (size(a) === size(b) ? 0 : size(a) < size(b) ? 1 : -1));
   const small = steps.filter((st) => size(st) <= SMALL_TABLE_BYTES);
   const per = Math.max(1, Math.min(BATCH, Math.ceil(small.length / Math.max(1, jobs))));
   const batches: PlanStep[][] = big.map((st) => [st]);
@@ -122,12 +126,17 @@ export function scheduleSteps(
 }
 
 /** Runs `steps` on `jobs` connections at once, each step once, failing with the first error. */
-async function parallel(target: ConnectionInfo, steps: PlanStep[], o: ApplyOptions): Promise<void> {
+async function parallel(
+  main: Session,
+  target: ConnectionInfo,
+  steps: PlanStep[],
+  o: ApplyOptions,
+): Promise<void> {
   if (steps.length === 0) return;
   const tables = [
     ...new Map(steps.flatMap((st) => (st.table ? [[tableId(st.table), st.table]] : []))).values(),
   ];
-  const queue = scheduleSteps(steps, await withSession(target, (s) => readHeapBytes(s, tables)), o.indexJobs);
+  const queue = scheduleSteps(steps, await readHeapBytes(main, tables), o.indexJobs);
   const run = (s: Session, step: PlanStep) =>
     s.exec(step.sql).catch((e) => {
       throw operationError(o.label, step.what, e);
@@ -155,23 +164,28 @@ async function parallel(target: ConnectionInfo, steps: PlanStep[], o: ApplyOptio
   await Promise.all(Array.from({ length: Math.min(o.indexJobs, queue.length) }, worker));
 }
 
-async function runPostData(target: ConnectionInfo, steps: PlanStep[], o: ApplyOptions): Promise<void> {
+async function runPostData(
+  main: Session,
+  target: ConnectionInfo,
+  steps: PlanStep[],
+  o: ApplyOptions,
+): Promise<void> {
   const t0 = Date.now();
   await parallel(
+    main,
     target,
     steps.filter((st) => st.parallel === "index"),
     o,
   );
   const fks = steps.filter((st) => st.parallel === "fk");
   if (fks.length > 0)
-    await withSession(target, (s) =>
-      s
-        .transaction(() => s.execBatch(fks.map((st) => st.sql)))
-        .catch((e) => {
-          throw operationError(o.label, "ADD FOREIGN KEY … NOT VALID", e);
-        }),
-    );
+    await main
+      .transaction(() => main.execBatch(fks.map((st) => st.sql)))
+      .catch((e) => {
+        throw operationError(o.label, "ADD FOREIGN KEY … NOT VALID", e);
+      });
   await parallel(
+    main,
     target,
     steps.filter((st) => st.parallel === "validate"),
     o,
