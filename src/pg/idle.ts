@@ -17,6 +17,8 @@ interface Idle {
   client: Client;
   version: number;
   timer: NodeJS.Timeout;
+  /** When it was kept (Date.now()). */
+  since: number;
 }
 
 const KEY = Symbol.for("pulumi-pg-replication.idle-clients");
@@ -27,20 +29,31 @@ function pool(): Map<string, Idle[]> {
   return (g[KEY] ??= new Map());
 }
 
+/** A connection kept for less than this, its socket still open, is handed out without a probe. */
+const FRESH_MS = 1_000;
+
+type Socket = { ref(): void; unref(): void; destroyed?: boolean };
+
 /** pg keeps its socket on a private field; without it, no reuse. */
-function socket(client: Client): { ref(): void; unref(): void } | undefined {
-  const stream = (client as unknown as { connection?: { stream?: { ref?: () => void; unref?: () => void } } })
-    .connection?.stream;
-  return stream?.ref && stream.unref ? (stream as { ref(): void; unref(): void }) : undefined;
+function socket(client: Client): Socket | undefined {
+  const stream = (client as unknown as { connection?: { stream?: Partial<Socket> } }).connection?.stream;
+  return stream?.ref && stream.unref ? (stream as Socket) : undefined;
 }
 
-/** An idle connection for `key` that still answers (a server restart kills them), or undefined. */
+/**
+ * An idle connection for `key` that still answers (a server restart kills them), or undefined.
+ * One kept a moment ago (one call of a `pulumi up` right after another) whose socket the server
+ * has not closed is handed out as is; an older one answers a probe first.
+ */
 export async function checkout(key: string): Promise<{ client: Client; version: number } | undefined> {
   const list = pool().get(key);
   while (list && list.length > 0) {
     const idle = list.pop()!;
     clearTimeout(idle.timer);
-    socket(idle.client)?.ref();
+    const s = socket(idle.client);
+    s?.ref();
+    if (s && !s.destroyed && Date.now() - idle.since < FRESH_MS)
+      return { client: idle.client, version: idle.version };
     try {
       await idle.client.query("SELECT 1");
       return { client: idle.client, version: idle.version };
@@ -63,7 +76,7 @@ export function checkin(key: string, client: Client, version: number): boolean {
     client.end().catch(() => undefined);
   }, IDLE_MS);
   timer.unref();
-  list.push({ client, version, timer });
+  list.push({ client, version, timer, since: Date.now() });
   pool().set(key, list);
   return true;
 }
