@@ -128,7 +128,13 @@ export async function installWorkspace(
   tarball = packedTarball(),
 ): Promise<Installation> {
   const root = scratch(`pgrepl-${tool}-ws-`);
-  extract(tarball, path.join(root, "packages", PACKAGE));
+  const member = path.join(root, "packages", PACKAGE);
+  extract(tarball, member);
+  // The package's own tooling (compilers, five embedded PostgreSQL builds for its tests) is not what
+  // a team's monorepo installs it for: the member keeps its dependencies, not its devDependencies.
+  const memberManifest = path.join(member, "package.json");
+  const { devDependencies: _dev, ...kept } = JSON.parse(fs.readFileSync(memberManifest, "utf8"));
+  fs.writeFileSync(memberManifest, JSON.stringify(kept, null, 2));
   const sdk = lockedVersion("@pulumi/pulumi");
   fs.mkdirSync(path.join(root, "infra"));
   fs.writeFileSync(

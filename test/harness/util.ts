@@ -44,13 +44,18 @@ export function plainOutputs(outputs: Record<string, unknown>, secretKeys: reado
   );
 }
 
-/** Runs `fn` recording the text of every query any pg client sends meanwhile. */
+const CONNECTION_QUERIES = ["SELECT 1", "SELECT current_setting('server_version_num') AS v"];
+
+/** Runs `fn` recording the text of every query any pg client sends meanwhile (but a connection's own). */
 export async function recordQueries<T>(fn: () => Promise<T>): Promise<[T, string[]]> {
   const original = pg.Client.prototype.query;
   const texts: string[] = [];
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     const a = args[0] as string | { text: string };
-    texts.push(typeof a === "string" ? a : a.text);
+    const text = typeof a === "string" ? a : a.text;
+    // A connection's own round trips — its version read at connect, the kept connections'
+    // liveness probe — depend on whether the pool had one, and how recently: not counted.
+    if (!CONNECTION_QUERIES.includes(text)) texts.push(text);
     return (original as (...x: unknown[]) => unknown).apply(this, args);
   } as typeof original;
   try {
