@@ -76,7 +76,7 @@ async function copyAll(
           });
           await pipeline(out, count, into);
           // One index build over the rows, before the stream (which needs the replica identity) starts.
-          if (it.lateKey) await rep.query(`${sql.addKey(it.lateKey)}; COMMIT`);
+          if (it.lateKey) await rep.query(sql.lateKeyCommit(it.lateKey));
           filled.set(tableId(it.table), it.table);
           await ranged.after(rep, it);
           meter.finish(it, into.rowCount);

@@ -190,6 +190,11 @@ export function lateKeyBegin(t: { schema: string; name: string; key: string }): 
   return ["BEGIN", dropKey(t), emptyForFreeze(t)].join("; ");
 }
 
+/** … and closed by building the key over the rows, in the same round trip. */
+export function lateKeyCommit(t: { schema: string; name: string; key: string; definition: string }): string {
+  return `${addKey(t)}; COMMIT`;
+}
+
 /** $1, $2: schemas and names. See snapshotCatalog.ts's readLateKeys. */
 export const LATE_KEYS_QUERY = `SELECT n.nspname AS schema, c.relname AS name, k.conname AS key,
          pg_catalog.pg_get_constraintdef(k.oid) AS definition

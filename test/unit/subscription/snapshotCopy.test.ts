@@ -25,6 +25,7 @@ import {
 import {
   copyInSession,
   lateKeyBegin,
+  lateKeyCommit,
   beginUnderSnapshot,
   copyIn,
   copyOut,
@@ -134,6 +135,10 @@ describe("snapshot copy: the COPYs", () => {
     assert.equal(
       lateKeyBegin({ schema: "s.x", name: "t", key: "t_pkey" }),
       `BEGIN; ALTER TABLE "s.x"."t" DROP CONSTRAINT "t_pkey"; TRUNCATE ONLY "s.x"."t"`,
+    );
+    assert.equal(
+      lateKeyCommit({ schema: "s.x", name: "t", key: "t_pkey", definition: "PRIMARY KEY (id)" }),
+      `ALTER TABLE "s.x"."t" ADD CONSTRAINT "t_pkey" PRIMARY KEY (id); COMMIT`,
     );
     assert.equal(
       beginUnderSnapshot("00000003-0000001B-1", 600),
