@@ -4,6 +4,14 @@
 import type { Session } from "./session";
 import type { TableSpec } from "./tables";
 
+/**
+ * SQL for the bytes of the heap of `c` (a pg_class row): a partitioned table's partitions summed
+ * (pg_partition_tree, asked only there), as text (a bigint).
+ */
+export const HEAP_BYTES = `(CASE WHEN c.relkind = 'p'
+                  THEN (SELECT coalesce(sum(pg_catalog.pg_relation_size(x.relid)), 0) FROM pg_catalog.pg_partition_tree(c.oid) x)
+                  ELSE pg_catalog.pg_relation_size(c.oid) END)::bigint::text`;
+
 export interface TableFacts {
   schema: string;
   name: string;

@@ -5,6 +5,7 @@
 // quoted by PostgreSQL itself, as pg_dump does.
 
 import type { Session } from "../pg/session";
+import { HEAP_BYTES } from "../pg/tableFacts";
 import { tableId, type TableName, type TableSpec } from "../pg/tables";
 import type { SchemaSnapshot, TypeDefinition } from "./snapshot";
 
@@ -323,9 +324,7 @@ export async function readExtensions(s: Session): Promise<{ installed: string[];
 export async function readHeapBytes(s: Session, tables: readonly TableName[]): Promise<Map<string, number>> {
   const rows = await s.query<{ schema: string; name: string; bytes: string }>(
     `SELECT n.nspname AS schema, c.relname AS name,
-            (CASE WHEN c.relkind = 'p'
-                  THEN (SELECT coalesce(sum(pg_catalog.pg_relation_size(x.relid)), 0) FROM pg_catalog.pg_partition_tree(c.oid) x)
-                  ELSE pg_catalog.pg_relation_size(c.oid) END)::bigint::text AS bytes
+            ${HEAP_BYTES} AS bytes
        FROM unnest($1::text[], $2::text[]) AS w(schema, name)
        JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
        JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')`,

@@ -28,16 +28,16 @@ export interface SourceRead {
 
 const CACHE = Symbol.for("pulumi-pg-replication.source-snapshots");
 
+/** A read as kept: the tables asked for, their definitions, its fingerprint. */
+type KeptRead = Required<Pick<SourceRead, "tables" | "snapshot" | "fingerprint">>;
+
 /** Recent reads by endpoint and fingerprint, on globalThis (never in a serialized closure); a few are enough for one run. */
-function cache(): Map<string, Required<Pick<SourceRead, "tables" | "snapshot" | "fingerprint">>> {
-  const g = globalThis as unknown as Record<
-    symbol,
-    Map<string, Required<Pick<SourceRead, "tables" | "snapshot" | "fingerprint">>> | undefined
-  >;
+function cache(): Map<string, KeptRead> {
+  const g = globalThis as unknown as Record<symbol, Map<string, KeptRead> | undefined>;
   return (g[CACHE] ??= new Map());
 }
 
-function withMissing(read: Required<Pick<SourceRead, "tables" | "snapshot" | "fingerprint">>): SourceRead {
+function withMissing(read: KeptRead): SourceRead {
   const found = new Set(read.snapshot.tables.map(tableId));
   return { ...read, missing: read.tables.filter((t) => !found.has(tableId(t))) };
 }

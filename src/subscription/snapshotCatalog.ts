@@ -4,6 +4,7 @@
 
 import type { ConnectionInfo } from "../pg/connection";
 import { withSession, type Session } from "../pg/session";
+import { HEAP_BYTES } from "../pg/tableFacts";
 import { sortedTables, tableId, type TableName } from "../pg/tables";
 import * as sql from "./sql";
 
@@ -114,9 +115,7 @@ export async function readCopyFacts(s: Session, tables: readonly TableName[]): P
   }>(
     // A partitioned table's size and triggers are its partitions' (pg_partition_tree, asked only there).
     `SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'p' AS partitioned, c.relpages AS pages,
-            (CASE WHEN c.relkind = 'p'
-                  THEN (SELECT coalesce(sum(pg_catalog.pg_relation_size(x.relid)), 0) FROM pg_catalog.pg_partition_tree(c.oid) x)
-                  ELSE pg_catalog.pg_relation_size(c.oid) END)::bigint::text AS bytes,
+            ${HEAP_BYTES} AS bytes,
             greatest(c.reltuples, 0)::bigint::text AS rows,
             (SELECT json_agg(json_build_object('name', a.attname, 'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
                                                'oid', a.atttypid::int, 'generated', a.attgenerated <> '') ORDER BY a.attnum)
