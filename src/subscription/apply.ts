@@ -176,6 +176,9 @@ export async function stateAfterWrite(
   const { pendingRepair: _done, ...kept } = inputs;
   return clean({
     ...kept,
+    // The subscription as this write left it: a repair made a new one, and the next check must
+    // not take it for a re-copy still under way (which skips looking for a new gap in the stream).
+    oid: state.oid,
     publications: publicationNames(inputs.publications),
     endpoint: endpoint(ends.connection),
     serverVersion: s.serverVersion,

@@ -228,7 +228,9 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
         if (v !== undefined && (props[key] !== undefined || differsFromDefault(key, v, s.serverVersion)))
           read[key] = v;
       }
-      const outs = { ...(await stateAfterWrite(s, inputs, ends)), drift };
+      // A refresh keeps the oid the last write recorded: one that differs is a re-copy an
+      // interrupted `up` started, which the next `up` finishes rather than starts over.
+      const outs = { ...(await stateAfterWrite(s, inputs, ends)), oid: props.oid, drift };
       return { id, props: clean(outs), inputs: clean(inputs) };
     });
   },
