@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Client } from "pg";
-import { converge, DRILL_TABLE, startWriters } from "../harness/drill/load";
+import { converge, DRILL_TABLE, paceWriters, startWriters } from "../harness/drill/load";
 import { Driver } from "../harness/driver";
 import { Engine } from "../harness/engine";
 import { ROOT } from "../harness/install";
@@ -21,6 +21,9 @@ import type { Major, TestServer } from "../harness/postgres";
 import { roleUrl, seededPair } from "../harness/seed";
 
 const PROGRAM = path.join(ROOT, "test", "fixtures", "snapshot", "index.ts");
+// Writes keep flowing through every copy (a few hundred statements a second each); unpaced, two
+// writers would take a core from the other lane of the test runner.
+paceWriters(200);
 const DB = "app";
 const SMALL = Array.from({ length: 12 }, (_, i) => `s_${i + 1}`);
 const SEED = `
@@ -32,9 +35,9 @@ const SEED = `
     FROM generate_series(1, 500) g;
   CREATE TABLE t_filtered (id bigint PRIMARY KEY, secret text, region text NOT NULL, n int);
   INSERT INTO t_filtered SELECT g, 'secret ' || g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, g FROM generate_series(1, 300) g;
-  -- Mostly empty pages: above the split size (16 MiB) with few rows.
+  -- One row a page: 5 000 pages (40 MiB), above the size copied in page ranges, with few rows.
   CREATE TABLE t_big (id bigint PRIMARY KEY, pad text) WITH (fillfactor = 10);
-  INSERT INTO t_big SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 30000) g;
+  INSERT INTO t_big SELECT g, repeat(md5(g::text), 40) FROM generate_series(1, 5000) g;
   ANALYZE t_big;
   -- About 2 MiB: its primary key is built after its rows, in its COPY's transaction.
   CREATE TABLE t_keyed (id bigint, code text, n int, CONSTRAINT t_keyed_key PRIMARY KEY (id) WITH (fillfactor = 90));
@@ -350,8 +353,8 @@ for (const major of majors([15, 18])) {
       const toucher = (async () => {
         for (; touching; touched++) {
           await primary.query(
-            "UPDATE t_big SET pad = md5(random()::text) WHERE id = 1 + (random() * 29999)::int",
-            [],
+            "UPDATE t_big SET pad = md5(random()::text) WHERE id = $1",
+            [1 + Math.floor(Math.random() * 5000)],
             DB,
           );
           await new Promise((res) => setTimeout(res, 20));
