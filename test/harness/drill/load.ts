@@ -121,13 +121,25 @@ async function rowsOf(server: TestServer, database: string, table: string): Prom
   return new Map(rows.map((r) => [r.id, r.h]));
 }
 
+interface Digest {
+  md5: string;
+  rows: number;
+}
+
+/** The comparison of a table whose digests are equal on both sides. */
+const equalRows = (table: string, p: Digest, r: Digest): Comparison => ({
+  table,
+  primaryRows: p.rows,
+  replicaRows: r.rows,
+  lost: 0,
+  duplicated: 0,
+  differing: 0,
+  md5Equal: true,
+});
+
 /** An md5 over the table's rows ordered by id, and their count, in one scan. */
-async function digestOf(
-  server: TestServer,
-  database: string,
-  table: string,
-): Promise<{ md5: string; rows: number }> {
-  const r = await server.query<{ md5: string; rows: number }>(
+async function digestOf(server: TestServer, database: string, table: string): Promise<Digest> {
+  const r = await server.query<Digest>(
     `SELECT md5(string_agg(to_jsonb(t)::text, ',' ORDER BY id)) AS md5, count(*)::int AS rows FROM ${table} t`,
     [],
     database,
@@ -153,15 +165,7 @@ export async function compare(
       digestOf(replica, database, table),
     ]);
     if (dp.md5 === dr.md5) {
-      out.push({
-        table,
-        primaryRows: dp.rows,
-        replicaRows: dr.rows,
-        lost: 0,
-        duplicated: 0,
-        differing: 0,
-        md5Equal: true,
-      });
+      out.push(equalRows(table, dp, dr));
       continue;
     }
     const [p, r] = await Promise.all([rowsOf(primary, database, table), rowsOf(replica, database, table)]);
@@ -196,13 +200,13 @@ export async function converge(
 ): Promise<{ comparisons: Comparison[]; ms: number }> {
   const t0 = Date.now();
   for (;;) {
-    const equal = await Promise.all(
-      tables.map(
-        async (t) =>
-          (await digestOf(primary, database, t)).md5 === (await digestOf(replica, database, t)).md5,
-      ),
+    const digests = await Promise.all(
+      tables.map(async (t) => [await digestOf(primary, database, t), await digestOf(replica, database, t)]),
     );
-    if (equal.every(Boolean) || Date.now() - t0 > timeoutMs) break;
+    // Equal everywhere: the digests just taken are the comparison (compare would take them again).
+    if (digests.every(([p, r]) => p!.md5 === r!.md5))
+      return { comparisons: digests.map(([p, r], i) => equalRows(tables[i]!, p!, r!)), ms: Date.now() - t0 };
+    if (Date.now() - t0 > timeoutMs) break;
     await new Promise((res) => setTimeout(res, 200));
   }
   return { comparisons: await compare(primary, replica, database, tables), ms: Date.now() - t0 };
