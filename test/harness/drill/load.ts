@@ -201,11 +201,11 @@ export async function converge(
   const t0 = Date.now();
   for (;;) {
     const digests = await Promise.all(
-      tables.map(async (t) => [await digestOf(primary, database, t), await digestOf(replica, database, t)]),
+      tables.map((t) => Promise.all([digestOf(primary, database, t), digestOf(replica, database, t)])),
     );
     // Equal everywhere: the digests just taken are the comparison (compare would take them again).
-    if (digests.every(([p, r]) => p!.md5 === r!.md5))
-      return { comparisons: digests.map(([p, r], i) => equalRows(tables[i]!, p!, r!)), ms: Date.now() - t0 };
+    if (digests.every(([p, r]) => p.md5 === r.md5))
+      return { comparisons: digests.map(([p, r], i) => equalRows(tables[i]!, p, r)), ms: Date.now() - t0 };
     if (Date.now() - t0 > timeoutMs) break;
     await new Promise((res) => setTimeout(res, 200));
   }
