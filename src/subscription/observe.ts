@@ -172,8 +172,15 @@ export async function observeReplica(
       ...(inputs.bindings ? { bindings: inputs.bindings } : {}),
       publishedTables: inputs.publishedTables ?? [],
       subscriptionExists: existing !== undefined,
+      // Another oid than the recorded inputs saw: a re-copy an interrupted `up` started — unless
+      // those inputs planned a repair, which re-creates it and finished (an `up` that fails
+      // records no inputs): then it is that repair's subscription, and a new gap is looked for.
       recreated:
-        ours && existing !== undefined && previous.oid !== undefined && previous.oid !== existing.oid,
+        ours &&
+        existing !== undefined &&
+        previous.oid !== undefined &&
+        previous.oid !== existing.oid &&
+        previous.pendingRepair === undefined,
       ...(existing?.slotName && view?.slotExists !== undefined && existing.slotName === slotName
         ? { slotExists: view.slotExists }
         : {}),
