@@ -112,6 +112,8 @@ export async function subscribe(
       .catch((e) => {
         throw createError(inputs, e);
       });
+    // Outside CREATE SUBSCRIPTION's own transaction (one creating a slot may not run in a block).
+    await s.exec(sql.markCreatedUnfinished(inputs.name));
   });
   // A copy that outlasts the wait goes on: the next `up` finds this subscription (an identical one
   // is taken over: see leftover) and waits from where it is, emptying nothing.
@@ -161,14 +163,20 @@ export async function createSubscription(s: Session, inputs: SubscriptionInputs,
   await reconcile(s, existing, inputs, ends.publisher, inputs.publishedTables !== undefined);
 }
 
-/** The state after a create or update: the inputs and what both servers say now. */
+/**
+ * The state after a create or update (`wrote`; a refresh reads the same): the inputs and what both
+ * servers say now. A write that finished clears the mark of a subscription it created: the state
+ * records this `up`'s inputs from now on.
+ */
 export async function stateAfterWrite(
   s: Session,
   inputs: SubscriptionInputs,
   ends: Ends,
+  wrote = true,
 ): Promise<SubscriptionState> {
   const state = await readSubscription(s, inputs.name);
   if (!state) throw new Error(`${label(inputs.name)} vanished right after it was written.`);
+  if (wrote && state.createdUnfinished && !state.unfinishedCopy) await s.exec(sql.clearMark(inputs.name));
   const states = await readSyncStates(s, inputs.name);
   const errors = await readSubscriptionErrors(s, inputs.name);
   const slot = state.slotName ? await slotHealth(ends.publisher, state.slotName) : undefined;
@@ -176,8 +184,6 @@ export async function stateAfterWrite(
   const { pendingRepair: _done, ...kept } = inputs;
   return clean({
     ...kept,
-    // The subscription as this write left it: a repair made a new one, and the next check must
-    // not take it for a re-copy still under way (which skips looking for a new gap in the stream).
     oid: state.oid,
     publications: publicationNames(inputs.publications),
     endpoint: endpoint(ends.connection),

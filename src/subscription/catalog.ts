@@ -4,7 +4,7 @@
 import type { Session } from "../pg/session";
 import type { TableName } from "../pg/tables";
 import { catalogColumns, optionsFromCatalog } from "./options";
-import { parseCopyMark, type CopyMark } from "./sql";
+import { CREATED_UNFINISHED, parseCopyMark, type CopyMark } from "./sql";
 import type { OptionInputs } from "./types";
 
 /** The oid of the subscription named $1 in this database (the stats views are cluster-wide). */
@@ -30,11 +30,20 @@ export interface CatalogSubscription {
   unfinishedCopy: boolean;
   /** What that copy's mark records: the tables read in page ranges, the keys it dropped for them. */
   copyMark?: CopyMark;
+  /**
+   * An `up` created it and did not finish (either mark: the snapshot copy's, or sql.ts's
+   * CREATED_UNFINISHED once the stream started).
+   */
+  createdUnfinished: boolean;
 }
 
-function copyMark(comment: string | null): Pick<CatalogSubscription, "unfinishedCopy" | "copyMark"> {
+function marks(
+  comment: string | null,
+): Pick<CatalogSubscription, "unfinishedCopy" | "copyMark" | "createdUnfinished"> {
   const mark = parseCopyMark(comment);
-  return mark ? { unfinishedCopy: true, copyMark: mark } : { unfinishedCopy: false };
+  return mark
+    ? { unfinishedCopy: true, copyMark: mark, createdUnfinished: true }
+    : { unfinishedCopy: false, createdUnfinished: comment === CREATED_UNFINISHED };
 }
 
 export async function readSubscription(s: Session, name: string): Promise<CatalogSubscription | undefined> {
@@ -64,7 +73,7 @@ export async function readSubscription(s: Session, name: string): Promise<Catalo
     slotName: r.slotName as string | null,
     publications: r.publications as string[],
     options: optionsFromCatalog(r),
-    ...copyMark(r.copyMark as string | null),
+    ...marks(r.copyMark as string | null),
   };
 }
 

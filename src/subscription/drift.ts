@@ -25,8 +25,9 @@ export interface Observed {
   /** Whether the subscription exists on the replica now. */
   subscriptionExists: boolean;
   /**
-   * It exists, but was created again since the previous inputs were recorded: the re-copy an
-   * interrupted or timed-out `up` started. What broke the old stream is repaired by it.
+   * It exists, created by an `up` that did not finish (interrupted, or its copy outlasted the
+   * wait) after the previous inputs were recorded: a re-copy or a replacement. What broke the old
+   * stream is repaired by it.
    */
   recreated?: boolean;
   /** Whether its slot exists on the publisher (undefined: this host cannot tell). */

@@ -100,7 +100,8 @@ export async function createOnSlot(
 
 /**
  * Starts the stream of a subscription createOnSlot made: enabled (unless `enabled: false`), and
- * when it was handed only some tables, the others added for PostgreSQL's copy; the mark cleared last.
+ * when it was handed only some tables, the others added for PostgreSQL's copy; the snapshot copy's
+ * mark replaced last by the one any subscription an unfinished write created bears (sql.ts).
  */
 export async function startStream(
   s: Session,
@@ -110,14 +111,14 @@ export async function startStream(
   if (!handedOver) {
     await s.transaction(async () => {
       if (inputs.enabled !== false) await s.exec(sql.alterSubscriptionEnabled(inputs.name, true));
-      await s.exec(sql.clearUnfinishedCopy(inputs.name));
+      await s.exec(sql.markCreatedUnfinished(inputs.name));
     });
     return;
   }
   // A refresh needs an enabled subscription (and runs outside a transaction block).
   await s.exec(sql.alterSubscriptionEnabled(inputs.name, true));
   await s.exec(sql.alterSubscriptionRefresh(inputs.name, true));
-  await s.exec(sql.clearUnfinishedCopy(inputs.name));
+  await s.exec(sql.markCreatedUnfinished(inputs.name));
 }
 
 /**

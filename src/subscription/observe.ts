@@ -172,15 +172,11 @@ export async function observeReplica(
       ...(inputs.bindings ? { bindings: inputs.bindings } : {}),
       publishedTables: inputs.publishedTables ?? [],
       subscriptionExists: existing !== undefined,
-      // Another oid than the recorded inputs saw: a re-copy an interrupted `up` started — unless
-      // those inputs planned a repair, which re-creates it and finished (an `up` that fails
-      // records no inputs): then it is that repair's subscription, and a new gap is looked for.
-      recreated:
-        ours &&
-        existing !== undefined &&
-        previous.oid !== undefined &&
-        previous.oid !== existing.oid &&
-        previous.pendingRepair === undefined,
+      // Created by an `up` that did not finish (its mark: a re-copy or a replacement whose copy
+      // outlasted the wait, or the program killed): the recorded inputs predate it (an `up` that
+      // fails records none), so they say nothing of a gap in its stream; it is finished, not
+      // started over. A finished write clears the mark, and a new gap is looked for.
+      recreated: ours && existing?.createdUnfinished === true,
       ...(existing?.slotName && view?.slotExists !== undefined && existing.slotName === slotName
         ? { slotExists: view.slotExists }
         : {}),

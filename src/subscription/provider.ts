@@ -228,9 +228,7 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
         if (v !== undefined && (props[key] !== undefined || differsFromDefault(key, v, s.serverVersion)))
           read[key] = v;
       }
-      // A refresh keeps the oid the last write recorded: one that differs is a re-copy an
-      // interrupted `up` started, which the next `up` finishes rather than starts over.
-      const outs = { ...(await stateAfterWrite(s, inputs, ends)), oid: props.oid, drift };
+      const outs = { ...(await stateAfterWrite(s, inputs, ends, false)), drift };
       return { id, props: clean(outs), inputs: clean(inputs) };
     });
   },

@@ -261,7 +261,19 @@ export function parseCopyMark(comment: string | null): CopyMark | undefined {
   };
 }
 
-export function clearUnfinishedCopy(name: string): string {
+/**
+ * The mark of a subscription an `up` created (a first copy, a repair's re-copy, a replacement)
+ * whose write has not finished yet — its copy outlasting the wait, the program killed. Cleared when
+ * the write finishes (the state then records that `up`'s inputs); found by the next check, it says
+ * the state's inputs predate this subscription (see observe.ts).
+ */
+export const CREATED_UNFINISHED = "pulumi-pg-replication: created by an up that has not finished";
+
+export function markCreatedUnfinished(name: string): string {
+  return `COMMENT ON SUBSCRIPTION ${ident(name)} IS ${literal(CREATED_UNFINISHED)}`;
+}
+
+export function clearMark(name: string): string {
   return `COMMENT ON SUBSCRIPTION ${ident(name)} IS NULL`;
 }
 

@@ -127,11 +127,7 @@ export interface SubscriptionComputed {
   declaredPublications?: string[];
   /** The ids of the re-copy requests already served (a request is served once). */
   recopyServed?: string[];
-  /**
-   * pg_subscription.oid as check saw it: when the next check sees another, the subscription was
-   * created again since — a re-copy that an interrupted or timed-out `up` started, which is then
-   * finished, not started over.
-   */
+  /** pg_subscription.oid: which subscription the state describes (one dropped and created again has another). */
   oid?: number;
   /**
    * With `adopt`, when a subscription of this name exists and this `up` creates the resource: what

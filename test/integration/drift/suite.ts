@@ -400,6 +400,35 @@ export function driftSuite(pubMajor: Major, subMajor: Major): void {
         assert.deepEqual([c.table, c.lost, c.duplicated, c.differing, c.md5Equal], [c.table, 0, 0, 0, true]);
     });
 
+    // Once, on the pair of two versions: the same code path on every pair.
+    if (pubMajor !== subMajor)
+      it("repairs a drift right after the subscription was replaced", async () => {
+        await freshStart();
+        // A replacement that copies nothing (copyData false, nothing written meanwhile): no repair,
+        // a new subscription — the state's inputs are those of the check that saw the old one.
+        const replaced = { ...ctx.config, slotName: "drift_sub_2", copyData: "false" };
+        const applied = await up(replaced);
+        assert.deepEqual(ops(applied), ["same", "same", "replace"]);
+        assert.equal(repairOf(applied), undefined);
+        await q(
+          ctx.primary,
+          "DROP PUBLICATION drift_pub; CREATE PUBLICATION drift_pub FOR TABLE users, blog_posts",
+        );
+        await write();
+        const preview = await runProgram(ctx.engine, PROGRAM, replaced, "preview", "drift");
+        assert.deepEqual(ops(preview.steps), ["update", "same", "update"], "the preview's plan");
+        const announced = repairOf(preview.steps);
+        assert.ok(announced, "a repair announced");
+        assert.deepEqual(repairOf(await up(replaced))?.tables, announced.tables);
+        await write();
+        const { comparisons } = await converge(ctx.primary, ctx.replica, DB, ["users", "blog_posts"], 60_000);
+        for (const c of comparisons)
+          assert.deepEqual(
+            [c.table, c.lost, c.duplicated, c.differing, c.md5Equal],
+            [c.table, 0, 0, 0, true],
+          );
+      });
+
     it("ran repairs right after a repair (the order of the scenarios keeps that covered)", () =>
       assert.ok(afterRepair.length >= 3, `repairs after a repair: ${JSON.stringify(afterRepair)}`));
   });

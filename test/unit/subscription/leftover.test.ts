@@ -24,6 +24,7 @@ const existing: CatalogSubscription = {
   publications: ["pub"],
   options: { binary: false, streaming: false, disableOnError: false },
   unfinishedCopy: false,
+  createdUnfinished: false,
 };
 
 const cases: [string, Partial<CatalogSubscription>, Partial<SubscriptionInputs>, string, boolean][] = [
