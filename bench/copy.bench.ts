@@ -250,8 +250,9 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
  * The floor under the snapshot copy: the same tables copied by hand — binary `COPY … TO STDOUT`
  * piped into `COPY … FROM STDIN` on 4 connection pairs, no slot, no snapshot, no checks, into
  * tables the pre-data SchemaSync created beforehand (untimed) — beside the snapshot method's
- * Subscription step (its check, the slot, the same COPYs and the stream's start) and its whole `up`.
- * BENCH_ONLY=copyfloor; datasets as BENCH_COPY_SETS selects (default: the 300 small tables).
+ * Subscription step (its check, the slot, the same COPYs and the stream's start) and its whole `up`;
+ * and the whole work by hand (the tables with their keys in one transaction, the COPYs, the
+ * secondary indexes on 4 connections) beside that `up`. BENCH_ONLY=copyfloor; datasets as BENCH_COPY_SETS selects (default: the 300 small tables).
  */
 export async function copyFloorBench(say: (s: string) => void): Promise<void> {
   const { Client } = await import("pg");
@@ -263,13 +264,35 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
   say(
     "The same tables copied by hand (binary COPY piped on 4 connection pairs into tables created beforehand, nothing else) beside the snapshot method's Subscription step and its whole `up`. Medians.\n",
   );
-  say("| PG | dataset | COPYs by hand | snapshot: Subscription step | snapshot: whole up | step ÷ floor |");
-  say("| --- | --- | ---: | ---: | ---: | ---: |");
+  say(
+    "| PG | dataset | COPYs by hand | tables, COPYs and indexes by hand | snapshot: Subscription step | snapshot: whole up | step ÷ floor | up ÷ all by hand |",
+  );
+  say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const major of env.majors as Major[])
     for (const d of COPY_DATASETS.filter((x) => sets.some((s) => x.label.includes(s)))) {
       await withDataset(major, d, async (bed) => {
         const { primary, replica, fresh } = bed;
         const steps: number[] = [];
+        /** Every table piped from the primary into `db` on 4 connection pairs. */
+        const copyPairs = async (db: string) => {
+          const queue = [...d.tables];
+          await Promise.all(
+            Array.from({ length: 4 }, async () => {
+              const from = new Client({ connectionString: primary.url("app") });
+              const into = new Client({ connectionString: replica.url(db) });
+              await Promise.all([from.connect(), into.connect()]);
+              try {
+                for (let t = queue.shift(); t !== undefined; t = queue.shift())
+                  await pipeline(
+                    from.query(copyTo(`COPY "${t}" TO STDOUT (FORMAT binary)`)),
+                    into.query(copyFrom(`COPY "${t}" FROM STDIN (FORMAT binary)`)),
+                  );
+              } finally {
+                await Promise.all([from.end(), into.end()]);
+              }
+            }),
+          );
+        };
         const methods: Record<string, () => Promise<number>> = {
           floor: async () => {
             const db = await fresh();
@@ -280,26 +303,33 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
               section: "pre-data",
             };
             await providers.schemaSync.create((await providers.schemaSync.check!({}, sync)).inputs as never);
-            const queue = [...d.tables];
-            const ms = await timed(() =>
-              Promise.all(
+            const ms = await timed(() => copyPairs(db));
+            // Secondary indexes are the post-data's: rows only.
+            await sameRows(primary, replica, db, d.tables);
+            return ms;
+          },
+          // Everything by hand: the tables (with their keys) in one transaction, the same COPYs,
+          // the secondary indexes on 4 connections.
+          bare: async () => {
+            const db = await fresh();
+            const statements = d.sql.split(";\n");
+            const ddl = statements.filter((x) => x.startsWith("CREATE TABLE"));
+            const indexes = statements.filter((x) => x.startsWith("CREATE INDEX"));
+            const ms = await timed(async () => {
+              await replica.query(`BEGIN; ${ddl.join("; ")}; COMMIT`, [], db);
+              await copyPairs(db);
+              await Promise.all(
                 Array.from({ length: 4 }, async () => {
-                  const from = new Client({ connectionString: primary.url("app") });
-                  const into = new Client({ connectionString: replica.url(db) });
-                  await Promise.all([from.connect(), into.connect()]);
+                  const c = new Client({ connectionString: replica.url(db) });
+                  await c.connect();
                   try {
-                    for (let t = queue.shift(); t !== undefined; t = queue.shift())
-                      await pipeline(
-                        from.query(copyTo(`COPY "${t}" TO STDOUT (FORMAT binary)`)),
-                        into.query(copyFrom(`COPY "${t}" FROM STDIN (FORMAT binary)`)),
-                      );
+                    for (let x = indexes.shift(); x !== undefined; x = indexes.shift()) await c.query(x);
                   } finally {
-                    await Promise.all([from.end(), into.end()]);
+                    await c.end();
                   }
                 }),
-              ),
-            );
-            // Secondary indexes are the post-data's: rows only.
+              );
+            });
             await sameRows(primary, replica, db, d.tables);
             return ms;
           },
@@ -311,7 +341,7 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
         const m = await alternate(Number(process.env.BENCH_COPY_ROUNDS ?? 3), methods);
         const step = median(steps.slice(1)); // the first is the untimed warm-up's
         say(
-          `| ${major} | ${d.label} | ${(m.floor! / 1000).toFixed(2)} s | ${(step / 1000).toFixed(2)} s | ${(m.snapshot! / 1000).toFixed(2)} s | ${(step / m.floor!).toFixed(2)} |`,
+          `| ${major} | ${d.label} | ${(m.floor! / 1000).toFixed(2)} s | ${(m.bare! / 1000).toFixed(2)} s | ${(step / 1000).toFixed(2)} s | ${(m.snapshot! / 1000).toFixed(2)} s | ${(step / m.floor!).toFixed(2)} | ${(m.snapshot! / m.bare!).toFixed(2)} |`,
         );
       });
     }
