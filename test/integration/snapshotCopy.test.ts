@@ -5,7 +5,9 @@
 // size goes as page ranges; partitions, user types (text COPY) and built-in ones (binary COPY).
 // PostgreSQL's table synchronisation never ran (pg_subscription_rel records no sync LSN). And the
 // program killed mid-copy: the preview after says what is unfinished, the next `up` empties the
-// tables and copies them again, and one slot is left.
+// tables and copies them again, and one slot is left; killed between creating the subscription
+// and its slot (the slot waiting on a write left open), no slot is left and the next `up` copies
+// everything.
 
 import assert from "node:assert/strict";
 import * as path from "node:path";
@@ -259,6 +261,87 @@ describe("auto's division of the tables at preview, PG18 → PG18", () => {
       { pubname: "mixed" },
     ]);
     assert.deepEqual(await primary.query("SELECT count(*)::int AS n FROM pg_replication_slots"), [{ n: 0 }]);
+  });
+});
+
+describe("snapshot copy killed between its subscription and its slot, PG18 → PG18", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  bed(18, (b) => ({ primary, replica, engine } = b));
+
+  it("the preview says the copy is unfinished, the next up copies everything, one slot in the end", async () => {
+    const run = program(primary, replica, "snapshot");
+    // A write left open on the primary: creating a logical slot waits until every transaction
+    // that held a transaction id when it started has ended.
+    const blocker = new Client({ connectionString: primary.url(DB) });
+    await blocker.connect();
+    await blocker.query("BEGIN");
+    await blocker.query("INSERT INTO s_1 VALUES (1000, 'written while the slot waits')");
+    let settled: string | undefined;
+    const up = run("up", engine).then((r) => ((settled = r.error ?? "finished"), r));
+    const waiting =
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'CREATE_REPLICATION_SLOT%' AND wait_event_type = 'Lock'";
+    for (;;) {
+      const [w] = await primary.query<{ n: number }>(waiting, []);
+      if (w!.n === 1) break;
+      assert.equal(settled, undefined, "the up ended before its slot was held");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // The subscription is there already: disabled, marked, on a slot being created.
+    const [sub] = await replica.query<{ enabled: boolean; mark: string | null }>(
+      "SELECT subenabled AS enabled, obj_description(oid, 'pg_subscription') AS mark FROM pg_subscription",
+      [],
+      DB,
+    );
+    assert.equal(sub!.enabled, false);
+    assert.match(sub!.mark ?? "", /snapshot copy unfinished/);
+    await engine.restartHost();
+    const interrupted = await up;
+    assert.ok(interrupted.error, "the up whose host was killed fails");
+    await blocker.query("COMMIT");
+    await blocker.end();
+    // The walsender that waited ends with its client, and the slot it was making with it: nothing
+    // holds WAL for the killed run but the marked subscription's name.
+    const creating =
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'CREATE_REPLICATION_SLOT%'";
+    for (let i = 0; ; i++) {
+      const [c] = await primary.query<{ n: number }>(creating, []);
+      if (c!.n === 0) break;
+      assert.ok(i < 200, "the walsender of the killed run ends");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(
+      await primary.query("SELECT slot_name FROM pg_replication_slots", []),
+      [],
+      "no slot left",
+    );
+    assert.equal((await replica.query("SELECT 1 FROM s_2 LIMIT 1", [], DB)).length, 0, "nothing was copied");
+
+    const preview = await run("preview", engine);
+    assert.equal(preview.error, undefined);
+    const planned = preview.steps.find((st) => st.urn.endsWith("Subscription::snap"));
+    const pending = planned?.checked?.pendingRepair as { reasons: string[] } | undefined;
+    assert.ok(
+      pending?.reasons.some((r) => /snapshot copy an earlier `up` started did not finish/.test(r)),
+      `the preview says what is unfinished: ${JSON.stringify(planned?.checked?.pendingRepair)}`,
+    );
+    const done = await run("up", engine);
+    assert.equal(done.error, undefined);
+    await assertEqual(primary, replica);
+    const slots = await primary.query("SELECT slot_name FROM pg_replication_slots", []);
+    assert.equal(slots.length, 1, `one slot: ${JSON.stringify(slots)}`);
+    const [after] = await replica.query<{ enabled: boolean; mark: string | null }>(
+      "SELECT subenabled AS enabled, obj_description(oid, 'pg_subscription') AS mark FROM pg_subscription",
+      [],
+      DB,
+    );
+    assert.deepEqual(after, { enabled: true, mark: null });
+    const pubs = await primary.query<{ pubname: string }>("SELECT pubname FROM pg_publication", [], DB);
+    assert.ok(
+      pubs.every((pb) => !pb.pubname.endsWith("_handover")),
+      JSON.stringify(pubs),
+    );
   });
 });
 
