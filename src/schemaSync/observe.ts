@@ -11,7 +11,7 @@ import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession } from "../pg/session";
 import { nameOf, tableId, tableKey, type TableName } from "../pg/tables";
 import { readFingerprint, readTargetAccess } from "./catalog";
-import { planSchema, type SchemaPlan } from "./plan";
+import { LAST_CHANGES_KEPT, planSchema, type SchemaPlan } from "./plan";
 import { targetFailures } from "./privileges";
 import { projectSection } from "./section";
 import type { SchemaSnapshot } from "./snapshot";
@@ -128,10 +128,23 @@ export async function observe(
   return { source, planned };
 }
 
-/** The preview's per-table lines: each step, and what is refused. */
+/**
+ * The preview's per-table lines: each step, and what is refused (always whole). Past
+ * LAST_CHANGES_KEPT tables the rest are counted, as lastChanges counts its lines: with thousands
+ * of tables the list travels from check to create through the host and stays in the state.
+ */
 export function pendingOf(plan: SchemaPlan): Record<string, string[]> {
   const pending: Record<string, string[]> = {};
   for (const st of plan.steps) (pending[st.table ? tableKey(st.table) : "(target)"] ??= []).push(st.what);
+  const tables = Object.keys(pending).filter((k) => k !== "(target)");
+  if (tables.length > LAST_CHANGES_KEPT) {
+    const rest = tables.slice(LAST_CHANGES_KEPT);
+    const changes = rest.reduce((n, k) => n + pending[k]!.length, 0);
+    for (const k of rest) delete pending[k];
+    pending["(more)"] = [
+      `${rest.length} more table(s) with ${changes} change(s) (${tables.length} tables in all)`,
+    ];
+  }
   for (const d of plan.destructive) (pending["(refused)"] ??= []).push(d);
   return pending;
 }

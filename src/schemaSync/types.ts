@@ -56,7 +56,7 @@ export interface SchemaSyncComputed {
   sourceFingerprint?: string;
   /** Fingerprint of the target's copied tables after the last create/update (state; see check). */
   targetFingerprint?: string;
-  /** Per table ("schema.name", for people), what the next `up` changes on the target. */
+  /** Per table ("schema.name", for people), what the next `up` changes on the target; past 100 tables "(more)" counts the rest. */
   pending?: Record<string, string[]>;
   /** Tables whose replicated rows the next `up` cannot restore: a Subscription depending on this re-copies them. */
   recopyRequests?: RecopyRequest[];

@@ -10,6 +10,7 @@ import {
   summary,
 } from "../../../src/schemaSync/plan";
 import { isWidening } from "../../../src/schemaSync/widening";
+import { pendingOf } from "../../../src/schemaSync/observe";
 import { projectColumns } from "../../../src/schemaSync/section";
 
 const users = (extra: Partial<TableDefinition> = {}): TableDefinition => ({
@@ -43,6 +44,22 @@ describe("schema plan", () => {
       ...all.slice(0, LAST_CHANGES_KEPT),
       `… and ${all.length - LAST_CHANGES_KEPT} more (${all.length} in all)`,
     ]);
+  });
+  it("keeps the preview's pending list short too: every change of the first tables, a count of the rest, every refusal", () => {
+    const few = planSchema(snap(users()), snap(), { allowDestructive: false });
+    assert.deepEqual(Object.keys(pendingOf(few)), ["(target)", "public.users"]);
+    const many = planSchema(
+      snap(...Array.from({ length: 300 }, (_, i) => users({ name: `t${i}` }))),
+      snap(),
+      { allowDestructive: false },
+    );
+    many.destructive.push("drop column x of public.t299 (refused)");
+    const pending = pendingOf(many);
+    const tables = Object.keys(pending).filter((k) => k.startsWith("public."));
+    assert.equal(tables.length, LAST_CHANGES_KEPT);
+    assert.deepEqual(pending["public.t0"], ["create table public.t0 (2 columns, 1 constraints)"]);
+    assert.deepEqual(pending["(more)"], ["200 more table(s) with 200 change(s) (300 tables in all)"]);
+    assert.deepEqual(pending["(refused)"], ["drop column x of public.t299 (refused)"]);
   });
   it("creates a missing table with its constraints inside CREATE TABLE", () => {
     const plan = planSchema(snap(users()), snap(), { allowDestructive: false });
