@@ -429,6 +429,56 @@ export function driftSuite(pubMajor: Major, subMajor: Major): void {
           );
       });
 
+    if (pubMajor !== subMajor)
+      it("finishes a repair that outlasted its wait right after a repair, instead of starting it over", async () => {
+        await freshStart();
+        await q(ctx.primary, "DROP PUBLICATION drift_pub");
+        await write();
+        assert.ok(repairOf(await up(ctx.config)), "the first repair");
+        // No table synchronisation can start: the second repair's copy outlasts its wait.
+        const workers = async (setting: string) => {
+          await ctx.replica.query(`ALTER SYSTEM ${setting}`);
+          await ctx.replica.query("SELECT pg_reload_conf()");
+        };
+        await workers("SET max_sync_workers_per_subscription = 0");
+        try {
+          await q(
+            ctx.primary,
+            "DROP PUBLICATION drift_pub; CREATE PUBLICATION drift_pub FOR TABLE users, blog_posts",
+          );
+          await write();
+          const slow = { ...ctx.config, copyMethod: "postgres", syncTimeout: "2" };
+          const timedOut = await runProgram(ctx.engine, PROGRAM, slow, "up", "drift");
+          assert.match(timedOut.error ?? "", /did not finish within 2 s/);
+          const created = await q(ctx.replica, "SELECT oid::int FROM pg_subscription");
+          assert.equal(created.length, 1);
+          await write();
+          const preview = await runProgram(ctx.engine, PROGRAM, slow, "preview", "drift");
+          assert.equal(
+            repairOf(preview.steps),
+            undefined,
+            "no repair announced: the copy under way is finished",
+          );
+          await workers("RESET max_sync_workers_per_subscription");
+          const done = await up({ ...slow, syncTimeout: "60" });
+          assert.equal(repairOf(done), undefined);
+          assert.deepEqual(
+            await q(ctx.replica, "SELECT oid::int FROM pg_subscription"),
+            created,
+            "the same subscription: nothing emptied and copied again",
+          );
+        } finally {
+          await workers("RESET max_sync_workers_per_subscription");
+        }
+        await write();
+        const { comparisons } = await converge(ctx.primary, ctx.replica, DB, ["users", "blog_posts"], 60_000);
+        for (const c of comparisons)
+          assert.deepEqual(
+            [c.table, c.lost, c.duplicated, c.differing, c.md5Equal],
+            [c.table, 0, 0, 0, true],
+          );
+      });
+
     it("ran repairs right after a repair (the order of the scenarios keeps that covered)", () =>
       assert.ok(afterRepair.length >= 3, `repairs after a repair: ${JSON.stringify(afterRepair)}`));
   });
