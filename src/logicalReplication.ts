@@ -75,6 +75,8 @@ export interface LogicalReplicationArgs extends SubscriptionOptions {
   indexJobs?: pulumi.Input<number> | undefined;
   /** Post-data: maintenance_work_mem of those connections (default "256MB"). */
   maintenanceWorkMem?: pulumi.Input<string> | undefined;
+  /** How long a SchemaSync change waits for a table lock on the replica before it tries again (default 5 s, three tries). */
+  lockTimeoutSeconds?: pulumi.Input<number> | undefined;
   /** Drop the copied tables from the replica on destroy (default false: replicated data survives). */
   dropOnDelete?: SchemaSyncArgs["dropOnDelete"] | undefined;
   /** Apply changes that lose data on the replica (drop a column, narrow a type). Default false. */
@@ -166,7 +168,7 @@ export class LogicalReplication extends pulumi.ComponentResource {
         ? { tables: this.publication.tables }
         : { publication: this.publication.name }),
       ...(section ? { section } : {}),
-      ...given(args, ["dropOnDelete", "allowDestructive"]),
+      ...given(args, ["dropOnDelete", "allowDestructive", "lockTimeoutSeconds"]),
     });
     if (args.schemaSync !== false)
       this.schemaSync = new SchemaSync(name, copied(split ? "pre-data" : undefined), child);

@@ -15,6 +15,7 @@ import { canonicalTableRef, tableId, tableKey, type TableName } from "../pg/tabl
 import { appliedColumns, signatures, signedTables, targetFingerprint } from "./observe";
 import { lastChanges, planSchema, summary, type PlanOptions, type PlanStep, type SchemaPlan } from "./plan";
 import { readHeapBytes } from "./catalog";
+import * as sql from "./sql";
 import { projectSection, type Section } from "./section";
 import type { SchemaSnapshot } from "./snapshot";
 import { readByCheck, readSource } from "./source";
@@ -31,7 +32,12 @@ export interface ApplyOptions {
   before?: readonly TableName[];
   indexJobs: number;
   maintenanceWorkMem: string;
+  /** How long a statement of the transaction waits for a lock before the try is rolled back. */
+  lockTimeoutSeconds: number;
 }
+
+/** Tries of the transaction when a lock could not be had in time (see lockTimeoutSeconds). */
+const LOCK_TRIES = 3;
 
 /** Plans and applies; returns the plan that ran. Nothing is applied when it is refused. */
 export async function applyPlan(
@@ -41,9 +47,11 @@ export async function applyPlan(
 ): Promise<SchemaPlan> {
   const desired = projectSection(snapshot, o.section);
   return withSession(target, async (s) => {
-    const plan = await s
-      .transaction(async () => {
+    const attempt = () =>
+      s.transaction(async () => {
         await lockForTransaction(s, "schema copy");
+        // After this package's own lock: only a table lock another session holds times out.
+        await s.exec(sql.lockTimeout(o.lockTimeoutSeconds));
         const { actual, extensions, stakes, relations } = await readTarget(s, desired, o.before ?? []);
         const opts: PlanOptions = {
           allowDestructive: o.allowDestructive,
@@ -62,11 +70,12 @@ export async function applyPlan(
           );
         await s.execBatch(serial.map((st) => st.sql));
         return plan;
-      })
-      .catch((e) => {
-        if ((e as { refused?: boolean }).refused) throw e;
-        throw operationError(o.label, "schema copy (rolled back, nothing applied)", e);
       });
+    const plan = await withLockTries(attempt, o).catch(async (e) => {
+      if ((e as { refused?: boolean }).refused) throw e;
+      const fix = (e as { code?: string }).code === "55P03" ? await lockFix(s, desired, o) : undefined;
+      throw operationError(o.label, "schema copy (rolled back, nothing applied)", e, fix);
+    });
     // The builds run on connections of their own; this one (its catalogs warm from the read above)
     // reads the sizes they are scheduled by, and is the first the pool hands out after them.
     if (o.section === "post-data") await runPostData(s, target, plan.steps, o);
@@ -123,6 +132,50 @@ export function scheduleSteps(
   const batches: PlanStep[][] = big.map((st) => [st]);
   for (let at = 0; at < small.length; at += per) batches.push(small.slice(at, at + per));
   return batches;
+}
+
+/**
+ * Runs `attempt` (one transaction), again after a pause when a statement could not have its lock
+ * within lockTimeoutSeconds (55P03), LOCK_TRIES times in all (each try rolled back).
+ */
+async function withLockTries<T>(attempt: () => Promise<T>, o: ApplyOptions): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if ((e as { code?: string }).code !== "55P03" || tries >= LOCK_TRIES) throw e;
+      log.warn(
+        `${o.label}: a table lock on the target was not free within ${o.lockTimeoutSeconds} s (another session holds it); rolled back, trying again (${tries + 1} of ${LOCK_TRIES}).`,
+      );
+      await new Promise((r) => setTimeout(r, 1000 * tries));
+    }
+  }
+}
+
+/** What to do when the tries ran out: who holds locks on the tables (no query text: it may hold data). */
+async function lockFix(s: Session, desired: SchemaSnapshot, o: ApplyOptions): Promise<string> {
+  const holders = await s
+    .query<{
+      pid: number;
+      user: string | null;
+      application: string | null;
+      state: string | null;
+      seconds: number | null;
+      schema: string;
+      name: string;
+      mode: string;
+    }>(sql.LOCK_HOLDERS_QUERY, [desired.tables.map((t) => t.schema), desired.tables.map((t) => t.name)])
+    .catch(() => []);
+  const who = holders.map((h) => {
+    const about = [
+      h.user && `user ${h.user}`,
+      h.application && `application ${JSON.stringify(h.application)}`,
+      h.state,
+      h.seconds !== null && `transaction open ${h.seconds} s`,
+    ].filter(Boolean);
+    return `pid ${h.pid} (${about.join(", ")}) holds ${h.mode} on ${tableKey(h)}`;
+  });
+  return `${LOCK_TRIES} tries of ${o.lockTimeoutSeconds} s each could not lock a table this changes: another session holds it${who.length > 0 ? ` (${who.join("; ")})` : ""}. Run up again once it is released, or raise \`lockTimeoutSeconds\`.`;
 }
 
 /** Runs `steps` on `jobs` connections at once, each step once, failing with the first error. */
@@ -226,6 +279,7 @@ export async function applySchemaSync(
     ...(previous?.sourceTables ? { before: signedTables(previous.sourceTables) } : {}),
     indexJobs: settings.indexJobs,
     maintenanceWorkMem: settings.maintenanceWorkMem,
+    lockTimeoutSeconds: settings.lockTimeoutSeconds,
   });
   const { pending: _p, ...kept } = inputs;
   return clean({

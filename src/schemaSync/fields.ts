@@ -37,6 +37,19 @@ export const SCHEMA_SYNC_FIELDS = {
         .optional(),
     default: "256MB",
   },
+  lockTimeoutSeconds: {
+    kind: "arg",
+    schema: () =>
+      z
+        .number()
+        .int()
+        .min(1, "lockTimeoutSeconds is at least 1")
+        .max(3600, "lockTimeoutSeconds is at most 3600")
+        .optional(),
+    default: 5,
+    // Read by each apply; no change of its own.
+    change: "none",
+  },
   // State from 0.1.0 has no signatures: compared only once known.
   sourceTables: {
     kind: "computed",
@@ -87,6 +100,7 @@ export function settingsOf(inputs: SchemaSyncInputs): {
   allowDestructive: boolean;
   indexJobs: number;
   maintenanceWorkMem: string;
+  lockTimeoutSeconds: number;
 } {
   const v = <K extends keyof SchemaSyncInputs>(k: K) => valueOf(SCHEMA_SYNC_FIELDS, k, inputs[k]);
   return {
@@ -94,5 +108,6 @@ export function settingsOf(inputs: SchemaSyncInputs): {
     allowDestructive: v("allowDestructive") as boolean,
     indexJobs: v("indexJobs") as number,
     maintenanceWorkMem: v("maintenanceWorkMem") as string,
+    lockTimeoutSeconds: v("lockTimeoutSeconds") as number,
   };
 }

@@ -39,6 +39,13 @@ export interface SchemaSyncFields {
   indexJobs?: number;
   /** Post-data: maintenance_work_mem of those connections (default "256MB"). */
   maintenanceWorkMem?: string;
+  /**
+   * How long a change waits for a lock on a target table before it is rolled back and tried again
+   * (three tries; default 5 s). A statement waiting for a lock holds up every later query of that
+   * table: bounded, a long query on the replica delays the change, not the table's readers. The
+   * post-data's index builds wait unbounded (they block writers, never readers).
+   */
+  lockTimeoutSeconds?: number;
 }
 
 /**

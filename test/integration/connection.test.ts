@@ -106,6 +106,7 @@ describe("connections between provider calls", () => {
       allowDestructive: false,
       indexJobs: 2,
       maintenanceWorkMem: "300MB",
+      lockTimeoutSeconds: 5,
     });
     assert.equal(
       plan.steps.filter((st) => st.parallel === "index").length,
@@ -154,6 +155,7 @@ describe("connections between provider calls", () => {
           allowDestructive: false,
           indexJobs: 1,
           maintenanceWorkMem: "64MB",
+          lockTimeoutSeconds: 5,
         },
       ),
       /b3_v_key[\s\S]*could not create unique index/,

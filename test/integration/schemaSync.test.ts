@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { Client } from "pg";
 import { providers } from "../../src";
 import { captureProgram } from "../harness/capture";
 import { Driver } from "../harness/driver";
@@ -391,4 +392,70 @@ describe("SchemaSync drift through the quickstart, PG18 → PG18", () => {
       },
     ],
   ]);
+});
+
+describe("SchemaSync waits a bounded time for a table lock on the target, PG18 → PG18", () => {
+  let source: TestServer;
+  let target: TestServer;
+  let engine: Engine;
+
+  before(async () => {
+    [source, target] = await Promise.all([startServer({ major: 18 }), startServer({ major: 18 })]);
+    await Promise.all([source.createDatabase("app"), target.createDatabase("app")]);
+    await source.query("CREATE TABLE t (id int PRIMARY KEY, v text)", [], "app");
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.stop();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it("rolls back and tries again while a reader holds the table, fails naming the holder with nothing applied, then applies", async () => {
+    const sync = new Driver(engine, "SchemaSync");
+    const inputs = {
+      source: source.url("app"),
+      target: target.url("app"),
+      tables: ["t"],
+      lockTimeoutSeconds: 1,
+    };
+    let state = await sync.create(inputs);
+    await source.query("ALTER TABLE t ADD COLUMN extra int", [], "app");
+    // A report left open on the replica: its ACCESS SHARE lock conflicts with ALTER TABLE's.
+    const reader = new Client({ connectionString: target.url("app") });
+    await reader.connect();
+    await reader.query("SET application_name = 'nightly report'");
+    await reader.query("BEGIN");
+    await reader.query("SELECT count(*) FROM t");
+    const [{ pid }] = (await reader.query("SELECT pg_backend_pid() AS pid")).rows as [{ pid: number }];
+    const columns = async () =>
+      (
+        await target.query<{ c: string }>(
+          "SELECT attname::text AS c FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+          [],
+          "app",
+        )
+      ).map((r) => r.c);
+    try {
+      await assert.rejects(sync.update(state, inputs), (e: Error) => {
+        assert.match(e.message, /rolled back, nothing applied/);
+        assert.match(e.message, /3 tries of 1 s each could not lock a table this changes/);
+        assert.match(
+          e.message,
+          new RegExp(
+            `pid ${pid} \\(user postgres, application "nightly report", idle in transaction, transaction open \\d+ s\\) holds AccessShareLock on public\\.t`,
+          ),
+        );
+        assert.match(e.message, /raise `lockTimeoutSeconds`/);
+        assert.ok(!e.message.includes(target.password) && !e.message.includes(source.password));
+        return true;
+      });
+      assert.match(engine.log, /rolled back, trying again \(2 of 3\)/);
+      assert.deepEqual(await columns(), ["id", "v"], "nothing applied");
+    } finally {
+      await reader.query("COMMIT");
+      await reader.end();
+    }
+    state = await sync.update(state, inputs);
+    assert.deepEqual(await columns(), ["id", "v", "extra"]);
+  });
 });
