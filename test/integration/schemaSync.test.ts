@@ -400,9 +400,7 @@ describe("SchemaSync waits a bounded time for a table lock on the target, PG18 â
   let engine: Engine;
 
   before(async () => {
-    [source, target] = await Promise.all([startServer({ major: 18 }), startServer({ major: 18 })]);
-    await Promise.all([source.createDatabase("app"), target.createDatabase("app")]);
-    await source.query("CREATE TABLE t (id int PRIMARY KEY, v text)", [], "app");
+    [source, target] = await seededPair(18, 18, "app", "CREATE TABLE t (id int PRIMARY KEY, v text)");
     engine = await Engine.start();
   });
   after(async () => {
