@@ -75,7 +75,7 @@ export interface LogicalReplicationArgs extends SubscriptionOptions {
   indexJobs?: pulumi.Input<number> | undefined;
   /** Post-data: maintenance_work_mem of those connections (default "256MB"). */
   maintenanceWorkMem?: pulumi.Input<string> | undefined;
-  /** How long a SchemaSync change waits for a table lock on the replica before it tries again (default 5 s, three tries). */
+  /** How long the Publication's and the SchemaSyncs' changes wait for a table lock before trying again (default 5 s, three tries). */
   lockTimeoutSeconds?: pulumi.Input<number> | undefined;
   /** Drop the copied tables from the replica on destroy (default false: replicated data survives). */
   dropOnDelete?: SchemaSyncArgs["dropOnDelete"] | undefined;
@@ -155,7 +155,15 @@ export class LogicalReplication extends pulumi.ComponentResource {
       {
         connection: args.primary,
         name: args.publicationName ?? name,
-        ...given(args, ["tables", "schemas", "allTables", "publish", "publishViaPartitionRoot", "adopt"]),
+        ...given(args, [
+          "tables",
+          "schemas",
+          "allTables",
+          "publish",
+          "publishViaPartitionRoot",
+          "adopt",
+          "lockTimeoutSeconds",
+        ]),
       },
       child,
     );

@@ -1,8 +1,11 @@
 // Advisory locks that serialize this package's own operations on one server (Pulumi runs
 // independent resources at once): creating subscriptions (each counts the workers the others take),
-// and copying schemas into one target (each sees the types the others created).
+// and copying schemas into one target (each sees the types the others created). And table locks
+// other sessions hold: a change waits for one a bounded time, in tries (withLockTries).
 
+import * as log from "../kernel/log";
 import type { Session } from "./session";
+import { tableKey, type TableName } from "./tables";
 
 /** What a lock serializes; its key is the hash of this text, the same for every version of the package. */
 export type LockPurpose = "create subscription" | "schema copy";
@@ -22,4 +25,73 @@ export async function withLock<T>(s: Session, purpose: LockPurpose, fn: () => Pr
 /** Takes the lock for `purpose` until the caller's transaction ends. */
 export async function lockForTransaction(s: Session, purpose: LockPurpose): Promise<void> {
   await s.query(`SELECT pg_catalog.pg_advisory_xact_lock(${key(purpose)})`);
+}
+
+/** Tries of a transaction whose statement could not have a table lock in time. */
+export const LOCK_TRIES = 3;
+
+/**
+ * Runs `attempt` (one transaction that set lock_timeout to `seconds`), again after a pause when a
+ * statement could not have its lock in time (55P03), LOCK_TRIES times in all (each try rolled back).
+ */
+export async function withLockTries<T>(
+  attempt: () => Promise<T>,
+  what: { label: string; seconds: number; where: string },
+): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if ((e as { code?: string }).code !== "55P03" || tries >= LOCK_TRIES) throw e;
+      log.warn(
+        `${what.label}: a table lock on the ${what.where} was not free within ${what.seconds} s (another session holds it); rolled back, trying again (${tries + 1} of ${LOCK_TRIES}).`,
+      );
+      await new Promise((r) => setTimeout(r, 1000 * tries));
+    }
+  }
+}
+
+/**
+ * $1, $2: schemas and names. Other sessions' locks on these tables, for the error of a change that
+ * could not get one: no query text (it may hold data).
+ */
+const LOCK_HOLDERS_QUERY = `SELECT DISTINCT a.pid, a.usename::text AS "user", a.application_name AS application,
+         a.state, pg_catalog.date_part('epoch', pg_catalog.now() - a.xact_start)::int AS seconds,
+         n.nspname AS schema, c.relname AS name, l.mode
+    FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+    JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
+    JOIN pg_catalog.pg_locks l ON l.relation = c.oid AND l.granted
+    JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+   WHERE a.pid <> pg_catalog.pg_backend_pid()
+   ORDER BY a.pid LIMIT 5`;
+
+/** The fix for a change whose tries ran out (55P03): who holds locks on `tables`, what to do. */
+export async function lockTriesFix(
+  s: Session,
+  tables: readonly TableName[],
+  seconds: number,
+): Promise<string> {
+  const holders = await s
+    .query<{
+      pid: number;
+      user: string | null;
+      application: string | null;
+      state: string | null;
+      seconds: number | null;
+      schema: string;
+      name: string;
+      mode: string;
+    }>(LOCK_HOLDERS_QUERY, [tables.map((t) => t.schema), tables.map((t) => t.name)])
+    .catch(() => []);
+  const who = holders.map((h) => {
+    const about = [
+      h.user && `user ${h.user}`,
+      h.application && `application ${JSON.stringify(h.application)}`,
+      h.state,
+      h.seconds !== null && `transaction open ${h.seconds} s`,
+    ].filter(Boolean);
+    return `pid ${h.pid} (${about.join(", ")}) holds ${h.mode} on ${tableKey(h)}`;
+  });
+  return `${LOCK_TRIES} tries of ${seconds} s each could not lock a table this changes: another session holds it${who.length > 0 ? ` (${who.join("; ")})` : ""}. Run up again once it is released, or raise \`lockTimeoutSeconds\`.`;
 }

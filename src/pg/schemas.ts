@@ -127,3 +127,21 @@ export function bindingSchema(): z.ZodType<Binding> {
 export function recopyRequestSchema(): z.ZodType<RecopyRequest> {
   return z.object({ schema: z.string(), name: z.string(), reason: z.string(), id: z.string() }).strict();
 }
+
+/**
+ * `lockTimeoutSeconds`, the same on every resource that changes tables other sessions use: how long
+ * a statement waits for a table lock before its transaction is tried again (pg/lock.ts's
+ * withLockTries). Read by each write; no change of its own.
+ */
+export const lockTimeoutField = {
+  kind: "arg",
+  schema: () =>
+    z
+      .number()
+      .int()
+      .min(1, "lockTimeoutSeconds is at least 1")
+      .max(3600, "lockTimeoutSeconds is at most 3600")
+      .optional(),
+  default: 5,
+  change: "none",
+} as const;

@@ -4,6 +4,7 @@
 import { operationError } from "../kernel/errors";
 import { valueOf } from "../kernel/fields";
 import { sameSet } from "../kernel/values";
+import { lockTriesFix, withLockTries } from "../pg/lock";
 import type { Session } from "../pg/session";
 import { sameTableSets } from "../pg/tables";
 import { readPublication, type CatalogPublication } from "./catalog";
@@ -59,8 +60,10 @@ async function applyVerified(
   statements: () => Promise<void>,
 ): Promise<void> {
   const def = definition(inputs);
-  await s
-    .transaction(async () => {
+  const seconds = valueOf(PUBLICATION_FIELDS, "lockTimeoutSeconds", inputs.lockTimeoutSeconds) as number;
+  const attempt = () =>
+    s.transaction(async () => {
+      await s.exec(sql.lockTimeout(seconds));
       await statements();
       const applied = await readPublication(s, inputs.name);
       const problems = applied ? definitionMismatch(applied, def) : ["it does not exist"];
@@ -71,12 +74,14 @@ async function applyVerified(
           ),
           { refused: true },
         );
-    })
-    .catch((e) => {
-      if ((e as { refused?: boolean }).refused)
-        throw new Error(`${label(inputs.name)}: ${(e as Error).message}.`);
-      throw operationError(label(inputs.name), verb, e);
     });
+  await withLockTries(attempt, { label: label(inputs.name), seconds, where: "primary" }).catch(async (e) => {
+    if ((e as { refused?: boolean }).refused)
+      throw new Error(`${label(inputs.name)}: ${(e as Error).message}.`);
+    const fix =
+      (e as { code?: string }).code === "55P03" ? await lockTriesFix(s, def.tables, seconds) : undefined;
+    throw operationError(label(inputs.name), verb, e, fix);
+  });
 }
 
 /** Brings an existing publication to the wanted definition, in the caller's transaction. */

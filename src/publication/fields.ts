@@ -7,7 +7,7 @@ import type { FieldTable } from "../kernel/fields";
 import { identifier } from "../kernel/identifier";
 import { upgradeBinding } from "../pg/binding";
 import { parseConnection } from "../pg/connection";
-import { bindingSchema, connectionSchema, tableRefSchema } from "../pg/schemas";
+import { bindingSchema, connectionSchema, lockTimeoutField, tableRefSchema } from "../pg/schemas";
 import { legacyTableName, parseTableRef, tableId, tableIdentity } from "../pg/tables";
 import { PUBLISH_OPERATIONS, type PublicationInputs, type PublicationState } from "./types";
 const sorted = (v: readonly string[]) => [...v].sort();
@@ -47,6 +47,7 @@ export const PUBLICATION_FIELDS = {
   // Compared with the owner the catalog reports (actualOwner).
   owner: { kind: "arg", schema: () => identifier("the owner").optional(), change: "none" },
   adopt: { kind: "arg", schema: () => z.boolean().optional(), change: "none" },
+  lockTimeoutSeconds: lockTimeoutField,
   serverId: { kind: "computed", schema: () => z.string().optional() },
   binding: { kind: "computed", schema: () => bindingSchema().optional() },
   // Shown by a create's preview; no change of its own.

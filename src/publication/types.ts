@@ -32,6 +32,12 @@ export interface PublicationFields {
   owner?: string;
   /** Take over an existing publication of the same name instead of failing. */
   adopt?: boolean;
+  /**
+   * How long CREATE or ALTER PUBLICATION waits for a lock on a table (behind a VACUUM, an index
+   * built concurrently, another session's DDL) before it is rolled back and tried again (three
+   * tries; default 5 s); then it fails naming who holds the lock.
+   */
+  lockTimeoutSeconds?: number;
 }
 
 /** What check computes; never given by a program. */

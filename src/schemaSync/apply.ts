@@ -8,7 +8,7 @@ import { operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
 import { clean } from "../kernel/values";
 import { endpoint, type ConnectionInfo, type Resolved } from "../pg/connection";
-import { lockForTransaction } from "../pg/lock";
+import { lockForTransaction, lockTriesFix, withLockTries } from "../pg/lock";
 import { newRequestId } from "../pg/recopy";
 import { withSession, type Session } from "../pg/session";
 import { canonicalTableRef, tableId, tableKey, type TableName } from "../pg/tables";
@@ -35,9 +35,6 @@ export interface ApplyOptions {
   /** How long a statement of the transaction waits for a lock before the try is rolled back. */
   lockTimeoutSeconds: number;
 }
-
-/** Tries of the transaction when a lock could not be had in time (see lockTimeoutSeconds). */
-const LOCK_TRIES = 3;
 
 /** Plans and applies; returns the plan that ran. Nothing is applied when it is refused. */
 export async function applyPlan(
@@ -71,9 +68,16 @@ export async function applyPlan(
         await s.execBatch(serial.map((st) => st.sql));
         return plan;
       });
-    const plan = await withLockTries(attempt, o).catch(async (e) => {
+    const plan = await withLockTries(attempt, {
+      label: o.label,
+      seconds: o.lockTimeoutSeconds,
+      where: "target",
+    }).catch(async (e) => {
       if ((e as { refused?: boolean }).refused) throw e;
-      const fix = (e as { code?: string }).code === "55P03" ? await lockFix(s, desired, o) : undefined;
+      const fix =
+        (e as { code?: string }).code === "55P03"
+          ? await lockTriesFix(s, desired.tables, o.lockTimeoutSeconds)
+          : undefined;
       throw operationError(o.label, "schema copy (rolled back, nothing applied)", e, fix);
     });
     // The builds run on connections of their own; this one (its catalogs warm from the read above)
@@ -132,50 +136,6 @@ export function scheduleSteps(
   const batches: PlanStep[][] = big.map((st) => [st]);
   for (let at = 0; at < small.length; at += per) batches.push(small.slice(at, at + per));
   return batches;
-}
-
-/**
- * Runs `attempt` (one transaction), again after a pause when a statement could not have its lock
- * within lockTimeoutSeconds (55P03), LOCK_TRIES times in all (each try rolled back).
- */
-async function withLockTries<T>(attempt: () => Promise<T>, o: ApplyOptions): Promise<T> {
-  for (let tries = 1; ; tries++) {
-    try {
-      return await attempt();
-    } catch (e) {
-      if ((e as { code?: string }).code !== "55P03" || tries >= LOCK_TRIES) throw e;
-      log.warn(
-        `${o.label}: a table lock on the target was not free within ${o.lockTimeoutSeconds} s (another session holds it); rolled back, trying again (${tries + 1} of ${LOCK_TRIES}).`,
-      );
-      await new Promise((r) => setTimeout(r, 1000 * tries));
-    }
-  }
-}
-
-/** What to do when the tries ran out: who holds locks on the tables (no query text: it may hold data). */
-async function lockFix(s: Session, desired: SchemaSnapshot, o: ApplyOptions): Promise<string> {
-  const holders = await s
-    .query<{
-      pid: number;
-      user: string | null;
-      application: string | null;
-      state: string | null;
-      seconds: number | null;
-      schema: string;
-      name: string;
-      mode: string;
-    }>(sql.LOCK_HOLDERS_QUERY, [desired.tables.map((t) => t.schema), desired.tables.map((t) => t.name)])
-    .catch(() => []);
-  const who = holders.map((h) => {
-    const about = [
-      h.user && `user ${h.user}`,
-      h.application && `application ${JSON.stringify(h.application)}`,
-      h.state,
-      h.seconds !== null && `transaction open ${h.seconds} s`,
-    ].filter(Boolean);
-    return `pid ${h.pid} (${about.join(", ")}) holds ${h.mode} on ${tableKey(h)}`;
-  });
-  return `${LOCK_TRIES} tries of ${o.lockTimeoutSeconds} s each could not lock a table this changes: another session holds it${who.length > 0 ? ` (${who.join("; ")})` : ""}. Run up again once it is released, or raise \`lockTimeoutSeconds\`.`;
 }
 
 /** Runs `steps` on `jobs` connections at once, each step once, failing with the first error. */

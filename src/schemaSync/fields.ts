@@ -7,7 +7,7 @@ import { valueOf, type FieldTable } from "../kernel/fields";
 import { identifier } from "../kernel/identifier";
 import { parseConnection, type Connection } from "../pg/connection";
 import { upgradeRequests } from "../pg/recopy";
-import { connectionSchema, recopyRequestSchema, tableRefSchema } from "../pg/schemas";
+import { connectionSchema, lockTimeoutField, recopyRequestSchema, tableRefSchema } from "../pg/schemas";
 import { legacyTableName, parseTableRef, tableId, tableIdentity, type TableRef } from "../pg/tables";
 import type { SchemaSyncInputs, SchemaSyncState, TableSignature } from "./types";
 const tableSet = (t: TableRef[]) => t.map((r) => tableIdentity(parseTableRef(r))).sort();
@@ -37,19 +37,7 @@ export const SCHEMA_SYNC_FIELDS = {
         .optional(),
     default: "256MB",
   },
-  lockTimeoutSeconds: {
-    kind: "arg",
-    schema: () =>
-      z
-        .number()
-        .int()
-        .min(1, "lockTimeoutSeconds is at least 1")
-        .max(3600, "lockTimeoutSeconds is at most 3600")
-        .optional(),
-    default: 5,
-    // Read by each apply; no change of its own.
-    change: "none",
-  },
+  lockTimeoutSeconds: lockTimeoutField,
   // State from 0.1.0 has no signatures: compared only once known.
   sourceTables: {
     kind: "computed",

@@ -260,18 +260,3 @@ export function validateConstraint(schema: string, table: string, name: string):
 export function lockTimeout(seconds: number): string {
   return `SET LOCAL lock_timeout = '${Math.max(1, Math.trunc(seconds))}s'`;
 }
-
-/**
- * $1, $2: schemas and names. Who holds a lock on these tables (other sessions), for the error of a
- * change that could not get one: no query text (it may hold data).
- */
-export const LOCK_HOLDERS_QUERY = `SELECT DISTINCT a.pid, a.usename::text AS "user", a.application_name AS application,
-         a.state, pg_catalog.date_part('epoch', pg_catalog.now() - a.xact_start)::int AS seconds,
-         n.nspname AS schema, c.relname AS name, l.mode
-    FROM unnest($1::text[], $2::text[]) AS w(schema, name)
-    JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
-    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
-    JOIN pg_catalog.pg_locks l ON l.relation = c.oid AND l.granted
-    JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-   WHERE a.pid <> pg_catalog.pg_backend_pid()
-   ORDER BY a.pid LIMIT 5`;

@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { Client } from "pg";
 import { Engine } from "../harness/engine";
 import { Driver } from "../harness/driver";
 import { startServer, type TestServer } from "../harness/postgres";
@@ -325,4 +326,51 @@ describe("Publication preflight of the publisher's settings", () => {
         await server.stop();
       }
     });
+});
+
+describe("Publication waits a bounded time for a table lock, PG18", () => {
+  let server: TestServer;
+  let engine: Engine;
+  before(async () => {
+    server = await startServer({ major: 18 });
+    await server.query("CREATE TABLE t (id int PRIMARY KEY)");
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.stop();
+    await server?.stop();
+  });
+
+  it("rolls back and tries again while a VACUUM-like lock is held, fails naming the holder with nothing created, then creates", async () => {
+    const pub = new Driver(engine, "Publication");
+    const inputs = { connection: server.url(), name: "p", tables: ["t"], lockTimeoutSeconds: 1 };
+    // What a manual VACUUM holds for its whole run: it conflicts with CREATE PUBLICATION's lock.
+    const vacuum = new Client({ connectionString: server.url() });
+    await vacuum.connect();
+    await vacuum.query("SET application_name = 'maintenance'");
+    await vacuum.query("BEGIN");
+    await vacuum.query("LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE");
+    const [{ pid }] = (await vacuum.query("SELECT pg_backend_pid() AS pid")).rows as [{ pid: number }];
+    try {
+      await assert.rejects(pub.create(inputs), (e: Error) => {
+        assert.match(e.message, /3 tries of 1 s each could not lock a table this changes/);
+        assert.match(
+          e.message,
+          new RegExp(
+            `pid ${pid} \\(user postgres, application "maintenance", idle in transaction, transaction open \\d+ s\\) holds ShareUpdateExclusiveLock on public\\.t`,
+          ),
+        );
+        assert.match(e.message, /raise `lockTimeoutSeconds`/);
+        assert.ok(!e.message.includes(server.password));
+        return true;
+      });
+      assert.match(engine.log, /rolled back, trying again \(3 of 3\)/);
+      assert.deepEqual(await server.query("SELECT pubname FROM pg_publication"), [], "nothing created");
+    } finally {
+      await vacuum.query("COMMIT");
+      await vacuum.end();
+    }
+    await pub.create(inputs);
+    assert.deepEqual(await server.query("SELECT pubname FROM pg_publication"), [{ pubname: "p" }]);
+  });
 });
