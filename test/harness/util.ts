@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import pg from "pg";
 
 // Small helpers for tests that wait on replication.
@@ -63,4 +64,46 @@ export async function recordQueries<T>(fn: () => Promise<T>): Promise<[T, string
   } finally {
     pg.Client.prototype.query = original;
   }
+}
+
+/**
+ * A session holding a lock on `table` with its transaction left open, as a long report or a VACUUM
+ * would: `statement` takes the lock (a SELECT: ACCESS SHARE; LOCK TABLE … IN … MODE: any).
+ */
+export async function holdTableLock(
+  url: string,
+  application: string,
+  statement: string,
+): Promise<{ pid: number; release(): Promise<void> }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query(`SET application_name = '${application}'`);
+  await c.query("BEGIN");
+  await c.query(statement);
+  const [{ pid }] = (await c.query("SELECT pg_backend_pid() AS pid")).rows as [{ pid: number }];
+  return {
+    pid,
+    async release() {
+      await c.query("COMMIT");
+      await c.end();
+    },
+  };
+}
+
+/** The error of a change whose lock tries ran out (pg/lock.ts): the tries, who holds the lock, the fix, no secret. */
+export function assertLockTriesError(
+  e: Error,
+  holder: { pid: number; application: string; mode: string; table: string },
+  secrets: string[],
+): true {
+  assert.match(e.message, /3 tries of 1 s each could not lock a table this changes/);
+  assert.match(
+    e.message,
+    new RegExp(
+      `pid ${holder.pid} \\(user postgres, application "${holder.application}", idle in transaction, transaction open \\d+ s\\) holds ${holder.mode} on ${holder.table.replace(".", "\\.")}`,
+    ),
+  );
+  assert.match(e.message, /raise `lockTimeoutSeconds`/);
+  for (const s of secrets) assert.ok(!e.message.includes(s), "no secret in the error");
+  return true;
 }

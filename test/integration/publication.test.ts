@@ -4,11 +4,11 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Client } from "pg";
 import { Engine } from "../harness/engine";
 import { Driver } from "../harness/driver";
 import { startServer, type TestServer } from "../harness/postgres";
 import { majors } from "../harness/matrix";
+import { assertLockTriesError, holdTableLock } from "../harness/util";
 
 const SCHEMA = `
 CREATE SCHEMA "Sales"; CREATE SCHEMA "we""ird schema"; CREATE SCHEMA s2;
@@ -345,30 +345,25 @@ describe("Publication waits a bounded time for a table lock, PG18", () => {
     const pub = new Driver(engine, "Publication");
     const inputs = { connection: server.url(), name: "p", tables: ["t"], lockTimeoutSeconds: 1 };
     // What a manual VACUUM holds for its whole run: it conflicts with CREATE PUBLICATION's lock.
-    const vacuum = new Client({ connectionString: server.url() });
-    await vacuum.connect();
-    await vacuum.query("SET application_name = 'maintenance'");
-    await vacuum.query("BEGIN");
-    await vacuum.query("LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE");
-    const [{ pid }] = (await vacuum.query("SELECT pg_backend_pid() AS pid")).rows as [{ pid: number }];
+    const vacuum = await holdTableLock(
+      server.url(),
+      "maintenance",
+      "LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE",
+    );
     try {
-      await assert.rejects(pub.create(inputs), (e: Error) => {
-        assert.match(e.message, /3 tries of 1 s each could not lock a table this changes/);
-        assert.match(
-          e.message,
-          new RegExp(
-            `pid ${pid} \\(user postgres, application "maintenance", idle in transaction, transaction open \\d+ s\\) holds ShareUpdateExclusiveLock on public\\.t`,
-          ),
-        );
-        assert.match(e.message, /raise `lockTimeoutSeconds`/);
-        assert.ok(!e.message.includes(server.password));
-        return true;
-      });
+      const holder = {
+        pid: vacuum.pid,
+        application: "maintenance",
+        mode: "ShareUpdateExclusiveLock",
+        table: "public.t",
+      };
+      await assert.rejects(pub.create(inputs), (e: Error) =>
+        assertLockTriesError(e, holder, [server.password]),
+      );
       assert.match(engine.log, /rolled back, trying again \(3 of 3\)/);
       assert.deepEqual(await server.query("SELECT pubname FROM pg_publication"), [], "nothing created");
     } finally {
-      await vacuum.query("COMMIT");
-      await vacuum.end();
+      await vacuum.release();
     }
     await pub.create(inputs);
     assert.deepEqual(await server.query("SELECT pubname FROM pg_publication"), [{ pubname: "p" }]);

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Client } from "pg";
 import { providers } from "../../src";
 import { captureProgram } from "../harness/capture";
 import { Driver } from "../harness/driver";
@@ -15,7 +14,7 @@ import { hasPgDump, schemaDump } from "../harness/pgdump";
 import { startServer, type TestServer } from "../harness/postgres";
 import { scenario } from "../harness/scenario";
 import { seededPair, trickyRootTables, TRICKY_SQL } from "../harness/seed";
-import { eventually, recordQueries } from "../harness/util";
+import { assertLockTriesError, eventually, holdTableLock, recordQueries } from "../harness/util";
 
 describe(
   "SchemaSync copies a tricky schema faithfully, PG15 â†’ PG15",
@@ -419,12 +418,7 @@ describe("SchemaSync waits a bounded time for a table lock on the target, PG18 â
     let state = await sync.create(inputs);
     await source.query("ALTER TABLE t ADD COLUMN extra int", [], "app");
     // A report left open on the replica: its ACCESS SHARE lock conflicts with ALTER TABLE's.
-    const reader = new Client({ connectionString: target.url("app") });
-    await reader.connect();
-    await reader.query("SET application_name = 'nightly report'");
-    await reader.query("BEGIN");
-    await reader.query("SELECT count(*) FROM t");
-    const [{ pid }] = (await reader.query("SELECT pg_backend_pid() AS pid")).rows as [{ pid: number }];
+    const reader = await holdTableLock(target.url("app"), "nightly report", "SELECT count(*) FROM t");
     const columns = async () =>
       (
         await target.query<{ c: string }>(
@@ -436,22 +430,18 @@ describe("SchemaSync waits a bounded time for a table lock on the target, PG18 â
     try {
       await assert.rejects(sync.update(state, inputs), (e: Error) => {
         assert.match(e.message, /rolled back, nothing applied/);
-        assert.match(e.message, /3 tries of 1 s each could not lock a table this changes/);
-        assert.match(
-          e.message,
-          new RegExp(
-            `pid ${pid} \\(user postgres, application "nightly report", idle in transaction, transaction open \\d+ s\\) holds AccessShareLock on public\\.t`,
-          ),
-        );
-        assert.match(e.message, /raise `lockTimeoutSeconds`/);
-        assert.ok(!e.message.includes(target.password) && !e.message.includes(source.password));
-        return true;
+        const holder = {
+          pid: reader.pid,
+          application: "nightly report",
+          mode: "AccessShareLock",
+          table: "public.t",
+        };
+        return assertLockTriesError(e, holder, [target.password, source.password]);
       });
       assert.match(engine.log, /rolled back, trying again \(2 of 3\)/);
       assert.deepEqual(await columns(), ["id", "v"], "nothing applied");
     } finally {
-      await reader.query("COMMIT");
-      await reader.end();
+      await reader.release();
     }
     state = await sync.update(state, inputs);
     assert.deepEqual(await columns(), ["id", "v", "extra"]);
