@@ -27,22 +27,31 @@ export async function lockForTransaction(s: Session, purpose: LockPurpose): Prom
   await s.query(`SELECT pg_catalog.pg_advisory_xact_lock(${key(purpose)})`);
 }
 
+/** How long a statement waits for a table lock before it fails (55P03): for the transaction ("SET LOCAL") or the session ("SET"). */
+export function lockTimeout(seconds: number, set: "SET LOCAL" | "SET" = "SET LOCAL"): string {
+  return `${set} lock_timeout = '${Math.max(1, Math.trunc(seconds))}s'`;
+}
+
 /** Tries of a transaction whose statement could not have a table lock in time. */
 export const LOCK_TRIES = 3;
 
 /**
- * Runs `attempt` (one transaction that set lock_timeout to `seconds`), again after a pause when a
- * statement could not have its lock in time (55P03), LOCK_TRIES times in all (each try rolled back).
+ * Runs `attempt` (one transaction on `s` that set lockTimeout(`seconds`)), again after a pause when
+ * a statement could not have its lock in time (55P03), LOCK_TRIES times in all (each try rolled
+ * back). When the tries run out, the error carries `fix`: who holds locks on `tables`, what to do.
  */
 export async function withLockTries<T>(
+  s: Session,
   attempt: () => Promise<T>,
-  what: { label: string; seconds: number; where: string },
+  what: { label: string; seconds: number; where: string; tables: readonly TableName[] },
 ): Promise<T> {
   for (let tries = 1; ; tries++) {
     try {
       return await attempt();
     } catch (e) {
-      if ((e as { code?: string }).code !== "55P03" || tries >= LOCK_TRIES) throw e;
+      if ((e as { code?: string }).code !== "55P03") throw e;
+      if (tries >= LOCK_TRIES)
+        throw Object.assign(e as Error, { fix: await lockTriesFix(s, what.tables, what.seconds) });
       log.warn(
         `${what.label}: a table lock on the ${what.where} was not free within ${what.seconds} s (another session holds it); rolled back, trying again (${tries + 1} of ${LOCK_TRIES}).`,
       );
@@ -67,11 +76,7 @@ const LOCK_HOLDERS_QUERY = `SELECT DISTINCT a.pid, a.usename::text AS "user", a.
    ORDER BY a.pid LIMIT 5`;
 
 /** The fix for a change whose tries ran out (55P03): who holds locks on `tables`, what to do. */
-export async function lockTriesFix(
-  s: Session,
-  tables: readonly TableName[],
-  seconds: number,
-): Promise<string> {
+async function lockTriesFix(s: Session, tables: readonly TableName[], seconds: number): Promise<string> {
   const holders = await s
     .query<{
       pid: number;

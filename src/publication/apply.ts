@@ -4,7 +4,7 @@
 import { operationError } from "../kernel/errors";
 import { valueOf } from "../kernel/fields";
 import { sameSet } from "../kernel/values";
-import { lockTriesFix, withLockTries } from "../pg/lock";
+import { lockTimeout, withLockTries } from "../pg/lock";
 import type { Session } from "../pg/session";
 import { sameTableSets } from "../pg/tables";
 import { readPublication, type CatalogPublication } from "./catalog";
@@ -63,7 +63,7 @@ async function applyVerified(
   const seconds = valueOf(PUBLICATION_FIELDS, "lockTimeoutSeconds", inputs.lockTimeoutSeconds) as number;
   const attempt = () =>
     s.transaction(async () => {
-      await s.exec(sql.lockTimeout(seconds));
+      await s.exec(lockTimeout(seconds));
       await statements();
       const applied = await readPublication(s, inputs.name);
       const problems = applied ? definitionMismatch(applied, def) : ["it does not exist"];
@@ -75,12 +75,11 @@ async function applyVerified(
           { refused: true },
         );
     });
-  await withLockTries(attempt, { label: label(inputs.name), seconds, where: "primary" }).catch(async (e) => {
+  const bound = { label: label(inputs.name), seconds, where: "primary", tables: def.tables };
+  await withLockTries(s, attempt, bound).catch((e) => {
     if ((e as { refused?: boolean }).refused)
       throw new Error(`${label(inputs.name)}: ${(e as Error).message}.`);
-    const fix =
-      (e as { code?: string }).code === "55P03" ? await lockTriesFix(s, def.tables, seconds) : undefined;
-    throw operationError(label(inputs.name), verb, e, fix);
+    throw operationError(label(inputs.name), verb, e, (e as { fix?: string }).fix);
   });
 }
 

@@ -78,8 +78,3 @@ export function alterPublicationOwner(name: string, owner: string): string {
 export function dropPublication(name: string): string {
   return `DROP PUBLICATION IF EXISTS ${ident(name)}`;
 }
-
-/** How long each statement of this transaction waits for a lock (55P03 when it would wait longer). */
-export function lockTimeout(seconds: number): string {
-  return `SET LOCAL lock_timeout = '${Math.max(1, Math.trunc(seconds))}s'`;
-}

@@ -8,14 +8,13 @@ import { operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
 import { clean } from "../kernel/values";
 import { endpoint, type ConnectionInfo, type Resolved } from "../pg/connection";
-import { lockForTransaction, lockTriesFix, withLockTries } from "../pg/lock";
+import { lockForTransaction, lockTimeout, withLockTries } from "../pg/lock";
 import { newRequestId } from "../pg/recopy";
 import { withSession, type Session } from "../pg/session";
 import { canonicalTableRef, tableId, tableKey, type TableName } from "../pg/tables";
 import { appliedColumns, signatures, signedTables, targetFingerprint } from "./observe";
 import { lastChanges, planSchema, summary, type PlanOptions, type PlanStep, type SchemaPlan } from "./plan";
 import { readHeapBytes } from "./catalog";
-import * as sql from "./sql";
 import { projectSection, type Section } from "./section";
 import type { SchemaSnapshot } from "./snapshot";
 import { readByCheck, readSource } from "./source";
@@ -48,7 +47,7 @@ export async function applyPlan(
       s.transaction(async () => {
         await lockForTransaction(s, "schema copy");
         // After this package's own lock: only a table lock another session holds times out.
-        await s.exec(sql.lockTimeout(o.lockTimeoutSeconds));
+        await s.exec(lockTimeout(o.lockTimeoutSeconds));
         const { actual, extensions, stakes, relations } = await readTarget(s, desired, o.before ?? []);
         const opts: PlanOptions = {
           allowDestructive: o.allowDestructive,
@@ -68,17 +67,19 @@ export async function applyPlan(
         await s.execBatch(serial.map((st) => st.sql));
         return plan;
       });
-    const plan = await withLockTries(attempt, {
+    const plan = await withLockTries(s, attempt, {
       label: o.label,
       seconds: o.lockTimeoutSeconds,
       where: "target",
-    }).catch(async (e) => {
+      tables: desired.tables,
+    }).catch((e) => {
       if ((e as { refused?: boolean }).refused) throw e;
-      const fix =
-        (e as { code?: string }).code === "55P03"
-          ? await lockTriesFix(s, desired.tables, o.lockTimeoutSeconds)
-          : undefined;
-      throw operationError(o.label, "schema copy (rolled back, nothing applied)", e, fix);
+      throw operationError(
+        o.label,
+        "schema copy (rolled back, nothing applied)",
+        e,
+        (e as { fix?: string }).fix,
+      );
     });
     // The builds run on connections of their own; this one (its catalogs warm from the read above)
     // reads the sizes they are scheduled by, and is the first the pool hands out after them.

@@ -255,8 +255,3 @@ export function createCollation(c: {
 export function validateConstraint(schema: string, table: string, name: string): string {
   return `ALTER TABLE ${qualified(schema, table)} VALIDATE CONSTRAINT ${ident(name)}`;
 }
-
-/** How long each statement of this transaction waits for a lock (55P03 when it would wait longer). */
-export function lockTimeout(seconds: number): string {
-  return `SET LOCAL lock_timeout = '${Math.max(1, Math.trunc(seconds))}s'`;
-}

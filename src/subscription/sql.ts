@@ -1,5 +1,6 @@
 // Every statement the Subscription sends; identifiers and literals go through quote.ts.
 
+import { lockTimeout } from "../pg/lock";
 import { ident, identList, literal, qualified } from "../pg/quote";
 import type { TableName } from "../pg/tables";
 
@@ -156,11 +157,6 @@ function portableText(set: Scope): string[] {
 
 /** A setting for the transaction ("SET LOCAL") or for the rest of the session ("SET"). */
 type Scope = "SET LOCAL" | "SET";
-
-/** How long a statement waits for a table lock before it fails (55P03). */
-function lockTimeout(seconds: number, set: Scope = "SET LOCAL"): string {
-  return `${set} lock_timeout = '${Math.max(1, Math.trunc(seconds))}s'`;
-}
 
 /**
  * The settings of a replica connection the copy writes on, sent once in one round trip (simple
