@@ -120,6 +120,15 @@ async function assertEqual(primary: TestServer, replica: TestServer): Promise<vo
   assert.equal(p!.n, 150);
 }
 
+/** Each subscription on the replica: enabled or not, and its comment (a copy's mark, or none). */
+function subscriptions(replica: TestServer): Promise<{ enabled: boolean; mark: string | null }[]> {
+  return replica.query(
+    "SELECT subenabled AS enabled, obj_description(oid, 'pg_subscription') AS mark FROM pg_subscription",
+    [],
+    DB,
+  );
+}
+
 /** The tables' constraints on the replica are the primary's (names and definitions), their indexes valid. */
 async function assertSameKeys(primary: TestServer, replica: TestServer, tables: string[]): Promise<void> {
   const keys = `SELECT conrelid::regclass::text AS t, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
@@ -162,11 +171,7 @@ async function assertSnapshotCopied(
     pubs.every((p) => !p.pubname.endsWith("_handover")),
     `no handover publication is left: ${JSON.stringify(pubs)}`,
   );
-  const [sub] = await replica.query<{ enabled: boolean; mark: string | null }>(
-    "SELECT subenabled AS enabled, obj_description(oid, 'pg_subscription') AS mark FROM pg_subscription",
-    [],
-    DB,
-  );
+  const [sub] = await subscriptions(replica);
   assert.deepEqual(sub, { enabled: true, mark: null });
 }
 
@@ -289,11 +294,7 @@ describe("snapshot copy killed between its subscription and its slot, PG18 → P
       await new Promise((r) => setTimeout(r, 50));
     }
     // The subscription is there already: disabled, marked, on a slot being created.
-    const [sub] = await replica.query<{ enabled: boolean; mark: string | null }>(
-      "SELECT subenabled AS enabled, obj_description(oid, 'pg_subscription') AS mark FROM pg_subscription",
-      [],
-      DB,
-    );
+    const [sub] = await subscriptions(replica);
     assert.equal(sub!.enabled, false);
     assert.match(sub!.mark ?? "", /snapshot copy unfinished/);
     await engine.restartHost();
@@ -331,11 +332,7 @@ describe("snapshot copy killed between its subscription and its slot, PG18 → P
     await assertEqual(primary, replica);
     const slots = await primary.query("SELECT slot_name FROM pg_replication_slots", []);
     assert.equal(slots.length, 1, `one slot: ${JSON.stringify(slots)}`);
-    const [after] = await replica.query<{ enabled: boolean; mark: string | null }>(
-      "SELECT subenabled AS enabled, obj_description(oid, 'pg_subscription') AS mark FROM pg_subscription",
-      [],
-      DB,
-    );
+    const [after] = await subscriptions(replica);
     assert.deepEqual(after, { enabled: true, mark: null });
     const pubs = await primary.query<{ pubname: string }>("SELECT pubname FROM pg_publication", [], DB);
     assert.ok(
@@ -517,11 +514,7 @@ for (const major of majors([15, 18])) {
         assert.equal(settled, undefined, "the up ended before the copy was held");
         await new Promise((r) => setTimeout(r, 50));
       }
-      const [mark] = await replica.query<{ enabled: boolean; mark: string | null }>(
-        "SELECT subenabled AS enabled, obj_description(oid, 'pg_subscription') AS mark FROM pg_subscription",
-        [],
-        DB,
-      );
+      const [mark] = await subscriptions(replica);
       assert.equal(mark!.enabled, false);
       assert.match(mark!.mark ?? "", /snapshot copy unfinished/, engine.log);
       await engine.restartHost();
