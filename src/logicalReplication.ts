@@ -75,7 +75,7 @@ export interface LogicalReplicationArgs extends SubscriptionOptions {
   indexJobs?: pulumi.Input<number> | undefined;
   /** Post-data: maintenance_work_mem of those connections (default "256MB"). */
   maintenanceWorkMem?: pulumi.Input<string> | undefined;
-  /** How long the Publication's and the SchemaSyncs' changes wait for a table lock before trying again (default 5 s, three tries). */
+  /** How long the Publication's and the SchemaSyncs' changes, and a repair's emptying of the replica's tables, wait for a table lock before trying again (default 5 s, three tries). */
   lockTimeoutSeconds?: pulumi.Input<number> | undefined;
   /** Drop the copied tables from the replica on destroy (default false: replicated data survives). */
   dropOnDelete?: SchemaSyncArgs["dropOnDelete"] | undefined;
@@ -128,6 +128,7 @@ const SUBSCRIPTION_OPTIONS = [
   "copyJobs",
   "repair",
   "adopt",
+  "lockTimeoutSeconds",
 ] as const;
 
 /** A primary → replica logical replication of a set of tables. */

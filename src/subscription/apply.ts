@@ -6,20 +6,20 @@ import { alreadyExists, operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
 import { clean, sameSet } from "../kernel/values";
 import { conninfo, conninfoMatches, endpoint, type ConnectionInfo } from "../pg/connection";
-import { truncateTables } from "../pg/emptying";
 import { withLock } from "../pg/lock";
-import type { Session } from "../pg/session";
-import { readTableFacts } from "../pg/tableFacts";
+import { withSession, type Session } from "../pg/session";
 import { tableKey } from "../pg/tables";
 import {
   readLastMessage,
   readSubscription,
   readSubscriptionErrors,
   readSyncStates,
+  runningWorkers,
   type CatalogSubscription,
 } from "./catalog";
 import type { Ends } from "./fields";
 import { dropSafely } from "./drop";
+import { emptyTables } from "./empty";
 import { alterableOptions, createOptions, effective } from "./options";
 import { createPreflight } from "./preflight";
 import { slotHealth, viewPublisher } from "./publisher";
@@ -133,17 +133,16 @@ export async function recopy(
   );
   // Keys an unfinished snapshot copy dropped (its mark says which) are put back after the emptying.
   const mark = (await readSubscription(s, inputs.name))?.copyMark;
-  await dropSafely(s, inputs.name, ends.publisher);
-  const existing = await readTableFacts(s, repair.tables);
-  if (existing.length > 0)
-    await s.exec(truncateTables(existing)).catch((e) => {
-      throw operationError(
-        label(inputs.name),
-        "TRUNCATE (before the re-copy)",
-        e,
-        'Tables on the replica that reference these (foreign keys from tables this subscription does not copy) prevent emptying them: drop those constraints or set `repair: "refuse"` and repair by hand.',
-      );
-    });
+  // The tables are emptied first, in a transaction that waits a bounded time for their locks (a
+  // long report query on the replica holds one) and stays open while the subscription is dropped:
+  // a give-up changes nothing. Its own table synchronisation, though, holds a table's lock for the
+  // whole of that table's copy: while it runs, the drop (which stops it) goes first.
+  const copying = (await runningWorkers(s, inputs.name, true)) > 0;
+  const drop = () => dropSafely(s, inputs.name, ends.publisher);
+  if (copying) await drop();
+  await withSession(ends.connection, (e) =>
+    emptyTables(e, inputs, repair.tables, copying ? "dropped" : drop),
+  );
   await restoreKeys(s, mark?.keys ?? []);
   await subscribe(s, inputs, ends, true);
 }

@@ -195,10 +195,14 @@ export async function countEnabledSubscriptions(s: Session): Promise<number> {
   return rows[0]!.n;
 }
 
-/** How many apply or sync workers of a subscription are running. */
-export async function runningWorkers(s: Session, name: string): Promise<number> {
+/**
+ * How many apply or sync workers of a subscription are running (`syncOnly`: its table sync
+ * workers, each holding its table's lock while it copies).
+ */
+export async function runningWorkers(s: Session, name: string, syncOnly = false): Promise<number> {
   const rows = await s.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM pg_catalog.pg_stat_subscription WHERE subid = ${SUBSCRIPTION_OID} AND pid IS NOT NULL`,
+    `SELECT count(*)::int AS n FROM pg_catalog.pg_stat_subscription
+      WHERE subid = ${SUBSCRIPTION_OID} AND pid IS NOT NULL${syncOnly ? " AND relid IS NOT NULL" : ""}`,
     [name],
   );
   return rows[0]!.n;

@@ -9,7 +9,13 @@ import { identifier } from "../kernel/identifier";
 import { upgradeBinding } from "../pg/binding";
 import { parseConnection, type Resolved } from "../pg/connection";
 import { upgradeRequests } from "../pg/recopy";
-import { bindingSchema, connectionSchema, recopyRequestSchema, tableNameSchema } from "../pg/schemas";
+import {
+  bindingSchema,
+  connectionSchema,
+  lockTimeoutField,
+  recopyRequestSchema,
+  tableNameSchema,
+} from "../pg/schemas";
 import { legacyTableName } from "../pg/tables";
 import { optionFields } from "./options";
 import { publicationNames, type SubscriptionInputs, type SubscriptionState } from "./types";
@@ -61,6 +67,7 @@ export const SUBSCRIPTION_FIELDS = {
     default: 4,
     change: "none",
   },
+  lockTimeoutSeconds: lockTimeoutField,
   ...optionFields(),
   publishedTables: { kind: "computed", schema: () => z.array(tableNameSchema()).optional() },
   bindings: { kind: "computed", schema: () => z.array(bindingSchema()).optional() },

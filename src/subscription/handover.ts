@@ -14,7 +14,7 @@
 import { operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
 import { conninfo, endpoint, type ConnectionInfo } from "../pg/connection";
-import { nonEmpty, truncateTables } from "../pg/emptying";
+import { truncateTables } from "../pg/emptying";
 import { withLock } from "../pg/lock";
 import { withSession, type Session } from "../pg/session";
 import { readTableFacts } from "../pg/tableFacts";
@@ -23,6 +23,7 @@ import { readSubscription } from "./catalog";
 import { restoreKeys } from "./lateKeys";
 import type { LateKey } from "./snapshotCatalog";
 import { dropSafely } from "./drop";
+import { emptyTables } from "./empty";
 import type { Ends } from "./fields";
 import { createOptions } from "./options";
 import { createPreflight } from "./preflight";
@@ -145,12 +146,13 @@ export async function resumeCopy(
   log.info(
     `${name}: finishing the snapshot copy an earlier up left: ${kept.length} table(s) it finished stay; ${repair.tables.length > 0 ? `${repair.tables.map(tableKey).join(", ")} emptied; ` : ""}PostgreSQL's table synchronisation copies the others.`,
   );
-  // The slot stays (its start is where the kept rows are); the subscription goes.
-  await s.exec(sql.alterSubscriptionOptions(inputs.name, { slot_name: { none: true } }));
-  await s.exec(sql.dropSubscription(inputs.name));
+  // The slot stays (its start is where the kept rows are); the subscription goes while the tables
+  // copied in part are emptied (a bounded wait for their locks; a give-up changes nothing).
+  await emptyTables(s, inputs, repair.tables, async () => {
+    await s.exec(sql.alterSubscriptionOptions(inputs.name, { slot_name: { none: true } }));
+    await s.exec(sql.dropSubscription(inputs.name));
+  });
   try {
-    const partial = await nonEmpty(s, await readTableFacts(s, repair.tables));
-    if (partial.length > 0) await s.exec(truncateTables(partial));
     await restoreKeys(s, existing.copyMark?.keys ?? []);
     const view = await viewPublisher(ends.publisher, publicationNames(inputs.publications));
     await createOnSlot(s, inputs, ends, view, slot, kept, { ranged: [], keys: [] });

@@ -62,6 +62,12 @@ export interface SubscriptionBaseFields {
   copyMethod?: "postgres" | "snapshot" | "auto";
   /** Connections on each side of a snapshot copy (default 4). A change affects the next copy only. */
   copyJobs?: number;
+  /**
+   * How long a repair waits for the locks to empty the subscription's tables on the replica (behind
+   * a long report query, a VACUUM) before it is rolled back and tried again (three tries; default 5
+   * s); then it fails naming who holds them, with the subscription untouched.
+   */
+  lockTimeoutSeconds?: number;
 }
 
 /** The options as Subscription arguments (plain values; the Subscription takes each as an Input). */

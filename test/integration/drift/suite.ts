@@ -19,6 +19,7 @@ import { runProgram } from "../../harness/live";
 import type { Major, TestServer } from "../../harness/postgres";
 import { seededPair, SEED_SQL } from "../../harness/seed";
 import { inMatrix } from "../../harness/matrix";
+import { assertLockTriesError, holdTableLock } from "../../harness/util";
 
 const PROGRAM = path.join(ROOT, "test", "fixtures", "drift", "index.ts");
 const DB = "app";
@@ -469,6 +470,93 @@ export function driftSuite(pubMajor: Major, subMajor: Major): void {
           await workers("RESET max_sync_workers_per_subscription");
         }
         await settlesEqual();
+      });
+
+    if (pubMajor !== subMajor)
+      it("leaves everything as it was when a long query on the replica holds a table the repair empties, and repairs once it ends", async () => {
+        await freshStart();
+        await q(ctx.primary, "DROP PUBLICATION drift_pub");
+        await write();
+        const before = await q(ctx.replica, "SELECT oid::int, subslotname FROM pg_subscription");
+        const rows = await q(ctx.replica, "SELECT count(*)::int AS n FROM users");
+        const report = await holdTableLock(
+          ctx.replica.url(DB),
+          "nightly report",
+          "SELECT count(*) FROM users",
+        );
+        const quick = { ...ctx.config, lockTimeout: "1" };
+        try {
+          const refused = await runProgram(ctx.engine, PROGRAM, quick, "up", "drift");
+          assert.ok(refused.error, "the up fails");
+          assertLockTriesError(
+            new Error(refused.error),
+            {
+              pid: report.pid,
+              application: "nightly report",
+              mode: "AccessShareLock",
+              table: "public.users",
+            },
+            [ctx.primary.password, ctx.replica.password],
+          );
+          assert.match(refused.error, /Nothing was emptied or dropped/);
+          assert.deepEqual(await q(ctx.replica, "SELECT oid::int, subslotname FROM pg_subscription"), before);
+          assert.deepEqual(
+            await q(ctx.replica, "SELECT count(*)::int AS n FROM users"),
+            rows,
+            "nothing emptied",
+          );
+          const slots = await q(ctx.primary, "SELECT slot_name FROM pg_replication_slots");
+          assert.deepEqual(
+            slots.map((r) => r.slot_name),
+            ["drift_sub"],
+            "the slot kept",
+          );
+        } finally {
+          await report.release();
+        }
+        const preview = await runProgram(ctx.engine, PROGRAM, quick, "preview", "drift");
+        assert.ok(repairOf(preview.steps), "the repair still announced");
+        assert.ok(repairOf(await up(quick)), "then done");
+        await settlesEqual();
+      });
+
+    if (pubMajor !== subMajor)
+      it("drops the subscription first when its own initial copy holds a table the repair empties", async () => {
+        await freshStart();
+        // A gate on the replica's blog_posts that only the table synchronisation passes through (the
+        // apply worker fires no statement trigger): its copy stops there, holding the table's lock.
+        await q(
+          ctx.replica,
+          `CREATE TABLE copy_gate (open boolean);
+           CREATE FUNCTION copy_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN WHILE NOT EXISTS (SELECT 1 FROM public.copy_gate) LOOP PERFORM pg_catalog.pg_sleep(0.05); END LOOP; RETURN NULL; END $$;
+           CREATE TRIGGER copy_gate BEFORE INSERT ON blog_posts FOR EACH STATEMENT EXECUTE FUNCTION copy_gate();
+           ALTER TABLE blog_posts ENABLE ALWAYS TRIGGER copy_gate`,
+        );
+        try {
+          const held = { ...ctx.config, copyMethod: "postgres", syncTimeout: "2", lockTimeout: "1" };
+          await q(ctx.primary, "DROP PUBLICATION drift_pub");
+          await write();
+          const first = await runProgram(ctx.engine, PROGRAM, held, "up", "drift");
+          assert.match(first.error ?? "", /did not finish within 2 s/, "the re-copy stops at the gate");
+          const copying = `SELECT count(*)::int AS n FROM pg_stat_subscription WHERE relid = 'blog_posts'::regclass AND pid IS NOT NULL`;
+          assert.deepEqual(await q(ctx.replica, copying), [{ n: 1 }], "blog_posts's copy is under way");
+          await dropSlot(ctx);
+          await write();
+          const preview = await runProgram(ctx.engine, PROGRAM, held, "preview", "drift");
+          assert.match(repairOf(preview.steps)?.reasons.join("; ") ?? "", /no longer exists/);
+          // Its own copy holds blog_posts: waiting for that lock would fail; the drop stops it.
+          const second = await runProgram(ctx.engine, PROGRAM, held, "up", "drift");
+          assert.match(second.error ?? "", /did not finish within 2 s/, "repaired; the new copy at the gate");
+          assert.doesNotMatch(second.error ?? "", /could not lock/);
+          await q(ctx.replica, "INSERT INTO copy_gate VALUES (true)");
+          assert.equal(repairOf(await up({ ...held, syncTimeout: "60" })), undefined, "the copy finished");
+          await settlesEqual();
+        } finally {
+          await q(ctx.replica, "INSERT INTO copy_gate VALUES (true)");
+          await q(ctx.replica, "DROP TRIGGER IF EXISTS copy_gate ON blog_posts");
+          await q(ctx.replica, "DROP TABLE copy_gate; DROP FUNCTION copy_gate()");
+        }
       });
 
     it("ran repairs right after a repair (the order of the scenarios keeps that covered)", () =>
