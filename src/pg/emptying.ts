@@ -7,7 +7,7 @@
 
 import { qualified } from "./quote";
 import type { Session } from "./session";
-import { tableKey, type TableName } from "./tables";
+import { tableId, tableKey, type TableName } from "./tables";
 
 /** Empties tables whose rows are copied again (one statement: foreign keys among them hold). */
 export function truncateTables(tables: readonly TableName[]): string {
@@ -58,6 +58,8 @@ export interface TableStakes extends TableName {
   publishedBy: string[];
   /** Subscriptions of the replica, other than the one asking, that write into it. */
   fedBy: string[];
+  /** Other tables of the replica whose foreign keys reference it (TRUNCATE empties them too, or refuses). */
+  referencedBy: TableName[];
 }
 
 /** The stakes in each of `tables` on the replica (`s`), for the subscription `subscription`. */
@@ -78,7 +80,13 @@ export async function readStakes(
                     FROM pg_catalog.pg_subscription_rel sr
                     JOIN pg_catalog.pg_subscription sub ON sub.oid = sr.srsubid
                    WHERE sr.srrelid = c.oid AND sub.subname IS DISTINCT FROM $3
-                   ORDER BY 1) AS "fedBy"
+                   ORDER BY 1) AS "fedBy",
+            COALESCE((SELECT pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object('schema', rn.nspname, 'name', rc.relname))
+                        FROM pg_catalog.pg_constraint k
+                        JOIN pg_catalog.pg_class rc ON rc.oid = k.conrelid
+                        JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
+                       WHERE k.contype = 'f' AND k.confrelid = c.oid AND k.conrelid <> c.oid AND k.conparentid = 0),
+                     '[]') AS "referencedBy"
        FROM unnest($1::text[], $2::text[]) AS w(schema, name)
        JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
        JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')`,
@@ -88,13 +96,23 @@ export async function readStakes(
 
 /**
  * Why each of these tables may not be emptied for a re-copy, one sentence each (none: all may).
- * `subscription`: the one that copies them again (its stake is the only one allowed); without it
- * (SchemaSync, which does not know it), one subscription's stake is allowed.
+ * `together`: the ids (tableId) of all the tables emptied in the same statement. `subscription`:
+ * the one that copies them again (its stake is the only one allowed); without it (SchemaSync, which
+ * does not know it), one subscription's stake is allowed.
  */
-export function emptyingRefusals(stakes: readonly TableStakes[], subscription?: string): string[] {
+export function emptyingRefusals(
+  stakes: readonly TableStakes[],
+  together: ReadonlySet<string>,
+  subscription?: string,
+): string[] {
   const reasons: string[] = [];
   for (const t of stakes) {
     const key = JSON.stringify(tableKey(t));
+    const referencing = (t.referencedBy ?? []).filter((r) => !together.has(tableId(r)));
+    if (referencing.length > 0)
+      reasons.push(
+        `${referencing.map((r) => JSON.stringify(tableKey(r))).join(", ")} on the replica ${referencing.length > 1 ? "have foreign keys" : "has a foreign key"} to ${key} and ${referencing.length > 1 ? "are" : "is"} not copied with it, so emptying ${key} would have to empty ${referencing.length > 1 ? "them" : "it"} too, and ${referencing.length > 1 ? "their" : "its"} rows could not be restored from this primary (drop that constraint by hand, or copy ${referencing.length > 1 ? "those tables" : "that table"} too)`,
+      );
     const others = t.fedBy.filter((f) => f !== subscription);
     const allowed = subscription === undefined ? 1 : 0;
     if (t.publishedBy.length > 0)

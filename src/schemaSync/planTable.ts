@@ -295,7 +295,11 @@ function emptyForRecopy(b: PlanBuilder, table: TableName, column: string): void 
   const existing = b.actual.tables
     .filter((t) => copied.has(tableId(t)))
     .map((t) => ({ schema: t.schema, name: t.name }));
-  const refusals = emptyingRefusals((b.opts.stakes ?? []).filter((t) => copied.has(tableId(t))));
+  const emptied = new Set(existing.map(tableId));
+  const refusals = emptyingRefusals(
+    (b.opts.stakes ?? []).filter((t) => copied.has(tableId(t))),
+    emptied,
+  );
   if (refusals.length > 0) {
     b.out.blockers.push(
       `column ${column} of ${key} was dropped on the replica: adding it back leaves its values empty, and emptying ${existing.map(tableKey).join(", ")} for a re-copy is refused: ${refusals.join("; ")}. Restore the column and its values on the replica by hand (the primary has them), then run up again`,

@@ -82,6 +82,7 @@ export function decideRepair(o: Observed): RepairDecision {
   const wanted = new Set(repair.tables.map(tableId));
   const refusals = emptyingRefusals(
     o.stakes.filter((t) => wanted.has(tableId(t))),
+    wanted,
     o.name,
   );
   if (refusals.length > 0)

@@ -115,6 +115,26 @@ const SCENARIOS: Scenario[] = [
     repair: true,
   },
   {
+    // TRUNCATE empties the tables that reference the emptied ones too, or refuses: a table of the
+    // replica's own holds rows no primary has.
+    name: "the publication is dropped by hand while a table of the replica's own references a copied one: refused, then its foreign key dropped by hand",
+    act: async (c) => {
+      await q(
+        c.replica,
+        "DROP TABLE IF EXISTS notes; CREATE TABLE notes (post_id bigint CONSTRAINT notes_post REFERENCES blog_posts (id)); INSERT INTO notes SELECT min(id) FROM blog_posts",
+      );
+      await q(c.primary, "DROP PUBLICATION drift_pub");
+    },
+    expect: ["update", "same", "update"],
+    repair: true,
+    refused: {
+      property: "repair",
+      reason:
+        /"public\.notes" on the replica has a foreign key to "public\.blog_posts" and is not copied with it/,
+      fix: async (c) => void (await q(c.replica, "ALTER TABLE notes DROP CONSTRAINT notes_post")),
+    },
+  },
+  {
     name: "the publication is dropped by hand, then refreshed",
     act: async (c) => void (await q(c.primary, "DROP PUBLICATION drift_pub")),
     refresh: true,
