@@ -45,6 +45,38 @@ describe("schema plan", () => {
       `… and ${all.length - LAST_CHANGES_KEPT} more (${all.length} in all)`,
     ]);
   });
+  it("refuses to empty a table for its re-copy when a table of the replica's own references it", () => {
+    const withName = users({
+      columns: [...users().columns, { name: "name", type: "text", notNull: false, attnum: 3 }],
+    });
+    // The last apply had made it (attnum 3 of the source then).
+    const applied = new Map([[tableId(withName), 3]]);
+    const stake = (referencedBy: { schema: string; name: string }[]) => ({
+      schema: "public",
+      name: "users",
+      publishedBy: [],
+      fedBy: [],
+      referencedBy,
+    });
+    // The column dropped on the replica: added back empty, so the table is emptied for its re-copy.
+    const alone = planSchema(snap(withName), snap(users()), {
+      allowDestructive: false,
+      applied,
+      stakes: [stake([])],
+    });
+    assert.deepEqual(alone.blockers, []);
+    assert.ok(alone.recopy.length > 0, "a re-copy");
+    const referenced = planSchema(snap(withName), snap(users()), {
+      allowDestructive: false,
+      applied,
+      stakes: [stake([{ schema: "local", name: "notes" }])],
+    });
+    assert.match(
+      referenced.blockers.join("\n"),
+      /column name of public\.users was dropped on the replica.*"local\.notes" on the replica has a foreign key to "public\.users"/,
+    );
+    assert.deepEqual(referenced.recopy, []);
+  });
   it("keeps the preview's pending list short too: every change of the first tables, a count of the rest, every refusal", () => {
     const few = planSchema(snap(users()), snap(), { allowDestructive: false });
     assert.deepEqual(Object.keys(pendingOf(few)), ["(target)", "public.users"]);
