@@ -11,6 +11,7 @@ import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields
 import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { endpoint, parseConnection, resolve } from "../pg/connection";
+import { lockTimeout, withLockTries } from "../pg/lock";
 import { withSession } from "../pg/session";
 import { canonicalTableRef, parseTableRef, tableKey } from "../pg/tables";
 import { applySchemaSync, refuse } from "./apply";
@@ -135,13 +136,22 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
   async delete(_id, stored) {
     const props = upgradeState(stored);
     if (!props.dropOnDelete || props.section === "post-data") return;
+    const tables = [...(props.syncedTables ?? [])].reverse().map(parseTableRef);
+    // Each DROP waits for its table's lock a bounded time (behind a long query it would hold up
+    // every later reader of the table), in tries; a give-up drops nothing.
+    const seconds = settingsOf(props).lockTimeoutSeconds;
     await withSession(parseConnection(props.target), (s) =>
-      s.transaction(async () => {
-        for (const t of [...(props.syncedTables ?? [])].reverse().map(parseTableRef))
-          await s.exec(sql.dropTable(t.schema, t.name));
+      withLockTries(
+        s,
+        () =>
+          s.transaction(async () => {
+            await s.exec(lockTimeout(seconds));
+            for (const t of tables) await s.exec(sql.dropTable(t.schema, t.name));
+          }),
+        { label: label(props), seconds, where: "target", tables },
+      ).catch((e) => {
+        throw operationError(label(props), "DROP TABLE (nothing dropped)", e, (e as { fix?: string }).fix);
       }),
-    ).catch((e) => {
-      throw operationError(label(props), "DROP TABLE", e);
-    });
+    );
   },
 };

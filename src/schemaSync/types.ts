@@ -43,7 +43,8 @@ export interface SchemaSyncFields {
    * How long a change waits for a lock on a target table before it is rolled back and tried again
    * (three tries; default 5 s). A statement waiting for a lock holds up every later query of that
    * table: bounded, a long query on the replica delays the change, not the table's readers. The
-   * post-data's index builds wait unbounded (they block writers, never readers).
+   * post-data's index builds wait unbounded (they block writers, never readers). `dropOnDelete`'s
+   * DROP TABLE on destroy waits the same bounded way.
    */
   lockTimeoutSeconds?: number;
 }

@@ -446,4 +446,43 @@ describe("SchemaSync waits a bounded time for a table lock on the target, PG18 â
     state = await sync.update(state, inputs);
     assert.deepEqual(await columns(), ["id", "v", "extra"]);
   });
+
+  it("drops the tables on delete (dropOnDelete) only when their locks come in time, naming the holder otherwise", async () => {
+    const sync = new Driver(engine, "SchemaSync");
+    await source.query("CREATE TABLE gone (id int PRIMARY KEY)", [], "app");
+    const inputs = {
+      source: source.url("app"),
+      target: target.url("app"),
+      tables: ["gone"],
+      dropOnDelete: true,
+      lockTimeoutSeconds: 1,
+    };
+    const state = await sync.create(inputs);
+    const present = async () =>
+      (
+        await target.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'gone'",
+          [],
+          "app",
+        )
+      )[0]!.n;
+    const reader = await holdTableLock(target.url("app"), "nightly report", "SELECT count(*) FROM gone");
+    try {
+      await assert.rejects(sync.delete(state), (e: Error) => {
+        assert.match(e.message, /DROP TABLE \(nothing dropped\) failed/);
+        const holder = {
+          pid: reader.pid,
+          application: "nightly report",
+          mode: "AccessShareLock",
+          table: "public.gone",
+        };
+        return assertLockTriesError(e, holder, [target.password, source.password]);
+      });
+      assert.equal(await present(), 1, "nothing dropped");
+    } finally {
+      await reader.release();
+    }
+    await sync.delete(state);
+    assert.equal(await present(), 0);
+  });
 });
