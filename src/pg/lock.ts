@@ -23,7 +23,7 @@ export async function withLock<T>(s: Session, purpose: LockPurpose, fn: () => Pr
 }
 
 /** Takes the lock for `purpose` until the caller's transaction ends. */
-export async function lockForTransaction(s: Session, purpose: LockPurpose): Promise<void> {
+async function lockForTransaction(s: Session, purpose: LockPurpose): Promise<void> {
   await s.query(`SELECT pg_catalog.pg_advisory_xact_lock(${key(purpose)})`);
 }
 
@@ -36,15 +36,29 @@ export function lockTimeout(seconds: number, set: "SET LOCAL" | "SET" = "SET LOC
 export const LOCK_TRIES = 3;
 
 /**
- * Runs `attempt` (one transaction on `s` that set lockTimeout(`seconds`)), again after a pause when
- * a statement could not have its lock in time (55P03), LOCK_TRIES times in all (each try rolled
- * back). When the tries run out, the error carries `fix`: who holds locks on `tables`, what to do.
+ * Runs `fn` in one transaction on `s` whose statements wait at most `what.seconds` for a lock
+ * (lockTimeout, set after this package's own lock for `what.serialize`, if any: that one must not
+ * time out). When one could not have its lock in time (55P03) the transaction is rolled back and
+ * tried again after a pause, LOCK_TRIES times in all; when the tries run out, the error carries
+ * `fix`: who holds locks on `what.tables`, what to do.
  */
 export async function withLockTries<T>(
   s: Session,
-  attempt: () => Promise<T>,
-  what: { label: string; seconds: number; where: string; tables: readonly TableName[] },
+  what: {
+    label: string;
+    seconds: number;
+    where: string;
+    tables: readonly TableName[];
+    serialize?: LockPurpose;
+  },
+  fn: () => Promise<T>,
 ): Promise<T> {
+  const attempt = () =>
+    s.transaction(async () => {
+      if (what.serialize) await lockForTransaction(s, what.serialize);
+      await s.exec(lockTimeout(what.seconds));
+      return fn();
+    });
   for (let tries = 1; ; tries++) {
     try {
       return await attempt();

@@ -4,7 +4,7 @@
 import { operationError } from "../kernel/errors";
 import { valueOf } from "../kernel/fields";
 import { sameSet } from "../kernel/values";
-import { lockTimeout, withLockTries } from "../pg/lock";
+import { withLockTries } from "../pg/lock";
 import type { Session } from "../pg/session";
 import { sameTableSets } from "../pg/tables";
 import { readPublication, type CatalogPublication } from "./catalog";
@@ -61,22 +61,19 @@ async function applyVerified(
 ): Promise<void> {
   const def = definition(inputs);
   const seconds = valueOf(PUBLICATION_FIELDS, "lockTimeoutSeconds", inputs.lockTimeoutSeconds) as number;
-  const attempt = () =>
-    s.transaction(async () => {
-      await s.exec(lockTimeout(seconds));
-      await statements();
-      const applied = await readPublication(s, inputs.name);
-      const problems = applied ? definitionMismatch(applied, def) : ["it does not exist"];
-      if (problems.length > 0)
-        throw Object.assign(
-          new Error(
-            `the publication as applied differs from its declaration (${problems.join("; ")}); nothing was changed. Check the row filters in \`tables\`: each must be one expression about its own table`,
-          ),
-          { refused: true },
-        );
-    });
   const bound = { label: label(inputs.name), seconds, where: "primary", tables: def.tables };
-  await withLockTries(s, attempt, bound).catch((e) => {
+  await withLockTries(s, bound, async () => {
+    await statements();
+    const applied = await readPublication(s, inputs.name);
+    const problems = applied ? definitionMismatch(applied, def) : ["it does not exist"];
+    if (problems.length > 0)
+      throw Object.assign(
+        new Error(
+          `the publication as applied differs from its declaration (${problems.join("; ")}); nothing was changed. Check the row filters in \`tables\`: each must be one expression about its own table`,
+        ),
+        { refused: true },
+      );
+  }).catch((e) => {
     if ((e as { refused?: boolean }).refused)
       throw new Error(`${label(inputs.name)}: ${(e as Error).message}.`);
     throw operationError(label(inputs.name), verb, e, (e as { fix?: string }).fix);

@@ -8,7 +8,7 @@ import { operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
 import { clean } from "../kernel/values";
 import { endpoint, type ConnectionInfo, type Resolved } from "../pg/connection";
-import { lockForTransaction, lockTimeout, withLockTries } from "../pg/lock";
+import { withLockTries } from "../pg/lock";
 import { newRequestId } from "../pg/recopy";
 import { withSession, type Session } from "../pg/session";
 import { canonicalTableRef, tableId, tableKey, type TableName } from "../pg/tables";
@@ -43,35 +43,33 @@ export async function applyPlan(
 ): Promise<SchemaPlan> {
   const desired = projectSection(snapshot, o.section);
   return withSession(target, async (s) => {
-    const attempt = () =>
-      s.transaction(async () => {
-        await lockForTransaction(s, "schema copy");
-        // After this package's own lock: only a table lock another session holds times out.
-        await s.exec(lockTimeout(o.lockTimeoutSeconds));
-        const { actual, extensions, stakes, relations } = await readTarget(s, desired, o.before ?? []);
-        const opts: PlanOptions = {
-          allowDestructive: o.allowDestructive,
-          target: extensions,
-          stakes,
-          relations,
-          section: o.section,
-          ...(o.applied ? { applied: o.applied } : {}),
-        };
-        const plan = planSchema(desired, actual, opts);
-        refuse(plan, o, endpoint(target));
-        const serial = o.section === "post-data" ? plan.steps.filter((st) => !st.parallel) : plan.steps;
-        if (plan.steps.length > 0)
-          log.info(
-            `${o.label}: applying ${plan.steps.length} statement(s)${o.section === "post-data" ? "" : " in one transaction"}: ${summary(plan).slice(0, 20).join("; ")}${summary(plan).length > 20 ? "; …" : ""}`,
-          );
-        await s.execBatch(serial.map((st) => st.sql));
-        return plan;
-      });
-    const plan = await withLockTries(s, attempt, {
+    // After this package's own lock (serialize): only a table lock another session holds times out.
+    const bound = {
       label: o.label,
       seconds: o.lockTimeoutSeconds,
       where: "target",
       tables: desired.tables,
+      serialize: "schema copy" as const,
+    };
+    const plan = await withLockTries(s, bound, async () => {
+      const { actual, extensions, stakes, relations } = await readTarget(s, desired, o.before ?? []);
+      const opts: PlanOptions = {
+        allowDestructive: o.allowDestructive,
+        target: extensions,
+        stakes,
+        relations,
+        section: o.section,
+        ...(o.applied ? { applied: o.applied } : {}),
+      };
+      const plan = planSchema(desired, actual, opts);
+      refuse(plan, o, endpoint(target));
+      const serial = o.section === "post-data" ? plan.steps.filter((st) => !st.parallel) : plan.steps;
+      if (plan.steps.length > 0)
+        log.info(
+          `${o.label}: applying ${plan.steps.length} statement(s)${o.section === "post-data" ? "" : " in one transaction"}: ${summary(plan).slice(0, 20).join("; ")}${summary(plan).length > 20 ? "; …" : ""}`,
+        );
+      await s.execBatch(serial.map((st) => st.sql));
+      return plan;
     }).catch((e) => {
       if ((e as { refused?: boolean }).refused) throw e;
       throw operationError(

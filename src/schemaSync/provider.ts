@@ -11,7 +11,7 @@ import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields
 import type { Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { endpoint, parseConnection, resolve } from "../pg/connection";
-import { lockTimeout, withLockTries } from "../pg/lock";
+import { withLockTries } from "../pg/lock";
 import { withSession } from "../pg/session";
 import { canonicalTableRef, parseTableRef, tableKey } from "../pg/tables";
 import { applySchemaSync, refuse } from "./apply";
@@ -141,15 +141,9 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
     // every later reader of the table), in tries; a give-up drops nothing.
     const seconds = settingsOf(props).lockTimeoutSeconds;
     await withSession(parseConnection(props.target), (s) =>
-      withLockTries(
-        s,
-        () =>
-          s.transaction(async () => {
-            await s.exec(lockTimeout(seconds));
-            for (const t of tables) await s.exec(sql.dropTable(t.schema, t.name));
-          }),
-        { label: label(props), seconds, where: "target", tables },
-      ).catch((e) => {
+      withLockTries(s, { label: label(props), seconds, where: "target", tables }, async () => {
+        for (const t of tables) await s.exec(sql.dropTable(t.schema, t.name));
+      }).catch((e) => {
         throw operationError(label(props), "DROP TABLE (nothing dropped)", e, (e as { fix?: string }).fix);
       }),
     );

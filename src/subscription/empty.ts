@@ -5,7 +5,7 @@
 import { operationError } from "../kernel/errors";
 import { valueOf } from "../kernel/fields";
 import { truncateTables } from "../pg/emptying";
-import { lockTimeout, withLockTries } from "../pg/lock";
+import { withLockTries } from "../pg/lock";
 import type { Session } from "../pg/session";
 import { readTableFacts } from "../pg/tableFacts";
 import type { TableName } from "../pg/tables";
@@ -28,20 +28,14 @@ export async function emptyTables(
     then === "dropped"
       ? "The subscription was dropped first (its table synchronisation was under way); the next up repairs again."
       : "Nothing was emptied or dropped.";
-  await withLockTries(
-    e,
-    () =>
-      e.transaction(async () => {
-        await e.exec(lockTimeout(seconds));
-        const existing = await readTableFacts(e, tables);
-        if (existing.length > 0)
-          await e.exec(truncateTables(existing)).catch((err) => {
-            throw Object.assign(err as Error, { emptying: true });
-          });
-        if (then !== "dropped") await then();
-      }),
-    { label: label(inputs.name), seconds, where: "replica", tables },
-  ).catch((e) => {
+  await withLockTries(e, { label: label(inputs.name), seconds, where: "replica", tables }, async () => {
+    const existing = await readTableFacts(e, tables);
+    if (existing.length > 0)
+      await e.exec(truncateTables(existing)).catch((err) => {
+        throw Object.assign(err as Error, { emptying: true });
+      });
+    if (then !== "dropped") await then();
+  }).catch((e) => {
     const { code, fix, emptying } = e as { code?: string; fix?: string; emptying?: boolean };
     // An error of the drop is its own.
     if (!emptying && code !== "55P03") throw e;
