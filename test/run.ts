@@ -9,7 +9,8 @@
 //                                    files left to the full run: local runs
 //   tsx test/run.ts --lanes 3 FILE…  given files only, three lanes
 //
-// Prints each file's report when it finishes, then a summary; exits 1 when anything failed.
+// Prints each file's report when it finishes, then a summary and the failures again; exits 1 when
+// anything failed.
 
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -223,6 +224,15 @@ async function main(): Promise<void> {
     `${failed.length === 0 ? "✔" : "✖"} ${sum("tests")} tests in ${results.length} runs, ${sum("pass")} passed, ${sum("fail")} failed, ${((Date.now() - started) / 1000).toFixed(0)} s on ${laneCount} lane(s)${quick ? ` (quick matrix; left to npm test: ${PACKAGING.map((f) => path.basename(f)).join(", ")})` : ""}`,
   );
   for (const f of failed) console.log(`  failed: ${f.file}`);
+  // The failures again, last (a CI log is often read from its end): node's own list of each failed
+  // file, its assertion messages, without the stack frames inside node.
+  for (const f of failed) {
+    const at = f.output.lastIndexOf("✖ failing tests:");
+    if (at < 0) continue;
+    const failures = f.output.slice(at);
+    const kept = failures.split("\n").filter((l) => !/^\s+at .*\(node:/.test(l) && !/^\s+at node:/.test(l));
+    console.log(`\n== ${f.file}\n${kept.join("\n").slice(0, 6000).trimEnd()}`);
+  }
   process.exit(failed.length === 0 ? 0 : 1);
 }
 
