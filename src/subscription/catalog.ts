@@ -4,7 +4,7 @@
 import type { Session } from "../pg/session";
 import type { TableName } from "../pg/tables";
 import { catalogColumns, optionsFromCatalog } from "./options";
-import { CREATED_UNFINISHED, parseCopyMark, type CopyMark } from "./sql";
+import { parseCopyMark, parseCreatedMark, type CopyMark } from "./sql";
 import type { OptionInputs } from "./types";
 
 /** The oid of the subscription named $1 in this database (the stats views are cluster-wide). */
@@ -35,15 +35,21 @@ export interface CatalogSubscription {
    * CREATED_UNFINISHED once the stream started).
    */
   createdUnfinished: boolean;
+  /** What that `up` bound the subscription to, when its mark says (sql.ts's CreatedMark). */
+  bound?: number[];
 }
 
 function marks(
   comment: string | null,
-): Pick<CatalogSubscription, "unfinishedCopy" | "copyMark" | "createdUnfinished"> {
-  const mark = parseCopyMark(comment);
-  return mark
-    ? { unfinishedCopy: true, copyMark: mark, createdUnfinished: true }
-    : { unfinishedCopy: false, createdUnfinished: comment === CREATED_UNFINISHED };
+): Pick<CatalogSubscription, "unfinishedCopy" | "copyMark" | "createdUnfinished" | "bound"> {
+  const copy = parseCopyMark(comment);
+  const created = copy ?? parseCreatedMark(comment);
+  return {
+    unfinishedCopy: copy !== undefined,
+    ...(copy ? { copyMark: copy } : {}),
+    createdUnfinished: created !== undefined,
+    ...(created?.bound ? { bound: created.bound } : {}),
+  };
 }
 
 export async function readSubscription(s: Session, name: string): Promise<CatalogSubscription | undefined> {

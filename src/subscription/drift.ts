@@ -30,6 +30,12 @@ export interface Observed {
    * stream is repaired by it.
    */
   recreated?: boolean;
+  /**
+   * For a `recreated` one whose mark says what that `up` bound it to: those member ids (any
+   * publication's; sql.ts's CreatedMark) and the tables the subscription knows. A table whose
+   * members now are none of them had a gap since.
+   */
+  bound?: { ids: number[]; tables: TableName[] };
   /** Whether its slot exists on the publisher (undefined: this host cannot tell). */
   slotExists?: boolean;
   slotName: string;
@@ -95,31 +101,47 @@ export function decideRepair(o: Observed): RepairDecision {
   return { repair };
 }
 
+/** The ids of the catalog rows publishing each table (tableId), across `bindings`. */
+function idsByTable(bindings: readonly Binding[]): Map<string, Set<number>> {
+  const ids = new Map<string, Set<number>>();
+  for (const b of bindings)
+    for (const m of membersOf(b)) {
+      const key = tableId(m);
+      (ids.get(key) ?? ids.set(key, new Set()).get(key)!).add(m.id);
+    }
+  return ids;
+}
+
+/**
+ * What the stream was bound to, per table (tableId → member ids), and the tables it carried: the
+ * recorded inputs', or for a subscription an unfinished `up` created (they predate it), its mark's.
+ */
+function boundBefore(o: Observed): { ids: Map<string, Set<number>>; tables: TableName[] } | undefined {
+  if (o.recreated) {
+    if (!o.bound) return undefined;
+    const ids = new Set(o.bound.ids);
+    return { ids: new Map(o.bound.tables.map((t) => [tableId(t), ids])), tables: o.bound.tables };
+  }
+  if (!o.previous?.bindings) return undefined;
+  return { ids: idsByTable(o.previous.bindings), tables: o.previous.publishedTables ?? [] };
+}
+
 export function pendingRepair(o: Observed): PendingRepair | undefined {
   const reasons: string[] = [];
   const prev = o.recreated ? undefined : o.previous;
-  if (prev && o.subscriptionExists && o.bindings && prev.bindings) {
+  const before = o.subscriptionExists && o.bindings ? boundBefore(o) : undefined;
+  if (before && o.bindings) {
     // A table whose publishing catalog row does not continue (its publication dropped, re-created
     // or replaced; the table removed from it and added again) had a gap in the stream, unless
     // another publication kept carrying it.
-    const idsByTable = (bindings: readonly Binding[]) => {
-      const ids = new Map<string, Set<number>>();
-      for (const b of bindings)
-        for (const m of membersOf(b)) {
-          const key = tableId(m);
-          (ids.get(key) ?? ids.set(key, new Set()).get(key)!).add(m.id);
-        }
-      return ids;
-    };
-    const before = idsByTable(prev.bindings);
     const now = idsByTable(o.bindings);
     const continues = (t: TableName) => {
       const key = tableId(t);
-      return [...(now.get(key) ?? [])].some((id) => before.get(key)!.has(id));
+      return [...(now.get(key) ?? [])].some((id) => before.ids.get(key)!.has(id));
     };
     const wanted = new Set(o.publishedTables.map(tableId));
-    const atRisk = (prev.publishedTables ?? []).filter(
-      (t) => wanted.has(tableId(t)) && before.has(tableId(t)) && !continues(t),
+    const atRisk = before.tables.filter(
+      (t) => wanted.has(tableId(t)) && before.ids.has(tableId(t)) && !continues(t),
     );
     if (atRisk.length > 0)
       reasons.push(

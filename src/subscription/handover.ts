@@ -108,18 +108,19 @@ export async function startStream(
   s: Session,
   inputs: SubscriptionInputs,
   handedOver: boolean,
+  mark: sql.CreatedMark,
 ): Promise<void> {
   if (!handedOver) {
     await s.transaction(async () => {
       if (inputs.enabled !== false) await s.exec(sql.alterSubscriptionEnabled(inputs.name, true));
-      await s.exec(sql.markCreatedUnfinished(inputs.name));
+      await s.exec(sql.markCreatedUnfinished(inputs.name, mark));
     });
     return;
   }
   // A refresh needs an enabled subscription (and runs outside a transaction block).
   await s.exec(sql.alterSubscriptionEnabled(inputs.name, true));
   await s.exec(sql.alterSubscriptionRefresh(inputs.name, true));
-  await s.exec(sql.markCreatedUnfinished(inputs.name));
+  await s.exec(sql.markCreatedUnfinished(inputs.name, mark));
 }
 
 /**
@@ -155,8 +156,14 @@ export async function resumeCopy(
   try {
     await restoreKeys(s, existing.copyMark?.keys ?? []);
     const view = await viewPublisher(ends.publisher, publicationNames(inputs.publications));
-    await createOnSlot(s, inputs, ends, view, slot, kept, { ranged: [], keys: [] });
-    await startStream(s, inputs, true);
+    // The stream starts from the same slot: what it was bound to is what the copy's mark says.
+    const bound = existing.copyMark?.bound;
+    await createOnSlot(s, inputs, ends, view, slot, kept, {
+      ranged: [],
+      keys: [],
+      ...(bound ? { bound } : {}),
+    });
+    await startStream(s, inputs, true, bound ? { bound } : {});
   } catch (e) {
     await abandonCopy(s, inputs, ends.publisher, slot, kept, []).catch((u) =>
       log.warn(`${name}: undoing the failed resume failed too (${(u as Error).message}).`),

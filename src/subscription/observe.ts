@@ -174,9 +174,12 @@ export async function observeReplica(
       subscriptionExists: existing !== undefined,
       // Created by an `up` that did not finish (its mark: a re-copy or a replacement whose copy
       // outlasted the wait, or the program killed): the recorded inputs predate it (an `up` that
-      // fails records none), so they say nothing of a gap in its stream; it is finished, not
-      // started over. A finished write clears the mark, and a new gap is looked for.
+      // fails records none), so a gap in its stream is judged against what its mark says that `up`
+      // bound it to; it is finished, not started over. A finished write clears the mark.
       recreated: ours && existing?.createdUnfinished === true,
+      ...(existing?.bound
+        ? { bound: { ids: existing.bound, tables: published.filter((t) => subscribed.has(tableId(t))) } }
+        : {}),
       ...(existing?.slotName && view?.slotExists !== undefined && existing.slotName === slotName
         ? { slotExists: view.slotExists }
         : {}),

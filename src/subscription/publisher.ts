@@ -3,7 +3,7 @@
 // The publisher may be reachable from the subscriber's server only, so every read here may come
 // back undefined.
 
-import { upgradeBinding, type Binding } from "../pg/binding";
+import { membersOf, upgradeBinding, type Binding } from "../pg/binding";
 import type { ConnectionInfo } from "../pg/connection";
 import { publicationBindings } from "../pg/published";
 import { readRoleFacts, type RoleFacts } from "../pg/roles";
@@ -98,6 +98,15 @@ export function bindingsOf(
     result.push(b);
   }
   return result;
+}
+
+/**
+ * What a subscription created now is bound to (sql.ts's CreatedMark.bound): the ids of the catalog
+ * rows publishing its tables, as `view` read them; undefined when this host could not read them.
+ */
+export function boundIds(view: PublisherView | undefined): number[] | undefined {
+  if (!view) return undefined;
+  return [...new Set(view.bindings.flatMap((b) => membersOf(b).map((m) => m.id)))].sort((a, b) => a - b);
 }
 
 /** The replication slot's health on the publisher, when the host can reach it. */

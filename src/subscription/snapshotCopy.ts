@@ -29,7 +29,7 @@ import { abandonCopy, createOnSlot, startStream } from "./handover";
 import { RangedKeys } from "./lateKeys";
 import { bytes } from "../kernel/units";
 import { SnapshotMeter } from "./progress";
-import type { PublisherView } from "./publisher";
+import { boundIds, type PublisherView } from "./publisher";
 import { DEFAULT_JOBS, type SnapshotPlan } from "./snapshotPlan";
 import * as sql from "./sql";
 import { label, type SubscriptionInputs } from "./types";
@@ -113,6 +113,8 @@ export async function snapshotSubscribe(
   // PostgreSQL copies the tables this program does not: the subscription is handed the others.
   const handover = plan.toPostgres.length > 0;
   let slotMade = false;
+  const bound = boundIds(view);
+  const mark = bound ? { bound } : {};
   try {
     await withClient(
       publisher,
@@ -122,6 +124,7 @@ export async function snapshotSubscribe(
         await createOnSlot(s, inputs, ends, view, slot, handover ? plan.tables : undefined, {
           ranged: rangedTables(plan),
           keys: plan.rangedKeys,
+          ...mark,
         });
         const made = await repl.query<{ consistent_point: string; snapshot_name: string }>(
           sql.createSlotExportingSnapshot(slot),
@@ -152,7 +155,7 @@ export async function snapshotSubscribe(
       },
       { replication: true },
     );
-    await startStream(s, inputs, handover);
+    await startStream(s, inputs, handover, mark);
   } catch (e) {
     const made = slotMade ? slot : undefined;
     await abandonCopy(s, inputs, publisher, made, sortedTables(filled.values()), plan.rangedKeys).catch((u) =>

@@ -235,12 +235,18 @@ export interface CopyMark {
   ranged: TableName[];
   /** The primary keys dropped for the whole copy of a ranged table (built after its last range), to restore. */
   keys: { schema: string; name: string; key: string; definition: string }[];
+  /** See CreatedMark.bound. */
+  bound?: number[];
 }
 
 export function markUnfinishedCopy(name: string, mark: CopyMark = { ranged: [], keys: [] }): string {
   const tail =
-    mark.ranged.length + mark.keys.length > 0
-      ? ` ${JSON.stringify({ ranged: mark.ranged.map((t) => [t.schema, t.name]), keys: mark.keys.map((k) => [k.schema, k.name, k.key, k.definition]) })}`
+    mark.ranged.length + mark.keys.length > 0 || mark.bound
+      ? ` ${JSON.stringify({
+          ranged: mark.ranged.map((t) => [t.schema, t.name]),
+          keys: mark.keys.map((k) => [k.schema, k.name, k.key, k.definition]),
+          ...(mark.bound ? { bound: mark.bound } : {}),
+        })}`
       : "";
   return `COMMENT ON SUBSCRIPTION ${ident(name)} IS ${literal(UNFINISHED_COPY + tail)}`;
 }
@@ -250,10 +256,15 @@ export function parseCopyMark(comment: string | null): CopyMark | undefined {
   if (comment === null || !comment.startsWith(UNFINISHED_COPY)) return undefined;
   const tail = comment.slice(UNFINISHED_COPY.length).trim();
   if (!tail) return { ranged: [], keys: [] };
-  const j = JSON.parse(tail) as { ranged: [string, string][]; keys: [string, string, string, string][] };
+  const j = JSON.parse(tail) as {
+    ranged: [string, string][];
+    keys: [string, string, string, string][];
+    bound?: number[];
+  };
   return {
     ranged: j.ranged.map(([schema, name]) => ({ schema, name })),
     keys: j.keys.map(([schema, name, key, definition]) => ({ schema, name, key, definition })),
+    ...(j.bound ? { bound: j.bound } : {}),
   };
 }
 
@@ -265,8 +276,27 @@ export function parseCopyMark(comment: string | null): CopyMark | undefined {
  */
 export const CREATED_UNFINISHED = "pulumi-pg-replication: created by an up that has not finished";
 
-export function markCreatedUnfinished(name: string): string {
-  return `COMMENT ON SUBSCRIPTION ${ident(name)} IS ${literal(CREATED_UNFINISHED)}`;
+export interface CreatedMark {
+  /**
+   * The ids of the publisher's catalog rows that published the subscription's tables when that
+   * `up` created it (Binding.memberIds, every publication's, sorted): what its stream starts from.
+   * A table none of whose members now is among them had a gap since (drift.ts). Absent when that
+   * `up` could not read the publisher.
+   */
+  bound?: number[];
+}
+
+export function markCreatedUnfinished(name: string, mark: CreatedMark = {}): string {
+  const tail = mark.bound ? ` ${JSON.stringify({ bound: mark.bound })}` : "";
+  return `COMMENT ON SUBSCRIPTION ${ident(name)} IS ${literal(CREATED_UNFINISHED + tail)}`;
+}
+
+/** What the mark of markCreatedUnfinished records, or undefined when the comment is not that mark. */
+export function parseCreatedMark(comment: string | null): CreatedMark | undefined {
+  if (comment === null || !comment.startsWith(CREATED_UNFINISHED)) return undefined;
+  const tail = comment.slice(CREATED_UNFINISHED.length).trim();
+  const bound = tail ? (JSON.parse(tail) as CreatedMark).bound : undefined;
+  return bound ? { bound } : {};
 }
 
 export function clearMark(name: string): string {

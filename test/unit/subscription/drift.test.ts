@@ -171,3 +171,68 @@ describe("an unfinished snapshot copy finished rather than redone (pendingRepair
     assert.deepEqual(repair?.tables, [posts, users]);
   });
 });
+
+describe("a subscription an unfinished `up` created, judged against its mark (pendingRepair)", () => {
+  // The recorded inputs predate it (they bound another publication: id 99): its mark says what the
+  // unfinished `up` bound it to.
+  const marked: Partial<Observed> = {
+    previous: { bindings: [binding(90, [["users", 99]])], publishedTables: [users] },
+    recreated: true,
+    bound: { ids: [11, 12], tables: [posts, users] },
+  };
+  it("leaves alone what still publishes its tables (the recorded inputs say nothing of it)", () =>
+    assert.equal(pendingRepair({ ...base, ...marked }), undefined));
+  it("repairs a table whose publication was re-created since it was created", () => {
+    const repair = pendingRepair({
+      ...base,
+      ...marked,
+      bindings: [
+        binding(10, [
+          ["users", 11],
+          ["posts", 13],
+        ]),
+      ],
+    });
+    assert.match(
+      repair!.reasons.join("; "),
+      /what publishes public\.posts is dropped, re-created or replaced/,
+    );
+    assert.deepEqual(repair!.tables, [posts, users]);
+  });
+  it("leaves alone a table it does not know yet (added to the publication since)", () =>
+    assert.equal(
+      pendingRepair({
+        ...base,
+        ...marked,
+        bound: { ids: [11], tables: [users] },
+        bindings: [
+          binding(10, [
+            ["users", 11],
+            ["posts", 13],
+          ]),
+        ],
+      }),
+      undefined,
+    ));
+  it("cannot judge a mark without ids (written by an earlier version, or the publisher unread)", () =>
+    assert.equal(
+      pendingRepair({ ...base, ...marked, bound: undefined, bindings: [binding(20, [["users", 21]])] }),
+      undefined,
+    ));
+  it("redoes an unfinished snapshot copy rather than finishing it on a stream with a gap", () => {
+    const repair = pendingRepair({
+      ...base,
+      ...marked,
+      unfinishedCopy: true,
+      resumable: { kept: [users], partial: [] },
+      bindings: [
+        binding(20, [
+          ["users", 21],
+          ["posts", 22],
+        ]),
+      ],
+    });
+    assert.equal(repair?.resume, undefined);
+    assert.deepEqual(repair?.tables, [posts, users]);
+  });
+});

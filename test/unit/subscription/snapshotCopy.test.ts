@@ -30,8 +30,11 @@ import {
   copyIn,
   copyOut,
   createSlotExportingSnapshot,
+  CREATED_UNFINISHED,
+  markCreatedUnfinished,
   markUnfinishedCopy,
   parseCopyMark,
+  parseCreatedMark,
   UNFINISHED_COPY,
 } from "../../../src/subscription/sql";
 import { RangedKeys } from "../../../src/subscription/lateKeys";
@@ -276,6 +279,17 @@ describe("snapshot copy: primary keys built after the rows", () => {
     assert.deepEqual(parseCopyMark(UNFINISHED_COPY), { ranged: [], keys: [] });
     assert.equal(parseCopyMark("someone's comment"), undefined);
     assert.equal(parseCopyMark(null), undefined);
+  });
+  it("records what the subscription was bound to in either mark, and reads marks without it (earlier versions)", () => {
+    const comment = (statement: string) => /IS '(.*)'$/.exec(statement)![1]!.replace(/''/g, "'");
+    const copy = { ranged: [], keys: [], bound: [11, 12] };
+    assert.deepEqual(parseCopyMark(comment(markUnfinishedCopy("s", copy))), copy);
+    assert.deepEqual(parseCreatedMark(comment(markCreatedUnfinished("s", { bound: [11, 12] }))), {
+      bound: [11, 12],
+    });
+    assert.deepEqual(parseCreatedMark(CREATED_UNFINISHED), {});
+    assert.equal(parseCreatedMark(comment(markUnfinishedCopy("s", copy))), undefined, "not the other mark");
+    assert.equal(parseCreatedMark("someone's comment"), undefined);
   });
   it("drops a ranged table's key once before its first range and builds it after its last", async () => {
     const tables = [table("big", PART_PAGES * 3), table("small", 10)];
