@@ -78,3 +78,47 @@ export function delegatingProvider(kind: ResourceKind): pulumi.dynamic.ResourceP
     delete: (id, props) => load().delete(id, props),
   };
 }
+
+/**
+ * How a resource's state crosses the host: `store` makes the form it is kept in (compact: see
+ * pg/tables.ts's StoredTableName), `load` reads that form, or any earlier version's, back (the
+ * resource's upgradeState). Both leave unknown values and fields they do not know alone.
+ */
+export interface StoredForm<I, O> {
+  store(value: Record<string, unknown>): Record<string, unknown>;
+  load(value: O | I): O & I;
+}
+
+/**
+ * `p` with every value it hands the host in the stored form (check's inputs, the state of create,
+ * update and read, read's inputs), and every value the host hands it read back first (the olds of
+ * check; the olds, news and state of the others). The program's own inputs (check's news) pass
+ * untouched: check validates them.
+ */
+export function withStoredForm<I, O>(p: Provider<I, O>, form: StoredForm<I, O>): Provider<I, O> {
+  const store = <T>(v: T): T => form.store(v as Record<string, unknown>) as T;
+  return {
+    async check(olds, news) {
+      const r = await p.check(form.load(olds as O) as Record<string, unknown>, news);
+      return { ...r, inputs: store(r.inputs) };
+    },
+    diff: (id, olds, news) => p.diff(id, form.load(olds), form.load(news)),
+    async create(inputs) {
+      const r = await p.create(form.load(inputs));
+      return { ...r, outs: store(r.outs) };
+    },
+    async read(id, props) {
+      const r = await p.read(id, form.load(props));
+      return {
+        ...r,
+        ...(r.props ? { props: store(r.props) } : {}),
+        ...(r.inputs ? { inputs: store(r.inputs) } : {}),
+      };
+    },
+    async update(id, olds, news) {
+      const r = await p.update(id, form.load(olds), form.load(news));
+      return { outs: store(r.outs) };
+    },
+    delete: (id, props) => p.delete(id, form.load(props)),
+  };
+}

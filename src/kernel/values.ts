@@ -27,3 +27,8 @@ export function canonicalJson(v: unknown): string {
 export function sameValue(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
+
+/** A plain object (not null, not an array): a known value where a preview may hold an unknown's string. */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}

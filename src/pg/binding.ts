@@ -4,7 +4,14 @@
 // oid is absent when the publication is to be created or re-created, which is how a Subscription
 // sees at preview that its stream will break. Both sides import this module: it is their agreement.
 
-import { legacyTableName, tableId, type TableName } from "./tables";
+import {
+  legacyTableName,
+  storedTableName,
+  tableFromStored,
+  tableId,
+  type StoredTableName,
+  type TableName,
+} from "./tables";
 
 /** A published table and the catalog row that publishes it (see Binding.memberIds). */
 export interface Member extends TableName {
@@ -33,8 +40,17 @@ export function membersOf(b: Binding): Member[] {
   return b.tables.flatMap((t, i) => (ids[i] ? [{ ...t, id: ids[i]! }] : []));
 }
 
+/** A binding as state keeps it and the host carries it: its tables as stored names (pg/tables.ts). */
+export interface StoredBinding extends Omit<Binding, "tables"> {
+  tables: StoredTableName[];
+}
+
+export function storedBinding(b: Binding): StoredBinding {
+  return { ...b, tables: b.tables.map(storedTableName) };
+}
+
 /**
- * A binding as earlier versions wrote it, in today's form: 0.2 kept tables as "schema.name" strings
+ * A binding as state keeps it (storedBinding), or as earlier versions wrote it, in today's form: 0.2 kept tables as "schema.name" strings
  * and members as a record by that key; earlier builds of 0.3 kept members as objects naming their
  * table ({schema, name, id}). Drop the conversions once no stack holds such state (the first 1.x).
  */
@@ -46,7 +62,7 @@ export function upgradeBinding(b: unknown): Binding {
     members?: unknown;
     memberIds?: number[];
   };
-  const tables = old.tables.map((t) => (typeof t === "string" ? legacyTableName(t) : t));
+  const tables = old.tables.map(tableFromStored);
   let memberIds = old.memberIds;
   if (memberIds === undefined && old.members !== undefined) {
     const listed = Array.isArray(old.members)

@@ -5,10 +5,10 @@
 
 import { z } from "zod";
 import { identifier } from "../kernel/identifier";
-import type { Binding } from "./binding";
+import type { Binding, StoredBinding } from "./binding";
 import { parseConnection, SSL_MODES, type Connection, type ConnectionObject } from "./connection";
 import type { RecopyRequest } from "./recopy";
-import type { TableName, TableRef } from "./tables";
+import type { StoredTableName, TableName, TableRef } from "./tables";
 
 /** The object form's fields, in camelCase, each a libpq parameter. */
 export function connectionObjectSchema() {
@@ -109,12 +109,24 @@ export function tableNameSchema(): z.ZodType<TableName> {
   return z.object({ schema: z.string(), name: z.string() }).strict();
 }
 
+/**
+ * A table's name as state keeps it (pg/tables.ts's StoredTableName). Typed as the name it is read
+ * back into (each resource's upgradeState) before anything uses it.
+ */
+export function storedTableNameSchema(): z.ZodType<TableName> {
+  return z.union([z.string(), tableNameSchema()]) as z.ZodType<StoredTableName> as z.ZodType<TableName>;
+}
+
+/**
+ * A binding as state keeps it (storedBinding), or as earlier versions wrote it. Typed as the
+ * binding it is read back into (upgradeBinding) before anything uses it.
+ */
 export function bindingSchema(): z.ZodType<Binding> {
-  return z
+  const stored: z.ZodType<StoredBinding> = z
     .object({
       name: z.string(),
       oid: z.number().int().optional(),
-      tables: z.array(tableNameSchema()),
+      tables: z.array(storedTableNameSchema()),
       memberIds: z.array(z.number().int()).optional(),
       // Earlier builds' form (a Publication's output not yet rewritten by this version): see upgradeBinding.
       members: z
@@ -122,6 +134,7 @@ export function bindingSchema(): z.ZodType<Binding> {
         .optional(),
     })
     .strict();
+  return stored as z.ZodType<unknown> as z.ZodType<Binding>;
 }
 
 export function recopyRequestSchema(): z.ZodType<RecopyRequest> {

@@ -100,6 +100,41 @@ export function legacyTableName(key: string): TableName {
 }
 
 /**
+ * A table's name as state keeps it and the provider host carries it: `"schema.name"` when neither
+ * part holds a dot (then splitting at the dot gives it back), else the object. Thousands of tables
+ * cross the host in every check, diff and read as protobuf Structs, where a string costs about a
+ * tenth of an object. Read back with tableFromStored.
+ */
+export type StoredTableName = string | TableName;
+
+export function storedTableName(t: TableName): StoredTableName {
+  return t.schema.includes(".") || t.name.includes(".") || t.schema === "" || t.name === ""
+    ? { schema: t.schema, name: t.name }
+    : `${t.schema}.${t.name}`;
+}
+
+/** A stored table name (storedTableName's, or 0.2's "schema.name", split at the first dot likewise). */
+export function tableFromStored(t: StoredTableName): TableName {
+  return typeof t === "string" ? legacyTableName(t) : nameOf(t);
+}
+
+/**
+ * A key naming a table in a record state keeps (e.g. `{"public.users": …}`): storedTableName's
+ * string, or tableId's JSON for a name with a dot (or a schema starting with "["). Read back with
+ * tableFromStoredKey.
+ */
+export function storedTableKey(t: TableName): string {
+  const stored = storedTableName(t);
+  return typeof stored === "string" && !stored.startsWith("[") ? stored : tableId(t);
+}
+
+export function tableFromStoredKey(key: string): TableName {
+  if (!key.startsWith("[")) return legacyTableName(key);
+  const [schema, name] = JSON.parse(key) as [string, string];
+  return { schema, name };
+}
+
+/**
  * The canonical form kept in state: `"schema.name"` when that string parses back to the same table,
  * the object form otherwise. Column lists are kept in the order given.
  */

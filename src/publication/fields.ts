@@ -5,7 +5,8 @@
 import { z } from "zod";
 import type { FieldTable } from "../kernel/fields";
 import { identifier } from "../kernel/identifier";
-import { upgradeBinding } from "../pg/binding";
+import { isObject } from "../kernel/values";
+import { storedBinding, upgradeBinding } from "../pg/binding";
 import { parseConnection } from "../pg/connection";
 import { bindingSchema, connectionSchema, lockTimeoutField, tableRefSchema } from "../pg/schemas";
 import { legacyTableName, parseTableRef, tableId, tableIdentity } from "../pg/tables";
@@ -63,10 +64,17 @@ export function upgradeState(state: PublicationState): PublicationState {
   const filters = state.appliedFilters ?? {};
   return {
     ...state,
-    ...(state.binding !== undefined ? { binding: upgradeBinding(state.binding) } : {}),
+    ...(isObject(state.binding) ? { binding: upgradeBinding(state.binding) } : {}),
     // Keyed "schema.name" before 0.3.0; by tableId since.
     appliedFilters: Object.fromEntries(
       Object.entries(filters).map(([k, v]) => [k.startsWith("[") ? k : tableId(legacyTableName(k)), v]),
     ),
   };
+}
+
+/** The state (or checked inputs) in the form the host carries: the binding's tables as stored names. */
+export function storeState(value: Record<string, unknown>): Record<string, unknown> {
+  return isObject(value.binding)
+    ? { ...value, binding: storedBinding(upgradeBinding(value.binding)) }
+    : value;
 }

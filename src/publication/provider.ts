@@ -3,7 +3,7 @@
 import { failureText, validate, type CheckFailure } from "../kernel/check";
 import { alreadyExists, operationError } from "../kernel/errors";
 import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields";
-import type { Provider } from "../kernel/provider";
+import { withStoredForm, type Provider } from "../kernel/provider";
 import * as log from "../kernel/log";
 import { sameSet, sameValue } from "../kernel/values";
 import type { Binding } from "../pg/binding";
@@ -16,7 +16,7 @@ import * as sql from "./sql";
 import { inputsFromCatalog, stateAfterWrite, stateOf } from "./state";
 import { canonicalTables } from "./tables";
 import { adoptionChanges, definitionMismatch } from "./verify";
-import { PUBLICATION_FIELDS, upgradeState } from "./fields";
+import { PUBLICATION_FIELDS, upgradeState, storeState } from "./fields";
 import { label, type PublicationInputs, type PublicationState } from "./types";
 
 /**
@@ -68,7 +68,7 @@ function nameTaken(inputs: PublicationInputs, existing: CatalogPublication): Che
   ];
 }
 
-export const provider: Provider<PublicationInputs, PublicationState> = {
+const handlers: Provider<PublicationInputs, PublicationState> = {
   async check(olds, news) {
     const { value, failures, unknown } = validate(schemaOf(PUBLICATION_FIELDS), news);
     if (!value) return { inputs: news, failures };
@@ -180,3 +180,9 @@ export const provider: Provider<PublicationInputs, PublicationState> = {
     });
   },
 };
+
+/** What the host calls: the handlers, with state in its stored form (fields.ts). */
+export const provider = withStoredForm(handlers, {
+  store: storeState,
+  load: (v) => upgradeState(v as PublicationState) as PublicationState & PublicationInputs,
+});

@@ -8,7 +8,14 @@ import { identifier } from "../kernel/identifier";
 import { parseConnection, type Connection } from "../pg/connection";
 import { upgradeRequests } from "../pg/recopy";
 import { connectionSchema, lockTimeoutField, recopyRequestSchema, tableRefSchema } from "../pg/schemas";
-import { legacyTableName, parseTableRef, tableId, tableIdentity, type TableRef } from "../pg/tables";
+import {
+  parseTableRef,
+  storedTableKey,
+  tableFromStoredKey,
+  tableId,
+  tableIdentity,
+  type TableRef,
+} from "../pg/tables";
 import type { SchemaSyncInputs, SchemaSyncState, TableSignature } from "./types";
 const tableSet = (t: TableRef[]) => t.map((r) => tableIdentity(parseTableRef(r))).sort();
 const byMeaning = (c: Connection) => parseConnection(c);
@@ -41,7 +48,11 @@ export const SCHEMA_SYNC_FIELDS = {
   // State from 0.1.0 has no signatures: compared only once known.
   sourceTables: {
     kind: "computed",
-    schema: () => z.array(z.tuple([z.string(), z.string(), z.string()])).optional(),
+    // Kept as a record (storeState); read back into tuples by upgradeState before anything uses it.
+    schema: () =>
+      z
+        .union([z.array(z.tuple([z.string(), z.string(), z.string()])), z.record(z.string(), z.string())])
+        .optional() as z.ZodType<unknown> as z.ZodType<TableSignature[] | undefined>,
     change: "update",
     since: "0.2.0",
     compare: (t) => t.map(([schema, name, signature]) => [tableId({ schema, name }), signature]).sort(),
@@ -54,9 +65,10 @@ export const SCHEMA_SYNC_FIELDS = {
 } as const satisfies FieldTable<SchemaSyncInputs>;
 
 /**
- * State as earlier versions wrote it, in today's form. 0.1.0 kept the whole source schema
- * (`sourceSchema`, dropped here) and no signatures; 0.2 kept signatures by "schema.name" key, and
- * earlier builds of 0.3 as `{schema, name, signature}` objects (today: tuples); before 0.3.0
+ * State as this version keeps it (storeState) or earlier versions wrote it, in the form the code
+ * uses. 0.1.0 kept the whole source schema (`sourceSchema`, dropped here) and no signatures; 0.2
+ * kept signatures by "schema.name" key (today: by stored table key, its superset), and earlier
+ * builds of 0.3 as `{schema, name, signature}` objects or tuples (today's form in use); before 0.3.0
  * re-copy requests named tables by "schema.name". Drop the conversions once no stack holds such
  * state (the first 1.x).
  */
@@ -69,7 +81,7 @@ export function upgradeState(state: SchemaSyncState): SchemaSyncState {
       ? undefined
       : !Array.isArray(tables)
         ? Object.entries(tables as Record<string, string>).map(([k, signature]) => {
-            const t = legacyTableName(k);
+            const t = tableFromStoredKey(k);
             return [t.schema, t.name, signature];
           })
         : (tables as (TableSignature | { schema: string; name: string; signature: string })[]).map((t) =>
@@ -79,6 +91,24 @@ export function upgradeState(state: SchemaSyncState): SchemaSyncState {
     ...rest,
     ...(signed ? { sourceTables: signed } : {}),
     ...(requests ? { recopyRequests: requests } : {}),
+  };
+}
+
+/**
+ * The state (or checked inputs) in the form the host carries: the signatures as a record by stored
+ * table key (pg/tables.ts), a tenth of the cost of a list of tuples to carry.
+ */
+export function storeState(value: Record<string, unknown>): Record<string, unknown> {
+  const tables = value.sourceTables;
+  if (!Array.isArray(tables)) return value;
+  return {
+    ...value,
+    sourceTables: Object.fromEntries(
+      (tables as TableSignature[]).map(([schema, name, signature]) => [
+        storedTableKey({ schema, name }),
+        signature,
+      ]),
+    ),
   };
 }
 

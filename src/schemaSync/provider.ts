@@ -8,7 +8,7 @@
 import { validate, type CheckFailure } from "../kernel/check";
 import { blamed, operationError } from "../kernel/errors";
 import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields";
-import type { Provider } from "../kernel/provider";
+import { withStoredForm, type Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { endpoint, parseConnection, resolve } from "../pg/connection";
 import { withLockTries } from "../pg/lock";
@@ -18,7 +18,7 @@ import { applySchemaSync, refuse } from "./apply";
 import { observe, pendingOf, signatures, targetFingerprint, targetPrivileges } from "./observe";
 import { projectSection } from "./section";
 import * as sql from "./sql";
-import { SCHEMA_SYNC_FIELDS, upgradeState, settingsOf } from "./fields";
+import { SCHEMA_SYNC_FIELDS, upgradeState, settingsOf, storeState } from "./fields";
 import { label, type SchemaSyncInputs, type SchemaSyncState } from "./types";
 
 /** Exactly one of `tables` or `publication`, and the tables in canonical form. */
@@ -36,7 +36,7 @@ function structuralFailures(inputs: SchemaSyncInputs, unknown: Set<string>): Che
   return [];
 }
 
-export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
+const handlers: Provider<SchemaSyncInputs, SchemaSyncState> = {
   async check(olds, news) {
     const { value, failures, unknown } = validate(schemaOf(SCHEMA_SYNC_FIELDS), news);
     if (!value) return { inputs: news, failures };
@@ -149,3 +149,9 @@ export const provider: Provider<SchemaSyncInputs, SchemaSyncState> = {
     );
   },
 };
+
+/** What the host calls: the handlers, with state in its stored form (fields.ts). */
+export const provider = withStoredForm(handlers, {
+  store: storeState,
+  load: (v) => upgradeState(v as SchemaSyncState) as SchemaSyncState & SchemaSyncInputs,
+});

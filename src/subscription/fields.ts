@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { FieldTable } from "../kernel/fields";
 import { identifier } from "../kernel/identifier";
-import { upgradeBinding } from "../pg/binding";
+import { storedBinding, upgradeBinding, type Binding } from "../pg/binding";
 import { parseConnection, type Resolved } from "../pg/connection";
 import { upgradeRequests } from "../pg/recopy";
 import {
@@ -14,9 +14,10 @@ import {
   connectionSchema,
   lockTimeoutField,
   recopyRequestSchema,
+  storedTableNameSchema,
   tableNameSchema,
 } from "../pg/schemas";
-import { legacyTableName } from "../pg/tables";
+import { storedTableName, tableFromStored, type StoredTableName, type TableName } from "../pg/tables";
 import { optionFields } from "./options";
 import { publicationNames, type SubscriptionInputs, type SubscriptionState } from "./types";
 
@@ -69,7 +70,7 @@ export const SUBSCRIPTION_FIELDS = {
   },
   lockTimeoutSeconds: lockTimeoutField,
   ...optionFields(),
-  publishedTables: { kind: "computed", schema: () => z.array(tableNameSchema()).optional() },
+  publishedTables: { kind: "computed", schema: () => z.array(storedTableNameSchema()).optional() },
   bindings: { kind: "computed", schema: () => z.array(bindingSchema()).optional() },
   serverId: { kind: "computed", schema: () => z.string().optional() },
   pendingRepair: {
@@ -101,13 +102,23 @@ export function upgradeState(state: SubscriptionState): SubscriptionState {
   const requests = upgradeRequests(state.recopyRequests);
   return {
     ...state,
-    ...(state.publishedTables
-      ? {
-          publishedTables: state.publishedTables.map((t) => (typeof t === "string" ? legacyTableName(t) : t)),
-        }
+    ...(Array.isArray(state.publishedTables)
+      ? { publishedTables: (state.publishedTables as StoredTableName[]).map(tableFromStored) }
       : {}),
-    ...(state.bindings ? { bindings: state.bindings.map(upgradeBinding) } : {}),
+    ...(Array.isArray(state.bindings) ? { bindings: state.bindings.map(upgradeBinding) } : {}),
     ...(requests ? { recopyRequests: requests } : {}),
+  };
+}
+
+/** The state (or checked inputs) in the form the host carries: tables as stored names (pg/tables.ts). */
+export function storeState(value: Record<string, unknown>): Record<string, unknown> {
+  const { publishedTables, bindings } = value;
+  return {
+    ...value,
+    ...(Array.isArray(publishedTables)
+      ? { publishedTables: (publishedTables as TableName[]).map(storedTableName) }
+      : {}),
+    ...(Array.isArray(bindings) ? { bindings: (bindings as Binding[]).map(storedBinding) } : {}),
   };
 }
 

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { unset } from "../kernel/fields";
 import type { ArgsOf, OutputsOf } from "../kernel/input";
 import { delegatingProvider } from "../kernel/provider";
-import type { Binding } from "../pg/binding";
+import type { StoredBinding } from "../pg/binding";
 import type { RecopyRequest } from "../pg/recopy";
 import {
   SUBSCRIPTION_SECRET_OUTPUTS,
@@ -59,9 +59,9 @@ export class Subscription extends pulumi.dynamic.Resource {
 }
 
 /** A Publication given in `publications`: its binding (pg/binding.ts), or its name. */
-function bindingOf(p: pulumi.Input<string> | PublicationLike): pulumi.Input<string | Binding> {
+function bindingOf(p: pulumi.Input<string> | PublicationLike): pulumi.Input<string | StoredBinding> {
   if (p === null || typeof p !== "object" || pulumi.Output.isInstance(p) || !("name" in p)) return p;
-  const binding = (p as { binding?: pulumi.Output<Binding | undefined> }).binding;
+  const binding = (p as { binding?: pulumi.Output<StoredBinding | undefined> }).binding;
   if (!pulumi.Output.isInstance(binding)) return p.name;
   // State written before bindings existed has none: the name alone then.
   return pulumi.all([binding, p.name]).apply(([b, n]) => b ?? n);

@@ -4,7 +4,7 @@
 import { validate, type CheckFailure } from "../kernel/check";
 import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields";
 import * as log from "../kernel/log";
-import type { Provider } from "../kernel/provider";
+import { withStoredForm, type Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { clean, sameSet } from "../kernel/values";
 import { conninfoMatches, endpoint, parseConnection, resolve, type ConnectionInfo } from "../pg/connection";
@@ -20,7 +20,7 @@ import { observeReplica } from "./observe";
 import { publisherRoleFailures } from "./privileges";
 import { bindingsOf, readPublisher, viewPublisher } from "./publisher";
 import { reconcile } from "./reconcile";
-import { SUBSCRIPTION_FIELDS, upgradeState } from "./fields";
+import { SUBSCRIPTION_FIELDS, upgradeState, storeState } from "./fields";
 import {
   label,
   publicationNames,
@@ -95,7 +95,7 @@ const DROPPED = "the subscription was dropped outside Pulumi";
 /** Whether the refreshed state found differences the arguments cannot show. */
 const drifted = (olds: SubscriptionState) => (olds.drift?.length ?? 0) > 0;
 
-export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
+const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
   async check(olds, news) {
     const { value, failures, unknown } = validate(schemaOf(SUBSCRIPTION_FIELDS), news);
     if (!value) return { inputs: news, failures };
@@ -265,3 +265,9 @@ export const provider: Provider<SubscriptionInputs, SubscriptionState> = {
     await withSession(ends.connection, (s) => dropSafely(s, props.name, ends.publisher));
   },
 };
+
+/** What the host calls: the handlers, with state in its stored form (fields.ts). */
+export const provider = withStoredForm(handlers, {
+  store: storeState,
+  load: (v) => upgradeState(v as SubscriptionState) as SubscriptionState & SubscriptionInputs,
+});

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { membersOf, upgradeBinding } from "../../../src/pg/binding";
+import { membersOf, storedBinding, upgradeBinding } from "../../../src/pg/binding";
 import { bindingSchema } from "../../../src/pg/schemas";
 
 const a = { schema: "public", name: "a" };
@@ -50,5 +50,15 @@ describe("bindings of earlier versions", () => {
     assert.deepEqual(upgradeBinding(today), today);
     assert.deepEqual(upgradeBinding({ name: "p", tables: [a] }), { name: "p", tables: [a] });
     assert.deepEqual(membersOf({ name: "p", tables: [a] }), []);
+  });
+});
+
+describe("bindings as this version keeps them", () => {
+  it("stores plain names as strings, dotted ones as objects, and reads both back", () => {
+    const b = { name: "p", oid: 9, tables: [a, dotted, other], memberIds: [5, 0, 6] };
+    const stored = storedBinding(b);
+    assert.deepEqual(stored.tables, ["public.a", dotted, other]);
+    assert.deepEqual(upgradeBinding(stored), b);
+    assert.ok(bindingSchema().safeParse(stored).success, "the schema takes the stored form");
   });
 });

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { canonicalTableRef, parseTableRef, sameTableSets } from "../../../src/pg/tables";
+import {
+  canonicalTableRef,
+  parseTableRef,
+  sameTableSets,
+  storedTableKey,
+  storedTableName,
+  tableFromStored,
+  tableFromStoredKey,
+} from "../../../src/pg/tables";
 
 describe("table references", () => {
   it("puts a bare name in schema public", () =>
@@ -36,4 +44,34 @@ describe("table references", () => {
         [{ schema: "a", name: "t", where: "x > 2" }],
       ),
     ));
+});
+
+describe("table names as state keeps them", () => {
+  const names = [
+    { schema: "public", name: "users" },
+    { schema: "a.b", name: "c" },
+    { schema: "a", name: "b.c" },
+    { schema: "[x", name: "y" },
+    { schema: "Mixed Case", name: 'quo"te' },
+  ];
+  it("keeps a string where splitting at the dot gives the table back, the object otherwise", () => {
+    assert.deepEqual(names.map(storedTableName), [
+      "public.users",
+      { schema: "a.b", name: "c" },
+      { schema: "a", name: "b.c" },
+      "[x.y",
+      'Mixed Case.quo"te',
+    ]);
+    assert.deepEqual(names.map(storedTableName).map(tableFromStored), names);
+  });
+  it("keys records by that string, or by the JSON id where it would not read back", () => {
+    assert.deepEqual(names.map(storedTableKey), [
+      "public.users",
+      '["a.b","c"]',
+      '["a","b.c"]',
+      '["[x","y"]',
+      'Mixed Case.quo"te',
+    ]);
+    assert.deepEqual(names.map(storedTableKey).map(tableFromStoredKey), names);
+  });
 });

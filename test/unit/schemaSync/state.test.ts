@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fieldChanges } from "../../../src/kernel/fields";
-import { SCHEMA_SYNC_FIELDS, upgradeState } from "../../../src/schemaSync/fields";
+import { SCHEMA_SYNC_FIELDS, storeState, upgradeState } from "../../../src/schemaSync/fields";
 import type { SchemaSyncState } from "../../../src/schemaSync/types";
 
 const base = { source: "postgres://u@s/app", target: "postgres://u@t/app", tables: ["a"] };
@@ -36,6 +36,29 @@ describe("SchemaSync signatures of earlier versions", () => {
     assert.deepEqual(
       fieldChanges(SCHEMA_SYNC_FIELDS, olds, { ...base, sourceTables: [today[0]!, ["x.y", "z", "other:2"]] }),
       { updates: ["sourceTables"], replaces: [] },
+    );
+  });
+});
+
+describe("SchemaSync signatures as this version keeps them", () => {
+  it("stores a record by stored table key (dotted names by their JSON id) and reads it back", () => {
+    const tricky: [string, string, string][] = [
+      ...today,
+      ["x", "y.z", "aaaaaaaaaaaa:2"],
+      ["[s", "t", "bbbbbbbbbbbb:1"],
+    ];
+    const stored = storeState({ ...base, sourceTables: tricky });
+    assert.deepEqual(stored.sourceTables, {
+      "public.a": "0123456789ab:3",
+      '["x.y","z"]': "ba9876543210:1",
+      '["x","y.z"]': "aaaaaaaaaaaa:2",
+      '["[s","t"]': "bbbbbbbbbbbb:1",
+    });
+    assert.deepEqual(upgradeState(stored as unknown as SchemaSyncState).sourceTables, tricky);
+    assert.equal(
+      storeState({ ...base, sourceTables: "unknown" }).sourceTables,
+      "unknown",
+      "an unknown passes",
     );
   });
 });
