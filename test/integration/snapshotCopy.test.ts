@@ -7,7 +7,8 @@
 // program killed mid-copy: the preview after says what is unfinished, the next `up` empties the
 // tables and copies them again, and one slot is left; killed between creating the subscription
 // and its slot (the slot waiting on a write left open), no slot is left and the next `up` copies
-// everything.
+// everything; killed between a big table's page ranges (one committed), the next `up` puts its
+// key back, empties it and lets PostgreSQL copy it, keeping the tables finished.
 
 import assert from "node:assert/strict";
 import * as path from "node:path";
@@ -567,6 +568,89 @@ for (const major of majors([15, 18])) {
       );
       await assertEqual(primary, replica);
       // PostgreSQL copied only t_big; the tables finished before the kill were not copied again.
+      await assertSnapshotCopied(primary, replica, ["t_big"]);
+      await assertSameKeys(primary, replica, ["t_big", "t_keyed"]);
+    });
+  });
+
+  describe(`snapshot copy interrupted between a big table's page ranges, PG${major} → PG${major}`, () => {
+    let primary: TestServer;
+    let replica: TestServer;
+    let engine: Engine;
+    bed(major, (b) => ({ primary, replica, engine } = b));
+
+    it("the program killed with one range committed: the next up puts the key back, empties that table, and PostgreSQL copies it", async () => {
+      const run = program(primary, replica, "snapshot");
+      // t_big goes in two page ranges (ids 1–2 500 and the rest), each committed on its own, its key
+      // dropped before the first and built after the last. A gate on the replica, which the copy's
+      // COPY passes through (ENABLE ALWAYS), holds the second range from id 3 001 on.
+      await replica.query(
+        `CREATE TABLE copy_gate (open boolean);
+         CREATE FUNCTION copy_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN
+             IF NEW.id > 3000 THEN
+               WHILE NOT EXISTS (SELECT 1 FROM public.copy_gate) LOOP PERFORM pg_catalog.pg_sleep(0.05); END LOOP;
+             END IF;
+             RETURN NEW;
+           END $$`,
+        [],
+        DB,
+      );
+      let settled: string | undefined;
+      const gated = (async () => {
+        // Once SchemaSync has created t_big, before the copy reaches it.
+        while (settled === undefined)
+          try {
+            await replica.query(
+              "CREATE TRIGGER copy_gate BEFORE INSERT ON t_big FOR EACH ROW EXECUTE FUNCTION copy_gate(); ALTER TABLE t_big ENABLE ALWAYS TRIGGER copy_gate",
+              [],
+              DB,
+            );
+            return;
+          } catch {
+            await new Promise((r) => setTimeout(r, 20));
+          }
+      })();
+      const up = run("up", engine).then((r) => ((settled = r.error ?? "finished"), r));
+      await gated;
+      // The first range committed, the second held at the gate, every other table copied.
+      for (;;) {
+        const [{ n }] = (await replica.query("SELECT count(*)::int AS n FROM t_big", [], DB)) as [
+          { n: number },
+        ];
+        const empty = await replica.query(
+          `SELECT 1 FROM (VALUES ${SMALL.map((t) => `((SELECT count(*) FROM ${t}))`).join(", ")}) AS c(n) WHERE n = 0`,
+          [],
+          DB,
+        );
+        if (n > 0 && empty.length === 0) break;
+        assert.equal(settled, undefined, "the up ended before the copy was held");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const [mark] = await subscriptions(replica);
+      assert.match(mark!.mark ?? "", /"ranged":\[\["public","t_big"\]\]/);
+      await engine.restartHost();
+      // The held COPY's server process notices its client gone only once it reads from it again.
+      await replica.query("INSERT INTO copy_gate VALUES (true)", [], DB);
+      assert.ok((await up).error, "the up whose host was killed fails");
+      const partial = (await replica.query("SELECT count(*)::int AS n FROM t_big", [], DB)) as [
+        { n: number },
+      ];
+      assert.ok(partial[0].n > 0 && partial[0].n < 5000, `t_big holds part of its rows: ${partial[0].n}`);
+      const keyed =
+        "SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 't_big'::regclass AND contype = 'p'";
+      assert.deepEqual(await replica.query(keyed, [], DB), [{ n: 0 }], "its key dropped for the copy");
+
+      const preview = await run("preview", engine);
+      assert.equal(preview.error, undefined);
+      const sub = preview.steps.find((s) => s.urn.endsWith("Subscription::snap"));
+      const pending = sub?.checked?.pendingRepair as { reasons: string[]; tables: unknown[] } | undefined;
+      assert.match(pending?.reasons.join("; ") ?? "", /emptying public\.t_big first \(copied in part\)/);
+      assert.deepEqual(pending?.tables, [{ schema: "public", name: "t_big" }]);
+      await primary.query("INSERT INTO t_big SELECT g, 'later' FROM generate_series(5001, 5010) g", [], DB);
+      const done = await run("up", engine);
+      assert.equal(done.error, undefined);
+      await assertEqual(primary, replica);
       await assertSnapshotCopied(primary, replica, ["t_big"]);
       await assertSameKeys(primary, replica, ["t_big", "t_keyed"]);
     });
