@@ -69,13 +69,28 @@ export async function readStakes(
   subscription?: string,
 ): Promise<TableStakes[]> {
   // The foreign keys in one pass over pg_constraint (it has no index on the referenced table: a
-  // lookup per table scans it once per table, seconds at thousands of tables).
+  // lookup per table scans it once per table, seconds at thousands of tables), and the published
+  // tables in one pass over pg_publication_tables (a view: per table, the planner scanned pg_class
+  // whole each time). test/integration/catalogScale.test.ts holds every read to linear growth.
   return s.query<TableStakes>(
     `WITH w AS MATERIALIZED (
        SELECT c.oid, n.nspname AS schema, c.relname AS name
          FROM unnest($1::text[], $2::text[]) AS u(schema, name)
          JOIN pg_catalog.pg_namespace n ON n.nspname = u.schema
          JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = u.name AND c.relkind IN ('r', 'p')),
+     -- Each table, and the partitioned tables it is a partition of (pg_partition_ancestors lists
+     -- nothing for a table that is not a partition).
+     lineage AS (
+       SELECT w.oid AS table_oid, w.oid AS relid FROM w
+       UNION
+       SELECT w.oid, a.relid FROM w, pg_catalog.pg_partition_ancestors(w.oid) AS a(relid)),
+     published AS (
+       SELECT l.table_oid AS oid, pg_catalog.array_agg(DISTINCT pt.pubname::text ORDER BY pt.pubname::text) AS pubs
+         FROM pg_catalog.pg_publication_tables pt
+         JOIN pg_catalog.pg_namespace pn ON pn.nspname = pt.schemaname
+         JOIN pg_catalog.pg_class pc ON pc.relnamespace = pn.oid AND pc.relname = pt.tablename
+         JOIN lineage l ON l.relid = pc.oid
+        GROUP BY l.table_oid),
      refs AS (
        SELECT k.confrelid AS oid,
               pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object('schema', rn.nspname, 'name', rc.relname)) AS tables
@@ -86,19 +101,14 @@ export async function readStakes(
           AND k.confrelid IN (SELECT oid FROM w)
         GROUP BY k.confrelid)
      SELECT w.schema, w.name,
-            ARRAY(SELECT DISTINCT pt.pubname::text
-                    FROM pg_catalog.pg_publication_tables pt
-                    JOIN pg_catalog.pg_namespace pn ON pn.nspname = pt.schemaname
-                    JOIN pg_catalog.pg_class pc ON pc.relnamespace = pn.oid AND pc.relname = pt.tablename
-                   WHERE pc.oid = w.oid OR pc.oid IN (SELECT relid FROM pg_catalog.pg_partition_ancestors(w.oid))
-                   ORDER BY 1) AS "publishedBy",
+            COALESCE(published.pubs, '{}') AS "publishedBy",
             ARRAY(SELECT DISTINCT sub.subname::text
                     FROM pg_catalog.pg_subscription_rel sr
                     JOIN pg_catalog.pg_subscription sub ON sub.oid = sr.srsubid
                    WHERE sr.srrelid = w.oid AND sub.subname IS DISTINCT FROM $3
                    ORDER BY 1) AS "fedBy",
             COALESCE(refs.tables, '[]') AS "referencedBy"
-       FROM w LEFT JOIN refs ON refs.oid = w.oid`,
+       FROM w LEFT JOIN refs ON refs.oid = w.oid LEFT JOIN published ON published.oid = w.oid`,
     [tables.map((t) => t.schema), tables.map((t) => t.name), subscription ?? null],
   );
 }
