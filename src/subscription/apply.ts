@@ -22,7 +22,7 @@ import { dropSafely } from "./drop";
 import { emptyTables } from "./empty";
 import { alterableOptions, createOptions, effective } from "./options";
 import { createPreflight } from "./preflight";
-import { boundIds, slotHealth, viewPublisher } from "./publisher";
+import { boundMark, slotHealth, viewPublisher } from "./publisher";
 import { reconcile, waitOptions } from "./reconcile";
 import { handoverName, resumeCopy } from "./handover";
 import { restoreKeys } from "./lateKeys";
@@ -113,8 +113,7 @@ export async function subscribe(
         throw createError(inputs, e);
       });
     // Outside CREATE SUBSCRIPTION's own transaction (one creating a slot may not run in a block).
-    const bound = boundIds(view);
-    await s.exec(sql.markCreatedUnfinished(inputs.name, bound ? { bound } : {}));
+    await s.exec(sql.markCreatedUnfinished(inputs.name, boundMark(view)));
   });
   // A copy that outlasts the wait goes on: the next `up` finds this subscription (an identical one
   // is taken over: see leftover) and waits from where it is, emptying nothing.

@@ -158,12 +158,9 @@ export async function resumeCopy(
     const view = await viewPublisher(ends.publisher, publicationNames(inputs.publications));
     // The stream starts from the same slot: what it was bound to is what the copy's mark says.
     const bound = existing.copyMark?.bound;
-    await createOnSlot(s, inputs, ends, view, slot, kept, {
-      ranged: [],
-      keys: [],
-      ...(bound ? { bound } : {}),
-    });
-    await startStream(s, inputs, true, bound ? { bound } : {});
+    const mark: sql.CreatedMark = bound ? { bound } : {};
+    await createOnSlot(s, inputs, ends, view, slot, kept, { ranged: [], keys: [], ...mark });
+    await startStream(s, inputs, true, mark);
   } catch (e) {
     await abandonCopy(s, inputs, ends.publisher, slot, kept, []).catch((u) =>
       log.warn(`${name}: undoing the failed resume failed too (${(u as Error).message}).`),

@@ -12,6 +12,7 @@ import { withSession } from "../pg/session";
 import { readTableFacts, type TableFacts } from "../pg/tableFacts";
 import { sortedTables, tableId, type TableName } from "../pg/tables";
 import { readColumnListConflicts, readRowEstimates, readSlot, readSubscribedTables } from "./catalog";
+import type { CreatedMark } from "./sql";
 import { publicationNames, type SlotHealth, type SubscriptionInputs } from "./types";
 
 export interface PublisherView {
@@ -101,12 +102,14 @@ export function bindingsOf(
 }
 
 /**
- * What a subscription created now is bound to (sql.ts's CreatedMark.bound): the ids of the catalog
- * rows publishing its tables, as `view` read them; undefined when this host could not read them.
+ * The mark of a subscription created now (sql.ts's CreatedMark): what it is bound to, the ids of
+ * the catalog rows publishing its tables as `view` read them; nothing when this host could not.
  */
-export function boundIds(view: PublisherView | undefined): number[] | undefined {
-  if (!view) return undefined;
-  return [...new Set(view.bindings.flatMap((b) => membersOf(b).map((m) => m.id)))].sort((a, b) => a - b);
+export function boundMark(view: PublisherView | undefined): CreatedMark {
+  if (!view) return {};
+  return {
+    bound: [...new Set(view.bindings.flatMap((b) => membersOf(b).map((m) => m.id)))].sort((a, b) => a - b),
+  };
 }
 
 /** The replication slot's health on the publisher, when the host can reach it. */

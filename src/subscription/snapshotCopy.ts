@@ -29,7 +29,7 @@ import { abandonCopy, createOnSlot, startStream } from "./handover";
 import { RangedKeys } from "./lateKeys";
 import { bytes } from "../kernel/units";
 import { SnapshotMeter } from "./progress";
-import { boundIds, type PublisherView } from "./publisher";
+import { boundMark, type PublisherView } from "./publisher";
 import { DEFAULT_JOBS, type SnapshotPlan } from "./snapshotPlan";
 import * as sql from "./sql";
 import { label, type SubscriptionInputs } from "./types";
@@ -113,8 +113,7 @@ export async function snapshotSubscribe(
   // PostgreSQL copies the tables this program does not: the subscription is handed the others.
   const handover = plan.toPostgres.length > 0;
   let slotMade = false;
-  const bound = boundIds(view);
-  const mark = bound ? { bound } : {};
+  const mark = boundMark(view);
   try {
     await withClient(
       publisher,
