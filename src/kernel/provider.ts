@@ -84,9 +84,9 @@ export function delegatingProvider(kind: ResourceKind): pulumi.dynamic.ResourceP
  * pg/tables.ts's StoredTableName), `load` reads that form, or any earlier version's, back (the
  * resource's upgradeState). Both leave unknown values and fields they do not know alone.
  */
-export interface StoredForm<I, O> {
+export interface StoredForm<O> {
   store(value: Record<string, unknown>): Record<string, unknown>;
-  load(value: O | I): O & I;
+  load(value: O): O;
 }
 
 /**
@@ -95,20 +95,22 @@ export interface StoredForm<I, O> {
  * check; the olds, news and state of the others). The program's own inputs (check's news) pass
  * untouched: check validates them.
  */
-export function withStoredForm<I, O>(p: Provider<I, O>, form: StoredForm<I, O>): Provider<I, O> {
+export function withStoredForm<I, O>(p: Provider<I, O>, form: StoredForm<O>): Provider<I, O> {
   const store = <T>(v: T): T => form.store(v as Record<string, unknown>) as T;
+  // Checked inputs are read the same way as state (upgradeState touches only fields both share).
+  const load = <T>(v: T): T => form.load(v as unknown as O) as unknown as T;
   return {
     async check(olds, news) {
-      const r = await p.check(form.load(olds as O) as Record<string, unknown>, news);
+      const r = await p.check(load(olds), news);
       return { ...r, inputs: store(r.inputs) };
     },
-    diff: (id, olds, news) => p.diff(id, form.load(olds), form.load(news)),
+    diff: (id, olds, news) => p.diff(id, load(olds), load(news)),
     async create(inputs) {
-      const r = await p.create(form.load(inputs));
+      const r = await p.create(load(inputs));
       return { ...r, outs: store(r.outs) };
     },
     async read(id, props) {
-      const r = await p.read(id, form.load(props));
+      const r = await p.read(id, load(props));
       return {
         ...r,
         ...(r.props ? { props: store(r.props) } : {}),
@@ -116,9 +118,9 @@ export function withStoredForm<I, O>(p: Provider<I, O>, form: StoredForm<I, O>):
       };
     },
     async update(id, olds, news) {
-      const r = await p.update(id, form.load(olds), form.load(news));
+      const r = await p.update(id, load(olds), load(news));
       return { outs: store(r.outs) };
     },
-    delete: (id, props) => p.delete(id, form.load(props)),
+    delete: (id, props) => p.delete(id, load(props)),
   };
 }

@@ -87,7 +87,7 @@ const handlers: Provider<PublicationInputs, PublicationState> = {
     }
     const checked = inputs as unknown as Record<string, unknown>;
     if (structural.length > 0 || unknown.size > 0) return { inputs: checked, failures: structural };
-    const previous = upgradeState(olds as unknown as PublicationState);
+    const previous = olds as unknown as PublicationState;
     try {
       const at = parseConnection(inputs.connection);
       const seen = await withSession(at, (s) =>
@@ -121,8 +121,7 @@ const handlers: Provider<PublicationInputs, PublicationState> = {
     }
   },
 
-  async diff(_id, stored, news) {
-    const olds = upgradeState(stored);
+  async diff(_id, olds, news) {
     const replaces = replacements(olds, news, parseConnection(news.connection));
     const changes =
       replaces.length > 0 ||
@@ -151,8 +150,7 @@ const handlers: Provider<PublicationInputs, PublicationState> = {
     return { id: inputs.name, outs };
   },
 
-  async read(id, stored) {
-    const props = upgradeState(stored);
+  async read(id, props) {
     const at = parseConnection(props.connection);
     return withSession(at, async (s) => {
       const current = await readPublication(s, props.name);
@@ -184,5 +182,5 @@ const handlers: Provider<PublicationInputs, PublicationState> = {
 /** What the host calls: the handlers, with state in its stored form (fields.ts). */
 export const provider = withStoredForm(handlers, {
   store: storeState,
-  load: (v) => upgradeState(v as PublicationState) as PublicationState & PublicationInputs,
+  load: upgradeState,
 });

@@ -49,7 +49,7 @@ const handlers: Provider<SchemaSyncInputs, SchemaSyncState> = {
       checked.pending = UNKNOWN;
       return { inputs: checked, failures: [] };
     }
-    const previous = upgradeState(olds as unknown as SchemaSyncState);
+    const previous = olds as unknown as SchemaSyncState;
     const ends = resolve(inputs, "source", "target");
     try {
       const { source, planned, unchanged } = await observe(inputs, ends, previous);
@@ -102,8 +102,7 @@ const handlers: Provider<SchemaSyncInputs, SchemaSyncState> = {
     }
   },
 
-  async diff(_id, stored, news) {
-    const olds = upgradeState(stored);
+  async diff(_id, olds, news) {
     const { updates } = fieldChanges(SCHEMA_SYNC_FIELDS, olds, news);
     const sameTarget =
       olds.targetServerId !== undefined && news.targetServerId !== undefined
@@ -124,17 +123,15 @@ const handlers: Provider<SchemaSyncInputs, SchemaSyncState> = {
   },
 
   async update(_id, olds, news) {
-    return { outs: await applySchemaSync(news, resolve(news, "source", "target"), upgradeState(olds)) };
+    return { outs: await applySchemaSync(news, resolve(news, "source", "target"), olds) };
   },
 
   /** Refresh keeps the state: every check compares the source with the target anyway. */
-  async read(id, stored) {
-    const props = upgradeState(stored);
+  async read(id, props) {
     return { id, props, inputs: inputsOf<SchemaSyncInputs>(SCHEMA_SYNC_FIELDS, props) };
   },
 
-  async delete(_id, stored) {
-    const props = upgradeState(stored);
+  async delete(_id, props) {
     if (!props.dropOnDelete || props.section === "post-data") return;
     const tables = [...(props.syncedTables ?? [])].reverse().map(parseTableRef);
     // Each DROP waits for its table's lock a bounded time (behind a long query it would hold up
@@ -153,5 +150,5 @@ const handlers: Provider<SchemaSyncInputs, SchemaSyncState> = {
 /** What the host calls: the handlers, with state in its stored form (fields.ts). */
 export const provider = withStoredForm(handlers, {
   store: storeState,
-  load: (v) => upgradeState(v as SchemaSyncState) as SchemaSyncState & SchemaSyncInputs,
+  load: upgradeState,
 });

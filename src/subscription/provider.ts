@@ -126,7 +126,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
     if (unknown.has("connection")) return { inputs: checked, failures: early };
     try {
       const ends = { connection: parseConnection(inputs.connection), publisher };
-      const previous = upgradeState(olds as unknown as SubscriptionState);
+      const previous = olds as unknown as SubscriptionState;
       const problems = await observeReplica(inputs, ends, previous, view);
       if (view) problems.push(...publisherRoleFailures(view.role, view.tableFacts));
       return { inputs: checked, failures: [...early, ...problems] };
@@ -135,8 +135,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
     }
   },
 
-  async diff(_id, stored, news) {
-    const olds = upgradeState(stored);
+  async diff(_id, olds, news) {
     const version = olds.serverVersion ?? 0;
     const { updates, replaces } = fieldChanges(SUBSCRIPTION_FIELDS, olds, news, version);
     // The subscriber is its system identifier and database: another spelling of the same one is in place.
@@ -170,8 +169,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
     return { id: inputs.name, outs };
   },
 
-  async read(id, stored) {
-    const props = upgradeState(stored);
+  async read(id, props) {
     const ends = resolve(props, "connection", "publisher");
     return withSession(ends.connection, async (s) => {
       const state = await readSubscription(s, props.name);
@@ -233,8 +231,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
     });
   },
 
-  async update(_id, stored, news) {
-    const olds = upgradeState(stored);
+  async update(_id, olds, news) {
     const ends = resolve(news, "connection", "publisher");
     // The publisher connection the last up set (state): one this version cannot read is set again.
     const applied = (() => {
@@ -269,5 +266,5 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
 /** What the host calls: the handlers, with state in its stored form (fields.ts). */
 export const provider = withStoredForm(handlers, {
   store: storeState,
-  load: (v) => upgradeState(v as SubscriptionState) as SubscriptionState & SubscriptionInputs,
+  load: upgradeState,
 });
