@@ -107,10 +107,13 @@ export function legacyTableName(key: string): TableName {
  */
 export type StoredTableName = string | TableName;
 
+/** Whether `"schema.name"` split at its dot gives this table back (no dot in either part, neither empty). */
+function splitsBack(t: TableName): boolean {
+  return !t.schema.includes(".") && !t.name.includes(".") && t.schema !== "" && t.name !== "";
+}
+
 export function storedTableName(t: TableName): StoredTableName {
-  return t.schema.includes(".") || t.name.includes(".") || t.schema === "" || t.name === ""
-    ? { schema: t.schema, name: t.name }
-    : `${t.schema}.${t.name}`;
+  return splitsBack(t) ? `${t.schema}.${t.name}` : { schema: t.schema, name: t.name };
 }
 
 /** A stored table name (storedTableName's, or 0.2's "schema.name", split at the first dot likewise). */
@@ -139,8 +142,7 @@ export function tableFromStoredKey(key: string): TableName {
  * the object form otherwise. Column lists are kept in the order given.
  */
 export function canonicalTableRef(t: TableSpec): TableRef {
-  const plain = !t.schema.includes(".") && !t.name.includes(".") && t.schema !== "" && t.name !== "";
-  if (plain && t.columns === undefined && t.where === undefined) return `${t.schema}.${t.name}`;
+  if (splitsBack(t) && t.columns === undefined && t.where === undefined) return `${t.schema}.${t.name}`;
   const obj: { schema: string; name: string; columns?: string[]; where?: string } = {
     schema: t.schema,
     name: t.name,

@@ -9,7 +9,7 @@ import { isObject } from "../kernel/values";
 import { storedBinding, upgradeBinding } from "../pg/binding";
 import { parseConnection } from "../pg/connection";
 import { bindingSchema, connectionSchema, lockTimeoutField, tableRefSchema } from "../pg/schemas";
-import { legacyTableName, parseTableRef, tableId, tableIdentity } from "../pg/tables";
+import { parseTableRef, tableFromStoredKey, tableId, tableIdentity } from "../pg/tables";
 import { PUBLISH_OPERATIONS, type PublicationInputs, type PublicationState } from "./types";
 const sorted = (v: readonly string[]) => [...v].sort();
 
@@ -67,7 +67,7 @@ export function upgradeState(state: PublicationState): PublicationState {
     ...(isObject(state.binding) ? { binding: upgradeBinding(state.binding) } : {}),
     // Keyed "schema.name" before 0.3.0; by tableId since.
     appliedFilters: Object.fromEntries(
-      Object.entries(filters).map(([k, v]) => [k.startsWith("[") ? k : tableId(legacyTableName(k)), v]),
+      Object.entries(filters).map(([k, v]) => [tableId(tableFromStoredKey(k)), v]),
     ),
   };
 }
