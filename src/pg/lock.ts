@@ -36,11 +36,22 @@ export function lockTimeout(seconds: number, set: "SET LOCAL" | "SET" = "SET LOC
 export const LOCK_TRIES = 3;
 
 /**
+ * Why a try of withLockTries lost its transaction to another session's lock: it waited longer than
+ * lock_timeout (55P03), or PostgreSQL chose it as a deadlock's victim (40P01: a subscription's apply
+ * worker, mid-transaction on one of these tables, waits for another this one locked already).
+ * Either way the transaction was rolled back whole, and trying it again is safe.
+ */
+function lockLoss(e: unknown): "timeout" | "deadlock" | undefined {
+  const code = (e as { code?: string }).code;
+  return code === "55P03" ? "timeout" : code === "40P01" ? "deadlock" : undefined;
+}
+
+/**
  * Runs `fn` in one transaction on `s` whose statements wait at most `what.seconds` for a lock
  * (lockTimeout, set after this package's own lock for `what.serialize`, if any: that one must not
- * time out). When one could not have its lock in time (55P03) the transaction is rolled back and
- * tried again after a pause, LOCK_TRIES times in all; when the tries run out, the error carries
- * `fix`: who holds locks on `what.tables`, what to do.
+ * time out). When one could not have its lock in time (55P03), or was a deadlock's victim (40P01),
+ * the transaction is rolled back and tried again after a pause, LOCK_TRIES times in all; when the
+ * tries run out, the error carries `fix`: who holds locks on `what.tables`, what to do.
  */
 export async function withLockTries<T>(
   s: Session,
@@ -63,12 +74,15 @@ export async function withLockTries<T>(
     try {
       return await attempt();
     } catch (e) {
-      if ((e as { code?: string }).code !== "55P03") throw e;
+      const loss = lockLoss(e);
+      if (!loss) throw e;
       if (tries >= LOCK_TRIES)
-        throw Object.assign(e as Error, { fix: await lockTriesFix(s, what.tables, what.seconds) });
-      log.warn(
-        `${what.label}: a table lock on the ${what.where} was not free within ${what.seconds} s (another session holds it); rolled back, trying again (${tries + 1} of ${LOCK_TRIES}).`,
-      );
+        throw Object.assign(e as Error, { fix: await lockTriesFix(s, what.tables, what.seconds, loss) });
+      const why =
+        loss === "timeout"
+          ? `a table lock on the ${what.where} was not free within ${what.seconds} s (another session holds it)`
+          : `a table lock on the ${what.where} deadlocked with another session's (one writing to these tables, such as a subscription's apply worker), and PostgreSQL chose this change to give way`;
+      log.warn(`${what.label}: ${why}; rolled back, trying again (${tries + 1} of ${LOCK_TRIES}).`);
       await new Promise((r) => setTimeout(r, 1000 * tries));
     }
   }
@@ -90,7 +104,12 @@ const LOCK_HOLDERS_QUERY = `SELECT DISTINCT a.pid, a.usename::text AS "user", a.
    ORDER BY a.pid LIMIT 5`;
 
 /** The fix for a change whose tries ran out (55P03): who holds locks on `tables`, what to do. */
-async function lockTriesFix(s: Session, tables: readonly TableName[], seconds: number): Promise<string> {
+async function lockTriesFix(
+  s: Session,
+  tables: readonly TableName[],
+  seconds: number,
+  loss: "timeout" | "deadlock",
+): Promise<string> {
   const holders = await s
     .query<{
       pid: number;
@@ -112,5 +131,8 @@ async function lockTriesFix(s: Session, tables: readonly TableName[], seconds: n
     ].filter(Boolean);
     return `pid ${h.pid} (${about.join(", ")}) holds ${h.mode} on ${tableKey(h)}`;
   });
-  return `${LOCK_TRIES} tries of ${seconds} s each could not lock a table this changes: another session holds it${who.length > 0 ? ` (${who.join("; ")})` : ""}. Run up again once it is released, or raise \`lockTimeoutSeconds\`.`;
+  const held = who.length > 0 ? ` (${who.join("; ")})` : "";
+  if (loss === "deadlock")
+    return `${LOCK_TRIES} tries could not lock the tables this changes: the last deadlocked with another session writing to them${held}. Run up again once those writes settle (for a subscription's apply worker: once its backlog is applied).`;
+  return `${LOCK_TRIES} tries of ${seconds} s each could not lock a table this changes: another session holds it${held}. Run up again once it is released, or raise \`lockTimeoutSeconds\`.`;
 }

@@ -37,15 +37,14 @@ export async function emptyTables(
     if (then !== "dropped") await then();
   }).catch((e) => {
     const { code, fix, emptying } = e as { code?: string; fix?: string; emptying?: boolean };
-    // An error of the drop is its own.
-    if (!emptying && code !== "55P03") throw e;
+    // An error of the drop is its own, unless the tries for the locks ran out (`fix` says why).
+    if (!emptying && fix === undefined) throw e;
     // 0A000: a table of the replica outside this subscription references one of them.
     const why =
-      code === "55P03"
-        ? fix
-        : code === "0A000"
-          ? 'Tables on the replica that reference these (foreign keys from tables this subscription does not copy) prevent emptying them: drop those constraints or set `repair: "refuse"` and repair by hand.'
-          : undefined;
+      fix ??
+      (code === "0A000"
+        ? 'Tables on the replica that reference these (foreign keys from tables this subscription does not copy) prevent emptying them: drop those constraints or set `repair: "refuse"` and repair by hand.'
+        : undefined);
     throw operationError(
       label(inputs.name),
       "TRUNCATE (before copying again)",
