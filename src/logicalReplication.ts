@@ -169,12 +169,15 @@ export class LogicalReplication extends pulumi.ComponentResource {
       child,
     );
     const split = args.schemaSync !== false && args.indexesAfterCopy !== false;
-    // SchemaSync copies what the publication publishes: listed tables, those of its schemas, all of them.
+    // SchemaSync copies what the publication publishes: listed tables, those of its schemas, all of
+    // them. Listed tables are given as declared (the SchemaSync reads them the way the Publication
+    // does), so the pre-data runs beside the Publication's step instead of after it; the schemas
+    // or all tables of a publication are read from it on the primary, after it.
     const copied = (section?: "pre-data" | "post-data") => ({
       source: args.primary,
       target: args.replica,
       ...(args.tables !== undefined && args.schemas === undefined && !args.allTables
-        ? { tables: this.publication.tables }
+        ? { tables: args.tables }
         : { publication: this.publication.name }),
       ...(section ? { section } : {}),
       ...given(args, ["dropOnDelete", "allowDestructive", "lockTimeoutSeconds"]),

@@ -14,6 +14,7 @@ import { ROOT } from "../harness/install";
 import { runProgram } from "../harness/live";
 import type { TestServer } from "../harness/postgres";
 import { scenario } from "../harness/scenario";
+import { eventually, holdTableLock } from "../harness/util";
 import { CLOUD_ADMIN, cloudPair, roleUrl, seededPair } from "../harness/seed";
 import { majors } from "../harness/matrix";
 
@@ -317,6 +318,64 @@ describe("LogicalReplication as a managed cloud's admin role, PG18 → PG18", ()
     assert.deepEqual(
       again.steps.map((st) => st.op),
       ["same", "same", "same", "same"],
+    );
+  });
+});
+
+describe("LogicalReplication, PG18 → PG18: listed tables' schema copied beside the Publication's step", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  before(async () => {
+    [primary, replica] = await seededPair(18, 18);
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("creates the replica's tables while CREATE PUBLICATION waits for a table lock, then replicates", async () => {
+    const tables = ["users", "blog_posts"];
+    const config = {
+      primaryUrl: primary.url("app"),
+      replicaUrl: replica.url("app"),
+      tables: JSON.stringify(tables),
+    };
+    // CREATE PUBLICATION … FOR TABLE waits behind a session holding a SHARE lock on `users`, as a
+    // CREATE INDEX does (the Publication's step: 5 s per try); reads of the table and its catalogs
+    // pass, and the pre-data SchemaSync does not wait for that step.
+    const holder = await holdTableLock(primary.url("app"), "create-index", "LOCK TABLE users IN SHARE MODE");
+    let released = false;
+    try {
+      const up = runProgram(engine, PROGRAM, config, "up", "component");
+      up.catch(() => undefined);
+      await eventually(async () => {
+        const made = await replica.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY($1)",
+          [tables],
+          "app",
+        );
+        assert.deepEqual(made, [{ n: 2 }], "the pre-data created both tables");
+      }, 4_000);
+      const publications = await primary.query("SELECT pubname FROM pg_publication", [], "app");
+      assert.deepEqual(publications, [], "while the Publication's step still waits for its lock");
+      await holder.release();
+      released = true;
+      const result = await up;
+      if (result.error) throw new Error(result.error);
+    } finally {
+      if (!released) await holder.release();
+    }
+    await assertReplicated(primary, replica, tables);
+    assert.deepEqual(
+      summary(
+        (await runProgram(engine, PROGRAM, config, "preview", "component")).steps.filter(
+          (s) => s.op !== "same",
+        ),
+      ),
+      [],
+      "the next preview: no changes",
     );
   });
 });
