@@ -10,6 +10,7 @@
 
 import type * as pulumi from "@pulumi/pulumi";
 import type { CheckFailure } from "./check";
+import { readWaitSeconds, withReadWait } from "./lockWaits";
 
 export interface DiffResult {
   changes: boolean;
@@ -122,5 +123,20 @@ export function withStoredForm<I, O>(p: Provider<I, O>, form: StoredForm<O>): Pr
       return { outs: store(r.outs) };
     },
     delete: (id, props) => p.delete(id, load(props)),
+  };
+}
+
+/**
+ * `p` with the reads of check, diff and read bounded (kernel/lockWaits.ts): a table lock another
+ * session holds ends them after readWaitSeconds with an error naming it, instead of a preview
+ * that waits without end. create, update and delete wait as their statements say (pg/lock.ts).
+ */
+export function withBoundedReads<I, O>(p: Provider<I, O>): Provider<I, O> {
+  const of = (v: unknown) => readWaitSeconds(v as Record<string, unknown>);
+  return {
+    ...p,
+    check: (olds, news) => withReadWait(of(news), () => p.check(olds, news)),
+    diff: (id, olds, news) => withReadWait(of(news), () => p.diff(id, olds, news)),
+    read: (id, props) => withReadWait(of(props), () => p.read(id, props)),
   };
 }

@@ -16,6 +16,8 @@ import type { Client } from "pg";
 interface Idle {
   client: Client;
   version: number;
+  /** The session's lock_timeout in seconds, when a bounded read set it (session.ts). */
+  lockTimeout: number | undefined;
   timer: NodeJS.Timeout;
   /** When it was kept (Date.now()). */
   since: number;
@@ -45,18 +47,20 @@ function socket(client: Client): Socket | undefined {
  * One kept a moment ago (one call of a `pulumi up` right after another) whose socket the server
  * has not closed is handed out as is; an older one answers a probe first.
  */
-export async function checkout(key: string): Promise<{ client: Client; version: number } | undefined> {
+export async function checkout(
+  key: string,
+): Promise<{ client: Client; version: number; lockTimeout: number | undefined } | undefined> {
   const list = pool().get(key);
   while (list && list.length > 0) {
     const idle = list.pop()!;
     clearTimeout(idle.timer);
     const s = socket(idle.client);
     s?.ref();
-    if (s && !s.destroyed && Date.now() - idle.since < FRESH_MS)
-      return { client: idle.client, version: idle.version };
+    const { client, version, lockTimeout } = idle;
+    if (s && !s.destroyed && Date.now() - idle.since < FRESH_MS) return { client, version, lockTimeout };
     try {
       await idle.client.query("SELECT 1");
-      return { client: idle.client, version: idle.version };
+      return { client, version, lockTimeout };
     } catch {
       await idle.client.end().catch(() => undefined);
     }
@@ -65,7 +69,12 @@ export async function checkout(key: string): Promise<{ client: Client; version: 
 }
 
 /** Keeps a healthy connection for the next call; false when it cannot be kept (then close it). */
-export function checkin(key: string, client: Client, version: number): boolean {
+export function checkin(
+  key: string,
+  client: Client,
+  version: number,
+  lockTimeout: number | undefined,
+): boolean {
   const s = socket(client);
   if (!s) return false;
   s.unref();
@@ -76,7 +85,7 @@ export function checkin(key: string, client: Client, version: number): boolean {
     client.end().catch(() => undefined);
   }, IDLE_MS);
   timer.unref();
-  list.push({ client, version, timer, since: Date.now() });
+  list.push({ client, version, lockTimeout, timer, since: Date.now() });
   pool().set(key, list);
   return true;
 }

@@ -4,8 +4,10 @@
 // other sessions hold: a change waits for one a bounded time, in tries (withLockTries).
 
 import * as log from "../kernel/log";
+import { LOCK_TRIES } from "../kernel/lockWaits";
+import { describeHolders, HOLDERS_OF_TABLES, type Holder } from "./holders";
 import type { Session } from "./session";
-import { tableKey, type TableName } from "./tables";
+import type { TableName } from "./tables";
 
 /** What a lock serializes; its key is the hash of this text, the same for every version of the package. */
 export type LockPurpose = "create subscription" | "schema copy";
@@ -31,9 +33,6 @@ async function lockForTransaction(s: Session, purpose: LockPurpose): Promise<voi
 export function lockTimeout(seconds: number, set: "SET LOCAL" | "SET" = "SET LOCAL"): string {
   return `${set} lock_timeout = '${Math.max(1, Math.trunc(seconds))}s'`;
 }
-
-/** Tries of a transaction whose statement could not have a table lock in time. */
-export const LOCK_TRIES = 3;
 
 /**
  * Why a try of withLockTries lost its transaction to another session's lock: it waited longer than
@@ -88,21 +87,6 @@ export async function withLockTries<T>(
   }
 }
 
-/**
- * $1, $2: schemas and names. Other sessions' locks on these tables, for the error of a change that
- * could not get one: no query text (it may hold data).
- */
-const LOCK_HOLDERS_QUERY = `SELECT DISTINCT a.pid, a.usename::text AS "user", a.application_name AS application,
-         a.state, pg_catalog.date_part('epoch', pg_catalog.now() - a.xact_start)::int AS seconds,
-         n.nspname AS schema, c.relname AS name, l.mode
-    FROM unnest($1::text[], $2::text[]) AS w(schema, name)
-    JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
-    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
-    JOIN pg_catalog.pg_locks l ON l.relation = c.oid AND l.granted
-    JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-   WHERE a.pid <> pg_catalog.pg_backend_pid()
-   ORDER BY a.pid LIMIT 5`;
-
 /** The fix for a change whose tries ran out (55P03): who holds locks on `tables`, what to do. */
 async function lockTriesFix(
   s: Session,
@@ -111,26 +95,9 @@ async function lockTriesFix(
   loss: "timeout" | "deadlock",
 ): Promise<string> {
   const holders = await s
-    .query<{
-      pid: number;
-      user: string | null;
-      application: string | null;
-      state: string | null;
-      seconds: number | null;
-      schema: string;
-      name: string;
-      mode: string;
-    }>(LOCK_HOLDERS_QUERY, [tables.map((t) => t.schema), tables.map((t) => t.name)])
+    .query<Holder>(HOLDERS_OF_TABLES, [tables.map((t) => t.schema), tables.map((t) => t.name)])
     .catch(() => []);
-  const who = holders.map((h) => {
-    const about = [
-      h.user && `user ${h.user}`,
-      h.application && `application ${JSON.stringify(h.application)}`,
-      h.state,
-      h.seconds !== null && `transaction open ${h.seconds} s`,
-    ].filter(Boolean);
-    return `pid ${h.pid} (${about.join(", ")}) holds ${h.mode} on ${tableKey(h)}`;
-  });
+  const who = describeHolders(holders);
   const held = who.length > 0 ? ` (${who.join("; ")})` : "";
   if (loss === "deadlock")
     return `${LOCK_TRIES} tries could not lock the tables this changes: the last deadlocked with another session writing to them${held}. Run up again once those writes settle (for a subscription's apply worker: once its backlog is applied).`;

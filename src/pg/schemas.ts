@@ -5,6 +5,7 @@
 
 import { z } from "zod";
 import { identifier } from "../kernel/identifier";
+import { DEFAULT_LOCK_TIMEOUT_SECONDS } from "../kernel/lockWaits";
 import type { Binding, StoredBinding } from "./binding";
 import { parseConnection, SSL_MODES, type Connection, type ConnectionObject } from "./connection";
 import type { RecopyRequest } from "./recopy";
@@ -144,7 +145,8 @@ export function recopyRequestSchema(): z.ZodType<RecopyRequest> {
 /**
  * `lockTimeoutSeconds`, the same on every resource that changes tables other sessions use: how long
  * a statement waits for a table lock before its transaction is tried again (pg/lock.ts's
- * withLockTries). Read by each write; no change of its own.
+ * withLockTries); a check, diff or read waits LOCK_TRIES times it (kernel/lockWaits.ts). Read by
+ * each write; no change of its own.
  */
 export const lockTimeoutField = {
   kind: "arg",
@@ -155,6 +157,6 @@ export const lockTimeoutField = {
       .min(1, "lockTimeoutSeconds is at least 1")
       .max(3600, "lockTimeoutSeconds is at most 3600")
       .optional(),
-  default: 5,
+  default: DEFAULT_LOCK_TIMEOUT_SECONDS,
   change: "none",
 } as const;

@@ -5,7 +5,9 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import type * as tls from "node:tls";
 import { Client, type ClientConfig, type QueryConfig, type QueryResultRow } from "pg";
+import { LOCK_TRIES, readWait } from "../kernel/lockWaits";
 import { eachHost, endpoint, secretsOf, type ConnectionInfo } from "./connection";
+import { describeHolders, EXCLUSIVE_HOLDERS, type Holder } from "./holders";
 import * as idle from "./idle";
 import { passwordFor } from "./pgfiles";
 import { redactError } from "./redact";
@@ -271,8 +273,10 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   const key = JSON.stringify(Object.entries(info).sort(([a], [b]) => a.localeCompare(b)));
   let client: Client;
   let serverVersion: number;
+  // The session's lock_timeout, when a bounded read set it (undefined: the server's).
+  let lockTimeout: number | undefined;
   const reused = await idle.checkout(key);
-  if (reused) ({ client, version: serverVersion } = reused);
+  if (reused) ({ client, version: serverVersion, lockTimeout } = reused);
   else {
     client = await connectWith(info);
     try {
@@ -286,7 +290,14 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   const c = client;
   let healthy = false;
   let dirty = false;
+  // A check, diff or read: its statements wait a bounded time for table locks (kernel/lockWaits.ts);
+  // the setting stays with the kept connection, so calls of the same kind send it once.
+  const wait = readWait() === undefined ? undefined : Math.max(1, Math.trunc(readWait()!));
   try {
+    if (wait !== lockTimeout) {
+      await c.query(wait === undefined ? "RESET lock_timeout" : `SET lock_timeout = '${wait}s'`);
+      lockTimeout = wait;
+    }
     const session: Session = {
       serverVersion,
       async query<R extends QueryResultRow>(text: string, values?: unknown[]) {
@@ -316,14 +327,39 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
       },
     };
     const result = await fn(session);
-    if (dirty) await c.query("RESET ALL");
+    if (dirty) {
+      await c.query("RESET ALL");
+      lockTimeout = undefined;
+    }
     healthy = true;
     return result;
   } catch (e) {
+    if (wait !== undefined && (e as { code?: string }).code === "55P03") await explainReadWait(e, info, wait);
     throw redactError(e, secrets);
   } finally {
-    if (!(healthy && idle.checkin(key, c, serverVersion))) await c.end().catch(() => undefined);
+    if (!(healthy && idle.checkin(key, c, serverVersion, lockTimeout))) await c.end().catch(() => undefined);
   }
+}
+
+/**
+ * Appends to the error of a read that waited `seconds` for a table lock (55P03) who holds ACCESS
+ * EXCLUSIVE locks in that database (asked on a connection of its own: the read's may be in an
+ * aborted transaction) and what to do.
+ */
+async function explainReadWait(e: unknown, info: ConnectionInfo, seconds: number): Promise<void> {
+  let who: string[] = [];
+  try {
+    const c = await connectWith(info);
+    try {
+      who = describeHolders((await c.query<Holder>(EXCLUSIVE_HOLDERS)).rows);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  } catch {
+    // The explanation is a courtesy: the error stands without it.
+  }
+  const err = e as Error;
+  err.message = `${err.message}: a read on ${endpoint(info)} waited ${seconds} s for a table lock another session holds${who.length > 0 ? ` (${who.join("; ")})` : ""}. Run again once it is released, or raise \`lockTimeoutSeconds\` (a check, diff or refresh waits ${LOCK_TRIES} times it)`;
 }
 
 /**

@@ -3,7 +3,7 @@
 import { failureText, validate, type CheckFailure } from "../kernel/check";
 import { alreadyExists, operationError } from "../kernel/errors";
 import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields";
-import { withStoredForm, type Provider } from "../kernel/provider";
+import { withBoundedReads, withStoredForm, type Provider } from "../kernel/provider";
 import * as log from "../kernel/log";
 import { sameSet, sameValue } from "../kernel/values";
 import type { Binding } from "../pg/binding";
@@ -179,8 +179,8 @@ const handlers: Provider<PublicationInputs, PublicationState> = {
   },
 };
 
-/** What the host calls: the handlers, with state in its stored form (fields.ts). */
-export const provider = withStoredForm(handlers, {
+/** What the host calls: the handlers, their reads bounded (kernel/provider.ts), state in its stored form (fields.ts). */
+export const provider = withStoredForm(withBoundedReads(handlers), {
   store: storeState,
   load: upgradeState,
 });

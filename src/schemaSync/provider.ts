@@ -8,7 +8,7 @@
 import { validate, type CheckFailure } from "../kernel/check";
 import { blamed, operationError } from "../kernel/errors";
 import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields";
-import { withStoredForm, type Provider } from "../kernel/provider";
+import { withBoundedReads, withStoredForm, type Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { endpoint, parseConnection, resolve } from "../pg/connection";
 import { withLockTries } from "../pg/lock";
@@ -147,8 +147,8 @@ const handlers: Provider<SchemaSyncInputs, SchemaSyncState> = {
   },
 };
 
-/** What the host calls: the handlers, with state in its stored form (fields.ts). */
-export const provider = withStoredForm(handlers, {
+/** What the host calls: the handlers, their reads bounded (kernel/provider.ts), state in its stored form (fields.ts). */
+export const provider = withStoredForm(withBoundedReads(handlers), {
   store: storeState,
   load: upgradeState,
 });

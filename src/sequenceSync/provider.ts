@@ -6,7 +6,7 @@
 import { validate, type CheckFailure } from "../kernel/check";
 import { blamed, blaming, operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
-import type { Provider } from "../kernel/provider";
+import { withBoundedReads, type Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { clean } from "../kernel/values";
 import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields";
@@ -145,7 +145,7 @@ async function apply(inputs: SequenceSyncInputs, ends: Ends): Promise<SequenceSy
   return clean({ ...kept, values: values(sides), lastChanges });
 }
 
-export const provider: Provider<SequenceSyncInputs, SequenceSyncState> = {
+const handlers: Provider<SequenceSyncInputs, SequenceSyncState> = {
   async check(_olds, news) {
     const { value, failures, unknown } = validate(schemaOf(SEQUENCE_SYNC_FIELDS), news);
     if (!value) return { inputs: news, failures };
@@ -218,3 +218,6 @@ export const provider: Provider<SequenceSyncInputs, SequenceSyncState> = {
   /** Sequences are the tables' own: nothing to remove. */
   async delete() {},
 };
+
+/** What the host calls: the handlers, their reads bounded (kernel/provider.ts). */
+export const provider = withBoundedReads(handlers);

@@ -4,7 +4,7 @@
 import { validate, type CheckFailure } from "../kernel/check";
 import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields";
 import * as log from "../kernel/log";
-import { withStoredForm, type Provider } from "../kernel/provider";
+import { withBoundedReads, withStoredForm, type Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { clean, sameSet } from "../kernel/values";
 import { conninfoMatches, endpoint, parseConnection, resolve, type ConnectionInfo } from "../pg/connection";
@@ -45,7 +45,8 @@ function slotNameFailure(inputs: SubscriptionInputs, unknown: Set<string>): Chec
 
 /**
  * What the publisher tells check before anything is created: credentials it refuses (a failure:
- * the subscriber's server would be refused too), publications that neither exist nor are given as
+ * the subscriber's server would be refused too), a read stopped by a table lock held there,
+ * publications that neither exist nor are given as
  * Publication resources of this program; a publisher this program cannot reach is a warning (the
  * subscriber's server may reach it), and those checks wait for `up`.
  */
@@ -69,6 +70,9 @@ function publisherFailures(
         reason: `the publisher refused the connection (${seen.refused}): check the user, password and database in \`publisher\`.`,
       },
     ];
+  // Reached, but a lock held there stopped the read: what it would have checked is unknown.
+  if (seen.blocked)
+    return [{ property: "publisher", reason: `reading the publisher failed: ${seen.blocked}.` }];
   if (seen.unreachable) {
     log.warn(
       `${label(inputs.name)}: this program cannot reach the publisher (${seen.unreachable}); the subscriber's server may. The preview cannot check its publications, slot and privileges: \`up\` does, from the subscriber.`,
@@ -263,8 +267,8 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
   },
 };
 
-/** What the host calls: the handlers, with state in its stored form (fields.ts). */
-export const provider = withStoredForm(handlers, {
+/** What the host calls: the handlers, their reads bounded (kernel/provider.ts), state in its stored form (fields.ts). */
+export const provider = withStoredForm(withBoundedReads(handlers), {
   store: storeState,
   load: upgradeState,
 });

@@ -35,25 +35,31 @@ export interface PublisherView {
   columnConflicts: TableName[];
 }
 
-/** What the publisher says, as the host reaches it; undefined when the host cannot reach it. */
+/**
+ * What the publisher says, as the host reaches it; undefined when the host cannot reach it. A read
+ * a table lock stopped fails (what it would have found is unknown).
+ */
 export async function viewPublisher(
   publisher: ConnectionInfo,
   publications: string[],
   slot?: string,
 ): Promise<PublisherView | undefined> {
-  return (await readPublisher(publisher, publications, slot)).view;
+  const seen = await readPublisher(publisher, publications, slot);
+  if (seen.blocked) throw Object.assign(new Error(seen.blocked), { code: "55P03" });
+  return seen.view;
 }
 
 /**
  * The publisher's view, or why there is none: it refused this program (wrong credentials, no such
- * database: the subscriber's server would be refused too), or this program cannot reach it (the
- * subscriber's server may: a private network).
+ * database: the subscriber's server would be refused too), a table lock another session holds
+ * there outlasted the read's bound (55P03: kernel/lockWaits.ts), or this program cannot reach it
+ * (the subscriber's server may: a private network).
  */
 export async function readPublisher(
   publisher: ConnectionInfo,
   publications: string[],
   slot?: string,
-): Promise<{ view?: PublisherView; refused?: string; unreachable?: string }> {
+): Promise<{ view?: PublisherView; refused?: string; blocked?: string; unreachable?: string }> {
   try {
     const view = await withSession(publisher, async (s) => {
       const bindings = await publicationBindings(s, publications);
@@ -73,6 +79,7 @@ export async function readPublisher(
     return { view };
   } catch (e) {
     const message = (e as Error).message;
+    if ((e as { code?: string }).code === "55P03") return { blocked: message };
     return reachOf(e) === "refused" ? { refused: message } : { unreachable: message };
   }
 }

@@ -326,6 +326,13 @@ describe("LogicalReplication, PG18 → PG18: listed tables' schema copied beside
   let primary: TestServer;
   let replica: TestServer;
   let engine: Engine;
+  const tables = ["users", "blog_posts"];
+  const configWith = (more: Record<string, string> = {}) => ({
+    primaryUrl: primary.url("app"),
+    replicaUrl: replica.url("app"),
+    tables: JSON.stringify(tables),
+    ...more,
+  });
   before(async () => {
     [primary, replica] = await seededPair(18, 18);
     engine = await Engine.start();
@@ -336,12 +343,7 @@ describe("LogicalReplication, PG18 → PG18: listed tables' schema copied beside
   });
 
   it("creates the replica's tables while CREATE PUBLICATION waits for a table lock, then replicates", async () => {
-    const tables = ["users", "blog_posts"];
-    const config = {
-      primaryUrl: primary.url("app"),
-      replicaUrl: replica.url("app"),
-      tables: JSON.stringify(tables),
-    };
+    const config = configWith();
     // CREATE PUBLICATION … FOR TABLE waits behind a session holding a SHARE lock on `users`, as a
     // CREATE INDEX does (the Publication's step: 5 s per try); reads of the table and its catalogs
     // pass, and the pre-data SchemaSync does not wait for that step.
@@ -376,6 +378,58 @@ describe("LogicalReplication, PG18 → PG18: listed tables' schema copied beside
       ),
       [],
       "the next preview: no changes",
+    );
+  });
+
+  it("a preview behind a table locked on either server ends after its bound, naming who holds the lock, and passes once it is released", async () => {
+    // lockTimeoutSeconds 1: a check, diff or refresh waits 3 s for a table lock.
+    const config = configWith({ lockTimeoutSeconds: "1" });
+    for (const [side, server] of [
+      ["primary", primary],
+      ["replica", replica],
+    ] as const) {
+      // As an ALTER TABLE left in an open transaction holds it: catalog reads of the table
+      // (pg_get_expr takes ACCESS SHARE on it) wait for it, as long as it stays open.
+      const holder = await holdTableLock(
+        server.url("app"),
+        "migration",
+        "LOCK TABLE users IN ACCESS EXCLUSIVE MODE",
+      );
+      try {
+        const started = Date.now();
+        const bounded = runProgram(engine, PROGRAM, config, "preview", "component");
+        const result = await Promise.race([
+          bounded,
+          new Promise<"hung">((r) => setTimeout(() => r("hung"), 25_000).unref()),
+        ]);
+        assert.notEqual(result, "hung", `${side}: the preview waited more than 25 s`);
+        // A check failure, as `pulumi preview` reports it (the resource reading that server).
+        const { steps } = result as Awaited<typeof bounded>;
+        const error = steps
+          .flatMap((st) => (st.failures ?? []).map((f) => `${f.property}: ${f.reason}`))
+          .join("\n");
+        const seconds = (Date.now() - started) / 1000;
+        assert.ok(seconds < 20, `${side}: ended after ${seconds} s`);
+        assert.match(error ?? "", /a read on \S+ waited 3 s for a table lock another session holds/, side);
+        assert.match(
+          error ?? "",
+          new RegExp(
+            `pid ${holder.pid} \\(user postgres, application "migration", idle in transaction, transaction open \\d+ s\\) holds AccessExclusiveLock on public\\.users`,
+          ),
+          side,
+        );
+        assert.match(error ?? "", /Run again once it is released, or raise `lockTimeoutSeconds`/, side);
+        assert.ok(!(error ?? "").includes(primary.password), "no password in the error");
+      } finally {
+        await holder.release();
+      }
+    }
+    const after = await runProgram(engine, PROGRAM, config, "preview", "component");
+    assert.equal(after.error, undefined);
+    assert.deepEqual(
+      after.steps.filter((s) => s.op !== "same").map((s) => s.urn.split("::").pop()),
+      [],
+      "released: the preview passes (lockTimeoutSeconds changes nothing on the servers)",
     );
   });
 });

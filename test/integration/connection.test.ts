@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { withReadWait } from "../../src/kernel/lockWaits";
 import { parseConnection } from "../../src/pg/connection";
 import { nonEmpty } from "../../src/pg/emptying";
 import { withSession } from "../../src/pg/session";
@@ -120,6 +121,27 @@ describe("connections between provider calls", () => {
       assert.deepEqual([now!.mem, now!.workers], [defaults!.mem, defaults!.workers]);
     }
     assert.notEqual(defaults!.mem, "300MB");
+  });
+
+  it("bounds the lock waits of a check's reads on a kept connection, and a change on it waits as the server says", async () => {
+    const info = parseConnection(server.url());
+    const show = () =>
+      withSession(info, (s) =>
+        s.query<{ t: string; pid: number }>(
+          "SELECT current_setting('lock_timeout') AS t, pg_backend_pid() AS pid",
+        ),
+      );
+    const [server0] = await show();
+    const [read1] = await withReadWait(6, show);
+    const [read2] = await withReadWait(6, show);
+    const [change] = await show();
+    const [read3] = await withReadWait(15, show);
+    assert.deepEqual([server0!.t, read1!.t, read2!.t, change!.t, read3!.t], ["0", "6s", "6s", "0", "15s"]);
+    assert.equal(
+      new Set([server0!.pid, read1!.pid, read2!.pid, change!.pid, read3!.pid]).size,
+      1,
+      "one kept connection",
+    );
   });
 
   it("builds indexes on small tables several to a round trip, and names the one that fails", async () => {
