@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
+import { pairBed } from "../harness/bed";
 import { Engine, type PlannedStep } from "../harness/engine";
 import { converge } from "../harness/drill/load";
 import { ROOT } from "../harness/install";
@@ -333,14 +334,7 @@ describe("LogicalReplication, PG18 → PG18: listed tables' schema copied beside
     tables: JSON.stringify(tables),
     ...more,
   });
-  before(async () => {
-    [primary, replica] = await seededPair(18, 18);
-    engine = await Engine.start();
-  });
-  after(async () => {
-    await engine?.stop();
-    await Promise.all([primary?.stop(), replica?.stop()]);
-  });
+  pairBed(18, 18, (b) => ({ primary, replica, engine } = b));
 
   it("creates the replica's tables while CREATE PUBLICATION waits for a table lock, then replicates", async () => {
     const config = configWith();

@@ -5,14 +5,14 @@
 
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
+import { pairBed } from "../harness/bed";
 import { converge } from "../harness/drill/load";
 import { Engine, type PlannedStep } from "../harness/engine";
 import { ROOT } from "../harness/install";
 import { runProgram } from "../harness/live";
 import { majors } from "../harness/matrix";
 import type { TestServer } from "../harness/postgres";
-import { seededPair } from "../harness/seed";
 
 const PROGRAM = path.join(ROOT, "test", "fixtures", "reach", "index.ts");
 const DB = "app";
@@ -40,24 +40,17 @@ for (const major of majors([15, 18]))
         for (const c of comparisons)
           assert.deepEqual([c.table, c.lost, c.duplicated, c.md5Equal], [c.table, 0, 0, true]);
       };
-      before(async () => {
-        [primary, replica] = await seededPair(
-          major,
-          major,
-          DB,
-          `CREATE SCHEMA sales;
+      pairBed(
+        major,
+        major,
+        (b) => ({ primary, replica, engine } = b),
+        DB,
+        `CREATE SCHEMA sales;
            CREATE TABLE sales.orders (id bigint PRIMARY KEY, total int);
            CREATE TABLE sales.customers (id bigint PRIMARY KEY, name text);
            INSERT INTO sales.orders SELECT g, g FROM generate_series(1, 200) g;
            INSERT INTO sales.customers SELECT g, 'c' || g FROM generate_series(1, 50) g;`,
-        );
-        engine = await Engine.start();
-      });
-      after(async () => {
-        await engine?.destroy().catch(() => undefined);
-        await engine?.stop();
-        await Promise.all([primary?.stop(), replica?.stop()]);
-      });
+      );
 
       it("copies every table it covers, then a table created later arrives on the next up", async () => {
         await run("up");

@@ -12,16 +12,17 @@
 
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Client } from "pg";
 import { converge, DRILL_TABLE, paceWriters, startWriters } from "../harness/drill/load";
+import { pairBed } from "../harness/bed";
 import { Driver } from "../harness/driver";
 import { Engine } from "../harness/engine";
 import { ROOT } from "../harness/install";
 import { runProgram } from "../harness/live";
 import { majors } from "../harness/matrix";
-import type { Major, TestServer } from "../harness/postgres";
-import { roleUrl, seededPair } from "../harness/seed";
+import type { TestServer } from "../harness/postgres";
+import { roleUrl } from "../harness/seed";
 
 const PROGRAM = path.join(ROOT, "test", "fixtures", "snapshot", "index.ts");
 // Writes keep flowing through every copy (a few hundred statements a second each); unpaced, two
@@ -67,30 +68,6 @@ const TABLES = [
   "w_2",
 ];
 const COMPARED = ["t_items", "t_big", "t_keyed", "t_parts", ...SMALL, "w_1", "w_2"];
-
-interface Bed {
-  primary: TestServer;
-  replica: TestServer;
-  engine: Engine;
-}
-
-/**
- * A seeded pair and an engine for the describe this is called in, handed to `use` before its
- * tests; afterwards the stack is destroyed and everything stopped.
- */
-function bed(major: Major, use: (b: Bed) => void, seed = SEED): void {
-  let b: Partial<Bed> = {};
-  before(async () => {
-    const [primary, replica] = await seededPair(major, major, DB, seed);
-    b = { primary, replica, engine: await Engine.start() };
-    use(b as Bed);
-  });
-  after(async () => {
-    await b.engine?.destroy().catch(() => undefined);
-    await b.engine?.stop();
-    await Promise.all([b.primary?.stop(), b.replica?.stop()]);
-  });
-}
 
 function program(primary: TestServer, replica: TestServer, method: string) {
   return (op: "preview" | "up", engine: Engine) =>
@@ -181,9 +158,11 @@ describe("snapshot copy refused at preview, PG18 → PG18", () => {
   let replica: TestServer;
   let engine: Engine;
   // Only t_items is published here: the rest of the seed (a 60 MB table among it) is not needed.
-  bed(
+  pairBed(
+    18,
     18,
     (b) => ({ primary, replica, engine } = b),
+    DB,
     SEED.slice(0, SEED.indexOf("  CREATE TABLE t_filtered")),
   );
 
@@ -230,9 +209,11 @@ describe("auto's division of the tables at preview, PG18 → PG18", () => {
   let engine: Engine;
   const WIDE =
     "CREATE TABLE t_wide (id bigint PRIMARY KEY, pad text); CREATE TABLE t_small (id bigint PRIMARY KEY, v text)";
-  bed(
+  pairBed(
+    18,
     18,
     (b) => ({ primary, replica, engine } = b),
+    DB,
     `${WIDE}; INSERT INTO t_wide SELECT g, repeat(md5(g::text), 16) FROM generate_series(1, 20000) g;
      INSERT INTO t_small SELECT g, 'v' || g FROM generate_series(1, 50) g; ANALYZE;
      CREATE PUBLICATION mixed FOR TABLE t_wide, t_small;
@@ -274,7 +255,7 @@ describe("snapshot copy killed between its subscription and its slot, PG18 → P
   let primary: TestServer;
   let replica: TestServer;
   let engine: Engine;
-  bed(18, (b) => ({ primary, replica, engine } = b));
+  pairBed(18, 18, (b) => ({ primary, replica, engine } = b), DB, SEED);
 
   it("the preview says the copy is unfinished, the next up copies everything, one slot in the end", async () => {
     const run = program(primary, replica, "snapshot");
@@ -348,7 +329,7 @@ for (const major of majors([15, 18])) {
     let primary: TestServer;
     let replica: TestServer;
     let engine: Engine;
-    bed(major, (b) => ({ primary, replica, engine } = b));
+    pairBed(major, major, (b) => ({ primary, replica, engine } = b), DB, SEED);
 
     it("copies every table under one snapshot with writers running (a big one in page ranges), then streams from its slot", async () => {
       const writers = startWriters(primary, DB, ["w_1", "w_2"], 2);
@@ -424,7 +405,7 @@ for (const major of majors([15, 18])) {
     let primary: TestServer;
     let replica: TestServer;
     let engine: Engine;
-    bed(major, (b) => ({ primary, replica, engine } = b));
+    pairBed(major, major, (b) => ({ primary, replica, engine } = b), DB, SEED);
 
     it("copies the small tables itself and hands the big one to PostgreSQL's copy in the same subscription, writers running", async () => {
       const writers = startWriters(primary, DB, ["w_1", "w_2"], 2);
@@ -471,7 +452,7 @@ for (const major of majors([15, 18])) {
     let primary: TestServer;
     let replica: TestServer;
     let engine: Engine;
-    bed(major, (b) => ({ primary, replica, engine } = b));
+    pairBed(major, major, (b) => ({ primary, replica, engine } = b), DB, SEED);
 
     it("the program killed mid-copy: the preview says so, the next up keeps what was copied and lets PostgreSQL copy the rest", async () => {
       const run = program(primary, replica, "snapshot");
@@ -577,7 +558,7 @@ for (const major of majors([15, 18])) {
     let primary: TestServer;
     let replica: TestServer;
     let engine: Engine;
-    bed(major, (b) => ({ primary, replica, engine } = b));
+    pairBed(major, major, (b) => ({ primary, replica, engine } = b), DB, SEED);
 
     it("the program killed with one range committed: the next up puts the key back, empties that table, and PostgreSQL copies it", async () => {
       const run = program(primary, replica, "snapshot");

@@ -6,14 +6,14 @@
 
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
+import { pairBed } from "../harness/bed";
 import { converge } from "../harness/drill/load";
 import { Engine } from "../harness/engine";
 import { ROOT } from "../harness/install";
 import { runProgram } from "../harness/live";
 import { majors } from "../harness/matrix";
 import type { TestServer } from "../harness/postgres";
-import { seededPair } from "../harness/seed";
 
 const PROGRAM = path.join(ROOT, "test", "fixtures", "component", "index.ts");
 const DB = "app";
@@ -55,12 +55,12 @@ for (const major of majors([18]))
     const sorted = (list: unknown) =>
       [...(list as unknown[])].sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1));
 
-    before(async () => {
-      [primary, replica] = await seededPair(
-        major,
-        major,
-        DB,
-        `CREATE SCHEMA "a.b"; CREATE SCHEMA a; CREATE SCHEMA "[x";
+    pairBed(
+      major,
+      major,
+      (b) => ({ primary, replica, engine } = b),
+      DB,
+      `CREATE SCHEMA "a.b"; CREATE SCHEMA a; CREATE SCHEMA "[x";
          CREATE TABLE plain (id bigint PRIMARY KEY, v text);
          CREATE TABLE "a.b".c (id bigint PRIMARY KEY, v text);
          CREATE TABLE a."b.c" (id bigint PRIMARY KEY, v text);
@@ -69,14 +69,7 @@ for (const major of majors([18]))
          INSERT INTO "a.b".c SELECT g, 'ab.c' FROM generate_series(1, 20) g;
          INSERT INTO a."b.c" SELECT g, 'a.bc' FROM generate_series(1, 30) g;
          INSERT INTO "[x".y SELECT g, 'x' FROM generate_series(1, 40) g;`,
-      );
-      engine = await Engine.start();
-    });
-    after(async () => {
-      await engine?.destroy().catch(() => undefined);
-      await engine?.stop();
-      await Promise.all([primary?.stop(), replica?.stop()]);
-    });
+    );
 
     it("copies and streams each into its own table, keeps plain names as strings, and previews no change", async () => {
       await run("up");
