@@ -87,7 +87,7 @@ export async function withLockTries<T>(
   }
 }
 
-/** The fix for a change whose tries ran out (55P03): who holds locks on `tables`, what to do. */
+/** The fix for a change whose tries ran out (55P03, or 40P01 last): who holds locks on `tables`, what to do. */
 async function lockTriesFix(
   s: Session,
   tables: readonly TableName[],

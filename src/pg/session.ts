@@ -292,7 +292,8 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   let dirty = false;
   // A check, diff or read: its statements wait a bounded time for table locks (kernel/lockWaits.ts);
   // the setting stays with the kept connection, so calls of the same kind send it once.
-  const wait = readWait() === undefined ? undefined : Math.max(1, Math.trunc(readWait()!));
+  const bound = readWait();
+  const wait = bound === undefined ? undefined : Math.max(1, Math.trunc(bound));
   try {
     if (wait !== lockTimeout) {
       await c.query(wait === undefined ? "RESET lock_timeout" : `SET lock_timeout = '${wait}s'`);
