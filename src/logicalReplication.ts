@@ -169,15 +169,14 @@ export class LogicalReplication extends pulumi.ComponentResource {
       child,
     );
     const split = args.schemaSync !== false && args.indexesAfterCopy !== false;
-    // SchemaSync copies what the publication publishes: listed tables, those of its schemas, all of
-    // them. Listed tables are given as declared (the SchemaSync reads them the way the Publication
-    // does), so the pre-data runs beside the Publication's step instead of after it; the schemas
-    // or all tables of a publication are read from it on the primary, after it.
+    // SchemaSync copies what the publication publishes: listed tables, those of its schemas, all of them.
+    // (Listed tables given as declared would let the pre-data run beside the Publication's step:
+    // tried, 0.2 s of 6 s at 2 000 tables, and reverted: docs/benchmarks.md §6 run 10.)
     const copied = (section?: "pre-data" | "post-data") => ({
       source: args.primary,
       target: args.replica,
       ...(args.tables !== undefined && args.schemas === undefined && !args.allTables
-        ? { tables: args.tables }
+        ? { tables: this.publication.tables }
         : { publication: this.publication.name }),
       ...(section ? { section } : {}),
       ...given(args, ["dropOnDelete", "allowDestructive", "lockTimeoutSeconds"]),
