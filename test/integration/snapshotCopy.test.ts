@@ -617,7 +617,13 @@ for (const major of majors([15, 18])) {
       const partial = (await replica.query("SELECT count(*)::int AS n FROM t_big", [], DB)) as [
         { n: number },
       ];
-      assert.ok(partial[0].n > 0 && partial[0].n < 5000, `t_big holds part of its rows: ${partial[0].n}`);
+      // The held range may still commit once the gate opens: when its rows and the end of its COPY
+      // were all in the server's socket buffer before the host died, that COPY needs nothing more
+      // from the client. Either way the key, built after the last range, is missing.
+      assert.ok(
+        partial[0].n > 0 && partial[0].n <= 5000,
+        `t_big holds rows of the first range: ${partial[0].n}`,
+      );
       const keyed =
         "SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 't_big'::regclass AND contype = 'p'";
       assert.deepEqual(await replica.query(keyed, [], DB), [{ n: 0 }], "its key dropped for the copy");
