@@ -52,7 +52,8 @@ export function storedBinding(b: Binding): StoredBinding {
 /**
  * A binding as state keeps it (storedBinding), or as earlier versions wrote it, in today's form:
  * 0.2 kept tables as "schema.name" strings and members as a record by that key; earlier builds of
- * 0.3 kept members as objects naming their table ({schema, name, id}). Drop the conversions once no stack holds such state (the first 1.x).
+ * 0.3 kept members as objects naming their table ({schema, name, id}). Drop the conversions once
+ * no stack holds such state (the first 1.x).
  */
 export function upgradeBinding(b: unknown): Binding {
   const old = b as {

@@ -72,7 +72,7 @@ function publisherFailures(
     ];
   // Reached, but a lock held there stopped the read: what it would have checked is unknown.
   if (seen.blocked)
-    return [{ property: "publisher", reason: `reading the publisher failed: ${seen.blocked}.` }];
+    return [{ property: "publisher", reason: `reading the publisher failed: ${seen.blocked.message}.` }];
   if (seen.unreachable) {
     log.warn(
       `${label(inputs.name)}: this program cannot reach the publisher (${seen.unreachable}); the subscriber's server may. The preview cannot check its publications, slot and privileges: \`up\` does, from the subscriber.`,

@@ -45,7 +45,7 @@ export async function viewPublisher(
   slot?: string,
 ): Promise<PublisherView | undefined> {
   const seen = await readPublisher(publisher, publications, slot);
-  if (seen.blocked) throw Object.assign(new Error(seen.blocked), { code: "55P03" });
+  if (seen.blocked) throw seen.blocked;
   return seen.view;
 }
 
@@ -59,7 +59,7 @@ export async function readPublisher(
   publisher: ConnectionInfo,
   publications: string[],
   slot?: string,
-): Promise<{ view?: PublisherView; refused?: string; blocked?: string; unreachable?: string }> {
+): Promise<{ view?: PublisherView; refused?: string; blocked?: Error; unreachable?: string }> {
   try {
     const view = await withSession(publisher, async (s) => {
       const bindings = await publicationBindings(s, publications);
@@ -78,8 +78,8 @@ export async function readPublisher(
     });
     return { view };
   } catch (e) {
+    if ((e as { code?: string }).code === "55P03") return { blocked: e as Error };
     const message = (e as Error).message;
-    if ((e as { code?: string }).code === "55P03") return { blocked: message };
     return reachOf(e) === "refused" ? { refused: message } : { unreachable: message };
   }
 }
