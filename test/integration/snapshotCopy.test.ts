@@ -595,13 +595,15 @@ for (const major of majors([15, 18])) {
       })();
       const up = run("up", engine).then((r) => ((settled = r.error ?? "finished"), r));
       await gated;
-      // The first range committed, the second held at the gate, every other table copied.
+      // The first range committed, the second held at the gate, every other table copied (its rows
+      // visible: committed, t_keyed's key built in the same transaction; each partition apart).
+      const others = ["t_items", "t_filtered", "t_keyed", "t_parts_eu", "t_parts_us", ...SMALL, "w_1", "w_2"];
       for (;;) {
         const [{ n }] = (await replica.query("SELECT count(*)::int AS n FROM t_big", [], DB)) as [
           { n: number },
         ];
         const empty = await replica.query(
-          `SELECT 1 FROM (VALUES ${SMALL.map((t) => `((SELECT count(*) FROM ${t}))`).join(", ")}) AS c(n) WHERE n = 0`,
+          `SELECT 1 FROM (VALUES ${others.map((t) => `((SELECT count(*) FROM ${t}))`).join(", ")}) AS c(n) WHERE n = 0`,
           [],
           DB,
         );
