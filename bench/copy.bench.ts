@@ -108,8 +108,32 @@ interface Bed {
   fresh(): Promise<string>;
 }
 
+/**
+ * Every method starts from quiet servers (untimed): a checkpoint on each, so that the previous
+ * run's dirty pages are not written during this one, and no autovacuum worker still analysing or
+ * vacuuming what the previous run wrote (waited for up to 30 s).
+ */
+async function settle(...servers: TestServer[]): Promise<void> {
+  await Promise.all(
+    servers.map(async (s) => {
+      await s.query("CHECKPOINT");
+      for (let i = 0; i < 300; i++) {
+        const [{ n }] = await s.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'",
+        );
+        if (n === 0) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }),
+  );
+}
+
 /** Servers for one dataset: the primary's "app" loaded with it, a replica, an engine; stopped after `fn`. */
-async function withDataset(major: Major, dataset: Dataset, fn: (bed: Bed) => Promise<void>): Promise<void> {
+export async function withDataset(
+  major: Major,
+  dataset: Dataset,
+  fn: (bed: Bed) => Promise<void>,
+): Promise<void> {
   const [primary, replica] = await Promise.all([
     startServer({ major }),
     startServer({
@@ -129,6 +153,7 @@ async function withDataset(major: Major, dataset: Dataset, fn: (bed: Bed) => Pro
       if (k > 0) await replica.query(`DROP DATABASE "r${k - 1}" WITH (FORCE)`);
       const db = `r${k++}`;
       await replica.createDatabase(db);
+      await settle(primary, replica);
       return db;
     };
     await fn({ primary, replica, engine, dataset, fresh });
@@ -142,7 +167,7 @@ async function withDataset(major: Major, dataset: Dataset, fn: (bed: Bed) => Pro
  * LogicalReplication's `up` into a fresh replica database with `copyMethod`, verified, then
  * destroyed; its wall time in ms. `onStep` gets each resource's step ("Kind name") and its time.
  */
-async function componentUp(
+export async function componentUp(
   bed: Bed,
   copyMethod: string,
   onStep?: (key: string, ms: number) => void,
