@@ -43,11 +43,12 @@ export function combinedFilter(filters: readonly (string | null)[]): string | nu
 /**
  * Each table the publications publish, as pg_publication_tables resolves them, with what the
  * publisher's own table synchronisation would copy of it: the published columns (PG15+ column
- * lists; every column that is not generated before) and the rows its publications' filters let
+ * lists; never a generated column before PG18) and the rows its publications' filters let
  * through — none when one of them publishes it without a filter.
  */
 export async function readPublishedForCopy(s: Session, publications: string[]): Promise<PublishedForCopy[]> {
   const pg15 = s.serverVersion >= 150000;
+  const pg18 = s.serverVersion >= 180000;
   const listed = await s.query<{
     schema: string;
     name: string;
@@ -75,8 +76,13 @@ export async function readPublishedForCopy(s: Session, publications: string[]): 
   const facts = await readCopyFacts(s, tables);
   return facts.map((f) => {
     const e = byTable.get(tableId(f))!;
-    const columns = e.columns ?? f.types.filter((c) => !c.generated).map((c) => c.name);
     const byName = new Map(f.types.map((c) => [c.name, c]));
+    // Before PG18 a generated column is never published (the replica computes its own), though
+    // PG15's pg_publication_tables lists it when the table has no column list; PG18 publishes
+    // one only when listed or with publish_generated_columns, and its attnames says which.
+    const columns = (e.columns ?? f.types.map((c) => c.name)).filter(
+      (c) => pg18 || byName.get(c)?.generated !== true,
+    );
     return {
       schema: f.schema,
       name: f.name,

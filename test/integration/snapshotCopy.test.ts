@@ -33,7 +33,10 @@ const DB = "app";
 const SMALL = Array.from({ length: 12 }, (_, i) => `s_${i + 1}`);
 const SEED = `
   CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
-  CREATE TABLE t_items (id bigint PRIMARY KEY, mood mood, tags int[], doc jsonb, price numeric(10,2), at timestamptz, note text);
+  -- twice: computed on each side, never copied (PostgreSQL 15–17 do not publish generated columns;
+  -- 15's pg_publication_tables lists them all the same).
+  CREATE TABLE t_items (id bigint PRIMARY KEY, mood mood, tags int[], doc jsonb, price numeric(10,2), at timestamptz, note text,
+                        twice numeric GENERATED ALWAYS AS (price * 2) STORED);
   INSERT INTO t_items SELECT g, (ARRAY['sad','ok','happy']::mood[])[1 + g % 3], ARRAY[g, g * 2],
          jsonb_build_object('g', g, 'q', 'it''s "quoted"'), g / 7.0, '2026-01-01'::timestamptz + g * interval '1 hour',
          CASE WHEN g % 5 = 0 THEN NULL ELSE E'tab\\there ' || g END
