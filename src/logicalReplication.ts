@@ -57,6 +57,12 @@ export interface LogicalReplicationArgs extends SubscriptionOptions {
    * `up`. Set true when the replica's table is not partitioned (`schemaSync: false`).
    */
   publishViaPartitionRoot?: pulumi.Input<boolean> | undefined;
+  /**
+   * PG18: "stored" publishes stored generated columns' values (publish_generated_columns): the
+   * replica's copies of those columns are plain and receive them. Default "none": the replica
+   * computes its own.
+   */
+  publishGeneratedColumns?: pulumi.Input<"none" | "stored"> | undefined;
   /** The primary as the replica's server reaches it, when that differs from `primary` (private DNS, a proxy). */
   publisher?: DeepInput<Connection> | undefined;
   /** The publication's name; the component's name when left out. */
@@ -162,6 +168,7 @@ export class LogicalReplication extends pulumi.ComponentResource {
           "allTables",
           "publish",
           "publishViaPartitionRoot",
+          "publishGeneratedColumns",
           "adopt",
           "lockTimeoutSeconds",
         ]),
@@ -179,7 +186,7 @@ export class LogicalReplication extends pulumi.ComponentResource {
         ? { tables: this.publication.tables }
         : { publication: this.publication.name }),
       ...(section ? { section } : {}),
-      ...given(args, ["dropOnDelete", "allowDestructive", "lockTimeoutSeconds"]),
+      ...given(args, ["dropOnDelete", "allowDestructive", "lockTimeoutSeconds", "publishGeneratedColumns"]),
     });
     if (args.schemaSync !== false)
       this.schemaSync = new SchemaSync(name, copied(split ? "pre-data" : undefined), child);

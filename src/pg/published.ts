@@ -7,13 +7,15 @@ import { nameOf, tableId, type TableName } from "./tables";
 
 /**
  * Every table a publication publishes (explicit, by schema or all tables), as the publisher
- * resolves it; with `withColumns`, `columns` when a column list leaves some out (PG15+).
+ * resolves it; with `withColumns`, `columns` when a column list leaves some out (PG15+), and
+ * `generated`: the stored generated columns whose values it publishes (PG18: listed, or
+ * publish_generated_columns = stored; before, none is published though PG15 lists them).
  */
 export async function readPublishedTables(
   s: Session,
   publications: string[],
   withColumns = false,
-): Promise<{ schema: string; name: string; columns?: string[] }[]> {
+): Promise<{ schema: string; name: string; columns?: string[]; generated?: string[] }[]> {
   const attnames =
     withColumns && s.serverVersion >= 150000
       ? `CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
@@ -22,14 +24,29 @@ export async function readPublishedTables(
                              AND NOT a.attisdropped AND a.attgenerated = '' AND NOT (a.attname = ANY (pt.attnames)))
               THEN pt.attnames::text[] END`
       : "NULL::text[]";
-  const rows = await s.query<{ schema: string; name: string; columns: string[] | null }>(
-    `SELECT DISTINCT pt.schemaname AS schema, pt.tablename AS name, ${attnames} AS columns
+  const generated =
+    withColumns && s.serverVersion >= 180000
+      ? `ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = pt.schemaname AND c.relname = pt.tablename AND a.attnum > 0
+                  AND a.attgenerated = 's' AND a.attname = ANY (pt.attnames) ORDER BY a.attnum)`
+      : "NULL::text[]";
+  const rows = await s.query<{
+    schema: string;
+    name: string;
+    columns: string[] | null;
+    generated: string[] | null;
+  }>(
+    `SELECT DISTINCT pt.schemaname AS schema, pt.tablename AS name, ${attnames} AS columns, ${generated} AS generated
        FROM pg_catalog.pg_publication_tables pt WHERE pt.pubname = ANY($1::text[]) ORDER BY 1, 2`,
     [publications],
   );
-  return rows.map((r) =>
-    r.columns ? { schema: r.schema, name: r.name, columns: r.columns } : { schema: r.schema, name: r.name },
-  );
+  return rows.map((r) => ({
+    schema: r.schema,
+    name: r.name,
+    ...(r.columns ? { columns: r.columns } : {}),
+    ...(r.generated && r.generated.length > 0 ? { generated: r.generated } : {}),
+  }));
 }
 
 /** Which of the named publications exist. */

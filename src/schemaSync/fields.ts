@@ -26,6 +26,11 @@ export const SCHEMA_SYNC_FIELDS = {
   target: { kind: "arg", schema: () => connectionSchema(), compare: byMeaning },
   tables: { kind: "arg", schema: () => z.array(tableRefSchema()).optional(), default: [], compare: tableSet },
   publication: { kind: "arg", schema: () => identifier("the publication name").optional() },
+  publishGeneratedColumns: {
+    kind: "arg",
+    schema: () => z.enum(["none", "stored"]).optional(),
+    default: "none",
+  },
   dropOnDelete: { kind: "arg", schema: () => z.boolean().optional(), default: false },
   allowDestructive: { kind: "arg", schema: () => z.boolean().optional(), default: false },
   section: { kind: "arg", schema: () => z.enum(["all", "pre-data", "post-data"]).optional(), default: "all" },

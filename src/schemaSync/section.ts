@@ -61,3 +61,37 @@ export function projectColumns(
   });
   return { ...snapshot, tables };
 }
+
+/**
+ * The stored generated columns whose values a publication publishes (PG18), as plain columns:
+ * PostgreSQL applies no value to a generated column, so the replica keeps the primary's values
+ * instead of computing its own. Published: named by the publisher (`generated`, by tableId), in
+ * a table's column list, or every stored one (`allStored`: publish_generated_columns = stored).
+ */
+export function plainPublished(
+  snapshot: SchemaSnapshot,
+  o: {
+    generated: ReadonlyMap<string, readonly string[]>;
+    columnLists: ReadonlyMap<string, readonly string[]>;
+    allStored: boolean;
+  },
+): SchemaSnapshot {
+  if (o.generated.size === 0 && !o.allStored && o.columnLists.size === 0) return snapshot;
+  const tables = snapshot.tables.map((t) => {
+    const id = tableId(t);
+    const published = (name: string) =>
+      o.allStored ||
+      (o.generated.get(id) ?? []).includes(name) ||
+      (o.columnLists.get(id) ?? []).includes(name);
+    if (!t.columns.some((c) => c.generated !== undefined && !c.virtual && published(c.name))) return t;
+    return {
+      ...t,
+      columns: t.columns.map((c) => {
+        if (c.generated === undefined || c.virtual || !published(c.name)) return c;
+        const { generated: _expression, ...plain } = c;
+        return plain;
+      }),
+    };
+  });
+  return { ...snapshot, tables };
+}

@@ -11,7 +11,7 @@ import { existingPublications, readPublishedTables } from "../pg/published";
 import { withSession } from "../pg/session";
 import { parseTableRef, tableId, type TableName, type TableSpec } from "../pg/tables";
 import { readFingerprint, readSchema } from "./catalog";
-import { projectColumns } from "./section";
+import { plainPublished, projectColumns } from "./section";
 import { EMPTY_SNAPSHOT, type SchemaSnapshot, type TableDefinition } from "./snapshot";
 import type { SchemaSyncInputs } from "./types";
 
@@ -60,13 +60,16 @@ export function readByCheck(info: ConnectionInfo, fingerprint: string | undefine
  */
 export async function readSource(
   info: ConnectionInfo,
-  inputs: Pick<SchemaSyncInputs, "tables" | "publication">,
+  inputs: Pick<SchemaSyncInputs, "tables" | "publication" | "publishGeneratedColumns">,
   unless?: string,
 ): Promise<SourceRead & { unchanged?: boolean }> {
   return withSession(info, async (s) => {
     let tables: TableSpec[];
     // Tables published with a column list get only those columns on the replica.
     const columnLists = new Map<string, string[]>();
+    // Stored generated columns whose values are published (by tableId): plain on the replica.
+    const generated = new Map<string, string[]>();
+    const allStored = inputs.tables !== undefined && inputs.publishGeneratedColumns === "stored";
     if (inputs.tables) {
       const specs = inputs.tables.map(parseTableRef);
       for (const t of specs) if (t.columns) columnLists.set(tableId(t), t.columns);
@@ -75,11 +78,14 @@ export async function readSource(
       const exists = await existingPublications(s, [inputs.publication!]);
       if (exists.length === 0) return { snapshot: EMPTY_SNAPSHOT, missing: [] };
       const published = await readPublishedTables(s, [inputs.publication!], true);
-      for (const t of published) if (t.columns) columnLists.set(tableId(t), t.columns);
+      for (const t of published) {
+        if (t.columns) columnLists.set(tableId(t), t.columns);
+        if (t.generated) generated.set(tableId(t), t.generated);
+      }
       tables = published.map(({ schema, name }) => ({ schema, name }));
     }
     const scope = createHash("md5")
-      .update(JSON.stringify([tables, [...columnLists]]))
+      .update(JSON.stringify([tables, [...columnLists], [...generated], allStored]))
       .digest("hex");
     const fingerprint = `${await readFingerprint(s, tables)}:${scope}`;
     if (unless !== undefined && fingerprint === unless)
@@ -90,7 +96,12 @@ export async function readSource(
       const wanted = tables.map((t) =>
         columnLists.has(tableId(t)) ? { ...t, columns: columnLists.get(tableId(t))! } : t,
       );
-      read = { tables, snapshot: projectColumns(await readSchema(s, wanted), columnLists), fingerprint };
+      const snapshot = projectColumns(await readSchema(s, wanted), columnLists);
+      read = {
+        tables,
+        snapshot: plainPublished(snapshot, { generated, columnLists, allStored }),
+        fingerprint,
+      };
       cache().set(key, read);
       while (cache().size > 8) cache().delete(cache().keys().next().value!);
     }

@@ -94,6 +94,11 @@ export function setColumnNotNull(schema: string, table: string, column: string, 
   return `ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${ident(column)} ${notNull ? "SET" : "DROP"} NOT NULL`;
 }
 
+/** A stored generated column made plain, keeping its values (its expression dropped). */
+export function dropExpression(schema: string, table: string, column: string): string {
+  return `ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${ident(column)} DROP EXPRESSION`;
+}
+
 export function setColumnDefault(
   schema: string,
   table: string,

@@ -20,6 +20,14 @@ export interface SchemaSyncFields {
   tables?: TableRef[];
   /** Copy every table this publication on the source publishes. */
   publication?: string;
+  /**
+   * PG18: "stored" when the publication publishes stored generated columns' values
+   * (publish_generated_columns = stored): the replica's copies of them are plain columns, which
+   * receive those values (PostgreSQL cannot apply values to a generated column). With
+   * `publication`, read from the publication; a generated column named in a table's column list
+   * is published either way. Default "none": the replica computes its own.
+   */
+  publishGeneratedColumns?: "none" | "stored";
   /** Drop the copied tables from the target on delete. Default false: replicated data survives destroy. */
   dropOnDelete?: boolean;
   /** Allow changes that lose data on the target (drop column, narrow a type). Default false. */

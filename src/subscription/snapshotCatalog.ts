@@ -28,6 +28,8 @@ export interface PublishedForCopy extends TableName {
   /** The publisher's row estimate (0 when never analysed). */
   rows: number;
   types: ColumnType[];
+  /** One of the published columns is generated on the publisher (PG18 publishes them when asked). */
+  computed: boolean;
 }
 
 /**
@@ -93,6 +95,7 @@ export async function readPublishedForCopy(s: Session, publications: string[]): 
       bytes: f.bytes,
       rows: f.rows,
       types: columns.map((c) => byName.get(c)).filter((c): c is ColumnType & { generated: boolean } => !!c),
+      computed: columns.some((c) => byName.get(c)?.generated === true),
     };
   });
 }

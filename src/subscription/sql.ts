@@ -107,16 +107,18 @@ export interface CopySource {
   rowFilter: string | null;
   /** A partitioned table is read with its partitions; any other without its inheritance children. */
   partitioned: boolean;
+  /** A published column is generated on the publisher (PG18): COPY … TO cannot name one, a query can. */
+  computed?: boolean;
 }
 
 /**
  * COPY of what the publications publish of one table (or a page range of it) to the client. A
- * whole table without a row filter is copied by name (no query to plan; COPY … TO never reads
- * inheritance children), as PostgreSQL's own table synchronisation does.
+ * whole table without a row filter or published generated column is copied by name (no query to
+ * plan; COPY … TO never reads inheritance children), as PostgreSQL's own table synchronisation does.
  */
 export function copyOut(t: CopySource, binary: boolean, range?: PageRange): string {
   const format = binary ? " (FORMAT binary)" : "";
-  if (!range && t.rowFilter === null && !t.partitioned)
+  if (!range && t.rowFilter === null && !t.partitioned && !t.computed)
     return `COPY ${qualified(t.schema, t.name)} (${identList(t.columns)}) TO STDOUT${format}`;
   const where: string[] = [];
   if (range) {

@@ -8,7 +8,10 @@
 // as with the CLI); the run is asynchronous, so whatever else the test runs (writers on the
 // primary) goes on meanwhile.
 
+import * as path from "node:path";
 import type { Engine, PlannedStep } from "./engine";
+import { ROOT } from "./install";
+import type { TestServer } from "./postgres";
 import { runInWorker } from "./worker";
 
 export interface RunResult {
@@ -40,4 +43,26 @@ export async function runProgram(
   if (!reply.steps) throw new Error(`the program run failed before it started: ${reply.error}`);
   if (mode === "up") engine.state = new Map(reply.state!.map((s) => [s.urn, s]));
   return { steps: reply.steps, ...(reply.error ? { error: reply.error } : {}) };
+}
+
+/**
+ * The snapshot fixture (LogicalReplication with its copy options from stack config) between
+ * `primary` and `replica`'s database `db`, copying `tables`; `config` adds the rest
+ * (copyMethod, copyJobs, publishGeneratedColumns). Returns the run of one preview or up.
+ */
+export function snapshotProgram(
+  primary: TestServer,
+  replica: TestServer,
+  db: string,
+  tables: unknown[],
+  config: Record<string, string> = {},
+): (op: "preview" | "up", engine: Engine) => Promise<RunResult> {
+  const program = path.join(ROOT, "test", "fixtures", "snapshot", "index.ts");
+  const full = {
+    primaryUrl: primary.url(db),
+    replicaUrl: replica.url(db),
+    tables: JSON.stringify(tables),
+    ...config,
+  };
+  return (op, engine) => runProgram(engine, program, full, op, "snap");
 }

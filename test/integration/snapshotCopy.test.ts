@@ -11,21 +11,18 @@
 // key back, empties it and lets PostgreSQL copy it, keeping the tables finished.
 
 import assert from "node:assert/strict";
-import * as path from "node:path";
 import { describe, it } from "node:test";
 import { Client } from "pg";
 import { converge, DRILL_TABLE, paceWriters, startWriters } from "../harness/drill/load";
 import { pairBed } from "../harness/bed";
 import { Driver } from "../harness/driver";
 import { Engine } from "../harness/engine";
-import { ROOT } from "../harness/install";
-import { runProgram } from "../harness/live";
+import { snapshotProgram } from "../harness/live";
 import { majors } from "../harness/matrix";
 import type { TestServer } from "../harness/postgres";
 import { roleUrl } from "../harness/seed";
 import { eventually } from "../harness/util";
 
-const PROGRAM = path.join(ROOT, "test", "fixtures", "snapshot", "index.ts");
 // Writes keep flowing through every copy (a few hundred statements a second each); unpaced, two
 // writers would take a core from the other lane of the test runner.
 paceWriters(200);
@@ -74,19 +71,7 @@ const TABLES = [
 const COMPARED = ["t_items", "t_big", "t_keyed", "t_parts", ...SMALL, "w_1", "w_2"];
 
 function program(primary: TestServer, replica: TestServer, method: string) {
-  return (op: "preview" | "up", engine: Engine) =>
-    runProgram(
-      engine,
-      PROGRAM,
-      {
-        primaryUrl: primary.url(DB),
-        replicaUrl: replica.url(DB),
-        tables: JSON.stringify(TABLES),
-        copyMethod: method,
-      },
-      op,
-      "snap",
-    );
+  return snapshotProgram(primary, replica, DB, TABLES, { copyMethod: method });
 }
 
 /** Every table equal to the primary's (the filtered one: its published columns and rows). */

@@ -1,0 +1,118 @@
+// Generated columns through the provider host, PG18 → PG18 (before 18 PostgreSQL never publishes
+// one; snapshotCopy.test.ts covers that on PG15, whose pg_publication_tables lists them anyway).
+// A stored generated column whose values the publication publishes (publishGeneratedColumns
+// "stored", or named in a table's column list) is a plain column on the replica: PostgreSQL
+// applies no value to a generated column, so SchemaSync creating it generated left PostgreSQL's
+// copy failing on every try and the snapshot copy refused. Switched on later, the replica's column
+// is made plain (DROP EXPRESSION) and streams the primary's values; switched off, the replica's
+// plain column would stop receiving values, and the preview refuses that instead.
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { pairBed } from "../harness/bed";
+import { converge } from "../harness/drill/load";
+import type { Engine } from "../harness/engine";
+import { snapshotProgram } from "../harness/live";
+import type { TestServer } from "../harness/postgres";
+
+const DB = "app";
+const SEED = `
+  CREATE TABLE gen (id bigint PRIMARY KEY, a int NOT NULL, twice int GENERATED ALWAYS AS (a * 2) STORED,
+                    label text GENERATED ALWAYS AS ('#' || id) STORED);
+  INSERT INTO gen (id, a) SELECT g, g FROM generate_series(1, 200) g;
+  CREATE TABLE listed (id bigint PRIMARY KEY, a int NOT NULL, sq int GENERATED ALWAYS AS (a * a) STORED);
+  INSERT INTO listed (id, a) SELECT g, g FROM generate_series(1, 50) g;
+`;
+const TABLES = ["gen", { name: "listed", columns: ["id", "a", "sq"] }];
+
+function run(primary: TestServer, replica: TestServer, method: string, published: string) {
+  return snapshotProgram(primary, replica, DB, TABLES, {
+    copyMethod: method,
+    publishGeneratedColumns: published,
+  });
+}
+
+/** Each generated column's kind on the replica: "s" stored generated, "" plain. */
+async function kinds(replica: TestServer): Promise<Record<string, string>> {
+  const rows = await replica.query<{ c: string; g: string }>(
+    `SELECT attrelid::regclass || '.' || attname AS c, attgenerated::text AS g FROM pg_attribute
+      WHERE attrelid IN ('gen'::regclass, 'listed'::regclass) AND attname IN ('twice', 'label', 'sq') ORDER BY 1`,
+    [],
+    DB,
+  );
+  return Object.fromEntries(rows.map((r) => [r.c, r.g]));
+}
+
+/** Rows written on the primary after the copy reach the replica with the primary's values. */
+async function assertStreamed(primary: TestServer, replica: TestServer): Promise<void> {
+  await primary.query(
+    "UPDATE gen SET a = a + 1000 WHERE id <= 20; INSERT INTO gen (id, a) SELECT max(id) + 1, 7 FROM gen; UPDATE listed SET a = a + 1 WHERE id <= 5",
+    [],
+    DB,
+  );
+  const { comparisons } = await converge(primary, replica, DB, ["gen", "listed"], 30_000);
+  for (const c of comparisons)
+    assert.deepEqual([c.table, c.lost, c.duplicated, c.differing, c.md5Equal], [c.table, 0, 0, 0, true]);
+}
+
+describe("published generated columns, snapshot copy, PG18 → PG18", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  pairBed(18, 18, (b) => ({ primary, replica, engine } = b), DB, SEED);
+
+  it("a listed one is plain on the replica; switched on for all, the others are made plain and stream the primary's values", async () => {
+    const first = await run(primary, replica, "snapshot", "none")("up", engine);
+    assert.equal(first.error, undefined);
+    assert.deepEqual(await kinds(replica), { "gen.label": "s", "gen.twice": "s", "listed.sq": "" });
+    await assertStreamed(primary, replica);
+
+    const stored = run(primary, replica, "snapshot", "stored");
+    const preview = await stored("preview", engine);
+    assert.equal(preview.error, undefined);
+    const sync = preview.steps.find((st) => st.urn.endsWith("SchemaSync::snap"));
+    assert.deepEqual(sync?.checked?.pending, {
+      "public.gen": [
+        "make public.gen.twice a plain column (the publication publishes its values)",
+        "make public.gen.label a plain column (the publication publishes its values)",
+      ],
+    });
+    const up = await stored("up", engine);
+    assert.equal(up.error, undefined);
+    assert.deepEqual(await kinds(replica), { "gen.label": "", "gen.twice": "", "listed.sq": "" });
+    // The primary's values, not the replica's: a row whose twice the replica could not compute.
+    await primary.query("UPDATE gen SET a = a + 1 WHERE id = 1", [], DB);
+    await assertStreamed(primary, replica);
+    const again = await stored("preview", engine);
+    assert.equal(again.error, undefined);
+    assert.deepEqual(
+      again.steps.filter((st) => st.op !== "same").map((st) => `${st.op} ${st.urn.split("::").pop()}`),
+      [],
+    );
+  });
+});
+
+describe("published generated columns, PostgreSQL's copy, PG18 → PG18", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  pairBed(18, 18, (b) => ({ primary, replica, engine } = b), DB, SEED);
+
+  it("copies the primary's values into plain columns; switching them off is refused at preview", async () => {
+    const up = await run(primary, replica, "postgres", "stored")("up", engine);
+    assert.equal(up.error, undefined);
+    assert.deepEqual(await kinds(replica), { "gen.label": "", "gen.twice": "", "listed.sq": "" });
+    await assertStreamed(primary, replica);
+    const off = await run(primary, replica, "postgres", "none")("preview", engine);
+    assert.equal(off.error, undefined);
+    const refused = off.steps.find((st) => st.urn.endsWith("SchemaSync::snap"))?.failures ?? [];
+    assert.equal(refused.length, 1, JSON.stringify(refused));
+    assert.equal(refused[0]!.property, "allowDestructive");
+    assert.match(
+      refused[0]!.reason,
+      /public\.gen\.twice is a plain column on the replica but generated on the source/,
+    );
+    assert.match(refused[0]!.reason, /public\.gen\.label is a plain column/);
+    assert.match(refused[0]!.reason, /publishGeneratedColumns: "stored"/);
+  });
+});
