@@ -69,7 +69,9 @@ export async function readSource(
     const columnLists = new Map<string, string[]>();
     // Stored generated columns whose values are published (by tableId): plain on the replica.
     const generated = new Map<string, string[]>();
-    const allStored = inputs.tables !== undefined && inputs.publishGeneratedColumns === "stored";
+    // Only PG18 publishes a generated column's values; before, the replica computes its own.
+    const pg18 = s.serverVersion >= 180000;
+    const allStored = pg18 && inputs.tables !== undefined && inputs.publishGeneratedColumns === "stored";
     if (inputs.tables) {
       const specs = inputs.tables.map(parseTableRef);
       for (const t of specs) if (t.columns) columnLists.set(tableId(t), t.columns);
@@ -99,7 +101,11 @@ export async function readSource(
       const snapshot = projectColumns(await readSchema(s, wanted), columnLists);
       read = {
         tables,
-        snapshot: plainPublished(snapshot, { generated, columnLists, allStored }),
+        snapshot: plainPublished(snapshot, {
+          generated,
+          columnLists: pg18 ? columnLists : new Map(),
+          allStored,
+        }),
         fingerprint,
       };
       cache().set(key, read);

@@ -11,7 +11,7 @@ import {
 } from "../../../src/schemaSync/plan";
 import { isWidening } from "../../../src/schemaSync/widening";
 import { pendingOf } from "../../../src/schemaSync/observe";
-import { projectColumns } from "../../../src/schemaSync/section";
+import { plainPublished, projectColumns } from "../../../src/schemaSync/section";
 
 const users = (extra: Partial<TableDefinition> = {}): TableDefinition => ({
   schema: "public",
@@ -155,6 +155,53 @@ describe("schema plan", () => {
     assert.deepEqual(statements(planSchema(snap(wanted), snap(users()), { allowDestructive: false })), [
       'ALTER TABLE "public"."users" ADD COLUMN "age" integer',
     ]);
+  });
+  it("makes a published generated column plain, and refuses a plain one whose values nothing sends", () => {
+    const computed = users({
+      columns: [
+        ...users().columns,
+        { name: "domain", type: "text", notNull: false, generated: "split_part(email, '@', 2)" },
+      ],
+    });
+    const none = new Map<string, string[]>();
+    // Published: every stored one, or one named by the publisher or a column list (virtual never).
+    const plain = plainPublished(snap(computed), { generated: none, columnLists: none, allStored: true });
+    assert.equal(plain.tables[0]!.columns[2]!.generated, undefined);
+    const named = new Map([[tableId({ schema: "public", name: "users" }), ["domain"]]]);
+    for (const o of [
+      { generated: named, columnLists: none },
+      { generated: none, columnLists: named },
+    ])
+      assert.equal(
+        plainPublished(snap(computed), { ...o, allStored: false }).tables[0]!.columns[2]!.generated,
+        undefined,
+      );
+    const unpublished = plainPublished(snap(computed), {
+      generated: none,
+      columnLists: none,
+      allStored: false,
+    });
+    assert.equal(unpublished.tables[0]!.columns[2]!.generated, "split_part(email, '@', 2)");
+    const virtual = users({ columns: [...users().columns, { ...computed.columns[2]!, virtual: true }] });
+    assert.equal(
+      plainPublished(snap(virtual), { generated: none, columnLists: none, allStored: true }).tables[0]!
+        .columns[2]!.virtual,
+      true,
+    );
+    // The replica's generated copy made plain, its values kept.
+    assert.deepEqual(statements(planSchema(plain, snap(computed), { allowDestructive: false })), [
+      'ALTER TABLE "public"."users" ALTER COLUMN "domain" DROP EXPRESSION',
+    ]);
+    // Plain on the replica, unpublished on the source: listed as destructive (the preview refuses it
+    // unless allowDestructive), never applied: recreating the column is left to the user.
+    for (const allowDestructive of [false, true]) {
+      const refused = planSchema(unpublished, plain, { allowDestructive });
+      assert.match(
+        refused.destructive.join(),
+        /public\.users\.domain is a plain column on the replica but generated/,
+      );
+      assert.deepEqual(statements(refused), []);
+    }
   });
   it("refuses to drop a column unless destructive changes are allowed", () => {
     const narrower = users({ columns: [users().columns[0]!] });
