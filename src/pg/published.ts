@@ -7,15 +7,13 @@ import { nameOf, tableId, type TableName } from "./tables";
 
 /**
  * Every table a publication publishes (explicit, by schema or all tables), as the publisher
- * resolves it; with `withColumns`, `columns` when a column list leaves some out (PG15+), and
- * `generated`: the stored generated columns whose values it publishes (PG18: listed, or
- * publish_generated_columns = stored; before, none is published though PG15 lists them).
+ * resolves it; with `withColumns`, `columns` when a column list leaves some out (PG15+).
  */
 export async function readPublishedTables(
   s: Session,
   publications: string[],
   withColumns = false,
-): Promise<{ schema: string; name: string; columns?: string[]; generated?: string[] }[]> {
+): Promise<{ schema: string; name: string; columns?: string[] }[]> {
   const attnames =
     withColumns && s.serverVersion >= 150000
       ? `CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
@@ -24,29 +22,36 @@ export async function readPublishedTables(
                              AND NOT a.attisdropped AND a.attgenerated = '' AND NOT (a.attname = ANY (pt.attnames)))
               THEN pt.attnames::text[] END`
       : "NULL::text[]";
-  const generated =
-    withColumns && s.serverVersion >= 180000
-      ? `ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
-                 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = pt.schemaname AND c.relname = pt.tablename AND a.attnum > 0
-                  AND a.attgenerated = 's' AND a.attname = ANY (pt.attnames) ORDER BY a.attnum)`
-      : "NULL::text[]";
-  const rows = await s.query<{
-    schema: string;
-    name: string;
-    columns: string[] | null;
-    generated: string[] | null;
-  }>(
-    `SELECT DISTINCT pt.schemaname AS schema, pt.tablename AS name, ${attnames} AS columns, ${generated} AS generated
+  const rows = await s.query<{ schema: string; name: string; columns: string[] | null }>(
+    `SELECT DISTINCT pt.schemaname AS schema, pt.tablename AS name, ${attnames} AS columns
        FROM pg_catalog.pg_publication_tables pt WHERE pt.pubname = ANY($1::text[]) ORDER BY 1, 2`,
     [publications],
   );
-  return rows.map((r) => ({
-    schema: r.schema,
-    name: r.name,
-    ...(r.columns ? { columns: r.columns } : {}),
-    ...(r.generated && r.generated.length > 0 ? { generated: r.generated } : {}),
-  }));
+  return rows.map((r) =>
+    r.columns ? { schema: r.schema, name: r.name, columns: r.columns } : { schema: r.schema, name: r.name },
+  );
+}
+
+/** A published column: its table and name. */
+export type PublishedColumn = TableName & { column: string };
+
+/**
+ * The stored generated columns whose values the publications publish: PG18's, listed in a column
+ * list or published by publish_generated_columns = stored. None before 18 (PG15's
+ * pg_publication_tables lists them, but nothing publishes them).
+ */
+export async function readPublishedGenerated(s: Session, publications: string[]): Promise<PublishedColumn[]> {
+  if (s.serverVersion < 180000) return [];
+  return s.query<PublishedColumn>(
+    `SELECT DISTINCT pt.schemaname AS schema, pt.tablename AS name, a.attname::text AS "column"
+       FROM pg_catalog.pg_publication_tables pt
+       JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND a.attname = ANY (pt.attnames)
+      WHERE pt.pubname = ANY($1::text[]) AND a.attgenerated = 's'
+      ORDER BY 1, 2, 3`,
+    [publications],
+  );
 }
 
 /** Which of the named publications exist. */

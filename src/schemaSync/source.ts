@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../kernel/values";
 import { endpoint, type ConnectionInfo } from "../pg/connection";
-import { existingPublications, readPublishedTables } from "../pg/published";
+import { existingPublications, readPublishedGenerated, readPublishedTables } from "../pg/published";
 import { withSession } from "../pg/session";
 import { parseTableRef, tableId, type TableName, type TableSpec } from "../pg/tables";
 import { readFingerprint, readSchema } from "./catalog";
@@ -80,10 +80,9 @@ export async function readSource(
       const exists = await existingPublications(s, [inputs.publication!]);
       if (exists.length === 0) return { snapshot: EMPTY_SNAPSHOT, missing: [] };
       const published = await readPublishedTables(s, [inputs.publication!], true);
-      for (const t of published) {
-        if (t.columns) columnLists.set(tableId(t), t.columns);
-        if (t.generated) generated.set(tableId(t), t.generated);
-      }
+      for (const t of published) if (t.columns) columnLists.set(tableId(t), t.columns);
+      for (const c of await readPublishedGenerated(s, [inputs.publication!]))
+        generated.set(tableId(c), [...(generated.get(tableId(c)) ?? []), c.column]);
       tables = published.map(({ schema, name }) => ({ schema, name }));
     }
     const scope = createHash("md5")

@@ -2,6 +2,7 @@
 // its error counts, its workers) and on the publisher (its slot). Parameters only.
 
 import type { Session } from "../pg/session";
+import type { PublishedColumn } from "../pg/published";
 import type { TableName } from "../pg/tables";
 import { catalogColumns, optionsFromCatalog } from "./options";
 import { parseCopyMark, parseCreatedMark, type CopyMark } from "./sql";
@@ -159,6 +160,23 @@ export async function readColumnListConflicts(
       WHERE pubname = ANY($1::text[])
       GROUP BY 1, 2 HAVING count(DISTINCT attnames) > 1 ORDER BY 1, 2`,
     [[...publications]],
+  );
+}
+
+/** Which of the given columns ("schema", "name", column) are generated on this server. */
+export async function readGeneratedAmong(
+  s: Session,
+  columns: readonly PublishedColumn[],
+): Promise<PublishedColumn[]> {
+  if (columns.length === 0) return [];
+  return s.query<PublishedColumn>(
+    `SELECT w.schema, w.name, w.col AS "column"
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS w(schema, name, col)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = w.col AND a.attnum > 0
+      WHERE a.attgenerated <> '' ORDER BY 1, 2, 3`,
+    [columns.map((c) => c.schema), columns.map((c) => c.name), columns.map((c) => c.column)],
   );
 }
 

@@ -16,7 +16,7 @@ import { countEnabledSubscriptions, readSubscription, readSyncStates } from "./c
 import { decideRepair } from "./drift";
 import type { Ends } from "./fields";
 import { versionGates } from "./options";
-import { workerFailures } from "./preflight";
+import { generatedFailures, workerFailures } from "./preflight";
 import { subscriberFailures } from "./privileges";
 import type { PublisherView } from "./publisher";
 import { adoptionChanges } from "./reconcile";
@@ -135,6 +135,7 @@ export async function observeReplica(
     failures.push(
       ...subscriberFailures(await readRoleFacts(s), s.serverVersion, inputs, ends.publisher, onReplica),
       ...tableFailures(inputs, view, onReplica),
+      ...(await generatedFailures(s, view, ends)),
     );
     const existing = await readSubscription(s, inputs.name);
     if (existing) inputs.oid = existing.oid;

@@ -11,7 +11,7 @@ import { readSettings } from "../pg/settings";
 import { readTableFacts } from "../pg/tableFacts";
 import { tableId, tableKey } from "../pg/tables";
 import type { Ends } from "./fields";
-import { countEnabledSubscriptions } from "./catalog";
+import { countEnabledSubscriptions, readGeneratedAmong } from "./catalog";
 import type { PublisherView } from "./publisher";
 import { label, type SubscriptionInputs } from "./types";
 
@@ -46,6 +46,27 @@ export function workerFailures(
   return [];
 }
 
+/**
+ * A stored generated column whose values the publisher publishes (PG18: publish_generated_columns,
+ * or a column list naming it) must be a plain column on the subscriber: PostgreSQL applies no value
+ * to a generated column, and its copy would fail on every try. Checked at preview and again before
+ * CREATE SUBSCRIPTION (`view`: the publisher as read then; nothing to check without it).
+ */
+export async function generatedFailures(
+  s: Session,
+  view: PublisherView | undefined,
+  ends: Ends,
+): Promise<CheckFailure[]> {
+  const clash = await readGeneratedAmong(s, view?.generated ?? []);
+  if (clash.length === 0) return [];
+  return [
+    {
+      property: "connection",
+      reason: `published column(s) ${clash.map((c) => `${tableKey(c)}.${c.column}`).join(", ")} are generated on the publisher, which publishes their values (publish_generated_columns = stored, or a column list naming them), and generated on the subscriber ${endpoint(ends.connection)}, where PostgreSQL cannot apply them: make them plain columns there (ALTER TABLE … ALTER COLUMN … DROP EXPRESSION; SchemaSync does it with \`publishGeneratedColumns: "stored"\`) or stop publishing them`,
+    },
+  ];
+}
+
 /** Throws one error listing every problem with its fix. */
 export async function createPreflight(
   s: Session,
@@ -66,6 +87,7 @@ export async function createPreflight(
     problems.push(
       `published table(s) ${missing.join(", ")} do not exist on the subscriber ${endpoint(ends.connection)}: add a SchemaSync for them and make the Subscription depend on it`,
     );
+  for (const f of await generatedFailures(s, view, ends)) problems.push(f.reason);
   const settings = (await readSettings(s)).settings;
   for (const f of workerFailures(settings, await countEnabledSubscriptions(s), inputs))
     problems.push(f.reason);

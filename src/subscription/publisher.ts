@@ -5,7 +5,7 @@
 
 import { membersOf, upgradeBinding, type Binding } from "../pg/binding";
 import type { ConnectionInfo } from "../pg/connection";
-import { publicationBindings } from "../pg/published";
+import { publicationBindings, readPublishedGenerated, type PublishedColumn } from "../pg/published";
 import { readRoleFacts, type RoleFacts } from "../pg/roles";
 import { reachOf } from "../pg/reach";
 import { withSession } from "../pg/session";
@@ -33,6 +33,8 @@ export interface PublisherView {
   subscribedTables: (TableName & { originNone: boolean })[];
   /** Tables two of the publications publish with different column lists (PostgreSQL refuses those). */
   columnConflicts: TableName[];
+  /** Stored generated columns whose values they publish (PG18). */
+  generated: PublishedColumn[];
 }
 
 /**
@@ -74,6 +76,7 @@ export async function readPublisher(
         tableFacts: await readTableFacts(s, tables),
         subscribedTables: await readSubscribedTables(s, tables),
         columnConflicts: await readColumnListConflicts(s, publications),
+        generated: await readPublishedGenerated(s, publications),
       };
     });
     return { view };

@@ -116,3 +116,45 @@ describe("published generated columns, PostgreSQL's copy, PG18 → PG18", () => 
     assert.match(refused[0]!.reason, /publishGeneratedColumns: "stored"/);
   });
 });
+
+describe("published generated columns left generated on a hand-made replica, PG18 → PG18", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  pairBed(18, 18, (b) => ({ primary, replica, engine } = b), DB, SEED);
+
+  it("up stops before creating anything, naming the columns; made plain by hand, the next up copies them", async () => {
+    // The replica's schema as a dump would make it (generated), without SchemaSync.
+    await replica.query(SEED.replace(/INSERT[^;]*;/g, ""), [], DB);
+    const run = snapshotProgram(primary, replica, DB, TABLES, {
+      copyMethod: "postgres",
+      publishGeneratedColumns: "stored",
+      schemaSync: "false",
+    });
+    const refused = await run("up", engine);
+    assert.match(
+      refused.error ?? "",
+      /published column\(s\) public\.gen\.label, public\.gen\.twice, public\.listed\.sq are generated on the publisher, which publishes their values/,
+    );
+    assert.deepEqual(await replica.query("SELECT subname FROM pg_subscription", [], DB), []);
+    assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots", []), []);
+    // With the publication there, a preview says so too.
+    const preview = await run("preview", engine);
+    const failures = preview.steps.find((st) => st.urn.endsWith("Subscription::snap"))?.failures ?? [];
+    assert.deepEqual(
+      failures.map((f) => [
+        f.property,
+        /public\.gen\.label, public\.gen\.twice, public\.listed\.sq/.test(f.reason),
+      ]),
+      [["connection", true]],
+    );
+    await replica.query(
+      "ALTER TABLE gen ALTER COLUMN twice DROP EXPRESSION, ALTER COLUMN label DROP EXPRESSION; ALTER TABLE listed ALTER COLUMN sq DROP EXPRESSION",
+      [],
+      DB,
+    );
+    const up = await run("up", engine);
+    assert.equal(up.error, undefined);
+    await assertStreamed(primary, replica);
+  });
+});
