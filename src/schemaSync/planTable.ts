@@ -187,7 +187,7 @@ function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition
     if (old.generated !== undefined && !old.virtual && c.generated === undefined && !c.virtual)
       b.step(
         sql.dropExpression(want.schema, want.name, c.name),
-        `make ${key}.${c.name} a plain column (the publication publishes its values)`,
+        `make ${key}.${c.name} a plain column (its values come from the source)`,
         { table },
       );
     if (old.notNull !== c.notNull)

@@ -73,8 +73,8 @@ describe("published generated columns, snapshot copy, PG18 → PG18", () => {
     const sync = preview.steps.find((st) => st.urn.endsWith("SchemaSync::snap"));
     assert.deepEqual(sync?.checked?.pending, {
       "public.gen": [
-        "make public.gen.twice a plain column (the publication publishes its values)",
-        "make public.gen.label a plain column (the publication publishes its values)",
+        "make public.gen.twice a plain column (its values come from the source)",
+        "make public.gen.label a plain column (its values come from the source)",
       ],
     });
     const up = await stored("up", engine);
