@@ -22,6 +22,8 @@ export const grantWrite = (tables: readonly { schema: string; name: string }[], 
 
 export const alterRoleReplication = (role: string) => `ALTER ROLE ${ident(role)} WITH REPLICATION;`;
 
+export const alterRoleBypassRls = (role: string) => `ALTER ROLE ${ident(role)} WITH BYPASSRLS;`;
+
 export const grantSequence = (
   privileges: "SELECT" | "SELECT, UPDATE",
   sequences: readonly { schema: string; name: string }[],

@@ -32,6 +32,12 @@ export interface TableFacts {
   /** SELECT, and INSERT + UPDATE + DELETE, for the connecting role. */
   canSelect: boolean;
   canWrite: boolean;
+  /**
+   * Row-level security policies apply to the connecting role here (row_security_active: enabled,
+   * and the role neither bypasses it nor owns the table without FORCE): it reads only the rows
+   * they show.
+   */
+  rowSecurity: boolean;
 }
 
 /**
@@ -49,6 +55,7 @@ export async function readTableFacts(s: Session, tables: readonly TableSpec[]): 
             pg_catalog.has_table_privilege(c.oid, 'SELECT') AS "canSelect",
             (pg_catalog.has_table_privilege(c.oid, 'INSERT') AND pg_catalog.has_table_privilege(c.oid, 'UPDATE')
              AND pg_catalog.has_table_privilege(c.oid, 'DELETE')) AS "canWrite",
+            c.relrowsecurity AND pg_catalog.row_security_active(c.oid) AS "rowSecurity",
             EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS "hasPrimaryKey",
             EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) AS "hasIdentityIndex",
             CASE WHEN w.detail THEN ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a

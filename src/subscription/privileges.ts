@@ -6,6 +6,7 @@ import type { CheckFailure } from "../kernel/check";
 import { formatVersion } from "../kernel/versions";
 import type { ConnectionInfo } from "../pg/connection";
 import {
+  alterRoleBypassRls,
   alterRoleReplication,
   alterTableOwner,
   grantCreateOnDatabase,
@@ -86,6 +87,14 @@ export function publisherRoleFailures(role: RoleFacts, published: readonly Table
     failures.push({
       property: "publisher",
       reason: `role ${who} on the publisher cannot stream changes: it needs the REPLICATION attribute: run ${alterRoleReplication(role.user)} (on RDS and Aurora: ${grantRole("rds_replication", role.user)})`,
+    });
+  // The initial copy (this program's COPY or PostgreSQL's table synchronisation) reads as this
+  // role, so policies would leave out rows the stream then updates or deletes on the replica.
+  const hidden = published.filter((t) => t.rowSecurity);
+  if (hidden.length > 0)
+    failures.push({
+      property: "publisher",
+      reason: `row-level security applies to role ${who} on the publisher for ${hidden.map((t) => JSON.stringify(tableKey(t))).join(", ")}: the initial copy would read only the rows its policies show, while the stream sends every change, and the replica would silently lack the rest. Connect as a role that bypasses row-level security (a superuser runs ${alterRoleBypassRls(role.user)}) or as the tables' owner (without FORCE ROW LEVEL SECURITY), or disable it on those tables`,
     });
   const unreadable = published.filter((t) => !t.canSelect);
   if (unreadable.length > 0)

@@ -248,6 +248,46 @@ describe("privileges missing on PG18, each refused at preview with the statement
     assert.ok(!text.includes("reader-pw") && !text.includes("plain-pw"));
   });
 
+  it("row-level security that hides rows from the publisher's role; with BYPASSRLS every row is copied", async () => {
+    await primary.query(
+      `CREATE TABLE secret (id int PRIMARY KEY, tenant int);
+       INSERT INTO secret SELECT g, g % 3 FROM generate_series(1, 30) g;
+       ALTER TABLE secret ENABLE ROW LEVEL SECURITY;
+       CREATE POLICY tenant_one ON secret FOR SELECT USING (tenant = 1);
+       CREATE ROLE rls_repl LOGIN REPLICATION PASSWORD 'rls-pw'; GRANT SELECT ON secret TO rls_repl;
+       CREATE PUBLICATION secret_pub FOR TABLE secret`,
+      [],
+      "app",
+    );
+    await replica.query("CREATE TABLE secret (id int PRIMARY KEY, tenant int)", [], "app");
+    const driver = new Driver(engine, "Subscription");
+    const inputs = {
+      connection: replica.url("app"),
+      name: "secret_sub",
+      publisher: roleUrl(primary, "rls_repl", "rls-pw"),
+      publications: ["secret_pub"],
+    };
+    // Both copies read as this role: PostgreSQL's (measured: 10 of 30 rows) and the snapshot copy.
+    for (const copyMethod of ["postgres", "snapshot"]) {
+      const r = await driver.check({ ...inputs, copyMethod });
+      assert.deepEqual(
+        r.failures.map((f) => f.property),
+        ["publisher"],
+      );
+      assert.match(
+        r.failures[0]!.reason,
+        /row-level security applies to role "rls_repl" on the publisher for "public.secret": the initial copy would read only the rows its policies show.*ALTER ROLE "rls_repl" WITH BYPASSRLS;/,
+      );
+    }
+    await primary.query("ALTER ROLE rls_repl BYPASSRLS");
+    const checked = await driver.check(inputs);
+    assert.deepEqual(checked.failures, []);
+    const created = await driver.create(checked.inputs);
+    assert.equal(await count(replica, "secret"), 30);
+    await engine.delete(created.urn, created.id, created.outputs);
+    assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots", []), []);
+  });
+
   it("a publisher connection without a password for a non-superuser subscriber", async () => {
     const r = await new Driver(engine, "Subscription").check({
       connection: roleUrl(replica, user, password),

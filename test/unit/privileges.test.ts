@@ -33,6 +33,7 @@ const table = (over: Partial<TableFacts> = {}): TableFacts => ({
   canBecomeOwner: true,
   canSelect: true,
   canWrite: true,
+  rowSecurity: false,
   ...over,
 });
 const publisher: ConnectionInfo = { host: "p", port: 5432, database: "shop", user: "repl", password: "x" };
@@ -172,6 +173,21 @@ describe("subscription privileges", () => {
       reasons(publisherRoleFailures(role({ replication: true }), [table({ canSelect: false })])),
       /GRANT SELECT ON "public"\."orders" TO "app"/,
     );
+  });
+  it("refuses a publisher role that row-level security policies apply to: the copy would miss rows", () => {
+    const f = publisherRoleFailures(role({ replication: true }), [
+      table(),
+      table({ name: "secret", rowSecurity: true }),
+    ]);
+    assert.deepEqual(
+      f.map((x) => x.property),
+      ["publisher"],
+    );
+    assert.match(
+      reasons(f),
+      /row-level security applies to role "app" on the publisher for "public\.secret":/,
+    );
+    assert.match(reasons(f), /ALTER ROLE "app" WITH BYPASSRLS/);
   });
 });
 

@@ -16,6 +16,7 @@ const facts = (over: Partial<TableFacts>): TableFacts => ({
   canBecomeOwner: true,
   canSelect: true,
   canWrite: true,
+  rowSecurity: false,
   ...over,
 });
 
