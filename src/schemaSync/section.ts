@@ -67,6 +67,7 @@ export function projectColumns(
  * PostgreSQL applies no value to a generated column, so the replica keeps the primary's values
  * instead of computing its own. Published: named by the publisher (`generated`, by tableId), in
  * a table's column list, or every stored one (`allStored`: publish_generated_columns = stored).
+ * A partition's columns are its root's (a publication not via the root names the partitions).
  */
 export function plainPublished(
   snapshot: SchemaSnapshot,
@@ -77,12 +78,16 @@ export function plainPublished(
   },
 ): SchemaSnapshot {
   if (o.generated.size === 0 && !o.allStored && o.columnLists.size === 0) return snapshot;
+  const parent = new Map(
+    snapshot.tables.filter((t) => t.partitionOf).map((t) => [tableId(t), tableId(t.partitionOf!)]),
+  );
+  const rootOf = (id: string): string => (parent.has(id) ? rootOf(parent.get(id)!) : id);
+  const named = new Map<string, string[]>();
+  for (const m of [o.generated, o.columnLists])
+    for (const [id, columns] of m) named.set(rootOf(id), [...(named.get(rootOf(id)) ?? []), ...columns]);
   const tables = snapshot.tables.map((t) => {
     const id = tableId(t);
-    const published = (name: string) =>
-      o.allStored ||
-      (o.generated.get(id) ?? []).includes(name) ||
-      (o.columnLists.get(id) ?? []).includes(name);
+    const published = (name: string) => o.allStored || (named.get(id) ?? []).includes(name);
     if (!t.columns.some((c) => c.generated !== undefined && !c.virtual && published(c.name))) return t;
     return {
       ...t,

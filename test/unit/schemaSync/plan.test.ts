@@ -188,6 +188,20 @@ describe("schema plan", () => {
         .columns[2]!.virtual,
       true,
     );
+    // A publication not via the root names the partitions: their columns are the root's.
+    const root = users({ partitionKey: "LIST (email)" });
+    const leaf = users({
+      name: "users_a",
+      columns: [],
+      partitionOf: { schema: "public", name: "users", bound: "FOR VALUES IN ('a')" },
+    });
+    const rooted = { ...root, columns: computed.columns };
+    const viaLeaf = plainPublished(snap(rooted, leaf), {
+      generated: new Map([[tableId(leaf), ["domain"]]]),
+      columnLists: none,
+      allStored: false,
+    });
+    assert.equal(viaLeaf.tables[0]!.columns[2]!.generated, undefined);
     // The replica's generated copy made plain, its values kept.
     assert.deepEqual(statements(planSchema(plain, snap(computed), { allowDestructive: false })), [
       'ALTER TABLE "public"."users" ALTER COLUMN "domain" DROP EXPRESSION',
