@@ -25,10 +25,17 @@ const SEED = `
 `;
 const TABLES = ["gen", { name: "listed", columns: ["id", "a", "sq"] }];
 
-function run(primary: TestServer, replica: TestServer, method: string, published: string) {
+function run(
+  primary: TestServer,
+  replica: TestServer,
+  method: string,
+  published: string,
+  more: Record<string, string> = {},
+) {
   return snapshotProgram(primary, replica, DB, TABLES, {
     copyMethod: method,
     publishGeneratedColumns: published,
+    ...more,
   });
 }
 
@@ -80,7 +87,7 @@ describe("published generated columns, snapshot copy, PG18 → PG18", () => {
     const up = await stored("up", engine);
     assert.equal(up.error, undefined);
     assert.deepEqual(await kinds(replica), { "gen.label": "", "gen.twice": "", "listed.sq": "" });
-    // The primary's values, not the replica's: a row whose twice the replica could not compute.
+    // Plain now: only the stream keeps these columns equal to the primary's.
     await primary.query("UPDATE gen SET a = a + 1 WHERE id = 1", [], DB);
     await assertStreamed(primary, replica);
     const again = await stored("preview", engine);
@@ -126,12 +133,8 @@ describe("published generated columns left generated on a hand-made replica, PG1
   it("up stops before creating anything, naming the columns; made plain by hand, the next up copies them", async () => {
     // The replica's schema as a dump would make it (generated), without SchemaSync.
     await replica.query(SEED.replace(/INSERT[^;]*;/g, ""), [], DB);
-    const run = snapshotProgram(primary, replica, DB, TABLES, {
-      copyMethod: "postgres",
-      publishGeneratedColumns: "stored",
-      schemaSync: "false",
-    });
-    const refused = await run("up", engine);
+    const handMade = run(primary, replica, "postgres", "stored", { schemaSync: "false" });
+    const refused = await handMade("up", engine);
     assert.match(
       refused.error ?? "",
       /published column\(s\) public\.gen\.label, public\.gen\.twice, public\.listed\.sq are generated on the publisher, which publishes their values/,
@@ -139,7 +142,7 @@ describe("published generated columns left generated on a hand-made replica, PG1
     assert.deepEqual(await replica.query("SELECT subname FROM pg_subscription", [], DB), []);
     assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots", []), []);
     // With the publication there, a preview says so too.
-    const preview = await run("preview", engine);
+    const preview = await handMade("preview", engine);
     const failures = preview.steps.find((st) => st.urn.endsWith("Subscription::snap"))?.failures ?? [];
     assert.deepEqual(
       failures.map((f) => [
@@ -153,7 +156,7 @@ describe("published generated columns left generated on a hand-made replica, PG1
       [],
       DB,
     );
-    const up = await run("up", engine);
+    const up = await handMade("up", engine);
     assert.equal(up.error, undefined);
     await assertStreamed(primary, replica);
   });
