@@ -22,6 +22,12 @@ export const grantWrite = (tables: readonly { schema: string; name: string }[], 
 
 export const alterRoleReplication = (role: string) => `ALTER ROLE ${ident(role)} WITH REPLICATION;`;
 
+export const noForceRowSecurity = (schema: string, table: string) =>
+  `ALTER TABLE ${qualified(schema, table)} NO FORCE ROW LEVEL SECURITY;`;
+
+export const disableRowSecurity = (schema: string, table: string) =>
+  `ALTER TABLE ${qualified(schema, table)} DISABLE ROW LEVEL SECURITY;`;
+
 export const alterRoleBypassRls = (role: string) => `ALTER ROLE ${ident(role)} WITH BYPASSRLS;`;
 
 export const grantSequence = (

@@ -38,6 +38,14 @@ export interface TableFacts {
    * they show.
    */
   rowSecurity: boolean;
+  /**
+   * Row-level security applies to the table's owner: enabled and forced, and the owner neither a
+   * superuser nor BYPASSRLS. From PostgreSQL 16 a subscription writes as the owner (run_as_owner
+   * off) unless the owner may SET ROLE back to the subscription's owner (ownerCanBecomeMe).
+   */
+  ownerRowSecurity: boolean;
+  /** Whether the table's owner may SET ROLE to the connecting role (PG16+; membership before). */
+  ownerCanBecomeMe: boolean;
 }
 
 /**
@@ -56,6 +64,9 @@ export async function readTableFacts(s: Session, tables: readonly TableSpec[]): 
             (pg_catalog.has_table_privilege(c.oid, 'INSERT') AND pg_catalog.has_table_privilege(c.oid, 'UPDATE')
              AND pg_catalog.has_table_privilege(c.oid, 'DELETE')) AS "canWrite",
             c.relrowsecurity AND pg_catalog.row_security_active(c.oid) AS "rowSecurity",
+            c.relrowsecurity AND c.relforcerowsecurity AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles o
+              WHERE o.oid = c.relowner AND (o.rolsuper OR o.rolbypassrls)) AS "ownerRowSecurity",
+            pg_catalog.pg_has_role(c.relowner, current_user, '${become}') AS "ownerCanBecomeMe",
             EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS "hasPrimaryKey",
             EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) AS "hasIdentityIndex",
             CASE WHEN w.detail THEN ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a

@@ -9,10 +9,12 @@ import {
   alterRoleBypassRls,
   alterRoleReplication,
   alterTableOwner,
+  disableRowSecurity,
   grantCreateOnDatabase,
   grantRole,
   grantSelect,
   grantWrite,
+  noForceRowSecurity,
 } from "../pg/grants";
 import { cloudAdmin, type RoleFacts } from "../pg/roles";
 import type { TableFacts } from "../pg/tableFacts";
@@ -30,19 +32,21 @@ export function subscriberFailures(
   publisher: ConnectionInfo,
   targets: readonly TableFacts[],
 ): CheckFailure[] {
-  if (role.superuser) return [];
+  const guarded = replicaRowSecurityFailures(role.user, version, inputs, targets);
+  if (role.superuser) return guarded;
   const who = JSON.stringify(role.user);
   if (version < 160000) {
     // Managed clouds let their admin role create subscriptions on older versions too.
-    if (cloudAdmin(role)) return [];
+    if (cloudAdmin(role)) return guarded;
     return [
+      ...guarded,
       {
         property: "connection",
         reason: `CREATE SUBSCRIPTION needs a superuser before PostgreSQL 16; the subscriber runs ${formatVersion(version)} and role ${who} is not one: connect as a superuser, or upgrade the subscriber to 16 or later and run ${grantRole("pg_create_subscription", role.user)}`,
       },
     ];
   }
-  const failures: CheckFailure[] = [];
+  const failures: CheckFailure[] = [...guarded];
   if (!role.memberOf.includes("pg_create_subscription"))
     failures.push({
       property: "connection",
@@ -72,6 +76,48 @@ export function subscriberFailures(
         : `the subscription applies changes as each table's owner, and role ${who} may not act as the owner of ${blocked.map((t) => `${JSON.stringify(tableKey(t))} (owned by ${JSON.stringify(t.owner)})`).join(", ")}: make ${who} own them (${blocked.map((t) => alterTableOwner(t.schema, t.name, role.user)).join(" ")}) or run ${[...new Set(blocked.map((t) => t.owner))].map((o) => grantRole(o, role.user)).join(" ")}`,
     });
   return failures;
+}
+
+/**
+ * The role each target table's rows are written as, in the initial copy and the stream: the
+ * subscription's owner before PostgreSQL 16 and with run_as_owner; else the table's owner, unless
+ * that owner may SET ROLE to the subscription's owner (then PostgreSQL does not switch).
+ */
+export function applyingRole(
+  t: TableFacts,
+  version: number,
+  inputs: { runAsOwner?: boolean },
+): "owner" | "subscriber" {
+  return version < 160000 || inputs.runAsOwner === true || t.ownerCanBecomeMe ? "subscriber" : "owner";
+}
+
+/**
+ * PostgreSQL refuses to copy or apply into a table whose row-level security applies to the role it
+ * writes as (its table synchronisation then fails and retries until the wait times out, and the
+ * stream stops at the first change): refused at preview, with the fix, for new and existing
+ * subscriptions alike, superusers included (from 16 they write as the table's owner).
+ */
+export function replicaRowSecurityFailures(
+  user: string,
+  version: number,
+  inputs: { runAsOwner?: boolean },
+  targets: readonly TableFacts[],
+): CheckFailure[] {
+  const guarded = targets.filter((t) =>
+    applyingRole(t, version, inputs) === "owner" ? t.ownerRowSecurity : t.rowSecurity,
+  );
+  if (guarded.length === 0) return [];
+  const byOwner = (t: TableFacts) => applyingRole(t, version, inputs) === "owner";
+  const roles = [...new Set(guarded.map((t) => (byOwner(t) ? t.owner : user)))];
+  // Forcing is what makes it apply to an owner; to any other role only disabling lifts it.
+  const lift = (t: TableFacts) =>
+    byOwner(t) || t.owned ? noForceRowSecurity(t.schema, t.name) : disableRowSecurity(t.schema, t.name);
+  return [
+    {
+      property: "connection",
+      reason: `row-level security applies on the replica to ${guarded.map((t) => JSON.stringify(tableKey(t))).join(", ")} for the role that writes their rows (${roles.map((r) => JSON.stringify(r)).join(", ")}), and PostgreSQL refuses to replicate into such tables: their initial copy would fail and retry until the wait times out, and the stream would stop at their first change. Let that role bypass row-level security (a superuser runs ${roles.map(alterRoleBypassRls).join(" ")}), or lift it for that role on the replica's tables: ${guarded.map(lift).join(" ")}`,
+    },
+  ];
 }
 
 /**

@@ -108,6 +108,8 @@ interface CopyFacts extends TableName {
   types: (ColumnType & { generated: boolean })[];
   /** Whether a row written into it fires a trigger (foreign keys' included) in an ordinary session. */
   triggers: boolean;
+  /** Row-level security applies to this role here (COPY FROM then refuses). */
+  rowSecurity: boolean;
 }
 
 /** Size, column types and triggers of each of `tables` that exists here. */
@@ -121,6 +123,7 @@ export async function readCopyFacts(s: Session, tables: readonly TableName[]): P
     rows: string;
     types: (ColumnType & { generated: boolean })[];
     triggers: boolean;
+    rowSecurity: boolean;
   }>(
     // A partitioned table's size and triggers are its partitions' (pg_partition_tree, asked only there).
     `SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'p' AS partitioned, c.relpages AS pages,
@@ -134,7 +137,8 @@ export async function readCopyFacts(s: Session, tables: readonly TableName[]): P
                  WHEN c.relkind = 'p'
                  THEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
                                WHERE tg.tgenabled <> 'D' AND tg.tgrelid IN (SELECT relid FROM pg_catalog.pg_partition_tree(c.oid)))
-                 ELSE false END AS triggers
+                 ELSE false END AS triggers,
+            c.relrowsecurity AND pg_catalog.row_security_active(c.oid) AS "rowSecurity"
        FROM unnest($1::text[], $2::text[]) AS w(schema, name)
        JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
        JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')

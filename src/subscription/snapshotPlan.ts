@@ -206,6 +206,11 @@ export async function planSnapshot(
     obstacles.push(
       `the replica publishes ${onward.map(tableKey).join(", ")} itself (two-way or a cascade): rows this program copied would be sent on as the replica's own`,
     );
+  const guarded = [...onReplica.values()].filter((f) => f.rowSecurity);
+  if (guarded.length > 0)
+    obstacles.push(
+      `row-level security applies to this role on the replica for ${guarded.map(tableKey).join(", ")}, and COPY FROM refuses such tables`,
+    );
   const replicaRole = [...onReplica.values()].some((f) => f.triggers);
   if (replicaRole && !(await mayWriteAsReplica(s)))
     obstacles.push(

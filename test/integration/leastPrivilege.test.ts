@@ -288,6 +288,71 @@ describe("privileges missing on PG18, each refused at preview with the statement
     assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots", []), []);
   });
 
+  it("row-level security forced on a replica table: refused at preview, the stream's stop named, and without FORCE every row copied and streamed", async () => {
+    await queryAs(
+      primary,
+      user,
+      password,
+      `CREATE TABLE guarded (id int PRIMARY KEY, tenant int);
+       INSERT INTO guarded SELECT g, g % 3 FROM generate_series(1, 30) g;
+       CREATE PUBLICATION guarded_pub FOR TABLE guarded`,
+    );
+    // Policies a colleague put on the replica's table, forced on its owner, the role that writes it.
+    await queryAs(
+      replica,
+      user,
+      password,
+      `CREATE TABLE guarded (id int PRIMARY KEY, tenant int);
+       ALTER TABLE guarded ENABLE ROW LEVEL SECURITY; ALTER TABLE guarded FORCE ROW LEVEL SECURITY;
+       CREATE POLICY readers ON guarded USING (tenant = 1)`,
+    );
+    const driver = new Driver(engine, "Subscription");
+    const inputs = {
+      connection: roleUrl(replica, user, password),
+      name: "guarded_sub",
+      publisher: roleUrl(primary, user, password),
+      publications: ["guarded_pub"],
+    };
+    const refusal =
+      /row-level security applies on the replica to "public.guarded" for the role that writes their rows \("cloudadmin"\), and PostgreSQL refuses.*ALTER TABLE "public"."guarded" NO FORCE ROW LEVEL SECURITY;/;
+    for (const [copyMethod, properties] of [
+      ["postgres", ["connection"]],
+      ["snapshot", ["connection", "copyMethod"]],
+    ] as const) {
+      const r = await driver.check({ ...inputs, copyMethod });
+      assert.deepEqual(
+        r.failures.map((f) => f.property),
+        properties,
+      );
+      assert.match(r.failures[0]!.reason, refusal);
+    }
+    await queryAs(replica, user, password, "ALTER TABLE guarded NO FORCE ROW LEVEL SECURITY");
+    const created = await driver.create(inputs);
+    assert.equal(await count(replica, "guarded"), 30);
+    // Forced again by hand: the stream stops at the next change, and the next preview says why.
+    await queryAs(replica, user, password, "ALTER TABLE guarded FORCE ROW LEVEL SECURITY");
+    await queryAs(primary, user, password, "INSERT INTO guarded VALUES (31, 1)");
+    await eventually(async () => {
+      const [stats] = await replica.query<{ n: number }>(
+        "SELECT apply_error_count::int AS n FROM pg_stat_subscription_stats WHERE subname = 'guarded_sub'",
+        [],
+        "app",
+      );
+      assert.ok((stats?.n ?? 0) > 0);
+    });
+    assert.equal(await count(replica, "guarded"), 30);
+    const again = await driver.check(inputs, created.outputs, created.urn);
+    assert.deepEqual(
+      again.failures.map((f) => f.property),
+      ["connection"],
+    );
+    assert.match(again.failures[0]!.reason, refusal);
+    await queryAs(replica, user, password, "ALTER TABLE guarded NO FORCE ROW LEVEL SECURITY");
+    await eventually(async () => assert.equal(await count(replica, "guarded"), 31), 30_000);
+    await driver.delete(created);
+    assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots", []), []);
+  });
+
   it("a publisher connection without a password for a non-superuser subscriber", async () => {
     const r = await new Driver(engine, "Subscription").check({
       connection: roleUrl(replica, user, password),

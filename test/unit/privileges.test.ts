@@ -34,6 +34,8 @@ const table = (over: Partial<TableFacts> = {}): TableFacts => ({
   canSelect: true,
   canWrite: true,
   rowSecurity: false,
+  ownerRowSecurity: false,
+  ownerCanBecomeMe: true,
   ...over,
 });
 const publisher: ConnectionInfo = { host: "p", port: 5432, database: "shop", user: "repl", password: "x" };
@@ -188,6 +190,54 @@ describe("subscription privileges", () => {
       /row-level security applies to role "app" on the publisher for "public\.secret":/,
     );
     assert.match(reasons(f), /ALTER ROLE "app" WITH BYPASSRLS/);
+  });
+});
+
+describe("row-level security on the replica's tables", () => {
+  const forced = table({
+    name: "guarded",
+    owner: "owner",
+    owned: false,
+    ownerRowSecurity: true,
+    ownerCanBecomeMe: false,
+  });
+  const properties = (f: { property: string }[]) => f.map((x) => x.property);
+  it("refuses from 16 when the owner it writes as is subject, superusers included", () => {
+    const f = subscriberFailures(role({ superuser: true }), 160000, {}, publisher, [table(), forced]);
+    assert.deepEqual(properties(f), ["connection"]);
+    assert.match(
+      reasons(f),
+      /row-level security applies on the replica to "public\.guarded" for the role that writes their rows \("owner"\).*ALTER ROLE "owner" WITH BYPASSRLS;.*ALTER TABLE "public"\."guarded" NO FORCE ROW LEVEL SECURITY;/,
+    );
+  });
+  it("follows the role PostgreSQL writes as: not the owner before 16, with run_as_owner, or when the owner may become the subscriber", () => {
+    for (const [version, inputs, t] of [
+      [150000, {}, forced],
+      [170000, { runAsOwner: true }, forced],
+      [170000, {}, { ...forced, ownerCanBecomeMe: true }],
+    ] as const)
+      assert.deepEqual(subscriberFailures(role({ superuser: true }), version, inputs, publisher, [t]), []);
+  });
+  it("refuses the subscriber's own role when it writes, and says to disable it on a table it does not own", () => {
+    const enabled = table({ name: "guarded", owner: "owner", owned: false, rowSecurity: true });
+    const f = subscriberFailures(
+      role({ memberOf: ["pg_create_subscription"] }),
+      170000,
+      { runAsOwner: true },
+      publisher,
+      [enabled],
+    );
+    assert.deepEqual(properties(f), ["connection"]);
+    assert.match(
+      reasons(f),
+      /for the role that writes their rows \("app"\).*ALTER TABLE "public"\."guarded" DISABLE ROW LEVEL SECURITY;/,
+    );
+    // A managed cloud's admin role on 15 writes as itself too.
+    const admin = role({ memberOf: ["rds_superuser"] });
+    assert.match(
+      reasons(subscriberFailures(admin, 150000, {}, publisher, [enabled])),
+      /for the role that writes their rows \("app"\)/,
+    );
   });
 });
 

@@ -17,6 +17,8 @@ const facts = (over: Partial<TableFacts>): TableFacts => ({
   canSelect: true,
   canWrite: true,
   rowSecurity: false,
+  ownerRowSecurity: false,
+  ownerCanBecomeMe: true,
   ...over,
 });
 
