@@ -88,7 +88,13 @@ export async function subscribe(
 ): Promise<void> {
   const view = await viewPublisher(ends.publisher, publicationNames(inputs.publications));
   const wait = waitOptions(inputs, ends.publisher);
-  const choice = await chooseCopy(s, inputs, ends.publisher, copy ?? inputs.copyData !== false);
+  const choice = await chooseCopy(
+    s,
+    inputs,
+    ends.publisher,
+    copy ?? inputs.copyData !== false,
+    view?.generated ?? [],
+  );
   if (choice.method === "snapshot") {
     await snapshotSubscribe(s, inputs, ends, choice.plan, view);
     // Every table it copied is ready: PostgreSQL's copy of the others, and a bound on the lag, are still waited for.
@@ -97,7 +103,7 @@ export async function subscribe(
     return;
   }
   await withLock(s, "create subscription", async () => {
-    await createPreflight(s, inputs, ends, view);
+    await createPreflight(s, { ...inputs, copyData: copy ?? inputs.copyData }, ends, view);
     const options = createOptions(inputs);
     if (copy) options["copy_data"] = true;
     await s

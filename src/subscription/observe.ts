@@ -6,6 +6,7 @@ import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
 import { versionFailures } from "../kernel/versions";
 import { nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
+import type { PublishedColumn } from "../pg/published";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
@@ -16,7 +17,7 @@ import { countEnabledSubscriptions, readSubscription, readSyncStates } from "./c
 import { decideRepair } from "./drift";
 import type { Ends } from "./fields";
 import { versionGates } from "./options";
-import { generatedFailures, workerFailures } from "./preflight";
+import { generatedFailures, leftOutBySync, leftOutReason, workerFailures } from "./preflight";
 import { subscriberFailures } from "./privileges";
 import type { PublisherView } from "./publisher";
 import { adoptionChanges } from "./reconcile";
@@ -100,6 +101,7 @@ async function resumable(
   published: readonly TableName[],
   subscribed: ReadonlySet<string>,
   ranged: readonly TableName[],
+  generated: readonly PublishedColumn[],
 ): Promise<{ kept: TableName[]; partial: TableName[] } | undefined> {
   const inRanges = new Set(ranged.map(tableId));
   const holding = new Set((await nonEmptyTables(s, published)).map(tableId));
@@ -111,6 +113,10 @@ async function resumable(
     if (!subscribed.has(id)) return undefined;
     (inRanges.has(id) ? partial : kept).push(t);
   }
+  // PostgreSQL's copy of the rest would leave published generated columns empty: copy all again.
+  const done = new Set(kept.map(tableId));
+  const rest = published.filter((t) => !done.has(tableId(t)));
+  if (leftOutBySync(s.serverVersion, generated, rest).length > 0) return undefined;
   // The handover publication lists the kept tables: this role must be allowed to create it.
   if (!(await mayHandOver(ends.publisher, kept).catch(() => false))) return undefined;
   return { kept, partial };
@@ -191,7 +197,16 @@ export async function observeReplica(
       inputs.enabled !== false &&
       existing.slotName === slotName &&
       view?.slotExists === true
-        ? { resumable: await resumable(s, ends, published, subscribed, existing.copyMark?.ranged ?? []) }
+        ? {
+            resumable: await resumable(
+              s,
+              ends,
+              published,
+              subscribed,
+              existing.copyMark?.ranged ?? [],
+              view?.generated ?? [],
+            ),
+          }
         : {}),
       nonEmpty: holding,
       recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),
@@ -202,7 +217,7 @@ export async function observeReplica(
       !decision.refusal &&
       ((!existing && inputs.copyData !== false) || (repair && !repair.resume && inputs.repair !== "refuse"))
     ) {
-      const copy = await previewCopy(s, inputs, ends.publisher, {
+      const copy = await previewCopy(s, inputs, ends.publisher, view?.generated ?? [], {
         tablesComing: inputs.recopyRequests !== undefined,
         emptiedFirst: repair !== undefined,
         read: { tables: published, stakes, ...(copied.length === published.length ? { holding } : {}) },
@@ -210,6 +225,17 @@ export async function observeReplica(
       log.info(copy.line);
       if (copy.failure) failures.push({ property: "copyMethod", reason: copy.failure });
     }
+    // Tables newly published to an existing subscription are copied by PostgreSQL's (REFRESH).
+    const added = existing && !repair ? leftOutBySync(s.serverVersion, view?.generated ?? [], copied) : [];
+    if (added.length > 0)
+      failures.push({
+        property: "publications",
+        reason: leftOutReason(
+          added,
+          s.serverVersion,
+          'An existing subscription copies newly published tables that way. Upgrade the subscriber to 18, stop publishing those columns (`publishGeneratedColumns: "none"`, or leave them out of the column list; the replica then computes its own), or give the Subscription a new `name` (a new subscription copies every table again, these with this program\'s copy)',
+        ),
+      });
     if (decision.refusal) failures.push(decision.refusal);
     // Finishing an unfinished copy that empties nothing is no repair to refuse.
     else if (repair && inputs.repair === "refuse" && !(repair.resume && repair.tables.length === 0))

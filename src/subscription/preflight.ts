@@ -8,8 +8,10 @@ import * as log from "../kernel/log";
 import { endpoint } from "../pg/connection";
 import type { Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
+import type { PublishedColumn } from "../pg/published";
 import { readTableFacts } from "../pg/tableFacts";
-import { tableId, tableKey } from "../pg/tables";
+import { tableId, tableKey, type TableName } from "../pg/tables";
+import { formatVersion } from "../kernel/versions";
 import type { Ends } from "./fields";
 import { countEnabledSubscriptions, readGeneratedAmong } from "./catalog";
 import type { PublisherView } from "./publisher";
@@ -67,6 +69,32 @@ export async function generatedFailures(
   ];
 }
 
+/**
+ * The published generated columns PostgreSQL's own table synchronisation leaves out on a
+ * subscriber before 18 (its copy lists only the publisher's columns that are not generated), while
+ * a PG18 publisher's stream then sends their values: copied rows would keep those plain replica
+ * columns empty, rows written later would have them (measured PG18 → PG17: 200 of 201 rows).
+ * Only this program's snapshot copy copies them there.
+ */
+export function leftOutBySync(
+  version: number,
+  generated: readonly PublishedColumn[],
+  tables: readonly TableName[],
+): PublishedColumn[] {
+  if (version >= 180000) return [];
+  const copied = new Set(tables.map(tableId));
+  return generated.filter((c) => copied.has(tableId(c)));
+}
+
+/** Why PostgreSQL's copy may not copy `columns` here (leftOutBySync), and `fix`. */
+export function leftOutReason(columns: readonly PublishedColumn[], version: number, fix: string): string {
+  return `the publisher publishes the values of generated column(s) ${columns.map((c) => `${tableKey(c)}.${c.column}`).join(", ")}, which PostgreSQL's table synchronisation on this subscriber (${formatVersion(version)}: before 18) leaves out of its copy: the copied rows would keep them empty on the replica while later changes fill them. ${fix}`;
+}
+
+/** The ways out of leftOutBySync for a copy about to start. */
+export const LEFT_OUT_FIX =
+  'Set `copyMethod: "snapshot"` or "auto" (this program\'s copy copies them), upgrade the subscriber to 18, or stop publishing them (`publishGeneratedColumns: "none"`, or leave them out of the column list; the replica then computes its own)';
+
 /** Throws one error listing every problem with its fix. */
 export async function createPreflight(
   s: Session,
@@ -88,6 +116,9 @@ export async function createPreflight(
       `published table(s) ${missing.join(", ")} do not exist on the subscriber ${endpoint(ends.connection)}: add a SchemaSync for them and make the Subscription depend on it`,
     );
   for (const f of await generatedFailures(s, view, ends)) problems.push(f.reason);
+  const leftOut =
+    inputs.copyData === false ? [] : leftOutBySync(s.serverVersion, view?.generated ?? [], tables);
+  if (leftOut.length > 0) problems.push(leftOutReason(leftOut, s.serverVersion, LEFT_OUT_FIX));
   const settings = (await readSettings(s)).settings;
   for (const f of workerFailures(settings, await countEnabledSubscriptions(s), inputs))
     problems.push(f.reason);

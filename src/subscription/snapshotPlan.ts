@@ -17,6 +17,8 @@ import {
   type ColumnType,
   type PublishedForCopy,
 } from "./snapshotCatalog";
+import type { PublishedColumn } from "../pg/published";
+import { LEFT_OUT_FIX, leftOutBySync, leftOutReason } from "./preflight";
 import * as sql from "./sql";
 import { label, publicationNames, type SubscriptionInputs } from "./types";
 
@@ -255,7 +257,10 @@ const sizeOf = (tables: readonly PublishedForCopy[]) => tables.reduce((n, t) => 
  * `auto`'s division of the tables: those this program copies (at most AUTO_MAX_TABLE_BYTES each,
  * AUTO_MAX_BYTES together, smallest first) and PostgreSQL's.
  */
-export function autoSplit(tables: readonly PublishedForCopy[]): {
+export function autoSplit(
+  tables: readonly PublishedForCopy[],
+  pinned: ReadonlySet<string> = new Set(),
+): {
   mine: PublishedForCopy[];
   theirs: PublishedForCopy[];
 } {
@@ -263,7 +268,8 @@ export function autoSplit(tables: readonly PublishedForCopy[]): {
   const theirs: PublishedForCopy[] = [];
   let total = 0;
   for (const t of [...tables].sort((a, b) => a.bytes - b.bytes)) {
-    const fits = t.bytes <= AUTO_MAX_TABLE_BYTES && total + t.bytes <= AUTO_MAX_BYTES;
+    const fits =
+      pinned.has(tableId(t)) || (t.bytes <= AUTO_MAX_TABLE_BYTES && total + t.bytes <= AUTO_MAX_BYTES);
     (fits ? mine : theirs).push(t);
     if (fits) total += t.bytes;
   }
@@ -279,10 +285,11 @@ export function autoChoice(
   inputs: SubscriptionInputs,
   plan: SnapshotPlan,
   handover: boolean,
+  pinned: ReadonlySet<string> = new Set(),
 ): { plan: SnapshotPlan; note?: string } | { why: string } {
   if (inputs.enabled === false)
     return { why: "the subscription is created disabled (PostgreSQL copies when it is enabled)" };
-  const { mine, theirs } = autoSplit(plan.tables);
+  const { mine, theirs } = autoSplit(plan.tables, pinned);
   if (theirs.length === 0) return { plan };
   if (mine.length === 0)
     return {
@@ -323,6 +330,7 @@ async function decideCopy(
   s: Session,
   inputs: SubscriptionInputs,
   publisher: ConnectionInfo,
+  generated: readonly PublishedColumn[],
   preview?: Parameters<typeof planSnapshot>[4],
 ): Promise<
   | { method: "snapshot"; plan: SnapshotPlan; note?: string }
@@ -338,17 +346,26 @@ async function decideCopy(
   );
   if (inputs.copyMethod === "snapshot")
     return plan ? { method: "snapshot", plan } : { refused: refusal(obstacles.join("; ")) };
-  if (!plan) return { method: "postgres", why: obstacles.join("; ") };
-  const { mine, theirs } = autoSplit(plan.tables);
+  // Tables whose published generated columns only this program copies here stay with it.
+  const leftOut = leftOutBySync(s.serverVersion, generated, plan?.tables ?? generated);
+  const pinned = new Set(leftOut.map(tableId));
+  const postgres = (why: string) =>
+    leftOut.length > 0
+      ? {
+          refused: `copyMethod "auto" cannot leave the copy to PostgreSQL here: ${leftOutReason(leftOut, s.serverVersion, `And this program cannot copy them: ${why}. Fix that, upgrade the subscriber to 18, or stop publishing them (\`publishGeneratedColumns: "none"\`, or leave them out of the column list; the replica then computes its own).`)}`,
+        }
+      : { method: "postgres" as const, why };
+  if (!plan) return postgres(obstacles.join("; "));
+  const { mine, theirs } = autoSplit(plan.tables, pinned);
   const handover =
     inputs.enabled !== false &&
     mine.length > 0 &&
     theirs.length > 0 &&
     (await mayHandOver(publisher, mine).catch(() => false));
-  const choice = autoChoice(inputs, plan, handover);
+  const choice = autoChoice(inputs, plan, handover, pinned);
   return "plan" in choice
     ? { method: "snapshot", plan: choice.plan, ...(choice.note ? { note: choice.note } : {}) }
-    : { method: "postgres", why: choice.why };
+    : postgres(choice.why);
 }
 
 /**
@@ -360,12 +377,19 @@ export async function previewCopy(
   s: Session,
   inputs: SubscriptionInputs,
   publisher: ConnectionInfo,
+  generated: readonly PublishedColumn[],
   preview: { tablesComing: boolean; emptiedFirst: boolean; read?: ReplicaRead },
 ): Promise<{ line: string; failure?: string }> {
   const who = label(inputs.name);
-  if (inputs.copyMethod === "postgres")
-    return { line: `${who}: up copies with PostgreSQL's table synchronisation (copyMethod "postgres").` };
-  const d = await decideCopy(s, inputs, publisher, preview);
+  if (inputs.copyMethod === "postgres") {
+    const leftOut = leftOutBySync(s.serverVersion, generated, generated);
+    const failure = leftOut.length > 0 ? leftOutReason(leftOut, s.serverVersion, LEFT_OUT_FIX) : undefined;
+    return {
+      line: `${who}: up copies with PostgreSQL's table synchronisation (copyMethod "postgres")${failure ? `, which cannot: ${failure}` : "."}`,
+      ...(failure ? { failure } : {}),
+    };
+  }
+  const d = await decideCopy(s, inputs, publisher, generated, preview);
   if ("refused" in d) return { line: `${who}: ${d.refused}`, failure: d.refused };
   if (d.method === "postgres")
     return { line: `${who}: up leaves the initial copy to PostgreSQL's table synchronisation: ${d.why}.` };
@@ -381,9 +405,10 @@ export async function chooseCopy(
   inputs: SubscriptionInputs,
   publisher: ConnectionInfo,
   copy: boolean,
+  generated: readonly PublishedColumn[],
 ): Promise<{ method: "postgres" } | { method: "snapshot"; plan: SnapshotPlan }> {
   if (!copy || inputs.copyMethod === "postgres") return { method: "postgres" };
-  const d = await decideCopy(s, inputs, publisher);
+  const d = await decideCopy(s, inputs, publisher, generated);
   if ("refused" in d) throw new Error(`${label(inputs.name)}: ${d.refused}`);
   if (d.method === "postgres")
     log.info(`${label(inputs.name)}: the initial copy is PostgreSQL's own: ${d.why}.`);

@@ -161,3 +161,84 @@ describe("published generated columns left generated on a hand-made replica, PG1
     await assertStreamed(primary, replica);
   });
 });
+
+// Before 18 PostgreSQL's table synchronisation copies only the publisher's columns that are not
+// generated, while a PG18 publisher then streams their values: measured before the refusal, the
+// copy left 200 of 201 rows without them and the next preview said "same".
+const SEED_BIG = `${SEED}
+  CREATE TABLE big (id bigint PRIMARY KEY, a int NOT NULL, pad text, twice int GENERATED ALWAYS AS (a * 2) STORED);
+  INSERT INTO big (id, a, pad) SELECT g, g, repeat('p', 60) FROM generate_series(1, 100000) g;
+`;
+
+describe("published generated columns on a PG17 subscriber, PG18 → PG17", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  pairBed(18, 17, (b) => ({ primary, replica, engine } = b), DB, SEED_BIG);
+  const program = (method: string, tables: unknown[]) =>
+    snapshotProgram(primary, replica, DB, tables, { copyMethod: method, publishGeneratedColumns: "stored" });
+  const subscriptionFailures = (r: {
+    steps: { urn: string; failures?: { property: string; reason: string }[] }[];
+  }) => r.steps.find((st) => st.urn.endsWith("Subscription::snap"))?.failures ?? [];
+
+  it("PostgreSQL's copy, which would leave them empty, is refused before the subscription exists; auto copies every table itself, one above its size limit too", async () => {
+    const refused = await program("postgres", ["gen", "big"])("up", engine);
+    const leftOut =
+      /the publisher publishes the values of generated column\(s\) public\.big\.twice, public\.gen\.label, public\.gen\.twice, which PostgreSQL's table synchronisation on this subscriber \(17\.\d+: before 18\) leaves out of its copy/;
+    assert.match(refused.error ?? "", leftOut);
+    assert.deepEqual(await replica.query("SELECT subname FROM pg_subscription", [], DB), []);
+    assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots", []), []);
+    // With the publication there, the preview says so, naming copyMethod.
+    const preview = await program("postgres", ["gen", "big"])("preview", engine);
+    assert.deepEqual(
+      subscriptionFailures(preview).map((f) => [f.property, leftOut.test(f.reason)]),
+      [["copyMethod", true]],
+    );
+
+    const [size] = await primary.query<{ mb: number }>(
+      "SELECT pg_relation_size('big') / 1048576 AS mb",
+      [],
+      DB,
+    );
+    assert.ok(size!.mb > 8, `big is above auto's 8 MiB per table (${size!.mb} MiB)`);
+    const up = await program("auto", ["gen", "big"])("up", engine);
+    assert.equal(up.error, undefined);
+    const copiedByPostgres = await replica.query(
+      "SELECT srrelid::regclass::text AS t FROM pg_subscription_rel WHERE srsublsn IS NOT NULL",
+      [],
+      DB,
+    );
+    assert.deepEqual(copiedByPostgres, [], "this program copied every table, big included");
+    await primary.query(
+      "UPDATE big SET a = a + 1 WHERE id <= 10; INSERT INTO gen (id, a) VALUES (1000, 3)",
+      [],
+      DB,
+    );
+    const { comparisons } = await converge(primary, replica, DB, ["gen", "big"], 30_000);
+    for (const c of comparisons)
+      assert.deepEqual([c.table, c.lost, c.duplicated, c.differing, c.md5Equal], [c.table, 0, 0, 0, true]);
+  });
+
+  it("a table added to the existing subscription with a listed generated column is refused before its refresh, and the preview after says so", async () => {
+    const added = program("auto", ["gen", "big", { name: "listed", columns: ["id", "a", "sq"] }]);
+    const up = await added("up", engine);
+    const leftOut =
+      /public\.listed\.sq, which PostgreSQL's table synchronisation on this subscriber \(17\.\d+: before 18\) leaves out of its copy.*An existing subscription copies newly published tables that way/;
+    assert.match(up.error ?? "", leftOut);
+    const subscribed = await replica.query<{ t: string }>(
+      "SELECT srrelid::regclass::text AS t FROM pg_subscription_rel ORDER BY 1",
+      [],
+      DB,
+    );
+    assert.deepEqual(
+      subscribed.map((r) => r.t),
+      ["big", "gen"],
+      "listed is not copied without its column",
+    );
+    const preview = await added("preview", engine);
+    assert.deepEqual(
+      subscriptionFailures(preview).map((f) => [f.property, leftOut.test(f.reason)]),
+      [["publications", true]],
+    );
+  });
+});

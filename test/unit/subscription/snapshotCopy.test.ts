@@ -10,7 +10,7 @@ import {
   type ColumnType,
   type PublishedForCopy,
 } from "../../../src/subscription/snapshotCatalog";
-import { workerFailures } from "../../../src/subscription/preflight";
+import { leftOutBySync, workerFailures } from "../../../src/subscription/preflight";
 import { SnapshotMeter } from "../../../src/subscription/progress";
 import {
   AUTO_MAX_BYTES,
@@ -232,6 +232,19 @@ describe("snapshot copy: what auto chooses", () => {
     assert.equal(mine.length + theirs.length, 200);
     assert.ok(theirs.length > 0);
     assert.match((autoChoice(inputs, plan(heavy), false) as { why: string }).why, /more than the 1\.0 GB/);
+  });
+  it("keeps a big table whose published generated columns PostgreSQL's copy before 18 leaves out", () => {
+    const generated = [{ schema: "public", name: "big", column: "total" }];
+    const leftOut = leftOutBySync(170000, generated, [...many, big]);
+    assert.deepEqual(leftOut, generated);
+    assert.deepEqual(leftOutBySync(180000, generated, [big]), [], "PG18's copy copies them");
+    assert.deepEqual(leftOutBySync(170000, generated, many), [], "only the copied tables count");
+    const choice = autoChoice(inputs, plan([...many, big]), true, new Set(leftOut.map(tableId)));
+    assert.ok("plan" in choice);
+    assert.deepEqual(choice.plan.toPostgres, []);
+    assert.equal(choice.plan.tables.length, 301);
+    const alone = autoChoice(inputs, plan([big]), false, new Set([tableId(big)]));
+    assert.ok("plan" in alone && alone.plan.tables.length === 1);
   });
 });
 
