@@ -17,6 +17,8 @@ export interface TableFacts {
   name: string;
   /** d = default (primary key), n = nothing, f = full, i = index */
   replicaIdentity: string;
+  /** A partitioned table (relkind p). */
+  partitioned: boolean;
   hasPrimaryKey: boolean;
   hasIdentityIndex: boolean;
   /** Every column, in order (only for tables with a column list or row filter; else empty). */
@@ -57,6 +59,7 @@ export async function readTableFacts(s: Session, tables: readonly TableSpec[]): 
   const become = s.serverVersion >= 160000 ? "SET" : "MEMBER";
   return s.query<TableFacts>(
     `SELECT n.nspname AS schema, c.relname AS name, c.relreplident::text AS "replicaIdentity",
+            c.relkind = 'p' AS partitioned,
             pg_catalog.pg_get_userbyid(c.relowner) AS owner,
             pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE') AS owned,
             pg_catalog.pg_has_role(current_user, c.relowner, '${become}') AS "canBecomeOwner",

@@ -41,7 +41,9 @@ export async function serverFailures(
   const updatesOrDeletes = publish.includes("update") || publish.includes("delete");
   const covered = await coveredTables(s, { schemas: inputs.schemas, all: inputs.allTables });
   const facts = await readTableFacts(s, [...tables, ...covered]);
-  failures.push(...tableFailures("tables", tables, facts, updatesOrDeletes));
+  failures.push(
+    ...tableFailures("tables", tables, facts, updatesOrDeletes, inputs.publishViaPartitionRoot ?? false),
+  );
   const coveredIds = new Set(covered.map(tableId));
   failures.push(
     ...coveredTableFailures(

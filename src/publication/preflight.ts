@@ -52,13 +52,15 @@ export function publisherFailures(property: string, s: ServerSettings): CheckFai
 /**
  * Every listed table must exist; when updates or deletes are published, each needs a replica
  * identity, else writes on the primary fail (55000: "cannot update table … because it does not
- * have a replica identity and publishes updates").
+ * have a replica identity and publishes updates"). A column list or row filter on a partitioned
+ * table needs publish_via_partition_root (CREATE and ALTER PUBLICATION fail with 22023 otherwise).
  */
 export function tableFailures(
   property: string,
   tables: readonly TableSpec[],
   facts: readonly TableFacts[],
   publishesUpdatesOrDeletes: boolean,
+  viaRoot = false,
 ): CheckFailure[] {
   const byKey = new Map(facts.map((f) => [tableId(f), f]));
   const failures: CheckFailure[] = [];
@@ -72,6 +74,16 @@ export function tableFailures(
       });
       return;
     }
+    if (f.partitioned && !viaRoot)
+      for (const [part, what] of [
+        ["columns", "a column list"],
+        ["where", "a row filter"],
+      ] as const)
+        if (t[part] !== undefined)
+          failures.push({
+            property: `${where}.${part}`,
+            reason: `${JSON.stringify(tableKey(t))} is a partitioned table, and PostgreSQL takes ${what} on one only when the publication publishes through the root: set \`publishViaPartitionRoot: true\` (changes then travel as the root's), or list its partitions instead, each with its own \`${part}\`.`,
+          });
     if (!publishesUpdatesOrDeletes) return;
     if (lacksIdentity(f)) failures.push({ property: where, reason: noIdentity(f) });
     else failures.push(...identityCoverage(where, t, f));

@@ -66,6 +66,13 @@ const CORPUS: Def[] = [
     inputs: { tables: [{ name: "users", where: "lower(email) = 'x' OR active" }], publish: ["insert"] },
   },
   { v: 15, inputs: { tables: [{ name: "users", where: "id % 2 = 0 AND id IS NOT NULL" }, "Sales.Orders"] } },
+  {
+    v: 15,
+    inputs: {
+      tables: [{ name: "parted", columns: ["id", "created"], where: "id > 0" }],
+      publishViaPartitionRoot: true,
+    },
+  },
   { v: 18, inputs: { tables: ["gen"], publishGeneratedColumns: "stored" } },
   { v: 18, inputs: { tables: ["gen"], publishGeneratedColumns: "none" } },
 ];
@@ -194,6 +201,32 @@ for (const major of majors([15, 18])) {
         ["tables[0].columns"],
       );
       assert.match(cols.failures[0]!.reason, /leaves out replica identity column\(s\) "id"/);
+    });
+
+    it("refuses at preview a column list or row filter on a partitioned table unless published through the root, new or switched off it", async () => {
+      const tables = [{ name: "parted", columns: ["id", "created"], where: "id > 0" }];
+      const properties = ["tables[0].columns", "tables[0].where"];
+      const refusal =
+        /"public\.parted" is a partitioned table, and PostgreSQL takes a column list on one only when the publication publishes through the root: set `publishViaPartitionRoot: true`/;
+      const r = await pub.check(inputs({ tables }));
+      assert.deepEqual(
+        r.failures.map((f) => f.property),
+        properties,
+      );
+      assert.match(r.failures[0]!.reason, refusal);
+      assert.deepEqual(await q("SELECT pubname FROM pg_publication"), []);
+      // ALTER PUBLICATION … SET (publish_via_partition_root = false) fails the same way.
+      const created = await pub.create(inputs({ tables, publishViaPartitionRoot: true }));
+      const off = await pub.check(
+        inputs({ tables, publishViaPartitionRoot: false }),
+        created.outputs,
+        created.urn,
+      );
+      assert.deepEqual(
+        off.failures.map((f) => f.property),
+        properties,
+      );
+      await pub.delete(created);
     });
 
     it("takes over an existing publication only with adopt (refused at preview without), then manages it", async () => {

@@ -24,6 +24,7 @@ const table = (over: Partial<TableFacts> = {}): TableFacts => ({
   schema: "public",
   name: "orders",
   replicaIdentity: "d",
+  partitioned: false,
   hasPrimaryKey: true,
   hasIdentityIndex: false,
   columns: [],

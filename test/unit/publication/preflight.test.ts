@@ -7,6 +7,7 @@ const facts = (over: Partial<TableFacts>): TableFacts => ({
   schema: "public",
   name: "t",
   replicaIdentity: "d",
+  partitioned: false,
   hasPrimaryKey: true,
   hasIdentityIndex: false,
   columns: ["id", "email", "note"],
@@ -64,6 +65,16 @@ describe("publication preflight", () => {
       tableFailures("tables", [{ schema: "public", name: "t" }], [facts({ replicaIdentity: "f" })], true),
       [],
     );
+  });
+  it("refuses a column list or row filter on a partitioned table unless published through its root", () => {
+    const spec = [{ schema: "public", name: "t", where: "id > 0", columns: ["id"] }];
+    const parted = facts({ partitioned: true, identityColumns: ["id"], columns: ["id"] });
+    assert.deepEqual(
+      tableFailures("tables", spec, [parted], false).map((x) => x.property),
+      ["tables[0].columns", "tables[0].where"],
+    );
+    assert.deepEqual(tableFailures("tables", spec, [parted], false, true), []);
+    assert.deepEqual(tableFailures("tables", spec, [{ ...parted, partitioned: false }], false), []);
   });
   it("refuses a row filter outside the replica identity, and a column list leaving it out", () => {
     const f = tableFailures(
