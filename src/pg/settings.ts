@@ -17,6 +17,7 @@ const SETTINGS = [
   "max_logical_replication_workers",
   "max_sync_workers_per_subscription",
   "max_worker_processes",
+  "max_active_replication_origins",
 ];
 
 export async function readSettings(s: Session): Promise<ServerSettings> {

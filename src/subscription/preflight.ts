@@ -34,11 +34,28 @@ export function workerFailures(
   const copies = inputs.copyData !== false && inputs.copyMethod !== "snapshot";
   const needed = others + 1 + (copies ? 1 : 0);
   const wanted = (others + 1) * (1 + perSync);
+  const what = copies
+    ? "an apply worker and at least one table-sync worker for its initial copy"
+    : "an apply worker";
   if (workers < needed)
     return [
       {
         property: "connection",
-        reason: `the subscriber has max_logical_replication_workers = ${workers}, and ${others} enabled subscription(s) already take ${others} apply worker(s): this one needs ${copies ? "an apply worker and at least one table-sync worker for its initial copy" : "an apply worker"}, ${needed} in all, or it never syncs. Raise max_logical_replication_workers to at least ${Math.max(needed, wanted)} (and max_worker_processes with it) and restart the subscriber.`,
+        reason: `the subscriber has max_logical_replication_workers = ${workers}, and ${others} enabled subscription(s) already take ${others} apply worker(s): this one needs ${what}, ${needed} in all, or it never syncs. Raise max_logical_replication_workers to at least ${Math.max(needed, wanted)} (and max_worker_processes with it) and restart the subscriber.`,
+      },
+    ];
+  // Each running apply or table-sync worker holds a replication origin's state: bounded by
+  // max_active_replication_origins from 18, by max_replication_slots before.
+  const originSetting =
+    settings["max_active_replication_origins"] !== undefined
+      ? "max_active_replication_origins"
+      : "max_replication_slots";
+  const origins = Number(settings[originSetting] ?? 10);
+  if (origins < needed)
+    return [
+      {
+        property: "connection",
+        reason: `the subscriber has ${originSetting} = ${origins}, which bounds the replication origins its running apply and table-sync workers hold, and ${others} enabled subscription(s) already take ${others}: this one needs ${what}, ${needed} in all, or its workers fail and retry without end ("could not find free replication state slot"). Raise ${originSetting} to at least ${Math.max(needed, wanted)} and restart the subscriber.`,
       },
     ];
   if (copies && workers < wanted)

@@ -8,7 +8,9 @@ import { after, before, describe, it } from "node:test";
 import { Driver, serializedProvider } from "../harness/driver";
 import { Engine } from "../harness/engine";
 import { startServer, type TestServer } from "../harness/postgres";
+import { majors } from "../harness/matrix";
 import { scenario } from "../harness/scenario";
+import { eventually } from "../harness/util";
 
 describe("worker limits on the subscriber (PG18)", () => {
   let primary: TestServer;
@@ -98,3 +100,58 @@ describe("worker limits on the subscriber (PG18)", () => {
     );
   });
 });
+
+// Every running apply or table-sync worker holds a replication origin's state, bounded by
+// max_active_replication_origins from 18 and max_replication_slots before. With room for one,
+// PostgreSQL's copy failed and retried until the wait timed out (measured PG16 and PG18: 16 sync
+// errors in 8 s, nothing copied); the snapshot copy needs only the apply worker's.
+for (const major of majors([16, 18]))
+  describe(`replication origins on the subscriber (PG${major})`, () => {
+    const setting = major >= 18 ? "max_active_replication_origins" : "max_replication_slots";
+    let primary: TestServer;
+    let replica: TestServer;
+    let engine: Engine;
+    before(async () => {
+      [primary, replica] = await Promise.all([
+        startServer({ major }),
+        startServer({ major, settings: { [setting]: 1 } }),
+      ]);
+      await primary.query(
+        "CREATE TABLE o (id int PRIMARY KEY); INSERT INTO o SELECT generate_series(1, 20); CREATE PUBLICATION pub_o FOR TABLE o",
+      );
+      await replica.query("CREATE TABLE o (id int PRIMARY KEY)");
+      engine = await Engine.start();
+    });
+    after(async () => {
+      await engine?.stop();
+      await Promise.all([primary?.stop(), replica?.stop()]);
+    });
+
+    it(`refuses PostgreSQL's copy with room for one origin, naming ${setting}; the snapshot copy copies and streams`, async () => {
+      const driver = new Driver(engine, "Subscription");
+      const inputs = {
+        connection: replica.url(),
+        name: "o_sub",
+        publisher: primary.url(),
+        publications: ["pub_o"],
+        waitForSync: { timeoutSeconds: 30 },
+      };
+      const refused = await driver.check({ ...inputs, copyMethod: "postgres" });
+      assert.deepEqual(
+        refused.failures.map((f) => f.property),
+        ["connection"],
+      );
+      assert.match(
+        refused.failures[0]!.reason,
+        new RegExp(
+          `the subscriber has ${setting} = 1, which bounds the replication origins .*2 in all.*Raise ${setting} to at least 3`,
+        ),
+      );
+      const created = await driver.create({ ...inputs, copyMethod: "snapshot" });
+      await primary.query("INSERT INTO o VALUES (21)");
+      await eventually(async () =>
+        assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM o"), [{ n: 21 }]),
+      );
+      await driver.delete(created);
+    });
+  });
