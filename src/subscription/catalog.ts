@@ -250,6 +250,24 @@ export async function readSlot(
     : undefined;
 }
 
+/** The publisher's replication slots and WAL senders: how many it allows, and how many are taken. */
+export interface SenderCapacity {
+  slots: number;
+  slotsUsed: number;
+  senders: number;
+  sendersUsed: number;
+}
+
+export async function readSenderCapacity(s: Session): Promise<SenderCapacity> {
+  const [r] = await s.query<SenderCapacity>(
+    `SELECT pg_catalog.current_setting('max_replication_slots')::int AS slots,
+            (SELECT count(*) FROM pg_catalog.pg_replication_slots)::int AS "slotsUsed",
+            pg_catalog.current_setting('max_wal_senders')::int AS senders,
+            (SELECT count(*) FROM pg_catalog.pg_stat_get_wal_senders())::int AS "sendersUsed"`,
+  );
+  return r!;
+}
+
 /** When the subscription's apply worker last received a message from the publisher (null: not running). */
 export async function readLastMessage(s: Session, name: string): Promise<string | null> {
   const rows = await s.query<{ at: string | null }>(

@@ -17,7 +17,7 @@ import { countEnabledSubscriptions, readSubscription, readSyncStates } from "./c
 import { decideRepair } from "./drift";
 import type { Ends } from "./fields";
 import { versionGates } from "./options";
-import { generatedFailures, leftOutBySync, leftOutReason, workerFailures } from "./preflight";
+import { generatedFailures, leftOutBySync, leftOutReason, senderFailures, workerFailures } from "./preflight";
 import { subscriberFailures } from "./privileges";
 import type { PublisherView } from "./publisher";
 import { adoptionChanges } from "./reconcile";
@@ -225,6 +225,19 @@ export async function observeReplica(
       log.info(copy.line);
       if (copy.failure) failures.push({ property: "copyMethod", reason: copy.failure });
     }
+    // What this `up` takes on the publisher: the slot and apply worker's sender of a new
+    // subscription, and the table syncs of PostgreSQL's copy (newly published tables included).
+    const running = inputs.enabled !== false;
+    const pgCopies =
+      running && copied.length > 0 && (existing !== undefined || inputs.copyMethod !== "snapshot");
+    if (view && (!existing || (pgCopies && !repair)))
+      failures.push(
+        ...senderFailures(view.capacity, {
+          slot: !existing && inputs.createSlot !== false && view.slotExists !== true,
+          sender: !existing && running,
+          syncs: pgCopies,
+        }),
+      );
     // Tables newly published to an existing subscription are copied by PostgreSQL's (REFRESH).
     const added = existing && !repair ? leftOutBySync(s.serverVersion, view?.generated ?? [], copied) : [];
     if (added.length > 0)

@@ -13,7 +13,7 @@ import { readTableFacts } from "../pg/tableFacts";
 import { tableId, tableKey, type TableName } from "../pg/tables";
 import { formatVersion } from "../kernel/versions";
 import type { Ends } from "./fields";
-import { countEnabledSubscriptions, readGeneratedAmong } from "./catalog";
+import { countEnabledSubscriptions, readGeneratedAmong, type SenderCapacity } from "./catalog";
 import type { PublisherView } from "./publisher";
 import { label, type SubscriptionInputs } from "./types";
 
@@ -63,6 +63,39 @@ export function workerFailures(
       `${label(inputs.name)}: the subscriber has max_logical_replication_workers = ${workers}; ${others + 1} subscriptions with max_sync_workers_per_subscription = ${perSync} want ${wanted}, so the initial copy will run with fewer parallel table syncs.`,
     );
   return [];
+}
+
+/**
+ * Whether the publisher has the replication slots and WAL senders this `up` takes: the
+ * subscription's slot (unless it exists) and its apply worker's sender, and for PostgreSQL's copy
+ * one more of each per table copied at once (each table sync streams from a slot of its own).
+ * Otherwise CREATE SUBSCRIPTION fails, or the table syncs fail and retry until the wait times out
+ * (measured PG16: 2 slots, one taken by another consumer).
+ */
+export function senderFailures(
+  capacity: SenderCapacity,
+  need: { slot: boolean; sender: boolean; syncs: boolean },
+): CheckFailure[] {
+  const failures: CheckFailure[] = [];
+  const extra = need.syncs ? 1 : 0;
+  const syncs = need.syncs ? " and, for PostgreSQL's copy, at least one more for its table syncs" : "";
+  const slots = (need.slot ? 1 : 0) + extra;
+  if (slots > 0 && capacity.slotsUsed + slots > capacity.slots)
+    failures.push({
+      property: "publisher",
+      reason: `the publisher has max_replication_slots = ${capacity.slots} and ${capacity.slotsUsed} slot(s) exist: this subscription needs ${need.slot ? "its own slot" : "its slot (which exists)"}${syncs}, ${slots} more in all, or ${need.slot && capacity.slotsUsed >= capacity.slots ? "creating it fails" : "its table syncs fail and retry until the wait times out"}. Drop slots no longer used (pg_drop_replication_slot; an unused slot also keeps WAL), or raise max_replication_slots on the publisher and restart it${need.syncs ? '; `copyMethod: "snapshot"` needs only its own slot' : ""}.`,
+    });
+  const senders = (need.sender ? 1 : 0) + extra;
+  const takers = [
+    ...(need.sender ? ["one for its apply worker"] : []),
+    ...(need.syncs ? ["at least one for PostgreSQL's table syncs"] : []),
+  ].join(" and ");
+  if (senders > 0 && capacity.sendersUsed + senders > capacity.senders)
+    failures.push({
+      property: "publisher",
+      reason: `the publisher has max_wal_senders = ${capacity.senders} and ${capacity.sendersUsed} in use: this subscription needs ${takers}, ${senders} more in all, or its workers are refused and retry without end. Raise max_wal_senders on the publisher and restart it.`,
+    });
+  return failures;
 }
 
 /**

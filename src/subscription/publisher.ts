@@ -11,7 +11,14 @@ import { reachOf } from "../pg/reach";
 import { withSession } from "../pg/session";
 import { readTableFacts, type TableFacts } from "../pg/tableFacts";
 import { sortedTables, tableId, type TableName } from "../pg/tables";
-import { readColumnListConflicts, readRowEstimates, readSlot, readSubscribedTables } from "./catalog";
+import {
+  readColumnListConflicts,
+  readRowEstimates,
+  readSenderCapacity,
+  readSlot,
+  readSubscribedTables,
+  type SenderCapacity,
+} from "./catalog";
 import type { CreatedMark } from "./sql";
 import { publicationNames, type SlotHealth, type SubscriptionInputs } from "./types";
 
@@ -35,6 +42,8 @@ export interface PublisherView {
   columnConflicts: TableName[];
   /** Stored generated columns whose values they publish (PG18). */
   generated: PublishedColumn[];
+  /** Replication slots and WAL senders the publisher allows and has taken. */
+  capacity: SenderCapacity;
 }
 
 /**
@@ -77,6 +86,7 @@ export async function readPublisher(
         subscribedTables: await readSubscribedTables(s, tables),
         columnConflicts: await readColumnListConflicts(s, publications),
         generated: await readPublishedGenerated(s, publications),
+        capacity: await readSenderCapacity(s),
       };
     });
     return { view };

@@ -155,3 +155,59 @@ for (const major of majors([16, 18]))
       await driver.delete(created);
     });
   });
+
+// Each table sync of PostgreSQL's copy streams from a slot and a WAL sender of its own on the
+// publisher. With one slot left (another consumer holds the other), the syncs failed and retried
+// until the wait timed out (measured PG16: nothing copied in 8 s); the snapshot copy needs one.
+describe("replication slots on the publisher (PG18)", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  before(async () => {
+    [primary, replica] = await Promise.all([
+      startServer({ major: 18, settings: { max_replication_slots: 2 } }),
+      startServer({ major: 18 }),
+    ]);
+    await primary.query(
+      "CREATE TABLE s (id int PRIMARY KEY); INSERT INTO s SELECT generate_series(1, 20); CREATE PUBLICATION pub_s FOR TABLE s",
+    );
+    await primary.query("SELECT pg_create_logical_replication_slot('another_consumer', 'pgoutput')");
+    await replica.query("CREATE TABLE s (id int PRIMARY KEY)");
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("refuses PostgreSQL's copy with one slot left, naming the setting; the snapshot copy copies and streams", async () => {
+    const driver = new Driver(engine, "Subscription");
+    const inputs = {
+      connection: replica.url(),
+      name: "s_sub",
+      publisher: primary.url(),
+      publications: ["pub_s"],
+      waitForSync: { timeoutSeconds: 30 },
+    };
+    const refused = await driver.check({ ...inputs, copyMethod: "postgres" });
+    assert.deepEqual(
+      refused.failures.map((f) => f.property),
+      ["publisher"],
+    );
+    assert.match(
+      refused.failures[0]!.reason,
+      /the publisher has max_replication_slots = 2 and 1 slot\(s\) exist: this subscription needs its own slot and, for PostgreSQL's copy, at least one more for its table syncs, 2 more in all.*`copyMethod: "snapshot"` needs only its own slot/,
+    );
+    const created = await driver.create({ ...inputs, copyMethod: "snapshot" });
+    await primary.query("INSERT INTO s VALUES (21)");
+    await eventually(async () =>
+      assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM s"), [{ n: 21 }]),
+    );
+    // Its own slot counts as taken now: a preview of the running subscription asks for nothing more.
+    assert.deepEqual(
+      (await driver.check({ ...inputs, copyMethod: "snapshot" }, created.outputs, created.urn)).failures,
+      [],
+    );
+    await driver.delete(created);
+  });
+});

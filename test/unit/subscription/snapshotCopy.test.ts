@@ -10,7 +10,7 @@ import {
   type ColumnType,
   type PublishedForCopy,
 } from "../../../src/subscription/snapshotCatalog";
-import { leftOutBySync, workerFailures } from "../../../src/subscription/preflight";
+import { leftOutBySync, senderFailures, workerFailures } from "../../../src/subscription/preflight";
 import { SnapshotMeter } from "../../../src/subscription/progress";
 import {
   AUTO_MAX_BYTES,
@@ -245,6 +245,35 @@ describe("snapshot copy: what auto chooses", () => {
     assert.equal(choice.plan.tables.length, 301);
     const alone = autoChoice(inputs, plan([big]), false, new Set([tableId(big)]));
     assert.ok("plan" in alone && alone.plan.tables.length === 1);
+  });
+});
+
+describe("slots and WAL senders on the publisher", () => {
+  const capacity = { slots: 10, slotsUsed: 8, senders: 10, sendersUsed: 9 };
+  const reasons = (f: { reason: string }[]) => f.map((x) => x.reason);
+  it("counts the new slot and sender, and one more of each for PostgreSQL's table syncs", () => {
+    assert.deepEqual(senderFailures(capacity, { slot: true, sender: true, syncs: false }), []);
+    const f = senderFailures(capacity, { slot: true, sender: true, syncs: true });
+    assert.deepEqual(
+      f.map((x) => x.property),
+      ["publisher"],
+    );
+    assert.match(
+      reasons(f)[0]!,
+      /max_wal_senders = 10 and 9 in use: this subscription needs one for its apply worker and at least one for PostgreSQL's table syncs, 2 more in all/,
+    );
+  });
+  it("says creating the slot fails when none is left, and asks nothing of an existing one", () => {
+    const full = { ...capacity, slotsUsed: 10, sendersUsed: 0 };
+    assert.match(
+      reasons(senderFailures(full, { slot: true, sender: true, syncs: false }))[0]!,
+      /1 more in all, or creating it fails/,
+    );
+    assert.deepEqual(senderFailures(full, { slot: false, sender: false, syncs: false }), []);
+    assert.match(
+      reasons(senderFailures(full, { slot: false, sender: false, syncs: true }))[0]!,
+      /its slot \(which exists\) and, for PostgreSQL's copy, at least one more .*its table syncs fail and retry/,
+    );
   });
 });
 
