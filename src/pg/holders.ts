@@ -43,15 +43,34 @@ export const EXCLUSIVE_HOLDERS = `${COLUMNS}
      AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
    ORDER BY a.pid LIMIT 5`;
 
+/**
+ * The application_name of the snapshot copy's sessions on the replica (unless the connection
+ * names one): a read stopped behind the table locks they hold says it is this package's copy.
+ */
+export const COPY_APPLICATION = "pulumi-pg-replication snapshot copy";
+
+/** `info` for a snapshot copy's session: named COPY_APPLICATION unless the connection names an application. */
+export function asCopySession<T extends { applicationName?: string; params?: Record<string, string> }>(
+  info: T,
+): T {
+  return info.applicationName !== undefined || info.params?.["fallback_application_name"] !== undefined
+    ? info
+    : { ...info, applicationName: COPY_APPLICATION };
+}
+
 /** Each holder as "pid 123 (user u, application "a", idle in transaction, transaction open 40 s) holds … on schema.name". */
 export function describeHolders(holders: readonly Holder[]): string[] {
   return holders.map((h) => {
+    const ours =
+      h.application === COPY_APPLICATION
+        ? ": the snapshot copy of an `up` of this package running now, which holds each table it fills until its rows are in"
+        : "";
     const about = [
       h.user && `user ${h.user}`,
       h.application && `application ${JSON.stringify(h.application)}`,
       h.state,
       h.seconds !== null && `transaction open ${h.seconds} s`,
     ].filter(Boolean);
-    return `pid ${h.pid} (${about.join(", ")}) holds ${h.mode} on ${tableKey(h)}`;
+    return `pid ${h.pid} (${about.join(", ")}) holds ${h.mode} on ${tableKey(h)}${ours}`;
   });
 }

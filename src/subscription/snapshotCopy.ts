@@ -22,6 +22,7 @@ import { pipeline } from "node:stream/promises";
 import { from as copyFromStdin, to as copyToStdout } from "pg-copy-streams";
 import * as log from "../kernel/log";
 import type { ConnectionInfo } from "../pg/connection";
+import { asCopySession } from "../pg/holders";
 import { withClient, type Session } from "../pg/session";
 import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import type { Ends } from "./fields";
@@ -56,7 +57,7 @@ async function copyAll(
   const worker = () =>
     withClient(publisher, async (pub) => {
       await pub.query(sql.beginUnderSnapshot(snapshot, lockSeconds));
-      await withClient(replica, async (rep) => {
+      await withClient(asCopySession(replica), async (rep) => {
         await rep.query(sql.copyInSession(lockSeconds, plan.replicaRole));
         for (let item = queue.shift(); item && !failure; item = queue.shift()) {
           const it = item;

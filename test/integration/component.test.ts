@@ -16,6 +16,7 @@ import { runProgram } from "../harness/live";
 import type { TestServer } from "../harness/postgres";
 import { scenario } from "../harness/scenario";
 import { holdTableLock } from "../harness/util";
+import { COPY_APPLICATION } from "../../src/pg/holders";
 import { CLOUD_ADMIN, cloudPair, roleUrl, seededPair } from "../harness/seed";
 import { majors } from "../harness/matrix";
 
@@ -341,15 +342,17 @@ describe("LogicalReplication, PG18 → PG18: a preview behind another session's 
     assert.equal(first.error, undefined);
     // lockTimeoutSeconds 1: a check, diff or refresh waits 3 s for a table lock.
     const config = configWith({ lockTimeoutSeconds: "1" });
-    for (const [side, server] of [
-      ["primary", primary],
-      ["replica", replica],
+    for (const [side, server, application] of [
+      ["primary", primary, "migration"],
+      ["replica", replica, "migration"],
+      // As an `up`'s snapshot copy holds a table it fills (its sessions' name: pg/holders.ts).
+      ["replica", replica, COPY_APPLICATION],
     ] as const) {
       // As an ALTER TABLE left in an open transaction holds it: catalog reads of the table
       // (pg_get_expr takes ACCESS SHARE on it) wait for it, as long as it stays open.
       const holder = await holdTableLock(
         server.url("app"),
-        "migration",
+        application,
         "LOCK TABLE users IN ACCESS EXCLUSIVE MODE",
       );
       try {
@@ -371,9 +374,16 @@ describe("LogicalReplication, PG18 → PG18: a preview behind another session's 
         assert.match(
           error ?? "",
           new RegExp(
-            `pid ${holder.pid} \\(user postgres, application "migration", idle in transaction, transaction open \\d+ s\\) holds AccessExclusiveLock on public\\.users`,
+            `pid ${holder.pid} \\(user postgres, application "${application}", idle in transaction, transaction open \\d+ s\\) holds AccessExclusiveLock on public\\.users`,
           ),
           side,
+        );
+        assert.equal(
+          /holds AccessExclusiveLock on public\.users: the snapshot copy of an `up` of this package running now/.test(
+            error,
+          ),
+          application === COPY_APPLICATION,
+          `${side}: says when the holder is this package's copy`,
         );
         assert.match(error ?? "", /Run again once it is released, or raise `lockTimeoutSeconds`/, side);
         assert.ok(!(error ?? "").includes(primary.password), "no password in the error");

@@ -22,6 +22,7 @@ import { majors } from "../harness/matrix";
 import type { TestServer } from "../harness/postgres";
 import { roleUrl } from "../harness/seed";
 import { eventually } from "../harness/util";
+import { COPY_APPLICATION } from "../../src/pg/holders";
 
 // Writes keep flowing through every copy (a few hundred statements a second each); unpaced, two
 // writers would take a core from the other lane of the test runner.
@@ -488,6 +489,12 @@ for (const major of majors([15, 18])) {
       const [mark] = await subscriptions(replica);
       assert.equal(mark!.enabled, false);
       assert.match(mark!.mark ?? "", /snapshot copy unfinished/, engine.log);
+      // Its sessions on the replica are named as its copy (a preview stopped behind them says so).
+      const copying = await replica.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1",
+        [COPY_APPLICATION],
+      );
+      assert.ok(copying[0]!.n > 0, "the copy's sessions carry its application name");
       await engine.restartHost();
       await locker.query("ROLLBACK");
       await locker.end();
