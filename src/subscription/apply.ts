@@ -22,7 +22,7 @@ import { dropSafely } from "./drop";
 import { emptyTables } from "./empty";
 import { alterableOptions, createOptions, effective } from "./options";
 import { createPreflight } from "./preflight";
-import { boundMark, slotHealth, viewPublisher } from "./publisher";
+import { boundMark, onSameCluster, slotHealth, viewPublisher } from "./publisher";
 import { reconcile, waitOptions } from "./reconcile";
 import { handoverName, resumeCopy } from "./handover";
 import { restoreKeys } from "./lateKeys";
@@ -106,6 +106,20 @@ export async function subscribe(
     await createPreflight(s, { ...inputs, copyData: copy ?? inputs.copyData }, ends, view);
     const options = createOptions(inputs);
     if (copy) options["copy_data"] = true;
+    // On its own cluster CREATE SUBSCRIPTION would wait without end for its own transaction while
+    // it creates the slot (as PostgreSQL documents): the slot is made first, the subscription on it.
+    const slot = inputs.slotName ?? inputs.name;
+    const slotFirst = inputs.createSlot !== false && (await onSameCluster(s, ends.publisher));
+    if (slotFirst) {
+      log.info(
+        `${label(inputs.name)}: the publisher is this server's own cluster: slot ${JSON.stringify(slot)} is created before the subscription.`,
+      );
+      await withSession(ends.publisher, (p) =>
+        p.query(sql.createLogicalSlot({ twoPhase: inputs.twoPhase, failover: inputs.failover }), [slot]),
+      );
+      options["create_slot"] = false;
+      options["slot_name"] = slot;
+    }
     await s
       .exec(
         sql.createSubscription(
@@ -115,7 +129,11 @@ export async function subscribe(
           options,
         ),
       )
-      .catch((e) => {
+      .catch(async (e) => {
+        if (slotFirst)
+          await withSession(ends.publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot])).catch(
+            () => undefined,
+          );
         throw createError(inputs, e);
       });
     // Outside CREATE SUBSCRIPTION's own transaction (one creating a slot may not run in a block).

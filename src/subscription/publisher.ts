@@ -3,12 +3,13 @@
 // The publisher may be reachable from the subscriber's server only, so every read here may come
 // back undefined.
 
+import { randomInt } from "node:crypto";
 import { membersOf, upgradeBinding, type Binding } from "../pg/binding";
 import type { ConnectionInfo } from "../pg/connection";
 import { publicationBindings, readPublishedGenerated, type PublishedColumn } from "../pg/published";
 import { readRoleFacts, type RoleFacts } from "../pg/roles";
 import { reachOf } from "../pg/reach";
-import { withSession } from "../pg/session";
+import { withSession, type Session } from "../pg/session";
 import { readTableFacts, type TableFacts } from "../pg/tableFacts";
 import { sortedTables, tableId, type TableName } from "../pg/tables";
 import {
@@ -19,6 +20,7 @@ import {
   readSubscribedTables,
   type SenderCapacity,
 } from "./catalog";
+import * as sql from "./sql";
 import type { CreatedMark } from "./sql";
 import { publicationNames, type SlotHealth, type SubscriptionInputs } from "./types";
 
@@ -152,5 +154,24 @@ export async function estimateRows(
     return new Map(rows.map((r) => [tableId(r), r.rows]));
   } catch {
     return new Map();
+  }
+}
+
+/**
+ * Whether `publisher` is the cluster `s` runs on (another database of it, or the same one): a lock
+ * `s` holds under random keys is seen there. False when the publisher cannot be read from here.
+ */
+export async function onSameCluster(s: Session, publisher: ConnectionInfo): Promise<boolean> {
+  const keys = [randomInt(2 ** 31), randomInt(2 ** 31)];
+  const [taken] = await s.query<{ pid: number }>(sql.TAKE_TOKEN, keys);
+  try {
+    const [seen] = await withSession(publisher, (p) =>
+      p.query<{ same: boolean }>(sql.SEES_TOKEN, [...keys, taken!.pid]),
+    );
+    return seen?.same === true;
+  } catch {
+    return false;
+  } finally {
+    await s.query(sql.DROP_TOKEN, keys);
   }
 }

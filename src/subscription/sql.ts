@@ -59,6 +59,32 @@ export function dropSubscription(name: string): string {
   return `DROP SUBSCRIPTION IF EXISTS ${ident(name)}`;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Whether the publisher is the subscriber's own cluster: a session of the subscriber takes an
+// advisory lock under random keys, and the publisher looks for it (pg_locks lists every database's).
+
+/** $1, $2: two random keys (0 … 2^31 - 1). Returns the session's pid. */
+export const TAKE_TOKEN =
+  "SELECT pg_catalog.pg_advisory_lock($1::int, $2::int), pg_catalog.pg_backend_pid() AS pid";
+export const DROP_TOKEN = "SELECT pg_catalog.pg_advisory_unlock($1::int, $2::int)";
+/** $1, $2: the keys; $3: the pid holding them. */
+export const SEES_TOKEN = `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks
+   WHERE locktype = 'advisory' AND classid = $1::int8::oid AND objid = $2::int8::oid AND objsubid = 2
+     AND pid = $3 AND granted) AS same`;
+
+/**
+ * A logical slot for pgoutput, created over SQL on the publisher ($1: its name; two-phase and, from
+ * PG17, failover when asked): what CREATE SUBSCRIPTION would create, made before it where it
+ * cannot make it itself.
+ */
+export function createLogicalSlot(opts: { twoPhase?: boolean; failover?: boolean }): string {
+  const more = [
+    ...(opts.twoPhase ? ["twophase => true"] : []),
+    ...(opts.failover ? ["failover => true"] : []),
+  ];
+  return `SELECT pg_catalog.pg_create_logical_replication_slot($1, 'pgoutput'${more.map((m) => `, ${m}`).join("")})`;
+}
+
 export function dropReplicationSlotQuery(): string {
   return "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active";
 }

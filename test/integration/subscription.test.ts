@@ -13,7 +13,7 @@ import { startServer, type Major, type TestServer } from "../harness/postgres";
 import { scenario } from "../harness/scenario";
 import { seededPair } from "../harness/seed";
 import { eventually } from "../harness/util";
-import { pairs } from "../harness/matrix";
+import { majors, pairs } from "../harness/matrix";
 
 const QUICKSTART = path.join(ROOT, "examples", "quickstart", "index.ts");
 const PAIRS: [Major, Major][] = [
@@ -354,3 +354,56 @@ describe("Subscription options, gates, preflight and adopt through the provider 
     assert.match(engine.log, /dropped replication slot "s" directly/);
   });
 });
+
+// Two databases of one cluster (a copy inside one managed instance, a test setup): CREATE
+// SUBSCRIPTION creating its slot there waits for its own transaction without end, as PostgreSQL
+// documents (measured: PG18 `up` hung with CREATE_REPLICATION_SLOT waiting on a transaction id).
+for (const major of majors([15, 18]))
+  describe(`publisher and subscriber in one cluster, PG${major}`, () => {
+    let server: TestServer;
+    let engine: Engine;
+    before(async () => {
+      server = await startServer({ major });
+      await server.query("CREATE DATABASE shop");
+      await server.query("CREATE DATABASE shop_copy");
+      await server.query(
+        "CREATE TABLE items (id int PRIMARY KEY); INSERT INTO items SELECT generate_series(1, 30); CREATE PUBLICATION items_pub FOR TABLE items",
+        [],
+        "shop",
+      );
+      await server.query("CREATE TABLE items (id int PRIMARY KEY)", [], "shop_copy");
+      engine = await Engine.start();
+    });
+    after(async () => {
+      await engine?.stop();
+      await server?.stop();
+    });
+
+    for (const copyMethod of ["postgres", "snapshot"])
+      it(`copies and streams with copyMethod "${copyMethod}", the slot made before the subscription where PostgreSQL would hang`, async () => {
+        const driver = new Driver(engine, "Subscription");
+        const creating = driver.create({
+          connection: server.url("shop_copy"),
+          name: `items_${copyMethod}`,
+          publisher: server.url("shop"),
+          publications: ["items_pub"],
+          copyMethod,
+          waitForSync: { timeoutSeconds: 30 },
+        });
+        const created = await Promise.race([
+          creating,
+          new Promise<"hung">((r) => setTimeout(() => r("hung"), 40_000).unref()),
+        ]);
+        assert.notEqual(created, "hung", "up waited more than 40 s");
+        await server.query("INSERT INTO items VALUES (31)", [], "shop");
+        await eventually(async () =>
+          assert.deepEqual(await server.query("SELECT count(*)::int AS n FROM items", [], "shop_copy"), [
+            { n: 31 },
+          ]),
+        );
+        await driver.delete(created as Created);
+        assert.deepEqual(await server.query("SELECT slot_name FROM pg_replication_slots"), []);
+        await server.query("TRUNCATE items", [], "shop_copy");
+        await server.query("DELETE FROM items WHERE id = 31", [], "shop");
+      });
+  });
