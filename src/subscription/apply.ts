@@ -109,7 +109,9 @@ export async function subscribe(
     // On its own cluster CREATE SUBSCRIPTION would wait without end for its own transaction while
     // it creates the slot (as PostgreSQL documents): the slot is made first, the subscription on it.
     const slot = inputs.slotName ?? inputs.name;
-    const slotFirst = inputs.createSlot !== false && (await onSameCluster(s, ends.publisher));
+    // (Not asked when this program could not read the publisher just now: `view` is undefined.)
+    const slotFirst =
+      inputs.createSlot !== false && view !== undefined && (await onSameCluster(s, ends.publisher));
     if (slotFirst) {
       log.info(
         `${label(inputs.name)}: the publisher is this server's own cluster: slot ${JSON.stringify(slot)} is created before the subscription.`,
