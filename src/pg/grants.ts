@@ -25,6 +25,9 @@ export const alterRoleReplication = (role: string) => `ALTER ROLE ${ident(role)}
 export const noForceRowSecurity = (schema: string, table: string) =>
   `ALTER TABLE ${qualified(schema, table)} NO FORCE ROW LEVEL SECURITY;`;
 
+export const setLogged = (schema: string, table: string) =>
+  `ALTER TABLE ${qualified(schema, table)} SET LOGGED;`;
+
 export const disableRowSecurity = (schema: string, table: string) =>
   `ALTER TABLE ${qualified(schema, table)} DISABLE ROW LEVEL SECURITY;`;
 

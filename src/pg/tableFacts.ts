@@ -2,7 +2,7 @@
 // preflight (on the primary) and the Subscription's (on the replica).
 
 import type { Session } from "./session";
-import type { TableSpec } from "./tables";
+import type { TableName, TableSpec } from "./tables";
 
 /**
  * SQL for the bytes of the heap of `c` (a pg_class row): a partitioned table's partitions summed
@@ -19,6 +19,10 @@ export interface TableFacts {
   replicaIdentity: string;
   /** A partitioned table (relkind p). */
   partitioned: boolean;
+  /** UNLOGGED (its changes are not in the WAL: PostgreSQL cannot publish it). */
+  unlogged: boolean;
+  /** Made by initdb (pg_catalog, information_schema): PostgreSQL cannot publish it. */
+  system: boolean;
   hasPrimaryKey: boolean;
   hasIdentityIndex: boolean;
   /** Every column, in order (only for tables with a column list or row filter; else empty). */
@@ -59,7 +63,8 @@ export async function readTableFacts(s: Session, tables: readonly TableSpec[]): 
   const become = s.serverVersion >= 160000 ? "SET" : "MEMBER";
   return s.query<TableFacts>(
     `SELECT n.nspname AS schema, c.relname AS name, c.relreplident::text AS "replicaIdentity",
-            c.relkind = 'p' AS partitioned,
+            c.relkind = 'p' AS partitioned, c.relpersistence = 'u' AS unlogged,
+            c.oid < 16384 AS system,
             pg_catalog.pg_get_userbyid(c.relowner) AS owner,
             pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE') AS owned,
             pg_catalog.pg_has_role(current_user, c.relowner, '${become}') AS "canBecomeOwner",
@@ -89,6 +94,24 @@ export async function readTableFacts(s: Session, tables: readonly TableSpec[]): 
       tables.map((t) => t.name),
       tables.map((t) => t.columns !== undefined || t.where !== undefined),
     ],
+  );
+}
+
+/** What each of `tables` that exists but is no table is (a view, a sequence …), as pg_class says. */
+export async function readOtherRelations(
+  s: Session,
+  tables: readonly TableName[],
+): Promise<(TableName & { kind: string })[]> {
+  if (tables.length === 0) return [];
+  return s.query<TableName & { kind: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name,
+            CASE c.relkind WHEN 'v' THEN 'a view' WHEN 'm' THEN 'a materialized view' WHEN 'S' THEN 'a sequence'
+                           WHEN 'f' THEN 'a foreign table' WHEN 'i' THEN 'an index' WHEN 'I' THEN 'an index'
+                           WHEN 'c' THEN 'a composite type' ELSE 'not a table' END AS kind
+       FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind NOT IN ('r', 'p')`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
   );
 }
 

@@ -10,7 +10,7 @@ import { memberIds, readMemberships, wouldPublish } from "../pg/published";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import type { Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
-import { coveredTables, readTableFacts } from "../pg/tableFacts";
+import { coveredTables, readOtherRelations, readTableFacts } from "../pg/tableFacts";
 import { nameOf, tableId } from "../pg/tables";
 import { readPublication, type CatalogPublication } from "./catalog";
 import { coveredTableFailures, privilegeFailures, publisherFailures, tableFailures } from "./preflight";
@@ -41,8 +41,20 @@ export async function serverFailures(
   const updatesOrDeletes = publish.includes("update") || publish.includes("delete");
   const covered = await coveredTables(s, { schemas: inputs.schemas, all: inputs.allTables });
   const facts = await readTableFacts(s, [...tables, ...covered]);
+  const found = new Set(facts.map(tableId));
+  const others = await readOtherRelations(
+    s,
+    tables.filter((t) => !found.has(tableId(t))),
+  );
   failures.push(
-    ...tableFailures("tables", tables, facts, updatesOrDeletes, inputs.publishViaPartitionRoot ?? false),
+    ...tableFailures(
+      "tables",
+      tables,
+      facts,
+      updatesOrDeletes,
+      inputs.publishViaPartitionRoot ?? false,
+      others,
+    ),
   );
   const coveredIds = new Set(covered.map(tableId));
   failures.push(

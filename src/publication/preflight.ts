@@ -3,11 +3,11 @@
 // pg/settings.ts and pg/tableFacts.ts read.
 
 import type { CheckFailure } from "../kernel/check";
-import { alterTableOwner, grantCreateOnDatabase, grantRole } from "../pg/grants";
+import { alterTableOwner, grantCreateOnDatabase, grantRole, setLogged } from "../pg/grants";
 import { cloudAdmin, type RoleFacts } from "../pg/roles";
 import type { ServerSettings } from "../pg/settings";
 import type { TableFacts } from "../pg/tableFacts";
-import { tableId, tableKey, type TableSpec } from "../pg/tables";
+import { tableId, tableKey, type TableName, type TableSpec } from "../pg/tables";
 
 /** The publisher must run with wal_level=logical and have WAL senders and replication slots. */
 export function publisherFailures(property: string, s: ServerSettings): CheckFailure[] {
@@ -61,19 +61,37 @@ export function tableFailures(
   facts: readonly TableFacts[],
   publishesUpdatesOrDeletes: boolean,
   viaRoot = false,
+  others: readonly (TableName & { kind: string })[] = [],
 ): CheckFailure[] {
   const byKey = new Map(facts.map((f) => [tableId(f), f]));
+  const kinds = new Map(others.map((o) => [tableId(o), o.kind]));
   const failures: CheckFailure[] = [];
   tables.forEach((t, i) => {
     const f = byKey.get(tableId(t));
     const where = `${property}[${i}]`;
+    const key = JSON.stringify(tableKey(t));
     if (!f) {
+      const kind = kinds.get(tableId(t));
       failures.push({
         property: where,
-        reason: `table ${JSON.stringify(tableKey(t))} does not exist on the publisher; create it first or fix the name (names are taken literally, case included).`,
+        reason: kind
+          ? `${key} is ${kind}, not a table: only tables (partitioned ones included) can be published${kind === "a sequence" ? "; a sequence's value is kept in step by SequenceSync" : kind.includes("view") ? "; publish the tables it is made from instead" : ""}.`
+          : `table ${key} does not exist on the publisher; create it first or fix the name (names are taken literally, case included).`,
       });
       return;
     }
+    if (f.system) {
+      failures.push({
+        property: where,
+        reason: `${key} is a system table (made by initdb), which PostgreSQL cannot publish: leave it out.`,
+      });
+      return;
+    }
+    if (f.unlogged)
+      failures.push({
+        property: where,
+        reason: `${key} is an unlogged table, whose changes are not written to the WAL, so PostgreSQL cannot publish it: make it logged (${setLogged(t.schema, t.name)}) or leave it out.`,
+      });
     if (f.partitioned && !viaRoot)
       for (const [part, what] of [
         ["columns", "a column list"],

@@ -24,6 +24,8 @@ CREATE TABLE public.parted_2026 PARTITION OF public.parted FOR VALUES FROM ('202
 CREATE TABLE public.gen (id int PRIMARY KEY, x int, y int GENERATED ALWAYS AS (x * 2) STORED);
 CREATE TABLE public.nopk (v text);
 CREATE TABLE public.canary (id int PRIMARY KEY); INSERT INTO public.canary VALUES (1);
+CREATE UNLOGGED TABLE public.scratch (id int PRIMARY KEY); CREATE VIEW public.active_users AS SELECT * FROM public.users;
+CREATE SEQUENCE public.ticket;
 CREATE ROLE pubowner SUPERUSER;
 `;
 
@@ -227,6 +229,29 @@ for (const major of majors([15, 18])) {
         properties,
       );
       await pub.delete(created);
+    });
+
+    it("refuses at preview what PostgreSQL cannot publish, naming what it is: an unlogged table, a view, a sequence, a system table", async () => {
+      const r = await pub.check(
+        inputs({ tables: ["scratch", "active_users", "ticket", "pg_catalog.pg_class"], publish: ["insert"] }),
+      );
+      assert.deepEqual(
+        r.failures.map((f) => f.property),
+        ["tables[0]", "tables[1]", "tables[2]", "tables[3]"],
+      );
+      const [unlogged, view, sequence, system] = r.failures.map((f) => f.reason);
+      assert.match(
+        unlogged!,
+        /"public\.scratch" is an unlogged table.*ALTER TABLE "public"\."scratch" SET LOGGED;/,
+      );
+      assert.match(
+        view!,
+        /"public\.active_users" is a view, not a table.*publish the tables it is made from/,
+      );
+      assert.match(sequence!, /"public\.ticket" is a sequence, not a table.*SequenceSync/);
+      assert.match(system!, /"pg_catalog\.pg_class" is a system table/);
+      // Before, the unlogged table passed the preview and CREATE PUBLICATION failed in up.
+      assert.deepEqual(await q("SELECT pubname FROM pg_publication"), []);
     });
 
     it("takes over an existing publication only with adopt (refused at preview without), then manages it", async () => {

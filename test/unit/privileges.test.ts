@@ -25,6 +25,8 @@ const table = (over: Partial<TableFacts> = {}): TableFacts => ({
   name: "orders",
   replicaIdentity: "d",
   partitioned: false,
+  unlogged: false,
+  system: false,
   hasPrimaryKey: true,
   hasIdentityIndex: false,
   columns: [],

@@ -8,6 +8,8 @@ const facts = (over: Partial<TableFacts>): TableFacts => ({
   name: "t",
   replicaIdentity: "d",
   partitioned: false,
+  unlogged: false,
+  system: false,
   hasPrimaryKey: true,
   hasIdentityIndex: false,
   columns: ["id", "email", "note"],
@@ -53,6 +55,25 @@ describe("publication preflight", () => {
     const f = tableFailures("tables", [{ schema: "public", name: "Users" }], [], true);
     assert.deepEqual(f[0]!.property, "tables[0]");
     assert.match(f[0]!.reason, /"public.Users" does not exist/);
+  });
+  it("names what is not a publishable table: another kind of relation, an unlogged or a system table", () => {
+    const spec = (name: string) => ({ schema: "public", name });
+    const f = tableFailures(
+      "tables",
+      [spec("v"), spec("u"), spec("s")],
+      [facts({ name: "u", unlogged: true }), facts({ name: "s", system: true })],
+      true,
+      false,
+      [{ schema: "public", name: "v", kind: "a materialized view" }],
+    );
+    assert.deepEqual(
+      f.map((x) => x.reason.slice(0, 41)),
+      [
+        '"public.v" is a materialized view, not a ',
+        '"public.u" is an unlogged table, whose ch',
+        '"public.s" is a system table (made by ini',
+      ],
+    );
   });
   it("refuses a table without replica identity only when updates or deletes are published", () => {
     const nopk = facts({ hasPrimaryKey: false, identityColumns: [] });
