@@ -295,6 +295,11 @@ function complete(info: Record<string, unknown>): ConnectionInfo {
     throw new Error("has no user; write postgres://user@host/database (user=… in key=value form)");
   if (info.sslMode !== undefined && !(SSL_MODES as readonly unknown[]).includes(info.sslMode))
     throw new Error(`has sslmode=${String(info.sslMode)}; use one of ${SSL_MODES.join(", ")}`);
+  // libpq 16+: the TLS library's trusted roots, with verify-full (the default then; weaker is an error).
+  if (info.sslRootCert === "system" && info.sslMode !== undefined && info.sslMode !== "verify-full")
+    throw new Error(
+      `has sslrootcert=system with sslmode=${String(info.sslMode)}; the system's trusted roots go only with sslmode=verify-full (libpq 16+ refuses weaker modes): set sslmode=verify-full or leave sslmode out`,
+    );
   const params = info.params as Record<string, unknown> | undefined;
   if (params !== undefined) {
     if (params === null || typeof params !== "object" || Array.isArray(params))

@@ -126,9 +126,16 @@ function clientConfig(info: ConnectionInfo, over: Tls, replication = false): Cli
       ? { maxVersion: p.ssl_max_protocol_version as tls.SecureVersion }
       : {}),
   };
-  const ca = info.sslRootCert !== undefined ? read(info.sslRootCert, "sslrootcert") : undefined;
+  // sslrootcert=system (libpq 16+): this runtime's trusted roots (Node.js's store, which
+  // NODE_EXTRA_CA_CERTS extends), always with verify-full.
+  const system = info.sslRootCert === "system";
+  const ca = info.sslRootCert !== undefined && !system ? read(info.sslRootCert, "sslrootcert") : undefined;
   // libpq: with a root certificate, `require` verifies the CA as verify-ca does.
-  const mode = info.sslMode === "require" && ca !== undefined ? "verify-ca" : (info.sslMode ?? "prefer");
+  const mode = system
+    ? "verify-full"
+    : info.sslMode === "require" && ca !== undefined
+      ? "verify-ca"
+      : (info.sslMode ?? "prefer");
   if (mode === "verify-full") config.ssl = { rejectUnauthorized: true, ca, ...options };
   else if (mode === "verify-ca")
     config.ssl = { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined, ...options };

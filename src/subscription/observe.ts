@@ -17,7 +17,14 @@ import { countEnabledSubscriptions, readSubscription, readSyncStates } from "./c
 import { decideRepair } from "./drift";
 import type { Ends } from "./fields";
 import { versionGates } from "./options";
-import { generatedFailures, leftOutBySync, leftOutReason, senderFailures, workerFailures } from "./preflight";
+import {
+  generatedFailures,
+  leftOutBySync,
+  leftOutReason,
+  senderFailures,
+  subscriberLibpqFailures,
+  workerFailures,
+} from "./preflight";
 import { subscriberFailures } from "./privileges";
 import type { PublisherView } from "./publisher";
 import { adoptionChanges } from "./reconcile";
@@ -142,6 +149,7 @@ export async function observeReplica(
       ...subscriberFailures(await readRoleFacts(s), s.serverVersion, inputs, ends.publisher, onReplica),
       ...tableFailures(inputs, view, onReplica),
       ...(await generatedFailures(s, view, ends)),
+      ...subscriberLibpqFailures(s.serverVersion, ends.publisher),
     );
     const existing = await readSubscription(s, inputs.name);
     if (existing) inputs.oid = existing.oid;

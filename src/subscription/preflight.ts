@@ -5,7 +5,7 @@
 
 import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
-import { endpoint } from "../pg/connection";
+import { endpoint, type ConnectionInfo } from "../pg/connection";
 import type { Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
 import type { PublishedColumn } from "../pg/published";
@@ -96,6 +96,21 @@ export function senderFailures(
       reason: `the publisher has max_wal_senders = ${capacity.senders} and ${capacity.sendersUsed} in use: this subscription needs ${takers}, ${senders} more in all, or its workers are refused and retry without end. Raise max_wal_senders on the publisher and restart it.`,
     });
   return failures;
+}
+
+/**
+ * What the subscriber's own libpq (its server's version) cannot do with the publisher connection:
+ * sslrootcert=system is libpq 16's; before, it reads a file named "system" and every connection
+ * of the subscription fails.
+ */
+export function subscriberLibpqFailures(version: number, publisher: ConnectionInfo): CheckFailure[] {
+  if (publisher.sslRootCert !== "system" || version >= 160000) return [];
+  return [
+    {
+      property: "publisher",
+      reason: `the publisher connection has sslrootcert=system, which the subscriber's libpq knows from PostgreSQL 16; the subscriber runs ${formatVersion(version)}, whose workers would look for a file named "system" and fail to connect: give the path of the CA bundle on the subscriber's machine (for example sslrootcert=/etc/ssl/certs/ca-certificates.crt with sslmode=verify-full), or upgrade the subscriber to 16 or later`,
+    },
+  ];
 }
 
 /**

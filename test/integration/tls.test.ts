@@ -8,6 +8,7 @@
 // these servers: each reaches this package's sessions and the subscriber's libpq with its parameters.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { conninfo, parseConnection, type ConnectionInfo } from "../../src/pg/connection";
@@ -15,6 +16,7 @@ import { pooler } from "../../src/pg/pooler";
 import { withSession } from "../../src/pg/session";
 import * as subscriptionSql from "../../src/subscription/sql";
 import { CORPUS } from "../fixtures/connectionStrings";
+import { ROOT } from "../harness/install";
 import { startServer, type TestServer } from "../harness/postgres";
 import { makeCertificates, type Certificates } from "../harness/tls";
 
@@ -69,6 +71,36 @@ describe("TLS negotiated as libpq does (PG17)", () => {
       return true;
     });
     await assert.rejects(over(url(plainOnly, "sslmode=require")), /SSL/);
+  });
+
+  it("sslrootcert=system verifies the server against this runtime's trusted roots, with verify-full, as libpq 16 does", async () => {
+    // The test CA is in no trusted store: refused (before, "cannot read sslrootcert \"system\"").
+    await assert.rejects(over(url(tlsOnly, `sslrootcert=system&${clientCert()}`)), (e: Error) => {
+      assert.match(e.message, /self.signed certificate|unable to get local issuer|unable to verify/i);
+      assert.ok(!e.message.includes(tlsOnly.password));
+      return true;
+    });
+    assert.throws(
+      () => parseConnection(url(tlsOnly, "sslrootcert=system&sslmode=require")),
+      /has sslrootcert=system with sslmode=require; the system's trusted roots go only with sslmode=verify-full/,
+    );
+    // Trusted through Node.js's store (NODE_EXTRA_CA_CERTS extends it), in a process of its own;
+    // verify-full checks the name the certificate is for (localhost, 127.0.0.1).
+    const probe = `const { parseConnection } = require("./dist/pg/connection");
+      const { withSession } = require("./dist/pg/session");
+      withSession(parseConnection(process.env.URL), (s) =>
+        s.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"),
+      ).then((seen) => console.log(JSON.stringify(seen)));`;
+    const trusted = execFileSync(process.execPath, ["-e", probe], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_EXTRA_CA_CERTS: certs.ca,
+        URL: url(tlsOnly, `sslrootcert=system&${clientCert()}`).replace("127.0.0.1", "localhost"),
+      },
+      encoding: "utf8",
+    });
+    assert.deepEqual(JSON.parse(trusted.trim().split("\n").pop()!), [{ ssl: true }]);
   });
 
   it("sslnegotiation=direct starts TLS at once (no SSLRequest), as PostgreSQL 17's libpq does", async () => {

@@ -10,7 +10,13 @@ import {
   type ColumnType,
   type PublishedForCopy,
 } from "../../../src/subscription/snapshotCatalog";
-import { leftOutBySync, senderFailures, workerFailures } from "../../../src/subscription/preflight";
+import {
+  leftOutBySync,
+  senderFailures,
+  subscriberLibpqFailures,
+  workerFailures,
+} from "../../../src/subscription/preflight";
+import { parseConnection } from "../../../src/pg/connection";
 import { SnapshotMeter } from "../../../src/subscription/progress";
 import {
   AUTO_MAX_BYTES,
@@ -274,6 +280,20 @@ describe("slots and WAL senders on the publisher", () => {
       reasons(senderFailures(full, { slot: false, sender: false, syncs: true }))[0]!,
       /its slot \(which exists\) and, for PostgreSQL's copy, at least one more .*its table syncs fail and retry/,
     );
+  });
+});
+
+describe("the publisher connection in the subscriber's libpq", () => {
+  it("refuses sslrootcert=system before 16, whose libpq would look for a file named system", () => {
+    const info = parseConnection("postgres://repl:pw@db.example.com/app?sslrootcert=system");
+    const f = subscriberLibpqFailures(150000, info);
+    assert.deepEqual(
+      f.map((x) => x.property),
+      ["publisher"],
+    );
+    assert.match(f[0]!.reason, /sslrootcert=system.*the subscriber runs 15\.0.*upgrade the subscriber to 16/);
+    assert.deepEqual(subscriberLibpqFailures(160000, info), []);
+    assert.deepEqual(subscriberLibpqFailures(150000, parseConnection("postgres://repl:pw@db/app")), []);
   });
 });
 
