@@ -31,6 +31,9 @@ export const setLogged = (schema: string, table: string) =>
 export const disableRowSecurity = (schema: string, table: string) =>
   `ALTER TABLE ${qualified(schema, table)} DISABLE ROW LEVEL SECURITY;`;
 
+export const alterRoleNoStatementTimeout = (role: string) =>
+  `ALTER ROLE ${ident(role)} SET statement_timeout = 0;`;
+
 export const alterRoleBypassRls = (role: string) => `ALTER ROLE ${ident(role)} WITH BYPASSRLS;`;
 
 export const grantSequence = (

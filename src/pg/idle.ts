@@ -16,8 +16,8 @@ import type { Client } from "pg";
 interface Idle {
   client: Client;
   version: number;
-  /** The session's lock_timeout in seconds, when a bounded read set it (session.ts). */
-  lockTimeout: number | undefined;
+  /** The limits the session's settings were last set for (session.ts), undefined: the server's. */
+  limits: string | undefined;
   timer: NodeJS.Timeout;
   /** When it was kept (Date.now()). */
   since: number;
@@ -49,18 +49,18 @@ function socket(client: Client): Socket | undefined {
  */
 export async function checkout(
   key: string,
-): Promise<{ client: Client; version: number; lockTimeout: number | undefined } | undefined> {
+): Promise<{ client: Client; version: number; limits: string | undefined } | undefined> {
   const list = pool().get(key);
   while (list && list.length > 0) {
     const idle = list.pop()!;
     clearTimeout(idle.timer);
     const s = socket(idle.client);
     s?.ref();
-    const { client, version, lockTimeout } = idle;
-    if (s && !s.destroyed && Date.now() - idle.since < FRESH_MS) return { client, version, lockTimeout };
+    const { client, version, limits } = idle;
+    if (s && !s.destroyed && Date.now() - idle.since < FRESH_MS) return { client, version, limits };
     try {
       await idle.client.query("SELECT 1");
-      return { client, version, lockTimeout };
+      return { client, version, limits };
     } catch {
       await idle.client.end().catch(() => undefined);
     }
@@ -69,12 +69,7 @@ export async function checkout(
 }
 
 /** Keeps a healthy connection for the next call; false when it cannot be kept (then close it). */
-export function checkin(
-  key: string,
-  client: Client,
-  version: number,
-  lockTimeout: number | undefined,
-): boolean {
+export function checkin(key: string, client: Client, version: number, limits: string | undefined): boolean {
   const s = socket(client);
   if (!s) return false;
   s.unref();
@@ -85,7 +80,7 @@ export function checkin(
     client.end().catch(() => undefined);
   }, IDLE_MS);
   timer.unref();
-  list.push({ client, version, lockTimeout, timer, since: Date.now() });
+  list.push({ client, version, limits, timer, since: Date.now() });
   pool().set(key, list);
   return true;
 }

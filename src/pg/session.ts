@@ -280,10 +280,10 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   const key = JSON.stringify(Object.entries(info).sort(([a], [b]) => a.localeCompare(b)));
   let client: Client;
   let serverVersion: number;
-  // The session's lock_timeout, when a bounded read set it (undefined: the server's).
-  let lockTimeout: number | undefined;
+  // What the session's limits were last set for (undefined: the server's settings).
+  let limits: string | undefined;
   const reused = await idle.checkout(key);
-  if (reused) ({ client, version: serverVersion, lockTimeout } = reused);
+  if (reused) ({ client, version: serverVersion, limits } = reused);
   else {
     client = await connectWith(info);
     try {
@@ -297,14 +297,18 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   const c = client;
   let healthy = false;
   let dirty = false;
-  // A check, diff or read: its statements wait a bounded time for table locks (kernel/lockWaits.ts);
-  // the setting stays with the kept connection, so calls of the same kind send it once.
+  // A check, diff or read: its statements wait a bounded time for table locks (kernel/lockWaits.ts).
+  // Anything else is work (copies, index builds, DDL): it runs without the statement and
+  // idle-in-transaction timeouts a role or database may set, as pg_dump and pg_restore do, and
+  // waits for locks as its statements say (pg/lock.ts). The settings stay with the kept
+  // connection, so calls of the same kind send them once.
   const bound = readWait();
   const wait = bound === undefined ? undefined : Math.max(1, Math.trunc(bound));
+  const wanted = wait === undefined ? "work" : `read ${wait}`;
   try {
-    if (wait !== lockTimeout) {
-      await c.query(wait === undefined ? "RESET lock_timeout" : `SET lock_timeout = '${wait}s'`);
-      lockTimeout = wait;
+    if (wanted !== limits) {
+      await c.query(limitStatements(limits, wanted));
+      limits = wanted;
     }
     const session: Session = {
       serverVersion,
@@ -337,7 +341,7 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
     const result = await fn(session);
     if (dirty) {
       await c.query("RESET ALL");
-      lockTimeout = undefined;
+      limits = undefined;
     }
     healthy = true;
     return result;
@@ -345,8 +349,19 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
     if (wait !== undefined && (e as { code?: string }).code === "55P03") await explainReadWait(e, info, wait);
     throw redactError(e, secrets);
   } finally {
-    if (!(healthy && idle.checkin(key, c, serverVersion, lockTimeout))) await c.end().catch(() => undefined);
+    if (!(healthy && idle.checkin(key, c, serverVersion, limits))) await c.end().catch(() => undefined);
   }
+}
+
+/** The statements (one round trip) that move a session's limits from `from` to `to` ("work" or "read N"). */
+function limitStatements(from: string | undefined, to: string): string {
+  const work = ["SET statement_timeout = 0", "SET idle_in_transaction_session_timeout = 0"];
+  if (to === "work") return [...(from !== undefined ? ["RESET lock_timeout"] : []), ...work].join("; ");
+  const seconds = to.slice("read ".length);
+  return [
+    ...(from === "work" ? ["RESET statement_timeout", "RESET idle_in_transaction_session_timeout"] : []),
+    `SET lock_timeout = '${seconds}s'`,
+  ].join("; ");
 }
 
 /**

@@ -21,7 +21,7 @@ import type { Ends } from "./fields";
 import { dropSafely } from "./drop";
 import { emptyTables } from "./empty";
 import { alterableOptions, createOptions, effective } from "./options";
-import { createPreflight } from "./preflight";
+import { createPreflight, syncLimitsOf } from "./preflight";
 import { boundMark, onSameCluster, slotHealth, viewPublisher } from "./publisher";
 import { reconcile, waitOptions } from "./reconcile";
 import { handoverName, resumeCopy } from "./handover";
@@ -93,7 +93,7 @@ export async function subscribe(
     inputs,
     ends.publisher,
     copy ?? inputs.copyData !== false,
-    view?.generated ?? [],
+    syncLimitsOf(view),
   );
   if (choice.method === "snapshot") {
     await snapshotSubscribe(s, inputs, ends, choice.plan, view);

@@ -250,20 +250,27 @@ export async function readSlot(
     : undefined;
 }
 
-/** The publisher's replication slots and WAL senders: how many it allows, and how many are taken. */
-export interface SenderCapacity {
+/**
+ * The publisher's replication slots and WAL senders (how many it allows, how many are taken), and
+ * the statement_timeout this role's sessions start with there (its walsenders' too; "0": none):
+ * the value RESET restores, whatever this session set.
+ */
+export interface PublisherLimits {
   slots: number;
   slotsUsed: number;
   senders: number;
   sendersUsed: number;
+  statementTimeout: string;
 }
 
-export async function readSenderCapacity(s: Session): Promise<SenderCapacity> {
-  const [r] = await s.query<SenderCapacity>(
+export async function readPublisherLimits(s: Session): Promise<PublisherLimits> {
+  const [r] = await s.query<PublisherLimits>(
     `SELECT pg_catalog.current_setting('max_replication_slots')::int AS slots,
             (SELECT count(*) FROM pg_catalog.pg_replication_slots)::int AS "slotsUsed",
             pg_catalog.current_setting('max_wal_senders')::int AS senders,
-            (SELECT count(*) FROM pg_catalog.pg_stat_get_wal_senders())::int AS "sendersUsed"`,
+            (SELECT count(*) FROM pg_catalog.pg_stat_get_wal_senders())::int AS "sendersUsed",
+            (SELECT CASE WHEN reset_val = '0' THEN '0' ELSE reset_val || coalesce(unit, '') END
+               FROM pg_catalog.pg_settings WHERE name = 'statement_timeout') AS "statementTimeout"`,
   );
   return r!;
 }

@@ -6,7 +6,6 @@ import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
 import { versionFailures } from "../kernel/versions";
 import { nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
-import type { PublishedColumn } from "../pg/published";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
@@ -23,8 +22,13 @@ import {
   leftOutReason,
   senderFailures,
   subscriberLibpqFailures,
+  syncBlockers,
+  syncFixes,
+  syncLimitsOf,
   workerFailures,
+  type SyncLimits,
 } from "./preflight";
+import { alterRoleNoStatementTimeout } from "../pg/grants";
 import { subscriberFailures } from "./privileges";
 import type { PublisherView } from "./publisher";
 import { adoptionChanges } from "./reconcile";
@@ -108,7 +112,7 @@ async function resumable(
   published: readonly TableName[],
   subscribed: ReadonlySet<string>,
   ranged: readonly TableName[],
-  generated: readonly PublishedColumn[],
+  limits: SyncLimits,
 ): Promise<{ kept: TableName[]; partial: TableName[] } | undefined> {
   const inRanges = new Set(ranged.map(tableId));
   const holding = new Set((await nonEmptyTables(s, published)).map(tableId));
@@ -120,10 +124,12 @@ async function resumable(
     if (!subscribed.has(id)) return undefined;
     (inRanges.has(id) ? partial : kept).push(t);
   }
-  // PostgreSQL's copy of the rest would leave published generated columns empty: copy all again.
+  // Where PostgreSQL's copy of the rest cannot be left to it (published generated columns before
+  // 18, a statement_timeout on the publisher): copy everything again, with this program's copy.
   const done = new Set(kept.map(tableId));
   const rest = published.filter((t) => !done.has(tableId(t)));
-  if (leftOutBySync(s.serverVersion, generated, rest).length > 0) return undefined;
+  if (syncBlockers(s.serverVersion, limits, rest, syncFixes(limits.role)).reasons.length > 0)
+    return undefined;
   // The handover publication lists the kept tables: this role must be allowed to create it.
   if (!(await mayHandOver(ends.publisher, kept).catch(() => false))) return undefined;
   return { kept, partial };
@@ -212,7 +218,7 @@ export async function observeReplica(
               published,
               subscribed,
               existing.copyMark?.ranged ?? [],
-              view?.generated ?? [],
+              syncLimitsOf(view),
             ),
           }
         : {}),
@@ -225,7 +231,8 @@ export async function observeReplica(
       !decision.refusal &&
       ((!existing && inputs.copyData !== false) || (repair && !repair.resume && inputs.repair !== "refuse"))
     ) {
-      const copy = await previewCopy(s, inputs, ends.publisher, view?.generated ?? [], {
+      const copy = await previewCopy(s, inputs, ends.publisher, syncLimitsOf(view), {
+        tables: published,
         tablesComing: inputs.recopyRequests !== undefined,
         emptiedFirst: repair !== undefined,
         read: { tables: published, stakes, ...(copied.length === published.length ? { holding } : {}) },
@@ -240,7 +247,7 @@ export async function observeReplica(
       running && copied.length > 0 && (existing !== undefined || inputs.copyMethod !== "snapshot");
     if (view && (!existing || (pgCopies && !repair)))
       failures.push(
-        ...senderFailures(view.capacity, {
+        ...senderFailures(view.limits, {
           slot: !existing && inputs.createSlot !== false && view.slotExists !== true,
           sender: !existing && running,
           syncs: pgCopies,
@@ -248,6 +255,11 @@ export async function observeReplica(
       );
     // Tables newly published to an existing subscription are copied by PostgreSQL's (REFRESH).
     const added = existing && !repair ? leftOutBySync(s.serverVersion, view?.generated ?? [], copied) : [];
+    const limits = syncLimitsOf(view);
+    if (existing && !repair && running && copied.length > 0 && limits.statementTimeout !== "0")
+      log.warn(
+        `${label(inputs.name)}: PostgreSQL's table synchronisation copies ${copied.map(tableKey).join(", ")} (newly published) under the publisher role's statement_timeout = ${limits.statementTimeout}: a table whose COPY takes longer is cancelled and copied again without end. Run ${alterRoleNoStatementTimeout(limits.role)} on the publisher first if one may.`,
+      );
     if (added.length > 0)
       failures.push({
         property: "publications",

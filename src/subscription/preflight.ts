@@ -6,6 +6,7 @@
 import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
 import { endpoint, type ConnectionInfo } from "../pg/connection";
+import { alterRoleNoStatementTimeout } from "../pg/grants";
 import type { Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
 import type { PublishedColumn } from "../pg/published";
@@ -13,7 +14,7 @@ import { readTableFacts } from "../pg/tableFacts";
 import { tableId, tableKey, type TableName } from "../pg/tables";
 import { formatVersion } from "../kernel/versions";
 import type { Ends } from "./fields";
-import { countEnabledSubscriptions, readGeneratedAmong, type SenderCapacity } from "./catalog";
+import { countEnabledSubscriptions, readGeneratedAmong, type PublisherLimits } from "./catalog";
 import type { PublisherView } from "./publisher";
 import { label, type SubscriptionInputs } from "./types";
 
@@ -73,7 +74,7 @@ export function workerFailures(
  * (measured PG16: 2 slots, one taken by another consumer).
  */
 export function senderFailures(
-  capacity: SenderCapacity,
+  capacity: PublisherLimits,
   need: { slot: boolean; sender: boolean; syncs: boolean },
 ): CheckFailure[] {
   const failures: CheckFailure[] = [];
@@ -160,6 +161,54 @@ export function leftOutReason(columns: readonly PublishedColumn[], version: numb
 export const LEFT_OUT_FIX =
   'Set `copyMethod: "snapshot"` or "auto" (this program\'s copy copies them), upgrade the subscriber to 18, or stop publishing them (`publishGeneratedColumns: "none"`, or leave them out of the column list; the replica then computes its own)';
 
+/** What PostgreSQL's own table synchronisation cannot do here, as the publisher's view says. */
+export interface SyncLimits {
+  /** Stored generated columns whose values the publisher publishes (PG18). */
+  generated: readonly PublishedColumn[];
+  /** The statement_timeout of the publisher role's sessions, its walsenders' too ("0": none). */
+  statementTimeout: string;
+  role: string;
+}
+
+export function syncLimitsOf(view: PublisherView | undefined): SyncLimits {
+  return {
+    generated: view?.generated ?? [],
+    statementTimeout: view?.limits.statementTimeout ?? "0",
+    role: view?.role.user ?? "",
+  };
+}
+
+/**
+ * Why PostgreSQL's own copy of `tables` cannot be left to it here, each reason with its fix, and
+ * the tables only this program's copy can copy (all of them under a statement_timeout: measured,
+ * a walsender's COPY cancelled at 1 s was retried 54 times in 60 s, never finishing).
+ */
+export function syncBlockers(
+  version: number,
+  limits: SyncLimits,
+  tables: readonly TableName[],
+  fixes: { generated: string; timeout: string },
+): { tables: TableName[]; reasons: string[] } {
+  const leftOut = leftOutBySync(version, limits.generated, tables);
+  const timed = limits.statementTimeout !== "0" && tables.length > 0;
+  const reasons = [
+    ...(leftOut.length > 0 ? [leftOutReason(leftOut, version, fixes.generated)] : []),
+    ...(timed
+      ? [
+          `the publisher runs the sessions of role ${JSON.stringify(limits.role)} with statement_timeout = ${limits.statementTimeout} (set for the role or its database), which cuts PostgreSQL's table synchronisation short: a table whose COPY takes longer is cancelled and copied again without end. ${fixes.timeout}`,
+        ]
+      : []),
+  ];
+  const pinned = new Set(leftOut.map(tableId));
+  return { tables: timed ? [...tables] : tables.filter((t) => pinned.has(tableId(t))), reasons };
+}
+
+/** The fixes of syncBlockers for a copy about to start by PostgreSQL. */
+export const syncFixes = (role: string) => ({
+  generated: LEFT_OUT_FIX,
+  timeout: `Set \`copyMethod: "snapshot"\` or "auto" (this program's copy turns the timeout off in its own sessions), or run ${alterRoleNoStatementTimeout(role)} on the publisher`,
+});
+
 /** Throws one error listing every problem with its fix. */
 export async function createPreflight(
   s: Session,
@@ -181,9 +230,10 @@ export async function createPreflight(
       `published table(s) ${missing.join(", ")} do not exist on the subscriber ${endpoint(ends.connection)}: add a SchemaSync for them and make the Subscription depend on it`,
     );
   for (const f of await generatedFailures(s, view, ends)) problems.push(f.reason);
-  const leftOut =
-    inputs.copyData === false ? [] : leftOutBySync(s.serverVersion, view?.generated ?? [], tables);
-  if (leftOut.length > 0) problems.push(leftOutReason(leftOut, s.serverVersion, LEFT_OUT_FIX));
+  if (inputs.copyData !== false) {
+    const limits = syncLimitsOf(view);
+    problems.push(...syncBlockers(s.serverVersion, limits, tables, syncFixes(limits.role)).reasons);
+  }
   const settings = (await readSettings(s)).settings;
   for (const f of workerFailures(settings, await countEnabledSubscriptions(s), inputs))
     problems.push(f.reason);

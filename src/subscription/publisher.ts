@@ -15,10 +15,10 @@ import { sortedTables, tableId, type TableName } from "../pg/tables";
 import {
   readColumnListConflicts,
   readRowEstimates,
-  readSenderCapacity,
+  readPublisherLimits,
   readSlot,
   readSubscribedTables,
-  type SenderCapacity,
+  type PublisherLimits,
 } from "./catalog";
 import * as sql from "./sql";
 import type { CreatedMark } from "./sql";
@@ -44,8 +44,8 @@ export interface PublisherView {
   columnConflicts: TableName[];
   /** Stored generated columns whose values they publish (PG18). */
   generated: PublishedColumn[];
-  /** Replication slots and WAL senders the publisher allows and has taken. */
-  capacity: SenderCapacity;
+  /** Replication slots and WAL senders the publisher allows and has taken; the role's statement_timeout. */
+  limits: PublisherLimits;
 }
 
 /**
@@ -88,7 +88,7 @@ export async function readPublisher(
         subscribedTables: await readSubscribedTables(s, tables),
         columnConflicts: await readColumnListConflicts(s, publications),
         generated: await readPublishedGenerated(s, publications),
-        capacity: await readSenderCapacity(s),
+        limits: await readPublisherLimits(s),
       };
     });
     return { view };

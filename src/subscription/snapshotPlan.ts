@@ -17,8 +17,8 @@ import {
   type ColumnType,
   type PublishedForCopy,
 } from "./snapshotCatalog";
-import type { PublishedColumn } from "../pg/published";
-import { LEFT_OUT_FIX, leftOutBySync, leftOutReason } from "./preflight";
+import { alterRoleNoStatementTimeout } from "../pg/grants";
+import { syncBlockers, syncFixes, type SyncLimits } from "./preflight";
 import * as sql from "./sql";
 import { label, publicationNames, type SubscriptionInputs } from "./types";
 
@@ -330,7 +330,7 @@ async function decideCopy(
   s: Session,
   inputs: SubscriptionInputs,
   publisher: ConnectionInfo,
-  generated: readonly PublishedColumn[],
+  limits: SyncLimits,
   preview?: Parameters<typeof planSnapshot>[4],
 ): Promise<
   | { method: "snapshot"; plan: SnapshotPlan; note?: string }
@@ -346,15 +346,19 @@ async function decideCopy(
   );
   if (inputs.copyMethod === "snapshot")
     return plan ? { method: "snapshot", plan } : { refused: refusal(obstacles.join("; ")) };
-  // Tables whose published generated columns only this program copies here stay with it.
-  const leftOut = leftOutBySync(s.serverVersion, generated, plan?.tables ?? generated);
-  const pinned = new Set(leftOut.map(tableId));
-  const postgres = (why: string) =>
-    leftOut.length > 0
-      ? {
-          refused: `copyMethod "auto" cannot leave the copy to PostgreSQL here: ${leftOutReason(leftOut, s.serverVersion, `And this program cannot copy them: ${why}. Fix that, upgrade the subscriber to 18, or stop publishing them (\`publishGeneratedColumns: "none"\`, or leave them out of the column list; the replica then computes its own).`)}`,
-        }
+  // Tables PostgreSQL's copy cannot copy here stay with this program's.
+  const blocked = (why: string) =>
+    syncBlockers(s.serverVersion, limits, plan?.tables ?? limits.generated, {
+      generated: `And this program cannot copy them: ${why}. Fix that, upgrade the subscriber to 18, or stop publishing them (\`publishGeneratedColumns: "none"\`, or leave them out of the column list; the replica then computes its own).`,
+      timeout: `And this program, whose copy turns it off, cannot copy here: ${why}. Fix that, or run ${alterRoleNoStatementTimeout(limits.role)} on the publisher.`,
+    });
+  const pinned = new Set(blocked("").tables.map(tableId));
+  const postgres = (why: string) => {
+    const { reasons } = blocked(why);
+    return reasons.length > 0
+      ? { refused: `copyMethod "auto" cannot leave the copy to PostgreSQL here: ${reasons.join("; ")}` }
       : { method: "postgres" as const, why };
+  };
   if (!plan) return postgres(obstacles.join("; "));
   const { mine, theirs } = autoSplit(plan.tables, pinned);
   const handover =
@@ -377,19 +381,19 @@ export async function previewCopy(
   s: Session,
   inputs: SubscriptionInputs,
   publisher: ConnectionInfo,
-  generated: readonly PublishedColumn[],
-  preview: { tablesComing: boolean; emptiedFirst: boolean; read?: ReplicaRead },
+  limits: SyncLimits,
+  preview: { tablesComing: boolean; emptiedFirst: boolean; read?: ReplicaRead; tables: readonly TableName[] },
 ): Promise<{ line: string; failure?: string }> {
   const who = label(inputs.name);
   if (inputs.copyMethod === "postgres") {
-    const leftOut = leftOutBySync(s.serverVersion, generated, generated);
-    const failure = leftOut.length > 0 ? leftOutReason(leftOut, s.serverVersion, LEFT_OUT_FIX) : undefined;
+    const { reasons } = syncBlockers(s.serverVersion, limits, preview.tables, syncFixes(limits.role));
+    const failure = reasons.length > 0 ? reasons.join("; ") : undefined;
     return {
       line: `${who}: up copies with PostgreSQL's table synchronisation (copyMethod "postgres")${failure ? `, which cannot: ${failure}` : "."}`,
       ...(failure ? { failure } : {}),
     };
   }
-  const d = await decideCopy(s, inputs, publisher, generated, preview);
+  const d = await decideCopy(s, inputs, publisher, limits, preview);
   if ("refused" in d) return { line: `${who}: ${d.refused}`, failure: d.refused };
   if (d.method === "postgres")
     return { line: `${who}: up leaves the initial copy to PostgreSQL's table synchronisation: ${d.why}.` };
@@ -405,10 +409,10 @@ export async function chooseCopy(
   inputs: SubscriptionInputs,
   publisher: ConnectionInfo,
   copy: boolean,
-  generated: readonly PublishedColumn[],
+  limits: SyncLimits,
 ): Promise<{ method: "postgres" } | { method: "snapshot"; plan: SnapshotPlan }> {
   if (!copy || inputs.copyMethod === "postgres") return { method: "postgres" };
-  const d = await decideCopy(s, inputs, publisher, generated);
+  const d = await decideCopy(s, inputs, publisher, limits);
   if ("refused" in d) throw new Error(`${label(inputs.name)}: ${d.refused}`);
   if (d.method === "postgres")
     log.info(`${label(inputs.name)}: the initial copy is PostgreSQL's own: ${d.why}.`);

@@ -102,6 +102,9 @@ export function createSlotExportingSnapshot(slot: string): string {
   return `CREATE_REPLICATION_SLOT ${ident(slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`;
 }
 
+/** The timeouts a role or database may set that would cut a copy short (as pg_dump turns them off). */
+const NO_WORK_TIMEOUTS = ["statement_timeout = 0", "idle_in_transaction_session_timeout = 0"];
+
 /**
  * A read-only transaction that sees exactly what the exported snapshot saw, opened in one round trip
  * (simple protocol: the snapshot name is a quoted literal, the rest numbers and constants), with the
@@ -112,6 +115,8 @@ export function beginUnderSnapshot(snapshot: string, lockSeconds: number): strin
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     `SET TRANSACTION SNAPSHOT ${literal(snapshot)}`,
     lockTimeout(lockSeconds),
+    // A copy runs as long as it must, and this session waits idle while the replica builds a key.
+    ...NO_WORK_TIMEOUTS.map((t) => `SET LOCAL ${t}`),
     ...portableText("SET LOCAL"),
   ].join("; ");
 }
@@ -196,6 +201,7 @@ type Scope = "SET LOCAL" | "SET";
 export function copyInSession(lockSeconds: number, asReplica: boolean): string {
   return [
     lockTimeout(lockSeconds, "SET"),
+    ...NO_WORK_TIMEOUTS.map((t) => `SET ${t}`),
     ...portableText("SET"),
     ...(asReplica ? ["SET session_replication_role = replica"] : []),
   ].join("; ");

@@ -11,7 +11,7 @@
 // key back, empties it and lets PostgreSQL copy it, keeping the tables finished.
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { Client } from "pg";
 import { converge, DRILL_TABLE, paceWriters, startWriters } from "../harness/drill/load";
 import { pairBed } from "../harness/bed";
@@ -20,7 +20,7 @@ import { Engine } from "../harness/engine";
 import { snapshotProgram } from "../harness/live";
 import { majors } from "../harness/matrix";
 import type { TestServer } from "../harness/postgres";
-import { roleUrl } from "../harness/seed";
+import { CLOUD_ADMIN, cloudPair, queryAs, roleUrl } from "../harness/seed";
 import { eventually } from "../harness/util";
 import { COPY_APPLICATION } from "../../src/pg/holders";
 
@@ -641,3 +641,74 @@ for (const major of majors([15, 18])) {
     });
   });
 }
+
+// A statement_timeout set for the roles on both servers (as managed services and careful DBAs
+// do): measured at 1 s before this was handled, the snapshot copy failed ("canceling statement due
+// to statement timeout"), PostgreSQL's copy was cancelled and retried without end (54 sync errors
+// in 60 s), and the post-data's index builds were cancelled.
+describe("a statement_timeout on the program's roles, PG18", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  before(async () => {
+    [primary, replica] = await cloudPair(18, 18);
+    await queryAs(
+      primary,
+      CLOUD_ADMIN.user,
+      CLOUD_ADMIN.password,
+      `CREATE TABLE timed (id bigint PRIMARY KEY, a int NOT NULL, pad text);
+       INSERT INTO timed SELECT g, g, repeat('p', 80) FROM generate_series(1, 400000) g;
+       CREATE INDEX timed_a ON timed (a); CREATE INDEX timed_pad ON timed (pad, a)`,
+    );
+    // Shorter than the copy and the index builds of this table take here.
+    for (const server of [primary, replica])
+      await server.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET statement_timeout = '100ms'`);
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.destroy().catch(() => undefined);
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+  const run = (method: string) =>
+    snapshotProgram(primary, replica, DB, ["timed"], {
+      copyMethod: method,
+      primaryUrl: roleUrl(primary, CLOUD_ADMIN.user, CLOUD_ADMIN.password),
+      replicaUrl: roleUrl(replica, CLOUD_ADMIN.user, CLOUD_ADMIN.password),
+    });
+
+  it("refuses PostgreSQL's copy, naming the setting and the fix; auto copies the big table itself, builds its indexes and streams", async () => {
+    const refused = await run("postgres")("up", engine);
+    assert.match(
+      refused.error ?? "",
+      /copyMethod: the publisher runs the sessions of role "cloudadmin" with statement_timeout = 100ms .*cuts PostgreSQL's table synchronisation short.*ALTER ROLE "cloudadmin" SET statement_timeout = 0;/,
+    );
+    assert.deepEqual(await replica.query("SELECT subname FROM pg_subscription", [], DB), []);
+    const [size] = await primary.query<{ mb: number }>(
+      "SELECT pg_relation_size('timed') / 1048576 AS mb",
+      [],
+      DB,
+    );
+    assert.ok(size!.mb > 8, `above auto's 8 MiB per table (${size!.mb} MiB): PostgreSQL's otherwise`);
+    const up = await run("auto")("up", engine);
+    assert.equal(up.error, undefined);
+    const byPostgres = await replica.query(
+      "SELECT srrelid::regclass::text AS t FROM pg_subscription_rel WHERE srsublsn IS NOT NULL",
+      [],
+      DB,
+    );
+    assert.deepEqual(byPostgres, [], "this program copied it");
+    const indexes = await replica.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_index WHERE indrelid = 'timed'::regclass AND indisvalid",
+      [],
+      DB,
+    );
+    assert.deepEqual(indexes, [{ n: 3 }], "the key and both indexes, built under the role's timeout");
+    await primary.query("UPDATE timed SET a = a + 1 WHERE id <= 10", [], DB);
+    const { comparisons } = await converge(primary, replica, DB, ["timed"], 30_000);
+    assert.deepEqual(
+      comparisons.map((c) => [c.lost, c.duplicated, c.differing, c.md5Equal]),
+      [[0, 0, 0, true]],
+    );
+  });
+});

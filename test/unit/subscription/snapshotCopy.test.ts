@@ -14,6 +14,7 @@ import {
   leftOutBySync,
   senderFailures,
   subscriberLibpqFailures,
+  syncBlockers,
   workerFailures,
 } from "../../../src/subscription/preflight";
 import { parseConnection } from "../../../src/pg/connection";
@@ -144,7 +145,7 @@ describe("snapshot copy: the COPYs", () => {
     assert.equal(copyIn(t, false, true), `COPY "s.x"."t" ("id", "we""ird") FROM STDIN (FREEZE)`);
     assert.equal(
       copyInSession(600, true),
-      "SET lock_timeout = '600s'; SET datestyle = 'ISO'; SET intervalstyle = 'postgres'; SET extra_float_digits = 3; SET session_replication_role = replica",
+      "SET lock_timeout = '600s'; SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; SET datestyle = 'ISO'; SET intervalstyle = 'postgres'; SET extra_float_digits = 3; SET session_replication_role = replica",
     );
     assert.doesNotMatch(copyInSession(1.7, false), /session_replication_role|1\.7/);
     assert.equal(
@@ -157,7 +158,7 @@ describe("snapshot copy: the COPYs", () => {
     );
     assert.equal(
       beginUnderSnapshot("00000003-0000001B-1", 600),
-      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '00000003-0000001B-1'; SET LOCAL lock_timeout = '600s'; SET LOCAL datestyle = 'ISO'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 3",
+      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '00000003-0000001B-1'; SET LOCAL lock_timeout = '600s'; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0; SET LOCAL datestyle = 'ISO'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 3",
     );
     assert.match(beginUnderSnapshot("a'b", 1), /SNAPSHOT 'a''b';/, "the snapshot name is a quoted literal");
     assert.equal(
@@ -255,7 +256,7 @@ describe("snapshot copy: what auto chooses", () => {
 });
 
 describe("slots and WAL senders on the publisher", () => {
-  const capacity = { slots: 10, slotsUsed: 8, senders: 10, sendersUsed: 9 };
+  const capacity = { slots: 10, slotsUsed: 8, senders: 10, sendersUsed: 9, statementTimeout: "0" };
   const reasons = (f: { reason: string }[]) => f.map((x) => x.reason);
   it("counts the new slot and sender, and one more of each for PostgreSQL's table syncs", () => {
     assert.deepEqual(senderFailures(capacity, { slot: true, sender: true, syncs: false }), []);
@@ -280,6 +281,23 @@ describe("slots and WAL senders on the publisher", () => {
       reasons(senderFailures(full, { slot: false, sender: false, syncs: true }))[0]!,
       /its slot \(which exists\) and, for PostgreSQL's copy, at least one more .*its table syncs fail and retry/,
     );
+  });
+});
+
+describe("what PostgreSQL's copy cannot be left here", () => {
+  const t = (name: string) => ({ schema: "public", name });
+  const fixes = { generated: "FIX-G", timeout: "FIX-T" };
+  const none = { generated: [], statementTimeout: "0", role: "repl" };
+  it("every table under the publisher role's statement_timeout, only those with published generated columns before 18", () => {
+    assert.deepEqual(syncBlockers(170000, none, [t("a")], fixes), { tables: [], reasons: [] });
+    const timed = syncBlockers(180000, { ...none, statementTimeout: "30s" }, [t("a"), t("b")], fixes);
+    assert.deepEqual(timed.tables, [t("a"), t("b")]);
+    assert.match(timed.reasons[0]!, /role "repl" with statement_timeout = 30s .* FIX-T$/);
+    const generated = { ...none, generated: [{ ...t("b"), column: "total" }] };
+    const left = syncBlockers(170000, generated, [t("a"), t("b")], fixes);
+    assert.deepEqual(left.tables, [t("b")]);
+    assert.match(left.reasons[0]!, /public\.b\.total.* FIX-G$/);
+    assert.deepEqual(syncBlockers(180000, generated, [t("b")], fixes).reasons, []);
   });
 });
 
