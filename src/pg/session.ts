@@ -298,7 +298,7 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   let healthy = false;
   let dirty = false;
   // A check, diff or read: its statements wait a bounded time for table locks (kernel/lockWaits.ts).
-  // Anything else is work (copies, index builds, DDL): it runs without the statement and
+  // Anything else is work (copies, index builds, DDL): it runs without the statement, idle and
   // idle-in-transaction timeouts a role or database may set, as pg_dump and pg_restore do, and
   // waits for locks as its statements say (pg/lock.ts). The settings stay with the kept
   // connection, so calls of the same kind send them once.
@@ -355,11 +355,17 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
 
 /** The statements (one round trip) that move a session's limits from `from` to `to` ("work" or "read N"). */
 function limitStatements(from: string | undefined, to: string): string {
-  const work = ["SET statement_timeout = 0", "SET idle_in_transaction_session_timeout = 0"];
+  const work = [
+    "SET statement_timeout = 0",
+    "SET idle_in_transaction_session_timeout = 0",
+    "SET idle_session_timeout = 0",
+  ];
   if (to === "work") return [...(from !== undefined ? ["RESET lock_timeout"] : []), ...work].join("; ");
   const seconds = to.slice("read ".length);
   return [
-    ...(from === "work" ? ["RESET statement_timeout", "RESET idle_in_transaction_session_timeout"] : []),
+    ...(from === "work"
+      ? ["RESET statement_timeout", "RESET idle_in_transaction_session_timeout", "RESET idle_session_timeout"]
+      : []),
     `SET lock_timeout = '${seconds}s'`,
   ].join("; ");
 }

@@ -119,6 +119,8 @@ export async function snapshotSubscribe(
     await withClient(
       publisher,
       async (repl) => {
+        // It waits idle, holding the snapshot, for as long as the copy takes.
+        await repl.query(sql.SNAPSHOT_HOLDER_SESSION);
         // The subscription first (disabled, marked, on a slot that does not exist yet), then the
         // slot: a run killed between the two leaves no slot holding WAL that nothing refers to.
         await createOnSlot(s, inputs, ends, view, slot, handover ? plan.tables : undefined, {

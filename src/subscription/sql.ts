@@ -103,7 +103,14 @@ export function createSlotExportingSnapshot(slot: string): string {
 }
 
 /** The timeouts a role or database may set that would cut a copy short (as pg_dump turns them off). */
-const NO_WORK_TIMEOUTS = ["statement_timeout = 0", "idle_in_transaction_session_timeout = 0"];
+export const NO_WORK_TIMEOUTS = [
+  "statement_timeout = 0",
+  "idle_in_transaction_session_timeout = 0",
+  "idle_session_timeout = 0",
+];
+
+/** On the replication connection holding the exported snapshot, idle while the tables are copied. */
+export const SNAPSHOT_HOLDER_SESSION = "SET idle_session_timeout = 0";
 
 /**
  * A read-only transaction that sees exactly what the exported snapshot saw, opened in one round trip

@@ -645,8 +645,9 @@ for (const major of majors([15, 18])) {
 // A statement_timeout set for the roles on both servers (as managed services and careful DBAs
 // do): measured at 1 s before this was handled, the snapshot copy failed ("canceling statement due
 // to statement timeout"), PostgreSQL's copy was cancelled and retried without end (54 sync errors
-// in 60 s), and the post-data's index builds were cancelled.
-describe("a statement_timeout on the program's roles, PG18", () => {
+// in 60 s), and the post-data's index builds were cancelled; an idle_session_timeout ended the
+// replication connection holding the copy's snapshot.
+describe("a statement_timeout and an idle_session_timeout on the program's roles, PG18", () => {
   let primary: TestServer;
   let replica: TestServer;
   let engine: Engine;
@@ -662,7 +663,9 @@ describe("a statement_timeout on the program's roles, PG18", () => {
     );
     // Shorter than the copy and the index builds of this table take here.
     for (const server of [primary, replica])
-      await server.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET statement_timeout = '100ms'`);
+      await server.query(
+        `ALTER ROLE ${CLOUD_ADMIN.user} SET statement_timeout = '100ms'; ALTER ROLE ${CLOUD_ADMIN.user} SET idle_session_timeout = '300ms'`,
+      );
     engine = await Engine.start();
   });
   after(async () => {

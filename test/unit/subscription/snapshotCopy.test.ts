@@ -145,7 +145,7 @@ describe("snapshot copy: the COPYs", () => {
     assert.equal(copyIn(t, false, true), `COPY "s.x"."t" ("id", "we""ird") FROM STDIN (FREEZE)`);
     assert.equal(
       copyInSession(600, true),
-      "SET lock_timeout = '600s'; SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; SET datestyle = 'ISO'; SET intervalstyle = 'postgres'; SET extra_float_digits = 3; SET session_replication_role = replica",
+      "SET lock_timeout = '600s'; SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; SET idle_session_timeout = 0; SET datestyle = 'ISO'; SET intervalstyle = 'postgres'; SET extra_float_digits = 3; SET session_replication_role = replica",
     );
     assert.doesNotMatch(copyInSession(1.7, false), /session_replication_role|1\.7/);
     assert.equal(
@@ -158,7 +158,7 @@ describe("snapshot copy: the COPYs", () => {
     );
     assert.equal(
       beginUnderSnapshot("00000003-0000001B-1", 600),
-      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '00000003-0000001B-1'; SET LOCAL lock_timeout = '600s'; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0; SET LOCAL datestyle = 'ISO'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 3",
+      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '00000003-0000001B-1'; SET LOCAL lock_timeout = '600s'; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0; SET LOCAL idle_session_timeout = 0; SET LOCAL datestyle = 'ISO'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 3",
     );
     assert.match(beginUnderSnapshot("a'b", 1), /SNAPSHOT 'a''b';/, "the snapshot name is a quoted literal");
     assert.equal(
