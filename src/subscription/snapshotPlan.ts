@@ -348,7 +348,7 @@ async function decideCopy(
     return plan ? { method: "snapshot", plan } : { refused: refusal(obstacles.join("; ")) };
   // Tables PostgreSQL's copy cannot copy here stay with this program's.
   const blocked = (why: string) =>
-    syncBlockers(s.serverVersion, limits, plan?.tables ?? limits.generated, {
+    syncBlockers(s.serverVersion, limits, plan?.tables ?? inputs.publishedTables ?? limits.generated, {
       generated: `And this program cannot copy them: ${why}. Fix that, upgrade the subscriber to 18, or stop publishing them (\`publishGeneratedColumns: "none"\`, or leave them out of the column list; the replica then computes its own).`,
       timeout: `And this program, whose copy turns it off, cannot copy here: ${why}. Fix that, or run ${alterRoleNoStatementTimeout(limits.role)} on the publisher.`,
     });
