@@ -25,6 +25,7 @@ import {
   syncBlockers,
   syncFixes,
   syncLimitsOf,
+  withSyncWorkers,
   workerFailures,
   type SyncLimits,
 } from "./preflight";
@@ -128,8 +129,8 @@ async function resumable(
   // 18, a statement_timeout on the publisher): copy everything again, with this program's copy.
   const done = new Set(kept.map(tableId));
   const rest = published.filter((t) => !done.has(tableId(t)));
-  if (syncBlockers(s.serverVersion, limits, rest, syncFixes(limits.role)).reasons.length > 0)
-    return undefined;
+  const known = await withSyncWorkers(s, limits);
+  if (syncBlockers(s.serverVersion, known, rest, syncFixes(limits.role)).reasons.length > 0) return undefined;
   // The handover publication lists the kept tables: this role must be allowed to create it.
   if (!(await mayHandOver(ends.publisher, kept).catch(() => false))) return undefined;
   return { kept, partial };

@@ -168,6 +168,14 @@ export interface SyncLimits {
   /** The statement_timeout of the publisher role's sessions, its walsenders' too ("0": none). */
   statementTimeout: string;
   role: string;
+  /** The subscriber's max_sync_workers_per_subscription, where read (0: its copy never starts). */
+  syncWorkers?: number;
+}
+
+/** `limits` with the subscriber's table-sync workers, read from its settings. */
+export async function withSyncWorkers(s: Session, limits: SyncLimits): Promise<SyncLimits> {
+  const v = (await readSettings(s)).settings["max_sync_workers_per_subscription"];
+  return v === undefined ? limits : { ...limits, syncWorkers: Number(v) };
 }
 
 export function syncLimitsOf(view: PublisherView | undefined): SyncLimits {
@@ -187,10 +195,11 @@ export function syncBlockers(
   version: number,
   limits: SyncLimits,
   tables: readonly TableName[],
-  fixes: { generated: string; timeout: string },
+  fixes: { generated: string; timeout: string; workers: string },
 ): { tables: TableName[]; reasons: string[] } {
   const leftOut = leftOutBySync(version, limits.generated, tables);
   const timed = limits.statementTimeout !== "0" && tables.length > 0;
+  const idle = limits.syncWorkers === 0 && tables.length > 0;
   const reasons = [
     ...(leftOut.length > 0 ? [leftOutReason(leftOut, version, fixes.generated)] : []),
     ...(timed
@@ -198,15 +207,24 @@ export function syncBlockers(
           `the publisher runs the sessions of role ${JSON.stringify(limits.role)} with statement_timeout = ${limits.statementTimeout} (set for the role or its database), which cuts PostgreSQL's table synchronisation short: a table whose COPY takes longer is cancelled and copied again without end. ${fixes.timeout}`,
         ]
       : []),
+    ...(idle
+      ? [
+          `the subscriber has max_sync_workers_per_subscription = 0, so PostgreSQL's table synchronisation never starts a table's copy (measured: its tables stay "initializing", without an error). ${fixes.workers}`,
+        ]
+      : []),
   ];
   const pinned = new Set(leftOut.map(tableId));
-  return { tables: timed ? [...tables] : tables.filter((t) => pinned.has(tableId(t))), reasons };
+  return {
+    tables: timed || idle ? [...tables] : tables.filter((t) => pinned.has(tableId(t))),
+    reasons,
+  };
 }
 
 /** The fixes of syncBlockers for a copy about to start by PostgreSQL. */
 export const syncFixes = (role: string) => ({
   generated: LEFT_OUT_FIX,
   timeout: `Set \`copyMethod: "snapshot"\` or "auto" (this program's copy turns the timeout off in its own sessions), or run ${alterRoleNoStatementTimeout(role)} on the publisher`,
+  workers: `Set \`copyMethod: "snapshot"\` or "auto" (this program's copy needs no table-sync worker), or raise max_sync_workers_per_subscription on the subscriber (a reload is enough)`,
 });
 
 /** Throws one error listing every problem with its fix. */
@@ -231,7 +249,7 @@ export async function createPreflight(
     );
   for (const f of await generatedFailures(s, view, ends)) problems.push(f.reason);
   if (inputs.copyData !== false) {
-    const limits = syncLimitsOf(view);
+    const limits = await withSyncWorkers(s, syncLimitsOf(view));
     problems.push(...syncBlockers(s.serverVersion, limits, tables, syncFixes(limits.role)).reasons);
   }
   const settings = (await readSettings(s)).settings;

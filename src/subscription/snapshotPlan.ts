@@ -18,7 +18,7 @@ import {
   type PublishedForCopy,
 } from "./snapshotCatalog";
 import { alterRoleNoStatementTimeout } from "../pg/grants";
-import { syncBlockers, syncFixes, type SyncLimits } from "./preflight";
+import { syncBlockers, syncFixes, withSyncWorkers, type SyncLimits } from "./preflight";
 import * as sql from "./sql";
 import { label, publicationNames, type SubscriptionInputs } from "./types";
 
@@ -347,10 +347,12 @@ async function decideCopy(
   if (inputs.copyMethod === "snapshot")
     return plan ? { method: "snapshot", plan } : { refused: refusal(obstacles.join("; ")) };
   // Tables PostgreSQL's copy cannot copy here stay with this program's.
+  const known = await withSyncWorkers(s, limits);
   const blocked = (why: string) =>
-    syncBlockers(s.serverVersion, limits, plan?.tables ?? inputs.publishedTables ?? limits.generated, {
+    syncBlockers(s.serverVersion, known, plan?.tables ?? inputs.publishedTables ?? limits.generated, {
       generated: `And this program cannot copy them: ${why}. Fix that, upgrade the subscriber to 18, or stop publishing them (\`publishGeneratedColumns: "none"\`, or leave them out of the column list; the replica then computes its own).`,
       timeout: `And this program, whose copy turns it off, cannot copy here: ${why}. Fix that, or run ${alterRoleNoStatementTimeout(limits.role)} on the publisher.`,
+      workers: `And this program, whose copy needs none, cannot copy here: ${why}. Fix that, or raise max_sync_workers_per_subscription on the subscriber.`,
     });
   const pinned = new Set(blocked("").tables.map(tableId));
   const postgres = (why: string) => {
@@ -386,7 +388,8 @@ export async function previewCopy(
 ): Promise<{ line: string; failure?: string }> {
   const who = label(inputs.name);
   if (inputs.copyMethod === "postgres") {
-    const { reasons } = syncBlockers(s.serverVersion, limits, preview.tables, syncFixes(limits.role));
+    const known = await withSyncWorkers(s, limits);
+    const { reasons } = syncBlockers(s.serverVersion, known, preview.tables, syncFixes(limits.role));
     const failure = reasons.length > 0 ? reasons.join("; ") : undefined;
     return {
       line: `${who}: up copies with PostgreSQL's table synchronisation (copyMethod "postgres")${failure ? `, which cannot: ${failure}` : "."}`,

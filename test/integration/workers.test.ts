@@ -211,3 +211,52 @@ describe("replication slots on the publisher (PG18)", () => {
     await driver.delete(created);
   });
 });
+
+// With max_sync_workers_per_subscription = 0 PostgreSQL's copy never starts: measured, the tables
+// stayed "initializing" for the whole wait, with no error counted.
+describe("no table-sync workers on the subscriber (PG18)", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  before(async () => {
+    [primary, replica] = await Promise.all([
+      startServer({ major: 18 }),
+      startServer({ major: 18, settings: { max_sync_workers_per_subscription: 0 } }),
+    ]);
+    await primary.query(
+      "CREATE TABLE w (id int PRIMARY KEY); INSERT INTO w SELECT generate_series(1, 20); CREATE PUBLICATION pub_w FOR TABLE w",
+    );
+    await replica.query("CREATE TABLE w (id int PRIMARY KEY)");
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("refuses PostgreSQL's copy naming the setting; auto copies with this program and streams", async () => {
+    const driver = new Driver(engine, "Subscription");
+    const inputs = {
+      connection: replica.url(),
+      name: "w_sub",
+      publisher: primary.url(),
+      publications: ["pub_w"],
+      waitForSync: { timeoutSeconds: 30 },
+    };
+    const refused = await driver.check({ ...inputs, copyMethod: "postgres" });
+    assert.deepEqual(
+      refused.failures.map((f) => f.property),
+      ["copyMethod"],
+    );
+    assert.match(
+      refused.failures[0]!.reason,
+      /max_sync_workers_per_subscription = 0, so PostgreSQL's table synchronisation never starts/,
+    );
+    const created = await driver.create(inputs);
+    await primary.query("INSERT INTO w VALUES (21)");
+    await eventually(async () =>
+      assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM w"), [{ n: 21 }]),
+    );
+    await driver.delete(created);
+  });
+});

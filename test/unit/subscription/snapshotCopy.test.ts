@@ -286,9 +286,9 @@ describe("slots and WAL senders on the publisher", () => {
 
 describe("what PostgreSQL's copy cannot be left here", () => {
   const t = (name: string) => ({ schema: "public", name });
-  const fixes = { generated: "FIX-G", timeout: "FIX-T" };
+  const fixes = { generated: "FIX-G", timeout: "FIX-T", workers: "FIX-W" };
   const none = { generated: [], statementTimeout: "0", role: "repl" };
-  it("every table under the publisher role's statement_timeout, only those with published generated columns before 18", () => {
+  it("every table under the publisher role's statement_timeout or without table-sync workers, only those with published generated columns before 18", () => {
     assert.deepEqual(syncBlockers(170000, none, [t("a")], fixes), { tables: [], reasons: [] });
     const timed = syncBlockers(180000, { ...none, statementTimeout: "30s" }, [t("a"), t("b")], fixes);
     assert.deepEqual(timed.tables, [t("a"), t("b")]);
@@ -298,6 +298,10 @@ describe("what PostgreSQL's copy cannot be left here", () => {
     assert.deepEqual(left.tables, [t("b")]);
     assert.match(left.reasons[0]!, /public\.b\.total.* FIX-G$/);
     assert.deepEqual(syncBlockers(180000, generated, [t("b")], fixes).reasons, []);
+    const idle = syncBlockers(170000, { ...none, syncWorkers: 0 }, [t("a")], fixes);
+    assert.deepEqual(idle.tables, [t("a")]);
+    assert.match(idle.reasons[0]!, /max_sync_workers_per_subscription = 0.* FIX-W$/);
+    assert.deepEqual(syncBlockers(170000, { ...none, syncWorkers: 2 }, [t("a")], fixes).reasons, []);
   });
 });
 
