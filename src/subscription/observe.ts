@@ -170,10 +170,11 @@ export async function observeReplica(
     const requests = Array.isArray(inputs.recopyRequests) ? inputs.recopyRequests : [];
     if (requests.length > 0) inputs.recopyServed = requests.map((r) => r.id);
     else if (previous.recopyServed) inputs.recopyServed = previous.recopyServed;
-    if (!existing)
-      failures.push(
-        ...workerFailures((await readSettings(s)).settings, await countEnabledSubscriptions(s), inputs),
-      );
+    // The subscriber's settings, read for a new subscription (its workers; they go with `limits`).
+    const settings = existing ? undefined : (await readSettings(s)).settings;
+    if (settings) failures.push(...workerFailures(settings, await countEnabledSubscriptions(s), inputs));
+    // What PostgreSQL's own copy cannot do here (preflight.ts's syncBlockers).
+    const limits = syncLimitsOf(view, settings);
     const slotName = inputs.slotName ?? inputs.name;
     const ours = previous.name === inputs.name;
     const published = inputs.publishedTables ?? [];
@@ -219,7 +220,7 @@ export async function observeReplica(
               published,
               subscribed,
               existing.copyMark?.ranged ?? [],
-              syncLimitsOf(view),
+              limits,
             ),
           }
         : {}),
@@ -232,7 +233,7 @@ export async function observeReplica(
       !decision.refusal &&
       ((!existing && inputs.copyData !== false) || (repair && !repair.resume && inputs.repair !== "refuse"))
     ) {
-      const copy = await previewCopy(s, inputs, ends.publisher, syncLimitsOf(view), {
+      const copy = await previewCopy(s, inputs, ends.publisher, limits, {
         tables: published,
         tablesComing: inputs.recopyRequests !== undefined,
         emptiedFirst: repair !== undefined,
@@ -256,7 +257,6 @@ export async function observeReplica(
       );
     // Tables newly published to an existing subscription are copied by PostgreSQL's (REFRESH).
     const added = existing && !repair ? leftOutBySync(s.serverVersion, view?.generated ?? [], copied) : [];
-    const limits = syncLimitsOf(view);
     if (existing && !repair && running && copied.length > 0 && limits.statementTimeout !== "0")
       log.warn(
         `${label(inputs.name)}: PostgreSQL's table synchronisation copies ${copied.map(tableKey).join(", ")} (newly published) under the publisher role's statement_timeout = ${limits.statementTimeout}: a table whose COPY takes longer is cancelled and copied again without end. Run ${alterRoleNoStatementTimeout(limits.role)} on the publisher first if one may.`,

@@ -172,17 +172,21 @@ export interface SyncLimits {
   syncWorkers?: number;
 }
 
-/** `limits` with the subscriber's table-sync workers, read from its settings. */
+/** `limits` with the subscriber's table-sync workers: as given, else read from its settings. */
 export async function withSyncWorkers(s: Session, limits: SyncLimits): Promise<SyncLimits> {
+  if (limits.syncWorkers !== undefined) return limits;
   const v = (await readSettings(s)).settings["max_sync_workers_per_subscription"];
   return v === undefined ? limits : { ...limits, syncWorkers: Number(v) };
 }
 
-export function syncLimitsOf(view: PublisherView | undefined): SyncLimits {
+/** The limits `view` says, with the subscriber's table-sync workers when its `settings` were read. */
+export function syncLimitsOf(view: PublisherView | undefined, settings?: Record<string, string>): SyncLimits {
+  const workers = settings?.["max_sync_workers_per_subscription"];
   return {
     generated: view?.generated ?? [],
     statementTimeout: view?.limits.statementTimeout ?? "0",
     role: view?.role.user ?? "",
+    ...(workers !== undefined ? { syncWorkers: Number(workers) } : {}),
   };
 }
 
@@ -248,11 +252,11 @@ export async function createPreflight(
       `published table(s) ${missing.join(", ")} do not exist on the subscriber ${endpoint(ends.connection)}: add a SchemaSync for them and make the Subscription depend on it`,
     );
   for (const f of await generatedFailures(s, view, ends)) problems.push(f.reason);
+  const settings = (await readSettings(s)).settings;
   if (inputs.copyData !== false) {
-    const limits = await withSyncWorkers(s, syncLimitsOf(view));
+    const limits = syncLimitsOf(view, settings);
     problems.push(...syncBlockers(s.serverVersion, limits, tables, syncFixes(limits.role)).reasons);
   }
-  const settings = (await readSettings(s)).settings;
   for (const f of workerFailures(settings, await countEnabledSubscriptions(s), inputs))
     problems.push(f.reason);
   if (problems.length > 0) throw new Error(`${label(inputs.name)}: ${problems.join("; ")}.`);
