@@ -22,7 +22,7 @@ import { dropSafely } from "./drop";
 import { emptyTables } from "./empty";
 import { alterableOptions, createOptions, effective } from "./options";
 import { createPreflight, syncLimitsOf } from "./preflight";
-import { boundMark, onSameCluster, slotHealth, viewPublisher } from "./publisher";
+import { boundMark, dropIdleSlot, onSameCluster, slotHealth, viewPublisher } from "./publisher";
 import { reconcile, waitOptions } from "./reconcile";
 import { handoverName, resumeCopy } from "./handover";
 import { restoreKeys } from "./lateKeys";
@@ -132,10 +132,7 @@ export async function subscribe(
         ),
       )
       .catch(async (e) => {
-        if (slotFirst)
-          await withSession(ends.publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot])).catch(
-            () => undefined,
-          );
+        if (slotFirst) await dropIdleSlot(ends.publisher, slot).catch(() => undefined);
         throw createError(inputs, e);
       });
     // Outside CREATE SUBSCRIPTION's own transaction (one creating a slot may not run in a block).

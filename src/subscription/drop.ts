@@ -5,10 +5,11 @@ import * as log from "../kernel/log";
 import { operationError } from "../kernel/errors";
 import { endpoint, type ConnectionInfo } from "../pg/connection";
 import { literal } from "../pg/quote";
-import { withSession, type Session } from "../pg/session";
+import type { Session } from "../pg/session";
 import { readSubscription } from "./catalog";
 import * as sql from "./sql";
 import { label } from "./types";
+import { dropIdleSlot } from "./publisher";
 
 /**
  * DROP SUBSCRIPTION drops the slot through the publisher. When it cannot (SQLSTATE class 08: the
@@ -43,7 +44,7 @@ export async function dropSafely(s: Session, name: string, publisher: Connection
   if (!slot) return;
   try {
     // Dropped only if it is still there (the publisher may have dropped it already).
-    const dropped = await withSession(publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot]));
+    const dropped = await dropIdleSlot(publisher, slot);
     if (dropped.length > 0)
       log.warn(
         `${label(name)}: the publisher refused the subscriber's connection; dropped replication slot "${slot}" directly.`,

@@ -27,7 +27,7 @@ import { emptyTables } from "./empty";
 import type { Ends } from "./fields";
 import { createOptions } from "./options";
 import { createPreflight } from "./preflight";
-import { viewPublisher, type PublisherView } from "./publisher";
+import { dropIdleSlot, viewPublisher, type PublisherView } from "./publisher";
 import { waitOptions } from "./reconcile";
 import * as sql from "./sql";
 import { label, publicationNames, type PendingRepair, type SubscriptionInputs } from "./types";
@@ -185,7 +185,7 @@ export async function abandonCopy(
   keys: readonly LateKey[],
 ): Promise<void> {
   await dropSafely(s, inputs.name, publisher);
-  if (slot) await withSession(publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot]));
+  if (slot) await dropIdleSlot(publisher, slot);
   const present = await readTableFacts(s, filled);
   if (present.length > 0) await s.exec(truncateTables(present));
   await restoreKeys(s, keys);

@@ -175,3 +175,8 @@ export async function onSameCluster(s: Session, publisher: ConnectionInfo): Prom
     await s.query(sql.DROP_TOKEN, keys);
   }
 }
+
+/** Drops `slot` on the publisher if it exists and nothing streams from it; the rows of those dropped. */
+export function dropIdleSlot(publisher: ConnectionInfo, slot: string): Promise<unknown[]> {
+  return withSession(publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot]));
+}
