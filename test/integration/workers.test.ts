@@ -5,9 +5,9 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Driver, serializedProvider } from "../harness/driver";
+import { Driver, serializedProvider, type Created } from "../harness/driver";
 import { Engine } from "../harness/engine";
-import { startServer, type TestServer } from "../harness/postgres";
+import { startServer, type Major, type TestServer } from "../harness/postgres";
 import { majors } from "../harness/matrix";
 import { scenario } from "../harness/scenario";
 import { eventually } from "../harness/util";
@@ -101,25 +101,41 @@ describe("worker limits on the subscriber (PG18)", () => {
   });
 });
 
-// Every running apply or table-sync worker holds a replication origin's state, bounded by
-// max_active_replication_origins from 18 and max_replication_slots before. With room for one,
-// PostgreSQL's copy failed and retried until the wait timed out (measured PG16 and PG18: 16 sync
-// errors in 8 s, nothing copied); the snapshot copy needs only the apply worker's.
-for (const major of majors([16, 18]))
-  describe(`replication origins on the subscriber (PG${major})`, () => {
-    const setting = major >= 18 ? "max_active_replication_origins" : "max_replication_slots";
+/**
+ * A limit on one of the servers that PostgreSQL's copy runs into: a describe with a fresh pair of
+ * `major` (`settings` on the publisher and the replica, `seed` run on the publisher after table `t`
+ * of 20 rows and its publication pub_t), whose one test sees the check with copyMethod "postgres"
+ * refused on `property` with `reason`, then `method` (undefined: "auto") copy and stream, and
+ * runs `then` on the subscription before deleting it.
+ */
+function copyLimit(
+  title: string,
+  test: string,
+  o: {
+    major: Major;
+    publisher?: Record<string, number>;
+    replica?: Record<string, number>;
+    seed?: string;
+    property: string;
+    reason: RegExp;
+    method?: string;
+    then?: (driver: Driver, inputs: Record<string, unknown>, created: Created) => Promise<void>;
+  },
+): void {
+  describe(title, () => {
     let primary: TestServer;
     let replica: TestServer;
     let engine: Engine;
     before(async () => {
       [primary, replica] = await Promise.all([
-        startServer({ major }),
-        startServer({ major, settings: { [setting]: 1 } }),
+        startServer({ major: o.major, ...(o.publisher ? { settings: o.publisher } : {}) }),
+        startServer({ major: o.major, ...(o.replica ? { settings: o.replica } : {}) }),
       ]);
       await primary.query(
-        "CREATE TABLE o (id int PRIMARY KEY); INSERT INTO o SELECT generate_series(1, 20); CREATE PUBLICATION pub_o FOR TABLE o",
+        "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 20); CREATE PUBLICATION pub_t FOR TABLE t",
       );
-      await replica.query("CREATE TABLE o (id int PRIMARY KEY)");
+      if (o.seed) await primary.query(o.seed);
+      await replica.query("CREATE TABLE t (id int PRIMARY KEY)");
       engine = await Engine.start();
     });
     after(async () => {
@@ -127,136 +143,83 @@ for (const major of majors([16, 18]))
       await Promise.all([primary?.stop(), replica?.stop()]);
     });
 
-    it(`refuses PostgreSQL's copy with room for one origin, naming ${setting}; the snapshot copy copies and streams`, async () => {
+    it(test, async () => {
       const driver = new Driver(engine, "Subscription");
       const inputs = {
         connection: replica.url(),
-        name: "o_sub",
+        name: "t_sub",
         publisher: primary.url(),
-        publications: ["pub_o"],
+        publications: ["pub_t"],
         waitForSync: { timeoutSeconds: 30 },
       };
       const refused = await driver.check({ ...inputs, copyMethod: "postgres" });
       assert.deepEqual(
         refused.failures.map((f) => f.property),
-        ["connection"],
+        [o.property],
       );
-      assert.match(
-        refused.failures[0]!.reason,
-        new RegExp(
-          `the subscriber has ${setting} = 1, which bounds the replication origins .*2 in all.*Raise ${setting} to at least 3`,
-        ),
-      );
-      const created = await driver.create({ ...inputs, copyMethod: "snapshot" });
-      await primary.query("INSERT INTO o VALUES (21)");
+      assert.match(refused.failures[0]!.reason, o.reason);
+      const made = { ...inputs, ...(o.method ? { copyMethod: o.method } : {}) };
+      const created = await driver.create(made);
+      await primary.query("INSERT INTO t VALUES (21)");
       await eventually(async () =>
-        assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM o"), [{ n: 21 }]),
+        assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM t"), [{ n: 21 }]),
       );
+      await o.then?.(driver, made, created);
       await driver.delete(created);
     });
   });
+}
+
+// Every running apply or table-sync worker holds a replication origin's state, bounded by
+// max_active_replication_origins from 18 and max_replication_slots before. With room for one,
+// PostgreSQL's copy failed and retried until the wait timed out (measured PG16 and PG18: 16 sync
+// errors in 8 s, nothing copied); the snapshot copy needs only the apply worker's.
+for (const major of majors([16, 18])) {
+  const setting = major >= 18 ? "max_active_replication_origins" : "max_replication_slots";
+  copyLimit(
+    `replication origins on the subscriber (PG${major})`,
+    `refuses PostgreSQL's copy with room for one origin, naming ${setting}; the snapshot copy copies and streams`,
+    {
+      major,
+      replica: { [setting]: 1 },
+      property: "connection",
+      reason: new RegExp(
+        `the subscriber has ${setting} = 1, which bounds the replication origins .*2 in all.*Raise ${setting} to at least 3`,
+      ),
+      method: "snapshot",
+    },
+  );
+}
 
 // Each table sync of PostgreSQL's copy streams from a slot and a WAL sender of its own on the
 // publisher. With one slot left (another consumer holds the other), the syncs failed and retried
 // until the wait timed out (measured PG16: nothing copied in 8 s); the snapshot copy needs one.
-describe("replication slots on the publisher (PG18)", () => {
-  let primary: TestServer;
-  let replica: TestServer;
-  let engine: Engine;
-  before(async () => {
-    [primary, replica] = await Promise.all([
-      startServer({ major: 18, settings: { max_replication_slots: 2 } }),
-      startServer({ major: 18 }),
-    ]);
-    await primary.query(
-      "CREATE TABLE s (id int PRIMARY KEY); INSERT INTO s SELECT generate_series(1, 20); CREATE PUBLICATION pub_s FOR TABLE s",
-    );
-    await primary.query("SELECT pg_create_logical_replication_slot('another_consumer', 'pgoutput')");
-    await replica.query("CREATE TABLE s (id int PRIMARY KEY)");
-    engine = await Engine.start();
-  });
-  after(async () => {
-    await engine?.stop();
-    await Promise.all([primary?.stop(), replica?.stop()]);
-  });
-
-  it("refuses PostgreSQL's copy with one slot left, naming the setting; the snapshot copy copies and streams", async () => {
-    const driver = new Driver(engine, "Subscription");
-    const inputs = {
-      connection: replica.url(),
-      name: "s_sub",
-      publisher: primary.url(),
-      publications: ["pub_s"],
-      waitForSync: { timeoutSeconds: 30 },
-    };
-    const refused = await driver.check({ ...inputs, copyMethod: "postgres" });
-    assert.deepEqual(
-      refused.failures.map((f) => f.property),
-      ["publisher"],
-    );
-    assert.match(
-      refused.failures[0]!.reason,
+copyLimit(
+  "replication slots on the publisher (PG18)",
+  "refuses PostgreSQL's copy with one slot left, naming the setting; the snapshot copy copies and streams",
+  {
+    major: 18,
+    publisher: { max_replication_slots: 2 },
+    seed: "SELECT pg_create_logical_replication_slot('another_consumer', 'pgoutput')",
+    property: "publisher",
+    reason:
       /the publisher has max_replication_slots = 2 and 1 slot\(s\) exist: this subscription needs its own slot and, for PostgreSQL's copy, at least one more for its table syncs, 2 more in all.*`copyMethod: "snapshot"` needs only its own slot/,
-    );
-    const created = await driver.create({ ...inputs, copyMethod: "snapshot" });
-    await primary.query("INSERT INTO s VALUES (21)");
-    await eventually(async () =>
-      assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM s"), [{ n: 21 }]),
-    );
+    method: "snapshot",
     // Its own slot counts as taken now: a preview of the running subscription asks for nothing more.
-    assert.deepEqual(
-      (await driver.check({ ...inputs, copyMethod: "snapshot" }, created.outputs, created.urn)).failures,
-      [],
-    );
-    await driver.delete(created);
-  });
-});
+    then: async (driver, inputs, created) =>
+      assert.deepEqual((await driver.check(inputs, created.outputs, created.urn)).failures, []),
+  },
+);
 
 // With max_sync_workers_per_subscription = 0 PostgreSQL's copy never starts: measured, the tables
 // stayed "initializing" for the whole wait, with no error counted.
-describe("no table-sync workers on the subscriber (PG18)", () => {
-  let primary: TestServer;
-  let replica: TestServer;
-  let engine: Engine;
-  before(async () => {
-    [primary, replica] = await Promise.all([
-      startServer({ major: 18 }),
-      startServer({ major: 18, settings: { max_sync_workers_per_subscription: 0 } }),
-    ]);
-    await primary.query(
-      "CREATE TABLE w (id int PRIMARY KEY); INSERT INTO w SELECT generate_series(1, 20); CREATE PUBLICATION pub_w FOR TABLE w",
-    );
-    await replica.query("CREATE TABLE w (id int PRIMARY KEY)");
-    engine = await Engine.start();
-  });
-  after(async () => {
-    await engine?.stop();
-    await Promise.all([primary?.stop(), replica?.stop()]);
-  });
-
-  it("refuses PostgreSQL's copy naming the setting; auto copies with this program and streams", async () => {
-    const driver = new Driver(engine, "Subscription");
-    const inputs = {
-      connection: replica.url(),
-      name: "w_sub",
-      publisher: primary.url(),
-      publications: ["pub_w"],
-      waitForSync: { timeoutSeconds: 30 },
-    };
-    const refused = await driver.check({ ...inputs, copyMethod: "postgres" });
-    assert.deepEqual(
-      refused.failures.map((f) => f.property),
-      ["copyMethod"],
-    );
-    assert.match(
-      refused.failures[0]!.reason,
-      /max_sync_workers_per_subscription = 0, so PostgreSQL's table synchronisation never starts/,
-    );
-    const created = await driver.create(inputs);
-    await primary.query("INSERT INTO w VALUES (21)");
-    await eventually(async () =>
-      assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM w"), [{ n: 21 }]),
-    );
-    await driver.delete(created);
-  });
-});
+copyLimit(
+  "no table-sync workers on the subscriber (PG18)",
+  "refuses PostgreSQL's copy naming the setting; auto copies with this program and streams",
+  {
+    major: 18,
+    replica: { max_sync_workers_per_subscription: 0 },
+    property: "copyMethod",
+    reason: /max_sync_workers_per_subscription = 0, so PostgreSQL's table synchronisation never starts/,
+  },
+);
