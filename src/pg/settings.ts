@@ -31,3 +31,13 @@ export async function readSettings(s: Session): Promise<ServerSettings> {
     settings: Object.fromEntries(rows.filter((r) => r.setting !== null).map((r) => [r.name, r.setting!])),
   };
 }
+
+/**
+ * Text read on one server and written on another whose settings differ: dates, intervals and
+ * floats in one unambiguous, exact form, as PostgreSQL's own table synchronisation sets them.
+ */
+export const PORTABLE_TEXT: readonly (readonly [name: string, value: string])[] = [
+  ["datestyle", "ISO"],
+  ["intervalstyle", "postgres"],
+  ["extra_float_digits", "3"],
+];

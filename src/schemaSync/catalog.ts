@@ -5,6 +5,7 @@
 // quoted by PostgreSQL itself, as pg_dump does.
 
 import type { Session } from "../pg/session";
+import { PORTABLE_TEXT } from "../pg/settings";
 import { HEAP_BYTES } from "../pg/tableFacts";
 import { tableId, type TableName, type TableSpec } from "../pg/tables";
 import type { SchemaSnapshot, TypeDefinition } from "./snapshot";
@@ -147,7 +148,18 @@ SELECT json_build_object(
            'compression', nullif(a.attcompression::text, ''),
            'statistics', STATTARGET,
            'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
-                             THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END
+                             THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END,
+           -- The value rows older than the column hold (a default that is not volatile, kept by
+           -- ADD COLUMN); a partitioned table's, from its leaf partitions (unknown where they differ).
+           'olderRows', CASE WHEN a.atthasmissing
+                               THEN json_build_object('value', pg_catalog.array_to_string(a.attmissingval, ''))
+                             WHEN r.relkind = 'p' THEN (
+               SELECT CASE WHEN count(DISTINCT m.v) = 1 THEN json_build_object('value', min(m.v))
+                           WHEN count(*) > 0 THEN json_build_object('unknown', true) END
+                 FROM (SELECT pg_catalog.array_to_string(la.attmissingval, '') AS v
+                         FROM pg_catalog.pg_partition_tree(r.oid) pt
+                         JOIN pg_catalog.pg_attribute la ON la.attrelid = pt.relid AND la.attname = a.attname
+                        WHERE pt.isleaf AND la.atthasmissing) m) END
          )) ORDER BY a.attnum), '[]')
          FROM pg_catalog.pg_attribute a
          JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
@@ -243,6 +255,8 @@ export async function readSchema(s: Session, tables: readonly TableSpec[]): Prom
   // Deparsed names come out fully qualified with an empty search_path (reset before the
   // connection is reused: see Session.set).
   await s.set("search_path", "");
+  // Constants (defaults, the values older rows hold) deparsed in forms every server reads back alike.
+  for (const [name, value] of PORTABLE_TEXT) await s.set(name, value);
   // pg_collation's locale column: colllocale since PG17, colliculocale in PG15–16, none before.
   const locale =
     s.serverVersion >= 170000
@@ -297,6 +311,8 @@ export async function readRelationNames(s: Session, schemas: readonly string[]):
 export async function readTypesByName(s: Session, names: readonly string[]): Promise<TypeDefinition[]> {
   if (names.length === 0) return [];
   await s.set("search_path", "");
+  // Constants (defaults, the values older rows hold) deparsed in forms every server reads back alike.
+  for (const [name, value] of PORTABLE_TEXT) await s.set(name, value);
   const rows = await s.query<{ t: TypeDefinition }>(
     `SELECT json_strip_nulls(${TYPE_JSON}) AS t FROM pg_catalog.pg_type t
       WHERE t.typtype IN ('e', 'd', 'c', 'r') AND pg_catalog.format_type(t.oid, NULL) = ANY($1::text[])

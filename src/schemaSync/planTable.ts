@@ -7,7 +7,7 @@ import { tableId, tableKey, type TableName } from "../pg/tables";
 import type { PlanBuilder, PlanStep } from "./planBuilder";
 import { referencedTable } from "./references";
 import { columnShape, indexShape } from "./renames";
-import type { TableDefinition } from "./snapshot";
+import type { ColumnDefinition, TableDefinition } from "./snapshot";
 import * as sql from "./sql";
 import { isWidening } from "./widening";
 
@@ -160,12 +160,7 @@ function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition
   for (const c of want.columns) {
     const old = cols.get(c.name);
     if (!old) {
-      // A column the source had at the last apply was dropped on the replica: its values are gone.
-      if (applied !== undefined && c.attnum !== undefined && c.attnum <= applied)
-        emptyForRecopy(b, table, c.name);
-      b.step(sql.addColumn(want.schema, want.name, c), `add column ${key}.${c.name} ${c.type}`, { table });
-      for (const s of sql.columnSettings(want.schema, want.name, c))
-        b.step(s, `set storage or statistics of ${key}.${c.name}`, { table });
+      addColumn(b, want, cur, c, applied);
       continue;
     }
     if (old.type !== c.type) {
@@ -295,15 +290,112 @@ function renameIndexesAndConstraints(
 }
 
 /**
- * A column re-added loses its values (NULLs where the primary has data, or NOT NULL fails): the
- * copied tables are emptied, in one statement (foreign keys among them hold), and a dependent
- * Subscription copies them again in the same `up`.
+ * A column the replica lacks, added. The rows it already holds get what the source's rows of that
+ * age hold: the value PostgreSQL kept for them (its default, then the source's current default
+ * set); NULL where the source has no such value and no default; where the source wrote them row
+ * by row (a volatile default, identity, serial) only a re-copy gives them, as it does for a column
+ * the source had at the last apply and the replica lost.
  */
-function emptyForRecopy(b: PlanBuilder, table: TableName, column: string): void {
-  const key = tableKey(table);
+function addColumn(
+  b: PlanBuilder,
+  want: TableDefinition,
+  cur: TableDefinition,
+  c: ColumnDefinition,
+  applied: number | undefined,
+): void {
+  const key = tableKey(want);
+  const table = { schema: want.schema, name: want.name };
+  const lost = applied !== undefined && c.attnum !== undefined && c.attnum <= applied;
+  const older = lost ? undefined : olderRowsOf(c);
+  if (lost) {
+    emptyForRecopy(b, table, {
+      cause: `column ${c.name} of ${key} was dropped on the replica`,
+      why: "adding it back leaves its values empty",
+      fix: "Restore the column and its values on the replica by hand (the primary has them), then run up again",
+      reason: `column ${c.name} was dropped on the replica`,
+    });
+  } else if (older === "per row" && replicated(b, table))
+    emptyForRecopy(b, table, {
+      cause: `column ${c.name} of ${key} was added on the source, which wrote its value row by row (a volatile default, identity or serial, or the table was rewritten since)`,
+      why: "the rows the replica holds can only get those values by being copied again",
+      fix: "Add the column on the replica by hand and give its rows the primary's values, then run up again",
+      reason: `column ${c.name} was added on the source with values written row by row`,
+    });
+  for (const q of want.sequences.filter((q) => q.column === c.name))
+    if (!cur.sequences.some((o) => o.schema === q.schema && o.name === q.name)) {
+      b.claim(q.schema, q.name, `sequence ${q.schema}.${q.name} of ${key}`);
+      b.step(sql.createSequence(q.schema, q.name, q.type), `create sequence ${q.schema}.${q.name}`, {
+        table,
+      });
+      b.late.push({
+        sql: sql.sequenceOwnedBy(q.schema, q.name, want.schema, want.name, c.name),
+        what: `attach sequence ${q.name}`,
+        table,
+      });
+    }
+  if (older !== undefined && older !== "per row") {
+    b.step(
+      sql.addColumn(want.schema, want.name, { ...c, default: sql.typedLiteral(older.value, c.type) }),
+      `add column ${key}.${c.name} ${c.type}, its existing rows holding the source's ${shortValue(older.value)}`,
+      { table },
+    );
+    b.step(
+      sql.setColumnDefault(want.schema, want.name, c.name, c.default),
+      `set default of ${key}.${c.name}`,
+      {
+        table,
+      },
+    );
+  } else {
+    if (older === "per row")
+      b.out.notes.push(
+        `${key}.${c.name} was added on the source with values written row by row; no subscription writes into ${key} on the replica, so its rows get the replica's default`,
+      );
+    b.step(sql.addColumn(want.schema, want.name, c), `add column ${key}.${c.name} ${c.type}`, { table });
+  }
+  for (const s of sql.columnSettings(want.schema, want.name, c))
+    b.step(s, `set storage or statistics of ${key}.${c.name}`, { table });
+}
+
+/**
+ * What the source's rows older than column `c` hold in it: one value (kept by PostgreSQL), values
+ * written row by row, or (undefined) NULL — or whatever the replica computes (generated there).
+ */
+function olderRowsOf(c: ColumnDefinition): { value: string } | "per row" | undefined {
+  if (c.generated !== undefined) return undefined;
+  if (c.olderRows && "value" in c.olderRows) return c.olderRows;
+  if (c.olderRows || c.default !== undefined || c.identity || c.notNull) return "per row";
+  return undefined;
+}
+
+/** A value as a plan line shows it: quoted, at most 60 characters. */
+function shortValue(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+}
+
+/** Whether a subscription writes into `table` on the replica (its rows come from a primary). */
+function replicated(b: PlanBuilder, table: TableName): boolean {
+  return (b.opts.stakes ?? []).some((t) => tableId(t) === tableId(table) && t.fedBy.length > 0);
+}
+
+/** Why a column's values are lost on the replica, for the plan, its refusal and the re-copy. */
+interface LostValues {
+  cause: string;
+  why: string;
+  fix: string;
+  reason: string;
+}
+
+/**
+ * A column whose values the replica cannot get otherwise (re-added: NULLs where the primary has
+ * data, or NOT NULL fails; written row by row on the source): the copied tables are emptied, in
+ * one statement (foreign keys among them hold), and a dependent Subscription copies them again in
+ * the same `up` (its repair copies every table of the subscription).
+ */
+function emptyForRecopy(b: PlanBuilder, table: TableName, lost: LostValues): void {
   if (b.emptied) {
     if (!b.out.recopy.some((r) => tableId(r) === tableId(table)))
-      b.out.recopy.push({ ...table, reason: `column ${column} was dropped on the replica` });
+      b.out.recopy.push({ ...table, reason: lost.reason });
     return;
   }
   b.emptied = true;
@@ -318,22 +410,24 @@ function emptyForRecopy(b: PlanBuilder, table: TableName, column: string): void 
   );
   if (refusals.length > 0) {
     b.out.blockers.push(
-      `column ${column} of ${key} was dropped on the replica: adding it back leaves its values empty, and emptying ${existing.map(tableKey).join(", ")} for a re-copy is refused: ${refusals.join("; ")}. Restore the column and its values on the replica by hand (the primary has them), then run up again`,
+      `${lost.cause}: ${lost.why}, and emptying ${existing.map(tableKey).join(", ")} for a re-copy is refused: ${refusals.join("; ")}. ${lost.fix}`,
     );
     return;
   }
   b.step(
     truncateTables(existing),
-    `empty ${existing.map(tableKey).join(", ")} for their re-copy: column ${column} of ${key} was dropped on the replica`,
-    { table },
+    `empty ${existing.map(tableKey).join(", ")} for their re-copy: ${lost.cause}`,
+    {
+      table,
+    },
   );
   for (const t of existing)
     b.out.recopy.push({
       ...t,
       reason:
         tableId(t) === tableId(table)
-          ? `column ${column} was dropped on the replica; it is added again and the table emptied for its re-copy`
-          : `emptied with ${key} (column ${column} was dropped on the replica) for their re-copy`,
+          ? `${lost.reason}; the table is emptied for its re-copy`
+          : `emptied with ${tableKey(table)} (${lost.reason}) for their re-copy`,
     });
 }
 

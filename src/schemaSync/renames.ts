@@ -5,7 +5,7 @@
 // target lacks, names aside. Pure.
 
 import { tableId, type TableName } from "../pg/tables";
-import type { ColumnDefinition, TableDefinition } from "./snapshot";
+import { definitionOf, type ColumnDefinition, type TableDefinition } from "./snapshot";
 
 const PART = `(?:"(?:[^"]|"")*"|[^\\s."]+)`;
 /** `ON [ONLY] schema.table USING` in an index definition. */
@@ -20,7 +20,7 @@ export function indexShape(definition: string): string {
 
 /** A column as compared for a rename: everything but its name and number. */
 export function columnShape(c: ColumnDefinition): string {
-  const { name: _n, attnum: _a, ...rest } = c;
+  const { name: _n, ...rest } = definitionOf(c);
   return JSON.stringify(Object.entries(rest).sort());
 }
 

@@ -93,8 +93,9 @@ export function plainPublished(
       ...t,
       columns: t.columns.map((c) => {
         if (c.generated === undefined || c.virtual || !published(c.name)) return c;
+        // Its values were computed row by row on the source: the replica's older rows need them copied.
         const { generated: _expression, ...plain } = c;
-        return plain;
+        return { ...plain, olderRows: { unknown: true as const } };
       }),
     };
   });

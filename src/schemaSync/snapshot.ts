@@ -21,6 +21,20 @@ export interface ColumnDefinition {
   compression?: string;
   /** attstattarget, when set. */
   statistics?: number;
+  /**
+   * What the rows older than the column hold in it, as the source's catalog tells (not part of the
+   * definition: see definitionOf). `value`: the value PostgreSQL keeps for them (atthasmissing:
+   * the column was added with a default that is not volatile; text in the portable forms);
+   * `unknown`: written row by row (a volatile default, identity, a table rewritten since), which
+   * only the rows themselves can tell. Absent: NULL, or the source's rows all newer than it.
+   */
+  olderRows?: { value: string } | { unknown: true };
+}
+
+/** A column's definition: without its number and what its older rows hold (both differ by server). */
+export function definitionOf(c: ColumnDefinition): Omit<ColumnDefinition, "attnum" | "olderRows"> {
+  const { attnum: _a, olderRows: _o, ...definition } = c;
+  return definition;
 }
 
 export interface TableDefinition {

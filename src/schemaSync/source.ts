@@ -12,7 +12,7 @@ import { withSession } from "../pg/session";
 import { parseTableRef, tableId, type TableName, type TableSpec } from "../pg/tables";
 import { readFingerprint, readSchema } from "./catalog";
 import { plainPublished, projectColumns } from "./section";
-import { EMPTY_SNAPSHOT, type SchemaSnapshot, type TableDefinition } from "./snapshot";
+import { definitionOf, EMPTY_SNAPSHOT, type SchemaSnapshot, type TableDefinition } from "./snapshot";
 import type { SchemaSyncInputs } from "./types";
 
 export interface SourceRead {
@@ -117,7 +117,7 @@ export async function readSource(
 /** "<hash>:<highest column number>" of a table's definition, as state keeps it (~30 bytes a table). */
 export function tableSignature(t: TableDefinition): string {
   const { columns, ...rest } = t;
-  const definition = { ...rest, columns: columns.map(({ attnum: _a, ...c }) => c) };
+  const definition = { ...rest, columns: columns.map(definitionOf) };
   const hash = createHash("md5").update(canonicalJson(definition)).digest("hex").slice(0, 12);
   return `${hash}:${Math.max(0, ...columns.map((c) => c.attnum ?? 0))}`;
 }

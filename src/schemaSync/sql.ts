@@ -82,6 +82,11 @@ export function serialColumn(c: ColumnDefinition): ColumnDefinition {
   return { ...rest, type: SERIAL[c.type] ?? c.type, notNull: false };
 }
 
+/** A constant of `type` (as format_type prints it) from its text (read in the portable forms). */
+export function typedLiteral(value: string, type: string): string {
+  return `${literal(value)}::${type}`;
+}
+
 export function addColumn(schema: string, table: string, column: ColumnDefinition): string {
   return `ALTER TABLE ${qualified(schema, table)} ADD COLUMN ${columnClause(column)}`;
 }

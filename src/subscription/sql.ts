@@ -1,6 +1,7 @@
 // Every statement the Subscription sends; identifiers and literals go through quote.ts.
 
 import { lockTimeout } from "../pg/lock";
+import { PORTABLE_TEXT } from "../pg/settings";
 import { ident, identList, literal, qualified } from "../pg/quote";
 import type { TableName } from "../pg/tables";
 
@@ -187,12 +188,9 @@ function emptyForFreeze(t: { schema: string; name: string }): string {
   return `TRUNCATE ONLY ${qualified(t.schema, t.name)}`;
 }
 
-/**
- * Text COPY between servers whose settings differ: dates, intervals and floats written and read
- * in one unambiguous form, as PostgreSQL's own table synchronisation sets them.
- */
+/** Text COPY between servers whose settings differ (PORTABLE_TEXT: constants, never input). */
 function portableText(set: Scope): string[] {
-  return [`${set} datestyle = 'ISO'`, `${set} intervalstyle = 'postgres'`, `${set} extra_float_digits = 3`];
+  return PORTABLE_TEXT.map(([name, value]) => `${set} ${name} = ${/^\d+$/.test(value) ? value : literal(value)}`);
 }
 
 /** A setting for the transaction ("SET LOCAL") or for the rest of the session ("SET"). */

@@ -13,7 +13,7 @@ import { trickyRootTables, TRICKY_SQL } from "../harness/seed";
 import { parseConnection } from "../../src/pg/connection";
 import { withSession } from "../../src/pg/session";
 import { readSchema } from "../../src/schemaSync/catalog";
-import type { SchemaSnapshot } from "../../src/schemaSync/snapshot";
+import { definitionOf, type SchemaSnapshot } from "../../src/schemaSync/snapshot";
 import { canonicalJson } from "../../src/kernel/values";
 import { pairs } from "../harness/matrix";
 
@@ -25,7 +25,7 @@ async function definitions(server: TestServer, tables: { schema: string; name: s
   return JSON.parse(
     canonicalJson({
       ...snap,
-      tables: snap.tables.map((t) => ({ ...t, columns: t.columns.map(({ attnum: _a, ...c }) => c) })),
+      tables: snap.tables.map((t) => ({ ...t, columns: t.columns.map(definitionOf) })),
     }),
   );
 }

@@ -247,6 +247,40 @@ const SCENARIOS: Scenario[] = [
       ),
   },
   {
+    // Measured before: the replica's older rows got its own defaults (true, its own now(), 7 where
+    // the primary's hold false, the migration's time, NULL), and the next preview said "same".
+    name: "a migration adds columns with defaults on the primary: the replica's older rows get the primary's values, no re-copy",
+    act: async (c) => {
+      await q(
+        c.primary,
+        "ALTER TABLE users ADD COLUMN verified boolean NOT NULL DEFAULT false; ALTER TABLE users ALTER COLUMN verified SET DEFAULT true",
+      );
+      await new Promise((r) => setTimeout(r, 20));
+      await q(c.primary, "ALTER TABLE users ADD COLUMN joined timestamptz DEFAULT now()");
+      await q(
+        c.primary,
+        "ALTER TABLE users ADD COLUMN note text; ALTER TABLE users ALTER COLUMN note DROP DEFAULT",
+      );
+    },
+    expect: ["same", "update", "same"],
+    repair: false,
+    after: async (c) => {
+      // The replica's own default for new rows is the primary's current one.
+      const [d] = await q(
+        c.replica,
+        "SELECT pg_get_expr(adbin, adrelid) AS verified FROM pg_attrdef WHERE adrelid = 'users'::regclass AND adnum = (SELECT attnum FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'verified')",
+      );
+      assert.equal(d!.verified, "true");
+    },
+  },
+  {
+    name: "a migration adds a column with a volatile default on the primary (values per row): the subscription re-copies",
+    act: async (c) =>
+      void (await q(c.primary, "ALTER TABLE blog_posts ADD COLUMN slug uuid DEFAULT gen_random_uuid()")),
+    expect: ["same", "update", "update"],
+    repair: true,
+  },
+  {
     name: "the publisher restarts mid-stream",
     act: async (c) => void (await c.primary.restart()),
     expect: ["same", "same", "same"],

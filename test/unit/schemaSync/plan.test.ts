@@ -77,6 +77,100 @@ describe("schema plan", () => {
     );
     assert.deepEqual(referenced.recopy, []);
   });
+  describe("a column the source added to a table the replica holds rows of", () => {
+    const stake = (extra: { fedBy?: string[]; publishedBy?: string[] } = {}) => ({
+      schema: "public",
+      name: "users",
+      publishedBy: extra.publishedBy ?? [],
+      fedBy: extra.fedBy ?? ["sub"],
+      referencedBy: [],
+    });
+    const added = (c: Partial<TableDefinition["columns"][number]>) =>
+      users({ columns: [...users().columns, { name: "c", type: "text", notNull: false, attnum: 3, ...c }] });
+    const plan = (c: Partial<TableDefinition["columns"][number]>, s = stake()) =>
+      planSchema(snap(added(c)), snap(users()), {
+        allowDestructive: false,
+        applied: new Map([[tableId(users()), 2]]),
+        stakes: [s],
+      });
+
+    it("gives the older rows the value the source kept for them, then the source's current default", () => {
+      const p = plan({ default: "'now'::text", notNull: true, olderRows: { value: "it's \\ {x}" } });
+      assert.deepEqual(statements(p), [
+        `ALTER TABLE "public"."users" ADD COLUMN "c" text DEFAULT E'it''s \\\\ {x}'::text NOT NULL`,
+        `ALTER TABLE "public"."users" ALTER COLUMN "c" SET DEFAULT 'now'::text`,
+      ]);
+      assert.deepEqual(p.recopy, []);
+      // Its default dropped since: the kept value, then no default.
+      assert.match(
+        statements(plan({ olderRows: { value: "5" } })).join("\n"),
+        /DEFAULT '5'::text\n.*DROP DEFAULT$/,
+      );
+    });
+    it("adds a column without a default and without a kept value as NULL, with no re-copy", () => {
+      const p = plan({});
+      assert.deepEqual(statements(p), [`ALTER TABLE "public"."users" ADD COLUMN "c" text`]);
+      assert.deepEqual(p.recopy, []);
+    });
+    it("empties the copied tables for a re-copy where the source wrote the values row by row", () => {
+      for (const c of [
+        { default: "gen_random_uuid()" },
+        { identity: "a" as const, notNull: true },
+        { notNull: true },
+        { olderRows: { unknown: true as const } },
+      ]) {
+        const p = plan(c);
+        assert.equal(statements(p)[0], 'TRUNCATE "public"."users"', JSON.stringify(c));
+        assert.deepEqual(
+          p.recopy.map((r) => r.reason),
+          [
+            "column c was added on the source with values written row by row; the table is emptied for its re-copy",
+          ],
+        );
+      }
+      // A generated column the replica computes itself needs nothing.
+      assert.deepEqual(plan({ generated: "(email || 'x')" }).recopy, []);
+    });
+    it("refuses where the replica's rows are not only the primary's, and leaves a table no subscription fills alone", () => {
+      const p = plan({ default: "random()" }, stake({ publishedBy: ["back"] }));
+      assert.match(
+        p.blockers.join("\n"),
+        /column c of public\.users was added on the source, which wrote its value row by row.*the replica publishes "public\.users" itself.*Add the column on the replica by hand and give its rows the primary's values/,
+      );
+      assert.deepEqual(p.recopy, []);
+      const alone = plan({ default: "random()" }, stake({ fedBy: [] }));
+      assert.deepEqual(statements(alone), [
+        `ALTER TABLE "public"."users" ADD COLUMN "c" text DEFAULT random()`,
+      ]);
+      assert.match(alone.notes.join("\n"), /no subscription writes into public\.users on the replica/);
+    });
+    it("creates the sequence of a serial column added to an existing table before the column", () => {
+      const p = planSchema(
+        snap(
+          users({
+            columns: [
+              ...users().columns,
+              {
+                name: "n",
+                type: "bigint",
+                notNull: true,
+                attnum: 3,
+                default: "nextval('public.users_n_seq'::regclass)",
+              },
+            ],
+            sequences: [{ schema: "public", name: "users_n_seq", type: "bigint", column: "n", serial: true }],
+          }),
+        ),
+        snap(users()),
+        { allowDestructive: false, stakes: [stake({ fedBy: [] })] },
+      );
+      assert.deepEqual(statements(p), [
+        'CREATE SEQUENCE IF NOT EXISTS "public"."users_n_seq" AS bigint',
+        `ALTER TABLE "public"."users" ADD COLUMN "n" bigint DEFAULT nextval('public.users_n_seq'::regclass) NOT NULL`,
+        'ALTER SEQUENCE "public"."users_n_seq" OWNED BY "public"."users"."n"',
+      ]);
+    });
+  });
   it("keeps the preview's pending list short too: every change of the first tables, a count of the rest, every refusal", () => {
     const few = planSchema(snap(users()), snap(), { allowDestructive: false });
     assert.deepEqual(Object.keys(pendingOf(few)), ["(target)", "public.users"]);
