@@ -48,10 +48,21 @@ function planCollations(b: PlanBuilder): void {
   }
 }
 
-/** New labels go where the source has them; a label the source dropped cannot be dropped here. */
+/**
+ * A label the source renamed (ALTER TYPE … RENAME VALUE: its rows read the new name there) is
+ * renamed here too, so the replica's rows read it as well; new labels go where the source has them;
+ * a label the source lacks otherwise cannot be dropped here.
+ */
 function planEnum(b: PlanBuilder, t: TypeDefinition, cur: TypeDefinition): void {
-  const labels = cur.labels ?? [];
   const wanted = t.labels ?? [];
+  const labels = [...(cur.labels ?? [])];
+  for (const [from, to] of renamedLabels(labels, wanted)) {
+    b.step(
+      sql.renameEnumValue(t.name, from, to),
+      `rename value ${from} of ${t.name} to ${to} (renamed on the source; its rows follow)`,
+    );
+    labels[labels.indexOf(from)] = to;
+  }
   wanted.forEach((label, i) => {
     if (!labels.includes(label))
       b.step(
@@ -65,6 +76,30 @@ function planEnum(b: PlanBuilder, t: TypeDefinition, cur: TypeDefinition): void 
         undefined,
         `enum ${t.name} lost value ${label} on the source (PostgreSQL cannot drop enum values)`,
       );
+}
+
+/**
+ * Labels the source renamed: where, between the same labels both sides have (PostgreSQL never
+ * reorders them), the replica has exactly one label the source lacks and the source exactly one
+ * the replica lacks.
+ */
+function renamedLabels(labels: readonly string[], wanted: readonly string[]): [string, string][] {
+  const slots = (list: readonly string[], other: readonly string[]) => {
+    const out = new Map<number, string[]>();
+    let common = 0;
+    for (const label of list)
+      if (other.includes(label)) common++;
+      else out.set(common, [...(out.get(common) ?? []), label]);
+    return out;
+  };
+  const extra = slots(labels, wanted);
+  const missing = slots(wanted, labels);
+  const pairs: [string, string][] = [];
+  for (const [slot, [from, ...more]] of extra) {
+    const to = missing.get(slot);
+    if (from !== undefined && more.length === 0 && to?.length === 1) pairs.push([from, to[0]!]);
+  }
+  return pairs;
 }
 
 function createType(t: TypeDefinition): string {

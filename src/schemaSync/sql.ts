@@ -221,6 +221,10 @@ export function createEnum(type: string, labels: readonly string[]): string {
   return `CREATE TYPE ${type} AS ENUM (${labels.map(literal).join(", ")})`;
 }
 
+export function renameEnumValue(type: string, from: string, to: string): string {
+  return `ALTER TYPE ${type} RENAME VALUE ${literal(from)} TO ${literal(to)}`;
+}
+
 export function addEnumValue(type: string, label: string, after?: string): string {
   return `ALTER TYPE ${type} ADD VALUE IF NOT EXISTS ${literal(label)}${after !== undefined ? ` AFTER ${literal(after)}` : ""}`;
 }

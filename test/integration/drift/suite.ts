@@ -281,6 +281,30 @@ const SCENARIOS: Scenario[] = [
     repair: true,
   },
   {
+    name: "a migration adds an enum column with a default on the primary, and rows use its values",
+    act: async (c) => {
+      await q(
+        c.primary,
+        "CREATE TYPE post_status AS ENUM ('draft', 'live'); ALTER TABLE blog_posts ADD COLUMN status post_status NOT NULL DEFAULT 'draft'",
+      );
+      await q(c.primary, "UPDATE blog_posts SET status = 'live' WHERE id = 1");
+    },
+    expect: ["same", "update", "same"],
+    repair: false,
+  },
+  {
+    // Before: the preview refused ("lost value live", measured); with allowDestructive the plan only
+    // added "published", so the replica's rows would have kept reading "live".
+    name: "an enum value is renamed on the primary: renamed on the replica, its rows follow",
+    act: async (c) => void (await q(c.primary, "ALTER TYPE post_status RENAME VALUE 'live' TO 'published'")),
+    expect: ["same", "update", "same"],
+    repair: false,
+    after: async (c) =>
+      assert.deepEqual(await q(c.replica, "SELECT status::text FROM blog_posts WHERE id = 1"), [
+        { status: "published" },
+      ]),
+  },
+  {
     name: "the publisher restarts mid-stream",
     act: async (c) => void (await c.primary.restart()),
     expect: ["same", "same", "same"],

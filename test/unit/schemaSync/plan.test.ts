@@ -369,6 +369,31 @@ describe("schema plan", () => {
       `ALTER TYPE public."Status" ADD VALUE IF NOT EXISTS 'doing' AFTER 'new'`,
     ]);
   });
+  it("renames an enum label the source renamed (its rows follow), beside labels added around it", () => {
+    const status = (labels: string[]) => ({
+      name: "public.status",
+      schema: "public",
+      kind: "enum" as const,
+      labels,
+    });
+    const table = users({ columns: [{ name: "s", type: "public.status", notNull: false }], constraints: {} });
+    const plan = (want: string[], have: string[]) =>
+      planSchema(
+        { extensions: [], types: [status(want)], tables: [table] },
+        { extensions: [], types: [status(have)], tables: [table] },
+        { allowDestructive: false },
+      );
+    const renamed = plan(["draft", "published", "archived", "deleted"], ["draft", "live", "archived"]);
+    assert.deepEqual(statements(renamed), [
+      `ALTER TYPE public.status RENAME VALUE 'live' TO 'published'`,
+      `ALTER TYPE public.status ADD VALUE IF NOT EXISTS 'deleted' AFTER 'archived'`,
+    ]);
+    assert.deepEqual(renamed.destructive, []);
+    // Two candidates in one place: which is which cannot be told; refused as before.
+    const unclear = plan(["a", "x", "y"], ["a", "b", "c"]);
+    assert.ok(!statements(unclear).some((s) => s.includes("RENAME")));
+    assert.equal(unclear.destructive.length, 2);
+  });
   it("creates an available extension in its source schema and blocks on a missing one", () => {
     const want: SchemaSnapshot = {
       extensions: [
