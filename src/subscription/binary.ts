@@ -47,7 +47,14 @@ export function chooseBinary(
   for (const c of publisher.columns) {
     const r = onReplica.get(columnId(c));
     const what = `${tableKey(c)}.${c.column}`;
-    if (!r) return { binary: false, why: `${what} is not on the replica` };
+    // Not on the replica (yet): SchemaSync adds it with the publisher's type before the stream
+    // needs it (PostgreSQL's apply stops on a missing column in either format), or a column list
+    // leaves it out. Deciding false here made a preview announce a change its `up` did not make.
+    if (!r) {
+      if (!c.send || !c.receive)
+        return { binary: false, why: `the type of ${what} (${c.type}) has no binary I/O` };
+      continue;
+    }
     if (r.type !== c.type)
       return { binary: false, why: `${what} is ${c.type} on the publisher and ${r.type} on the replica` };
     if (!c.send || !r.receive)

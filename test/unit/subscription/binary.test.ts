@@ -69,10 +69,18 @@ describe('binary: "auto"', () => {
       ]).binary,
       false,
     );
+  });
+  it("takes a column the replica lacks (a migration SchemaSync has yet to copy, a column list) as the publisher's", () => {
     assert.equal(
       chooseBinary({ serverVersion: 180004, columns: both }, { serverVersion: 180004, columns: [both[0]!] }, [
         A,
       ]).binary,
+      true,
+    );
+    const acl = [...both, col("public.a", "acl", "aclitem[]", false)];
+    assert.equal(
+      chooseBinary({ serverVersion: 180004, columns: acl }, { serverVersion: 180004, columns: both }, [A])
+        .binary,
       false,
     );
   });
