@@ -18,6 +18,7 @@ import { readHeapBytes } from "./catalog";
 import { projectSection, type Section } from "./section";
 import type { SchemaSnapshot } from "./snapshot";
 import { readByCheck, readSource } from "./source";
+import { pendingRetypes, readRetyped } from "./retyped";
 import { readTarget } from "./target";
 import { label, type SchemaSyncInputs, type SchemaSyncState } from "./types";
 import { settingsOf } from "./fields";
@@ -33,6 +34,8 @@ export interface ApplyOptions {
   maintenanceWorkMem: string;
   /** How long a statement of the transaction waits for a lock before the try is rolled back. */
   lockTimeoutSeconds: number;
+  /** The source, whose rows tell a type change that rewrote values (retyped.ts). */
+  source?: ConnectionInfo;
 }
 
 /** Plans and applies; returns the plan that ran. Nothing is applied when it is refused. */
@@ -53,6 +56,10 @@ export async function applyPlan(
     };
     const plan = await withLockTries(s, bound, async () => {
       const { actual, extensions, stakes, relations } = await readTarget(s, desired, o.before ?? []);
+      const retyped =
+        o.source && o.section !== "post-data"
+          ? await readRetyped(o.source, target, pendingRetypes(desired, actual))
+          : undefined;
       const opts: PlanOptions = {
         allowDestructive: o.allowDestructive,
         target: extensions,
@@ -60,6 +67,7 @@ export async function applyPlan(
         relations,
         section: o.section,
         ...(o.applied ? { applied: o.applied } : {}),
+        ...(retyped ? { retyped } : {}),
       };
       const plan = planSchema(desired, actual, opts);
       refuse(plan, o, endpoint(target));
@@ -239,6 +247,7 @@ export async function applySchemaSync(
     indexJobs: settings.indexJobs,
     maintenanceWorkMem: settings.maintenanceWorkMem,
     lockTimeoutSeconds: settings.lockTimeoutSeconds,
+    source: ends.source,
   });
   const { pending: _p, ...kept } = inputs;
   return clean({

@@ -16,6 +16,7 @@ import { targetFailures } from "./privileges";
 import { projectSection } from "./section";
 import type { SchemaSnapshot } from "./snapshot";
 import { readSource, tableSignature, type SourceRead } from "./source";
+import { pendingRetypes, readRetyped } from "./retyped";
 import { readTarget } from "./target";
 import type { SchemaSyncInputs, TableSignature } from "./types";
 import { settingsOf } from "./fields";
@@ -113,6 +114,10 @@ export async function observe(
     );
     const applied = appliedColumns(olds.sourceTables);
     const serverId = await readServerId(s);
+    const retyped =
+      section !== "post-data"
+        ? await readRetyped(ends.source, ends.target, pendingRetypes(desired, actual))
+        : undefined;
     return {
       plan: planSchema(desired, actual, {
         allowDestructive: settingsOf(inputs).allowDestructive,
@@ -121,6 +126,7 @@ export async function observe(
         stakes,
         relations,
         ...(applied ? { applied } : {}),
+        ...(retyped ? { retyped } : {}),
       }),
       ...(serverId ? { serverId } : {}),
     };

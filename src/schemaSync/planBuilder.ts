@@ -53,6 +53,8 @@ export interface PlanOptions {
   stakes?: readonly TableStakes[];
   /** The relation names the target's schemas hold already (a name the copy creates must be free). */
   relations?: readonly RelationName[];
+  /** Retyped columns whose values the source changed with their type (retyped.ts, retypedKey). */
+  retyped?: ReadonlySet<string>;
 }
 
 /** The plan being built, and what every part of the planner needs to add to it. */

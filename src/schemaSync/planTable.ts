@@ -7,6 +7,7 @@ import { tableId, tableKey, type TableName } from "../pg/tables";
 import type { PlanBuilder, PlanStep } from "./planBuilder";
 import { referencedTable } from "./references";
 import { columnShape, indexShape } from "./renames";
+import { retypedKey } from "./retyped";
 import type { ColumnDefinition, TableDefinition } from "./snapshot";
 import * as sql from "./sql";
 import { isWidening } from "./widening";
@@ -164,6 +165,19 @@ function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition
       continue;
     }
     if (old.type !== c.type) {
+      if (b.opts.retyped?.has(retypedKey(table, c.name))) {
+        const lost = {
+          cause: `column ${c.name} of ${key} changed type on the source with its values (ALTER … TYPE … USING: its first rows by key hold other values than the replica's cast gives)`,
+          why: "the replica's own cast would leave its rows with other values",
+          fix: "Change the column on the replica by hand with the source's USING expression, then run up again",
+          reason: `column ${c.name} changed type and values on the source`,
+        };
+        if (replicated(b, table)) emptyForRecopy(b, table, lost);
+        else
+          b.out.notes.push(
+            `${lost.cause}; no subscription writes into ${key} on the replica, so its rows keep the replica's cast`,
+          );
+      }
       const s = sql.alterColumnType(want.schema, want.name, c.name, c.type);
       if (isWidening(old.type, c.type))
         b.step(s, `widen ${key}.${c.name} from ${old.type} to ${c.type}`, { table });

@@ -269,3 +269,34 @@ export function createCollation(c: {
 export function validateConstraint(schema: string, table: string, name: string): string {
   return `ALTER TABLE ${qualified(schema, table)} VALIDATE CONSTRAINT ${ident(name)}`;
 }
+
+/** The primary key columns of tables (by position in the key), for sampling rows by key. */
+export const KEY_COLUMNS = `
+SELECT n.nspname AS schema, c.relname AS name,
+       pg_catalog.array_agg(a.attname::text ORDER BY k.ord) AS columns
+  FROM unnest($1::text[], $2::text[]) AS u(schema, name)
+  JOIN pg_catalog.pg_namespace n ON n.nspname = u.schema
+  JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = u.name
+  JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary
+  CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+ GROUP BY n.nspname, c.relname`;
+
+/**
+ * The first `limit` rows of a table by its key: the key, an md5 of the columns `skip` leaves out
+ * (what both sides share and keep their type), and the values of `columns`, each cast to its
+ * `as` type where given (the replica's old values as its own cast would convert them).
+ */
+export function sampleRows(
+  table: { schema: string; name: string },
+  key: readonly string[],
+  skip: readonly string[],
+  columns: readonly { name: string; as?: string }[],
+  limit: number,
+): string {
+  const col = (c: string) => `t.${ident(c)}`;
+  const keyJson = `pg_catalog.jsonb_build_array(${key.map(col).join(", ")})::text`;
+  const rest = `pg_catalog.md5((pg_catalog.to_jsonb(t) - ARRAY[${skip.map(literal).join(", ")}]::text[])::text)`;
+  const values = `pg_catalog.jsonb_build_array(${columns.map((c) => (c.as ? `${col(c.name)}::${c.as}` : col(c.name))).join(", ")})::text`;
+  return `SELECT ${keyJson} AS key, ${rest} AS rest, ${values} AS "values" FROM ${qualified(table.schema, table.name)} t ORDER BY ${key.map(col).join(", ")} LIMIT ${Math.trunc(limit)}`;
+}

@@ -305,6 +305,21 @@ const SCENARIOS: Scenario[] = [
       ]),
   },
   {
+    name: "a migration widens a column's type on the primary: widened in place on the replica, no re-copy",
+    act: async (c) => void (await q(c.primary, "ALTER TABLE users ALTER COLUMN name TYPE varchar(200)")),
+    expect: ["same", "update", "same"],
+    repair: false,
+  },
+  {
+    // Measured before: widened in place, the replica's rows kept their old values while the
+    // primary's were rewritten, and the preview after said "same".
+    name: "a migration changes a column's type with a USING that rewrites its values: the subscription re-copies",
+    act: async (c) =>
+      void (await q(c.primary, "ALTER TABLE users ALTER COLUMN name TYPE text USING upper(name)")),
+    expect: ["same", "update", "update"],
+    repair: true,
+  },
+  {
     name: "the publisher restarts mid-stream",
     act: async (c) => void (await c.primary.restart()),
     expect: ["same", "same", "same"],

@@ -10,6 +10,7 @@ import {
   summary,
 } from "../../../src/schemaSync/plan";
 import { isWidening } from "../../../src/schemaSync/widening";
+import { pendingRetypes, retypedKey } from "../../../src/schemaSync/retyped";
 import { pendingOf } from "../../../src/schemaSync/observe";
 import { plainPublished, projectColumns } from "../../../src/schemaSync/section";
 
@@ -169,6 +170,50 @@ describe("schema plan", () => {
         `ALTER TABLE "public"."users" ADD COLUMN "n" bigint DEFAULT nextval('public.users_n_seq'::regclass) NOT NULL`,
         'ALTER SEQUENCE "public"."users_n_seq" OWNED BY "public"."users"."n"',
       ]);
+    });
+  });
+  describe("a column the source changed the type of", () => {
+    const withName = (type: string) =>
+      users({ columns: [...users().columns, { name: "name", type, notNull: false }] });
+    const fed = { schema: "public", name: "users", publishedBy: [], fedBy: ["sub"], referencedBy: [] };
+    it("finds the retyped columns of tables on both sides, with the columns to compare the rest of a row by", () => {
+      const want = users({
+        columns: [...withName("text").columns, { name: "only_source", type: "int", notNull: false }],
+      });
+      const have = users({
+        columns: [
+          ...withName("character varying(100)").columns,
+          { name: "only_replica", type: "int", notNull: false },
+        ],
+      });
+      assert.deepEqual(pendingRetypes(snap(want), snap(have)), [
+        {
+          table: { schema: "public", name: "users" },
+          columns: [{ name: "name", type: "text" }],
+          sourceSkip: ["name", "only_source"],
+          targetSkip: ["name", "only_replica"],
+        },
+      ]);
+      assert.deepEqual(pendingRetypes(snap(withName("text")), snap(withName("text"))), []);
+      assert.deepEqual(pendingRetypes(snap(withName("text")), snap()), []);
+    });
+    it("widens in place, and empties the copied tables first where the source rewrote the values", () => {
+      const plan = (retyped?: Set<string>) =>
+        planSchema(snap(withName("text")), snap(withName("character varying(100)")), {
+          allowDestructive: false,
+          stakes: [fed],
+          ...(retyped ? { retyped } : {}),
+        });
+      assert.deepEqual(statements(plan()), ['ALTER TABLE "public"."users" ALTER COLUMN "name" TYPE text']);
+      const rewritten = plan(new Set([retypedKey({ schema: "public", name: "users" }, "name")]));
+      assert.deepEqual(statements(rewritten), [
+        'TRUNCATE "public"."users"',
+        'ALTER TABLE "public"."users" ALTER COLUMN "name" TYPE text',
+      ]);
+      assert.deepEqual(
+        rewritten.recopy.map((r) => r.reason),
+        ["column name changed type and values on the source; the table is emptied for its re-copy"],
+      );
     });
   });
   it("keeps the preview's pending list short too: every change of the first tables, a count of the rest, every refusal", () => {
