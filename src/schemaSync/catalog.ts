@@ -187,6 +187,32 @@ SELECT json_build_object(
                     (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
                       WHERE a.attrelid = r.oid AND a.attnum = ANY (i.indkey::int2[])) END
              FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = r.oid) AS x) END,
+      -- Sequences its columns' defaults use that are not its own (shared, or another table's).
+      'uses', (SELECT json_agg(json_strip_nulls(json_build_object('schema', sn.nspname, 'name', sc.relname,
+           'type', pg_catalog.format_type(sq.seqtypid, NULL),
+           'options', concat_ws(' ', CASE WHEN sq.seqincrement <> 1 THEN 'INCREMENT BY ' || sq.seqincrement END,
+                        'MINVALUE ' || sq.seqmin, 'MAXVALUE ' || sq.seqmax, 'START WITH ' || sq.seqstart,
+                        CASE WHEN sq.seqcache <> 1 THEN 'CACHE ' || sq.seqcache END,
+                        CASE WHEN sq.seqcycle THEN 'CYCLE' END),
+           'owner', (SELECT json_build_object('schema', own.nspname, 'name', oc.relname)
+                       FROM pg_catalog.pg_depend od
+                       JOIN pg_catalog.pg_class oc ON oc.oid = od.refobjid
+                       JOIN pg_catalog.pg_namespace own ON own.oid = oc.relnamespace
+                      WHERE od.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND od.objid = sc.oid
+                        AND od.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND od.deptype IN ('a', 'i') LIMIT 1)
+         )) ORDER BY sn.nspname, sc.relname)
+         FROM (SELECT DISTINCT dep.refobjid AS oid
+                 FROM pg_catalog.pg_attrdef ad
+                 JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
+                      AND dep.objid = ad.oid AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                WHERE ad.adrelid = r.oid) u
+         JOIN pg_catalog.pg_class sc ON sc.oid = u.oid AND sc.relkind = 'S'
+         JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+         JOIN pg_catalog.pg_sequence sq ON sq.seqrelid = sc.oid
+        WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d2
+                           WHERE d2.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d2.objid = sc.oid
+                             AND d2.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                             AND d2.refobjid = r.oid AND d2.deptype IN ('a', 'i'))),
       'sequences', (SELECT coalesce(json_agg(json_build_object('schema', sn.nspname, 'name', sc.relname,
            'type', pg_catalog.format_type(sq.seqtypid, NULL), 'column', a.attname,
            -- exactly what serial/bigserial would have made: default name, parameters and default

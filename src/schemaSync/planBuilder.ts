@@ -73,6 +73,8 @@ export class PlanBuilder {
   private readonly schemas: Set<string>;
   /** Whether the copied tables were emptied already (one TRUNCATE for all of them). */
   emptied = false;
+  /** Sequences (JSON [schema, name]) the target has, or the plan creates by now. */
+  readonly sequences = new Set<string>();
   /** Relation names in use on the target, by schema and name, with what holds them. */
   private readonly taken = new Map<string, string>();
 
@@ -89,6 +91,8 @@ export class PlanBuilder {
       v: "view",
       m: "materialized view",
     };
+    for (const r of opts.relations ?? [])
+      if (r.kind === "S") this.sequences.add(JSON.stringify([r.schema, r.name]));
     for (const r of opts.relations ?? [])
       this.taken.set(
         JSON.stringify([r.schema, r.name]),

@@ -28,6 +28,7 @@ export function planTable(
   const table = { schema: want.schema, name: want.name };
   if (!cur && b.post) b.out.awaiting.push(table);
   const inlined = new Set<string>();
+  if (!b.post) for (const u of want.uses ?? []) ensureUsedSequence(b, want, u, scope.copied);
   if (cur) cur = renameIndexesAndConstraints(b, want, cur);
   if (!cur && !b.post) createTable(b, want, scope.created, inlined);
   else if (cur && !b.post) {
@@ -75,12 +76,22 @@ function createTable(
     });
   // Fewer, cheaper statements than pg_dump: serial columns instead of sequence + default +
   // ownership, and constraints inside CREATE TABLE (a new table needs no validation scan).
-  const serials = new Set(want.sequences.filter((q) => q.serial).map((q) => q.column));
+  // A sequence another table's default made already (it uses this one's) is not serial's to make.
+  const made = new Set(
+    want.sequences.filter((q) => b.sequences.has(JSON.stringify([q.schema, q.name]))).map((q) => q.column),
+  );
+  const serials = new Set(want.sequences.filter((q) => q.serial && !made.has(q.column)).map((q) => q.column));
   for (const q of want.sequences) b.claim(q.schema, q.name, `sequence ${q.schema}.${q.name} of ${key}`);
-  for (const seq of want.sequences.filter((q) => !q.serial)) {
-    b.step(sql.createSequence(seq.schema, seq.name, seq.type), `create sequence ${seq.schema}.${seq.name}`, {
-      table,
-    });
+  for (const q of want.sequences) b.sequences.add(JSON.stringify([q.schema, q.name]));
+  for (const seq of want.sequences.filter((q) => !serials.has(q.column))) {
+    if (!made.has(seq.column))
+      b.step(
+        sql.createSequence(seq.schema, seq.name, seq.type),
+        `create sequence ${seq.schema}.${seq.name}`,
+        {
+          table,
+        },
+      );
     b.late.push({
       sql: sql.sequenceOwnedBy(seq.schema, seq.name, want.schema, want.name, seq.column),
       what: `attach sequence ${seq.name}`,
@@ -122,6 +133,29 @@ function createTable(
   for (const c of want.columns)
     for (const s of sql.columnSettings(want.schema, want.name, c))
       b.step(s, `set storage or statistics of ${key}.${c.name}`, { table });
+}
+
+/**
+ * A sequence `want`'s defaults use that it does not own (a shared id sequence, another table's),
+ * created before the table with the source's parameters unless the target has it or the plan made
+ * it. One a copied table owns is that table's to claim (and to own, late).
+ */
+function ensureUsedSequence(
+  b: PlanBuilder,
+  want: TableDefinition,
+  u: NonNullable<TableDefinition["uses"]>[number],
+  copied: ReadonlySet<string>,
+): void {
+  const id = JSON.stringify([u.schema, u.name]);
+  if (b.sequences.has(id)) return;
+  b.sequences.add(id);
+  b.ensureSchema(u.schema);
+  if (!u.owner || !copied.has(tableId(u.owner))) b.claim(u.schema, u.name, `sequence ${u.schema}.${u.name}`);
+  b.step(
+    sql.createSequence(u.schema, u.name, u.type, u.options),
+    `create sequence ${u.schema}.${u.name} (a default of ${tableKey(want)} uses it)`,
+    { table: { schema: want.schema, name: want.name } },
+  );
 }
 
 /** A table the source attached as a partition (again): attached on the replica too, its rows kept. */
@@ -337,7 +371,9 @@ function addColumn(
     });
   for (const q of want.sequences.filter((q) => q.column === c.name))
     if (!cur.sequences.some((o) => o.schema === q.schema && o.name === q.name)) {
-      b.claim(q.schema, q.name, `sequence ${q.schema}.${q.name} of ${key}`);
+      if (!b.sequences.has(JSON.stringify([q.schema, q.name])))
+        b.claim(q.schema, q.name, `sequence ${q.schema}.${q.name} of ${key}`);
+      b.sequences.add(JSON.stringify([q.schema, q.name]));
       b.step(sql.createSequence(q.schema, q.name, q.type), `create sequence ${q.schema}.${q.name}`, {
         table,
       });

@@ -50,6 +50,18 @@ export interface TableDefinition {
   constraints: Record<string, { type: string; definition: string }>;
   /** Index name → definition, excluding those backing constraints and those inherited from a parent. */
   indexes: Record<string, string>;
+  /**
+   * Sequences its columns' defaults use that it does not own (a shared id sequence, another
+   * table's): each with its parameters and the table whose column owns it, if any. Not part of the
+   * definition's signature (a default naming another sequence changes the default itself).
+   */
+  uses?: {
+    schema: string;
+    name: string;
+    type: string;
+    options: string;
+    owner?: { schema: string; name: string };
+  }[];
   /** Sequences owned by a column; `serial` when serial/bigserial/smallserial would recreate it exactly. */
   sequences: { schema: string; name: string; type: string; column: string; serial?: boolean }[];
   /** Constraint or index name → the columns it uses (null: expressions or a predicate); column-listed tables only. */

@@ -133,8 +133,9 @@ export function dropConstraint(schema: string, table: string, name: string): str
   return `ALTER TABLE ${qualified(schema, table)} DROP CONSTRAINT ${ident(name)}`;
 }
 
-export function createSequence(schema: string, name: string, type: string): string {
-  return `CREATE SEQUENCE IF NOT EXISTS ${qualified(schema, name)} AS ${type}`;
+/** `options`: as the catalog read prints them (INCREMENT BY, MINVALUE, … from numbers only). */
+export function createSequence(schema: string, name: string, type: string, options = ""): string {
+  return `CREATE SEQUENCE IF NOT EXISTS ${qualified(schema, name)} AS ${type}${options ? ` ${options}` : ""}`;
 }
 
 export function sequenceOwnedBy(

@@ -216,6 +216,54 @@ describe("schema plan", () => {
       );
     });
   });
+  it("creates the sequences defaults use that their table does not own: shared ones with their parameters, another table's before it", () => {
+    const seqDefault = (seq: string) => `nextval('public.${seq}'::regclass)`;
+    const orders = users({
+      name: "orders",
+      columns: [
+        { name: "id", type: "bigint", notNull: true, default: seqDefault("shared_no") },
+        { name: "owner", type: "bigint", notNull: false, default: seqDefault("users_id_seq") },
+      ],
+      constraints: {},
+      uses: [
+        {
+          schema: "public",
+          name: "shared_no",
+          type: "bigint",
+          options: "INCREMENT BY 5 MINVALUE 1 MAXVALUE 9 START WITH 1",
+        },
+        {
+          schema: "public",
+          name: "users_id_seq",
+          type: "bigint",
+          options: "MINVALUE 1",
+          owner: { schema: "public", name: "users" },
+        },
+      ],
+    });
+    const owner = users({
+      columns: [{ name: "id", type: "bigint", notNull: true, default: seqDefault("users_id_seq") }],
+      sequences: [{ schema: "public", name: "users_id_seq", type: "bigint", column: "id", serial: true }],
+    });
+    // orders comes first: it makes users' sequence, which users then owns (no serial of its own).
+    const plan = planSchema(snap(orders, owner), snap(), { allowDestructive: false });
+    assert.deepEqual(plan.blockers, []);
+    assert.deepEqual(statements(plan), [
+      'CREATE SCHEMA IF NOT EXISTS "public"',
+      'CREATE SEQUENCE IF NOT EXISTS "public"."shared_no" AS bigint INCREMENT BY 5 MINVALUE 1 MAXVALUE 9 START WITH 1',
+      'CREATE SEQUENCE IF NOT EXISTS "public"."users_id_seq" AS bigint MINVALUE 1',
+      `CREATE TABLE "public"."orders" ("id" bigint DEFAULT ${seqDefault("shared_no")} NOT NULL, "owner" bigint DEFAULT ${seqDefault("users_id_seq")})`,
+      `CREATE TABLE "public"."users" ("id" bigint DEFAULT ${seqDefault("users_id_seq")} NOT NULL, CONSTRAINT "users_pkey" PRIMARY KEY (id))`,
+      'ALTER SEQUENCE "public"."users_id_seq" OWNED BY "public"."users"."id"',
+    ]);
+    // The target has the shared one already: nothing to make, no clash.
+    const again = planSchema(snap(orders), snap(), {
+      allowDestructive: false,
+      relations: [{ schema: "public", name: "shared_no", kind: "S" }],
+    });
+    assert.deepEqual(again.blockers, []);
+    assert.ok(!statements(again).some((s) => s.includes('"shared_no" AS')));
+  });
   it("keeps the preview's pending list short too: every change of the first tables, a count of the rest, every refusal", () => {
     const few = planSchema(snap(users()), snap(), { allowDestructive: false });
     assert.deepEqual(Object.keys(pendingOf(few)), ["(target)", "public.users"]);
