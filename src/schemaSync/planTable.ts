@@ -198,6 +198,21 @@ function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition
       addColumn(b, want, cur, c, applied);
       continue;
     }
+    // Newer on the source than the last apply, yet the replica has one of that name: dropped and
+    // added again on the source (or added by hand on the replica). The replica's rows hold the old
+    // column's values, and the stream went on into it since, so no value can be set for them.
+    if (
+      applied !== undefined &&
+      (c.attnum ?? 0) > applied &&
+      c.generated === undefined &&
+      replicated(b, table)
+    )
+      emptyForRecopy(b, table, {
+        cause: `column ${c.name} of ${key} was added on the source since the last up while the replica kept a column of that name (dropped and added again on the source, or added by hand on the replica)`,
+        why: "the replica's rows hold that column's values, not the source's",
+        fix: "Drop the column on the replica and add it again with the source's values by hand, then run up again",
+        reason: `column ${c.name} was added again on the source`,
+      });
     if (old.type !== c.type) {
       if (b.opts.retyped?.has(retypedKey(table, c.name))) {
         const lost = {

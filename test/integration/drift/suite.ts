@@ -320,6 +320,18 @@ const SCENARIOS: Scenario[] = [
     repair: true,
   },
   {
+    // Measured before: the replica kept the old column's values (and its rows replicated since),
+    // where the primary's rows all read 'n/a'; the preview after said "same".
+    name: "a migration is rolled back and run again on the primary (a column dropped and added again): the subscription re-copies",
+    act: async (c) =>
+      void (await q(
+        c.primary,
+        "ALTER TABLE blog_posts DROP COLUMN body; ALTER TABLE blog_posts ADD COLUMN body text DEFAULT 'n/a'",
+      )),
+    expect: ["same", "update", "update"],
+    repair: true,
+  },
+  {
     name: "the publisher restarts mid-stream",
     act: async (c) => void (await c.primary.restart()),
     expect: ["same", "same", "same"],

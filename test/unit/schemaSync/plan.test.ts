@@ -145,6 +145,25 @@ describe("schema plan", () => {
       ]);
       assert.match(alone.notes.join("\n"), /no subscription writes into public\.users on the replica/);
     });
+    it("re-copies where the source's column is newer than the last apply but the replica has one of its name", () => {
+      const again = planSchema(snap(added({ attnum: 4, default: "'x'::text" })), snap(added({ attnum: 3 })), {
+        allowDestructive: false,
+        applied: new Map([[tableId(users()), 3]]),
+        stakes: [stake()],
+      });
+      assert.equal(statements(again)[0], 'TRUNCATE "public"."users"');
+      assert.deepEqual(
+        again.recopy.map((r) => r.reason),
+        ["column c was added again on the source; the table is emptied for its re-copy"],
+      );
+      // The same column as at the last apply: nothing to re-copy.
+      const same = planSchema(snap(added({ attnum: 3 })), snap(added({ attnum: 3 })), {
+        allowDestructive: false,
+        applied: new Map([[tableId(users()), 3]]),
+        stakes: [stake()],
+      });
+      assert.deepEqual([statements(same), same.recopy], [[], []]);
+    });
     it("creates the sequence of a serial column added to an existing table before the column", () => {
       const p = planSchema(
         snap(
