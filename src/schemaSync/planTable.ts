@@ -1,10 +1,11 @@
 // One table's part of the plan: created (constraints inline, serial columns, partitions of their
 // parent), or brought to the source's columns, constraints and indexes; objects only the replica
-// has are kept; a column the replica lost empties the copied tables for their re-copy. Pure.
+// has are kept; where a change leaves the replica's rows with other values than the primary's, the
+// copied tables are emptied for their re-copy (recopyPlan.ts). Pure.
 
-import { emptyingRefusals, truncateTables } from "../pg/emptying";
-import { tableId, tableKey, type TableName } from "../pg/tables";
+import { tableId, tableKey } from "../pg/tables";
 import type { PlanBuilder, PlanStep } from "./planBuilder";
+import { emptyForRecopy, olderRowsOf, recopyFor, shortValue } from "./recopyPlan";
 import { referencedTable } from "./references";
 import { columnShape, indexShape } from "./renames";
 import { retypedKey } from "./retyped";
@@ -83,21 +84,8 @@ function createTable(
   const serials = new Set(want.sequences.filter((q) => q.serial && !made.has(q.column)).map((q) => q.column));
   for (const q of want.sequences) b.claim(q.schema, q.name, `sequence ${q.schema}.${q.name} of ${key}`);
   for (const q of want.sequences) b.sequences.add(JSON.stringify([q.schema, q.name]));
-  for (const seq of want.sequences.filter((q) => !serials.has(q.column))) {
-    if (!made.has(seq.column))
-      b.step(
-        sql.createSequence(seq.schema, seq.name, seq.type),
-        `create sequence ${seq.schema}.${seq.name}`,
-        {
-          table,
-        },
-      );
-    b.late.push({
-      sql: sql.sequenceOwnedBy(seq.schema, seq.name, want.schema, want.name, seq.column),
-      what: `attach sequence ${seq.name}`,
-      table,
-    });
-  }
+  for (const q of want.sequences.filter((q) => !serials.has(q.column)))
+    ownedSequence(b, want, q, !made.has(q.column));
   const virtual = want.columns.filter((c) => c.virtual);
   if (virtual.length > 0 && b.opts.target?.version !== undefined && b.opts.target.version < 180000)
     b.out.blockers.push(
@@ -133,6 +121,23 @@ function createTable(
   for (const c of want.columns)
     for (const s of sql.columnSettings(want.schema, want.name, c))
       b.step(s, `set storage or statistics of ${key}.${c.name}`, { table });
+}
+
+/** A sequence of `want`'s column: created unless made already, owned by its column once every table exists. */
+function ownedSequence(
+  b: PlanBuilder,
+  want: TableDefinition,
+  q: TableDefinition["sequences"][number],
+  create: boolean,
+): void {
+  const table = { schema: want.schema, name: want.name };
+  if (create)
+    b.step(sql.createSequence(q.schema, q.name, q.type), `create sequence ${q.schema}.${q.name}`, { table });
+  b.late.push({
+    sql: sql.sequenceOwnedBy(q.schema, q.name, want.schema, want.name, q.column),
+    what: `attach sequence ${q.name}`,
+    table,
+  });
 }
 
 /**
@@ -201,32 +206,21 @@ function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition
     // Newer on the source than the last apply, yet the replica has one of that name: dropped and
     // added again on the source (or added by hand on the replica). The replica's rows hold the old
     // column's values, and the stream went on into it since, so no value can be set for them.
-    if (
-      applied !== undefined &&
-      (c.attnum ?? 0) > applied &&
-      c.generated === undefined &&
-      replicated(b, table)
-    )
-      emptyForRecopy(b, table, {
+    if (applied !== undefined && (c.attnum ?? 0) > applied && c.generated === undefined)
+      recopyFor(b, table, {
         cause: `column ${c.name} of ${key} was added on the source since the last up while the replica kept a column of that name (dropped and added again on the source, or added by hand on the replica)`,
         why: "the replica's rows hold that column's values, not the source's",
         fix: "Drop the column on the replica and add it again with the source's values by hand, then run up again",
         reason: `column ${c.name} was added again on the source`,
       });
     if (old.type !== c.type) {
-      if (b.opts.retyped?.has(retypedKey(table, c.name))) {
-        const lost = {
+      if (b.opts.retyped?.has(retypedKey(table, c.name)))
+        recopyFor(b, table, {
           cause: `column ${c.name} of ${key} changed type on the source with its values (ALTER … TYPE … USING: its first rows by key hold other values than the replica's cast gives)`,
           why: "the replica's own cast would leave its rows with other values",
           fix: "Change the column on the replica by hand with the source's USING expression, then run up again",
           reason: `column ${c.name} changed type and values on the source`,
-        };
-        if (replicated(b, table)) emptyForRecopy(b, table, lost);
-        else
-          b.out.notes.push(
-            `${lost.cause}; no subscription writes into ${key} on the replica, so its rows keep the replica's cast`,
-          );
-      }
+        });
       const s = sql.alterColumnType(want.schema, want.name, c.name, c.type);
       if (isWidening(old.type, c.type))
         b.step(s, `widen ${key}.${c.name} from ${old.type} to ${c.type}`, { table });
@@ -377,8 +371,8 @@ function addColumn(
       fix: "Restore the column and its values on the replica by hand (the primary has them), then run up again",
       reason: `column ${c.name} was dropped on the replica`,
     });
-  } else if (older === "per row" && replicated(b, table))
-    emptyForRecopy(b, table, {
+  } else if (older === "per row")
+    recopyFor(b, table, {
       cause: `column ${c.name} of ${key} was added on the source, which wrote its value row by row (a volatile default, identity or serial, or the table was rewritten since)`,
       why: "the rows the replica holds can only get those values by being copied again",
       fix: "Add the column on the replica by hand and give its rows the primary's values, then run up again",
@@ -386,17 +380,10 @@ function addColumn(
     });
   for (const q of want.sequences.filter((q) => q.column === c.name))
     if (!cur.sequences.some((o) => o.schema === q.schema && o.name === q.name)) {
-      if (!b.sequences.has(JSON.stringify([q.schema, q.name])))
-        b.claim(q.schema, q.name, `sequence ${q.schema}.${q.name} of ${key}`);
+      const made = b.sequences.has(JSON.stringify([q.schema, q.name]));
+      if (!made) b.claim(q.schema, q.name, `sequence ${q.schema}.${q.name} of ${key}`);
       b.sequences.add(JSON.stringify([q.schema, q.name]));
-      b.step(sql.createSequence(q.schema, q.name, q.type), `create sequence ${q.schema}.${q.name}`, {
-        table,
-      });
-      b.late.push({
-        sql: sql.sequenceOwnedBy(q.schema, q.name, want.schema, want.name, c.name),
-        what: `attach sequence ${q.name}`,
-        table,
-      });
+      ownedSequence(b, want, q, !made);
     }
   if (older !== undefined && older !== "per row") {
     b.step(
@@ -411,89 +398,9 @@ function addColumn(
         table,
       },
     );
-  } else {
-    if (older === "per row")
-      b.out.notes.push(
-        `${key}.${c.name} was added on the source with values written row by row; no subscription writes into ${key} on the replica, so its rows get the replica's default`,
-      );
-    b.step(sql.addColumn(want.schema, want.name, c), `add column ${key}.${c.name} ${c.type}`, { table });
-  }
+  } else b.step(sql.addColumn(want.schema, want.name, c), `add column ${key}.${c.name} ${c.type}`, { table });
   for (const s of sql.columnSettings(want.schema, want.name, c))
     b.step(s, `set storage or statistics of ${key}.${c.name}`, { table });
-}
-
-/**
- * What the source's rows older than column `c` hold in it: one value (kept by PostgreSQL), values
- * written row by row, or (undefined) NULL — or whatever the replica computes (generated there).
- */
-function olderRowsOf(c: ColumnDefinition): { value: string } | "per row" | undefined {
-  if (c.generated !== undefined) return undefined;
-  if (c.olderRows && "value" in c.olderRows) return c.olderRows;
-  if (c.olderRows || c.default !== undefined || c.identity || c.notNull) return "per row";
-  return undefined;
-}
-
-/** A value as a plan line shows it: quoted, at most 60 characters. */
-function shortValue(value: string): string {
-  return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-}
-
-/** Whether a subscription writes into `table` on the replica (its rows come from a primary). */
-function replicated(b: PlanBuilder, table: TableName): boolean {
-  return (b.opts.stakes ?? []).some((t) => tableId(t) === tableId(table) && t.fedBy.length > 0);
-}
-
-/** Why a column's values are lost on the replica, for the plan, its refusal and the re-copy. */
-interface LostValues {
-  cause: string;
-  why: string;
-  fix: string;
-  reason: string;
-}
-
-/**
- * A column whose values the replica cannot get otherwise (re-added: NULLs where the primary has
- * data, or NOT NULL fails; written row by row on the source): the copied tables are emptied, in
- * one statement (foreign keys among them hold), and a dependent Subscription copies them again in
- * the same `up` (its repair copies every table of the subscription).
- */
-function emptyForRecopy(b: PlanBuilder, table: TableName, lost: LostValues): void {
-  if (b.emptied) {
-    if (!b.out.recopy.some((r) => tableId(r) === tableId(table)))
-      b.out.recopy.push({ ...table, reason: lost.reason });
-    return;
-  }
-  b.emptied = true;
-  const copied = new Set(b.desired.tables.map(tableId));
-  const existing = b.actual.tables
-    .filter((t) => copied.has(tableId(t)))
-    .map((t) => ({ schema: t.schema, name: t.name }));
-  const emptied = new Set(existing.map(tableId));
-  const refusals = emptyingRefusals(
-    (b.opts.stakes ?? []).filter((t) => copied.has(tableId(t))),
-    emptied,
-  );
-  if (refusals.length > 0) {
-    b.out.blockers.push(
-      `${lost.cause}: ${lost.why}, and emptying ${existing.map(tableKey).join(", ")} for a re-copy is refused: ${refusals.join("; ")}. ${lost.fix}`,
-    );
-    return;
-  }
-  b.step(
-    truncateTables(existing),
-    `empty ${existing.map(tableKey).join(", ")} for their re-copy: ${lost.cause}`,
-    {
-      table,
-    },
-  );
-  for (const t of existing)
-    b.out.recopy.push({
-      ...t,
-      reason:
-        tableId(t) === tableId(table)
-          ? `${lost.reason}; the table is emptied for its re-copy`
-          : `emptied with ${tableKey(table)} (${lost.reason}) for their re-copy`,
-    });
 }
 
 /** Indexes and constraints only the replica has are kept (an analytics replica's own indexes). */
