@@ -50,6 +50,11 @@ export interface Observed {
   stakes: TableStakes[];
   /** The subscription's name (its own stake does not count). */
   name: string;
+  /**
+   * Partitions attached under a root its publications publish through the root since the last
+   * write, holding rows from before the attach: the stream never carried them as the root's.
+   */
+  attachedRows?: TableName[];
   /** It exists, marked by a snapshot copy that did not finish (the program stopped mid-copy). */
   unfinishedCopy?: boolean;
   /**
@@ -158,6 +163,10 @@ export function pendingRepair(o: Observed): PendingRepair | undefined {
   if (prev && !o.subscriptionExists)
     reasons.push(
       "the subscription was dropped outside Pulumi, and the changes made since never reached the replica",
+    );
+  if (o.subscriptionExists && (o.attachedRows?.length ?? 0) > 0)
+    reasons.push(
+      `${list(o.attachedRows!)} ${o.attachedRows!.length > 1 ? "were" : "was"} attached as a partition on the publisher holding rows written before the attach, which the stream (through the partition root) never carried`,
     );
   if (!o.subscriptionExists && o.nonEmpty.length > 0)
     reasons.push(

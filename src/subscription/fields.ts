@@ -88,6 +88,8 @@ export const SUBSCRIPTION_FIELDS = {
   declaredPublications: { kind: "wired", schema: () => z.array(z.string()).optional() },
   recopyServed: { kind: "computed", schema: () => z.array(z.string()).optional() },
   oid: { kind: "computed", schema: () => z.number().int().optional() },
+  // Compared by diff only once recorded (state from before this version has none).
+  rootPartitions: { kind: "computed", schema: () => z.array(z.string()).optional(), change: "none" },
   // Shown by a create's preview; no change of its own.
   adoption: { kind: "computed", schema: () => z.array(z.string()).optional(), change: "none" },
 } as const satisfies FieldTable<SubscriptionInputs>;

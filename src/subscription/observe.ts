@@ -10,7 +10,7 @@ import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
 import { readTableFacts } from "../pg/tableFacts";
-import { nameOf, sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
+import { nameOf, sortedTables, tableFromStoredKey, tableId, tableKey, type TableName } from "../pg/tables";
 import { settleBinary } from "./binary";
 import { countEnabledSubscriptions, readSubscription, readSyncStates } from "./catalog";
 import { decideRepair } from "./drift";
@@ -31,7 +31,7 @@ import {
 } from "./preflight";
 import { alterRoleNoStatementTimeout } from "../pg/grants";
 import { subscriberFailures } from "./privileges";
-import type { PublisherView } from "./publisher";
+import { attachedWithRows, type PublisherView } from "./publisher";
 import { adoptionChanges } from "./reconcile";
 import { mayHandOver } from "./snapshotCatalog";
 import { previewCopy } from "./snapshotPlan";
@@ -137,6 +137,30 @@ async function resumable(
 }
 
 /**
+ * Partitions attached since the last write under roots published through them, holding rows older
+ * than the attach (publisher.ts attachedWithRows). None before a write recorded the partitions (a
+ * state from before this version: recorded by the next one). One that cannot be read is warned of.
+ */
+export async function newlyAttached(
+  name: string,
+  ends: Ends,
+  view: PublisherView | undefined,
+  previous: Partial<SubscriptionState>,
+  subscribed: boolean,
+): Promise<TableName[]> {
+  if (!view || !subscribed || previous.rootPartitions === undefined) return [];
+  const known = new Set(previous.rootPartitions);
+  const fresh = view.rootPartitions.filter((k) => !known.has(k)).map(tableFromStoredKey);
+  if (fresh.length === 0) return [];
+  const { found, unread } = await attachedWithRows(ends.publisher, fresh);
+  if (unread.length > 0)
+    log.warn(
+      `${label(name)}: cannot read ${unread.map(tableKey).join(", ")} on the publisher (attached as partitions since the last up) to tell whether they held rows before the attach, which the stream would not carry; grant SELECT on them to the publisher role, or compare the rows by hand.`,
+    );
+  return found;
+}
+
+/**
  * Reads the replica and completes `inputs` (serverId, binary, recopyServed, pendingRepair);
  * returns the failures. `previous`: this resource's state, when it has one.
  */
@@ -186,9 +210,14 @@ export async function observeReplica(
     const stakes = await readStakes(s, published, inputs.name);
     const holding = await nonEmptyTables(s, copied);
     failures.push(...loopFailures(inputs, view, stakes, s.serverVersion));
+    const attached = await newlyAttached(inputs.name, ends, view, previous, existing !== undefined && ours);
+    // As check sees them now (after this `up`'s repair, if any, they are the replica's too).
+    if (view) inputs.rootPartitions = view.rootPartitions;
+    else if (previous.rootPartitions) inputs.rootPartitions = previous.rootPartitions;
     const decision = decideRepair({
       name: inputs.name,
       stakes,
+      attachedRows: attached,
       ...(ours
         ? { previous: { bindings: previous.bindings, publishedTables: previous.publishedTables } }
         : {}),

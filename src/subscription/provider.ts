@@ -6,17 +6,17 @@ import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields
 import * as log from "../kernel/log";
 import { withBoundedReads, withStoredForm, type Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
-import { clean, sameSet } from "../kernel/values";
+import { clean, sameSet, sameValue } from "../kernel/values";
 import { conninfoMatches, endpoint, parseConnection, resolve, type ConnectionInfo } from "../pg/connection";
 import { pooler } from "../pg/pooler";
 import { withSession } from "../pg/session";
-import { sortedTables } from "../pg/tables";
+import { sortedTables, tableKey } from "../pg/tables";
 import { createSubscription, recopy, stateAfterWrite, subscribe } from "./apply";
 import { settleBinary } from "./binary";
 import { readSubscription } from "./catalog";
 import { dropSafely } from "./drop";
 import { alterableOptions, differsFromDefault, SLOT_NAME } from "./options";
-import { observeReplica } from "./observe";
+import { newlyAttached, observeReplica } from "./observe";
 import { publisherRoleFailures } from "./privileges";
 import { bindingsOf, readPublisher, viewPublisher } from "./publisher";
 import { reconcile } from "./reconcile";
@@ -153,7 +153,11 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       updates.length > 0 ||
       news.pendingRepair !== undefined ||
       drifted(olds) ||
-      (news.publishedTables !== undefined && !sameTables(olds.publishedTables, news.publishedTables));
+      (news.publishedTables !== undefined && !sameTables(olds.publishedTables, news.publishedTables)) ||
+      // A partition attached or detached under a root published through it: recorded by an update.
+      (olds.rootPartitions !== undefined &&
+        news.rootPartitions !== undefined &&
+        !sameValue(olds.rootPartitions, news.rootPartitions));
     // A new subscription under the same name (or slot) cannot exist beside the old one.
     const sameSlot = (olds.slotName ?? olds.name) === (news.slotName ?? news.name);
     return {
@@ -222,6 +226,16 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
           : state.publications,
       };
       if (props.enabled !== undefined || !state.enabled) inputs.enabled = state.enabled;
+      // Partitions attached since the last write are recorded unless one holds rows from before its
+      // attach: those are kept unrecorded, for the next check to repair.
+      if (view && props.rootPartitions !== undefined) {
+        const attached = await newlyAttached(props.name, ends, view, props, true);
+        if (attached.length === 0) inputs.rootPartitions = view.rootPartitions;
+        else
+          drift.push(
+            `${attached.map(tableKey).join(", ")} attached as partitions with rows the stream never carried`,
+          );
+      }
       // Every option is read back: one the program sets, and one the server holds at another value
       // than PostgreSQL's default (left by hand, or by an earlier program) — the next preview shows it.
       const read = inputs as unknown as Record<string, unknown>;

@@ -11,7 +11,8 @@ import { readRoleFacts, type RoleFacts } from "../pg/roles";
 import { reachOf } from "../pg/reach";
 import { withSession, type Session } from "../pg/session";
 import { readTableFacts, type TableFacts } from "../pg/tableFacts";
-import { sortedTables, tableId, type TableName } from "../pg/tables";
+import { qualified } from "../pg/quote";
+import { sortedTables, storedTableKey, tableId, type TableName } from "../pg/tables";
 import {
   readColumnListConflicts,
   readRowEstimates,
@@ -46,6 +47,8 @@ export interface PublisherView {
   generated: PublishedColumn[];
   /** Replication slots and WAL senders the publisher allows and has taken; the role's statement_timeout. */
   limits: PublisherLimits;
+  /** Leaf partitions ("schema.name") of the tables published through the root (sql.ts ROOT_PARTITIONS). */
+  rootPartitions: string[];
 }
 
 /**
@@ -89,6 +92,7 @@ export async function readPublisher(
         columnConflicts: await readColumnListConflicts(s, publications),
         generated: await readPublishedGenerated(s, publications),
         limits: await readPublisherLimits(s),
+        rootPartitions: await readRootPartitions(s, publications),
       };
     });
     return { view };
@@ -179,4 +183,33 @@ export async function onSameCluster(s: Session, publisher: ConnectionInfo): Prom
 /** Drops `slot` on the publisher if it exists and nothing streams from it; the rows of those dropped. */
 export function dropIdleSlot(publisher: ConnectionInfo, slot: string): Promise<unknown[]> {
   return withSession(publisher, (p) => p.query(sql.dropReplicationSlotQuery(), [slot]));
+}
+
+/** The leaf partitions of the tables `publications` publish through the root, as "schema.name". */
+async function readRootPartitions(s: Session, publications: readonly string[]): Promise<string[]> {
+  const rows = await s.query<TableName>(sql.ROOT_PARTITIONS, [publications]);
+  return rows.map(storedTableKey).sort();
+}
+
+/**
+ * Of `partitions` (attached under a root published through it since the last write), those whose
+ * first pages hold rows no newer than the attach (sql.ts OLDER_THAN_ATTACH), and those that could
+ * not be read.
+ */
+export async function attachedWithRows(
+  publisher: ConnectionInfo,
+  partitions: readonly TableName[],
+): Promise<{ found: TableName[]; unread: TableName[] }> {
+  const found: TableName[] = [];
+  const unread: TableName[] = [];
+  await withSession(publisher, async (p) => {
+    for (const t of partitions) {
+      const rows = await p
+        .query<{ older: boolean }>(sql.olderThanAttach(t), [qualified(t.schema, t.name)])
+        .catch(() => undefined);
+      if (!rows) unread.push(t);
+      else if (rows[0]?.older) found.push(t);
+    }
+  }).catch(() => unread.push(...partitions.filter((t) => !found.includes(t))));
+  return { found, unread };
 }

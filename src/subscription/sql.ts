@@ -190,7 +190,9 @@ function emptyForFreeze(t: { schema: string; name: string }): string {
 
 /** Text COPY between servers whose settings differ (PORTABLE_TEXT: constants, never input). */
 function portableText(set: Scope): string[] {
-  return PORTABLE_TEXT.map(([name, value]) => `${set} ${name} = ${/^\d+$/.test(value) ? value : literal(value)}`);
+  return PORTABLE_TEXT.map(
+    ([name, value]) => `${set} ${name} = ${/^\d+$/.test(value) ? value : literal(value)}`,
+  );
 }
 
 /** A setting for the transaction ("SET LOCAL") or for the rest of the session ("SET"). */
@@ -376,3 +378,42 @@ export const HANDOVER_RIGHTS_QUERY = `SELECT pg_catalog.has_database_privilege(c
     FROM unnest($1::text[], $2::text[]) AS w(schema, name)
     JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
     JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name`;
+
+/**
+ * The leaf partitions of the partitioned tables publications ($1) publish through the root
+ * (publish_via_partition_root): their rows reach the subscriber as the root's.
+ */
+export const ROOT_PARTITIONS = `
+SELECT DISTINCT ln.nspname AS schema, lc.relname AS name
+  FROM pg_catalog.pg_publication p
+  JOIN pg_catalog.pg_publication_tables pt ON pt.pubname = p.pubname
+  JOIN pg_catalog.pg_namespace rn ON rn.nspname = pt.schemaname
+  JOIN pg_catalog.pg_class rc ON rc.relnamespace = rn.oid AND rc.relname = pt.tablename AND rc.relkind = 'p'
+  CROSS JOIN LATERAL pg_catalog.pg_partition_tree(rc.oid) AS tr
+  JOIN pg_catalog.pg_class lc ON lc.oid = tr.relid AND tr.isleaf
+  JOIN pg_catalog.pg_namespace ln ON ln.oid = lc.relnamespace
+ WHERE p.pubviaroot AND p.pubname = ANY ($1::text[])`;
+
+/** Pages at the start of a partition where rows loaded before it was attached are looked for. */
+const ATTACH_PROBE_PAGES = 16;
+
+/**
+ * Whether partition $1 (regclass text) holds, in its first pages, a row written before its catalog
+ * row (attached, or created as a partition): rows loaded into a table before ATTACH PARTITION,
+ * which logical decoding never carried as the root's. In the same transaction, the command order
+ * tells (a row inserted after CREATE TABLE … PARTITION OF went to the stream). Frozen rows count as
+ * old (their age is the maximum).
+ */
+const OLDER_THAN_ATTACH = `
+SELECT EXISTS (
+  SELECT 1 FROM ONLY PARTITION t,
+         (SELECT c.xmin, c.cmin FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.regclass) AS a
+   WHERE t.ctid < '(${ATTACH_PROBE_PAGES},0)'::pg_catalog.tid
+     AND (pg_catalog.age(t.xmin) > pg_catalog.age(a.xmin)
+          OR (t.xmin = a.xmin AND t.cmin::text::bigint < a.cmin::text::bigint))
+) AS older`;
+
+/** OLDER_THAN_ATTACH for one partition. */
+export function olderThanAttach(t: TableName): string {
+  return OLDER_THAN_ATTACH.replace("PARTITION", qualified(t.schema, t.name));
+}

@@ -136,6 +136,12 @@ export interface SubscriptionComputed {
   /** pg_subscription.oid: which subscription the state describes (one dropped and created again has another). */
   oid?: number;
   /**
+   * The leaf partitions ("schema.name") of the partitioned tables its publications publish through
+   * the root, as check saw them: one attached since the last write may hold rows the stream never
+   * carried (observe.ts newlyAttached). A write records them; a refresh keeps the recorded ones.
+   */
+  rootPartitions?: string[];
+  /**
    * With `adopt`, when a subscription of this name exists and this `up` creates the resource: what
    * the create changes on it (["nothing"] when it already matches), shown by the preview.
    */
@@ -215,6 +221,7 @@ export const SUBSCRIPTION_STATE_KEYS = {
   pendingRepair: true,
   recopyServed: true,
   oid: true,
+  rootPartitions: true,
   adoption: true,
 } as const satisfies Record<
   Exclude<keyof SubscriptionState, keyof SubscriptionFields | "recopyRequests" | "declaredPublications">,

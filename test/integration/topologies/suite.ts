@@ -310,7 +310,7 @@ export function topologySuite(major: Major): void {
       }
     });
 
-    it("through the root, into a replica table that is not partitioned: a new partition's rows arrive with nothing to change", async () => {
+    it("through the root, into a replica table that is not partitioned: a new partition's rows arrive with nothing to change; a table loaded on its own, then attached, is re-copied", async () => {
       await fresh();
       await q(replica, "CREATE TABLE events (id bigint, at date, v text, PRIMARY KEY (id, at))");
       const stack = new Stack(fixture("partitions"), "partitions");
@@ -323,6 +323,19 @@ export function topologySuite(major: Major): void {
       try {
         await stack.apply(config);
         await q(primary, `${PART(2027)}; ${insert(2027, 50, 5000)}`);
+        await assertEqual(primary, replica, ["events"]);
+        await stack.clean(config);
+        // A table loaded on its own, then attached: its rows were never in the stream (measured
+        // before: none of them on the replica, and the preview after said "same"). Re-copied.
+        await q(
+          primary,
+          `CREATE TABLE events_2028 (LIKE events INCLUDING ALL); INSERT INTO events_2028 SELECT g, '2028-06-01'::date, md5(g::text) FROM generate_series(9000, 9060) g; ALTER TABLE events ATTACH PARTITION events_2028 FOR VALUES FROM ('2028-01-01') TO ('2029-01-01')`,
+        );
+        const plan = await stack.apply(config);
+        const repair = plan.find((s) => s.urn.endsWith("Subscription::parts"))!.checked!.pendingRepair as {
+          reasons: string[];
+        };
+        assert.match(repair.reasons.join("; "), /public\.events_2028 was attached as a partition/);
         await assertEqual(primary, replica, ["events"]);
         await stack.clean(config);
       } finally {

@@ -107,6 +107,12 @@ const cases: [string, Partial<Observed>, RegExp | undefined][] = [
     undefined,
   ],
   ["the bindings are unknown from here", { bindings: undefined }, undefined],
+  [
+    "a table loaded on its own was attached under a root published through it",
+    { attachedRows: [t("events_2028")] },
+    /public\.events_2028 was attached as a partition on the publisher holding rows written before the attach/,
+  ],
+  ["nothing attached with older rows", { attachedRows: [] }, undefined],
 ];
 
 describe("subscription repairs (pendingRepair)", () => {
