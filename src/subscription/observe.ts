@@ -9,7 +9,7 @@ import { nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
-import { readTableFacts } from "../pg/tableFacts";
+import { readTableFacts, type TableFacts } from "../pg/tableFacts";
 import { nameOf, sortedTables, tableFromStoredKey, tableId, tableKey, type TableName } from "../pg/tables";
 import { settleBinary } from "./binary";
 import { countEnabledSubscriptions, readSubscription, readSyncStates } from "./catalog";
@@ -161,6 +161,30 @@ export async function newlyAttached(
 }
 
 /**
+ * Partitions detached or dropped since the last write under a root published through it, where
+ * the replica's copy of that root is a plain table: their rows stay there (no change carries their
+ * leaving), which the replica's owner may want (a history kept) or not. Said, not repaired: a
+ * re-copy would lose them for good.
+ */
+function warnDetached(
+  name: string,
+  view: PublisherView,
+  previous: Partial<SubscriptionState>,
+  onReplica: readonly TableFacts[],
+): void {
+  const now = new Set(view.rootPartitions);
+  const gone = (previous.rootPartitions ?? []).filter((k) => !now.has(k));
+  if (gone.length === 0) return;
+  const plain = view.tableFacts
+    .filter((t) => t.partitioned)
+    .filter((t) => onReplica.some((r) => tableId(r) === tableId(t) && !r.partitioned));
+  if (plain.length > 0)
+    log.warn(
+      `${label(name)}: ${gone.join(", ")} left ${plain.map(tableKey).join(", ")} on the publisher (detached or dropped), which publishes through the root; the replica's ${plain.map(tableKey).join(", ")} is not partitioned and keeps their rows (no change carries their leaving). Delete them there by hand if it should hold only what the root holds.`,
+    );
+}
+
+/**
  * Reads the replica and completes `inputs` (serverId, binary, recopyServed, pendingRepair);
  * returns the failures. `previous`: this resource's state, when it has one.
  */
@@ -211,6 +235,7 @@ export async function observeReplica(
     const holding = await nonEmptyTables(s, copied);
     failures.push(...loopFailures(inputs, view, stakes, s.serverVersion));
     const attached = await newlyAttached(inputs.name, ends, view, previous, existing !== undefined && ours);
+    if (view && existing && ours) warnDetached(inputs.name, view, previous, onReplica);
     // As check sees them now (after this `up`'s repair, if any, they are the replica's too).
     if (view) inputs.rootPartitions = view.rootPartitions;
     else if (previous.rootPartitions) inputs.rootPartitions = previous.rootPartitions;

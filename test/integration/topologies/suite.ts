@@ -310,7 +310,7 @@ export function topologySuite(major: Major): void {
       }
     });
 
-    it("through the root, into a replica table that is not partitioned: a new partition's rows arrive with nothing to change; a table loaded on its own, then attached, is re-copied", async () => {
+    it("through the root, into a replica table that is not partitioned: a new partition's rows arrive with nothing to change; a table loaded on its own, then attached, is re-copied; one detached is said to stay", async () => {
       await fresh();
       await q(replica, "CREATE TABLE events (id bigint, at date, v text, PRIMARY KEY (id, at))");
       const stack = new Stack(fixture("partitions"), "partitions");
@@ -337,6 +337,19 @@ export function topologySuite(major: Major): void {
         };
         assert.match(repair.reasons.join("; "), /public\.events_2028 was attached as a partition/);
         await assertEqual(primary, replica, ["events"]);
+        await stack.clean(config);
+        // Detached on the primary: the replica's plain table keeps its rows (a history it may want);
+        // the preview says so rather than emptying what the primary's root no longer holds.
+        await q(primary, "ALTER TABLE events DETACH PARTITION events_2028");
+        await stack.apply(config);
+        assert.match(
+          (await stack.engine).log,
+          /public\.events_2028 left public\.events on the publisher \(detached or dropped\).*keeps their rows/,
+        );
+        assert.deepEqual(
+          await q(replica, "SELECT count(*)::int AS n FROM events WHERE id >= 9000 AND id <= 9060"),
+          [{ n: 61 }],
+        );
         await stack.clean(config);
       } finally {
         await stack.close();
