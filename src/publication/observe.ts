@@ -11,7 +11,7 @@ import { readRoleFacts, readServerId } from "../pg/roles";
 import type { Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
 import { coveredTables, readOtherRelations, readTableFacts } from "../pg/tableFacts";
-import { nameOf, tableId } from "../pg/tables";
+import { nameOf, tableId, type TableSpec } from "../pg/tables";
 import { readPublication, type CatalogPublication } from "./catalog";
 import { coveredTableFailures, privilegeFailures, publisherFailures, tableFailures } from "./preflight";
 import { PUBLICATION_FIELDS } from "./fields";
@@ -77,6 +77,7 @@ export async function bindingAfter(
   inputs: PublicationInputs,
   existing: CatalogPublication | undefined,
   kept: boolean,
+  previous?: Partial<PublicationInputs>,
 ): Promise<Binding> {
   const published = await wouldPublish(s, {
     tables: specs(inputs).map(nameOf),
@@ -86,12 +87,44 @@ export async function bindingAfter(
   });
   const tables = published.map(nameOf);
   if (!existing || !kept) return { name: inputs.name, tables };
+  const m = await readMemberships(s, existing.oid);
+  // A table whose row filter or column list changes is published by a new catalog row (ALTER
+  // PUBLICATION … SET TABLE re-adds it): the rows its new filter or columns take in were never
+  // sent, so a subscription given this binding sees the gap (a re-copy) at preview, as at `up`.
+  const refiltered = new Set(
+    refilteredTables(inputs, existing, previous)
+      .map((t) => m.tables.get(tableId(t)))
+      .filter((id) => id !== undefined),
+  );
   return {
     name: inputs.name,
     tables,
     oid: existing.oid,
-    memberIds: memberIds(await readMemberships(s, existing.oid), published),
+    memberIds: memberIds(m, published).map((id) => (refiltered.has(id) ? 0 : id)),
   };
+}
+
+/**
+ * The tables listed both now and in the program whose column list or row filter the program
+ * changes: compared with what the program said last (its previous inputs), where it said anything
+ * of the table; else a column list with the catalog's (a filter's text there is the server's
+ * deparse, not comparable: taken as unchanged).
+ */
+function refilteredTables(
+  inputs: PublicationInputs,
+  existing: CatalogPublication,
+  previous: Partial<PublicationInputs> | undefined,
+): TableSpec[] {
+  const wanted = new Map(specs(inputs).map((t) => [tableId(t), t]));
+  const before = new Map(specs(previous ?? {}).map((t) => [tableId(t), t]));
+  const columns = (c?: string[]) => (c ? [...c].sort().join(",") : null);
+  return existing.tables.filter((cur) => {
+    const want = wanted.get(tableId(cur));
+    if (!want) return false;
+    const last = before.get(tableId(cur));
+    if (!last) return columns(want.columns) !== columns(cur.columns);
+    return columns(want.columns) !== columns(last.columns) || (want.where ?? null) !== (last.where ?? null);
+  });
 }
 
 /**
@@ -102,11 +135,18 @@ export async function observe(
   s: Session,
   inputs: PublicationInputs,
   keeps: (identified: PublicationInputs) => boolean,
+  previous?: Partial<PublicationInputs>,
 ): Promise<{ existing?: CatalogPublication; serverId?: string; binding: Binding; failures: CheckFailure[] }> {
   const existing = await readPublication(s, inputs.name);
   const serverId = await readServerId(s);
   const identified = serverId ? { ...inputs, serverId } : inputs;
-  const binding = await bindingAfter(s, inputs, existing, existing !== undefined && keeps(identified));
+  const binding = await bindingAfter(
+    s,
+    inputs,
+    existing,
+    existing !== undefined && keeps(identified),
+    previous,
+  );
   const failures = await serverFailures(s, inputs, existing);
   return { ...(existing ? { existing } : {}), ...(serverId ? { serverId } : {}), binding, failures };
 }

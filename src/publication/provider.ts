@@ -92,7 +92,7 @@ const handlers: Provider<PublicationInputs, PublicationState> = {
       const at = parseConnection(inputs.connection);
       const seen = await withSession(at, (s) =>
         // The oid is known (and kept) only when the publication exists and this change keeps it.
-        observe(s, inputs, (identified) => replacements(previous, identified, at).length === 0),
+        observe(s, inputs, (identified) => replacements(previous, identified, at).length === 0, previous),
       );
       if (seen.serverId) inputs.serverId = seen.serverId;
       inputs.binding = seen.binding;
