@@ -228,7 +228,9 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       if (props.enabled !== undefined || !state.enabled) inputs.enabled = state.enabled;
       // Partitions attached since the last write are recorded unless one holds rows from before its
       // attach: those are kept unrecorded, for the next check to repair.
-      if (view && props.rootPartitions !== undefined) {
+      // State from before this version has none: recorded now (what was attached before is not judged).
+      if (view && props.rootPartitions === undefined) inputs.rootPartitions = view.rootPartitions;
+      else if (view) {
         const attached = await newlyAttached(props.name, ends, view, props, true);
         if (attached.length === 0) inputs.rootPartitions = view.rootPartitions;
         else
