@@ -151,7 +151,9 @@ SELECT json_build_object(
                              THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END,
            -- The value rows older than the column hold (a default that is not volatile, kept by
            -- ADD COLUMN); a partitioned table's, from its leaf partitions (unknown where they differ).
-           'olderRows', CASE WHEN a.atthasmissing
+           -- Else unknown where the default calls a volatile function (by name; nextval is read
+           -- from the default itself): ADD COLUMN wrote it row by row.
+           'olderRows', COALESCE(CASE WHEN a.atthasmissing
                                THEN json_build_object('value', pg_catalog.array_to_string(a.attmissingval, ''))
                              WHEN r.relkind = 'p' THEN (
                SELECT CASE WHEN count(DISTINCT m.v) = 1 THEN json_build_object('value', min(m.v))
@@ -159,7 +161,13 @@ SELECT json_build_object(
                  FROM (SELECT pg_catalog.array_to_string(la.attmissingval, '') AS v
                          FROM pg_catalog.pg_partition_tree(r.oid) pt
                          JOIN pg_catalog.pg_attribute la ON la.attrelid = pt.relid AND la.attname = a.attname
-                        WHERE pt.isleaf AND la.atthasmissing) m) END
+                        WHERE pt.isleaf AND la.atthasmissing) m) END,
+             CASE WHEN d.adbin IS NOT NULL AND a.attgenerated = ''
+                       AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) NOT LIKE 'nextval(%'
+                       AND EXISTS (SELECT 1 FROM pg_catalog.regexp_matches(pg_catalog.pg_get_expr(d.adbin, d.adrelid),
+                                                 '([[:alpha:]_][[:alnum:]_$]*)[(]', 'g') AS f(m)
+                                     JOIN pg_catalog.pg_proc pr ON pr.proname = f.m[1] AND pr.provolatile = 'v')
+                  THEN json_build_object('unknown', true) END)
          )) ORDER BY a.attnum), '[]')
          FROM pg_catalog.pg_attribute a
          JOIN pg_catalog.pg_type t ON t.oid = a.atttypid

@@ -398,6 +398,23 @@ function addColumn(
         table,
       },
     );
+  } else if (!lost && older === undefined && c.default !== undefined) {
+    // Older rows NULL there: the column added without its default, which is set after.
+    const { default: _d, ...bare } = c;
+    b.step(
+      sql.addColumn(want.schema, want.name, bare),
+      `add column ${key}.${c.name} ${c.type}, its existing rows NULL as on the source`,
+      {
+        table,
+      },
+    );
+    b.step(
+      sql.setColumnDefault(want.schema, want.name, c.name, c.default),
+      `set default of ${key}.${c.name}`,
+      {
+        table,
+      },
+    );
   } else b.step(sql.addColumn(want.schema, want.name, c), `add column ${key}.${c.name} ${c.type}`, { table });
   for (const s of sql.columnSettings(want.schema, want.name, c))
     b.step(s, `set storage or statistics of ${key}.${c.name}`, { table });

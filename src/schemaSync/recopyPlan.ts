@@ -9,13 +9,15 @@ import type { PlanBuilder } from "./planBuilder";
 import type { ColumnDefinition } from "./snapshot";
 
 /**
- * What the source's rows older than column `c` hold in it: one value (kept by PostgreSQL), values
- * written row by row, or (undefined) NULL — or whatever the replica computes (generated there).
+ * What the source's rows older than column `c` hold in it: one value (kept by PostgreSQL); values
+ * written row by row (a volatile default, identity, serial; NOT NULL with no kept value: the table
+ * was rewritten since); or (undefined) NULL — added without a default, any default set after — or
+ * whatever the replica computes (generated there).
  */
 export function olderRowsOf(c: ColumnDefinition): { value: string } | "per row" | undefined {
   if (c.generated !== undefined) return undefined;
   if (c.olderRows && "value" in c.olderRows) return c.olderRows;
-  if (c.olderRows || c.default !== undefined || c.identity || c.notNull) return "per row";
+  if (c.olderRows || c.identity || c.default?.startsWith("nextval(") || c.notNull) return "per row";
   return undefined;
 }
 

@@ -261,6 +261,11 @@ const SCENARIOS: Scenario[] = [
         c.primary,
         "ALTER TABLE users ADD COLUMN note text; ALTER TABLE users ALTER COLUMN note DROP DEFAULT",
       );
+      // Added without a default, one set after: the older rows stay NULL (no re-copy for it).
+      await q(
+        c.primary,
+        "ALTER TABLE users ADD COLUMN tier int; ALTER TABLE users ALTER COLUMN tier SET DEFAULT 1",
+      );
     },
     expect: ["same", "update", "same"],
     repair: false,

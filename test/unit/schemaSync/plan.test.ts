@@ -112,10 +112,17 @@ describe("schema plan", () => {
       const p = plan({});
       assert.deepEqual(statements(p), [`ALTER TABLE "public"."users" ADD COLUMN "c" text`]);
       assert.deepEqual(p.recopy, []);
+      // A default that is not volatile, set after the column was added: the older rows NULL.
+      assert.deepEqual(statements(plan({ default: "'x'::text" })), [
+        `ALTER TABLE "public"."users" ADD COLUMN "c" text`,
+        `ALTER TABLE "public"."users" ALTER COLUMN "c" SET DEFAULT 'x'::text`,
+      ]);
     });
     it("empties the copied tables for a re-copy where the source wrote the values row by row", () => {
       for (const c of [
-        { default: "gen_random_uuid()" },
+        // A volatile default, as the catalog read marks it.
+        { default: "gen_random_uuid()", olderRows: { unknown: true as const } },
+        { default: "nextval('public.users_c_seq'::regclass)" },
         { identity: "a" as const, notNull: true },
         { notNull: true },
         { olderRows: { unknown: true as const } },
@@ -133,13 +140,13 @@ describe("schema plan", () => {
       assert.deepEqual(plan({ generated: "(email || 'x')" }).recopy, []);
     });
     it("refuses where the replica's rows are not only the primary's, and leaves a table no subscription fills alone", () => {
-      const p = plan({ default: "random()" }, stake({ publishedBy: ["back"] }));
+      const p = plan({ default: "random()", olderRows: { unknown: true } }, stake({ publishedBy: ["back"] }));
       assert.match(
         p.blockers.join("\n"),
         /column c of public\.users was added on the source, which wrote its value row by row.*the replica publishes "public\.users" itself.*Add the column on the replica by hand and give its rows the primary's values/,
       );
       assert.deepEqual(p.recopy, []);
-      const alone = plan({ default: "random()" }, stake({ fedBy: [] }));
+      const alone = plan({ default: "random()", olderRows: { unknown: true } }, stake({ fedBy: [] }));
       assert.deepEqual(statements(alone), [
         `ALTER TABLE "public"."users" ADD COLUMN "c" text DEFAULT random()`,
       ]);
