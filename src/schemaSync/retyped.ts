@@ -22,7 +22,10 @@ const SAMPLE = 200;
 interface Retype {
   table: TableName;
   columns: { name: string; type: string }[];
-  /** Columns both sides have at the same type (the rest of a row, compared whole). */
+  /**
+   * The columns each side leaves out of the rest of a row (compared whole): the retyped ones and
+   * those only that side has.
+   */
   sourceSkip: string[];
   targetSkip: string[];
 }
@@ -42,7 +45,7 @@ export function pendingRetypes(desired: SchemaSnapshot, actual: SchemaSnapshot):
       .filter((c) => c.generated === undefined && theirs.has(c.name) && theirs.get(c.name)!.type !== c.type)
       .map((c) => ({ name: c.name, type: c.type }));
     if (columns.length === 0) continue;
-    const alike = (t: TableDefinition, other: TableDefinition) =>
+    const skipped = (t: TableDefinition, other: TableDefinition) =>
       t.columns
         .filter(
           (c) => columns.some((r) => r.name === c.name) || !other.columns.some((o) => o.name === c.name),
@@ -51,8 +54,8 @@ export function pendingRetypes(desired: SchemaSnapshot, actual: SchemaSnapshot):
     out.push({
       table: { schema: want.schema, name: want.name },
       columns,
-      sourceSkip: alike(want, cur),
-      targetSkip: alike(cur, want),
+      sourceSkip: skipped(want, cur),
+      targetSkip: skipped(cur, want),
     });
   }
   return out;

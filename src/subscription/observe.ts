@@ -138,8 +138,9 @@ async function resumable(
 
 /**
  * Partitions attached since the last write under roots published through them, holding rows older
- * than the attach (publisher.ts attachedWithRows). None before a write recorded the partitions (a
- * state from before this version: recorded by the next one). One that cannot be read is warned of.
+ * than the attach (publisher.ts attachedWithRows). None before the partitions were recorded (a
+ * state from before this version: the next write or refresh records them). One that cannot be
+ * read is warned of.
  */
 export async function newlyAttached(
   name: string,
