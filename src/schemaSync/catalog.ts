@@ -198,10 +198,7 @@ SELECT json_build_object(
       -- Sequences its columns' defaults use that are not its own (shared, or another table's).
       'uses', (SELECT json_agg(json_strip_nulls(json_build_object('schema', sn.nspname, 'name', sc.relname,
            'type', pg_catalog.format_type(sq.seqtypid, NULL),
-           'options', concat_ws(' ', CASE WHEN sq.seqincrement <> 1 THEN 'INCREMENT BY ' || sq.seqincrement END,
-                        'MINVALUE ' || sq.seqmin, 'MAXVALUE ' || sq.seqmax, 'START WITH ' || sq.seqstart,
-                        CASE WHEN sq.seqcache <> 1 THEN 'CACHE ' || sq.seqcache END,
-                        CASE WHEN sq.seqcycle THEN 'CYCLE' END),
+           'options', SEQUENCE_OPTIONS,
            'owner', (SELECT json_build_object('schema', own.nspname, 'name', oc.relname)
                        FROM pg_catalog.pg_depend od
                        JOIN pg_catalog.pg_class oc ON oc.oid = od.refobjid
@@ -222,7 +219,7 @@ SELECT json_build_object(
                              AND d2.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
                              AND d2.refobjid = r.oid AND d2.deptype IN ('a', 'i'))),
       'sequences', (SELECT coalesce(json_agg(json_build_object('schema', sn.nspname, 'name', sc.relname,
-           'type', pg_catalog.format_type(sq.seqtypid, NULL), 'column', a.attname,
+           'type', pg_catalog.format_type(sq.seqtypid, NULL), 'column', a.attname, 'options', SEQUENCE_OPTIONS,
            -- exactly what serial/bigserial would have made: default name, parameters and default
            'serial', sn.nspname = r.nspname AND sc.relname = r.relname || '_' || a.attname || '_seq'
              AND a.attnotnull AND sq.seqtypid = a.atttypid AND sq.seqstart = 1 AND sq.seqincrement = 1
@@ -281,6 +278,12 @@ export async function readFingerprint(s: Session, tables: readonly TableSpec[]):
   return rows[0]!.fingerprint;
 }
 
+/** A sequence's parameters (pg_sequence sq) as CREATE SEQUENCE takes them, from numbers only. */
+const SEQUENCE_OPTIONS = `concat_ws(' ', CASE WHEN sq.seqincrement <> 1 THEN 'INCREMENT BY ' || sq.seqincrement END,
+                        'MINVALUE ' || sq.seqmin, 'MAXVALUE ' || sq.seqmax, 'START WITH ' || sq.seqstart,
+                        CASE WHEN sq.seqcache <> 1 THEN 'CACHE ' || sq.seqcache END,
+                        CASE WHEN sq.seqcycle THEN 'CYCLE' END)`;
+
 /**
  * Reads the given tables (with their partition trees), their types and extensions. Tables given
  * with `columns` also get `columnUse`, for projectColumns.
@@ -301,7 +304,9 @@ export async function readSchema(s: Session, tables: readonly TableSpec[]): Prom
   // attstattarget: NULL for the default since PG17, -1 before.
   const stattarget =
     s.serverVersion >= 170000 ? "a.attstattarget" : "CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END";
-  const query = QUERY.replace(/\bLOCALE\b/g, locale).replace(/\bSTATTARGET\b/g, stattarget);
+  const query = QUERY.replace(/\bLOCALE\b/g, locale)
+    .replace(/\bSTATTARGET\b/g, stattarget)
+    .replace(/\bSEQUENCE_OPTIONS\b/g, SEQUENCE_OPTIONS);
   const rows = await s.query<{ snapshot: SchemaSnapshot }>(query, [
     tables.map((t) => t.schema),
     tables.map((t) => t.name),

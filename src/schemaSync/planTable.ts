@@ -35,6 +35,7 @@ export function planTable(
   else if (cur && !b.post) {
     planColumns(b, want, cur);
     attachPartition(b, want, cur);
+    planSequences(b, want, cur);
   }
   planConstraints(b, want, cur, scope.copied, inlined);
   for (const [name, def] of Object.entries(want.indexes))
@@ -123,6 +124,25 @@ function createTable(
       b.step(s, `set storage or statistics of ${key}.${c.name}`, { table });
 }
 
+/**
+ * The replica's sequences of `want`'s columns made to step as the source's (an increment of 2 for
+ * odd and even ids on two nodes; an earlier version created them with the defaults). Their value
+ * is SequenceSync's; their bounds and start are left as they are (see sql.alterSequenceSteps).
+ */
+function planSequences(b: PlanBuilder, want: TableDefinition, cur: TableDefinition): void {
+  for (const q of want.sequences) {
+    const o = cur.sequences.find((x) => x.schema === q.schema && x.name === q.name);
+    if (!o || q.options === undefined || o.options === undefined) continue;
+    const steps = sql.sequenceSteps(q.options);
+    if (JSON.stringify(sql.sequenceSteps(o.options)) !== JSON.stringify(steps))
+      b.step(
+        sql.alterSequenceSteps(q.schema, q.name, steps),
+        `make sequence ${q.schema}.${q.name} step as the source's (increment ${steps.increment}, cache ${steps.cache}${steps.cycle ? ", cycle" : ""})`,
+        { table: { schema: want.schema, name: want.name } },
+      );
+  }
+}
+
 /** A sequence of `want`'s column: created unless made already, owned by its column once every table exists. */
 function ownedSequence(
   b: PlanBuilder,
@@ -132,7 +152,9 @@ function ownedSequence(
 ): void {
   const table = { schema: want.schema, name: want.name };
   if (create)
-    b.step(sql.createSequence(q.schema, q.name, q.type), `create sequence ${q.schema}.${q.name}`, { table });
+    b.step(sql.createSequence(q.schema, q.name, q.type, q.options), `create sequence ${q.schema}.${q.name}`, {
+      table,
+    });
   b.late.push({
     sql: sql.sequenceOwnedBy(q.schema, q.name, want.schema, want.name, q.column),
     what: `attach sequence ${q.name}`,

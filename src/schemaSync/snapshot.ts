@@ -63,7 +63,15 @@ export interface TableDefinition {
     owner?: { schema: string; name: string };
   }[];
   /** Sequences owned by a column; `serial` when serial/bigserial/smallserial would recreate it exactly. */
-  sequences: { schema: string; name: string; type: string; column: string; serial?: boolean }[];
+  sequences: {
+    schema: string;
+    name: string;
+    type: string;
+    column: string;
+    serial?: boolean;
+    /** Its parameters as CREATE SEQUENCE takes them (not part of the signature). */
+    options?: string;
+  }[];
   /** Constraint or index name → the columns it uses (null: expressions or a predicate); column-listed tables only. */
   columnUse?: Record<string, string[] | null>;
   /** d (default), n (nothing), f (full) or i (index, then `identityIndex`). */

@@ -116,8 +116,12 @@ export async function readSource(
 
 /** "<hash>:<highest column number>" of a table's definition, as state keeps it (~30 bytes a table). */
 export function tableSignature(t: TableDefinition): string {
-  const { columns, uses: _u, ...rest } = t;
-  const definition = { ...rest, columns: columns.map(definitionOf) };
+  const { columns, uses: _u, sequences, ...rest } = t;
+  const definition = {
+    ...rest,
+    columns: columns.map(definitionOf),
+    sequences: sequences.map(({ options: _o, ...q }) => q),
+  };
   const hash = createHash("md5").update(canonicalJson(definition)).digest("hex").slice(0, 12);
   return `${hash}:${Math.max(0, ...columns.map((c) => c.attnum ?? 0))}`;
 }

@@ -133,6 +133,30 @@ export function dropConstraint(schema: string, table: string, name: string): str
   return `ALTER TABLE ${qualified(schema, table)} DROP CONSTRAINT ${ident(name)}`;
 }
 
+/** How a sequence steps (its increment, cache and cycling), as alterSequenceSteps sets them. */
+export interface SequenceSteps {
+  increment: number;
+  cache: number;
+  cycle: boolean;
+}
+
+/** A sequence's steps from its CREATE SEQUENCE options (as the catalog read prints them). */
+export function sequenceSteps(options: string): SequenceSteps {
+  return {
+    increment: Number(/INCREMENT BY (-?\d+)/.exec(options)?.[1] ?? 1),
+    cache: Number(/CACHE (\d+)/.exec(options)?.[1] ?? 1),
+    cycle: /\bCYCLE\b/.test(options),
+  };
+}
+
+/**
+ * A sequence made to step as the source's does. Only these: bounds or a start the replica's current
+ * value lies outside would fail the statement, and RESTART would move a value a writing node uses.
+ */
+export function alterSequenceSteps(schema: string, name: string, steps: SequenceSteps): string {
+  return `ALTER SEQUENCE ${qualified(schema, name)} INCREMENT BY ${Math.trunc(steps.increment)} CACHE ${Math.trunc(steps.cache)} ${steps.cycle ? "CYCLE" : "NO CYCLE"}`;
+}
+
 /** `options`: as the catalog read prints them (INCREMENT BY, MINVALUE, … from numbers only). */
 export function createSequence(schema: string, name: string, type: string, options = ""): string {
   return `CREATE SEQUENCE IF NOT EXISTS ${qualified(schema, name)} AS ${type}${options ? ` ${options}` : ""}`;

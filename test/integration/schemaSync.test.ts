@@ -92,6 +92,9 @@ describe(
       await source.query(
         `CREATE SEQUENCE global_id AS bigint INCREMENT BY 10 START WITH 1000 CACHE 5;
          CREATE TABLE wallets (id bigserial PRIMARY KEY, ref bigint DEFAULT nextval('global_id'));
+         CREATE TABLE odd (id bigint PRIMARY KEY);
+         CREATE SEQUENCE odd_id_seq INCREMENT BY 2 START WITH 1 CACHE 3 OWNED BY odd.id;
+         ALTER TABLE odd ALTER COLUMN id SET DEFAULT nextval('odd_id_seq');
          CREATE TABLE ledger (id bigint PRIMARY KEY DEFAULT nextval('global_id'), wallet bigint DEFAULT nextval('wallets_id_seq'));`,
         [],
         "seqs",
@@ -99,7 +102,7 @@ describe(
       const inputs = {
         source: source.url("seqs"),
         target: target.url("seqs"),
-        tables: ["ledger", "wallets"],
+        tables: ["ledger", "wallets", "odd"],
       };
       let state = await sync.create(inputs);
       assert.deepEqual(schemaDump(target, "seqs"), schemaDump(source, "seqs"));
@@ -111,6 +114,19 @@ describe(
       state = await sync.update(state, inputs);
       assert.deepEqual(schemaDump(target, "seqs"), schemaDump(source, "seqs"));
       assert.equal((await sync.diff(state, inputs)).changes, false);
+      // An owned sequence stepping otherwise on the replica (as an earlier version made it, with
+      // the defaults: after a cutover, odd ids from 1 by 1) is made to step as the source's.
+      await target.query("ALTER SEQUENCE odd_id_seq INCREMENT BY 1 CACHE 1", [], "seqs");
+      assert.equal((await sync.diff(state, inputs)).changes, true);
+      state = await sync.update(state, inputs);
+      assert.deepEqual(
+        await target.query(
+          "SELECT seqincrement::int AS i, seqcache::int AS c FROM pg_sequence WHERE seqrelid = 'odd_id_seq'::regclass",
+          [],
+          "seqs",
+        ),
+        [{ i: 2, c: 3 }],
+      );
     });
 
     it("takes the table list from a publication, partitions and referenced types included", async () => {

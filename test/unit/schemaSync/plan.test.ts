@@ -290,6 +290,51 @@ describe("schema plan", () => {
     assert.deepEqual(again.blockers, []);
     assert.ok(!statements(again).some((s) => s.includes('"shared_no" AS')));
   });
+  it("creates an owned sequence with the source's parameters, and makes an existing one step as the source's", () => {
+    const options = "INCREMENT BY 2 MINVALUE 1 MAXVALUE 99 START WITH 1 CACHE 3";
+    const odd = (opts?: string) =>
+      users({
+        columns: [
+          { name: "id", type: "bigint", notNull: true, default: "nextval('public.users_id_seq'::regclass)" },
+        ],
+        sequences: [
+          {
+            schema: "public",
+            name: "users_id_seq",
+            type: "bigint",
+            column: "id",
+            ...(opts ? { options: opts } : {}),
+          },
+        ],
+      });
+    assert.ok(
+      statements(planSchema(snap(odd(options)), snap(), { allowDestructive: false })).includes(
+        `CREATE SEQUENCE IF NOT EXISTS "public"."users_id_seq" AS bigint ${options}`,
+      ),
+    );
+    const existing = planSchema(snap(odd(options)), snap(odd("MINVALUE 1 MAXVALUE 99 START WITH 1")), {
+      allowDestructive: false,
+    });
+    assert.deepEqual(statements(existing), [
+      'ALTER SEQUENCE "public"."users_id_seq" INCREMENT BY 2 CACHE 3 NO CYCLE',
+    ]);
+    // Bounds or start alone differ: left as they are (the current value may lie outside them).
+    assert.deepEqual(
+      statements(
+        planSchema(
+          snap(odd(options)),
+          snap(odd("INCREMENT BY 2 MINVALUE 5 MAXVALUE 99 START WITH 9 CACHE 3")),
+          { allowDestructive: false },
+        ),
+      ),
+      [],
+    );
+    // State read by an earlier version (no options): nothing compared.
+    assert.deepEqual(
+      statements(planSchema(snap(odd(options)), snap(odd()), { allowDestructive: false })),
+      [],
+    );
+  });
   it("keeps the preview's pending list short too: every change of the first tables, a count of the rest, every refusal", () => {
     const few = planSchema(snap(users()), snap(), { allowDestructive: false });
     assert.deepEqual(Object.keys(pendingOf(few)), ["(target)", "public.users"]);
