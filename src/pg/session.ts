@@ -353,19 +353,23 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   }
 }
 
+/**
+ * The timeouts a role or database may set that would cut work short (a copy, an index build, a
+ * session idle while another does its part): turned off for it, as pg_dump and pg_restore do.
+ */
+export const WORK_TIMEOUTS = [
+  "statement_timeout",
+  "idle_in_transaction_session_timeout",
+  "idle_session_timeout",
+] as const;
+
 /** The statements (one round trip) that move a session's limits from `from` to `to` ("work" or "read N"). */
 function limitStatements(from: string | undefined, to: string): string {
-  const work = [
-    "SET statement_timeout = 0",
-    "SET idle_in_transaction_session_timeout = 0",
-    "SET idle_session_timeout = 0",
-  ];
+  const work = WORK_TIMEOUTS.map((t) => `SET ${t} = 0`);
   if (to === "work") return [...(from !== undefined ? ["RESET lock_timeout"] : []), ...work].join("; ");
   const seconds = to.slice("read ".length);
   return [
-    ...(from === "work"
-      ? ["RESET statement_timeout", "RESET idle_in_transaction_session_timeout", "RESET idle_session_timeout"]
-      : []),
+    ...(from === "work" ? WORK_TIMEOUTS.map((t) => `RESET ${t}`) : []),
     `SET lock_timeout = '${seconds}s'`,
   ].join("; ");
 }

@@ -1,6 +1,7 @@
 // Every statement the Subscription sends; identifiers and literals go through quote.ts.
 
 import { lockTimeout } from "../pg/lock";
+import { WORK_TIMEOUTS } from "../pg/session";
 import { PORTABLE_TEXT } from "../pg/settings";
 import { ident, identList, literal, qualified } from "../pg/quote";
 import type { TableName } from "../pg/tables";
@@ -103,12 +104,8 @@ export function createSlotExportingSnapshot(slot: string): string {
   return `CREATE_REPLICATION_SLOT ${ident(slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`;
 }
 
-/** The timeouts a role or database may set that would cut a copy short (as pg_dump turns them off). */
-export const NO_WORK_TIMEOUTS = [
-  "statement_timeout = 0",
-  "idle_in_transaction_session_timeout = 0",
-  "idle_session_timeout = 0",
-];
+/** session.ts's WORK_TIMEOUTS, off: a copy runs as long as it must. */
+const NO_WORK_TIMEOUTS = WORK_TIMEOUTS.map((t) => `${t} = 0`);
 
 /** On the replication connection holding the exported snapshot, idle while the tables are copied. */
 export const SNAPSHOT_HOLDER_SESSION = "SET idle_session_timeout = 0";
