@@ -210,6 +210,6 @@ export async function attachedWithRows(
       if (!rows) unread.push(t);
       else if (rows[0]?.older) found.push(t);
     }
-  }).catch(() => unread.push(...partitions.filter((t) => !found.includes(t))));
+  }).catch(() => unread.push(...partitions.filter((t) => !found.includes(t) && !unread.includes(t))));
   return { found, unread };
 }
