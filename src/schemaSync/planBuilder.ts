@@ -74,7 +74,7 @@ export class PlanBuilder {
   /** Whether the copied tables were emptied already (one TRUNCATE for all of them). */
   emptied = false;
   /** Sequences (JSON [schema, name]) the target has, or the plan creates by now. */
-  readonly sequences = new Set<string>();
+  private readonly sequences = new Set<string>();
   /** Relation names in use on the target, by schema and name, with what holds them. */
   private readonly taken = new Map<string, string>();
 
@@ -91,8 +91,7 @@ export class PlanBuilder {
       v: "view",
       m: "materialized view",
     };
-    for (const r of opts.relations ?? [])
-      if (r.kind === "S") this.sequences.add(JSON.stringify([r.schema, r.name]));
+    for (const r of opts.relations ?? []) if (r.kind === "S") this.sequenceMade(r);
     for (const r of opts.relations ?? [])
       this.taken.set(
         JSON.stringify([r.schema, r.name]),
@@ -115,6 +114,16 @@ export class PlanBuilder {
         `${what} needs the name ${JSON.stringify(name)} in schema ${JSON.stringify(schema)}, which ${holder} holds on the target: rename or drop that by hand (if the source renamed a table, rename the replica's the same way), then run up again`,
       );
     this.taken.set(key, what);
+  }
+
+  /** Whether the target has sequence `q`, or the plan creates it by now. */
+  hasSequence(q: { schema: string; name: string }): boolean {
+    return this.sequences.has(JSON.stringify([q.schema, q.name]));
+  }
+
+  /** Sequence `q` exists from here on in the plan. */
+  sequenceMade(q: { schema: string; name: string }): void {
+    this.sequences.add(JSON.stringify([q.schema, q.name]));
   }
 
   /** A relation renamed (or dropped) in the plan frees its old name. */

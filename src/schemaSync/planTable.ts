@@ -79,12 +79,10 @@ function createTable(
   // Fewer, cheaper statements than pg_dump: serial columns instead of sequence + default +
   // ownership, and constraints inside CREATE TABLE (a new table needs no validation scan).
   // A sequence another table's default made already (it uses this one's) is not serial's to make.
-  const made = new Set(
-    want.sequences.filter((q) => b.sequences.has(JSON.stringify([q.schema, q.name]))).map((q) => q.column),
-  );
+  const made = new Set(want.sequences.filter((q) => b.hasSequence(q)).map((q) => q.column));
   const serials = new Set(want.sequences.filter((q) => q.serial && !made.has(q.column)).map((q) => q.column));
   for (const q of want.sequences) b.claim(q.schema, q.name, `sequence ${q.schema}.${q.name} of ${key}`);
-  for (const q of want.sequences) b.sequences.add(JSON.stringify([q.schema, q.name]));
+  for (const q of want.sequences) b.sequenceMade(q);
   for (const q of want.sequences.filter((q) => !serials.has(q.column)))
     ownedSequence(b, want, q, !made.has(q.column));
   const virtual = want.columns.filter((c) => c.virtual);
@@ -173,9 +171,8 @@ function ensureUsedSequence(
   u: NonNullable<TableDefinition["uses"]>[number],
   copied: ReadonlySet<string>,
 ): void {
-  const id = JSON.stringify([u.schema, u.name]);
-  if (b.sequences.has(id)) return;
-  b.sequences.add(id);
+  if (b.hasSequence(u)) return;
+  b.sequenceMade(u);
   b.ensureSchema(u.schema);
   if (!u.owner || !copied.has(tableId(u.owner))) b.claim(u.schema, u.name, `sequence ${u.schema}.${u.name}`);
   b.step(
@@ -402,9 +399,9 @@ function addColumn(
     });
   for (const q of want.sequences.filter((q) => q.column === c.name))
     if (!cur.sequences.some((o) => o.schema === q.schema && o.name === q.name)) {
-      const made = b.sequences.has(JSON.stringify([q.schema, q.name]));
+      const made = b.hasSequence(q);
       if (!made) b.claim(q.schema, q.name, `sequence ${q.schema}.${q.name} of ${key}`);
-      b.sequences.add(JSON.stringify([q.schema, q.name]));
+      b.sequenceMade(q);
       ownedSequence(b, want, q, !made);
     }
   if (older !== undefined && older !== "per row") {

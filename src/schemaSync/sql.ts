@@ -308,9 +308,9 @@ SELECT n.nspname AS schema, c.relname AS name,
  GROUP BY n.nspname, c.relname`;
 
 /**
- * The first `limit` rows of a table by its key: the key, an md5 of the columns `skip` leaves out
- * (what both sides share and keep their type), and the values of `columns`, each cast to its
- * `as` type where given (the replica's old values as its own cast would convert them).
+ * The first `limit` rows of a table by its key: the key, an md5 of the row without the columns
+ * `skip` names (the rest both sides share at one type), and the values of `columns`, each cast to
+ * its `as` type where given (the replica's old values as its own cast would convert them).
  */
 export function sampleRows(
   table: { schema: string; name: string },
