@@ -44,6 +44,8 @@ export async function writePublication(
     if (current) await reconcile(s, current, inputs);
     else {
       await s.exec(sql.createPublication(definition(inputs)));
+      // Before the owner changes: COMMENT needs the owner's privileges.
+      if (inputs.declaredBy) await s.exec(sql.commentDeclaredBy(inputs.name, inputs.declaredBy));
       if (inputs.owner !== undefined) await s.exec(sql.alterPublicationOwner(inputs.name, inputs.owner));
     }
   });

@@ -3,6 +3,7 @@
 
 import type { Session } from "../pg/session";
 import type { TableSpec } from "../pg/tables";
+import { parseDeclaredBy } from "./sql";
 import type { PublishOperation } from "./types";
 
 export interface CatalogPublication {
@@ -19,6 +20,8 @@ export interface CatalogPublication {
   /** Tables listed explicitly (FOR TABLE), with column lists and row filters as the catalog prints them. */
   tables: TableSpec[];
   schemas: string[];
+  /** The stack its comment says declares it (sql.ts commentDeclaredBy), when it carries one. */
+  declaredBy?: string;
 }
 
 export async function readPublication(s: Session, name: string): Promise<CatalogPublication | undefined> {
@@ -35,10 +38,12 @@ export async function readPublication(s: Session, name: string): Promise<Catalog
     pubtruncate: boolean;
     pubviaroot: boolean;
     gen: string | null;
+    comment: string | null;
   }>(
     `SELECT p.oid, pg_catalog.pg_get_userbyid(p.pubowner) AS owner,
             pg_catalog.pg_has_role(current_user, p.pubowner, 'USAGE') AS owned, p.puballtables, p.pubinsert, p.pubupdate,
-            p.pubdelete, p.pubtruncate, p.pubviaroot, ${v18 ? "p.pubgencols::text" : "NULL::text"} AS gen
+            p.pubdelete, p.pubtruncate, p.pubviaroot, ${v18 ? "p.pubgencols::text" : "NULL::text"} AS gen,
+            pg_catalog.obj_description(p.oid, 'pg_publication') AS comment
        FROM pg_catalog.pg_publication p WHERE p.pubname = $1`,
     [name],
   );
@@ -92,6 +97,8 @@ export async function readPublication(s: Session, name: string): Promise<Catalog
     }),
     schemas: schemas.map((r) => r.nspname),
   };
+  const declaredBy = parseDeclaredBy(p.comment);
+  if (declaredBy !== undefined) state.declaredBy = declaredBy;
   if (p.gen === "s") state.publishGeneratedColumns = "stored";
   else if (p.gen === "n") state.publishGeneratedColumns = "none";
   return state;

@@ -53,6 +53,8 @@ export const PUBLICATION_FIELDS = {
   binding: { kind: "computed", schema: () => bindingSchema().optional() },
   // Shown by a create's preview; no change of its own.
   adoption: { kind: "computed", schema: () => z.array(z.string()).optional(), change: "none" },
+  // Used at create only (the publication's comment): a stack renamed later changes nothing.
+  declaredBy: { kind: "wired", schema: () => z.string().optional() },
 } as const satisfies FieldTable<PublicationInputs>;
 
 /**

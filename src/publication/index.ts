@@ -33,6 +33,7 @@ export class Publication extends pulumi.dynamic.Resource {
       {
         ...args,
         connection: pulumi.secret(args.connection),
+        declaredBy: `${pulumi.getProject()}/${pulumi.getStack()}`,
         // The binding is read by a Subscription given this publication (`publications: [pub]`).
         ...unset(Object.keys(PUBLICATION_STATE_KEYS) as (keyof typeof PUBLICATION_STATE_KEYS)[]),
       },

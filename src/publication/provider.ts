@@ -50,7 +50,9 @@ function bindingChanged(olds?: Binding, news?: Binding): boolean {
 /**
  * A publication of this name exists where this one is to be created: without `adopt`, a failure
  * at preview — unless it is exactly the declared one (what an interrupted `up` left), which create
- * then takes over.
+ * then takes over. Not one another stack declares (its comment says which): two stacks of one
+ * program on one primary would otherwise share it, and one stack's change or destroy would change
+ * or drop it under the other's subscribers.
  */
 function nameTaken(inputs: PublicationInputs, existing: CatalogPublication): CheckFailure[] {
   if (inputs.adopt) return [];
@@ -59,7 +61,18 @@ function nameTaken(inputs: PublicationInputs, existing: CatalogPublication): Che
     definitionMismatch(existing, def).length === 0 &&
     sameSet(existing.publish, def.publish) &&
     existing.publishViaPartitionRoot === def.publishViaPartitionRoot;
-  if (same) return [];
+  const elsewhere =
+    existing.declaredBy !== undefined &&
+    inputs.declaredBy !== undefined &&
+    existing.declaredBy !== inputs.declaredBy;
+  if (same && !elsewhere) return [];
+  if (elsewhere)
+    return [
+      {
+        property: "name",
+        reason: `publication ${JSON.stringify(inputs.name)} already exists on the publisher, declared by stack ${JSON.stringify(existing.declaredBy)} (this is ${JSON.stringify(inputs.declaredBy)}): two stacks sharing one publication change or drop it under each other's subscribers. Give this one a name of its own (\`publicationName\` on LogicalReplication, and \`subscriptionName\` for its slot), or set \`adopt: true\` to take it over if that stack no longer uses it.`,
+      },
+    ];
   return [
     {
       property: "name",

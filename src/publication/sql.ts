@@ -75,6 +75,18 @@ export function alterPublicationOwner(name: string, owner: string): string {
   return `ALTER PUBLICATION ${ident(name)} OWNER TO ${ident(owner)}`;
 }
 
+/** The comment a publication this package creates carries: the stack that declares it. */
+const DECLARED_BY = "pulumi-pg-replication: declared by stack ";
+
+export function commentDeclaredBy(name: string, declaredBy: string): string {
+  return `COMMENT ON PUBLICATION ${ident(name)} IS ${literal(DECLARED_BY + declaredBy)}`;
+}
+
+/** The stack a publication's comment names (commentDeclaredBy), or undefined for any other comment. */
+export function parseDeclaredBy(comment: string | null): string | undefined {
+  return comment?.startsWith(DECLARED_BY) ? comment.slice(DECLARED_BY.length) : undefined;
+}
+
 export function dropPublication(name: string): string {
   return `DROP PUBLICATION IF EXISTS ${ident(name)}`;
 }

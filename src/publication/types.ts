@@ -53,8 +53,17 @@ export interface PublicationComputed {
   adoption?: string[];
 }
 
+/** Set by the Resource class; never given by a program. */
+export interface PublicationWired {
+  /**
+   * The Pulumi project and stack that declare it ("project/stack"), written on the publication
+   * when it is created: another stack finding it refuses to take it over unasked.
+   */
+  declaredBy?: string;
+}
+
 /** Checked inputs (tables in canonical form). */
-export type PublicationInputs = PublicationFields & PublicationComputed;
+export type PublicationInputs = PublicationFields & PublicationComputed & PublicationWired;
 
 /** What a Publication reports: its arguments (tables in canonical form) and what the server says. */
 export interface PublicationOutputs extends PublicationFields {
@@ -67,7 +76,7 @@ export interface PublicationOutputs extends PublicationFields {
 }
 
 /** The state the engine keeps: the outputs, and what only the provider reads. */
-export interface PublicationState extends PublicationOutputs, PublicationComputed {
+export interface PublicationState extends PublicationOutputs, PublicationComputed, PublicationWired {
   /** Row filters as the server deparsed them at the last create/update, by table; keeps refresh exact. */
   appliedFilters: Record<string, string>;
 }
@@ -81,7 +90,7 @@ export const PUBLICATION_STATE_KEYS = {
   serverId: true,
   binding: true,
   adoption: true,
-} as const satisfies Record<Exclude<keyof PublicationState, keyof PublicationFields>, true>;
+} as const satisfies Record<Exclude<keyof PublicationState, keyof PublicationFields | "declaredBy">, true>;
 
 /** Outputs that hold credentials. */
 export const PUBLICATION_SECRET_OUTPUTS = ["connection"];

@@ -21,7 +21,7 @@ import type { Ends } from "./fields";
 import { dropSafely } from "./drop";
 import { emptyTables } from "./empty";
 import { alterableOptions, createOptions, effective } from "./options";
-import { createPreflight, syncLimitsOf } from "./preflight";
+import { createPreflight, slotTakenReason, syncLimitsOf } from "./preflight";
 import { boundMark, dropIdleSlot, onSameCluster, slotHealth, viewPublisher } from "./publisher";
 import { reconcile, waitOptions } from "./reconcile";
 import { handoverName, resumeCopy } from "./handover";
@@ -85,8 +85,19 @@ export async function subscribe(
   inputs: SubscriptionInputs,
   ends: Ends,
   copy?: boolean,
+  fresh = false,
 ): Promise<void> {
-  const view = await viewPublisher(ends.publisher, publicationNames(inputs.publications));
+  // A new subscription's slot must not exist yet (check refuses one that does; this is the same
+  // rule at the last moment): failing on it would drop it under the subscriber it belongs to.
+  const slot = inputs.slotName ?? inputs.name;
+  const guard = fresh && inputs.createSlot !== false;
+  const view = await viewPublisher(
+    ends.publisher,
+    publicationNames(inputs.publications),
+    guard ? slot : undefined,
+  );
+  if (guard && view?.slotExists)
+    throw new Error(`${label(inputs.name)}: ${slotTakenReason(slot, ends.publisher, view.slot)}`);
   const wait = waitOptions(inputs, ends.publisher);
   const choice = await chooseCopy(
     s,
@@ -108,7 +119,6 @@ export async function subscribe(
     if (copy) options["copy_data"] = true;
     // On its own cluster CREATE SUBSCRIPTION would wait without end for its own transaction while
     // it creates the slot (as PostgreSQL documents): the slot is made first, the subscription on it.
-    const slot = inputs.slotName ?? inputs.name;
     // (Not asked when this program could not read the publisher just now: `view` is undefined.)
     const slotFirst =
       inputs.createSlot !== false && view !== undefined && (await onSameCluster(s, ends.publisher));
@@ -177,7 +187,7 @@ export async function createSubscription(s: Session, inputs: SubscriptionInputs,
   if (existing && !inputs.adopt && !leftover(existing, inputs, ends.publisher, user, s.serverVersion))
     throw alreadyExists(label(inputs.name), endpoint(ends.connection));
   if (inputs.pendingRepair) return recopy(s, inputs, ends, inputs.pendingRepair);
-  if (!existing) return subscribe(s, inputs, ends);
+  if (!existing) return subscribe(s, inputs, ends, undefined, true);
   if (!inputs.adopt)
     log.warn(
       `${label(inputs.name)}: an identical subscription already exists (left by an interrupted run); continuing with it.`,

@@ -233,21 +233,42 @@ export async function runningWorkers(s: Session, name: string, syncOnly = false)
 }
 
 /** A replication slot on the publisher: whether it is in use, and the WAL it retains. */
-export async function readSlot(
-  s: Session,
-  slot: string,
-): Promise<{ active: boolean; retainedBytes: number; lagBytes: number } | undefined> {
-  const rows = await s.query<{ active: boolean; retained: string | null; lag: string | null }>(
-    `SELECT active,
-            pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn)::text AS retained,
-            pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag
-       FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`,
+export interface SlotFacts {
+  active: boolean;
+  retainedBytes: number;
+  lagBytes: number;
+  /**
+   * Who streams from it, when in use: the walsender's application_name (a subscription's name,
+   * by default) and client address, as far as this role may see another role's session.
+   */
+  holder?: { application: string | null; address: string | null };
+}
+
+export async function readSlot(s: Session, slot: string): Promise<SlotFacts | undefined> {
+  const rows = await s.query<{
+    active: boolean;
+    retained: string | null;
+    lag: string | null;
+    application: string | null;
+    address: string | null;
+  }>(
+    `SELECT r.active,
+            pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), r.restart_lsn)::text AS retained,
+            pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), r.confirmed_flush_lsn)::text AS lag,
+            a.application_name AS application, a.client_addr::text AS address
+       FROM pg_catalog.pg_replication_slots r
+       LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = r.active_pid
+      WHERE r.slot_name = $1`,
     [slot],
   );
   const r = rows[0];
-  return r
-    ? { active: r.active, retainedBytes: Number(r.retained ?? 0), lagBytes: Math.max(0, Number(r.lag ?? 0)) }
-    : undefined;
+  if (!r) return undefined;
+  return {
+    active: r.active,
+    retainedBytes: Number(r.retained ?? 0),
+    lagBytes: Math.max(0, Number(r.lag ?? 0)),
+    ...(r.active ? { holder: { application: r.application || null, address: r.address } } : {}),
+  };
 }
 
 /**

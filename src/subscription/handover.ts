@@ -175,17 +175,21 @@ export async function resumeCopy(
  * Undoes a snapshot copy that failed (snapshotCopy.ts) or a failed finishing of one (above): the
  * subscription dropped if it exists (its slot with it), else `slot` if given (one this run made)
  * while nothing uses it; the tables it `filled` emptied; any of `keys` their tables lack put back.
+ * `slot: "taken"`: the slot the subscription names is another subscriber's, so the subscription
+ * lets go of it before it is dropped (DROP SUBSCRIPTION would drop the slot too).
  */
 export async function abandonCopy(
   s: Session,
   inputs: SubscriptionInputs,
   publisher: ConnectionInfo,
-  slot: string | undefined,
+  slot: string | "taken" | undefined,
   filled: readonly TableName[],
   keys: readonly LateKey[],
 ): Promise<void> {
+  if (slot === "taken" && (await readSubscription(s, inputs.name)))
+    await s.exec(sql.alterSubscriptionOptions(inputs.name, { slot_name: { none: true } }));
   await dropSafely(s, inputs.name, publisher);
-  if (slot) await dropIdleSlot(publisher, slot);
+  if (slot && slot !== "taken") await dropIdleSlot(publisher, slot);
   const present = await readTableFacts(s, filled);
   if (present.length > 0) await s.exec(truncateTables(present));
   await restoreKeys(s, keys);

@@ -21,6 +21,7 @@ import {
   leftOutBySync,
   leftOutReason,
   senderFailures,
+  slotTakenReason,
   subscriberLibpqFailures,
   syncBlockers,
   syncFixes,
@@ -226,6 +227,10 @@ export async function observeReplica(
     const limits = syncLimitsOf(view, settings);
     const slotName = inputs.slotName ?? inputs.name;
     const ours = previous.name === inputs.name;
+    // A slot of that name this subscription's state does not name is another subscriber's.
+    const ownSlot = previous.name !== undefined && [previous.name, previous.slotName].includes(slotName);
+    if (!existing && inputs.createSlot !== false && view?.slotExists === true && !ownSlot)
+      failures.push({ property: "slotName", reason: slotTakenReason(slotName, ends.publisher, view.slot) });
     const published = inputs.publishedTables ?? [];
     // What this `up` copies: everything for a new subscription, what is newly published otherwise.
     const subscribed = existing

@@ -14,9 +14,35 @@ import { readTableFacts } from "../pg/tableFacts";
 import { tableId, tableKey, type TableName } from "../pg/tables";
 import { formatVersion } from "../kernel/versions";
 import type { Ends } from "./fields";
-import { countEnabledSubscriptions, readGeneratedAmong, type PublisherLimits } from "./catalog";
+import { bytes } from "../kernel/units";
+import { literal } from "../pg/quote";
+import {
+  countEnabledSubscriptions,
+  readGeneratedAmong,
+  type PublisherLimits,
+  type SlotFacts,
+} from "./catalog";
 import type { PublisherView } from "./publisher";
 import { label, type SubscriptionInputs } from "./types";
+
+/**
+ * Why a new subscription may not create its slot: one of that name exists on the publisher and is
+ * not this subscription's (the state names no such slot). It is another subscriber's — a second
+ * stack of the same program, another subscription under the same name (the slot is named after
+ * it) — or one left behind. CREATE SUBSCRIPTION would fail on it, and undoing a half-made one
+ * would drop it under that subscriber.
+ */
+export function slotTakenReason(
+  slot: string,
+  publisher: ConnectionInfo,
+  facts: SlotFacts | undefined,
+): string {
+  const holder = facts?.holder;
+  const use = facts?.active
+    ? `a subscriber streams from it now${holder?.application ? ` (application_name ${JSON.stringify(holder.application)}${holder.address ? `, from ${holder.address}` : ""})` : ""}`
+    : `nothing streams from it now${facts ? ` and it holds ${bytes(facts.retainedBytes)} of WAL` : ""}`;
+  return `replication slot ${JSON.stringify(slot)} already exists on ${endpoint(publisher)} and is not this subscription's: ${use}. Another stack or program may subscribe under the same name (a slot is named after its subscription). Give this subscription a slot name unique on the publisher with \`slotName\` (\`subscriptionName\` on LogicalReplication), or, if that slot is nobody's, drop it on the publisher: SELECT pg_drop_replication_slot(${literal(slot)});`;
+}
 
 /**
  * Whether the subscriber can run one more subscription (`others`: the enabled ones it runs now),

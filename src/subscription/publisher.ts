@@ -19,6 +19,7 @@ import {
   readPublisherLimits,
   readSlot,
   readSubscribedTables,
+  type SlotFacts,
   type PublisherLimits,
 } from "./catalog";
 import * as sql from "./sql";
@@ -33,6 +34,8 @@ export interface PublisherView {
   tables: TableName[];
   /** Whether the replication slot exists (undefined when no slot name was asked about). */
   slotExists?: boolean;
+  /** That slot, when it exists. */
+  slot?: SlotFacts;
   /** The role the subscription connects as, and what it may do with the published tables. */
   role: RoleFacts;
   tableFacts: TableFacts[];
@@ -49,6 +52,11 @@ export interface PublisherView {
   limits: PublisherLimits;
   /** Leaf partitions ("schema.name") of the tables published through the root (sql.ts ROOT_PARTITIONS). */
   rootPartitions: string[];
+}
+
+async function slotOf(s: Session, name: string): Promise<Pick<PublisherView, "slotExists" | "slot">> {
+  const slot = await readSlot(s, name);
+  return slot ? { slotExists: true, slot } : { slotExists: false };
 }
 
 /**
@@ -85,7 +93,7 @@ export async function readPublisher(
         bindings,
         missingPublications: publications.filter((p) => !found.has(p)),
         tables,
-        ...(slot !== undefined ? { slotExists: (await readSlot(s, slot)) !== undefined } : {}),
+        ...(slot !== undefined ? await slotOf(s, slot) : {}),
         role: await readRoleFacts(s),
         tableFacts: await readTableFacts(s, tables),
         subscribedTables: await readSubscribedTables(s, tables),
@@ -141,8 +149,10 @@ export function boundMark(view: PublisherView | undefined): CreatedMark {
 /** The replication slot's health on the publisher, when the host can reach it. */
 export async function slotHealth(publisher: ConnectionInfo, slot: string): Promise<SlotHealth | undefined> {
   try {
-    const health = await withSession(publisher, (p) => readSlot(p, slot));
-    return health ? { name: slot, ...health } : undefined;
+    const facts = await withSession(publisher, (p) => readSlot(p, slot));
+    return facts
+      ? { name: slot, active: facts.active, retainedBytes: facts.retainedBytes, lagBytes: facts.lagBytes }
+      : undefined;
   } catch {
     return undefined;
   }

@@ -30,6 +30,7 @@ import { abandonCopy, createOnSlot, startStream } from "./handover";
 import { RangedKeys } from "./lateKeys";
 import { bytes } from "../kernel/units";
 import { SnapshotMeter } from "./progress";
+import { slotTakenReason } from "./preflight";
 import { boundMark, type PublisherView } from "./publisher";
 import { DEFAULT_JOBS, type SnapshotPlan } from "./snapshotPlan";
 import * as sql from "./sql";
@@ -114,6 +115,7 @@ export async function snapshotSubscribe(
   // PostgreSQL copies the tables this program does not: the subscription is handed the others.
   const handover = plan.toPostgres.length > 0;
   let slotMade = false;
+  let slotTaken = false;
   const mark = boundMark(view);
   try {
     await withClient(
@@ -128,9 +130,16 @@ export async function snapshotSubscribe(
           keys: plan.rangedKeys,
           ...mark,
         });
-        const made = await repl.query<{ consistent_point: string; snapshot_name: string }>(
-          sql.createSlotExportingSnapshot(slot),
-        );
+        const made = await repl
+          .query<{ consistent_point: string; snapshot_name: string }>(sql.createSlotExportingSnapshot(slot))
+          .catch((e) => {
+            // 42710: made since this `up` looked (another subscriber's): it is left alone.
+            if ((e as { code?: string }).code === "42710") {
+              slotTaken = true;
+              throw new Error(`${name}: ${slotTakenReason(slot, publisher, undefined)}`);
+            }
+            throw e;
+          });
         slotMade = true;
         const { consistent_point: at, snapshot_name: snapshot } = made.rows[0]!;
         log.info(
@@ -160,7 +169,14 @@ export async function snapshotSubscribe(
     await startStream(s, inputs, handover, mark);
   } catch (e) {
     const made = slotMade ? slot : undefined;
-    await abandonCopy(s, inputs, publisher, made, sortedTables(filled.values()), plan.rangedKeys).catch((u) =>
+    await abandonCopy(
+      s,
+      inputs,
+      publisher,
+      slotTaken ? "taken" : made,
+      sortedTables(filled.values()),
+      plan.rangedKeys,
+    ).catch((u) =>
       log.warn(
         `${name}: undoing the failed snapshot copy failed too (${(u as Error).message}); the next up repairs it.`,
       ),

@@ -65,6 +65,8 @@ export class Engine {
   /** Where this Engine's part of the host's output starts. */
   private logFrom = { out: 0, err: 0 };
   state = new Map<string, ResourceState>();
+  /** The stack's name, as a program run sees it (pulumi.getStack()); each Engine is a stack of its own. */
+  stack = "test";
 
   /**
    * `dir`: the program directory the host runs in (default: the packed package installed). A host

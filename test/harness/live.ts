@@ -37,6 +37,7 @@ export async function runProgram(
     config,
     project,
     mode,
+    stack: engine.stack,
     port: engine.port,
     state: [...engine.state.values()],
   });

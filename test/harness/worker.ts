@@ -37,6 +37,8 @@ export interface LiveRequest {
   config: Record<string, string>;
   project: string;
   mode: "preview" | "up";
+  /** The stack's name (pulumi.getStack(), the URNs). */
+  stack: string;
   /** The provider host's gRPC port. */
   port: number;
   state: ResourceState[];
@@ -246,7 +248,7 @@ async function serve(): Promise<void> {
             registered.push({ type: args.type, name: args.name, inputs: args.inputs });
             return { id: `${args.name}-id`, state: args.inputs };
           }
-          const urn = `urn:pulumi:test::${r.project}::${args.type}::${args.name}`;
+          const urn = `urn:pulumi:${r.kind === "live" ? r.stack : "test"}::${r.project}::${args.type}::${args.name}`;
           declared.add(urn);
           if (!args.type.startsWith("pulumi-nodejs:dynamic") || error)
             return { id: `${args.name}-id`, state: args.inputs };
@@ -266,7 +268,7 @@ async function serve(): Promise<void> {
         call: (args) => args.inputs,
       },
       r.project,
-      "test",
+      r.kind === "live" ? r.stack : "test",
       // A capture is what a preview registers, without the engine.
       r.kind === "live" ? r.mode === "preview" : false,
     );

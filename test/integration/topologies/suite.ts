@@ -4,8 +4,9 @@
 // root, into a replica partitioned the same way or not, a table and a column renamed on the
 // primary and in the program (renamed in place on the replica, no re-copy), an initial copy that
 // outlasts three `up`s (copied once), options removed from the program (back to PostgreSQL's
-// defaults) or changed by hand (shown by a refreshed preview), and the mistakes a preview must
-// catch. After each change: the preview's plan is what `up` did, every node holds the same rows
+// defaults) or changed by hand (shown by a refreshed preview), two replicas of one primary from two
+// stacks of one program (the second refused at preview until it names its own publication and
+// slot; the first's never touched), and the mistakes a preview must catch. After each change: the preview's plan is what `up` did, every node holds the same rows
 // (count and md5 per table), and a refreshed preview shows no changes.
 
 import assert from "node:assert/strict";
@@ -18,7 +19,12 @@ import { Engine, type PlannedStep } from "../../harness/engine";
 import { ROOT } from "../../harness/install";
 import { runProgram } from "../../harness/live";
 import { majors } from "../../harness/matrix";
-import type { Major, TestServer } from "../../harness/postgres";
+import { startServer, type Major, type TestServer } from "../../harness/postgres";
+import { providers } from "../../../src";
+import { parseConnection } from "../../../src/pg/connection";
+import { withSession } from "../../../src/pg/session";
+import { abandonCopy } from "../../../src/subscription/handover";
+import type { SubscriptionInputs } from "../../../src/subscription/types";
 import { scenario } from "../../harness/scenario";
 import { seededPair, startPair } from "../../harness/seed";
 import { eventually } from "../../harness/util";
@@ -72,11 +78,14 @@ async function assertEqual(a: TestServer, b: TestServer, tables: string[]): Prom
 
 /** A stack: the program's preview and up through the provider host, and what each did. */
 class Stack {
-  readonly engine: Promise<Engine> = Engine.start();
+  readonly engine: Promise<Engine>;
   constructor(
     readonly program: string,
     readonly project: string,
-  ) {}
+    stack = "test",
+  ) {
+    this.engine = Engine.start().then((e) => Object.assign(e, { stack }));
+  }
   async preview(config: Record<string, string>) {
     const r = await runProgram(await this.engine, this.program, config, "preview", this.project);
     assert.equal(r.error, undefined);
@@ -207,6 +216,160 @@ export function topologySuite(major: Major): void {
         ],
       );
     }
+  });
+
+  describe(`two replicas of one primary, one stack each, PG${major}`, () => {
+    // One program deployed as two stacks (its names the same in both), each with its own replica.
+    let primary: TestServer;
+    let replicaA: TestServer;
+    let replicaB: TestServer;
+    let stackA: Stack;
+    let stackB: Stack;
+    const config = (replica: TestServer, extra: Record<string, string> = {}) => ({
+      primaryUrl: primary.url(DB),
+      replicaUrl: replica.url(DB),
+      tables: JSON.stringify(["public.orders"]),
+      copyMethod: "auto",
+      ...extra,
+    });
+    const slots = () =>
+      q<{ slot_name: string; active: boolean }>(
+        primary,
+        "SELECT slot_name, active FROM pg_replication_slots ORDER BY slot_name",
+      );
+    before(async () => {
+      [primary, replicaA, replicaB] = await Promise.all([
+        startServer({ major }),
+        startServer({ major }),
+        startServer({ major }),
+      ]);
+      await Promise.all([primary, replicaA, replicaB].map((s) => s.createDatabase(DB)));
+      await q(
+        primary,
+        "CREATE TABLE orders (id bigint PRIMARY KEY, v text); INSERT INTO orders SELECT g, md5(g::text) FROM generate_series(1, 500) g",
+      );
+      stackA = new Stack(fixture("snapshot"), "snap", "analytics");
+      stackB = new Stack(fixture("snapshot"), "snap", "staging");
+    });
+    after(async () => {
+      await stackB?.close();
+      await stackA?.close();
+      await Promise.all([primary?.stop(), replicaA?.stop(), replicaB?.stop()]);
+    });
+
+    scenario(
+      "the second stack is refused at preview until it names its own publication and slot; the first stack's replica never stops",
+      [
+        [
+          "the first stack replicates",
+          async () => {
+            await stackA.apply(config(replicaA));
+            await assertEqual(primary, replicaA, ["orders"]);
+          },
+        ],
+        [
+          "the second, under the same names, is refused at preview (the publication and the slot are the first stack's); its up applies nothing, the first's slot and publication are kept even while nothing streams from that slot",
+          async () => {
+            // Nothing streams from the first stack's slot (its subscriber paused): the moment a
+            // failed create could have dropped it.
+            await q(replicaA, "ALTER SUBSCRIPTION snap DISABLE");
+            await eventually(async () =>
+              assert.deepEqual(await slots(), [{ slot_name: "snap", active: false }]),
+            );
+            const plan = await stackB.preview(config(replicaB));
+            const refused = Object.fromEntries(
+              plan.filter((s) => s.failures).map((s) => [resource(s), s.failures!.map((f) => f.property)]),
+            );
+            assert.deepEqual(refused, { "Publication snap": ["name"], "Subscription snap": ["slotName"] });
+            const reasons = plan.flatMap((s) => s.failures ?? []).map((f) => f.reason);
+            assert.match(
+              reasons[0]!,
+              /declared by stack "snap\/analytics" \(this is "snap\/staging"\).*`publicationName`/,
+            );
+            assert.match(
+              reasons[1]!,
+              /replication slot "snap" already exists .* nothing streams from it now.*`subscriptionName`/,
+            );
+            const done = await stackB.up(config(replicaB));
+            assert.match(done.error ?? "", /declared by stack/);
+            assert.deepEqual(await slots(), [{ slot_name: "snap", active: false }]);
+            assert.deepEqual(await q(primary, "SELECT pubname FROM pg_publication"), [{ pubname: "snap" }]);
+            assert.deepEqual(await q(replicaB, "SELECT to_regclass('public.orders') AS t"), [{ t: null }]);
+            assert.deepEqual(await q(replicaB, "SELECT subname FROM pg_subscription"), []);
+            await q(replicaA, "ALTER SUBSCRIPTION snap ENABLE");
+          },
+        ],
+        [
+          "with its own names both replicas follow the primary under writes; destroying the second stack leaves the first streaming",
+          async () => {
+            const own = { publicationName: "snap_staging", subscriptionName: "snap_staging" };
+            const w = writer(
+              primary,
+              () => "orders",
+              (t, n) => `INSERT INTO ${t} VALUES (${1_000_000 + n}, 'w${n}')`,
+            );
+            await stackB.apply(config(replicaB, own));
+            await new Promise((r) => setTimeout(r, 500));
+            await w.stop();
+            await assertEqual(primary, replicaA, ["orders"]);
+            await assertEqual(primary, replicaB, ["orders"]);
+            await stackB.clean(config(replicaB, own));
+            await stackA.clean(config(replicaA));
+            await (await stackB.engine).destroy();
+            assert.deepEqual(await slots(), [{ slot_name: "snap", active: true }]);
+            await q(primary, "INSERT INTO orders VALUES (-1, 'after the second stack went')");
+            await assertEqual(primary, replicaA, ["orders"]);
+          },
+        ],
+      ],
+    );
+
+    it("leaves another subscriber's slot alone at the last moment too: a create that skipped the preview's refusal, and a snapshot copy undone on a slot made meanwhile", async () => {
+      await q(replicaA, "ALTER SUBSCRIPTION snap DISABLE");
+      await eventually(async () => assert.deepEqual(await slots(), [{ slot_name: "snap", active: false }]));
+      // The provider called directly, as if the slot had appeared between preview and up.
+      const checked = await providers.subscription.check!(
+        {},
+        {
+          connection: replicaB.url(DB),
+          publisher: primary.url(DB),
+          name: "snap",
+          publications: ["snap"],
+          copyData: false,
+        },
+      );
+      assert.deepEqual(
+        checked.failures?.map((f) => f.property),
+        ["slotName"],
+      );
+      // (The second stack's SchemaSync left its table on destroy, as it does.)
+      await q(replicaB, "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, v text)");
+      await assert.rejects(
+        providers.subscription.create!(checked.inputs),
+        /replication slot "snap" already exists .* not this subscription's/,
+      );
+      // A snapshot copy's undo after CREATE_REPLICATION_SLOT found the slot taken (42710): its
+      // disabled subscription names that slot, and is dropped without it.
+      await q(
+        replicaB,
+        `CREATE SUBSCRIPTION snap CONNECTION '${primary.url(DB)}' PUBLICATION snap WITH (connect = false, slot_name = 'snap')`,
+      );
+      await withSession(parseConnection(replicaB.url(DB)), (s) =>
+        abandonCopy(
+          s,
+          { name: "snap" } as SubscriptionInputs,
+          parseConnection(primary.url(DB)),
+          "taken",
+          [],
+          [],
+        ),
+      );
+      assert.deepEqual(await q(replicaB, "SELECT subname FROM pg_subscription"), []);
+      assert.deepEqual(await slots(), [{ slot_name: "snap", active: false }]);
+      await q(replicaA, "ALTER SUBSCRIPTION snap ENABLE");
+      await q(primary, "INSERT INTO orders VALUES (-2, 'after both attempts')");
+      await assertEqual(primary, replicaA, ["orders"]);
+    });
   });
 
   describe(`partitioned tables, PG${major}`, () => {
