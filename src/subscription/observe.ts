@@ -293,8 +293,11 @@ export async function observeReplica(
       !decision.refusal &&
       ((!existing && inputs.copyData !== false) || (repair && !repair.resume && inputs.repair !== "refuse"))
     ) {
+      // Publications this `up` creates first: their tables as their Publication's check said.
+      const coming = new Set(view?.missingPublications ?? []);
       const copy = await previewCopy(s, inputs, ends.publisher, limits, {
         tables: published,
+        published: (inputs.bindings ?? []).filter((b) => coming.has(b.name)).flatMap((b) => b.tables),
         tablesComing: inputs.recopyRequests !== undefined,
         emptiedFirst: repair !== undefined,
         read: { tables: published, stakes, ...(copied.length === published.length ? { holding } : {}) },

@@ -48,7 +48,11 @@ export function combinedFilter(filters: readonly (string | null)[]): string | nu
  * lists; never a generated column before PG18) and the rows its publications' filters let
  * through — none when one of them publishes it without a filter.
  */
-export async function readPublishedForCopy(s: Session, publications: string[]): Promise<PublishedForCopy[]> {
+export async function readPublishedForCopy(
+  s: Session,
+  publications: string[],
+  coming: readonly TableName[] = [],
+): Promise<PublishedForCopy[]> {
   const pg15 = s.serverVersion >= 150000;
   const pg18 = s.serverVersion >= 180000;
   const listed = await s.query<{
@@ -74,6 +78,10 @@ export async function readPublishedForCopy(s: Session, publications: string[]): 
     entry.filters.push(r.filter);
     byTable.set(id, entry);
   }
+  // Whole, as far as a preview can tell before their publication exists.
+  for (const t of coming)
+    if (!byTable.has(tableId(t)))
+      byTable.set(tableId(t), { t: { schema: t.schema, name: t.name }, columns: null, filters: [null] });
   const tables = sortedTables([...byTable.values()].map((e) => e.t));
   const facts = await readCopyFacts(s, tables);
   return facts.map((f) => {

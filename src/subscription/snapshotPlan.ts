@@ -163,6 +163,11 @@ export async function planSnapshot(
   preview: {
     /** The SchemaSync this depends on creates the replica's tables first: missing ones do not count. */
     tablesComing?: boolean;
+    /**
+     * The tables of publications this program creates in the same `up` (not on the publisher yet):
+     * a preview plans their copy as whole tables.
+     */
+    published?: readonly TableName[];
     /** A repair empties the tables first: rows in them do not count. */
     emptiedFirst?: boolean;
     /** What the check read on the replica just before (each read again when it does not cover the publications). */
@@ -174,7 +179,7 @@ export async function planSnapshot(
   let published: PublishedForCopy[];
   try {
     published = await withSession(publisher, (p) =>
-      readPublishedForCopy(p, publicationNames(inputs.publications)),
+      readPublishedForCopy(p, publicationNames(inputs.publications), preview.published),
     );
   } catch (e) {
     return { obstacles: [`this program cannot read the publisher (${(e as Error).message})`] };
@@ -186,8 +191,9 @@ export async function planSnapshot(
     const r = onReplica.get(tableId(t));
     const have = new Set(r?.types.map((c) => c.name));
     const lacking = t.columns.filter((c) => !have.has(c));
-    if (!r && !preview.tablesComing) missing.push(tableKey(t));
-    else if (lacking.length > 0) missing.push(`${tableKey(t)} (columns ${lacking.join(", ")})`);
+    if (!r) {
+      if (!preview.tablesComing) missing.push(tableKey(t));
+    } else if (lacking.length > 0) missing.push(`${tableKey(t)} (columns ${lacking.join(", ")})`);
     const computed = r?.types.filter((c) => c.generated && t.columns.includes(c.name)) ?? [];
     if (computed.length > 0) generated.push(`${tableKey(t)} (${computed.map((c) => c.name).join(", ")})`);
   }
@@ -384,7 +390,13 @@ export async function previewCopy(
   inputs: SubscriptionInputs,
   publisher: ConnectionInfo,
   limits: SyncLimits,
-  preview: { tablesComing: boolean; emptiedFirst: boolean; read?: ReplicaRead; tables: readonly TableName[] },
+  preview: {
+    tablesComing: boolean;
+    emptiedFirst: boolean;
+    read?: ReplicaRead;
+    tables: readonly TableName[];
+    published?: readonly TableName[];
+  },
 ): Promise<{ line: string; failure?: string }> {
   const who = label(inputs.name);
   if (inputs.copyMethod === "postgres") {

@@ -241,6 +241,38 @@ describe("auto's division of the tables at preview, PG18 → PG18", () => {
   });
 });
 
+describe("a publication made before the stack, the replica's tables still to come, PG18 → PG18", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  pairBed(
+    18,
+    18,
+    (b) => ({ primary, replica, engine } = b),
+    DB,
+    `CREATE TABLE a (id int PRIMARY KEY, v text); INSERT INTO a SELECT g, md5(g::text) FROM generate_series(1, 300) g;
+     CREATE TABLE b (id int PRIMARY KEY); INSERT INTO b SELECT generate_series(1, 50);
+     CREATE PUBLICATION snap FOR TABLE a, b;`,
+  );
+
+  it("the first preview plans the snapshot copy up makes (the tables SchemaSync makes first lack no column)", async () => {
+    const run = snapshotProgram(primary, replica, DB, ["a", "b"], { copyMethod: "auto" });
+    const line = (log: string) => /Subscription "snap": up (copies|leaves)[^\n]*/.exec(log)?.[0];
+    const before = engine.log.length;
+    const preview = await run("preview", engine);
+    assert.equal(preview.error, undefined);
+    const previewed = line(engine.log.slice(before));
+    assert.match(previewed ?? "", /up copies 2 table\(s\) \([^)]+ on disk\) under one snapshot/);
+    const upFrom = engine.log.length;
+    const r = await run("up", engine);
+    assert.equal(r.error, undefined);
+    assert.equal(line(engine.log.slice(upFrom)), previewed);
+    const { comparisons } = await converge(primary, replica, DB, ["a", "b"], 30_000);
+    for (const c of comparisons)
+      assert.deepEqual([c.table, c.md5Equal, c.replicaRows], [c.table, true, c.primaryRows]);
+  });
+});
+
 describe("snapshot copy killed between its subscription and its slot, PG18 → PG18", () => {
   let primary: TestServer;
   let replica: TestServer;
@@ -397,7 +429,18 @@ for (const major of majors([15, 18])) {
     let engine: Engine;
     pairBed(major, major, (b) => ({ primary, replica, engine } = b), DB, SEED);
 
-    it("copies the small tables itself and hands the big one to PostgreSQL's copy in the same subscription, writers running", async () => {
+    it("copies the small tables itself and hands the big one to PostgreSQL's copy in the same subscription, writers running; the first preview says so", async () => {
+      // The first preview: the publication, the replica's tables and the subscription are all to
+      // be made by the up after it. Its plan is the one up makes.
+      const plan = (log: string) =>
+        /up copies (\d+) table\(s\) \([^)]+\) under one snapshot[^\n]*; PostgreSQL's table synchronisation copies the other (\d+) \([^)]+\) server to server in the same subscription: ([^\n]*)\./
+          .exec(log)
+          ?.slice(1);
+      const before = engine.log.length;
+      const preview = await program(primary, replica, "auto")("preview", engine);
+      assert.equal(preview.error, undefined);
+      const previewed = plan(engine.log.slice(before));
+      assert.ok(previewed, engine.log.slice(before));
       const writers = startWriters(primary, DB, ["w_1", "w_2"], 2);
       // The big table changes too, before and while PostgreSQL copies it.
       let touching = true;
@@ -412,7 +455,9 @@ for (const major of majors([15, 18])) {
           await new Promise((res) => setTimeout(res, 20));
         }
       })();
+      const upFrom = engine.log.length;
       const r = await program(primary, replica, "auto")("up", engine);
+      assert.deepEqual(plan(engine.log.slice(upFrom)), previewed);
       await new Promise((res) => setTimeout(res, 500));
       touching = false;
       await Promise.all([writers.stop(), toucher]);
