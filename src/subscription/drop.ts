@@ -5,11 +5,13 @@ import * as log from "../kernel/log";
 import { operationError } from "../kernel/errors";
 import { endpoint, type ConnectionInfo } from "../pg/connection";
 import { literal } from "../pg/quote";
-import type { Session } from "../pg/session";
+import { failedToConnect, withSession, type Session } from "../pg/session";
+import { bytes } from "../kernel/units";
 import { readSubscription } from "./catalog";
+import type { Ends } from "./fields";
 import * as sql from "./sql";
 import { label } from "./types";
-import { dropIdleSlot } from "./publisher";
+import { dropIdleSlot, slotHealth } from "./publisher";
 
 /**
  * DROP SUBSCRIPTION drops the slot through the publisher. When it cannot (SQLSTATE class 08: the
@@ -52,6 +54,24 @@ export async function dropSafely(s: Session, name: string, publisher: Connection
   } catch {
     log.warn(
       `${label(name)}: dropped while the publisher was unreachable. Replication slot "${slot}" is left on ${endpoint(publisher)} and retains WAL: run SELECT pg_drop_replication_slot(${literal(slot)}); there.`,
+    );
+  }
+}
+
+/**
+ * `pulumi destroy` (or a replacement's delete): the subscription dropped on its subscriber. When
+ * the subscriber cannot be reached, the error says what stays on the publisher meanwhile — the
+ * slot and the WAL it holds — and how to let go of it if the replica is gone for good.
+ */
+export async function deleteSubscription(name: string, slot: string | null, ends: Ends): Promise<void> {
+  try {
+    await withSession(ends.connection, (s) => dropSafely(s, name, ends.publisher));
+  } catch (e) {
+    if (!failedToConnect(e) || !slot) throw e;
+    const held = await slotHealth(ends.publisher, slot);
+    if (!held) throw e;
+    throw new Error(
+      `${(e as Error).message}. ${label(name)} cannot be dropped while its subscriber is unreachable, and its replication slot ${JSON.stringify(slot)} stays on ${endpoint(ends.publisher)} meanwhile (${held.active ? "in use" : "not in use"}, holding ${bytes(held.retainedBytes)} of WAL, which grows until it is dropped). Bring the subscriber back and run destroy again; or, if the replica is gone for good, drop the slot on the publisher (SELECT pg_drop_replication_slot(${literal(slot)});) and remove this resource from the stack (pulumi state delete).`,
     );
   }
 }

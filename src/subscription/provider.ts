@@ -14,7 +14,7 @@ import { sortedTables, tableKey } from "../pg/tables";
 import { createSubscription, recopy, stateAfterWrite, subscribe } from "./apply";
 import { settleBinary } from "./binary";
 import { readSubscription } from "./catalog";
-import { dropSafely } from "./drop";
+import { deleteSubscription } from "./drop";
 import { alterableOptions, differsFromDefault, SLOT_NAME } from "./options";
 import { newlyAttached, observeReplica } from "./observe";
 import { publisherRoleFailures } from "./privileges";
@@ -279,7 +279,9 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
 
   async delete(_id, props) {
     const ends = resolve(props, "connection", "publisher");
-    await withSession(ends.connection, (s) => dropSafely(s, props.name, ends.publisher));
+    // The slot the subscription was last seen with (none: NONE); state before that field, by name.
+    const slot = props.actualSlotName !== undefined ? props.actualSlotName : (props.slotName ?? props.name);
+    await deleteSubscription(props.name, slot, ends);
   },
 };
 

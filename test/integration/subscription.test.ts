@@ -1,6 +1,7 @@
 // Subscription through the provider host: health outputs, publisher password rotation in place (no
 // re-copy, same slot), tables added to the publication outside the program, enable/disable, every
-// option in place, version gates, preflight, adopt, and delete with the publisher down.
+// option in place, version gates, preflight, adopt, and delete with the publisher or the
+// subscriber out of reach.
 
 import assert from "node:assert/strict";
 import * as path from "node:path";
@@ -352,6 +353,28 @@ describe("Subscription options, gates, preflight and adopt through the provider 
       assert.deepEqual(await primary.query("SELECT slot_name FROM pg_replication_slots", [], "app"), []),
     );
     assert.match(engine.log, /dropped replication slot "s" directly/);
+  });
+
+  it("says what stays on the publisher when destroy cannot reach the subscriber, and how to let go of it", async () => {
+    const state = await sub.create(base(replica18, { name: "gone", copyData: false }));
+    // The replica's server gone (decommissioned, or a firewall): the state's connection leads nowhere.
+    const unreachable = `postgres://postgres:${replica18.password}@127.0.0.1:1/app`;
+    await assert.rejects(
+      sub.delete({ ...state, outputs: { ...state.outputs, connection: unreachable } }),
+      (e: Error) => {
+        assert.match(
+          e.message,
+          /replication slot "gone" stays on 127\.0\.0\.1:\d+\/app meanwhile \((in use|not in use), holding [^)]+ of WAL[^)]*\).*SELECT pg_drop_replication_slot\('gone'\);.*pulumi state delete/s,
+        );
+        assert.ok(!e.message.includes(replica18.password) && !e.message.includes(primary.password));
+        return true;
+      },
+    );
+    const slots = () =>
+      primary.query<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots", [], "app");
+    assert.deepEqual(await slots(), [{ slot_name: "gone" }]);
+    await sub.delete(state);
+    await eventually(async () => assert.deepEqual(await slots(), []));
   });
 });
 
