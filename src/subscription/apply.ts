@@ -2,10 +2,10 @@
 // count each checks includes the others), a repair's re-copy, taking over what an interrupted run
 // left, and the state after a write.
 
-import { alreadyExists, operationError } from "../kernel/errors";
+import { operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
-import { clean, sameSet } from "../kernel/values";
-import { conninfo, conninfoMatches, endpoint, type ConnectionInfo } from "../pg/connection";
+import { clean } from "../kernel/values";
+import { conninfo, endpoint } from "../pg/connection";
 import { withLock } from "../pg/lock";
 import { withSession, type Session } from "../pg/session";
 import { tableKey } from "../pg/tables";
@@ -15,16 +15,15 @@ import {
   readSubscriptionErrors,
   readSyncStates,
   runningWorkers,
-  type CatalogSubscription,
 } from "./catalog";
 import type { Ends } from "./fields";
 import { dropSafely } from "./drop";
 import { emptyTables } from "./empty";
-import { alterableOptions, createOptions, effective } from "./options";
+import { createOptions } from "./options";
 import { createPreflight, slotTakenReason, syncLimitsOf } from "./preflight";
 import { boundMark, dropIdleSlot, onSameCluster, slotHealth, viewPublisher } from "./publisher";
-import { reconcile, waitOptions } from "./reconcile";
-import { handoverName, resumeCopy } from "./handover";
+import { nameTakenReason, reconcile, waitOptions } from "./reconcile";
+import { resumeCopy } from "./handover";
 import { restoreKeys } from "./lateKeys";
 import { snapshotSubscribe } from "./snapshotCopy";
 import { chooseCopy } from "./snapshotPlan";
@@ -50,33 +49,6 @@ function createError(inputs: SubscriptionInputs, e: unknown): Error {
     fix =
       "Check `publisher`: it must be reachable from the subscriber server itself, with its host, port and credentials, and have wal_level = logical.";
   return operationError(label(inputs.name), "CREATE SUBSCRIPTION", e, fix);
-}
-
-/**
- * A subscription with this name, this exact connection (password included), these options,
- * publications and slot can only be what an interrupted `up` left (the host killed mid-create, the
- * subscriber restarted during the wait): taking it over is how the next `up` converges.
- */
-export function leftover(
-  existing: CatalogSubscription,
-  inputs: SubscriptionInputs,
-  publisher: ConnectionInfo,
-  user: string,
-  serverVersion: number,
-): boolean {
-  // A role that may not read the connection (a non-superuser) recognises its own subscription.
-  const sameConnection =
-    existing.conninfo !== null ? conninfoMatches(existing.conninfo, publisher) : existing.owner === user;
-  const sameOptions = alterableOptions(0).every(
-    (k) =>
-      existing.options[k] === undefined || existing.options[k] === effective(k, inputs[k], serverVersion),
-  );
-  const slot = inputs.slotName ?? inputs.name;
-  // A snapshot copy killed right after creating it still points at its handover publication.
-  const samePublications =
-    sameSet(existing.publications, publicationNames(inputs.publications)) ||
-    (existing.unfinishedCopy && sameSet(existing.publications, [handoverName(slot)]));
-  return sameConnection && sameOptions && samePublications && existing.slotName === slot;
 }
 
 /** CREATE SUBSCRIPTION (under the creation lock), then the wait for the initial copy. */
@@ -184,8 +156,8 @@ export async function recopy(
 export async function createSubscription(s: Session, inputs: SubscriptionInputs, ends: Ends): Promise<void> {
   const existing = await readSubscription(s, inputs.name);
   const user = ends.connection.user;
-  if (existing && !inputs.adopt && !leftover(existing, inputs, ends.publisher, user, s.serverVersion))
-    throw alreadyExists(label(inputs.name), endpoint(ends.connection));
+  const taken = existing && nameTakenReason(existing, inputs, ends.publisher, user, s.serverVersion);
+  if (taken) throw new Error(`${label(inputs.name)}: ${taken}`);
   if (inputs.pendingRepair) return recopy(s, inputs, ends, inputs.pendingRepair);
   if (!existing) return subscribe(s, inputs, ends, undefined, true);
   if (!inputs.adopt)

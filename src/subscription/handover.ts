@@ -30,13 +30,8 @@ import { createPreflight } from "./preflight";
 import { dropIdleSlot, viewPublisher, type PublisherView } from "./publisher";
 import { waitOptions } from "./reconcile";
 import * as sql from "./sql";
-import { label, publicationNames, type PendingRepair, type SubscriptionInputs } from "./types";
+import { handoverName, label, publicationNames, type PendingRepair, type SubscriptionInputs } from "./types";
 import { waitForSync } from "./wait";
-
-/** The handover publication's name: the slot's (lowercase letters, digits, _) with a suffix, 63 bytes at most. */
-export function handoverName(slot: string): string {
-  return `${slot.slice(0, 63 - "_handover".length)}_handover`;
-}
 
 async function openHandover(publisher: ConnectionInfo, name: string, tables: readonly TableName[]) {
   await withSession(publisher, async (p) => {

@@ -33,7 +33,7 @@ import {
 import { alterRoleNoStatementTimeout } from "../pg/grants";
 import { subscriberFailures } from "./privileges";
 import { attachedWithRows, type PublisherView } from "./publisher";
-import { adoptionChanges } from "./reconcile";
+import { adoptionChanges, nameTakenReason } from "./reconcile";
 import { mayHandOver } from "./snapshotCatalog";
 import { previewCopy } from "./snapshotPlan";
 import { label, type SubscriptionInputs, type SubscriptionState } from "./types";
@@ -227,6 +227,12 @@ export async function observeReplica(
     const limits = syncLimitsOf(view, settings);
     const slotName = inputs.slotName ?? inputs.name;
     const ours = previous.name === inputs.name;
+    // A subscription of that name this stack did not make (nor an interrupted `up` of it left).
+    const taken =
+      existing && !ours
+        ? nameTakenReason(existing, inputs, ends.publisher, ends.connection.user, s.serverVersion)
+        : undefined;
+    if (taken) failures.push({ property: "name", reason: taken });
     // A slot of that name this subscription's state does not name is another subscriber's.
     const ownSlot = previous.name !== undefined && [previous.name, previous.slotName].includes(slotName);
     if (!existing && inputs.createSlot !== false && view?.slotExists === true && !ownSlot)

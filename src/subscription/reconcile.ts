@@ -1,16 +1,73 @@
-// Bringing an existing subscription to its inputs, statement by statement (each its own
-// transaction: ALTER SUBSCRIPTION … REFRESH cannot run in a transaction block).
+// An existing subscription: whether it may be taken for this one (what an interrupted `up` left,
+// or adopted), and bringing it to its inputs, statement by statement (each its own transaction:
+// ALTER SUBSCRIPTION … REFRESH cannot run in a transaction block).
 
 import { operationError } from "../kernel/errors";
 import { sameSet } from "../kernel/values";
-import { conninfo, conninfoMatches, sameConnection, type ConnectionInfo } from "../pg/connection";
+import {
+  conninfo,
+  conninfoMatches,
+  endpoint,
+  conninfoEndpoint,
+  sameConnection,
+  type ConnectionInfo,
+} from "../pg/connection";
 import type { Session } from "../pg/session";
 import type { CatalogSubscription } from "./catalog";
-import { optionChanges } from "./options";
+import { alterableOptions, effective, optionChanges } from "./options";
 import { estimateRows, slotHealth } from "./publisher";
 import * as sql from "./sql";
-import { label, publicationNames, type SubscriptionInputs } from "./types";
+import { handoverName, label, publicationNames, type SubscriptionInputs } from "./types";
 import { waitForSync, workersStopped, type WaitOptions } from "./wait";
+
+/**
+ * A subscription with this name, this exact connection (password included), these options,
+ * publications and slot can only be what an interrupted `up` left (the host killed mid-create, the
+ * subscriber restarted during the wait): taking it over is how the next `up` converges.
+ */
+export function leftover(
+  existing: CatalogSubscription,
+  inputs: SubscriptionInputs,
+  publisher: ConnectionInfo,
+  user: string,
+  serverVersion: number,
+): boolean {
+  // A role that may not read the connection (a non-superuser) recognises its own subscription.
+  const sameConnection =
+    existing.conninfo !== null ? conninfoMatches(existing.conninfo, publisher) : existing.owner === user;
+  const sameOptions = alterableOptions(0).every(
+    (k) =>
+      existing.options[k] === undefined || existing.options[k] === effective(k, inputs[k], serverVersion),
+  );
+  const slot = inputs.slotName ?? inputs.name;
+  // A snapshot copy killed right after creating it still points at its handover publication.
+  const samePublications =
+    sameSet(existing.publications, publicationNames(inputs.publications)) ||
+    (existing.unfinishedCopy && sameSet(existing.publications, [handoverName(slot)]));
+  return sameConnection && sameOptions && samePublications && existing.slotName === slot;
+}
+
+/**
+ * Why a subscription of this name that exists on the replica, not adopted and not what an
+ * interrupted `up` left (leftover), may not be taken for this one; undefined when it may. One that
+ * streams from another publisher is another stack's or program's (a name is unique per database):
+ * adopting it would turn it away from its own publisher.
+ */
+export function nameTakenReason(
+  existing: CatalogSubscription,
+  inputs: SubscriptionInputs,
+  publisher: ConnectionInfo,
+  user: string,
+  serverVersion: number,
+): string | undefined {
+  if (inputs.adopt || leftover(existing, inputs, publisher, user, serverVersion)) return undefined;
+  const theirs = existing.conninfo !== null ? conninfoEndpoint(existing.conninfo) : undefined;
+  const elsewhere = theirs !== undefined && theirs !== endpoint(publisher) ? theirs : undefined;
+  const name = JSON.stringify(inputs.name);
+  return elsewhere
+    ? `subscription ${name} already exists on the replica and streams from another publisher, ${elsewhere}: another stack's or program's (a subscription's name is unique in its database). Give this one a name of its own (\`name\`; \`subscriptionName\` on LogicalReplication). \`adopt: true\` would take that one over and turn it to this publisher, ending its stream from ${elsewhere}.`
+    : `subscription ${name} already exists on the replica with another definition: set \`adopt: true\` to take it over (the preview then shows what changes on it), or choose another name.`;
+}
 
 export function waitOptions(inputs: SubscriptionInputs, publisher: ConnectionInfo): WaitOptions | undefined {
   if (!inputs.waitForSync) return undefined;

@@ -239,3 +239,8 @@ export const SUBSCRIPTION_SECRET_OUTPUTS = ["connection", "publisher"];
 export function label(name: string): string {
   return resourceLabel("Subscription", name);
 }
+
+/** The handover publication's name: the slot's (lowercase letters, digits, _) with a suffix, 63 bytes at most. */
+export function handoverName(slot: string): string {
+  return `${slot.slice(0, 63 - "_handover".length)}_handover`;
+}

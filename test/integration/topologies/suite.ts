@@ -6,7 +6,8 @@
 // outlasts three `up`s (copied once), options removed from the program (back to PostgreSQL's
 // defaults) or changed by hand (shown by a refreshed preview), two replicas of one primary from two
 // stacks of one program (the second refused at preview until it names its own publication and
-// slot; the first's never touched), and the mistakes a preview must catch. After each change: the preview's plan is what `up` did, every node holds the same rows
+// slot; the first's never touched), two primaries into one replica from two stacks (the same:
+// the subscription's name), and the mistakes a preview must catch. After each change: the preview's plan is what `up` did, every node holds the same rows
 // (count and md5 per table), and a refreshed preview shows no changes.
 
 import assert from "node:assert/strict";
@@ -370,6 +371,107 @@ export function topologySuite(major: Major): void {
       await q(primary, "INSERT INTO orders VALUES (-2, 'after both attempts')");
       await assertEqual(primary, replicaA, ["orders"]);
     });
+  });
+
+  describe(`two primaries into one replica, one stack each, PG${major}`, () => {
+    // Shards consolidated: one program deployed per shard, every stack into the same replica.
+    let shard1: TestServer;
+    let shard2: TestServer;
+    let replica: TestServer;
+    let stack1: Stack;
+    let stack2: Stack;
+    const config = (shard: TestServer, table: string, extra: Record<string, string> = {}) => ({
+      primaryUrl: shard.url(DB),
+      replicaUrl: replica.url(DB),
+      tables: JSON.stringify([`public.${table}`]),
+      copyMethod: "auto",
+      ...extra,
+    });
+    before(async () => {
+      [shard1, shard2, replica] = await Promise.all([
+        startServer({ major }),
+        startServer({ major }),
+        startServer({ major }),
+      ]);
+      await Promise.all([shard1, shard2, replica].map((s) => s.createDatabase(DB)));
+      await q(
+        shard1,
+        "CREATE TABLE orders_1 (id bigint PRIMARY KEY, v text); INSERT INTO orders_1 SELECT g, md5(g::text) FROM generate_series(1, 300) g",
+      );
+      await q(
+        shard2,
+        "CREATE TABLE orders_2 (id bigint PRIMARY KEY, v text); INSERT INTO orders_2 SELECT g, md5(g::text) FROM generate_series(1, 200) g",
+      );
+      stack1 = new Stack(fixture("snapshot"), "snap", "shard1");
+      stack2 = new Stack(fixture("snapshot"), "snap", "shard2");
+    });
+    after(async () => {
+      await stack2?.close();
+      await stack1?.close();
+      await Promise.all([shard1?.stop(), shard2?.stop(), replica?.stop()]);
+    });
+
+    scenario(
+      "the second shard's stack is refused at preview while its subscription's name is the first's on the replica; with its own name both stream",
+      [
+        [
+          "the first shard replicates",
+          async () => {
+            await stack1.apply(config(shard1, "orders_1"));
+            await assertEqual(shard1, replica, ["orders_1"]);
+          },
+        ],
+        [
+          "the second, under the same names, is refused at preview: that subscription streams from the first shard, and adopting it would turn it away; the first keeps streaming",
+          async () => {
+            const plan = await stack2.preview(config(shard2, "orders_2"));
+            const refused = plan.filter((s) => s.failures);
+            assert.deepEqual(
+              refused.map((s) => [resource(s), s.failures!.map((f) => f.property)]),
+              [["Subscription snap", ["name"]]],
+            );
+            assert.match(
+              refused[0]!.failures![0]!.reason,
+              new RegExp(
+                `streams from another publisher, 127\\.0\\.0\\.1:${shard1.port}/${DB}.*\`subscriptionName\``,
+              ),
+            );
+            const done = await stack2.up(config(shard2, "orders_2"));
+            assert.match(done.error ?? "", /streams from another publisher/);
+            const subs = await q<{ subname: string; subenabled: boolean }>(
+              replica,
+              "SELECT subname, subenabled FROM pg_subscription",
+            );
+            assert.deepEqual(subs, [{ subname: "snap", subenabled: true }]);
+            await q(shard1, "INSERT INTO orders_1 VALUES (-1, 'after the refusal')");
+            await assertEqual(shard1, replica, ["orders_1"]);
+          },
+        ],
+        [
+          "with a subscription name of its own, both shards stream into the replica under writes",
+          async () => {
+            const own = { subscriptionName: "snap_shard2" };
+            const w1 = writer(
+              shard1,
+              () => "orders_1",
+              (t, n) => `INSERT INTO ${t} VALUES (${1_000_000 + n}, 'w${n}')`,
+            );
+            const w2 = writer(
+              shard2,
+              () => "orders_2",
+              (t, n) => `INSERT INTO ${t} VALUES (${1_000_000 + n}, 'w${n}')`,
+            );
+            await stack2.apply(config(shard2, "orders_2", own));
+            await new Promise((r) => setTimeout(r, 500));
+            await Promise.all([w1.stop(), w2.stop()]);
+            await assertEqual(shard1, replica, ["orders_1"]);
+            await assertEqual(shard2, replica, ["orders_2"]);
+            await stack1.clean(config(shard1, "orders_1"));
+            await stack2.clean(config(shard2, "orders_2", own));
+          },
+        ],
+      ],
+    );
   });
 
   describe(`partitioned tables, PG${major}`, () => {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseConnection } from "../../../src/pg/connection";
-import { leftover } from "../../../src/subscription/apply";
+import { leftover } from "../../../src/subscription/reconcile";
 import type { CatalogSubscription } from "../../../src/subscription/catalog";
 import type { SubscriptionInputs } from "../../../src/subscription/types";
 
