@@ -298,9 +298,16 @@ function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition
         b.step(s, `set storage or statistics of ${key}.${c.name}`, { table });
   }
   const wanted = new Set(want.columns.map((c) => c.name));
+  // A table several subscriptions fill (fan-in: shards into one table) holds every source's
+  // columns: one this source lacks (not migrated yet, or never) may hold another's values. Kept.
+  const feeders = (b.opts.stakes ?? []).find((t) => tableId(t) === tableId(table))?.fedBy ?? [];
   for (const c of cur.columns)
-    if (!wanted.has(c.name))
-      b.destructive(sql.dropColumn(want.schema, want.name, c.name), `drop column ${key}.${c.name}`, table);
+    if (wanted.has(c.name)) continue;
+    else if (feeders.length > 1)
+      b.out.kept.push(
+        `column ${key}.${c.name}, which this source lacks: subscriptions ${feeders.map((f) => JSON.stringify(f)).join(", ")} fill the table (fan-in), and another source may have it`,
+      );
+    else b.destructive(sql.dropColumn(want.schema, want.name, c.name), `drop column ${key}.${c.name}`, table);
   for (const [name, con] of Object.entries(cur.constraints)) {
     const w = want.constraints[name];
     if (w && w.definition !== con.definition)

@@ -74,18 +74,30 @@ export interface RepairDecision {
 const list = (tables: readonly TableName[]) => tables.map(tableKey).join(", ");
 
 /**
+ * The tables among `nonEmpty` that other subscriptions of the replica write into (fan-in: shards
+ * consolidated into one table): PostgreSQL's initial copy adds this publisher's rows beside theirs.
+ */
+export function fedTables(nonEmpty: readonly TableName[], stakes: readonly TableStakes[]): TableName[] {
+  const fed = new Set(stakes.filter((t) => t.fedBy.length > 0).map(tableId));
+  return nonEmpty.filter((t) => fed.has(tableId(t)));
+}
+
+/**
  * The decision: a new subscription meeting rows on the replica is refused (they did not come from
- * it); a repair that would empty a table others have a stake in is refused; else the repair, if any.
+ * it), unless another subscription writes them (fan-in: copied in beside them, never emptied); a
+ * repair that would empty a table others have a stake in is refused; else the repair, if any.
  */
 export function decideRepair(o: Observed): RepairDecision {
   // Rows this subscription copied before it was dropped by hand are repaired (below); any others
   // did not come from it.
   const droppedByHand = o.previous !== undefined && !o.subscriptionExists;
-  if (o.nonEmpty.length > 0 && !droppedByHand)
+  const fed = new Set(fedTables(o.nonEmpty, o.stakes).map(tableId));
+  const foreign = o.nonEmpty.filter((t) => !fed.has(tableId(t)));
+  if (foreign.length > 0 && !droppedByHand)
     return {
       refusal: {
         property: "copyData",
-        reason: `${list(o.nonEmpty)} already hold rows on the replica that did not come from this subscription, which has yet to copy them (the replica's own rows, another node's in two-way replication, or a copy from elsewhere): its initial copy would collide with them, and emptying them could lose rows no primary has. If they already equal the primary's (the second direction of two-way replication, a replica seeded from a dump) and nothing was written since, set \`copyData: false\`; if they are a copy that may be discarded, empty them by hand (TRUNCATE) and run up again.`,
+        reason: `${list(foreign)} already hold rows on the replica that did not come from this subscription, which has yet to copy them (the replica's own rows, another node's in two-way replication, or a copy from elsewhere): its initial copy would collide with them, and emptying them could lose rows no primary has. If they already equal the primary's (the second direction of two-way replication, a replica seeded from a dump) and nothing was written since, set \`copyData: false\`; if they are a copy that may be discarded, empty them by hand (TRUNCATE) and run up again.`,
       },
     };
   const repair = pendingRepair(o);
@@ -168,9 +180,12 @@ export function pendingRepair(o: Observed): PendingRepair | undefined {
     reasons.push(
       `${list(o.attachedRows!)} ${o.attachedRows!.length > 1 ? "were" : "was"} attached as a partition on the publisher holding rows written before the attach, which the stream (through the partition root) never carried`,
     );
-  if (!o.subscriptionExists && o.nonEmpty.length > 0)
+  // A new subscription's copy adds its rows beside those other subscriptions write (fan-in).
+  const fed = new Set(prev ? [] : fedTables(o.nonEmpty, o.stakes).map(tableId));
+  const colliding = o.nonEmpty.filter((t) => !fed.has(tableId(t)));
+  if (!o.subscriptionExists && colliding.length > 0)
     reasons.push(
-      `${list(o.nonEmpty)} already hold rows on the replica, which the initial copy would collide with (duplicate keys)`,
+      `${list(colliding)} already hold rows on the replica, which the initial copy would collide with (duplicate keys)`,
     );
   const published = new Set(o.publishedTables.map(tableId));
   // A re-created subscription copied everything after the requests were made.

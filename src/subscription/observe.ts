@@ -13,7 +13,7 @@ import { readTableFacts, type TableFacts } from "../pg/tableFacts";
 import { nameOf, sortedTables, tableFromStoredKey, tableId, tableKey, type TableName } from "../pg/tables";
 import { settleBinary } from "./binary";
 import { countEnabledSubscriptions, readSubscription, readSyncStates } from "./catalog";
-import { decideRepair } from "./drift";
+import { decideRepair, fedTables } from "./drift";
 import type { Ends } from "./fields";
 import { versionGates } from "./options";
 import {
@@ -294,6 +294,13 @@ export async function observeReplica(
       recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),
     });
     const repair = decision.repair;
+    const fanIn = decision.refusal ? [] : fedTables(holding, stakes);
+    if (fanIn.length > 0) {
+      const feeders = [...new Set(stakes.flatMap((t) => t.fedBy))].map((n) => JSON.stringify(n)).join(", ");
+      log.info(
+        `${label(inputs.name)}: ${fanIn.map(tableKey).join(", ")} also take rows from subscription(s) ${feeders} on the replica: this one's initial copy adds its publisher's rows beside theirs with PostgreSQL's copy (their keys must not overlap: a duplicate key stops that table's copy, which the wait names, with nothing lost), and no repair of either empties them.`,
+      );
+    }
     // What the copy `up` makes will be, when it makes one: said at preview.
     if (
       !decision.refusal &&

@@ -383,10 +383,22 @@ export function topologySuite(major: Major): void {
     const config = (shard: TestServer, table: string, extra: Record<string, string> = {}) => ({
       primaryUrl: shard.url(DB),
       replicaUrl: replica.url(DB),
-      tables: JSON.stringify([`public.${table}`]),
+      // Each shard's own table, and one both fill (fan-in: disjoint keys).
+      tables: JSON.stringify([`public.${table}`, "public.customers"]),
       copyMethod: "auto",
       ...extra,
     });
+    /** The replica's customers are both shards' together, each row once. */
+    const assertUnion = async () => {
+      const rows = async (s: TestServer) =>
+        (await q<{ id: string; v: string }>(s, "SELECT id::text, v FROM customers")).map(
+          (r) => `${r.id}:${r.v}`,
+        );
+      await eventually(async () => {
+        const both = [...(await rows(shard1)), ...(await rows(shard2))].sort();
+        assert.deepEqual((await rows(replica)).sort(), both);
+      });
+    };
     before(async () => {
       [shard1, shard2, replica] = await Promise.all([
         startServer({ major }),
@@ -396,11 +408,11 @@ export function topologySuite(major: Major): void {
       await Promise.all([shard1, shard2, replica].map((s) => s.createDatabase(DB)));
       await q(
         shard1,
-        "CREATE TABLE orders_1 (id bigint PRIMARY KEY, v text); INSERT INTO orders_1 SELECT g, md5(g::text) FROM generate_series(1, 300) g",
+        "CREATE TABLE orders_1 (id bigint PRIMARY KEY, v text); INSERT INTO orders_1 SELECT g, md5(g::text) FROM generate_series(1, 300) g; CREATE TABLE customers (id bigint PRIMARY KEY, v text); INSERT INTO customers SELECT g, 'shard1' FROM generate_series(1, 50) g",
       );
       await q(
         shard2,
-        "CREATE TABLE orders_2 (id bigint PRIMARY KEY, v text); INSERT INTO orders_2 SELECT g, md5(g::text) FROM generate_series(1, 200) g",
+        "CREATE TABLE orders_2 (id bigint PRIMARY KEY, v text); INSERT INTO orders_2 SELECT g, md5(g::text) FROM generate_series(1, 200) g; CREATE TABLE customers (id bigint PRIMARY KEY, v text); INSERT INTO customers SELECT g, 'shard2' FROM generate_series(1001, 1040) g",
       );
       stack1 = new Stack(fixture("snapshot"), "snap", "shard1");
       stack2 = new Stack(fixture("snapshot"), "snap", "shard2");
@@ -418,7 +430,7 @@ export function topologySuite(major: Major): void {
           "the first shard replicates",
           async () => {
             await stack1.apply(config(shard1, "orders_1"));
-            await assertEqual(shard1, replica, ["orders_1"]);
+            await assertEqual(shard1, replica, ["orders_1", "customers"]);
           },
         ],
         [
@@ -448,7 +460,7 @@ export function topologySuite(major: Major): void {
           },
         ],
         [
-          "with a subscription name of its own, both shards stream into the replica under writes",
+          "with a subscription name of its own, both shards stream into the replica under writes; the table both fill holds both shards' rows, the second's copied in beside the first's",
           async () => {
             const own = { subscriptionName: "snap_shard2" };
             const w1 = writer(
@@ -466,8 +478,40 @@ export function topologySuite(major: Major): void {
             await Promise.all([w1.stop(), w2.stop()]);
             await assertEqual(shard1, replica, ["orders_1"]);
             await assertEqual(shard2, replica, ["orders_2"]);
+            assert.match(
+              (await stack2.engine).log,
+              /public\.customers also take rows from subscription\(s\) "snap" on the replica: this one's initial copy adds its publisher's rows beside theirs/,
+            );
+            await q(
+              shard1,
+              "INSERT INTO customers VALUES (60, 'shard1 later'); UPDATE customers SET v = 'changed' WHERE id = 1",
+            );
+            await q(
+              shard2,
+              "INSERT INTO customers VALUES (1060, 'shard2 later'); DELETE FROM customers WHERE id = 1001",
+            );
+            await assertUnion();
             await stack1.clean(config(shard1, "orders_1"));
             await stack2.clean(config(shard2, "orders_2", own));
+          },
+        ],
+        [
+          "a migration rolled out to the first shard only: the second shard's stack keeps the new column (another source's values) and has nothing to change",
+          async () => {
+            const own = { subscriptionName: "snap_shard2" };
+            await q(shard1, "ALTER TABLE customers ADD COLUMN tier text DEFAULT 'basic'");
+            await q(shard1, "INSERT INTO customers VALUES (70, 'shard1 tiered', 'gold')");
+            const planned = await stack1.apply(config(shard1, "orders_1"));
+            assert.equal(ops(planned)["SchemaSync snap"], "update");
+            await stack2.clean(config(shard2, "orders_2", own));
+            await q(shard2, "INSERT INTO customers VALUES (1070, 'shard2 after the migration')");
+            await assertUnion();
+            const tiers = async (s: TestServer) =>
+              q<{ id: string; tier: string | null }>(
+                s,
+                "SELECT id::text, tier FROM customers WHERE id < 1000 ORDER BY id",
+              );
+            await eventually(async () => assert.deepEqual(await tiers(replica), await tiers(shard1)));
           },
         ],
       ],

@@ -95,6 +95,35 @@ const cases: [string, Partial<Observed>, RegExp | undefined][] = [
     { previous: undefined, subscriptionExists: false, nonEmpty: [users] },
     /already hold rows/,
   ],
+  [
+    "a new subscription meets rows another subscription writes (fan-in: copied in beside them)",
+    {
+      previous: undefined,
+      subscriptionExists: false,
+      nonEmpty: [users],
+      stakes: [{ ...users, publishedBy: [], fedBy: ["other"], referencedBy: [] }],
+    },
+    undefined,
+  ],
+  [
+    "a new subscription meets rows another subscription writes, and rows of no subscription",
+    {
+      previous: undefined,
+      subscriptionExists: false,
+      nonEmpty: [posts, users],
+      stakes: [{ ...users, publishedBy: [], fedBy: ["other"], referencedBy: [] }],
+    },
+    /public\.posts already hold rows/,
+  ],
+  [
+    "a subscription dropped by hand, its tables also fed by another",
+    {
+      subscriptionExists: false,
+      nonEmpty: [users],
+      stakes: [{ ...users, publishedBy: [], fedBy: ["other"], referencedBy: [] }],
+    },
+    /dropped outside Pulumi/,
+  ],
   ["a new subscription on empty tables", { previous: undefined, subscriptionExists: false }, undefined],
   [
     "SchemaSync re-created a published table",
