@@ -13,7 +13,9 @@ import { UNKNOWN } from "../kernel/unknown";
 import { endpoint, parseConnection, resolve } from "../pg/connection";
 import { withLockTries } from "../pg/lock";
 import { withSession } from "../pg/session";
-import { canonicalTableRef, parseTableRef, tableKey } from "../pg/tables";
+import { canonicalTableRef, parseTableRef, tableId, tableKey, type TableName } from "../pg/tables";
+import { emptyingRefusals, readStakes, type TableStakes } from "../pg/emptying";
+import * as log from "../kernel/log";
 import { applySchemaSync, refuse } from "./apply";
 import { observe, pendingOf, signatures, targetFingerprint, targetPrivileges } from "./observe";
 import { projectSection } from "./section";
@@ -34,6 +36,28 @@ function structuralFailures(inputs: SchemaSyncInputs, unknown: Set<string>): Che
       return [{ property: "tables", reason: (e as Error).message }];
     }
   return [];
+}
+
+/**
+ * The tables `dropOnDelete` drops, and those it keeps with why: rows something else puts there (a
+ * subscription of the replica — this stack's own is deleted before its SchemaSync — or the
+ * replica publishing them on), or a table outside them referencing it.
+ */
+function droppable(
+  tables: readonly TableName[],
+  stakes: readonly TableStakes[],
+): { drop: TableName[]; kept: (TableName & { reasons: string[] })[] } {
+  // A kept table's foreign keys keep the tables it references too: until nothing more is kept.
+  for (let together = new Set(tables.map(tableId)); ;) {
+    const kept = stakes
+      // No subscription's stake is allowed: "" names none of them.
+      .map((t) => ({ schema: t.schema, name: t.name, reasons: emptyingRefusals([t], together, "") }))
+      .filter((t) => t.reasons.length > 0);
+    const keep = new Set(kept.map(tableId));
+    const drop = tables.filter((t) => !keep.has(tableId(t)));
+    if (drop.length === together.size) return { drop, kept };
+    together = new Set(drop.map(tableId));
+  }
 }
 
 const handlers: Provider<SchemaSyncInputs, SchemaSyncState> = {
@@ -133,17 +157,23 @@ const handlers: Provider<SchemaSyncInputs, SchemaSyncState> = {
 
   async delete(_id, props) {
     if (!props.dropOnDelete || props.section === "post-data") return;
-    const tables = [...(props.syncedTables ?? [])].reverse().map(parseTableRef);
+    const synced = [...(props.syncedTables ?? [])].reverse().map(parseTableRef);
     // Each DROP waits for its table's lock a bounded time (behind a long query it would hold up
     // every later reader of the table), in tries; a give-up drops nothing.
     const seconds = settingsOf(props).lockTimeoutSeconds;
-    await withSession(parseConnection(props.target), (s) =>
-      withLockTries(s, { label: label(props), seconds, where: "target", tables }, async () => {
+    await withSession(parseConnection(props.target), async (s) => {
+      const { drop, kept } = droppable(synced, await readStakes(s, synced));
+      if (kept.length > 0)
+        log.warn(
+          `${label(props)}: dropOnDelete keeps ${kept.map((k) => `${tableKey(k)} (${k.reasons.join("; ")})`).join(", ")}; ${drop.length > 0 ? `it drops ${drop.map(tableKey).join(", ")}` : "it drops nothing else"}.`,
+        );
+      const tables = drop;
+      await withLockTries(s, { label: label(props), seconds, where: "target", tables }, async () => {
         for (const t of tables) await s.exec(sql.dropTable(t.schema, t.name));
       }).catch((e) => {
         throw operationError(label(props), "DROP TABLE (nothing dropped)", e, (e as { fix?: string }).fix);
-      }),
-    );
+      });
+    });
   },
 };
 

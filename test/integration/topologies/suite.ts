@@ -514,6 +514,30 @@ export function topologySuite(major: Major): void {
             await eventually(async () => assert.deepEqual(await tiers(replica), await tiers(shard1)));
           },
         ],
+        [
+          "the second shard's stack destroyed with dropOnDelete: its own table goes, the table the first shard fills stays and streams on",
+          async () => {
+            const own = { subscriptionName: "snap_shard2", dropOnDelete: "true" };
+            await stack2.apply(config(shard2, "orders_2", own));
+            const engine = await stack2.engine;
+            await engine.destroy();
+            assert.match(
+              engine.log,
+              /dropOnDelete keeps public\.customers \(subscription "snap" writes into "public\.customers" on the replica[^)]*\); it drops public\.orders_2\./,
+            );
+            const tables = await q<{ t: string }>(
+              replica,
+              "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+            );
+            assert.deepEqual(tables, [{ t: "customers" }, { t: "orders_1" }]);
+            await q(shard1, "INSERT INTO customers VALUES (80, 'after the second stack went', 'silver')");
+            await eventually(async () =>
+              assert.deepEqual(await q(replica, "SELECT v FROM customers WHERE id = 80"), [
+                { v: "after the second stack went" },
+              ]),
+            );
+          },
+        ],
       ],
     );
   });
