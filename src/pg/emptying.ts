@@ -145,3 +145,12 @@ export function emptyingRefusals(
   }
   return reasons;
 }
+
+/**
+ * The tables among `tables` that other subscriptions of the replica write into (fan-in: shards
+ * consolidated into one table): PostgreSQL's initial copy adds this publisher's rows beside theirs.
+ */
+export function fedTables(tables: readonly TableName[], stakes: readonly TableStakes[]): TableName[] {
+  const fed = new Set(stakes.filter((t) => t.fedBy.length > 0).map(tableId));
+  return tables.filter((t) => fed.has(tableId(t)));
+}

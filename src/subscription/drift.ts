@@ -8,7 +8,7 @@
 // writes into it, or it held rows before this subscription existed) is never emptied. Pure.
 
 import { membersOf, type Binding } from "../pg/binding";
-import { emptyingRefusals, type TableStakes } from "../pg/emptying";
+import { emptyingRefusals, fedTables, type TableStakes } from "../pg/emptying";
 import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import type { PendingRepair } from "./types";
 
@@ -72,15 +72,6 @@ export interface RepairDecision {
 }
 
 const list = (tables: readonly TableName[]) => tables.map(tableKey).join(", ");
-
-/**
- * The tables among `nonEmpty` that other subscriptions of the replica write into (fan-in: shards
- * consolidated into one table): PostgreSQL's initial copy adds this publisher's rows beside theirs.
- */
-export function fedTables(nonEmpty: readonly TableName[], stakes: readonly TableStakes[]): TableName[] {
-  const fed = new Set(stakes.filter((t) => t.fedBy.length > 0).map(tableId));
-  return nonEmpty.filter((t) => fed.has(tableId(t)));
-}
 
 /**
  * The decision: a new subscription meeting rows on the replica is refused (they did not come from

@@ -5,7 +5,7 @@
 import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
 import { versionFailures } from "../kernel/versions";
-import { nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
+import { fedTables, nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
@@ -13,7 +13,7 @@ import { readTableFacts, type TableFacts } from "../pg/tableFacts";
 import { nameOf, sortedTables, tableFromStoredKey, tableId, tableKey, type TableName } from "../pg/tables";
 import { settleBinary } from "./binary";
 import { countEnabledSubscriptions, readSubscription, readSyncStates } from "./catalog";
-import { decideRepair, fedTables } from "./drift";
+import { decideRepair } from "./drift";
 import type { Ends } from "./fields";
 import { versionGates } from "./options";
 import {

@@ -4,7 +4,7 @@
 
 import * as log from "../kernel/log";
 import type { ConnectionInfo } from "../pg/connection";
-import { nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
+import { fedTables, nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
 import { withSession, type Session } from "../pg/session";
 import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import { bytes } from "../kernel/units";
@@ -173,7 +173,7 @@ export async function planSnapshot(
     /** What the check read on the replica just before (each read again when it does not cover the publications). */
     read?: ReplicaRead;
   } = {},
-): Promise<{ plan?: SnapshotPlan; obstacles: string[] }> {
+): Promise<{ plan?: SnapshotPlan; obstacles: string[]; shared?: ReadonlySet<string> }> {
   const obstacles = staticObstacles(inputs);
   if (obstacles.length > 0) return { obstacles };
   let published: PublishedForCopy[];
@@ -205,9 +205,14 @@ export async function planSnapshot(
   const present = preview.emptiedFirst ? [] : published.filter((t) => onReplica.has(tableId(t)));
   const known = read?.holding && new Set(read.holding.map(tableId));
   const holding = known ? present.filter((t) => known.has(tableId(t))) : await nonEmpty(s, present);
-  if (holding.length > 0)
-    obstacles.push(`${holding.map(tableKey).join(", ")} already hold rows on the replica`);
   const stakes = read?.stakes ?? (await readStakes(s, published, inputs.name));
+  // Rows other subscriptions write (fan-in): "auto" leaves those tables to PostgreSQL's copy,
+  // which adds beside them; this program's undo would empty them.
+  const shared = inputs.copyMethod === "snapshot" ? [] : fedTables(holding, stakes);
+  const sharedIds = new Set(shared.map(tableId));
+  const colliding = holding.filter((t) => !sharedIds.has(tableId(t)));
+  if (colliding.length > 0)
+    obstacles.push(`${colliding.map(tableKey).join(", ")} already hold rows on the replica`);
   const publishedIds = new Set(published.map(tableId));
   const onward = stakes.filter((t) => t.publishedBy.length > 0 && publishedIds.has(tableId(t)));
   if (onward.length > 0)
@@ -251,6 +256,7 @@ export async function planSnapshot(
       bytes: sizeOf(published),
     },
     obstacles,
+    shared: sharedIds,
   };
 }
 
@@ -261,11 +267,13 @@ const sizeOf = (tables: readonly PublishedForCopy[]) => tables.reduce((n, t) => 
 
 /**
  * `auto`'s division of the tables: those this program copies (at most AUTO_MAX_TABLE_BYTES each,
- * AUTO_MAX_BYTES together, smallest first) and PostgreSQL's.
+ * AUTO_MAX_BYTES together, smallest first) and PostgreSQL's: the others, and every `shared` one
+ * (rows other subscriptions write, which PostgreSQL's copy adds beside).
  */
 export function autoSplit(
   tables: readonly PublishedForCopy[],
   pinned: ReadonlySet<string> = new Set(),
+  shared: ReadonlySet<string> = new Set(),
 ): {
   mine: PublishedForCopy[];
   theirs: PublishedForCopy[];
@@ -275,7 +283,8 @@ export function autoSplit(
   let total = 0;
   for (const t of [...tables].sort((a, b) => a.bytes - b.bytes)) {
     const fits =
-      pinned.has(tableId(t)) || (t.bytes <= AUTO_MAX_TABLE_BYTES && total + t.bytes <= AUTO_MAX_BYTES);
+      !shared.has(tableId(t)) &&
+      (pinned.has(tableId(t)) || (t.bytes <= AUTO_MAX_TABLE_BYTES && total + t.bytes <= AUTO_MAX_BYTES));
     (fits ? mine : theirs).push(t);
     if (fits) total += t.bytes;
   }
@@ -292,14 +301,20 @@ export function autoChoice(
   plan: SnapshotPlan,
   handover: boolean,
   pinned: ReadonlySet<string> = new Set(),
+  shared: ReadonlySet<string> = new Set(),
 ): { plan: SnapshotPlan; note?: string } | { why: string } {
   if (inputs.enabled === false)
     return { why: "the subscription is created disabled (PostgreSQL copies when it is enabled)" };
-  const { mine, theirs } = autoSplit(plan.tables, pinned);
+  const { mine, theirs } = autoSplit(plan.tables, pinned, shared);
   if (theirs.length === 0) return { plan };
+  const fanIn = theirs.filter((t) => shared.has(tableId(t)));
+  const fed = `${fanIn.map(tableKey).join(", ")} already hold rows other subscriptions of the replica write (fan-in), which PostgreSQL's copy adds beside`;
   if (mine.length === 0)
     return {
-      why: `every table holds more than the ${bytes(AUTO_MAX_TABLE_BYTES)} up to which \`copyMethod: "auto"\` copies through this program (server to server is as fast for big tables)`,
+      why:
+        fanIn.length > 0
+          ? `${fed}, and every other table holds more than the ${bytes(AUTO_MAX_TABLE_BYTES)} up to which \`copyMethod: "auto"\` copies through this program`
+          : `every table holds more than the ${bytes(AUTO_MAX_TABLE_BYTES)} up to which \`copyMethod: "auto"\` copies through this program (server to server is as fast for big tables)`,
     };
   if (handover) {
     const keep = new Set(mine.map(tableId));
@@ -314,8 +329,9 @@ export function autoChoice(
       },
     };
   }
-  // Without the handover one method copies every table.
-  const cannot = `this role may not create the publication that would leave ${theirs.length} big table(s) to PostgreSQL (CREATE on the publisher's database and ownership of the small ones)`;
+  // Without the handover one method copies every table: PostgreSQL's, where some are shared.
+  const cannot = `this role may not create the publication that would leave ${theirs.length} ${fanIn.length > 0 ? "" : "big "}table(s) to PostgreSQL (CREATE on the publisher's database and ownership of the small ones)`;
+  if (fanIn.length > 0) return { why: `${fed}, and ${cannot}` };
   const average = plan.bytes / plan.tables.length;
   if (plan.bytes > AUTO_MAX_BYTES)
     return {
@@ -339,11 +355,11 @@ async function decideCopy(
   limits: SyncLimits,
   preview?: Parameters<typeof planSnapshot>[4],
 ): Promise<
-  | { method: "snapshot"; plan: SnapshotPlan; note?: string }
+  | { method: "snapshot"; plan: SnapshotPlan; note?: string; shared?: ReadonlySet<string> }
   | { method: "postgres"; why: string }
   | { refused: string }
 > {
-  const { plan, obstacles } = await planSnapshot(
+  const { plan, obstacles, shared } = await planSnapshot(
     s,
     inputs,
     publisher,
@@ -368,15 +384,20 @@ async function decideCopy(
       : { method: "postgres" as const, why };
   };
   if (!plan) return postgres(obstacles.join("; "));
-  const { mine, theirs } = autoSplit(plan.tables, pinned);
+  const { mine, theirs } = autoSplit(plan.tables, pinned, shared);
   const handover =
     inputs.enabled !== false &&
     mine.length > 0 &&
     theirs.length > 0 &&
     (await mayHandOver(publisher, mine).catch(() => false));
-  const choice = autoChoice(inputs, plan, handover, pinned);
+  const choice = autoChoice(inputs, plan, handover, pinned, shared);
   return "plan" in choice
-    ? { method: "snapshot", plan: choice.plan, ...(choice.note ? { note: choice.note } : {}) }
+    ? {
+        method: "snapshot",
+        plan: choice.plan,
+        ...(choice.note ? { note: choice.note } : {}),
+        ...(shared ? { shared } : {}),
+      }
     : postgres(choice.why);
 }
 
@@ -413,8 +434,13 @@ export async function previewCopy(
   if (d.method === "postgres")
     return { line: `${who}: up leaves the initial copy to PostgreSQL's table synchronisation: ${d.why}.` };
   const rest = d.plan.toPostgres;
+  const fanIn = rest.filter((t) => d.shared?.has(tableId(t)));
+  const above = `each above ${bytes(AUTO_MAX_TABLE_BYTES)}`;
+  const beside = `beside the rows other subscriptions write into ${fanIn.map(tableKey).join(", ")}`;
+  const why =
+    fanIn.length === 0 ? above : fanIn.length === rest.length ? beside : `the others ${above}; ${beside}`;
   return {
-    line: `${who}: up copies ${d.plan.tables.length} table(s) (${bytes(d.plan.bytes)} on disk) under one snapshot from this program on ${inputs.copyJobs ?? DEFAULT_JOBS} connection(s) per side, then streams from that slot${rest.length > 0 ? `; PostgreSQL's table synchronisation copies the other ${rest.length} (${bytes(sizeOf(rest))}, each above ${bytes(AUTO_MAX_TABLE_BYTES)}) server to server in the same subscription: ${rest.map(tableKey).join(", ")}` : ""}${d.note ? ` (${d.note})` : ""}.`,
+    line: `${who}: up copies ${d.plan.tables.length} table(s) (${bytes(d.plan.bytes)} on disk) under one snapshot from this program on ${inputs.copyJobs ?? DEFAULT_JOBS} connection(s) per side, then streams from that slot${rest.length > 0 ? `; PostgreSQL's table synchronisation copies the other ${rest.length} (${bytes(sizeOf(rest))}, ${why}) server to server in the same subscription: ${rest.map(tableKey).join(", ")}` : ""}${d.note ? ` (${d.note})` : ""}.`,
   };
 }
 

@@ -240,6 +240,29 @@ describe("snapshot copy: what auto chooses", () => {
     assert.ok(theirs.length > 0);
     assert.match((autoChoice(inputs, plan(heavy), false) as { why: string }).why, /more than the 1\.0 GB/);
   });
+  it("leaves a table other subscriptions fill (fan-in) to PostgreSQL's copy, small as it is", () => {
+    const shared = new Set([tableId({ schema: "public", name: "s7" })]);
+    const { theirs } = autoSplit(many, new Set(), shared);
+    assert.deepEqual(
+      theirs.map((t) => t.name),
+      ["s7"],
+    );
+    const handed = autoChoice(inputs, plan(many), true, new Set(), shared);
+    assert.ok("plan" in handed);
+    assert.deepEqual(
+      handed.plan.toPostgres.map((t) => t.name),
+      ["s7"],
+    );
+    assert.ok(
+      handed.plan.items.every((i) => i.table.name !== "s7"),
+      "no COPY of it from this program",
+    );
+    const alone = autoChoice(inputs, plan(many), false, new Set(), shared);
+    assert.match(
+      "why" in alone ? alone.why : "",
+      /public\.s7 already hold rows other subscriptions of the replica write \(fan-in\).*may not create the publication that would leave 1 table\(s\)/,
+    );
+  });
   it("keeps a big table whose published generated columns PostgreSQL's copy before 18 leaves out", () => {
     const generated = [{ schema: "public", name: "big", column: "total" }];
     const leftOut = leftOutBySync(170000, generated, [...many, big]);
