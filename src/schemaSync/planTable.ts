@@ -300,10 +300,14 @@ function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition
   const wanted = new Set(want.columns.map((c) => c.name));
   // A table several subscriptions fill (fan-in: shards into one table) holds every source's
   // columns: one this source lacks (not migrated yet, or never) may hold another's values. Kept.
-  const feeders = (b.opts.stakes ?? []).find((t) => tableId(t) === tableId(table))?.fedBy ?? [];
-  for (const c of cur.columns)
-    if (wanted.has(c.name)) continue;
-    else if (feeders.length > 1)
+  const dropped = cur.columns.filter((c) => !wanted.has(c.name));
+  // Looked up only for a table that has such a column (a scan of every table's stakes).
+  const feeders =
+    dropped.length === 0
+      ? []
+      : ((b.opts.stakes ?? []).find((t) => tableId(t) === tableId(table))?.fedBy ?? []);
+  for (const c of dropped)
+    if (feeders.length > 1)
       b.out.kept.push(
         `column ${key}.${c.name}, which this source lacks: subscriptions ${feeders.map((f) => JSON.stringify(f)).join(", ")} fill the table (fan-in), and another source may have it`,
       );
