@@ -2,7 +2,7 @@
 // drives it table by table). Pure.
 
 import type { TableStakes } from "../pg/emptying";
-import type { TableName } from "../pg/tables";
+import { tableId, type TableName } from "../pg/tables";
 import type { RelationName } from "./catalog";
 import type { SchemaSnapshot } from "./snapshot";
 import * as sql from "./sql";
@@ -77,6 +77,8 @@ export class PlanBuilder {
   private readonly sequences = new Set<string>();
   /** Relation names in use on the target, by schema and name, with what holds them. */
   private readonly taken = new Map<string, string>();
+  /** The subscriptions writing into each target table (tableId), from the stakes: see feeders(). */
+  private fedBy?: Map<string, readonly string[]>;
 
   constructor(
     readonly desired: SchemaSnapshot,
@@ -99,6 +101,12 @@ export class PlanBuilder {
           ? `index ${r.name} of table ${r.schema}.${r.table}`
           : `${kinds[r.kind] ?? "table"} ${r.schema}.${r.name}`,
       );
+  }
+
+  /** The subscriptions of the target that write into `table` (its stakes, by table, built once). */
+  feeders(table: TableName): readonly string[] {
+    this.fedBy ??= new Map((this.opts.stakes ?? []).map((t) => [tableId(t), t.fedBy]));
+    return this.fedBy.get(tableId(table)) ?? [];
   }
 
   /**

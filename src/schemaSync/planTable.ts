@@ -301,11 +301,7 @@ function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition
   // A table several subscriptions fill (fan-in: shards into one table) holds every source's
   // columns: one this source lacks (not migrated yet, or never) may hold another's values. Kept.
   const dropped = cur.columns.filter((c) => !wanted.has(c.name));
-  // Looked up only for a table that has such a column (a scan of every table's stakes).
-  const feeders =
-    dropped.length === 0
-      ? []
-      : ((b.opts.stakes ?? []).find((t) => tableId(t) === tableId(table))?.fedBy ?? []);
+  const feeders = dropped.length === 0 ? [] : b.feeders(table);
   for (const c of dropped)
     if (feeders.length > 1)
       b.out.kept.push(

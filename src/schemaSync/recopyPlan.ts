@@ -28,7 +28,7 @@ export function shortValue(value: string): string {
 
 /** Whether a subscription writes into `table` on the replica (its rows come from a primary). */
 function replicated(b: PlanBuilder, table: TableName): boolean {
-  return (b.opts.stakes ?? []).some((t) => tableId(t) === tableId(table) && t.fedBy.length > 0);
+  return b.feeders(table).length > 0;
 }
 
 /** Why a column's values are lost on the replica, for the plan, its refusal and the re-copy. */
