@@ -375,10 +375,6 @@ export function sameConnection(a: ConnectionInfo, b: ConnectionInfo): boolean {
   );
 }
 
-/**
- * Whether a subscription's stored connection string (pg_subscription.subconninfo) says what
- * `wanted` says; a string this package cannot read counts as different.
- */
 /** host:port/database of a connection string a catalog stores (subconninfo), or undefined when it cannot be read. */
 export function conninfoEndpoint(stored: string): string | undefined {
   try {
@@ -388,6 +384,10 @@ export function conninfoEndpoint(stored: string): string | undefined {
   }
 }
 
+/**
+ * Whether a subscription's stored connection string (pg_subscription.subconninfo) says what
+ * `wanted` says; a string this package cannot read counts as different.
+ */
 export function conninfoMatches(stored: string, wanted: ConnectionInfo): boolean {
   try {
     return sameConnection(parseConnection(stored), wanted);

@@ -147,10 +147,16 @@ export function emptyingRefusals(
 }
 
 /**
- * The tables among `tables` that other subscriptions of the replica write into (fan-in: shards
- * consolidated into one table): PostgreSQL's initial copy adds this publisher's rows beside theirs.
+ * `tables` split by whether other subscriptions of the replica write into them (fan-in: shards
+ * consolidated into one table), whose rows PostgreSQL's initial copy adds this publisher's beside.
  */
-export function fedTables(tables: readonly TableName[], stakes: readonly TableStakes[]): TableName[] {
-  const fed = new Set(stakes.filter((t) => t.fedBy.length > 0).map(tableId));
-  return tables.filter((t) => fed.has(tableId(t)));
+export function byFeeding<T extends TableName>(
+  tables: readonly T[],
+  stakes: readonly TableStakes[],
+): { fed: T[]; unfed: T[] } {
+  const feeding = new Set(stakes.filter((t) => t.fedBy.length > 0).map(tableId));
+  return {
+    fed: tables.filter((t) => feeding.has(tableId(t))),
+    unfed: tables.filter((t) => !feeding.has(tableId(t))),
+  };
 }

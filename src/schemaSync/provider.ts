@@ -167,9 +167,8 @@ const handlers: Provider<SchemaSyncInputs, SchemaSyncState> = {
         log.warn(
           `${label(props)}: dropOnDelete keeps ${kept.map((k) => `${tableKey(k)} (${k.reasons.join("; ")})`).join(", ")}; ${drop.length > 0 ? `it drops ${drop.map(tableKey).join(", ")}` : "it drops nothing else"}.`,
         );
-      const tables = drop;
-      await withLockTries(s, { label: label(props), seconds, where: "target", tables }, async () => {
-        for (const t of tables) await s.exec(sql.dropTable(t.schema, t.name));
+      await withLockTries(s, { label: label(props), seconds, where: "target", tables: drop }, async () => {
+        for (const t of drop) await s.exec(sql.dropTable(t.schema, t.name));
       }).catch((e) => {
         throw operationError(label(props), "DROP TABLE (nothing dropped)", e, (e as { fix?: string }).fix);
       });

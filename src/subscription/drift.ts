@@ -8,7 +8,7 @@
 // writes into it, or it held rows before this subscription existed) is never emptied. Pure.
 
 import { membersOf, type Binding } from "../pg/binding";
-import { emptyingRefusals, fedTables, type TableStakes } from "../pg/emptying";
+import { byFeeding, emptyingRefusals, type TableStakes } from "../pg/emptying";
 import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import type { PendingRepair } from "./types";
 
@@ -82,8 +82,7 @@ export function decideRepair(o: Observed): RepairDecision {
   // Rows this subscription copied before it was dropped by hand are repaired (below); any others
   // did not come from it.
   const droppedByHand = o.previous !== undefined && !o.subscriptionExists;
-  const fed = new Set(fedTables(o.nonEmpty, o.stakes).map(tableId));
-  const foreign = o.nonEmpty.filter((t) => !fed.has(tableId(t)));
+  const foreign = byFeeding(o.nonEmpty, o.stakes).unfed;
   if (foreign.length > 0 && !droppedByHand)
     return {
       refusal: {
@@ -172,8 +171,7 @@ export function pendingRepair(o: Observed): PendingRepair | undefined {
       `${list(o.attachedRows!)} ${o.attachedRows!.length > 1 ? "were" : "was"} attached as a partition on the publisher holding rows written before the attach, which the stream (through the partition root) never carried`,
     );
   // A new subscription's copy adds its rows beside those other subscriptions write (fan-in).
-  const fed = new Set(prev ? [] : fedTables(o.nonEmpty, o.stakes).map(tableId));
-  const colliding = o.nonEmpty.filter((t) => !fed.has(tableId(t)));
+  const colliding = prev ? o.nonEmpty : byFeeding(o.nonEmpty, o.stakes).unfed;
   if (!o.subscriptionExists && colliding.length > 0)
     reasons.push(
       `${list(colliding)} already hold rows on the replica, which the initial copy would collide with (duplicate keys)`,

@@ -5,7 +5,7 @@
 import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
 import { versionFailures } from "../kernel/versions";
-import { fedTables, nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
+import { byFeeding, nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
@@ -294,7 +294,7 @@ export async function observeReplica(
       recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),
     });
     const repair = decision.repair;
-    const fanIn = decision.refusal ? [] : fedTables(holding, stakes);
+    const fanIn = decision.refusal ? [] : byFeeding(holding, stakes).fed;
     if (fanIn.length > 0) {
       const feeders = [...new Set(stakes.flatMap((t) => t.fedBy))].map((n) => JSON.stringify(n)).join(", ");
       log.info(

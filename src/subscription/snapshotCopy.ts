@@ -114,8 +114,8 @@ export async function snapshotSubscribe(
   const filled = new Map<string, TableName>();
   // PostgreSQL copies the tables this program does not: the subscription is handed the others.
   const handover = plan.toPostgres.length > 0;
-  let slotMade = false;
-  let slotTaken = false;
+  // The slot an undo lets go of: none yet; this run's once made; "taken" when another's was met.
+  let undoSlot: string | "taken" | undefined;
   const mark = boundMark(view);
   try {
     await withClient(
@@ -135,12 +135,12 @@ export async function snapshotSubscribe(
           .catch((e) => {
             // 42710: made since this `up` looked (another subscriber's): it is left alone.
             if ((e as { code?: string }).code === "42710") {
-              slotTaken = true;
+              undoSlot = "taken";
               throw new Error(`${name}: ${slotTakenReason(slot, publisher, undefined)}`);
             }
             throw e;
           });
-        slotMade = true;
+        undoSlot = slot;
         const { consistent_point: at, snapshot_name: snapshot } = made.rows[0]!;
         log.info(
           `${name}: slot ${JSON.stringify(slot)} created at ${at}; copying ${plan.tables.length} table(s) (${bytes(plan.bytes)}, ${plan.items.length} COPY(s)) under its snapshot on ${jobs} connection(s), ${plan.items.filter((i) => i.lateKey).length + plan.rangedKeys.length} primary key(s) built after their rows${handover ? `; PostgreSQL's table synchronisation copies the other ${plan.toPostgres.length} (${plan.toPostgres.map(tableKey).join(", ")}) once the stream starts` : ""}.`,
@@ -168,18 +168,11 @@ export async function snapshotSubscribe(
     );
     await startStream(s, inputs, handover, mark);
   } catch (e) {
-    const made = slotMade ? slot : undefined;
-    await abandonCopy(
-      s,
-      inputs,
-      publisher,
-      slotTaken ? "taken" : made,
-      sortedTables(filled.values()),
-      plan.rangedKeys,
-    ).catch((u) =>
-      log.warn(
-        `${name}: undoing the failed snapshot copy failed too (${(u as Error).message}); the next up repairs it.`,
-      ),
+    await abandonCopy(s, inputs, publisher, undoSlot, sortedTables(filled.values()), plan.rangedKeys).catch(
+      (u) =>
+        log.warn(
+          `${name}: undoing the failed snapshot copy failed too (${(u as Error).message}); the next up repairs it.`,
+        ),
     );
     throw e;
   }

@@ -4,7 +4,7 @@
 
 import * as log from "../kernel/log";
 import type { ConnectionInfo } from "../pg/connection";
-import { fedTables, nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
+import { byFeeding, nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
 import { withSession, type Session } from "../pg/session";
 import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import { bytes } from "../kernel/units";
@@ -208,9 +208,9 @@ export async function planSnapshot(
   const stakes = read?.stakes ?? (await readStakes(s, published, inputs.name));
   // Rows other subscriptions write (fan-in): "auto" leaves those tables to PostgreSQL's copy,
   // which adds beside them; this program's undo would empty them.
-  const shared = inputs.copyMethod === "snapshot" ? [] : fedTables(holding, stakes);
+  const { fed: shared, unfed: colliding } =
+    inputs.copyMethod === "snapshot" ? { fed: [], unfed: holding } : byFeeding(holding, stakes);
   const sharedIds = new Set(shared.map(tableId));
-  const colliding = holding.filter((t) => !sharedIds.has(tableId(t)));
   if (colliding.length > 0)
     obstacles.push(`${colliding.map(tableKey).join(", ")} already hold rows on the replica`);
   const publishedIds = new Set(published.map(tableId));
