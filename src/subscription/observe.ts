@@ -296,7 +296,11 @@ export async function observeReplica(
     const repair = decision.repair;
     const fanIn = decision.refusal ? [] : byFeeding(holding, stakes).fed;
     if (fanIn.length > 0) {
-      const feeders = [...new Set(stakes.flatMap((t) => t.fedBy))].map((n) => JSON.stringify(n)).join(", ");
+      // The subscriptions writing into these tables (not every table's).
+      const ids = new Set(fanIn.map(tableId));
+      const feeders = [...new Set(stakes.filter((t) => ids.has(tableId(t))).flatMap((t) => t.fedBy))]
+        .map((n) => JSON.stringify(n))
+        .join(", ");
       log.info(
         `${label(inputs.name)}: ${fanIn.map(tableKey).join(", ")} also take rows from subscription(s) ${feeders} on the replica: this one's initial copy adds its publisher's rows beside theirs with PostgreSQL's copy (their keys must not overlap: a duplicate key stops that table's copy, which the wait names, with nothing lost), and no repair of either empties them.`,
       );
