@@ -67,6 +67,13 @@ function writer(server: TestServer, table: () => string, sql: (t: string, n: num
   };
 }
 
+/** `n` servers of `major`, each with the database DB (the topologies of several stacks). */
+async function serversWithDb(major: Major, n: number): Promise<TestServer[]> {
+  const servers = await Promise.all(Array.from({ length: n }, () => startServer({ major })));
+  await Promise.all(servers.map((s) => s.createDatabase(DB)));
+  return servers;
+}
+
 /** Both nodes hold the same rows: count and md5 per table, nothing lost, doubled or different. */
 async function assertEqual(a: TestServer, b: TestServer, tables: string[]): Promise<void> {
   const { comparisons } = await converge(a, b, DB, tables, 60_000);
@@ -239,12 +246,7 @@ export function topologySuite(major: Major): void {
         "SELECT slot_name, active FROM pg_replication_slots ORDER BY slot_name",
       );
     before(async () => {
-      [primary, replicaA, replicaB] = await Promise.all([
-        startServer({ major }),
-        startServer({ major }),
-        startServer({ major }),
-      ]);
-      await Promise.all([primary, replicaA, replicaB].map((s) => s.createDatabase(DB)));
+      [primary, replicaA, replicaB] = await serversWithDb(major, 3);
       await q(
         primary,
         "CREATE TABLE orders (id bigint PRIMARY KEY, v text); INSERT INTO orders SELECT g, md5(g::text) FROM generate_series(1, 500) g",
@@ -400,12 +402,7 @@ export function topologySuite(major: Major): void {
       });
     };
     before(async () => {
-      [shard1, shard2, replica] = await Promise.all([
-        startServer({ major }),
-        startServer({ major }),
-        startServer({ major }),
-      ]);
-      await Promise.all([shard1, shard2, replica].map((s) => s.createDatabase(DB)));
+      [shard1, shard2, replica] = await serversWithDb(major, 3);
       await q(
         shard1,
         "CREATE TABLE orders_1 (id bigint PRIMARY KEY, v text); INSERT INTO orders_1 SELECT g, md5(g::text) FROM generate_series(1, 300) g; CREATE TABLE customers (id bigint PRIMARY KEY, v text); INSERT INTO customers SELECT g, 'shard1' FROM generate_series(1, 50) g",
