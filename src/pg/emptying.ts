@@ -58,6 +58,11 @@ export interface TableStakes extends TableName {
   publishedBy: string[];
   /** Subscriptions of the replica, other than the one asking, that write into it. */
   fedBy: string[];
+  /**
+   * The publications those subscriptions subscribe to (on their publishers): where their rows may
+   * come from, as far as a name tells. Absent from stakes made by hand.
+   */
+  fedFrom?: string[];
   /** Other tables of the replica whose foreign keys reference it (TRUNCATE empties them too, or refuses). */
   referencedBy: TableName[];
 }
@@ -107,6 +112,12 @@ export async function readStakes(
                     JOIN pg_catalog.pg_subscription sub ON sub.oid = sr.srsubid
                    WHERE sr.srrelid = w.oid AND sub.subname IS DISTINCT FROM $3
                    ORDER BY 1) AS "fedBy",
+            ARRAY(SELECT DISTINCT p.name::text
+                    FROM pg_catalog.pg_subscription_rel sr
+                    JOIN pg_catalog.pg_subscription sub ON sub.oid = sr.srsubid,
+                         pg_catalog.unnest(sub.subpublications) AS p(name)
+                   WHERE sr.srrelid = w.oid AND sub.subname IS DISTINCT FROM $3
+                   ORDER BY 1) AS "fedFrom",
             COALESCE(refs.tables, '[]') AS "referencedBy"
        FROM w LEFT JOIN refs ON refs.oid = w.oid LEFT JOIN published ON published.oid = w.oid`,
     [tables.map((t) => t.schema), tables.map((t) => t.name), subscription ?? null],

@@ -126,18 +126,39 @@ export async function readCopyProgress(s: Session, name: string): Promise<CopyPr
   return rows.map((r) => ({ schema: r.schema, name: r.name, rows: Number(r.rows), bytes: Number(r.bytes) }));
 }
 
+/** A subscription of the publisher's database writing into a published table: what it subscribes to. */
+export interface TableFeed {
+  subscription: string;
+  /** The publications it subscribes to (on its own publisher). */
+  publications: string[];
+  /** It takes only changes that originate on its publisher (origin = none, PG16+). */
+  originNone: boolean;
+}
+
+/** A published table the publisher replicates from elsewhere, and the subscriptions writing into it. */
+export interface SubscribedTable extends TableName {
+  /** Every such subscription takes only changes that originate on its publisher (PG16+; before 16 none does). */
+  originNone: boolean;
+  feeds: TableFeed[];
+}
+
 /**
  * Which of these tables a subscription of this database writes into (they are replicated from
- * elsewhere), and whether every such subscription takes only changes that originate on its
- * publisher (origin = none, PG16+; before 16 they take any).
+ * elsewhere), through which subscriptions, and whether every such subscription takes only changes
+ * that originate on its publisher (origin = none, PG16+; before 16 they take any). subpublications
+ * and suborigin are readable by any role (subconninfo is not: where a feed comes from is known
+ * only by the names of its publications).
  */
 export async function readSubscribedTables(
   s: Session,
   tables: readonly TableName[],
-): Promise<(TableName & { originNone: boolean })[]> {
-  const origin = s.serverVersion >= 160000 ? "bool_and(sub.suborigin = 'none')" : "false";
-  return s.query<TableName & { originNone: boolean }>(
-    `SELECT n.nspname AS schema, c.relname AS name, ${origin} AS "originNone"
+): Promise<SubscribedTable[]> {
+  const none = s.serverVersion >= 160000 ? "sub.suborigin = 'none'" : "false";
+  return s.query<SubscribedTable>(
+    `SELECT n.nspname AS schema, c.relname AS name, bool_and(${none}) AS "originNone",
+            pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+              'subscription', sub.subname, 'publications', sub.subpublications, 'originNone', ${none})
+              ORDER BY sub.subname) AS feeds
        FROM unnest($1::text[], $2::text[]) AS w(schema, name)
        JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
        JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name

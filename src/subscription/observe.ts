@@ -12,7 +12,7 @@ import { readSettings } from "../pg/settings";
 import { readTableFacts, type TableFacts } from "../pg/tableFacts";
 import { nameOf, sortedTables, tableFromStoredKey, tableId, tableKey, type TableName } from "../pg/tables";
 import { settleBinary } from "./binary";
-import { countEnabledSubscriptions, readSubscription, readSyncStates } from "./catalog";
+import { countEnabledSubscriptions, readSubscription, readSyncStates, type SubscribedTable } from "./catalog";
 import { decideRepair } from "./drift";
 import type { Ends } from "./fields";
 import { versionGates } from "./options";
@@ -72,10 +72,12 @@ function tableFailures(
 }
 
 /**
- * Two-way replication: the replica publishes tables the publisher also replicates from elsewhere
- * (its own subscriptions write into them). A change would then travel back and forth unless one
- * side takes only changes that originate on its publisher: this subscription with `origin:
- * "none"` (PG16+), or the publisher's. Refused when neither does.
+ * Changes that would travel in a loop, or never arrive. Two-way replication: the replica publishes
+ * tables the publisher also replicates from elsewhere (its own subscriptions write into them). A
+ * change would then travel back and forth unless one side takes only changes that originate on its
+ * publisher: this subscription with `origin: "none"` (PG16+), or the publisher's. Refused when
+ * neither does. And `origin: "none"` where the publisher's tables are fed from a third server (a
+ * cascade): see unreachedFailures.
  */
 function loopFailures(
   inputs: SubscriptionInputs,
@@ -83,7 +85,8 @@ function loopFailures(
   stakes: readonly TableStakes[],
   serverVersion: number,
 ): CheckFailure[] {
-  if (!view || inputs.origin === "none") return [];
+  if (!view) return [];
+  if (inputs.origin === "none") return unreachedFailures(view.subscribedTables, stakes);
   const looping = new Set(view.subscribedTables.filter((t) => !t.originNone).map(tableId));
   const both = stakes.filter((t) => t.publishedBy.length > 0 && looping.has(tableId(t)));
   if (both.length === 0) return [];
@@ -99,6 +102,39 @@ function loopFailures(
       }.`,
     },
   ];
+}
+
+/**
+ * `origin: "none"` takes only the changes made on the publisher itself. The rows the publisher's
+ * own subscriptions write there carry their origin and are skipped: right in two-way replication
+ * (they came from this replica) and in a mesh (the replica subscribes to their source as well),
+ * wrong in a cascade — the initial copy takes those rows, their later changes never come, and the
+ * replica falls behind its publisher without a word. A feed whose publications the replica neither
+ * publishes nor subscribes to (by name: where a subscription connects is readable by superusers
+ * only) cannot be either: refused.
+ */
+export function unreachedFailures(
+  subscribed: readonly SubscribedTable[],
+  stakes: readonly TableStakes[],
+): CheckFailure[] {
+  const byId = new Map(stakes.map((t) => [tableId(t), t]));
+  const unreached = new Map<string, TableName[]>();
+  for (const t of subscribed) {
+    // A table the replica lacks yet (SchemaSync makes it in this `up`) has no stake at all.
+    const stake = byId.get(tableId(t));
+    const known = new Set([...(stake?.publishedBy ?? []), ...(stake?.fedFrom ?? [])]);
+    for (const feed of t.feeds)
+      if (!feed.publications.some((p) => known.has(p)))
+        unreached.set(feed.subscription, [...(unreached.get(feed.subscription) ?? []), t]);
+  }
+  return [...unreached].map(([subscription, tables]) => {
+    const list = tables.map(tableKey).join(", ");
+    const plural = tables.length > 1;
+    return {
+      property: "origin",
+      reason: `${list} ${plural ? "are" : "is"} written on the publisher by its subscription ${JSON.stringify(subscription)}, which takes ${plural ? "them" : "it"} from another server (this replica neither publishes ${plural ? "them" : "it"} nor subscribes to its publications): with \`origin: "none"\` every change arriving that way would be skipped — the initial copy takes those rows, their later changes would never reach the replica, which would fall behind its publisher without a word. Set \`origin: "any"\` (a cascade), or subscribe the replica to that server's publication too (a mesh).`,
+    };
+  });
 }
 
 /**

@@ -18,7 +18,7 @@ import { deleteSubscription } from "./drop";
 import { alterableOptions, differsFromDefault, SLOT_NAME } from "./options";
 import { newlyAttached, observeReplica } from "./observe";
 import { publisherRoleFailures } from "./privileges";
-import { bindingsOf, readPublisher, viewPublisher } from "./publisher";
+import { bindingsOf, givenBindings, readPublisher, viewPublisher } from "./publisher";
 import { reconcile } from "./reconcile";
 import { SUBSCRIPTION_FIELDS, upgradeState, storeState } from "./fields";
 import {
@@ -118,6 +118,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       publisher,
       publicationNames(inputs.publications),
       inputs.slotName ?? inputs.name,
+      givenBindings(inputs).flatMap((b) => b.tables),
     );
     const view = seen.view;
     const early = publisherFailures(inputs, publisher, seen);

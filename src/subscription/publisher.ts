@@ -20,6 +20,7 @@ import {
   readSlot,
   readSubscribedTables,
   type SlotFacts,
+  type SubscribedTable,
   type PublisherLimits,
 } from "./catalog";
 import * as sql from "./sql";
@@ -43,7 +44,7 @@ export interface PublisherView {
    * Published tables the publisher's own subscriptions write into (it replicates them from
    * elsewhere), and whether those take only changes that originate on their publisher.
    */
-  subscribedTables: (TableName & { originNone: boolean })[];
+  subscribedTables: SubscribedTable[];
   /** Tables two of the publications publish with different column lists (PostgreSQL refuses those). */
   columnConflicts: TableName[];
   /** Stored generated columns whose values they publish (PG18). */
@@ -83,6 +84,7 @@ export async function readPublisher(
   publisher: ConnectionInfo,
   publications: string[],
   slot?: string,
+  declared: readonly TableName[] = [],
 ): Promise<{ view?: PublisherView; refused?: string; blocked?: Error; unreachable?: string }> {
   try {
     const view = await withSession(publisher, async (s) => {
@@ -96,7 +98,8 @@ export async function readPublisher(
         ...(slot !== undefined ? await slotOf(s, slot) : {}),
         role: await readRoleFacts(s),
         tableFacts: await readTableFacts(s, tables),
-        subscribedTables: await readSubscribedTables(s, tables),
+        // With the tables of publications still to be made (a first preview): feeds of those too.
+        subscribedTables: await readSubscribedTables(s, sortedTables([...tables, ...declared])),
         columnConflicts: await readColumnListConflicts(s, publications),
         generated: await readPublishedGenerated(s, publications),
         limits: await readPublisherLimits(s),
@@ -116,16 +119,16 @@ export async function readPublisher(
  * resource given (its check computed it), else as the publisher has it now — or undefined when
  * not all are known.
  */
+/** The Publications given as wired outputs (not names); one from before this version in today's form. */
+export function givenBindings(inputs: Pick<SubscriptionInputs, "publications">): Binding[] {
+  return inputs.publications.filter((p): p is Binding => typeof p !== "string").map(upgradeBinding);
+}
+
 export function bindingsOf(
   inputs: SubscriptionInputs,
   view: PublisherView | undefined,
 ): Binding[] | undefined {
-  // A Publication's output from before this version is read into today's form.
-  const bound = new Map(
-    inputs.publications
-      .filter((p): p is Binding => typeof p !== "string")
-      .map((b) => [b.name, upgradeBinding(b)]),
-  );
+  const bound = new Map(givenBindings(inputs).map((b) => [b.name, b]));
   const result: Binding[] = [];
   for (const name of publicationNames(inputs.publications)) {
     const b = bound.get(name) ?? view?.bindings.find((v) => v.name === name);

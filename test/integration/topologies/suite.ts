@@ -7,7 +7,8 @@
 // defaults) or changed by hand (shown by a refreshed preview), two replicas of one primary from two
 // stacks of one program (the second refused at preview until it names its own publication and
 // slot; the first's never touched), two primaries into one replica from two stacks (the same:
-// the subscription's name), and the mistakes a preview must catch. After each change: the preview's plan is what `up` did, every node holds the same rows
+// the subscription's name), a cascade (origin: none on the leaf refused: the primary's changes
+// would never arrive), and the mistakes a preview must catch. After each change: the preview's plan is what `up` did, every node holds the same rows
 // (count and md5 per table), and a refreshed preview shows no changes.
 
 import assert from "node:assert/strict";
@@ -543,6 +544,80 @@ export function topologySuite(major: Major): void {
         ],
       ],
     );
+  });
+
+  describe(`a cascade: primary → middle → leaf, one stack each, PG${major}`, () => {
+    // The middle node replicates from the primary and publishes the same table on to a leaf.
+    let primary: TestServer;
+    let middle: TestServer;
+    let leaf: TestServer;
+    let upper: Stack;
+    let lower: Stack;
+    const config = (from: TestServer, to: TestServer, name: string, extra: Record<string, string> = {}) => ({
+      primaryUrl: from.url(DB),
+      replicaUrl: to.url(DB),
+      tables: JSON.stringify(["public.orders"]),
+      copyMethod: "auto",
+      publicationName: name,
+      subscriptionName: name,
+      ...extra,
+    });
+    before(async () => {
+      [primary, middle, leaf] = await serversWithDb(major, 3);
+      await q(
+        primary,
+        "CREATE TABLE orders (id bigint PRIMARY KEY, v text); INSERT INTO orders SELECT g, md5(g::text) FROM generate_series(1, 400) g",
+      );
+      upper = new Stack(fixture("snapshot"), "snap", "upper");
+      lower = new Stack(fixture("snapshot"), "snap", "lower");
+    });
+    after(async () => {
+      await lower?.close();
+      await upper?.close();
+      await Promise.all([primary?.stop(), middle?.stop(), leaf?.stop()]);
+    });
+
+    it("refuses origin: none on the leaf at preview (the primary's changes would never reach it), then follows both the primary's and the middle's writes with origin: any", async () => {
+      await upper.apply(config(primary, middle, "upper"));
+      await q(middle, "INSERT INTO orders VALUES (-1, 'written on the middle node')");
+      if (major >= 16) {
+        // Measured before the rule: taken without a word; the leaf got the initial copy, then
+        // every later change from the primary was skipped while previews said "same".
+        const plan = await lower.preview(config(middle, leaf, "lower", { origin: "none" }));
+        const refused = plan
+          .filter((s) => s.failures)
+          .map((s) => [resource(s), s.failures!.map((f) => f.property)]);
+        assert.deepEqual(refused, [["Subscription snap", ["origin"]]]);
+        assert.match(
+          plan.flatMap((s) => s.failures ?? [])[0]!.reason,
+          /public\.orders is written on the publisher by its subscription "upper", which takes it from another server.*`origin: "any"`/,
+        );
+      }
+      const fromPrimary = writer(
+        primary,
+        () => "orders",
+        (t, n) => `INSERT INTO ${t} VALUES (${1_000_000 + n}, 'p${n}')`,
+      );
+      const onMiddle = writer(
+        middle,
+        () => "orders",
+        (t, n) => `INSERT INTO ${t} VALUES (${-1_000_000 - n}, 'm${n}')`,
+      );
+      await lower.apply(config(middle, leaf, "lower"));
+      await new Promise((r) => setTimeout(r, 500));
+      await Promise.all([fromPrimary.stop(), onMiddle.stop()]);
+      await q(primary, "UPDATE orders SET v = 'changed on the primary' WHERE id <= 10");
+      await assertEqual(middle, leaf, ["orders"]);
+      assert.deepEqual(
+        await q(
+          leaf,
+          "SELECT count(*)::int AS n FROM orders WHERE v = 'changed on the primary' OR id > 1000000",
+        ),
+        [{ n: 10 + fromPrimary.rows }],
+      );
+      await upper.clean(config(primary, middle, "upper"));
+      await lower.clean(config(middle, leaf, "lower"));
+    });
   });
 
   describe(`partitioned tables, PG${major}`, () => {
