@@ -18,8 +18,7 @@ import { readHeapBytes } from "./catalog";
 import { projectSection, type Section } from "./section";
 import type { SchemaSnapshot } from "./snapshot";
 import { readByCheck, readSource } from "./source";
-import { pendingRetypes, readRetyped } from "./retyped";
-import { readTarget } from "./target";
+import { readPlanContext } from "./target";
 import { label, type SchemaSyncInputs, type SchemaSyncState } from "./types";
 import { settingsOf } from "./fields";
 
@@ -34,7 +33,7 @@ export interface ApplyOptions {
   maintenanceWorkMem: string;
   /** How long a statement of the transaction waits for a lock before the try is rolled back. */
   lockTimeoutSeconds: number;
-  /** The source, whose rows tell a type change that rewrote values (retyped.ts). */
+  /** The source: its rows tell a type change that rewrote values (retyped.ts), its slots whose subscriptions feed from it (feeders.ts). */
   source?: ConnectionInfo;
 }
 
@@ -55,19 +54,17 @@ export async function applyPlan(
       serialize: "schema copy" as const,
     };
     const plan = await withLockTries(s, bound, async () => {
-      const { actual, extensions, stakes, relations } = await readTarget(s, desired, o.before ?? []);
-      const retyped =
-        o.source && o.section !== "post-data"
-          ? await readRetyped(o.source, target, pendingRetypes(desired, actual))
-          : undefined;
+      const { actual, opts: read } = await readPlanContext(
+        s,
+        { ...(o.source ? { source: o.source } : {}), target },
+        desired,
+        o.section,
+        o.before ?? [],
+      );
       const opts: PlanOptions = {
+        ...read,
         allowDestructive: o.allowDestructive,
-        target: extensions,
-        stakes,
-        relations,
-        section: o.section,
         ...(o.applied ? { applied: o.applied } : {}),
-        ...(retyped ? { retyped } : {}),
       };
       const plan = planSchema(desired, actual, opts);
       refuse(plan, o, endpoint(target));

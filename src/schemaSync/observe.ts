@@ -16,8 +16,7 @@ import { targetFailures } from "./privileges";
 import { projectSection } from "./section";
 import type { SchemaSnapshot } from "./snapshot";
 import { readSource, tableSignature, type SourceRead } from "./source";
-import { pendingRetypes, readRetyped } from "./retyped";
-import { readTarget } from "./target";
+import { readPlanContext } from "./target";
 import type { SchemaSyncInputs, TableSignature } from "./types";
 import { settingsOf } from "./fields";
 
@@ -107,26 +106,20 @@ export async function observe(
   if (!source.tables) return { source };
   const desired = projectSection(source.snapshot, section);
   const planned = await withSession(ends.target, async (s) => {
-    const { actual, extensions, stakes, relations } = await readTarget(
+    const { actual, opts } = await readPlanContext(
       s,
+      ends,
       desired,
+      section,
       signedTables(olds.sourceTables ?? []),
     );
     const applied = appliedColumns(olds.sourceTables);
     const serverId = await readServerId(s);
-    const retyped =
-      section !== "post-data"
-        ? await readRetyped(ends.source, ends.target, pendingRetypes(desired, actual))
-        : undefined;
     return {
       plan: planSchema(desired, actual, {
+        ...opts,
         allowDestructive: settingsOf(inputs).allowDestructive,
-        target: extensions,
-        section,
-        stakes,
-        relations,
         ...(applied ? { applied } : {}),
-        ...(retyped ? { retyped } : {}),
       }),
       ...(serverId ? { serverId } : {}),
     };

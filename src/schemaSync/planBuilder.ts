@@ -55,6 +55,8 @@ export interface PlanOptions {
   relations?: readonly RelationName[];
   /** Retyped columns whose values the source changed with their type (retyped.ts, retypedKey). */
   retyped?: ReadonlySet<string>;
+  /** Subscriptions of the target that fill copied tables from another server than the source (feeders.ts). */
+  otherSources?: ReadonlySet<string>;
 }
 
 /** The plan being built, and what every part of the planner needs to add to it. */

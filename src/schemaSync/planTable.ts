@@ -298,14 +298,20 @@ function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition
         b.step(s, `set storage or statistics of ${key}.${c.name}`, { table });
   }
   const wanted = new Set(want.columns.map((c) => c.name));
-  // A table several subscriptions fill (fan-in: shards into one table) holds every source's
-  // columns: one this source lacks (not migrated yet, or never) may hold another's values. Kept.
+  // A table several subscriptions fill (fan-in: shards into one table), or one another server's
+  // subscription fills (this source's not made yet), holds every source's columns: one this source
+  // lacks (not migrated yet, or never) may hold another's values. Kept.
   const dropped = cur.columns.filter((c) => !wanted.has(c.name));
   const feeders = dropped.length === 0 ? [] : b.feeders(table);
+  const elsewhere = feeders.filter((f) => b.opts.otherSources?.has(f));
   for (const c of dropped)
     if (feeders.length > 1)
       b.out.kept.push(
         `column ${key}.${c.name}, which this source lacks: subscriptions ${feeders.map((f) => JSON.stringify(f)).join(", ")} fill the table (fan-in), and another source may have it`,
+      );
+    else if (elsewhere.length > 0)
+      b.out.kept.push(
+        `column ${key}.${c.name}, which this source lacks: subscription ${JSON.stringify(elsewhere[0])} fills the table from another server (its slot is not on this source), which may have it`,
       );
     else b.destructive(sql.dropColumn(want.schema, want.name, c.name), `drop column ${key}.${c.name}`, table);
   for (const [name, con] of Object.entries(cur.constraints)) {

@@ -3,10 +3,15 @@
 // definitions name (whoever created them: another SchemaSync's are reused), the extensions it has
 // and could install, the names already taken in the copied tables' schemas, and its version.
 
+import type { ConnectionInfo } from "../pg/connection";
 import { readStakes, type TableStakes } from "../pg/emptying";
 import type { Session } from "../pg/session";
 import { sortedTables, tableId, type TableName } from "../pg/tables";
 import { readExtensions, readRelationNames, readSchema, readTypesByName, type RelationName } from "./catalog";
+import { otherSourceFeeders } from "./feeders";
+import type { PlanOptions } from "./planBuilder";
+import { pendingRetypes, readRetyped } from "./retyped";
+import type { Section } from "./section";
 import { EMPTY_SNAPSHOT, type SchemaSnapshot } from "./snapshot";
 
 export interface TargetRead {
@@ -39,5 +44,37 @@ export async function readTarget(
     extensions: { ...(await readExtensions(s)), version: s.serverVersion },
     stakes: actual.tables.length > 0 ? await readStakes(s, actual.tables) : [],
     relations: names.filter((r) => schemas.has(r.schema)),
+  };
+}
+
+/**
+ * The target as a plan needs it (readTarget on `s`, a session on `ends.target`), with what only
+ * both sides tell: the columns whose values the source changed with their type (retyped.ts) and
+ * the subscriptions filling tables from another server (feeders.ts) — neither for post-data, which
+ * changes no column, nor without the source (a post-data apply given none).
+ */
+export async function readPlanContext(
+  s: Session,
+  ends: { source?: ConnectionInfo; target: ConnectionInfo },
+  desired: SchemaSnapshot,
+  section: Section,
+  before: readonly TableName[] = [],
+): Promise<{ actual: SchemaSnapshot; opts: Omit<PlanOptions, "allowDestructive" | "applied"> }> {
+  const { actual, extensions, stakes, relations } = await readTarget(s, desired, before);
+  const source = section !== "post-data" ? ends.source : undefined;
+  const retyped = source
+    ? await readRetyped(source, ends.target, pendingRetypes(desired, actual))
+    : undefined;
+  const otherSources = source ? await otherSourceFeeders(s, source, desired, actual, stakes) : undefined;
+  return {
+    actual,
+    opts: {
+      target: extensions,
+      section,
+      stakes,
+      relations,
+      ...(retyped ? { retyped } : {}),
+      ...(otherSources && otherSources.size > 0 ? { otherSources } : {}),
+    },
   };
 }

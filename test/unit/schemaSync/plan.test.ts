@@ -78,6 +78,31 @@ describe("schema plan", () => {
     );
     assert.deepEqual(referenced.recopy, []);
   });
+  it("drops a column the source lacks only where the one subscription filling the table streams from this source", () => {
+    const withTier = users({
+      columns: [...users().columns, { name: "tier", type: "text", notNull: false, attnum: 3 }],
+    });
+    const fedBy = (...subs: string[]) => [
+      { schema: "public", name: "users", publishedBy: [], fedBy: subs, referencedBy: [] },
+    ];
+    const plan = (subs: string[], otherSources?: Set<string>) =>
+      planSchema(snap(users()), snap(withTier), {
+        allowDestructive: false,
+        stakes: fedBy(...subs),
+        ...(otherSources ? { otherSources } : {}),
+      });
+    // This source's own subscription (or none): the column is the source's to drop (destructive).
+    assert.deepEqual(plan(["mine"]).destructive, ["drop column public.users.tier"]);
+    assert.deepEqual(plan([]).destructive, ["drop column public.users.tier"]);
+    // Another server's subscription alone (this source's not made yet), or two of them: kept.
+    const other = plan(["shard1"], new Set(["shard1"]));
+    assert.deepEqual([other.destructive, other.steps], [[], []]);
+    assert.match(
+      other.kept.join("\n"),
+      /column public\.users\.tier, which this source lacks: subscription "shard1" fills the table from another server/,
+    );
+    assert.deepEqual(plan(["shard1", "mine"]).destructive, []);
+  });
   describe("a column the source added to a table the replica holds rows of", () => {
     const stake = (extra: { fedBy?: string[]; publishedBy?: string[] } = {}) => ({
       schema: "public",
