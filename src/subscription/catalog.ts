@@ -5,7 +5,7 @@ import type { Session } from "../pg/session";
 import type { PublishedColumn } from "../pg/published";
 import type { TableName } from "../pg/tables";
 import { catalogColumns, optionsFromCatalog } from "./options";
-import { parseCopyMark, parseCreatedMark, type CopyMark } from "./sql";
+import { parseCopyMark, parseCreatedMark, type CopyMark, type UniqueKey } from "./sql";
 import type { OptionInputs } from "./types";
 
 /** The oid of the subscription named $1 in this database (the stats views are cluster-wide). */
@@ -374,6 +374,32 @@ export async function readColumnIO(
      )
      SELECT c.schema, c.name, c."column", c.type, io.send, io.receive
        FROM cols c JOIN io ON io.root = c.typ`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+}
+
+/**
+ * The unique keys of these replica tables that a copied row could collide with: valid unique
+ * indexes (primary keys among them) on plain columns, without a predicate; their key columns only.
+ */
+export async function readUniqueKeys(s: Session, tables: readonly TableName[]): Promise<UniqueKey[]> {
+  if (tables.length === 0) return [];
+  return s.query<UniqueKey>(
+    `SELECT n.nspname AS schema, c.relname AS name, i.relname AS index,
+            pg_catalog.array_agg(a.attname::text ORDER BY k.ord) AS columns,
+            pg_catalog.array_agg(pg_catalog.format_type(a.atttypid, a.atttypmod) ORDER BY k.ord) AS types,
+            bool_or(a.attcollation <> 0) AS collatable
+       FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
+       JOIN pg_catalog.pg_index x ON x.indrelid = c.oid AND x.indisunique AND x.indisvalid
+                                 AND x.indpred IS NULL AND x.indexprs IS NULL
+       JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+       CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+      WHERE k.ord <= x.indnkeyatts
+      GROUP BY 1, 2, 3, x.indisprimary
+      ORDER BY 1, 2, x.indisprimary DESC, 3`,
     [tables.map((t) => t.schema), tables.map((t) => t.name)],
   );
 }

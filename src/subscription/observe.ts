@@ -34,9 +34,10 @@ import { alterRoleNoStatementTimeout } from "../pg/grants";
 import { subscriberFailures } from "./privileges";
 import { attachedWithRows, type PublisherView } from "./publisher";
 import { adoptionChanges, nameTakenReason } from "./reconcile";
+import { KEY_CHECK_MAX, readKeyOverlaps } from "./keyOverlap";
 import { mayHandOver } from "./snapshotCatalog";
 import { previewCopy } from "./snapshotPlan";
-import { label, type SubscriptionInputs, type SubscriptionState } from "./types";
+import { label, publicationNames, type SubscriptionInputs, type SubscriptionState } from "./types";
 
 /** The tables of the replica among `tables` that hold rows. */
 async function nonEmptyTables(s: Session, tables: readonly TableName[]): Promise<TableName[]> {
@@ -135,6 +136,35 @@ export function unreachedFailures(
       reason: `${list} ${plural ? "are" : "is"} written on the publisher by its subscription ${JSON.stringify(subscription)}, which takes ${plural ? "them" : "it"} from another server (this replica neither publishes ${plural ? "them" : "it"} nor subscribes to its publications): with \`origin: "none"\` every change arriving that way would be skipped — the initial copy takes those rows, their later changes would never reach the replica, which would fall behind its publisher without a word. Set \`origin: "any"\` (a cascade), or subscribe the replica to that server's publication too (a mesh).`,
     };
   });
+}
+
+/**
+ * Fan-in: replica rows whose unique key the publisher's rows have too would stop PostgreSQL's copy
+ * of that table on a duplicate key, retried without end (keyOverlap.ts). Refused at preview.
+ */
+async function overlapFailures(
+  inputs: SubscriptionInputs,
+  ends: Ends,
+  fanIn: readonly TableName[],
+): Promise<CheckFailure[]> {
+  const read = await readKeyOverlaps(
+    ends.connection,
+    ends.publisher,
+    publicationNames(inputs.publications),
+    fanIn,
+  );
+  if (read.partly.length > 0)
+    log.warn(
+      `${label(inputs.name)}: ${read.partly.map(tableKey).join(", ")}: only the first ${KEY_CHECK_MAX} key values of the replica's rows were looked up on the publisher; a duplicate key beyond them would stop that table's copy.`,
+    );
+  for (const u of read.unchecked)
+    log.warn(
+      `${label(inputs.name)}: the keys of ${tableKey(u)} could not be looked up on the publisher (${u.reason}); a duplicate key would stop that table's copy.`,
+    );
+  return read.overlaps.map((o) => ({
+    property: "copyData",
+    reason: `${tableKey(o)} holds ${o.shared} row(s) on the replica whose key (${o.columns.join(", ")}: ${o.index}) the publisher's rows have too, e.g. ${o.sample.join(", ")}: PostgreSQL's copy of the publisher's rows would stop on the first duplicate key and retry without end, holding a table-sync slot (WAL) on the publisher. Rows other subscriptions write into a table must not share its keys with this publisher's: if these are rows an earlier subscription from this publisher left (its stack destroyed, then deployed again), delete them on the replica first; if the sources' keys overlap, make the key include a column that tells them apart; or set \`copyData: false\` (the publisher's existing rows are then not copied).`,
+  }));
 }
 
 /**
@@ -338,8 +368,9 @@ export async function observeReplica(
         .map((n) => JSON.stringify(n))
         .join(", ");
       log.info(
-        `${label(inputs.name)}: ${fanIn.map(tableKey).join(", ")} also take rows from subscription(s) ${feeders} on the replica: this one's initial copy adds its publisher's rows beside theirs with PostgreSQL's copy (their keys must not overlap: a duplicate key stops that table's copy, which the wait names, with nothing lost), and no repair of either empties them.`,
+        `${label(inputs.name)}: ${fanIn.map(tableKey).join(", ")} also take rows from subscription(s) ${feeders} on the replica: this one's initial copy adds its publisher's rows beside theirs with PostgreSQL's copy, and no repair of either empties them.`,
       );
+      if (view) failures.push(...(await overlapFailures(inputs, ends, fanIn)));
     }
     // What the copy `up` makes will be, when it makes one: said at preview.
     if (

@@ -414,3 +414,59 @@ SELECT EXISTS (
 export function olderThanAttach(t: TableName): string {
   return OLDER_THAN_ATTACH.replace("PARTITION", qualified(t.schema, t.name));
 }
+
+/** A unique key of a replica table (columns and their types as format_type spells them). */
+export interface UniqueKey extends TableName {
+  index: string;
+  columns: string[];
+  types: string[];
+  /** A column of it has a collation (text): two servers may order it differently. */
+  collatable: boolean;
+}
+
+/**
+ * A unique key's values (as text, "0", "1", … per column) in key order (`desc`: descending), at most
+ * `limit`: those from a lower bound ("incl" or "excl", given as $1, $2, … in text, cast back to the
+ * columns' types) up to an upper one (inclusive, the next parameters), of the rows `filter` lets
+ * through. A key with a NULL in it collides with nothing (unless NULLS NOT DISTINCT: not looked at).
+ */
+export function keyValues(
+  k: UniqueKey,
+  o: { lower?: "incl" | "excl"; upper?: boolean; desc?: boolean; filter?: string | null; limit: number },
+): string {
+  const cols = k.columns.map(ident);
+  const tuple = `(${cols.join(", ")})`;
+  const texts = cols.map((c, i) => `${c}::text AS "${i}"`).join(", ");
+  let n = 0;
+  const bound = () => `(${k.types.map((t) => `$${++n}::${t}`).join(", ")})`;
+  const where = [
+    ...cols.map((c) => `${c} IS NOT NULL`),
+    ...(o.lower ? [`${tuple} ${o.lower === "incl" ? ">=" : ">"} ${bound()}`] : []),
+    ...(o.upper ? [`${tuple} <= ${bound()}`] : []),
+    ...(o.filter ? [`(${o.filter})`] : []),
+  ];
+  const order = cols.map((c) => (o.desc ? `${c} DESC` : c)).join(", ");
+  return `SELECT ${texts} FROM ${qualified(k.schema, k.name)} WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT ${o.limit}`;
+}
+
+/**
+ * How many of the publisher's rows (those `rowFilter` lets through) have one of the key values
+ * given as text arrays $1, $2, … (one per column), and the first few of them.
+ */
+export function keysTaken(k: UniqueKey, rowFilter: string | null): string {
+  const cols = k.columns.map(ident);
+  const arrays = k.columns.map((_, i) => `$${i + 1}::text[]`).join(", ");
+  const aliases = k.columns.map((_, i) => `k${i}`);
+  const cast = aliases.map((a, i) => `u.${a}::${k.types[i]}`).join(", ");
+  return `SELECT count(*)::int AS n, (pg_catalog.array_agg(ROW(${cols.join(", ")})::text))[1:3] AS sample
+    FROM ${qualified(k.schema, k.name)}
+   WHERE (${cols.join(", ")}) IN (SELECT ${cast} FROM unnest(${arrays}) AS u(${aliases.join(", ")}))${
+     rowFilter ? ` AND (${rowFilter})` : ""
+   }`;
+}
+
+/** $1 publications, $2 schemas, $3 names: each table's row filter in each publication (PG15+). */
+export const PUBLISHED_ROW_FILTERS = `SELECT pt.schemaname AS schema, pt.tablename AS name, pt.rowfilter AS filter
+   FROM pg_catalog.pg_publication_tables pt
+   JOIN unnest($2::text[], $3::text[]) AS w(schema, name) ON w.schema = pt.schemaname AND w.name = pt.tablename
+  WHERE pt.pubname = ANY($1::text[])`;

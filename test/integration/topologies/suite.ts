@@ -542,6 +542,47 @@ export function topologySuite(major: Major): void {
             );
           },
         ],
+        [
+          "the second shard's stack deployed again after the first shard's next migration: refused at preview while the rows its earlier subscription left share the second shard's keys; once they are deleted, the first shard's columns are kept and both stream",
+          async () => {
+            const own = { subscriptionName: "snap_shard2" };
+            await q(shard1, "ALTER TABLE customers ADD COLUMN region text DEFAULT 'eu'");
+            await stack1.apply(config(shard1, "orders_1"));
+            // Measured before: SchemaSync planned dropping tier and region (the first shard's
+            // columns; its advice, allowDestructive, would have lost their values), and once past
+            // that the copy of customers stopped on the left rows' keys and retried without end.
+            const plan = await stack2.preview(config(shard2, "orders_2", own));
+            const refused = plan.filter((s) => s.failures);
+            assert.deepEqual(
+              refused.map((s) => [resource(s), s.failures!.map((f) => f.property)]),
+              [["Subscription snap", ["copyData"]]],
+            );
+            assert.match(
+              refused[0]!.failures![0]!.reason,
+              /public\.customers holds 41 row\(s\) on the replica whose key \(id: customers_pkey\) the publisher's rows have too, e\.g\. \(1002\), \(1003\), \(1004\).*delete them on the replica first/,
+            );
+            await q(replica, "DELETE FROM customers WHERE id > 1000");
+            await stack2.apply(config(shard2, "orders_2", own));
+            const schema = [...(await stack2.engine).state.values()].find((r) =>
+              r.urn.endsWith("SchemaSync::snap"),
+            )!;
+            assert.match(
+              JSON.stringify(schema.outputs.lastChanges),
+              /kept the replica's own column public\.customers\.region, which this source lacks: subscription \\"snap\\" fills the table from another server/,
+            );
+            await q(shard2, "INSERT INTO customers VALUES (1080, 'shard2 deployed again')");
+            await q(shard1, "INSERT INTO customers VALUES (90, 'shard1 in a region', 'gold', 'us')");
+            await assertUnion();
+            const extra = async (s: TestServer) =>
+              q<{ id: string; tier: string | null; region: string | null }>(
+                s,
+                "SELECT id::text, tier, region FROM customers WHERE id < 1000 ORDER BY id",
+              );
+            await eventually(async () => assert.deepEqual(await extra(replica), await extra(shard1)));
+            await stack1.clean(config(shard1, "orders_1"));
+            await stack2.clean(config(shard2, "orders_2", own));
+          },
+        ],
       ],
     );
   });
@@ -607,14 +648,17 @@ export function topologySuite(major: Major): void {
       await new Promise((r) => setTimeout(r, 500));
       await Promise.all([fromPrimary.stop(), onMiddle.stop()]);
       await q(primary, "UPDATE orders SET v = 'changed on the primary' WHERE id <= 10");
-      await assertEqual(middle, leaf, ["orders"]);
-      assert.deepEqual(
-        await q(
-          leaf,
-          "SELECT count(*)::int AS n FROM orders WHERE v = 'changed on the primary' OR id > 1000000",
+      // The primary's changes reach the leaf through the middle node (two hops), then both agree.
+      await eventually(async () =>
+        assert.deepEqual(
+          await q(
+            leaf,
+            "SELECT count(*)::int AS n FROM orders WHERE v = 'changed on the primary' OR id > 1000000",
+          ),
+          [{ n: 10 + fromPrimary.rows }],
         ),
-        [{ n: 10 + fromPrimary.rows }],
       );
+      await assertEqual(middle, leaf, ["orders"]);
       await upper.clean(config(primary, middle, "upper"));
       await lower.clean(config(middle, leaf, "lower"));
     });

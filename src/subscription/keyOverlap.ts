@@ -1,0 +1,148 @@
+// Fan-in: rows another subscription of the replica writes into a table stay beside the rows this
+// subscription's initial copy adds (PostgreSQL's copy), so the two must not share a unique key. A
+// duplicate stops that table's copy: its sync worker fails, retries without end, holds a
+// table-sync slot (WAL) on the publisher, and PostgreSQL tells only its log — a wait can name
+// the table, not the key. Shards whose ids overlap, or the rows an earlier subscription from this
+// same publisher left (its stack destroyed, then deployed again), are found here, at preview: the
+// replica's key values are read in pages and looked up on the publisher.
+
+import type { ConnectionInfo } from "../pg/connection";
+import { withSession, type Session } from "../pg/session";
+import { PORTABLE_TEXT } from "../pg/settings";
+import { tableId, type TableName } from "../pg/tables";
+import type { UniqueKey } from "./sql";
+import { combinedFilter } from "./snapshotCatalog";
+import { readUniqueKeys } from "./catalog";
+import * as sql from "./sql";
+
+/** Key values sent to the publisher per lookup. */
+const PAGE = 20_000;
+/** Key values of one table read at most (the rest is not checked: said in the warning). */
+export const KEY_CHECK_MAX = 1_000_000;
+
+export interface KeyOverlap extends TableName {
+  index: string;
+  columns: string[];
+  /** Replica rows whose key the publisher's rows (those the copy sends) also have. */
+  shared: number;
+  /** The first few of those keys, as ROW(...)::text. */
+  sample: string[];
+}
+
+export interface OverlapRead {
+  overlaps: KeyOverlap[];
+  /** Tables with more key values than KEY_CHECK_MAX: checked for the first ones only. */
+  partly: TableName[];
+  /** Keys whose lookup failed, and why. */
+  unchecked: (TableName & { reason: string })[];
+}
+
+/**
+ * Which of `tables` (on the replica: `replica`) hold rows whose unique key the publisher's rows
+ * have too, for each unique key. `publications`: the row filters they apply on the publisher
+ * (none yet for a publication still to be created: every row counts).
+ */
+export async function readKeyOverlaps(
+  replica: ConnectionInfo,
+  publisher: ConnectionInfo,
+  publications: readonly string[],
+  tables: readonly TableName[],
+): Promise<OverlapRead> {
+  const out: OverlapRead = { overlaps: [], partly: [], unchecked: [] };
+  if (tables.length === 0) return out;
+  await withSession(replica, async (r) => {
+    for (const [name, value] of PORTABLE_TEXT) await r.set(name, value);
+    const keys = await readUniqueKeys(r, tables);
+    if (keys.length === 0) return;
+    await withSession(publisher, async (p) => {
+      for (const [name, value] of PORTABLE_TEXT) await p.set(name, value);
+      const filters = await readRowFilters(p, publications, tables);
+      for (const k of keys)
+        try {
+          const { partly, ...found } = await keyOverlap(k, r, p, filters.get(tableId(k)) ?? null);
+          if (found.shared > 0) out.overlaps.push(found);
+          if (partly && !out.partly.some((t) => tableId(t) === tableId(k)))
+            out.partly.push({ schema: k.schema, name: k.name });
+        } catch (e) {
+          // A key the publisher cannot look up (its table differs there): said, not refused.
+          out.unchecked.push({ schema: k.schema, name: k.name, reason: (e as Error).message });
+        }
+    });
+  });
+  return out;
+}
+
+/** One unique key: the replica's values (`r`) the publisher's rows (`p`, those `filter` lets through) have too. */
+async function keyOverlap(
+  k: UniqueKey,
+  r: Session,
+  p: Session,
+  filter: string | null,
+): Promise<KeyOverlap & { partly: boolean }> {
+  const found = {
+    schema: k.schema,
+    name: k.name,
+    index: k.index,
+    columns: k.columns,
+    shared: 0,
+    sample: [] as string[],
+    partly: false,
+  };
+  const rows = async (on: Session, o: Parameters<typeof sql.keyValues>[1], params: string[] = []) =>
+    (await on.query<Record<string, string>>(sql.keyValues(k, o), params)).map((row) =>
+      k.columns.map((_, i) => row[String(i)]!),
+    );
+  const first = async (on: Session, o: Parameters<typeof sql.keyValues>[1], params: string[] = []) =>
+    (await rows(on, o, params))[0];
+  // The replica's key range, then the publisher's keys within it: disjoint ranges (shards keyed
+  // apart) end the check in four index probes. Not for a key with a collatable column: the two
+  // servers may order it differently, so every replica key is looked up.
+  let from: string[] | undefined;
+  let to: string[] | undefined;
+  if (!k.collatable) {
+    const low = await first(r, { limit: 1 });
+    const high = low && (await first(r, { desc: true, limit: 1 }));
+    if (!low || !high) return found;
+    const within = { lower: "incl" as const, upper: true, filter };
+    from = await first(p, { ...within, limit: 1 }, [...low, ...high]);
+    to = from && (await first(p, { ...within, desc: true, limit: 1 }, [...low, ...high]));
+    if (!from || !to) return found;
+  }
+  // The replica's keys in the publisher's range, a page at a time, looked up there.
+  let read = 0;
+  let after: string[] | undefined;
+  for (;;) {
+    const bounds = { lower: after ? ("excl" as const) : from ? ("incl" as const) : undefined, upper: !!to };
+    const params = [...(after ?? from ?? []), ...(to ?? [])];
+    if (read >= KEY_CHECK_MAX) {
+      found.partly = (await first(r, { ...bounds, limit: 1 }, params)) !== undefined;
+      return found;
+    }
+    const page = await rows(r, { ...bounds, limit: Math.min(PAGE, KEY_CHECK_MAX - read) }, params);
+    if (page.length === 0) return found;
+    read += page.length;
+    const arrays = k.columns.map((_, i) => page.map((v) => v[i]!));
+    const [hit] = await p.query<{ n: number; sample: string[] | null }>(sql.keysTaken(k, filter), arrays);
+    found.shared += hit?.n ?? 0;
+    for (const x of hit?.sample ?? []) if (found.sample.length < 3) found.sample.push(x);
+    after = page[page.length - 1]!;
+    if (page.length < PAGE) return found;
+  }
+}
+
+/** The publications' combined row filter of each table (PG15+; none before, nor for tables not yet published). */
+async function readRowFilters(
+  p: Session,
+  publications: readonly string[],
+  tables: readonly TableName[],
+): Promise<Map<string, string | null>> {
+  const out = new Map<string, (string | null)[]>();
+  if (p.serverVersion < 150000) return new Map();
+  const rows = await p.query<TableName & { filter: string | null }>(sql.PUBLISHED_ROW_FILTERS, [
+    [...publications],
+    tables.map((t) => t.schema),
+    tables.map((t) => t.name),
+  ]);
+  for (const r of rows) out.set(tableId(r), [...(out.get(tableId(r)) ?? []), r.filter]);
+  return new Map([...out].map(([id, f]) => [id, combinedFilter(f)]));
+}
