@@ -32,6 +32,16 @@ export interface Binding {
    * tables a binding travels in every check, diff and read of both resources.
    */
   memberIds?: number[];
+  /**
+   * false when the publication does not publish TRUNCATE; absent when it does (PostgreSQL's
+   * default). A subscription filling a table other subscriptions fill too must not carry one.
+   */
+  truncate?: false;
+}
+
+/** The binding's mark for a publication publishing these operations (all four when not given). */
+export function truncateMark(publish: readonly string[] | undefined): { truncate?: false } {
+  return publish === undefined || publish.includes("truncate") ? {} : { truncate: false };
 }
 
 /** Each table of a binding that has a member, with its id. */
@@ -62,6 +72,7 @@ export function upgradeBinding(b: unknown): Binding {
     tables: (string | TableName)[];
     members?: unknown;
     memberIds?: number[];
+    truncate?: false;
   };
   const tables = old.tables.map(tableFromStored);
   let memberIds = old.memberIds;
@@ -80,5 +91,6 @@ export function upgradeBinding(b: unknown): Binding {
     ...(old.oid !== undefined ? { oid: old.oid } : {}),
     tables,
     ...(memberIds ? { memberIds } : {}),
+    ...(old.truncate === false ? { truncate: false as const } : {}),
   };
 }

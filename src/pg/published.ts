@@ -85,8 +85,13 @@ const ANCESTORS = `coalesce(
  * publish_via_partition_root): what a Subscription given only names sees.
  */
 export async function publicationBindings(s: Session, names: string[]): Promise<Binding[]> {
-  const rows = await s.query<{ name: string; oid: string; tables: PublishedTable[] | null }>(
-    `SELECT p.pubname AS name, p.oid::text AS oid,
+  const rows = await s.query<{
+    name: string;
+    oid: string;
+    truncate: boolean;
+    tables: PublishedTable[] | null;
+  }>(
+    `SELECT p.pubname AS name, p.oid::text AS oid, p.pubtruncate AS truncate,
             (SELECT json_agg(json_build_object('schema', pt.schemaname, 'name', pt.tablename, 'ancestors', ${ANCESTORS})
                              ORDER BY pt.schemaname, pt.tablename)
                FROM pg_catalog.pg_publication_tables pt
@@ -104,6 +109,7 @@ export async function publicationBindings(s: Session, names: string[]): Promise<
       oid: Number(r.oid),
       tables: published.map(nameOf),
       memberIds: memberIds(await readMemberships(s, Number(r.oid)), published),
+      ...(r.truncate ? {} : { truncate: false as const }),
     });
   }
   return bindings;

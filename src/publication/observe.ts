@@ -5,7 +5,7 @@
 import type { CheckFailure } from "../kernel/check";
 import { serverGates } from "../kernel/fields";
 import { versionFailures } from "../kernel/versions";
-import type { Binding } from "../pg/binding";
+import { truncateMark, type Binding } from "../pg/binding";
 import { memberIds, readMemberships, wouldPublish } from "../pg/published";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import type { Session } from "../pg/session";
@@ -86,7 +86,8 @@ export async function bindingAfter(
     viaRoot: inputs.publishViaPartitionRoot ?? false,
   });
   const tables = published.map(nameOf);
-  if (!existing || !kept) return { name: inputs.name, tables };
+  const mark = truncateMark(inputs.publish);
+  if (!existing || !kept) return { name: inputs.name, tables, ...mark };
   const m = await readMemberships(s, existing.oid);
   // A table whose row filter or column list changes is published by a new catalog row (ALTER
   // PUBLICATION … SET TABLE re-adds it): the rows its new filter or columns take in were never
@@ -101,6 +102,7 @@ export async function bindingAfter(
     tables,
     oid: existing.oid,
     memberIds: memberIds(m, published).map((id) => (refiltered.has(id) ? 0 : id)),
+    ...mark,
   };
 }
 

@@ -44,7 +44,10 @@ function replacements(
 function bindingChanged(olds?: Binding, news?: Binding): boolean {
   // State from 0.1.0 has no binding to compare with.
   if (!olds || !news) return false;
-  return !sameValue(olds, news);
+  // Whether it publishes TRUNCATE is `publish`'s change (state before 0.3 has no such mark).
+  const { truncate: _o, ...before } = olds;
+  const { truncate: _n, ...after } = news;
+  return !sameValue(before, after);
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
 import { versionFailures } from "../kernel/versions";
+import type { Binding } from "../pg/binding";
 import { byFeeding, nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
 import { readRoleFacts, readServerId } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
@@ -136,6 +137,36 @@ export function unreachedFailures(
       reason: `${list} ${plural ? "are" : "is"} written on the publisher by its subscription ${JSON.stringify(subscription)}, which takes ${plural ? "them" : "it"} from another server (this replica neither publishes ${plural ? "them" : "it"} nor subscribes to its publications): with \`origin: "none"\` every change arriving that way would be skipped — the initial copy takes those rows, their later changes would never reach the replica, which would fall behind its publisher without a word. Set \`origin: "any"\` (a cascade), or subscribe the replica to that server's publication too (a mesh).`,
     };
   });
+}
+
+/**
+ * Fan-in: a TRUNCATE this subscription applies empties the replica's table whole, the rows other
+ * subscriptions write into it too — rows no publisher of this one can restore, whose later updates
+ * and deletes then find nothing. Refused while a publication publishing such a table publishes
+ * TRUNCATE. Not where the replica publishes the table itself (two-way, a mesh: every node takes the
+ * same TRUNCATE).
+ */
+export function truncateFailures(
+  bindings: readonly Binding[],
+  stakes: readonly TableStakes[],
+): CheckFailure[] {
+  const shared = new Map(
+    stakes.filter((t) => t.fedBy.length > 0 && t.publishedBy.length === 0).map((t) => [tableId(t), t]),
+  );
+  if (shared.size === 0) return [];
+  const failures: CheckFailure[] = [];
+  for (const b of bindings) {
+    if (b.truncate === false) continue;
+    const hit = b.tables.filter((t) => shared.has(tableId(t))).map((t) => shared.get(tableId(t))!);
+    if (hit.length === 0) continue;
+    const feeders = [...new Set(hit.flatMap((t) => t.fedBy))].map((f) => JSON.stringify(f)).join(", ");
+    const plural = hit.length > 1;
+    failures.push({
+      property: "publications",
+      reason: `publication ${JSON.stringify(b.name)} publishes TRUNCATE of ${hit.map(tableKey).join(", ")}, which subscription(s) ${feeders} also fill on the replica: a TRUNCATE on this publisher would empty ${plural ? "them" : "it"} there, the other subscriptions' rows with ${plural ? "them" : "it"} — rows this publisher cannot restore, whose later updates and deletes would find nothing. Publish without it: \`publish: ["insert", "update", "delete"]\` on that Publication (and on every other source filling ${plural ? "these tables" : "this table"}).`,
+    });
+  }
+  return failures;
 }
 
 /**
@@ -312,6 +343,7 @@ export async function observeReplica(
     const stakes = await readStakes(s, published, inputs.name);
     const holding = await nonEmptyTables(s, copied);
     failures.push(...loopFailures(inputs, view, stakes, s.serverVersion));
+    failures.push(...truncateFailures(inputs.bindings ?? [], stakes));
     const attached = await newlyAttached(inputs.name, ends, view, previous, existing !== undefined && ours);
     if (view && existing && ours) warnDetached(inputs.name, view, previous, onReplica);
     // As check sees them now (after this `up`'s repair, if any, they are the replica's too).

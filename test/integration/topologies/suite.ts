@@ -386,9 +386,11 @@ export function topologySuite(major: Major): void {
     const config = (shard: TestServer, table: string, extra: Record<string, string> = {}) => ({
       primaryUrl: shard.url(DB),
       replicaUrl: replica.url(DB),
-      // Each shard's own table, and one both fill (fan-in: disjoint keys).
+      // Each shard's own table, and one both fill (fan-in: disjoint keys), published without
+      // TRUNCATE (one shard's would empty the other's rows too: refused, as a step shows).
       tables: JSON.stringify([`public.${table}`, "public.customers"]),
       copyMethod: "auto",
+      publish: JSON.stringify(["insert", "update", "delete"]),
       ...extra,
     });
     /** The replica's customers are both shards' together, each row once. */
@@ -461,6 +463,22 @@ export function topologySuite(major: Major): void {
           "with a subscription name of its own, both shards stream into the replica under writes; the table both fill holds both shards' rows, the second's copied in beside the first's",
           async () => {
             const own = { subscriptionName: "snap_shard2" };
+            // Published with TRUNCATE (PostgreSQL's default), a TRUNCATE on the second shard would
+            // empty the table the first shard fills too: refused at preview, nothing applied.
+            const truncating = {
+              ...own,
+              publish: JSON.stringify(["insert", "update", "delete", "truncate"]),
+            };
+            const refusedPlan = await stack2.preview(config(shard2, "orders_2", truncating));
+            const refusal = refusedPlan.filter((s) => s.failures);
+            assert.deepEqual(
+              refusal.map((s) => [resource(s), s.failures!.map((f) => f.property)]),
+              [["Subscription snap", ["publications"]]],
+            );
+            assert.match(
+              refusal[0]!.failures![0]!.reason,
+              /publication "snap" publishes TRUNCATE of public\.customers, which subscription\(s\) "snap" also fill on the replica/,
+            );
             const w1 = writer(
               shard1,
               () => "orders_1",
@@ -497,6 +515,17 @@ export function topologySuite(major: Major): void {
             await assertUnion();
             await stack1.clean(config(shard1, "orders_1"));
             await stack2.clean(config(shard2, "orders_2", own));
+            // The first shard's stack, its publication changed back to TRUNCATE, now sees the table
+            // the second fills: refused at its preview too.
+            const back = await stack1.preview(
+              config(shard1, "orders_1", {
+                publish: JSON.stringify(["insert", "update", "delete", "truncate"]),
+              }),
+            );
+            assert.deepEqual(
+              back.filter((s) => s.failures).map((s) => [resource(s), s.failures!.map((f) => f.property)]),
+              [["Subscription snap", ["publications"]]],
+            );
           },
         ],
         [

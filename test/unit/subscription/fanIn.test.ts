@@ -1,0 +1,39 @@
+// Fan-in and TRUNCATE: a subscription whose publication publishes TRUNCATE of a table other
+// subscriptions of the replica also fill is refused; not where the publication leaves TRUNCATE
+// out, nor where the replica publishes the table itself (two-way, a mesh).
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Binding } from "../../../src/pg/binding";
+import type { TableStakes } from "../../../src/pg/emptying";
+import { truncateFailures } from "../../../src/subscription/observe";
+
+const customers = { schema: "public", name: "customers" };
+const orders = { schema: "public", name: "orders" };
+const binding = (extra: Partial<Binding> = {}): Binding => ({
+  name: "shard",
+  tables: [customers, orders],
+  ...extra,
+});
+const stakes = (fedBy: string[], publishedBy: string[] = []): TableStakes[] => [
+  { ...customers, fedBy, publishedBy, referencedBy: [] },
+  { ...orders, fedBy: [], publishedBy: [], referencedBy: [] },
+];
+
+describe("fan-in and TRUNCATE", () => {
+  it("refuses a publication publishing TRUNCATE of a table another subscription fills, naming both", () => {
+    const failures = truncateFailures([binding()], stakes(["other_shard"]));
+    assert.deepEqual(
+      failures.map((f) => f.property),
+      ["publications"],
+    );
+    assert.match(
+      failures[0]!.reason,
+      /^publication "shard" publishes TRUNCATE of public\.customers, which subscription\(s\) "other_shard" also fill on the replica/,
+    );
+  });
+  it("takes it without TRUNCATE, with no other feeder, or where the replica publishes the table (two-way, a mesh)", () => {
+    assert.deepEqual(truncateFailures([binding({ truncate: false })], stakes(["other_shard"])), []);
+    assert.deepEqual(truncateFailures([binding()], stakes([])), []);
+    assert.deepEqual(truncateFailures([binding()], stakes(["from_c"], ["mesh"])), []);
+  });
+});
