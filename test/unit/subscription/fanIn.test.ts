@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Binding } from "../../../src/pg/binding";
 import type { TableStakes } from "../../../src/pg/emptying";
-import { truncateFailures } from "../../../src/subscription/observe";
+import { truncateFailures } from "../../../src/subscription/sharedTables";
 
 const customers = { schema: "public", name: "customers" };
 const orders = { schema: "public", name: "orders" };

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { TableStakes } from "../../../src/pg/emptying";
 import type { SubscribedTable } from "../../../src/subscription/catalog";
-import { unreachedFailures } from "../../../src/subscription/observe";
+import { unreachedFailures } from "../../../src/subscription/sharedTables";
 
 const orders = { schema: "public", name: "orders" };
 const fedBy = (...feeds: [string, string[]][]): SubscribedTable => ({

@@ -1,0 +1,107 @@
+// Tables this subscription shares with other writers of the replica: other subscriptions filling
+// the same table (fan-in: shards consolidated), and the publisher's own subscriptions feeding what
+// it publishes (a cascade, two-way replication, a mesh). What would go wrong there without a word
+// is refused at preview: a cascade's changes skipped by `origin: "none"`, one source's TRUNCATE
+// emptying the others' rows, keys two sources share stopping the initial copy.
+
+import type { CheckFailure } from "../kernel/check";
+import * as log from "../kernel/log";
+import type { Binding } from "../pg/binding";
+import type { TableStakes } from "../pg/emptying";
+import { tableId, tableKey, type TableName } from "../pg/tables";
+import type { SubscribedTable } from "./catalog";
+import type { Ends } from "./fields";
+import { KEY_CHECK_MAX, readKeyOverlaps } from "./keyOverlap";
+import { label, publicationNames, type SubscriptionInputs } from "./types";
+
+/**
+ * `origin: "none"` takes only the changes made on the publisher itself. The rows the publisher's
+ * own subscriptions write there carry their origin and are skipped: right in two-way replication
+ * (they came from this replica) and in a mesh (the replica subscribes to their source as well),
+ * wrong in a cascade — the initial copy takes those rows, their later changes never come, and the
+ * replica falls behind its publisher without a word. A feed whose publications the replica neither
+ * publishes nor subscribes to (by name: where a subscription connects is readable by superusers
+ * only) cannot be either: refused.
+ */
+export function unreachedFailures(
+  subscribed: readonly SubscribedTable[],
+  stakes: readonly TableStakes[],
+): CheckFailure[] {
+  const byId = new Map(stakes.map((t) => [tableId(t), t]));
+  const unreached = new Map<string, TableName[]>();
+  for (const t of subscribed) {
+    // A table the replica lacks yet (SchemaSync makes it in this `up`) has no stake at all.
+    const stake = byId.get(tableId(t));
+    const known = new Set([...(stake?.publishedBy ?? []), ...(stake?.fedFrom ?? [])]);
+    for (const feed of t.feeds)
+      if (!feed.publications.some((p) => known.has(p)))
+        unreached.set(feed.subscription, [...(unreached.get(feed.subscription) ?? []), t]);
+  }
+  return [...unreached].map(([subscription, tables]) => {
+    const list = tables.map(tableKey).join(", ");
+    const plural = tables.length > 1;
+    return {
+      property: "origin",
+      reason: `${list} ${plural ? "are" : "is"} written on the publisher by its subscription ${JSON.stringify(subscription)}, which takes ${plural ? "them" : "it"} from another server (this replica neither publishes ${plural ? "them" : "it"} nor subscribes to its publications): with \`origin: "none"\` every change arriving that way would be skipped — the initial copy takes those rows, their later changes would never reach the replica, which would fall behind its publisher without a word. Set \`origin: "any"\` (a cascade), or subscribe the replica to that server's publication too (a mesh).`,
+    };
+  });
+}
+
+/**
+ * Fan-in: a TRUNCATE this subscription applies empties the replica's table whole, the rows other
+ * subscriptions write into it too — rows no publisher of this one can restore, whose later updates
+ * and deletes then find nothing. Refused while a publication publishing such a table publishes
+ * TRUNCATE. Not where the replica publishes the table itself (two-way, a mesh: every node takes the
+ * same TRUNCATE).
+ */
+export function truncateFailures(
+  bindings: readonly Binding[],
+  stakes: readonly TableStakes[],
+): CheckFailure[] {
+  const shared = new Map(
+    stakes.filter((t) => t.fedBy.length > 0 && t.publishedBy.length === 0).map((t) => [tableId(t), t]),
+  );
+  if (shared.size === 0) return [];
+  const failures: CheckFailure[] = [];
+  for (const b of bindings) {
+    if (b.truncate === false) continue;
+    const hit = b.tables.filter((t) => shared.has(tableId(t))).map((t) => shared.get(tableId(t))!);
+    if (hit.length === 0) continue;
+    const feeders = [...new Set(hit.flatMap((t) => t.fedBy))].map((f) => JSON.stringify(f)).join(", ");
+    const plural = hit.length > 1;
+    failures.push({
+      property: "publications",
+      reason: `publication ${JSON.stringify(b.name)} publishes TRUNCATE of ${hit.map(tableKey).join(", ")}, which subscription(s) ${feeders} also fill on the replica: a TRUNCATE on this publisher would empty ${plural ? "them" : "it"} there, the other subscriptions' rows with ${plural ? "them" : "it"} — rows this publisher cannot restore, whose later updates and deletes would find nothing. Publish without it: \`publish: ["insert", "update", "delete"]\` on that Publication (and on every other source filling ${plural ? "these tables" : "this table"}).`,
+    });
+  }
+  return failures;
+}
+
+/**
+ * Fan-in: replica rows whose unique key the publisher's rows have too would stop PostgreSQL's copy
+ * of that table on a duplicate key, retried without end (keyOverlap.ts). Refused at preview.
+ */
+export async function overlapFailures(
+  inputs: SubscriptionInputs,
+  ends: Ends,
+  fanIn: readonly TableName[],
+): Promise<CheckFailure[]> {
+  const read = await readKeyOverlaps(
+    ends.connection,
+    ends.publisher,
+    publicationNames(inputs.publications),
+    fanIn,
+  );
+  if (read.partly.length > 0)
+    log.warn(
+      `${label(inputs.name)}: ${read.partly.map(tableKey).join(", ")}: only the first ${KEY_CHECK_MAX} key values of the replica's rows were looked up on the publisher; a duplicate key beyond them would stop that table's copy.`,
+    );
+  for (const u of read.unchecked)
+    log.warn(
+      `${label(inputs.name)}: the keys of ${tableKey(u)} could not be looked up on the publisher (${u.reason}); a duplicate key would stop that table's copy.`,
+    );
+  return read.overlaps.map((o) => ({
+    property: "copyData",
+    reason: `${tableKey(o)} holds ${o.shared} row(s) on the replica whose key (${o.columns.join(", ")}: ${o.index}) the publisher's rows have too, e.g. ${o.sample.join(", ")}: PostgreSQL's copy of the publisher's rows would stop on the first duplicate key and retry without end, holding a table-sync slot (WAL) on the publisher. Rows other subscriptions write into a table must not share its keys with this publisher's: if these are rows an earlier subscription from this publisher left (its stack destroyed, then deployed again), delete them on the replica first; if the sources' keys overlap, make the key include a column that tells them apart; or set \`copyData: false\` (the publisher's existing rows are then not copied).`,
+  }));
+}
