@@ -185,7 +185,7 @@ export async function stateAfterWrite(
   const errors = await readSubscriptionErrors(s, inputs.name);
   const slot = state.slotName ? await slotHealth(ends.publisher, state.slotName) : undefined;
   // The repair is done: it is not part of the state.
-  const { pendingRepair: _done, ...kept } = inputs;
+  const { pendingRepair: _done, stalled: _seen, ...kept } = inputs;
   return clean({
     ...kept,
     oid: state.oid,

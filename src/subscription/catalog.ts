@@ -403,3 +403,28 @@ export async function readUniqueKeys(s: Session, tables: readonly TableName[]): 
     [tables.map((t) => t.schema), tables.map((t) => t.name)],
   );
 }
+
+/**
+ * The conflicts the subscriber counted for a subscription (PG18: pg_stat_subscription_stats'
+ * confl_* columns, e.g. insert_exists), those above zero; none before 18.
+ */
+export async function readConflictCounts(s: Session, name: string): Promise<Record<string, number>> {
+  if (s.serverVersion < 180000) return {};
+  const rows = await s.query<{ counts: Record<string, string | number> | null }>(
+    `SELECT pg_catalog.to_jsonb(st) AS counts
+       FROM pg_catalog.pg_stat_subscription_stats st WHERE st.subid = ${SUBSCRIPTION_OID}`,
+    [name],
+  );
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(rows[0]?.counts ?? {}))
+    if (k.startsWith("confl_") && Number(v) > 0) out[k.slice("confl_".length)] = Number(v);
+  return out;
+}
+
+/** wal_retrieve_retry_interval in milliseconds: how soon a failed apply worker is started again. */
+export async function readRetryInterval(s: Session): Promise<number> {
+  const rows = await s.query<{ ms: string }>(
+    "SELECT setting AS ms FROM pg_catalog.pg_settings WHERE name = 'wal_retrieve_retry_interval'",
+  );
+  return Number(rows[0]?.ms ?? 5000);
+}

@@ -84,6 +84,8 @@ export const SUBSCRIPTION_FIELDS = {
         })
         .optional(),
   },
+  // Why the stream looks stopped at check (stall.ts): update looks again, after SchemaSync, and fails if it still is.
+  stalled: { kind: "computed", schema: () => z.string().optional() },
   recopyRequests: { kind: "wired", schema: () => z.array(recopyRequestSchema()).optional() },
   declaredPublications: { kind: "wired", schema: () => z.array(z.string()).optional() },
   recopyServed: { kind: "computed", schema: () => z.array(z.string()).optional() },

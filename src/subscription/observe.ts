@@ -35,6 +35,7 @@ import { subscriberFailures } from "./privileges";
 import { attachedWithRows, type PublisherView } from "./publisher";
 import { adoptionChanges, nameTakenReason } from "./reconcile";
 import { overlapFailures, truncateFailures, unreachedFailures } from "./sharedTables";
+import { applyStall } from "./stall";
 import { mayHandOver } from "./snapshotCatalog";
 import { previewCopy } from "./snapshotPlan";
 import { label, type SubscriptionInputs, type SubscriptionState } from "./types";
@@ -299,6 +300,19 @@ export async function observeReplica(
       recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),
     });
     const repair = decision.repair;
+    // A stream that stopped on a change it cannot apply, with nothing to repair (stall.ts). Not
+    // while a SchemaSync this depends on changes in this `up` (its outputs unknown to a preview):
+    // a column the replica lacks is its to add, and `up`'s check looks once it is applied.
+    const schemaChanging = inputs.recopyRequests !== undefined && !Array.isArray(inputs.recopyRequests);
+    if (existing && ours && existing.enabled && !repair && !decision.refusal && !schemaChanging) {
+      const stalled = await applyStall(s, inputs.name, previous.applyErrors, view?.slot?.lagBytes);
+      if (stalled) {
+        inputs.stalled = stalled;
+        log.warn(
+          `${label(inputs.name)}: ${stalled} up looks again once the resources it depends on are applied (a SchemaSync may remove the cause), and fails if it still is.`,
+        );
+      }
+    }
     const fanIn = decision.refusal ? [] : byFeeding(holding, stakes).fed;
     if (fanIn.length > 0) {
       // The subscriptions writing into these tables (not every table's).

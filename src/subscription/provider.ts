@@ -18,7 +18,8 @@ import { deleteSubscription } from "./drop";
 import { alterableOptions, differsFromDefault, SLOT_NAME } from "./options";
 import { newlyAttached, observeReplica } from "./observe";
 import { publisherRoleFailures } from "./privileges";
-import { bindingsOf, givenBindings, readPublisher, viewPublisher } from "./publisher";
+import { bindingsOf, givenBindings, readPublisher, slotHealth, viewPublisher } from "./publisher";
+import { applyStall } from "./stall";
 import { reconcile } from "./reconcile";
 import { SUBSCRIPTION_FIELDS, upgradeState, storeState } from "./fields";
 import {
@@ -153,6 +154,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       replaces.length > 0 ||
       updates.length > 0 ||
       news.pendingRepair !== undefined ||
+      news.stalled !== undefined ||
       drifted(olds) ||
       (news.publishedTables !== undefined && !sameTables(olds.publishedTables, news.publishedTables)) ||
       // A partition attached or detached under a root published through it: recorded by an update.
@@ -220,6 +222,12 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
         if (state.slotName && view.slotExists === false)
           drift.push(`replication slot ${JSON.stringify(state.slotName)} no longer exists on the publisher`);
       }
+      // A stream that stopped (stall.ts): the counter's last record is kept, so that the next check
+      // sees it (check knows whether a SchemaSync this depends on changes first).
+      const stalled =
+        state.enabled && drift.length === 0
+          ? await applyStall(s, props.name, props.applyErrors, view?.slot?.lagBytes)
+          : undefined;
       const inputs: SubscriptionInputs = {
         ...inputsOf<SubscriptionInputs>(SUBSCRIPTION_FIELDS, props),
         publications: sameSet(state.publications, props.publications)
@@ -247,7 +255,11 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
         if (v !== undefined && (props[key] !== undefined || differsFromDefault(key, v, s.serverVersion)))
           read[key] = v;
       }
-      const outs = { ...(await stateAfterWrite(s, inputs, ends, false)), drift };
+      const outs = {
+        ...(await stateAfterWrite(s, inputs, ends, false)),
+        ...(stalled && props.applyErrors !== undefined ? { applyErrors: props.applyErrors } : {}),
+        drift,
+      };
       return { id, props: clean(outs), inputs: clean(inputs) };
     });
   },
@@ -265,6 +277,11 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
     const outs = await withSession(ends.connection, async (s) => {
       await settleBinary(s, news, ends.publisher, undefined, true);
       const state = await readSubscription(s, news.name);
+      if (news.stalled) {
+        const slot = olds.actualSlotName ? await slotHealth(ends.publisher, olds.actualSlotName) : undefined;
+        const still = await applyStall(s, news.name, olds.applyErrors, slot?.lagBytes);
+        if (still) throw new Error(`${label(news.name)}: ${still}`);
+      }
       if (news.pendingRepair) await recopy(s, news, ends, news.pendingRepair);
       // Dropped outside Pulumi since the preview: subscribe again (check saw nothing to repair).
       else if (!state) await subscribe(s, news, ends);

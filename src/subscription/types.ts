@@ -127,6 +127,8 @@ export interface SubscriptionComputed {
   serverId?: string;
   /** A repair the next `up` makes, and why. */
   pendingRepair?: PendingRepair;
+  /** Why the stream looked stopped at check (stall.ts); not kept in the state. */
+  stalled?: string;
   /** Tables SchemaSync re-creates on the replica (wired from a SchemaSync in dependsOn). */
   recopyRequests?: RecopyRequest[];
   /** The publications given as Publication resources: this program creates them (wired). */
@@ -219,6 +221,7 @@ export const SUBSCRIPTION_STATE_KEYS = {
   bindings: true,
   serverId: true,
   pendingRepair: true,
+  stalled: true,
   recopyServed: true,
   oid: true,
   rootPartitions: true,

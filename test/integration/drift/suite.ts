@@ -601,6 +601,51 @@ export function driftSuite(pubMajor: Major, subMajor: Major): void {
         await settlesEqual();
       });
 
+    // Measured before (PG17): the apply worker failed 16 times in 3 s on the row written on the
+    // replica, the primary's later rows never arrived, and a refreshed preview and up said "same".
+    it("says at preview that the stream stopped on a row written on the replica, fails up until the row is removed, then catches up", async () => {
+      await freshStart();
+      await q(
+        ctx.replica,
+        "INSERT INTO users (id, email, name) VALUES (900001, 'local@replica.example', 'written on the replica')",
+      );
+      await q(
+        ctx.primary,
+        "INSERT INTO users (id, email, name) VALUES (900001, 'p900001@example.com', 'from the primary')",
+      );
+      await write();
+      // The apply worker has met the row (a preview run a moment later, as a user's would be).
+      await eventually(async () =>
+        assert.ok(
+          Number(
+            (await q(ctx.replica, "SELECT apply_error_count::int AS n FROM pg_stat_subscription_stats"))[0]!
+              .n,
+          ) > 0,
+        ),
+      );
+      for (const refresh of [false, true]) {
+        if (refresh) await ctx.engine.refresh();
+        const preview = await runProgram(ctx.engine, PROGRAM, ctx.config, "preview", "drift");
+        assert.deepEqual(ops(preview.steps), ["same", "same", "update"], `refresh: ${refresh}`);
+      }
+      assert.match(
+        ctx.engine.log,
+        /the stream has stopped: the apply worker failed \d+ time\(s\) since the last up/,
+      );
+      if (subMajor >= 18) assert.match(ctx.engine.log, /conflicts the subscriber counted: insert_exists \d+/);
+      const failed = await runProgram(ctx.engine, PROGRAM, ctx.config, "up", "drift");
+      assert.match(failed.error ?? "", /the stream has stopped.*delete the row the log names/);
+      assert.deepEqual(await q(ctx.replica, "SELECT name FROM users WHERE id = 900001"), [
+        { name: "written on the replica" },
+      ]);
+      await q(ctx.replica, "DELETE FROM users WHERE id = 900001");
+      await up(ctx.config);
+      await settlesEqual();
+      await ctx.engine.refresh();
+      const again = await runProgram(ctx.engine, PROGRAM, ctx.config, "preview", "drift");
+      assert.deepEqual(ops(again.steps), ["same", "same", "same"], "no changes after refresh");
+    });
+
     // Every pair: a publisher on PG18 skips the gap's rows without an error (PG15 loops on one).
     it("judges a gap in the stream of a subscription whose copy outlasted its wait, against what that up bound it to", async () => {
       await freshStart();

@@ -1,0 +1,53 @@
+// A stream that stopped: the apply worker fails on a change (a row written on the replica that a
+// replicated insert collides with, a constraint or trigger the primary lacks, a column the replica
+// lost), is started again, fails again — without end, while the slot holds the publisher's WAL
+// and nothing the publisher writes arrives. PostgreSQL tells only its log and a counter; the
+// subscription still looks enabled and, to a preview that looks no further, unchanged.
+//
+// Told apart from an error that is over: the counter (PG15+) grew since the state recorded it, the
+// replica is behind its publisher, and it grows again while we watch (a retry interval and a
+// second). The watch is paid only when the first two hold.
+
+import * as log from "../kernel/log";
+import type { Session } from "../pg/session";
+import { readConflictCounts, readRetryInterval, readSubscriptionErrors } from "./catalog";
+
+/** The longest a check watches the counter. */
+const WATCH_MAX_MS = 11_000;
+const POLL_MS = 250;
+
+/**
+ * Why the subscription's stream is stalled (one sentence with the fix), or undefined when it is
+ * not — or cannot be told: before PG15, or with no record of the counter (`recorded`).
+ * `lagBytes`: how far behind the publisher it is (undefined: the publisher is out of reach).
+ */
+export async function applyStall(
+  s: Session,
+  name: string,
+  recorded: number | undefined,
+  lagBytes: number | undefined,
+): Promise<string | undefined> {
+  const first = await readSubscriptionErrors(s, name);
+  if (!first || first.applyErrors <= (recorded ?? 0) || lagBytes === 0) return undefined;
+  const window = Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
+  const started = Date.now();
+  let now = first.applyErrors;
+  while (Date.now() - started < window && now === first.applyErrors) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    now = (await readSubscriptionErrors(s, name))?.applyErrors ?? now;
+  }
+  if (now === first.applyErrors) {
+    log.info(
+      `Subscription ${JSON.stringify(name)}: its apply worker failed ${first.applyErrors - (recorded ?? 0)} time(s) since the last look and has not failed again in ${Math.round(window / 1000)} s: over.`,
+    );
+    return undefined;
+  }
+  const conflicts = Object.entries(await readConflictCounts(s, name))
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(", ");
+  return `the stream has stopped: the apply worker failed ${now - (recorded ?? 0)} time(s) since the last up and again while this check watched, and the replica is ${
+    lagBytes === undefined
+      ? "behind its publisher (how far: the publisher is out of reach from here)"
+      : `${lagBytes} byte(s) behind its publisher`
+  }; nothing the publisher writes arrives until its cause is removed${conflicts ? ` (conflicts the subscriber counted: ${conflicts})` : ""}. Usually a row written on the replica that a replicated insert or update collides with, a constraint or trigger the primary lacks, or a column missing on the replica: the subscriber's log names it. Remove the cause on the replica (e.g. delete the row the log names), then run up again; a re-copy would empty the table (rows written on the replica with it), and \`ALTER SUBSCRIPTION … SKIP\` would lose the change.`;
+}
