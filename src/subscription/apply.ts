@@ -196,6 +196,7 @@ export async function stateAfterWrite(
     tableStates: Object.fromEntries(states.map((t) => [t.table, t.state])),
     actualEnabled: state.enabled,
     ...(errors ?? {}),
+    ...(errors ? { applyErrorsSeen: errors.applyErrors } : {}),
     ...(slot ? { slot } : {}),
     lag: { bytes: slot?.lagBytes ?? null, lastMessageAt: await readLastMessage(s, inputs.name) },
     drift: [],

@@ -86,6 +86,8 @@ export const SUBSCRIPTION_FIELDS = {
   },
   // Why the stream looks stopped at check (stall.ts): update looks again, after SchemaSync, and fails if it still is.
   stalled: { kind: "computed", schema: () => z.string().optional() },
+  // The apply error count the last look saw (stall.ts's baseline): no change of its own.
+  applyErrorsSeen: { kind: "computed", schema: () => z.number().int().optional(), change: "none" },
   recopyRequests: { kind: "wired", schema: () => z.array(recopyRequestSchema()).optional() },
   declaredPublications: { kind: "wired", schema: () => z.array(z.string()).optional() },
   recopyServed: { kind: "computed", schema: () => z.array(z.string()).optional() },

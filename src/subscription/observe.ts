@@ -12,7 +12,12 @@ import { readSettings } from "../pg/settings";
 import { readTableFacts, type TableFacts } from "../pg/tableFacts";
 import { nameOf, sortedTables, tableFromStoredKey, tableId, tableKey, type TableName } from "../pg/tables";
 import { settleBinary } from "./binary";
-import { countEnabledSubscriptions, readSubscription, readSyncStates } from "./catalog";
+import {
+  countEnabledSubscriptions,
+  readSubscription,
+  readSubscriptionErrors,
+  readSyncStates,
+} from "./catalog";
 import { decideRepair } from "./drift";
 import type { Ends } from "./fields";
 import { versionGates } from "./options";
@@ -304,8 +309,17 @@ export async function observeReplica(
     // while a SchemaSync this depends on changes in this `up` (its outputs unknown to a preview):
     // a column the replica lacks is its to add, and `up`'s check looks once it is applied.
     const schemaChanging = inputs.recopyRequests !== undefined && !Array.isArray(inputs.recopyRequests);
-    if (existing && ours && existing.enabled && !repair && !decision.refusal && !schemaChanging) {
-      const stalled = await applyStall(s, inputs.name, previous.applyErrors, view?.slot?.lagBytes);
+    if (existing && ours) {
+      // The count the last look saw, for this same subscription (a re-created one counts from 0):
+      // the last `up`'s check, whose inputs the engine keeps, or a refresh.
+      const seen = previous.oid === existing.oid ? previous.applyErrorsSeen : 0;
+      const watch = existing.enabled && !repair && !decision.refusal && !schemaChanging;
+      const { errors, stalled } = watch
+        ? await applyStall(s, inputs.name, seen, view?.slot?.lagBytes)
+        : { errors: (await readSubscriptionErrors(s, inputs.name))?.applyErrors, stalled: undefined };
+      // Kept while stalled, so that the next look sees the errors too.
+      const kept = stalled ? seen : errors;
+      if (kept !== undefined) inputs.applyErrorsSeen = kept;
       if (stalled) {
         inputs.stalled = stalled;
         log.warn(

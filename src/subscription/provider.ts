@@ -226,7 +226,14 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       // sees it (check knows whether a SchemaSync this depends on changes first).
       const stalled =
         state.enabled && drift.length === 0
-          ? await applyStall(s, props.name, props.applyErrors, view?.slot?.lagBytes)
+          ? (
+              await applyStall(
+                s,
+                props.name,
+                props.applyErrorsSeen ?? props.applyErrors,
+                view?.slot?.lagBytes,
+              )
+            ).stalled
           : undefined;
       const inputs: SubscriptionInputs = {
         ...inputsOf<SubscriptionInputs>(SUBSCRIPTION_FIELDS, props),
@@ -255,11 +262,13 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
         if (v !== undefined && (props[key] !== undefined || differsFromDefault(key, v, s.serverVersion)))
           read[key] = v;
       }
-      const outs = {
+      const outs: SubscriptionState = {
         ...(await stateAfterWrite(s, inputs, ends, false)),
-        ...(stalled && props.applyErrors !== undefined ? { applyErrors: props.applyErrors } : {}),
+        ...(stalled && props.applyErrorsSeen !== undefined ? { applyErrorsSeen: props.applyErrorsSeen } : {}),
         drift,
       };
+      // The next check's baseline (the engine keeps these inputs): stall.ts.
+      if (outs.applyErrorsSeen !== undefined) inputs.applyErrorsSeen = outs.applyErrorsSeen;
       return { id, props: clean(outs), inputs: clean(inputs) };
     });
   },
@@ -279,8 +288,13 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       const state = await readSubscription(s, news.name);
       if (news.stalled) {
         const slot = olds.actualSlotName ? await slotHealth(ends.publisher, olds.actualSlotName) : undefined;
-        const still = await applyStall(s, news.name, olds.applyErrors, slot?.lagBytes);
-        if (still) throw new Error(`${label(news.name)}: ${still}`);
+        const { stalled } = await applyStall(
+          s,
+          news.name,
+          olds.applyErrorsSeen ?? olds.applyErrors,
+          slot?.lagBytes,
+        );
+        if (stalled) throw new Error(`${label(news.name)}: ${stalled}`);
       }
       if (news.pendingRepair) await recopy(s, news, ends, news.pendingRepair);
       // Dropped outside Pulumi since the preview: subscribe again (check saw nothing to repair).

@@ -4,21 +4,22 @@
 // and nothing the publisher writes arrives. PostgreSQL tells only its log and a counter; the
 // subscription still looks enabled and, to a preview that looks no further, unchanged.
 //
-// Told apart from an error that is over: the counter (PG15+) grew since the state recorded it, the
-// replica is behind its publisher, and it grows again while we watch (a retry interval and a
-// second). The watch is paid only when the first two hold.
+// Told apart from an error that is over: the counter (PG15+) grew since the last look recorded it,
+// the replica is behind its publisher, and it grows again while we watch — until the running
+// apply worker has lived a retry interval and a second (one started long ago ends the watch at
+// once). The watch is paid only when the first two hold.
 
 import * as log from "../kernel/log";
 import type { Session } from "../pg/session";
-import { readConflictCounts, readRetryInterval, readSubscriptionErrors } from "./catalog";
+import { readApplyWorkerAge, readConflictCounts, readRetryInterval, readSubscriptionErrors } from "./catalog";
 
 /** The longest a check watches the counter. */
 const WATCH_MAX_MS = 11_000;
 const POLL_MS = 250;
 
 /**
- * Why the subscription's stream is stalled (one sentence with the fix), or undefined when it is
- * not — or cannot be told: before PG15, or with no record of the counter (`recorded`).
+ * The apply error count now (PG15+; undefined before) and, when the stream is stalled, why (one
+ * sentence with the fix). `recorded`: the count the last look kept (applyErrorsSeen; none: 0).
  * `lagBytes`: how far behind the publisher it is (undefined: the publisher is out of reach).
  */
 export async function applyStall(
@@ -26,28 +27,35 @@ export async function applyStall(
   name: string,
   recorded: number | undefined,
   lagBytes: number | undefined,
-): Promise<string | undefined> {
+): Promise<{ errors?: number; stalled?: string }> {
   const first = await readSubscriptionErrors(s, name);
-  if (!first || first.applyErrors <= (recorded ?? 0) || lagBytes === 0) return undefined;
+  if (!first) return {};
+  if (first.applyErrors <= (recorded ?? 0) || lagBytes === 0) return { errors: first.applyErrors };
   const window = Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
   const started = Date.now();
   let now = first.applyErrors;
-  while (Date.now() - started < window && now === first.applyErrors) {
+  // Over once the running worker has lived a retry interval and a second without failing (a
+  // worker started long ago answers at once); stalled once the counter grows.
+  for (;;) {
+    const age = await readApplyWorkerAge(s, name);
+    if ((age !== undefined && age >= window) || Date.now() - started >= window) break;
     await new Promise((r) => setTimeout(r, POLL_MS));
     now = (await readSubscriptionErrors(s, name))?.applyErrors ?? now;
+    if (now !== first.applyErrors) break;
   }
   if (now === first.applyErrors) {
     log.info(
-      `Subscription ${JSON.stringify(name)}: its apply worker failed ${first.applyErrors - (recorded ?? 0)} time(s) since the last look and has not failed again in ${Math.round(window / 1000)} s: over.`,
+      `Subscription ${JSON.stringify(name)}: its apply worker failed ${first.applyErrors - (recorded ?? 0)} time(s) since the last look and its worker has run ${Math.round(window / 1000)} s without failing: over.`,
     );
-    return undefined;
+    return { errors: now };
   }
   const conflicts = Object.entries(await readConflictCounts(s, name))
     .map(([kind, n]) => `${kind} ${n}`)
     .join(", ");
-  return `the stream has stopped: the apply worker failed ${now - (recorded ?? 0)} time(s) since the last up and again while this check watched, and the replica is ${
+  const stalled = `the stream has stopped: the apply worker failed ${now - (recorded ?? 0)} time(s) since the last up and again while this check watched, and the replica is ${
     lagBytes === undefined
       ? "behind its publisher (how far: the publisher is out of reach from here)"
       : `${lagBytes} byte(s) behind its publisher`
   }; nothing the publisher writes arrives until its cause is removed${conflicts ? ` (conflicts the subscriber counted: ${conflicts})` : ""}. Usually a row written on the replica that a replicated insert or update collides with, a constraint or trigger the primary lacks, or a column missing on the replica: the subscriber's log names it. Remove the cause on the replica (e.g. delete the row the log names), then run up again; a re-copy would empty the table (rows written on the replica with it), and \`ALTER SUBSCRIPTION … SKIP\` would lose the change.`;
+  return { errors: now, stalled };
 }

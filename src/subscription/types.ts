@@ -129,6 +129,11 @@ export interface SubscriptionComputed {
   pendingRepair?: PendingRepair;
   /** Why the stream looked stopped at check (stall.ts); not kept in the state. */
   stalled?: string;
+  /**
+   * The apply error count (PG15+) the last look saw — a check (kept with the inputs of the last
+   * `up`), a write or a refresh — unless the stream was stalled then: stall.ts's baseline.
+   */
+  applyErrorsSeen?: number;
   /** Tables SchemaSync re-creates on the replica (wired from a SchemaSync in dependsOn). */
   recopyRequests?: RecopyRequest[];
   /** The publications given as Publication resources: this program creates them (wired). */
@@ -222,6 +227,7 @@ export const SUBSCRIPTION_STATE_KEYS = {
   serverId: true,
   pendingRepair: true,
   stalled: true,
+  applyErrorsSeen: true,
   recopyServed: true,
   oid: true,
   rootPartitions: true,
