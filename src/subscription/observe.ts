@@ -256,7 +256,7 @@ export async function observeReplica(
     const stakes = await readStakes(s, published, inputs.name);
     const holding = await nonEmptyTables(s, copied);
     failures.push(...loopFailures(inputs, view, stakes, s.serverVersion));
-    failures.push(...truncateFailures(inputs.bindings ?? [], stakes));
+    failures.push(...truncateFailures(inputs.bindings ?? [], stakes, view?.subscribedTables));
     const attached = await newlyAttached(inputs.name, ends, view, previous, existing !== undefined && ours);
     if (view && existing && ours) warnDetached(inputs.name, view, previous, onReplica);
     // As check sees them now (after this `up`'s repair, if any, they are the replica's too).

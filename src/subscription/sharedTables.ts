@@ -51,15 +51,24 @@ export function unreachedFailures(
  * Fan-in: a TRUNCATE this subscription applies empties the replica's table whole, the rows other
  * subscriptions write into it too — rows no publisher of this one can restore, whose later updates
  * and deletes then find nothing. Refused while a publication publishing such a table publishes
- * TRUNCATE. Not where the replica publishes the table itself (two-way, a mesh: every node takes the
- * same TRUNCATE).
+ * TRUNCATE. Not in two-way replication or a mesh, where the publisher takes the table back from
+ * the replica (its own subscription subscribes to a publication the replica publishes it under):
+ * every node takes the same TRUNCATE. A table consolidated from shards and published onward is
+ * guarded like any other. `subscribed`: the publisher's feeds (PublisherView); without them (the
+ * publisher out of reach), a table the replica publishes is taken for two-way.
  */
 export function truncateFailures(
   bindings: readonly Binding[],
   stakes: readonly TableStakes[],
+  subscribed?: readonly SubscribedTable[],
 ): CheckFailure[] {
+  const feeds = new Map((subscribed ?? []).map((t) => [tableId(t), t.feeds]));
+  const takesBack = (t: TableStakes) =>
+    subscribed
+      ? (feeds.get(tableId(t)) ?? []).some((f) => f.publications.some((p) => t.publishedBy.includes(p)))
+      : t.publishedBy.length > 0;
   const shared = new Map(
-    stakes.filter((t) => t.fedBy.length > 0 && t.publishedBy.length === 0).map((t) => [tableId(t), t]),
+    stakes.filter((t) => t.fedBy.length > 0 && !takesBack(t)).map((t) => [tableId(t), t]),
   );
   if (shared.size === 0) return [];
   const failures: CheckFailure[] = [];

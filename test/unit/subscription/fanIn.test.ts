@@ -31,9 +31,24 @@ describe("fan-in and TRUNCATE", () => {
       /^publication "shard" publishes TRUNCATE of public\.customers, which subscription\(s\) "other_shard" also fill on the replica/,
     );
   });
-  it("takes it without TRUNCATE, with no other feeder, or where the replica publishes the table (two-way, a mesh)", () => {
+  it("takes it without TRUNCATE, with no other feeder, or where the publisher takes the table back from the replica (two-way, a mesh)", () => {
     assert.deepEqual(truncateFailures([binding({ truncate: false })], stakes(["other_shard"])), []);
     assert.deepEqual(truncateFailures([binding()], stakes([])), []);
+    const backFromReplica = [
+      {
+        ...customers,
+        originNone: true,
+        feeds: [{ subscription: "from_b", publications: ["mesh"], originNone: true }],
+      },
+    ];
+    assert.deepEqual(truncateFailures([binding()], stakes(["from_c"], ["mesh"]), backFromReplica), []);
+    // The publisher out of reach: a table the replica publishes is taken for two-way.
     assert.deepEqual(truncateFailures([binding()], stakes(["from_c"], ["mesh"])), []);
+  });
+  it("refuses it for shards consolidated and published onward (the publisher takes nothing back)", () => {
+    assert.deepEqual(
+      truncateFailures([binding()], stakes(["other_shard"], ["analytics"]), []).map((f) => f.property),
+      ["publications"],
+    );
   });
 });
