@@ -100,6 +100,9 @@ const DROPPED = "the subscription was dropped outside Pulumi";
 /** Whether the refreshed state found differences the arguments cannot show. */
 const drifted = (olds: SubscriptionState) => (olds.drift?.length ?? 0) > 0;
 
+/** The apply error count a state last saw (stall.ts); state from before applyErrorsSeen: its last write's. */
+const stallBaseline = (state: SubscriptionState) => state.applyErrorsSeen ?? state.applyErrors;
+
 const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
   async check(olds, news) {
     const { value, failures, unknown } = validate(schemaOf(SUBSCRIPTION_FIELDS), news);
@@ -224,16 +227,10 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       }
       // A stream that stopped (stall.ts): the counter's last record is kept, so that the next check
       // sees it (check knows whether a SchemaSync this depends on changes first).
+      const baseline = stallBaseline(props);
       const stalled =
         state.enabled && drift.length === 0
-          ? (
-              await applyStall(
-                s,
-                props.name,
-                props.applyErrorsSeen ?? props.applyErrors,
-                view?.slot?.lagBytes,
-              )
-            ).stalled
+          ? (await applyStall(s, props.name, baseline, view?.slot?.lagBytes)).stalled
           : undefined;
       const inputs: SubscriptionInputs = {
         ...inputsOf<SubscriptionInputs>(SUBSCRIPTION_FIELDS, props),
@@ -264,7 +261,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       }
       const outs: SubscriptionState = {
         ...(await stateAfterWrite(s, inputs, ends, false)),
-        ...(stalled && props.applyErrorsSeen !== undefined ? { applyErrorsSeen: props.applyErrorsSeen } : {}),
+        ...(stalled ? { applyErrorsSeen: baseline ?? 0 } : {}),
         drift,
       };
       // The next check's baseline (the engine keeps these inputs): stall.ts.
@@ -288,12 +285,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       const state = await readSubscription(s, news.name);
       if (news.stalled) {
         const slot = olds.actualSlotName ? await slotHealth(ends.publisher, olds.actualSlotName) : undefined;
-        const { stalled } = await applyStall(
-          s,
-          news.name,
-          olds.applyErrorsSeen ?? olds.applyErrors,
-          slot?.lagBytes,
-        );
+        const { stalled } = await applyStall(s, news.name, stallBaseline(olds), slot?.lagBytes);
         if (stalled) throw new Error(`${label(news.name)}: ${stalled}`);
       }
       if (news.pendingRepair) await recopy(s, news, ends, news.pendingRepair);
