@@ -3,7 +3,7 @@
 
 import type { Session } from "../pg/session";
 import type { PublishedColumn } from "../pg/published";
-import type { TableName } from "../pg/tables";
+import { tableId, type TableName } from "../pg/tables";
 import { catalogColumns, optionsFromCatalog } from "./options";
 import { parseCopyMark, parseCreatedMark, type CopyMark, type UniqueKey } from "./sql";
 import type { OptionInputs } from "./types";
@@ -402,6 +402,24 @@ export async function readUniqueKeys(s: Session, tables: readonly TableName[]): 
       ORDER BY 1, 2, x.indisprimary DESC, 3`,
     [tables.map((t) => t.schema), tables.map((t) => t.name)],
   );
+}
+
+/** The columns of these tables a row's values are stored in (not dropped, not generated), by table id. */
+export async function readStoredColumns(
+  s: Session,
+  tables: readonly TableName[],
+): Promise<Map<string, string[]>> {
+  if (tables.length === 0) return new Map();
+  const rows = await s.query<TableName & { columns: string[] }>(
+    `SELECT n.nspname AS schema, c.relname AS name, pg_catalog.array_agg(a.attname::text ORDER BY a.attnum) AS columns
+       FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+      GROUP BY 1, 2`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  return new Map(rows.map((r) => [tableId(r), r.columns]));
 }
 
 /**

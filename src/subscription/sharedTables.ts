@@ -88,7 +88,8 @@ export function truncateFailures(
 
 /**
  * Fan-in: replica rows whose unique key the publisher's rows have too would stop PostgreSQL's copy
- * of that table on a duplicate key, retried without end (keyOverlap.ts). Refused at preview.
+ * of that table on a duplicate key, retried without end; in a table without one, rows equal to the
+ * publisher's would be there twice (keyOverlap.ts). Refused at preview.
  */
 export async function overlapFailures(
   inputs: SubscriptionInputs,
@@ -103,14 +104,19 @@ export async function overlapFailures(
   );
   if (read.partly.length > 0)
     log.warn(
-      `${label(inputs.name)}: ${read.partly.map(tableKey).join(", ")}: only the first ${KEY_CHECK_MAX} key values of the replica's rows were looked up on the publisher; a duplicate key beyond them would stop that table's copy.`,
+      `${label(inputs.name)}: ${read.partly.map(tableKey).join(", ")}: only the first ${KEY_CHECK_MAX} key values (or rows, in a table without a unique key) of the replica were looked up on the publisher; a duplicate beyond them would stop that table's copy, or be there twice.`,
     );
   for (const u of read.unchecked)
     log.warn(
-      `${label(inputs.name)}: the keys of ${tableKey(u)} could not be looked up on the publisher (${u.reason}); a duplicate key would stop that table's copy.`,
+      `${label(inputs.name)}: the rows of ${tableKey(u)} could not be looked up on the publisher (${u.reason}); a duplicate key would stop that table's copy, a row equal to one already there would be there twice.`,
     );
-  return read.overlaps.map((o) => ({
+  const doubled = read.rowOverlaps.map((o) => ({
+    property: "copyData",
+    reason: `${tableKey(o)} has no unique key, and ${o.shared} of the publisher's rows the copy would send are equal (${o.columns.join(", ")}) to rows the replica already holds: PostgreSQL's copy would add them beside those, each then there twice, without an error. If these are rows an earlier subscription from this publisher left (its stack destroyed, then deployed again), delete them on the replica first; if other sources hold the same rows (a table every shard has), subscribe to it from one source only; or set \`copyData: false\` (the publisher's existing rows are then not copied).`,
+  }));
+  const taken = read.overlaps.map((o) => ({
     property: "copyData",
     reason: `${tableKey(o)} holds ${o.shared} row(s) on the replica whose key (${o.columns.join(", ")}: ${o.index}) the publisher's rows have too, e.g. ${o.sample.join(", ")}: PostgreSQL's copy of the publisher's rows would stop on the first duplicate key and retry without end, holding a table-sync slot (WAL) on the publisher. Rows other subscriptions write into a table must not share its keys with this publisher's: if these are rows an earlier subscription from this publisher left (its stack destroyed, then deployed again), delete them on the replica first; if the sources' keys overlap, make the key include a column that tells them apart; or set \`copyData: false\` (the publisher's existing rows are then not copied).`,
   }));
+  return [...taken, ...doubled];
 }

@@ -465,8 +465,39 @@ export function keysTaken(k: UniqueKey, rowFilter: string | null): string {
    }`;
 }
 
-/** $1 publications, $2 schemas, $3 names: each table's row filter in each publication (PG15+). */
-export const PUBLISHED_ROW_FILTERS = `SELECT pt.schemaname AS schema, pt.tablename AS name, pt.rowfilter AS filter
+/**
+ * A row's digest for comparing whole rows across servers: PostgreSQL's 64-bit text hash (the one
+ * hash partitioning relies on staying the same across versions) of its text over `columns`.
+ */
+function rowDigest(columns: readonly string[]): string {
+  return `pg_catalog.hashtextextended(ROW(${identList(columns)})::text, 0)`;
+}
+
+/**
+ * The digests of at most `limit` rows of a table (over `columns`, which the caller sorts), as one
+ * int8[] literal (`digests`: a million rows make one 20 MB string, not a million row objects), and
+ * how many rows they are (`n`).
+ */
+export function rowDigests(t: TableName, columns: readonly string[], limit: number): string {
+  return `SELECT count(*)::int AS n, '{' || coalesce(pg_catalog.string_agg(d.h::text, ','), '') || '}' AS digests
+    FROM (SELECT ${rowDigest(columns)} AS h FROM ${qualified(t.schema, t.name)} LIMIT ${limit}) AS d`;
+}
+
+/**
+ * How many of the publisher's rows (those `rowFilter` lets through) have one of the digests given
+ * as an int8[] $1: rows equal, over `columns`, to rows the replica holds. One scan.
+ */
+export function rowsTaken(t: TableName, columns: readonly string[], rowFilter: string | null): string {
+  return `SELECT count(*)::int AS n FROM ${qualified(t.schema, t.name)}
+   WHERE ${rowDigest(columns)} IN (SELECT unnest($1::int8[]))${rowFilter ? ` AND (${rowFilter})` : ""}`;
+}
+
+/**
+ * $1 publications, $2 schemas, $3 names: each table's row filter and column list (null: every
+ * column) in each publication (PG15+).
+ */
+export const PUBLISHED_ROW_FILTERS = `SELECT pt.schemaname AS schema, pt.tablename AS name, pt.rowfilter AS filter,
+        pt.attnames::text[] AS columns
    FROM pg_catalog.pg_publication_tables pt
    JOIN unnest($2::text[], $3::text[]) AS w(schema, name) ON w.schema = pt.schemaname AND w.name = pt.tablename
   WHERE pt.pubname = ANY($1::text[])`;

@@ -2,7 +2,8 @@
 // values looked up on the publisher — integer keys through their ranges, text keys one by one,
 // composite keys, a unique column beside the primary key, NULLs (never a collision), the
 // publications' row filters (only the rows the copy sends count), and the bound on how many
-// values one table's check reads.
+// values one table's check reads; in a table with no unique key, whole rows over the columns the
+// copy sends (a copy would add equal rows beside them without an error).
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -33,10 +34,10 @@ describe("fan-in: the replica's keys looked up on the publisher", () => {
       INSERT INTO words SELECT 'w' || g, 'p' || g || '@x', CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END FROM generate_series(1, 500) g;
       INSERT INTO pairs SELECT 2, g FROM generate_series(1, 300) g;
       INSERT INTO loose VALUES ('a')`);
+    await replica.query(`INSERT INTO loose VALUES ('b')`);
     await replica.query(`INSERT INTO ints SELECT g, 'r' FROM generate_series(1, 1000) g;
       INSERT INTO words SELECT 'r' || g, NULL, 'eu' FROM generate_series(1, 400) g;
-      INSERT INTO pairs SELECT 1, g FROM generate_series(1, 300) g;
-      INSERT INTO loose VALUES ('a')`);
+      INSERT INTO pairs SELECT 1, g FROM generate_series(1, 300) g`);
   });
   after(async () => {
     await Promise.all([publisher?.stop(), replica?.stop()]);
@@ -45,6 +46,7 @@ describe("fan-in: the replica's keys looked up on the publisher", () => {
   it("finds nothing where the keys are apart: integer ranges, text keys, shards in a composite key, NULLs, no unique key", async () => {
     assert.deepEqual(await check(["ints", "words", "pairs", "loose"]), {
       overlaps: [],
+      rowOverlaps: [],
       partly: [],
       unchecked: [],
     });
@@ -76,10 +78,37 @@ describe("fan-in: the replica's keys looked up on the publisher", () => {
     );
   });
 
+  it("without a unique key: counts the publisher's rows equal to a replica row over the columns the copy sends, under the publications' filters and column lists", async () => {
+    // A log table of two sources: the replica's has a column of its own (which source wrote the
+    // row), and holds ten of the publisher's rows (left by an earlier subscription) and five others.
+    const rows = (from: number, to: number) =>
+      `SELECT timestamptz '2026-01-01 00:00:00+00' + g * interval '1 minute', 'e' || g, g / 4.0 FROM generate_series(${from}, ${to}) g`;
+    await publisher.query(`SET TimeZone = 'Asia/Tokyo'; CREATE TABLE events (at timestamptz, what text, n float8);
+      ALTER TABLE events REPLICA IDENTITY FULL; INSERT INTO events ${rows(1, 30)}`);
+    await replica.query(`SET TimeZone = 'America/Lima'; CREATE TABLE events (at timestamptz, what text, n float8, source text DEFAULT 'replica');
+      INSERT INTO events (at, what, n) ${rows(21, 30)}; INSERT INTO events (at, what, n) ${rows(101, 105)};
+      INSERT INTO events (at, what, n) SELECT at, what, n + 1 FROM events WHERE what = 'e101'`);
+    const found = async (publications: string[] = []) =>
+      (await check(["events", "loose"], publications)).rowOverlaps.map((o) => [o.name, o.columns, o.shared]);
+    assert.deepEqual(await found(), [["events", ["at", "n", "what"], 10]]);
+    // Only the rows the copy sends count: n < 6.5 lets e21 … e25 through.
+    await publisher.query("CREATE PUBLICATION early FOR TABLE events WHERE (n < 6.5)");
+    assert.deepEqual(await found(["early"]), [["events", ["at", "n", "what"], 5]]);
+    // A column list: only the columns it sends are compared (n differs on the replica's e101 twin).
+    await publisher.query(
+      `CREATE PUBLICATION named FOR TABLE events (at, what); INSERT INTO events ${rows(101, 101)}`,
+    );
+    assert.deepEqual(await found(["named"]), [["events", ["at", "what"], 11]]);
+    assert.deepEqual(await found(), [["events", ["at", "n", "what"], 11]]);
+    await replica.query("DELETE FROM events WHERE what <= 'e30' AND what >= 'e21'");
+    assert.deepEqual(await found(), [["events", ["at", "n", "what"], 1]]);
+  });
+
   it("says where a table could not be looked up on the publisher, and refuses nothing for it", async () => {
-    await replica.query("CREATE TABLE only_here (id int PRIMARY KEY); INSERT INTO only_here VALUES (1)");
-    const read = await check(["only_here"]);
-    assert.deepEqual(read.overlaps, []);
+    await replica.query(`CREATE TABLE only_here (id int PRIMARY KEY); INSERT INTO only_here VALUES (1);
+      CREATE TABLE loose_here (v text); INSERT INTO loose_here VALUES ('a')`);
+    const read = await check(["only_here", "loose_here"]);
+    assert.deepEqual([read.overlaps, read.rowOverlaps], [[], []]);
     assert.deepEqual(
       read.unchecked.map((u) => [u.name, /does not exist/.test(u.reason)]),
       [["only_here", true]],

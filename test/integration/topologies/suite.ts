@@ -386,19 +386,22 @@ export function topologySuite(major: Major): void {
     const config = (shard: TestServer, table: string, extra: Record<string, string> = {}) => ({
       primaryUrl: shard.url(DB),
       replicaUrl: replica.url(DB),
-      // Each shard's own table, and one both fill (fan-in: disjoint keys), published without
-      // TRUNCATE (one shard's would empty the other's rows too: refused, as a step shows).
-      tables: JSON.stringify([`public.${table}`, "public.customers"]),
+      // Each shard's own table, and two both fill (fan-in: disjoint keys; a log with no key),
+      // published without TRUNCATE (one shard's would empty the other's rows too: refused, as a
+      // step shows).
+      tables: JSON.stringify([`public.${table}`, "public.customers", "public.events"]),
       copyMethod: "auto",
       publish: JSON.stringify(["insert", "update", "delete"]),
       ...extra,
     });
-    /** The replica's customers are both shards' together, each row once. */
+    /** The replica's customers and events are both shards' together, each row once. */
     const assertUnion = async () => {
-      const rows = async (s: TestServer) =>
-        (await q<{ id: string; v: string }>(s, "SELECT id::text, v FROM customers")).map(
+      const rows = async (s: TestServer) => [
+        ...(await q<{ id: string; v: string }>(s, "SELECT id::text, v FROM customers")).map(
           (r) => `${r.id}:${r.v}`,
-        );
+        ),
+        ...(await q<{ e: string }>(s, "SELECT ROW(at, shard, what)::text AS e FROM events")).map((r) => r.e),
+      ];
       await eventually(async () => {
         const both = [...(await rows(shard1)), ...(await rows(shard2))].sort();
         assert.deepEqual((await rows(replica)).sort(), both);
@@ -408,11 +411,11 @@ export function topologySuite(major: Major): void {
       [shard1, shard2, replica] = await serversWithDb(major, 3);
       await q(
         shard1,
-        "CREATE TABLE orders_1 (id bigint PRIMARY KEY, v text); INSERT INTO orders_1 SELECT g, md5(g::text) FROM generate_series(1, 300) g; CREATE TABLE customers (id bigint PRIMARY KEY, v text); INSERT INTO customers SELECT g, 'shard1' FROM generate_series(1, 50) g",
+        "CREATE TABLE orders_1 (id bigint PRIMARY KEY, v text); INSERT INTO orders_1 SELECT g, md5(g::text) FROM generate_series(1, 300) g; CREATE TABLE customers (id bigint PRIMARY KEY, v text); INSERT INTO customers SELECT g, 'shard1' FROM generate_series(1, 50) g; CREATE TABLE events (at timestamptz, shard text, what text); ALTER TABLE events REPLICA IDENTITY FULL; INSERT INTO events SELECT timestamptz '2026-01-01 00:00+00' + g * interval '1 s', 'shard1', 'e' || g FROM generate_series(1, 30) g",
       );
       await q(
         shard2,
-        "CREATE TABLE orders_2 (id bigint PRIMARY KEY, v text); INSERT INTO orders_2 SELECT g, md5(g::text) FROM generate_series(1, 200) g; CREATE TABLE customers (id bigint PRIMARY KEY, v text); INSERT INTO customers SELECT g, 'shard2' FROM generate_series(1001, 1040) g",
+        "CREATE TABLE orders_2 (id bigint PRIMARY KEY, v text); INSERT INTO orders_2 SELECT g, md5(g::text) FROM generate_series(1, 200) g; CREATE TABLE customers (id bigint PRIMARY KEY, v text); INSERT INTO customers SELECT g, 'shard2' FROM generate_series(1001, 1040) g; CREATE TABLE events (at timestamptz, shard text, what text); ALTER TABLE events REPLICA IDENTITY FULL; INSERT INTO events SELECT timestamptz '2026-01-01 00:00+00' + g * interval '1 s', 'shard2', 'e' || g FROM generate_series(1, 20) g",
       );
       stack1 = new Stack(fixture("snapshot"), "snap", "shard1");
       stack2 = new Stack(fixture("snapshot"), "snap", "shard2");
@@ -431,6 +434,11 @@ export function topologySuite(major: Major): void {
           async () => {
             await stack1.apply(config(shard1, "orders_1"));
             await assertEqual(shard1, replica, ["orders_1", "customers"]);
+            const events = async (s: TestServer) =>
+              (
+                await q<{ e: string }>(s, "SELECT ROW(at, shard, what)::text AS e FROM events ORDER BY 1")
+              ).map((r) => r.e);
+            await eventually(async () => assert.deepEqual(await events(replica), await events(shard1)));
           },
         ],
         [
@@ -477,7 +485,7 @@ export function topologySuite(major: Major): void {
             );
             assert.match(
               refusal[0]!.failures![0]!.reason,
-              /publication "snap" publishes TRUNCATE of public\.customers, which subscription\(s\) "snap" also fill on the replica/,
+              /publication "snap" publishes TRUNCATE of public\.customers, public\.events, which subscription\(s\) "snap" also fill on the replica/,
             );
             const w1 = writer(
               shard1,
@@ -497,12 +505,12 @@ export function topologySuite(major: Major): void {
             const log = (await stack2.engine).log;
             assert.match(
               log,
-              /public\.customers also take rows from subscription\(s\) "snap" on the replica: this one's initial copy adds its publisher's rows beside theirs/,
+              /public\.customers, public\.events also take rows from subscription\(s\) "snap" on the replica: this one's initial copy adds its publisher's rows beside theirs/,
             );
             // auto: the empty table under the snapshot, the shared one by PostgreSQL's copy beside the rows.
             assert.match(
               log,
-              /up copies 1 table\(s\) [^\n]*under one snapshot[^\n]*; PostgreSQL's table synchronisation copies the other 1 \([^,]+, beside the rows other subscriptions write into public\.customers\) server to server in the same subscription: public\.customers\./,
+              /up copies 1 table\(s\) [^\n]*under one snapshot[^\n]*; PostgreSQL's table synchronisation copies the other 2 \([^,]+, beside the rows other subscriptions write into public\.customers, public\.events\) server to server in the same subscription: public\.customers, public\.events\./,
             );
             await q(
               shard1,
@@ -510,7 +518,7 @@ export function topologySuite(major: Major): void {
             );
             await q(
               shard2,
-              "INSERT INTO customers VALUES (1060, 'shard2 later'); DELETE FROM customers WHERE id = 1001",
+              "INSERT INTO customers VALUES (1060, 'shard2 later'); DELETE FROM customers WHERE id = 1001; UPDATE events SET what = 'changed' WHERE what = 'e2'",
             );
             await assertUnion();
             await stack1.clean(config(shard1, "orders_1"));
@@ -556,13 +564,13 @@ export function topologySuite(major: Major): void {
             await engine.destroy();
             assert.match(
               engine.log,
-              /dropOnDelete keeps public\.customers \(subscription "snap" writes into "public\.customers" on the replica[^)]*\); it drops public\.orders_2\./,
+              /dropOnDelete keeps public\.customers \(subscription "snap" writes into "public\.customers" on the replica[^)]*\), public\.events \(subscription "snap" writes into "public\.events"[^)]*\); it drops public\.orders_2\./,
             );
             const tables = await q<{ t: string }>(
               replica,
               "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
             );
-            assert.deepEqual(tables, [{ t: "customers" }, { t: "orders_1" }]);
+            assert.deepEqual(tables, [{ t: "customers" }, { t: "events" }, { t: "orders_1" }]);
             await q(shard1, "INSERT INTO customers VALUES (80, 'after the second stack went', 'silver')");
             await eventually(async () =>
               assert.deepEqual(await q(replica, "SELECT v FROM customers WHERE id = 80"), [
@@ -572,7 +580,7 @@ export function topologySuite(major: Major): void {
           },
         ],
         [
-          "the second shard's stack deployed again after the first shard's next migration: refused at preview while the rows its earlier subscription left share the second shard's keys; once they are deleted, the first shard's columns are kept and both stream",
+          "the second shard's stack deployed again after the first shard's next migration: refused at preview while the rows its earlier subscription left share the second shard's keys, or equal its rows in the log with no key; once they are deleted, the first shard's columns are kept and both stream",
           async () => {
             const own = { subscriptionName: "snap_shard2" };
             await q(shard1, "ALTER TABLE customers ADD COLUMN region text DEFAULT 'eu'");
@@ -580,17 +588,26 @@ export function topologySuite(major: Major): void {
             // Measured before: SchemaSync planned dropping tier and region (the first shard's
             // columns; its advice, allowDestructive, would have lost their values), and once past
             // that the copy of customers stopped on the left rows' keys and retried without end.
+            // Measured before the row check: the log table with no key took the second shard's
+            // rows again beside those its earlier subscription left (each there twice), silently.
             const plan = await stack2.preview(config(shard2, "orders_2", own));
             const refused = plan.filter((s) => s.failures);
             assert.deepEqual(
               refused.map((s) => [resource(s), s.failures!.map((f) => f.property)]),
-              [["Subscription snap", ["copyData"]]],
+              [["Subscription snap", ["copyData", "copyData"]]],
             );
             assert.match(
               refused[0]!.failures![0]!.reason,
               /public\.customers holds 41 row\(s\) on the replica whose key \(id: customers_pkey\) the publisher's rows have too, e\.g\. \(1002\), \(1003\), \(1004\).*delete them on the replica first/,
             );
-            await q(replica, "DELETE FROM customers WHERE id > 1000");
+            assert.match(
+              refused[0]!.failures![1]!.reason,
+              /public\.events has no unique key, and 20 of the publisher's rows the copy would send are equal \(at, shard, what\) to rows the replica already holds: PostgreSQL's copy would add them beside those, each then there twice.*delete them on the replica first/,
+            );
+            await q(
+              replica,
+              "DELETE FROM customers WHERE id > 1000; DELETE FROM events WHERE shard = 'shard2'",
+            );
             await stack2.apply(config(shard2, "orders_2", own));
             const schema = [...(await stack2.engine).state.values()].find((r) =>
               r.urn.endsWith("SchemaSync::snap"),
