@@ -263,6 +263,14 @@ export interface SlotFacts {
    * by default) and client address, as far as this role may see another role's session.
    */
   holder?: { application: string | null; address: string | null };
+  /**
+   * Why PostgreSQL invalidated it, when it did (wal_status "lost": the WAL it needed removed past
+   * max_slot_wal_keep_size, or idle past idle_replication_slot_timeout): it streams nothing again.
+   * PG17+ name the cause (invalidation_reason); before, "wal_removed" is the only one.
+   */
+  invalidated?: string;
+  /** Past max_slot_wal_keep_size (wal_status "unreserved"): the next checkpoint invalidates it unless it catches up. */
+  unreserved?: boolean;
 }
 
 export async function readSlot(s: Session, slot: string): Promise<SlotFacts | undefined> {
@@ -272,8 +280,11 @@ export async function readSlot(s: Session, slot: string): Promise<SlotFacts | un
     lag: string | null;
     application: string | null;
     address: string | null;
+    invalidated: string | null;
+    status: string | null;
   }>(
-    `SELECT r.active,
+    `SELECT r.active, r.wal_status AS status,
+            CASE WHEN r.wal_status = 'lost' THEN ${s.serverVersion >= 170000 ? "coalesce(r.invalidation_reason, 'wal_removed')" : "'wal_removed'"} END AS invalidated,
             pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), r.restart_lsn)::text AS retained,
             pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), r.confirmed_flush_lsn)::text AS lag,
             a.application_name AS application, a.client_addr::text AS address
@@ -289,6 +300,8 @@ export async function readSlot(s: Session, slot: string): Promise<SlotFacts | un
     retainedBytes: Number(r.retained ?? 0),
     lagBytes: Math.max(0, Number(r.lag ?? 0)),
     ...(r.active ? { holder: { application: r.application || null, address: r.address } } : {}),
+    ...(r.invalidated ? { invalidated: r.invalidated } : {}),
+    ...(r.status === "unreserved" ? { unreserved: true } : {}),
   };
 }
 

@@ -38,6 +38,8 @@ export interface Observed {
   bound?: { ids: number[]; tables: TableName[] };
   /** Whether its slot exists on the publisher (undefined: this host cannot tell). */
   slotExists?: boolean;
+  /** Why PostgreSQL invalidated that slot, when it did (catalog.ts SlotFacts.invalidated). */
+  slotInvalidated?: string;
   slotName: string;
   /**
    * Tables this `up` copies (all of them for a new subscription, the newly published ones for an
@@ -159,6 +161,8 @@ export function pendingRepair(o: Observed): PendingRepair | undefined {
     reasons.push(
       `replication slot ${JSON.stringify(o.slotName)} no longer exists on the publisher, so the changes since it was dropped are lost`,
     );
+  if (o.previous && o.subscriptionExists && o.slotExists !== false && o.slotInvalidated)
+    reasons.push(slotInvalidatedReason(o.slotName, o.slotInvalidated));
   const unfinished =
     "the snapshot copy an earlier `up` started did not finish (the program stopped mid-copy): the subscription is disabled, its slot holds WAL on the publisher, and its tables hold part of the rows";
   if (o.subscriptionExists && o.unfinishedCopy) reasons.push(unfinished);
@@ -195,4 +199,19 @@ export function pendingRepair(o: Observed): PendingRepair | undefined {
     };
   }
   return { reasons, tables: sortedTables(o.publishedTables) };
+}
+
+/**
+ * A slot PostgreSQL invalidated streams nothing again: the changes it had not sent yet are gone
+ * with the WAL, and the apply worker fails on it without end (`can no longer get changes`).
+ */
+export function slotInvalidatedReason(slot: string, reason: string): string {
+  const why: Record<string, string> = {
+    wal_removed:
+      "the WAL it still needed was removed: it fell more than max_slot_wal_keep_size behind, the subscriber down, disabled or too slow",
+    idle_timeout: "it stayed unused longer than idle_replication_slot_timeout",
+    wal_level_insufficient: "wal_level was lowered below logical on the publisher",
+    rows_removed: "rows it still needed were vacuumed away",
+  };
+  return `replication slot ${JSON.stringify(slot)} was invalidated by the publisher (${why[reason] ?? reason}), so the changes it had not sent are lost and it streams nothing again`;
 }

@@ -281,7 +281,7 @@ export async function observeReplica(
         ? { bound: { ids: existing.bound, tables: published.filter((t) => subscribed.has(tableId(t))) } }
         : {}),
       ...(existing?.slotName && view?.slotExists !== undefined && existing.slotName === slotName
-        ? { slotExists: view.slotExists }
+        ? { slotExists: view.slotExists, slotInvalidated: view.slot?.invalidated }
         : {}),
       slotName,
       unfinishedCopy: existing?.unfinishedCopy === true,
@@ -289,7 +289,8 @@ export async function observeReplica(
       !existing.enabled &&
       inputs.enabled !== false &&
       existing.slotName === slotName &&
-      view?.slotExists === true
+      view?.slotExists === true &&
+      !view.slot?.invalidated
         ? {
             resumable: await resumable(
               s,
@@ -305,6 +306,10 @@ export async function observeReplica(
       recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),
     });
     const repair = decision.repair;
+    if (existing && ours && view?.slot?.unreserved && !repair)
+      log.warn(
+        `${label(inputs.name)}: replication slot ${JSON.stringify(slotName)} has fallen more than max_slot_wal_keep_size behind on the publisher (wal_status "unreserved"): unless the subscriber catches up first, the publisher's next checkpoint invalidates it — the changes it has not sent would be lost, and the next up would copy every table again.`,
+      );
     // A stream that stopped on a change it cannot apply, with nothing to repair (stall.ts). Not
     // while a SchemaSync this depends on changes in this `up` (its outputs unknown to a preview):
     // a column the replica lacks is its to add, and `up`'s check looks once it is applied.

@@ -13,6 +13,7 @@ import { withSession } from "../pg/session";
 import { sortedTables, tableKey } from "../pg/tables";
 import { createSubscription, recopy, stateAfterWrite, subscribe } from "./apply";
 import { settleBinary } from "./binary";
+import { slotInvalidatedReason } from "./drift";
 import { readSubscription } from "./catalog";
 import { deleteSubscription } from "./drop";
 import { alterableOptions, differsFromDefault, SLOT_NAME } from "./options";
@@ -224,6 +225,8 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
         }
         if (state.slotName && view.slotExists === false)
           drift.push(`replication slot ${JSON.stringify(state.slotName)} no longer exists on the publisher`);
+        if (state.slotName && view.slot?.invalidated)
+          drift.push(slotInvalidatedReason(state.slotName, view.slot.invalidated));
       }
       // A stream that stopped (stall.ts): the counter's last record is kept, so that the next check
       // sees it (check knows whether a SchemaSync this depends on changes first).

@@ -50,6 +50,8 @@ interface Scenario {
   tables?: string[];
   /** More to check after `up`. */
   after?: (c: Ctx) => Promise<void>;
+  /** What the announced repair's reasons must say. */
+  reason?: RegExp;
 }
 
 /** A statement run by hand; a deadlock with the apply worker (DDL on a replicated table) is retried, as a person would. */
@@ -76,6 +78,49 @@ const dropSlot = async (c: Ctx) => {
     }
   }
   throw new Error("could not drop the slot");
+};
+
+/**
+ * The subscriber away (its subscription disabled) while the primary writes past
+ * max_slot_wal_keep_size: at the checkpoint PostgreSQL invalidates the slot (wal_status "lost").
+ * The setting is put back, and the subscription enabled again, as when the subscriber returns.
+ */
+const invalidateSlot = async (c: Ctx) => {
+  await q(c.primary, "ALTER SYSTEM SET max_slot_wal_keep_size = '16MB'");
+  await q(c.primary, "SELECT pg_reload_conf()");
+  await q(c.replica, "ALTER SUBSCRIPTION drift_sub DISABLE");
+  try {
+    await eventually(async () =>
+      assert.deepEqual(await q(c.primary, "SELECT active FROM pg_replication_slots"), [{ active: false }]),
+    );
+    await q(
+      c.primary,
+      "INSERT INTO users (email, name) SELECT 'away' || g || '@example.com', 'away' FROM generate_series(1, 20) g",
+    );
+    for (let i = 0; i < 4; i++)
+      await q(
+        c.primary,
+        "CREATE TABLE IF NOT EXISTS filler (x text); INSERT INTO filler SELECT repeat('x', 1000) FROM generate_series(1, 5000); SELECT pg_switch_wal()",
+      );
+    // Before the checkpoint the slot is past the limit, not yet invalidated: a preview warns.
+    assert.deepEqual(await q(c.primary, "SELECT wal_status FROM pg_replication_slots"), [
+      { wal_status: "unreserved" },
+    ]);
+    await runProgram(c.engine, PROGRAM, c.config, "preview", "drift");
+    assert.match(
+      c.engine.log,
+      /replication slot "drift_sub" has fallen more than max_slot_wal_keep_size behind on the publisher \(wal_status "unreserved"\)/,
+    );
+    await q(c.primary, "CHECKPOINT");
+    assert.deepEqual(await q(c.primary, "SELECT wal_status FROM pg_replication_slots"), [
+      { wal_status: "lost" },
+    ]);
+  } finally {
+    await q(c.primary, "DROP TABLE IF EXISTS filler");
+    await q(c.primary, "ALTER SYSTEM RESET max_slot_wal_keep_size");
+    await q(c.primary, "SELECT pg_reload_conf()");
+    await q(c.replica, "ALTER SUBSCRIPTION drift_sub ENABLE");
+  }
 };
 
 const SCENARIOS: Scenario[] = [
@@ -180,6 +225,17 @@ const SCENARIOS: Scenario[] = [
     refresh: true,
     expect: ["same", "same", "update"],
     repair: true,
+  },
+  {
+    // Measured before (PG14, PG17): the slot's wal_status "lost", the replica stuck at the rows it
+    // had, and a refreshed preview and up both said "same".
+    name: "the replication slot is invalidated by the publisher (the subscriber away past max_slot_wal_keep_size), then refreshed",
+    act: invalidateSlot,
+    refresh: true,
+    expect: ["same", "same", "update"],
+    repair: true,
+    reason:
+      /replication slot "drift_sub" was invalidated by the publisher \(the WAL it still needed was removed/,
   },
   {
     name: "the subscription is dropped by hand",
@@ -492,6 +548,7 @@ export function driftSuite(pubMajor: Major, subMajor: Major): void {
         const announced = repairOf(preview.steps);
         assert.equal(announced !== undefined, sc.repair, `a repair announced: ${JSON.stringify(announced)}`);
         if (announced) assert.ok(announced.tables.length > 0 && announced.reasons.length > 0);
+        if (sc.reason) assert.match(announced?.reasons.join("; ") ?? "", sc.reason);
 
         if (sc.refresh) await ctx.engine.refresh();
         const applied = await up(changed);

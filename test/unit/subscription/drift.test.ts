@@ -89,6 +89,16 @@ const cases: [string, Partial<Observed>, RegExp | undefined][] = [
   ],
   ["the slot is gone", { slotExists: false }, /replication slot "sub" no longer exists/],
   ["this host cannot tell whether the slot exists", { slotExists: undefined }, undefined],
+  [
+    "the publisher invalidated the slot (max_slot_wal_keep_size)",
+    { slotInvalidated: "wal_removed" },
+    /replication slot "sub" was invalidated by the publisher \(the WAL it still needed was removed: it fell more than max_slot_wal_keep_size behind/,
+  ],
+  [
+    "the publisher invalidated the slot (PG18: idle too long)",
+    { slotInvalidated: "idle_timeout" },
+    /invalidated by the publisher \(it stayed unused longer than idle_replication_slot_timeout\)/,
+  ],
   ["the subscription was dropped by hand", { subscriptionExists: false }, /dropped outside Pulumi/],
   [
     "a new subscription meets rows on the replica",
