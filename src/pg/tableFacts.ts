@@ -52,6 +52,11 @@ export interface TableFacts {
   ownerRowSecurity: boolean;
   /** Whether the table's owner may SET ROLE to the connecting role (PG16+; membership before). */
   ownerCanBecomeMe: boolean;
+  /**
+   * Its columns of type oid (or a domain over it, as the lo extension's `lo`), read only when the
+   * database holds large objects: what they point at is not replicated.
+   */
+  largeObjectColumns: string[];
 }
 
 /**
@@ -85,8 +90,14 @@ export async function readTableFacts(s: Session, tables: readonly TableSpec[]): 
                           SELECT unnest(i.indkey::int2[]) FROM pg_catalog.pg_index i
                            WHERE i.indrelid = c.oid
                              AND ((c.relreplident = 'd' AND i.indisprimary) OR (c.relreplident = 'i' AND i.indisreplident))))
-                   ORDER BY a.attnum) ELSE '{}' END AS "identityColumns"
+                   ORDER BY a.attnum) ELSE '{}' END AS "identityColumns",
+            CASE WHEN lo.held THEN ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                   JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
+                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                     AND 'pg_catalog.oid'::pg_catalog.regtype IN (ty.oid, ty.typbasetype)
+                   ORDER BY a.attnum) ELSE '{}' END AS "largeObjectColumns"
        FROM unnest($1::text[], $2::text[], $3::bool[]) AS w(schema, name, detail)
+       CROSS JOIN (SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_largeobject_metadata) AS held) AS lo
        JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
        JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')`,
     [

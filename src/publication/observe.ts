@@ -13,7 +13,14 @@ import { readSettings } from "../pg/settings";
 import { coveredTables, readOtherRelations, readTableFacts } from "../pg/tableFacts";
 import { nameOf, tableId, type TableSpec } from "../pg/tables";
 import { readPublication, type CatalogPublication } from "./catalog";
-import { coveredTableFailures, privilegeFailures, publisherFailures, tableFailures } from "./preflight";
+import {
+  coveredTableFailures,
+  largeObjectColumns,
+  privilegeFailures,
+  publisherFailures,
+  tableFailures,
+} from "./preflight";
+import * as log from "../kernel/log";
 import { PUBLICATION_FIELDS } from "./fields";
 import { specs } from "./tables";
 import { PUBLISH_OPERATIONS, type PublicationInputs } from "./types";
@@ -65,6 +72,11 @@ export async function serverFailures(
     ),
   );
   failures.push(...privilegeFailures(await readRoleFacts(s), inputs, tables, facts, existing));
+  const pointing = largeObjectColumns([...tables, ...covered], facts);
+  if (pointing.length > 0)
+    log.warn(
+      `Publication ${JSON.stringify(inputs.name)}: ${pointing.join(", ")} ${pointing.length > 1 ? "hold" : "holds"} oid values and the primary's database holds large objects: logical replication copies the rows, never the large objects they point at, so on the replica those values would point at nothing (Java's @Lob columns are stored this way). Copy the large objects yourself before an application reads them on the replica (lo_get/lo_from_bytea keeping their oids, or pg_dump's --large-objects), leave the column out with a column list, or store the data as bytea.`,
+    );
   return failures;
 }
 

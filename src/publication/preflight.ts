@@ -228,3 +228,18 @@ export function privilegeFailures(
   });
   return failures;
 }
+
+/**
+ * Published columns of type oid (or `lo`) while the primary's database holds large objects: the
+ * rows are replicated, the large objects they point at are not (PostgreSQL's logical replication
+ * never carries them), so on the replica those values point at nothing. Said at every preview,
+ * one line per table ("schema.table: column, column").
+ */
+export function largeObjectColumns(tables: readonly TableSpec[], facts: readonly TableFacts[]): string[] {
+  const listed = new Map(tables.map((t) => [tableId(t), t.columns]));
+  return facts.flatMap((f) => {
+    const only = listed.get(tableId(f));
+    const columns = f.largeObjectColumns.filter((c) => !only || only.includes(c));
+    return columns.length > 0 ? [`${tableKey(f)} (${columns.join(", ")})`] : [];
+  });
+}

@@ -254,6 +254,36 @@ for (const major of majors([15, 18])) {
       assert.deepEqual(await q("SELECT pubname FROM pg_publication"), []);
     });
 
+    it("says at preview that large objects the published oid columns point at are not replicated, once the database holds any", async () => {
+      await q(
+        "CREATE DOMAIN lo AS oid; CREATE TABLE docs (id int PRIMARY KEY, title text, body oid, scan lo)",
+      );
+      const warning =
+        /Publication "p": public\.docs \(body, scan\) holds oid values and the primary's database holds large objects: logical replication copies the rows, never the large objects/;
+      const preview = async (extra: Record<string, unknown>) => {
+        const from = engine.log.length;
+        const r = await pub.check(inputs(extra));
+        assert.deepEqual(r.failures, []);
+        return engine.log.slice(from);
+      };
+      try {
+        assert.doesNotMatch(await preview({ tables: ["docs"] }), /large objects/, "none held yet");
+        await q("INSERT INTO docs VALUES (1, 'a', lo_from_bytea(0, 'scanned'), NULL)");
+        assert.match(await preview({ tables: ["docs"] }), warning);
+        assert.match(await preview({ allTables: true, publish: ["insert"] }), warning);
+        assert.match(
+          await preview({ tables: [{ name: "docs", columns: ["id", "body"] }] }),
+          /public\.docs \(body\) holds oid values/,
+        );
+        assert.doesNotMatch(
+          await preview({ tables: [{ name: "docs", columns: ["id", "title"] }] }),
+          /large objects/,
+        );
+      } finally {
+        await q("SELECT lo_unlink(body) FROM docs; DROP TABLE docs; DROP DOMAIN lo");
+      }
+    });
+
     it("takes over an existing publication only with adopt (refused at preview without), then manages it", async () => {
       await q('CREATE PUBLICATION "legacy" FOR TABLE users, "Sales"."Orders"');
       const want = inputs({ name: "legacy", tables: ["users"], publish: ["insert"] });

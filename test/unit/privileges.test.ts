@@ -39,6 +39,7 @@ const table = (over: Partial<TableFacts> = {}): TableFacts => ({
   rowSecurity: false,
   ownerRowSecurity: false,
   ownerCanBecomeMe: true,
+  largeObjectColumns: [],
   ...over,
 });
 const publisher: ConnectionInfo = { host: "p", port: 5432, database: "shop", user: "repl", password: "x" };

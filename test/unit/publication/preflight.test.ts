@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { TableFacts } from "../../../src/pg/tableFacts";
-import { filterColumns, publisherFailures, tableFailures } from "../../../src/publication/preflight";
+import {
+  filterColumns,
+  largeObjectColumns,
+  publisherFailures,
+  tableFailures,
+} from "../../../src/publication/preflight";
 
 const facts = (over: Partial<TableFacts>): TableFacts => ({
   schema: "public",
@@ -22,6 +27,7 @@ const facts = (over: Partial<TableFacts>): TableFacts => ({
   rowSecurity: false,
   ownerRowSecurity: false,
   ownerCanBecomeMe: true,
+  largeObjectColumns: [],
   ...over,
 });
 
@@ -114,4 +120,16 @@ describe("publication preflight", () => {
       filterColumns(`"Email" = 'id' AND ID > 3 AND note IS NULL`, ["Email", "id", "note", "x"]),
       ["Email", "id", "note"],
     ));
+  it("names the published oid columns that may point at large objects, under the table's column list", () => {
+    const docs = facts({ name: "docs", largeObjectColumns: ["body", "scan"] });
+    assert.deepEqual(largeObjectColumns([{ schema: "public", name: "docs" }], [docs]), [
+      "public.docs (body, scan)",
+    ]);
+    assert.deepEqual(
+      largeObjectColumns([{ schema: "public", name: "docs", columns: ["id", "scan"] }], [docs]),
+      ["public.docs (scan)"],
+    );
+    assert.deepEqual(largeObjectColumns([{ schema: "public", name: "docs", columns: ["id"] }], [docs]), []);
+    assert.deepEqual(largeObjectColumns([{ schema: "public", name: "t" }], [facts({})]), []);
+  });
 });
