@@ -12,6 +12,28 @@ export const HEAP_BYTES = `(CASE WHEN c.relkind = 'p'
                   THEN (SELECT coalesce(sum(pg_catalog.pg_relation_size(x.relid)), 0) FROM pg_catalog.pg_partition_tree(c.oid) x)
                   ELSE pg_catalog.pg_relation_size(c.oid) END)::bigint::text`;
 
+/**
+ * FROM … WHERE … ORDER BY of the columns of `c` whose type has no equality operator, as the
+ * replica's type cache finds one: a default btree or hash operator class for the type, one it is
+ * binary-coercible to by an implicit cast (varchar → text; not xml → text), or the polymorphic one of its kind (enum, range,
+ * multirange, composite); a domain is looked through to its base type, an array to its element.
+ */
+const UNEQUAL_COLUMNS = `FROM pg_catalog.pg_attribute a
+                   JOIN pg_catalog.pg_type t0 ON t0.oid = a.atttypid
+                   JOIN pg_catalog.pg_type t1 ON t1.oid = CASE WHEN t0.typtype = 'd' THEN t0.typbasetype ELSE t0.oid END
+                   JOIN pg_catalog.pg_type ty ON ty.oid = CASE WHEN t1.typcategory = 'A' AND t1.typelem <> 0 THEN t1.typelem ELSE t1.oid END
+                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_opclass oc JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod
+                         WHERE oc.opcdefault AND am.amname IN ('btree', 'hash')
+                           AND (oc.opcintype = ty.oid
+                                OR (ty.typtype = 'e' AND oc.opcintype = 'pg_catalog.anyenum'::pg_catalog.regtype)
+                                OR (ty.typtype = 'r' AND oc.opcintype = 'pg_catalog.anyrange'::pg_catalog.regtype)
+                                OR (ty.typtype = 'm' AND oc.opcintype = 'pg_catalog.anymultirange'::pg_catalog.regtype)
+                                OR (ty.typtype = 'c' AND oc.opcintype = 'pg_catalog.record'::pg_catalog.regtype)
+                                OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast k
+                                            WHERE k.castsource = ty.oid AND k.casttarget = oc.opcintype AND k.castmethod = 'b' AND k.castcontext = 'i')))
+                  ORDER BY a.attnum`;
+
 export interface TableFacts {
   schema: string;
   name: string;
@@ -57,6 +79,14 @@ export interface TableFacts {
    * database holds large objects: what they point at is not replicated.
    */
   largeObjectColumns: string[];
+  /**
+   * With REPLICA IDENTITY FULL (read only then): its columns whose type has no equality operator
+   * (json, xml, point …: no default btree or hash operator class, a domain's base type and an
+   * array's element type looked through), with their types, in the same order. A replica finds
+   * the row an UPDATE or DELETE changes by comparing every column, and fails on these.
+   */
+  unequalColumns: string[];
+  unequalTypes: string[];
 }
 
 /**
@@ -95,7 +125,10 @@ export async function readTableFacts(s: Session, tables: readonly TableSpec[]): 
                    JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                      AND 'pg_catalog.oid'::pg_catalog.regtype IN (ty.oid, ty.typbasetype)
-                   ORDER BY a.attnum) ELSE '{}' END AS "largeObjectColumns"
+                   ORDER BY a.attnum) ELSE '{}' END AS "largeObjectColumns",
+            CASE WHEN c.relreplident = 'f' THEN ARRAY(SELECT a.attname::text ${UNEQUAL_COLUMNS}) ELSE '{}' END AS "unequalColumns",
+            CASE WHEN c.relreplident = 'f'
+                 THEN ARRAY(SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) ${UNEQUAL_COLUMNS}) ELSE '{}' END AS "unequalTypes"
        FROM unnest($1::text[], $2::text[], $3::bool[]) AS w(schema, name, detail)
        CROSS JOIN (SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_largeobject_metadata) AS held) AS lo
        JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema

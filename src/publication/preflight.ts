@@ -105,6 +105,7 @@ export function tableFailures(
     if (!publishesUpdatesOrDeletes) return;
     if (lacksIdentity(f)) failures.push({ property: where, reason: noIdentity(f) });
     else failures.push(...identityCoverage(where, t, f));
+    if (f.unequalColumns.length > 0) failures.push({ property: where, reason: unequalIdentity(f) });
   });
   return failures;
 }
@@ -119,9 +120,22 @@ export function coveredTableFailures(
   publishesUpdatesOrDeletes: boolean,
 ): CheckFailure[] {
   if (!publishesUpdatesOrDeletes) return [];
-  return facts
-    .filter(lacksIdentity)
-    .map((f) => ({ property, reason: `${noIdentity(f)} (it is published through \`${property}\`)` }));
+  const through = `(it is published through \`${property}\`)`;
+  return facts.flatMap((f) => [
+    ...(lacksIdentity(f) ? [{ property, reason: `${noIdentity(f)} ${through}` }] : []),
+    ...(f.unequalColumns.length > 0 ? [{ property, reason: `${unequalIdentity(f)} ${through}` }] : []),
+  ]);
+}
+
+/**
+ * REPLICA IDENTITY FULL with a column of a type without equality: the replica compares every
+ * column to find the row an UPDATE or DELETE changes, fails on that one ("could not identify an
+ * equality operator for type json"), and its stream stops there, retried without end.
+ */
+function unequalIdentity(f: TableFacts): string {
+  const columns = f.unequalColumns.map((c, i) => `${JSON.stringify(c)} (${f.unequalTypes[i]})`).join(", ");
+  const plural = f.unequalColumns.length > 1;
+  return `table ${JSON.stringify(tableKey(f))} has REPLICA IDENTITY FULL and ${plural ? "columns" : "column"} ${columns} of a type with no equality operator: the replica finds the row an UPDATE or DELETE changes by comparing every column, cannot compare ${plural ? "these" : "this one"}, and its stream would stop at the first such change (retried without end). Give the table a primary key (or REPLICA IDENTITY USING INDEX on a unique index of NOT NULL columns), change the column's type to one with equality (json → jsonb), or leave update and delete out of \`publish\`.`;
 }
 
 function lacksIdentity(f: TableFacts): boolean {
@@ -133,7 +147,7 @@ function lacksIdentity(f: TableFacts): boolean {
 }
 
 function noIdentity(f: TableFacts): string {
-  return `table ${JSON.stringify(tableKey(f))} has no replica identity, so publishing updates/deletes would make UPDATE and DELETE on the primary fail; add a primary key, or run ALTER TABLE … REPLICA IDENTITY FULL (or USING INDEX), or leave update and delete out of \`publish\`.`;
+  return `table ${JSON.stringify(tableKey(f))} has no replica identity, so publishing updates/deletes would make UPDATE and DELETE on the primary fail; add a primary key, or run ALTER TABLE … REPLICA IDENTITY FULL (every column's type must then have an equality operator: not json, xml or point) or USING INDEX, or leave update and delete out of \`publish\`.`;
 }
 
 /**

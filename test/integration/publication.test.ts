@@ -324,6 +324,54 @@ for (const major of majors([15, 18])) {
       assert.deepEqual(await q("SELECT pubname FROM pg_publication"), []);
     });
 
+    it("refuses at preview REPLICA IDENTITY FULL with a column the replica cannot compare, when updates or deletes are published; the types it names are those PostgreSQL's own equality lookup rejects", async () => {
+      await q(`CREATE TYPE mood AS ENUM ('a', 'b'); CREATE TYPE pair AS (x int, y text);
+        CREATE DOMAIN djson AS json; CREATE DOMAIN dtext AS text;
+        CREATE TABLE wide (i int, t text, v varchar(5), c char(3), n numeric, b bytea, jb jsonb, e mood,
+          r int4range, co pair, ta text[], ea mood[], dt dtext, ts timestamptz, u uuid, ip inet, bits bit(3),
+          mon money, tv tsvector, iv interval, x8 xid8, j json, x xml, p point, bx box, ja json[], dj djson,
+          l line, pg polygon, ci circle, ls lseg, pa path);
+        ALTER TABLE wide REPLICA IDENTITY FULL`);
+      try {
+        const unequal = ["j", "x", "p", "bx", "ja", "dj", "l", "pg", "ci", "ls", "pa"];
+        // PostgreSQL's answer for each column's type: array_eq looks its element type's equality up
+        // in the type cache, as the replica's apply worker does for a FULL identity.
+        const types = await q<{ attname: string; type: string }>(
+          "SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'wide'::regclass AND attnum > 0 ORDER BY attnum",
+        );
+        const rejected: string[] = [];
+        for (const { attname, type } of types)
+          await q(`SELECT ARRAY[NULL::${type}] = ARRAY[NULL::${type}]`).catch((e: { code?: string }) => {
+            assert.equal(e.code, "42883");
+            rejected.push(attname);
+          });
+        assert.deepEqual(rejected, unequal, "PostgreSQL's own lookup");
+        const r = await pub.check(inputs({ tables: ["wide"] }));
+        assert.deepEqual(
+          r.failures.map((f) => f.property),
+          ["tables[0]"],
+        );
+        assert.match(
+          r.failures[0]!.reason,
+          /table "public\.wide" has REPLICA IDENTITY FULL and columns "j" \(json\), "x" \(xml\), "p" \(point\), "bx" \(box\), "ja" \(json\[\]\), "dj" \(djson\), .* of a type with no equality operator: the replica finds the row an UPDATE or DELETE changes by comparing every column.*json → jsonb/,
+        );
+        assert.match(
+          (await pub.check(inputs({ schemas: ["public"], publish: ["insert", "delete"] }))).failures
+            .map((f) => f.reason)
+            .join("\n"),
+          /table "public\.wide" has REPLICA IDENTITY FULL.*\(it is published through `schemas`\)/,
+        );
+        assert.deepEqual(
+          (await pub.check(inputs({ tables: ["wide"], publish: ["insert", "truncate"] }))).failures,
+          [],
+        );
+        await q(`ALTER TABLE wide ${unequal.map((c) => `DROP COLUMN ${c}`).join(", ")}`);
+        assert.deepEqual((await pub.check(inputs({ tables: ["wide"] }))).failures, []);
+      } finally {
+        await q("DROP TABLE wide; DROP TYPE mood, pair; DROP DOMAIN djson, dtext");
+      }
+    });
+
     if (major < 18)
       it("refuses options newer than the server, naming the version", async () => {
         const r = await pub.check(inputs({ tables: ["gen"], publishGeneratedColumns: "stored" }));

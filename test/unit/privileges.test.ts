@@ -40,6 +40,8 @@ const table = (over: Partial<TableFacts> = {}): TableFacts => ({
   ownerRowSecurity: false,
   ownerCanBecomeMe: true,
   largeObjectColumns: [],
+  unequalColumns: [],
+  unequalTypes: [],
   ...over,
 });
 const publisher: ConnectionInfo = { host: "p", port: 5432, database: "shop", user: "repl", password: "x" };

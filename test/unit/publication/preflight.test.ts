@@ -28,6 +28,8 @@ const facts = (over: Partial<TableFacts>): TableFacts => ({
   ownerRowSecurity: false,
   ownerCanBecomeMe: true,
   largeObjectColumns: [],
+  unequalColumns: [],
+  unequalTypes: [],
   ...over,
 });
 
