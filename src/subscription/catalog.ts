@@ -232,6 +232,15 @@ export async function readSubscriptionErrors(
   return r ? { applyErrors: Number(r.apply), syncErrors: Number(r.sync) } : undefined;
 }
 
+/** Whether the subscription is enabled now (false also when it does not exist). */
+export async function readSubscriptionEnabled(s: Session, name: string): Promise<boolean> {
+  const rows = await s.query<{ enabled: boolean }>(
+    `SELECT subenabled AS enabled FROM pg_catalog.pg_subscription WHERE oid = ${SUBSCRIPTION_OID}`,
+    [name],
+  );
+  return rows[0]?.enabled === true;
+}
+
 /** How many enabled subscriptions the subscriber runs (each takes an apply worker). */
 export async function countEnabledSubscriptions(s: Session): Promise<number> {
   const rows = await s.query<{ n: number }>(

@@ -40,7 +40,7 @@ import { subscriberFailures } from "./privileges";
 import { attachedWithRows, type PublisherView } from "./publisher";
 import { adoptionChanges, nameTakenReason } from "./reconcile";
 import { overlapFailures, truncateFailures, unreachedFailures } from "./sharedTables";
-import { applyStall } from "./stall";
+import { applyStall, disabledOnError } from "./stall";
 import { mayHandOver } from "./snapshotCatalog";
 import { previewCopy } from "./snapshotPlan";
 import { label, type SubscriptionInputs, type SubscriptionState } from "./types";
@@ -318,10 +318,16 @@ export async function observeReplica(
       // The count the last look saw, for this same subscription (a re-created one counts from 0):
       // the last `up`'s check, whose inputs the engine keeps, or a refresh.
       const seen = previous.oid === existing.oid ? previous.applyErrorsSeen : 0;
-      const watch = existing.enabled && !repair && !decision.refusal && !schemaChanging;
-      const { errors, stalled } = watch
-        ? await applyStall(s, inputs.name, seen, view?.slot?.lagBytes)
-        : { errors: (await readSubscriptionErrors(s, inputs.name))?.applyErrors, stalled: undefined };
+      const quiet = !repair && !decision.refusal && !schemaChanging;
+      // Disabled by PostgreSQL on an apply error (disableOnError), where the program wants it on.
+      const offOnError =
+        quiet && !existing.enabled && inputs.enabled !== false && existing.options.disableOnError === true;
+      const { errors, stalled } =
+        existing.enabled && quiet
+          ? await applyStall(s, inputs.name, seen, view?.slot?.lagBytes)
+          : offOnError
+            ? await disabledOnError(s, inputs.name, seen, view?.slot?.lagBytes)
+            : { errors: (await readSubscriptionErrors(s, inputs.name))?.applyErrors, stalled: undefined };
       // Kept while stalled, so that the next look sees the errors too.
       const kept = stalled ? seen : errors;
       if (kept !== undefined) inputs.applyErrorsSeen = kept;

@@ -14,13 +14,13 @@ import { sortedTables, tableKey } from "../pg/tables";
 import { createSubscription, recopy, stateAfterWrite, subscribe } from "./apply";
 import { settleBinary } from "./binary";
 import { slotInvalidatedReason } from "./drift";
-import { readSubscription } from "./catalog";
+import { readSubscription, readSubscriptionErrors } from "./catalog";
 import { deleteSubscription } from "./drop";
 import { alterableOptions, differsFromDefault, SLOT_NAME } from "./options";
 import { newlyAttached, observeReplica } from "./observe";
 import { publisherRoleFailures } from "./privileges";
 import { bindingsOf, givenBindings, readPublisher, slotHealth, viewPublisher } from "./publisher";
-import { applyStall } from "./stall";
+import { applyStall, disabledOnError, watchEnabled } from "./stall";
 import { reconcile } from "./reconcile";
 import { SUBSCRIPTION_FIELDS, upgradeState, storeState } from "./fields";
 import {
@@ -231,10 +231,16 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       // A stream that stopped (stall.ts): the counter's last record is kept, so that the next check
       // sees it (check knows whether a SchemaSync this depends on changes first).
       const baseline = stallBaseline(props);
+      const offOnError = !state.enabled && props.enabled !== false && state.options.disableOnError === true;
       const stalled =
-        state.enabled && drift.length === 0
-          ? (await applyStall(s, props.name, baseline, view?.slot?.lagBytes)).stalled
-          : undefined;
+        drift.length > 0
+          ? undefined
+          : state.enabled
+            ? (await applyStall(s, props.name, baseline, view?.slot?.lagBytes)).stalled
+            : offOnError
+              ? (await disabledOnError(s, props.name, baseline, view?.slot?.lagBytes)).stalled
+              : undefined;
+      if (stalled && offOnError) drift.push(stalled);
       const inputs: SubscriptionInputs = {
         ...inputsOf<SubscriptionInputs>(SUBSCRIPTION_FIELDS, props),
         publications: sameSet(state.publications, props.publications)
@@ -286,7 +292,10 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
     const outs = await withSession(ends.connection, async (s) => {
       await settleBinary(s, news, ends.publisher, undefined, true);
       const state = await readSubscription(s, news.name);
-      if (news.stalled) {
+      // Disabled by PostgreSQL on an error: enabled below, then watched (stall.ts watchEnabled).
+      const offOnError = news.stalled !== undefined && state?.enabled === false;
+      const errorsBefore = offOnError ? ((await readSubscriptionErrors(s, news.name))?.applyErrors ?? 0) : 0;
+      if (news.stalled && !offOnError) {
         const slot = olds.actualSlotName ? await slotHealth(ends.publisher, olds.actualSlotName) : undefined;
         const { stalled } = await applyStall(s, news.name, stallBaseline(olds), slot?.lagBytes);
         if (stalled) throw new Error(`${label(news.name)}: ${stalled}`);
@@ -298,6 +307,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
         const refresh =
           news.publishedTables !== undefined && !sameTables(olds.publishedTables, news.publishedTables);
         await reconcile(s, state, news, ends.publisher, refresh || drifted(olds), applied);
+        if (offOnError && news.enabled !== false) await watchEnabled(s, news.name, errorsBefore);
       }
       return stateAfterWrite(s, news, ends);
     });

@@ -8,14 +8,81 @@
 // the replica is behind its publisher, and it grows again while we watch — until the running
 // apply worker has lived a retry interval and a second (one started long ago ends the watch at
 // once). The watch is paid only when the first two hold.
+//
+// With disableOnError, PostgreSQL disables the subscription at its first such failure instead: no
+// worker, no growing counter — the subscription is simply off, the counter above the last look's.
+// A check says so (disabledOnError); `up` enables it and watches whether it stays on
+// (watchEnabled): the cause still there, PostgreSQL disables it again within the first change.
 
 import * as log from "../kernel/log";
 import type { Session } from "../pg/session";
-import { readApplyWorkerAge, readConflictCounts, readRetryInterval, readSubscriptionErrors } from "./catalog";
+import {
+  readApplyWorkerAge,
+  readConflictCounts,
+  readRetryInterval,
+  readSubscriptionEnabled,
+  readSubscriptionErrors,
+} from "./catalog";
 
 /** The longest a check watches the counter. */
 const WATCH_MAX_MS = 11_000;
 const POLL_MS = 250;
+
+const CAUSE =
+  "Usually a row written on the replica that a replicated insert or update collides with, a constraint or trigger the primary lacks, or a column missing on the replica: the subscriber's log names it.";
+
+function behind(lagBytes: number | undefined): string {
+  return lagBytes === undefined
+    ? "behind its publisher (how far: the publisher is out of reach from here)"
+    : `${lagBytes} byte(s) behind its publisher`;
+}
+
+/**
+ * A subscription PostgreSQL disabled after an apply error (disableOnError, PG15+): the error
+ * count now, and when it grew since the last look (`recorded`), why the stream stopped (one
+ * sentence with the fix). For a subscription found disabled while the program wants it enabled.
+ */
+export async function disabledOnError(
+  s: Session,
+  name: string,
+  recorded: number | undefined,
+  lagBytes: number | undefined,
+): Promise<{ errors?: number; stalled?: string }> {
+  const now = await readSubscriptionErrors(s, name);
+  if (!now) return {};
+  if (now.applyErrors <= (recorded ?? 0) || lagBytes === 0) return { errors: now.applyErrors };
+  return {
+    errors: now.applyErrors,
+    stalled: `the stream has stopped: PostgreSQL disabled the subscription (disableOnError) after its apply worker failed ${now.applyErrors - (recorded ?? 0)} time(s) since the last up, and the replica is ${behind(lagBytes)}; nothing the publisher writes arrives until its cause is removed${await conflictList(s, name)}. ${CAUSE} Remove the cause on the replica (e.g. delete the row the log names), then run up again: it enables the subscription and fails if the change still cannot be applied; a re-copy would empty the table (rows written on the replica with it), and \`ALTER SUBSCRIPTION … SKIP\` would lose the change.`,
+  };
+}
+
+/**
+ * Right after `up` enabled a subscription PostgreSQL had disabled on an error: watches until its
+ * apply worker has lived a retry interval and a second; throws if PostgreSQL disables it again or
+ * the error count grows past `before` (the cause is still there).
+ */
+export async function watchEnabled(s: Session, name: string, before: number): Promise<void> {
+  const window = Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
+  const started = Date.now();
+  for (;;) {
+    const errors = (await readSubscriptionErrors(s, name))?.applyErrors ?? before;
+    if (errors > before || !(await readSubscriptionEnabled(s, name)))
+      throw new Error(
+        `Subscription ${JSON.stringify(name)}: the stream has stopped again: enabled, its apply worker failed ${Math.max(1, errors - before)} more time(s) and PostgreSQL disabled it (disableOnError)${await conflictList(s, name)}. ${CAUSE} Remove the cause on the replica, then run up again.`,
+      );
+    const age = await readApplyWorkerAge(s, name);
+    if ((age !== undefined && age >= window) || Date.now() - started >= window) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+async function conflictList(s: Session, name: string): Promise<string> {
+  const conflicts = Object.entries(await readConflictCounts(s, name))
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(", ");
+  return conflicts ? ` (conflicts the subscriber counted: ${conflicts})` : "";
+}
 
 /**
  * The apply error count now (PG15+; undefined before) and, when the stream is stalled, why (one
@@ -49,13 +116,6 @@ export async function applyStall(
     );
     return { errors: now };
   }
-  const conflicts = Object.entries(await readConflictCounts(s, name))
-    .map(([kind, n]) => `${kind} ${n}`)
-    .join(", ");
-  const stalled = `the stream has stopped: the apply worker failed ${now - (recorded ?? 0)} time(s) since the last up and again while this check watched, and the replica is ${
-    lagBytes === undefined
-      ? "behind its publisher (how far: the publisher is out of reach from here)"
-      : `${lagBytes} byte(s) behind its publisher`
-  }; nothing the publisher writes arrives until its cause is removed${conflicts ? ` (conflicts the subscriber counted: ${conflicts})` : ""}. Usually a row written on the replica that a replicated insert or update collides with, a constraint or trigger the primary lacks, or a column missing on the replica: the subscriber's log names it. Remove the cause on the replica (e.g. delete the row the log names), then run up again; a re-copy would empty the table (rows written on the replica with it), and \`ALTER SUBSCRIPTION … SKIP\` would lose the change.`;
+  const stalled = `the stream has stopped: the apply worker failed ${now - (recorded ?? 0)} time(s) since the last up and again while this check watched, and the replica is ${behind(lagBytes)}; nothing the publisher writes arrives until its cause is removed${await conflictList(s, name)}. ${CAUSE} Remove the cause on the replica (e.g. delete the row the log names), then run up again; a re-copy would empty the table (rows written on the replica with it), and \`ALTER SUBSCRIPTION … SKIP\` would lose the change.`;
   return { errors: now, stalled };
 }

@@ -713,6 +713,61 @@ export function driftSuite(pubMajor: Major, subMajor: Major): void {
       assert.deepEqual(ops(again.steps), ["same", "same", "same"], "no changes after refresh");
     });
 
+    // Measured before (PG17): with disableOnError, PostgreSQL disabled the subscription at the
+    // row's collision; the plain preview said "same", and up re-enabled it and succeeded while
+    // PostgreSQL disabled it again at once (the primary's later rows never arrived).
+    it("says at preview that PostgreSQL disabled the subscription on an error (disableOnError), fails up while the cause is there, then catches up", async () => {
+      await freshStart();
+      const config = { ...ctx.config, disableOnError: "true" };
+      assert.deepEqual(ops(await up(config)), ["same", "same", "update"]);
+      await q(
+        ctx.replica,
+        "INSERT INTO users (id, email, name) VALUES (900002, 'local2@replica.example', 'written on the replica')",
+      );
+      await q(
+        ctx.primary,
+        "INSERT INTO users (id, email, name) VALUES (900002, 'p900002@example.com', 'from the primary')",
+      );
+      await write();
+      await eventually(async () =>
+        assert.deepEqual(await q(ctx.replica, "SELECT subenabled FROM pg_subscription"), [
+          { subenabled: false },
+        ]),
+      );
+      const from = ctx.engine.log.length;
+      const preview = await runProgram(ctx.engine, PROGRAM, config, "preview", "drift");
+      assert.deepEqual(ops(preview.steps), ["same", "same", "update"], "a plain preview");
+      assert.match(
+        ctx.engine.log.slice(from),
+        /the stream has stopped: PostgreSQL disabled the subscription \(disableOnError\) after its apply worker failed \d+ time\(s\) since the last up/,
+      );
+      await ctx.engine.refresh();
+      const sub = [...ctx.engine.state.values()].find((r) => r.urn.includes(":Subscription::"))!;
+      assert.match(
+        JSON.stringify(sub.outputs.drift),
+        /PostgreSQL disabled the subscription \(disableOnError\)/,
+      );
+      const refreshed = await runProgram(ctx.engine, PROGRAM, config, "preview", "drift");
+      assert.deepEqual(ops(refreshed.steps), ["same", "same", "update"], "a refreshed preview");
+      const failed = await runProgram(ctx.engine, PROGRAM, config, "up", "drift");
+      assert.match(
+        failed.error ?? "",
+        /the stream has stopped again: enabled, its apply worker failed .* PostgreSQL disabled it \(disableOnError\)/,
+      );
+      assert.deepEqual(await q(ctx.replica, "SELECT subenabled FROM pg_subscription"), [
+        { subenabled: false },
+      ]);
+      await q(ctx.replica, "DELETE FROM users WHERE id = 900002");
+      await up(config);
+      assert.deepEqual(await q(ctx.replica, "SELECT subenabled FROM pg_subscription"), [
+        { subenabled: true },
+      ]);
+      await settlesEqual();
+      await ctx.engine.refresh();
+      const again = await runProgram(ctx.engine, PROGRAM, config, "preview", "drift");
+      assert.deepEqual(ops(again.steps), ["same", "same", "same"], "no changes after refresh");
+    });
+
     // Every pair: a publisher on PG18 skips the gap's rows without an error (PG15 loops on one).
     it("judges a gap in the stream of a subscription whose copy outlasted its wait, against what that up bound it to", async () => {
       await freshStart();
