@@ -2,6 +2,7 @@
 // preflight starts from. Managed clouds' admin roles are not superusers; their memberships are
 // listed so that the messages can name the cloud's own fix.
 
+import type { CheckFailure } from "../kernel/check";
 import type { Session } from "./session";
 
 /** Roles whose privileges matter here: PostgreSQL's own and the managed clouds' admin roles. */
@@ -24,6 +25,13 @@ export interface RoleFacts {
   createOnDatabase: boolean;
   /** Which of the known roles the user has the privileges of (membership with INHERIT). */
   memberOf: string[];
+  /**
+   * Its sessions start read-only: default_transaction_read_only is on for the server, the database
+   * or the role (as a cutover's "stop writes" sets it), or the server is a standby in recovery.
+   */
+  readOnly: boolean;
+  /** The server is a standby in recovery (read-only whatever a session sets). */
+  inRecovery: boolean;
 }
 
 export async function readRoleFacts(s: Session): Promise<RoleFacts> {
@@ -33,11 +41,33 @@ export async function readRoleFacts(s: Session): Promise<RoleFacts> {
             pg_catalog.has_database_privilege(current_database(), 'CREATE') AS "createOnDatabase",
             ARRAY(SELECT k.rolname::text FROM pg_catalog.pg_roles k
                    WHERE k.rolname = ANY($1::text[]) AND pg_catalog.pg_has_role(current_user, k.oid, 'USAGE')
-                   ORDER BY 1) AS "memberOf"
+                   ORDER BY 1) AS "memberOf",
+            pg_catalog.current_setting('transaction_read_only')::bool AS "readOnly",
+            pg_catalog.pg_is_in_recovery() AS "inRecovery"
        FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`,
     [KNOWN_ROLES],
   );
   return rows[0]!;
+}
+
+/**
+ * Where this program must write (`what`: "the schema copy" …) but the connection's sessions start
+ * read-only: a standby (point the connection at its primary), or default_transaction_read_only on
+ * (an option of this connection turns it off for this program's sessions only; PostgreSQL's apply
+ * worker writes regardless).
+ */
+export function readOnlyFailure(property: string, facts: RoleFacts, what: string): CheckFailure | undefined {
+  if (facts.inRecovery)
+    return {
+      property,
+      reason: `\`${property}\` reaches a standby in recovery (read-only), where ${what} cannot be written: point it at the primary of that cluster.`,
+    };
+  if (facts.readOnly)
+    return {
+      property,
+      reason: `transactions of role ${JSON.stringify(facts.user)} on database ${JSON.stringify(facts.database)} are read-only by default (default_transaction_read_only = on, set for the server, the database or the role), so ${what} cannot be written: add \`options=-c default_transaction_read_only=off\` to \`${property}\` (it changes only this program's sessions; PostgreSQL's apply worker writes regardless), or reset the setting.`,
+    };
+  return undefined;
 }
 
 /** A managed cloud's admin role the user belongs to, if any (their services allow more than plain roles). */

@@ -7,7 +7,7 @@ import { serverGates } from "../kernel/fields";
 import { versionFailures } from "../kernel/versions";
 import { truncateMark, type Binding } from "../pg/binding";
 import { memberIds, readMemberships, wouldPublish } from "../pg/published";
-import { readRoleFacts, readServerId } from "../pg/roles";
+import { readOnlyFailure, readRoleFacts, readServerId } from "../pg/roles";
 import type { Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
 import { coveredTables, readOtherRelations, readTableFacts } from "../pg/tableFacts";
@@ -71,7 +71,10 @@ export async function serverFailures(
       updatesOrDeletes,
     ),
   );
-  failures.push(...privilegeFailures(await readRoleFacts(s), inputs, tables, facts, existing));
+  const role = await readRoleFacts(s);
+  failures.push(...privilegeFailures(role, inputs, tables, facts, existing));
+  const readOnly = existing ? undefined : readOnlyFailure("connection", role, "the publication");
+  if (readOnly) failures.push(readOnly);
   const pointing = largeObjectColumns([...tables, ...covered], facts);
   if (pointing.length > 0)
     log.warn(

@@ -7,7 +7,7 @@
 import type { CheckFailure } from "../kernel/check";
 import { blaming } from "../kernel/errors";
 import type { ConnectionInfo, Resolved } from "../pg/connection";
-import { readRoleFacts, readServerId } from "../pg/roles";
+import { readOnlyFailure, readRoleFacts, readServerId } from "../pg/roles";
 import { withSession } from "../pg/session";
 import { nameOf, tableId, tableKey, type TableName } from "../pg/tables";
 import { readFingerprint, readTargetAccess } from "./catalog";
@@ -74,6 +74,14 @@ export async function targetPrivileges(
       ),
     ),
   );
+}
+
+/** The target's sessions start read-only (a standby, or default_transaction_read_only): a failure for a plan that writes. */
+export async function targetReadOnly(target: ConnectionInfo): Promise<CheckFailure[]> {
+  const failure = await withSession(target, async (s) =>
+    readOnlyFailure("target", await readRoleFacts(s), "the schema copy"),
+  );
+  return failure ? [failure] : [];
 }
 
 export interface Observation {

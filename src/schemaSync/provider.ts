@@ -17,7 +17,14 @@ import { canonicalTableRef, parseTableRef, tableId, tableKey, type TableName } f
 import { emptyingRefusals, readStakes, type TableStakes } from "../pg/emptying";
 import * as log from "../kernel/log";
 import { applySchemaSync, refuse } from "./apply";
-import { observe, pendingOf, signatures, targetFingerprint, targetPrivileges } from "./observe";
+import {
+  observe,
+  pendingOf,
+  signatures,
+  targetFingerprint,
+  targetPrivileges,
+  targetReadOnly,
+} from "./observe";
 import { projectSection } from "./section";
 import * as sql from "./sql";
 import { SCHEMA_SYNC_FIELDS, upgradeState, settingsOf, storeState } from "./fields";
@@ -119,6 +126,7 @@ const handlers: Provider<SchemaSyncInputs, SchemaSyncState> = {
       }
       if (settingsOf(inputs).section !== "post-data")
         problems.push(...(await targetPrivileges(ends.target, desired)));
+      if (Object.keys(pending).length > 0) problems.push(...(await targetReadOnly(ends.target)));
       return { inputs: checked, failures: problems };
     } catch (e) {
       // Source reads are marked (observe.ts); every other statement here runs on the target.

@@ -6,7 +6,7 @@ import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
 import { versionFailures } from "../kernel/versions";
 import { byFeeding, nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
-import { readRoleFacts, readServerId } from "../pg/roles";
+import { readOnlyFailure, readRoleFacts, readServerId } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
 import { readTableFacts, type TableFacts } from "../pg/tableFacts";
@@ -212,8 +212,9 @@ export async function observeReplica(
     const failures: CheckFailure[] = versionFailures(s.serverVersion, versionGates(inputs), "subscriber");
     if (inputs.publishedTables) await settleBinary(s, inputs, ends.publisher, inputs.publishedTables, false);
     const onReplica = await readTableFacts(s, view?.tables ?? []);
+    const role = await readRoleFacts(s);
     failures.push(
-      ...subscriberFailures(await readRoleFacts(s), s.serverVersion, inputs, ends.publisher, onReplica),
+      ...subscriberFailures(role, s.serverVersion, inputs, ends.publisher, onReplica),
       ...tableFailures(inputs, view, onReplica),
       ...(await generatedFailures(s, view, ends)),
       ...subscriberLibpqFailures(s.serverVersion, ends.publisher),
@@ -306,6 +307,10 @@ export async function observeReplica(
       recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),
     });
     const repair = decision.repair;
+    // A new subscription (and its copy), or a repair, writes on the replica.
+    const writes = !existing ? "the subscription and its copy" : repair ? "the repair's re-copy" : undefined;
+    const readOnly = writes && !decision.refusal ? readOnlyFailure("connection", role, writes) : undefined;
+    if (readOnly) failures.push(readOnly);
     if (existing && ours && view?.slot?.unreserved && !repair)
       log.warn(
         `${label(inputs.name)}: replication slot ${JSON.stringify(slotName)} has fallen more than max_slot_wal_keep_size behind on the publisher (wal_status "unreserved"): unless the subscriber catches up first, the publisher's next checkpoint invalidates it — the changes it has not sent would be lost, and the next up would copy every table again.`,

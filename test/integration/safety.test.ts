@@ -5,7 +5,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { providers } from "../../src";
 import { UNKNOWN } from "../../src/kernel/unknown";
+import { Engine } from "../harness/engine";
+import { snapshotProgram } from "../harness/live";
 import { startServer, type TestServer } from "../harness/postgres";
+import { eventually } from "../harness/util";
 
 describe("Publication safety on PG18", () => {
   let server: TestServer;
@@ -134,5 +137,64 @@ describe("Publication safety on PG18", () => {
     assert.equal(res.failures![0]!.property, "connection");
     assert.match(res.failures![0]!.reason, /password authentication failed/);
     assert.ok(!res.failures![0]!.reason.includes("not-the-password-42"));
+  });
+});
+
+// Measured before (PG17): the preview was clean and up failed in SchemaSync ("cannot execute CREATE
+// SCHEMA in a read-only transaction") after the publication was made on the primary.
+describe("a replica database whose transactions are read-only by default, PG17", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  before(async () => {
+    [primary, replica] = await Promise.all([startServer({ major: 17 }), startServer({ major: 17 })]);
+    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
+    await primary.query(
+      "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 20) g",
+      [],
+      "app",
+    );
+    await replica.query("ALTER DATABASE app SET default_transaction_read_only = on");
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.destroy().catch(() => undefined);
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("is refused at preview where the program writes there (the schema copy, the subscription), and works with the override the message names; PostgreSQL's apply worker writes regardless", async () => {
+    const refused = await snapshotProgram(primary, replica, "app", ["public.t"])("preview", engine);
+    const failures = refused.steps.flatMap((s) =>
+      (s.failures ?? []).map((f) => [s.urn.split("::")[2]!.split(":").pop(), f.property, f.reason]),
+    );
+    assert.deepEqual(
+      failures.map(([type, property]) => [type, property]),
+      [
+        ["SchemaSync", "target"],
+        ["Subscription", "connection"],
+      ],
+    );
+    for (const [, , reason] of failures)
+      assert.match(
+        reason!,
+        /transactions of role "\w+" on database "app" are read-only by default \(default_transaction_read_only = on.*add `options=-c default_transaction_read_only=off` to `(target|connection)`/,
+      );
+    const override = `${replica.url("app")}?options=${encodeURIComponent("-c default_transaction_read_only=off")}`;
+    const prog = snapshotProgram(primary, replica, "app", ["public.t"], { replicaUrl: override });
+    const preview = await prog("preview", engine);
+    assert.deepEqual(
+      preview.steps.flatMap((s) => s.failures ?? []),
+      [],
+    );
+    const done = await prog("up", engine);
+    assert.equal(done.error, undefined);
+    await primary.query("INSERT INTO t VALUES (100, 'later')", [], "app");
+    await eventually(async () =>
+      assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM t", [], "app"), [{ n: 21 }]),
+    );
+    assert.deepEqual(await replica.query("SHOW default_transaction_read_only", [], "app"), [
+      { default_transaction_read_only: "on" },
+    ]);
   });
 });

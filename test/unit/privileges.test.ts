@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ConnectionInfo } from "../../src/pg/connection";
-import type { RoleFacts } from "../../src/pg/roles";
+import { readOnlyFailure, type RoleFacts } from "../../src/pg/roles";
 import type { TableFacts } from "../../src/pg/tableFacts";
 import { privilegeFailures } from "../../src/publication/preflight";
 import { targetFailures } from "../../src/schemaSync/privileges";
@@ -18,6 +18,8 @@ const role = (over: Partial<RoleFacts> = {}): RoleFacts => ({
   replication: false,
   createOnDatabase: true,
   memberOf: [],
+  readOnly: false,
+  inRecovery: false,
   ...over,
 });
 const table = (over: Partial<TableFacts> = {}): TableFacts => ({
@@ -299,4 +301,20 @@ describe("SchemaSync target privileges", () => {
       if (refused) assert.match(reasons(f), refused);
       else assert.deepEqual(f, []);
     });
+});
+
+describe("where this program writes, a connection whose sessions start read-only (readOnlyFailure)", () => {
+  it("names a standby (point at its primary) before a read-only default (the option that overrides it)", () => {
+    assert.equal(readOnlyFailure("target", role(), "the schema copy"), undefined);
+    assert.match(
+      readOnlyFailure("target", role({ readOnly: true, inRecovery: true }), "the schema copy")!.reason,
+      /`target` reaches a standby in recovery \(read-only\), where the schema copy cannot be written: point it at the primary/,
+    );
+    const f = readOnlyFailure("connection", role({ readOnly: true }), "the publication")!;
+    assert.equal(f.property, "connection");
+    assert.match(
+      f.reason,
+      /transactions of role "app" on database "shop" are read-only by default .* so the publication cannot be written: add `options=-c default_transaction_read_only=off` to `connection`/,
+    );
+  });
 });
