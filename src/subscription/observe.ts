@@ -39,7 +39,7 @@ import { alterRoleNoStatementTimeout } from "../pg/grants";
 import { subscriberFailures } from "./privileges";
 import { attachedWithRows, type PublisherView } from "./publisher";
 import { adoptionChanges, nameTakenReason } from "./reconcile";
-import { overlapFailures, truncateFailures, unreachedFailures } from "./sharedTables";
+import { overlapFailures, truncateBlocked, truncateFailures, unreachedFailures } from "./sharedTables";
 import { applyStall, disabledOnError } from "./stall";
 import { mayHandOver } from "./snapshotCatalog";
 import { previewCopy } from "./snapshotPlan";
@@ -258,6 +258,11 @@ export async function observeReplica(
     const holding = await nonEmptyTables(s, copied);
     failures.push(...loopFailures(inputs, view, stakes, s.serverVersion));
     failures.push(...truncateFailures(inputs.bindings ?? [], stakes, view?.subscribedTables));
+    const blocked = truncateBlocked(inputs.bindings ?? [], stakes, published);
+    if (blocked.length > 0)
+      log.warn(
+        `${label(inputs.name)}: ${blocked.join(", ")}: a table of the replica's own has a foreign key to it, and its publication publishes TRUNCATE, which the replica applies without CASCADE — so a TRUNCATE of it on the primary would stop the whole stream (every table of this subscription), retried until that constraint is dropped. Publish without it (\`publish: ["insert", "update", "delete"]\`), copy the referencing table too, or drop the constraint.`,
+      );
     const attached = await newlyAttached(inputs.name, ends, view, previous, existing !== undefined && ours);
     if (view && existing && ours) warnDetached(inputs.name, view, previous, onReplica);
     // As check sees them now (after this `up`'s repair, if any, they are the replica's too).

@@ -87,6 +87,29 @@ export function truncateFailures(
 }
 
 /**
+ * A replica table of its own (not filled by this subscription) with a foreign key to a table a
+ * publication of this one publishes TRUNCATE of: PostgreSQL applies a replicated TRUNCATE without
+ * CASCADE and refuses to empty a table others reference, so the first TRUNCATE on the primary
+ * stops the whole stream (every table of the subscription), retried without end. One warning line
+ * per table ("x (referenced by y, z)"); none when every referencing table is copied with it.
+ */
+export function truncateBlocked(
+  bindings: readonly Binding[],
+  stakes: readonly TableStakes[],
+  published: readonly TableName[],
+): string[] {
+  const ours = new Set(published.map(tableId));
+  const truncated = new Set(
+    bindings.filter((b) => b.truncate !== false).flatMap((b) => b.tables.map(tableId)),
+  );
+  return stakes.flatMap((t) => {
+    if (!truncated.has(tableId(t))) return [];
+    const others = (t.referencedBy ?? []).filter((r) => !ours.has(tableId(r)));
+    return others.length > 0 ? [`${tableKey(t)} (referenced by ${others.map(tableKey).join(", ")})`] : [];
+  });
+}
+
+/**
  * Fan-in: replica rows whose unique key the publisher's rows have too would stop PostgreSQL's copy
  * of that table on a duplicate key, retried without end; in a table without one, rows equal to the
  * publisher's would be there twice (keyOverlap.ts). Refused at preview.

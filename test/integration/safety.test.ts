@@ -198,3 +198,77 @@ describe("a replica database whose transactions are read-only by default, PG17",
     ]);
   });
 });
+
+// Measured before (PG17): a TRUNCATE on the primary of a table a replica-only table references
+// stopped the whole stream (17 apply errors in 3 s; the other table's rows never arrived), and
+// previews said nothing beforehand.
+describe("a replica table of its own referencing a replicated one whose TRUNCATE is published, PG17", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  before(async () => {
+    [primary, replica] = await Promise.all([startServer({ major: 17 }), startServer({ major: 17 })]);
+    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
+    await primary.query(
+      "CREATE TABLE staging (id int PRIMARY KEY, v text); INSERT INTO staging SELECT g, 'a' FROM generate_series(1, 10) g; CREATE TABLE other (id int PRIMARY KEY)",
+      [],
+      "app",
+    );
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.destroy().catch(() => undefined);
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("warns at preview that a TRUNCATE on the primary would stop the stream; without TRUNCATE published, none", async () => {
+    const tables = ["public.staging", "public.other"];
+    const truncating = snapshotProgram(primary, replica, "app", tables);
+    assert.equal((await truncating("up", engine)).error, undefined);
+    await replica.query("CREATE TABLE notes (staging_id int REFERENCES staging (id), note text)", [], "app");
+    const warning =
+      /public\.staging \(referenced by public\.notes\): a table of the replica's own has a foreign key to it, and its publication publishes TRUNCATE.*would stop the whole stream/;
+    let from = engine.log.length;
+    const preview = await truncating("preview", engine);
+    assert.deepEqual(
+      preview.steps.flatMap((s) => s.failures ?? []),
+      [],
+    );
+    assert.match(engine.log.slice(from), warning);
+    // What it warns of: the stream stops at the TRUNCATE, the other table's rows with it.
+    await primary.query("TRUNCATE staging; INSERT INTO other VALUES (1)", [], "app");
+    await eventually(async () =>
+      assert.ok(
+        Number(
+          (
+            await replica.query<{ n: string }>(
+              "SELECT apply_error_count AS n FROM pg_stat_subscription_stats",
+              [],
+              "app",
+            )
+          )[0]!.n,
+        ) > 0,
+      ),
+    );
+    assert.deepEqual(await replica.query("SELECT count(*)::int AS n FROM other", [], "app"), [{ n: 0 }]);
+    await replica.query("ALTER TABLE notes DROP CONSTRAINT notes_staging_id_fkey", [], "app");
+    await eventually(async () =>
+      assert.deepEqual(
+        await replica.query(
+          "SELECT (SELECT count(*) FROM staging)::int AS s, (SELECT count(*) FROM other)::int AS o",
+          [],
+          "app",
+        ),
+        [{ s: 0, o: 1 }],
+      ),
+    );
+    await replica.query("ALTER TABLE notes ADD FOREIGN KEY (staging_id) REFERENCES staging (id)", [], "app");
+    const inserts = snapshotProgram(primary, replica, "app", tables, {
+      publish: JSON.stringify(["insert", "update", "delete"]),
+    });
+    from = engine.log.length;
+    await inserts("preview", engine);
+    assert.doesNotMatch(engine.log.slice(from), /referenced by public\.notes/);
+  });
+});

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Binding } from "../../../src/pg/binding";
 import type { TableStakes } from "../../../src/pg/emptying";
-import { truncateFailures } from "../../../src/subscription/sharedTables";
+import { truncateBlocked, truncateFailures } from "../../../src/subscription/sharedTables";
 
 const customers = { schema: "public", name: "customers" };
 const orders = { schema: "public", name: "orders" };
@@ -50,5 +50,22 @@ describe("fan-in and TRUNCATE", () => {
       truncateFailures([binding()], stakes(["other_shard"], ["analytics"]), []).map((f) => f.property),
       ["publications"],
     );
+  });
+});
+
+describe("TRUNCATE of a table a replica table of its own references (truncateBlocked)", () => {
+  const notes = { schema: "public", name: "notes" };
+  const referenced: TableStakes[] = [
+    { ...customers, fedBy: [], publishedBy: [], referencedBy: [notes, orders] },
+    { ...orders, fedBy: [], publishedBy: [], referencedBy: [] },
+  ];
+  it("names the table and the referencing tables this subscription does not fill", () => {
+    assert.deepEqual(truncateBlocked([binding()], referenced, [customers, orders]), [
+      "public.customers (referenced by public.notes)",
+    ]);
+  });
+  it("says nothing when TRUNCATE is not published, or every referencing table is copied with it", () => {
+    assert.deepEqual(truncateBlocked([binding({ truncate: false })], referenced, [customers, orders]), []);
+    assert.deepEqual(truncateBlocked([binding()], referenced, [customers, orders, notes]), []);
   });
 });
