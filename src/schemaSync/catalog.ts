@@ -422,27 +422,3 @@ export async function readTargetAccess(
   );
   return { schemas: schemaRows, extensions: extensionRows };
 }
-
-/** The replication slot of each of these subscriptions of the current database (null: slot_name = NONE). */
-export async function readSubscriptionSlots(
-  s: Session,
-  subscriptions: readonly string[],
-): Promise<Map<string, string | null>> {
-  const rows = await s.query<{ name: string; slot: string | null }>(
-    `SELECT subname AS name, subslotname AS slot FROM pg_catalog.pg_subscription
-      WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-        AND subname = ANY($1::text[])`,
-    [[...subscriptions]],
-  );
-  return new Map(rows.map((r) => [r.name, r.slot]));
-}
-
-/** Which of these names are logical replication slots of the current database (pg_replication_slots is public). */
-export async function readLogicalSlots(s: Session, names: readonly string[]): Promise<Set<string>> {
-  const rows = await s.query<{ name: string }>(
-    `SELECT slot_name AS name FROM pg_catalog.pg_replication_slots
-      WHERE slot_type = 'logical' AND database = current_database() AND slot_name = ANY($1::text[])`,
-    [[...names]],
-  );
-  return new Set(rows.map((r) => r.name));
-}

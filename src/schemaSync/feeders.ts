@@ -2,14 +2,13 @@
 // SchemaSync's source. A column the source lacks on such a table holds that server's values (a
 // migration rolled out shard by shard, the lagging shard's stack the first to run on that table)
 // and is kept, not dropped: dropping it would lose them and stop that subscription's stream. A
-// subscription streams from the server its slot is on; where it connects (subconninfo) is
-// readable by superusers only, slot names on both sides by anyone.
+// subscription streams from the server its slot is on (pg/feeders.ts).
 
 import type { ConnectionInfo } from "../pg/connection";
 import type { TableStakes } from "../pg/emptying";
-import { withSession, type Session } from "../pg/session";
+import { feedersFrom } from "../pg/feeders";
+import type { Session } from "../pg/session";
 import { tableId } from "../pg/tables";
-import { readLogicalSlots, readSubscriptionSlots } from "./catalog";
 import type { SchemaSnapshot } from "./snapshot";
 
 /**
@@ -40,14 +39,6 @@ export async function otherSourceFeeders(
     ...new Set(stakes.filter((t) => losing.has(tableId(t)) && t.fedBy.length === 1).map((t) => t.fedBy[0]!)),
   ];
   if (lone.length === 0) return new Set();
-  const slots = await readSubscriptionSlots(target, lone);
-  const named = [...slots.values()].filter((v): v is string => v !== null);
-  const here =
-    named.length > 0 ? await withSession(source, (s) => readLogicalSlots(s, named)) : new Set<string>();
-  return new Set(
-    lone.filter((sub) => {
-      const slot = slots.get(sub);
-      return slot === undefined || slot === null || !here.has(slot);
-    }),
-  );
+  const here = await feedersFrom(target, source, lone);
+  return new Set(lone.filter((sub) => !here.has(sub)));
 }

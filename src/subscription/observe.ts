@@ -39,7 +39,14 @@ import { alterRoleNoStatementTimeout } from "../pg/grants";
 import { subscriberFailures } from "./privileges";
 import { attachedWithRows, type PublisherView } from "./publisher";
 import { adoptionChanges, nameTakenReason } from "./reconcile";
-import { overlapFailures, truncateBlocked, truncateFailures, unreachedFailures } from "./sharedTables";
+import {
+  overlapFailures,
+  sameSourceFailures,
+  truncateBlocked,
+  truncateFailures,
+  unreachedFailures,
+} from "./sharedTables";
+import { feedersFrom } from "../pg/feeders";
 import { applyStall, disabledOnError } from "./stall";
 import { mayHandOver } from "./snapshotCatalog";
 import { previewCopy } from "./snapshotPlan";
@@ -258,6 +265,13 @@ export async function observeReplica(
     const holding = await nonEmptyTables(s, copied);
     failures.push(...loopFailures(inputs, view, stakes, s.serverVersion));
     failures.push(...truncateFailures(inputs.bindings ?? [], stakes, view?.subscribedTables));
+    // Other subscriptions filling these tables from this same publisher (read only when there are any;
+    // the subscription this one replaces under a new name is on its way out).
+    const others = [...new Set(stakes.flatMap((t) => t.fedBy))].filter((f) => f !== previous.name);
+    const same = others.length > 0 && view ? await feedersFrom(s, ends.publisher, others) : new Set<string>();
+    failures.push(...sameSourceFailures(stakes, same));
+    // Those tables' keys are not this publisher's to look up against another's (they are its own).
+    const sameTables = new Set(stakes.filter((t) => t.fedBy.some((f) => same.has(f))).map(tableId));
     const blocked = truncateBlocked(inputs.bindings ?? [], stakes, published);
     if (blocked.length > 0)
       log.warn(
@@ -348,7 +362,9 @@ export async function observeReplica(
         );
       }
     }
-    const fanIn = decision.refusal ? [] : byFeeding(holding, stakes).fed;
+    const fanIn = decision.refusal
+      ? []
+      : byFeeding(holding, stakes).fed.filter((t) => !sameTables.has(tableId(t)));
     if (fanIn.length > 0) {
       // The subscriptions writing into these tables (not every table's).
       const ids = new Set(fanIn.map(tableId));

@@ -87,6 +87,29 @@ export function truncateFailures(
 }
 
 /**
+ * Tables another subscription of the replica already takes from this same publisher (its slot is
+ * there, pg/feeders.ts): a second subscription would apply every change to them twice — inserts
+ * colliding (the stream stops), deletes finding their row gone — and its copy would add the rows
+ * again. Refused: one table, one subscription per publisher. `same`: the feeding subscriptions
+ * streaming from this publisher.
+ */
+export function sameSourceFailures(
+  stakes: readonly TableStakes[],
+  same: ReadonlySet<string>,
+): CheckFailure[] {
+  const bySub = new Map<string, TableName[]>();
+  for (const t of stakes)
+    for (const sub of t.fedBy.filter((f) => same.has(f))) bySub.set(sub, [...(bySub.get(sub) ?? []), t]);
+  return [...bySub].map(([sub, tables]) => {
+    const plural = tables.length > 1;
+    return {
+      property: "publications",
+      reason: `${tables.map(tableKey).join(", ")} ${plural ? "are" : "is"} already replicated into the replica from this same publisher by subscription ${JSON.stringify(sub)} (its slot is there): a second subscription would apply every change to ${plural ? "them" : "it"} twice — inserts colliding with the first's rows (the stream stops), deletes finding the row gone — and its copy would add the rows again. Replicate each table from one subscription only: leave ${plural ? "them" : "it"} out of this one's publications, or move ${plural ? "them" : "it"} into the other's.`,
+    };
+  });
+}
+
+/**
  * A replica table of its own (not filled by this subscription) with a foreign key to a table a
  * publication of this one publishes TRUNCATE of: PostgreSQL applies a replicated TRUNCATE without
  * CASCADE and refuses to empty a table others reference, so the first TRUNCATE on the primary

@@ -272,3 +272,80 @@ describe("a replica table of its own referencing a replicated one whose TRUNCATE
     assert.doesNotMatch(engine.log.slice(from), /referenced by public\.notes/);
   });
 });
+
+// Measured before (PG17): the second stack, following the previews' advice (TRUNCATE left out,
+// copyData: false), was applied; both subscriptions then applied the primary's insert and the
+// first's stream stopped on it (16 apply errors in 3 s).
+describe("two stacks replicating one table from one primary into one replica, PG17", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let a: Engine;
+  let b: Engine;
+  before(async () => {
+    [primary, replica] = await Promise.all([startServer({ major: 17 }), startServer({ major: 17 })]);
+    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
+    await primary.query(
+      "CREATE TABLE users (id int PRIMARY KEY, v text); INSERT INTO users SELECT g, 'a' FROM generate_series(1, 10) g; CREATE TABLE posts (id int PRIMARY KEY)",
+      [],
+      "app",
+    );
+    [a, b] = await Promise.all([Engine.start(), Engine.start()]);
+    Object.assign(a, { stack: "team-a" });
+    Object.assign(b, { stack: "team-b" });
+  });
+  after(async () => {
+    for (const e of [b, a]) {
+      await e?.destroy().catch(() => undefined);
+      await e?.stop();
+    }
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("refuses the second at preview, whatever its copy and TRUNCATE; with the table left out, both stream", async () => {
+    const stack = (tables: string[], name: string, extra: Record<string, string> = {}) =>
+      snapshotProgram(primary, replica, "app", tables, {
+        publicationName: name,
+        subscriptionName: name,
+        publish: JSON.stringify(["insert", "update", "delete"]),
+        ...extra,
+      });
+    assert.equal((await stack(["public.users"], "team_a")("up", a)).error, undefined);
+    for (const extra of [{}, { copyData: "false" }] as Record<string, string>[]) {
+      const plan = await stack(["public.users", "public.posts"], "team_b", extra)("preview", b);
+      const failures = plan.steps.flatMap((s) => s.failures ?? []);
+      assert.deepEqual(
+        failures.map((f) => f.property),
+        ["publications"],
+        JSON.stringify(extra),
+      );
+      assert.match(
+        failures[0]!.reason,
+        /public\.users is already replicated into the replica from this same publisher by subscription "team_a" \(its slot is there\): a second subscription would apply every change to it twice/,
+      );
+    }
+    assert.equal((await stack(["public.posts"], "team_b")("up", b)).error, undefined);
+    await primary.query(
+      "INSERT INTO users VALUES (100, 'new'); INSERT INTO posts VALUES (1); DELETE FROM users WHERE id = 1",
+      [],
+      "app",
+    );
+    await eventually(async () =>
+      assert.deepEqual(
+        await replica.query(
+          "SELECT (SELECT count(*) FROM users)::int AS u, (SELECT count(*) FROM posts)::int AS p",
+          [],
+          "app",
+        ),
+        [{ u: 10, p: 1 }],
+      ),
+    );
+    assert.deepEqual(
+      await replica.query(
+        "SELECT sum(apply_error_count)::int AS n FROM pg_stat_subscription_stats",
+        [],
+        "app",
+      ),
+      [{ n: 0 }],
+    );
+  });
+});
