@@ -41,12 +41,11 @@ import { attachedWithRows, type PublisherView } from "./publisher";
 import { adoptionChanges, nameTakenReason } from "./reconcile";
 import {
   overlapFailures,
-  sameSourceFailures,
-  truncateBlocked,
+  sameSource,
   truncateFailures,
   unreachedFailures,
+  warnTruncateBlocked,
 } from "./sharedTables";
-import { feedersFrom } from "../pg/feeders";
 import { applyStall, disabledOnError } from "./stall";
 import { mayHandOver } from "./snapshotCatalog";
 import { previewCopy } from "./snapshotPlan";
@@ -265,18 +264,10 @@ export async function observeReplica(
     const holding = await nonEmptyTables(s, copied);
     failures.push(...loopFailures(inputs, view, stakes, s.serverVersion));
     failures.push(...truncateFailures(inputs.bindings ?? [], stakes, view?.subscribedTables));
-    // Other subscriptions filling these tables from this same publisher (read only when there are any;
-    // the subscription this one replaces under a new name is on its way out).
-    const others = [...new Set(stakes.flatMap((t) => t.fedBy))].filter((f) => f !== previous.name);
-    const same = others.length > 0 && view ? await feedersFrom(s, ends.publisher, others) : new Set<string>();
-    failures.push(...sameSourceFailures(stakes, same));
-    // Those tables' keys are not this publisher's to look up against another's (they are its own).
-    const sameTables = new Set(stakes.filter((t) => t.fedBy.some((f) => same.has(f))).map(tableId));
-    const blocked = truncateBlocked(inputs.bindings ?? [], stakes, published);
-    if (blocked.length > 0)
-      log.warn(
-        `${label(inputs.name)}: ${blocked.join(", ")}: a table of the replica's own has a foreign key to it, and its publication publishes TRUNCATE, which the replica applies without CASCADE — so a TRUNCATE of it on the primary would stop the whole stream (every table of this subscription), retried until that constraint is dropped. Publish without it (\`publish: ["insert", "update", "delete"]\`), copy the referencing table too, or drop the constraint.`,
-      );
+    // The subscription this one replaces under a new name is on its way out.
+    const same = view ? await sameSource(s, ends.publisher, stakes, previous.name) : undefined;
+    failures.push(...(same?.failures ?? []));
+    warnTruncateBlocked(inputs.name, inputs.bindings ?? [], stakes, published);
     const attached = await newlyAttached(inputs.name, ends, view, previous, existing !== undefined && ours);
     if (view && existing && ours) warnDetached(inputs.name, view, previous, onReplica);
     // As check sees them now (after this `up`'s repair, if any, they are the replica's too).
@@ -364,7 +355,7 @@ export async function observeReplica(
     }
     const fanIn = decision.refusal
       ? []
-      : byFeeding(holding, stakes).fed.filter((t) => !sameTables.has(tableId(t)));
+      : byFeeding(holding, stakes).fed.filter((t) => !same?.tables.has(tableId(t)));
     if (fanIn.length > 0) {
       // The subscriptions writing into these tables (not every table's).
       const ids = new Set(fanIn.map(tableId));

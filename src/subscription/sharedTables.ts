@@ -2,12 +2,17 @@
 // the same table (fan-in: shards consolidated), and the publisher's own subscriptions feeding what
 // it publishes (a cascade, two-way replication, a mesh). What would go wrong there without a word
 // is refused at preview: a cascade's changes skipped by `origin: "none"`, one source's TRUNCATE
-// emptying the others' rows, keys two sources share stopping the initial copy.
+// emptying the others' rows, keys two sources share stopping the initial copy (or rows of a table
+// without a key copied twice), a second subscription of a table from the same publisher. A
+// TRUNCATE the replica would refuse (a table of its own references the table) is warned of.
 
 import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
 import type { Binding } from "../pg/binding";
+import type { ConnectionInfo } from "../pg/connection";
 import type { TableStakes } from "../pg/emptying";
+import { feedersFrom } from "../pg/feeders";
+import type { Session } from "../pg/session";
 import { tableId, tableKey, type TableName } from "../pg/tables";
 import type { SubscribedTable } from "./catalog";
 import type { Ends } from "./fields";
@@ -107,6 +112,40 @@ export function sameSourceFailures(
       reason: `${tables.map(tableKey).join(", ")} ${plural ? "are" : "is"} already replicated into the replica from this same publisher by subscription ${JSON.stringify(sub)} (its slot is there): a second subscription would apply every change to ${plural ? "them" : "it"} twice — inserts colliding with the first's rows (the stream stops), deletes finding the row gone — and its copy would add the rows again. Replicate each table from one subscription only: leave ${plural ? "them" : "it"} out of this one's publications, or move ${plural ? "them" : "it"} into the other's.`,
     };
   });
+}
+
+/**
+ * The other subscriptions filling these tables that stream from this same `publisher`, refused
+ * (sameSourceFailures), and the tables they fill (their keys are this publisher's own: no fan-in
+ * key check). Read only where another subscription fills a table; `replaced`: the name of the
+ * subscription this one replaces, not counted.
+ */
+export async function sameSource(
+  s: Session,
+  publisher: ConnectionInfo,
+  stakes: readonly TableStakes[],
+  replaced: string | undefined,
+): Promise<{ failures: CheckFailure[]; tables: Set<string> }> {
+  const others = [...new Set(stakes.flatMap((t) => t.fedBy))].filter((f) => f !== replaced);
+  const same = others.length > 0 ? await feedersFrom(s, publisher, others) : new Set<string>();
+  return {
+    failures: sameSourceFailures(stakes, same),
+    tables: new Set(stakes.filter((t) => t.fedBy.some((f) => same.has(f))).map(tableId)),
+  };
+}
+
+/** Warns of truncateBlocked's tables, with the fixes. */
+export function warnTruncateBlocked(
+  name: string,
+  bindings: readonly Binding[],
+  stakes: readonly TableStakes[],
+  published: readonly TableName[],
+): void {
+  const blocked = truncateBlocked(bindings, stakes, published);
+  if (blocked.length > 0)
+    log.warn(
+      `${label(name)}: ${blocked.join(", ")}: a table of the replica's own has a foreign key to it, and its publication publishes TRUNCATE, which the replica applies without CASCADE — so a TRUNCATE of it on the primary would stop the whole stream (every table of this subscription), retried until that constraint is dropped. Publish without it (\`publish: ["insert", "update", "delete"]\`), copy the referencing table too, or drop the constraint.`,
+    );
 }
 
 /**
