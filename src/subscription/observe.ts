@@ -37,7 +37,7 @@ import {
 } from "./preflight";
 import { alterRoleNoStatementTimeout } from "../pg/grants";
 import { subscriberFailures } from "./privileges";
-import { attachedWithRows, type PublisherView } from "./publisher";
+import { attachedWithRows, slotWarnings, type PublisherView } from "./publisher";
 import { adoptionChanges, nameTakenReason } from "./reconcile";
 import {
   overlapFailures,
@@ -321,10 +321,9 @@ export async function observeReplica(
     const writes = !existing ? "the subscription and its copy" : repair ? "the repair's re-copy" : undefined;
     const readOnly = writes && !decision.refusal ? readOnlyFailure("connection", role, writes) : undefined;
     if (readOnly) failures.push(readOnly);
-    if (existing && ours && view?.slot?.unreserved && !repair)
-      log.warn(
-        `${label(inputs.name)}: replication slot ${JSON.stringify(slotName)} has fallen more than max_slot_wal_keep_size behind on the publisher (wal_status "unreserved"): unless the subscriber catches up first, the publisher's next checkpoint invalidates it — the changes it has not sent would be lost, and the next up would copy every table again.`,
-      );
+    if (existing && ours && view?.slot && !repair)
+      for (const w of slotWarnings(slotName, view.slot, !existing.enabled && inputs.enabled === false))
+        log.warn(`${label(inputs.name)}: ${w}`);
     // A stream that stopped on a change it cannot apply, with nothing to repair (stall.ts). Not
     // while a SchemaSync this depends on changes in this `up` (its outputs unknown to a preview):
     // a column the replica lacks is its to add, and `up`'s check looks once it is applied.

@@ -4,6 +4,7 @@
 // back undefined.
 
 import { randomInt } from "node:crypto";
+import { bytes } from "../kernel/units";
 import { membersOf, upgradeBinding, type Binding } from "../pg/binding";
 import type { ConnectionInfo } from "../pg/connection";
 import { publicationBindings, readPublishedGenerated, type PublishedColumn } from "../pg/published";
@@ -147,6 +148,24 @@ export function boundMark(view: PublisherView | undefined): CreatedMark {
   return {
     bound: [...new Set(view.bindings.flatMap((b) => membersOf(b).map((m) => m.id)))].sort((a, b) => a - b),
   };
+}
+
+/**
+ * What an existing subscription's slot puts at risk, one sentence each: past
+ * max_slot_wal_keep_size (the next checkpoint invalidates it: a re-copy), or held by a subscription
+ * the program keeps disabled (its WAL grows on the publisher with every write there).
+ */
+export function slotWarnings(slot: string, facts: SlotFacts, keptDisabled: boolean): string[] {
+  const out: string[] = [];
+  if (facts.unreserved)
+    out.push(
+      `replication slot ${JSON.stringify(slot)} has fallen more than max_slot_wal_keep_size behind on the publisher (wal_status "unreserved"): unless the subscriber catches up first, the publisher's next checkpoint invalidates it — the changes it has not sent would be lost, and the next up would copy every table again.`,
+    );
+  if (keptDisabled && !facts.active && !facts.invalidated)
+    out.push(
+      `the subscription is disabled, and its replication slot ${JSON.stringify(slot)} holds ${bytes(facts.retainedBytes)} of WAL on the publisher, more with every write there until it is enabled again or dropped: PostgreSQL removes no WAL a slot still needs, so the publisher's disk fills (unless max_slot_wal_keep_size bounds it — by invalidating the slot, which costs a re-copy).`,
+    );
+  return out;
 }
 
 /** The replication slot's health on the publisher, when the host can reach it. */

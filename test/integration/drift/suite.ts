@@ -713,6 +713,21 @@ export function driftSuite(pubMajor: Major, subMajor: Major): void {
       assert.deepEqual(ops(again.steps), ["same", "same", "same"], "no changes after refresh");
     });
 
+    it("warns at preview how much WAL the slot of a subscription kept disabled holds on the publisher", async () => {
+      await freshStart();
+      const off = { ...ctx.config, enabled: "false" };
+      await up(off);
+      await write(50);
+      const from = ctx.engine.log.length;
+      await runProgram(ctx.engine, PROGRAM, off, "preview", "drift");
+      assert.match(
+        ctx.engine.log.slice(from),
+        /the subscription is disabled, and its replication slot "drift_sub" holds \d+(\.\d+)? (kB|MB) of WAL on the publisher, more with every write there/,
+      );
+      await up(ctx.config);
+      await settlesEqual();
+    });
+
     // Measured before (PG17): with disableOnError, PostgreSQL disabled the subscription at the
     // row's collision; the plain preview said "same", and up re-enabled it and succeeded while
     // PostgreSQL disabled it again at once (the primary's later rows never arrived).

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Binding } from "../../../src/pg/binding";
 import { pendingRepair, type Observed } from "../../../src/subscription/drift";
+import { slotWarnings } from "../../../src/subscription/publisher";
 
 const t = (name: string) => ({ schema: "public", name });
 const users = t("users");
@@ -279,5 +280,21 @@ describe("a subscription an unfinished `up` created, judged against its mark (pe
     });
     assert.equal(repair?.resume, undefined);
     assert.deepEqual(repair?.tables, [posts, users]);
+  });
+});
+
+describe("what an existing subscription's slot puts at risk (slotWarnings)", () => {
+  const facts = { active: false, retainedBytes: 3 * 1024 ** 3, lagBytes: 0 };
+  it("a slot past max_slot_wal_keep_size; one a disabled subscription keeps, with the WAL it holds", () => {
+    assert.deepEqual(slotWarnings("s", { ...facts, active: true }, false), []);
+    assert.match(slotWarnings("s", { ...facts, unreserved: true }, false).join(), /wal_status "unreserved"/);
+    assert.match(
+      slotWarnings("s", facts, true).join(),
+      /the subscription is disabled, and its replication slot "s" holds 3(\.0)? GB of WAL on the publisher/,
+    );
+    // Not in use by an enabled subscription (a worker restarting): the stall check's to judge.
+    assert.deepEqual(slotWarnings("s", facts, false), []);
+    // Invalidated: a repair's (drift.ts), not a warning.
+    assert.deepEqual(slotWarnings("s", { ...facts, invalidated: "wal_removed" }, true), []);
   });
 });
