@@ -8,7 +8,7 @@ import { versionFailures } from "../kernel/versions";
 import { byFeeding, nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
 import { readOnlyFailure, readRoleFacts, readServerId } from "../pg/roles";
 import { withSession, type Session } from "../pg/session";
-import { readSettings } from "../pg/settings";
+import { encodingGap, readEncoding, readSettings } from "../pg/settings";
 import { readTableFacts, type TableFacts } from "../pg/tableFacts";
 import { nameOf, sortedTables, tableFromStoredKey, tableId, tableKey, type TableName } from "../pg/tables";
 import { settleBinary } from "./binary";
@@ -321,6 +321,13 @@ export async function observeReplica(
     const writes = !existing ? "the subscription and its copy" : repair ? "the repair's re-copy" : undefined;
     const readOnly = writes && !decision.refusal ? readOnlyFailure("connection", role, writes) : undefined;
     if (readOnly) failures.push(readOnly);
+    // A character the replica's encoding cannot hold: refused where a copy starts, said otherwise
+    // (a stream whose text has fit so far keeps running).
+    const gap = view ? encodingGap(view.encoding, await readEncoding(s)) : undefined;
+    const fix =
+      "create the replica's database with ENCODING 'UTF8' (or the publisher's) and replicate into that";
+    if (gap && writes) failures.push({ property: "connection", reason: `${gap}: ${fix}.` });
+    else if (gap) log.warn(`${label(inputs.name)}: ${gap}; to be safe, ${fix}.`);
     if (existing && ours && view?.slot && !repair)
       for (const w of slotWarnings(slotName, view.slot, !existing.enabled && inputs.enabled === false))
         log.warn(`${label(inputs.name)}: ${w}`);

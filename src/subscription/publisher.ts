@@ -11,6 +11,7 @@ import { publicationBindings, readPublishedGenerated, type PublishedColumn } fro
 import { readRoleFacts, type RoleFacts } from "../pg/roles";
 import { reachOf } from "../pg/reach";
 import { withSession, type Session } from "../pg/session";
+import { readEncoding } from "../pg/settings";
 import { readTableFacts, type TableFacts } from "../pg/tableFacts";
 import { qualified } from "../pg/quote";
 import { sortedTables, storedTableKey, tableId, type TableName } from "../pg/tables";
@@ -54,6 +55,8 @@ export interface PublisherView {
   limits: PublisherLimits;
   /** Leaf partitions ("schema.name") of the tables published through the root (sql.ts ROOT_PARTITIONS). */
   rootPartitions: string[];
+  /** The publisher database's encoding (pg/settings.ts readEncoding). */
+  encoding: string;
 }
 
 async function slotOf(s: Session, name: string): Promise<Pick<PublisherView, "slotExists" | "slot">> {
@@ -105,6 +108,7 @@ export async function readPublisher(
         generated: await readPublishedGenerated(s, publications),
         limits: await readPublisherLimits(s),
         rootPartitions: await readRootPartitions(s, publications),
+        encoding: await readEncoding(s),
       };
     });
     return { view };

@@ -349,3 +349,54 @@ describe("two stacks replicating one table from one primary into one replica, PG
     );
   });
 });
+
+// Measured before (PG17): a clean preview, then the snapshot copy failed in up ("character with
+// byte sequence 0xe2 0x82 0xac in encoding UTF8 has no equivalent in encoding LATIN1"), and
+// PostgreSQL's copy retried for the whole wait (60 sync errors in 60 s).
+describe("a replica database whose encoding cannot hold the publisher's characters, PG17", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  before(async () => {
+    [primary, replica] = await Promise.all([startServer({ major: 17 }), startServer({ major: 17 })]);
+    await primary.createDatabase("app");
+    await replica.query(
+      "CREATE DATABASE app ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0",
+    );
+    await replica.query(
+      "CREATE DATABASE app_utf8 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0",
+    );
+    await primary.query(
+      "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'café'), (2, '€uro')",
+      [],
+      "app",
+    );
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.destroy().catch(() => undefined);
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("is refused at preview, naming both encodings; into a UTF8 database it replicates", async () => {
+    const refused = await snapshotProgram(primary, replica, "app", ["public.t"])("preview", engine);
+    const failures = refused.steps.flatMap((s) => s.failures ?? []);
+    assert.deepEqual(
+      failures.map((f) => f.property),
+      ["connection"],
+    );
+    assert.match(
+      failures[0]!.reason,
+      /the publisher's database is encoded UTF8 and the replica's LATIN1, which cannot hold every UTF8 character.*ENCODING 'UTF8'/,
+    );
+    const prog = snapshotProgram(primary, replica, "app", ["public.t"], {
+      replicaUrl: replica.url("app_utf8"),
+    });
+    assert.equal((await prog("up", engine)).error, undefined);
+    assert.deepEqual(await replica.query("SELECT v FROM t ORDER BY id", [], "app_utf8"), [
+      { v: "café" },
+      { v: "€uro" },
+    ]);
+  });
+});
