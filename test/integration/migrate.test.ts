@@ -43,6 +43,16 @@ describe("examples/migrate-from-pulumi-postgresql, PG16 → PG16", () => {
     await eventually(async () =>
       assert.deepEqual(await q(replica, "SELECT count(*)::int AS n FROM users"), [{ n: 3 }]),
     );
+    // Every table's copy over, its table-sync slot gone: what the adoption must leave as it finds.
+    await eventually(async () => {
+      assert.deepEqual(
+        await q(replica, "SELECT srsubstate AS s FROM pg_subscription_rel WHERE srsubstate <> 'r'"),
+        [],
+      );
+      assert.deepEqual(await q(primary, "SELECT slot_name FROM pg_replication_slots"), [
+        { slot_name: "app_sub" },
+      ]);
+    });
     engine = await Engine.start();
   });
   after(async () => {
