@@ -469,15 +469,23 @@ export async function readRetryInterval(s: Session): Promise<number> {
   return Number(rows[0]?.ms ?? 5000);
 }
 
-/** How long (ms) the subscription's apply worker has been running; undefined when none runs. */
-export async function readApplyWorkerAge(s: Session, name: string): Promise<number | undefined> {
-  const rows = await s.query<{ age: string | null }>(
-    `SELECT (extract(epoch FROM pg_catalog.clock_timestamp() - a.backend_start) * 1000)::bigint AS age
+/** The subscription's apply worker: its pid and how long (ms) it has been running; undefined when none runs. */
+export async function readApplyWorker(
+  s: Session,
+  name: string,
+): Promise<{ pid: number; age: number } | undefined> {
+  const rows = await s.query<{ pid: number; age: string | null }>(
+    `SELECT st.pid, (extract(epoch FROM pg_catalog.clock_timestamp() - a.backend_start) * 1000)::bigint AS age
        FROM pg_catalog.pg_stat_subscription st
        JOIN pg_catalog.pg_stat_activity a ON a.pid = st.pid
       WHERE st.subid = ${SUBSCRIPTION_OID} AND st.relid IS NULL`,
     [name],
   );
-  const age = rows[0]?.age;
-  return age === null || age === undefined ? undefined : Number(age);
+  const r = rows[0];
+  return r && r.age !== null ? { pid: r.pid, age: Number(r.age) } : undefined;
+}
+
+/** How long (ms) the subscription's apply worker has been running; undefined when none runs. */
+export async function readApplyWorkerAge(s: Session, name: string): Promise<number | undefined> {
+  return (await readApplyWorker(s, name))?.age;
 }

@@ -17,6 +17,7 @@
 import * as log from "../kernel/log";
 import type { Session } from "../pg/session";
 import {
+  readApplyWorker,
   readApplyWorkerAge,
   readConflictCounts,
   readRetryInterval,
@@ -27,6 +28,8 @@ import {
 /** The longest a check watches the counter. */
 const WATCH_MAX_MS = 11_000;
 const POLL_MS = 250;
+/** PG14: how long a worker must run to be taken for one that stays up (a failing one lives less). */
+const STAYS_UP_MS = 2_000;
 
 const CAUSE =
   "Usually a row written on the replica that a replicated insert or update collides with, a constraint or trigger the primary lacks, or a column missing on the replica: the subscriber's log names it.";
@@ -77,6 +80,37 @@ export async function watchEnabled(s: Session, name: string, before: number): Pr
   }
 }
 
+/**
+ * PG14, which counts no apply errors: a worker failing again and again is gone most of the time
+ * (it lives a fraction of a second of each retry interval). So with the replica behind its
+ * publisher and no apply worker running, the check watches a retry interval and a second: a
+ * worker that appears and stays up (2 s) ends it (a restart); one that appears and goes, or none
+ * at all, is a stream that stopped — why, in one sentence with the fix. A running worker is taken
+ * as healthy (a failing one is caught by a later look). Nothing is watched while the replica is
+ * level, nor with the publisher out of reach.
+ */
+async function workerStall(
+  s: Session,
+  name: string,
+  lagBytes: number | undefined,
+): Promise<string | undefined> {
+  if (!lagBytes || (await readApplyWorker(s, name))) return undefined;
+  const window = Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
+  const started = Date.now();
+  let last: number | undefined;
+  let gone = 0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    const w = await readApplyWorker(s, name);
+    if (w && w.age >= STAYS_UP_MS) return undefined;
+    if (last !== undefined && w?.pid !== last) gone++;
+    last = w?.pid;
+    if (Date.now() - started >= window) break;
+  }
+  if (last !== undefined && gone === 0) return undefined;
+  return `the stream has stopped: its apply worker ${gone > 0 ? `failed ${gone} time(s)` : "did not stay up"} while this check watched ${Math.round(window / 1000)} s (PostgreSQL 14 counts no errors), and the replica is ${behind(lagBytes)}; nothing the publisher writes arrives until its cause is removed. ${CAUSE} Remove the cause on the replica (e.g. delete the row the log names), then run up again; a re-copy would empty the table (rows written on the replica with it).`;
+}
+
 async function conflictList(s: Session, name: string): Promise<string> {
   const conflicts = Object.entries(await readConflictCounts(s, name))
     .map(([kind, n]) => `${kind} ${n}`)
@@ -96,7 +130,8 @@ export async function applyStall(
   lagBytes: number | undefined,
 ): Promise<{ errors?: number; stalled?: string }> {
   const first = await readSubscriptionErrors(s, name);
-  if (!first) return {};
+  // PG14 counts no errors: the worker itself is watched (workerStall).
+  if (!first) return s.serverVersion < 150000 ? { stalled: await workerStall(s, name, lagBytes) } : {};
   if (first.applyErrors <= (recorded ?? 0) || lagBytes === 0) return { errors: first.applyErrors };
   const window = Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
   const started = Date.now();

@@ -400,3 +400,54 @@ describe("a replica database whose encoding cannot hold the publisher's characte
     ]);
   });
 });
+
+// Measured before (PG14, which counts no apply errors): the primary's rows stopped at a row written
+// on the replica, and a preview, a refreshed preview and up all said "same".
+describe("a stream stopped on a row written on the replica, PG14", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  before(async () => {
+    [primary, replica] = await Promise.all([startServer({ major: 14 }), startServer({ major: 14 })]);
+    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
+    await primary.query(
+      "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 10) g",
+      [],
+      "app",
+    );
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.destroy().catch(() => undefined);
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("is said at preview by watching the apply worker, fails up while the row is there, then catches up", async () => {
+    const prog = snapshotProgram(primary, replica, "app", ["public.t"]);
+    assert.equal((await prog("up", engine)).error, undefined);
+    const ops = async () => (await prog("preview", engine)).steps.map((s) => s.op);
+    assert.deepEqual(await ops(), ["same", "same", "same", "same"]);
+    await replica.query("INSERT INTO t VALUES (100, 'written on the replica')", [], "app");
+    await primary.query("INSERT INTO t VALUES (100, 'from the primary'), (101, 'later')", [], "app");
+    const from = engine.log.length;
+    await eventually(async () => assert.deepEqual(await ops(), ["same", "same", "update", "same"]));
+    assert.match(
+      engine.log.slice(from),
+      /the stream has stopped: its apply worker (did not stay up|failed \d+ time\(s\)) while this check watched \d+ s \(PostgreSQL 14 counts no errors\), and the replica is \d+ byte\(s\) behind/,
+    );
+    await engine.refresh();
+    assert.deepEqual(await ops(), ["same", "same", "update", "same"], "a refreshed preview");
+    assert.match((await prog("up", engine)).error ?? "", /the stream has stopped: its apply worker/);
+    await replica.query("DELETE FROM t WHERE id = 100", [], "app");
+    await eventually(async () =>
+      assert.deepEqual(await replica.query("SELECT id, v FROM t WHERE id >= 100 ORDER BY id", [], "app"), [
+        { id: 100, v: "from the primary" },
+        { id: 101, v: "later" },
+      ]),
+    );
+    assert.equal((await prog("up", engine)).error, undefined);
+    await engine.refresh();
+    assert.deepEqual(await ops(), ["same", "same", "same", "same"], "no changes after refresh");
+  });
+});
