@@ -7,7 +7,8 @@
 // Told apart from an error that is over: the counter (PG15+) grew since the last look recorded it,
 // the replica is behind its publisher, and it grows again while we watch — until the running
 // apply worker has lived a retry interval and a second (one started long ago ends the watch at
-// once). The watch is paid only when the first two hold.
+// once). The watch is paid only when the first two hold. PG14 has no counter: there the worker
+// itself is watched when none runs and the replica is behind (workerStall).
 //
 // With disableOnError, PostgreSQL disables the subscription at its first such failure instead: no
 // worker, no growing counter — the subscription is simply off, the counter above the last look's.
