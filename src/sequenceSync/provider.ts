@@ -13,7 +13,7 @@ import { dropComputed, fieldChanges, inputsOf, schemaOf } from "../kernel/fields
 import { endpoint, resolve, type Resolved } from "../pg/connection";
 import { readPublishedTables } from "../pg/published";
 import { grantSequence } from "../pg/grants";
-import { readRoleFacts } from "../pg/roles";
+import { readOnlyFailure, readRoleFacts } from "../pg/roles";
 import { withSession } from "../pg/session";
 import { canonicalTableRef, parseTableRef, tableId, tableKey, type TableSpec } from "../pg/tables";
 import { SEQUENCE_SYNC_FIELDS } from "./fields";
@@ -35,6 +35,8 @@ interface Sides {
   names: SequenceName[];
   sourceUser: string;
   targetUser: string;
+  /** The target's sessions start read-only (a standby, default_transaction_read_only): setval fails there. */
+  targetReadOnly?: CheckFailure;
   source: Map<string, SequenceState>;
   target: Map<string, SequenceState>;
 }
@@ -56,12 +58,14 @@ async function readSides(inputs: SequenceSyncInputs, ends: Ends): Promise<Sides>
   );
   const target = await withSession(ends.target, async (s) => ({
     sequences: await readSequences(s, names),
-    user: (await readRoleFacts(s)).user,
+    role: await readRoleFacts(s),
   }));
+  const readOnly = readOnlyFailure("target", target.role, "the sequences' values");
   return {
     names,
     sourceUser: source.user,
-    targetUser: target.user,
+    targetUser: target.role.user,
+    ...(readOnly ? { targetReadOnly: readOnly } : {}),
     source: new Map(source.source.map((q) => [tableId(q), q])),
     target: new Map(target.sequences.map((q) => [tableId(q), q])),
   };
@@ -105,6 +109,8 @@ function plan(inputs: SequenceSyncInputs, sides: Sides): { moves: SequenceMove[]
       failures.push({ property: "margin", reason: (e as Error).message });
     }
   }
+  // Only a sequence to advance writes there.
+  if (moves.length > 0 && sides.targetReadOnly) failures.push(sides.targetReadOnly);
   return { moves, failures };
 }
 

@@ -6,7 +6,7 @@
 // databases of one server per version (sequences need no replication to be compared).
 
 import assert from "node:assert/strict";
-import { after, before, describe } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { Driver, type Created } from "../harness/driver";
 import { CheckFailedError, Engine } from "../harness/engine";
 import { startServer, type TestServer } from "../harness/postgres";
@@ -340,4 +340,21 @@ for (const major of majors([14, 15, 16, 17, 18]))
         ],
       ],
     );
+
+    it("refuses at check a target whose transactions are read-only by default when a sequence is to advance there, and takes the override", async () => {
+      await server.createDatabase("ro");
+      await server.query(SCHEMA, [], "ro");
+      await server.query("ALTER DATABASE ro SET default_transaction_read_only = on");
+      const refused = await driver.check(inputs({ target: server.url("ro") }));
+      assert.deepEqual(
+        refused.failures.map((f) => f.property),
+        ["target"],
+      );
+      assert.match(
+        refused.failures[0]!.reason,
+        /read-only by default .* so the sequences' values cannot be written/,
+      );
+      const override = `${server.url("ro")}?options=${encodeURIComponent("-c default_transaction_read_only=off")}`;
+      assert.deepEqual((await driver.check(inputs({ target: override }))).failures, []);
+    });
   });
