@@ -7,8 +7,9 @@
 // Told apart from an error that is over: the counter (PG15+) grew since the last look recorded it,
 // the replica is behind its publisher, and it grows again while we watch — until the running
 // apply worker has lived a retry interval and a second (one started long ago ends the watch at
-// once). The watch is paid only when the first two hold. PG14 has no counter: there the worker
-// itself is watched when none runs and the replica is behind (workerStall).
+// once). The watch is paid only when the first two hold. Where no error is counted (PG14 has no
+// counter; a worker that cannot connect to the publisher counts none), the worker itself is
+// watched when none runs and the replica is behind (workerStall).
 //
 // With disableOnError, PostgreSQL disables the subscription at its first such failure instead: no
 // worker, no growing counter — the subscription is simply off, the counter above the last look's.
@@ -34,6 +35,9 @@ const STAYS_UP_MS = 2_000;
 
 const CAUSE =
   "Usually a row written on the replica that a replicated insert or update collides with, a constraint or trigger the primary lacks, or a column missing on the replica: the subscriber's log names it.";
+
+const CONNECT_CAUSE =
+  "It cannot connect to the publisher (its credentials, pg_hba.conf, no WAL sender free: max_wal_senders), its slot is in use by another process, or no worker can start (max_logical_replication_workers): the subscriber's log names it.";
 
 function behind(lagBytes: number | undefined): string {
   return lagBytes === undefined
@@ -82,8 +86,9 @@ export async function watchEnabled(s: Session, name: string, before: number): Pr
 }
 
 /**
- * PG14, which counts no apply errors: a worker failing again and again is gone most of the time
- * (it lives a fraction of a second of each retry interval). So with the replica behind its
+ * A worker failing again and again without an error counted — on PG14, which counts none, or one
+ * that fails before it applies anything (it cannot connect: credentials, no WAL sender free) —
+ * is gone most of the time (it lives a fraction of a second of each retry interval). So with the replica behind its
  * publisher and no apply worker running, the check watches a retry interval and a second: a
  * worker that appears and stays up (2 s) ends it (a restart); one that appears and goes, or none
  * at all, is a stream that stopped — why, in one sentence with the fix. A running worker is taken
@@ -94,6 +99,7 @@ async function workerStall(
   s: Session,
   name: string,
   lagBytes: number | undefined,
+  counted: boolean,
 ): Promise<string | undefined> {
   if (!lagBytes || (await readApplyWorker(s, name))) return undefined;
   const window = Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
@@ -109,7 +115,11 @@ async function workerStall(
     if (Date.now() - started >= window) break;
   }
   if (last !== undefined && gone === 0) return undefined;
-  return `the stream has stopped: its apply worker ${gone > 0 ? `failed ${gone} time(s)` : "did not stay up"} while this check watched ${Math.round(window / 1000)} s (PostgreSQL 14 counts no errors), and the replica is ${behind(lagBytes)}; nothing the publisher writes arrives until its cause is removed. ${CAUSE} Remove the cause on the replica (e.g. delete the row the log names), then run up again; a re-copy would empty the table (rows written on the replica with it).`;
+  const watched = `its apply worker ${gone > 0 ? `failed ${gone} time(s)` : "did not stay up"} while this check watched ${Math.round(window / 1000)} s`;
+  const head = `the stream has stopped: ${watched}${counted ? " with no apply error counted (it fails before it applies anything)" : " (PostgreSQL 14 counts no errors)"}, and the replica is ${behind(lagBytes)}; nothing the publisher writes arrives until its cause is removed.`;
+  return counted
+    ? `${head} ${CONNECT_CAUSE} Remove the cause, then run up again.`
+    : `${head} ${CAUSE} Or: ${CONNECT_CAUSE} Remove the cause (on the replica, e.g. delete the row the log names), then run up again; a re-copy would empty the table (rows written on the replica with it).`;
 }
 
 async function conflictList(s: Session, name: string): Promise<string> {
@@ -132,8 +142,11 @@ export async function applyStall(
 ): Promise<{ errors?: number; stalled?: string }> {
   const first = await readSubscriptionErrors(s, name);
   // PG14 counts no errors: the worker itself is watched (workerStall).
-  if (!first) return s.serverVersion < 150000 ? { stalled: await workerStall(s, name, lagBytes) } : {};
-  if (first.applyErrors <= (recorded ?? 0) || lagBytes === 0) return { errors: first.applyErrors };
+  if (!first) return s.serverVersion < 150000 ? { stalled: await workerStall(s, name, lagBytes, false) } : {};
+  // No error counted: a worker that cannot even start (the publisher refusing its connection, no
+  // WAL sender free) counts none either.
+  if (first.applyErrors <= (recorded ?? 0) || lagBytes === 0)
+    return { errors: first.applyErrors, stalled: await workerStall(s, name, lagBytes, true) };
   const window = Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
   const started = Date.now();
   let now = first.applyErrors;
