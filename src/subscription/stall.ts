@@ -88,12 +88,11 @@ export async function watchEnabled(s: Session, name: string, before: number): Pr
 /**
  * A worker failing again and again without an error counted — on PG14, which counts none, or one
  * that fails before it applies anything (it cannot connect: credentials, no WAL sender free) —
- * is gone most of the time (it lives a fraction of a second of each retry interval). So with the replica behind its
- * publisher and no apply worker running, the check watches a retry interval and a second: a
- * worker that appears and stays up (2 s) ends it (a restart); one that appears and goes, or none
- * at all, is a stream that stopped — why, in one sentence with the fix. A running worker is taken
- * as healthy (a failing one is caught by a later look). Nothing is watched while the replica is
- * level, nor with the publisher out of reach.
+ * is gone most of the time, and never old (it lives a fraction of a second of each retry
+ * interval). So with the replica behind its publisher and no apply worker that has run 2 s, the
+ * check watches a retry interval and a second: a worker that stays up 2 s ends it (a restart);
+ * one that comes and goes, or none at all, is a stream that stopped — why, in one sentence with
+ * the fix. Nothing is watched while the replica is level, nor with the publisher out of reach.
  */
 async function workerStall(
   s: Session,
@@ -101,7 +100,10 @@ async function workerStall(
   lagBytes: number | undefined,
   counted: boolean,
 ): Promise<string | undefined> {
-  if (!lagBytes || (await readApplyWorker(s, name))) return undefined;
+  // A worker that applies changes and fails counts its errors from PG15: there, one running is
+  // taken as healthy (one failing before it applies anything is gone most of the time).
+  const running = await readApplyWorker(s, name);
+  if (!lagBytes || (running && (counted || running.age >= STAYS_UP_MS))) return undefined;
   const window = Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
   const started = Date.now();
   let last: number | undefined;
