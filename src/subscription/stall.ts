@@ -111,7 +111,9 @@ async function workerStall(
   for (;;) {
     await new Promise((r) => setTimeout(r, POLL_MS));
     const w = await readApplyWorker(s, name);
-    if (w && w.age >= STAYS_UP_MS) return undefined;
+    // Stays up: from PG15 one seen on two looks in a row (a worker failing at its connection lives
+    // a moment); on PG14 one that has run 2 s (a failing one dies at its first change).
+    if (w && (counted ? w.pid === last : w.age >= STAYS_UP_MS)) return undefined;
     if (last !== undefined && w?.pid !== last) gone++;
     last = w?.pid;
     if (Date.now() - started >= window) break;
