@@ -147,10 +147,7 @@ export async function applyStall(
   const first = await readSubscriptionErrors(s, name);
   // PG14 counts no errors: the worker itself is watched (workerStall).
   if (!first) return s.serverVersion < 150000 ? { stalled: await workerStall(s, name, lagBytes, false) } : {};
-  // No error counted: a worker that cannot even start (the publisher refusing its connection, no
-  // WAL sender free) counts none either.
-  if (first.applyErrors <= (recorded ?? 0) || lagBytes === 0)
-    return { errors: first.applyErrors, stalled: await workerStall(s, name, lagBytes, true) };
+  if (first.applyErrors <= (recorded ?? 0) || lagBytes === 0) return { errors: first.applyErrors };
   const window = Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
   const started = Date.now();
   let now = first.applyErrors;
