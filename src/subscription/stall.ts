@@ -7,9 +7,8 @@
 // Told apart from an error that is over: the counter (PG15+) grew since the last look recorded it,
 // the replica is behind its publisher, and it grows again while we watch — until the running
 // apply worker has lived a retry interval and a second (one started long ago ends the watch at
-// once). The watch is paid only when the first two hold. Where no error is counted (PG14 has no
-// counter; a worker that cannot connect to the publisher counts none), the worker itself is
-// watched when none runs and the replica is behind (workerStall).
+// once). The watch is paid only when the first two hold. PG14 has no counter: there the worker
+// itself is watched when none has run long and the replica is behind (workerStall).
 //
 // With disableOnError, PostgreSQL disables the subscription at its first such failure instead: no
 // worker, no growing counter — the subscription is simply off, the counter above the last look's.
@@ -86,24 +85,20 @@ export async function watchEnabled(s: Session, name: string, before: number): Pr
 }
 
 /**
- * A worker failing again and again without an error counted — on PG14, which counts none, or one
- * that fails before it applies anything (it cannot connect: credentials, no WAL sender free) —
- * is gone most of the time, and never old (it lives a fraction of a second of each retry
- * interval). So with the replica behind its publisher and no apply worker that has run 2 s, the
- * check watches a retry interval and a second: a worker that stays up 2 s ends it (a restart);
- * one that comes and goes, or none at all, is a stream that stopped — why, in one sentence with
- * the fix. Nothing is watched while the replica is level, nor with the publisher out of reach.
+ * PG14, which counts no apply errors: a worker failing again and again is gone most of the time,
+ * and never old (it lives a fraction of a second of each retry interval). So with the replica
+ * behind its publisher and no apply worker that has run 2 s, the check watches a retry interval
+ * and a second: a worker that stays up 2 s ends it (a restart); one that comes and goes, or none
+ * at all, is a stream that stopped — why, in one sentence with the fix. Nothing is watched while
+ * the replica is level, nor with the publisher out of reach.
  */
 async function workerStall(
   s: Session,
   name: string,
   lagBytes: number | undefined,
-  counted: boolean,
 ): Promise<string | undefined> {
-  // A worker that applies changes and fails counts its errors from PG15: there, one running is
-  // taken as healthy (one failing before it applies anything is gone most of the time).
   const running = await readApplyWorker(s, name);
-  if (!lagBytes || (running && (counted || running.age >= STAYS_UP_MS))) return undefined;
+  if (!lagBytes || (running && running.age >= STAYS_UP_MS)) return undefined;
   const window = Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
   const started = Date.now();
   let last: number | undefined;
@@ -111,19 +106,13 @@ async function workerStall(
   for (;;) {
     await new Promise((r) => setTimeout(r, POLL_MS));
     const w = await readApplyWorker(s, name);
-    // Stays up: from PG15 one seen on two looks in a row (a worker failing at its connection lives
-    // a moment); on PG14 one that has run 2 s (a failing one dies at its first change).
-    if (w && (counted ? w.pid === last : w.age >= STAYS_UP_MS)) return undefined;
+    if (w && w.age >= STAYS_UP_MS) return undefined;
     if (last !== undefined && w?.pid !== last) gone++;
     last = w?.pid;
     if (Date.now() - started >= window) break;
   }
   if (last !== undefined && gone === 0) return undefined;
-  const watched = `its apply worker ${gone > 0 ? `failed ${gone} time(s)` : "did not stay up"} while this check watched ${Math.round(window / 1000)} s`;
-  const head = `the stream has stopped: ${watched}${counted ? " with no apply error counted (it fails before it applies anything)" : " (PostgreSQL 14 counts no errors)"}, and the replica is ${behind(lagBytes)}; nothing the publisher writes arrives until its cause is removed.`;
-  return counted
-    ? `${head} ${CONNECT_CAUSE} Remove the cause, then run up again.`
-    : `${head} ${CAUSE} Or: ${CONNECT_CAUSE} Remove the cause (on the replica, e.g. delete the row the log names), then run up again; a re-copy would empty the table (rows written on the replica with it).`;
+  return `the stream has stopped: its apply worker ${gone > 0 ? `failed ${gone} time(s)` : "did not stay up"} while this check watched ${Math.round(window / 1000)} s (PostgreSQL 14 counts no errors), and the replica is ${behind(lagBytes)}; nothing the publisher writes arrives until its cause is removed. ${CAUSE} Or: ${CONNECT_CAUSE} Remove the cause (on the replica, e.g. delete the row the log names), then run up again; a re-copy would empty the table (rows written on the replica with it).`;
 }
 
 async function conflictList(s: Session, name: string): Promise<string> {
@@ -146,7 +135,7 @@ export async function applyStall(
 ): Promise<{ errors?: number; stalled?: string }> {
   const first = await readSubscriptionErrors(s, name);
   // PG14 counts no errors: the worker itself is watched (workerStall).
-  if (!first) return s.serverVersion < 150000 ? { stalled: await workerStall(s, name, lagBytes, false) } : {};
+  if (!first) return s.serverVersion < 150000 ? { stalled: await workerStall(s, name, lagBytes) } : {};
   if (first.applyErrors <= (recorded ?? 0) || lagBytes === 0) return { errors: first.applyErrors };
   const window = Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
   const started = Date.now();
