@@ -32,6 +32,11 @@ const POLL_MS = 250;
 /** PG14: how long a worker must run to be taken for one that stays up (a failing one lives less). */
 const STAYS_UP_MS = 2_000;
 
+/** How long a watch lasts: a retry interval (wal_retrieve_retry_interval) and a second, at most WATCH_MAX_MS. */
+async function watchWindow(s: Session): Promise<number> {
+  return Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
+}
+
 const CAUSE =
   "Usually a row written on the replica that a replicated insert or update collides with, a constraint or trigger the primary lacks, or a column missing on the replica: the subscriber's log names it.";
 
@@ -70,7 +75,7 @@ export async function disabledOnError(
  * the error count grows past `before` (the cause is still there).
  */
 export async function watchEnabled(s: Session, name: string, before: number): Promise<void> {
-  const window = Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
+  const window = await watchWindow(s);
   const started = Date.now();
   for (;;) {
     const errors = (await readSubscriptionErrors(s, name))?.applyErrors ?? before;
@@ -99,7 +104,7 @@ async function workerStall(
 ): Promise<string | undefined> {
   const running = await readApplyWorker(s, name);
   if (!lagBytes || (running && running.age >= STAYS_UP_MS)) return undefined;
-  const window = Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
+  const window = await watchWindow(s);
   const started = Date.now();
   let last: number | undefined;
   let gone = 0;
@@ -137,7 +142,7 @@ export async function applyStall(
   // PG14 counts no errors: the worker itself is watched (workerStall).
   if (!first) return s.serverVersion < 150000 ? { stalled: await workerStall(s, name, lagBytes) } : {};
   if (first.applyErrors <= (recorded ?? 0) || lagBytes === 0) return { errors: first.applyErrors };
-  const window = Math.min((await readRetryInterval(s)) + 1000, WATCH_MAX_MS);
+  const window = await watchWindow(s);
   const started = Date.now();
   let now = first.applyErrors;
   // Over once the running worker has lived a retry interval and a second without failing (a
