@@ -37,7 +37,7 @@ import {
 } from "./preflight";
 import { alterRoleNoStatementTimeout } from "../pg/grants";
 import { subscriberFailures } from "./privileges";
-import { attachedWithRows, slotWarnings, type PublisherView } from "./publisher";
+import { attachedWithRows, slotHealth, slotWarnings, type PublisherView } from "./publisher";
 import { adoptionChanges, nameTakenReason } from "./reconcile";
 import {
   overlapFailures,
@@ -345,7 +345,7 @@ export async function observeReplica(
         quiet && !existing.enabled && inputs.enabled !== false && existing.options.disableOnError === true;
       const { errors, stalled } =
         existing.enabled && quiet
-          ? await applyStall(s, inputs.name, seen, view?.slot?.lagBytes)
+          ? await applyStall(s, inputs.name, seen, view?.slot, () => slotHealth(ends.publisher, slotName))
           : offOnError
             ? await disabledOnError(s, inputs.name, seen, view?.slot?.lagBytes)
             : { errors: (await readSubscriptionErrors(s, inputs.name))?.applyErrors, stalled: undefined };

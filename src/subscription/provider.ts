@@ -236,7 +236,11 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
         drift.length > 0
           ? undefined
           : state.enabled
-            ? (await applyStall(s, props.name, baseline, view?.slot?.lagBytes)).stalled
+            ? (
+                await applyStall(s, props.name, baseline, view?.slot, () =>
+                  slotHealth(ends.publisher, state.slotName ?? props.name),
+                )
+              ).stalled
             : offOnError
               ? (await disabledOnError(s, props.name, baseline, view?.slot?.lagBytes)).stalled
               : undefined;
@@ -296,8 +300,9 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       const offOnError = news.stalled !== undefined && state?.enabled === false;
       const errorsBefore = offOnError ? ((await readSubscriptionErrors(s, news.name))?.applyErrors ?? 0) : 0;
       if (news.stalled && !offOnError) {
-        const slot = olds.actualSlotName ? await slotHealth(ends.publisher, olds.actualSlotName) : undefined;
-        const { stalled } = await applyStall(s, news.name, stallBaseline(olds), slot?.lagBytes);
+        const look = async () =>
+          olds.actualSlotName ? await slotHealth(ends.publisher, olds.actualSlotName) : undefined;
+        const { stalled } = await applyStall(s, news.name, stallBaseline(olds), await look(), look);
         if (stalled) throw new Error(`${label(news.name)}: ${stalled}`);
       }
       if (news.pendingRepair) await recopy(s, news, ends, news.pendingRepair);

@@ -10,6 +10,11 @@
 // once). The watch is paid only when the first two hold. PG14 has no counter: there the worker
 // itself is watched when none has run long and the replica is behind (workerStall).
 //
+// A worker that cannot connect to the publisher (pg_hba.conf, its password, no WAL sender free)
+// counts no apply error either, and looks on the subscriber like one connecting. The publisher
+// tells it: no walsender reads the subscription's slot. With the slot unread and the replica
+// behind, the check watches the slot a retry interval and a second for a reader (readerStall).
+//
 // With disableOnError, PostgreSQL disables the subscription at its first such failure instead: no
 // worker, no growing counter — the subscription is simply off, the counter above the last look's.
 // A check says so (disabledOnError); `up` enables it and watches whether it stays on
@@ -17,6 +22,7 @@
 
 import * as log from "../kernel/log";
 import type { Session } from "../pg/session";
+import type { SlotFacts } from "./catalog";
 import {
   readApplyWorker,
   readApplyWorkerAge,
@@ -127,21 +133,56 @@ async function conflictList(s: Session, name: string): Promise<string> {
   return conflicts ? ` (conflicts the subscriber counted: ${conflicts})` : "";
 }
 
+/** The subscription's slot as the publisher shows it now; undefined when it cannot be read from here. */
+export type SlotLook = () => Promise<Pick<SlotFacts, "active" | "lagBytes"> | undefined>;
+
+/**
+ * PG15+, no error counted: the slot `slot` (as the look before this one saw it) has no reader and
+ * the replica is behind, so the check watches a retry interval and a second for a walsender to
+ * take it (`look` reads it again). One does: the worker connected (a restart, or one starting).
+ * None: the worker cannot reach the publisher — why, in one sentence with the fix. Nothing is
+ * watched while the slot is read or the replica level, nor with the publisher out of reach.
+ */
+async function readerStall(
+  s: Session,
+  name: string,
+  slot: Pick<SlotFacts, "active" | "lagBytes"> | undefined,
+  look: SlotLook,
+): Promise<string | undefined> {
+  if (!slot || slot.active || slot.lagBytes === 0) return undefined;
+  const window = await watchWindow(s);
+  const started = Date.now();
+  let last = slot;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    const now = await look();
+    if (!now || now.active || now.lagBytes === 0) return undefined;
+    last = now;
+    if (Date.now() - started >= window) break;
+  }
+  const worker = await readApplyWorker(s, name);
+  return `the stream has stopped: no apply worker read from its slot on the publisher while this check watched ${Math.round(window / 1000)} s (${worker ? "its worker keeps starting without connecting" : "no worker is running"}; no apply error is counted for that), and the replica is ${behind(last.lagBytes)}; nothing the publisher writes arrives until its cause is removed. ${CONNECT_CAUSE} Remove the cause, then run up again: it fails while the stream is stopped.`;
+}
+
 /**
  * The apply error count now (PG15+; undefined before) and, when the stream is stalled, why (one
  * sentence with the fix). `recorded`: the count the last look kept (applyErrorsSeen; none: 0).
- * `lagBytes`: how far behind the publisher it is (undefined: the publisher is out of reach).
+ * `slot`: the subscription's slot as the publisher showed it (undefined: out of reach), how far
+ * behind the replica is and whether a walsender reads it; `look` reads it again.
  */
 export async function applyStall(
   s: Session,
   name: string,
   recorded: number | undefined,
-  lagBytes: number | undefined,
+  slot: Pick<SlotFacts, "active" | "lagBytes"> | undefined,
+  look: SlotLook,
 ): Promise<{ errors?: number; stalled?: string }> {
+  const lagBytes = slot?.lagBytes;
   const first = await readSubscriptionErrors(s, name);
   // PG14 counts no errors: the worker itself is watched (workerStall).
   if (!first) return s.serverVersion < 150000 ? { stalled: await workerStall(s, name, lagBytes) } : {};
-  if (first.applyErrors <= (recorded ?? 0) || lagBytes === 0) return { errors: first.applyErrors };
+  if (first.applyErrors <= (recorded ?? 0) || lagBytes === 0)
+    return { errors: first.applyErrors, stalled: await readerStall(s, name, slot, look) };
   const window = await watchWindow(s);
   const started = Date.now();
   let now = first.applyErrors;

@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import pg from "pg";
 import { providers } from "../../src";
 import { UNKNOWN } from "../../src/kernel/unknown";
 import { Engine } from "../harness/engine";
@@ -444,6 +445,78 @@ describe("a stream stopped on a row written on the replica, PG14", () => {
       assert.deepEqual(await replica.query("SELECT id, v FROM t WHERE id >= 100 ORDER BY id", [], "app"), [
         { id: 100, v: "from the primary" },
         { id: 101, v: "later" },
+      ]),
+    );
+    assert.equal((await prog("up", engine)).error, undefined);
+    await engine.refresh();
+    assert.deepEqual(await ops(), ["same", "same", "same", "same"], "no changes after refresh");
+  });
+});
+
+// Measured before (PG17): with every WAL sender of the publisher taken, the re-enabled
+// subscription's worker could not connect (no apply error is counted for that), the primary's new
+// row never arrived, and a preview said "same".
+describe("a subscription whose worker cannot connect to the publisher (no WAL sender free), PG17", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  const held: pg.Client[] = [];
+  before(async () => {
+    [primary, replica] = await Promise.all([startServer({ major: 17 }), startServer({ major: 17 })]);
+    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
+    await primary.query(
+      "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 10) g",
+      [],
+      "app",
+    );
+    engine = await Engine.start();
+  });
+  after(async () => {
+    for (const c of held.splice(0)) await c.end().catch(() => undefined);
+    await engine?.destroy().catch(() => undefined);
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("is said at preview by watching its slot on the publisher, fails up while no sender is free, then catches up", async () => {
+    const prog = snapshotProgram(primary, replica, "app", ["public.t"]);
+    assert.equal((await prog("up", engine)).error, undefined);
+    await replica.query("ALTER SUBSCRIPTION snap DISABLE", [], "app");
+    await eventually(async () =>
+      assert.deepEqual(await primary.query("SELECT count(*)::int AS n FROM pg_stat_replication"), [{ n: 0 }]),
+    );
+    // Every WAL sender taken (replication connections holding them).
+    for (;;) {
+      const c = new pg.Client({
+        host: primary.socketDir,
+        port: primary.port,
+        user: "postgres",
+        database: "app",
+        replication: "database",
+      } as pg.ClientConfig);
+      try {
+        await c.connect();
+        await c.query("IDENTIFY_SYSTEM");
+        held.push(c);
+      } catch {
+        await c.end().catch(() => undefined);
+        break;
+      }
+    }
+    await replica.query("ALTER SUBSCRIPTION snap ENABLE", [], "app");
+    await primary.query("INSERT INTO t VALUES (100, 'while no sender was free')", [], "app");
+    const ops = async () => (await prog("preview", engine)).steps.map((s) => s.op);
+    const from = engine.log.length;
+    await eventually(async () => assert.deepEqual(await ops(), ["same", "same", "update", "same"]));
+    assert.match(
+      engine.log.slice(from),
+      /the stream has stopped: no apply worker read from its slot on the publisher while this check watched \d+ s .*no WAL sender free: max_wal_senders/,
+    );
+    assert.match((await prog("up", engine)).error ?? "", /the stream has stopped/);
+    for (const c of held.splice(0)) await c.end();
+    await eventually(async () =>
+      assert.deepEqual(await replica.query("SELECT v FROM t WHERE id = 100", [], "app"), [
+        { v: "while no sender was free" },
       ]),
     );
     assert.equal((await prog("up", engine)).error, undefined);
