@@ -15,23 +15,36 @@ export const HEAP_BYTES = `(CASE WHEN c.relkind = 'p'
 /**
  * FROM … WHERE … ORDER BY of the columns of `c` whose type has no equality operator, as the
  * replica's type cache finds one: a default btree or hash operator class for the type, one it is
- * binary-coercible to by an implicit cast (varchar → text; not xml → text), or the polymorphic one of its kind (enum, range,
- * multirange, composite); a domain is looked through to its base type, an array to its element.
+ * binary-coercible to by an implicit cast (varchar → text; not xml → text), or the polymorphic
+ * one of its kind (enum, range, multirange). A domain is looked through to its base type, an
+ * array to its element, a composite to every field (record equality needs each field's: a
+ * composite with a json field has none), to any depth.
  */
 const UNEQUAL_COLUMNS = `FROM pg_catalog.pg_attribute a
-                   JOIN pg_catalog.pg_type t0 ON t0.oid = a.atttypid
-                   JOIN pg_catalog.pg_type t1 ON t1.oid = CASE WHEN t0.typtype = 'd' THEN t0.typbasetype ELSE t0.oid END
-                   JOIN pg_catalog.pg_type ty ON ty.oid = CASE WHEN t1.typcategory = 'A' AND t1.typelem <> 0 THEN t1.typelem ELSE t1.oid END
                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_opclass oc JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod
-                         WHERE oc.opcdefault AND am.amname IN ('btree', 'hash')
-                           AND (oc.opcintype = ty.oid
-                                OR (ty.typtype = 'e' AND oc.opcintype = 'pg_catalog.anyenum'::pg_catalog.regtype)
-                                OR (ty.typtype = 'r' AND oc.opcintype = 'pg_catalog.anyrange'::pg_catalog.regtype)
-                                OR (ty.typtype = 'm' AND oc.opcintype = 'pg_catalog.anymultirange'::pg_catalog.regtype)
-                                OR (ty.typtype = 'c' AND oc.opcintype = 'pg_catalog.record'::pg_catalog.regtype)
-                                OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast k
-                                            WHERE k.castsource = ty.oid AND k.casttarget = oc.opcintype AND k.castmethod = 'b' AND k.castcontext = 'i')))
+                    AND EXISTS (
+                      WITH RECURSIVE parts (oid, depth) AS (
+                        SELECT a.atttypid, 0
+                        UNION ALL
+                        SELECT x.oid, p.depth + 1 FROM parts p JOIN pg_catalog.pg_type t ON t.oid = p.oid
+                         CROSS JOIN LATERAL (
+                           SELECT t.typbasetype WHERE t.typtype = 'd'
+                           UNION ALL SELECT t.typelem WHERE t.typtype = 'b' AND t.typcategory = 'A' AND t.typelem <> 0
+                           UNION ALL SELECT f.atttypid FROM pg_catalog.pg_attribute f
+                                      WHERE t.typtype = 'c' AND f.attrelid = t.typrelid AND f.attnum > 0 AND NOT f.attisdropped
+                         ) AS x(oid)
+                         WHERE p.depth < 20)
+                      SELECT 1 FROM parts p JOIN pg_catalog.pg_type ty ON ty.oid = p.oid
+                       WHERE ty.typtype NOT IN ('d', 'c') AND NOT (ty.typtype = 'b' AND ty.typcategory = 'A' AND ty.typelem <> 0)
+                         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_opclass oc JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod
+                              WHERE oc.opcdefault AND am.amname IN ('btree', 'hash')
+                                AND (oc.opcintype = ty.oid
+                                     OR (ty.typtype = 'e' AND oc.opcintype = 'pg_catalog.anyenum'::pg_catalog.regtype)
+                                     OR (ty.typtype = 'r' AND oc.opcintype = 'pg_catalog.anyrange'::pg_catalog.regtype)
+                                     OR (ty.typtype = 'm' AND oc.opcintype = 'pg_catalog.anymultirange'::pg_catalog.regtype)
+                                     OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast k
+                                                 WHERE k.castsource = ty.oid AND k.casttarget = oc.opcintype
+                                                   AND k.castmethod = 'b' AND k.castcontext = 'i'))))
                   ORDER BY a.attnum`;
 
 export interface TableFacts {
