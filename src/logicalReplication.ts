@@ -88,6 +88,12 @@ export interface LogicalReplicationArgs extends SubscriptionOptions {
   /** Apply changes that lose data on the replica (drop a column, narrow a type). Default false. */
   allowDestructive?: SchemaSyncArgs["allowDestructive"] | undefined;
   /**
+   * Columns the replica has of its own (not from the primary), by table — `{ "public.events":
+   * ["loaded_at"] }`: SchemaSync keeps them (a column the primary lacks is otherwise taken for one
+   * it dropped). Each nullable or with a default.
+   */
+  replicaOwnColumns?: SchemaSyncArgs["replicaOwnColumns"] | undefined;
+  /**
    * Binary format for the copy and the stream (PG16+ copies in binary too); the subscription's
    * option. Default "auto": binary when both servers are the same major version, 16 or later, and
    * every replicated column has the same type on both sides with binary I/O; text otherwise.
@@ -186,7 +192,13 @@ export class LogicalReplication extends pulumi.ComponentResource {
         ? { tables: this.publication.tables }
         : { publication: this.publication.name }),
       ...(section ? { section } : {}),
-      ...given(args, ["dropOnDelete", "allowDestructive", "lockTimeoutSeconds", "publishGeneratedColumns"]),
+      ...given(args, [
+        "dropOnDelete",
+        "allowDestructive",
+        "replicaOwnColumns",
+        "lockTimeoutSeconds",
+        "publishGeneratedColumns",
+      ]),
     });
     if (args.schemaSync !== false)
       this.schemaSync = new SchemaSync(name, copied(split ? "pre-data" : undefined), child);

@@ -20,13 +20,15 @@ import type { SchemaSnapshot } from "./snapshot";
 import { readByCheck, readSource } from "./source";
 import { readPlanContext } from "./target";
 import { label, type SchemaSyncInputs, type SchemaSyncState } from "./types";
-import { settingsOf } from "./fields";
+import { ownColumnsOf, settingsOf } from "./fields";
 
 export interface ApplyOptions {
   label: string;
   section: Section;
   allowDestructive: boolean;
   applied?: ReadonlyMap<string, number>;
+  /** The replica's own columns by tableId (replicaOwnColumns): kept. */
+  own?: ReadonlyMap<string, ReadonlySet<string>>;
   /** The tables the last apply copied (renamed ones are found among them). */
   before?: readonly TableName[];
   indexJobs: number;
@@ -65,6 +67,7 @@ export async function applyPlan(
         ...read,
         allowDestructive: o.allowDestructive,
         ...(o.applied ? { applied: o.applied } : {}),
+        ...(o.own ? { own: o.own } : {}),
       };
       const plan = planSchema(desired, actual, opts);
       refuse(plan, o, endpoint(target));
@@ -109,7 +112,7 @@ export function refuse(
   if (plan.destructive.length > 0 && !o.allowDestructive)
     throw Object.assign(
       new Error(
-        `${o.label}: refusing destructive changes on ${where}: ${plan.destructive.join("; ")}. Set \`allowDestructive: true\` to apply them, or change the source back.`,
+        `${o.label}: refusing destructive changes on ${where}: ${plan.destructive.join("; ")}. Set \`allowDestructive: true\` to apply them, or change the source back.${plan.destructive.some((d) => d.startsWith("drop column ")) ? " A column the replica has of its own, not from the source, is kept once named in `replicaOwnColumns` (by table)." : ""}`,
       ),
       { refused: true },
     );
@@ -240,6 +243,7 @@ export async function applySchemaSync(
     section,
     allowDestructive: settings.allowDestructive,
     ...(applied ? { applied } : {}),
+    own: ownColumnsOf(inputs),
     ...(previous?.sourceTables ? { before: signedTables(previous.sourceTables) } : {}),
     indexJobs: settings.indexJobs,
     maintenanceWorkMem: settings.maintenanceWorkMem,

@@ -19,6 +19,17 @@ import {
 import type { SchemaSyncInputs, SchemaSyncState, TableSignature } from "./types";
 const tableSet = (t: TableRef[]) => t.map((r) => tableIdentity(parseTableRef(r))).sort();
 const byMeaning = (c: Connection) => parseConnection(c);
+/** replicaOwnColumns in one spelling: tables by identity, columns sorted (an unparsable table as given). */
+const ownColumnsKey = (r: Record<string, string[]>) =>
+  Object.entries(r)
+    .map(([t, cols]): [string, string[]] => {
+      try {
+        return [tableIdentity(parseTableRef(t)), [...cols].sort()];
+      } catch {
+        return [t, [...cols].sort()];
+      }
+    })
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 export const SCHEMA_SYNC_FIELDS = {
   source: { kind: "arg", schema: () => connectionSchema(), compare: byMeaning },
@@ -33,6 +44,12 @@ export const SCHEMA_SYNC_FIELDS = {
   },
   dropOnDelete: { kind: "arg", schema: () => z.boolean().optional(), default: false },
   allowDestructive: { kind: "arg", schema: () => z.boolean().optional(), default: false },
+  replicaOwnColumns: {
+    kind: "arg",
+    schema: () => z.record(z.string().min(1), z.array(z.string().min(1, "a column name"))).optional(),
+    default: {},
+    compare: (r) => ownColumnsKey(r),
+  },
   section: { kind: "arg", schema: () => z.enum(["all", "pre-data", "post-data"]).optional(), default: "all" },
   indexJobs: {
     kind: "arg",
@@ -115,6 +132,24 @@ export function storeState(value: Record<string, unknown>): Record<string, unkno
       ]),
     ),
   };
+}
+
+/**
+ * replicaOwnColumns by tableId: the columns of each table the replica has of its own. Throws
+ * naming the property for a table reference it cannot read (check says so first).
+ */
+export function ownColumnsOf(inputs: Pick<SchemaSyncInputs, "replicaOwnColumns">): Map<string, Set<string>> {
+  const own = new Map<string, Set<string>>();
+  for (const [ref, cols] of Object.entries(inputs.replicaOwnColumns ?? {})) {
+    let id: string;
+    try {
+      id = tableId(parseTableRef(ref));
+    } catch (e) {
+      throw new Error(`replicaOwnColumns: ${(e as Error).message}`);
+    }
+    own.set(id, new Set([...(own.get(id) ?? []), ...cols]));
+  }
+  return own;
 }
 
 /** The arguments whose defaults the field table holds, each with its default applied. */

@@ -18,7 +18,7 @@ import type { SchemaSnapshot } from "./snapshot";
 import { readSource, tableSignature, type SourceRead } from "./source";
 import { readPlanContext } from "./target";
 import type { SchemaSyncInputs, TableSignature } from "./types";
-import { settingsOf } from "./fields";
+import { ownColumnsOf, settingsOf } from "./fields";
 
 /** Per table (tableId), the highest column number the source had at the last apply (from state). */
 export function appliedColumns(
@@ -127,6 +127,7 @@ export async function observe(
       plan: planSchema(desired, actual, {
         ...opts,
         allowDestructive: settingsOf(inputs).allowDestructive,
+        own: ownColumnsOf(inputs),
         ...(applied ? { applied } : {}),
       }),
       ...(serverId ? { serverId } : {}),

@@ -57,6 +57,8 @@ export interface PlanOptions {
   retyped?: ReadonlySet<string>;
   /** Subscriptions of the target that fill copied tables from another server than the source (feeders.ts). */
   otherSources?: ReadonlySet<string>;
+  /** The replica's own columns, by tableId (replicaOwnColumns): kept, never dropped. */
+  own?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** The plan being built, and what every part of the planner needs to add to it. */

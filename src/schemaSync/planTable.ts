@@ -197,13 +197,15 @@ function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition
   const key = tableKey(want);
   const table = { schema: want.schema, name: want.name };
   const cols = new Map(cur.columns.map((c) => [c.name, c]));
+  const own = b.opts.own?.get(tableId(want));
   // A column renamed on the source: one the replica lacks, where the replica has one the source
-  // lacks, at the same place, alike in everything but its name.
+  // lacks (not one of its own), at the same place, alike in everything but its name.
   const wantedNames = new Set(want.columns.map((c) => c.name));
   const renamedTo = new Map<string, string>();
   want.columns.forEach((c, i) => {
     const old = cur.columns[i];
-    if (cols.has(c.name) || !old || wantedNames.has(old.name) || columnShape(old) !== columnShape(c)) return;
+    if (cols.has(c.name) || !old || wantedNames.has(old.name) || own?.has(old.name)) return;
+    if (columnShape(old) !== columnShape(c)) return;
     b.step(
       sql.renameColumn(want.schema, want.name, old.name, c.name),
       `rename column ${key}.${old.name} to ${c.name} (renamed on the source; its values are kept)`,
@@ -217,6 +219,11 @@ function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition
     cur = { ...cur, columns: cur.columns.map((c) => ({ ...c, name: renamedTo.get(c.name) ?? c.name })) };
   const applied = b.opts.applied?.get(tableId(want));
   for (const c of want.columns) {
+    // The source now has a column of a name the replica keeps for its own values.
+    if (own?.has(c.name))
+      b.out.blockers.push(
+        `column ${key}.${c.name} is the replica's own (replicaOwnColumns), and the source has a column of that name now: the stream would write the source's values into it. Rename the replica's column (and its entry in replicaOwnColumns), or take it out of replicaOwnColumns to let the source's column replace it`,
+      );
     const old = cols.get(c.name);
     if (!old) {
       addColumn(b, want, cur, c, applied);
@@ -301,7 +308,15 @@ function planColumns(b: PlanBuilder, want: TableDefinition, cur: TableDefinition
   // A table several subscriptions fill (fan-in: shards into one table), or one another server's
   // subscription fills (this source's not made yet), holds every source's columns: one this source
   // lacks (not migrated yet, or never) may hold another's values. Kept.
-  const dropped = cur.columns.filter((c) => !wanted.has(c.name));
+  // The replica's own columns (replicaOwnColumns): kept, where the stream can fill them.
+  for (const c of cur.columns.filter((c) => !wanted.has(c.name) && own?.has(c.name)))
+    if (!c.notNull || c.default !== undefined || c.identity || c.generated !== undefined)
+      b.out.kept.push(`column ${key}.${c.name} (replicaOwnColumns)`);
+    else
+      b.out.blockers.push(
+        `column ${key}.${c.name} is the replica's own (replicaOwnColumns) and NOT NULL without a default: every row the stream or a copy inserts fails on it. Give it a default on the replica (ALTER TABLE … ALTER COLUMN … SET DEFAULT …) or drop its NOT NULL`,
+      );
+  const dropped = cur.columns.filter((c) => !wanted.has(c.name) && !own?.has(c.name));
   const feeders = dropped.length === 0 ? [] : b.feeders(table);
   const elsewhere = feeders.filter((f) => b.opts.otherSources?.has(f));
   for (const c of dropped)

@@ -27,7 +27,7 @@ import {
 } from "./observe";
 import { projectSection } from "./section";
 import * as sql from "./sql";
-import { SCHEMA_SYNC_FIELDS, upgradeState, settingsOf, storeState } from "./fields";
+import { SCHEMA_SYNC_FIELDS, ownColumnsOf, upgradeState, settingsOf, storeState } from "./fields";
 import { label, type SchemaSyncInputs, type SchemaSyncState } from "./types";
 
 /** Exactly one of `tables` or `publication`, and the tables in canonical form. */
@@ -36,6 +36,12 @@ function structuralFailures(inputs: SchemaSyncInputs, unknown: Set<string>): Che
   const hasPublication = inputs.publication !== undefined || unknown.has("publication");
   if (hasTables === hasPublication)
     return [{ property: "tables", reason: "Exactly one of `tables` or `publication` must be provided." }];
+  if (!unknown.has("replicaOwnColumns"))
+    try {
+      ownColumnsOf(inputs);
+    } catch (e) {
+      return [{ property: "replicaOwnColumns", reason: (e as Error).message }];
+    }
   if (inputs.tables && !unknown.has("tables"))
     try {
       inputs.tables = inputs.tables.map((t) => canonicalTableRef(parseTableRef(t)));
@@ -112,6 +118,13 @@ const handlers: Provider<SchemaSyncInputs, SchemaSyncState> = {
         property: "tables",
         reason: `table ${JSON.stringify(tableKey(t))} does not exist on the source.`,
       }));
+      const copied = new Set(source.tables.map(tableId));
+      for (const ref of Object.keys(inputs.replicaOwnColumns ?? {}))
+        if (!copied.has(tableId(parseTableRef(ref))))
+          problems.push({
+            property: "replicaOwnColumns",
+            reason: `${JSON.stringify(ref)} is not a table this SchemaSync copies: name one of ${JSON.stringify(source.tables.slice(0, 5).map(tableKey))}${source.tables.length > 5 ? " …" : ""} (schema.table).`,
+          });
       try {
         refuse(
           plan,

@@ -33,6 +33,14 @@ export interface SchemaSyncFields {
   /** Allow changes that lose data on the target (drop column, narrow a type). Default false. */
   allowDestructive?: boolean;
   /**
+   * Columns the replica has of its own, not from the source (an analytics replica's load time), by
+   * table: `{ "public.events": ["loaded_at"] }`. A column the source lacks is otherwise taken for
+   * one the source dropped, and dropping it is refused without `allowDestructive`; these are kept
+   * (never dropped, allowDestructive or not). Each must be nullable or have a default: the rows
+   * the stream inserts get that.
+   */
+  replicaOwnColumns?: Record<string, string[]>;
+  /**
    * Which part of the definitions to copy, as pg_dump splits them: "pre-data" (schemas, types,
    * tables, primary keys, checks, the replica identity: what the initial copy needs), "post-data"
    * (secondary indexes, unique and exclusion constraints, foreign keys: built after the copy, in

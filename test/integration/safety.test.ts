@@ -524,3 +524,94 @@ describe("a subscription whose worker cannot connect to the publisher (no WAL se
     assert.deepEqual(await ops(), ["same", "same", "same", "same"], "no changes after refresh");
   });
 });
+
+// Measured before (PG17): a column added on the replica by hand (an analytics replica's load time)
+// made every later preview fail with "refusing destructive changes … drop column", and the one way
+// on it offered, allowDestructive, dropped the column with its values.
+describe("a replica's own columns (replicaOwnColumns), PG17", () => {
+  let primary: TestServer;
+  let replica: TestServer;
+  let engine: Engine;
+  before(async () => {
+    [primary, replica] = await Promise.all([startServer({ major: 17 }), startServer({ major: 17 })]);
+    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
+    await primary.query(
+      "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 3) g",
+      [],
+      "app",
+    );
+    engine = await Engine.start();
+  });
+  after(async () => {
+    await engine?.destroy().catch(() => undefined);
+    await engine?.stop();
+    await Promise.all([primary?.stop(), replica?.stop()]);
+  });
+
+  it("keeps them with their values through a migration once declared; one the stream cannot fill is refused at preview", async () => {
+    const undeclared = snapshotProgram(primary, replica, "app", ["public.t"]);
+    assert.equal((await undeclared("up", engine)).error, undefined);
+    await replica.query(
+      "ALTER TABLE t ADD COLUMN loaded_at timestamptz NOT NULL DEFAULT now(), ADD COLUMN note text; UPDATE t SET note = 'mine ' || id",
+      [],
+      "app",
+    );
+    const failures = async (prog: typeof undeclared) =>
+      (await prog("preview", engine)).steps.flatMap((s) => s.failures ?? []).map((f) => f.reason);
+    assert.match(
+      (await failures(undeclared)).join("\n"),
+      /refusing destructive changes .*drop column public\.t\.loaded_at; drop column public\.t\.note.*kept once named in `replicaOwnColumns`/,
+    );
+    const declared = snapshotProgram(primary, replica, "app", ["public.t"], {
+      replicaOwnColumns: JSON.stringify({ "public.t": ["loaded_at", "note"] }),
+    });
+    assert.deepEqual(await failures(declared), []);
+    assert.equal((await declared("up", engine)).error, undefined);
+    // A migration on the primary, rows before and after it.
+    await primary.query("INSERT INTO t VALUES (10, 'b')", [], "app");
+    await primary.query("ALTER TABLE t ADD COLUMN tier text", [], "app");
+    await primary.query("INSERT INTO t VALUES (11, 'c', 'gold')", [], "app");
+    assert.equal((await declared("up", engine)).error, undefined);
+    await eventually(async () =>
+      assert.deepEqual(
+        await replica.query(
+          "SELECT id, v, tier, note, loaded_at IS NOT NULL AS stamped FROM t ORDER BY id",
+          [],
+          "app",
+        ),
+        [
+          { id: 1, v: "a", tier: null, note: "mine 1", stamped: true },
+          { id: 2, v: "a", tier: null, note: "mine 2", stamped: true },
+          { id: 3, v: "a", tier: null, note: "mine 3", stamped: true },
+          { id: 10, v: "b", tier: null, note: null, stamped: true },
+          { id: 11, v: "c", tier: "gold", note: null, stamped: true },
+        ],
+      ),
+    );
+    const md5 = "SELECT md5(string_agg(concat_ws('|', id, v, tier), ',' ORDER BY id)) AS m FROM t";
+    assert.deepEqual(await replica.query(md5, [], "app"), await primary.query(md5, [], "app"));
+    assert.deepEqual(
+      (await declared("preview", engine)).steps.map((s) => s.op),
+      ["same", "same", "same", "same"],
+    );
+    // Declared, but NOT NULL without a default: every replicated insert would fail on it.
+    await replica.query(
+      "ALTER TABLE t ADD COLUMN must int NOT NULL DEFAULT 0; ALTER TABLE t ALTER COLUMN must DROP DEFAULT",
+      [],
+      "app",
+    );
+    const strict = snapshotProgram(primary, replica, "app", ["public.t"], {
+      replicaOwnColumns: JSON.stringify({ "public.t": ["loaded_at", "note", "must"] }),
+    });
+    assert.match(
+      (await failures(strict)).join("\n"),
+      /column public\.t\.must is the replica's own \(replicaOwnColumns\) and NOT NULL without a default/,
+    );
+    await replica.query("ALTER TABLE t DROP COLUMN must", [], "app");
+    // A table it does not copy, named there: a typo said at preview.
+    const typo = snapshotProgram(primary, replica, "app", ["public.t"], {
+      replicaOwnColumns: JSON.stringify({ "public.tt": ["note"] }),
+    });
+    assert.match((await failures(typo)).join("\n"), /"public\.tt" is not a table this SchemaSync copies/);
+  });
+});

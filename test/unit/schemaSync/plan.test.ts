@@ -500,6 +500,67 @@ describe("schema plan", () => {
       assert.deepEqual(statements(refused), []);
     }
   });
+  it("keeps the replica's own columns (replicaOwnColumns) that the stream can fill, allowDestructive or not", () => {
+    const mine = (cols: TableDefinition["columns"]) => users({ columns: [...users().columns, ...cols] });
+    const own = new Map([[tableId(users()), new Set(["loaded_at", "note", "must"])]]);
+    const replica = mine([
+      { name: "loaded_at", type: "timestamp with time zone", notNull: true, default: "now()" },
+      { name: "note", type: "text", notNull: false },
+      { name: "tier", type: "text", notNull: false },
+    ]);
+    for (const allowDestructive of [false, true]) {
+      const plan = planSchema(snap(users()), snap(replica), { allowDestructive, own });
+      assert.deepEqual(plan.kept, [
+        "column public.users.loaded_at (replicaOwnColumns)",
+        "column public.users.note (replicaOwnColumns)",
+      ]);
+      // tier is not declared: the source's to drop, as before.
+      assert.deepEqual(plan.destructive, ["drop column public.users.tier"]);
+      assert.deepEqual(
+        statements(plan),
+        allowDestructive ? ['ALTER TABLE "public"."users" DROP COLUMN "tier"'] : [],
+      );
+    }
+    // NOT NULL without a default: every replicated insert would fail on it.
+    const strict = planSchema(snap(users()), snap(mine([{ name: "must", type: "integer", notNull: true }])), {
+      allowDestructive: true,
+      own,
+    });
+    assert.match(
+      strict.blockers.join(),
+      /column public\.users\.must is the replica's own \(replicaOwnColumns\) and NOT NULL without a default/,
+    );
+    assert.deepEqual(statements(strict), []);
+    // The source gains a column of an own column's name: its values would land in the replica's.
+    const clash = planSchema(
+      snap(mine([{ name: "note", type: "text", notNull: false }])),
+      snap(mine([{ name: "note", type: "text", notNull: false }])),
+      { allowDestructive: false, own },
+    );
+    assert.match(
+      clash.blockers.join(),
+      /column public\.users\.note is the replica's own \(replicaOwnColumns\), and the source has a column of that name now/,
+    );
+    // A column the source adds where the replica's own one stands is not taken for a rename of it.
+    const added = planSchema(
+      snap(mine([{ name: "plan", type: "text", notNull: false }])),
+      snap(mine([{ name: "note", type: "text", notNull: false }])),
+      { allowDestructive: false, own },
+    );
+    assert.deepEqual(statements(added), ['ALTER TABLE "public"."users" ADD COLUMN "plan" text']);
+    assert.deepEqual(added.kept, ["column public.users.note (replicaOwnColumns)"]);
+    // Undeclared, the same column is taken for one the source renamed.
+    assert.match(
+      statements(
+        planSchema(
+          snap(mine([{ name: "plan", type: "text", notNull: false }])),
+          snap(mine([{ name: "note", type: "text", notNull: false }])),
+          { allowDestructive: false },
+        ),
+      ).join(),
+      /RENAME COLUMN "note" TO "plan"/,
+    );
+  });
   it("refuses to drop a column unless destructive changes are allowed", () => {
     const narrower = users({ columns: [users().columns[0]!] });
     const refused = planSchema(snap(narrower), snap(users()), { allowDestructive: false });
