@@ -8,8 +8,32 @@ import { providers } from "../../src";
 import { UNKNOWN } from "../../src/kernel/unknown";
 import { Engine } from "../harness/engine";
 import { snapshotProgram } from "../harness/live";
-import { startServer, type TestServer } from "../harness/postgres";
+import { startServer, type Major, type TestServer } from "../harness/postgres";
 import { eventually } from "../harness/util";
+
+/**
+ * A primary and a replica of `major` and an engine for one describe's tests: started before them
+ * (`prepare` then makes the databases and tables), destroyed and stopped after them.
+ */
+function pair(
+  major: Major,
+  prepare: (primary: TestServer, replica: TestServer) => Promise<void>,
+  o: { cleanup?: () => Promise<void> } = {},
+): { primary: TestServer; replica: TestServer; engine: Engine } {
+  const bed = {} as { primary: TestServer; replica: TestServer; engine: Engine };
+  before(async () => {
+    [bed.primary, bed.replica] = await Promise.all([startServer({ major }), startServer({ major })]);
+    await prepare(bed.primary, bed.replica);
+    bed.engine = await Engine.start();
+  });
+  after(async () => {
+    await o.cleanup?.();
+    await bed.engine?.destroy().catch(() => undefined);
+    await bed.engine?.stop();
+    await Promise.all([bed.primary?.stop(), bed.replica?.stop()]);
+  });
+  return bed;
+}
 
 describe("Publication safety on PG18", () => {
   let server: TestServer;
@@ -144,27 +168,18 @@ describe("Publication safety on PG18", () => {
 // Measured before (PG17): the preview was clean and up failed in SchemaSync ("cannot execute CREATE
 // SCHEMA in a read-only transaction") after the publication was made on the primary.
 describe("a replica database whose transactions are read-only by default, PG17", () => {
-  let primary: TestServer;
-  let replica: TestServer;
-  let engine: Engine;
-  before(async () => {
-    [primary, replica] = await Promise.all([startServer({ major: 17 }), startServer({ major: 17 })]);
-    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
-    await primary.query(
+  const bed = pair(17, async (p, r) => {
+    await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
+    await p.query(
       "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 20) g",
       [],
       "app",
     );
-    await replica.query("ALTER DATABASE app SET default_transaction_read_only = on");
-    engine = await Engine.start();
-  });
-  after(async () => {
-    await engine?.destroy().catch(() => undefined);
-    await engine?.stop();
-    await Promise.all([primary?.stop(), replica?.stop()]);
+    await r.query("ALTER DATABASE app SET default_transaction_read_only = on");
   });
 
   it("is refused at preview where the program writes there (the schema copy, the subscription), and works with the override the message names; PostgreSQL's apply worker writes regardless", async () => {
+    const { primary, replica, engine } = bed;
     const refused = await snapshotProgram(primary, replica, "app", ["public.t"])("preview", engine);
     const failures = refused.steps.flatMap((s) =>
       (s.failures ?? []).map((f) => [s.urn.split("::")[2]!.split(":").pop(), f.property, f.reason]),
@@ -204,26 +219,17 @@ describe("a replica database whose transactions are read-only by default, PG17",
 // stopped the whole stream (17 apply errors in 3 s; the other table's rows never arrived), and
 // previews said nothing beforehand.
 describe("a replica table of its own referencing a replicated one whose TRUNCATE is published, PG17", () => {
-  let primary: TestServer;
-  let replica: TestServer;
-  let engine: Engine;
-  before(async () => {
-    [primary, replica] = await Promise.all([startServer({ major: 17 }), startServer({ major: 17 })]);
-    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
-    await primary.query(
+  const bed = pair(17, async (p, r) => {
+    await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
+    await p.query(
       "CREATE TABLE staging (id int PRIMARY KEY, v text); INSERT INTO staging SELECT g, 'a' FROM generate_series(1, 10) g; CREATE TABLE other (id int PRIMARY KEY)",
       [],
       "app",
     );
-    engine = await Engine.start();
-  });
-  after(async () => {
-    await engine?.destroy().catch(() => undefined);
-    await engine?.stop();
-    await Promise.all([primary?.stop(), replica?.stop()]);
   });
 
   it("warns at preview that a TRUNCATE on the primary would stop the stream; without TRUNCATE published, none", async () => {
+    const { primary, replica, engine } = bed;
     const tables = ["public.staging", "public.other"];
     const truncating = snapshotProgram(primary, replica, "app", tables);
     assert.equal((await truncating("up", engine)).error, undefined);
@@ -355,32 +361,19 @@ describe("two stacks replicating one table from one primary into one replica, PG
 // byte sequence 0xe2 0x82 0xac in encoding UTF8 has no equivalent in encoding LATIN1"), and
 // PostgreSQL's copy retried for the whole wait (60 sync errors in 60 s).
 describe("a replica database whose encoding cannot hold the publisher's characters, PG17", () => {
-  let primary: TestServer;
-  let replica: TestServer;
-  let engine: Engine;
-  before(async () => {
-    [primary, replica] = await Promise.all([startServer({ major: 17 }), startServer({ major: 17 })]);
-    await primary.createDatabase("app");
-    await replica.query(
-      "CREATE DATABASE app ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0",
-    );
-    await replica.query(
-      "CREATE DATABASE app_utf8 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0",
-    );
-    await primary.query(
+  const bed = pair(17, async (p, r) => {
+    await p.createDatabase("app");
+    await r.query("CREATE DATABASE app ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+    await r.query("CREATE DATABASE app_utf8 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+    await p.query(
       "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'café'), (2, '€uro')",
       [],
       "app",
     );
-    engine = await Engine.start();
-  });
-  after(async () => {
-    await engine?.destroy().catch(() => undefined);
-    await engine?.stop();
-    await Promise.all([primary?.stop(), replica?.stop()]);
   });
 
   it("is refused at preview, naming both encodings; into a UTF8 database it replicates", async () => {
+    const { primary, replica, engine } = bed;
     const refused = await snapshotProgram(primary, replica, "app", ["public.t"])("preview", engine);
     const failures = refused.steps.flatMap((s) => s.failures ?? []);
     assert.deepEqual(
@@ -405,26 +398,17 @@ describe("a replica database whose encoding cannot hold the publisher's characte
 // Measured before (PG14, which counts no apply errors): the primary's rows stopped at a row written
 // on the replica, and a preview, a refreshed preview and up all said "same".
 describe("a stream stopped on a row written on the replica, PG14", () => {
-  let primary: TestServer;
-  let replica: TestServer;
-  let engine: Engine;
-  before(async () => {
-    [primary, replica] = await Promise.all([startServer({ major: 14 }), startServer({ major: 14 })]);
-    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
-    await primary.query(
+  const bed = pair(14, async (p, r) => {
+    await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
+    await p.query(
       "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 10) g",
       [],
       "app",
     );
-    engine = await Engine.start();
-  });
-  after(async () => {
-    await engine?.destroy().catch(() => undefined);
-    await engine?.stop();
-    await Promise.all([primary?.stop(), replica?.stop()]);
   });
 
   it("is said at preview by watching the apply worker, fails up while the row is there, then catches up", async () => {
+    const { primary, replica, engine } = bed;
     const prog = snapshotProgram(primary, replica, "app", ["public.t"]);
     assert.equal((await prog("up", engine)).error, undefined);
     const ops = async () => (await prog("preview", engine)).steps.map((s) => s.op);
@@ -457,28 +441,26 @@ describe("a stream stopped on a row written on the replica, PG14", () => {
 // subscription's worker could not connect (no apply error is counted for that), the primary's new
 // row never arrived, and a preview said "same".
 describe("a subscription whose worker cannot connect to the publisher (no WAL sender free), PG17", () => {
-  let primary: TestServer;
-  let replica: TestServer;
-  let engine: Engine;
   const held: pg.Client[] = [];
-  before(async () => {
-    [primary, replica] = await Promise.all([startServer({ major: 17 }), startServer({ major: 17 })]);
-    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
-    await primary.query(
-      "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 10) g",
-      [],
-      "app",
-    );
-    engine = await Engine.start();
-  });
-  after(async () => {
-    for (const c of held.splice(0)) await c.end().catch(() => undefined);
-    await engine?.destroy().catch(() => undefined);
-    await engine?.stop();
-    await Promise.all([primary?.stop(), replica?.stop()]);
-  });
+  const bed = pair(
+    17,
+    async (p, r) => {
+      await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
+      await p.query(
+        "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 10) g",
+        [],
+        "app",
+      );
+    },
+    {
+      cleanup: async () => {
+        for (const c of held.splice(0)) await c.end().catch(() => undefined);
+      },
+    },
+  );
 
   it("is said at preview by watching its slot on the publisher, fails up while no sender is free, then catches up", async () => {
+    const { primary, replica, engine } = bed;
     const prog = snapshotProgram(primary, replica, "app", ["public.t"]);
     assert.equal((await prog("up", engine)).error, undefined);
     await replica.query("ALTER SUBSCRIPTION snap DISABLE", [], "app");
@@ -529,26 +511,17 @@ describe("a subscription whose worker cannot connect to the publisher (no WAL se
 // made every later preview fail with "refusing destructive changes … drop column", and the one way
 // on it offered, allowDestructive, dropped the column with its values.
 describe("a replica's own columns (replicaOwnColumns), PG17", () => {
-  let primary: TestServer;
-  let replica: TestServer;
-  let engine: Engine;
-  before(async () => {
-    [primary, replica] = await Promise.all([startServer({ major: 17 }), startServer({ major: 17 })]);
-    await Promise.all([primary.createDatabase("app"), replica.createDatabase("app")]);
-    await primary.query(
+  const bed = pair(17, async (p, r) => {
+    await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
+    await p.query(
       "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 3) g",
       [],
       "app",
     );
-    engine = await Engine.start();
-  });
-  after(async () => {
-    await engine?.destroy().catch(() => undefined);
-    await engine?.stop();
-    await Promise.all([primary?.stop(), replica?.stop()]);
   });
 
   it("keeps them with their values through a migration once declared; one the stream cannot fill is refused at preview", async () => {
+    const { primary, replica, engine } = bed;
     const undeclared = snapshotProgram(primary, replica, "app", ["public.t"]);
     assert.equal((await undeclared("up", engine)).error, undefined);
     await replica.query(
