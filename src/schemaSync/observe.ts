@@ -51,11 +51,18 @@ export async function targetFingerprint(
   return withSession(target, (s) => readFingerprint(s, tables.map(nameOf)));
 }
 
-/** The target role's privileges for the copy (check failures; unreachable targets are left to apply). */
-export async function targetPrivileges(
+/**
+ * What the target's role cannot do for the copy, as check failures, from one read of its facts:
+ * `access`, the privileges the copy needs (schemas, extensions); `writes`, whether this plan
+ * writes there, refused where sessions start read-only (a standby, default_transaction_read_only).
+ * An unreachable target is left to apply.
+ */
+export async function targetRoleFailures(
   target: ConnectionInfo,
   snapshot: SchemaSnapshot,
+  o: { access: boolean; writes: boolean },
 ): Promise<CheckFailure[]> {
+  if (!o.access && !o.writes) return [];
   const schemas = [
     ...new Set([
       ...snapshot.tables.map((t) => t.schema),
@@ -64,24 +71,21 @@ export async function targetPrivileges(
       ...snapshot.extensions.map((e) => e.schema),
     ]),
   ];
-  return withSession(target, async (s) =>
-    targetFailures(
-      await readRoleFacts(s),
-      await readTargetAccess(
-        s,
-        schemas,
-        snapshot.extensions.map((e) => e.name),
-      ),
-    ),
-  );
-}
-
-/** The target's sessions start read-only (a standby, or default_transaction_read_only): a failure for a plan that writes. */
-export async function targetReadOnly(target: ConnectionInfo): Promise<CheckFailure[]> {
-  const failure = await withSession(target, async (s) =>
-    readOnlyFailure("target", await readRoleFacts(s), "the schema copy"),
-  );
-  return failure ? [failure] : [];
+  return withSession(target, async (s) => {
+    const role = await readRoleFacts(s);
+    const failures = o.access
+      ? targetFailures(
+          role,
+          await readTargetAccess(
+            s,
+            schemas,
+            snapshot.extensions.map((e) => e.name),
+          ),
+        )
+      : [];
+    const readOnly = o.writes ? readOnlyFailure("target", role, "the schema copy") : undefined;
+    return readOnly ? [...failures, readOnly] : failures;
+  });
 }
 
 export interface Observation {

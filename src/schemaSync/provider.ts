@@ -17,14 +17,7 @@ import { canonicalTableRef, parseTableRef, tableId, tableKey, type TableName } f
 import { emptyingRefusals, readStakes, type TableStakes } from "../pg/emptying";
 import * as log from "../kernel/log";
 import { applySchemaSync, refuse } from "./apply";
-import {
-  observe,
-  pendingOf,
-  signatures,
-  targetFingerprint,
-  targetPrivileges,
-  targetReadOnly,
-} from "./observe";
+import { observe, pendingOf, signatures, targetFingerprint, targetRoleFailures } from "./observe";
 import { projectSection } from "./section";
 import * as sql from "./sql";
 import { SCHEMA_SYNC_FIELDS, ownColumnsOf, upgradeState, settingsOf, storeState } from "./fields";
@@ -137,9 +130,12 @@ const handlers: Provider<SchemaSyncInputs, SchemaSyncState> = {
           reason: (e as Error).message,
         });
       }
-      if (settingsOf(inputs).section !== "post-data")
-        problems.push(...(await targetPrivileges(ends.target, desired)));
-      if (Object.keys(pending).length > 0) problems.push(...(await targetReadOnly(ends.target)));
+      problems.push(
+        ...(await targetRoleFailures(ends.target, desired, {
+          access: settingsOf(inputs).section !== "post-data",
+          writes: Object.keys(pending).length > 0,
+        })),
+      );
       return { inputs: checked, failures: problems };
     } catch (e) {
       // Source reads are marked (observe.ts); every other statement here runs on the target.
