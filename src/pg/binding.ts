@@ -37,11 +37,25 @@ export interface Binding {
    * default). A subscription filling a table other subscriptions fill too must not carry one.
    */
   truncate?: false;
+  /**
+   * false when the publication publishes neither UPDATE nor DELETE (inserts only, say); absent
+   * when it publishes either. A replica finds the row such a change touches by its identity.
+   */
+  rowChanges?: false;
 }
 
-/** The binding's mark for a publication publishing these operations (all four when not given). */
-export function truncateMark(publish: readonly string[] | undefined): { truncate?: false } {
-  return publish === undefined || publish.includes("truncate") ? {} : { truncate: false };
+/** The binding's marks for a publication publishing these operations (all four when not given). */
+export function publishMark(publish: readonly string[] | undefined): {
+  truncate?: false;
+  rowChanges?: false;
+} {
+  const all = publish === undefined;
+  return {
+    ...(all || publish.includes("truncate") ? {} : { truncate: false as const }),
+    ...(all || publish.includes("update") || publish.includes("delete")
+      ? {}
+      : { rowChanges: false as const }),
+  };
 }
 
 /** Each table of a binding that has a member, with its id. */
@@ -73,6 +87,7 @@ export function upgradeBinding(b: unknown): Binding {
     members?: unknown;
     memberIds?: number[];
     truncate?: false;
+    rowChanges?: false;
   };
   const tables = old.tables.map(tableFromStored);
   let memberIds = old.memberIds;
@@ -92,5 +107,6 @@ export function upgradeBinding(b: unknown): Binding {
     tables,
     ...(memberIds ? { memberIds } : {}),
     ...(old.truncate === false ? { truncate: false as const } : {}),
+    ...(old.rowChanges === false ? { rowChanges: false as const } : {}),
   };
 }

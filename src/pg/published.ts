@@ -89,9 +89,10 @@ export async function publicationBindings(s: Session, names: string[]): Promise<
     name: string;
     oid: string;
     truncate: boolean;
+    changes: boolean;
     tables: PublishedTable[] | null;
   }>(
-    `SELECT p.pubname AS name, p.oid::text AS oid, p.pubtruncate AS truncate,
+    `SELECT p.pubname AS name, p.oid::text AS oid, p.pubtruncate AS truncate, p.pubupdate OR p.pubdelete AS changes,
             (SELECT json_agg(json_build_object('schema', pt.schemaname, 'name', pt.tablename, 'ancestors', ${ANCESTORS})
                              ORDER BY pt.schemaname, pt.tablename)
                FROM pg_catalog.pg_publication_tables pt
@@ -110,6 +111,7 @@ export async function publicationBindings(s: Session, names: string[]): Promise<
       tables: published.map(nameOf),
       memberIds: memberIds(await readMemberships(s, Number(r.oid)), published),
       ...(r.truncate ? {} : { truncate: false as const }),
+      ...(r.changes ? {} : { rowChanges: false as const }),
     });
   }
   return bindings;

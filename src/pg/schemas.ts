@@ -130,6 +130,7 @@ export function bindingSchema(): z.ZodType<Binding> {
       tables: z.array(storedTableNameSchema()),
       memberIds: z.array(z.number().int()).optional(),
       truncate: z.literal(false).optional(),
+      rowChanges: z.literal(false).optional(),
       // Earlier builds' form (a Publication's output not yet rewritten by this version): see upgradeBinding.
       members: z
         .array(z.object({ schema: z.string(), name: z.string(), id: z.number() }).strict())

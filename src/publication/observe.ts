@@ -5,7 +5,7 @@
 import type { CheckFailure } from "../kernel/check";
 import { serverGates } from "../kernel/fields";
 import { versionFailures } from "../kernel/versions";
-import { truncateMark, type Binding } from "../pg/binding";
+import { publishMark, type Binding } from "../pg/binding";
 import { memberIds, readMemberships, wouldPublish } from "../pg/published";
 import { readOnlyFailure, readRoleFacts, readServerId } from "../pg/roles";
 import type { Session } from "../pg/session";
@@ -101,7 +101,7 @@ export async function bindingAfter(
     viaRoot: inputs.publishViaPartitionRoot ?? false,
   });
   const tables = published.map(nameOf);
-  const mark = truncateMark(inputs.publish);
+  const mark = publishMark(inputs.publish);
   if (!existing || !kept) return { name: inputs.name, tables, ...mark };
   const m = await readMemberships(s, existing.oid);
   // A table whose row filter or column list changes is published by a new catalog row (ALTER

@@ -3,7 +3,7 @@
 
 import { clean, sameSet } from "../kernel/values";
 import { endpoint, type ConnectionInfo } from "../pg/connection";
-import { truncateMark } from "../pg/binding";
+import { publishMark } from "../pg/binding";
 import { memberIds, readMemberships, wouldPublish } from "../pg/published";
 import { readServerId } from "../pg/roles";
 import type { Session } from "../pg/session";
@@ -47,7 +47,7 @@ export async function stateOf(
       oid: current.oid,
       tables: published.map(nameOf),
       memberIds: memberIds(await readMemberships(s, current.oid), published),
-      ...truncateMark(current.publish),
+      ...publishMark(current.publish),
     },
     endpoint: endpoint(at),
     actualOwner: current.owner,

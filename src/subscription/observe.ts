@@ -47,6 +47,7 @@ import {
   warnTruncateBlocked,
 } from "./sharedTables";
 import { applyStall, disabledOnError } from "./stall";
+import { fullIdentityFailures } from "./fullIdentity";
 import { mayHandOver } from "./snapshotCatalog";
 import { previewCopy } from "./snapshotPlan";
 import { label, type SubscriptionInputs, type SubscriptionState } from "./types";
@@ -222,6 +223,13 @@ export async function observeReplica(
     failures.push(
       ...subscriberFailures(role, s.serverVersion, inputs, ends.publisher, onReplica),
       ...tableFailures(inputs, view, onReplica),
+      ...(await fullIdentityFailures(
+        s,
+        ends.publisher,
+        view,
+        inputs.bindings ?? view?.bindings ?? [],
+        onReplica,
+      )),
       ...(await generatedFailures(s, view, ends)),
       ...subscriberLibpqFailures(s.serverVersion, ends.publisher),
     );

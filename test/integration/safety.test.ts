@@ -588,3 +588,65 @@ describe("a replica's own columns (replicaOwnColumns), PG17", () => {
     assert.match((await failures(typo)).join("\n"), /"public\.tt" is not a table this SchemaSync copies/);
   });
 });
+
+// Measured before (PG14, 16, 17, 18): under the primary's REPLICA IDENTITY FULL, a column of the
+// replica's own with a value made PostgreSQL skip every UPDATE and DELETE of the table (PG18
+// counted update_missing and delete_missing; no error anywhere), and every preview said "same".
+describe("a replica column of its own under the primary's REPLICA IDENTITY FULL, PG17", () => {
+  const bed = pair(17, async (p, r) => {
+    await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
+    await p.query(
+      "CREATE TABLE log (a int NOT NULL, b text); ALTER TABLE log REPLICA IDENTITY FULL; INSERT INTO log SELECT g, 'x' FROM generate_series(1, 3) g",
+      [],
+      "app",
+    );
+  });
+
+  it("is refused at preview while updates or deletes are published, and not once the replica's table has a key of its own", async () => {
+    const { primary, replica, engine } = bed;
+    const own = { replicaOwnColumns: JSON.stringify({ "public.log": ["loaded_at"] }) };
+    const prog = snapshotProgram(primary, replica, "app", ["public.log"], own);
+    assert.equal((await prog("up", engine)).error, undefined);
+    await replica.query("ALTER TABLE log ADD COLUMN loaded_at timestamptz DEFAULT now()", [], "app");
+    await primary.query("UPDATE log SET b = 'y' WHERE a = 1; INSERT INTO log VALUES (4, 'x')", [], "app");
+    // PostgreSQL skips the update, and applies the insert after it.
+    await eventually(async () =>
+      assert.deepEqual(await replica.query("SELECT a, b FROM log ORDER BY a", [], "app"), [
+        { a: 1, b: "x" },
+        { a: 2, b: "x" },
+        { a: 3, b: "x" },
+        { a: 4, b: "x" },
+      ]),
+    );
+    const failures = async (p: typeof prog) =>
+      (await p("preview", engine)).steps.flatMap((s) =>
+        (s.failures ?? []).map((f) => [s.urn.split("::")[2]!.split(":").pop(), f.property, f.reason]),
+      );
+    const refused = await failures(prog);
+    assert.deepEqual(
+      refused.map(([kind, property]) => [kind, property]),
+      [["Subscription", "publications"]],
+    );
+    assert.match(
+      refused[0]![2]!,
+      /"public\.log" \("loaded_at"\): REPLICA IDENTITY FULL on the publisher, and on the replica column\(s\) the publisher does not send\..*skips the change without an error.*primary key/,
+    );
+    // Inserts only: nothing to find, nothing skipped.
+    const insertsOnly = snapshotProgram(primary, replica, "app", ["public.log"], {
+      ...own,
+      publish: JSON.stringify(["insert", "truncate"]),
+    });
+    assert.deepEqual(await failures(insertsOnly), []);
+    // A key of the replica's own: PostgreSQL finds the rows by it.
+    await replica.query("UPDATE log SET b = 'y' WHERE a = 1; ALTER TABLE log ADD PRIMARY KEY (a)", [], "app");
+    assert.deepEqual(await failures(prog), []);
+    await primary.query("UPDATE log SET b = 'z' WHERE a = 2; DELETE FROM log WHERE a = 3", [], "app");
+    await eventually(async () =>
+      assert.deepEqual(await replica.query("SELECT a, b FROM log ORDER BY a", [], "app"), [
+        { a: 1, b: "y" },
+        { a: 2, b: "z" },
+        { a: 4, b: "x" },
+      ]),
+    );
+  });
+});
