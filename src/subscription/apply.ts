@@ -35,6 +35,7 @@ import {
   type SubscriptionInputs,
   type SubscriptionState,
 } from "./types";
+import { readSkippedUpdates } from "./skipped";
 import { waitForSync } from "./wait";
 
 function createError(inputs: SubscriptionInputs, e: unknown): Error {
@@ -185,7 +186,8 @@ export async function stateAfterWrite(
   const errors = await readSubscriptionErrors(s, inputs.name);
   const slot = state.slotName ? await slotHealth(ends.publisher, state.slotName) : undefined;
   // The repair is done: it is not part of the state.
-  const { pendingRepair: _done, stalled: _seen, ...kept } = inputs;
+  const { pendingRepair: _done, stalled: _seen, skipped: _said, ...kept } = inputs;
+  const skipped = await readSkippedUpdates(s, inputs.name);
   return clean({
     ...kept,
     oid: state.oid,
@@ -197,6 +199,7 @@ export async function stateAfterWrite(
     actualEnabled: state.enabled,
     ...(errors ?? {}),
     ...(errors ? { applyErrorsSeen: errors.applyErrors } : {}),
+    ...(skipped !== undefined ? { skippedSeen: skipped } : {}),
     ...(slot ? { slot } : {}),
     lag: { bytes: slot?.lagBytes ?? null, lastMessageAt: await readLastMessage(s, inputs.name) },
     drift: [],

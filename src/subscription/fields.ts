@@ -88,6 +88,10 @@ export const SUBSCRIPTION_FIELDS = {
   stalled: { kind: "computed", schema: () => z.string().optional() },
   // The apply error count the last look saw (stall.ts's baseline): no change of its own.
   applyErrorsSeen: { kind: "computed", schema: () => z.number().int().optional(), change: "none" },
+  // Updates skipped for lack of the row (PG18), the last up's count (skipped.ts): no change of its own.
+  skippedSeen: { kind: "computed", schema: () => z.number().int().optional(), change: "none" },
+  // Why the replica differs by skipped updates (skipped.ts): an update that records the count.
+  skipped: { kind: "computed", schema: () => z.string().optional() },
   recopyRequests: { kind: "wired", schema: () => z.array(recopyRequestSchema()).optional() },
   declaredPublications: { kind: "wired", schema: () => z.array(z.string()).optional() },
   recopyServed: { kind: "computed", schema: () => z.array(z.string()).optional() },

@@ -48,6 +48,7 @@ import {
 } from "./sharedTables";
 import { applyStall, disabledOnError } from "./stall";
 import { fullIdentityFailures } from "./fullIdentity";
+import { readSkippedUpdates, skippedWarning } from "./skipped";
 import { mayHandOver } from "./snapshotCatalog";
 import { previewCopy } from "./snapshotPlan";
 import { label, type SubscriptionInputs, type SubscriptionState } from "./types";
@@ -357,6 +358,15 @@ export async function observeReplica(
           : offOnError
             ? await disabledOnError(s, inputs.name, seen, view?.slot?.lagBytes)
             : { errors: (await readSubscriptionErrors(s, inputs.name))?.applyErrors, stalled: undefined };
+      // Updates PostgreSQL skipped for lack of the row since the last up (skipped.ts, PG18).
+      const skipped = await readSkippedUpdates(s, inputs.name);
+      // A re-created subscription (or one this state never looked at) counts from 0, as applyErrorsSeen.
+      const said = skippedWarning(skipped, previous.oid === existing.oid ? (previous.skippedSeen ?? 0) : 0);
+      if (skipped !== undefined) inputs.skippedSeen = skipped;
+      if (said) {
+        inputs.skipped = said;
+        log.warn(`${label(inputs.name)}: ${said}`);
+      }
       // Kept while stalled, so that the next look sees the errors too.
       const kept = stalled ? seen : errors;
       if (kept !== undefined) inputs.applyErrorsSeen = kept;

@@ -159,6 +159,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       updates.length > 0 ||
       news.pendingRepair !== undefined ||
       news.stalled !== undefined ||
+      news.skipped !== undefined ||
       drifted(olds) ||
       (news.publishedTables !== undefined && !sameTables(olds.publishedTables, news.publishedTables)) ||
       // A partition attached or detached under a root published through it: recorded by an update.
@@ -275,10 +276,13 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       const outs: SubscriptionState = {
         ...(await stateAfterWrite(s, inputs, ends, false)),
         ...(stalled ? { applyErrorsSeen: baseline ?? 0 } : {}),
+        // Skipped updates are acknowledged by an up only: a refreshed preview still says so.
+        ...(props.skippedSeen !== undefined ? { skippedSeen: props.skippedSeen } : {}),
         drift,
       };
       // The next check's baseline (the engine keeps these inputs): stall.ts.
       if (outs.applyErrorsSeen !== undefined) inputs.applyErrorsSeen = outs.applyErrorsSeen;
+      if (outs.skippedSeen !== undefined) inputs.skippedSeen = outs.skippedSeen;
       return { id, props: clean(outs), inputs: clean(inputs) };
     });
   },

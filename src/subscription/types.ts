@@ -134,6 +134,10 @@ export interface SubscriptionComputed {
    * `up`), a write or a refresh — unless the stream was stalled then: stall.ts's baseline.
    */
   applyErrorsSeen?: number;
+  /** PG18: the updates the subscriber skipped for lack of the row, as the last `up` saw them (skipped.ts). */
+  skippedSeen?: number;
+  /** Why the replica differs by skipped updates, found at check (skipped.ts); not kept in the state. */
+  skipped?: string;
   /** Tables SchemaSync re-creates on the replica (wired from a SchemaSync in dependsOn). */
   recopyRequests?: RecopyRequest[];
   /** The publications given as Publication resources: this program creates them (wired). */
@@ -228,6 +232,8 @@ export const SUBSCRIPTION_STATE_KEYS = {
   pendingRepair: true,
   stalled: true,
   applyErrorsSeen: true,
+  skippedSeen: true,
+  skipped: true,
   recopyServed: true,
   oid: true,
   rootPartitions: true,

@@ -650,3 +650,47 @@ describe("a replica column of its own under the primary's REPLICA IDENTITY FULL,
     );
   });
 });
+
+// Measured before (PG18): a row deleted on the replica by hand, then updated on the primary —
+// PostgreSQL skipped the update (update_missing counted, no error), and a preview, a refreshed
+// preview and up all said "same" while the replica lacked the row.
+describe("an update PostgreSQL skipped for a row the replica lacks, PG18", () => {
+  const bed = pair(18, async (p, r) => {
+    await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
+    await p.query(
+      "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 3) g",
+      [],
+      "app",
+    );
+  });
+
+  it("is said at preview, refreshed or not, as an update until an up records it", async () => {
+    const { primary, replica, engine } = bed;
+    const prog = snapshotProgram(primary, replica, "app", ["public.t"]);
+    assert.equal((await prog("up", engine)).error, undefined);
+    const ops = async () => (await prog("preview", engine)).steps.map((s) => s.op);
+    assert.deepEqual(await ops(), ["same", "same", "same", "same"]);
+    await replica.query("DELETE FROM t WHERE id = 2", [], "app");
+    await primary.query("UPDATE t SET v = 'b' WHERE id = 2; INSERT INTO t VALUES (4, 'a')", [], "app");
+    await eventually(async () =>
+      assert.deepEqual(
+        await replica.query(
+          "SELECT (SELECT count(*)::int FROM t) AS n, confl_update_missing::int AS skipped FROM pg_stat_subscription_stats",
+          [],
+          "app",
+        ),
+        [{ n: 3, skipped: 1 }],
+      ),
+    );
+    const from = engine.log.length;
+    assert.deepEqual(await ops(), ["same", "same", "update", "same"]);
+    assert.match(
+      engine.log.slice(from),
+      /PostgreSQL skipped 1 update\(s\) of rows the replica lacks since the last up \(update_missing\)/,
+    );
+    await engine.refresh();
+    assert.deepEqual(await ops(), ["same", "same", "update", "same"], "a refresh does not record it");
+    assert.equal((await prog("up", engine)).error, undefined);
+    assert.deepEqual(await ops(), ["same", "same", "same", "same"], "recorded by the up");
+  });
+});
