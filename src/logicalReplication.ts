@@ -103,6 +103,8 @@ export interface LogicalReplicationArgs extends SubscriptionOptions {
   waitForSync?: SubscriptionArgs["waitForSync"] | undefined;
   /** The subscription's repair policy (default "recopy"). */
   repair?: SubscriptionArgs["repair"] | undefined;
+  /** Copy the subscription's tables again, once per value (a date, a ticket): see Subscription's `recopy`. */
+  recopy?: SubscriptionArgs["recopy"] | undefined;
   /**
    * Take over the publication and subscription that exist under these names (their preview shows
    * what changes on them), instead of failing.
@@ -139,6 +141,7 @@ const SUBSCRIPTION_OPTIONS = [
   "copyMethod",
   "copyJobs",
   "repair",
+  "recopy",
   "adopt",
   "lockTimeoutSeconds",
 ] as const;

@@ -48,6 +48,8 @@ export interface Observed {
   nonEmpty: TableName[];
   /** Tables SchemaSync re-creates (or re-creates a column of) on the replica, with why. */
   recopyRequests: (TableName & { reason: string })[];
+  /** The program's `recopy` token, when no `up` has served it yet. */
+  asked?: string;
   /** Who else has a stake in the tables' rows on the replica (see pg/emptying.ts). */
   stakes: TableStakes[];
   /** The subscription's name (its own stake does not count). */
@@ -185,6 +187,8 @@ export function pendingRepair(o: Observed): PendingRepair | undefined {
   if (o.subscriptionExists && !o.recreated)
     for (const r of o.recopyRequests.filter((x) => published.has(tableId(x))))
       reasons.push(`${tableKey(r)}: ${r.reason}`);
+  if (o.subscriptionExists && !o.recreated && o.asked !== undefined)
+    reasons.push(`the program asks for its tables to be copied again (recopy: ${JSON.stringify(o.asked)})`);
   if (reasons.length === 0) return undefined;
   // Nothing else broke the stream: finish the copy.
   if (o.resumable && reasons.length === 1 && reasons[0] === unfinished) {

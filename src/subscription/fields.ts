@@ -55,6 +55,7 @@ export const SUBSCRIPTION_FIELDS = {
   },
   adopt: { kind: "arg", schema: () => z.boolean().optional(), change: "none" },
   repair: { kind: "arg", schema: () => z.enum(["recopy", "refuse"]).optional(), default: "recopy" },
+  recopy: { kind: "arg", schema: () => z.string().min(1, "recopy is a non-empty token").optional() },
   copyMethod: {
     kind: "arg",
     schema: () => z.enum(["postgres", "snapshot", "auto"]).optional(),

@@ -244,7 +244,11 @@ export async function observeReplica(
     }
     // Unknown at preview when a SchemaSync this depends on has no such output yet (older state).
     const requests = Array.isArray(inputs.recopyRequests) ? inputs.recopyRequests : [];
-    if (requests.length > 0) inputs.recopyServed = requests.map((r) => r.id);
+    // The program's own request (recopy): served once, as SchemaSync's are.
+    const askedId = inputs.recopy !== undefined ? `recopy:${inputs.recopy}` : undefined;
+    const asked = askedId !== undefined && !(previous.recopyServed ?? []).includes(askedId);
+    const served = [...requests.map((r) => r.id), ...(askedId ? [askedId] : [])];
+    if (served.length > 0) inputs.recopyServed = served;
     else if (previous.recopyServed) inputs.recopyServed = previous.recopyServed;
     // The subscriber's settings, read for a new subscription (its workers; they go with `limits`).
     const settings = existing ? undefined : (await readSettings(s)).settings;
@@ -324,6 +328,7 @@ export async function observeReplica(
         : {}),
       nonEmpty: holding,
       recopyRequests: requests.filter((r) => !(previous.recopyServed ?? []).includes(r.id)),
+      ...(asked ? { asked: inputs.recopy! } : {}),
     });
     const repair = decision.repair;
     // A new subscription (and its copy), or a repair, writes on the replica.
@@ -438,7 +443,8 @@ export async function observeReplica(
       });
     if (decision.refusal) failures.push(decision.refusal);
     // Finishing an unfinished copy that empties nothing is no repair to refuse.
-    else if (repair && inputs.repair === "refuse" && !(repair.resume && repair.tables.length === 0))
+    // Nor is the one the program asks for (recopy).
+    else if (repair && inputs.repair === "refuse" && !asked && !(repair.resume && repair.tables.length === 0))
       failures.push({
         property: "repair",
         reason: `the replication stream is broken (${repair.reasons.join("; ")}). Repairing it without losing rows empties ${repair.tables.map(tableKey).join(", ")} on the replica and copies them again; \`repair: "refuse"\` forbids that: set \`repair: "recopy"\` (the default) to let \`up\` do it, or repair by hand (drop the subscription and its slot, empty the tables, and run up).`,

@@ -17,5 +17,5 @@ export async function readSkippedUpdates(s: Session, name: string): Promise<numb
 /** Why the replica differs when `now` skipped updates exceed `seen` (the last `up`'s count), else undefined. */
 export function skippedWarning(now: number | undefined, seen: number | undefined): string | undefined {
   if (now === undefined || seen === undefined || now <= seen) return undefined;
-  return `PostgreSQL skipped ${now - seen} update(s) of rows the replica lacks since the last up (update_missing): the primary has those rows, the replica does not, and nothing failed. The subscriber's log names each table and key ("conflict detected … update_missing"). Unless the replica removes rows on purpose (a retention job), copy those rows from the primary; up records this count and stops saying so.`;
+  return `PostgreSQL skipped ${now - seen} update(s) of rows the replica lacks since the last up (update_missing): the primary has those rows, the replica does not, and nothing failed. The subscriber's log names each table and key ("conflict detected … update_missing"). Unless the replica removes rows on purpose (a retention job), copy those rows from the primary, or set the Subscription's \`recopy\` to a new value to have up copy its tables again; up records this count and stops saying so.`;
 }

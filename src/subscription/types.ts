@@ -51,6 +51,14 @@ export interface SubscriptionBaseFields {
    */
   repair?: "recopy" | "refuse";
   /**
+   * Copy the subscription's tables again, once per value: set or change it (a date, a ticket) and
+   * the next `up` empties them on the replica and copies them again with a new slot, as a repair
+   * does — for rows the replica lost that no stream carries back (a row deleted there by hand,
+   * updates PostgreSQL skipped). A table other writers fill is refused, as for any repair; given
+   * with the subscription's first `up`, nothing is copied twice.
+   */
+  recopy?: string;
+  /**
    * How the initial copy (and a repair's re-copy) runs: "postgres" (PostgreSQL's table
    * synchronisation, server to server, a worker and a temporary slot per table), "snapshot" (this
    * program creates the slot, copies every table under its exported snapshot on `copyJobs`

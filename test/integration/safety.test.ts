@@ -664,7 +664,7 @@ describe("an update PostgreSQL skipped for a row the replica lacks, PG18", () =>
     );
   });
 
-  it("is said at preview, refreshed or not, as an update until an up records it", async () => {
+  it("is said at preview, refreshed or not, as an update until an up records it; recopy brings the row back", async () => {
     const { primary, replica, engine } = bed;
     const prog = snapshotProgram(primary, replica, "app", ["public.t"]);
     assert.equal((await prog("up", engine)).error, undefined);
@@ -692,5 +692,28 @@ describe("an update PostgreSQL skipped for a row the replica lacks, PG18", () =>
     assert.deepEqual(await ops(), ["same", "same", "update", "same"], "a refresh does not record it");
     assert.equal((await prog("up", engine)).error, undefined);
     assert.deepEqual(await ops(), ["same", "same", "same", "same"], "recorded by the up");
+    // The repair the program asks for: the tables copied again, the lost row back.
+    const recopied = snapshotProgram(primary, replica, "app", ["public.t"], { recopy: "2026-12-04" });
+    const planned = (await recopied("preview", engine)).steps;
+    assert.deepEqual(
+      planned.map((s) => s.op),
+      ["same", "same", "update", "same"],
+    );
+    assert.deepEqual((planned[2]!.checked?.pendingRepair as { reasons: string[] } | undefined)?.reasons, [
+      'the program asks for its tables to be copied again (recopy: "2026-12-04")',
+    ]);
+    assert.equal((await recopied("up", engine)).error, undefined);
+    await eventually(async () =>
+      assert.deepEqual(
+        await replica.query("SELECT id, v FROM t ORDER BY id", [], "app"),
+        await primary.query("SELECT id, v FROM t ORDER BY id", [], "app"),
+      ),
+    );
+    assert.deepEqual(await replica.query("SELECT v FROM t WHERE id = 2", [], "app"), [{ v: "b" }]);
+    assert.deepEqual(
+      (await recopied("preview", engine)).steps.map((s) => s.op),
+      ["same", "same", "same", "same"],
+      "served once",
+    );
   });
 });

@@ -36,6 +36,21 @@ const base: Observed = {
 const cases: [string, Partial<Observed>, RegExp | undefined][] = [
   ["nothing changed", {}, undefined],
   [
+    "the program asks for a re-copy (recopy, not served yet)",
+    { asked: "2026-12-04" },
+    /the program asks for its tables to be copied again \(recopy: "2026-12-04"\)/,
+  ],
+  [
+    "a re-copy asked before the subscription exists: its first copy serves it",
+    { asked: "x", subscriptionExists: false, previous: undefined },
+    undefined,
+  ],
+  [
+    "a re-copy asked of a subscription re-created since: its copy served it",
+    { asked: "x", recreated: true },
+    undefined,
+  ],
+  [
     "a snapshot copy left unfinished (a new stack's create, killed mid-copy)",
     { previous: undefined, unfinishedCopy: true },
     /snapshot copy an earlier `up` started did not finish/,
