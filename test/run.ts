@@ -31,8 +31,9 @@ const quick = args.includes("--quick");
 // would otherwise come first).
 const typecheck = args.includes("--typecheck");
 const lanesArg = args.indexOf("--lanes");
-// Three lanes by default: the files wait on servers and workers more than they compute (2 lanes
-// kept two cores 46 % busy), and on a slower VM three ran npm test in 313-325 s against 350-374 s.
+// Three lanes by default: the files wait on servers and workers more than they compute (a whole
+// CI run on two lanes used 0.46 of a core on average, of two), and on a slower VM three ran npm
+// test in 313-325 s against 350-374 s.
 const laneCount = lanesArg >= 0 ? Number(args[lanesArg + 1]) : Number(process.env.PGREPL_LANES ?? 3);
 const named = args.filter((a, i) => !a.startsWith("--") && args[i - 1] !== "--lanes");
 
