@@ -693,11 +693,19 @@ describe("an update PostgreSQL skipped for a row the replica lacks, PG18", () =>
     assert.equal((await prog("up", engine)).error, undefined);
     assert.deepEqual(await ops(), ["same", "same", "same", "same"], "recorded by the up");
     // The repair the program asks for: the tables copied again, the lost row back.
-    const recopied = snapshotProgram(primary, replica, "app", ["public.t"], { recopy: "2026-12-04" });
+    // Asked for by the program, a re-copy is done even under repair: "refuse".
+    const recopied = snapshotProgram(primary, replica, "app", ["public.t"], {
+      recopy: "2026-12-04",
+      repair: "refuse",
+    });
     const planned = (await recopied("preview", engine)).steps;
     assert.deepEqual(
       planned.map((s) => s.op),
       ["same", "same", "update", "same"],
+    );
+    assert.deepEqual(
+      planned.flatMap((s) => s.failures ?? []),
+      [],
     );
     assert.deepEqual((planned[2]!.checked?.pendingRepair as { reasons: string[] } | undefined)?.reasons, [
       'the program asks for its tables to be copied again (recopy: "2026-12-04")',
