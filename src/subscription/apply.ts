@@ -184,7 +184,7 @@ export async function stateAfterWrite(
   if (wrote && state.createdUnfinished && !state.unfinishedCopy) await s.exec(sql.clearMark(inputs.name));
   const states = await readSyncStates(s, inputs.name);
   const errors = await readSubscriptionErrors(s, inputs.name);
-  const slot = state.slotName ? await slotHealth(ends.publisher, state.slotName) : undefined;
+  const slot = await slotHealth(ends.publisher, state.slotName);
   // The repair is done: it is not part of the state.
   const { pendingRepair: _done, stalled: _seen, skipped: _said, ...kept } = inputs;
   const skipped = await readSkippedUpdates(s, inputs.name);

@@ -239,7 +239,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
           : state.enabled
             ? (
                 await applyStall(s, props.name, baseline, view?.slot, () =>
-                  slotHealth(ends.publisher, state.slotName ?? props.name),
+                  slotHealth(ends.publisher, state.slotName),
                 )
               ).stalled
             : offOnError
@@ -304,8 +304,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       const offOnError = news.stalled !== undefined && state?.enabled === false;
       const errorsBefore = offOnError ? ((await readSubscriptionErrors(s, news.name))?.applyErrors ?? 0) : 0;
       if (news.stalled && !offOnError) {
-        const look = async () =>
-          olds.actualSlotName ? await slotHealth(ends.publisher, olds.actualSlotName) : undefined;
+        const look = () => slotHealth(ends.publisher, olds.actualSlotName);
         const { stalled } = await applyStall(s, news.name, stallBaseline(olds), await look(), look);
         if (stalled) throw new Error(`${label(news.name)}: ${stalled}`);
       }

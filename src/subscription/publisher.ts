@@ -172,8 +172,12 @@ export function slotWarnings(slot: string, facts: SlotFacts, keptDisabled: boole
   return out;
 }
 
-/** The replication slot's health on the publisher, when the host can reach it. */
-export async function slotHealth(publisher: ConnectionInfo, slot: string): Promise<SlotHealth | undefined> {
+/** The replication slot's health on the publisher, when the host can reach it (none for no slot: a detached subscription). */
+export async function slotHealth(
+  publisher: ConnectionInfo,
+  slot: string | null | undefined,
+): Promise<SlotHealth | undefined> {
+  if (!slot) return undefined;
   try {
     const facts = await withSession(publisher, (p) => readSlot(p, slot));
     return facts

@@ -138,8 +138,11 @@ async function conflictList(s: Session, name: string): Promise<string> {
   return conflicts ? ` (conflicts the subscriber counted: ${conflicts})` : "";
 }
 
+/** What the stall rules need of the subscription's slot: whether a walsender reads it, how far behind it is. */
+type SlotSeen = Pick<SlotFacts, "active" | "lagBytes">;
+
 /** The subscription's slot as the publisher shows it now; undefined when it cannot be read from here. */
-export type SlotLook = () => Promise<Pick<SlotFacts, "active" | "lagBytes"> | undefined>;
+export type SlotLook = () => Promise<SlotSeen | undefined>;
 
 /**
  * PG15+, no error counted: the slot `slot` (as the look before this one saw it) has no reader and
@@ -151,7 +154,7 @@ export type SlotLook = () => Promise<Pick<SlotFacts, "active" | "lagBytes"> | un
 async function readerStall(
   s: Session,
   name: string,
-  slot: Pick<SlotFacts, "active" | "lagBytes"> | undefined,
+  slot: SlotSeen | undefined,
   look: SlotLook,
 ): Promise<string | undefined> {
   if (!slot || slot.active || slot.lagBytes === 0) return undefined;
@@ -179,7 +182,7 @@ export async function applyStall(
   s: Session,
   name: string,
   recorded: number | undefined,
-  slot: Pick<SlotFacts, "active" | "lagBytes"> | undefined,
+  slot: SlotSeen | undefined,
   look: SlotLook,
 ): Promise<{ errors?: number; stalled?: string }> {
   const lagBytes = slot?.lagBytes;
