@@ -19,17 +19,17 @@ import {
 import type { SchemaSyncInputs, SchemaSyncState, TableSignature } from "./types";
 const tableSet = (t: TableRef[]) => t.map((r) => tableIdentity(parseTableRef(r))).sort();
 const byMeaning = (c: Connection) => parseConnection(c);
-/** replicaOwnColumns in one spelling: tables by identity, columns sorted (an unparsable table as given). */
-const ownColumnsKey = (r: Record<string, string[]>) =>
-  Object.entries(r)
-    .map(([t, cols]): [string, string[]] => {
-      try {
-        return [tableIdentity(parseTableRef(t)), [...cols].sort()];
-      } catch {
-        return [t, [...cols].sort()];
-      }
-    })
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/**
+ * replicaOwnColumns in one spelling, as planning reads it (ownColumnsOf): tables by id, columns
+ * sorted; a value it cannot read (check refuses it first) as given.
+ */
+const ownColumnsKey = (r: Record<string, string[]>): unknown => {
+  try {
+    return [...ownColumnsOf({ replicaOwnColumns: r })].map(([id, cols]) => [id, [...cols].sort()]).sort();
+  } catch {
+    return r;
+  }
+};
 
 export const SCHEMA_SYNC_FIELDS = {
   source: { kind: "arg", schema: () => connectionSchema(), compare: byMeaning },
