@@ -35,6 +35,14 @@ function pair(
   return bed;
 }
 
+/** A pair's preparation: database "app" on both servers, the primary's holding what `sql` makes. */
+function onApp(sql: string): (primary: TestServer, replica: TestServer) => Promise<void> {
+  return async (p, r) => {
+    await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
+    await p.query(sql, [], "app");
+  };
+}
+
 describe("Publication safety on PG18", () => {
   let server: TestServer;
   const canary = async () => (await server.query<{ n: string }>("SELECT count(*) AS n FROM canary"))[0]!.n;
@@ -169,12 +177,9 @@ describe("Publication safety on PG18", () => {
 // SCHEMA in a read-only transaction") after the publication was made on the primary.
 describe("a replica database whose transactions are read-only by default, PG17", () => {
   const bed = pair(17, async (p, r) => {
-    await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
-    await p.query(
+    await onApp(
       "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 20) g",
-      [],
-      "app",
-    );
+    )(p, r);
     await r.query("ALTER DATABASE app SET default_transaction_read_only = on");
   });
 
@@ -219,14 +224,12 @@ describe("a replica database whose transactions are read-only by default, PG17",
 // stopped the whole stream (17 apply errors in 3 s; the other table's rows never arrived), and
 // previews said nothing beforehand.
 describe("a replica table of its own referencing a replicated one whose TRUNCATE is published, PG17", () => {
-  const bed = pair(17, async (p, r) => {
-    await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
-    await p.query(
+  const bed = pair(
+    17,
+    onApp(
       "CREATE TABLE staging (id int PRIMARY KEY, v text); INSERT INTO staging SELECT g, 'a' FROM generate_series(1, 10) g; CREATE TABLE other (id int PRIMARY KEY)",
-      [],
-      "app",
-    );
-  });
+    ),
+  );
 
   it("warns at preview that a TRUNCATE on the primary would stop the stream; without TRUNCATE published, none", async () => {
     const { primary, replica, engine } = bed;
@@ -398,14 +401,12 @@ describe("a replica database whose encoding cannot hold the publisher's characte
 // Measured before (PG14, which counts no apply errors): the primary's rows stopped at a row written
 // on the replica, and a preview, a refreshed preview and up all said "same".
 describe("a stream stopped on a row written on the replica, PG14", () => {
-  const bed = pair(14, async (p, r) => {
-    await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
-    await p.query(
+  const bed = pair(
+    14,
+    onApp(
       "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 10) g",
-      [],
-      "app",
-    );
-  });
+    ),
+  );
 
   it("is said at preview by watching the apply worker, fails up while the row is there, then catches up", async () => {
     const { primary, replica, engine } = bed;
@@ -444,14 +445,9 @@ describe("a subscription whose worker cannot connect to the publisher (no WAL se
   const held: pg.Client[] = [];
   const bed = pair(
     17,
-    async (p, r) => {
-      await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
-      await p.query(
-        "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 10) g",
-        [],
-        "app",
-      );
-    },
+    onApp(
+      "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 10) g",
+    ),
     {
       cleanup: async () => {
         for (const c of held.splice(0)) await c.end().catch(() => undefined);
@@ -511,14 +507,12 @@ describe("a subscription whose worker cannot connect to the publisher (no WAL se
 // made every later preview fail with "refusing destructive changes … drop column", and the one way
 // on it offered, allowDestructive, dropped the column with its values.
 describe("a replica's own columns (replicaOwnColumns), PG17", () => {
-  const bed = pair(17, async (p, r) => {
-    await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
-    await p.query(
+  const bed = pair(
+    17,
+    onApp(
       "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 3) g",
-      [],
-      "app",
-    );
-  });
+    ),
+  );
 
   it("keeps them with their values through a migration once declared; one the stream cannot fill is refused at preview", async () => {
     const { primary, replica, engine } = bed;
@@ -593,14 +587,12 @@ describe("a replica's own columns (replicaOwnColumns), PG17", () => {
 // replica's own with a value made PostgreSQL skip every UPDATE and DELETE of the table (PG18
 // counted update_missing and delete_missing; no error anywhere), and every preview said "same".
 describe("a replica column of its own under the primary's REPLICA IDENTITY FULL, PG17", () => {
-  const bed = pair(17, async (p, r) => {
-    await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
-    await p.query(
+  const bed = pair(
+    17,
+    onApp(
       "CREATE TABLE log (a int NOT NULL, b text); ALTER TABLE log REPLICA IDENTITY FULL; INSERT INTO log SELECT g, 'x' FROM generate_series(1, 3) g",
-      [],
-      "app",
-    );
-  });
+    ),
+  );
 
   it("is refused at preview while updates or deletes are published, and not once the replica's table has a key of its own", async () => {
     const { primary, replica, engine } = bed;
@@ -655,14 +647,12 @@ describe("a replica column of its own under the primary's REPLICA IDENTITY FULL,
 // PostgreSQL skipped the update (update_missing counted, no error), and a preview, a refreshed
 // preview and up all said "same" while the replica lacked the row.
 describe("an update PostgreSQL skipped for a row the replica lacks, PG18", () => {
-  const bed = pair(18, async (p, r) => {
-    await Promise.all([p.createDatabase("app"), r.createDatabase("app")]);
-    await p.query(
+  const bed = pair(
+    18,
+    onApp(
       "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 3) g",
-      [],
-      "app",
-    );
-  });
+    ),
+  );
 
   it("is said at preview, refreshed or not, as an update until an up records it; recopy brings the row back", async () => {
     const { primary, replica, engine } = bed;
