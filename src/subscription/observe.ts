@@ -3,6 +3,7 @@
 // subscription exists, room for its workers, and the repair the next `up` makes (or refuses).
 
 import type { CheckFailure } from "../kernel/check";
+import type { ConnectionInfo } from "../pg/connection";
 import * as log from "../kernel/log";
 import { versionFailures } from "../kernel/versions";
 import { byFeeding, nonEmpty, readStakes, type TableStakes } from "../pg/emptying";
@@ -38,7 +39,7 @@ import {
 import { alterRoleNoStatementTimeout } from "../pg/grants";
 import { subscriberFailures } from "./privileges";
 import { attachedWithRows, slotHealth, slotWarnings, type PublisherView } from "./publisher";
-import { adoptionChanges, nameTakenReason } from "./reconcile";
+import { adoptionChanges, nameTakenReason, sameConnectionAs } from "./reconcile";
 import {
   overlapFailures,
   sameSource,
@@ -213,6 +214,8 @@ export async function observeReplica(
   ends: Ends,
   previous: Partial<SubscriptionState>,
   view: PublisherView | undefined,
+  /** The publisher connection the last up set (state), where this role may not read the subscription's. */
+  applied?: ConnectionInfo,
 ): Promise<CheckFailure[]> {
   return withSession(ends.connection, async (s) => {
     const serverId = await readServerId(s);
@@ -377,8 +380,10 @@ export async function observeReplica(
       if (kept !== undefined) inputs.applyErrorsSeen = kept;
       if (stalled) {
         inputs.stalled = stalled;
+        // A worker that cannot log in after a password rotation: the connection this up sets may cure it.
+        const reconnects = !sameConnectionAs(existing, ends.publisher, applied);
         log.warn(
-          `${label(inputs.name)}: ${stalled} up looks again once the resources it depends on are applied (a SchemaSync may remove the cause), and fails if it still is.`,
+          `${label(inputs.name)}: ${stalled} ${reconnects ? "up sets the publisher connection the program declares, then looks again," : "up looks again once the resources it depends on are applied (a SchemaSync may remove the cause),"} and fails if it still is.`,
         );
       }
     }

@@ -7,7 +7,14 @@ import * as log from "../kernel/log";
 import { withBoundedReads, withStoredForm, type Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { clean, sameSet, sameValue } from "../kernel/values";
-import { conninfoMatches, endpoint, parseConnection, resolve, type ConnectionInfo } from "../pg/connection";
+import {
+  conninfoMatches,
+  endpoint,
+  parseConnection,
+  resolve,
+  type Connection,
+  type ConnectionInfo,
+} from "../pg/connection";
 import { pooler } from "../pg/pooler";
 import { withSession } from "../pg/session";
 import { sortedTables, tableKey } from "../pg/tables";
@@ -21,7 +28,7 @@ import { newlyAttached, observeReplica } from "./observe";
 import { publisherRoleFailures } from "./privileges";
 import { bindingsOf, givenBindings, readPublisher, slotHealth, viewPublisher } from "./publisher";
 import { applyStall, disabledOnError, watchEnabled } from "./stall";
-import { reconcile } from "./reconcile";
+import { reconcile, sameConnectionAs } from "./reconcile";
 import { SUBSCRIPTION_FIELDS, upgradeState, storeState } from "./fields";
 import {
   label,
@@ -30,6 +37,15 @@ import {
   type SubscriptionInputs,
   type SubscriptionState,
 } from "./types";
+
+/** The publisher connection the last up set (state): one this version cannot read is set again. */
+function appliedConnection(publisher: Connection | undefined): ConnectionInfo | undefined {
+  try {
+    return publisher === undefined ? undefined : parseConnection(publisher);
+  } catch {
+    return undefined;
+  }
+}
 
 /** The slot is named after the subscription unless slotName says otherwise, and slot names are restricted. */
 function slotNameFailure(inputs: SubscriptionInputs, unknown: Set<string>): CheckFailure | undefined {
@@ -137,7 +153,13 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
     try {
       const ends = { connection: parseConnection(inputs.connection), publisher };
       const previous = olds as unknown as SubscriptionState;
-      const problems = await observeReplica(inputs, ends, previous, view);
+      const problems = await observeReplica(
+        inputs,
+        ends,
+        previous,
+        view,
+        appliedConnection(previous.publisher),
+      );
       if (view) problems.push(...publisherRoleFailures(view.role, view.tableFacts));
       return { inputs: checked, failures: [...early, ...problems] };
     } catch (e) {
@@ -289,25 +311,23 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
 
   async update(_id, olds, news) {
     const ends = resolve(news, "connection", "publisher");
-    // The publisher connection the last up set (state): one this version cannot read is set again.
-    const applied = (() => {
-      try {
-        return parseConnection(olds.publisher);
-      } catch {
-        return undefined;
-      }
-    })();
+    const applied = appliedConnection(olds.publisher);
     const outs = await withSession(ends.connection, async (s) => {
       await settleBinary(s, news, ends.publisher, undefined, true);
       const state = await readSubscription(s, news.name);
       // Disabled by PostgreSQL on an error: enabled below, then watched (stall.ts watchEnabled).
       const offOnError = news.stalled !== undefined && state?.enabled === false;
       const errorsBefore = offOnError ? ((await readSubscriptionErrors(s, news.name))?.applyErrors ?? 0) : 0;
-      if (news.stalled && !offOnError) {
+      // Looked at again before anything is written (a SchemaSync applied since may have removed the
+      // cause), or, when this up sets a new publisher connection (a worker that cannot log in with
+      // the old password after a rotation), once that is set.
+      const reconnects = state !== undefined && !sameConnectionAs(state, ends.publisher, applied);
+      const stillStalled = async (after: string) => {
         const look = () => slotHealth(ends.publisher, olds.actualSlotName);
         const { stalled } = await applyStall(s, news.name, stallBaseline(olds), await look(), look);
-        if (stalled) throw new Error(`${label(news.name)}: ${stalled}`);
-      }
+        if (stalled) throw new Error(`${label(news.name)}: ${stalled}${after}`);
+      };
+      if (news.stalled && !offOnError && !reconnects) await stillStalled("");
       if (news.pendingRepair) await recopy(s, news, ends, news.pendingRepair);
       // Dropped outside Pulumi since the preview: subscribe again (check saw nothing to repair).
       else if (!state) await subscribe(s, news, ends);
@@ -316,6 +336,8 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
           news.publishedTables !== undefined && !sameTables(olds.publishedTables, news.publishedTables);
         await reconcile(s, state, news, ends.publisher, refresh || drifted(olds), applied);
         if (offOnError && news.enabled !== false) await watchEnabled(s, news.name, errorsBefore);
+        else if (news.stalled && reconnects && news.enabled !== false)
+          await stillStalled(" (with the publisher connection this up has just set)");
       }
       return stateAfterWrite(s, news, ends);
     });

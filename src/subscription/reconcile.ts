@@ -91,7 +91,7 @@ export function waitOptions(inputs: SubscriptionInputs, publisher: ConnectionInf
  * role may not read it (non-superusers), taken as `applied` (what the last create/update set; none
  * known means it is set again).
  */
-function sameConnectionAs(
+export function sameConnectionAs(
   current: CatalogSubscription,
   wanted: ConnectionInfo,
   applied?: ConnectionInfo,

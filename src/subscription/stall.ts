@@ -204,6 +204,10 @@ export async function applyStall(
     if (now !== first.applyErrors) break;
   }
   if (now === first.applyErrors) {
+    // No new error; but a worker that then cannot connect (a password rotated on the publisher
+    // since the error) counts none either: the slot tells.
+    const unread = await readerStall(s, name, await look(), look);
+    if (unread) return { errors: now, stalled: unread };
     log.info(
       `Subscription ${JSON.stringify(name)}: its apply worker failed ${first.applyErrors - (recorded ?? 0)} time(s) since the last look and its worker has run ${Math.round(window / 1000)} s without failing: over.`,
     );

@@ -503,6 +503,87 @@ describe("a subscription whose worker cannot connect to the publisher (no WAL se
   });
 });
 
+// Measured before (PG18; first seen as a CI flake): the publisher role's password changed first
+// (the usual order: the secret, then the program), an apply worker that reconnects for any reason
+// cannot log in — and the up declaring the new password failed with "the stream has stopped", its
+// check watching the slot before setting the connection that cures it. And where the worker had
+// counted an apply error first (its walsender cut), the check took the error for over and every
+// preview said "same" while nothing arrived.
+describe("a publisher password rotated on the server before the program's up, PG18", () => {
+  const bed = pair(18, async (p, r) => {
+    await onApp(
+      "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 10) g",
+    )(p, r);
+    await p.query("CREATE ROLE ops LOGIN SUPERUSER PASSWORD 'first-Secret-1'");
+  });
+
+  it("the up declaring the new password sets it and finds the stream reading; a worker cut off after an error is said at preview", async () => {
+    const { primary, replica, engine } = bed;
+    const program = (password: string) =>
+      snapshotProgram(primary, replica, "app", ["public.t"], {
+        primaryUrl: `postgres://ops:${password}@127.0.0.1:${primary.port}/app`,
+      });
+    const arrived = (id: number) =>
+      eventually(async () =>
+        assert.deepEqual(await replica.query("SELECT v FROM t WHERE id = $1", [id], "app"), [
+          { v: `row ${id}` },
+        ]),
+      );
+    // The old worker's walsender gone (it leaves after the worker, not with it).
+    const unread = () =>
+      eventually(async () =>
+        assert.deepEqual(await primary.query("SELECT active FROM pg_replication_slots"), [{ active: false }]),
+      );
+    assert.equal((await program("first-Secret-1")("up", engine)).error, undefined);
+
+    // The worker restarts cleanly (no apply error) and cannot log in with the old password.
+    await primary.query("ALTER ROLE ops PASSWORD 'second-Secret-2'");
+    await replica.query("ALTER SUBSCRIPTION snap DISABLE", [], "app");
+    await unread();
+    await replica.query("ALTER SUBSCRIPTION snap ENABLE", [], "app");
+    await primary.query("INSERT INTO t VALUES (100, 'row 100')", [], "app");
+    let from = engine.log.length;
+    assert.equal((await program("second-Secret-2")("up", engine)).error, undefined);
+    assert.match(
+      engine.log.slice(from),
+      /up sets the publisher connection the program declares, then looks again/,
+    );
+    await arrived(100);
+
+    // The walsender cut (the worker counts an apply error), then no login: a plain preview says so.
+    await primary.query("ALTER ROLE ops PASSWORD 'third-Secret-3'");
+    await primary.query(
+      "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE active_pid IS NOT NULL",
+    );
+    await unread();
+    await primary.query("INSERT INTO t VALUES (101, 'row 101')", [], "app");
+    from = engine.log.length;
+    const stale = await program("second-Secret-2")("preview", engine);
+    assert.deepEqual(
+      stale.steps.map((s) => s.op),
+      ["same", "same", "update", "same"],
+    );
+    assert.match(
+      engine.log.slice(from),
+      /the stream has stopped: no apply worker read from its slot on the publisher/,
+    );
+    assert.equal((await program("third-Secret-3")("up", engine)).error, undefined);
+    await arrived(101);
+
+    assert.match(
+      (await replica.query<{ c: string }>("SELECT subconninfo AS c FROM pg_subscription", [], "app"))[0]!.c,
+      /third-Secret-3/,
+    );
+    assert.ok(!/(first|second|third)-Secret/.test(engine.log), "no password in the log");
+    await engine.refresh();
+    assert.deepEqual(
+      (await program("third-Secret-3")("preview", engine)).steps.map((s) => s.op),
+      ["same", "same", "same", "same"],
+      "no changes after refresh",
+    );
+  });
+});
+
 // Measured before (PG17): a column added on the replica by hand (an analytics replica's load time)
 // made every later preview fail with "refusing destructive changes … drop column", and the one way
 // on it offered, allowDestructive, dropped the column with its values.
