@@ -299,6 +299,9 @@ async function serve(): Promise<void> {
     return { steps, state: [...engine!.state.values()], ...(error ? { error } : {}) };
   }
 
+  // Pulumi records a stack trace for every promise it makes (debuggable.ts); mapped through tsx's
+  // source maps that was a fifth of this process's CPU. A program's errors keep their messages.
+  process.setSourceMapsEnabled(false);
   const answer = (r: Request) =>
     run(r).catch((e: unknown): Reply => ({ error: String((e as Error)?.message ?? e) }));
   const at = process.argv.indexOf("--socket");
