@@ -322,12 +322,12 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       // cause), or, when this up sets a new publisher connection (a worker that cannot log in with
       // the old password after a rotation), once that is set.
       const reconnects = state !== undefined && !sameConnectionAs(state, ends.publisher, applied);
-      const stillStalled = async (after: string) => {
+      const stillStalled = async (since = "") => {
         const look = () => slotHealth(ends.publisher, olds.actualSlotName);
         const { stalled } = await applyStall(s, news.name, stallBaseline(olds), await look(), look);
-        if (stalled) throw new Error(`${label(news.name)}: ${stalled}${after}`);
+        if (stalled) throw new Error(`${label(news.name)}: ${since}${stalled}`);
       };
-      if (news.stalled && !offOnError && !reconnects) await stillStalled("");
+      if (news.stalled && !offOnError && !reconnects) await stillStalled();
       if (news.pendingRepair) await recopy(s, news, ends, news.pendingRepair);
       // Dropped outside Pulumi since the preview: subscribe again (check saw nothing to repair).
       else if (!state) await subscribe(s, news, ends);
@@ -337,7 +337,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
         await reconcile(s, state, news, ends.publisher, refresh || drifted(olds), applied);
         if (offOnError && news.enabled !== false) await watchEnabled(s, news.name, errorsBefore);
         else if (news.stalled && reconnects && news.enabled !== false)
-          await stillStalled(" (with the publisher connection this up has just set)");
+          await stillStalled("with the publisher connection this up has just set, ");
       }
       return stateAfterWrite(s, news, ends);
     });

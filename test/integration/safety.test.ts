@@ -35,6 +35,27 @@ function pair(
   return bed;
 }
 
+/** Opens replication connections on `server` until none is free (every WAL sender taken), kept in `held`. */
+async function takeSenders(server: TestServer, held: pg.Client[]): Promise<void> {
+  for (;;) {
+    const c = new pg.Client({
+      host: server.socketDir,
+      port: server.port,
+      user: "postgres",
+      database: "app",
+      replication: "database",
+    } as pg.ClientConfig);
+    try {
+      await c.connect();
+      await c.query("IDENTIFY_SYSTEM");
+      held.push(c);
+    } catch {
+      await c.end().catch(() => undefined);
+      return;
+    }
+  }
+}
+
 /** A pair's preparation: database "app" on both servers, the primary's holding what `sql` makes. */
 function onApp(sql: string): (primary: TestServer, replica: TestServer) => Promise<void> {
   return async (p, r) => {
@@ -464,23 +485,7 @@ describe("a subscription whose worker cannot connect to the publisher (no WAL se
       assert.deepEqual(await primary.query("SELECT count(*)::int AS n FROM pg_stat_replication"), [{ n: 0 }]),
     );
     // Every WAL sender taken (replication connections holding them).
-    for (;;) {
-      const c = new pg.Client({
-        host: primary.socketDir,
-        port: primary.port,
-        user: "postgres",
-        database: "app",
-        replication: "database",
-      } as pg.ClientConfig);
-      try {
-        await c.connect();
-        await c.query("IDENTIFY_SYSTEM");
-        held.push(c);
-      } catch {
-        await c.end().catch(() => undefined);
-        break;
-      }
-    }
+    await takeSenders(primary, held);
     await replica.query("ALTER SUBSCRIPTION snap ENABLE", [], "app");
     await primary.query("INSERT INTO t VALUES (100, 'while no sender was free')", [], "app");
     const ops = async () => (await prog("preview", engine)).steps.map((s) => s.op);
@@ -510,14 +515,25 @@ describe("a subscription whose worker cannot connect to the publisher (no WAL se
 // counted an apply error first (its walsender cut), the check took the error for over and every
 // preview said "same" while nothing arrived.
 describe("a publisher password rotated on the server before the program's up, PG18", () => {
-  const bed = pair(18, async (p, r) => {
-    await onApp(
-      "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 10) g",
-    )(p, r);
-    await p.query("CREATE ROLE ops LOGIN SUPERUSER PASSWORD 'first-Secret-1'");
-  });
+  const held: pg.Client[] = [];
+  const bed = pair(
+    18,
+    async (p, r) => {
+      await onApp(
+        "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'a' FROM generate_series(1, 10) g",
+      )(p, r);
+      await p.query("CREATE ROLE ops LOGIN SUPERUSER PASSWORD 'first-Secret-1'");
+    },
+    {
+      cleanup: async () => {
+        for (const c of held.splice(0)) await c.end().catch(() => undefined);
+      },
+    },
+  );
+  /** Takes every free WAL sender of the primary (replication connections holding them). */
+  const holdSenders = () => takeSenders(bed.primary, held);
 
-  it("the up declaring the new password sets it and finds the stream reading; a worker cut off after an error is said at preview", async () => {
+  it("the up declaring the new password sets it, then looks at the stream (and fails while it still cannot start); a worker cut off after an error is said at preview", async () => {
     const { primary, replica, engine } = bed;
     const program = (password: string) =>
       snapshotProgram(primary, replica, "app", ["public.t"], {
@@ -570,14 +586,33 @@ describe("a publisher password rotated on the server before the program's up, PG
     assert.equal((await program("third-Secret-3")("up", engine)).error, undefined);
     await arrived(101);
 
+    // Rotated again while every WAL sender is taken: the up sets the new connection, and fails
+    // since the stream still does not start; the connection stays set, and once a sender is free
+    // the rows arrive.
+    await primary.query("ALTER ROLE ops PASSWORD 'fourth-Secret-4'");
+    await holdSenders();
+    await primary.query(
+      "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE active_pid IS NOT NULL",
+    );
+    await unread();
+    await holdSenders();
+    await primary.query("INSERT INTO t VALUES (102, 'row 102')", [], "app");
+    assert.match(
+      (await program("fourth-Secret-4")("up", engine)).error ?? "",
+      /with the publisher connection this up has just set, the stream has stopped: no apply worker read from its slot/,
+    );
     assert.match(
       (await replica.query<{ c: string }>("SELECT subconninfo AS c FROM pg_subscription", [], "app"))[0]!.c,
-      /third-Secret-3/,
+      /fourth-Secret-4/,
     );
-    assert.ok(!/(first|second|third)-Secret/.test(engine.log), "no password in the log");
+    for (const c of held.splice(0)) await c.end();
+    await arrived(102);
+    assert.equal((await program("fourth-Secret-4")("up", engine)).error, undefined);
+
+    assert.ok(!/(first|second|third|fourth)-Secret/.test(engine.log), "no password in the log");
     await engine.refresh();
     assert.deepEqual(
-      (await program("third-Secret-3")("preview", engine)).steps.map((s) => s.op),
+      (await program("fourth-Secret-4")("preview", engine)).steps.map((s) => s.op),
       ["same", "same", "same", "same"],
       "no changes after refresh",
     );
