@@ -233,6 +233,7 @@ export async function observeReplica(
         view,
         inputs.bindings ?? view?.bindings ?? [],
         onReplica,
+        inputs.recopyRequests !== undefined && !Array.isArray(inputs.recopyRequests),
       )),
       ...(await generatedFailures(s, view, ends)),
       ...subscriberLibpqFailures(s.serverVersion, ends.publisher),
