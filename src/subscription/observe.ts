@@ -224,6 +224,9 @@ export async function observeReplica(
     if (inputs.publishedTables) await settleBinary(s, inputs, ends.publisher, inputs.publishedTables, false);
     const onReplica = await readTableFacts(s, view?.tables ?? []);
     const role = await readRoleFacts(s);
+    // A SchemaSync this depends on changes the replica's tables in this `up` (its outputs unknown
+    // to a preview): what it may mend (a key, a column) is judged by `up`'s check once it is applied.
+    const schemaChanging = inputs.recopyRequests !== undefined && !Array.isArray(inputs.recopyRequests);
     failures.push(
       ...subscriberFailures(role, s.serverVersion, inputs, ends.publisher, onReplica),
       ...tableFailures(inputs, view, onReplica),
@@ -233,7 +236,7 @@ export async function observeReplica(
         view,
         inputs.bindings ?? view?.bindings ?? [],
         onReplica,
-        inputs.recopyRequests !== undefined && !Array.isArray(inputs.recopyRequests),
+        schemaChanging,
       )),
       ...(await generatedFailures(s, view, ends)),
       ...subscriberLibpqFailures(s.serverVersion, ends.publisher),
@@ -350,9 +353,8 @@ export async function observeReplica(
       for (const w of slotWarnings(slotName, view.slot, !existing.enabled && inputs.enabled === false))
         log.warn(`${label(inputs.name)}: ${w}`);
     // A stream that stopped on a change it cannot apply, with nothing to repair (stall.ts). Not
-    // while a SchemaSync this depends on changes in this `up` (its outputs unknown to a preview):
-    // a column the replica lacks is its to add, and `up`'s check looks once it is applied.
-    const schemaChanging = inputs.recopyRequests !== undefined && !Array.isArray(inputs.recopyRequests);
+    // while a SchemaSync this depends on changes in this `up` (schemaChanging): a column the
+    // replica lacks is its to add, and `up`'s check looks once it is applied.
     if (existing && ours) {
       // The count the last look saw, for this same subscription (a re-created one counts from 0):
       // the last `up`'s check, whose inputs the engine keeps, or a refresh.
