@@ -591,11 +591,20 @@ describe("a publisher password rotated on the server before the program's up, PG
     // the rows arrive.
     await primary.query("ALTER ROLE ops PASSWORD 'fourth-Secret-4'");
     await holdSenders();
-    await primary.query(
-      "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE active_pid IS NOT NULL",
+    const [{ pid }] = await primary.query<{ pid: number }>(
+      "SELECT active_pid AS pid FROM pg_replication_slots WHERE active_pid IS NOT NULL",
     );
+    await primary.query("SELECT pg_terminate_backend($1)", [pid]);
     await unread();
-    await holdSenders();
+    // Its WAL sender is free only once the process has gone, a while after it released the slot
+    // (and after it left pg_stat_activity): taken too, so that every one is held.
+    const [{ max }] = await primary.query<{ max: number }>(
+      "SELECT current_setting('max_wal_senders')::int AS max",
+    );
+    await eventually(async () => {
+      await holdSenders();
+      assert.equal(held.length, max);
+    });
     await primary.query("INSERT INTO t VALUES (102, 'row 102')", [], "app");
     assert.match(
       (await program("fourth-Secret-4")("up", engine)).error ?? "",
