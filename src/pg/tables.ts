@@ -66,8 +66,15 @@ export function tableKey(t: TableName): string {
 
 /** A key that tells any two tables apart (names may hold dots): for maps and sets, never shown. */
 export function tableId(t: TableName): string {
-  return JSON.stringify([t.schema, t.name]);
+  // JSON.stringify([schema, name]), spelled out where neither needs escaping (the usual case: it
+  // runs for every table in every map of a check).
+  return NEEDS_ESCAPE.test(t.schema) || NEEDS_ESCAPE.test(t.name)
+    ? JSON.stringify([t.schema, t.name])
+    : `["${t.schema}","${t.name}"]`;
 }
+
+/** What JSON.stringify escapes in a string: quote, backslash, control characters, lone surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** Just the name of a table (columns and filters dropped). */
 export function nameOf(t: TableName): TableName {
