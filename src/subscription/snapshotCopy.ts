@@ -6,8 +6,8 @@
 // exporting the snapshot the slot starts at; every table (large ones in page ranges) is read under
 // that one snapshot on a few connections and piped from COPY … TO STDOUT into COPY … FROM STDIN on
 // the replica (binary when both sides have the same built-in types, primary keys built after the
-// rows: lateKeys.ts); the subscription is then enabled and streams every change committed after
-// the snapshot — none lost, none twice.
+// rows: lateKeys.ts; small tables several to a round trip: pg/copyBatch.ts); the subscription is
+// then enabled and streams every change committed after the snapshot — none lost, none twice.
 //
 // With `copyMethod: "auto"`, tables too big for the per-table cost to matter are left to
 // PostgreSQL's own copy in the same subscription (handover.ts).
@@ -22,6 +22,7 @@ import { pipeline } from "node:stream/promises";
 import { from as copyFromStdin, to as copyToStdout } from "pg-copy-streams";
 import * as log from "../kernel/log";
 import type { ConnectionInfo } from "../pg/connection";
+import { copyInBatch, copyOutBatch } from "../pg/copyBatch";
 import { asCopySession } from "../pg/holders";
 import { withClient, type Session } from "../pg/session";
 import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
@@ -32,16 +33,29 @@ import { bytes } from "../kernel/units";
 import { SnapshotMeter } from "./progress";
 import { slotTakenReason } from "./preflight";
 import { boundMark, type PublisherView } from "./publisher";
-import { DEFAULT_JOBS, type SnapshotPlan } from "./snapshotPlan";
+import { DEFAULT_JOBS, LATE_KEY_MIN_BYTES, type CopyItem, type SnapshotPlan } from "./snapshotPlan";
 import * as sql from "./sql";
 import { label, type SubscriptionInputs } from "./types";
 import { waitOptions } from "./reconcile";
 
 const REPORT_EVERY_MS = 10_000;
+/** Small whole tables copied together: at most this many… */
+const BATCH_TABLES = 50;
+/** …of this many bytes on disk together… */
+const BATCH_BYTES = 8 * 1024 ** 2;
+/** …and kept in memory only up to this many bytes of rows (a table's TOAST is not in its size on disk). */
+const BATCH_CAP_BYTES = 32 * 1024 ** 2;
+
+/** A whole table below LATE_KEY_MIN_BYTES, its key kept: it may go in a batch. */
+const batchable = (i: CopyItem) => !i.range && !i.lateKey && i.bytes < LATE_KEY_MIN_BYTES;
 /** How long a COPY waits for a table lock when `waitForSync` gives no timeout. */
 const DEFAULT_LOCK_SECONDS = 600;
 
-/** Runs the plan's COPYs on `jobs` connection pairs under `snapshot`; the tables written into are added to `filled`. */
+/**
+ * Runs the plan's COPYs on `jobs` connection pairs under `snapshot`; the tables written into are
+ * added to `filled`. Returns how many small tables went in batches, in how many, and how many
+ * tables of a batch held too much to keep in memory (copied on their own).
+ */
 async function copyAll(
   publisher: ConnectionInfo,
   replica: ConnectionInfo,
@@ -51,7 +65,8 @@ async function copyAll(
   filled: Map<string, TableName>,
   meter: SnapshotMeter,
   lockSeconds: number,
-): Promise<void> {
+): Promise<{ tables: number; batches: number; overflowed: number }> {
+  const batched = { tables: 0, batches: 0, overflowed: 0 };
   const queue = [...plan.items];
   const ranged = new RangedKeys(plan.rangedKeys, plan.items);
   let failure: { error: unknown } | undefined;
@@ -60,8 +75,7 @@ async function copyAll(
       await pub.query(sql.beginUnderSnapshot(snapshot, lockSeconds));
       await withClient(asCopySession(replica), async (rep) => {
         await rep.query(sql.copyInSession(lockSeconds, plan.replicaRole));
-        for (let item = queue.shift(); item && !failure; item = queue.shift()) {
-          const it = item;
+        const copyOne = async (it: CopyItem) => {
           meter.start(it);
           await ranged.before(rep, it);
           // A whole table whose key is built after its rows is also written frozen (it is empty,
@@ -82,6 +96,40 @@ async function copyAll(
           filled.set(tableId(it.table), it.table);
           await ranged.after(rep, it);
           meter.finish(it, into.rowCount);
+        };
+        // Small whole tables go several to a round trip (pg/copyBatch.ts), committed together. The
+        // read keeps at most BATCH_CAP_BYTES: the table that passes it is copied on its own, the
+        // ones after it go back to the queue.
+        const copyTogether = async (batch: CopyItem[]): Promise<void> => {
+          const data = await copyOutBatch(pub, sql.copyOutBatch(batch), BATCH_CAP_BYTES);
+          const kept = batch.slice(0, data.length);
+          if (kept.length > 0) {
+            kept.forEach((it, i) => {
+              meter.start(it);
+              meter.flowed(it, data[i]!.length);
+            });
+            const rows = await copyInBatch(rep, sql.copyInBatch(kept), data);
+            kept.forEach((it, i) => {
+              filled.set(tableId(it.table), it.table);
+              meter.finish(it, rows[i] ?? 0);
+            });
+            batched.tables += kept.length;
+            batched.batches++;
+          }
+          if (kept.length === batch.length) return;
+          batched.overflowed++;
+          queue.unshift(...batch.slice(data.length + 1));
+          await copyOne(batch[data.length]!);
+        };
+        for (let item = queue.shift(); item && !failure; item = queue.shift()) {
+          const batch = [item];
+          for (let size = item.bytes; batchable(item) && batch.length < BATCH_TABLES;) {
+            const next = queue[0];
+            if (!next || !batchable(next) || size + next.bytes > BATCH_BYTES) break;
+            batch.push(queue.shift()!);
+            size += next.bytes;
+          }
+          await (batch.length > 1 ? copyTogether(batch) : copyOne(item));
         }
       });
     }).catch((error) => {
@@ -93,6 +141,7 @@ async function copyAll(
       `the snapshot copy waited more than ${lockSeconds} s for a lock on a table it reads on the primary or writes on the replica (another session holds it); the copy was undone: run up again once that lock is released, or raise waitForSync.timeoutSeconds (the longest a snapshot copy waits for a lock)`,
     );
   if (failure) throw failure.error;
+  return batched;
 }
 
 /**
@@ -148,8 +197,9 @@ export async function snapshotSubscribe(
         const meter = new SnapshotMeter(plan, Date.now());
         const timer = setInterval(() => log.info(meter.line(name, Date.now())), REPORT_EVERY_MS);
         timer.unref();
+        let batched: Awaited<ReturnType<typeof copyAll>>;
         try {
-          await copyAll(
+          batched = await copyAll(
             publisher,
             ends.connection,
             snapshot,
@@ -163,6 +213,10 @@ export async function snapshotSubscribe(
           clearInterval(timer);
         }
         log.info(meter.line(name, Date.now()));
+        if (batched.batches + batched.overflowed > 0)
+          log.info(
+            `${name}: ${batched.tables} small table(s) copied in ${batched.batches} batch(es) of up to ${BATCH_TABLES}, one round trip each way per batch${batched.overflowed > 0 ? `; ${batched.overflowed} table(s) held more rows than a batch keeps in memory (${bytes(BATCH_CAP_BYTES)}: values stored out of line, TOAST) and were copied on their own` : ""}.`,
+          );
       },
       { replication: true },
     );

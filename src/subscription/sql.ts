@@ -180,6 +180,18 @@ export function copyIn(
   return `COPY ${qualified(t.schema, t.name)} (${identList(t.columns)}) FROM STDIN${options.length > 0 ? ` (${options.join(", ")})` : ""}`;
 }
 
+/**
+ * Several whole tables read in one simple query (copyOut's statements, one after the other) and
+ * written in one (copyIn's, one implicit transaction): see pg/copyBatch.ts.
+ */
+export function copyOutBatch(items: readonly { table: CopySource; binary: boolean }[]): string {
+  return items.map((i) => copyOut(i.table, i.binary)).join("; ");
+}
+
+export function copyInBatch(items: readonly { table: CopySource; binary: boolean }[]): string {
+  return items.map((i) => copyIn(i.table, i.binary)).join("; ");
+}
+
 /** The (empty) table truncated in the COPY's transaction, which COPY … FREEZE requires. */
 function emptyForFreeze(t: { schema: string; name: string }): string {
   return `TRUNCATE ONLY ${qualified(t.schema, t.name)}`;
@@ -199,8 +211,9 @@ type Scope = "SET LOCAL" | "SET";
  * The settings of a replica connection the copy writes on, sent once in one round trip (simple
  * protocol: these statements are built here from numbers and constants only): the lock wait
  * bounded, text read in the portable forms, and rows written as the apply worker writes them when
- * `asReplica`. Each COPY then runs on its own (one round trip, committed by itself); only a table
- * whose key is built after its rows opens a transaction (lateKeyBegin).
+ * `asReplica`. Each COPY (or batch of small tables' COPYs: copyInBatch) then runs on its own (one
+ * round trip, committed by itself); only a table whose key is built after its rows opens a
+ * transaction (lateKeyBegin).
  */
 export function copyInSession(lockSeconds: number, asReplica: boolean): string {
   return [
