@@ -35,8 +35,16 @@ export function appliedColumns(
 
 /** Each table's signature, as state keeps them. */
 export function signatures(snapshot: SchemaSnapshot): TableSignature[] {
-  return snapshot.tables.map((t) => [t.schema, t.name, tableSignature(t)]);
+  let signed = SIGNED.get(snapshot);
+  if (!signed) {
+    signed = snapshot.tables.map((t) => [t.schema, t.name, tableSignature(t)]);
+    SIGNED.set(snapshot, signed);
+  }
+  return [...signed];
 }
+
+/** Signatures made, by snapshot (never changed once read): check and create sign the same kept read. */
+const SIGNED = new WeakMap<SchemaSnapshot, TableSignature[]>();
 
 /** The tables signed. */
 export function signedTables(signatures: readonly TableSignature[]): TableName[] {

@@ -15,9 +15,21 @@ function preData(t: TableDefinition, name: string, type?: string): boolean {
   return type === "p" || type === "c" || name === t.identityIndex;
 }
 
+/** Projections made, by snapshot (never changed once read): a source read kept for a run is projected by check and by create. */
+const projections = new WeakMap<SchemaSnapshot, Map<Section, SchemaSnapshot>>();
+
 export function projectSection(snapshot: SchemaSnapshot, section: Section): SchemaSnapshot {
   if (section === "all") return snapshot;
-  const pre = section === "pre-data";
+  const made = projections.get(snapshot) ?? new Map<Section, SchemaSnapshot>();
+  projections.set(snapshot, made);
+  const kept = made.get(section);
+  if (kept) return kept;
+  const projected = project(snapshot, section === "pre-data");
+  made.set(section, projected);
+  return projected;
+}
+
+function project(snapshot: SchemaSnapshot, pre: boolean): SchemaSnapshot {
   const tables = snapshot.tables.map((t) => ({
     ...t,
     constraints: Object.fromEntries(
