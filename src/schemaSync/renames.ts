@@ -54,11 +54,14 @@ export function matchRenames(
   const present = new Set(actual.map(tableId));
   const candidates = actual.filter((t) => applied.has(tableId(t)) && !wanted.has(tableId(t)));
   const renames = new Map<string, TableDefinition>();
+  // Nothing the source stopped naming (a first copy, most runs): no table's shape is needed.
+  if (candidates.length === 0) return renames;
+  const shapes = new Map(candidates.map((c) => [c, tableShape(c)]));
   const used = new Set<string>();
   for (const want of desired) {
     if (present.has(tableId(want))) continue;
     const shape = tableShape(want);
-    const matches = candidates.filter((c) => !used.has(tableId(c)) && tableShape(c) === shape);
+    const matches = candidates.filter((c) => !used.has(tableId(c)) && shapes.get(c) === shape);
     if (matches.length !== 1) continue;
     renames.set(tableId(want), matches[0]!);
     used.add(tableId(matches[0]!));
