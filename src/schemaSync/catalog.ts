@@ -284,16 +284,20 @@ const SEQUENCE_OPTIONS = `concat_ws(' ', CASE WHEN sq.seqincrement <> 1 THEN 'IN
                         CASE WHEN sq.seqcache <> 1 THEN 'CACHE ' || sq.seqcache END,
                         CASE WHEN sq.seqcycle THEN 'CYCLE' END)`;
 
+/** The session settings readSchema reads under (reset before the connection is reused: see Session.set). */
+export async function schemaReadSettings(s: Session): Promise<void> {
+  // Deparsed names come out fully qualified with an empty search_path.
+  await s.set("search_path", "");
+  // Constants (defaults, the values older rows hold) deparsed in forms every server reads back alike.
+  for (const [name, value] of PORTABLE_TEXT) await s.set(name, value);
+}
+
 /**
  * Reads the given tables (with their partition trees), their types and extensions. Tables given
  * with `columns` also get `columnUse`, for projectColumns.
  */
 export async function readSchema(s: Session, tables: readonly TableSpec[]): Promise<SchemaSnapshot> {
-  // Deparsed names come out fully qualified with an empty search_path (reset before the
-  // connection is reused: see Session.set).
-  await s.set("search_path", "");
-  // Constants (defaults, the values older rows hold) deparsed in forms every server reads back alike.
-  for (const [name, value] of PORTABLE_TEXT) await s.set(name, value);
+  await schemaReadSettings(s);
   // pg_collation's locale column: colllocale since PG17, colliculocale in PG15–16, none before.
   const locale =
     s.serverVersion >= 170000

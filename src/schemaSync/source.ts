@@ -11,6 +11,7 @@ import { existingPublications, readPublishedGenerated, readPublishedTables } fro
 import { withSession } from "../pg/session";
 import { parseTableRef, tableId, type TableName, type TableSpec } from "../pg/tables";
 import { readFingerprint, readSchema } from "./catalog";
+import { kept } from "./kept";
 import { plainPublished, projectColumns } from "./section";
 import { definitionOf, EMPTY_SNAPSHOT, type SchemaSnapshot, type TableDefinition } from "./snapshot";
 import type { SchemaSyncInputs } from "./types";
@@ -26,16 +27,11 @@ export interface SourceRead {
   fingerprint?: string;
 }
 
-const CACHE = Symbol.for("pulumi-pg-replication.source-snapshots");
-
 /** A read as kept: the tables asked for, their definitions, its fingerprint. */
 type KeptRead = Required<Pick<SourceRead, "tables" | "snapshot" | "fingerprint">>;
 
-/** Recent reads by endpoint and fingerprint, on globalThis (never in a serialized closure); a few are enough for one run. */
-function cache(): Map<string, KeptRead> {
-  const g = globalThis as unknown as Record<symbol, Map<string, KeptRead> | undefined>;
-  return (g[CACHE] ??= new Map());
-}
+/** Recent reads by endpoint and fingerprint (kept.ts). */
+const reads = kept<KeptRead>("source-snapshots");
 
 function withMissing(read: KeptRead): SourceRead {
   const found = new Set(read.snapshot.tables.map(tableId));
@@ -50,7 +46,7 @@ function withMissing(read: KeptRead): SourceRead {
  */
 export function readByCheck(info: ConnectionInfo, fingerprint: string | undefined): SourceRead | undefined {
   const read =
-    fingerprint === undefined ? undefined : cache().get(JSON.stringify([endpoint(info), fingerprint]));
+    fingerprint === undefined ? undefined : reads.get(JSON.stringify([endpoint(info), fingerprint]));
   return read && withMissing(read);
 }
 
@@ -92,7 +88,7 @@ export async function readSource(
     if (unless !== undefined && fingerprint === unless)
       return { tables, snapshot: EMPTY_SNAPSHOT, fingerprint, missing: [], unchanged: true };
     const key = JSON.stringify([endpoint(info), fingerprint]);
-    let read = cache().get(key);
+    let read = reads.get(key);
     if (!read) {
       const wanted = tables.map((t) =>
         columnLists.has(tableId(t)) ? { ...t, columns: columnLists.get(tableId(t))! } : t,
@@ -107,8 +103,7 @@ export async function readSource(
         }),
         fingerprint,
       };
-      cache().set(key, read);
-      while (cache().size > 8) cache().delete(cache().keys().next().value!);
+      reads.set(key, read);
     }
     return withMissing(read);
   });
