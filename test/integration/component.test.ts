@@ -356,6 +356,9 @@ describe("LogicalReplication, PG18 → PG18: a preview behind another session's 
         "LOCK TABLE users IN ACCESS EXCLUSIVE MODE",
       );
       try {
+        // `pulumi preview` starts a provider host of its own: nothing read by the up before is
+        // kept (a read kept in this host, its catalog rows unchanged, would need no table lock).
+        await engine.restartHost();
         const started = Date.now();
         const bounded = runProgram(engine, PROGRAM, config, "preview", "component");
         const result = await Promise.race([
