@@ -19,7 +19,8 @@ export function sameSet(a: readonly string[] = [], b: readonly string[] = []): b
  * check, and the replacer's copy of each object cost most of a table's signature.
  */
 export function canonicalJson(v: unknown): string {
-  return write(v, "") ?? (undefined as unknown as string);
+  // undefined for what JSON.stringify leaves out (its own type says string too).
+  return write(v, "") as string;
 }
 
 /** `value`'s canonical JSON, or undefined where JSON.stringify leaves it out (undefined, a function, a symbol). */

@@ -20,8 +20,8 @@ const projections = new WeakMap<SchemaSnapshot, Map<Section, SchemaSnapshot>>();
 
 export function projectSection(snapshot: SchemaSnapshot, section: Section): SchemaSnapshot {
   if (section === "all") return snapshot;
-  const made = projections.get(snapshot) ?? new Map<Section, SchemaSnapshot>();
-  projections.set(snapshot, made);
+  let made = projections.get(snapshot);
+  if (!made) projections.set(snapshot, (made = new Map()));
   const kept = made.get(section);
   if (kept) return kept;
   const projected = project(snapshot, section === "pre-data");

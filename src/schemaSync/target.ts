@@ -73,8 +73,8 @@ async function readTargetSchema(
 export async function readTarget(
   s: Session,
   desired: SchemaSnapshot,
-  before: readonly TableName[] = [],
-  where?: string,
+  before: readonly TableName[],
+  where: string,
 ): Promise<TargetRead> {
   const tables = sortedTables([...desired.tables, ...before].map(({ schema, name }) => ({ schema, name })));
   const schemas = new Set(desired.tables.map((t) => t.schema));
@@ -82,11 +82,9 @@ export async function readTarget(
   // None of the tables there yet (a first copy): nothing of theirs to read, the definitions query
   // (tens of milliseconds for a few hundred tables, most of it planning) is left out.
   const present = new Set(names.filter((r) => r.kind === "r" || r.kind === "p").map(tableId));
-  const actual = !tables.some((t) => present.has(tableId(t)))
-    ? EMPTY_SNAPSHOT
-    : where === undefined
-      ? await readSchema(s, tables)
-      : await readTargetSchema(s, where, tables);
+  const actual = tables.some((t) => present.has(tableId(t)))
+    ? await readTargetSchema(s, where, tables)
+    : EMPTY_SNAPSHOT;
   const known = new Set(actual.types.map((t) => t.name));
   const missing = desired.types.map((t) => t.name).filter((n) => !known.has(n));
   const others = await readTypesByName(s, missing);

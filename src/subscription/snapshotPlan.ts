@@ -180,6 +180,7 @@ export async function planSnapshot(
   // (two servers, ~50 ms each at 2 000 tables); read again only when the publications list others.
   const expected = preview.read?.tables ?? inputs.publishedTables;
   const early = expected && expected.length > 0 ? readCopyFacts(s, expected) : undefined;
+  // Settled on every path below; never an unhandled rejection meanwhile.
   early?.catch(() => undefined);
   let published: PublishedForCopy[];
   try {
@@ -190,10 +191,12 @@ export async function planSnapshot(
     await early?.catch(() => undefined);
     return { obstacles: [`this program cannot read the publisher (${(e as Error).message})`] };
   }
-  const facts =
-    early && covers(expected!, published)
-      ? await early
-      : (await early?.catch(() => undefined), await readCopyFacts(s, published));
+  let facts: Awaited<ReturnType<typeof readCopyFacts>>;
+  if (early && covers(expected!, published)) facts = await early;
+  else {
+    await early?.catch(() => undefined);
+    facts = await readCopyFacts(s, published);
+  }
   const publishedIds = new Set(published.map(tableId));
   const onReplica = new Map(facts.filter((f) => publishedIds.has(tableId(f))).map((f) => [tableId(f), f]));
   const missing: string[] = [];
