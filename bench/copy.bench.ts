@@ -174,6 +174,9 @@ export async function componentUp(
 ): Promise<number> {
   const { primary, replica, engine, dataset: d } = bed;
   const db = await bed.fresh();
+  // A `pulumi up` runs in a provider host of its own: nothing loaded, compiled or kept from an
+  // earlier run (BENCH_WARM_HOST=1: one host for every up, as runs 1–12 of docs/benchmarks.md §6).
+  if (!process.env.BENCH_WARM_HOST) await engine.restartHost();
   const resources = await captureProgram(
     PROGRAM,
     {

@@ -59,6 +59,9 @@ export async function topologyBench(say: (s: string) => void): Promise<void> {
       const preview: number[] = [];
       const both: number[] = [];
       for (let r = 0; r < env.rounds; r++) {
+        // `pulumi preview --refresh` runs in a provider host of its own (BENCH_WARM_HOST=1: one
+        // host for every round, as the figures before 2026-12-05 measured).
+        if (!process.env.BENCH_WARM_HOST) await engine.restartHost();
         const a = await timed(() => engine.refresh());
         const b = await timed(() => run("preview"));
         refresh.push(a);
