@@ -276,7 +276,9 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
 
 /**
  * The floor under the snapshot copy: the same tables copied by hand — binary `COPY … TO STDOUT`
- * piped into `COPY … FROM STDIN` on 4 connection pairs, no slot, no snapshot, no checks, into
+ * into `COPY … FROM STDIN` on 4 connection pairs (more than 50 tables: 50 to a round trip, with
+ * pg/copyBatch.ts as the snapshot copy sends small tables; else piped one by one), no slot, no
+ * snapshot, no checks, into
  * tables the pre-data SchemaSync created beforehand (untimed) — beside the snapshot method's
  * Subscription step (its check, the slot, the same COPYs and the stream's start) and its whole `up`;
  * and the whole work by hand (the tables with their keys in one transaction, the COPYs, the
@@ -287,10 +289,11 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
   const { from: copyFrom, to: copyTo } = await import("pg-copy-streams");
   const { pipeline } = await import("node:stream/promises");
   const { providers } = await import("../src");
+  const { copyInBatch, copyOutBatch } = await import("../src/pg/copyBatch");
   const sets = process.env.BENCH_COPY_SETS?.split(",") ?? ["300 tables"];
   say("\n## The floor under the snapshot copy\n");
   say(
-    "The same tables copied by hand (binary COPY piped on 4 connection pairs into tables created beforehand, nothing else) beside the snapshot method's Subscription step and its whole `up`. Medians.\n",
+    "The same tables copied by hand (binary COPY on 4 connection pairs into tables created beforehand, nothing else; more than 50 tables: 50 to a round trip, as the snapshot copy sends small tables) beside the snapshot method's Subscription step and its whole `up`. Medians.\n",
   );
   say(
     "| PG | dataset | COPYs by hand | tables, COPYs and indexes by hand | snapshot: Subscription step | snapshot: whole up | step ÷ floor | up ÷ all by hand |",
@@ -301,15 +304,27 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
       await withDataset(major, d, async (bed) => {
         const { primary, replica, fresh } = bed;
         const steps: number[] = [];
-        /** Every table piped from the primary into `db` on 4 connection pairs. */
+        /**
+         * Every table from the primary into `db` on 4 connection pairs: many small tables 50 to a
+         * round trip on each side, as the snapshot copy sends them (pg/copyBatch.ts), else piped
+         * one by one.
+         */
         const copyPairs = async (db: string) => {
           const queue = [...d.tables];
+          const batched = d.tables.length > 50;
           await Promise.all(
             Array.from({ length: 4 }, async () => {
               const from = new Client({ connectionString: primary.url("app") });
               const into = new Client({ connectionString: replica.url(db) });
               await Promise.all([from.connect(), into.connect()]);
               try {
+                if (batched)
+                  for (let b = queue.splice(0, 50); b.length > 0; b = queue.splice(0, 50)) {
+                    const copies = (dir: string) =>
+                      b.map((t) => `COPY "${t}" ${dir} (FORMAT binary)`).join("; ");
+                    const rows = await copyOutBatch(from, copies("TO STDOUT"), Infinity);
+                    await copyInBatch(into, copies("FROM STDIN"), rows);
+                  }
                 for (let t = queue.shift(); t !== undefined; t = queue.shift())
                   await pipeline(
                     from.query(copyTo(`COPY "${t}" TO STDOUT (FORMAT binary)`)),
