@@ -655,7 +655,18 @@ for (const major of majors([15, 18])) {
       // What the kept tables hold now, and the rows written since (which the stream brings).
       const keptBefore = await replica.query<{ n: number }>("SELECT count(*)::int AS n FROM s_1", [], DB);
       assert.deepEqual(keptBefore, [{ n: 20 }]);
-      const done = await run("up", engine);
+      // Finishing it empties nothing (t_big was not begun): `repair: "refuse"` does not stand in
+      // the way, at preview or at up.
+      const strict = snapshotProgram(primary, replica, DB, TABLES, {
+        copyMethod: "snapshot",
+        repair: "refuse",
+      });
+      const strictSub = (await strict("preview", engine)).steps.find((s) =>
+        s.urn.endsWith("Subscription::snap"),
+      );
+      assert.deepEqual(strictSub?.failures ?? [], [], JSON.stringify(strictSub?.failures));
+      assert.deepEqual((strictSub?.checked?.pendingRepair as { tables?: unknown[] } | undefined)?.tables, []);
+      const done = await strict("up", engine);
       assert.equal(done.error, undefined);
       assert.match(
         engine.log,
@@ -750,6 +761,33 @@ for (const major of majors([15, 18])) {
       const pending = sub?.checked?.pendingRepair as { reasons: string[]; tables: unknown[] } | undefined;
       assert.match(pending?.reasons.join("; ") ?? "", /emptying public\.t_big first \(copied in part\)/);
       assert.deepEqual(pending?.tables, [{ schema: "public", name: "t_big" }]);
+      // Finishing it empties t_big: under `repair: "refuse"` the preview refuses, naming the table
+      // and the way out, and an up changes nothing.
+      const strict = snapshotProgram(primary, replica, DB, TABLES, {
+        copyMethod: "snapshot",
+        repair: "refuse",
+      });
+      const refusedSub = (await strict("preview", engine)).steps.find((s) =>
+        s.urn.endsWith("Subscription::snap"),
+      );
+      assert.deepEqual(
+        refusedSub?.failures?.map((f) => f.property),
+        ["repair"],
+        JSON.stringify(refusedSub),
+      );
+      assert.match(
+        refusedSub!.failures![0]!.reason,
+        /empties public\.t_big on the replica.*`repair: "recopy"`/s,
+      );
+      assert.ok((await strict("up", engine)).error, "up under repair: refuse stops at the check");
+      assert.deepEqual(
+        await replica.query("SELECT count(*)::int AS n FROM t_big", [], DB),
+        [{ n: partial[0].n }],
+        "t_big kept as it was",
+      );
+      const [stillMarked] = await subscriptions(replica);
+      assert.equal(stillMarked!.enabled, false);
+      assert.match(stillMarked!.mark ?? "", /snapshot copy unfinished/);
       await primary.query("INSERT INTO t_big SELECT g, 'later' FROM generate_series(5001, 5010) g", [], DB);
       const done = await run("up", engine);
       assert.equal(done.error, undefined);
