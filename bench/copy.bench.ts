@@ -389,3 +389,53 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
       });
     }
 }
+
+const LATENCY_SHIM = path.join(ROOT, "bench", "latencyShim.cjs");
+
+/**
+ * The runner far from the databases: LogicalReplication's `up` by copy method, its provider host's
+ * connections to both servers delayed (bench/latencyShim.cjs: BENCH_LATENCY_MS of round trip, half
+ * each way, the TCP handshake too), the replica server's own link to the primary not (servers next
+ * to each other, the runner elsewhere: another region, a laptop over a VPN). BENCH_ONLY=copylatency;
+ * BENCH_LATENCIES (ms, default 0,10,40); datasets as BENCH_COPY_SETS selects (default: the 300
+ * small tables and the 4 × 250,000 rows). Each `up` in a new host (the shim is loaded at its start).
+ */
+export async function copyLatencyBench(say: (s: string) => void): Promise<void> {
+  const latencies = (process.env.BENCH_LATENCIES ?? "0,10,40").split(",").map(Number);
+  const sets = process.env.BENCH_COPY_SETS?.split(",") ?? ["300 tables", "4 tables"];
+  say("\n## Time to a ready replica with the runner far from the databases\n");
+  say(
+    "LogicalReplication's `up` by copy method, the provider host's connections to both servers delayed by the round trip given (half each way, the TCP handshake too); the replica's own connection to the primary is not delayed. Medians.\n",
+  );
+  say("| PG | dataset | round trip | snapshot | auto | postgres | snapshot ÷ postgres | auto ÷ postgres |");
+  say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const methods = ["snapshot", "auto", "postgres"];
+  for (const major of env.majors as Major[])
+    for (const d of COPY_DATASETS.filter((x) => sets.some((s) => x.label.includes(s))))
+      await withDataset(major, d, async (bed) => {
+        const far = (ms: number, method: string) => async () => {
+          const saved = { ...process.env };
+          // Read by the host componentUp starts for this up.
+          process.env.BENCH_LATENCY_MS = String(ms);
+          process.env.BENCH_LATENCY_PORTS = `${bed.primary.port},${bed.replica.port}`;
+          process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ""} --require ${LATENCY_SHIM}`.trim();
+          delete process.env.BENCH_WARM_HOST;
+          try {
+            return await componentUp(bed, method);
+          } finally {
+            for (const k of ["BENCH_LATENCY_MS", "BENCH_LATENCY_PORTS", "NODE_OPTIONS", "BENCH_WARM_HOST"])
+              if (saved[k] === undefined) delete process.env[k];
+              else process.env[k] = saved[k];
+          }
+        };
+        const runs: Record<string, () => Promise<number>> = {};
+        for (const ms of latencies) for (const method of methods) runs[`${method} ${ms}`] = far(ms, method);
+        const m = await alternate(Number(process.env.BENCH_COPY_ROUNDS ?? 3), runs);
+        for (const ms of latencies) {
+          const [s, a, p] = methods.map((method) => m[`${method} ${ms}`]!);
+          say(
+            `| ${major} | ${d.label} | ${ms} ms | ${(s! / 1000).toFixed(2)} s | ${(a! / 1000).toFixed(2)} s | ${(p! / 1000).toFixed(2)} s | ${(s! / p!).toFixed(2)} | ${(a! / p!).toFixed(2)} |`,
+          );
+        }
+      });
+}

@@ -1,12 +1,13 @@
 // npm run bench — every benchmark, printed as Markdown (docs/benchmarks.md records a full run).
 // Environment: BENCH_ROUNDS (5), BENCH_MAJORS (15,18), BENCH_SIZES (200,1000), BENCH_DATA_DIRS
 // (tmpfs,disk), BENCH_PREVIEW_SIZES (10,200,1000), BENCH_SYNC_ROWS (1000000), BENCH_HOST_CALLS (300), BENCH_ONLY (comma list of
-// schemaSync, preview, sync, host, fastsync, copy, copyfloor, topology), BENCH_FASTSYNC_ROUNDS (3), BENCH_COPY_ROUNDS (3),
+// schemaSync, preview, sync, host, fastsync, copy, copyfloor, copylatency, topology), BENCH_FASTSYNC_ROUNDS (3), BENCH_COPY_ROUNDS (3),
 // BENCH_COPY_2000 (add 2 000 small tables), BENCH_COPY_SLOW (PostgreSQL's copy of those too),
-// BENCH_COPY_SETS (only datasets whose label contains one of these), BENCH_TOPOLOGY_TABLES (2000).
+// BENCH_COPY_SETS (only datasets whose label contains one of these), BENCH_LATENCIES (0,10,40: copylatency's
+// round trips in ms), BENCH_TOPOLOGY_TABLES (2000).
 
 import * as os from "node:os";
-import { copyBench, copyFloorBench } from "./copy.bench";
+import { copyBench, copyFloorBench, copyLatencyBench } from "./copy.bench";
 import { fastSyncBench } from "./fastsync.bench";
 import { hostBench } from "./host.bench";
 import { previewBench } from "./preview.bench";
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     ["fastsync", fastSyncBench],
     ["copy", copyBench],
     ["copyfloor", copyFloorBench],
+    ["copylatency", copyLatencyBench],
     ["topology", topologyBench],
   ];
   for (const [name, run] of benches) if (!only || only.includes(name)) await run(say);

@@ -400,17 +400,35 @@ async function explainReadWait(e: unknown, info: ConnectionInfo, seconds: number
  * snapshot), connected as withSession's are, never reused: closed when `fn` settles. Errors are
  * redacted.
  */
-export async function withClient<T>(
+export function withClient<T>(
   info: ConnectionInfo,
   fn: (client: Client) => Promise<T>,
   opts: { replication?: boolean } = {},
 ): Promise<T> {
-  const client = await connectWith(info, opts.replication);
+  return withClients([{ info, ...opts }], ([client]) => fn(client!));
+}
+
+/**
+ * Connections of their own (each as withClient's) made all at once: a server far from this program
+ * costs several round trips per connection, paid once instead of once each. When one cannot be
+ * made the others are closed and its error thrown; all are closed when `fn` settles.
+ */
+export async function withClients<T>(
+  wanted: readonly { info: ConnectionInfo; replication?: boolean }[],
+  fn: (clients: Client[]) => Promise<T>,
+): Promise<T> {
+  const made = await Promise.allSettled(wanted.map((w) => connectWith(w.info, w.replication)));
+  const clients = made.flatMap((m) => (m.status === "fulfilled" ? [m.value] : []));
   try {
-    return await fn(client);
+    const failed = made.find((m): m is PromiseRejectedResult => m.status === "rejected");
+    if (failed) throw failed.reason;
+    return await fn(clients);
   } catch (e) {
-    throw redactError(e, secretsOf(info));
+    throw redactError(
+      e,
+      wanted.flatMap((w) => secretsOf(w.info)),
+    );
   } finally {
-    await client.end().catch(() => undefined);
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
   }
 }

@@ -19,12 +19,12 @@
 
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { Client } from "pg";
 import { from as copyFromStdin, to as copyToStdout } from "pg-copy-streams";
 import * as log from "../kernel/log";
-import type { ConnectionInfo } from "../pg/connection";
 import { copyInBatch, copyOutBatch } from "../pg/copyBatch";
 import { asCopySession } from "../pg/holders";
-import { withClient, type Session } from "../pg/session";
+import { withClients, type Session } from "../pg/session";
 import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import type { Ends } from "./fields";
 import { abandonCopy, createOnSlot, startStream } from "./handover";
@@ -46,22 +46,26 @@ const BATCH_BYTES = 8 * 1024 ** 2;
 /** …and kept in memory only up to this many bytes of rows (a table's TOAST is not in its size on disk). */
 const BATCH_CAP_BYTES = 32 * 1024 ** 2;
 
+/** A connection to each side, set up for the copy (copySessions): the primary's reads, the replica's writes. */
+interface CopyPair {
+  pub: Client;
+  rep: Client;
+}
+
 /** A whole table below LATE_KEY_MIN_BYTES, its key kept: it may go in a batch. */
 const batchable = (i: CopyItem) => !i.range && !i.lateKey && i.bytes < LATE_KEY_MIN_BYTES;
 /** How long a COPY waits for a table lock when `waitForSync` gives no timeout. */
 const DEFAULT_LOCK_SECONDS = 600;
 
 /**
- * Runs the plan's COPYs on `jobs` connection pairs under `snapshot`; the tables written into are
+ * Runs the plan's COPYs on the connection pairs under `snapshot`; the tables written into are
  * added to `filled`. Returns how many small tables went in batches, in how many, and how many
  * tables of a batch held too much to keep in memory (copied on their own).
  */
 async function copyAll(
-  publisher: ConnectionInfo,
-  replica: ConnectionInfo,
+  pairs: readonly CopyPair[],
   snapshot: string,
   plan: SnapshotPlan,
-  jobs: number,
   filled: Map<string, TableName>,
   meter: SnapshotMeter,
   lockSeconds: number,
@@ -70,72 +74,69 @@ async function copyAll(
   const queue = [...plan.items];
   const ranged = new RangedKeys(plan.rangedKeys, plan.items);
   let failure: { error: unknown } | undefined;
-  const worker = () =>
-    withClient(publisher, async (pub) => {
+  const worker = ({ pub, rep }: CopyPair) =>
+    (async () => {
       await pub.query(sql.beginUnderSnapshot(snapshot, lockSeconds));
-      await withClient(asCopySession(replica), async (rep) => {
-        await rep.query(sql.copyInSession(lockSeconds, plan.replicaRole));
-        const copyOne = async (it: CopyItem) => {
-          meter.start(it);
-          await ranged.before(rep, it);
-          // A whole table whose key is built after its rows is also written frozen (it is empty,
-          // owned by this role, and nothing references it: see readLateKeys); any other COPY
-          // commits by itself.
-          if (it.lateKey) await rep.query(sql.lateKeyBegin(it.lateKey));
-          const into = rep.query(copyFromStdin(sql.copyIn(it.table, it.binary, it.lateKey !== undefined)));
-          const out = pub.query(copyToStdout(sql.copyOut(it.table, it.binary, it.range)));
-          const count = new Transform({
-            transform(chunk: Buffer, _enc, done) {
-              meter.flowed(it, chunk.length);
-              done(null, chunk);
-            },
+      const copyOne = async (it: CopyItem) => {
+        meter.start(it);
+        await ranged.before(rep, it);
+        // A whole table whose key is built after its rows is also written frozen (it is empty,
+        // owned by this role, and nothing references it: see readLateKeys); any other COPY
+        // commits by itself.
+        if (it.lateKey) await rep.query(sql.lateKeyBegin(it.lateKey));
+        const into = rep.query(copyFromStdin(sql.copyIn(it.table, it.binary, it.lateKey !== undefined)));
+        const out = pub.query(copyToStdout(sql.copyOut(it.table, it.binary, it.range)));
+        const count = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            meter.flowed(it, chunk.length);
+            done(null, chunk);
+          },
+        });
+        await pipeline(out, count, into);
+        // One index build over the rows, before the stream (which needs the replica identity) starts.
+        if (it.lateKey) await rep.query(sql.lateKeyCommit(it.lateKey));
+        filled.set(tableId(it.table), it.table);
+        await ranged.after(rep, it);
+        meter.finish(it, into.rowCount);
+      };
+      // Small whole tables go several to a round trip (pg/copyBatch.ts), committed together. The
+      // read keeps at most BATCH_CAP_BYTES: the table that passes it is copied on its own, the
+      // ones after it go back to the queue.
+      const copyTogether = async (batch: CopyItem[]): Promise<void> => {
+        const data = await copyOutBatch(pub, sql.copyOutBatch(batch), BATCH_CAP_BYTES);
+        const kept = batch.slice(0, data.length);
+        if (kept.length > 0) {
+          kept.forEach((it, i) => {
+            meter.start(it);
+            meter.flowed(it, data[i]!.length);
           });
-          await pipeline(out, count, into);
-          // One index build over the rows, before the stream (which needs the replica identity) starts.
-          if (it.lateKey) await rep.query(sql.lateKeyCommit(it.lateKey));
-          filled.set(tableId(it.table), it.table);
-          await ranged.after(rep, it);
-          meter.finish(it, into.rowCount);
-        };
-        // Small whole tables go several to a round trip (pg/copyBatch.ts), committed together. The
-        // read keeps at most BATCH_CAP_BYTES: the table that passes it is copied on its own, the
-        // ones after it go back to the queue.
-        const copyTogether = async (batch: CopyItem[]): Promise<void> => {
-          const data = await copyOutBatch(pub, sql.copyOutBatch(batch), BATCH_CAP_BYTES);
-          const kept = batch.slice(0, data.length);
-          if (kept.length > 0) {
-            kept.forEach((it, i) => {
-              meter.start(it);
-              meter.flowed(it, data[i]!.length);
-            });
-            const rows = await copyInBatch(rep, sql.copyInBatch(kept), data);
-            kept.forEach((it, i) => {
-              filled.set(tableId(it.table), it.table);
-              meter.finish(it, rows[i] ?? 0);
-            });
-            batched.tables += kept.length;
-            batched.batches++;
-          }
-          if (kept.length === batch.length) return;
-          batched.overflowed++;
-          queue.unshift(...batch.slice(data.length + 1));
-          await copyOne(batch[data.length]!);
-        };
-        for (let item = queue.shift(); item && !failure; item = queue.shift()) {
-          const batch = [item];
-          for (let size = item.bytes; batchable(item) && batch.length < BATCH_TABLES;) {
-            const next = queue[0];
-            if (!next || !batchable(next) || size + next.bytes > BATCH_BYTES) break;
-            batch.push(queue.shift()!);
-            size += next.bytes;
-          }
-          await (batch.length > 1 ? copyTogether(batch) : copyOne(item));
+          const rows = await copyInBatch(rep, sql.copyInBatch(kept), data);
+          kept.forEach((it, i) => {
+            filled.set(tableId(it.table), it.table);
+            meter.finish(it, rows[i] ?? 0);
+          });
+          batched.tables += kept.length;
+          batched.batches++;
         }
-      });
-    }).catch((error) => {
+        if (kept.length === batch.length) return;
+        batched.overflowed++;
+        queue.unshift(...batch.slice(data.length + 1));
+        await copyOne(batch[data.length]!);
+      };
+      for (let item = queue.shift(); item && !failure; item = queue.shift()) {
+        const batch = [item];
+        for (let size = item.bytes; batchable(item) && batch.length < BATCH_TABLES;) {
+          const next = queue[0];
+          if (!next || !batchable(next) || size + next.bytes > BATCH_BYTES) break;
+          batch.push(queue.shift()!);
+          size += next.bytes;
+        }
+        await (batch.length > 1 ? copyTogether(batch) : copyOne(item));
+      }
+    })().catch((error) => {
       failure ??= { error };
     });
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, queue.length)) }, worker));
+  await Promise.all(pairs.map(worker));
   if (failure && (failure.error as { code?: string }).code === "55P03")
     throw new Error(
       `the snapshot copy waited more than ${lockSeconds} s for a lock on a table it reads on the primary or writes on the replica (another session holds it); the copy was undone: run up again once that lock is released, or raise waitForSync.timeoutSeconds (the longest a snapshot copy waits for a lock)`,
@@ -166,12 +167,27 @@ export async function snapshotSubscribe(
   // The slot an undo lets go of: none yet; this run's once made; "taken" when another's was met.
   let undoSlot: string | "taken" | undefined;
   const mark = boundMark(view);
+  const lockSeconds = waitOptions(inputs, publisher)?.timeoutSeconds ?? DEFAULT_LOCK_SECONDS;
+  // The replication connection and the copy's pairs, made at once before anything else.
+  const pairs = Math.max(1, Math.min(jobs, plan.items.length));
+  const copySides = [{ info: publisher }, { info: asCopySession(ends.connection) }];
   try {
-    await withClient(
-      publisher,
-      async (repl) => {
-        // It waits idle, holding the snapshot, for as long as the copy takes.
-        await repl.query(sql.SNAPSHOT_HOLDER_SESSION);
+    await withClients(
+      [{ info: publisher, replication: true }, ...Array.from({ length: pairs }, () => copySides).flat()],
+      async ([repl, ...sides]) => {
+        const copying = Array.from({ length: pairs }, (_, i) => ({
+          pub: sides[2 * i]!,
+          rep: sides[2 * i + 1]!,
+        }));
+        // Each waits idle until the copy (the replication connection: holding the snapshot, for as
+        // long as the copy takes): none of the roles' timeouts may end it meanwhile.
+        await Promise.all([
+          repl!.query(sql.SNAPSHOT_HOLDER_SESSION),
+          ...copying.flatMap(({ pub, rep }) => [
+            pub.query(sql.SNAPSHOT_HOLDER_SESSION),
+            rep.query(sql.copyInSession(lockSeconds, plan.replicaRole)),
+          ]),
+        ]);
         // The subscription first (disabled, marked, on a slot that does not exist yet), then the
         // slot: a run killed between the two leaves no slot holding WAL that nothing refers to.
         await createOnSlot(s, inputs, ends, view, slot, handover ? plan.tables : undefined, {
@@ -199,16 +215,7 @@ export async function snapshotSubscribe(
         timer.unref();
         let batched: Awaited<ReturnType<typeof copyAll>>;
         try {
-          batched = await copyAll(
-            publisher,
-            ends.connection,
-            snapshot,
-            plan,
-            jobs,
-            filled,
-            meter,
-            waitOptions(inputs, publisher)?.timeoutSeconds ?? DEFAULT_LOCK_SECONDS,
-          );
+          batched = await copyAll(copying, snapshot, plan, filled, meter, lockSeconds);
         } finally {
           clearInterval(timer);
         }
@@ -218,7 +225,6 @@ export async function snapshotSubscribe(
             `${name}: ${batched.tables} small table(s) copied in ${batched.batches} batch(es) of up to ${BATCH_TABLES}, one round trip each way per batch${batched.overflowed > 0 ? `; ${batched.overflowed} table(s) held more rows than a batch keeps in memory (${bytes(BATCH_CAP_BYTES)}: values stored out of line, TOAST) and were copied on their own` : ""}.`,
           );
       },
-      { replication: true },
     );
     await startStream(s, inputs, handover, mark);
   } catch (e) {
