@@ -36,13 +36,18 @@ describe("post-data schedule", () => {
     );
   });
 
-  it("puts at most ten statements in one round trip, and fewer when a connection would be left idle", () => {
-    const many = Array.from({ length: 300 }, (_, i) => step(`t${i}`));
+  it("puts at most fifty statements in one round trip, in as few rounds as that allows, each connection its share", () => {
+    const many = Array.from({ length: 2000 }, (_, i) => step(`t${i}`));
     const small = sizes(many.map((st) => [st.table!.name, 8192]));
     const batches = scheduleSteps(many, small, 4);
-    assert.equal(batches.length, 30);
-    assert.ok(batches.every((b) => b.length === 10));
+    assert.equal(batches.length, 40);
+    assert.ok(batches.every((b) => b.length === 50));
     assert.deepEqual(batches.flat(), many, "each step once, in order");
+    // 300: two rounds on 4 connections, 8 batches of 38 (the last 34), not 6 of 50 leaving two idle.
+    assert.deepEqual(
+      scheduleSteps(many.slice(0, 300), small, 4).map((b) => b.length),
+      [38, 38, 38, 38, 38, 38, 38, 34],
+    );
     assert.deepEqual(
       scheduleSteps(many.slice(0, 12), small, 4).map((b) => b.length),
       [3, 3, 3, 3],
