@@ -133,8 +133,11 @@ async function copyAll(
         }
         await (batch.length > 1 ? copyTogether(batch) : copyOne(item));
       }
-    })().catch((error) => {
+    })().catch(async (error) => {
       failure ??= { error };
+      // Closed at once (their transactions, and a COPY cut short, end with them), as when each
+      // pair was its own; the others stop after the table they are on.
+      await Promise.all([pub.end(), rep.end()].map((p) => p.catch(() => undefined)));
     });
   await Promise.all(pairs.map(worker));
   if (failure && (failure.error as { code?: string }).code === "55P03")
@@ -179,8 +182,8 @@ export async function snapshotSubscribe(
           pub: sides[2 * i]!,
           rep: sides[2 * i + 1]!,
         }));
-        // Each waits idle until the copy (the replication connection: holding the snapshot, for as
-        // long as the copy takes): none of the roles' timeouts may end it meanwhile.
+        // Each waits idle until the copy starts (the replication connection, holding the snapshot,
+        // until it ends): none of the roles' timeouts may end one meanwhile.
         await Promise.all([
           repl!.query(sql.SNAPSHOT_HOLDER_SESSION),
           ...copying.flatMap(({ pub, rep }) => [
