@@ -27,7 +27,7 @@ import { emptyTables } from "./empty";
 import type { Ends } from "./fields";
 import { createOptions } from "./options";
 import { createPreflight } from "./preflight";
-import { dropIdleSlot, viewPublisher, type PublisherView } from "./publisher";
+import { dropIdleSlot, viewPublisher, wakeApplyWorker, type PublisherView } from "./publisher";
 import { waitOptions } from "./reconcile";
 import * as sql from "./sql";
 import { handoverName, label, publicationNames, type PendingRepair, type SubscriptionInputs } from "./types";
@@ -104,6 +104,7 @@ export async function startStream(
   inputs: SubscriptionInputs,
   handedOver: boolean,
   mark: sql.CreatedMark,
+  publisher: ConnectionInfo,
 ): Promise<void> {
   if (!handedOver) {
     await s.transaction(async () => {
@@ -115,6 +116,7 @@ export async function startStream(
   // A refresh needs an enabled subscription (and runs outside a transaction block).
   await s.exec(sql.alterSubscriptionEnabled(inputs.name, true));
   await s.exec(sql.alterSubscriptionRefresh(inputs.name, true));
+  await wakeApplyWorker(publisher);
   await s.exec(sql.markCreatedUnfinished(inputs.name, mark));
 }
 
@@ -155,7 +157,7 @@ export async function resumeCopy(
     const bound = existing.copyMark?.bound;
     const mark: sql.CreatedMark = bound ? { bound } : {};
     await createOnSlot(s, inputs, ends, view, slot, kept, { ranged: [], keys: [], ...mark });
-    await startStream(s, inputs, true, mark);
+    await startStream(s, inputs, true, mark, ends.publisher);
   } catch (e) {
     await abandonCopy(s, inputs, ends.publisher, slot, kept, []).catch((u) =>
       log.warn(`${name}: undoing the failed resume failed too (${(u as Error).message}).`),

@@ -188,6 +188,16 @@ export async function slotHealth(
   }
 }
 
+/**
+ * After a refresh that added tables for PostgreSQL's copy: wakes the subscription's idle apply
+ * worker, which otherwise starts their table synchronisation only when its next one-second wait for
+ * the publisher ends (sql.WAKE_APPLY_WORKER). Best effort: a publisher out of reach or a refusal
+ * costs that second, nothing else.
+ */
+export async function wakeApplyWorker(publisher: ConnectionInfo): Promise<void> {
+  await withSession(publisher, (p) => p.query(sql.WAKE_APPLY_WORKER)).catch(() => undefined);
+}
+
 /** The publisher's row estimate (reltuples) of each table (tableId), or nothing when it cannot be read from here. */
 export async function estimateRows(
   publisher: ConnectionInfo,

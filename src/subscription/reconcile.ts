@@ -15,7 +15,7 @@ import {
 import type { Session } from "../pg/session";
 import type { CatalogSubscription } from "./catalog";
 import { alterableOptions, effective, optionChanges } from "./options";
-import { estimateRows, slotHealth } from "./publisher";
+import { estimateRows, slotHealth, wakeApplyWorker } from "./publisher";
 import * as sql from "./sql";
 import { handoverName, label, publicationNames, type SubscriptionInputs } from "./types";
 import { waitForSync, workersStopped, type WaitOptions } from "./wait";
@@ -175,13 +175,16 @@ export async function reconcile(
   if (enabled && !current.enabled)
     await run("ALTER SUBSCRIPTION … ENABLE", sql.alterSubscriptionEnabled(inputs.name, true));
   const publications = publicationNames(inputs.publications);
+  const refreshed = enabled && (refresh || !sameSet(current.publications, publications));
   if (!sameSet(current.publications, publications))
     await run(
       "ALTER SUBSCRIPTION … SET PUBLICATION",
       sql.alterSubscriptionSetPublication(inputs.name, publications, enabled),
     );
-  else if (refresh && enabled)
+  else if (refreshed)
     await run("ALTER SUBSCRIPTION … REFRESH PUBLICATION", sql.alterSubscriptionRefresh(inputs.name));
+  // Tables the refresh added start their copy now, not at the apply worker's next look.
+  if (refreshed) await wakeApplyWorker(publisher);
   const wait = waitOptions(inputs, publisher);
   if (wait && enabled) await waitForSync(s, inputs.name, wait);
 }

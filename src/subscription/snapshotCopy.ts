@@ -229,7 +229,7 @@ export async function snapshotSubscribe(
           );
       },
     );
-    await startStream(s, inputs, handover, mark);
+    await startStream(s, inputs, handover, mark, publisher);
   } catch (e) {
     await abandonCopy(s, inputs, publisher, undoSlot, sortedTables(filled.values()), plan.rangedKeys).catch(
       (u) =>

@@ -49,6 +49,14 @@ export function alterSubscriptionRefresh(name: string, copyData?: boolean): stri
   return copyData === undefined ? sql : `${sql} WITH (copy_data = ${copyData})`;
 }
 
+/**
+ * Run on the publisher after a refresh that added tables for PostgreSQL's copy: a committed WAL record
+ * (a logical message no output plugin of ours asks for) makes the walsender answer the idle apply
+ * worker at once, which then starts their table synchronisation. Without it the worker looks only
+ * when its next one-second wait for the publisher ends. Any role may call it (PG14–18).
+ */
+export const WAKE_APPLY_WORKER = `SELECT pg_catalog.pg_logical_emit_message(true, 'pulumi-pg-replication', '')`;
+
 export function alterSubscriptionOptions(name: string, options: Record<string, OptionValue>): string {
   return `ALTER SUBSCRIPTION ${ident(name)} SET (${optionList(options)})`;
 }

@@ -36,6 +36,37 @@ export async function eventually(probe: () => Promise<void>, timeoutMs = 20_000)
   }
 }
 
+/**
+ * Watches the logical messages written on `db` of `server` from now on, through a pgoutput slot of
+ * its own that asks for them (with an empty publication of its own, made first: pgoutput reads the
+ * publications as of each change it decodes): `count(prefix)` is how many carry that prefix so far;
+ * `drop()` removes both. (What a walsender decodes, as a subscription's would.)
+ */
+export async function messageProbe(
+  server: { query<R>(text: string, values?: unknown[], db?: string): Promise<R[]> },
+  db: string,
+): Promise<{ count(prefix: string): Promise<number>; drop(): Promise<void> }> {
+  const name = `message_probe_${process.pid}`;
+  await server.query(`CREATE PUBLICATION ${name}`, [], db);
+  await server.query("SELECT pg_catalog.pg_create_logical_replication_slot($1, 'pgoutput')", [name], db);
+  return {
+    async count(prefix) {
+      const changes = await server.query<{ data: Buffer }>(
+        "SELECT data FROM pg_catalog.pg_logical_slot_peek_binary_changes($1, NULL, NULL, 'proto_version', '1', 'publication_names', $2, 'messages', 'true')",
+        [name, name],
+        db,
+      );
+      const tag = Buffer.from(`${prefix}\0`);
+      // 'M': a logical message (flags, LSN, then the prefix as a C string).
+      return changes.filter((c) => c.data[0] === 0x4d && c.data.includes(tag)).length;
+    },
+    async drop() {
+      await server.query("SELECT pg_catalog.pg_drop_replication_slot($1)", [name], db);
+      await server.query(`DROP PUBLICATION ${name}`, [], db);
+    },
+  };
+}
+
 /** Every output that is not listed as secret, serialized: what a state file shows in plain text. */
 export function plainOutputs(outputs: Record<string, unknown>, secretKeys: readonly string[]): string {
   return JSON.stringify(

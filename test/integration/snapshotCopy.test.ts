@@ -21,7 +21,7 @@ import { snapshotProgram } from "../harness/live";
 import { majors } from "../harness/matrix";
 import type { TestServer } from "../harness/postgres";
 import { CLOUD_ADMIN, cloudPair, queryAs, roleUrl } from "../harness/seed";
-import { eventually } from "../harness/util";
+import { eventually, messageProbe } from "../harness/util";
 import { COPY_APPLICATION } from "../../src/pg/holders";
 
 // Writes keep flowing through every copy (a few hundred statements a second each); unpaced, two
@@ -529,11 +529,17 @@ for (const major of majors([15, 18])) {
         }
       })();
       const upFrom = engine.log.length;
+      const messages = await messageProbe(primary, DB);
       const r = await program(primary, replica, "auto")("up", engine);
-      assert.deepEqual(plan(engine.log.slice(upFrom)), previewed);
       await new Promise((res) => setTimeout(res, 500));
       touching = false;
       await Promise.all([writers.stop(), toucher]);
+      assert.deepEqual(plan(engine.log.slice(upFrom)), previewed);
+      // Once the big table is added for PostgreSQL's copy, the apply worker is woken through the
+      // publisher's WAL (its copy starts at once, not at the worker's next one-second look).
+      const wakes = await messages.count("pulumi-pg-replication");
+      await messages.drop();
+      assert.equal(wakes, 1);
       assert.equal(r.error, undefined);
       assert.equal(writers.stats.errors, 0, writers.stats.lastError);
       assert.ok(touched > 0, "the big table changed during the up");

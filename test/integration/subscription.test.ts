@@ -13,7 +13,7 @@ import { ROOT } from "../harness/install";
 import { startServer, type Major, type TestServer } from "../harness/postgres";
 import { scenario } from "../harness/scenario";
 import { seededPair } from "../harness/seed";
-import { eventually } from "../harness/util";
+import { eventually, messageProbe } from "../harness/util";
 import { majors, pairs } from "../harness/matrix";
 
 const QUICKSTART = path.join(ROOT, "examples", "quickstart", "index.ts");
@@ -104,7 +104,13 @@ for (const [pubMajor, subMajor] of pairs(PAIRS)) {
               (await engine.preview(resources)).map((s) => s.op),
               ["same", "same", "update"],
             );
+            // After the refresh the idle apply worker is woken through the publisher's WAL, so the
+            // new table's copy starts at once rather than at its next one-second look.
+            const messages = await messageProbe(primary, "app");
             await engine.up(resources);
+            const wakes = await messages.count("pulumi-pg-replication");
+            await messages.drop();
+            assert.equal(wakes, 1);
             assert.equal(await count(replica, "comments"), 3);
             assert.equal(await count(replica, "users"), 4, "users were not copied again");
             assert.equal(
