@@ -102,19 +102,18 @@ export async function publicationBindings(s: Session, names: string[]): Promise<
        FROM pg_catalog.pg_publication p WHERE p.pubname = ANY($1::text[]) ORDER BY 1`,
     [names],
   );
-  const bindings: Binding[] = [];
-  for (const r of rows) {
+  const memberships = await s.concurrently(rows.map((r) => () => readMemberships(s, Number(r.oid))));
+  return rows.map((r, i) => {
     const published = r.tables ?? [];
-    bindings.push({
+    return {
       name: r.name,
       oid: Number(r.oid),
       tables: published.map(nameOf),
-      memberIds: memberIds(await readMemberships(s, Number(r.oid)), published),
+      memberIds: memberIds(memberships[i]!, published),
       ...(r.truncate ? {} : { truncate: false as const }),
       ...(r.changes ? {} : { rowChanges: false as const }),
-    });
-  }
-  return bindings;
+    };
+  });
 }
 
 /** A publication's declaration, as far as which tables it publishes goes. */

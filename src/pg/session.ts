@@ -28,6 +28,15 @@ export interface Session {
    * before it is kept for another call, so the setting never leaks into a later operation.
    */
   set(name: string, value: string): Promise<void>;
+  /**
+   * Runs independent reads at once: their statements go out without waiting for each other's
+   * answers (node-postgres' pipeline mode; the server still runs them one after another, in the
+   * order sent), so a server far away costs one round trip for the lot instead of one each.
+   * Every read settles before this does; the first failure is thrown (in a transaction: the cause,
+   * not the statements it aborted). Only for reads, and writes none of them depends on: never a
+   * transaction, a setting or a COPY inside.
+   */
+  concurrently<T extends readonly unknown[]>(reads: [...{ [K in keyof T]: () => Promise<T[K]> }]): Promise<T>;
   serverVersion: number;
 }
 
@@ -336,6 +345,24 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
       async set(name, value) {
         dirty = true;
         await c.query(extended("SELECT pg_catalog.set_config($1, $2, false)", [name, value]));
+      },
+      async concurrently<T extends readonly unknown[]>(reads: [...{ [K in keyof T]: () => Promise<T[K]> }]) {
+        const pipelined = c as Client & { pipeline: boolean };
+        // Nested: the outer call has the connection in pipeline mode already, and ends it.
+        const outer = pipelined.pipeline;
+        pipelined.pipeline = true;
+        let settled: PromiseSettledResult<unknown>[];
+        try {
+          settled = await Promise.allSettled((reads as (() => Promise<unknown>)[]).map((read) => read()));
+        } finally {
+          if (!outer) pipelined.pipeline = false;
+        }
+        const failures = settled.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+        // In a transaction the first failure makes the statements after it fail with 25P02: the
+        // first that did not is the cause.
+        if (failures.length > 0)
+          throw failures.find((e) => (e as { code?: string }).code !== "25P02") ?? failures[0];
+        return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
       },
     };
     const result = await fn(session);

@@ -27,35 +27,37 @@ export interface CatalogPublication {
 export async function readPublication(s: Session, name: string): Promise<CatalogPublication | undefined> {
   const v18 = s.serverVersion >= 180000;
   const v15 = s.serverVersion >= 150000;
-  const pubs = await s.query<{
-    oid: number;
-    owner: string;
-    owned: boolean;
-    puballtables: boolean;
-    pubinsert: boolean;
-    pubupdate: boolean;
-    pubdelete: boolean;
-    pubtruncate: boolean;
-    pubviaroot: boolean;
-    gen: string | null;
-    comment: string | null;
-  }>(
-    `SELECT p.oid, pg_catalog.pg_get_userbyid(p.pubowner) AS owner,
+  // The three at once: the tables and schemas by the publication's name (none when it does not exist).
+  const [pubs, tables, schemas] = await s.concurrently([
+    () =>
+      s.query<{
+        oid: number;
+        owner: string;
+        owned: boolean;
+        puballtables: boolean;
+        pubinsert: boolean;
+        pubupdate: boolean;
+        pubdelete: boolean;
+        pubtruncate: boolean;
+        pubviaroot: boolean;
+        gen: string | null;
+        comment: string | null;
+      }>(
+        `SELECT p.oid, pg_catalog.pg_get_userbyid(p.pubowner) AS owner,
             pg_catalog.pg_has_role(current_user, p.pubowner, 'USAGE') AS owned, p.puballtables, p.pubinsert, p.pubupdate,
             p.pubdelete, p.pubtruncate, p.pubviaroot, ${v18 ? "p.pubgencols::text" : "NULL::text"} AS gen,
             pg_catalog.obj_description(p.oid, 'pg_publication') AS comment
        FROM pg_catalog.pg_publication p WHERE p.pubname = $1`,
-    [name],
-  );
-  const p = pubs[0];
-  if (!p) return undefined;
-  const tables = await s.query<{
-    schema: string;
-    name: string;
-    columns: string[] | null;
-    where: string | null;
-  }>(
-    `SELECT n.nspname AS schema, c.relname AS name,
+        [name],
+      ),
+    () =>
+      s.query<{
+        schema: string;
+        name: string;
+        columns: string[] | null;
+        where: string | null;
+      }>(
+        `SELECT n.nspname AS schema, c.relname AS name,
             ${
               v15
                 ? `(SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
@@ -66,16 +68,21 @@ export async function readPublication(s: Session, name: string): Promise<Catalog
        FROM pg_catalog.pg_publication_rel pr
        JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE pr.prpubid = $1 ORDER BY n.nspname, c.relname`,
-    [p.oid],
-  );
-  const schemas = v15
-    ? await s.query<{ nspname: string }>(
-        `SELECT n.nspname FROM pg_catalog.pg_publication_namespace pn
-           JOIN pg_catalog.pg_namespace n ON n.oid = pn.pnnspid WHERE pn.pnpubid = $1 ORDER BY 1`,
-        [p.oid],
-      )
-    : [];
+      WHERE pr.prpubid = (SELECT oid FROM pg_catalog.pg_publication WHERE pubname = $1) ORDER BY n.nspname, c.relname`,
+        [name],
+      ),
+    () =>
+      v15
+        ? s.query<{ nspname: string }>(
+            `SELECT n.nspname FROM pg_catalog.pg_publication_namespace pn
+           JOIN pg_catalog.pg_namespace n ON n.oid = pn.pnnspid
+          WHERE pn.pnpubid = (SELECT oid FROM pg_catalog.pg_publication WHERE pubname = $1) ORDER BY 1`,
+            [name],
+          )
+        : Promise.resolve([]),
+  ]);
+  const p = pubs[0];
+  if (!p) return undefined;
   const publish: CatalogPublication["publish"] = [];
   if (p.pubinsert) publish.push("insert");
   if (p.pubupdate) publish.push("update");

@@ -34,7 +34,11 @@ export async function serverFailures(
   inputs: PublicationInputs,
   existing: CatalogPublication | undefined,
 ): Promise<CheckFailure[]> {
-  const settings = await readSettings(s);
+  const [settings, role, covered] = await s.concurrently([
+    () => readSettings(s),
+    () => readRoleFacts(s),
+    () => coveredTables(s, { schemas: inputs.schemas, all: inputs.allTables }),
+  ]);
   const tables = specs(inputs);
   const failures = publisherFailures("connection", settings);
   const gates = [
@@ -46,7 +50,6 @@ export async function serverFailures(
   failures.push(...versionFailures(s.serverVersion, gates, "publisher"));
   const publish = inputs.publish ?? [...PUBLISH_OPERATIONS];
   const updatesOrDeletes = publish.includes("update") || publish.includes("delete");
-  const covered = await coveredTables(s, { schemas: inputs.schemas, all: inputs.allTables });
   const facts = await readTableFacts(s, [...tables, ...covered]);
   const found = new Set(facts.map(tableId));
   const others = await readOtherRelations(
@@ -71,7 +74,6 @@ export async function serverFailures(
       updatesOrDeletes,
     ),
   );
-  const role = await readRoleFacts(s);
   failures.push(...privilegeFailures(role, inputs, tables, facts, existing));
   const readOnly = existing ? undefined : readOnlyFailure("connection", role, "the publication");
   if (readOnly) failures.push(readOnly);
@@ -154,16 +156,14 @@ export async function observe(
   keeps: (identified: PublicationInputs) => boolean,
   previous?: Partial<PublicationInputs>,
 ): Promise<{ existing?: CatalogPublication; serverId?: string; binding: Binding; failures: CheckFailure[] }> {
-  const existing = await readPublication(s, inputs.name);
-  const serverId = await readServerId(s);
+  const [existing, serverId] = await s.concurrently([
+    () => readPublication(s, inputs.name),
+    () => readServerId(s),
+  ]);
   const identified = serverId ? { ...inputs, serverId } : inputs;
-  const binding = await bindingAfter(
-    s,
-    inputs,
-    existing,
-    existing !== undefined && keeps(identified),
-    previous,
-  );
-  const failures = await serverFailures(s, inputs, existing);
+  const [binding, failures] = await s.concurrently([
+    () => bindingAfter(s, inputs, existing, existing !== undefined && keeps(identified), previous),
+    () => serverFailures(s, inputs, existing),
+  ]);
   return { ...(existing ? { existing } : {}), ...(serverId ? { serverId } : {}), binding, failures };
 }

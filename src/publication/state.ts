@@ -32,13 +32,17 @@ export async function stateOf(
 ): Promise<PublicationState> {
   const appliedFilters: Record<string, string> = {};
   for (const t of current.tables) if (t.where !== undefined) appliedFilters[tableId(t)] = t.where;
-  const serverId = inputs.serverId ?? (await readServerId(s));
-  const published = await wouldPublish(s, {
-    tables: current.tables.map(nameOf),
-    schemas: current.schemas,
-    allTables: current.allTables,
-    viaRoot: current.publishViaPartitionRoot,
-  });
+  const [serverId, published, memberships] = await s.concurrently([
+    () => (inputs.serverId !== undefined ? Promise.resolve(inputs.serverId) : readServerId(s)),
+    () =>
+      wouldPublish(s, {
+        tables: current.tables.map(nameOf),
+        schemas: current.schemas,
+        allTables: current.allTables,
+        viaRoot: current.publishViaPartitionRoot,
+      }),
+    () => readMemberships(s, current.oid),
+  ]);
   return clean({
     ...inputs,
     ...(serverId ? { serverId } : {}),
@@ -46,7 +50,7 @@ export async function stateOf(
       name: inputs.name,
       oid: current.oid,
       tables: published.map(nameOf),
-      memberIds: memberIds(await readMemberships(s, current.oid), published),
+      memberIds: memberIds(memberships, published),
       ...publishMark(current.publish),
     },
     endpoint: endpoint(at),

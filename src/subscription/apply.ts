@@ -181,13 +181,19 @@ export async function stateAfterWrite(
 ): Promise<SubscriptionState> {
   const state = await readSubscription(s, inputs.name);
   if (!state) throw new Error(`${label(inputs.name)} vanished right after it was written.`);
-  if (wrote && state.createdUnfinished && !state.unfinishedCopy) await s.exec(sql.clearMark(inputs.name));
-  const states = await readSyncStates(s, inputs.name);
-  const errors = await readSubscriptionErrors(s, inputs.name);
-  const slot = await slotHealth(ends.publisher, state.slotName);
+  const [, states, errors, slot, skipped, lastMessageAt] = await s.concurrently([
+    () =>
+      wrote && state.createdUnfinished && !state.unfinishedCopy
+        ? s.exec(sql.clearMark(inputs.name))
+        : Promise.resolve(),
+    () => readSyncStates(s, inputs.name),
+    () => readSubscriptionErrors(s, inputs.name),
+    () => slotHealth(ends.publisher, state.slotName),
+    () => readSkippedUpdates(s, inputs.name),
+    () => readLastMessage(s, inputs.name),
+  ]);
   // The repair is done: it is not part of the state.
   const { pendingRepair: _done, stalled: _seen, skipped: _said, ...kept } = inputs;
-  const skipped = await readSkippedUpdates(s, inputs.name);
   return clean({
     ...kept,
     oid: state.oid,
@@ -201,7 +207,7 @@ export async function stateAfterWrite(
     ...(errors ? { applyErrorsSeen: errors.applyErrors } : {}),
     ...(skipped !== undefined ? { skippedSeen: skipped } : {}),
     ...(slot ? { slot } : {}),
-    lag: { bytes: slot?.lagBytes ?? null, lastMessageAt: await readLastMessage(s, inputs.name) },
+    lag: { bytes: slot?.lagBytes ?? null, lastMessageAt },
     drift: [],
   });
 }

@@ -53,12 +53,27 @@ function marks(
   };
 }
 
+/** Whether this session's role may read subconninfo, asked once per session. */
+const readableIn = new WeakMap<Session, Promise<boolean>>();
+function conninfoReadable(s: Session): Promise<boolean> {
+  let known = readableIn.get(s);
+  if (!known) {
+    known = s
+      .query<{ readable: boolean }>(
+        "SELECT pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT') AS readable",
+      )
+      .then((rows) => rows[0]!.readable);
+    // A failed ask is asked again next time.
+    known.catch(() => readableIn.delete(s));
+    readableIn.set(s, known);
+  }
+  return known;
+}
+
 export async function readSubscription(s: Session, name: string): Promise<CatalogSubscription | undefined> {
   // Selecting a column one may not read fails the whole query (permission denied for table
   // pg_subscription), whatever CASE surrounds it: ask first.
-  const [{ readable }] = (await s.query<{ readable: boolean }>(
-    "SELECT pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT') AS readable",
-  )) as [{ readable: boolean }];
+  const readable = await conninfoReadable(s);
   const rows = await s.query<Record<string, unknown>>(
     `SELECT s.oid::text AS oid, pg_catalog.pg_get_userbyid(s.subowner) AS owner, s.subenabled AS enabled,
             ${readable ? "s.subconninfo" : "NULL::text"} AS conninfo,

@@ -218,30 +218,46 @@ export async function observeReplica(
   applied?: ConnectionInfo,
 ): Promise<CheckFailure[]> {
   return withSession(ends.connection, async (s) => {
-    const serverId = await readServerId(s);
+    // The reads that need nothing read before them, at once (the settings: for a new subscription).
+    const [serverId, , onReplica, role, existing, settingsRead, enabledCount] = await s.concurrently([
+      () => readServerId(s),
+      () =>
+        inputs.publishedTables
+          ? settleBinary(s, inputs, ends.publisher, inputs.publishedTables, false)
+          : Promise.resolve(),
+      () => readTableFacts(s, view?.tables ?? []),
+      () => readRoleFacts(s),
+      () => readSubscription(s, inputs.name),
+      () => readSettings(s),
+      () => countEnabledSubscriptions(s),
+    ]);
     if (serverId) inputs.serverId = serverId;
     const failures: CheckFailure[] = versionFailures(s.serverVersion, versionGates(inputs), "subscriber");
-    if (inputs.publishedTables) await settleBinary(s, inputs, ends.publisher, inputs.publishedTables, false);
-    const onReplica = await readTableFacts(s, view?.tables ?? []);
-    const role = await readRoleFacts(s);
     // A SchemaSync this depends on changes the replica's tables in this `up` (its outputs unknown
     // to a preview): what it may mend (a key, a column) is judged by `up`'s check once it is applied.
     const schemaChanging = inputs.recopyRequests !== undefined && !Array.isArray(inputs.recopyRequests);
+    const published = inputs.publishedTables ?? [];
+    const [fullIdentity, generated, syncStates, stakes] = await s.concurrently([
+      () =>
+        fullIdentityFailures(
+          s,
+          ends.publisher,
+          view,
+          inputs.bindings ?? view?.bindings ?? [],
+          onReplica,
+          schemaChanging,
+        ),
+      () => generatedFailures(s, view, ends),
+      () => (existing ? readSyncStates(s, inputs.name) : Promise.resolve([])),
+      () => readStakes(s, published, inputs.name),
+    ]);
     failures.push(
       ...subscriberFailures(role, s.serverVersion, inputs, ends.publisher, onReplica),
       ...tableFailures(inputs, view, onReplica),
-      ...(await fullIdentityFailures(
-        s,
-        ends.publisher,
-        view,
-        inputs.bindings ?? view?.bindings ?? [],
-        onReplica,
-        schemaChanging,
-      )),
-      ...(await generatedFailures(s, view, ends)),
+      ...fullIdentity,
+      ...generated,
       ...subscriberLibpqFailures(s.serverVersion, ends.publisher),
     );
-    const existing = await readSubscription(s, inputs.name);
     if (existing) inputs.oid = existing.oid;
     if (existing && inputs.adopt && previous.name !== inputs.name) {
       inputs.adoption = adoptionChanges(existing, inputs, ends.publisher, s.serverVersion);
@@ -258,8 +274,8 @@ export async function observeReplica(
     if (served.length > 0) inputs.recopyServed = served;
     else if (previous.recopyServed) inputs.recopyServed = previous.recopyServed;
     // The subscriber's settings, read for a new subscription (its workers; they go with `limits`).
-    const settings = existing ? undefined : (await readSettings(s)).settings;
-    if (settings) failures.push(...workerFailures(settings, await countEnabledSubscriptions(s), inputs));
+    const settings = existing ? undefined : settingsRead.settings;
+    if (settings) failures.push(...workerFailures(settings, enabledCount, inputs));
     // What PostgreSQL's own copy cannot do here (preflight.ts's syncBlockers).
     const limits = syncLimitsOf(view, settings);
     const slotName = inputs.slotName ?? inputs.name;
@@ -274,13 +290,9 @@ export async function observeReplica(
     const ownSlot = previous.name !== undefined && [previous.name, previous.slotName].includes(slotName);
     if (!existing && inputs.createSlot !== false && view?.slotExists === true && !ownSlot)
       failures.push({ property: "slotName", reason: slotTakenReason(slotName, ends.publisher, view.slot) });
-    const published = inputs.publishedTables ?? [];
     // What this `up` copies: everything for a new subscription, what is newly published otherwise.
-    const subscribed = existing
-      ? new Set((await readSyncStates(s, inputs.name)).map(tableId))
-      : new Set<string>();
+    const subscribed = new Set(syncStates.map(tableId));
     const copied = inputs.copyData === false ? [] : published.filter((t) => !subscribed.has(tableId(t)));
-    const stakes = await readStakes(s, published, inputs.name);
     const holding = await nonEmptyTables(s, copied);
     failures.push(...loopFailures(inputs, view, stakes, s.serverVersion));
     failures.push(...truncateFailures(inputs.bindings ?? [], stakes, view?.subscribedTables));

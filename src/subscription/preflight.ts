@@ -271,19 +271,23 @@ export async function createPreflight(
       `publication(s) ${view.missingPublications.map((p) => JSON.stringify(p)).join(", ")} do not exist on the publisher ${where}: create them first (a Publication resource, and pass it in \`publications\`) or fix \`publications\``,
     );
   const tables = view?.tables ?? [];
-  const found = new Set((await readTableFacts(s, tables)).map(tableId));
+  const [facts, generated, { settings }, enabled] = await s.concurrently([
+    () => readTableFacts(s, tables),
+    () => generatedFailures(s, view, ends),
+    () => readSettings(s),
+    () => countEnabledSubscriptions(s),
+  ]);
+  const found = new Set(facts.map(tableId));
   const missing = tables.filter((t) => !found.has(tableId(t))).map(tableKey);
   if (missing.length > 0)
     problems.push(
       `published table(s) ${missing.join(", ")} do not exist on the subscriber ${endpoint(ends.connection)}: add a SchemaSync for them and make the Subscription depend on it`,
     );
-  for (const f of await generatedFailures(s, view, ends)) problems.push(f.reason);
-  const settings = (await readSettings(s)).settings;
+  for (const f of generated) problems.push(f.reason);
   if (inputs.copyData !== false) {
     const limits = syncLimitsOf(view, settings);
     problems.push(...syncBlockers(s.serverVersion, limits, tables, syncFixes(limits.role)).reasons);
   }
-  for (const f of workerFailures(settings, await countEnabledSubscriptions(s), inputs))
-    problems.push(f.reason);
+  for (const f of workerFailures(settings, enabled, inputs)) problems.push(f.reason);
   if (problems.length > 0) throw new Error(`${label(inputs.name)}: ${problems.join("; ")}.`);
 }

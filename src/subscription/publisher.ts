@@ -95,20 +95,41 @@ export async function readPublisher(
       const bindings = await publicationBindings(s, publications);
       const found = new Set(bindings.map((b) => b.name));
       const tables = sortedTables(bindings.flatMap((b) => b.tables));
+      const [
+        slotView,
+        role,
+        tableFacts,
+        subscribedTables,
+        columnConflicts,
+        generated,
+        limits,
+        rootPartitions,
+        encoding,
+      ] = await s.concurrently([
+        () => (slot !== undefined ? slotOf(s, slot) : Promise.resolve({})),
+        () => readRoleFacts(s),
+        () => readTableFacts(s, tables),
+        // With the tables of publications still to be made (a first preview): feeds of those too.
+        () => readSubscribedTables(s, sortedTables([...tables, ...declared])),
+        () => readColumnListConflicts(s, publications),
+        () => readPublishedGenerated(s, publications),
+        () => readPublisherLimits(s),
+        () => readRootPartitions(s, publications),
+        () => readEncoding(s),
+      ]);
       return {
         bindings,
         missingPublications: publications.filter((p) => !found.has(p)),
         tables,
-        ...(slot !== undefined ? await slotOf(s, slot) : {}),
-        role: await readRoleFacts(s),
-        tableFacts: await readTableFacts(s, tables),
-        // With the tables of publications still to be made (a first preview): feeds of those too.
-        subscribedTables: await readSubscribedTables(s, sortedTables([...tables, ...declared])),
-        columnConflicts: await readColumnListConflicts(s, publications),
-        generated: await readPublishedGenerated(s, publications),
-        limits: await readPublisherLimits(s),
-        rootPartitions: await readRootPartitions(s, publications),
-        encoding: await readEncoding(s),
+        ...slotView,
+        role,
+        tableFacts,
+        subscribedTables,
+        columnConflicts,
+        generated,
+        limits,
+        rootPartitions,
+        encoding,
       };
     });
     return { view };
