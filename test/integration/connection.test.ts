@@ -2,6 +2,7 @@
 // restart, never reused after a failure.
 
 import assert from "node:assert/strict";
+import * as net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { withReadWait } from "../../src/kernel/lockWaits";
 import { parseConnection } from "../../src/pg/connection";
@@ -46,6 +47,61 @@ describe("connections between provider calls", () => {
       [first],
     );
     assert.deepEqual(alive, [{ n: 0 }]);
+  });
+
+  it("sends independent reads at once, each with its own answer; in a transaction the cause of a failure is thrown", async () => {
+    // Every write to the server, then every answer: one round trip for the lot (in order, each
+    // read would wait for the answer before it: w…r w…r w…r).
+    const wire: string[] = [];
+    let watching = false;
+    const write = net.Socket.prototype.write;
+    const emit = net.Socket.prototype.emit;
+    net.Socket.prototype.write = function (this: net.Socket, ...args: unknown[]) {
+      if (watching) wire.push("w");
+      return (write as (...a: unknown[]) => boolean).apply(this, args);
+    } as typeof write;
+    net.Socket.prototype.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]) {
+      if (watching && event === "data") wire.push("r");
+      return (emit as (...a: unknown[]) => boolean).apply(this, [event, ...args]);
+    } as typeof emit;
+    try {
+      await withSession(parseConnection(server.url()), async (s) => {
+        await s.query("SELECT 1");
+        watching = true;
+        const [a, b, c] = await s.concurrently([
+          () => s.query<{ v: number }>("SELECT 1 AS v"),
+          () => s.query<{ v: string }>("SELECT $1::text AS v", ["two"]),
+          () => s.query<{ v: number }>("SELECT 3 AS v"),
+        ]);
+        watching = false;
+        assert.deepEqual([a, b, c], [[{ v: 1 }], [{ v: "two" }], [{ v: 3 }]]);
+        assert.match(wire.join(""), /^w+r+$/, wire.join(""));
+        // Back to one statement at a time afterwards.
+        wire.length = 0;
+        watching = true;
+        await Promise.all([s.query("SELECT 1"), s.query("SELECT 2")].map((q) => q.catch(() => undefined)));
+        watching = false;
+        assert.match(wire.join(""), /^w+r+w+r+$/, wire.join(""));
+        await assert.rejects(
+          s.transaction(() =>
+            s.concurrently([
+              // Its second statement goes out after the division failed: aborted (25P02).
+              async () => {
+                await s.query("SELECT 1");
+                return s.query("SELECT 2");
+              },
+              () => s.query("SELECT 1/0"),
+            ]),
+          ),
+          (e: { code?: string }) => e.code === "22012",
+        );
+        assert.deepEqual(await s.query("SELECT 4 AS v"), [{ v: 4 }]);
+      });
+    } finally {
+      watching = false;
+      net.Socket.prototype.write = write;
+      net.Socket.prototype.emit = emit;
+    }
   });
 
   it("keeps connections for different credentials apart", async () => {
