@@ -16,7 +16,7 @@ import type { Client } from "pg";
 interface Idle {
   client: Client;
   version: number;
-  /** The limits the session's settings were last set for (session.ts), undefined: the server's. */
+  /** The limits the session's settings were last set for (session.ts), undefined: the server's; "reset": a call changed settings, reset before the next. */
   limits: string | undefined;
   timer: NodeJS.Timeout;
   /** When it was kept (Date.now()). */

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as net from "node:net";
 import type * as tls from "node:tls";
-import { Client, type ClientConfig, type QueryConfig, type QueryResultRow } from "pg";
+import { Client, type ClientConfig, type QueryConfig, type QueryResult, type QueryResultRow } from "pg";
 import { LOCK_TRIES, readWait } from "../kernel/lockWaits";
 import { eachHost, endpoint, secretsOf, type ConnectionInfo } from "./connection";
 import { describeHolders, EXCLUSIVE_HOLDERS, type Holder } from "./holders";
@@ -24,10 +24,10 @@ export interface Session {
   /** Runs `fn` in one transaction, rolled back on any error. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /**
-   * Sets a run-time parameter for the rest of this session. The connection is reset (RESET ALL)
-   * before it is kept for another call, so the setting never leaks into a later operation.
+   * Sets run-time parameters for the rest of this session, all in one statement. The connection is
+   * reset (RESET ALL) before it is used for another call, so no setting leaks into a later operation.
    */
-  set(name: string, value: string): Promise<void>;
+  set(settings: readonly (readonly [name: string, value: string])[]): Promise<void>;
   /**
    * Runs independent reads at once: their statements go out without waiting for each other's
    * answers (node-postgres' pipeline mode; the server still runs them one after another, in the
@@ -279,9 +279,36 @@ function extended(text: string, values: unknown[]): QueryConfig {
 }
 
 /**
+ * Session.concurrently on `c`: the reads' statements go out without waiting for answers
+ * (node-postgres' pipeline mode, on for as long as any of them runs); every read settles first.
+ */
+async function allAtOnce<T extends readonly unknown[]>(
+  c: Client,
+  reads: [...{ [K in keyof T]: () => Promise<T[K]> }],
+): Promise<T> {
+  const pipelined = c as Client & { pipeline: boolean };
+  // Nested: the outer call has the connection in pipeline mode already, and ends it.
+  const outer = pipelined.pipeline;
+  pipelined.pipeline = true;
+  let settled: PromiseSettledResult<unknown>[];
+  try {
+    settled = await Promise.allSettled((reads as (() => Promise<unknown>)[]).map((read) => read()));
+  } finally {
+    if (!outer) pipelined.pipeline = false;
+  }
+  const failures = settled.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+  // In a transaction the first failure makes the statements after it fail with 25P02: the first
+  // that did not is the cause.
+  if (failures.length > 0)
+    throw failures.find((e) => (e as { code?: string }).code !== "25P02") ?? failures[0];
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/**
  * Runs `fn` on a connection: an idle one from an earlier call of this process when it still
  * answers, else a new one. A connection goes back to the idle set only when `fn` succeeded (so never
- * inside a transaction), reset first if `fn` changed a setting; on any error it is closed. Errors
+ * inside a transaction); if `fn` changed a setting, the next call resets it first (in the round trip
+ * that sets its limits); on any error it is closed. Errors
  * are redacted.
  */
 export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => Promise<T>): Promise<T> {
@@ -314,25 +341,31 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   const bound = readWait();
   const wait = bound === undefined ? undefined : Math.max(1, Math.trunc(bound));
   const wanted = wait === undefined ? "work" : `read ${wait}`;
+  // The limits go out with the session's first statement, in the same round trip.
+  let unsent = wanted !== limits ? limitStatements(limits, wanted) : undefined;
+  const send = async <R extends QueryResultRow>(config: QueryConfig | string): Promise<QueryResult<R>> => {
+    if (unsent === undefined) return c.query<R>(config);
+    const text = unsent;
+    unsent = undefined;
+    const [, result] = await allAtOnce(c, [() => c.query(text), () => c.query<R>(config)]);
+    limits = wanted;
+    return result;
+  };
   try {
-    if (wanted !== limits) {
-      await c.query(limitStatements(limits, wanted));
-      limits = wanted;
-    }
     const session: Session = {
       serverVersion,
       async query<R extends QueryResultRow>(text: string, values?: unknown[]) {
-        const result = await c.query<R>(extended(text, values ?? []));
+        const result = await send<R>(extended(text, values ?? []));
         return result.rows;
       },
       async exec(text) {
-        await c.query(extended(text, []));
+        await send(extended(text, []));
       },
       async execBatch(statements) {
-        if (statements.length > 0) await c.query(statements.join(";\n"));
+        if (statements.length > 0) await send(statements.join(";\n"));
       },
       async transaction(fn) {
-        await c.query("BEGIN");
+        await send("BEGIN");
         try {
           const result = await fn();
           await c.query("COMMIT");
@@ -342,34 +375,17 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
           throw e;
         }
       },
-      async set(name, value) {
+      async set(settings) {
+        if (settings.length === 0) return;
         dirty = true;
-        await c.query(extended("SELECT pg_catalog.set_config($1, $2, false)", [name, value]));
+        const calls = settings.map((_, i) => `pg_catalog.set_config($${2 * i + 1}, $${2 * i + 2}, false)`);
+        await send(extended(`SELECT ${calls.join(", ")}`, settings.flat()));
       },
-      async concurrently<T extends readonly unknown[]>(reads: [...{ [K in keyof T]: () => Promise<T[K]> }]) {
-        const pipelined = c as Client & { pipeline: boolean };
-        // Nested: the outer call has the connection in pipeline mode already, and ends it.
-        const outer = pipelined.pipeline;
-        pipelined.pipeline = true;
-        let settled: PromiseSettledResult<unknown>[];
-        try {
-          settled = await Promise.allSettled((reads as (() => Promise<unknown>)[]).map((read) => read()));
-        } finally {
-          if (!outer) pipelined.pipeline = false;
-        }
-        const failures = settled.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
-        // In a transaction the first failure makes the statements after it fail with 25P02: the
-        // first that did not is the cause.
-        if (failures.length > 0)
-          throw failures.find((e) => (e as { code?: string }).code !== "25P02") ?? failures[0];
-        return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
-      },
+      concurrently: (reads) => allAtOnce(c, reads),
     };
     const result = await fn(session);
-    if (dirty) {
-      await c.query("RESET ALL");
-      limits = undefined;
-    }
+    // Reset in the same round trip as the next call's limits, before it runs anything.
+    if (dirty) limits = RESET_PENDING;
     healthy = true;
     return result;
   } catch (e) {
@@ -390,8 +406,12 @@ export const WORK_TIMEOUTS = [
   "idle_session_timeout",
 ] as const;
 
+/** A kept connection a call changed settings on: RESET ALL before anything else on it. */
+const RESET_PENDING = "reset";
+
 /** The statements (one round trip) that move a session's limits from `from` to `to` ("work" or "read N"). */
 function limitStatements(from: string | undefined, to: string): string {
+  if (from === RESET_PENDING) return `RESET ALL; ${limitStatements(undefined, to)}`;
   const work = WORK_TIMEOUTS.map((t) => `SET ${t} = 0`);
   if (to === "work") return [...(from !== undefined ? ["RESET lock_timeout"] : []), ...work].join("; ");
   const seconds = to.slice("read ".length);

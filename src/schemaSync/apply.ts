@@ -171,10 +171,12 @@ async function parallel(
   const worker = () =>
     withSession(target, async (s) => {
       // Session settings, reset before the connection is used again (see Session.set).
-      await s.set("maintenance_work_mem", o.maintenanceWorkMem);
       // With several jobs, each build on its own, without parallel maintenance workers: the jobs
       // are the parallelism, and workers on top of them only compete for the same cores.
-      if (o.indexJobs > 1) await s.set("max_parallel_maintenance_workers", "0");
+      await s.set([
+        ["maintenance_work_mem", o.maintenanceWorkMem],
+        ...(o.indexJobs > 1 ? [["max_parallel_maintenance_workers", "0"] as const] : []),
+      ]);
       for (let batch = queue.shift(); batch; batch = queue.shift()) {
         if (batch.length === 1) {
           await run(s, batch[0]!);

@@ -286,10 +286,9 @@ const SEQUENCE_OPTIONS = `concat_ws(' ', CASE WHEN sq.seqincrement <> 1 THEN 'IN
 
 /** The session settings readSchema reads under (reset before the connection is reused: see Session.set). */
 export async function schemaReadSettings(s: Session): Promise<void> {
-  // Deparsed names come out fully qualified with an empty search_path.
-  await s.set("search_path", "");
-  // Constants (defaults, the values older rows hold) deparsed in forms every server reads back alike.
-  for (const [name, value] of PORTABLE_TEXT) await s.set(name, value);
+  // Deparsed names come out fully qualified with an empty search_path; constants (defaults, the
+  // values older rows hold) in forms every server reads back alike.
+  await s.set([["search_path", ""], ...PORTABLE_TEXT]);
 }
 
 /**
@@ -353,9 +352,7 @@ export async function readRelationNames(s: Session, schemas: readonly string[]):
 
 export async function readTypesByName(s: Session, names: readonly string[]): Promise<TypeDefinition[]> {
   if (names.length === 0) return [];
-  await s.set("search_path", "");
-  // Constants (defaults, the values older rows hold) deparsed in forms every server reads back alike.
-  for (const [name, value] of PORTABLE_TEXT) await s.set(name, value);
+  await schemaReadSettings(s);
   const rows = await s.query<{ t: TypeDefinition }>(
     `SELECT json_strip_nulls(${TYPE_JSON}) AS t FROM pg_catalog.pg_type t
       WHERE t.typtype IN ('e', 'd', 'c', 'r') AND pg_catalog.format_type(t.oid, NULL) = ANY($1::text[])

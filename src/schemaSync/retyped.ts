@@ -80,8 +80,7 @@ async function sample(
   const rows = new Map<string, Row[]>();
   const found = new Map(keys ?? []);
   await withSession(info, async (s) => {
-    for (const [name, value] of [...PORTABLE_TEXT, ["lock_timeout", LOCK_SECONDS] as const])
-      await s.set(name, value);
+    await s.set([...PORTABLE_TEXT, ["lock_timeout", LOCK_SECONDS]]);
     if (!keys)
       for (const k of await s.query<TableName & { columns: string[] }>(sql.KEY_COLUMNS, [
         retypes.map((r) => r.table.schema),

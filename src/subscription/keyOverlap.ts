@@ -70,12 +70,12 @@ export async function readKeyOverlaps(
       out.partly.push({ schema: t.schema, name: t.name });
   };
   await withSession(replica, async (r) => {
-    for (const [name, value] of PORTABLE_TEXT) await r.set(name, value);
+    await r.set(PORTABLE_TEXT);
     const keys = await readUniqueKeys(r, tables);
     const keyed = new Set(keys.map(tableId));
     const keyless = tables.filter((t) => !keyed.has(tableId(t)));
     await withSession(publisher, async (p) => {
-      for (const [name, value] of PORTABLE_TEXT) await p.set(name, value);
+      await p.set(PORTABLE_TEXT);
       const published = await readPublishedRows(p, publications, tables);
       for (const k of keys)
         try {
@@ -136,7 +136,7 @@ async function rowOverlap(
   if (!read || read.n === 0) return found;
   // One scan of the publisher's table, the digests in one hash: not in parallel workers, which
   // would each build that hash.
-  await p.set("max_parallel_workers_per_gather", "0");
+  await p.set([["max_parallel_workers_per_gather", "0"]]);
   const [hit] = await p.query<{ n: number }>(sql.rowsTaken(t, columns, filter), [read.digests]);
   return { ...found, shared: hit?.n ?? 0 };
 }
