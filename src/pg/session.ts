@@ -341,15 +341,18 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   const bound = readWait();
   const wait = bound === undefined ? undefined : Math.max(1, Math.trunc(bound));
   const wanted = wait === undefined ? "work" : `read ${wait}`;
-  // The limits go out with the session's first statement, in the same round trip.
-  let unsent = wanted !== limits ? limitStatements(limits, wanted) : undefined;
+  // Statements that go out with the next one, in the same round trip: the session's limits, a
+  // transaction's BEGIN. (BEGIN fails only with the connection, which nothing runs on then.)
+  const unsent: string[] = wanted !== limits ? [limitStatements(limits, wanted)] : [];
   const send = async <R extends QueryResultRow>(config: QueryConfig | string): Promise<QueryResult<R>> => {
-    if (unsent === undefined) return c.query<R>(config);
-    const text = unsent;
-    unsent = undefined;
-    const [, result] = await allAtOnce(c, [() => c.query(text), () => c.query<R>(config)]);
+    if (unsent.length === 0) return c.query<R>(config);
+    const before = unsent.splice(0);
+    const results = await allAtOnce(c, [
+      ...before.map((text) => () => c.query(text)),
+      () => c.query<R>(config),
+    ]);
     limits = wanted;
-    return result;
+    return results[before.length] as QueryResult<R>;
   };
   try {
     const session: Session = {
@@ -365,13 +368,17 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
         if (statements.length > 0) await send(statements.join(";\n"));
       },
       async transaction(fn) {
-        await send("BEGIN");
+        unsent.push("BEGIN");
+        // Whether BEGIN went out (with fn's first statement); else there is nothing to end.
+        const begun = () => !unsent.includes("BEGIN");
         try {
           const result = await fn();
-          await c.query("COMMIT");
+          if (begun()) await c.query("COMMIT");
+          else unsent.pop();
           return result;
         } catch (e) {
-          await c.query("ROLLBACK").catch(() => undefined);
+          if (begun()) await c.query("ROLLBACK").catch(() => undefined);
+          else unsent.pop();
           throw e;
         }
       },

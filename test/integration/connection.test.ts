@@ -96,6 +96,22 @@ describe("connections between provider calls", () => {
           (e: { code?: string }) => e.code === "22012",
         );
         assert.deepEqual(await s.query("SELECT 4 AS v"), [{ v: 4 }]);
+        // A transaction's BEGIN goes out with its first statement; one that sends none costs nothing.
+        await s.exec("CREATE TEMP TABLE pipelined (v int)");
+        wire.length = 0;
+        watching = true;
+        await s.transaction(() => s.exec("INSERT INTO pipelined VALUES (1)"));
+        await s.transaction(async () => undefined);
+        watching = false;
+        assert.match(wire.join(""), /^w+r+w+r+$/, wire.join(""));
+        await assert.rejects(
+          s.transaction(async () => {
+            await s.exec("INSERT INTO pipelined VALUES (2)");
+            await s.query("SELECT 1/0");
+          }),
+          (e: { code?: string }) => e.code === "22012",
+        );
+        assert.deepEqual(await s.query("SELECT v FROM pipelined"), [{ v: 1 }]);
       });
     } finally {
       watching = false;
