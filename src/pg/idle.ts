@@ -84,3 +84,8 @@ export function checkin(key: string, client: Client, version: number, limits: st
   pool().set(key, list);
   return true;
 }
+
+/** How many connections are kept idle for `key`. */
+export function kept(key: string): number {
+  return pool().get(key)?.length ?? 0;
+}

@@ -24,8 +24,9 @@ export interface Session {
   /** Runs `fn` in one transaction, rolled back on any error. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /**
-   * Sets run-time parameters for the rest of this session, all in one statement. The connection is
-   * reset (RESET ALL) before it is used for another call, so no setting leaks into a later operation.
+   * Sets run-time parameters for the rest of this session, all in one statement that goes out with
+   * the next. The connection is reset (RESET ALL) before it is used for another call, so no setting
+   * leaks into a later operation.
    */
   set(settings: readonly (readonly [name: string, value: string])[]): Promise<void>;
   /**
@@ -313,23 +314,14 @@ async function allAtOnce<T extends readonly unknown[]>(
  */
 export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => Promise<T>): Promise<T> {
   const secrets = secretsOf(info);
-  const key = JSON.stringify(Object.entries(info).sort(([a], [b]) => a.localeCompare(b)));
+  const key = keyOf(info);
   let client: Client;
   let serverVersion: number;
   // What the session's limits were last set for (undefined: the server's settings).
   let limits: string | undefined;
   const reused = await idle.checkout(key);
   if (reused) ({ client, version: serverVersion, limits } = reused);
-  else {
-    client = await connectWith(info);
-    try {
-      const version = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
-      serverVersion = Number(version.rows[0]!.v);
-    } catch (e) {
-      await client.end().catch(() => undefined);
-      throw redactError(e, secrets);
-    }
-  }
+  else ({ client, version: serverVersion } = await open(info));
   const c = client;
   let healthy = false;
   let dirty = false;
@@ -341,14 +333,15 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   const bound = readWait();
   const wait = bound === undefined ? undefined : Math.max(1, Math.trunc(bound));
   const wanted = wait === undefined ? "work" : `read ${wait}`;
-  // Statements that go out with the next one, in the same round trip: the session's limits, a
-  // transaction's BEGIN. (BEGIN fails only with the connection, which nothing runs on then.)
-  const unsent: string[] = wanted !== limits ? [limitStatements(limits, wanted)] : [];
+  // Statements that go out with the next one, in the same round trip: the session's limits,
+  // settings (Session.set), a transaction's BEGIN. (BEGIN fails only with the connection, which
+  // nothing runs on then; a setting's error comes with the statement it went out with.)
+  const unsent: (QueryConfig | string)[] = wanted !== limits ? [limitStatements(limits, wanted)] : [];
   const send = async <R extends QueryResultRow>(config: QueryConfig | string): Promise<QueryResult<R>> => {
     if (unsent.length === 0) return c.query<R>(config);
     const before = unsent.splice(0);
     const results = await allAtOnce(c, [
-      ...before.map((text) => () => c.query(text)),
+      ...before.map((statement) => () => c.query(statement)),
       () => c.query<R>(config),
     ]);
     limits = wanted;
@@ -374,19 +367,20 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
         try {
           const result = await fn();
           if (begun()) await c.query("COMMIT");
-          else unsent.pop();
+          else unsent.splice(unsent.indexOf("BEGIN"), 1);
           return result;
         } catch (e) {
           if (begun()) await c.query("ROLLBACK").catch(() => undefined);
-          else unsent.pop();
+          else unsent.splice(unsent.indexOf("BEGIN"), 1);
           throw e;
         }
       },
       async set(settings) {
         if (settings.length === 0) return;
         dirty = true;
+        // In force from the next statement on, which it goes out with.
         const calls = settings.map((_, i) => `pg_catalog.set_config($${2 * i + 1}, $${2 * i + 2}, false)`);
-        await send(extended(`SELECT ${calls.join(", ")}`, settings.flat()));
+        unsent.push(extended(`SELECT ${calls.join(", ")}`, settings.flat()));
       },
       concurrently: (reads) => allAtOnce(c, reads),
     };
@@ -401,6 +395,36 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   } finally {
     if (!(healthy && idle.checkin(key, c, serverVersion, limits))) await c.end().catch(() => undefined);
   }
+}
+
+/** Which kept connections a call may take: those made with the same connection info. */
+const keyOf = (info: ConnectionInfo) =>
+  JSON.stringify(Object.entries(info).sort(([a], [b]) => a.localeCompare(b)));
+
+/** A new connection and its server's version. Errors are redacted. */
+async function open(info: ConnectionInfo): Promise<{ client: Client; version: number }> {
+  const client = await connectWith(info);
+  try {
+    const version = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    return { client, version: Number(version.rows[0]!.v) };
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw redactError(e, secretsOf(info));
+  }
+}
+
+/**
+ * Makes sure `count` connections to `info` are kept idle for the calls that follow (withSession
+ * takes them): those missing are made in the background, so that connecting overlaps other work.
+ * A failure is left to those calls to meet and report.
+ */
+export function warm(info: ConnectionInfo, count = 1): void {
+  for (let i = idle.kept(keyOf(info)); i < count; i++)
+    void open(info)
+      .then(async ({ client, version }) => {
+        if (!idle.checkin(keyOf(info), client, version, undefined)) await client.end();
+      })
+      .catch(() => undefined);
 }
 
 /**

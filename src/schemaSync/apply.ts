@@ -10,7 +10,7 @@ import { clean } from "../kernel/values";
 import { endpoint, type ConnectionInfo, type Resolved } from "../pg/connection";
 import { withLockTries } from "../pg/lock";
 import { newRequestId } from "../pg/recopy";
-import { withSession, type Session } from "../pg/session";
+import { warm, withSession, type Session } from "../pg/session";
 import { canonicalTableRef, tableId, tableKey, type TableName } from "../pg/tables";
 import { appliedColumns, signatures, signedTables, targetFingerprint } from "./observe";
 import { lastChanges, planSchema, summary, type PlanOptions, type PlanStep, type SchemaPlan } from "./plan";
@@ -46,6 +46,9 @@ export async function applyPlan(
   o: ApplyOptions,
 ): Promise<SchemaPlan> {
   const desired = projectSection(snapshot, o.section);
+  // The index builds' connections (and this one's) are made while the plan is read and its serial
+  // part applied.
+  if (o.section === "post-data" && o.indexJobs > 1) warm(target, o.indexJobs + 1);
   return withSession(target, async (s) => {
     // After this package's own lock (serialize): only a table lock another session holds times out.
     const bound = {

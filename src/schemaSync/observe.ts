@@ -8,7 +8,7 @@ import type { CheckFailure } from "../kernel/check";
 import { blaming } from "../kernel/errors";
 import type { ConnectionInfo, Resolved } from "../pg/connection";
 import { readOnlyFailure, readRoleFacts, readServerId } from "../pg/roles";
-import { withSession } from "../pg/session";
+import { warm, withSession } from "../pg/session";
 import { nameOf, tableId, tableKey, type TableName } from "../pg/tables";
 import { readFingerprint, readTargetAccess } from "./catalog";
 import { LAST_CHANGES_KEPT, planSchema, type SchemaPlan } from "./plan";
@@ -117,6 +117,8 @@ export async function observe(
       : undefined;
   const readFromSource = (unless?: string) =>
     blaming("source", () => readSource(ends.source, inputs, unless));
+  // The target is read next: its connection is made while the source is read.
+  warm(ends.target);
   let source = await readFromSource(quiet);
   if (source.unchanged) {
     if ((await targetFingerprint(ends.target, signedTables(olds.sourceTables!))) === olds.targetFingerprint)

@@ -7,10 +7,11 @@ import { after, before, describe, it } from "node:test";
 import { withReadWait } from "../../src/kernel/lockWaits";
 import { parseConnection } from "../../src/pg/connection";
 import { nonEmpty } from "../../src/pg/emptying";
-import { withSession } from "../../src/pg/session";
+import { warm, withSession } from "../../src/pg/session";
 import { applyPlan } from "../../src/schemaSync/apply";
 import { readSchema } from "../../src/schemaSync/catalog";
 import { startServer, type TestServer } from "../harness/postgres";
+import { eventually } from "../harness/util";
 
 describe("connections between provider calls", () => {
   let server: TestServer;
@@ -118,6 +119,34 @@ describe("connections between provider calls", () => {
       net.Socket.prototype.write = write;
       net.Socket.prototype.emit = emit;
     }
+  });
+
+  it("makes the connections coming steps need in the background, and those steps take them", async () => {
+    const info = parseConnection(`${server.url()}?application_name=warmed`);
+    const backends = async () =>
+      (
+        await server.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE application_name = 'warmed' ORDER BY pid",
+        )
+      ).map((r) => r.pid);
+    warm(info, 2);
+    await eventually(async () => assert.equal((await backends()).length, 2));
+    const made = await backends();
+    // Two kept already: none more.
+    warm(info, 2);
+    const pid = () =>
+      withSession(
+        info,
+        async (s) => (await s.query<{ pid: number }>("SELECT pg_backend_pid() AS pid"))[0]!.pid,
+      );
+    const used = await Promise.all([pid(), pid()]);
+    assert.deepEqual(
+      used.sort((a, b) => a - b),
+      made,
+    );
+    // Time enough for a connection warm should not have made to show up.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(await backends(), made);
   });
 
   it("keeps connections for different credentials apart", async () => {
