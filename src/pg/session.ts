@@ -309,8 +309,7 @@ async function allAtOnce<T extends readonly unknown[]>(
  * Runs `fn` on a connection: an idle one from an earlier call of this process when it still
  * answers, else a new one. A connection goes back to the idle set only when `fn` succeeded (so never
  * inside a transaction); if `fn` changed a setting, the next call resets it first (in the round trip
- * that sets its limits); on any error it is closed. Errors
- * are redacted.
+ * that sets its limits); on any error it is closed. Errors are redacted.
  */
 export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => Promise<T>): Promise<T> {
   const secrets = secretsOf(info);
