@@ -34,8 +34,9 @@ export interface Session {
    * answers (node-postgres' pipeline mode; the server still runs them one after another, in the
    * order sent), so a server far away costs one round trip for the lot instead of one each.
    * Every read settles before this does; the first failure is thrown (in a transaction: the cause,
-   * not the statements it aborted). Only for reads, and writes none of them depends on: never a
-   * transaction, a setting or a COPY inside.
+   * not the statements it aborted). Only for statements none of which needs another's answer
+   * (reads; or writes in a transaction, which a failure ends whole): never a transaction, a setting
+   * or a COPY inside.
    */
   concurrently<T extends readonly unknown[]>(reads: [...{ [K in keyof T]: () => Promise<T[K]> }]): Promise<T>;
   serverVersion: number;

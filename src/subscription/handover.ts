@@ -42,9 +42,9 @@ async function openHandover(publisher: ConnectionInfo, name: string, tables: rea
       );
     // One an interrupted run left behind.
     if (found) await p.exec(sql.dropHandover(name));
-    await p.transaction(async () => {
-      for (const statement of sql.createHandover(name, tables)) await p.exec(statement);
-    });
+    await p.transaction(() =>
+      p.concurrently(sql.createHandover(name, tables).map((statement) => () => p.exec(statement))),
+    );
   });
 }
 
@@ -70,28 +70,38 @@ export async function createOnSlot(
     await withLock(s, "create subscription", async () => {
       // PostgreSQL copies nothing now (copy_data = false): no table-sync worker is needed yet.
       await createPreflight(s, { ...inputs, copyData: false }, ends, view);
-      await s.transaction(async () => {
-        await s.exec(
-          sql.createSubscription(
-            inputs.name,
-            conninfo(ends.publisher),
-            handover ? [handover] : publications,
-            {
-              ...createOptions(inputs),
-              create_slot: false,
-              slot_name: slot,
-              copy_data: false,
-              enabled: false,
-            },
-          ),
-        );
-        await s.exec(sql.markUnfinishedCopy(inputs.name, mark));
-      });
+      const create = sql.createSubscription(
+        inputs.name,
+        conninfo(ends.publisher),
+        handover ? [handover] : publications,
+        {
+          ...createOptions(inputs),
+          create_slot: false,
+          slot_name: slot,
+          copy_data: false,
+          enabled: false,
+        },
+      );
+      await s.transaction(() =>
+        s.concurrently([() => s.exec(create), () => s.exec(sql.markUnfinishedCopy(inputs.name, mark))]),
+      );
     });
-    if (handover) await s.exec(sql.alterSubscriptionSetPublication(inputs.name, publications, false));
-  } finally {
-    if (handover) await withSession(ends.publisher, (p) => p.exec(sql.dropHandover(handover)));
+  } catch (e) {
+    if (handover) await dropHandoverAt(ends.publisher, handover);
+    throw e;
   }
+  if (!handover) return;
+  // Pointed at the user's publications while the handover goes (it is never streamed from).
+  const [pointed, dropped] = await Promise.allSettled([
+    s.exec(sql.alterSubscriptionSetPublication(inputs.name, publications, false)),
+    dropHandoverAt(ends.publisher, handover),
+  ]);
+  if (pointed.status === "rejected") throw pointed.reason;
+  if (dropped.status === "rejected") throw dropped.reason;
+}
+
+function dropHandoverAt(publisher: ConnectionInfo, name: string): Promise<void> {
+  return withSession(publisher, (p) => p.exec(sql.dropHandover(name)));
 }
 
 /**
@@ -107,17 +117,24 @@ export async function startStream(
   publisher: ConnectionInfo,
 ): Promise<void> {
   if (!handedOver) {
-    await s.transaction(async () => {
-      if (inputs.enabled !== false) await s.exec(sql.alterSubscriptionEnabled(inputs.name, true));
-      await s.exec(sql.markCreatedUnfinished(inputs.name, mark));
-    });
+    await s.transaction(() =>
+      s.concurrently([
+        () =>
+          inputs.enabled !== false
+            ? s.exec(sql.alterSubscriptionEnabled(inputs.name, true))
+            : Promise.resolve(),
+        () => s.exec(sql.markCreatedUnfinished(inputs.name, mark)),
+      ]),
+    );
     return;
   }
-  // A refresh needs an enabled subscription (and runs outside a transaction block).
-  await s.exec(sql.alterSubscriptionEnabled(inputs.name, true));
-  await s.exec(sql.alterSubscriptionRefresh(inputs.name, true));
-  await wakeApplyWorker(publisher);
-  await s.exec(sql.markCreatedUnfinished(inputs.name, mark));
+  // A refresh needs an enabled subscription (and runs outside a transaction block): sent together,
+  // the refresh fails when the enabling did. The mark is replaced once the refresh is done.
+  await s.concurrently([
+    () => s.exec(sql.alterSubscriptionEnabled(inputs.name, true)),
+    () => s.exec(sql.alterSubscriptionRefresh(inputs.name, true)),
+  ]);
+  await Promise.all([wakeApplyWorker(publisher), s.exec(sql.markCreatedUnfinished(inputs.name, mark))]);
 }
 
 /**
