@@ -218,8 +218,10 @@ export async function planSnapshot(
   const read = preview.read && covers(preview.read.tables, published) ? preview.read : undefined;
   const present = preview.emptiedFirst ? [] : published.filter((t) => onReplica.has(tableId(t)));
   const known = read?.holding && new Set(read.holding.map(tableId));
-  const holding = known ? present.filter((t) => known.has(tableId(t))) : await nonEmpty(s, present);
-  const stakes = read?.stakes ?? (await readStakes(s, published, inputs.name));
+  const [holding, stakes] = await s.concurrently([
+    () => (known ? Promise.resolve(present.filter((t) => known.has(tableId(t)))) : nonEmpty(s, present)),
+    () => (read?.stakes ? Promise.resolve(read.stakes) : readStakes(s, published, inputs.name)),
+  ]);
   // Rows other subscriptions write (fan-in): "auto" leaves those tables to PostgreSQL's copy,
   // which adds beside them; this program's undo would empty them.
   const { fed: shared, unfed: colliding } =
