@@ -92,12 +92,10 @@ export async function createOnSlot(
   }
   if (!handover) return;
   // Pointed at the user's publications while the handover goes (it is never streamed from).
-  const [pointed, dropped] = await Promise.allSettled([
-    s.exec(sql.alterSubscriptionSetPublication(inputs.name, publications, false)),
-    dropHandoverAt(ends.publisher, handover),
+  await s.concurrently([
+    () => s.exec(sql.alterSubscriptionSetPublication(inputs.name, publications, false)),
+    () => dropHandoverAt(ends.publisher, handover),
   ]);
-  if (pointed.status === "rejected") throw pointed.reason;
-  if (dropped.status === "rejected") throw dropped.reason;
 }
 
 function dropHandoverAt(publisher: ConnectionInfo, name: string): Promise<void> {
