@@ -277,7 +277,7 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
 /**
  * The floor under the snapshot copy: the same tables copied by hand — binary `COPY … TO STDOUT`
  * into `COPY … FROM STDIN` on 4 connection pairs (more than 50 tables: 50 to a round trip, with
- * pg/copyBatch.ts as the snapshot copy sends small tables; else piped one by one), no slot, no
+ * pg/copyBatch.ts as the snapshot copy sends small tables; else relayed one by one, pg/copyRelay.ts), no slot, no
  * snapshot, no checks, into
  * tables the pre-data SchemaSync created beforehand (untimed) — beside the snapshot method's
  * Subscription step (its check, the slot, the same COPYs and the stream's start) and its whole `up`;
@@ -286,8 +286,7 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
  */
 export async function copyFloorBench(say: (s: string) => void): Promise<void> {
   const { Client } = await import("pg");
-  const { from: copyFrom, to: copyTo } = await import("pg-copy-streams");
-  const { pipeline } = await import("node:stream/promises");
+  const { copyRelay } = await import("../src/pg/copyRelay");
   const { providers } = await import("../src");
   const { copyInBatch, copyOutBatch } = await import("../src/pg/copyBatch");
   const sets = process.env.BENCH_COPY_SETS?.split(",") ?? ["300 tables"];
@@ -306,8 +305,8 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
         const steps: number[] = [];
         /**
          * Every table from the primary into `db` on 4 connection pairs: many small tables 50 to a
-         * round trip on each side, as the snapshot copy sends them (pg/copyBatch.ts), else piped
-         * one by one.
+         * round trip on each side, as the snapshot copy sends them (pg/copyBatch.ts), else relayed
+         * one by one (pg/copyRelay.ts).
          */
         const copyPairs = async (db: string) => {
           const queue = [...d.tables];
@@ -326,9 +325,11 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
                     await copyInBatch(into, copies("FROM STDIN"), rows);
                   }
                 for (let t = queue.shift(); t !== undefined; t = queue.shift())
-                  await pipeline(
-                    from.query(copyTo(`COPY "${t}" TO STDOUT (FORMAT binary)`)),
-                    into.query(copyFrom(`COPY "${t}" FROM STDIN (FORMAT binary)`)),
+                  await copyRelay(
+                    from,
+                    into,
+                    `COPY "${t}" TO STDOUT (FORMAT binary)`,
+                    `COPY "${t}" FROM STDIN (FORMAT binary)`,
                   );
               } finally {
                 await Promise.all([from.end(), into.end()]);

@@ -14,15 +14,33 @@
 import type { Client } from "pg";
 
 /** The part of pg's Connection a submittable uses. */
-interface Wire {
-  stream: { cork(): void; uncork(): void };
+export interface Wire {
+  stream: WireStream;
   query(text: string): void;
   sendCopyFromChunk(chunk: Buffer): void;
   endCopyFrom(): void;
+  sendCopyFail(message: string): void;
 }
 
-/** What pg calls on the query it runs; `callback` is pg's hook for query_timeout. */
-abstract class Batch<T> {
+/** The connection's socket (plain or TLS). */
+export interface WireStream {
+  cork(): void;
+  uncork(): void;
+  write(chunk: Buffer): boolean;
+  pause(): void;
+  resume(): void;
+  on(event: "data", listener: (chunk: Buffer) => void): void;
+  once(event: "drain", listener: () => void): void;
+  listeners(event: "data"): ((chunk: Buffer) => void)[];
+  removeListener(event: "data", listener: (chunk: Buffer) => void): void;
+}
+
+/**
+ * What pg calls on the query it runs (a "submittable"): `submit` when it is the client's turn, then
+ * a handler per message of the server's until ReadyForQuery; `callback` is pg's hook for
+ * query_timeout. `done` settles at ReadyForQuery, or at the first error.
+ */
+export abstract class Submittable<T> {
   callback: () => void = () => undefined;
   readonly done: Promise<T>;
   private settle!: (error: unknown, value?: T) => void;
@@ -54,7 +72,7 @@ abstract class Batch<T> {
   }
 }
 
-class CopyOutBatch extends Batch<Buffer[]> {
+class CopyOutBatch extends Submittable<Buffer[]> {
   private readonly out: Buffer[] = [];
   private current: Buffer[] = [];
   private size = 0;
@@ -86,7 +104,7 @@ class CopyOutBatch extends Batch<Buffer[]> {
   }
 }
 
-class CopyInBatch extends Batch<number[]> {
+class CopyInBatch extends Submittable<number[]> {
   private readonly rows: number[] = [];
 
   constructor(

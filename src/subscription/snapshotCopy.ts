@@ -4,10 +4,11 @@
 // dominates when the tables are many and small. Here the subscription is created disabled, with
 // copy_data = false, on a slot of its name that is then created on a replication connection
 // exporting the snapshot the slot starts at; every table (large ones in page ranges) is read under
-// that one snapshot on a few connections and piped from COPY … TO STDOUT into COPY … FROM STDIN on
-// the replica (binary when both sides have the same built-in types, primary keys built after the
-// rows: lateKeys.ts; small tables several to a round trip: pg/copyBatch.ts); the subscription is
-// then enabled and streams every change committed after the snapshot — none lost, none twice.
+// that one snapshot on a few connections and relayed from COPY … TO STDOUT into COPY … FROM STDIN
+// on the replica (pg/copyRelay.ts; binary when both sides have the same built-in types, primary
+// keys built after the rows: lateKeys.ts; small tables several to a round trip: pg/copyBatch.ts);
+// the subscription is then enabled and streams every change committed after the snapshot — none
+// lost, none twice.
 //
 // With `copyMethod: "auto"`, tables too big for the per-table cost to matter are left to
 // PostgreSQL's own copy in the same subscription (handover.ts).
@@ -17,12 +18,10 @@
 // to finish it (drift.ts, handover.ts): the tables it finished stay, the rest are PostgreSQL's to
 // copy. Failed (an error), everything is undone before the error is reported.
 
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { Client } from "pg";
-import { from as copyFromStdin, to as copyToStdout } from "pg-copy-streams";
 import * as log from "../kernel/log";
 import { copyInBatch, copyOutBatch } from "../pg/copyBatch";
+import { copyRelay } from "../pg/copyRelay";
 import { asCopySession } from "../pg/holders";
 import { withClients, type Session } from "../pg/session";
 import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
@@ -84,20 +83,18 @@ async function copyAll(
         // owned by this role, and nothing references it: see readLateKeys); any other COPY
         // commits by itself.
         if (it.lateKey) await rep.query(sql.lateKeyBegin(it.lateKey));
-        const into = rep.query(copyFromStdin(sql.copyIn(it.table, it.binary, it.lateKey !== undefined)));
-        const out = pub.query(copyToStdout(sql.copyOut(it.table, it.binary, it.range)));
-        const count = new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            meter.flowed(it, chunk.length);
-            done(null, chunk);
-          },
-        });
-        await pipeline(out, count, into);
+        const rows = await copyRelay(
+          pub,
+          rep,
+          sql.copyOut(it.table, it.binary, it.range),
+          sql.copyIn(it.table, it.binary, it.lateKey !== undefined),
+          (n) => meter.flowed(it, n),
+        );
         // One index build over the rows, before the stream (which needs the replica identity) starts.
         if (it.lateKey) await rep.query(sql.lateKeyCommit(it.lateKey));
         filled.set(tableId(it.table), it.table);
         await ranged.after(rep, it);
-        meter.finish(it, into.rowCount);
+        meter.finish(it, rows);
       };
       // Small whole tables go several to a round trip (pg/copyBatch.ts), committed together. The
       // read keeps at most BATCH_CAP_BYTES: the table that passes it is copied on its own, the
