@@ -8,8 +8,8 @@
 // A simple query of several statements is one implicit transaction: the batch is written whole or
 // not at all.
 //
-// These are pg "submittables" (as pg-copy-streams' are): pg hands each the connection when it is
-// the client's turn, and the server's messages until ReadyForQuery.
+// These are pg "submittables": pg hands each the connection when it is the client's turn, and the
+// server's messages until ReadyForQuery. The base class and the wire's shape serve copyRelay.ts too.
 
 import type { Client } from "pg";
 
