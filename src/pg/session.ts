@@ -2,7 +2,6 @@
 // provider calls of one host process (see idle.ts), redacted on every error.
 
 import * as fs from "node:fs";
-import * as net from "node:net";
 import type * as tls from "node:tls";
 import { Client, type ClientConfig, type QueryConfig, type QueryResult, type QueryResultRow } from "pg";
 import { LOCK_TRIES, readWait } from "../kernel/lockWaits";
@@ -46,11 +45,13 @@ export interface Session {
 type Tls = "tls" | "plain";
 
 /**
- * The attempts libpq makes for an sslmode, in order: `prefer` (the default) tries TLS first when
- * the server offers it, `allow` tries plaintext first and TLS when the server refuses it (see
- * connectWith). Unix-domain sockets never use TLS (libpq ignores sslmode there).
+ * The attempts libpq makes for an sslmode, in order: `prefer` (the default) tries TLS first and
+ * plaintext when the server answers that it has no TLS (remembered per server for this process:
+ * its later connections go plaintext at once), `allow` tries plaintext first and TLS when the
+ * server refuses it (see attemptHost). Unix-domain sockets never use TLS (libpq ignores sslmode
+ * there).
  */
-async function attempts(info: ConnectionInfo): Promise<Tls[]> {
+function attempts(info: ConnectionInfo): Tls[] {
   if (info.host.startsWith("/")) return ["plain"];
   switch (info.sslMode ?? "prefer") {
     case "disable":
@@ -58,7 +59,7 @@ async function attempts(info: ConnectionInfo): Promise<Tls[]> {
     case "allow":
       return ["plain", "tls"];
     case "prefer":
-      return (await offersTls(info)) ? ["tls"] : ["plain"];
+      return withoutTls.has(serverKey(info)) ? ["plain"] : ["tls", "plain"];
     default:
       return ["tls"];
   }
@@ -67,31 +68,11 @@ async function attempts(info: ConnectionInfo): Promise<Tls[]> {
 /** libpq's connect_timeout in milliseconds (15 s when left out; 0 waits without limit, as libpq does). */
 const connectTimeoutMs = (info: ConnectionInfo) => (info.connectTimeout ?? 15) * 1000;
 
-/** Servers (host:port) known to offer TLS or not, for this process. */
-const tlsOffered = new Map<string, boolean>();
-
-/**
- * Whether the server accepts TLS: the protocol's SSLRequest, answered "S" or "N" before anything
- * else (what libpq's `prefer` asks first). Unreachable counts as offering it: the real attempt then
- * reports the error.
- */
-function offersTls(info: ConnectionInfo): Promise<boolean> {
-  const key = `${info.host}:${info.port}`;
-  const known = tlsOffered.get(key);
-  if (known !== undefined) return Promise.resolve(known);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: info.host, port: info.port });
-    const done = (offered: boolean, remember: boolean) => {
-      socket.destroy();
-      if (remember) tlsOffered.set(key, offered);
-      resolve(offered);
-    };
-    socket.setTimeout(connectTimeoutMs(info), () => done(true, false));
-    socket.once("error", () => done(true, false));
-    socket.once("connect", () => socket.write(Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])));
-    socket.once("data", (d: Buffer) => done(d[0] === 0x53, true));
-  });
-}
+/** Servers (host:port) that answered this process's SSLRequest with "N": they have no TLS. */
+const withoutTls = new Set<string>();
+const serverKey = (info: ConnectionInfo) => `${info.host}:${info.port}`;
+/** node-postgres' error when the server answers the SSLRequest with "N". */
+const NO_TLS = "The server does not support SSL connections";
 
 /** node-postgres' configuration for one attempt, libpq's semantics where node-postgres has them. */
 function clientConfig(info: ConnectionInfo, over: Tls, replication = false): ClientConfig {
@@ -248,7 +229,7 @@ async function isKind(client: Client, kind: SessionKind): Promise<boolean> {
 
 /** One host: TLS or plaintext as its sslmode orders them. */
 async function attemptHost(info: ConnectionInfo, replication: boolean): Promise<Client> {
-  const order = await attempts(info);
+  const order = attempts(info);
   for (const [i, over] of order.entries()) {
     const client = new Client(clientConfig(info, over, replication));
     // A broken socket emits 'error' on the client; without a listener it would crash the host.
@@ -258,7 +239,14 @@ async function attemptHost(info: ConnectionInfo, replication: boolean): Promise<
       await client.connect();
     } catch (e) {
       await client.end().catch(() => undefined);
-      if (i < order.length - 1 && (e as { code?: string }).code === "28000") continue;
+      // allow: plaintext refused by the server's pg_hba.conf (28000), TLS next. prefer: the server
+      // has no TLS, plaintext next (on a new connection; libpq goes on in the same one).
+      const next = order[i + 1];
+      if (next === "tls" && (e as { code?: string }).code === "28000") continue;
+      if (next === "plain" && (e as Error).message === NO_TLS) {
+        withoutTls.add(serverKey(info));
+        continue;
+      }
       throw e;
     }
     if (info.params?.channel_binding === "require" && mechanism() !== "SCRAM-SHA-256-PLUS") {

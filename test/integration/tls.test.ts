@@ -59,6 +59,51 @@ describe("TLS negotiated as libpq does (PG17)", () => {
     assert.equal(await over(url(plainOnly, "")), false);
   });
 
+  it("without sslmode: one connection to a server that offers TLS; one without TLS is asked once per process", async () => {
+    // A proxy in front of a server, noting how each connection through it starts.
+    const proxied = async (target: TestServer) => {
+      const starts: string[] = [];
+      const sockets = new Set<net.Socket>();
+      const proxy = net.createServer((c) => {
+        const up = net.connect(target.port, "127.0.0.1");
+        sockets.add(c).add(up);
+        c.once("data", (d: Buffer) =>
+          starts.push(d.length === 8 && d.readUInt32BE(4) === 80877103 ? "SSLRequest" : "startup"),
+        );
+        c.pipe(up).pipe(c);
+        c.on("error", () => undefined);
+        up.on("error", () => undefined);
+      });
+      await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+      const port = (proxy.address() as net.AddressInfo).port;
+      const at = (query: string) =>
+        `postgres://postgres:${encodeURIComponent(target.password)}@127.0.0.1:${port}/postgres?${query}`;
+      // Closed with the connections kept idle through it (gone for good: nothing else uses this port).
+      const close = () => {
+        for (const x of sockets) x.destroy();
+        return new Promise((r) => proxy.close(r));
+      };
+      return { starts, at, close };
+    };
+    const tls = await proxied(tlsOnly);
+    const plain = await proxied(plainOnly);
+    try {
+      assert.equal(await over(tls.at(clientCert())), true);
+      assert.deepEqual(
+        tls.starts,
+        ["SSLRequest"],
+        "TLS asked for on the session's own connection, no probe before it",
+      );
+      assert.equal(await over(plain.at("")), false);
+      assert.deepEqual(plain.starts, ["SSLRequest", "startup"], "asked, answered no, then plaintext");
+      // Another session (its own connection: another application_name) goes plaintext at once.
+      assert.equal(await over(plain.at("application_name=again")), false);
+      assert.deepEqual(plain.starts, ["SSLRequest", "startup", "startup"]);
+    } finally {
+      await Promise.all([tls.close(), plain.close()]);
+    }
+  });
+
   it("allow: plaintext first, TLS when the server refuses plaintext", async () => {
     assert.equal(await over(url(tlsOnly, `sslmode=allow&${clientCert()}`)), true);
     assert.equal(await over(url(plainOnly, "sslmode=allow")), false);
