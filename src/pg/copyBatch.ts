@@ -33,6 +33,7 @@ export interface WireStream {
   once(event: "drain", listener: () => void): void;
   listeners(event: "data"): ((chunk: Buffer) => void)[];
   removeListener(event: "data", listener: (chunk: Buffer) => void): void;
+  destroy(error?: Error): void;
 }
 
 /**

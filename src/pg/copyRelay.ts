@@ -53,7 +53,7 @@ class CopyIn extends Submittable<number> {
 
   /** Ends the connection: a row was cut short, so no message can follow it. */
   abort(error: unknown): void {
-    (this.wire!.stream as unknown as { destroy(e: unknown): void }).destroy(error);
+    this.wire!.stream.destroy(error as Error);
   }
 
   override handleCommandComplete(msg: { text?: string }): void {
