@@ -46,10 +46,10 @@ type Tls = "tls" | "plain";
 
 /**
  * The attempts libpq makes for an sslmode, in order: `prefer` (the default) tries TLS first and
- * plaintext when the server answers that it has no TLS (remembered per server for this process:
- * its later connections go plaintext at once), `allow` tries plaintext first and TLS when the
- * server refuses it (see attemptHost). Unix-domain sockets never use TLS (libpq ignores sslmode
- * there).
+ * plaintext when TLS fails (the server answers that it has none — remembered per server for this
+ * process: its later connections go plaintext at once —, the handshake fails, or the server refuses
+ * the login over TLS), `allow` tries plaintext first and TLS when the server refuses it (see
+ * attemptHost). Unix-domain sockets never use TLS (libpq ignores sslmode there).
  */
 function attempts(info: ConnectionInfo): Tls[] {
   if (info.host.startsWith("/")) return ["plain"];
@@ -139,23 +139,72 @@ function clientConfig(info: ConnectionInfo, over: Tls, replication = false): Cli
   return config;
 }
 
-/** The mechanism a client authenticated with, when it used SASL (SCRAM). */
-function watchSasl(client: Client): () => string | undefined {
+/**
+ * Where a client's connection got to, as libpq tells its stages apart: `tls` from the server's "S"
+ * until the TLS handshake is done, `startup` from then (or from the start in plaintext) until the
+ * server accepted the login, `in` after; and the mechanism it authenticated with, when it used
+ * SASL (SCRAM).
+ */
+function watchStartup(client: Client): {
+  stage(): "connecting" | "tls" | "startup" | "in";
+  mechanism(): string | undefined;
+} {
   let mechanism: string | undefined;
-  const connection = (client as unknown as { connection: { sendSASLInitialResponseMessage: Function } })
-    .connection;
+  let stage: "connecting" | "tls" | "startup" | "in" = "connecting";
+  const connection = (
+    client as unknown as {
+      connection: NodeJS.EventEmitter & {
+        stream: NodeJS.EventEmitter;
+        sendSASLInitialResponseMessage: Function;
+      };
+    }
+  ).connection;
   const send = connection.sendSASLInitialResponseMessage.bind(connection);
   connection.sendSASLInitialResponseMessage = (m: string, response: string) => {
     mechanism = m;
     return send(m, response);
   };
-  return () => mechanism;
+  // node-postgres emits 'sslconnect' once its stream is the TLS socket, before the handshake ends.
+  connection.once("sslconnect", () => {
+    stage = "tls";
+    connection.stream.once("secureConnect", () => (stage = "startup"));
+  });
+  connection.once("connect", () => {
+    if (stage === "connecting" && client.ssl === false) stage = "startup";
+  });
+  connection.once("authenticationOk", () => (stage = "in"));
+  return { stage: () => stage, mechanism: () => mechanism };
+}
+
+/**
+ * Whether libpq would make the next attempt (its other sslmode) after this one failed otherwise than
+ * by the server answering that it has no TLS: the TLS handshake failed, or the server refused the
+ * login (any error before it accepted it but 57P03, which sends libpq to the next host instead). Errors after the
+ * login (no such database, too many connections) end the attempts.
+ */
+function worthAnotherAttempt(stage: string, e: unknown): boolean {
+  if (stage === "tls") return true;
+  const code = (e as { code?: unknown }).code;
+  return stage === "startup" && typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && code !== "57P03";
+}
+
+/**
+ * The error of a host whose every attempt failed: the first that is not a pg_hba.conf refusal
+ * (28000: "not this way", where the other attempt's error says why), with the other attempts'
+ * messages after it, as libpq reports each.
+ */
+function lastWord(failures: { over: Tls; error: Error }[]): Error {
+  const chosen = failures.find((f) => (f.error as { code?: string }).code !== "28000") ?? failures[0]!;
+  const others = failures.filter((f) => f !== chosen);
+  if (others.length > 0)
+    chosen.error.message = `${chosen.error.message} (${chosen.over === "tls" ? "over TLS" : "without TLS"}; ${others.map((f) => `${f.over === "tls" ? "over TLS" : "without TLS"}: ${f.error.message}`).join("; ")})`;
+  return chosen.error;
 }
 
 /**
  * Connects as libpq would for the connection's sslmode: TLS or plaintext in the order `attempts`
- * gives, the next only after the server refused the first by its pg_hba.conf (SQLSTATE 28000);
- * `channel_binding=require` fails unless the server authenticated with SCRAM-SHA-256-PLUS.
+ * gives, the next where libpq makes it (worthAnotherAttempt); `channel_binding=require` fails unless
+ * the server authenticated with SCRAM-SHA-256-PLUS.
  */
 async function connectWith(info: ConnectionInfo, replication = false): Promise<Client> {
   try {
@@ -227,32 +276,36 @@ async function isKind(client: Client, kind: SessionKind): Promise<boolean> {
   return recovery === (kind === "standby");
 }
 
-/** One host: TLS or plaintext as its sslmode orders them. */
+/**
+ * One host: TLS or plaintext as its sslmode orders them, the next attempt where libpq makes it
+ * (worthAnotherAttempt).
+ */
 async function attemptHost(info: ConnectionInfo, replication: boolean): Promise<Client> {
   const order = attempts(info);
+  const failures: { over: Tls; error: Error }[] = [];
   for (const [i, over] of order.entries()) {
     const client = new Client(clientConfig(info, over, replication));
     // A broken socket emits 'error' on the client; without a listener it would crash the host.
     client.on("error", () => undefined);
-    const mechanism = watchSasl(client);
+    const watch = watchStartup(client);
     try {
       await client.connect();
     } catch (e) {
       await client.end().catch(() => undefined);
-      // allow: plaintext refused by the server's pg_hba.conf (28000), TLS next. prefer: the server
-      // has no TLS, plaintext next (on a new connection; libpq goes on in the same one).
-      const next = order[i + 1];
-      if (next === "tls" && (e as { code?: string }).code === "28000") continue;
-      if (next === "plain" && (e as Error).message === NO_TLS) {
+      // prefer, the server has no TLS: plaintext next, on a new connection (libpq goes on in the
+      // same one), and nothing to report if that fails too.
+      if ((e as Error).message === NO_TLS && i + 1 < order.length) {
         withoutTls.add(serverKey(info));
         continue;
       }
-      throw e;
+      failures.push({ over, error: e as Error });
+      if (i + 1 < order.length && worthAnotherAttempt(watch.stage(), e)) continue;
+      throw failures.length > 1 ? lastWord(failures) : e;
     }
-    if (info.params?.channel_binding === "require" && mechanism() !== "SCRAM-SHA-256-PLUS") {
+    if (info.params?.channel_binding === "require" && watch.mechanism() !== "SCRAM-SHA-256-PLUS") {
       await client.end().catch(() => undefined);
       throw new Error(
-        `channel_binding=require, but the server did not authenticate with SCRAM-SHA-256-PLUS over TLS (it used ${mechanism() ?? (over === "tls" ? "no SCRAM" : "no TLS")}); use sslmode=require or stricter and a password authenticated by scram-sha-256, or set channel_binding=prefer`,
+        `channel_binding=require, but the server did not authenticate with SCRAM-SHA-256-PLUS over TLS (it used ${watch.mechanism() ?? (over === "tls" ? "no SCRAM" : "no TLS")}); use sslmode=require or stricter and a password authenticated by scram-sha-256, or set channel_binding=prefer`,
       );
     }
     return client;

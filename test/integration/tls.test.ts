@@ -1,6 +1,7 @@
 // TLS as libpq negotiates it, in this package's own sessions: no sslmode means `prefer` (TLS first
-// when the server offers it, plaintext when it does not), `allow` tries plaintext first and TLS when
-// the server's pg_hba.conf refuses plaintext, `disable` and `require` are strict; and
+// when the server offers it; plaintext when it does not, when the handshake fails, or when the
+// server refuses the login over TLS), `allow` tries plaintext first and TLS when the server's
+// pg_hba.conf refuses plaintext, `disable` and `require` are strict; and
 // `channel_binding=require` binds the session to the TLS channel (SCRAM-SHA-256-PLUS) or fails;
 // `sslnegotiation=direct` starts TLS at once (PostgreSQL 17's direct TLS).
 // Against a server that only accepts TLS (hostssl, client certificate) and one that has no TLS.
@@ -9,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { conninfo, parseConnection, type ConnectionInfo } from "../../src/pg/connection";
@@ -101,6 +103,97 @@ describe("TLS negotiated as libpq does (PG17)", () => {
       assert.deepEqual(plain.starts, ["SSLRequest", "startup", "startup"]);
     } finally {
       await Promise.all([tls.close(), plain.close()]);
+    }
+  });
+
+  it("without sslmode: plaintext when the TLS handshake fails, as libpq does (not remembered); require does not fall back", async () => {
+    // A front that answers an SSLRequest "S" and the client's TLS hello with bytes that are not
+    // TLS, and passes a plaintext connection on to the server without TLS.
+    const starts: string[] = [];
+    const sockets = new Set<net.Socket>();
+    const front = net.createServer((c) => {
+      sockets.add(c);
+      c.on("error", () => undefined);
+      c.once("data", (d: Buffer) => {
+        if (d.length === 8 && d.readUInt32BE(4) === 80877103) {
+          starts.push("SSLRequest");
+          c.write("S");
+          c.once("data", () => c.end("this is not a TLS server\n"));
+          return;
+        }
+        starts.push("startup");
+        const up = net.connect(plainOnly.port, "127.0.0.1");
+        sockets.add(up);
+        up.on("error", () => undefined);
+        up.write(d);
+        c.pipe(up).pipe(c);
+      });
+    });
+    await new Promise<void>((r) => front.listen(0, "127.0.0.1", r));
+    const at = (query: string) =>
+      `postgres://postgres:${encodeURIComponent(plainOnly.password)}@127.0.0.1:${(front.address() as net.AddressInfo).port}/postgres?${query}`;
+    try {
+      assert.equal(await over(at("")), false);
+      assert.deepEqual(starts, ["SSLRequest", "startup"], "TLS failed in the handshake, then plaintext");
+      // The server said "S": the next session asks for TLS again (only an "N" is remembered).
+      assert.equal(await over(at("application_name=again")), false);
+      assert.deepEqual(starts, ["SSLRequest", "startup", "SSLRequest", "startup"]);
+      await assert.rejects(over(at("sslmode=require&application_name=strict")), (e: Error) => {
+        assert.doesNotMatch(e.message, /without TLS/);
+        assert.ok(!e.message.includes(plainOnly.password));
+        return true;
+      });
+      assert.deepEqual(starts.slice(4), ["SSLRequest"], "require: no plaintext attempt");
+    } finally {
+      for (const x of sockets) x.destroy();
+      await new Promise((r) => front.close(r));
+    }
+  });
+
+  it("without sslmode: plaintext when the server refuses the login over TLS (pg_hba.conf), as libpq does; both refusals reported", async () => {
+    // A role the server takes only without TLS (hostnossl), the way a few setups keep TLS for others.
+    const password = "nossl-secret-1";
+    const [{ hba }] = await tlsOnly.query<{ hba: string }>("SELECT current_setting('hba_file') AS hba");
+    const before = fs.readFileSync(hba, "utf8");
+    await tlsOnly.query(`CREATE ROLE nossl LOGIN PASSWORD '${password}'`);
+    fs.writeFileSync(
+      hba,
+      `hostssl all nossl 127.0.0.1/32 reject\nhostnossl all nossl 127.0.0.1/32 scram-sha-256\n${before}`,
+    );
+    await tlsOnly.query("SELECT pg_reload_conf()");
+    const nossl = (query: string) =>
+      `postgres://nossl:${password}@127.0.0.1:${tlsOnly.port}/postgres?${query}`;
+    try {
+      assert.equal(await over(nossl("")), false, "refused over TLS, then in plaintext");
+      assert.equal(await over(nossl(`sslmode=allow`)), false);
+      await assert.rejects(over(nossl("sslmode=require")), (e: Error) => {
+        assert.equal((e as { code?: string }).code, "28000");
+        assert.match(e.message, /SSL encryption/);
+        assert.doesNotMatch(e.message, /without TLS/);
+        return true;
+      });
+      // A wrong password: refused over TLS by pg_hba.conf, then by the password in plaintext, the
+      // error that says why first (its code kept: nothing else will be tried).
+      await assert.rejects(
+        over(`postgres://nossl:wrong-one@127.0.0.1:${tlsOnly.port}/postgres`),
+        (e: Error) => {
+          assert.equal((e as { code?: string }).code, "28P01");
+          assert.match(e.message, /password authentication failed.*without TLS; over TLS: .*SSL encryption/s);
+          return true;
+        },
+      );
+      // postgres without a client certificate: refused over TLS (the certificate) and in plaintext
+      // (reject): the error says both, the TLS one first.
+      await assert.rejects(over(url(tlsOnly, "")), (e: Error) => {
+        assert.equal((e as { code?: string }).code, "28000");
+        assert.match(e.message, /certificate.*over TLS; without TLS: .*no encryption/s);
+        assert.ok(!e.message.includes(tlsOnly.password));
+        return true;
+      });
+    } finally {
+      fs.writeFileSync(hba, before);
+      await tlsOnly.query("SELECT pg_reload_conf()");
+      await tlsOnly.query("DROP ROLE nossl");
     }
   });
 
