@@ -4,12 +4,15 @@
 // its installed package, program worker and provider hosts (test/harness/hosts.ts, worker.ts).
 // The package is packed once for every file. Each file runs in a node process of its own.
 //
-//   tsx test/run.ts                  everything, every suite on its versions but the few left to
-//                                    --full (FULL_ONLY): npm test, CI's Node.js 20 pass
-//   tsx test/run.ts --full           the full version matrix: CI's Node.js 22 and 24 passes
-//   tsx test/run.ts --quick          one version pair per suite (PGREPL_MATRIX=quick), packaging
-//                                    files left to the full run: local runs
-//   tsx test/run.ts --lanes 2 FILE…  given files only, two lanes (default three; PGREPL_LANES)
+//   tsx test/run.ts                  every suite on one version (pair) — its newest same-version
+//                                    one (PGREPL_MATRIX=quick) —, the packaging files left out:
+//                                    npm test
+//   tsx test/run.ts --packaging      the packaging files (PACKAGING): CI's Node.js 20 pass, after
+//                                    npm test
+//   tsx test/run.ts --full           every file, every suite on every version (pair) it lists:
+//                                    CI's Node.js 22 and 24 passes
+//   tsx test/run.ts --lanes 2 FILE…  given files only, on every version they list, two lanes
+//                                    (default three; PGREPL_LANES)
 //
 // Prints each file's report when it finishes, then a summary and the failures again; exits 1 when
 // anything failed.
@@ -28,8 +31,8 @@ const TSX = pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader
 const DURATIONS = path.join(ROOT, "node_modules", ".cache", "pgrepl-test-durations.json");
 
 const args = process.argv.slice(2);
-const quick = args.includes("--quick");
 const full = args.includes("--full");
+const packaging = args.includes("--packaging");
 // `npm test` type-checks the tests, scripts and examples beside the test runs (one core's work that
 // would otherwise come first).
 const typecheck = args.includes("--typecheck");
@@ -39,6 +42,13 @@ const lanesArg = args.indexOf("--lanes");
 // test in 313-325 s against 350-374 s.
 const laneCount = lanesArg >= 0 ? Number(args[lanesArg + 1]) : Number(process.env.PGREPL_LANES ?? 3);
 const named = args.filter((a, i) => !a.startsWith("--") && args[i - 1] !== "--lanes");
+/**
+ * One version (pair) per suite: npm test. The full matrix (every version 14–18 and pair each suite
+ * lists) is CI's Node.js 22 and 24 passes (--full), the packaging files and a run of named files:
+ * on this two-core VM's slower hours npm test with the full matrix took 456–501 s, over its six
+ * minutes; one version per suite, 291 s.
+ */
+const oneVersion = !full && !packaging && named.length === 0;
 
 const glob = (dir: string, depth = 1): string[] =>
   fs.existsSync(path.join(ROOT, dir))
@@ -57,9 +67,9 @@ const fast = glob("test/unit", 2);
 const slow = [...glob("test/program"), ...glob("test/integration"), ...glob("test/e2e")];
 /**
  * How the package reaches a program (the packed files and a consumer's type-check, every install
- * layout, the README's CLI path): npm test and CI run them; the quick matrix, for the loop of
- * changing what the providers do, leaves them out (every other file still installs the packed
- * package the registry way).
+ * layout, the README's CLI path): CI runs them on every Node.js it tests (--packaging after npm
+ * test, --full); npm test leaves them out (every other file still installs the packed package the
+ * registry way).
  */
 const PACKAGING = [
   "test/integration/package.test.ts",
@@ -70,8 +80,8 @@ const PACKAGING = [
 /**
  * Suites that run once per version (pair) in a file of their own, whose other files already cover
  * both sides of these: the drift suite on 15 → 15 (15 → 18 and 18 → 18 run), the field topologies
- * on 17 (15 and 18 run). `npm test` leaves them to the full matrix (`--full`, CI's Node.js 22 and 24
- * passes), which keeps `npm test` under six minutes on two cores.
+ * on 17 (15 and 18 run). Left to the full matrix (`--full`, CI's Node.js 22 and 24 passes): npm
+ * test's one version per suite has nothing to run in them.
  */
 const FULL_ONLY = ["test/integration/drift.15-15.test.ts", "test/integration/topologies.17.test.ts"];
 
@@ -135,9 +145,9 @@ async function main(): Promise<void> {
   const selected =
     named.length > 0
       ? named
-      : [...fast, ...slow].filter(
-          (f) => !(quick && PACKAGING.includes(f)) && (full || !FULL_ONLY.includes(f)),
-        );
+      : packaging
+        ? PACKAGING
+        : [...fast, ...slow].filter((f) => full || (!PACKAGING.includes(f) && !FULL_ONLY.includes(f)));
   const unit = selected.filter((f) => fast.includes(f));
   const lanes = selected.filter((f) => !fast.includes(f));
   const results: FileResult[] = [];
@@ -147,7 +157,7 @@ async function main(): Promise<void> {
   const common: NodeJS.ProcessEnv = {
     PGREPL_OWNER: String(process.pid),
     PGREPL_CACHE_DIR: cache,
-    ...(quick ? { PGREPL_MATRIX: "quick" } : {}),
+    ...(oneVersion ? { PGREPL_MATRIX: "quick" } : {}),
   };
 
   // The unit tests (no server) run beside the lanes, in one process: one entry file imports them all.
@@ -224,7 +234,7 @@ async function main(): Promise<void> {
       await stopPools(poolRoot);
     }
     await unitRun;
-    if (named.length === 0 && !quick) {
+    if (named.length === 0) {
       fs.mkdirSync(path.dirname(DURATIONS), { recursive: true });
       // Merged: a run without the --full files keeps their last durations.
       fs.writeFileSync(
@@ -243,7 +253,7 @@ async function main(): Promise<void> {
   const sum = (k: "tests" | "pass" | "fail") => results.reduce((n, r) => n + r[k], 0);
   const failed = results.filter((r) => !r.ok);
   console.log(
-    `${failed.length === 0 ? "✔" : "✖"} ${sum("tests")} tests in ${results.length} runs, ${sum("pass")} passed, ${sum("fail")} failed, ${((Date.now() - started) / 1000).toFixed(0)} s on ${laneCount} lane(s)${quick ? ` (quick matrix; left to npm test: ${PACKAGING.map((f) => path.basename(f)).join(", ")})` : named.length === 0 && !full ? ` (left to --full: ${FULL_ONLY.map((f) => path.basename(f)).join(", ")})` : ""}`,
+    `${failed.length === 0 ? "✔" : "✖"} ${sum("tests")} tests in ${results.length} runs, ${sum("pass")} passed, ${sum("fail")} failed, ${((Date.now() - started) / 1000).toFixed(0)} s on ${laneCount} lane(s)${oneVersion ? ` (one version per suite; left to --packaging and --full: ${PACKAGING.map((f) => path.basename(f)).join(", ")}; every version: --full)` : ""}`,
   );
   for (const f of failed) console.log(`  failed: ${f.file}`);
   // The failures again, last (a CI log is often read from its end): node's own list of each failed

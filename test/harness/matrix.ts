@@ -1,6 +1,6 @@
-// The PostgreSQL versions a suite runs on: every one it lists in the full matrix (npm test, CI),
-// one in the quick matrix for local runs (PGREPL_MATRIX=quick, `npm run test:quick`): the newest
-// same-version pair (or version) where the suite has one, else its first.
+// The PostgreSQL versions a suite runs on: every one it lists in the full matrix (CI's Node.js 22
+// and 24 passes, `npm run test:full`, a run of named files), one where PGREPL_MATRIX=quick (npm
+// test): the newest same-version pair (or version) where the suite has one, else its first.
 
 import type { Major } from "./postgres";
 
