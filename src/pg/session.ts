@@ -366,7 +366,9 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   const c = client;
   let healthy = false;
   let dirty = false;
-  // A check, diff or read: its statements wait a bounded time for table locks (kernel/lockWaits.ts).
+  // A check, diff or read: its statements wait a bounded time for table locks (kernel/lockWaits.ts)
+  // and run without the statement_timeout a role or database may set (as pg_dump's do: a bound
+  // meant for the application's queries, which a catalog read on a loaded server may pass).
   // Anything else is work (copies, index builds, DDL): it runs without the statement, idle and
   // idle-in-transaction timeouts a role or database may set, as pg_dump and pg_restore do, and
   // waits for locks as its statements say (pg/lock.ts). The settings stay with the kept
@@ -488,7 +490,11 @@ function limitStatements(from: string | undefined, to: string): string {
   if (to === "work") return [...(from !== undefined ? ["RESET lock_timeout"] : []), ...work].join("; ");
   const seconds = to.slice("read ".length);
   return [
-    ...(from === "work" ? WORK_TIMEOUTS.map((t) => `RESET ${t}`) : []),
+    ...(from === undefined
+      ? ["SET statement_timeout = 0"]
+      : from === "work"
+        ? WORK_TIMEOUTS.filter((t) => t !== "statement_timeout").map((t) => `RESET ${t}`)
+        : []),
     `SET lock_timeout = '${seconds}s'`,
   ].join("; ");
 }

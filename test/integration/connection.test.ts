@@ -245,6 +245,33 @@ describe("connections between provider calls", () => {
     );
   });
 
+  it("runs a check's reads without the role's statement_timeout, as pg_dump does, on a new connection and on a kept one", async () => {
+    await server.query(
+      "CREATE ROLE timed_reader LOGIN PASSWORD 'timed-reader-1'; ALTER ROLE timed_reader SET statement_timeout = '5s'",
+    );
+    const info = parseConnection(
+      `postgres://timed_reader:timed-reader-1@127.0.0.1:${server.port}/postgres?application_name=timed`,
+    );
+    const show = () =>
+      withSession(info, (s) =>
+        s.query<{ st: string; lt: string; reset: string }>(
+          "SELECT current_setting('statement_timeout') AS st, current_setting('lock_timeout') AS lt, (SELECT reset_val FROM pg_settings WHERE name = 'statement_timeout') AS reset",
+        ),
+      );
+    const [fresh] = await withReadWait(6, show);
+    const [change] = await show();
+    const [again] = await withReadWait(6, show);
+    assert.deepEqual(
+      [fresh, change, again],
+      [
+        { st: "0", lt: "6s", reset: "5000" },
+        { st: "0", lt: "0", reset: "5000" },
+        { st: "0", lt: "6s", reset: "5000" },
+      ],
+      "the role's 5 s stays what RESET restores (the preflight reads it there)",
+    );
+  });
+
   it("builds indexes on small tables several to a round trip, and names the one that fails", async () => {
     const names = ["b1", "b2", "b3", "b4", "b5"];
     await server.query(
