@@ -179,8 +179,8 @@ function watchStartup(client: Client): {
 /**
  * Whether libpq would make the next attempt (its other sslmode) after this one failed otherwise than
  * by the server answering that it has no TLS: the TLS handshake failed, or the server refused the
- * login (any error before it accepted it but 57P03, which sends libpq to the next host instead). Errors after the
- * login (no such database, too many connections) end the attempts.
+ * login (any error before it accepted it but 57P03, which sends libpq to the next host instead).
+ * Errors after the login (no such database, too many connections) end the attempts.
  */
 function worthAnotherAttempt(stage: string, e: unknown): boolean {
   if (stage === "tls") return true;
