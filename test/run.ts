@@ -46,7 +46,7 @@ const named = args.filter((a, i) => !a.startsWith("--") && args[i - 1] !== "--la
  * One version (pair) per suite: npm test. The full matrix (every version 14–18 and pair each suite
  * lists) is CI's Node.js 22 and 24 passes (--full), the packaging files and a run of named files:
  * on this two-core VM's slower hours npm test with the full matrix took 456–501 s, over its six
- * minutes; one version per suite, 291 s.
+ * minutes; one version per suite, 291–326 s.
  */
 const oneVersion = !full && !packaging && named.length === 0;
 
