@@ -144,8 +144,7 @@ class CopyOut extends Submittable<void> {
       }
       this.write(buf, from, i);
       from = -1;
-      if (type === ERROR_RESPONSE) return this.handBack(buf.subarray(i), bytes);
-      if (type === COPY_DONE) return this.handBack(buf.subarray(i), bytes);
+      if (type === ERROR_RESPONSE || type === COPY_DONE) return this.handBack(buf.subarray(i), bytes);
       // CopyOutResponse, and the notices and parameter changes that may come between rows.
       this.inRow = false;
       this.left = body;

@@ -3,7 +3,14 @@
 
 import * as fs from "node:fs";
 import type * as tls from "node:tls";
-import { Client, type ClientConfig, type QueryConfig, type QueryResult, type QueryResultRow } from "pg";
+import {
+  Client,
+  DatabaseError,
+  type ClientConfig,
+  type QueryConfig,
+  type QueryResult,
+  type QueryResultRow,
+} from "pg";
 import { LOCK_TRIES, readWait } from "../kernel/lockWaits";
 import { eachHost, endpoint, secretsOf, type ConnectionInfo } from "./connection";
 import { describeHolders, EXCLUSIVE_HOLDERS, type Holder } from "./holders";
@@ -139,18 +146,18 @@ function clientConfig(info: ConnectionInfo, over: Tls, replication = false): Cli
   return config;
 }
 
+/** How far a connection attempt got (watchStartup). */
+type Stage = "connecting" | "tls" | "startup" | "in";
+
 /**
  * Where a client's connection got to, as libpq tells its stages apart: `tls` from the server's "S"
  * until the TLS handshake is done, `startup` from then (or from the start in plaintext) until the
  * server accepted the login, `in` after; and the mechanism it authenticated with, when it used
  * SASL (SCRAM).
  */
-function watchStartup(client: Client): {
-  stage(): "connecting" | "tls" | "startup" | "in";
-  mechanism(): string | undefined;
-} {
+function watchStartup(client: Client): { stage(): Stage; mechanism(): string | undefined } {
   let mechanism: string | undefined;
-  let stage: "connecting" | "tls" | "startup" | "in" = "connecting";
+  let stage: Stage = "connecting";
   const connection = (
     client as unknown as {
       connection: NodeJS.EventEmitter & {
@@ -182,10 +189,9 @@ function watchStartup(client: Client): {
  * login (any error before it accepted it but 57P03, which sends libpq to the next host instead).
  * Errors after the login (no such database, too many connections) end the attempts.
  */
-function worthAnotherAttempt(stage: string, e: unknown): boolean {
+function worthAnotherAttempt(stage: Stage, e: unknown): boolean {
   if (stage === "tls") return true;
-  const code = (e as { code?: unknown }).code;
-  return stage === "startup" && typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && code !== "57P03";
+  return stage === "startup" && e instanceof DatabaseError && e.code !== "57P03";
 }
 
 /**
@@ -196,8 +202,9 @@ function worthAnotherAttempt(stage: string, e: unknown): boolean {
 function lastWord(failures: { over: Tls; error: Error }[]): Error {
   const chosen = failures.find((f) => (f.error as { code?: string }).code !== "28000") ?? failures[0]!;
   const others = failures.filter((f) => f !== chosen);
+  const way = (over: Tls) => (over === "tls" ? "over TLS" : "without TLS");
   if (others.length > 0)
-    chosen.error.message = `${chosen.error.message} (${chosen.over === "tls" ? "over TLS" : "without TLS"}; ${others.map((f) => `${f.over === "tls" ? "over TLS" : "without TLS"}: ${f.error.message}`).join("; ")})`;
+    chosen.error.message = `${chosen.error.message} (${way(chosen.over)}; ${others.map((f) => `${way(f.over)}: ${f.error.message}`).join("; ")})`;
   return chosen.error;
 }
 
