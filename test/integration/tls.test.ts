@@ -48,6 +48,8 @@ describe("TLS negotiated as libpq does (PG17)", () => {
     `sslcert=${encodeURIComponent(certs.clientCert)}&sslkey=${encodeURIComponent(certs.clientKey)}`;
   const url = (s: TestServer, query: string) =>
     `postgres://postgres:${encodeURIComponent(s.password)}@127.0.0.1:${s.port}/postgres?${query}`;
+  /** A connection's first message asks for TLS (the protocol's SSLRequest code). */
+  const isSslRequest = (d: Buffer) => d.length === 8 && d.readUInt32BE(4) === 80877103;
   /** Whether the session is encrypted, and how it authenticated: from the server's view. */
   const over = (u: string) =>
     withSession(
@@ -69,9 +71,7 @@ describe("TLS negotiated as libpq does (PG17)", () => {
       const proxy = net.createServer((c) => {
         const up = net.connect(target.port, "127.0.0.1");
         sockets.add(c).add(up);
-        c.once("data", (d: Buffer) =>
-          starts.push(d.length === 8 && d.readUInt32BE(4) === 80877103 ? "SSLRequest" : "startup"),
-        );
+        c.once("data", (d: Buffer) => starts.push(isSslRequest(d) ? "SSLRequest" : "startup"));
         c.pipe(up).pipe(c);
         c.on("error", () => undefined);
         up.on("error", () => undefined);
@@ -115,7 +115,7 @@ describe("TLS negotiated as libpq does (PG17)", () => {
       sockets.add(c);
       c.on("error", () => undefined);
       c.once("data", (d: Buffer) => {
-        if (d.length === 8 && d.readUInt32BE(4) === 80877103) {
+        if (isSslRequest(d)) {
           starts.push("SSLRequest");
           c.write("S");
           c.once("data", () => c.end("this is not a TLS server\n"));
