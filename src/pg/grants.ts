@@ -31,8 +31,11 @@ export const setLogged = (schema: string, table: string) =>
 export const disableRowSecurity = (schema: string, table: string) =>
   `ALTER TABLE ${qualified(schema, table)} DISABLE ROW LEVEL SECURITY;`;
 
-export const alterRoleNoStatementTimeout = (role: string) =>
-  `ALTER ROLE ${ident(role)} SET statement_timeout = 0;`;
+/** The role's timeouts off (a closed set of setting names, written as PostgreSQL's documentation does). */
+export const alterRoleNoTimeouts = (
+  role: string,
+  timeouts: readonly { name: "statement_timeout" | "transaction_timeout" }[],
+) => timeouts.map((t) => `ALTER ROLE ${ident(role)} SET ${t.name} = 0;`).join(" ");
 
 export const alterRoleBypassRls = (role: string) => `ALTER ROLE ${ident(role)} WITH BYPASSRLS;`;
 

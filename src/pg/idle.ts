@@ -16,8 +16,8 @@ import type { Client } from "pg";
 interface Idle {
   client: Client;
   version: number;
-  /** The limits the session's settings were last set for (session.ts), undefined: the server's; "reset": a call changed settings, reset before the next. */
-  limits: string | undefined;
+  /** The limits the session's settings were last set for (session.ts); "reset": a call changed settings, reset before the next. */
+  limits: string;
   timer: NodeJS.Timeout;
   /** When it was kept (Date.now()). */
   since: number;
@@ -49,7 +49,7 @@ function socket(client: Client): Socket | undefined {
  */
 export async function checkout(
   key: string,
-): Promise<{ client: Client; version: number; limits: string | undefined } | undefined> {
+): Promise<{ client: Client; version: number; limits: string } | undefined> {
   const list = pool().get(key);
   while (list && list.length > 0) {
     const idle = list.pop()!;
@@ -69,7 +69,7 @@ export async function checkout(
 }
 
 /** Keeps a healthy connection for the next call; false when it cannot be kept (then close it). */
-export function checkin(key: string, client: Client, version: number, limits: string | undefined): boolean {
+export function checkin(key: string, client: Client, version: number, limits: string): boolean {
   const s = socket(client);
   if (!s) return false;
   s.unref();

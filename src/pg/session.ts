@@ -365,24 +365,22 @@ export async function withSession<T>(info: ConnectionInfo, fn: (s: Session) => P
   const key = keyOf(info);
   let client: Client;
   let serverVersion: number;
-  // What the session's limits were last set for (undefined: the server's settings).
-  let limits: string | undefined;
+  // What the session's limits were last set for: a new connection's are work's (open).
+  let limits = WORK;
   const reused = await idle.checkout(key);
   if (reused) ({ client, version: serverVersion, limits } = reused);
   else ({ client, version: serverVersion } = await open(info));
   const c = client;
   let healthy = false;
   let dirty = false;
-  // A check, diff or read: its statements wait a bounded time for table locks (kernel/lockWaits.ts)
-  // and run without the statement_timeout a role or database may set (as pg_dump's do: a bound
-  // meant for the application's queries, which a catalog read on a loaded server may pass).
-  // Anything else is work (copies, index builds, DDL): it runs without the statement, idle and
-  // idle-in-transaction timeouts a role or database may set, as pg_dump and pg_restore do, and
-  // waits for locks as its statements say (pg/lock.ts). The settings stay with the kept
-  // connection, so calls of the same kind send them once.
+  // Every session runs without the timeouts a role or database may set (NO_TIMEOUTS, turned off
+  // when the connection is made). A check, diff or read waits a bounded time for table locks
+  // (kernel/lockWaits.ts); anything else is work (copies, index builds, DDL), which waits for
+  // locks as its statements say (pg/lock.ts). The lock wait stays with the kept connection, so
+  // calls of the same kind set it once.
   const bound = readWait();
   const wait = bound === undefined ? undefined : Math.max(1, Math.trunc(bound));
-  const wanted = wait === undefined ? "work" : `read ${wait}`;
+  const wanted = wait === undefined ? WORK : `read ${wait}`;
   // Statements that go out with the next one, in the same round trip: the session's limits,
   // settings (Session.set), a transaction's BEGIN. (BEGIN fails only with the connection, which
   // nothing runs on then; a setting's error comes with the statement it went out with.)
@@ -455,7 +453,11 @@ const keyOf = (info: ConnectionInfo) =>
 async function open(info: ConnectionInfo): Promise<{ client: Client; version: number }> {
   const client = await connectWith(info);
   try {
-    const version = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    // The timeouts off in the same round trip: a connection kept for a later call must not be
+    // ended by the role's idle_session_timeout meanwhile.
+    const version = await client.query<{ v: string }>(
+      `SELECT current_setting('server_version_num') AS v, (${NO_TIMEOUTS}) AS off`,
+    );
     return { client, version: Number(version.rows[0]!.v) };
   } catch (e) {
     await client.end().catch(() => undefined);
@@ -472,38 +474,36 @@ export function warm(info: ConnectionInfo, count = 1): void {
   for (let i = idle.kept(keyOf(info)); i < count; i++)
     void open(info)
       .then(async ({ client, version }) => {
-        if (!idle.checkin(keyOf(info), client, version, undefined)) await client.end();
+        if (!idle.checkin(keyOf(info), client, version, WORK)) await client.end();
       })
       .catch(() => undefined);
 }
 
 /**
- * The timeouts a role or database may set that would cut work short (a copy, an index build, a
- * session idle while another does its part): turned off for it, as pg_dump and pg_restore do.
+ * The timeouts a role or database may set that would cut a session of this program short: a copy
+ * or an index build longer than statement_timeout or PostgreSQL 17's transaction_timeout, a catalog
+ * read on a loaded server, a session idle while another does its part or kept between calls
+ * (idle.ts closes those itself, after 10 s). Those this server has, all turned off in one statement
+ * (its answer: how many), as pg_dump and pg_restore turn them off for their sessions.
  */
-export const WORK_TIMEOUTS = [
-  "statement_timeout",
-  "idle_in_transaction_session_timeout",
-  "idle_session_timeout",
-] as const;
+export const NO_TIMEOUTS =
+  "SELECT pg_catalog.count(pg_catalog.set_config(name, '0', false)) FROM pg_catalog.pg_settings " +
+  "WHERE name IN ('statement_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout', 'transaction_timeout')";
 
+/** A session's limits for work: no timeouts (NO_TIMEOUTS), the server's lock_timeout. */
+const WORK = "work";
 /** A kept connection a call changed settings on: RESET ALL before anything else on it. */
 const RESET_PENDING = "reset";
 
-/** The statements (one round trip) that move a session's limits from `from` to `to` ("work" or "read N"). */
-function limitStatements(from: string | undefined, to: string): string {
-  if (from === RESET_PENDING) return `RESET ALL; ${limitStatements(undefined, to)}`;
-  const work = WORK_TIMEOUTS.map((t) => `SET ${t} = 0`);
-  if (to === "work") return [...(from !== undefined ? ["RESET lock_timeout"] : []), ...work].join("; ");
-  const seconds = to.slice("read ".length);
-  return [
-    ...(from === undefined
-      ? ["SET statement_timeout = 0"]
-      : from === "work"
-        ? WORK_TIMEOUTS.filter((t) => t !== "statement_timeout").map((t) => `RESET ${t}`)
-        : []),
-    `SET lock_timeout = '${seconds}s'`,
-  ].join("; ");
+/**
+ * The statements (one round trip) that move a session's limits from `from` to `to` ("work" or
+ * "read N"). A new connection is at "work" already (open); RESET ALL brings back the role's.
+ */
+function limitStatements(from: string, to: string): string {
+  if (from === RESET_PENDING)
+    return `RESET ALL; ${NO_TIMEOUTS}${to === WORK ? "" : `; ${limitStatements(WORK, to)}`}`;
+  if (to === WORK) return "RESET lock_timeout";
+  return `SET lock_timeout = '${to.slice("read ".length)}s'`;
 }
 
 /**

@@ -331,15 +331,25 @@ export async function readSlot(s: Session, slot: string): Promise<SlotFacts | un
 
 /**
  * The publisher's replication slots and WAL senders (how many it allows, how many are taken), and
- * the statement_timeout this role's sessions start with there (its walsenders' too; "0": none):
- * the value RESET restores, whatever this session set.
+ * the timeouts this role's sessions start with there (its walsenders' too) that cut a COPY short:
+ * the values RESET restores, whatever this session set.
  */
+/** A timeout a role's sessions start with, its unit written after it ("100ms"). */
+export interface RoleTimeout {
+  name: "statement_timeout" | "transaction_timeout";
+  value: string;
+}
+
+/** "statement_timeout = 100ms and transaction_timeout = 1s". */
+export const describeTimeouts = (timeouts: readonly RoleTimeout[]) =>
+  timeouts.map((t) => `${t.name} = ${t.value}`).join(" and ");
+
 export interface PublisherLimits {
   slots: number;
   slotsUsed: number;
   senders: number;
   sendersUsed: number;
-  statementTimeout: string;
+  copyTimeouts: RoleTimeout[];
 }
 
 export async function readPublisherLimits(s: Session): Promise<PublisherLimits> {
@@ -348,8 +358,9 @@ export async function readPublisherLimits(s: Session): Promise<PublisherLimits> 
             (SELECT count(*) FROM pg_catalog.pg_replication_slots)::int AS "slotsUsed",
             pg_catalog.current_setting('max_wal_senders')::int AS senders,
             (SELECT count(*) FROM pg_catalog.pg_stat_get_wal_senders())::int AS "sendersUsed",
-            (SELECT CASE WHEN reset_val = '0' THEN '0' ELSE reset_val || coalesce(unit, '') END
-               FROM pg_catalog.pg_settings WHERE name = 'statement_timeout') AS "statementTimeout"`,
+            (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('name', name, 'value', reset_val || coalesce(unit, '')) ORDER BY name), '[]')
+               FROM pg_catalog.pg_settings
+              WHERE name IN ('statement_timeout', 'transaction_timeout') AND reset_val <> '0') AS "copyTimeouts"`,
   );
   return r!;
 }

@@ -15,6 +15,7 @@ import { nameOf, sortedTables, tableFromStoredKey, tableId, tableKey, type Table
 import { settleBinary } from "./binary";
 import {
   countEnabledSubscriptions,
+  describeTimeouts,
   readSubscription,
   readSubscriptionErrors,
   readSyncStates,
@@ -36,7 +37,7 @@ import {
   workerFailures,
   type SyncLimits,
 } from "./preflight";
-import { alterRoleNoStatementTimeout } from "../pg/grants";
+import { alterRoleNoTimeouts } from "../pg/grants";
 import { subscriberFailures } from "./privileges";
 import { attachedWithRows, slotHealth, slotWarnings, type PublisherView } from "./publisher";
 import { adoptionChanges, nameTakenReason, sameConnectionAs } from "./reconcile";
@@ -150,7 +151,8 @@ async function resumable(
   const done = new Set(kept.map(tableId));
   const rest = published.filter((t) => !done.has(tableId(t)));
   const known = await withSyncWorkers(s, limits);
-  if (syncBlockers(s.serverVersion, known, rest, syncFixes(limits.role)).reasons.length > 0) return undefined;
+  if (syncBlockers(s.serverVersion, known, rest, syncFixes(limits.role, limits.timeouts)).reasons.length > 0)
+    return undefined;
   // The handover publication lists the kept tables: this role must be allowed to create it.
   if (!(await mayHandOver(ends.publisher, kept).catch(() => false))) return undefined;
   return { kept, partial };
@@ -448,9 +450,9 @@ export async function observeReplica(
       );
     // Tables newly published to an existing subscription are copied by PostgreSQL's (REFRESH).
     const added = existing && !repair ? leftOutBySync(s.serverVersion, view?.generated ?? [], copied) : [];
-    if (existing && !repair && running && copied.length > 0 && limits.statementTimeout !== "0")
+    if (existing && !repair && running && copied.length > 0 && limits.timeouts.length > 0)
       log.warn(
-        `${label(inputs.name)}: PostgreSQL's table synchronisation copies ${copied.map(tableKey).join(", ")} (newly published) under the publisher role's statement_timeout = ${limits.statementTimeout}: a table whose COPY takes longer is cancelled and copied again without end. Run ${alterRoleNoStatementTimeout(limits.role)} on the publisher first if one may.`,
+        `${label(inputs.name)}: PostgreSQL's table synchronisation copies ${copied.map(tableKey).join(", ")} (newly published) under the publisher role's ${describeTimeouts(limits.timeouts)}: a table whose COPY takes longer is cancelled and copied again without end. Run ${alterRoleNoTimeouts(limits.role, limits.timeouts)} on the publisher first if one may.`,
       );
     if (added.length > 0)
       failures.push({

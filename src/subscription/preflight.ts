@@ -6,7 +6,7 @@
 import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
 import { endpoint, type ConnectionInfo } from "../pg/connection";
-import { alterRoleNoStatementTimeout } from "../pg/grants";
+import { alterRoleNoTimeouts } from "../pg/grants";
 import type { Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
 import type { PublishedColumn } from "../pg/published";
@@ -18,8 +18,10 @@ import { bytes } from "../kernel/units";
 import { literal } from "../pg/quote";
 import {
   countEnabledSubscriptions,
+  describeTimeouts,
   readGeneratedAmong,
   type PublisherLimits,
+  type RoleTimeout,
   type SlotFacts,
 } from "./catalog";
 import type { PublisherView } from "./publisher";
@@ -191,8 +193,8 @@ export const LEFT_OUT_FIX =
 export interface SyncLimits {
   /** Stored generated columns whose values the publisher publishes (PG18). */
   generated: readonly PublishedColumn[];
-  /** The statement_timeout of the publisher role's sessions, its walsenders' too ("0": none). */
-  statementTimeout: string;
+  /** The timeouts of the publisher role's sessions, its walsenders' too, that cut a COPY short. */
+  timeouts: RoleTimeout[];
   role: string;
   /** The subscriber's max_sync_workers_per_subscription, where read (0: its copy never starts). */
   syncWorkers?: number;
@@ -210,7 +212,7 @@ export function syncLimitsOf(view: PublisherView | undefined, settings?: Record<
   const workers = settings?.["max_sync_workers_per_subscription"];
   return {
     generated: view?.generated ?? [],
-    statementTimeout: view?.limits.statementTimeout ?? "0",
+    timeouts: view?.limits.copyTimeouts ?? [],
     role: view?.role.user ?? "",
     ...(workers !== undefined ? { syncWorkers: Number(workers) } : {}),
   };
@@ -218,8 +220,9 @@ export function syncLimitsOf(view: PublisherView | undefined, settings?: Record<
 
 /**
  * Why PostgreSQL's own copy of `tables` cannot be left to it here, each reason with its fix, and
- * the tables only this program's copy can copy (all of them under a statement_timeout: measured,
- * a walsender's COPY cancelled at 1 s was retried 54 times in 60 s, never finishing).
+ * the tables only this program's copy can copy (all of them under a statement_timeout or a
+ * transaction_timeout: measured, a walsender's COPY cancelled at 1 s was retried 54 times in 60 s,
+ * never finishing; ended by a 300 ms transaction_timeout on PostgreSQL 18, 65 times in 20 s).
  */
 export function syncBlockers(
   version: number,
@@ -228,13 +231,13 @@ export function syncBlockers(
   fixes: { generated: string; timeout: string; workers: string },
 ): { tables: TableName[]; reasons: string[] } {
   const leftOut = leftOutBySync(version, limits.generated, tables);
-  const timed = limits.statementTimeout !== "0" && tables.length > 0;
+  const timed = limits.timeouts.length > 0 && tables.length > 0;
   const idle = limits.syncWorkers === 0 && tables.length > 0;
   const reasons = [
     ...(leftOut.length > 0 ? [leftOutReason(leftOut, version, fixes.generated)] : []),
     ...(timed
       ? [
-          `the publisher runs the sessions of role ${JSON.stringify(limits.role)} with statement_timeout = ${limits.statementTimeout} (set for the role or its database), which cuts PostgreSQL's table synchronisation short: a table whose COPY takes longer is cancelled and copied again without end. ${fixes.timeout}`,
+          `the publisher runs the sessions of role ${JSON.stringify(limits.role)} with ${describeTimeouts(limits.timeouts)} (set for the role or its database), which cuts PostgreSQL's table synchronisation short: a table whose COPY takes longer is cancelled and copied again without end. ${fixes.timeout}`,
         ]
       : []),
     ...(idle
@@ -251,9 +254,9 @@ export function syncBlockers(
 }
 
 /** The fixes of syncBlockers for a copy about to start by PostgreSQL. */
-export const syncFixes = (role: string) => ({
+export const syncFixes = (role: string, timeouts: readonly RoleTimeout[]) => ({
   generated: LEFT_OUT_FIX,
-  timeout: `Set \`copyMethod: "snapshot"\` or "auto" (this program's copy turns the timeout off in its own sessions), or run ${alterRoleNoStatementTimeout(role)} on the publisher`,
+  timeout: `Set \`copyMethod: "snapshot"\` or "auto" (this program's copy turns the timeouts off in its own sessions), or run ${alterRoleNoTimeouts(role, timeouts)} on the publisher`,
   workers: `Set \`copyMethod: "snapshot"\` or "auto" (this program's copy needs no table-sync worker), or raise max_sync_workers_per_subscription on the subscriber (a reload is enough)`,
 });
 
@@ -286,7 +289,9 @@ export async function createPreflight(
   for (const f of generated) problems.push(f.reason);
   if (inputs.copyData !== false) {
     const limits = syncLimitsOf(view, settings);
-    problems.push(...syncBlockers(s.serverVersion, limits, tables, syncFixes(limits.role)).reasons);
+    problems.push(
+      ...syncBlockers(s.serverVersion, limits, tables, syncFixes(limits.role, limits.timeouts)).reasons,
+    );
   }
   for (const f of workerFailures(settings, enabled, inputs)) problems.push(f.reason);
   if (problems.length > 0) throw new Error(`${label(inputs.name)}: ${problems.join("; ")}.`);

@@ -1,7 +1,7 @@
 // Every statement the Subscription sends; identifiers and literals go through quote.ts.
 
 import { lockTimeout } from "../pg/lock";
-import { WORK_TIMEOUTS } from "../pg/session";
+import { NO_TIMEOUTS } from "../pg/session";
 import { PORTABLE_TEXT } from "../pg/settings";
 import { ident, identList, literal, qualified } from "../pg/quote";
 import type { TableName } from "../pg/tables";
@@ -112,11 +112,12 @@ export function createSlotExportingSnapshot(slot: string): string {
   return `CREATE_REPLICATION_SLOT ${ident(slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`;
 }
 
-/** session.ts's WORK_TIMEOUTS, off: a copy runs as long as it must. */
-const NO_WORK_TIMEOUTS = WORK_TIMEOUTS.map((t) => `${t} = 0`);
-
-/** On the replication connection holding the exported snapshot, idle while the tables are copied. */
-export const SNAPSHOT_HOLDER_SESSION = "SET idle_session_timeout = 0";
+/**
+ * On the replication connection holding the exported snapshot (idle, its transaction open, while
+ * the tables are copied) and on the publisher's copy sessions (idle until the copy starts, then in
+ * one transaction as long as the copy takes): none of the roles' timeouts (session.ts).
+ */
+export const SNAPSHOT_HOLDER_SESSION = NO_TIMEOUTS;
 
 /**
  * A read-only transaction that sees exactly what the exported snapshot saw, opened in one round trip
@@ -128,8 +129,7 @@ export function beginUnderSnapshot(snapshot: string, lockSeconds: number): strin
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     `SET TRANSACTION SNAPSHOT ${literal(snapshot)}`,
     lockTimeout(lockSeconds),
-    // A copy runs as long as it must, and this session waits idle while the replica builds a key.
-    ...NO_WORK_TIMEOUTS.map((t) => `SET LOCAL ${t}`),
+    // The session's timeouts are off already (SNAPSHOT_HOLDER_SESSION).
     ...portableText("SET LOCAL"),
   ].join("; ");
 }
@@ -226,7 +226,7 @@ type Scope = "SET LOCAL" | "SET";
 export function copyInSession(lockSeconds: number, asReplica: boolean): string {
   return [
     lockTimeout(lockSeconds, "SET"),
-    ...NO_WORK_TIMEOUTS.map((t) => `SET ${t}`),
+    NO_TIMEOUTS,
     ...portableText("SET"),
     ...(asReplica ? ["SET session_replication_role = replica"] : []),
   ].join("; ");

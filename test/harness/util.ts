@@ -76,7 +76,9 @@ export function plainOutputs(outputs: Record<string, unknown>, secretKeys: reado
   );
 }
 
-const CONNECTION_QUERIES = ["SELECT 1", "SELECT current_setting('server_version_num') AS v"];
+/** A connection's version read (with its timeouts turned off) and a kept one's liveness probe. */
+const connectionQuery = (text: string) =>
+  text === "SELECT 1" || text.startsWith("SELECT current_setting('server_version_num') AS v");
 
 /** Runs `fn` recording the text of every query any pg client sends meanwhile (but a connection's own). */
 export async function recordQueries<T>(fn: () => Promise<T>): Promise<[T, string[]]> {
@@ -87,7 +89,7 @@ export async function recordQueries<T>(fn: () => Promise<T>): Promise<[T, string
     const text = typeof a === "string" ? a : a.text;
     // A connection's own round trips — its version read at connect, the kept connections'
     // liveness probe — depend on whether the pool had one, and how recently: not counted.
-    if (!CONNECTION_QUERIES.includes(text)) texts.push(text);
+    if (!connectionQuery(text)) texts.push(text);
     return (original as (...x: unknown[]) => unknown).apply(this, args);
   } as typeof original;
   try {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { withReadWait } from "../../src/kernel/lockWaits";
 import { parseConnection } from "../../src/pg/connection";
 import { nonEmpty } from "../../src/pg/emptying";
-import { warm, withSession } from "../../src/pg/session";
+import { warm, withSession, type Session } from "../../src/pg/session";
 import { applyPlan } from "../../src/schemaSync/apply";
 import { readSchema } from "../../src/schemaSync/catalog";
 import { startServer, type TestServer } from "../harness/postgres";
@@ -245,30 +245,64 @@ describe("connections between provider calls", () => {
     );
   });
 
-  it("runs a check's reads without the role's statement_timeout, as pg_dump does, on a new connection and on a kept one", async () => {
+  it("runs every session without the role's timeouts, as pg_dump does, and keeps a connection past the role's idle_session_timeout", async () => {
+    // The role's values stay what RESET restores (the preflight reads statement_timeout there).
     await server.query(
-      "CREATE ROLE timed_reader LOGIN PASSWORD 'timed-reader-1'; ALTER ROLE timed_reader SET statement_timeout = '5s'",
+      `CREATE ROLE timed_reader LOGIN PASSWORD 'timed-reader-1';
+       ALTER ROLE timed_reader SET statement_timeout = '5s';
+       ALTER ROLE timed_reader SET idle_session_timeout = '300ms';
+       ALTER ROLE timed_reader SET idle_in_transaction_session_timeout = '300ms';
+       ALTER ROLE timed_reader SET transaction_timeout = '2s'`,
     );
     const info = parseConnection(
       `postgres://timed_reader:timed-reader-1@127.0.0.1:${server.port}/postgres?application_name=timed`,
     );
-    const show = () =>
-      withSession(info, (s) =>
-        s.query<{ st: string; lt: string; reset: string }>(
-          "SELECT current_setting('statement_timeout') AS st, current_setting('lock_timeout') AS lt, (SELECT reset_val FROM pg_settings WHERE name = 'statement_timeout') AS reset",
-        ),
-      );
-    const [fresh] = await withReadWait(6, show);
-    const [change] = await show();
-    const [again] = await withReadWait(6, show);
+    const names = [
+      "statement_timeout",
+      "idle_session_timeout",
+      "idle_in_transaction_session_timeout",
+      "transaction_timeout",
+    ];
+    const show = (also?: (s: Session) => Promise<void>) =>
+      withSession(info, async (s) => {
+        const rows = await s.query<{ name: string; setting: string; reset: string; pid: number }>(
+          "SELECT name, setting, reset_val AS reset, pg_backend_pid() AS pid FROM pg_settings WHERE name = ANY($1) OR name = 'lock_timeout' ORDER BY name",
+          [names],
+        );
+        await also?.(s);
+        return {
+          pid: rows[0]!.pid,
+          lock: rows.find((r) => r.name === "lock_timeout")!.setting,
+          off: rows.filter((r) => r.name !== "lock_timeout").every((r) => r.setting === "0"),
+          role: rows.filter((r) => r.name !== "lock_timeout").map((r) => r.reset),
+        };
+      });
+    const idleLonger = () => new Promise((r) => setTimeout(r, 600));
+    const role = ["300", "300", "5000", "2000"];
+    const backends = async () =>
+      (
+        await server.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE application_name = 'timed' ORDER BY pid",
+        )
+      ).map((r) => r.pid);
+    // Made in the background, kept idle longer than the role allows, then taken.
+    warm(info, 1);
+    await eventually(async () => assert.equal((await backends()).length, 1));
+    const [made] = await backends();
+    await idleLonger();
+    const fresh = await withReadWait(6, () => show());
+    await idleLonger();
+    const change = await show((s) => s.set([["search_path", ""]]));
+    await idleLonger();
+    const again = await withReadWait(6, () => show());
     assert.deepEqual(
       [fresh, change, again],
       [
-        { st: "0", lt: "6s", reset: "5000" },
-        { st: "0", lt: "0", reset: "5000" },
-        { st: "0", lt: "6s", reset: "5000" },
+        { pid: made, lock: "6000", off: true, role },
+        { pid: made, lock: "0", off: true, role },
+        { pid: made, lock: "6000", off: true, role },
       ],
-      "the role's 5 s stays what RESET restores (the preflight reads it there)",
+      "one connection throughout, its timeouts off after the reset too",
     );
   });
 

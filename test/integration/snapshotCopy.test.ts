@@ -808,8 +808,9 @@ for (const major of majors([15, 18])) {
 // do): measured at 1 s before this was handled, the snapshot copy failed ("canceling statement due
 // to statement timeout"), PostgreSQL's copy was cancelled and retried without end (54 sync errors
 // in 60 s), and the post-data's index builds were cancelled; an idle_session_timeout ended the
-// replication connection holding the copy's snapshot.
-describe("a statement_timeout and an idle_session_timeout on the program's roles, PG18", () => {
+// replication connection holding the copy's snapshot, and a kept connection between two calls; a
+// transaction_timeout (PostgreSQL 17) ended the copy's sessions ("write ECONNRESET").
+describe("a statement_timeout, a transaction_timeout and an idle_session_timeout on the program's roles, PG18", () => {
   let primary: TestServer;
   let replica: TestServer;
   let engine: Engine;
@@ -826,7 +827,7 @@ describe("a statement_timeout and an idle_session_timeout on the program's roles
     // Shorter than the copy and the index builds of this table take here.
     for (const server of [primary, replica])
       await server.query(
-        `ALTER ROLE ${CLOUD_ADMIN.user} SET statement_timeout = '100ms'; ALTER ROLE ${CLOUD_ADMIN.user} SET idle_session_timeout = '300ms'`,
+        `ALTER ROLE ${CLOUD_ADMIN.user} SET statement_timeout = '100ms'; ALTER ROLE ${CLOUD_ADMIN.user} SET idle_session_timeout = '300ms'; ALTER ROLE ${CLOUD_ADMIN.user} SET transaction_timeout = '400ms'`,
       );
     engine = await Engine.start();
   });
@@ -846,7 +847,7 @@ describe("a statement_timeout and an idle_session_timeout on the program's roles
     const refused = await run("postgres")("up", engine);
     assert.match(
       refused.error ?? "",
-      /copyMethod: the publisher runs the sessions of role "cloudadmin" with statement_timeout = 100ms .*cuts PostgreSQL's table synchronisation short.*ALTER ROLE "cloudadmin" SET statement_timeout = 0;/,
+      /copyMethod: the publisher runs the sessions of role "cloudadmin" with statement_timeout = 100ms and transaction_timeout = 400ms .*cuts PostgreSQL's table synchronisation short.*ALTER ROLE "cloudadmin" SET statement_timeout = 0; ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the publisher/,
     );
     assert.deepEqual(await replica.query("SELECT subname FROM pg_subscription", [], DB), []);
     const [size] = await primary.query<{ mb: number }>(

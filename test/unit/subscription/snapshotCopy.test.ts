@@ -15,6 +15,7 @@ import {
   senderFailures,
   subscriberLibpqFailures,
   syncBlockers,
+  syncFixes,
   workerFailures,
 } from "../../../src/subscription/preflight";
 import { parseConnection } from "../../../src/pg/connection";
@@ -145,7 +146,7 @@ describe("snapshot copy: the COPYs", () => {
     assert.equal(copyIn(t, false, true), `COPY "s.x"."t" ("id", "we""ird") FROM STDIN (FREEZE)`);
     assert.equal(
       copyInSession(600, true),
-      "SET lock_timeout = '600s'; SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; SET idle_session_timeout = 0; SET datestyle = 'ISO'; SET intervalstyle = 'postgres'; SET extra_float_digits = 3; SET session_replication_role = replica",
+      "SET lock_timeout = '600s'; SELECT pg_catalog.count(pg_catalog.set_config(name, '0', false)) FROM pg_catalog.pg_settings WHERE name IN ('statement_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout', 'transaction_timeout'); SET datestyle = 'ISO'; SET intervalstyle = 'postgres'; SET extra_float_digits = 3; SET session_replication_role = replica",
     );
     assert.doesNotMatch(copyInSession(1.7, false), /session_replication_role|1\.7/);
     assert.equal(
@@ -158,7 +159,7 @@ describe("snapshot copy: the COPYs", () => {
     );
     assert.equal(
       beginUnderSnapshot("00000003-0000001B-1", 600),
-      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '00000003-0000001B-1'; SET LOCAL lock_timeout = '600s'; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0; SET LOCAL idle_session_timeout = 0; SET LOCAL datestyle = 'ISO'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 3",
+      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '00000003-0000001B-1'; SET LOCAL lock_timeout = '600s'; SET LOCAL datestyle = 'ISO'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 3",
     );
     assert.match(beginUnderSnapshot("a'b", 1), /SNAPSHOT 'a''b';/, "the snapshot name is a quoted literal");
     assert.equal(
@@ -279,7 +280,7 @@ describe("snapshot copy: what auto chooses", () => {
 });
 
 describe("slots and WAL senders on the publisher", () => {
-  const capacity = { slots: 10, slotsUsed: 8, senders: 10, sendersUsed: 9, statementTimeout: "0" };
+  const capacity = { slots: 10, slotsUsed: 8, senders: 10, sendersUsed: 9, copyTimeouts: [] };
   const reasons = (f: { reason: string }[]) => f.map((x) => x.reason);
   it("counts the new slot and sender, and one more of each for PostgreSQL's table syncs", () => {
     assert.deepEqual(senderFailures(capacity, { slot: true, sender: true, syncs: false }), []);
@@ -310,12 +311,22 @@ describe("slots and WAL senders on the publisher", () => {
 describe("what PostgreSQL's copy cannot be left here", () => {
   const t = (name: string) => ({ schema: "public", name });
   const fixes = { generated: "FIX-G", timeout: "FIX-T", workers: "FIX-W" };
-  const none = { generated: [], statementTimeout: "0", role: "repl" };
-  it("every table under the publisher role's statement_timeout or without table-sync workers, only those with published generated columns before 18", () => {
+  const none = { generated: [], timeouts: [], role: "repl" };
+  it("every table under the publisher role's statement_timeout or transaction_timeout or without table-sync workers, only those with published generated columns before 18", () => {
     assert.deepEqual(syncBlockers(170000, none, [t("a")], fixes), { tables: [], reasons: [] });
-    const timed = syncBlockers(180000, { ...none, statementTimeout: "30s" }, [t("a"), t("b")], fixes);
+    const timeouts = [{ name: "statement_timeout", value: "30s" } as const];
+    const timed = syncBlockers(180000, { ...none, timeouts }, [t("a"), t("b")], fixes);
     assert.deepEqual(timed.tables, [t("a"), t("b")]);
     assert.match(timed.reasons[0]!, /role "repl" with statement_timeout = 30s .* FIX-T$/);
+    const both = [...timeouts, { name: "transaction_timeout", value: "1min" } as const];
+    assert.match(
+      syncBlockers(180000, { ...none, timeouts: both }, [t("a")], fixes).reasons[0]!,
+      /with statement_timeout = 30s and transaction_timeout = 1min \(set for the role or its database\)/,
+    );
+    assert.match(
+      syncFixes('we"ird', both).timeout,
+      /run ALTER ROLE "we""ird" SET statement_timeout = 0; ALTER ROLE "we""ird" SET transaction_timeout = 0; on the publisher$/,
+    );
     const generated = { ...none, generated: [{ ...t("b"), column: "total" }] };
     const left = syncBlockers(170000, generated, [t("a"), t("b")], fixes);
     assert.deepEqual(left.tables, [t("b")]);
