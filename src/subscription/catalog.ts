@@ -365,6 +365,44 @@ export async function readPublisherLimits(s: Session): Promise<PublisherLimits> 
   return r!;
 }
 
+/**
+ * The transaction_timeout the apply workers of subscription `name` run with (PostgreSQL 17+): its
+ * owner's (the connecting role's while it does not exist) as set for that role in this database,
+ * for that role, for this database, else the server's ("0": none; undefined before 17). Read from
+ * pg_db_role_setting, which any role may read. The server's own value is this session's reset
+ * value when nothing above set it for the connecting role either — unknown (null) when this
+ * session's connection sets it itself (`optionsSetIt`: libpq's options), which the workers do not.
+ */
+export async function readOwnerTransactionTimeout(
+  s: Session,
+  name: string,
+  optionsSetIt: boolean,
+): Promise<{ role: string; value: string | null } | undefined> {
+  if (s.serverVersion < 170000) return undefined;
+  const [r] = await s.query<{ role: string; value: string | null }>(
+    `WITH db AS (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()),
+     me AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user),
+     owner AS (
+       SELECT coalesce((SELECT subowner FROM pg_catalog.pg_subscription
+                         WHERE subname = $1 AND subdbid = (SELECT oid FROM db)),
+                       (SELECT oid FROM me)) AS oid),
+     set AS (
+       SELECT d.setrole AS role, pg_catalog.substr(c, pg_catalog.length('transaction_timeout=') + 1) AS value,
+              (d.setrole <> 0)::int * 2 + (d.setdatabase <> 0)::int AS rank
+         FROM pg_catalog.pg_db_role_setting d, pg_catalog.unnest(d.setconfig) AS c
+        WHERE pg_catalog.starts_with(c, 'transaction_timeout=')
+          AND d.setdatabase IN (0, (SELECT oid FROM db)) AND (d.setrole, d.setdatabase) <> (0, 0))
+     SELECT pg_catalog.pg_get_userbyid((SELECT oid FROM owner)) AS role,
+            coalesce((SELECT value FROM set WHERE role IN (0, (SELECT oid FROM owner)) ORDER BY rank DESC LIMIT 1),
+                     (SELECT CASE WHEN reset_val = '0' THEN '0' ELSE reset_val || coalesce(unit, '') END
+                        FROM pg_catalog.pg_settings
+                       WHERE name = 'transaction_timeout' AND NOT $2
+                         AND NOT EXISTS (SELECT FROM set WHERE role = (SELECT oid FROM me)))) AS value`,
+    [name, optionsSetIt],
+  );
+  return r;
+}
+
 /** When the subscription's apply worker last received a message from the publisher (null: not running). */
 export async function readLastMessage(s: Session, name: string): Promise<string | null> {
   const rows = await s.query<{ at: string | null }>(

@@ -17,6 +17,7 @@ import {
   countEnabledSubscriptions,
   describeTimeouts,
   readSubscription,
+  readOwnerTransactionTimeout,
   readSubscriptionErrors,
   readSyncStates,
 } from "./catalog";
@@ -28,6 +29,7 @@ import {
   leftOutBySync,
   leftOutReason,
   senderFailures,
+  streamStopReasons,
   slotTakenReason,
   subscriberLibpqFailures,
   syncBlockers,
@@ -221,18 +223,25 @@ export async function observeReplica(
 ): Promise<CheckFailure[]> {
   return withSession(ends.connection, async (s) => {
     // The reads that need nothing read before them, at once (the settings: for a new subscription).
-    const [serverId, , onReplica, role, existing, settingsRead, enabledCount] = await s.concurrently([
-      () => readServerId(s),
-      () =>
-        inputs.publishedTables
-          ? settleBinary(s, inputs, ends.publisher, inputs.publishedTables, false)
-          : Promise.resolve(),
-      () => readTableFacts(s, view?.tables ?? []),
-      () => readRoleFacts(s),
-      () => readSubscription(s, inputs.name),
-      () => readSettings(s),
-      () => countEnabledSubscriptions(s),
-    ]);
+    const [serverId, , onReplica, role, existing, settingsRead, enabledCount, ownerTimeout] =
+      await s.concurrently([
+        () => readServerId(s),
+        () =>
+          inputs.publishedTables
+            ? settleBinary(s, inputs, ends.publisher, inputs.publishedTables, false)
+            : Promise.resolve(),
+        () => readTableFacts(s, view?.tables ?? []),
+        () => readRoleFacts(s),
+        () => readSubscription(s, inputs.name),
+        () => readSettings(s),
+        () => countEnabledSubscriptions(s),
+        () =>
+          readOwnerTransactionTimeout(
+            s,
+            inputs.name,
+            /transaction_timeout/.test(ends.connection.options ?? ""),
+          ),
+      ]);
     if (serverId) inputs.serverId = serverId;
     const failures: CheckFailure[] = versionFailures(s.serverVersion, versionGates(inputs), "subscriber");
     // A SchemaSync this depends on changes the replica's tables in this `up` (its outputs unknown
@@ -448,6 +457,11 @@ export async function observeReplica(
           syncs: pgCopies,
         }),
       );
+    // A stream the roles' transaction_timeout would stop on a long transaction: refused for a new
+    // subscription, told at every preview of an existing one (the owner's read where it connects).
+    const stopping = running ? streamStopReasons(limits, ownerTimeout) : [];
+    if (!existing) failures.push(...stopping);
+    else for (const f of stopping) log.warn(`${label(inputs.name)}: ${f.reason}.`);
     // Tables newly published to an existing subscription are copied by PostgreSQL's (REFRESH).
     const added = existing && !repair ? leftOutBySync(s.serverVersion, view?.generated ?? [], copied) : [];
     if (existing && !repair && running && copied.length > 0 && limits.timeouts.length > 0)

@@ -128,6 +128,37 @@ export function senderFailures(
 }
 
 /**
+ * Why the stream would stop on a long transaction: a transaction_timeout (PostgreSQL 17+) for the
+ * publisher's role ends its WAL sender whenever replaying one transaction to the subscriber takes
+ * longer, and one for the subscription owner's role on the subscriber ends its apply workers.
+ * Measured on 18 with 300–400 ms: a 400 000-row INSERT or UPDATE, the sender (the worker) ended
+ * each time, the transaction retried without end, nothing of it applied — the parallel apply
+ * workers of `streaming: "parallel"` (18's default) with a superuser owner, the apply worker
+ * itself with an owner that is not one, whatever `streaming`. A statement_timeout on either role
+ * let it through. Each reason with its fix; none when neither is set.
+ */
+export function streamStopReasons(
+  publisher: SyncLimits,
+  owner: { role: string; value: string | null } | undefined,
+): CheckFailure[] {
+  const failures: CheckFailure[] = [];
+  const sender = publisher.timeouts.filter((t) => t.name === "transaction_timeout");
+  if (sender.length > 0)
+    failures.push({
+      property: "publisher",
+      reason: `the publisher runs the sessions of role ${JSON.stringify(publisher.role)} with ${describeTimeouts(sender)} (set for the role or its database), which also ends its WAL sender whenever replaying one transaction to this subscription takes longer: the apply worker then retries that transaction without end and the replica stalls behind it. Run ${alterRoleNoTimeouts(publisher.role, sender)} on the publisher, or add options=-c transaction_timeout=0 to the publisher connection (the subscription's sessions there then start without it)`,
+    });
+  if (owner?.value && !/^0+(\.0*)?[a-z]*$/i.test(owner.value.trim())) {
+    const timeouts = [{ name: "transaction_timeout", value: owner.value } as const];
+    failures.push({
+      property: "connection",
+      reason: `the subscriber runs the sessions of role ${JSON.stringify(owner.role)}, which owns the subscription, with ${describeTimeouts(timeouts)} (set for the role, its database or the server), which also ends its apply workers whenever applying one transaction takes longer: the transaction is retried without end and the replica stalls behind it. Run ${alterRoleNoTimeouts(owner.role, timeouts)} on the subscriber`,
+    });
+  }
+  return failures;
+}
+
+/**
  * What the subscriber's own libpq (its server's version) cannot do with the publisher connection:
  * sslrootcert=system is libpq 16's; before, it reads a file named "system" and every connection
  * of the subscription fails.

@@ -10,6 +10,7 @@ import { nonEmpty } from "../../src/pg/emptying";
 import { warm, withSession, type Session } from "../../src/pg/session";
 import { applyPlan } from "../../src/schemaSync/apply";
 import { readSchema } from "../../src/schemaSync/catalog";
+import { readOwnerTransactionTimeout } from "../../src/subscription/catalog";
 import { startServer, type TestServer } from "../harness/postgres";
 import { eventually } from "../harness/util";
 
@@ -304,6 +305,45 @@ describe("connections between provider calls", () => {
       ],
       "one connection throughout, its timeouts off after the reset too",
     );
+  });
+
+  it("reads the transaction_timeout a subscription's apply workers start with, as PostgreSQL picks it, whatever the session's own", async () => {
+    await server.query(`CREATE ROLE worker_owner LOGIN PASSWORD 'worker-owner-1'; CREATE ROLE other_owner`);
+    await server.createDatabase("timed_db");
+    const base = `postgres://worker_owner:worker-owner-1@127.0.0.1:${server.port}`;
+    const ownOptions = `?options=${encodeURIComponent("-c transaction_timeout=9s")}`;
+    const read = (db: string, options = true) => {
+      const info = parseConnection(`${base}/${db}${options ? ownOptions : ""}`);
+      return withSession(info, (s) => readOwnerTransactionTimeout(s, "sub_x", info.options !== undefined));
+    };
+    // The server's (no role or database setting); unknown where this session's own options set it.
+    assert.deepEqual(await read("timed_db", false), { role: "worker_owner", value: "0" });
+    assert.deepEqual(await read("timed_db"), { role: "worker_owner", value: null });
+    await server.query("ALTER DATABASE timed_db SET transaction_timeout = '3s'");
+    assert.deepEqual(await read("timed_db"), { role: "worker_owner", value: "3s" });
+    await server.query("ALTER ROLE worker_owner SET transaction_timeout = '2s'");
+    assert.deepEqual(
+      await read("timed_db"),
+      { role: "worker_owner", value: "2s" },
+      "the role's before the database's",
+    );
+    await server.query("ALTER ROLE worker_owner IN DATABASE timed_db SET transaction_timeout = '1s'");
+    assert.deepEqual(await read("timed_db"), { role: "worker_owner", value: "1s" });
+    assert.deepEqual(
+      await read("postgres"),
+      { role: "worker_owner", value: "2s" },
+      "another database's is not this one's",
+    );
+    // A subscription of that name: its owner's, whoever connects.
+    await server.query("ALTER ROLE other_owner SET transaction_timeout = '5min'");
+    await server.query(
+      "CREATE SUBSCRIPTION sub_x CONNECTION 'dbname=nowhere' PUBLICATION p WITH (connect = false, enabled = false, create_slot = false, slot_name = NONE)",
+      [],
+      "timed_db",
+    );
+    await server.query("ALTER SUBSCRIPTION sub_x OWNER TO other_owner", [], "timed_db");
+    assert.deepEqual(await read("timed_db"), { role: "other_owner", value: "5min" });
+    await server.query("DROP SUBSCRIPTION sub_x", [], "timed_db");
   });
 
   it("builds indexes on small tables several to a round trip, and names the one that fails", async () => {

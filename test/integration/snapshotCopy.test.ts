@@ -836,12 +836,19 @@ describe("a statement_timeout, a transaction_timeout and an idle_session_timeout
     await engine?.stop();
     await Promise.all([primary?.stop(), replica?.stop()]);
   });
-  const run = (method: string) =>
+  const run = (method: string, config: Record<string, string> = {}) =>
     snapshotProgram(primary, replica, DB, ["timed"], {
       copyMethod: method,
       primaryUrl: roleUrl(primary, CLOUD_ADMIN.user, CLOUD_ADMIN.password),
       replicaUrl: roleUrl(replica, CLOUD_ADMIN.user, CLOUD_ADMIN.password),
+      ...config,
     });
+  // A way out of what the publisher role's transaction_timeout does to the stream on a long
+  // transaction (it ends the WAL sender replaying one): the subscription's sessions there start
+  // without it.
+  const streamable = () => ({
+    primaryUrl: `${roleUrl(primary, CLOUD_ADMIN.user, CLOUD_ADMIN.password)}?options=${encodeURIComponent("-c transaction_timeout=0")}`,
+  });
 
   it("refuses PostgreSQL's copy, naming the setting and the fix; auto copies the big table itself, builds its indexes and streams", async () => {
     const refused = await run("postgres")("up", engine);
@@ -849,6 +856,22 @@ describe("a statement_timeout, a transaction_timeout and an idle_session_timeout
       refused.error ?? "",
       /copyMethod: the publisher runs the sessions of role "cloudadmin" with statement_timeout = 100ms and transaction_timeout = 400ms .*cuts PostgreSQL's table synchronisation short.*ALTER ROLE "cloudadmin" SET statement_timeout = 0; ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the publisher/,
     );
+    // The stream too: a new subscription is refused, each role's timeout named with its ways out.
+    const sender =
+      /publisher: the publisher runs the sessions of role "cloudadmin" with transaction_timeout = 400ms .*ends its WAL sender .*ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the publisher, or add options=-c transaction_timeout=0 to the publisher connection/;
+    const owner =
+      /connection: the subscriber runs the sessions of role "cloudadmin", which owns the subscription, with transaction_timeout = 400ms .*ends its apply workers .*ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the subscriber/;
+    assert.match(refused.error ?? "", sender);
+    assert.match(refused.error ?? "", owner);
+    const auto = await run("auto")("up", engine);
+    assert.match(auto.error ?? "", sender);
+    assert.match(auto.error ?? "", owner);
+    assert.doesNotMatch(auto.error ?? "", /table synchronisation/, "auto copies the tables itself");
+    // The owner's timeout lifted as the error says; the publisher's left to the connection's options.
+    await replica.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET transaction_timeout = 0`);
+    const halfway = await run("auto")("up", engine);
+    assert.match(halfway.error ?? "", sender);
+    assert.doesNotMatch(halfway.error ?? "", /subscriber runs the sessions/);
     assert.deepEqual(await replica.query("SELECT subname FROM pg_subscription", [], DB), []);
     const [size] = await primary.query<{ mb: number }>(
       "SELECT pg_relation_size('timed') / 1048576 AS mb",
@@ -856,7 +879,7 @@ describe("a statement_timeout, a transaction_timeout and an idle_session_timeout
       DB,
     );
     assert.ok(size!.mb > 8, `above auto's 8 MiB per table (${size!.mb} MiB): PostgreSQL's otherwise`);
-    const up = await run("auto")("up", engine);
+    const up = await run("auto", streamable())("up", engine);
     assert.equal(up.error, undefined);
     const byPostgres = await replica.query(
       "SELECT srrelid::regclass::text AS t FROM pg_subscription_rel WHERE srsublsn IS NOT NULL",
@@ -870,8 +893,11 @@ describe("a statement_timeout, a transaction_timeout and an idle_session_timeout
       DB,
     );
     assert.deepEqual(indexes, [{ n: 3 }], "the key and both indexes, built under the role's timeout");
+    // A transaction the role's transaction_timeout would have ended the WAL sender replaying
+    // (measured: retried without end), and a small one.
+    await primary.query("UPDATE timed SET a = a + 1", [], DB);
     await primary.query("UPDATE timed SET a = a + 1 WHERE id <= 10", [], DB);
-    const { comparisons } = await converge(primary, replica, DB, ["timed"], 30_000);
+    const { comparisons } = await converge(primary, replica, DB, ["timed"], 60_000);
     assert.deepEqual(
       comparisons.map((c) => [c.lost, c.duplicated, c.differing, c.md5Equal]),
       [[0, 0, 0, true]],

@@ -14,6 +14,7 @@ import {
   leftOutBySync,
   senderFailures,
   subscriberLibpqFailures,
+  streamStopReasons,
   syncBlockers,
   syncFixes,
   workerFailures,
@@ -336,6 +337,35 @@ describe("what PostgreSQL's copy cannot be left here", () => {
     assert.deepEqual(idle.tables, [t("a")]);
     assert.match(idle.reasons[0]!, /max_sync_workers_per_subscription = 0.* FIX-W$/);
     assert.deepEqual(syncBlockers(170000, { ...none, syncWorkers: 2 }, [t("a")], fixes).reasons, []);
+  });
+});
+
+describe("what stops the stream on a long transaction", () => {
+  const none = { generated: [], timeouts: [], role: "repl" };
+  it("a transaction_timeout for the publisher's role or the subscription owner's, each with its fix; a statement_timeout, none or an unknown one does not", () => {
+    const statement = [{ name: "statement_timeout", value: "30s" } as const];
+    assert.deepEqual(streamStopReasons({ ...none, timeouts: statement }, undefined), []);
+    assert.deepEqual(streamStopReasons(none, { role: "app", value: "0" }), []);
+    assert.deepEqual(streamStopReasons(none, { role: "app", value: "0ms" }), []);
+    assert.deepEqual(streamStopReasons(none, { role: "app", value: null }), []);
+    const both = streamStopReasons(
+      { ...none, timeouts: [...statement, { name: "transaction_timeout", value: "1min" }] },
+      { role: "app", value: "500ms" },
+    );
+    assert.deepEqual(
+      both.map((f) => f.property),
+      ["publisher", "connection"],
+    );
+    assert.match(both[0]!.reason, /role "repl" with transaction_timeout = 1min \(/);
+    assert.doesNotMatch(both[0]!.reason, /statement_timeout/);
+    assert.match(
+      both[0]!.reason,
+      /ALTER ROLE "repl" SET transaction_timeout = 0; on the publisher, or add options=-c transaction_timeout=0/,
+    );
+    assert.match(
+      both[1]!.reason,
+      /role "app", which owns the subscription, with transaction_timeout = 500ms .*ALTER ROLE "app" SET transaction_timeout = 0; on the subscriber$/,
+    );
   });
 });
 
