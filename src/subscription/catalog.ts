@@ -329,11 +329,6 @@ export async function readSlot(s: Session, slot: string): Promise<SlotFacts | un
   };
 }
 
-/**
- * The publisher's replication slots and WAL senders (how many it allows, how many are taken), and
- * the timeouts this role's sessions start with there (its walsenders' too) that cut a COPY short:
- * the values RESET restores, whatever this session set.
- */
 /** A timeout a role's sessions start with, its unit written after it ("100ms"). */
 export interface RoleTimeout {
   name: "statement_timeout" | "transaction_timeout";
@@ -344,12 +339,17 @@ export interface RoleTimeout {
 export const describeTimeouts = (timeouts: readonly RoleTimeout[]) =>
   timeouts.map((t) => `${t.name} = ${t.value}`).join(" and ");
 
+/**
+ * The publisher's replication slots and WAL senders (how many it allows, how many are taken), and
+ * the timeouts this role's sessions start with there (its WAL senders' too) that end a COPY or a
+ * transaction's replay: the values RESET restores, whatever this session set.
+ */
 export interface PublisherLimits {
   slots: number;
   slotsUsed: number;
   senders: number;
   sendersUsed: number;
-  copyTimeouts: RoleTimeout[];
+  roleTimeouts: RoleTimeout[];
 }
 
 export async function readPublisherLimits(s: Session): Promise<PublisherLimits> {
@@ -360,7 +360,7 @@ export async function readPublisherLimits(s: Session): Promise<PublisherLimits> 
             (SELECT count(*) FROM pg_catalog.pg_stat_get_wal_senders())::int AS "sendersUsed",
             (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('name', name, 'value', reset_val || coalesce(unit, '')) ORDER BY name), '[]')
                FROM pg_catalog.pg_settings
-              WHERE name IN ('statement_timeout', 'transaction_timeout') AND reset_val <> '0') AS "copyTimeouts"`,
+              WHERE name IN ('statement_timeout', 'transaction_timeout') AND reset_val <> '0') AS "roleTimeouts"`,
   );
   return r!;
 }

@@ -16,8 +16,8 @@ import { settleBinary } from "./binary";
 import {
   countEnabledSubscriptions,
   describeTimeouts,
-  readSubscription,
   readOwnerTransactionTimeout,
+  readSubscription,
   readSubscriptionErrors,
   readSyncStates,
 } from "./catalog";

@@ -152,7 +152,7 @@ export function streamStopReasons(
     const timeouts = [{ name: "transaction_timeout", value: owner.value } as const];
     failures.push({
       property: "connection",
-      reason: `the subscriber runs the sessions of role ${JSON.stringify(owner.role)}, which owns the subscription, with ${describeTimeouts(timeouts)} (set for the role, its database or the server), which also ends its apply workers whenever applying one transaction takes longer: the transaction is retried without end and the replica stalls behind it. Run ${alterRoleNoTimeouts(owner.role, timeouts)} on the subscriber`,
+      reason: `the subscriber runs the sessions of role ${JSON.stringify(owner.role)}, the subscription's owner, with ${describeTimeouts(timeouts)} (set for the role, its database or the server), which also ends its apply workers whenever applying one transaction takes longer: the transaction is retried without end and the replica stalls behind it. Run ${alterRoleNoTimeouts(owner.role, timeouts)} on the subscriber`,
     });
   }
   return failures;
@@ -224,7 +224,7 @@ export const LEFT_OUT_FIX =
 export interface SyncLimits {
   /** Stored generated columns whose values the publisher publishes (PG18). */
   generated: readonly PublishedColumn[];
-  /** The timeouts of the publisher role's sessions, its walsenders' too, that cut a COPY short. */
+  /** The timeouts of the publisher role's sessions, its WAL senders' too, that end a COPY or a replay. */
   timeouts: RoleTimeout[];
   role: string;
   /** The subscriber's max_sync_workers_per_subscription, where read (0: its copy never starts). */
@@ -243,7 +243,7 @@ export function syncLimitsOf(view: PublisherView | undefined, settings?: Record<
   const workers = settings?.["max_sync_workers_per_subscription"];
   return {
     generated: view?.generated ?? [],
-    timeouts: view?.limits.copyTimeouts ?? [],
+    timeouts: view?.limits.roleTimeouts ?? [],
     role: view?.role.user ?? "",
     ...(workers !== undefined ? { syncWorkers: Number(workers) } : {}),
   };

@@ -130,9 +130,17 @@ describe("connections between provider calls", () => {
           "SELECT pid FROM pg_stat_activity WHERE application_name = 'warmed' ORDER BY pid",
         )
       ).map((r) => r.pid);
+    // Made: each has answered its first round trip (the version, the timeouts off), so it is kept.
+    const answered = async () =>
+      (
+        await server.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE application_name = 'warmed' AND state = 'idle' AND query LIKE '%server_version_num%' ORDER BY pid",
+        )
+      ).map((r) => r.pid);
     warm(info, 2);
-    await eventually(async () => assert.equal((await backends()).length, 2));
+    await eventually(async () => assert.equal((await answered()).length, 2));
     const made = await backends();
+    assert.deepEqual(made, await answered());
     // Two kept already: none more.
     warm(info, 2);
     const pid = () =>

@@ -860,7 +860,7 @@ describe("a statement_timeout, a transaction_timeout and an idle_session_timeout
     const sender =
       /publisher: the publisher runs the sessions of role "cloudadmin" with transaction_timeout = 400ms .*ends its WAL sender .*ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the publisher, or add options=-c transaction_timeout=0 to the publisher connection/;
     const owner =
-      /connection: the subscriber runs the sessions of role "cloudadmin", which owns the subscription, with transaction_timeout = 400ms .*ends its apply workers .*ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the subscriber/;
+      /connection: the subscriber runs the sessions of role "cloudadmin", the subscription's owner, with transaction_timeout = 400ms .*ends its apply workers .*ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the subscriber/;
     assert.match(refused.error ?? "", sender);
     assert.match(refused.error ?? "", owner);
     const auto = await run("auto")("up", engine);
@@ -901,6 +901,19 @@ describe("a statement_timeout, a transaction_timeout and an idle_session_timeout
     assert.deepEqual(
       comparisons.map((c) => [c.lost, c.duplicated, c.differing, c.md5Equal]),
       [[0, 0, 0, true]],
+    );
+    // The owner's set again by hand: an existing subscription's preview says so, and goes on.
+    await replica.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET transaction_timeout = '400ms'`);
+    const from = engine.log.length;
+    const preview = await run("auto", streamable())("preview", engine);
+    assert.equal(preview.error, undefined);
+    assert.deepEqual(
+      preview.steps.flatMap((st) => st.failures ?? []),
+      [],
+    );
+    assert.match(
+      engine.log.slice(from),
+      /the subscriber runs the sessions of role "cloudadmin", the subscription's owner, with transaction_timeout = 400ms .*ends its apply workers/,
     );
   });
 });

@@ -281,7 +281,7 @@ describe("snapshot copy: what auto chooses", () => {
 });
 
 describe("slots and WAL senders on the publisher", () => {
-  const capacity = { slots: 10, slotsUsed: 8, senders: 10, sendersUsed: 9, copyTimeouts: [] };
+  const capacity = { slots: 10, slotsUsed: 8, senders: 10, sendersUsed: 9, roleTimeouts: [] };
   const reasons = (f: { reason: string }[]) => f.map((x) => x.reason);
   it("counts the new slot and sender, and one more of each for PostgreSQL's table syncs", () => {
     assert.deepEqual(senderFailures(capacity, { slot: true, sender: true, syncs: false }), []);
@@ -364,7 +364,7 @@ describe("what stops the stream on a long transaction", () => {
     );
     assert.match(
       both[1]!.reason,
-      /role "app", which owns the subscription, with transaction_timeout = 500ms .*ALTER ROLE "app" SET transaction_timeout = 0; on the subscriber$/,
+      /role "app", the subscription's owner, with transaction_timeout = 500ms .*ALTER ROLE "app" SET transaction_timeout = 0; on the subscriber$/,
     );
   });
 });
