@@ -366,9 +366,10 @@ export async function readPublisherLimits(s: Session): Promise<PublisherLimits> 
 }
 
 /**
- * The transaction_timeout the apply workers of subscription `name` run with (PostgreSQL 17+): its
- * owner's (the connecting role's while it does not exist) as set for that role in this database,
- * for that role, for this database, else the server's ("0": none; undefined before 17). Read from
+ * The transaction_timeout the apply workers of subscription `name` run with, on a subscriber where
+ * it ends them (PostgreSQL 18; measured on 17.10, its apply workers ran past it): its owner's (the
+ * connecting role's while it does not exist) as set for that role in this database, for that
+ * role, for this database, else the server's ("0": none; undefined before 18). Read from
  * pg_db_role_setting, which any role may read. The server's own value is this session's reset
  * value when nothing above set it for the connecting role either — unknown (null) when this
  * session's connection sets it itself (`optionsSetIt`: libpq's options), which the workers do not.
@@ -378,7 +379,7 @@ export async function readOwnerTransactionTimeout(
   name: string,
   optionsSetIt: boolean,
 ): Promise<{ role: string; value: string | null } | undefined> {
-  if (s.serverVersion < 170000) return undefined;
+  if (s.serverVersion < 180000) return undefined;
   const [r] = await s.query<{ role: string; value: string | null }>(
     `WITH db AS (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()),
      me AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user),

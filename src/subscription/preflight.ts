@@ -130,12 +130,13 @@ export function senderFailures(
 /**
  * Why the stream would stop on a long transaction: a transaction_timeout (PostgreSQL 17+) for the
  * publisher's role ends its WAL sender whenever replaying one transaction to the subscriber takes
- * longer, and one for the subscription owner's role on the subscriber ends its apply workers.
- * Measured on 18 with 300–400 ms: a 400 000-row INSERT or UPDATE, the sender (the worker) ended
- * each time, the transaction retried without end, nothing of it applied — the parallel apply
- * workers of `streaming: "parallel"` (18's default) with a superuser owner, the apply worker
- * itself with an owner that is not one, whatever `streaming`. A statement_timeout on either role
- * let it through. Each reason with its fix; none when neither is set.
+ * longer, and on an 18 subscriber one for the subscription owner's role ends its apply workers.
+ * Measured with 300–400 ms and a 400 000-row INSERT or UPDATE: the sender ended each time (17.10,
+ * 18.4), the transaction retried without end, nothing of it applied; on 18.4 the parallel apply
+ * workers of `streaming: "parallel"` (18's default) were ended with a superuser owner, and the
+ * apply worker itself with an owner that is not one (an UPDATE of indexed columns, `streaming`
+ * off); on 17.10 neither. A statement_timeout on either role let it through. Each reason with its
+ * fix; none when neither is set.
  */
 export function streamStopReasons(
   publisher: SyncLimits,
