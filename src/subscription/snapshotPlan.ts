@@ -388,7 +388,7 @@ async function decideCopy(
   const blocked = (why: string) =>
     syncBlockers(s.serverVersion, known, plan?.tables ?? inputs.publishedTables ?? limits.generated, {
       generated: `And this program cannot copy them: ${why}. Fix that, upgrade the subscriber to 18, or stop publishing them (\`publishGeneratedColumns: "none"\`, or leave them out of the column list; the replica then computes its own).`,
-      timeout: `And this program, whose copy turns it off, cannot copy here: ${why}. Fix that, or run ${alterRoleNoTimeouts(limits.role, limits.timeouts)} on the publisher.`,
+      timeout: `And this program, whose copy turns them off, cannot copy here: ${why}. Fix that, or run ${alterRoleNoTimeouts(limits.role, limits.timeouts)} on the publisher.`,
       workers: `And this program, whose copy needs none, cannot copy here: ${why}. Fix that, or raise max_sync_workers_per_subscription on the subscriber.`,
     });
   const pinned = new Set(blocked("").tables.map(tableId));
