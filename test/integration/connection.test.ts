@@ -16,6 +16,18 @@ import { eventually } from "../harness/util";
 
 describe("connections between provider calls", () => {
   let server: TestServer;
+  /**
+   * The backends of application `app`, by pid; `answered`: only those that have answered their
+   * first round trip (the version, the timeouts off), as a connection made in the background has
+   * once it is kept.
+   */
+  const backendsOf = async (app: string, answered = false) =>
+    (
+      await server.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE application_name = $1${answered ? " AND state = 'idle' AND query LIKE '%server_version_num%'" : ""} ORDER BY pid`,
+        [app],
+      )
+    ).map((r) => r.pid);
   const pid = (url: string) =>
     withSession(
       parseConnection(url),
@@ -124,19 +136,8 @@ describe("connections between provider calls", () => {
 
   it("makes the connections coming steps need in the background, and those steps take them", async () => {
     const info = parseConnection(`${server.url()}?application_name=warmed`);
-    const backends = async () =>
-      (
-        await server.query<{ pid: number }>(
-          "SELECT pid FROM pg_stat_activity WHERE application_name = 'warmed' ORDER BY pid",
-        )
-      ).map((r) => r.pid);
-    // Made: each has answered its first round trip (the version, the timeouts off), so it is kept.
-    const answered = async () =>
-      (
-        await server.query<{ pid: number }>(
-          "SELECT pid FROM pg_stat_activity WHERE application_name = 'warmed' AND state = 'idle' AND query LIKE '%server_version_num%' ORDER BY pid",
-        )
-      ).map((r) => r.pid);
+    const backends = () => backendsOf("warmed");
+    const answered = () => backendsOf("warmed", true);
     warm(info, 2);
     await eventually(async () => assert.equal((await answered()).length, 2));
     const made = await backends();
@@ -288,16 +289,10 @@ describe("connections between provider calls", () => {
       });
     const idleLonger = () => new Promise((r) => setTimeout(r, 600));
     const role = ["300", "300", "5000", "2000"];
-    const backends = async () =>
-      (
-        await server.query<{ pid: number }>(
-          "SELECT pid FROM pg_stat_activity WHERE application_name = 'timed' ORDER BY pid",
-        )
-      ).map((r) => r.pid);
-    // Made in the background, kept idle longer than the role allows, then taken.
+    // Made in the background (kept once it has answered), idle longer than the role allows, then taken.
     warm(info, 1);
-    await eventually(async () => assert.equal((await backends()).length, 1));
-    const [made] = await backends();
+    await eventually(async () => assert.equal((await backendsOf("timed", true)).length, 1));
+    const [made] = await backendsOf("timed");
     await idleLonger();
     const fresh = await withReadWait(6, () => show());
     await idleLonger();
