@@ -345,6 +345,29 @@ export function eachHost(info: ConnectionInfo): ConnectionInfo[] {
 }
 
 /**
+ * `info` whose sessions start with each of `settings` at 0 (off): `-c name=0` after the options it
+ * has (the later of two wins), as the server applies them over the role's and database's own.
+ */
+export function withSettingsOff(info: ConnectionInfo, settings: readonly string[] = []): ConnectionInfo {
+  if (settings.length === 0) return info;
+  const off = settings.map((name) => `-c ${name}=0`).join(" ");
+  return { ...info, options: info.options ? `${info.options} ${off}` : off };
+}
+
+/** `info` without any `-c name=0` for one of `settings` in its options (those withSettingsOff adds). */
+export function withoutSettingsOff(info: ConnectionInfo, settings: readonly string[]): ConnectionInfo {
+  if (!info.options) return info;
+  const off = new Set(settings.map((name) => `${name}=0`));
+  const words = info.options.split(/\s+/).filter(Boolean);
+  const kept: string[] = [];
+  for (let i = 0; i < words.length; i++)
+    if (words[i] === "-c" && off.has(words[i + 1] ?? "")) i++;
+    else kept.push(words[i]!);
+  const { options: _all, ...rest } = info;
+  return kept.length > 0 ? { ...rest, options: kept.join(" ") } : rest;
+}
+
+/**
  * A libpq connection string with every parameter, for CREATE/ALTER SUBSCRIPTION … CONNECTION.
  * Contains the password: only for statements, never for messages or state.
  */
@@ -389,8 +412,20 @@ export function conninfoEndpoint(stored: string): string | undefined {
  * `wanted` says; a string this package cannot read counts as different.
  */
 export function conninfoMatches(stored: string, wanted: ConnectionInfo): boolean {
+  return conninfoMatchesExcept(stored, wanted, []);
+}
+
+/** conninfoMatches, whatever either turns off of `settings` (withSettingsOff). */
+export function conninfoMatchesExcept(
+  stored: string,
+  wanted: ConnectionInfo,
+  settings: readonly string[],
+): boolean {
   try {
-    return sameConnection(parseConnection(stored), wanted);
+    return sameConnection(
+      withoutSettingsOff(parseConnection(stored), settings),
+      withoutSettingsOff(wanted, settings),
+    );
   } catch {
     return false;
   }

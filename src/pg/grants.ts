@@ -2,6 +2,7 @@
 // never runs them). Built here, quoted like every other statement.
 
 import { ident, qualified } from "./quote";
+import type { SessionTimeout } from "./session";
 
 export const grantCreateOnDatabase = (database: string, role: string) =>
   `GRANT CREATE ON DATABASE ${ident(database)} TO ${ident(role)};`;
@@ -32,10 +33,8 @@ export const disableRowSecurity = (schema: string, table: string) =>
   `ALTER TABLE ${qualified(schema, table)} DISABLE ROW LEVEL SECURITY;`;
 
 /** The role's timeouts off (a closed set of setting names, written as PostgreSQL's documentation does). */
-export const alterRoleNoTimeouts = (
-  role: string,
-  timeouts: readonly { name: "statement_timeout" | "transaction_timeout" }[],
-) => timeouts.map((t) => `ALTER ROLE ${ident(role)} SET ${t.name} = 0;`).join(" ");
+export const alterRoleNoTimeouts = (role: string, timeouts: readonly { name: SessionTimeout }[]) =>
+  timeouts.map((t) => `ALTER ROLE ${ident(role)} SET ${t.name} = 0;`).join(" ");
 
 export const alterRoleBypassRls = (role: string) => `ALTER ROLE ${ident(role)} WITH BYPASSRLS;`;
 

@@ -479,6 +479,15 @@ export function warm(info: ConnectionInfo, count = 1): void {
       .catch(() => undefined);
 }
 
+/** The timeouts a role or database may set that end a session's work, or the session itself. */
+export const SESSION_TIMEOUTS = [
+  "statement_timeout",
+  "idle_in_transaction_session_timeout",
+  "idle_session_timeout",
+  "transaction_timeout",
+] as const;
+export type SessionTimeout = (typeof SESSION_TIMEOUTS)[number];
+
 /**
  * The timeouts a role or database may set that would cut a session of this program short: a copy
  * or an index build longer than statement_timeout or PostgreSQL 17's transaction_timeout, a catalog
@@ -488,7 +497,7 @@ export function warm(info: ConnectionInfo, count = 1): void {
  */
 export const NO_TIMEOUTS =
   "SELECT pg_catalog.count(pg_catalog.set_config(name, '0', false)) FROM pg_catalog.pg_settings " +
-  "WHERE name IN ('statement_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout', 'transaction_timeout')";
+  `WHERE name IN (${SESSION_TIMEOUTS.map((n) => `'${n}'`).join(", ")})`;
 
 /** A session's limits for work: no timeouts (NO_TIMEOUTS), the server's lock_timeout. */
 const WORK = "work";

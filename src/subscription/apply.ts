@@ -20,7 +20,7 @@ import type { Ends } from "./fields";
 import { dropSafely } from "./drop";
 import { emptyTables } from "./empty";
 import { createOptions } from "./options";
-import { createPreflight, slotTakenReason, syncLimitsOf } from "./preflight";
+import { createPreflight, recordTimeoutsOff, slotTakenReason, syncLimitsOf } from "./preflight";
 import { boundMark, dropIdleSlot, onSameCluster, slotHealth, viewPublisher } from "./publisher";
 import { nameTakenReason, reconcile, waitOptions } from "./reconcile";
 import { resumeCopy } from "./handover";
@@ -29,6 +29,7 @@ import { snapshotSubscribe } from "./snapshotCopy";
 import { chooseCopy } from "./snapshotPlan";
 import * as sql from "./sql";
 import {
+  feedConnection,
   label,
   publicationNames,
   type PendingRepair,
@@ -71,6 +72,8 @@ export async function subscribe(
   );
   if (guard && view?.slotExists)
     throw new Error(`${label(inputs.name)}: ${slotTakenReason(slot, ends.publisher, view.slot)}`);
+  // The publisher role's timeouts as they are now: the subscription's connection turns them off.
+  recordTimeoutsOff(inputs, view, inputs.publisherTimeoutsOff);
   const wait = waitOptions(inputs, ends.publisher);
   const choice = await chooseCopy(
     s,
@@ -109,7 +112,7 @@ export async function subscribe(
       .exec(
         sql.createSubscription(
           inputs.name,
-          conninfo(ends.publisher),
+          conninfo(feedConnection(ends.publisher, inputs)),
           publicationNames(inputs.publications),
           options,
         ),

@@ -1,7 +1,7 @@
 // The Subscription's catalog reads, on the subscriber (the subscription, its tables' sync states,
 // its error counts, its workers) and on the publisher (its slot). Parameters only.
 
-import type { Session } from "../pg/session";
+import { SESSION_TIMEOUTS, type Session, type SessionTimeout } from "../pg/session";
 import type { PublishedColumn } from "../pg/published";
 import { tableId, type TableName } from "../pg/tables";
 import { catalogColumns, optionsFromCatalog } from "./options";
@@ -331,7 +331,7 @@ export async function readSlot(s: Session, slot: string): Promise<SlotFacts | un
 
 /** A timeout a role's sessions start with, its unit written after it ("100ms"). */
 export interface RoleTimeout {
-  name: "statement_timeout" | "transaction_timeout";
+  name: SessionTimeout;
   value: string;
 }
 
@@ -341,8 +341,9 @@ export const describeTimeouts = (timeouts: readonly RoleTimeout[]) =>
 
 /**
  * The publisher's replication slots and WAL senders (how many it allows, how many are taken), and
- * the timeouts this role's sessions start with there (its WAL senders' too) that end a COPY or a
- * transaction's replay: the values RESET restores, whatever this session set.
+ * the timeouts this role's sessions start with there (its WAL senders' too), which would end a
+ * subscription's COPY, the replay of a long transaction or a sender idle between two commands: the
+ * values RESET restores, whatever this session set.
  */
 export interface PublisherLimits {
   slots: number;
@@ -360,7 +361,8 @@ export async function readPublisherLimits(s: Session): Promise<PublisherLimits> 
             (SELECT count(*) FROM pg_catalog.pg_stat_get_wal_senders())::int AS "sendersUsed",
             (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('name', name, 'value', reset_val || coalesce(unit, '')) ORDER BY name), '[]')
                FROM pg_catalog.pg_settings
-              WHERE name IN ('statement_timeout', 'transaction_timeout') AND reset_val <> '0') AS "roleTimeouts"`,
+              WHERE name = ANY ($1) AND reset_val <> '0') AS "roleTimeouts"`,
+    [SESSION_TIMEOUTS],
   );
   return r!;
 }

@@ -9,6 +9,7 @@ import { identifier } from "../kernel/identifier";
 import { storedBinding, upgradeBinding, type Binding } from "../pg/binding";
 import { parseConnection, type Resolved } from "../pg/connection";
 import { upgradeRequests } from "../pg/recopy";
+import { SESSION_TIMEOUTS } from "../pg/session";
 import {
   bindingSchema,
   connectionSchema,
@@ -101,6 +102,12 @@ export const SUBSCRIPTION_FIELDS = {
   rootPartitions: { kind: "computed", schema: () => z.array(z.string()).optional(), change: "none" },
   // Shown by a create's preview; no change of its own.
   adoption: { kind: "computed", schema: () => z.array(z.string()).optional(), change: "none" },
+  // The publisher role's timeouts its connection turns off: an update sets the connection again.
+  publisherTimeoutsOff: {
+    kind: "computed",
+    schema: () => z.array(z.enum(SESSION_TIMEOUTS)).optional(),
+    change: "update",
+  },
 } as const satisfies FieldTable<SubscriptionInputs>;
 
 /**

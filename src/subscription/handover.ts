@@ -26,11 +26,18 @@ import { dropSafely } from "./drop";
 import { emptyTables } from "./empty";
 import type { Ends } from "./fields";
 import { createOptions } from "./options";
-import { createPreflight } from "./preflight";
+import { createPreflight, recordTimeoutsOff } from "./preflight";
 import { dropIdleSlot, viewPublisher, wakeApplyWorker, type PublisherView } from "./publisher";
 import { waitOptions } from "./reconcile";
 import * as sql from "./sql";
-import { handoverName, label, publicationNames, type PendingRepair, type SubscriptionInputs } from "./types";
+import {
+  feedConnection,
+  handoverName,
+  label,
+  publicationNames,
+  type PendingRepair,
+  type SubscriptionInputs,
+} from "./types";
 import { waitForSync } from "./wait";
 
 async function openHandover(publisher: ConnectionInfo, name: string, tables: readonly TableName[]) {
@@ -65,6 +72,8 @@ export async function createOnSlot(
 ): Promise<void> {
   const publications = publicationNames(inputs.publications);
   const handover = copied ? handoverName(slot) : undefined;
+  // The publisher role's timeouts as they are now: the subscription's connection turns them off.
+  recordTimeoutsOff(inputs, view, inputs.publisherTimeoutsOff);
   if (handover) await openHandover(ends.publisher, handover, copied!);
   try {
     await withLock(s, "create subscription", async () => {
@@ -72,7 +81,7 @@ export async function createOnSlot(
       await createPreflight(s, { ...inputs, copyData: false }, ends, view);
       const create = sql.createSubscription(
         inputs.name,
-        conninfo(ends.publisher),
+        conninfo(feedConnection(ends.publisher, inputs)),
         handover ? [handover] : publications,
         {
           ...createOptions(inputs),

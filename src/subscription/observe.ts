@@ -15,7 +15,6 @@ import { nameOf, sortedTables, tableFromStoredKey, tableId, tableKey, type Table
 import { settleBinary } from "./binary";
 import {
   countEnabledSubscriptions,
-  describeTimeouts,
   readOwnerTransactionTimeout,
   readSubscription,
   readSubscriptionErrors,
@@ -33,13 +32,12 @@ import {
   slotTakenReason,
   subscriberLibpqFailures,
   syncBlockers,
-  syncFixes,
+  SYNC_FIXES,
   syncLimitsOf,
   withSyncWorkers,
   workerFailures,
   type SyncLimits,
 } from "./preflight";
-import { alterRoleNoTimeouts } from "../pg/grants";
 import { subscriberFailures } from "./privileges";
 import { attachedWithRows, slotHealth, slotWarnings, type PublisherView } from "./publisher";
 import { adoptionChanges, nameTakenReason, sameConnectionAs } from "./reconcile";
@@ -55,7 +53,7 @@ import { fullIdentityFailures } from "./fullIdentity";
 import { readSkippedUpdates, skippedWarning } from "./skipped";
 import { mayHandOver } from "./snapshotCatalog";
 import { previewCopy } from "./snapshotPlan";
-import { label, type SubscriptionInputs, type SubscriptionState } from "./types";
+import { feedConnection, label, type SubscriptionInputs, type SubscriptionState } from "./types";
 
 /** The tables of the replica among `tables` that hold rows. */
 async function nonEmptyTables(s: Session, tables: readonly TableName[]): Promise<TableName[]> {
@@ -149,12 +147,11 @@ async function resumable(
     (inRanges.has(id) ? partial : kept).push(t);
   }
   // Where PostgreSQL's copy of the rest cannot be left to it (published generated columns before
-  // 18, a statement_timeout on the publisher): copy everything again, with this program's copy.
+  // 18, no table-sync worker): copy everything again, with this program's copy.
   const done = new Set(kept.map(tableId));
   const rest = published.filter((t) => !done.has(tableId(t)));
   const known = await withSyncWorkers(s, limits);
-  if (syncBlockers(s.serverVersion, known, rest, syncFixes(limits.role, limits.timeouts)).reasons.length > 0)
-    return undefined;
+  if (syncBlockers(s.serverVersion, known, rest, SYNC_FIXES).reasons.length > 0) return undefined;
   // The handover publication lists the kept tables: this role must be allowed to create it.
   if (!(await mayHandOver(ends.publisher, kept).catch(() => false))) return undefined;
   return { kept, partial };
@@ -407,7 +404,7 @@ export async function observeReplica(
       if (stalled) {
         inputs.stalled = stalled;
         // A worker that cannot log in after a password rotation: the connection this up sets may cure it.
-        const reconnects = !sameConnectionAs(existing, ends.publisher, applied);
+        const reconnects = !sameConnectionAs(existing, feedConnection(ends.publisher, inputs), applied);
         log.warn(
           `${label(inputs.name)}: ${stalled} ${reconnects ? "up sets the publisher connection the program declares, then looks again," : "up looks again once the resources it depends on are applied (a SchemaSync may remove the cause),"} and fails if it still is.`,
         );
@@ -457,17 +454,14 @@ export async function observeReplica(
           syncs: pgCopies,
         }),
       );
-    // A stream the roles' transaction_timeout would stop on a long transaction: refused for a new
+    // A stream the owner's transaction_timeout would stop on a long transaction: refused for a new
     // subscription, told at every preview of an existing one (the owner's read where it connects).
-    const stopping = running ? streamStopReasons(limits, ownerTimeout) : [];
+    // The publisher role's timeouts the subscription's connection turns off (feedConnection).
+    const stopping = running ? streamStopReasons(ownerTimeout) : [];
     if (!existing) failures.push(...stopping);
     else for (const f of stopping) log.warn(`${label(inputs.name)}: ${f.reason}.`);
     // Tables newly published to an existing subscription are copied by PostgreSQL's (REFRESH).
     const added = existing && !repair ? leftOutBySync(s.serverVersion, view?.generated ?? [], copied) : [];
-    if (existing && !repair && running && copied.length > 0 && limits.timeouts.length > 0)
-      log.warn(
-        `${label(inputs.name)}: PostgreSQL's table synchronisation copies ${copied.map(tableKey).join(", ")} (newly published) under the publisher role's ${describeTimeouts(limits.timeouts)}: a table whose COPY takes longer is cancelled and copied again without end. Run ${alterRoleNoTimeouts(limits.role, limits.timeouts)} on the publisher first if one may.`,
-      );
     if (added.length > 0)
       failures.push({
         property: "publications",

@@ -21,7 +21,6 @@ import {
   describeTimeouts,
   readGeneratedAmong,
   type PublisherLimits,
-  type RoleTimeout,
   type SlotFacts,
 } from "./catalog";
 import type { PublisherView } from "./publisher";
@@ -128,35 +127,24 @@ export function senderFailures(
 }
 
 /**
- * Why the stream would stop on a long transaction: a transaction_timeout (PostgreSQL 17+) for the
- * publisher's role ends its WAL sender whenever replaying one transaction to the subscriber takes
- * longer, and on an 18 subscriber one for the subscription owner's role ends its apply workers.
- * Measured with 300–400 ms and a 400 000-row INSERT or UPDATE: the sender ended each time (17.10,
- * 18.4), the transaction retried without end, nothing of it applied; on 18.4 the parallel apply
+ * Why the stream would stop on a long transaction: on an 18 subscriber a transaction_timeout for
+ * the subscription owner's role ends its apply workers whenever applying one transaction takes
+ * longer. Measured with 300–400 ms and a 400 000-row INSERT or UPDATE on 18.4: the parallel apply
  * workers of `streaming: "parallel"` (18's default) were ended with a superuser owner, and the
  * apply worker itself with an owner that is not one (an UPDATE of indexed columns, `streaming`
- * off); on 17.10 neither. A statement_timeout on either role let it through. Each reason with its
- * fix; none when neither is set.
+ * off), the transaction retried without end; on 17.10 neither. A statement_timeout let it through.
+ * (The publisher role's, which ended the WAL sender on 17.10 and 18.4, the subscription's
+ * connection turns off: feedConnection.) The reason with its fix; none when it is not set.
  */
-export function streamStopReasons(
-  publisher: SyncLimits,
-  owner: { role: string; value: string | null } | undefined,
-): CheckFailure[] {
-  const failures: CheckFailure[] = [];
-  const sender = publisher.timeouts.filter((t) => t.name === "transaction_timeout");
-  if (sender.length > 0)
-    failures.push({
-      property: "publisher",
-      reason: `the publisher runs the sessions of role ${JSON.stringify(publisher.role)} with ${describeTimeouts(sender)} (set for the role or its database), which also ends its WAL sender whenever replaying one transaction to this subscription takes longer: the apply worker then retries that transaction without end and the replica stalls behind it. Run ${alterRoleNoTimeouts(publisher.role, sender)} on the publisher, or add options=-c transaction_timeout=0 to the publisher connection (the subscription's sessions there then start without it)`,
-    });
-  if (owner?.value && !/^0+(\.0*)?[a-z]*$/i.test(owner.value.trim())) {
-    const timeouts = [{ name: "transaction_timeout", value: owner.value } as const];
-    failures.push({
+export function streamStopReasons(owner: { role: string; value: string | null } | undefined): CheckFailure[] {
+  if (!owner?.value || /^0+(\.0*)?[a-z]*$/i.test(owner.value.trim())) return [];
+  const timeouts = [{ name: "transaction_timeout", value: owner.value } as const];
+  return [
+    {
       property: "connection",
       reason: `the subscriber runs the sessions of role ${JSON.stringify(owner.role)}, the subscription's owner, with ${describeTimeouts(timeouts)} (set for the role, its database or the server), which also ends its apply workers whenever applying one transaction takes longer: the transaction is retried without end and the replica stalls behind it. Run ${alterRoleNoTimeouts(owner.role, timeouts)} on the subscriber`,
-    });
-  }
-  return failures;
+    },
+  ];
 }
 
 /**
@@ -225,9 +213,6 @@ export const LEFT_OUT_FIX =
 export interface SyncLimits {
   /** Stored generated columns whose values the publisher publishes (PG18). */
   generated: readonly PublishedColumn[];
-  /** The timeouts of the publisher role's sessions, its WAL senders' too, that end a COPY or a replay. */
-  timeouts: RoleTimeout[];
-  role: string;
   /** The subscriber's max_sync_workers_per_subscription, where read (0: its copy never starts). */
   syncWorkers?: number;
 }
@@ -244,34 +229,42 @@ export function syncLimitsOf(view: PublisherView | undefined, settings?: Record<
   const workers = settings?.["max_sync_workers_per_subscription"];
   return {
     generated: view?.generated ?? [],
-    timeouts: view?.limits.roleTimeouts ?? [],
-    role: view?.role.user ?? "",
     ...(workers !== undefined ? { syncWorkers: Number(workers) } : {}),
   };
 }
 
 /**
+ * Records in `inputs` the publisher role's timeouts the subscription's connection turns off
+ * (feedConnection), as `view` read them; without a view (the publisher unread), `last`.
+ */
+export function recordTimeoutsOff(
+  inputs: SubscriptionInputs,
+  view: PublisherView | undefined,
+  last: readonly string[] | undefined,
+): void {
+  const off = view ? view.limits.roleTimeouts.map((t) => t.name) : last;
+  if (off && off.length > 0) inputs.publisherTimeoutsOff = [...off];
+  else delete inputs.publisherTimeoutsOff;
+}
+
+/**
  * Why PostgreSQL's own copy of `tables` cannot be left to it here, each reason with its fix, and
- * the tables only this program's copy can copy (all of them under a statement_timeout or a
- * transaction_timeout: measured, a walsender's COPY cancelled at 1 s was retried 54 times in 60 s,
- * never finishing; ended by a 300 ms transaction_timeout on PostgreSQL 18, 65 times in 20 s).
+ * the tables only this program's copy can copy (all of them when no table-sync worker may start).
+ * The publisher role's statement_timeout and transaction_timeout, which cut its COPYs short
+ * (measured: a COPY cancelled at 1 s retried 54 times in 60 s, never finishing; ended by a 300 ms
+ * transaction_timeout on PostgreSQL 18, 65 times in 20 s), the subscription's connection turns off
+ * (feedConnection).
  */
 export function syncBlockers(
   version: number,
   limits: SyncLimits,
   tables: readonly TableName[],
-  fixes: { generated: string; timeout: string; workers: string },
+  fixes: { generated: string; workers: string },
 ): { tables: TableName[]; reasons: string[] } {
   const leftOut = leftOutBySync(version, limits.generated, tables);
-  const timed = limits.timeouts.length > 0 && tables.length > 0;
   const idle = limits.syncWorkers === 0 && tables.length > 0;
   const reasons = [
     ...(leftOut.length > 0 ? [leftOutReason(leftOut, version, fixes.generated)] : []),
-    ...(timed
-      ? [
-          `the publisher runs the sessions of role ${JSON.stringify(limits.role)} with ${describeTimeouts(limits.timeouts)} (set for the role or its database), which cuts PostgreSQL's table synchronisation short: a table whose COPY takes longer is cancelled and copied again without end. ${fixes.timeout}`,
-        ]
-      : []),
     ...(idle
       ? [
           `the subscriber has max_sync_workers_per_subscription = 0, so PostgreSQL's table synchronisation never starts a table's copy (measured: its tables stay "initializing", without an error). ${fixes.workers}`,
@@ -280,17 +273,16 @@ export function syncBlockers(
   ];
   const pinned = new Set(leftOut.map(tableId));
   return {
-    tables: timed || idle ? [...tables] : tables.filter((t) => pinned.has(tableId(t))),
+    tables: idle ? [...tables] : tables.filter((t) => pinned.has(tableId(t))),
     reasons,
   };
 }
 
 /** The fixes of syncBlockers for a copy about to start by PostgreSQL. */
-export const syncFixes = (role: string, timeouts: readonly RoleTimeout[]) => ({
+export const SYNC_FIXES = {
   generated: LEFT_OUT_FIX,
-  timeout: `Set \`copyMethod: "snapshot"\` or "auto" (this program's copy turns the timeouts off in its own sessions), or run ${alterRoleNoTimeouts(role, timeouts)} on the publisher`,
   workers: `Set \`copyMethod: "snapshot"\` or "auto" (this program's copy needs no table-sync worker), or raise max_sync_workers_per_subscription on the subscriber (a reload is enough)`,
-});
+};
 
 /** Throws one error listing every problem with its fix. */
 export async function createPreflight(
@@ -321,9 +313,7 @@ export async function createPreflight(
   for (const f of generated) problems.push(f.reason);
   if (inputs.copyData !== false) {
     const limits = syncLimitsOf(view, settings);
-    problems.push(
-      ...syncBlockers(s.serverVersion, limits, tables, syncFixes(limits.role, limits.timeouts)).reasons,
-    );
+    problems.push(...syncBlockers(s.serverVersion, limits, tables, SYNC_FIXES).reasons);
   }
   for (const f of workerFailures(settings, enabled, inputs)) problems.push(f.reason);
   if (problems.length > 0) throw new Error(`${label(inputs.name)}: ${problems.join("; ")}.`);

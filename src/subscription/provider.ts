@@ -7,14 +7,7 @@ import * as log from "../kernel/log";
 import { withBoundedReads, withStoredForm, type Provider } from "../kernel/provider";
 import { UNKNOWN } from "../kernel/unknown";
 import { clean, sameSet, sameValue } from "../kernel/values";
-import {
-  conninfoMatches,
-  endpoint,
-  parseConnection,
-  resolve,
-  type Connection,
-  type ConnectionInfo,
-} from "../pg/connection";
+import { conninfoMatches, endpoint, parseConnection, resolve, type ConnectionInfo } from "../pg/connection";
 import { pooler } from "../pg/pooler";
 import { withSession } from "../pg/session";
 import { sortedTables, tableKey } from "../pg/tables";
@@ -25,12 +18,14 @@ import { readSubscription, readSubscriptionErrors } from "./catalog";
 import { deleteSubscription } from "./drop";
 import { alterableOptions, differsFromDefault, SLOT_NAME } from "./options";
 import { newlyAttached, observeReplica } from "./observe";
+import { recordTimeoutsOff } from "./preflight";
 import { publisherRoleFailures } from "./privileges";
 import { bindingsOf, givenBindings, readPublisher, slotHealth, viewPublisher } from "./publisher";
 import { applyStall, disabledOnError, watchEnabled } from "./stall";
 import { reconcile, sameConnectionAs } from "./reconcile";
 import { SUBSCRIPTION_FIELDS, upgradeState, storeState } from "./fields";
 import {
+  feedConnection,
   label,
   publicationNames,
   sameTables,
@@ -38,10 +33,15 @@ import {
   type SubscriptionState,
 } from "./types";
 
-/** The publisher connection the last up set (state): one this version cannot read is set again. */
-function appliedConnection(publisher: Connection | undefined): ConnectionInfo | undefined {
+/**
+ * The subscription's connection the last up set (state: the publisher connection and the timeouts
+ * it turned off); one this version cannot read is set again.
+ */
+function appliedConnection(state: Partial<SubscriptionState>): ConnectionInfo | undefined {
   try {
-    return publisher === undefined ? undefined : parseConnection(publisher);
+    return state.publisher === undefined
+      ? undefined
+      : feedConnection(parseConnection(state.publisher), state);
   } catch {
     return undefined;
   }
@@ -129,8 +129,10 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
     const badSlot = slotNameFailure(inputs, unknown);
     if (badSlot) return { inputs: checked, failures: [badSlot] };
     dropComputed(SUBSCRIPTION_FIELDS, inputs);
+    const last = olds as Partial<SubscriptionState>;
     if (unknown.has("publisher") || unknown.has("publications") || unknown.has("name")) {
       checked.publishedTables = UNKNOWN;
+      if (last.publisherTimeoutsOff) inputs.publisherTimeoutsOff = last.publisherTimeoutsOff;
       return { inputs: checked, failures: [] };
     }
     // What the publications will publish: from the Publications given, else from the publisher.
@@ -149,17 +151,17 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       inputs.publishedTables = sortedTables(bindings.flatMap((b) => b.tables));
     }
     inputs.publications = publicationNames(inputs.publications);
+    recordTimeoutsOff(inputs, view, last.publisherTimeoutsOff);
+    const off = inputs.publisherTimeoutsOff ?? [];
+    if (last.name !== undefined && !sameValue(last.publisherTimeoutsOff ?? [], off))
+      log.info(
+        `${label(inputs.name)}: the publisher role's timeouts changed: up sets the subscription's connection again, ${off.length > 0 ? `turning off ${off.join(" and ")} for its sessions there` : "without turning any off"}.`,
+      );
     if (unknown.has("connection")) return { inputs: checked, failures: early };
     try {
       const ends = { connection: parseConnection(inputs.connection), publisher };
       const previous = olds as unknown as SubscriptionState;
-      const problems = await observeReplica(
-        inputs,
-        ends,
-        previous,
-        view,
-        appliedConnection(previous.publisher),
-      );
+      const problems = await observeReplica(inputs, ends, previous, view, appliedConnection(previous));
       if (view) problems.push(...publisherRoleFailures(view.role, view.tableFacts));
       return { inputs: checked, failures: [...early, ...problems] };
     } catch (e) {
@@ -233,7 +235,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
         drift.push(
           "the snapshot copy of an earlier up did not finish: the next up keeps the tables it finished and lets PostgreSQL copy the rest (or, when the stream broke too, empties its tables and copies them again)",
         );
-      if (state.conninfo !== null && !conninfoMatches(state.conninfo, ends.publisher))
+      if (state.conninfo !== null && !conninfoMatches(state.conninfo, feedConnection(ends.publisher, props)))
         drift.push("the publisher connection was changed outside Pulumi");
       const view = await viewPublisher(ends.publisher, state.publications, state.slotName ?? undefined);
       if (view) {
@@ -311,7 +313,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
 
   async update(_id, olds, news) {
     const ends = resolve(news, "connection", "publisher");
-    const applied = appliedConnection(olds.publisher);
+    const applied = appliedConnection(olds);
     const outs = await withSession(ends.connection, async (s) => {
       await settleBinary(s, news, ends.publisher, undefined, true);
       const state = await readSubscription(s, news.name);
@@ -321,7 +323,8 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       // Looked at again before anything is written (a SchemaSync applied since may have removed the
       // cause), or, when this up sets a new publisher connection (a worker that cannot log in with
       // the old password after a rotation), once that is set.
-      const reconnects = state !== undefined && !sameConnectionAs(state, ends.publisher, applied);
+      const reconnects =
+        state !== undefined && !sameConnectionAs(state, feedConnection(ends.publisher, news), applied);
       const stillStalled = async (since = "") => {
         const look = () => slotHealth(ends.publisher, olds.actualSlotName);
         const { stalled } = await applyStall(s, news.name, stallBaseline(olds), await look(), look);

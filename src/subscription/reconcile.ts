@@ -7,17 +7,18 @@ import { sameSet } from "../kernel/values";
 import {
   conninfo,
   conninfoMatches,
+  conninfoMatchesExcept,
   endpoint,
   conninfoEndpoint,
   sameConnection,
   type ConnectionInfo,
 } from "../pg/connection";
-import type { Session } from "../pg/session";
+import { SESSION_TIMEOUTS, type Session } from "../pg/session";
 import type { CatalogSubscription } from "./catalog";
 import { alterableOptions, effective, optionChanges } from "./options";
 import { estimateRows, slotHealth, wakeApplyWorker } from "./publisher";
 import * as sql from "./sql";
-import { handoverName, label, publicationNames, type SubscriptionInputs } from "./types";
+import { feedConnection, handoverName, label, publicationNames, type SubscriptionInputs } from "./types";
 import { waitForSync, workersStopped, type WaitOptions } from "./wait";
 
 /**
@@ -32,9 +33,12 @@ export function leftover(
   user: string,
   serverVersion: number,
 ): boolean {
-  // A role that may not read the connection (a non-superuser) recognises its own subscription.
+  // A role that may not read the connection (a non-superuser) recognises its own subscription;
+  // whichever of the publisher role's timeouts it turned off (they may have changed since).
   const sameConnection =
-    existing.conninfo !== null ? conninfoMatches(existing.conninfo, publisher) : existing.owner === user;
+    existing.conninfo !== null
+      ? conninfoMatchesExcept(existing.conninfo, publisher, SESSION_TIMEOUTS)
+      : existing.owner === user;
   const sameOptions = alterableOptions(0).every(
     (k) =>
       existing.options[k] === undefined || existing.options[k] === effective(k, inputs[k], serverVersion),
@@ -115,7 +119,7 @@ export function adoptionChanges(
   const changes: string[] = [];
   const enabled = inputs.enabled ?? true;
   if (enabled !== current.enabled) changes.push(enabled ? "enable it" : "disable it");
-  if (!sameConnectionAs(current, publisher))
+  if (!sameConnectionAs(current, feedConnection(publisher, inputs)))
     changes.push(
       current.conninfo === null
         ? "set its publisher connection (this role cannot read it)"
@@ -152,7 +156,7 @@ export async function reconcile(
   const enabled = inputs.enabled ?? true;
   if (!enabled && current.enabled)
     await run("ALTER SUBSCRIPTION … DISABLE", sql.alterSubscriptionEnabled(inputs.name, false));
-  const wanted = publisher;
+  const wanted = feedConnection(publisher, inputs);
   if (!sameConnectionAs(current, wanted, applied))
     await run(
       "ALTER SUBSCRIPTION … CONNECTION",

@@ -17,8 +17,7 @@ import {
   type ColumnType,
   type PublishedForCopy,
 } from "./snapshotCatalog";
-import { alterRoleNoTimeouts } from "../pg/grants";
-import { syncBlockers, syncFixes, withSyncWorkers, type SyncLimits } from "./preflight";
+import { SYNC_FIXES, syncBlockers, withSyncWorkers, type SyncLimits } from "./preflight";
 import * as sql from "./sql";
 import { label, publicationNames, type SubscriptionInputs } from "./types";
 
@@ -388,7 +387,6 @@ async function decideCopy(
   const blocked = (why: string) =>
     syncBlockers(s.serverVersion, known, plan?.tables ?? inputs.publishedTables ?? limits.generated, {
       generated: `And this program cannot copy them: ${why}. Fix that, upgrade the subscriber to 18, or stop publishing them (\`publishGeneratedColumns: "none"\`, or leave them out of the column list; the replica then computes its own).`,
-      timeout: `And this program, whose copy turns them off, cannot copy here: ${why}. Fix that, or run ${alterRoleNoTimeouts(limits.role, limits.timeouts)} on the publisher.`,
       workers: `And this program, whose copy needs none, cannot copy here: ${why}. Fix that, or raise max_sync_workers_per_subscription on the subscriber.`,
     });
   const pinned = new Set(blocked("").tables.map(tableId));
@@ -437,12 +435,7 @@ export async function previewCopy(
   const who = label(inputs.name);
   if (inputs.copyMethod === "postgres") {
     const known = await withSyncWorkers(s, limits);
-    const { reasons } = syncBlockers(
-      s.serverVersion,
-      known,
-      preview.tables,
-      syncFixes(limits.role, limits.timeouts),
-    );
+    const { reasons } = syncBlockers(s.serverVersion, known, preview.tables, SYNC_FIXES);
     const failure = reasons.length > 0 ? reasons.join("; ") : undefined;
     return {
       line: `${who}: up copies with PostgreSQL's table synchronisation (copyMethod "postgres")${failure ? `, which cannot: ${failure}` : "."}`,

@@ -3,7 +3,7 @@
 // derived piece comes from (validation, defaults, diff, refresh, the Resource class's outputs).
 
 import type { Binding } from "../pg/binding";
-import type { Connection } from "../pg/connection";
+import { withSettingsOff, type Connection, type ConnectionInfo } from "../pg/connection";
 import type { RecopyRequest } from "../pg/recopy";
 import type { TableName } from "../pg/tables";
 import { tableId } from "../pg/tables";
@@ -165,6 +165,14 @@ export interface SubscriptionComputed {
    * the create changes on it (["nothing"] when it already matches), shown by the preview.
    */
   adoption?: string[];
+  /**
+   * The timeouts the publisher runs this role's sessions with, which would end the subscription's
+   * table COPYs, its WAL sender on a long transaction or a sender idle between two commands
+   * (statement_timeout, transaction_timeout, the idle ones), as check read them: its connection
+   * turns them off (feedConnection). Kept in the state: what the last create or update wrote,
+   * which a non-superuser cannot read back.
+   */
+  publisherTimeoutsOff?: string[];
 }
 
 export type SubscriptionInputs = SubscriptionFields & SubscriptionComputed;
@@ -246,10 +254,24 @@ export const SUBSCRIPTION_STATE_KEYS = {
   oid: true,
   rootPartitions: true,
   adoption: true,
+  publisherTimeoutsOff: true,
 } as const satisfies Record<
   Exclude<keyof SubscriptionState, keyof SubscriptionFields | "recopyRequests" | "declaredPublications">,
   true
 >;
+
+/**
+ * The connection the subscription's own workers open on the publisher (its CONNECTION): the
+ * publisher connection with `publisherTimeoutsOff` turned off in its options (`-c name=0`), so
+ * that neither PostgreSQL's table COPYs nor the WAL sender of its stream are cut short by the
+ * role's timeouts (this program's own sessions turn them off themselves: session.ts).
+ */
+export function feedConnection(
+  publisher: ConnectionInfo,
+  inputs: { publisherTimeoutsOff?: readonly string[] | undefined },
+): ConnectionInfo {
+  return withSettingsOff(publisher, inputs.publisherTimeoutsOff);
+}
 
 /** Whether two lists of tables name the same ones. */
 export function sameTables(a: readonly TableName[] = [], b: readonly TableName[] = []): boolean {

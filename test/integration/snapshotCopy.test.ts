@@ -809,11 +809,13 @@ for (const major of majors([15, 18])) {
 // to statement timeout"), PostgreSQL's copy was cancelled and retried without end (54 sync errors
 // in 60 s), and the post-data's index builds were cancelled; an idle_session_timeout ended the
 // replication connection holding the copy's snapshot, and a kept connection between two calls; a
-// transaction_timeout (PostgreSQL 17) ended the copy's sessions ("write ECONNRESET").
+// transaction_timeout (PostgreSQL 17) ended the copy's sessions ("write ECONNRESET"), and the
+// publisher role's ended the WAL sender replaying a long transaction, retried without end.
 describe("a statement_timeout, a transaction_timeout and an idle_session_timeout on the program's roles, PG18", () => {
   let primary: TestServer;
   let replica: TestServer;
   let engine: Engine;
+  const ROLE_TIMEOUTS = `statement_timeout = '100ms'; ALTER ROLE ${CLOUD_ADMIN.user} SET idle_session_timeout = '300ms'; ALTER ROLE ${CLOUD_ADMIN.user} SET transaction_timeout = '400ms'`;
   before(async () => {
     [primary, replica] = await cloudPair(18, 18);
     await queryAs(
@@ -822,13 +824,13 @@ describe("a statement_timeout, a transaction_timeout and an idle_session_timeout
       CLOUD_ADMIN.password,
       `CREATE TABLE timed (id bigint PRIMARY KEY, a int NOT NULL, pad text);
        INSERT INTO timed SELECT g, g, repeat('p', 80) FROM generate_series(1, 400000) g;
-       CREATE INDEX timed_a ON timed (a); CREATE INDEX timed_pad ON timed (pad, a)`,
+       CREATE INDEX timed_a ON timed (a); CREATE INDEX timed_pad ON timed (pad, a);
+       CREATE TABLE later (id bigint PRIMARY KEY, pad text);
+       INSERT INTO later SELECT g, repeat('l', 80) FROM generate_series(1, 100000) g`,
     );
-    // Shorter than the copy and the index builds of this table take here.
+    // Shorter than the copy, the index builds and the replay of these tables take here.
     for (const server of [primary, replica])
-      await server.query(
-        `ALTER ROLE ${CLOUD_ADMIN.user} SET statement_timeout = '100ms'; ALTER ROLE ${CLOUD_ADMIN.user} SET idle_session_timeout = '300ms'; ALTER ROLE ${CLOUD_ADMIN.user} SET transaction_timeout = '400ms'`,
-      );
+      await server.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET ${ROLE_TIMEOUTS}`);
     engine = await Engine.start();
   });
   after(async () => {
@@ -836,76 +838,96 @@ describe("a statement_timeout, a transaction_timeout and an idle_session_timeout
     await engine?.stop();
     await Promise.all([primary?.stop(), replica?.stop()]);
   });
-  const run = (method: string, config: Record<string, string> = {}) =>
-    snapshotProgram(primary, replica, DB, ["timed"], {
+  const run = (method: string, tables = ["timed"]) =>
+    snapshotProgram(primary, replica, DB, tables, {
       copyMethod: method,
       primaryUrl: roleUrl(primary, CLOUD_ADMIN.user, CLOUD_ADMIN.password),
       replicaUrl: roleUrl(replica, CLOUD_ADMIN.user, CLOUD_ADMIN.password),
-      ...config,
     });
-  // A way out of what the publisher role's transaction_timeout does to the stream on a long
-  // transaction (it ends the WAL sender replaying one): the subscription's sessions there start
-  // without it.
-  const streamable = () => ({
-    primaryUrl: `${roleUrl(primary, CLOUD_ADMIN.user, CLOUD_ADMIN.password)}?options=${encodeURIComponent("-c transaction_timeout=0")}`,
-  });
-
-  it("refuses PostgreSQL's copy, naming the setting and the fix; auto copies the big table itself, builds its indexes and streams", async () => {
-    const refused = await run("postgres")("up", engine);
-    assert.match(
-      refused.error ?? "",
-      /copyMethod: the publisher runs the sessions of role "cloudadmin" with statement_timeout = 100ms and transaction_timeout = 400ms .*cuts PostgreSQL's table synchronisation short.*ALTER ROLE "cloudadmin" SET statement_timeout = 0; ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the publisher/,
+  const subconninfo = async () =>
+    (await replica.query<{ c: string }>("SELECT subconninfo AS c FROM pg_subscription", [], DB)).map((r) =>
+      r.c.replace(/password='[^']*'|password=\S+/, "password=…"),
     );
-    // The stream too: a new subscription is refused, each role's timeout named with its ways out.
-    const sender =
-      /publisher: the publisher runs the sessions of role "cloudadmin" with transaction_timeout = 400ms .*ends its WAL sender .*ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the publisher, or add options=-c transaction_timeout=0 to the publisher connection/;
+  const md5Equal = async (tables: string[]) => {
+    const { comparisons } = await converge(primary, replica, DB, tables, 60_000);
+    return comparisons.map((c) => [c.table, c.lost, c.duplicated, c.differing, c.md5Equal]);
+  };
+
+  it("turns the publisher role's off for the subscription's own sessions: PostgreSQL's copy and the stream run; the owner's transaction_timeout is refused", async () => {
+    // The subscription owner's transaction_timeout (18) is refused, with its fix; nothing else.
     const owner =
       /connection: the subscriber runs the sessions of role "cloudadmin", the subscription's owner, with transaction_timeout = 400ms .*ends its apply workers .*ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the subscriber/;
-    assert.match(refused.error ?? "", sender);
-    assert.match(refused.error ?? "", owner);
-    const auto = await run("auto")("up", engine);
-    assert.match(auto.error ?? "", sender);
-    assert.match(auto.error ?? "", owner);
-    assert.doesNotMatch(auto.error ?? "", /table synchronisation/, "auto copies the tables itself");
-    // The owner's timeout lifted as the error says; the publisher's left to the connection's options.
-    await replica.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET transaction_timeout = 0`);
-    const halfway = await run("auto")("up", engine);
-    assert.match(halfway.error ?? "", sender);
-    assert.doesNotMatch(halfway.error ?? "", /subscriber runs the sessions/);
+    for (const method of ["postgres", "auto"]) {
+      const refused = await run(method)("up", engine);
+      assert.match(refused.error ?? "", owner, method);
+      assert.doesNotMatch(refused.error ?? "", /publisher runs the sessions|synchronisation/, method);
+    }
     assert.deepEqual(await replica.query("SELECT subname FROM pg_subscription", [], DB), []);
-    const [size] = await primary.query<{ mb: number }>(
-      "SELECT pg_relation_size('timed') / 1048576 AS mb",
-      [],
-      DB,
-    );
-    assert.ok(size!.mb > 8, `above auto's 8 MiB per table (${size!.mb} MiB): PostgreSQL's otherwise`);
-    const up = await run("auto", streamable())("up", engine);
+    await replica.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET transaction_timeout = 0`);
+    // The program's copy, its sessions under the replica role's timeouts; the subscription made
+    // with the publisher role's turned off in its connection.
+    const up = await run("snapshot")("up", engine);
     assert.equal(up.error, undefined);
-    const byPostgres = await replica.query(
-      "SELECT srrelid::regclass::text AS t FROM pg_subscription_rel WHERE srsublsn IS NOT NULL",
-      [],
-      DB,
-    );
-    assert.deepEqual(byPostgres, [], "this program copied it");
+    assert.deepEqual(await subconninfo(), [
+      `host='127.0.0.1' port='${primary.port}' dbname='${DB}' user='${CLOUD_ADMIN.user}' password=… options='-c idle_session_timeout=0 -c statement_timeout=0 -c transaction_timeout=0'`,
+    ]);
     const indexes = await replica.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM pg_index WHERE indrelid = 'timed'::regclass AND indisvalid",
       [],
       DB,
     );
     assert.deepEqual(indexes, [{ n: 3 }], "the key and both indexes, built under the role's timeout");
+    // A table published later: PostgreSQL's copy (REFRESH) under the publisher role's timeouts
+    // (measured before: cancelled and copied again without end; then only warned of).
+    const added = await run("snapshot", ["timed", "later"])("up", engine);
+    assert.equal(added.error, undefined);
     // A transaction the role's transaction_timeout would have ended the WAL sender replaying
     // (measured: retried without end), and a small one.
     await primary.query("UPDATE timed SET a = a + 1", [], DB);
     await primary.query("UPDATE timed SET a = a + 1 WHERE id <= 10", [], DB);
-    const { comparisons } = await converge(primary, replica, DB, ["timed"], 60_000);
-    assert.deepEqual(
-      comparisons.map((c) => [c.lost, c.duplicated, c.differing, c.md5Equal]),
-      [[0, 0, 0, true]],
+    assert.deepEqual(await md5Equal(["timed", "later"]), [
+      ["timed", 0, 0, 0, true],
+      ["later", 0, 0, 0, true],
+    ]);
+    const byPostgres = await replica.query(
+      "SELECT srrelid::regclass::text AS t FROM pg_subscription_rel WHERE srsublsn IS NOT NULL",
+      [],
+      DB,
     );
+    assert.deepEqual(byPostgres, [{ t: "later" }], "PostgreSQL copied the table published later");
+    const same = await run("snapshot", ["timed", "later"])("preview", engine);
+    assert.deepEqual(
+      same.steps.filter((st) => st.op !== "same").map((st) => st.urn.split("::").pop()),
+      [],
+    );
+    // The publisher role's statement_timeout lifted by hand: the preview says the Subscription
+    // changes, and up sets its connection again (a non-superuser cannot read it: from the state).
+    await primary.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET statement_timeout = 0`);
+    // `pulumi preview` runs in a provider host of its own (a connection this one keeps started
+    // under the role's old settings).
+    await engine.restartHost();
+    const said = engine.log.length;
+    const lifted = await run("snapshot", ["timed", "later"])("preview", engine);
+    assert.match(
+      engine.log.slice(said),
+      /the publisher role's timeouts changed: up sets the subscription's connection again, turning off idle_session_timeout and transaction_timeout for its sessions there/,
+    );
+    const changed = lifted.steps.filter((st) => st.op !== "same");
+    assert.deepEqual(
+      changed.map((st) => [st.op, /:Subscription::snap$/.test(st.urn)]),
+      [["update", true]],
+      JSON.stringify(changed.map((st) => st.urn)),
+    );
+    assert.equal((await run("snapshot", ["timed", "later"])("up", engine)).error, undefined);
+    assert.deepEqual(await subconninfo(), [
+      `host='127.0.0.1' port='${primary.port}' dbname='${DB}' user='${CLOUD_ADMIN.user}' password=… options='-c idle_session_timeout=0 -c transaction_timeout=0'`,
+    ]);
+    await primary.query("UPDATE timed SET a = a - 1", [], DB);
+    assert.deepEqual(await md5Equal(["timed"]), [["timed", 0, 0, 0, true]]);
     // The owner's set again by hand: an existing subscription's preview says so, and goes on.
     await replica.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET transaction_timeout = '400ms'`);
     const from = engine.log.length;
-    const preview = await run("auto", streamable())("preview", engine);
+    const preview = await run("snapshot", ["timed", "later"])("preview", engine);
     assert.equal(preview.error, undefined);
     assert.deepEqual(
       preview.steps.flatMap((st) => st.failures ?? []),

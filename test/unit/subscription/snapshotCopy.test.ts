@@ -16,10 +16,16 @@ import {
   subscriberLibpqFailures,
   streamStopReasons,
   syncBlockers,
-  syncFixes,
   workerFailures,
 } from "../../../src/subscription/preflight";
-import { parseConnection } from "../../../src/pg/connection";
+import {
+  conninfo,
+  conninfoMatches,
+  conninfoMatchesExcept,
+  parseConnection,
+  withoutSettingsOff,
+} from "../../../src/pg/connection";
+import { feedConnection } from "../../../src/subscription/types";
 import { SnapshotMeter } from "../../../src/subscription/progress";
 import {
   AUTO_MAX_BYTES,
@@ -311,23 +317,10 @@ describe("slots and WAL senders on the publisher", () => {
 
 describe("what PostgreSQL's copy cannot be left here", () => {
   const t = (name: string) => ({ schema: "public", name });
-  const fixes = { generated: "FIX-G", timeout: "FIX-T", workers: "FIX-W" };
-  const none = { generated: [], timeouts: [], role: "repl" };
-  it("every table under the publisher role's statement_timeout or transaction_timeout or without table-sync workers, only those with published generated columns before 18", () => {
+  const fixes = { generated: "FIX-G", workers: "FIX-W" };
+  const none = { generated: [] };
+  it("every table without table-sync workers, only those with published generated columns before 18", () => {
     assert.deepEqual(syncBlockers(170000, none, [t("a")], fixes), { tables: [], reasons: [] });
-    const timeouts = [{ name: "statement_timeout", value: "30s" } as const];
-    const timed = syncBlockers(180000, { ...none, timeouts }, [t("a"), t("b")], fixes);
-    assert.deepEqual(timed.tables, [t("a"), t("b")]);
-    assert.match(timed.reasons[0]!, /role "repl" with statement_timeout = 30s .* FIX-T$/);
-    const both = [...timeouts, { name: "transaction_timeout", value: "1min" } as const];
-    assert.match(
-      syncBlockers(180000, { ...none, timeouts: both }, [t("a")], fixes).reasons[0]!,
-      /with statement_timeout = 30s and transaction_timeout = 1min \(set for the role or its database\)/,
-    );
-    assert.match(
-      syncFixes('we"ird', both).timeout,
-      /run ALTER ROLE "we""ird" SET statement_timeout = 0; ALTER ROLE "we""ird" SET transaction_timeout = 0; on the publisher$/,
-    );
     const generated = { ...none, generated: [{ ...t("b"), column: "total" }] };
     const left = syncBlockers(170000, generated, [t("a"), t("b")], fixes);
     assert.deepEqual(left.tables, [t("b")]);
@@ -341,30 +334,67 @@ describe("what PostgreSQL's copy cannot be left here", () => {
 });
 
 describe("what stops the stream on a long transaction", () => {
-  const none = { generated: [], timeouts: [], role: "repl" };
-  it("a transaction_timeout for the publisher's role or the subscription owner's, each with its fix; a statement_timeout, none or an unknown one does not", () => {
-    const statement = [{ name: "statement_timeout", value: "30s" } as const];
-    assert.deepEqual(streamStopReasons({ ...none, timeouts: statement }, undefined), []);
-    assert.deepEqual(streamStopReasons(none, { role: "app", value: "0" }), []);
-    assert.deepEqual(streamStopReasons(none, { role: "app", value: "0ms" }), []);
-    assert.deepEqual(streamStopReasons(none, { role: "app", value: null }), []);
-    const both = streamStopReasons(
-      { ...none, timeouts: [...statement, { name: "transaction_timeout", value: "1min" }] },
-      { role: "app", value: "500ms" },
-    );
+  it("a transaction_timeout for the subscription owner's role, with its fix; none, zero or an unknown one does not", () => {
+    assert.deepEqual(streamStopReasons(undefined), []);
+    assert.deepEqual(streamStopReasons({ role: "app", value: "0" }), []);
+    assert.deepEqual(streamStopReasons({ role: "app", value: "0ms" }), []);
+    assert.deepEqual(streamStopReasons({ role: "app", value: null }), []);
+    const owner = streamStopReasons({ role: "app", value: "500ms" });
     assert.deepEqual(
-      both.map((f) => f.property),
-      ["publisher", "connection"],
-    );
-    assert.match(both[0]!.reason, /role "repl" with transaction_timeout = 1min \(/);
-    assert.doesNotMatch(both[0]!.reason, /statement_timeout/);
-    assert.match(
-      both[0]!.reason,
-      /ALTER ROLE "repl" SET transaction_timeout = 0; on the publisher, or add options=-c transaction_timeout=0/,
+      owner.map((f) => f.property),
+      ["connection"],
     );
     assert.match(
-      both[1]!.reason,
+      owner[0]!.reason,
       /role "app", the subscription's owner, with transaction_timeout = 500ms .*ALTER ROLE "app" SET transaction_timeout = 0; on the subscriber$/,
+    );
+  });
+});
+
+describe("the subscription's own connection to the publisher", () => {
+  const declared = "postgres://repl:pw@db.example.com/app?options=-c%20search_path%3Dsales";
+  it("turns off the publisher role's timeouts after the options given, and only those", () => {
+    const publisher = parseConnection(declared);
+    assert.equal(feedConnection(publisher, {}), publisher);
+    assert.equal(feedConnection(publisher, { publisherTimeoutsOff: [] }), publisher);
+    const feed = feedConnection(publisher, {
+      publisherTimeoutsOff: ["statement_timeout", "transaction_timeout"],
+    });
+    assert.equal(feed.options, "-c search_path=sales -c statement_timeout=0 -c transaction_timeout=0");
+    assert.match(
+      conninfo(feed),
+      / options='-c search_path=sales -c statement_timeout=0 -c transaction_timeout=0'/,
+    );
+    assert.equal(
+      feedConnection(parseConnection("postgres://repl:pw@db.example.com/app"), {
+        publisherTimeoutsOff: ["statement_timeout"],
+      }).options,
+      "-c statement_timeout=0",
+    );
+  });
+  it("is what a stored connection is compared with: one without the timeouts off is set again", () => {
+    const publisher = parseConnection(declared);
+    const inputs = { publisherTimeoutsOff: ["transaction_timeout"] };
+    const stored = conninfo(feedConnection(publisher, inputs));
+    assert.ok(conninfoMatches(stored, feedConnection(publisher, inputs)));
+    assert.ok(!conninfoMatches(conninfo(publisher), feedConnection(publisher, inputs)));
+    assert.ok(!conninfoMatches(stored, publisher));
+    // Whether it is the same subscription (an interrupted up's, the timeouts since changed): the
+    // timeouts turned off aside, the user's own options not.
+    const timeouts = ["statement_timeout", "transaction_timeout"];
+    assert.ok(conninfoMatchesExcept(stored, publisher, timeouts));
+    assert.ok(
+      conninfoMatchesExcept(stored, feedConnection(publisher, { publisherTimeoutsOff: timeouts }), timeouts),
+    );
+    assert.ok(
+      !conninfoMatchesExcept(stored, parseConnection("postgres://repl:pw@db.example.com/app"), timeouts),
+    );
+    assert.ok(!conninfoMatchesExcept(stored, publisher, []));
+    assert.deepEqual(withoutSettingsOff(feedConnection(publisher, inputs), timeouts), publisher);
+    assert.equal(
+      withoutSettingsOff(parseConnection("postgres://u@h/d?options=-c%20statement_timeout%3D0"), timeouts)
+        .options,
+      undefined,
     );
   });
 });
