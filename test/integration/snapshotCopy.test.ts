@@ -823,7 +823,7 @@ describe("a statement_timeout, a transaction_timeout and an idle_session_timeout
       CLOUD_ADMIN.user,
       CLOUD_ADMIN.password,
       `CREATE TABLE timed (id bigint PRIMARY KEY, a int NOT NULL, pad text);
-       INSERT INTO timed SELECT g, g, repeat('p', 80) FROM generate_series(1, 400000) g;
+       INSERT INTO timed SELECT g, g, repeat('p', 80) FROM generate_series(1, 200000) g;
        CREATE INDEX timed_a ON timed (a); CREATE INDEX timed_pad ON timed (pad, a);
        CREATE TABLE later (id bigint PRIMARY KEY, pad text);
        INSERT INTO later SELECT g, repeat('l', 80) FROM generate_series(1, 100000) g`,
