@@ -13,6 +13,7 @@ import type { PublishedColumn } from "../pg/published";
 import { readTableFacts } from "../pg/tableFacts";
 import { tableId, tableKey, type TableName } from "../pg/tables";
 import { formatVersion } from "../kernel/versions";
+import { sameValue } from "../kernel/values";
 import type { Ends } from "./fields";
 import { bytes } from "../kernel/units";
 import { literal } from "../pg/quote";
@@ -245,6 +246,28 @@ export function recordTimeoutsOff(
   const off = view ? view.limits.roleTimeouts.map((t) => t.name) : last;
   if (off && off.length > 0) inputs.publisherTimeoutsOff = [...off];
   else delete inputs.publisherTimeoutsOff;
+}
+
+/**
+ * What a preview says of the publisher role's timeouts the subscription's connection turns off
+ * (recordTimeoutsOff): for a new subscription, which and why; for one the stack has (`previous`,
+ * its last inputs), that they changed and up sets its connection again.
+ */
+export function timeoutsOffLine(
+  inputs: SubscriptionInputs,
+  view: PublisherView | undefined,
+  previous: { publisherTimeoutsOff?: readonly string[] } | undefined,
+): string | undefined {
+  const off = inputs.publisherTimeoutsOff ?? [];
+  const who = label(inputs.name);
+  if (previous)
+    return sameValue(previous.publisherTimeoutsOff ?? [], off)
+      ? undefined
+      : `${who}: the publisher role's timeouts changed: up sets the subscription's connection again, ${off.length > 0 ? `turning off ${off.join(" and ")} for its sessions there` : "without turning any off"}.`;
+  const timeouts = view?.limits.roleTimeouts ?? [];
+  return timeouts.length > 0
+    ? `${who}: the publisher runs the sessions of role ${JSON.stringify(view!.role.user)} with ${describeTimeouts(timeouts)}, which would cut PostgreSQL's copy and the stream short: the subscription's connection turns them off for its own sessions there (options=${off.map((n) => `-c ${n}=0`).join(" ")}).`
+    : undefined;
 }
 
 /**

@@ -18,7 +18,7 @@ import { readSubscription, readSubscriptionErrors } from "./catalog";
 import { deleteSubscription } from "./drop";
 import { alterableOptions, differsFromDefault, SLOT_NAME } from "./options";
 import { newlyAttached, observeReplica } from "./observe";
-import { recordTimeoutsOff } from "./preflight";
+import { recordTimeoutsOff, timeoutsOffLine } from "./preflight";
 import { publisherRoleFailures } from "./privileges";
 import { bindingsOf, givenBindings, readPublisher, slotHealth, viewPublisher } from "./publisher";
 import { applyStall, disabledOnError, watchEnabled } from "./stall";
@@ -152,11 +152,8 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
     }
     inputs.publications = publicationNames(inputs.publications);
     recordTimeoutsOff(inputs, view, last.publisherTimeoutsOff);
-    const off = inputs.publisherTimeoutsOff ?? [];
-    if (last.name !== undefined && !sameValue(last.publisherTimeoutsOff ?? [], off))
-      log.info(
-        `${label(inputs.name)}: the publisher role's timeouts changed: up sets the subscription's connection again, ${off.length > 0 ? `turning off ${off.join(" and ")} for its sessions there` : "without turning any off"}.`,
-      );
+    const said = timeoutsOffLine(inputs, view, last.name === undefined ? undefined : last);
+    if (said) log.info(said);
     if (unknown.has("connection")) return { inputs: checked, failures: early };
     try {
       const ends = { connection: parseConnection(inputs.connection), publisher };

@@ -858,7 +858,13 @@ describe("a statement_timeout, a transaction_timeout and an idle_session_timeout
     const owner =
       /connection: the subscriber runs the sessions of role "cloudadmin", the subscription's owner, with transaction_timeout = 400ms .*ends its apply workers .*ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the subscriber/;
     for (const method of ["postgres", "auto"]) {
+      const from = engine.log.length;
       const refused = await run(method)("up", engine);
+      assert.match(
+        engine.log.slice(from),
+        /Subscription "snap": the publisher runs the sessions of role "cloudadmin" with idle_session_timeout = 300ms and statement_timeout = 100ms and transaction_timeout = 400ms, which would cut PostgreSQL's copy and the stream short: the subscription's connection turns them off/,
+        method,
+      );
       assert.match(refused.error ?? "", owner, method);
       assert.doesNotMatch(refused.error ?? "", /publisher runs the sessions|synchronisation/, method);
     }

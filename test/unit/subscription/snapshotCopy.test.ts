@@ -16,6 +16,7 @@ import {
   subscriberLibpqFailures,
   streamStopReasons,
   syncBlockers,
+  timeoutsOffLine,
   workerFailures,
 } from "../../../src/subscription/preflight";
 import {
@@ -25,7 +26,8 @@ import {
   parseConnection,
   withoutSettingsOff,
 } from "../../../src/pg/connection";
-import { feedConnection } from "../../../src/subscription/types";
+import type { PublisherView } from "../../../src/subscription/publisher";
+import { feedConnection, type SubscriptionInputs } from "../../../src/subscription/types";
 import { SnapshotMeter } from "../../../src/subscription/progress";
 import {
   AUTO_MAX_BYTES,
@@ -370,6 +372,27 @@ describe("the subscription's own connection to the publisher", () => {
         publisherTimeoutsOff: ["statement_timeout"],
       }).options,
       "-c statement_timeout=0",
+    );
+  });
+  it("is said at preview: for a new subscription which it turns off and why, for one the stack has when that changes", () => {
+    const view = {
+      limits: { roleTimeouts: [{ name: "statement_timeout", value: "100ms" }] },
+      role: { user: "repl" },
+    } as unknown as PublisherView;
+    const inputs = { name: "sub", publisherTimeoutsOff: ["statement_timeout"] } as SubscriptionInputs;
+    assert.match(
+      timeoutsOffLine(inputs, view, undefined)!,
+      /^Subscription "sub": the publisher runs the sessions of role "repl" with statement_timeout = 100ms, .*turns them off for its own sessions there \(options=-c statement_timeout=0\)\.$/,
+    );
+    assert.equal(timeoutsOffLine({ name: "sub" } as SubscriptionInputs, undefined, undefined), undefined);
+    assert.equal(timeoutsOffLine(inputs, view, { publisherTimeoutsOff: ["statement_timeout"] }), undefined);
+    assert.match(
+      timeoutsOffLine(inputs, view, {})!,
+      /changed: up sets the subscription's connection again, turning off statement_timeout for its sessions there\.$/,
+    );
+    assert.match(
+      timeoutsOffLine({ name: "sub" } as SubscriptionInputs, undefined, inputs)!,
+      /again, without turning any off\.$/,
     );
   });
   it("is what a stored connection is compared with: one without the timeouts off is set again", () => {
