@@ -10,7 +10,7 @@
 //   tsx test/run.ts --packaging      the packaging files (PACKAGING): CI's Node.js 20 pass, after
 //                                    npm test
 //   tsx test/run.ts --full           every file, every suite on every version (pair) it lists:
-//                                    CI's Node.js 22 and 24 passes
+//                                    CI's Node.js 22 pass
 //   tsx test/run.ts --lanes 2 FILE…  given files only, on every version they list, two lanes
 //                                    (default three; PGREPL_LANES)
 //
@@ -33,8 +33,10 @@ const DURATIONS = path.join(ROOT, "node_modules", ".cache", "pgrepl-test-duratio
 const args = process.argv.slice(2);
 const full = args.includes("--full");
 const packaging = args.includes("--packaging");
-// `npm test` type-checks the tests, scripts and examples beside the test runs (one core's work that
-// would otherwise come first).
+// --typecheck (`npm run test:full`) type-checks the tests, scripts and examples beside the test runs
+// (one core's work that would otherwise come first); `npm test` leaves it to `npm run typecheck`
+// (CI runs it after npm test): on the two-core VM's slow hours its 27–41 s of a core pushed npm
+// test past six minutes.
 const typecheck = args.includes("--typecheck");
 const lanesArg = args.indexOf("--lanes");
 // Three lanes by default: the files wait on servers and workers more than they compute (a whole
@@ -44,7 +46,7 @@ const laneCount = lanesArg >= 0 ? Number(args[lanesArg + 1]) : Number(process.en
 const named = args.filter((a, i) => !a.startsWith("--") && args[i - 1] !== "--lanes");
 /**
  * One version (pair) per suite: npm test. The full matrix (every version 14–18 and pair each suite
- * lists) is CI's Node.js 22 and 24 passes (--full), the packaging files and a run of named files:
+ * lists) is CI's Node.js 22 pass (--full), the packaging files and a run of named files:
  * on this two-core VM's slower hours npm test with the full matrix took 456–501 s, over its six
  * minutes; one version per suite, 291–326 s.
  */
@@ -80,7 +82,7 @@ const PACKAGING = [
 /**
  * Suites that run once per version (pair) in a file of their own, whose other files already cover
  * both sides of these: the drift suite on 15 → 15 (15 → 18 and 18 → 18 run), the field topologies
- * on 17 (15 and 18 run). Left to the full matrix (`--full`, CI's Node.js 22 and 24 passes): npm
+ * on 17 (15 and 18 run). Left to the full matrix (`--full`, CI's Node.js 22 pass): npm
  * test's one version per suite has nothing to run in them.
  */
 const FULL_ONLY = ["test/integration/drift.15-15.test.ts", "test/integration/topologies.17.test.ts"];

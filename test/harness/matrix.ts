@@ -1,6 +1,7 @@
 // The PostgreSQL versions a suite runs on: every one it lists in the full matrix (CI's Node.js 22
-// and 24 passes, `npm run test:full`, a run of named files), one where PGREPL_MATRIX=quick (npm
-// test): the newest same-version pair (or version) where the suite has one, else its first.
+// pass, `npm run test:full`, a run of named files), one where PGREPL_MATRIX=quick (npm test, CI's
+// Node.js 20 and 24 passes): the newest same-version pair (or version) where the suite has one,
+// else its first.
 
 import type { Major } from "./postgres";
 
