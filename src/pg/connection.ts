@@ -356,7 +356,7 @@ export function withSettingsOff(info: ConnectionInfo, settings: readonly string[
 
 /** `info` without any `-c name=0` for one of `settings` in its options (those withSettingsOff adds). */
 export function withoutSettingsOff(info: ConnectionInfo, settings: readonly string[]): ConnectionInfo {
-  if (!info.options) return info;
+  if (!info.options || settings.length === 0) return info;
   const off = new Set(settings.map((name) => `${name}=0`));
   const words = info.options.split(/\s+/).filter(Boolean);
   const kept: string[] = [];

@@ -16,6 +16,7 @@ import { eachHost, endpoint, secretsOf, type ConnectionInfo } from "./connection
 import { describeHolders, EXCLUSIVE_HOLDERS, type Holder } from "./holders";
 import * as idle from "./idle";
 import { passwordFor } from "./pgfiles";
+import { literal } from "./quote";
 import { redactError } from "./redact";
 
 /** A connected client: `query` for catalog reads (parameters), `exec` for DDL (extended protocol). */
@@ -497,7 +498,7 @@ export type SessionTimeout = (typeof SESSION_TIMEOUTS)[number];
  */
 export const NO_TIMEOUTS =
   "SELECT pg_catalog.count(pg_catalog.set_config(name, '0', false)) FROM pg_catalog.pg_settings " +
-  `WHERE name IN (${SESSION_TIMEOUTS.map((n) => `'${n}'`).join(", ")})`;
+  `WHERE name IN (${SESSION_TIMEOUTS.map(literal).join(", ")})`;
 
 /** A session's limits for work: no timeouts (NO_TIMEOUTS), the server's lock_timeout. */
 const WORK = "work";

@@ -5,7 +5,7 @@
 import { operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
 import { clean } from "../kernel/values";
-import { conninfo, endpoint } from "../pg/connection";
+import { endpoint } from "../pg/connection";
 import { withLock } from "../pg/lock";
 import { withSession, type Session } from "../pg/session";
 import { tableKey } from "../pg/tables";
@@ -20,7 +20,7 @@ import type { Ends } from "./fields";
 import { dropSafely } from "./drop";
 import { emptyTables } from "./empty";
 import { createOptions } from "./options";
-import { createPreflight, recordTimeoutsOff, slotTakenReason, syncLimitsOf } from "./preflight";
+import { createConnection, createPreflight, slotTakenReason, syncLimitsOf } from "./preflight";
 import { boundMark, dropIdleSlot, onSameCluster, slotHealth, viewPublisher } from "./publisher";
 import { nameTakenReason, reconcile, waitOptions } from "./reconcile";
 import { resumeCopy } from "./handover";
@@ -29,7 +29,6 @@ import { snapshotSubscribe } from "./snapshotCopy";
 import { chooseCopy } from "./snapshotPlan";
 import * as sql from "./sql";
 import {
-  feedConnection,
   label,
   publicationNames,
   type PendingRepair,
@@ -72,8 +71,6 @@ export async function subscribe(
   );
   if (guard && view?.slotExists)
     throw new Error(`${label(inputs.name)}: ${slotTakenReason(slot, ends.publisher, view.slot)}`);
-  // The publisher role's timeouts as they are now: the subscription's connection turns them off.
-  recordTimeoutsOff(inputs, view, inputs.publisherTimeoutsOff);
   const wait = waitOptions(inputs, ends.publisher);
   const choice = await chooseCopy(
     s,
@@ -112,7 +109,7 @@ export async function subscribe(
       .exec(
         sql.createSubscription(
           inputs.name,
-          conninfo(feedConnection(ends.publisher, inputs)),
+          createConnection(inputs, ends.publisher, view),
           publicationNames(inputs.publications),
           options,
         ),

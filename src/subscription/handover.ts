@@ -13,7 +13,7 @@
 
 import { operationError } from "../kernel/errors";
 import * as log from "../kernel/log";
-import { conninfo, endpoint, type ConnectionInfo } from "../pg/connection";
+import { endpoint, type ConnectionInfo } from "../pg/connection";
 import { truncateTables } from "../pg/emptying";
 import { withLock } from "../pg/lock";
 import { withSession, type Session } from "../pg/session";
@@ -26,18 +26,11 @@ import { dropSafely } from "./drop";
 import { emptyTables } from "./empty";
 import type { Ends } from "./fields";
 import { createOptions } from "./options";
-import { createPreflight, recordTimeoutsOff } from "./preflight";
+import { createConnection, createPreflight } from "./preflight";
 import { dropIdleSlot, viewPublisher, wakeApplyWorker, type PublisherView } from "./publisher";
 import { waitOptions } from "./reconcile";
 import * as sql from "./sql";
-import {
-  feedConnection,
-  handoverName,
-  label,
-  publicationNames,
-  type PendingRepair,
-  type SubscriptionInputs,
-} from "./types";
+import { handoverName, label, publicationNames, type PendingRepair, type SubscriptionInputs } from "./types";
 import { waitForSync } from "./wait";
 
 async function openHandover(publisher: ConnectionInfo, name: string, tables: readonly TableName[]) {
@@ -72,8 +65,6 @@ export async function createOnSlot(
 ): Promise<void> {
   const publications = publicationNames(inputs.publications);
   const handover = copied ? handoverName(slot) : undefined;
-  // The publisher role's timeouts as they are now: the subscription's connection turns them off.
-  recordTimeoutsOff(inputs, view, inputs.publisherTimeoutsOff);
   if (handover) await openHandover(ends.publisher, handover, copied!);
   try {
     await withLock(s, "create subscription", async () => {
@@ -81,7 +72,7 @@ export async function createOnSlot(
       await createPreflight(s, { ...inputs, copyData: false }, ends, view);
       const create = sql.createSubscription(
         inputs.name,
-        conninfo(feedConnection(ends.publisher, inputs)),
+        createConnection(inputs, ends.publisher, view),
         handover ? [handover] : publications,
         {
           ...createOptions(inputs),

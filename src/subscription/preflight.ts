@@ -5,7 +5,7 @@
 
 import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
-import { endpoint, type ConnectionInfo } from "../pg/connection";
+import { conninfo, endpoint, type ConnectionInfo } from "../pg/connection";
 import { alterRoleNoTimeouts } from "../pg/grants";
 import type { Session } from "../pg/session";
 import { readSettings } from "../pg/settings";
@@ -25,7 +25,7 @@ import {
   type SlotFacts,
 } from "./catalog";
 import type { PublisherView } from "./publisher";
-import { label, type SubscriptionInputs } from "./types";
+import { feedConnection, label, type SubscriptionInputs } from "./types";
 
 /**
  * Why a new subscription may not create its slot: one of that name exists on the publisher and is
@@ -246,6 +246,19 @@ export function recordTimeoutsOff(
   const off = view ? view.limits.roleTimeouts.map((t) => t.name) : last;
   if (off && off.length > 0) inputs.publisherTimeoutsOff = [...off];
   else delete inputs.publisherTimeoutsOff;
+}
+
+/**
+ * The CONNECTION a subscription is created with: the publisher connection with the role's timeouts,
+ * as `view` read them just now, turned off (feedConnection), recorded in `inputs` for the state.
+ */
+export function createConnection(
+  inputs: SubscriptionInputs,
+  publisher: ConnectionInfo,
+  view: PublisherView | undefined,
+): string {
+  recordTimeoutsOff(inputs, view, inputs.publisherTimeoutsOff);
+  return conninfo(feedConnection(publisher, inputs));
 }
 
 /**

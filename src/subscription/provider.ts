@@ -157,8 +157,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
     if (unknown.has("connection")) return { inputs: checked, failures: early };
     try {
       const ends = { connection: parseConnection(inputs.connection), publisher };
-      const previous = olds as unknown as SubscriptionState;
-      const problems = await observeReplica(inputs, ends, previous, view, appliedConnection(previous));
+      const problems = await observeReplica(inputs, ends, last, view, appliedConnection(last));
       if (view) problems.push(...publisherRoleFailures(view.role, view.tableFacts));
       return { inputs: checked, failures: [...early, ...problems] };
     } catch (e) {
