@@ -153,8 +153,10 @@ async function main(): Promise<void> {
   const unit = selected.filter((f) => fast.includes(f));
   const lanes = selected.filter((f) => !fast.includes(f));
   const results: FileResult[] = [];
-  // Installs several files need (an older @pulumi/pulumi) are made once for all of them.
+  // Installs several files need (an older @pulumi/pulumi) are made once for all of them, and the
+  // servers' initdb cluster (postgres.ts): the servers' user must reach it.
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-cache-"));
+  fs.chmodSync(cache, 0o711);
   process.on("exit", () => fs.rmSync(cache, { recursive: true, force: true }));
   const common: NodeJS.ProcessEnv = {
     PGREPL_OWNER: String(process.pid),
