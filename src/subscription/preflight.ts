@@ -278,8 +278,10 @@ export function timeoutsOffLine(
       ? undefined
       : `${who}: the publisher role's timeouts changed: up sets the subscription's connection again, ${off.length > 0 ? `turning off ${off.join(" and ")} for its sessions there` : "without turning any off"}.`;
   const timeouts = view?.limits.roleTimeouts ?? [];
+  // The idle timeouts alone were not measured to cut anything short: said as what they can do.
+  const cuts = timeouts.some((t) => t.name === "statement_timeout" || t.name === "transaction_timeout");
   return timeouts.length > 0
-    ? `${who}: the publisher runs the sessions of role ${JSON.stringify(view!.role.user)} with ${describeTimeouts(timeouts)}, which would cut PostgreSQL's copy and the stream short: the subscription's connection turns them off for its own sessions there (options=${off.map((n) => `-c ${n}=0`).join(" ")}).`
+    ? `${who}: the publisher runs the sessions of role ${JSON.stringify(view!.role.user)} with ${describeTimeouts(timeouts)}, which ${cuts ? "would cut PostgreSQL's copy and the stream short" : "could end a sender waiting between its commands"}: the subscription's connection turns them off for its own sessions there (options=${off.map((n) => `-c ${n}=0`).join(" ")}).`
     : undefined;
 }
 

@@ -384,6 +384,22 @@ describe("the subscription's own connection to the publisher", () => {
       timeoutsOffLine(inputs, view, undefined)!,
       /^Subscription "sub": the publisher runs the sessions of role "repl" with statement_timeout = 100ms, .*turns them off for its own sessions there \(options=-c statement_timeout=0\)\.$/,
     );
+    const idleOnly = {
+      limits: { roleTimeouts: [{ name: "idle_session_timeout", value: "5min" }] },
+      role: { user: "repl" },
+    } as unknown as PublisherView;
+    assert.match(
+      timeoutsOffLine(
+        { name: "sub", publisherTimeoutsOff: ["idle_session_timeout"] } as SubscriptionInputs,
+        idleOnly,
+        undefined,
+      )!,
+      /with idle_session_timeout = 5min, which could end a sender waiting between its commands: .*\(options=-c idle_session_timeout=0\)\.$/,
+    );
+    assert.match(
+      timeoutsOffLine(inputs, view, undefined)!,
+      /which would cut PostgreSQL's copy and the stream short/,
+    );
     assert.equal(timeoutsOffLine({ name: "sub" } as SubscriptionInputs, undefined, undefined), undefined);
     assert.equal(timeoutsOffLine(inputs, view, { publisherTimeoutsOff: ["statement_timeout"] }), undefined);
     assert.match(
