@@ -826,7 +826,9 @@ describe("a statement_timeout, a transaction_timeout and an idle_session_timeout
        INSERT INTO timed SELECT g, g, repeat('p', 80) FROM generate_series(1, 200000) g;
        CREATE INDEX timed_a ON timed (a); CREATE INDEX timed_pad ON timed (pad, a);
        CREATE TABLE later (id bigint PRIMARY KEY, pad text);
-       INSERT INTO later SELECT g, repeat('l', 80) FROM generate_series(1, 100000) g`,
+       INSERT INTO later SELECT g, repeat('l', 80) FROM generate_series(1, 100000) g;
+       CREATE TABLE tiny (id bigint PRIMARY KEY, v text);
+       INSERT INTO tiny SELECT g, 'v' || g FROM generate_series(1, 50) g`,
     );
     // Shorter than the copy, the index builds and the replay of these tables take here.
     for (const server of [primary, replica])
@@ -943,5 +945,49 @@ describe("a statement_timeout, a transaction_timeout and an idle_session_timeout
       engine.log.slice(from),
       /the subscriber runs the sessions of role "cloudadmin", the subscription's owner, with transaction_timeout = 400ms .*ends its apply workers/,
     );
+  });
+
+  it("auto's handover under the publisher role's timeouts: the small table by the snapshot copy, the big one by PostgreSQL's, both in a connection that turns them off", async () => {
+    // The first test's stack gone (the replica's tables by hand), the publisher role's timeouts all
+    // set again, the owner's lifted (else refused, as above).
+    await engine.destroy();
+    await replica.query("DROP TABLE IF EXISTS timed, later", [], DB);
+    await primary.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET statement_timeout = '100ms'`);
+    await replica.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET transaction_timeout = 0`);
+    await engine.restartHost();
+    const from = engine.log.length;
+    const up = await run("auto", ["timed", "tiny"])("up", engine);
+    assert.equal(up.error, undefined);
+    assert.match(
+      engine.log.slice(from),
+      /up copies 1 table\(s\) \([^)]+\) under one snapshot[^\n]*; PostgreSQL's table synchronisation copies the other 1 \([^)]+, each above 8\.0 MB\) server to server in the same subscription: public\.timed\./,
+    );
+    // The subscription PostgreSQL's copy ran under was made through the handover: its connection
+    // turns off all three.
+    assert.deepEqual(await subconninfo(), [
+      `host='127.0.0.1' port='${primary.port}' dbname='${DB}' user='${CLOUD_ADMIN.user}' password=… options='-c idle_session_timeout=0 -c statement_timeout=0 -c transaction_timeout=0'`,
+    ]);
+    const synced = await replica.query(
+      "SELECT srrelid::regclass::text AS t, srsublsn IS NOT NULL AS by_postgres FROM pg_subscription_rel ORDER BY 1",
+      [],
+      DB,
+    );
+    assert.deepEqual(synced, [
+      { t: "timed", by_postgres: true },
+      { t: "tiny", by_postgres: false },
+    ]);
+    const pubs = await primary.query<{ p: string }>("SELECT pubname AS p FROM pg_publication", [], DB);
+    assert.deepEqual(
+      pubs.filter((r) => r.p.endsWith("_handover")),
+      [],
+      "no handover publication is left",
+    );
+    // A transaction longer than the publisher role's transaction_timeout to replay.
+    await primary.query("UPDATE timed SET a = a + 1", [], DB);
+    await primary.query("UPDATE tiny SET v = v || '!'", [], DB);
+    assert.deepEqual(await md5Equal(["timed", "tiny"]), [
+      ["timed", 0, 0, 0, true],
+      ["tiny", 0, 0, 0, true],
+    ]);
   });
 });
