@@ -11,6 +11,7 @@ import { withSession, type Session } from "../pg/session";
 import { tableKey } from "../pg/tables";
 import {
   readLastMessage,
+  readOwnerTransactionTimeout,
   readSubscription,
   readSubscriptionErrors,
   readSyncStates,
@@ -72,12 +73,17 @@ export async function subscribe(
   if (guard && view?.slotExists)
     throw new Error(`${label(inputs.name)}: ${slotTakenReason(slot, ends.publisher, view.slot)}`);
   const wait = waitOptions(inputs, ends.publisher);
+  const owner = await readOwnerTransactionTimeout(
+    s,
+    inputs.name,
+    /transaction_timeout/.test(ends.connection.options ?? ""),
+  );
   const choice = await chooseCopy(
     s,
     inputs,
     ends.publisher,
     copy ?? inputs.copyData !== false,
-    syncLimitsOf(view),
+    syncLimitsOf(view, undefined, owner),
   );
   if (choice.method === "snapshot") {
     await snapshotSubscribe(s, inputs, ends, choice.plan, view);

@@ -381,7 +381,7 @@ export async function readOwnerTransactionTimeout(
   name: string,
   optionsSetIt: boolean,
 ): Promise<{ role: string; value: string | null } | undefined> {
-  if (s.serverVersion < 180000) return undefined;
+  if (s.serverVersion < 170000) return undefined;
   const [r] = await s.query<{ role: string; value: string | null }>(
     `WITH db AS (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()),
      me AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user),

@@ -28,6 +28,7 @@ import {
   leftOutBySync,
   leftOutReason,
   senderFailures,
+  ownerTimeoutSyncReason,
   streamStopReasons,
   slotTakenReason,
   subscriberLibpqFailures,
@@ -285,7 +286,7 @@ export async function observeReplica(
     const settings = existing ? undefined : settingsRead.settings;
     if (settings) failures.push(...workerFailures(settings, enabledCount, inputs));
     // What PostgreSQL's own copy cannot do here (preflight.ts's syncBlockers).
-    const limits = syncLimitsOf(view, settings);
+    const limits = syncLimitsOf(view, settings, ownerTimeout);
     const slotName = inputs.slotName ?? inputs.name;
     const ours = previous.name === inputs.name;
     // A subscription of that name this stack did not make (nor an interrupted `up` of it left).
@@ -457,9 +458,19 @@ export async function observeReplica(
     // A stream the owner's transaction_timeout would stop on a long transaction: refused for a new
     // subscription, told at every preview of an existing one (the owner's read where it connects).
     // The publisher role's timeouts the subscription's connection turns off (feedConnection).
-    const stopping = running ? streamStopReasons(ownerTimeout) : [];
+    const stopping = running && s.serverVersion >= 180000 ? streamStopReasons(ownerTimeout) : [];
     if (!existing) failures.push(...stopping);
     else for (const f of stopping) log.warn(`${label(inputs.name)}: ${f.reason}.`);
+    // Tables newly published to an existing subscription: PostgreSQL's copy (REFRESH), which the
+    // owner's transaction_timeout does not let finish (17+; a new subscription's: previewCopy).
+    if (existing && !repair && running && copied.length > 0 && limits.ownerTimeout)
+      failures.push({
+        property: "connection",
+        reason: ownerTimeoutSyncReason(
+          limits.ownerTimeout,
+          ` before up adds ${copied.map(tableKey).join(", ")} to this subscription (an existing subscription copies newly published tables that way)`,
+        ),
+      });
     // Tables newly published to an existing subscription are copied by PostgreSQL's (REFRESH).
     const added = existing && !repair ? leftOutBySync(s.serverVersion, view?.generated ?? [], copied) : [];
     if (added.length > 0)

@@ -388,6 +388,7 @@ async function decideCopy(
     syncBlockers(s.serverVersion, known, plan?.tables ?? inputs.publishedTables ?? limits.generated, {
       generated: `And this program cannot copy them: ${why}. Fix that, upgrade the subscriber to 18, or stop publishing them (\`publishGeneratedColumns: "none"\`, or leave them out of the column list; the replica then computes its own).`,
       workers: `And this program, whose copy needs none, cannot copy here: ${why}. Fix that, or raise max_sync_workers_per_subscription on the subscriber.`,
+      timeout: `, or fix what keeps this program's copy (which turns it off in its own sessions) from running here: ${why}`,
     });
   const pinned = new Set(blocked("").tables.map(tableId));
   const postgres = (why: string) => {
@@ -404,14 +405,28 @@ async function decideCopy(
     theirs.length > 0 &&
     (await mayHandOver(publisher, mine).catch(() => false));
   const choice = autoChoice(inputs, plan, handover, pinned, shared);
-  return "plan" in choice
-    ? {
-        method: "snapshot",
-        plan: choice.plan,
-        ...(choice.note ? { note: choice.note } : {}),
-        ...(shared ? { shared } : {}),
-      }
-    : postgres(choice.why);
+  if (!("plan" in choice)) return postgres(choice.why);
+  // Big tables this program copies only because PostgreSQL's copy cannot here: said, with why.
+  const kept = new Set(choice.plan.tables.map(tableId));
+  const forced = autoSplit(plan.tables, new Set(), shared).theirs.filter((t) => kept.has(tableId(t)));
+  const why =
+    forced.length > 0
+      ? syncBlockers(s.serverVersion, known, forced, { generated: "", workers: "", timeout: "" }).reasons
+      : [];
+  const note = [
+    ...(choice.note ? [choice.note] : []),
+    ...(why.length > 0
+      ? [
+          `${forced.map(tableKey).join(", ")} too, though above ${bytes(AUTO_MAX_TABLE_BYTES)}: PostgreSQL's table synchronisation cannot copy them here, ${why.join("; ")}`,
+        ]
+      : []),
+  ].join("; ");
+  return {
+    method: "snapshot",
+    plan: choice.plan,
+    ...(note ? { note } : {}),
+    ...(shared ? { shared } : {}),
+  };
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   subscriberLibpqFailures,
   streamStopReasons,
   syncBlockers,
+  syncLimitsOf,
   timeoutsOffLine,
   workerFailures,
 } from "../../../src/subscription/preflight";
@@ -319,7 +320,7 @@ describe("slots and WAL senders on the publisher", () => {
 
 describe("what PostgreSQL's copy cannot be left here", () => {
   const t = (name: string) => ({ schema: "public", name });
-  const fixes = { generated: "FIX-G", workers: "FIX-W" };
+  const fixes = { generated: "FIX-G", workers: "FIX-W", timeout: " FIX-T" };
   const none = { generated: [] };
   it("every table without table-sync workers, only those with published generated columns before 18", () => {
     assert.deepEqual(syncBlockers(170000, none, [t("a")], fixes), { tables: [], reasons: [] });
@@ -332,6 +333,20 @@ describe("what PostgreSQL's copy cannot be left here", () => {
     assert.deepEqual(idle.tables, [t("a")]);
     assert.match(idle.reasons[0]!, /max_sync_workers_per_subscription = 0.* FIX-W$/);
     assert.deepEqual(syncBlockers(170000, { ...none, syncWorkers: 2 }, [t("a")], fixes).reasons, []);
+  });
+  it("every table under the subscription owner's transaction_timeout (17+), with the ALTER ROLE that lifts it", () => {
+    const limits = syncLimitsOf(undefined, undefined, { role: "app", value: "400ms" });
+    assert.deepEqual(limits.ownerTimeout, { role: "app", value: "400ms" });
+    const timed = syncBlockers(170000, limits, [t("a"), t("b")], fixes);
+    assert.deepEqual(timed.tables, [t("a"), t("b")]);
+    assert.equal(timed.reasons.length, 1);
+    assert.match(
+      timed.reasons[0]!,
+      /^the subscriber runs the sessions of role "app", the subscription's owner, with transaction_timeout = 400ms .*ends PostgreSQL's table synchronisation workers .*Run ALTER ROLE "app" SET transaction_timeout = 0; on the subscriber FIX-T$/,
+    );
+    assert.deepEqual(syncBlockers(170000, limits, [], fixes), { tables: [], reasons: [] });
+    for (const value of ["0", "0ms", null])
+      assert.equal(syncLimitsOf(undefined, undefined, { role: "app", value }).ownerTimeout, undefined);
   });
 });
 
