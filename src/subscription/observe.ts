@@ -471,6 +471,15 @@ export async function observeReplica(
           ` before up adds ${copied.map(tableKey).join(", ")} to this subscription (an existing subscription copies newly published tables that way)`,
         ),
       });
+    // Tables PostgreSQL is copying under it now (added before it was set, or by hand): said.
+    const copying =
+      existing && running && limits.ownerTimeout
+        ? syncStates.filter((t) => t.state === "i" || t.state === "d")
+        : [];
+    if (copying.length > 0)
+      log.warn(
+        `${label(inputs.name)}: ${copying.map(tableKey).join(", ")} ${copying.length === 1 ? "is" : "are"} in PostgreSQL's copy, and ${ownerTimeoutSyncReason(limits.ownerTimeout!, "")}.`,
+      );
     // Tables newly published to an existing subscription are copied by PostgreSQL's (REFRESH).
     const added = existing && !repair ? leftOutBySync(s.serverVersion, view?.generated ?? [], copied) : [];
     if (added.length > 0)

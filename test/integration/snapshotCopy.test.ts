@@ -1081,5 +1081,30 @@ describe("the subscription owner's transaction_timeout on a 17 subscriber", () =
         ["small", 0, 0, 0, true],
       ],
     );
+    // A table a colleague publishes to it by hand: PostgreSQL's copy, ended without end and
+    // without a sync error; the next preview says so, naming the table and the fix.
+    const admin = (server: TestServer, sql: string) =>
+      queryAs(server, CLOUD_ADMIN.user, CLOUD_ADMIN.password, sql, DB);
+    await admin(
+      primary,
+      "CREATE TABLE extra (id bigint PRIMARY KEY, pad text); INSERT INTO extra SELECT g, repeat('e', 80) FROM generate_series(1, 200000) g; ALTER PUBLICATION snap ADD TABLE extra",
+    );
+    await admin(replica, "CREATE TABLE extra (id bigint PRIMARY KEY, pad text)");
+    await admin(replica, "ALTER SUBSCRIPTION snap REFRESH PUBLICATION");
+    await new Promise((res) => setTimeout(res, 3000));
+    const [stuck] = await replica.query<{ state: string; rows: number; errors: number }>(
+      `SELECT srsubstate::text AS state, (SELECT count(*)::int FROM extra) AS rows,
+              (SELECT sync_error_count::int FROM pg_stat_subscription_stats WHERE subname = 'snap') AS errors
+         FROM pg_subscription_rel WHERE srrelid = 'extra'::regclass`,
+      [],
+      DB,
+    );
+    assert.deepEqual(stuck, { state: "d", rows: 0, errors: 0 });
+    const said = engine.log.length;
+    await run("auto")("preview", engine);
+    assert.match(
+      engine.log.slice(said),
+      /Subscription "snap": public\.extra is in PostgreSQL's copy, and the subscriber runs the sessions of role "cloudadmin", the subscription's owner, with transaction_timeout = 400ms .*Run ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the subscriber\./,
+    );
   });
 });
