@@ -65,19 +65,14 @@ export async function subscribe(
   // rule at the last moment): failing on it would drop it under the subscriber it belongs to.
   const slot = inputs.slotName ?? inputs.name;
   const guard = fresh && inputs.createSlot !== false;
-  const view = await viewPublisher(
-    ends.publisher,
-    publicationNames(inputs.publications),
-    guard ? slot : undefined,
-  );
+  // The publisher as it is now and, beside it, the owner's transaction_timeout on the replica.
+  const [view, owner] = await Promise.all([
+    viewPublisher(ends.publisher, publicationNames(inputs.publications), guard ? slot : undefined),
+    readOwnerTransactionTimeout(s, inputs.name, /transaction_timeout/.test(ends.connection.options ?? "")),
+  ]);
   if (guard && view?.slotExists)
     throw new Error(`${label(inputs.name)}: ${slotTakenReason(slot, ends.publisher, view.slot)}`);
   const wait = waitOptions(inputs, ends.publisher);
-  const owner = await readOwnerTransactionTimeout(
-    s,
-    inputs.name,
-    /transaction_timeout/.test(ends.connection.options ?? ""),
-  );
   const choice = await chooseCopy(
     s,
     inputs,
