@@ -68,7 +68,7 @@ export async function subscribe(
   // The publisher as it is now and, beside it, the owner's transaction_timeout on the replica.
   const [view, owner] = await Promise.all([
     viewPublisher(ends.publisher, publicationNames(inputs.publications), guard ? slot : undefined),
-    readOwnerTransactionTimeout(s, inputs.name, /transaction_timeout/.test(ends.connection.options ?? "")),
+    readOwnerTransactionTimeout(s, inputs.name, ends.connection),
   ]);
   if (guard && view?.slotExists)
     throw new Error(`${label(inputs.name)}: ${slotTakenReason(slot, ends.publisher, view.slot)}`);
@@ -88,7 +88,7 @@ export async function subscribe(
     return;
   }
   await withLock(s, "create subscription", async () => {
-    await createPreflight(s, { ...inputs, copyData: copy ?? inputs.copyData }, ends, view);
+    await createPreflight(s, { ...inputs, copyData: copy ?? inputs.copyData }, ends, view, owner);
     const options = createOptions(inputs);
     if (copy) options["copy_data"] = true;
     // On its own cluster CREATE SUBSCRIPTION would wait without end for its own transaction while

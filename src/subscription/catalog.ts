@@ -1,6 +1,7 @@
 // The Subscription's catalog reads, on the subscriber (the subscription, its tables' sync states,
 // its error counts, its workers) and on the publisher (its slot). Parameters only.
 
+import type { ConnectionInfo } from "../pg/connection";
 import { SESSION_TIMEOUTS, type Session, type SessionTimeout } from "../pg/session";
 import type { PublishedColumn } from "../pg/published";
 import { tableId, type TableName } from "../pg/tables";
@@ -368,20 +369,21 @@ export async function readPublisherLimits(s: Session): Promise<PublisherLimits> 
 }
 
 /**
- * The transaction_timeout the apply workers of subscription `name` run with, on a subscriber where
- * it ends them (PostgreSQL 18; measured on 17.10, its apply workers ran past it): its owner's (the
- * connecting role's while it does not exist) as set for that role in this database, for that
- * role, for this database, else the server's ("0": none; undefined before 18). Read from
- * pg_db_role_setting, which any role may read. The server's own value is this session's reset
- * value when nothing above set it for the connecting role either — unknown (null) when this
- * session's connection sets it itself (`optionsSetIt`: libpq's options), which the workers do not.
+ * The transaction_timeout the workers of subscription `name` run with (PostgreSQL 17+: it ends the
+ * table-sync workers on 17 and 18, the apply workers on 18): its owner's (the connecting role's
+ * while it does not exist) as set for that role in this database, for that role, for this
+ * database, else the server's ("0": none; undefined before 17). Read from pg_db_role_setting,
+ * which any role may read. The server's own value is this session's reset value when nothing
+ * above set it for the connecting role either — unknown (null) when `connection`, this session's,
+ * sets it itself (libpq's options), which the workers do not.
  */
 export async function readOwnerTransactionTimeout(
   s: Session,
   name: string,
-  optionsSetIt: boolean,
+  connection: ConnectionInfo,
 ): Promise<{ role: string; value: string | null } | undefined> {
   if (s.serverVersion < 170000) return undefined;
+  const optionsSetIt = /transaction_timeout/.test(connection.options ?? "");
   const [r] = await s.query<{ role: string; value: string | null }>(
     `WITH db AS (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()),
      me AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user),

@@ -233,12 +233,7 @@ export async function observeReplica(
         () => readSubscription(s, inputs.name),
         () => readSettings(s),
         () => countEnabledSubscriptions(s),
-        () =>
-          readOwnerTransactionTimeout(
-            s,
-            inputs.name,
-            /transaction_timeout/.test(ends.connection.options ?? ""),
-          ),
+        () => readOwnerTransactionTimeout(s, inputs.name, ends.connection),
       ]);
     if (serverId) inputs.serverId = serverId;
     const failures: CheckFailure[] = versionFailures(s.serverVersion, versionGates(inputs), "subscriber");

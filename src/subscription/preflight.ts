@@ -21,7 +21,6 @@ import {
   countEnabledSubscriptions,
   describeTimeouts,
   readGeneratedAmong,
-  readOwnerTransactionTimeout,
   type PublisherLimits,
   type SlotFacts,
 } from "./catalog";
@@ -141,13 +140,22 @@ export function senderFailures(
 export function streamStopReasons(owner: { role: string; value: string | null } | undefined): CheckFailure[] {
   const timed = timedOwner(owner);
   if (!timed) return [];
-  const timeouts = [{ name: "transaction_timeout", value: timed.value } as const];
+  const { runs, lift } = ownerTimeoutWords(timed);
   return [
     {
       property: "connection",
-      reason: `the subscriber runs the sessions of role ${JSON.stringify(timed.role)}, the subscription's owner, with ${describeTimeouts(timeouts)} (set for the role, its database or the server), which also ends its apply workers whenever applying one transaction takes longer: the transaction is retried without end and the replica stalls behind it. Run ${alterRoleNoTimeouts(timed.role, timeouts)} on the subscriber`,
+      reason: `${runs}, which also ends its apply workers whenever applying one transaction takes longer: the transaction is retried without end and the replica stalls behind it. ${lift}`,
     },
   ];
+}
+
+/** What each reason about the owner's transaction_timeout says of it: who runs under it, and the statement that lifts it. */
+function ownerTimeoutWords(owner: OwnerTimeout): { runs: string; lift: string } {
+  const timeouts = [{ name: "transaction_timeout", value: owner.value } as const];
+  return {
+    runs: `the subscriber runs the sessions of role ${JSON.stringify(owner.role)}, the subscription's owner, with ${describeTimeouts(timeouts)} (set for the role, its database or the server)`,
+    lift: `Run ${alterRoleNoTimeouts(owner.role, timeouts)} on the subscriber`,
+  };
 }
 
 /** The subscription owner's transaction_timeout as read, when it is set (not zero, not unknown). */
@@ -173,8 +181,8 @@ export interface OwnerTimeout {
  * copy, on 18.4, finished). `fix`: the way out besides lifting it.
  */
 export function ownerTimeoutSyncReason(owner: OwnerTimeout, fix: string): string {
-  const timeouts = [{ name: "transaction_timeout", value: owner.value } as const];
-  return `the subscriber runs the sessions of role ${JSON.stringify(owner.role)}, the subscription's owner, with ${describeTimeouts(timeouts)} (set for the role, its database or the server), which ends PostgreSQL's table synchronisation workers whenever copying a table takes longer: the table stays in its data copy without end, without a sync error. Run ${alterRoleNoTimeouts(owner.role, timeouts)} on the subscriber${fix}`;
+  const { runs, lift } = ownerTimeoutWords(owner);
+  return `${runs}, which ends PostgreSQL's table synchronisation workers whenever copying a table takes longer: the table stays in its data copy without end, without a sync error. ${lift}${fix}`;
 }
 
 /**
@@ -365,12 +373,16 @@ export const SYNC_FIXES = {
   timeout: `, or set \`copyMethod: "snapshot"\` or "auto" (this program's copy turns it off in its own sessions)`,
 };
 
-/** Throws one error listing every problem with its fix. */
+/**
+ * Throws one error listing every problem with its fix. `owner`: the owner's transaction_timeout as
+ * the caller read it (readOwnerTransactionTimeout), for a copy left to PostgreSQL.
+ */
 export async function createPreflight(
   s: Session,
   inputs: SubscriptionInputs,
   ends: Ends,
   view: PublisherView | undefined,
+  owner?: { role: string; value: string | null },
 ): Promise<void> {
   const problems: string[] = [];
   const where = endpoint(ends.publisher);
@@ -379,13 +391,11 @@ export async function createPreflight(
       `publication(s) ${view.missingPublications.map((p) => JSON.stringify(p)).join(", ")} do not exist on the publisher ${where}: create them first (a Publication resource, and pass it in \`publications\`) or fix \`publications\``,
     );
   const tables = view?.tables ?? [];
-  const [facts, generated, { settings }, enabled, owner] = await s.concurrently([
+  const [facts, generated, { settings }, enabled] = await s.concurrently([
     () => readTableFacts(s, tables),
     () => generatedFailures(s, view, ends),
     () => readSettings(s),
     () => countEnabledSubscriptions(s),
-    () =>
-      readOwnerTransactionTimeout(s, inputs.name, /transaction_timeout/.test(ends.connection.options ?? "")),
   ]);
   const found = new Set(facts.map(tableId));
   const missing = tables.filter((t) => !found.has(tableId(t))).map(tableKey);

@@ -317,7 +317,7 @@ describe("connections between provider calls", () => {
     const ownOptions = `?options=${encodeURIComponent("-c transaction_timeout=9s")}`;
     const read = (db: string, options = true) => {
       const info = parseConnection(`${base}/${db}${options ? ownOptions : ""}`);
-      return withSession(info, (s) => readOwnerTransactionTimeout(s, "sub_x", info.options !== undefined));
+      return withSession(info, (s) => readOwnerTransactionTimeout(s, "sub_x", info));
     };
     // The server's (no role or database setting); unknown where this session's own options set it.
     assert.deepEqual(await read("timed_db", false), { role: "worker_owner", value: "0" });
