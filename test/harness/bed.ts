@@ -5,7 +5,7 @@
 import { after, before } from "node:test";
 import { Engine } from "./engine";
 import type { Major, TestServer } from "./postgres";
-import { seededPair } from "./seed";
+import { cloudPair, seededPair } from "./seed";
 
 export interface Bed {
   primary: TestServer;
@@ -21,9 +21,29 @@ export function pairBed(
   database?: string,
   seed?: string,
 ): void {
+  bedOf(() => seededPair(publisher, subscriber, database, seed), use);
+}
+
+/**
+ * The same with a managed cloud's roles (seed.ts cloudPair: the seed's tables made by the cloud
+ * admin role), then `prepare` (more tables, the roles' settings) before the engine starts.
+ */
+export function cloudBed(
+  major: Major,
+  use: (b: Bed) => void,
+  prepare: (primary: TestServer, replica: TestServer) => Promise<void> = async () => undefined,
+): void {
+  bedOf(async () => {
+    const pair = await cloudPair(major, major);
+    await prepare(...pair);
+    return pair;
+  }, use);
+}
+
+function bedOf(pair: () => Promise<[TestServer, TestServer]>, use: (b: Bed) => void): void {
   let b: Partial<Bed> = {};
   before(async () => {
-    const [primary, replica] = await seededPair(publisher, subscriber, database, seed);
+    const [primary, replica] = await pair();
     b = { primary, replica, engine: await Engine.start() };
     use(b as Bed);
   });

@@ -8,15 +8,24 @@
 // tests (test/unit/subscription/snapshotCopy.test.ts).
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
+import { cloudBed } from "../harness/bed";
 import { converge } from "../harness/drill/load";
 import { Engine } from "../harness/engine";
 import { snapshotProgram } from "../harness/live";
 import type { TestServer } from "../harness/postgres";
-import { CLOUD_ADMIN, cloudPair, queryAs, roleUrl } from "../harness/seed";
+import { CLOUD_ADMIN, queryAs, roleUrl } from "../harness/seed";
 import { eventually } from "../harness/util";
 
 const DB = "app";
+
+/** The snapshot copy's program with `copyMethod` on `tables`, run as the cloud admin role on both servers. */
+const asCloudAdmin = (primary: TestServer, replica: TestServer, method: string, tables: string[]) =>
+  snapshotProgram(primary, replica, DB, tables, {
+    copyMethod: method,
+    primaryUrl: roleUrl(primary, CLOUD_ADMIN.user, CLOUD_ADMIN.password),
+    replicaUrl: roleUrl(replica, CLOUD_ADMIN.user, CLOUD_ADMIN.password),
+  });
 
 // A statement_timeout set for the roles on both servers (as managed services and careful DBAs
 // do): measured at 1 s before this was handled, the snapshot copy failed ("canceling statement due
@@ -30,36 +39,28 @@ describe("a statement_timeout, a transaction_timeout and an idle_session_timeout
   let replica: TestServer;
   let engine: Engine;
   const ROLE_TIMEOUTS = `statement_timeout = '100ms'; ALTER ROLE ${CLOUD_ADMIN.user} SET idle_session_timeout = '300ms'; ALTER ROLE ${CLOUD_ADMIN.user} SET transaction_timeout = '400ms'`;
-  before(async () => {
-    [primary, replica] = await cloudPair(18, 18);
-    await queryAs(
-      primary,
-      CLOUD_ADMIN.user,
-      CLOUD_ADMIN.password,
-      `CREATE TABLE timed (id bigint PRIMARY KEY, a int NOT NULL, pad text);
+  cloudBed(
+    18,
+    (b) => ({ primary, replica, engine } = b),
+    async (primary, replica) => {
+      await queryAs(
+        primary,
+        CLOUD_ADMIN.user,
+        CLOUD_ADMIN.password,
+        `CREATE TABLE timed (id bigint PRIMARY KEY, a int NOT NULL, pad text);
        INSERT INTO timed SELECT g, g, repeat('p', 80) FROM generate_series(1, 200000) g;
        CREATE INDEX timed_a ON timed (a); CREATE INDEX timed_pad ON timed (pad, a);
        CREATE TABLE later (id bigint PRIMARY KEY, pad text);
        INSERT INTO later SELECT g, repeat('l', 80) FROM generate_series(1, 100000) g;
        CREATE TABLE tiny (id bigint PRIMARY KEY, v text);
        INSERT INTO tiny SELECT g, 'v' || g FROM generate_series(1, 50) g`,
-    );
-    // Shorter than the copy, the index builds and the replay of these tables take here.
-    for (const server of [primary, replica])
-      await server.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET ${ROLE_TIMEOUTS}`);
-    engine = await Engine.start();
-  });
-  after(async () => {
-    await engine?.destroy().catch(() => undefined);
-    await engine?.stop();
-    await Promise.all([primary?.stop(), replica?.stop()]);
-  });
-  const run = (method: string, tables = ["timed"]) =>
-    snapshotProgram(primary, replica, DB, tables, {
-      copyMethod: method,
-      primaryUrl: roleUrl(primary, CLOUD_ADMIN.user, CLOUD_ADMIN.password),
-      replicaUrl: roleUrl(replica, CLOUD_ADMIN.user, CLOUD_ADMIN.password),
-    });
+      );
+      // Shorter than the copy, the index builds and the replay of these tables take here.
+      for (const server of [primary, replica])
+        await server.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET ${ROLE_TIMEOUTS}`);
+    },
+  );
+  const run = (method: string, tables = ["timed"]) => asCloudAdmin(primary, replica, method, tables);
   const subconninfo = async () =>
     (await replica.query<{ c: string }>("SELECT subconninfo AS c FROM pg_subscription", [], DB)).map((r) =>
       r.c.replace(/password='[^']*'|password=\S+/, "password=…"),
@@ -228,31 +229,23 @@ describe("the subscription owner's transaction_timeout on a 17 subscriber", () =
   let primary: TestServer;
   let replica: TestServer;
   let engine: Engine;
-  before(async () => {
-    [primary, replica] = await cloudPair(17, 17);
-    await queryAs(
-      primary,
-      CLOUD_ADMIN.user,
-      CLOUD_ADMIN.password,
-      `CREATE TABLE big (id bigint PRIMARY KEY, a int NOT NULL, pad text);
+  cloudBed(
+    17,
+    (b) => ({ primary, replica, engine } = b),
+    async (primary, replica) => {
+      await queryAs(
+        primary,
+        CLOUD_ADMIN.user,
+        CLOUD_ADMIN.password,
+        `CREATE TABLE big (id bigint PRIMARY KEY, a int NOT NULL, pad text);
        INSERT INTO big SELECT g, g, repeat('b', 80) FROM generate_series(1, 100000) g;
        CREATE TABLE small (id bigint PRIMARY KEY, v text);
        INSERT INTO small SELECT g, 'v' || g FROM generate_series(1, 50) g`,
-    );
-    await replica.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET transaction_timeout = '400ms'`);
-    engine = await Engine.start();
-  });
-  after(async () => {
-    await engine?.destroy().catch(() => undefined);
-    await engine?.stop();
-    await Promise.all([primary?.stop(), replica?.stop()]);
-  });
-  const run = (method: string) =>
-    snapshotProgram(primary, replica, DB, ["big", "small"], {
-      copyMethod: method,
-      primaryUrl: roleUrl(primary, CLOUD_ADMIN.user, CLOUD_ADMIN.password),
-      replicaUrl: roleUrl(replica, CLOUD_ADMIN.user, CLOUD_ADMIN.password),
-    });
+      );
+      await replica.query(`ALTER ROLE ${CLOUD_ADMIN.user} SET transaction_timeout = '400ms'`);
+    },
+  );
+  const run = (method: string) => asCloudAdmin(primary, replica, method, ["big", "small"]);
 
   it('refuses "postgres" at preview; "auto" copies the big table itself instead of handing it to PostgreSQL', async () => {
     const refused = await run("postgres")("preview", engine);
