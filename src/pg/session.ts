@@ -555,22 +555,50 @@ export function withClient<T>(
  * costs several round trips per connection, paid once instead of once each. When one cannot be
  * made the others are closed and its error thrown; all are closed when `fn` settles.
  */
-export async function withClients<T>(
+export function withClients<T>(
   wanted: readonly { info: ConnectionInfo; replication?: boolean }[],
   fn: (clients: Client[]) => Promise<T>,
 ): Promise<T> {
-  const made = await Promise.allSettled(wanted.map((w) => connectWith(w.info, w.replication)));
-  const clients = made.flatMap((m) => (m.status === "fulfilled" ? [m.value] : []));
-  try {
-    const failed = made.find((m): m is PromiseRejectedResult => m.status === "rejected");
-    if (failed) throw failed.reason;
-    return await fn(clients);
-  } catch (e) {
-    throw redactError(
-      e,
-      wanted.flatMap((w) => secretsOf(w.info)),
-    );
-  } finally {
+  return openClients(wanted).use(fn);
+}
+
+/** Connections being made ahead of the work that needs them (openClients). */
+export interface OpenedClients {
+  /** Runs `fn` on them once all are made, as withClients does (one not made: its error). */
+  use<T>(fn: (clients: Client[]) => Promise<T>): Promise<T>;
+  /** Closes them unused. */
+  close(): Promise<void>;
+}
+
+/**
+ * withClients's connections started now and used later: their round trips and the servers' new
+ * backends overlap the reads that decide whether they are needed. Nothing is thrown before `use`:
+ * one that could not be made fails `use`, and `close` ends them unused.
+ */
+export function openClients(
+  wanted: readonly { info: ConnectionInfo; replication?: boolean }[],
+): OpenedClients {
+  const made = Promise.allSettled(wanted.map((w) => connectWith(w.info, w.replication)));
+  const end = async () => {
+    const clients = (await made).flatMap((m) => (m.status === "fulfilled" ? [m.value] : []));
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
-  }
+  };
+  return {
+    async use(fn) {
+      try {
+        const settled = await made;
+        const failed = settled.find((m): m is PromiseRejectedResult => m.status === "rejected");
+        if (failed) throw failed.reason;
+        return await fn(settled.map((m) => (m as PromiseFulfilledResult<Client>).value));
+      } catch (e) {
+        throw redactError(
+          e,
+          wanted.flatMap((w) => secretsOf(w.info)),
+        );
+      } finally {
+        await end();
+      }
+    },
+    close: end,
+  };
 }

@@ -26,8 +26,8 @@ import { boundMark, dropIdleSlot, onSameCluster, slotHealth, viewPublisher } fro
 import { nameTakenReason, reconcile, waitOptions } from "./reconcile";
 import { resumeCopy } from "./handover";
 import { restoreKeys } from "./lateKeys";
-import { snapshotSubscribe } from "./snapshotCopy";
-import { chooseCopy } from "./snapshotPlan";
+import { openCopyClients, snapshotSubscribe } from "./snapshotCopy";
+import { chooseCopy, staticObstacles } from "./snapshotPlan";
 import * as sql from "./sql";
 import {
   label,
@@ -65,23 +65,29 @@ export async function subscribe(
   // rule at the last moment): failing on it would drop it under the subscriber it belongs to.
   const slot = inputs.slotName ?? inputs.name;
   const guard = fresh && inputs.createSlot !== false;
-  // The publisher as it is now and, beside it, the owner's transaction_timeout on the replica.
-  const [view, owner] = await Promise.all([
-    viewPublisher(ends.publisher, publicationNames(inputs.publications), guard ? slot : undefined),
-    readOwnerTransactionTimeout(s, inputs.name, ends.connection),
-  ]);
-  if (guard && view?.slotExists)
-    throw new Error(`${label(inputs.name)}: ${slotTakenReason(slot, ends.publisher, view.slot)}`);
+  const copying = copy ?? inputs.copyData !== false;
+  // A snapshot copy's connections are made while the reads below decide whether it runs (closed
+  // unused when they choose PostgreSQL's copy): far from the servers, each costs round trips.
+  const mayRun = copying && inputs.copyMethod !== "postgres" && staticObstacles(inputs).length === 0;
+  const early = mayRun ? openCopyClients(inputs, ends) : undefined;
+  const { view, owner, choice } = await (async () => {
+    // The publisher as it is now and, beside it, the owner's transaction_timeout on the replica.
+    const [view, owner] = await Promise.all([
+      viewPublisher(ends.publisher, publicationNames(inputs.publications), guard ? slot : undefined),
+      readOwnerTransactionTimeout(s, inputs.name, ends.connection),
+    ]);
+    if (guard && view?.slotExists)
+      throw new Error(`${label(inputs.name)}: ${slotTakenReason(slot, ends.publisher, view.slot)}`);
+    const limits = syncLimitsOf(view, undefined, owner);
+    return { view, owner, choice: await chooseCopy(s, inputs, ends.publisher, copying, limits) };
+  })().catch(async (e) => {
+    await early?.close();
+    throw e;
+  });
+  if (choice.method !== "snapshot") await early?.close();
   const wait = waitOptions(inputs, ends.publisher);
-  const choice = await chooseCopy(
-    s,
-    inputs,
-    ends.publisher,
-    copy ?? inputs.copyData !== false,
-    syncLimitsOf(view, undefined, owner),
-  );
   if (choice.method === "snapshot") {
-    await snapshotSubscribe(s, inputs, ends, choice.plan, view);
+    await snapshotSubscribe(s, inputs, ends, choice.plan, view, early);
     // Every table it copied is ready: PostgreSQL's copy of the others, and a bound on the lag, are still waited for.
     const pending = choice.plan.toPostgres.length > 0 || wait?.maxLagBytes !== undefined;
     if (wait && pending && inputs.enabled !== false) await waitForSync(s, inputs.name, wait);

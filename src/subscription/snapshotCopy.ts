@@ -23,7 +23,7 @@ import * as log from "../kernel/log";
 import { copyInBatch, copyOutBatch } from "../pg/copyBatch";
 import { copyRelay } from "../pg/copyRelay";
 import { asCopySession } from "../pg/holders";
-import { withClients, type Session } from "../pg/session";
+import { openClients, type OpenedClients, type Session } from "../pg/session";
 import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import type { Ends } from "./fields";
 import { abandonCopy, createOnSlot, startStream } from "./handover";
@@ -150,12 +150,26 @@ async function copyAll(
  * is undone: the subscription and its slot dropped, the tables it filled emptied again (they were
  * empty: check refuses a copy into tables holding rows).
  */
+/**
+ * The snapshot copy's connections, started before its plan is read (subscribe): the replication
+ * connection, then a publisher and a replica connection for each of `copyJobs` pairs. A plan with
+ * fewer COPYs ends the pairs it does not use.
+ */
+export function openCopyClients(inputs: SubscriptionInputs, ends: Ends): OpenedClients {
+  const copySides = [{ info: ends.publisher }, { info: asCopySession(ends.connection) }];
+  return openClients([
+    { info: ends.publisher, replication: true },
+    ...Array.from({ length: inputs.copyJobs ?? DEFAULT_JOBS }, () => copySides).flat(),
+  ]);
+}
+
 export async function snapshotSubscribe(
   s: Session,
   inputs: SubscriptionInputs,
   ends: Ends,
   plan: SnapshotPlan,
   view: PublisherView | undefined,
+  opened: OpenedClients = openCopyClients(inputs, ends),
 ): Promise<void> {
   const name = label(inputs.name);
   const publisher = ends.publisher;
@@ -168,64 +182,62 @@ export async function snapshotSubscribe(
   let undoSlot: string | "taken" | undefined;
   const mark = boundMark(view);
   const lockSeconds = waitOptions(inputs, publisher)?.timeoutSeconds ?? DEFAULT_LOCK_SECONDS;
-  // The replication connection and the copy's pairs, made at once before anything else.
+  // The replication connection and the copy's pairs (openCopyClients), made before anything else.
   const pairs = Math.max(1, Math.min(jobs, plan.items.length));
-  const copySides = [{ info: publisher }, { info: asCopySession(ends.connection) }];
   try {
-    await withClients(
-      [{ info: publisher, replication: true }, ...Array.from({ length: pairs }, () => copySides).flat()],
-      async ([repl, ...sides]) => {
-        const copying = Array.from({ length: pairs }, (_, i) => ({
-          pub: sides[2 * i]!,
-          rep: sides[2 * i + 1]!,
-        }));
-        // Each waits idle until the copy starts (the replication connection, holding the snapshot,
-        // until it ends): none of the roles' timeouts may end one meanwhile.
-        await Promise.all([
-          repl!.query(sql.SNAPSHOT_HOLDER_SESSION),
-          ...copying.flatMap(({ pub, rep }) => [
-            pub.query(sql.SNAPSHOT_HOLDER_SESSION),
-            rep.query(sql.copyInSession(lockSeconds, plan.replicaRole)),
-          ]),
-        ]);
-        // The subscription first (disabled, marked, on a slot that does not exist yet), then the
-        // slot: a run killed between the two leaves no slot holding WAL that nothing refers to.
-        await createOnSlot(s, inputs, ends, view, slot, handover ? plan.tables : undefined, {
-          ranged: rangedTables(plan),
-          keys: plan.rangedKeys,
-          ...mark,
+    await opened.use(async ([repl, ...all]) => {
+      const sides = all.slice(0, 2 * pairs);
+      await Promise.all(all.slice(2 * pairs).map((c) => c.end().catch(() => undefined)));
+      const copying = Array.from({ length: pairs }, (_, i) => ({
+        pub: sides[2 * i]!,
+        rep: sides[2 * i + 1]!,
+      }));
+      // Each waits idle until the copy starts (the replication connection, holding the snapshot,
+      // until it ends): none of the roles' timeouts may end one meanwhile.
+      await Promise.all([
+        repl!.query(sql.SNAPSHOT_HOLDER_SESSION),
+        ...copying.flatMap(({ pub, rep }) => [
+          pub.query(sql.SNAPSHOT_HOLDER_SESSION),
+          rep.query(sql.copyInSession(lockSeconds, plan.replicaRole)),
+        ]),
+      ]);
+      // The subscription first (disabled, marked, on a slot that does not exist yet), then the
+      // slot: a run killed between the two leaves no slot holding WAL that nothing refers to.
+      await createOnSlot(s, inputs, ends, view, slot, handover ? plan.tables : undefined, {
+        ranged: rangedTables(plan),
+        keys: plan.rangedKeys,
+        ...mark,
+      });
+      const made = await repl
+        .query<{ consistent_point: string; snapshot_name: string }>(sql.createSlotExportingSnapshot(slot))
+        .catch((e) => {
+          // 42710: made since this `up` looked (another subscriber's): it is left alone.
+          if ((e as { code?: string }).code === "42710") {
+            undoSlot = "taken";
+            throw new Error(`${name}: ${slotTakenReason(slot, publisher, undefined)}`);
+          }
+          throw e;
         });
-        const made = await repl
-          .query<{ consistent_point: string; snapshot_name: string }>(sql.createSlotExportingSnapshot(slot))
-          .catch((e) => {
-            // 42710: made since this `up` looked (another subscriber's): it is left alone.
-            if ((e as { code?: string }).code === "42710") {
-              undoSlot = "taken";
-              throw new Error(`${name}: ${slotTakenReason(slot, publisher, undefined)}`);
-            }
-            throw e;
-          });
-        undoSlot = slot;
-        const { consistent_point: at, snapshot_name: snapshot } = made.rows[0]!;
+      undoSlot = slot;
+      const { consistent_point: at, snapshot_name: snapshot } = made.rows[0]!;
+      log.info(
+        `${name}: slot ${JSON.stringify(slot)} created at ${at}; copying ${plan.tables.length} table(s) (${bytes(plan.bytes)}, ${plan.items.length} COPY(s)) under its snapshot on ${jobs} connection(s), ${plan.items.filter((i) => i.lateKey).length + plan.rangedKeys.length} primary key(s) built after their rows${handover ? `; PostgreSQL's table synchronisation copies the other ${plan.toPostgres.length} (${plan.toPostgres.map(tableKey).join(", ")}) once the stream starts` : ""}.`,
+      );
+      const meter = new SnapshotMeter(plan, Date.now());
+      const timer = setInterval(() => log.info(meter.line(name, Date.now())), REPORT_EVERY_MS);
+      timer.unref();
+      let batched: Awaited<ReturnType<typeof copyAll>>;
+      try {
+        batched = await copyAll(copying, snapshot, plan, filled, meter, lockSeconds);
+      } finally {
+        clearInterval(timer);
+      }
+      log.info(meter.line(name, Date.now()));
+      if (batched.batches + batched.overflowed > 0)
         log.info(
-          `${name}: slot ${JSON.stringify(slot)} created at ${at}; copying ${plan.tables.length} table(s) (${bytes(plan.bytes)}, ${plan.items.length} COPY(s)) under its snapshot on ${jobs} connection(s), ${plan.items.filter((i) => i.lateKey).length + plan.rangedKeys.length} primary key(s) built after their rows${handover ? `; PostgreSQL's table synchronisation copies the other ${plan.toPostgres.length} (${plan.toPostgres.map(tableKey).join(", ")}) once the stream starts` : ""}.`,
+          `${name}: ${batched.tables} small table(s) copied in ${batched.batches} batch(es) of up to ${BATCH_TABLES}, one round trip each way per batch${batched.overflowed > 0 ? `; ${batched.overflowed} table(s) held more rows than a batch keeps in memory (${bytes(BATCH_CAP_BYTES)}: values stored out of line, TOAST) and were copied on their own` : ""}.`,
         );
-        const meter = new SnapshotMeter(plan, Date.now());
-        const timer = setInterval(() => log.info(meter.line(name, Date.now())), REPORT_EVERY_MS);
-        timer.unref();
-        let batched: Awaited<ReturnType<typeof copyAll>>;
-        try {
-          batched = await copyAll(copying, snapshot, plan, filled, meter, lockSeconds);
-        } finally {
-          clearInterval(timer);
-        }
-        log.info(meter.line(name, Date.now()));
-        if (batched.batches + batched.overflowed > 0)
-          log.info(
-            `${name}: ${batched.tables} small table(s) copied in ${batched.batches} batch(es) of up to ${BATCH_TABLES}, one round trip each way per batch${batched.overflowed > 0 ? `; ${batched.overflowed} table(s) held more rows than a batch keeps in memory (${bytes(BATCH_CAP_BYTES)}: values stored out of line, TOAST) and were copied on their own` : ""}.`,
-          );
-      },
-    );
+    });
     await startStream(s, inputs, handover, mark, publisher);
   } catch (e) {
     await abandonCopy(s, inputs, publisher, undoSlot, sortedTables(filled.values()), plan.rangedKeys).catch(

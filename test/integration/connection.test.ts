@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { withReadWait } from "../../src/kernel/lockWaits";
 import { parseConnection } from "../../src/pg/connection";
 import { nonEmpty } from "../../src/pg/emptying";
-import { warm, withSession, type Session } from "../../src/pg/session";
+import { openClients, warm, withSession, type Session } from "../../src/pg/session";
 import { applyPlan } from "../../src/schemaSync/apply";
 import { readSchema } from "../../src/schemaSync/catalog";
 import { readOwnerTransactionTimeout } from "../../src/subscription/catalog";
@@ -157,6 +157,45 @@ describe("connections between provider calls", () => {
     // Time enough for a connection warm should not have made to show up.
     await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(await backends(), made);
+  });
+
+  it("opens connections ahead of their use: use hands them over and closes them, close ends them unused, a failed one fails use only, without the password", async () => {
+    const info = parseConnection(`${server.url()}?application_name=ahead`);
+    const backends = () => backendsOf("ahead");
+    const wanted = [{ info }, { info }, { info, replication: true }];
+    const unused = openClients(wanted);
+    await eventually(async () => assert.equal((await backends()).length, 3));
+    await unused.close();
+    await eventually(async () => assert.deepEqual(await backends(), []));
+
+    const used = openClients(wanted);
+    const pids = await used.use(async (clients) => {
+      assert.equal(clients.length, 3);
+      const rows = await Promise.all(
+        clients.slice(0, 2).map(async (c) => (await c.query("SELECT pg_backend_pid() AS pid")).rows[0].pid),
+      );
+      // The replication connection answers replication commands.
+      const system = await clients[2]!.query("IDENTIFY_SYSTEM");
+      assert.equal(system.rows.length, 1);
+      return rows;
+    });
+    assert.equal(new Set(pids).size, 2);
+    await eventually(async () => assert.deepEqual(await backends(), []));
+
+    // A wrong password: nothing thrown until use, which throws without the password; the others closed.
+    const secret = "not-the-password-4711";
+    const bad = parseConnection(
+      `postgres://postgres:${secret}@127.0.0.1:${server.port}/postgres?application_name=ahead`,
+    );
+    const failing = openClients([{ info }, { info: bad }]);
+    await new Promise((r) => setTimeout(r, 300));
+    let ran = false;
+    const error = await failing.use(async () => (ran = true)).catch((e: Error) => e);
+    assert.equal(ran, false);
+    assert.ok(error instanceof Error);
+    assert.match(error.message, /password authentication failed|could not connect/);
+    assert.ok(!error.message.includes(secret), error.message);
+    await eventually(async () => assert.deepEqual(await backends(), []));
   });
 
   it("keeps connections for different credentials apart", async () => {
