@@ -10,11 +10,13 @@ import {
   conninfoMatchesExcept,
   endpoint,
   conninfoEndpoint,
+  parseConnection,
   sameConnection,
   type ConnectionInfo,
 } from "../pg/connection";
 import { SESSION_TIMEOUTS, type Session } from "../pg/session";
-import type { CatalogSubscription } from "./catalog";
+import { readOwnerTransactionTimeout, type CatalogSubscription } from "./catalog";
+import { ownerTimeoutSyncReason, timedOwner } from "./preflight";
 import { alterableOptions, effective, optionChanges } from "./options";
 import { estimateRows, slotHealth, wakeApplyWorker } from "./publisher";
 import * as sql from "./sql";
@@ -81,6 +83,14 @@ export function waitOptions(inputs: SubscriptionInputs, publisher: ConnectionInf
     timeoutSeconds: given.timeoutSeconds ?? 600,
     label: label(inputs.name),
     totals: () => estimateRows(publisher, inputs.publishedTables ?? []),
+    // Its table-sync workers ended by the owner's transaction_timeout: no error is counted, the
+    // tables stay in their data copy (preflight.ts, ownerTimeoutSyncReason).
+    whyStuck: async (s) => {
+      const owner = timedOwner(
+        await readOwnerTransactionTimeout(s, inputs.name, parseConnection(inputs.connection)),
+      );
+      return owner && ownerTimeoutSyncReason(owner, "");
+    },
     ...(given.maxLagBytes !== undefined
       ? {
           maxLagBytes: given.maxLagBytes,

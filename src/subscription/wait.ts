@@ -20,6 +20,8 @@ export interface WaitOptions {
   lag?: () => Promise<number | undefined>;
   /** The publisher's row estimate per table (tableId), for the time left; empty when unknown. */
   totals?: () => Promise<ReadonlyMap<string, number>>;
+  /** At the deadline, with tables not ready: a known reason PostgreSQL's copy of them cannot finish. */
+  whyStuck?: (s: Session) => Promise<string | undefined>;
 }
 
 /** How often a long wait reports its progress. */
@@ -53,8 +55,10 @@ export async function waitForSync(s: Session, subscription: string, opts: WaitOp
         ? ` The server counts ${errors.syncErrors} sync error(s) and ${errors.applyErrors} apply error(s) for it; its log has the messages.`
         : "";
       const where = (meter ?? new CopyMeter()).line(opts.label, states, copies, at);
+      // A courtesy: the timeout stands without it.
+      const stuck = await opts.whyStuck?.(s).catch(() => undefined);
       return new Error(
-        `${opts.label}: the initial copy did not finish within ${opts.timeoutSeconds} s (${where.slice(opts.label.length + 2)}). It goes on on the subscriber: run up again to wait for it from where it is (nothing is emptied or copied again), or raise waitForSync.timeoutSeconds.${errorText} If it makes no progress, check the subscriber's log, that each table's columns match the publisher's, and max_logical_replication_workers.`,
+        `${opts.label}: the initial copy did not finish within ${opts.timeoutSeconds} s (${where.slice(opts.label.length + 2)}). ${stuck ? `It may never finish: ${stuck}.` : "It goes on on the subscriber: run up again to wait for it from where it is (nothing is emptied or copied again), or raise waitForSync.timeoutSeconds."}${errorText} ${stuck ? "Once lifted, run up again: it waits for the copy from where it is (nothing is emptied or copied again)." : "If it makes no progress, check the subscriber's log, that each table's columns match the publisher's, and max_logical_replication_workers."}`,
       );
     },
   });

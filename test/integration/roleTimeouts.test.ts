@@ -20,11 +20,18 @@ import { eventually } from "../harness/util";
 const DB = "app";
 
 /** The snapshot copy's program with `copyMethod` on `tables`, run as the cloud admin role on both servers. */
-const asCloudAdmin = (primary: TestServer, replica: TestServer, method: string, tables: string[]) =>
+const asCloudAdmin = (
+  primary: TestServer,
+  replica: TestServer,
+  method: string,
+  tables: string[],
+  more: Record<string, string> = {},
+) =>
   snapshotProgram(primary, replica, DB, tables, {
     copyMethod: method,
     primaryUrl: roleUrl(primary, CLOUD_ADMIN.user, CLOUD_ADMIN.password),
     replicaUrl: roleUrl(replica, CLOUD_ADMIN.user, CLOUD_ADMIN.password),
+    ...more,
   });
 
 // A statement_timeout set for the roles on both servers (as managed services and careful DBAs
@@ -322,6 +329,14 @@ describe("the subscription owner's transaction_timeout on a 17 subscriber", () =
     assert.match(
       engine.log.slice(said),
       /Subscription "snap": public\.extra is in PostgreSQL's copy, and the subscriber runs the sessions of role "cloudadmin", the subscription's owner, with transaction_timeout = 400ms .*Run ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the subscriber\./,
+    );
+    // Declared, an up waits for it: at the wait's end it says why the copy may never finish.
+    const waited = await asCloudAdmin(primary, replica, "auto", ["big", "small", "extra"], {
+      waitTimeout: "3",
+    })("up", engine);
+    assert.match(
+      waited.error ?? "",
+      /the initial copy did not finish within 3 s \(2\/3 tables ready; public\.extra.*?\)\. It may never finish: the subscriber runs the sessions of role "cloudadmin", the subscription's owner, with transaction_timeout = 400ms .*Run ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the subscriber\. The server counts 0 sync error\(s\).*Once lifted, run up again/s,
     );
   });
 });
