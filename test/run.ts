@@ -19,12 +19,12 @@
 
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { packedTarball } from "./harness/install";
 import { endLaneProcesses } from "./harness/hosts";
 import { reapOrphans, stopPools } from "./harness/postgres";
+import { ownedTempDir, reapStaleTempDirs } from "./harness/util";
 
 const ROOT = path.resolve(__dirname, "..");
 const TSX = pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
@@ -154,7 +154,9 @@ function report(r: FileResult): void {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // What runs killed before their exit handlers left: servers, then temp directories.
   reapOrphans();
+  reapStaleTempDirs();
   const selected =
     named.length > 0
       ? named
@@ -166,9 +168,8 @@ async function main(): Promise<void> {
   const results: FileResult[] = [];
   // Installs several files need (an older @pulumi/pulumi) are made once for all of them, and the
   // servers' initdb cluster (postgres.ts): the servers' user must reach it.
-  const cache = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-cache-"));
+  const cache = ownedTempDir("pgrepl-cache-");
   fs.chmodSync(cache, 0o711);
-  process.on("exit", () => fs.rmSync(cache, { recursive: true, force: true }));
   const common: NodeJS.ProcessEnv = {
     PGREPL_OWNER: String(process.pid),
     PGREPL_CACHE_DIR: cache,
@@ -176,7 +177,7 @@ async function main(): Promise<void> {
   };
 
   // The unit tests (no server) run beside the lanes, in one process: one entry file imports them all.
-  const entry = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-unit-")), "unit.test.ts");
+  const entry = path.join(ownedTempDir("pgrepl-unit-"), "unit.test.ts");
   fs.writeFileSync(entry, unit.map((f) => `import ${JSON.stringify(path.join(ROOT, f))};\n`).join(""));
   const unitRun =
     unit.length > 0
@@ -222,7 +223,7 @@ async function main(): Promise<void> {
     const known = { ...read(path.join(ROOT, "test", "durations.json")), ...read(DURATIONS) };
     const weight = (f: string) => known[f] ?? fs.statSync(path.join(ROOT, f)).size / 400;
     const queue = [...lanes].sort((a, b) => weight(b) - weight(a));
-    const poolRoot = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-lanes-"));
+    const poolRoot = ownedTempDir("pgrepl-lanes-");
     const endLanes = () => {
       for (const lane of fs.readdirSync(poolRoot)) endLaneProcesses(path.join(poolRoot, lane));
     };

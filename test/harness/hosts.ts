@@ -11,9 +11,8 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { alive, killNow } from "./util";
+import { alive, killNow, ownedTempDir } from "./util";
 
 export interface Host {
   pid: number;
@@ -55,9 +54,7 @@ let scratch: string | undefined;
 
 function registry(dir: string): string {
   const key = createHash("sha1").update(path.resolve(dir)).digest("hex").slice(0, 12);
-  const root = inLane(dir)
-    ? path.join(laneDir()!, "hosts")
-    : (scratch ??= fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-hosts-")));
+  const root = inLane(dir) ? path.join(laneDir()!, "hosts") : (scratch ??= ownedTempDir("pgrepl-hosts-"));
   const reg = path.join(root, key);
   if (!fs.existsSync(reg)) {
     fs.mkdirSync(reg, { recursive: true });
@@ -179,5 +176,4 @@ process.on("exit", () => {
     else killHost(host);
   }
   stopIdleHosts();
-  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
 });

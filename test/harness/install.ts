@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { laneDir, stopIdleHosts } from "./hosts";
+import { ownedTempDir } from "./util";
 import { stopWorkers } from "./worker";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -24,12 +25,11 @@ export function packedTarball(): string {
     return (packed = process.env.PGREPL_TARBALL);
   if (!fs.existsSync(path.join(ROOT, "dist", "index.js")))
     throw new Error("dist/ is missing: run npm run build first.");
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-pack-"));
+  const dir = ownedTempDir("pgrepl-pack-");
   const out = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], {
     cwd: ROOT,
     encoding: "utf8",
   });
-  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
   return (packed = path.join(dir, out.trim().split("\n").pop()!));
 }
 
@@ -64,9 +64,8 @@ function installInto(dir: string, tarball: string): void {
 
 /** A new program directory with `tarball` (default: this checkout packed) installed in node_modules. */
 export function installTarball(tarball = packedTarball()): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-install-"));
+  const dir = ownedTempDir("pgrepl-install-");
   installInto(dir, tarball);
-  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -109,12 +108,6 @@ function lockedVersion(name: string): string {
   return JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
 }
 
-function scratch(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 const run = promisify(execFile);
 
 /**
@@ -127,7 +120,7 @@ export async function installWorkspace(
   tool: "npm" | "pnpm",
   tarball = packedTarball(),
 ): Promise<Installation> {
-  const root = scratch(`pgrepl-${tool}-ws-`);
+  const root = ownedTempDir(`pgrepl-${tool}-ws-`);
   const member = path.join(root, "packages", PACKAGE);
   extract(tarball, member);
   // The package's own tooling (compilers, five embedded PostgreSQL builds for its tests) is not what
@@ -172,7 +165,7 @@ export async function installWorkspace(
 
 /** A program that imports the built package by its path (no node_modules entry for it at all). */
 export function installByPath(tarball = packedTarball()): Installation {
-  const dir = scratch("pgrepl-path-");
+  const dir = ownedTempDir("pgrepl-path-");
   linkDependencies(path.join(dir, "node_modules"));
   const vendored = path.join(dir, "vendor", PACKAGE);
   extract(tarball, vendored);
@@ -203,7 +196,7 @@ export function installWithSdk(sdkVersion: string, tarball = packedTarball()): P
 
 async function installSdkOnce(sdkVersion: string, tarball: string): Promise<Installation> {
   const shared = process.env.PGREPL_CACHE_DIR;
-  const dir = shared ? path.join(shared, `sdk-${sdkVersion}`) : scratch(`pgrepl-sdk-${sdkVersion}-`);
+  const dir = shared ? path.join(shared, `sdk-${sdkVersion}`) : ownedTempDir(`pgrepl-sdk-${sdkVersion}-`);
   const done = path.join(dir, ".installed");
   if (shared) {
     try {

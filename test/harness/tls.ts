@@ -4,9 +4,9 @@
 
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { runAs } from "./postgres";
+import { ownedTempDir } from "./util";
 
 export interface Certificates {
   ca: string;
@@ -17,9 +17,8 @@ export interface Certificates {
 }
 
 export function makeCertificates(): Certificates {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrepl-tls-"));
+  const dir = ownedTempDir("pgrepl-tls-");
   fs.chmodSync(dir, 0o755);
-  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
   const f = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
   openssl(

@@ -1,15 +1,47 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import pg from "pg";
 
 // Small helpers for tests that wait on replication.
 
-/** Whether process `pid` is running. */
+/** Whether process `pid` is running (another user's too: signalling it is refused, EPERM). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    return (e as { code?: string }).code === "EPERM";
+  }
+}
+
+/** The file in an ownedTempDir naming the process that made it. */
+export const OWNER_FILE = ".pgrepl-owner";
+
+/**
+ * A new directory under the temp directory (`prefix` + random), removed when this process exits,
+ * and marked with its pid so that a later run removes it if this one was killed first
+ * (reapStaleTempDirs): a test run's cache alone holds an initdb cluster per PostgreSQL build.
+ */
+export function ownedTempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.writeFileSync(path.join(dir, OWNER_FILE), String(process.pid));
+  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Removes the ownedTempDirs whose process is gone (killed before its exit handlers ran). */
+export function reapStaleTempDirs(): void {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    if (!name.startsWith("pgrepl-")) continue;
+    const dir = path.join(os.tmpdir(), name);
+    try {
+      const owner = Number(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8"));
+      if (owner > 0 && !alive(owner)) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // not one of them (no owner file), or removed meanwhile
+    }
   }
 }
 
