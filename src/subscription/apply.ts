@@ -85,7 +85,7 @@ export async function subscribe(
     throw e;
   });
   if (choice.method !== "snapshot") await early?.close();
-  const wait = waitOptions(inputs, ends.publisher);
+  const wait = waitOptions(inputs, ends);
   if (choice.method === "snapshot") {
     await snapshotSubscribe(s, inputs, ends, choice.plan, view, early);
     // Every table it copied is ready: PostgreSQL's copy of the others, and a bound on the lag, are still waited for.
@@ -172,7 +172,7 @@ export async function createSubscription(s: Session, inputs: SubscriptionInputs,
     log.warn(
       `${label(inputs.name)}: an identical subscription already exists (left by an interrupted run); continuing with it.`,
     );
-  await reconcile(s, existing, inputs, ends.publisher, inputs.publishedTables !== undefined);
+  await reconcile(s, existing, inputs, ends, inputs.publishedTables !== undefined);
 }
 
 /**

@@ -179,7 +179,7 @@ export async function resumeCopy(
     );
     throw operationError(name, "finishing the unfinished snapshot copy", e);
   }
-  const wait = waitOptions(inputs, ends.publisher);
+  const wait = waitOptions(inputs, ends);
   if (wait) await waitForSync(s, inputs.name, wait);
 }
 

@@ -333,7 +333,7 @@ const handlers: Provider<SubscriptionInputs, SubscriptionState> = {
       else {
         const refresh =
           news.publishedTables !== undefined && !sameTables(olds.publishedTables, news.publishedTables);
-        await reconcile(s, state, news, ends.publisher, refresh || drifted(olds), applied);
+        await reconcile(s, state, news, ends, refresh || drifted(olds), applied);
         if (offOnError && news.enabled !== false) await watchEnabled(s, news.name, errorsBefore);
         else if (news.stalled && reconnects && news.enabled !== false)
           await stillStalled("with the publisher connection this up has just set, ");

@@ -10,12 +10,12 @@ import {
   conninfoMatchesExcept,
   endpoint,
   conninfoEndpoint,
-  parseConnection,
   sameConnection,
   type ConnectionInfo,
 } from "../pg/connection";
 import { SESSION_TIMEOUTS, type Session } from "../pg/session";
 import { readOwnerTransactionTimeout, type CatalogSubscription } from "./catalog";
+import type { Ends } from "./fields";
 import { ownerTimeoutSyncReason, timedOwner } from "./preflight";
 import { alterableOptions, effective, optionChanges } from "./options";
 import { estimateRows, slotHealth, wakeApplyWorker } from "./publisher";
@@ -75,10 +75,11 @@ export function nameTakenReason(
     : `subscription ${name} already exists on the replica with another definition: set \`adopt: true\` to take it over (the preview then shows what changes on it), or choose another name.`;
 }
 
-export function waitOptions(inputs: SubscriptionInputs, publisher: ConnectionInfo): WaitOptions | undefined {
+export function waitOptions(inputs: SubscriptionInputs, ends: Ends): WaitOptions | undefined {
   if (!inputs.waitForSync) return undefined;
   const given = inputs.waitForSync === true ? {} : inputs.waitForSync;
   const slot = inputs.slotName ?? inputs.name;
+  const publisher = ends.publisher;
   return {
     timeoutSeconds: given.timeoutSeconds ?? 600,
     label: label(inputs.name),
@@ -86,9 +87,7 @@ export function waitOptions(inputs: SubscriptionInputs, publisher: ConnectionInf
     // Its table-sync workers ended by the owner's transaction_timeout: no error is counted, the
     // tables stay in their data copy (preflight.ts, ownerTimeoutSyncReason).
     whyStuck: async (s) => {
-      const owner = timedOwner(
-        await readOwnerTransactionTimeout(s, inputs.name, parseConnection(inputs.connection)),
-      );
+      const owner = timedOwner(await readOwnerTransactionTimeout(s, inputs.name, ends.connection));
       return owner && ownerTimeoutSyncReason(owner, "");
     },
     ...(given.maxLagBytes !== undefined
@@ -155,10 +154,11 @@ export async function reconcile(
   s: Session,
   current: CatalogSubscription,
   inputs: SubscriptionInputs,
-  publisher: ConnectionInfo,
+  ends: Ends,
   refresh: boolean,
   applied?: ConnectionInfo,
 ): Promise<void> {
+  const publisher = ends.publisher;
   const run = (verb: string, statement: string) =>
     s.exec(statement).catch((e) => {
       throw operationError(label(inputs.name), verb, e);
@@ -199,6 +199,6 @@ export async function reconcile(
     await run("ALTER SUBSCRIPTION … REFRESH PUBLICATION", sql.alterSubscriptionRefresh(inputs.name));
   // Tables the refresh added start their copy now, not at the apply worker's next look.
   if (refreshed) await wakeApplyWorker(publisher);
-  const wait = waitOptions(inputs, publisher);
+  const wait = waitOptions(inputs, ends);
   if (wait && enabled) await waitForSync(s, inputs.name, wait);
 }

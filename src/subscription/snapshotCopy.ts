@@ -181,7 +181,7 @@ export async function snapshotSubscribe(
   // The slot an undo lets go of: none yet; this run's once made; "taken" when another's was met.
   let undoSlot: string | "taken" | undefined;
   const mark = boundMark(view);
-  const lockSeconds = waitOptions(inputs, publisher)?.timeoutSeconds ?? DEFAULT_LOCK_SECONDS;
+  const lockSeconds = waitOptions(inputs, ends)?.timeoutSeconds ?? DEFAULT_LOCK_SECONDS;
   // The replication connection and the copy's pairs (openCopyClients), made before anything else.
   const pairs = Math.max(1, Math.min(jobs, plan.items.length));
   try {
