@@ -80,22 +80,29 @@ const PACKAGING = [
 ];
 
 /**
- * Left to the full matrix (`--full`, CI's Node.js 22 pass). Suites that run once per version
- * (pair) in a file of their own, whose other files already cover both sides of these: the drift
- * suite on 15 → 15 (15 → 18 and 18 → 18 run), the field topologies on 17 (15 and 18 run). And
- * the roles' timeouts through the host: 58 s of two cores' work in a CI run (tables of 100 000–
- * 200 000 rows copied, indexed and replayed under 100–400 ms timeouts), which took npm test to
- * 362 s; npm test runs the unit tests of its decisions. And the catalog reads' scale guard: 1 650
- * tables created, copied and read on both servers, 54 s of a CI run's 354 s npm test (the
- * heaviest file after safety's): a guard of how the catalog reads grow, which only a change to
- * a read can trip; `npx tsx test/run.ts test/integration/catalogScale.test.ts` runs it (on 15 and
- * 18) beside such a change.
+ * Left to the full matrix (`--full`, CI's Node.js 22 pass, which runs them on every run):
+ * - files of one version (pair) whose suites npm test's one-version rule runs in another file:
+ *   the drift suite on 15 → 15 and 15 → 18 (18 → 18 runs), the field topologies on 15 and 17 (18
+ *   runs) — the 15 → 18 and 15 files ran no test in npm test, only a process (3–7 s each);
+ * - the roles' timeouts through the host: 58 s of two cores' work in a CI run (tables of 100 000–
+ *   200 000 rows copied, indexed and replayed under 100–400 ms timeouts), which took npm test to
+ *   362 s; npm test runs the unit tests of its decisions;
+ * - the catalog reads' scale guard: 1 650 tables created, copied and read on both servers, 54 s of
+ *   a CI run's 354 s npm test: a guard of how the catalog reads grow, which only a change to a
+ *   read can trip (`npx tsx test/run.ts test/integration/catalogScale.test.ts` beside one);
+ * - the reliability drills, short (writers under topology changes and faults, 38 + 41 s of a CI
+ *   run whose npm test took 376 s in a slow hour of the two-core VM): `npm run drill` runs them at
+ *   full length; npm test keeps each operation's own tests (md5 per table after each).
  */
 const FULL_ONLY = [
   "test/integration/drift.15-15.test.ts",
+  "test/integration/drift.15-18.test.ts",
+  "test/integration/topologies.15.test.ts",
   "test/integration/topologies.17.test.ts",
   "test/integration/roleTimeouts.test.ts",
   "test/integration/catalogScale.test.ts",
+  "test/integration/drills.load.test.ts",
+  "test/integration/drills.faults.test.ts",
 ];
 
 interface FileResult {
