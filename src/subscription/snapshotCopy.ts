@@ -146,11 +146,6 @@ async function copyAll(
 }
 
 /**
- * Creates the subscription by a snapshot copy (see the top of this file). On an error everything
- * is undone: the subscription and its slot dropped, the tables it filled emptied again (they were
- * empty: check refuses a copy into tables holding rows).
- */
-/**
  * The snapshot copy's connections, started before its plan is read (subscribe): the replication
  * connection, then a publisher and a replica connection for each of `copyJobs` pairs. A plan with
  * fewer COPYs ends the pairs it does not use.
@@ -163,6 +158,11 @@ export function openCopyClients(inputs: SubscriptionInputs, ends: Ends): OpenedC
   ]);
 }
 
+/**
+ * Creates the subscription by a snapshot copy (see the top of this file). On an error everything
+ * is undone: the subscription and its slot dropped, the tables it filled emptied again (they were
+ * empty: check refuses a copy into tables holding rows).
+ */
 export async function snapshotSubscribe(
   s: Session,
   inputs: SubscriptionInputs,
