@@ -57,8 +57,17 @@ export async function waitForSync(s: Session, subscription: string, opts: WaitOp
       const where = (meter ?? new CopyMeter()).line(opts.label, states, copies, at);
       // A courtesy: the timeout stands without it.
       const stuck = await opts.whyStuck?.(s).catch(() => undefined);
+      const [outlook, next] = stuck
+        ? [
+            `It may never finish: ${stuck}.`,
+            "Once lifted, run up again: it waits for the copy from where it is (nothing is emptied or copied again).",
+          ]
+        : [
+            "It goes on on the subscriber: run up again to wait for it from where it is (nothing is emptied or copied again), or raise waitForSync.timeoutSeconds.",
+            "If it makes no progress, check the subscriber's log, that each table's columns match the publisher's, and max_logical_replication_workers.",
+          ];
       return new Error(
-        `${opts.label}: the initial copy did not finish within ${opts.timeoutSeconds} s (${where.slice(opts.label.length + 2)}). ${stuck ? `It may never finish: ${stuck}.` : "It goes on on the subscriber: run up again to wait for it from where it is (nothing is emptied or copied again), or raise waitForSync.timeoutSeconds."}${errorText} ${stuck ? "Once lifted, run up again: it waits for the copy from where it is (nothing is emptied or copied again)." : "If it makes no progress, check the subscriber's log, that each table's columns match the publisher's, and max_logical_replication_workers."}`,
+        `${opts.label}: the initial copy did not finish within ${opts.timeoutSeconds} s (${where.slice(opts.label.length + 2)}). ${outlook}${errorText} ${next}`,
       );
     },
   });
