@@ -18,6 +18,9 @@ import { CLOUD_ADMIN, queryAs, roleUrl } from "../harness/seed";
 import { eventually } from "../harness/util";
 
 const DB = "app";
+/** `sql` run on `server` as the managed cloud's admin role (no superuser). */
+const asAdmin = (server: TestServer, sql: string) =>
+  queryAs(server, CLOUD_ADMIN.user, CLOUD_ADMIN.password, sql, DB);
 
 /** The snapshot copy's program with `copyMethod` on `tables`, run as the cloud admin role on both servers. */
 const asCloudAdmin = (
@@ -50,10 +53,8 @@ describe("a statement_timeout, a transaction_timeout and an idle_session_timeout
     18,
     (b) => ({ primary, replica, engine } = b),
     async (primary, replica) => {
-      await queryAs(
+      await asAdmin(
         primary,
-        CLOUD_ADMIN.user,
-        CLOUD_ADMIN.password,
         `CREATE TABLE timed (id bigint PRIMARY KEY, a int NOT NULL, pad text);
        INSERT INTO timed SELECT g, g, repeat('p', 80) FROM generate_series(1, 200000) g;
        CREATE INDEX timed_a ON timed (a); CREATE INDEX timed_pad ON timed (pad, a);
@@ -240,10 +241,8 @@ describe("the subscription owner's transaction_timeout on a 17 subscriber", () =
     17,
     (b) => ({ primary, replica, engine } = b),
     async (primary, replica) => {
-      await queryAs(
+      await asAdmin(
         primary,
-        CLOUD_ADMIN.user,
-        CLOUD_ADMIN.password,
         `CREATE TABLE big (id bigint PRIMARY KEY, a int NOT NULL, pad text);
        INSERT INTO big SELECT g, g, repeat('b', 80) FROM generate_series(1, 100000) g;
        CREATE TABLE small (id bigint PRIMARY KEY, v text);
@@ -298,14 +297,12 @@ describe("the subscription owner's transaction_timeout on a 17 subscriber", () =
     // A table a colleague publishes to it by hand: PostgreSQL's copy, ended without end and
     // without a sync error; the next preview says so, naming the table and the fix. (600 000 rows:
     // 200 000 were copied within the 400 ms on an idle machine in one of three runs.)
-    const admin = (server: TestServer, sql: string) =>
-      queryAs(server, CLOUD_ADMIN.user, CLOUD_ADMIN.password, sql, DB);
-    await admin(
+    await asAdmin(
       primary,
       "CREATE TABLE extra (id bigint PRIMARY KEY, pad text); INSERT INTO extra SELECT g, repeat('e', 80) FROM generate_series(1, 600000) g; ALTER PUBLICATION snap ADD TABLE extra",
     );
-    await admin(replica, "CREATE TABLE extra (id bigint PRIMARY KEY, pad text)");
-    await admin(replica, "ALTER SUBSCRIPTION snap REFRESH PUBLICATION");
+    await asAdmin(replica, "CREATE TABLE extra (id bigint PRIMARY KEY, pad text)");
+    await asAdmin(replica, "ALTER SUBSCRIPTION snap REFRESH PUBLICATION");
     // Its copy started (state d), then longer than the timeout twice over.
     await eventually(async () => {
       const [r] = await replica.query<{ s: string }>(
