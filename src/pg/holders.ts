@@ -49,13 +49,14 @@ export const EXCLUSIVE_HOLDERS = `${COLUMNS}
  */
 export const COPY_APPLICATION = "pulumi-pg-replication snapshot copy";
 
-/** `info` for a snapshot copy's session: named COPY_APPLICATION unless the connection names an application. */
-export function asCopySession<T extends { applicationName?: string; params?: Record<string, string> }>(
-  info: T,
-): T {
+/** The application_name a snapshot copy's session takes: COPY_APPLICATION unless the connection names one. */
+export function copyApplicationName(info: {
+  applicationName?: string;
+  params?: Record<string, string>;
+}): string | undefined {
   return info.applicationName !== undefined || info.params?.["fallback_application_name"] !== undefined
-    ? info
-    : { ...info, applicationName: COPY_APPLICATION };
+    ? undefined
+    : COPY_APPLICATION;
 }
 
 /** Each holder as "pid 123 (user u, application "a", idle in transaction, transaction open 40 s) holds … on schema.name". */

@@ -72,6 +72,9 @@ export async function checkout(
 export function checkin(key: string, client: Client, version: number, limits: string): boolean {
   const s = socket(client);
   if (!s) return false;
+  // Never one inside a transaction (pg 8.21 and later tell; with older ones, the callers' rule).
+  const status = (client as { getTransactionStatus?: () => string | null }).getTransactionStatus?.();
+  if (status && status !== "I") return false;
   s.unref();
   const list = pool().get(key) ?? [];
   const timer = setTimeout(() => {

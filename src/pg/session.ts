@@ -564,15 +564,30 @@ export function withClients<T>(
   return openClients(wanted).use(fn);
 }
 
+/** A connection openClients makes (or takes). */
+export interface WantedClient {
+  info: ConnectionInfo;
+  replication?: boolean;
+  /**
+   * One of the connections withSession keeps for `info`: an idle one if there is one (else a new
+   * one), handed back to them when its work succeeded, its settings reset before its next use (so
+   * the work may set any). `version` is its server's, which a kept connection records.
+   */
+  shared?: { version: number };
+}
+
 /** Connections being made ahead of the work that needs them (openClients). */
 export interface OpenedClients {
   /**
    * Runs `fn` on them once all are made, as withClients does (one not made: its error). When `fn`
-   * succeeded, its result comes back once each connection has been told to end, without waiting
-   * for the servers to close them; after a failure, once they are closed.
+   * succeeded, its result comes back once each connection has been told to end (or a shared one
+   * handed back), without waiting for the servers to close them; after a failure, once they are
+   * closed.
    */
   use<T>(fn: (clients: Client[]) => Promise<T>): Promise<T>;
-  /** Closes them unused. */
+  /** Within `use`: ends (or hands back, if shared) at once those `fn` will not use. */
+  spare(clients: readonly Client[]): Promise<void>;
+  /** Closes them unused (hands back the shared ones). */
   close(): Promise<void>;
 }
 
@@ -581,13 +596,28 @@ export interface OpenedClients {
  * backends overlap the reads that decide whether they are needed. Nothing is thrown before `use`:
  * one that could not be made fails `use`, and `close` ends them unused.
  */
-export function openClients(
-  wanted: readonly { info: ConnectionInfo; replication?: boolean }[],
-): OpenedClients {
-  const made = Promise.allSettled(wanted.map((w) => connectWith(w.info, w.replication)));
-  const end = async () => {
-    const clients = (await made).flatMap((m) => (m.status === "fulfilled" ? [m.value] : []));
-    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+export function openClients(wanted: readonly WantedClient[]): OpenedClients {
+  const made = Promise.allSettled(
+    wanted.map(async (w) => {
+      const kept = w.shared ? await idle.checkout(keyOf(w.info)) : undefined;
+      return kept?.client ?? connectWith(w.info, w.replication);
+    }),
+  );
+  const done = new Set<Client>();
+  /** Ends each of `only` (all when absent) not let go yet; `healthy`: hands the shared ones back. */
+  const release = async (healthy: boolean, only?: readonly Client[]) => {
+    const settled = await made;
+    await Promise.all(
+      settled.map(async (m, i) => {
+        if (m.status !== "fulfilled" || done.has(m.value) || (only && !only.includes(m.value))) return;
+        done.add(m.value);
+        const shared = wanted[i]!.shared;
+        // Reset (RESET ALL) in the round trip that sets its next user's limits.
+        if (healthy && shared && idle.checkin(keyOf(wanted[i]!.info), m.value, shared.version, RESET_PENDING))
+          return;
+        await m.value.end().catch(() => undefined);
+      }),
+    );
   };
   return {
     async use(fn) {
@@ -600,7 +630,7 @@ export function openClients(
       } catch (e) {
         // Closed before the error is reported: what fails next (an undo) must not meet their
         // sessions' transactions and locks.
-        await end();
+        await release(false);
         throw redactError(
           e,
           wanted.flatMap((w) => secretsOf(w.info)),
@@ -608,9 +638,10 @@ export function openClients(
       }
       // Their work is done and committed: each is sent Terminate now, and its server ends the
       // session on its own (on a loaded server 9 connections took 30–46 ms to close).
-      void end();
+      void release(true);
       return result;
     },
-    close: end,
+    spare: (clients) => release(true, clients),
+    close: () => release(true),
   };
 }

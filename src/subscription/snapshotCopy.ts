@@ -22,7 +22,7 @@ import type { Client } from "pg";
 import * as log from "../kernel/log";
 import { copyInBatch, copyOutBatch } from "../pg/copyBatch";
 import { copyRelay } from "../pg/copyRelay";
-import { asCopySession } from "../pg/holders";
+import { copyApplicationName } from "../pg/holders";
 import { openClients, type OpenedClients, type Session } from "../pg/session";
 import { sortedTables, tableId, tableKey, type TableName } from "../pg/tables";
 import type { Ends } from "./fields";
@@ -148,10 +148,12 @@ async function copyAll(
 /**
  * The snapshot copy's connections, started before its plan is read (subscribe): the replication
  * connection, then a publisher and a replica connection for each of `copyJobs` pairs. A plan with
- * fewer COPYs ends the pairs it does not use.
+ * fewer COPYs ends the pairs it does not use. The replica's are the connections calls to it keep
+ * (pg/session.ts; `version`: the replica's): idle ones are taken, and after the copy they are left
+ * to the calls that follow (the post-data's index builds) instead of being closed and made again.
  */
-export function openCopyClients(inputs: SubscriptionInputs, ends: Ends): OpenedClients {
-  const copySides = [{ info: ends.publisher }, { info: asCopySession(ends.connection) }];
+export function openCopyClients(inputs: SubscriptionInputs, ends: Ends, version: number): OpenedClients {
+  const copySides = [{ info: ends.publisher }, { info: ends.connection, shared: { version } }];
   return openClients([
     { info: ends.publisher, replication: true },
     ...Array.from({ length: inputs.copyJobs ?? DEFAULT_JOBS }, () => copySides).flat(),
@@ -169,7 +171,7 @@ export async function snapshotSubscribe(
   ends: Ends,
   plan: SnapshotPlan,
   view: PublisherView | undefined,
-  opened: OpenedClients = openCopyClients(inputs, ends),
+  opened: OpenedClients = openCopyClients(inputs, ends, s.serverVersion),
 ): Promise<void> {
   const name = label(inputs.name);
   const publisher = ends.publisher;
@@ -187,7 +189,7 @@ export async function snapshotSubscribe(
   try {
     await opened.use(async ([repl, ...all]) => {
       const sides = all.slice(0, 2 * pairs);
-      await Promise.all(all.slice(2 * pairs).map((c) => c.end().catch(() => undefined)));
+      await opened.spare(all.slice(2 * pairs));
       const copying = Array.from({ length: pairs }, (_, i) => ({
         pub: sides[2 * i]!,
         rep: sides[2 * i + 1]!,
@@ -198,7 +200,7 @@ export async function snapshotSubscribe(
         repl!.query(sql.SNAPSHOT_HOLDER_SESSION),
         ...copying.flatMap(({ pub, rep }) => [
           pub.query(sql.SNAPSHOT_HOLDER_SESSION),
-          rep.query(sql.copyInSession(lockSeconds, plan.replicaRole)),
+          rep.query(sql.copyInSession(lockSeconds, plan.replicaRole, copyApplicationName(ends.connection))),
         ]),
       ]);
       // The subscription first (disabled, marked, on a slot that does not exist yet), then the

@@ -217,14 +217,17 @@ type Scope = "SET LOCAL" | "SET";
 
 /**
  * The settings of a replica connection the copy writes on, sent once in one round trip (simple
- * protocol: these statements are built here from numbers and constants only): the lock wait
- * bounded, text read in the portable forms, and rows written as the apply worker writes them when
- * `asReplica`. Each COPY (or batch of small tables' COPYs: copyInBatch) then runs on its own (one
- * round trip, committed by itself); only a table whose key is built after its rows opens a
- * transaction (lateKeyBegin).
+ * protocol: these statements are built here from numbers and constants only): whatever an earlier
+ * call set on it reset (it may be a kept connection: pg/session.ts), named `application` when
+ * given, the lock wait bounded, text read in the portable forms, and rows written as the apply
+ * worker writes them when `asReplica`. Each COPY (or batch of small tables' COPYs: copyInBatch)
+ * then runs on its own (one round trip, committed by itself); only a table whose key is built after
+ * its rows opens a transaction (lateKeyBegin).
  */
-export function copyInSession(lockSeconds: number, asReplica: boolean): string {
+export function copyInSession(lockSeconds: number, asReplica: boolean, application?: string): string {
   return [
+    "RESET ALL",
+    ...(application !== undefined ? [`SET application_name = ${literal(application)}`] : []),
     lockTimeout(lockSeconds, "SET"),
     NO_TIMEOUTS,
     ...portableText("SET"),

@@ -198,6 +198,69 @@ describe("connections between provider calls", () => {
     await eventually(async () => assert.deepEqual(await backends(), []));
   });
 
+  it("shares connections ahead of their use with the calls around them: takes a kept one, hands each back reset after success, never one in a transaction or after a failure", async () => {
+    const info = parseConnection(`${server.url()}?application_name=shared`);
+    const backends = () => backendsOf("shared");
+    const pidOf = (c: { query: (q: string) => Promise<{ rows: { pid: number }[] }> }) =>
+      c.query("SELECT pg_backend_pid() AS pid").then((r) => r.rows[0]!.pid);
+    const sessionPid = () =>
+      withSession(
+        info,
+        async (s) => (await s.query<{ pid: number }>("SELECT pg_backend_pid() AS pid"))[0]!.pid,
+      );
+    const kept = await sessionPid();
+    const version = Number(
+      (await server.query<{ v: string }>("SELECT current_setting('server_version_num') AS v"))[0]!.v,
+    );
+    const shared = { info, shared: { version } };
+
+    // The kept one is taken, a second made; both handed back, their settings reset for the next call.
+    const used = await openClients([shared, shared]).use(async (clients) => {
+      await Promise.all(
+        clients.map((c) =>
+          c.query("SET application_name = 'renamed'; SET session_replication_role = replica"),
+        ),
+      );
+      return Promise.all(clients.map(pidOf));
+    });
+    assert.ok(used.includes(kept), `${used} should include the kept ${kept}`);
+    // Kept open (named as the work left them until their next use resets them).
+    const alive = async (pids: number[]) =>
+      (
+        await server.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[]) ORDER BY pid",
+          [pids],
+        )
+      ).map((r) => r.pid);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(
+      await alive(used),
+      [...used].sort((a, b) => a - b),
+    );
+    const after = await withSession(info, async (s) =>
+      s.query<{ pid: number; role: string }>(
+        "SELECT pg_backend_pid() AS pid, current_setting('session_replication_role') AS role",
+      ),
+    );
+    assert.ok(used.includes(after[0]!.pid), "a call after them takes one of them");
+    assert.equal(after[0]!.role, "origin", "with what the copy set reset");
+
+    // One left inside a transaction is closed, not kept; after a failure none is kept.
+    const inTransaction = await openClients([shared]).use(async ([c]) => {
+      await c!.query("BEGIN");
+      return pidOf(c!);
+    });
+    await eventually(async () => assert.deepEqual(await alive([inTransaction]), []));
+    const failed = await openClients([shared, shared])
+      .use(async () => {
+        throw new Error("the copy failed");
+      })
+      .catch((e: Error) => e.message);
+    assert.equal(failed, "the copy failed");
+    await eventually(async () => assert.deepEqual(await alive(used), []));
+    assert.deepEqual(await backends(), []);
+  });
+
   it("keeps connections for different credentials apart", async () => {
     await server.query("CREATE ROLE other LOGIN PASSWORD 'other-pw'");
     const url = `postgres://other:other-pw@127.0.0.1:${server.port}/postgres`;

@@ -155,10 +155,10 @@ describe("snapshot copy: the COPYs", () => {
     );
     assert.equal(copyIn(t, false, true), `COPY "s.x"."t" ("id", "we""ird") FROM STDIN (FREEZE)`);
     assert.equal(
-      copyInSession(600, true),
-      "SET lock_timeout = '600s'; SELECT pg_catalog.count(pg_catalog.set_config(n, '0', false)) FROM pg_catalog.unnest(ARRAY['statement_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout', 'transaction_timeout']::text[]) AS n WHERE pg_catalog.current_setting(n, true) IS NOT NULL; SET datestyle = 'ISO'; SET intervalstyle = 'postgres'; SET extra_float_digits = 3; SET session_replication_role = replica",
+      copyInSession(600, true, "it's a copy"),
+      "RESET ALL; SET application_name = 'it''s a copy'; SET lock_timeout = '600s'; SELECT pg_catalog.count(pg_catalog.set_config(n, '0', false)) FROM pg_catalog.unnest(ARRAY['statement_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout', 'transaction_timeout']::text[]) AS n WHERE pg_catalog.current_setting(n, true) IS NOT NULL; SET datestyle = 'ISO'; SET intervalstyle = 'postgres'; SET extra_float_digits = 3; SET session_replication_role = replica",
     );
-    assert.doesNotMatch(copyInSession(1.7, false), /session_replication_role|1\.7/);
+    assert.doesNotMatch(copyInSession(1.7, false), /session_replication_role|1\.7|application_name/);
     assert.equal(
       lateKeyBegin({ schema: "s.x", name: "t", key: "t_pkey" }),
       `BEGIN; ALTER TABLE "s.x"."t" DROP CONSTRAINT "t_pkey"; TRUNCATE ONLY "s.x"."t"`,
