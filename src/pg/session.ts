@@ -594,7 +594,8 @@ export interface OpenedClients {
 /**
  * withClients's connections started now and used later: their round trips and the servers' new
  * backends overlap the reads that decide whether they are needed. Nothing is thrown before `use`:
- * one that could not be made fails `use`, and `close` ends them unused.
+ * one that could not be made fails `use`, and `close` ends them unused (the shared ones handed
+ * back).
  */
 export function openClients(wanted: readonly WantedClient[]): OpenedClients {
   const made = Promise.allSettled(
