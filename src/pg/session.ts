@@ -569,11 +569,12 @@ export interface WantedClient {
   info: ConnectionInfo;
   replication?: boolean;
   /**
-   * One of the connections withSession keeps for `info`: an idle one if there is one (else a new
-   * one), handed back to them when its work succeeded, its settings reset before its next use (so
-   * the work may set any). `version` is its server's, which a kept connection records.
+   * One of the connections withSession keeps for `info`: an idle one if there is one, else a new
+   * one made as withSession makes it (the timeouts off: it may wait idle among the kept ones);
+   * handed back to them when its work succeeded, its settings reset before its next use (so the
+   * work may set any).
    */
-  shared?: { version: number };
+  shared?: boolean;
 }
 
 /** Connections being made ahead of the work that needs them (openClients). */
@@ -598,10 +599,11 @@ export interface OpenedClients {
  * back).
  */
 export function openClients(wanted: readonly WantedClient[]): OpenedClients {
+  // Each with its server's version when shared (a kept connection records it).
   const made = Promise.allSettled(
-    wanted.map(async (w) => {
-      const kept = w.shared ? await idle.checkout(keyOf(w.info)) : undefined;
-      return kept?.client ?? connectWith(w.info, w.replication);
+    wanted.map(async (w): Promise<{ client: Client; version?: number }> => {
+      if (!w.shared) return { client: await connectWith(w.info, w.replication) };
+      return (await idle.checkout(keyOf(w.info))) ?? open(w.info);
     }),
   );
   const done = new Set<Client>();
@@ -610,13 +612,14 @@ export function openClients(wanted: readonly WantedClient[]): OpenedClients {
     const settled = await made;
     await Promise.all(
       settled.map(async (m, i) => {
-        if (m.status !== "fulfilled" || done.has(m.value) || (only && !only.includes(m.value))) return;
-        done.add(m.value);
-        const shared = wanted[i]!.shared;
+        if (m.status !== "fulfilled") return;
+        const { client, version } = m.value;
+        if (done.has(client) || (only && !only.includes(client))) return;
+        done.add(client);
         // Reset (RESET ALL) in the round trip that sets its next user's limits.
-        if (healthy && shared && idle.checkin(keyOf(wanted[i]!.info), m.value, shared.version, RESET_PENDING))
-          return;
-        await m.value.end().catch(() => undefined);
+        const key = keyOf(wanted[i]!.info);
+        if (healthy && version !== undefined && idle.checkin(key, client, version, RESET_PENDING)) return;
+        await client.end().catch(() => undefined);
       }),
     );
   };
@@ -627,7 +630,7 @@ export function openClients(wanted: readonly WantedClient[]): OpenedClients {
         const settled = await made;
         const failed = settled.find((m): m is PromiseRejectedResult => m.status === "rejected");
         if (failed) throw failed.reason;
-        result = await fn(settled.map((m) => (m as PromiseFulfilledResult<Client>).value));
+        result = await fn(settled.map((m) => (m as PromiseFulfilledResult<{ client: Client }>).value.client));
       } catch (e) {
         // Closed before the error is reported: what fails next (an undo) must not meet their
         // sessions' transactions and locks.

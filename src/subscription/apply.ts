@@ -69,7 +69,7 @@ export async function subscribe(
   // A snapshot copy's connections are made while the reads below decide whether it runs (closed
   // unused when they choose PostgreSQL's copy): far from the servers, each costs round trips.
   const mayRun = copying && inputs.copyMethod !== "postgres" && staticObstacles(inputs).length === 0;
-  const early = mayRun ? openCopyClients(inputs, ends, s.serverVersion) : undefined;
+  const early = mayRun ? openCopyClients(inputs, ends) : undefined;
   const { view, owner, choice } = await (async () => {
     // The publisher as it is now and, beside it, the owner's transaction_timeout on the replica.
     const [view, owner] = await Promise.all([

@@ -149,11 +149,11 @@ async function copyAll(
  * The snapshot copy's connections, started before its plan is read (subscribe): the replication
  * connection, then a publisher and a replica connection for each of `copyJobs` pairs. A plan with
  * fewer COPYs ends the pairs it does not use. The replica's are the connections calls to it keep
- * (pg/session.ts; `version`: the replica's): idle ones are taken, and after the copy they are left
- * to the calls that follow (the post-data's index builds) instead of being closed and made again.
+ * (pg/session.ts): idle ones are taken, and after the copy they are left to the calls that follow
+ * (the post-data's index builds) instead of being closed and made again.
  */
-export function openCopyClients(inputs: SubscriptionInputs, ends: Ends, version: number): OpenedClients {
-  const copySides = [{ info: ends.publisher }, { info: ends.connection, shared: { version } }];
+export function openCopyClients(inputs: SubscriptionInputs, ends: Ends): OpenedClients {
+  const copySides = [{ info: ends.publisher }, { info: ends.connection, shared: true }];
   return openClients([
     { info: ends.publisher, replication: true },
     ...Array.from({ length: inputs.copyJobs ?? DEFAULT_JOBS }, () => copySides).flat(),
@@ -171,7 +171,7 @@ export async function snapshotSubscribe(
   ends: Ends,
   plan: SnapshotPlan,
   view: PublisherView | undefined,
-  opened: OpenedClients = openCopyClients(inputs, ends, s.serverVersion),
+  opened: OpenedClients = openCopyClients(inputs, ends),
 ): Promise<void> {
   const name = label(inputs.name);
   const publisher = ends.publisher;

@@ -209,10 +209,7 @@ describe("connections between provider calls", () => {
         async (s) => (await s.query<{ pid: number }>("SELECT pg_backend_pid() AS pid"))[0]!.pid,
       );
     const kept = await sessionPid();
-    const version = Number(
-      (await server.query<{ v: string }>("SELECT current_setting('server_version_num') AS v"))[0]!.v,
-    );
-    const shared = { info, shared: { version } };
+    const shared = { info, shared: true };
 
     // The kept one is taken, a second made; both handed back, their settings reset for the next call.
     const used = await openClients([shared, shared]).use(async (clients) => {
@@ -259,6 +256,27 @@ describe("connections between provider calls", () => {
     assert.equal(failed, "the copy failed");
     await eventually(async () => assert.deepEqual(await alive(used), []));
     assert.deepEqual(await backends(), []);
+  });
+
+  it("makes a shared connection as a kept one: unused and handed back, it outlives the role's idle_session_timeout", async () => {
+    await server.query(
+      `CREATE ROLE shared_idle LOGIN PASSWORD 'shared-idle-1';
+       ALTER ROLE shared_idle SET idle_session_timeout = '300ms'`,
+    );
+    const info = parseConnection(
+      `postgres://shared_idle:shared-idle-1@127.0.0.1:${server.port}/postgres?application_name=shared_idle`,
+    );
+    const opened = openClients([{ info, shared: true }]);
+    await eventually(async () => assert.equal((await backendsOf("shared_idle")).length, 1));
+    const [made] = await backendsOf("shared_idle");
+    await opened.close();
+    // Idle among the kept ones longer than the role allows, then taken by the next call.
+    await new Promise((r) => setTimeout(r, 600));
+    const pid = await withSession(
+      info,
+      async (s) => (await s.query<{ pid: number }>("SELECT pg_backend_pid() AS pid"))[0]!.pid,
+    );
+    assert.equal(pid, made);
   });
 
   it("keeps connections for different credentials apart", async () => {
