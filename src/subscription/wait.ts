@@ -5,7 +5,14 @@
 import * as log from "../kernel/log";
 import { poll } from "../kernel/poll";
 import type { Session } from "../pg/session";
-import { readCopyProgress, readSubscriptionErrors, readSyncStates, runningWorkers } from "./catalog";
+import { tableId, tableKey } from "../pg/tables";
+import {
+  readCopyProgress,
+  readSubscriptionErrors,
+  readSyncStates,
+  runningWorkers,
+  type CopyProgress,
+} from "./catalog";
 import { CopyMeter } from "./progress";
 import { label } from "./types";
 
@@ -20,7 +27,11 @@ export interface WaitOptions {
   lag?: () => Promise<number | undefined>;
   /** The publisher's row estimate per table (tableId), for the time left; empty when unknown. */
   totals?: () => Promise<ReadonlyMap<string, number>>;
-  /** At the deadline, with tables not ready: a known reason PostgreSQL's copy of them cannot finish. */
+  /**
+   * A known reason PostgreSQL's copy of the tables cannot finish: asked at the deadline, and as soon
+   * as a table's copy is seen starting over (its COPY's progress going back), which with such a
+   * reason ends the wait there.
+   */
   whyStuck?: (s: Session) => Promise<string | undefined>;
 }
 
@@ -29,16 +40,37 @@ const REPORT_EVERY_MS = 10_000;
 
 /**
  * Waits for every table to be ready, reporting the copy's progress at most every 10 s. At the
- * deadline it fails, and the copy goes on on the server: the next `up` waits again from there.
+ * deadline it fails, and the copy goes on on the server: the next `up` waits again from there. A
+ * table whose copy is seen starting over, where `whyStuck` knows why it cannot finish, ends the
+ * wait at once with that reason (the copy, which would start over until the deadline, goes on).
  */
 export async function waitForSync(s: Session, subscription: string, opts: WaitOptions): Promise<void> {
   const deadline = Date.now() + opts.timeoutSeconds * 1000;
   let meter: CopyMeter | undefined;
+  const restarts = new CopyRestarts();
   const read = async () => {
     meter ??= new CopyMeter(await (opts.totals?.() ?? Promise.resolve(new Map<string, number>())));
     const states = await readSyncStates(s, subscription);
     const copying = states.some((t) => t.state === "d");
-    return { states, copies: copying ? await readCopyProgress(s, subscription) : [], at: Date.now() };
+    const copies = copying ? await readCopyProgress(s, subscription) : [];
+    const at = Date.now();
+    const over = restarts.see(copies);
+    if (over.length > 0 && opts.whyStuck) {
+      const stuck = await opts.whyStuck(s).catch(() => undefined);
+      if (stuck) {
+        const what = over.map((o) => `${tableKey(o.table)}, after ${o.reached} row(s)`).join("; ");
+        const where = meter.line(opts.label, states, copies, at);
+        throw await stuckError(
+          s,
+          subscription,
+          opts,
+          `PostgreSQL's copy started over (${what})`,
+          where,
+          stuck,
+        );
+      }
+    }
+    return { states, copies, at };
   };
   const { states } = await poll({
     read,
@@ -49,30 +81,71 @@ export async function waitForSync(s: Session, subscription: string, opts: WaitOp
     reportEveryMs: REPORT_EVERY_MS,
     reportOnChange: false,
     log: log.info,
-    timeout: async ({ states, copies, at }) => {
-      const errors = await readSubscriptionErrors(s, subscription);
-      const errorText = errors
-        ? ` The server counts ${errors.syncErrors} sync error(s) and ${errors.applyErrors} apply error(s) for it; its log has the messages.`
-        : "";
-      const where = (meter ?? new CopyMeter()).line(opts.label, states, copies, at);
-      // A courtesy: the timeout stands without it.
-      const stuck = await opts.whyStuck?.(s).catch(() => undefined);
-      const [outlook, next] = stuck
-        ? [
-            `It may never finish: ${stuck}.`,
-            "Once lifted, run up again: it waits for the copy from where it is (nothing is emptied or copied again).",
-          ]
-        : [
-            "It goes on on the subscriber: run up again to wait for it from where it is (nothing is emptied or copied again), or raise waitForSync.timeoutSeconds.",
-            "If it makes no progress, check the subscriber's log, that each table's columns match the publisher's, and max_logical_replication_workers.",
-          ];
-      return new Error(
-        `${opts.label}: the initial copy did not finish within ${opts.timeoutSeconds} s (${where.slice(opts.label.length + 2)}). ${outlook}${errorText} ${next}`,
-      );
-    },
+    timeout: async ({ states, copies, at }) =>
+      stuckError(
+        s,
+        subscription,
+        opts,
+        `the initial copy did not finish within ${opts.timeoutSeconds} s`,
+        (meter ?? new CopyMeter()).line(opts.label, states, copies, at),
+        // A courtesy: the timeout stands without it.
+        await opts.whyStuck?.(s).catch(() => undefined),
+      ),
   });
   if (states.length > 0) log.info(`${opts.label}: ${states.length}/${states.length} tables ready.`);
   if (opts.maxLagBytes !== undefined) await waitForLag(opts, deadline);
+}
+
+/**
+ * The copies seen so far, per table: the most bytes and rows each had. A COPY of a table showing
+ * fewer bytes is a new one — its table-sync worker ended and started again.
+ */
+class CopyRestarts {
+  private readonly most = new Map<string, { bytes: number; rows: number }>();
+
+  /** The tables of `copies` whose copy started over since the last look, with the rows it had reached. */
+  see(copies: readonly CopyProgress[]): { table: CopyProgress; reached: number }[] {
+    const over: { table: CopyProgress; reached: number }[] = [];
+    for (const c of copies) {
+      const before = this.most.get(tableId(c));
+      const restarted = before !== undefined && c.bytes < before.bytes;
+      if (restarted) over.push({ table: c, reached: before.rows });
+      // The new COPY is the one to compare with from now on.
+      if (restarted || !before || c.bytes > before.bytes)
+        this.most.set(tableId(c), { bytes: c.bytes, rows: c.rows });
+    }
+    return over;
+  }
+}
+
+/**
+ * The error that ends a wait with tables not ready: `what` happened, `where` the copy is (a
+ * CopyMeter line), why it may never finish (`stuck`), and what to do next.
+ */
+async function stuckError(
+  s: Session,
+  subscription: string,
+  opts: WaitOptions,
+  what: string,
+  where: string,
+  stuck: string | undefined,
+): Promise<Error> {
+  const errors = await readSubscriptionErrors(s, subscription);
+  const errorText = errors
+    ? ` The server counts ${errors.syncErrors} sync error(s) and ${errors.applyErrors} apply error(s) for it; its log has the messages.`
+    : "";
+  const [outlook, next] = stuck
+    ? [
+        `It may never finish: ${stuck}.`,
+        "Once lifted, run up again: it waits for the copy from where it is (nothing is emptied or copied again).",
+      ]
+    : [
+        "It goes on on the subscriber: run up again to wait for it from where it is (nothing is emptied or copied again), or raise waitForSync.timeoutSeconds.",
+        "If it makes no progress, check the subscriber's log, that each table's columns match the publisher's, and max_logical_replication_workers.",
+      ];
+  return new Error(
+    `${opts.label}: ${what} (${where.slice(opts.label.length + 2)}). ${outlook}${errorText} ${next}`,
+  );
 }
 
 /** Polls the lag until it is at most `maxLagBytes`, within the same deadline. */
