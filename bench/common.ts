@@ -19,12 +19,12 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 /**
  * Runs every method once untimed (warm-up: caches, WAL segments), then once per round, the order
- * reversed every other round; returns medians.
+ * reversed every other round; returns each method's times, round by round.
  */
-export async function alternate(
+export async function alternateRounds(
   rounds: number,
   methods: Record<string, (round: number) => Promise<number>>,
-): Promise<Record<string, number>> {
+): Promise<Record<string, number[]>> {
   for (const fn of Object.values(methods)) await fn(-1);
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(methods).map((k) => [k, []]));
   for (let round = 0; round < rounds; round++) {
@@ -32,7 +32,26 @@ export async function alternate(
     if (round % 2 === 1) order.reverse();
     for (const name of order) times[name]!.push(await methods[name]!(round));
   }
+  return times;
+}
+
+/** alternateRounds' medians. */
+export async function alternate(
+  rounds: number,
+  methods: Record<string, (round: number) => Promise<number>>,
+): Promise<Record<string, number>> {
+  const times = await alternateRounds(rounds, methods);
   return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
+/**
+ * `a` ÷ `b` round by round (both ran in the same round, minutes apart: the machine's slower and
+ * faster hours fall on both), e.g. "0.52 0.58 0.61 (median 0.58)"; undefined when either is missing.
+ */
+export function pairedRatios(a?: readonly number[], b?: readonly number[]): string | undefined {
+  if (!a || !b || a.length === 0 || a.length !== b.length) return undefined;
+  const ratios = a.map((x, i) => x / b[i]!);
+  return `${ratios.map((r) => r.toFixed(2)).join(" ")} (median ${median(ratios).toFixed(2)})`;
 }
 
 export const env = {

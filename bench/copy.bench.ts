@@ -16,7 +16,7 @@ import { captureProgram } from "../test/harness/capture";
 import { Engine } from "../test/harness/engine";
 import { ROOT } from "../test/harness/install";
 import { startServer, type Major, type TestServer } from "../test/harness/postgres";
-import { alternate, env, median, timed } from "./common";
+import { alternate, alternateRounds, env, median, pairedRatios, timed } from "./common";
 import {
   ensurePgcopydb,
   guideProcedure,
@@ -218,6 +218,7 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
   );
   say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   const partsRows: string[] = [];
+  const pairedRows: string[] = [];
   // BENCH_COPY_SETS: only the datasets whose label contains one of these (comma list).
   const sets = process.env.BENCH_COPY_SETS?.split(",");
   for (const major of env.majors as Major[])
@@ -253,9 +254,14 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
             await verify(primary, replica, db, d.tables);
             return ms;
           };
-        const m = await alternate(Number(process.env.BENCH_COPY_ROUNDS ?? 3), methods);
+        const rounds = await alternateRounds(Number(process.env.BENCH_COPY_ROUNDS ?? 3), methods);
+        const m = Object.fromEntries(Object.entries(rounds).map(([k, v]) => [k, median(v)]));
         const cell = (v?: number) => (v === undefined ? "n/a" : `${(v / 1000).toFixed(2)} s`);
         const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) : "n/a");
+        for (const base of ["postgres", "pgcopydb"]) {
+          const paired = pairedRatios(rounds.snapshot, rounds[base]);
+          if (paired) pairedRows.push(`| ${major} | ${d.label} | ${base} | ${paired} |`);
+        }
         say(
           `| ${major} | ${d.label} | ${cell(m.snapshot)} | ${cell(m.auto)} | ${cell(m.postgres)} | ${cell(m.guide)}${major === 15 ? "" : " (schema by SchemaSync)"} | ${cell(m.pgcopydb)} | ${ratio(m.snapshot, m.postgres)} | ${ratio(m.snapshot, m.guide)} | ${ratio(m.snapshot, m.pgcopydb)} |`,
         );
@@ -272,6 +278,12 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
   say("| PG | dataset | steps |");
   say("| --- | --- | --- |");
   for (const r of partsRows) say(r);
+  say(
+    "\nThe snapshot method ÷ a baseline round by round (each round runs every method once, so both times of a ratio come from the same stretch of the machine's speed), and their median:\n",
+  );
+  say("| PG | dataset | ÷ | rounds |");
+  say("| --- | --- | --- | --- |");
+  for (const r of pairedRows) say(r);
 }
 
 /**
