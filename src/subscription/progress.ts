@@ -1,8 +1,8 @@
 // What a person watching a long initial copy wants to read: how many tables are ready, and for
 // each table being copied the rows and bytes so far, the rate, and an estimate of the time left
 // (from the publisher's row estimate, when this program can read it); for a snapshot copy, the
-// tables done, rows, bytes sent, rate and the share of the size done. Pure, but for the clock it
-// is given.
+// tables done, rows, bytes sent, rate and the share of the size done. And which of PostgreSQL's
+// copies started over (CopyRestarts). Pure, but for the clock it is given.
 
 import { tableId, tableKey, type TableName } from "../pg/tables";
 import type { CopyProgress, TableSyncState } from "./catalog";
@@ -56,6 +56,28 @@ export class CopyMeter {
         text += `, about ${duration((total - c.rows) / rate)} left of ~${number(total)}`;
     }
     return text;
+  }
+}
+
+/**
+ * The copies seen so far, per table: the most bytes and rows each had. A COPY of a table showing
+ * fewer bytes is a new one — its table-sync worker ended and started again.
+ */
+export class CopyRestarts {
+  private readonly most = new Map<string, { bytes: number; rows: number }>();
+
+  /** The tables of `copies` whose copy started over since the last look, with the rows it had reached. */
+  see(copies: readonly CopyProgress[]): { table: CopyProgress; reached: number }[] {
+    const over: { table: CopyProgress; reached: number }[] = [];
+    for (const c of copies) {
+      const before = this.most.get(tableId(c));
+      const restarted = before !== undefined && c.bytes < before.bytes;
+      if (restarted) over.push({ table: c, reached: before.rows });
+      // The new COPY is the one to compare with from now on.
+      if (restarted || !before || c.bytes > before.bytes)
+        this.most.set(tableId(c), { bytes: c.bytes, rows: c.rows });
+    }
+    return over;
   }
 }
 

@@ -5,15 +5,9 @@
 import * as log from "../kernel/log";
 import { poll } from "../kernel/poll";
 import type { Session } from "../pg/session";
-import { tableId, tableKey } from "../pg/tables";
-import {
-  readCopyProgress,
-  readSubscriptionErrors,
-  readSyncStates,
-  runningWorkers,
-  type CopyProgress,
-} from "./catalog";
-import { CopyMeter } from "./progress";
+import { tableKey } from "../pg/tables";
+import { readCopyProgress, readSubscriptionErrors, readSyncStates, runningWorkers } from "./catalog";
+import { CopyMeter, CopyRestarts } from "./progress";
 import { label } from "./types";
 
 export interface WaitOptions {
@@ -94,28 +88,6 @@ export async function waitForSync(s: Session, subscription: string, opts: WaitOp
   });
   if (states.length > 0) log.info(`${opts.label}: ${states.length}/${states.length} tables ready.`);
   if (opts.maxLagBytes !== undefined) await waitForLag(opts, deadline);
-}
-
-/**
- * The copies seen so far, per table: the most bytes and rows each had. A COPY of a table showing
- * fewer bytes is a new one — its table-sync worker ended and started again.
- */
-class CopyRestarts {
-  private readonly most = new Map<string, { bytes: number; rows: number }>();
-
-  /** The tables of `copies` whose copy started over since the last look, with the rows it had reached. */
-  see(copies: readonly CopyProgress[]): { table: CopyProgress; reached: number }[] {
-    const over: { table: CopyProgress; reached: number }[] = [];
-    for (const c of copies) {
-      const before = this.most.get(tableId(c));
-      const restarted = before !== undefined && c.bytes < before.bytes;
-      if (restarted) over.push({ table: c, reached: before.rows });
-      // The new COPY is the one to compare with from now on.
-      if (restarted || !before || c.bytes > before.bytes)
-        this.most.set(tableId(c), { bytes: c.bytes, rows: c.rows });
-    }
-    return over;
-  }
 }
 
 /**

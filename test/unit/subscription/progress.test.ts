@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { tableId } from "../../../src/pg/tables";
-import { CopyMeter } from "../../../src/subscription/progress";
+import { CopyMeter, CopyRestarts } from "../../../src/subscription/progress";
 
 const t = (name: string, state: string) => ({ schema: "public", name, table: `public.${name}`, state });
 const copy = (name: string, rows: number, bytes: number) => ({ schema: "public", name, rows, bytes });
@@ -28,5 +28,21 @@ describe("copy progress lines", () => {
     );
     const many = ["a", "b", "c", "d", "e", "f", "g"].map((n) => t(n, "i"));
     assert.match(meter.line("s", many, [], 0), /public\.e \(initializing\), and 2 more$/);
+  });
+});
+
+describe("copies that start over", () => {
+  it("are told by their bytes going back, each table on its own, against the new COPY from then on", () => {
+    const seen = new CopyRestarts();
+    const over = (copies: ReturnType<typeof copy>[]) =>
+      seen.see(copies).map((o) => `${o.table.name} after ${o.reached}`);
+    assert.deepEqual(over([copy("a", 100, 1000)]), []);
+    assert.deepEqual(over([copy("a", 300, 3000), copy("b", 10, 100)]), []);
+    // Between two workers no COPY of `a` shows; the next one starts lower.
+    assert.deepEqual(over([copy("b", 20, 200)]), []);
+    assert.deepEqual(over([copy("a", 50, 500), copy("b", 30, 300)]), ["a after 300"]);
+    // Growing again from the new COPY is no restart, though still under the old one's bytes.
+    assert.deepEqual(over([copy("a", 80, 800), copy("b", 30, 300)]), []);
+    assert.deepEqual(over([copy("a", 90, 900), copy("b", 5, 50)]), ["b after 30"]);
   });
 });
