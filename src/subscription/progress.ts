@@ -60,22 +60,19 @@ export class CopyMeter {
 }
 
 /**
- * The copies seen so far, per table: the most bytes and rows each had. A COPY of a table showing
- * fewer bytes is a new one — its table-sync worker ended and started again.
+ * The last look at each table's copy. A COPY of a table showing fewer bytes than that look is a
+ * new one — its table-sync worker ended and started again — and the one compared with from then on.
  */
 export class CopyRestarts {
-  private readonly most = new Map<string, { bytes: number; rows: number }>();
+  private readonly last = new Map<string, { bytes: number; rows: number }>();
 
   /** The tables of `copies` whose copy started over since the last look, with the rows it had reached. */
   see(copies: readonly CopyProgress[]): { table: CopyProgress; reached: number }[] {
     const over: { table: CopyProgress; reached: number }[] = [];
     for (const c of copies) {
-      const before = this.most.get(tableId(c));
-      const restarted = before !== undefined && c.bytes < before.bytes;
-      if (restarted) over.push({ table: c, reached: before.rows });
-      // The new COPY is the one to compare with from now on.
-      if (restarted || !before || c.bytes > before.bytes)
-        this.most.set(tableId(c), { bytes: c.bytes, rows: c.rows });
+      const before = this.last.get(tableId(c));
+      if (before && c.bytes < before.bytes) over.push({ table: c, reached: before.rows });
+      this.last.set(tableId(c), { bytes: c.bytes, rows: c.rows });
     }
     return over;
   }
