@@ -35,13 +35,16 @@ export async function alternateRounds(
   return times;
 }
 
+/** Each method's median of its rounds (alternateRounds' times). */
+export const medians = (times: Record<string, number[]>): Record<string, number> =>
+  Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+
 /** alternateRounds' medians. */
 export async function alternate(
   rounds: number,
   methods: Record<string, (round: number) => Promise<number>>,
 ): Promise<Record<string, number>> {
-  const times = await alternateRounds(rounds, methods);
-  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  return medians(await alternateRounds(rounds, methods));
 }
 
 /**

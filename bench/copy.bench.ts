@@ -16,7 +16,7 @@ import { captureProgram } from "../test/harness/capture";
 import { Engine } from "../test/harness/engine";
 import { ROOT } from "../test/harness/install";
 import { startServer, type Major, type TestServer } from "../test/harness/postgres";
-import { alternate, alternateRounds, env, median, pairedRatios, timed } from "./common";
+import { alternate, alternateRounds, env, median, medians, pairedRatios, timed } from "./common";
 import {
   ensurePgcopydb,
   guideProcedure,
@@ -255,7 +255,7 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
             return ms;
           };
         const rounds = await alternateRounds(Number(process.env.BENCH_COPY_ROUNDS ?? 3), methods);
-        const m = Object.fromEntries(Object.entries(rounds).map(([k, v]) => [k, median(v)]));
+        const m = medians(rounds);
         const cell = (v?: number) => (v === undefined ? "n/a" : `${(v / 1000).toFixed(2)} s`);
         const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) : "n/a");
         for (const base of ["postgres", "pgcopydb"]) {
