@@ -57,6 +57,28 @@ export function pairedRatios(a?: readonly number[], b?: readonly number[]): stri
   return `${ratios.map((r) => r.toFixed(2)).join(" ")} (median ${median(ratios).toFixed(2)})`;
 }
 
+/**
+ * What a new PostgreSQL connection costs on this machine: `count` in a row from node-postgres to
+ * `url` (connect, `SELECT 1`, close), the mean in ms. Processes are most of it (the server forks a
+ * backend per connection), and their price differs several times between VMs: every per-table
+ * method (PostgreSQL's own copy, pgcopydb) moves with it, so a run's ratios read with it.
+ */
+export async function connectionCost(url: string, count = 50): Promise<number> {
+  const { Client } = await import("pg");
+  const ms = await timed(async () => {
+    for (let i = 0; i < count; i++) {
+      const c = new Client({ connectionString: url });
+      await c.connect();
+      try {
+        await c.query("SELECT 1");
+      } finally {
+        await c.end();
+      }
+    }
+  });
+  return ms / count;
+}
+
 export const env = {
   rounds: Number(process.env.BENCH_ROUNDS ?? 5),
   majors: (process.env.BENCH_MAJORS ?? "15,18").split(",").map(Number) as (14 | 15 | 16 | 17 | 18)[],

@@ -16,7 +16,16 @@ import { captureProgram } from "../test/harness/capture";
 import { Engine } from "../test/harness/engine";
 import { ROOT } from "../test/harness/install";
 import { startServer, type Major, type TestServer } from "../test/harness/postgres";
-import { alternate, alternateRounds, env, median, medians, pairedRatios, timed } from "./common";
+import {
+  alternate,
+  alternateRounds,
+  connectionCost,
+  env,
+  median,
+  medians,
+  pairedRatios,
+  timed,
+} from "./common";
 import {
   ensurePgcopydb,
   guideProcedure,
@@ -219,12 +228,14 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
   say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   const partsRows: string[] = [];
   const pairedRows: string[] = [];
+  const connections = new Map<number, number>();
   // BENCH_COPY_SETS: only the datasets whose label contains one of these (comma list).
   const sets = process.env.BENCH_COPY_SETS?.split(",");
   for (const major of env.majors as Major[])
     for (const d of COPY_DATASETS.filter((x) => !sets || sets.some((s) => x.label.includes(s)))) {
       await withDataset(major, d, async (bed) => {
         const { primary, replica, fresh } = bed;
+        if (!connections.has(major)) connections.set(major, await connectionCost(primary.url("app")));
         const component = (copyMethod: string, parts?: Map<string, number>) => () =>
           componentUp(
             bed,
@@ -284,6 +295,13 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
   say("| PG | dataset | ÷ | rounds |");
   say("| --- | --- | --- | --- |");
   for (const r of pairedRows) say(r);
+  say(
+    `\nA new connection on this machine (connect, \`SELECT 1\`, close; 50 in a row from node-postgres over TCP with SCRAM, before the runs): ${[
+      ...connections,
+    ]
+      .map(([major, ms]) => `PG${major} ${ms.toFixed(1)} ms`)
+      .join(", ")}. The per-table methods' times move with it between machines.`,
+  );
 }
 
 /**
