@@ -6,6 +6,7 @@ import * as log from "../kernel/log";
 import { poll } from "../kernel/poll";
 import type { Session } from "../pg/session";
 import { tableKey } from "../pg/tables";
+import { number } from "../kernel/units";
 import { readCopyProgress, readSubscriptionErrors, readSyncStates, runningWorkers } from "./catalog";
 import { CopyMeter, CopyRestarts } from "./progress";
 import { label } from "./types";
@@ -52,7 +53,7 @@ export async function waitForSync(s: Session, subscription: string, opts: WaitOp
     if (over.length > 0 && opts.whyStuck) {
       const stuck = await opts.whyStuck(s).catch(() => undefined);
       if (stuck) {
-        const what = over.map((o) => `${tableKey(o.table)}, after ${o.reached} row(s)`).join("; ");
+        const what = over.map((o) => `${tableKey(o.table)}, after ${number(o.reached)} row(s)`).join("; ");
         const where = meter.line(opts.label, states, copies, at);
         throw await stuckError(
           s,

@@ -334,7 +334,7 @@ describe("the subscription owner's transaction_timeout on a 17 subscriber", () =
     })("up", engine);
     assert.match(
       waited.error ?? "",
-      /Subscription "snap": PostgreSQL's copy started over \(public\.extra, after \d+ row\(s\)\) \(2\/3 tables ready; public\.extra.*?\)\. It may never finish: the subscriber runs the sessions of role "cloudadmin", the subscription's owner, with transaction_timeout = 400ms .*Run ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the subscriber\. The server counts 0 sync error\(s\).*Once lifted, run up again/s,
+      /Subscription "snap": PostgreSQL's copy started over \(public\.extra, after \d{1,3}(?:,\d{3})* row\(s\)\) \(2\/3 tables ready; public\.extra.*?\)\. It may never finish: the subscriber runs the sessions of role "cloudadmin", the subscription's owner, with transaction_timeout = 400ms .*Run ALTER ROLE "cloudadmin" SET transaction_timeout = 0; on the subscriber\. The server counts 0 sync error\(s\).*Once lifted, run up again/s,
     );
     // The copy goes on on the server (the wait ended, nothing was undone): still in its data copy.
     const [after] = await replica.query<{ state: string }>(
