@@ -1,5 +1,6 @@
 // Shared pieces of the benchmarks: medians, query counting, and an alternating runner.
 
+import * as os from "node:os";
 import { recordQueries } from "../test/harness/util";
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -10,11 +11,27 @@ export async function countQueries<T>(fn: () => Promise<T>): Promise<[T, number]
   return [result, texts.length];
 }
 
-/** Wall time of `fn` in milliseconds. */
+/** CPU time every core of the machine has been busy since it started (user, nice, system, interrupts), in ms. */
+function busyMs(): number {
+  return os.cpus().reduce((a, c) => a + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
+}
+
+/**
+ * The machine's busy CPU time during the last `timed` call, in ms: every process's (both servers,
+ * the provider host, pgcopydb, this bench), counted by the kernel in 10 ms ticks. Divided by the
+ * wall time it is how many cores were busy on average; a run whose cores were all busy is bound by
+ * the CPU work it does, not by waits.
+ */
+export let lastBusyMs = 0;
+
+/** Wall time of `fn` in milliseconds (its CPU time: lastBusyMs). */
 export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const b0 = busyMs();
   const t0 = performance.now();
   await fn();
-  return performance.now() - t0;
+  const ms = performance.now() - t0;
+  lastBusyMs = busyMs() - b0;
+  return ms;
 }
 
 /**

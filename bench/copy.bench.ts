@@ -11,6 +11,7 @@
 // resource's step took (publication, pre-data, the subscription — slot, COPYs, stream start — and
 // the post-data: indexes and foreign keys).
 
+import * as os from "node:os";
 import * as path from "node:path";
 import { captureProgram } from "../test/harness/capture";
 import { Engine } from "../test/harness/engine";
@@ -21,6 +22,7 @@ import {
   alternateRounds,
   connectionCost,
   env,
+  lastBusyMs,
   median,
   medians,
   pairedRatios,
@@ -228,6 +230,7 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
   say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   const partsRows: string[] = [];
   const pairedRows: string[] = [];
+  const cpuRows: string[] = [];
   const connections = new Map<number, number>();
   // BENCH_COPY_SETS: only the datasets whose label contains one of these (comma list).
   const sets = process.env.BENCH_COPY_SETS?.split(",");
@@ -265,8 +268,27 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
             await verify(primary, replica, db, d.tables);
             return ms;
           };
+        // The machine's CPU time during each timed run (lastBusyMs), method by method.
+        const busy: Record<string, number[]> = {};
+        for (const [name, fn] of Object.entries(methods))
+          methods[name] = async (round) => {
+            const ms = await fn(round);
+            if (round >= 0) (busy[name] ??= []).push(lastBusyMs);
+            return ms;
+          };
         const rounds = await alternateRounds(Number(process.env.BENCH_COPY_ROUNDS ?? 3), methods);
         const m = medians(rounds);
+        const cpu = (name: string) => {
+          const b = busy[name];
+          if (!b) return "n/a";
+          const cores = median(b.map((x, i) => x / rounds[name]![i]!));
+          return `${(median(b) / 1000).toFixed(2)} s (${cores.toFixed(2)} cores)`;
+        };
+        const cpuRatio = (a: string, b: string) =>
+          busy[a] && busy[b] ? (median(busy[a]!) / median(busy[b]!)).toFixed(2) : "n/a";
+        cpuRows.push(
+          `| ${major} | ${d.label} | ${["snapshot", "auto", "postgres", "guide", "pgcopydb"].map(cpu).join(" | ")} | ${cpuRatio("snapshot", "postgres")} | ${cpuRatio("snapshot", "pgcopydb")} |`,
+        );
         const cell = (v?: number) => (v === undefined ? "n/a" : `${(v / 1000).toFixed(2)} s`);
         const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) : "n/a");
         for (const base of ["postgres", "pgcopydb"]) {
@@ -295,6 +317,14 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
   say("| PG | dataset | ÷ | rounds |");
   say("| --- | --- | --- | --- |");
   for (const r of pairedRows) say(r);
+  say(
+    `\nThe CPU time the machine spent during each method's run (every process: both servers, the provider host or pgcopydb, this bench; from the kernel's counters, medians), and how many of its ${os.cpus().length} cores that kept busy on average. A method whose cores were all busy is bound by the work it does: its time falls only with less work or more cores.\n`,
+  );
+  say(
+    "| PG | dataset | snapshot | auto | postgres | guide's procedure | pgcopydb clone | snapshot ÷ postgres (CPU) | snapshot ÷ pgcopydb (CPU) |",
+  );
+  say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of cpuRows) say(r);
   say(
     `\nA new connection on this machine (connect, \`SELECT 1\`, close; 50 in a row from node-postgres over TCP with SCRAM, before the runs): ${[
       ...connections,
