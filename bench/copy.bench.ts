@@ -5,7 +5,8 @@
 // clone` (PG15: they need pg_dump, Debian's 15 here; on PG18 the guide's schema step is
 // SchemaSync). Every run ends with md5 per table equal to the primary's and the replica's indexes
 // and constraints those of the primary, all valid.
-// Same servers, fresh database per run, methods alternating, medians.
+// Same servers, fresh database per run, methods alternating, medians; beside each time, the CPU
+// time the whole machine spent meanwhile and the cores it kept busy (common.ts lastBusyMs).
 //
 // Where the time of a snapshot copy goes is measured in one more run per dataset: the time each
 // resource's step took (publication, pre-data, the subscription — slot, COPYs, stream start — and
