@@ -4,9 +4,9 @@
 
 import * as log from "../kernel/log";
 import { poll } from "../kernel/poll";
+import { number } from "../kernel/units";
 import type { Session } from "../pg/session";
 import { tableKey } from "../pg/tables";
-import { number } from "../kernel/units";
 import { readCopyProgress, readSubscriptionErrors, readSyncStates, runningWorkers } from "./catalog";
 import { CopyMeter, CopyRestarts } from "./progress";
 import { label } from "./types";
