@@ -8,6 +8,7 @@
 
 import type { CheckFailure } from "../kernel/check";
 import * as log from "../kernel/log";
+import { number } from "../kernel/units";
 import type { Binding } from "../pg/binding";
 import type { ConnectionInfo } from "../pg/connection";
 import type { TableStakes } from "../pg/emptying";
@@ -197,11 +198,11 @@ export async function overlapFailures(
     );
   const doubled = read.rowOverlaps.map((o) => ({
     property: "copyData",
-    reason: `${tableKey(o)} has no unique key, and ${o.shared} of the publisher's rows the copy would send are equal (${o.columns.join(", ")}) to rows the replica already holds: PostgreSQL's copy would add them beside those, each then there twice, without an error. If these are rows an earlier subscription from this publisher left (its stack destroyed, then deployed again), delete them on the replica first; if other sources hold the same rows (a table every shard has), subscribe to it from one source only; or set \`copyData: false\` (the publisher's existing rows are then not copied).`,
+    reason: `${tableKey(o)} has no unique key, and ${number(o.shared)} of the publisher's rows the copy would send are equal (${o.columns.join(", ")}) to rows the replica already holds: PostgreSQL's copy would add them beside those, each then there twice, without an error. If these are rows an earlier subscription from this publisher left (its stack destroyed, then deployed again), delete them on the replica first; if other sources hold the same rows (a table every shard has), subscribe to it from one source only; or set \`copyData: false\` (the publisher's existing rows are then not copied).`,
   }));
   const taken = read.overlaps.map((o) => ({
     property: "copyData",
-    reason: `${tableKey(o)} holds ${o.shared} row(s) on the replica whose key (${o.columns.join(", ")}: ${o.index}) the publisher's rows have too, e.g. ${o.sample.join(", ")}: PostgreSQL's copy of the publisher's rows would stop on the first duplicate key and retry without end, holding a table-sync slot (WAL) on the publisher. Rows other subscriptions write into a table must not share its keys with this publisher's: if these are rows an earlier subscription from this publisher left (its stack destroyed, then deployed again), delete them on the replica first; if the sources' keys overlap, make the key include a column that tells them apart; or set \`copyData: false\` (the publisher's existing rows are then not copied).`,
+    reason: `${tableKey(o)} holds ${number(o.shared)} row(s) on the replica whose key (${o.columns.join(", ")}: ${o.index}) the publisher's rows have too, e.g. ${o.sample.join(", ")}: PostgreSQL's copy of the publisher's rows would stop on the first duplicate key and retry without end, holding a table-sync slot (WAL) on the publisher. Rows other subscriptions write into a table must not share its keys with this publisher's: if these are rows an earlier subscription from this publisher left (its stack destroyed, then deployed again), delete them on the replica first; if the sources' keys overlap, make the key include a column that tells them apart; or set \`copyData: false\` (the publisher's existing rows are then not copied).`,
   }));
   return [...taken, ...doubled];
 }
