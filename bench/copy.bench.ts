@@ -59,7 +59,7 @@ function small(n: number, rows: number): Dataset {
     );
   }
   return {
-    label: `${n} tables × ${rows} rows, primary key + 1 index each`,
+    label: `${n} table${n === 1 ? "" : "s"} × ${rows} rows, primary key + 1 index each`,
     sql: parts.join(";\n"),
     tables,
     slowForPostgres: n > 500,
@@ -342,8 +342,13 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
  * snapshot, no checks, into
  * tables the pre-data SchemaSync created beforehand (untimed) — beside the snapshot method's
  * Subscription step (its check, the slot, the same COPYs and the stream's start) and its whole `up`;
- * and the whole work by hand (the tables with their keys in one transaction, the COPYs, the
- * secondary indexes on 4 connections) beside that `up`. BENCH_ONLY=copyfloor; datasets as BENCH_COPY_SETS selects (default: the 300 small tables).
+ * and the whole work by hand (the tables with their keys in 4 transactions at once, the COPYs, the
+ * secondary indexes on 4 connections) beside that `up` and beside PostgreSQL's own copy
+ * (`copyMethod: "postgres"`, left out of the slow sets unless BENCH_COPY_SLOW=1): all by hand ÷
+ * PostgreSQL's copy is the lowest ratio against it that any method doing this work could reach on
+ * the machine. Last, the snapshot `up` of one small table: the fixed cost of an `up`, which no
+ * method that goes through the four resources avoids. BENCH_ONLY=copyfloor; datasets as
+ * BENCH_COPY_SETS selects (default: the 300 small tables).
  */
 export async function copyFloorBench(say: (s: string) => void): Promise<void> {
   const { Client } = await import("pg");
@@ -353,12 +358,12 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
   const sets = process.env.BENCH_COPY_SETS?.split(",") ?? ["300 tables"];
   say("\n## The floor under the snapshot copy\n");
   say(
-    "The same tables copied by hand (binary COPY on 4 connection pairs into tables created beforehand, nothing else; more than 50 tables: 50 to a round trip, as the snapshot copy sends small tables) beside the snapshot method's Subscription step and its whole `up`. Medians.\n",
+    "The same tables copied by hand (binary COPY on 4 connection pairs into tables created beforehand, nothing else; more than 50 tables: 50 to a round trip, as the snapshot copy sends small tables) beside the snapshot method's Subscription step and its whole `up`; the whole work by hand (tables and keys in 4 transactions at once, the COPYs, the indexes on 4 connections) beside that `up` and PostgreSQL's own copy: all by hand ÷ PostgreSQL's copy is the lowest ratio against it that a method doing this work could reach here. Medians.\n",
   );
   say(
-    "| PG | dataset | COPYs by hand | tables, COPYs and indexes by hand | snapshot: Subscription step | snapshot: whole up | step ÷ floor | up ÷ all by hand |",
+    "| PG | dataset | COPYs by hand | tables, COPYs and indexes by hand | snapshot: Subscription step | snapshot: whole up | PostgreSQL's copy | step ÷ floor | up ÷ all by hand | up ÷ PostgreSQL's copy | all by hand ÷ PostgreSQL's copy |",
   );
-  say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const major of env.majors as Major[])
     for (const d of COPY_DATASETS.filter((x) => sets.some((s) => x.label.includes(s)))) {
       await withDataset(major, d, async (bed) => {
@@ -413,15 +418,22 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
             await sameRows(primary, replica, db, d.tables);
             return ms;
           },
-          // Everything by hand: the tables (with their keys) in one transaction, the same COPYs,
-          // the secondary indexes on 4 connections.
+          // Everything by hand: the tables (with their keys) in 4 transactions at once (a quarter
+          // of them each: faster than one), the same COPYs, the secondary indexes on 4 connections.
           bare: async () => {
             const db = await fresh();
             const statements = d.sql.split(";\n");
             const ddl = statements.filter((x) => x.startsWith("CREATE TABLE"));
             const indexes = statements.filter((x) => x.startsWith("CREATE INDEX"));
             const ms = await timed(async () => {
-              await replica.query(`BEGIN; ${ddl.join("; ")}; COMMIT`, [], db);
+              await Promise.all(
+                [0, 1, 2, 3].map((k) => {
+                  const mine = ddl.filter((_, i) => i % 4 === k);
+                  return mine.length === 0
+                    ? undefined
+                    : replica.query(`BEGIN; ${mine.join("; ")}; COMMIT`, [], db);
+                }),
+              );
               await copyPairs(db);
               await Promise.all(
                 Array.from({ length: 4 }, async () => {
@@ -443,13 +455,29 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
               if (key.startsWith("Subscription ")) steps.push(ms);
             }),
         };
+        if (!d.slowForPostgres || process.env.BENCH_COPY_SLOW)
+          methods.postgres = () => componentUp(bed, "postgres");
         const m = await alternate(Number(process.env.BENCH_COPY_ROUNDS ?? 3), methods);
         const step = median(steps.slice(1)); // the first is the untimed warm-up's
+        const s = (ms?: number) => (ms === undefined ? "n/a" : `${(ms / 1000).toFixed(2)} s`);
+        const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) : "n/a");
         say(
-          `| ${major} | ${d.label} | ${(m.floor! / 1000).toFixed(2)} s | ${(m.bare! / 1000).toFixed(2)} s | ${(step / 1000).toFixed(2)} s | ${(m.snapshot! / 1000).toFixed(2)} s | ${(step / m.floor!).toFixed(2)} | ${(m.snapshot! / m.bare!).toFixed(2)} |`,
+          `| ${major} | ${d.label} | ${s(m.floor)} | ${s(m.bare)} | ${s(step)} | ${s(m.snapshot)} | ${s(m.postgres)} | ${ratio(step, m.floor)} | ${ratio(m.snapshot, m.bare)} | ${ratio(m.snapshot, m.postgres)} | ${ratio(m.bare, m.postgres)} |`,
         );
       });
     }
+  // What an `up` costs whatever the number of tables: the same topology over one small table.
+  const fixed: string[] = [];
+  for (const major of env.majors as Major[])
+    await withDataset(major, small(1, 50), async (bed) => {
+      const m = await alternate(Number(process.env.BENCH_COPY_ROUNDS ?? 3), {
+        snapshot: () => componentUp(bed, "snapshot"),
+      });
+      fixed.push(`PG${major} ${(m.snapshot! / 1000).toFixed(2)} s`);
+    });
+  say(
+    `\nAn \`up\` of the same topology over one table × 50 rows (snapshot copy; the four resources' checks and creates through the host, the slot, the stream's start — what every \`up\` pays whatever its size): ${fixed.join(", ")}.`,
+  );
 }
 
 const LATENCY_SHIM = path.join(ROOT, "bench", "latencyShim.cjs");
