@@ -5,6 +5,12 @@ import { recordQueries } from "../test/harness/util";
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** A time in ms as a table cell in seconds ("1.23 s"), "n/a" for a method that did not run. */
+export const seconds = (ms?: number): string => (ms === undefined ? "n/a" : `${(ms / 1000).toFixed(2)} s`);
+
+/** `a` ÷ `b` as a table cell ("0.42"), "n/a" when either is missing. */
+export const ratio = (a?: number, b?: number): string => (a && b ? (a / b).toFixed(2) : "n/a");
+
 /** Runs `fn` counting every query any pg client sends meanwhile. */
 export async function countQueries<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const [result, texts] = await recordQueries(fn);

@@ -27,6 +27,8 @@ import {
   median,
   medians,
   pairedRatios,
+  ratio,
+  seconds,
   timed,
 } from "./common";
 import {
@@ -290,14 +292,12 @@ export async function copyBench(say: (s: string) => void): Promise<void> {
         cpuRows.push(
           `| ${major} | ${d.label} | ${["snapshot", "auto", "postgres", "guide", "pgcopydb"].map(cpu).join(" | ")} | ${cpuRatio("snapshot", "postgres")} | ${cpuRatio("snapshot", "pgcopydb")} |`,
         );
-        const cell = (v?: number) => (v === undefined ? "n/a" : `${(v / 1000).toFixed(2)} s`);
-        const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) : "n/a");
         for (const base of ["postgres", "pgcopydb"]) {
           const paired = pairedRatios(rounds.snapshot, rounds[base]);
           if (paired) pairedRows.push(`| ${major} | ${d.label} | ${base} | ${paired} |`);
         }
         say(
-          `| ${major} | ${d.label} | ${cell(m.snapshot)} | ${cell(m.auto)} | ${cell(m.postgres)} | ${cell(m.guide)}${major === 15 ? "" : " (schema by SchemaSync)"} | ${cell(m.pgcopydb)} | ${ratio(m.snapshot, m.postgres)} | ${ratio(m.snapshot, m.guide)} | ${ratio(m.snapshot, m.pgcopydb)} |`,
+          `| ${major} | ${d.label} | ${seconds(m.snapshot)} | ${seconds(m.auto)} | ${seconds(m.postgres)} | ${seconds(m.guide)}${major === 15 ? "" : " (schema by SchemaSync)"} | ${seconds(m.pgcopydb)} | ${ratio(m.snapshot, m.postgres)} | ${ratio(m.snapshot, m.guide)} | ${ratio(m.snapshot, m.pgcopydb)} |`,
         );
         const parts = new Map<string, number>();
         await component("snapshot", parts)();
@@ -459,10 +459,8 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
           methods.postgres = () => componentUp(bed, "postgres");
         const m = await alternate(Number(process.env.BENCH_COPY_ROUNDS ?? 3), methods);
         const step = median(steps.slice(1)); // the first is the untimed warm-up's
-        const s = (ms?: number) => (ms === undefined ? "n/a" : `${(ms / 1000).toFixed(2)} s`);
-        const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) : "n/a");
         say(
-          `| ${major} | ${d.label} | ${s(m.floor)} | ${s(m.bare)} | ${s(step)} | ${s(m.snapshot)} | ${s(m.postgres)} | ${ratio(step, m.floor)} | ${ratio(m.snapshot, m.bare)} | ${ratio(m.snapshot, m.postgres)} | ${ratio(m.bare, m.postgres)} |`,
+          `| ${major} | ${d.label} | ${seconds(m.floor)} | ${seconds(m.bare)} | ${seconds(step)} | ${seconds(m.snapshot)} | ${seconds(m.postgres)} | ${ratio(step, m.floor)} | ${ratio(m.snapshot, m.bare)} | ${ratio(m.snapshot, m.postgres)} | ${ratio(m.bare, m.postgres)} |`,
         );
       });
     }
@@ -473,7 +471,7 @@ export async function copyFloorBench(say: (s: string) => void): Promise<void> {
       const m = await alternate(Number(process.env.BENCH_COPY_ROUNDS ?? 3), {
         snapshot: () => componentUp(bed, "snapshot"),
       });
-      fixed.push(`PG${major} ${(m.snapshot! / 1000).toFixed(2)} s`);
+      fixed.push(`PG${major} ${seconds(m.snapshot)}`);
     });
   say(
     `\nAn \`up\` of the same topology over one table × 50 rows (snapshot copy; the four resources' checks and creates through the host, the slot, the stream's start — what every \`up\` pays whatever its size): ${fixed.join(", ")}.`,

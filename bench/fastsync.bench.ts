@@ -14,7 +14,7 @@ import { captureProgram } from "../test/harness/capture";
 import { Engine } from "../test/harness/engine";
 import { ROOT } from "../test/harness/install";
 import { startServer, type Major, type TestServer } from "../test/harness/postgres";
-import { alternate, env, timed } from "./common";
+import { alternate, env, seconds, timed } from "./common";
 
 const PROGRAM = path.join(ROOT, "test", "fixtures", "component", "index.ts");
 const PG15_BIN = "/usr/lib/postgresql/15/bin";
@@ -297,10 +297,9 @@ export async function fastSyncBench(say: (s: string) => void): Promise<void> {
         if (pgcopydb && major === 15)
           methods.pgcopydb = () => pgcopydbRun(["clone", "--no-owner", "--no-acl"]);
         const m = await alternate(Number(process.env.BENCH_FASTSYNC_ROUNDS ?? 3), methods);
-        const cell = (v?: number) => (v === undefined ? "n/a" : `${(v / 1000).toFixed(2)} s`);
         const ratio = (of?: number) => (of ? (m.component! / of).toFixed(2) : "n/a");
         say(
-          `| ${major} | ${d.label} | ${cell(m.guide)}${major === 15 ? "" : " (schema by SchemaSync)"} | ${cell(m.pgcopydb)} | ${cell(m.pgcopydbData)} | ${cell(m.component)} | ${ratio(m.guide)} | ${ratio(m.pgcopydb)} | ${ratio(m.pgcopydbData)} | ${m.text ? `${cell(m.text)} (${(m.text / m.guide!).toFixed(2)})` : "n/a"} | ${cell(m.sync2)} (${(m.sync2! / m.guide!).toFixed(2)}) |`,
+          `| ${major} | ${d.label} | ${seconds(m.guide)}${major === 15 ? "" : " (schema by SchemaSync)"} | ${seconds(m.pgcopydb)} | ${seconds(m.pgcopydbData)} | ${seconds(m.component)} | ${ratio(m.guide)} | ${ratio(m.pgcopydb)} | ${ratio(m.pgcopydbData)} | ${m.text ? `${seconds(m.text)} (${(m.text / m.guide!).toFixed(2)})` : "n/a"} | ${seconds(m.sync2)} (${(m.sync2! / m.guide!).toFixed(2)}) |`,
         );
       } finally {
         await engine.stop();
